@@ -1,12 +1,36 @@
 """Datasets in, one shape out: rows `id, text, label` (labels as strings) plus extra columns.
 
-Placeholder: loaders land in the next commit. The `EvalData` contract below is stable.
+One entry point, `load_data(source)`, serves the CLI, the app and notebooks. A source is a
+`DataSource` or its string form:
+
+- `lab` (alias `demo`): the lab file `../shared/data/lab/tweets.csv`, whose prediction columns
+  become two precomputed models (baseline `roberta`, candidate `gpt2`);
+- `tweeteval[:<split>]`: the shared TweetEval sentiment folder; or any TweetEval-format folder path
+  (`<split>_text.txt`, `<split>_labels.txt`, `mapping.txt`), any task;
+- a `.csv`, `.jsonl`/`.json` or `.parquet` path, with a column mapping (text, label, optional id);
+- `hf:<dataset id or local path>` with `config`, `split` and `n_rows`, read by `datasets.load_dataset`.
+
+Every loader validates before returning: nothing half-loaded ever reaches a caller; problems raise
+`DataError` naming the file, the column or row, and what is allowed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import difflib
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Sequence
 
 import pandas as pd
+
+from evalcore.errors import DataError
+from evalcore.paths import home, shared_data_dir
+
+CORE_COLUMNS = ("id", "text", "label")
+TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+# Suffixes that mark a confidence column beside a prediction column (`roberta` + `roberta_score`).
+CONF_SUFFIXES = ("_score", "_conf", "_confidence", "_prob")
+SENTIMENT_ORDER = ("negative", "neutral", "positive")
 
 
 @dataclass(frozen=True)
@@ -39,3 +63,321 @@ class EvalData:
     @property
     def texts(self) -> list[str]:
         return self.df["text"].tolist()
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where data comes from and how its columns map onto `id, text, label`.
+
+    `labels` fixes the label set and its order (any other label is an error); when empty, the
+    labels are read from the data (sentiment labels in negative/neutral/positive order, else sorted).
+    """
+
+    kind: str  # "lab" | "tweeteval" | "table" | "hf"
+    path: str = ""
+    split: str = "test"
+    config: str | None = None
+    n_rows: int | None = None
+    text_col: str = "text"
+    label_col: str = "label"
+    id_col: str | None = None
+    labels: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str, **options: Any) -> "DataSource":
+        """Read a source string (`lab`, `tweeteval:val`, `data.csv`, `hf:name`) plus options."""
+        raw = (text or "").strip()
+        if not raw:
+            raise DataError("data source is empty: give `lab`, `tweeteval[:split]`, a file path or `hf:<id>`")
+        options = {k: v for k, v in options.items() if v is not None}
+        if "labels" in options:
+            options["labels"] = tuple(options["labels"])
+        if raw in ("lab", "demo"):
+            return cls(kind="lab", path=str(lab_csv_path()), **options)
+        if raw == "tweeteval" or raw.startswith("tweeteval:"):
+            split = raw.partition(":")[2] or options.pop("split", "test")
+            return cls(kind="tweeteval", path=str(tweeteval_dir()), split=split, **options)
+        if raw.startswith("hf:"):
+            return cls(kind="hf", path=raw[3:], **options)
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            return cls(kind="tweeteval", path=str(path), **options)
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            return cls(kind="table", path=str(path), **options)
+        raise DataError(
+            f"data source {raw!r} is not a known source: give `lab`, `tweeteval[:split]`, a TweetEval "
+            f"folder, a file ending in {', '.join(TABLE_SUFFIXES)}, or `hf:<dataset id or path>`"
+        )
+
+    def __str__(self) -> str:
+        if self.kind == "lab":
+            return "lab"
+        if self.kind == "tweeteval":
+            return f"{self.path}:{self.split}" if self.path != str(tweeteval_dir()) else f"tweeteval:{self.split}"
+        if self.kind == "hf":
+            return f"hf:{self.path}"
+        return self.path
+
+
+def lab_csv_path() -> Path:
+    return shared_data_dir() / "lab" / "tweets.csv"
+
+
+def tweeteval_dir() -> Path:
+    return shared_data_dir() / "tweet_eval" / "sentiment"
+
+
+def load_data(source: str | DataSource, **options: Any) -> EvalData:
+    """Load any supported source into a validated `EvalData` (the one entry point)."""
+    src = DataSource.parse(source, **options) if isinstance(source, str) else replace(source, **options)
+    if src.n_rows is not None and src.n_rows < 1:
+        raise DataError(f"n_rows must be a positive number of rows, got {src.n_rows}")
+    loader = {"lab": _load_lab, "tweeteval": _load_tweeteval, "table": _load_table, "hf": _load_hf}
+    if src.kind not in loader:
+        raise DataError(f"unknown data source kind {src.kind!r}; allowed: {', '.join(loader)}")
+    return loader[src.kind](src)
+
+
+# --- loaders -----------------------------------------------------------------------------------
+
+
+def _load_lab(src: DataSource) -> EvalData:
+    src = replace(src, labels=src.labels or SENTIMENT_ORDER)
+    data = _load_table(src)
+    data.name = "lab tweets (500, with roberta / gpt2 predictions)"
+    if {"roberta", "gpt2"} <= set(data.precomputed):
+        data.default_models = ("roberta", "gpt2")
+    return data
+
+
+def _load_tweeteval(src: DataSource) -> EvalData:
+    folder = Path(src.path)
+    text_file = folder / f"{src.split}_text.txt"
+    label_file = folder / f"{src.split}_labels.txt"
+    mapping_file = folder / "mapping.txt"
+    for f in (text_file, label_file, mapping_file):
+        if not f.is_file():
+            splits = sorted(p.name[: -len("_text.txt")] for p in folder.glob("*_text.txt")) if folder.is_dir() else []
+            hint = f" (splits present: {', '.join(splits)})" if splits else ""
+            raise DataError(f"TweetEval folder {folder} has no file {f.name}{hint}")
+    texts = [line.rstrip("\r\n").strip() for line in _read_lines(text_file)]
+    raw_labels = [line.strip() for line in _read_lines(label_file)]
+    if len(texts) != len(raw_labels):
+        raise DataError(
+            f"ragged TweetEval files: {text_file.name} has {len(texts)} lines but "
+            f"{label_file.name} has {len(raw_labels)}; they must be aligned line by line"
+        )
+    mapping = _read_mapping(mapping_file)
+    unknown = [(i + 1, v) for i, v in enumerate(raw_labels) if v not in mapping]
+    if unknown:
+        line, value = unknown[0]
+        raise DataError(
+            f"unknown label {value!r} on line {line} of {label_file.name} ({len(unknown)} such lines); "
+            f"mapping.txt allows {', '.join(mapping)}"
+        )
+    if src.n_rows:
+        texts, raw_labels = texts[: src.n_rows], raw_labels[: src.n_rows]
+    df = pd.DataFrame({"id": [f"{src.split}-{i}" for i in range(len(texts))], "text": texts,
+                       "label": [mapping[v] for v in raw_labels]})
+    labels = src.labels or tuple(mapping.values())
+    return _finish(df, labels, name=f"TweetEval {folder.name} {src.split}", source=str(src), known=True)
+
+
+def _load_table(src: DataSource) -> EvalData:
+    path = Path(src.path).expanduser()
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}")
+    fmt = TABLE_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise DataError(f"unsupported file type {path.suffix!r} for {path.name}; allowed: {', '.join(TABLE_SUFFIXES)}")
+    try:
+        if fmt == "csv":
+            df = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",",
+                             encoding="utf-8", encoding_errors="strict", keep_default_na=False, na_values=[""])
+        elif fmt == "json":
+            df = _read_json(path)
+        else:
+            df = pd.read_parquet(path)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path.name} is not valid UTF-8 (byte {exc.start}: {exc.reason}); re-save it as UTF-8") from exc
+    except DataError:
+        raise
+    except Exception as exc:  # parser errors of pandas / pyarrow: show their message, not a traceback
+        raise DataError(f"could not read {path.name} as {fmt}: {exc}") from exc
+    if src.n_rows:
+        df = df.head(src.n_rows)
+    return _from_frame(df, src, name=path.name)
+
+
+def _load_hf(src: DataSource) -> EvalData:
+    """Read a Hugging Face dataset by hub id, local folder or local data file.
+
+    A local file goes through the matching `datasets` builder (`csv`, `json`, `parquet`), so the same
+    code path that reads the hub is exercised offline.
+    """
+    try:
+        import datasets  # heavy; only here
+    except ImportError as exc:  # pragma: no cover - dependency missing
+        raise DataError("the `datasets` package is needed for hf: sources: pip install datasets") from exc
+    split = f"{src.split}[:{src.n_rows}]" if src.n_rows else src.split
+    local = Path(src.path).expanduser()
+    cache_dir = str(home() / "hf_datasets")  # everything evalcore writes stays under one folder
+    try:
+        if local.is_file():
+            builder = TABLE_SUFFIXES.get(local.suffix.lower())
+            if builder is None:
+                raise DataError(f"unsupported file type {local.suffix!r} for hf:{src.path}")
+            ds = datasets.load_dataset(builder, data_files={src.split: str(local)}, split=split, cache_dir=cache_dir)
+        else:
+            ds = datasets.load_dataset(src.path, src.config, split=split, cache_dir=cache_dir)
+    except DataError:
+        raise
+    except Exception as exc:  # offline hub, unknown split or config: one readable message
+        raise DataError(f"could not load Hugging Face dataset {src.path!r} (config={src.config}, "
+                        f"split={split!r}): {type(exc).__name__}: {exc}") from exc
+    df = ds.to_pandas()
+    label_feature = ds.features.get(src.label_col)
+    names = getattr(label_feature, "names", None)
+    if names:  # ClassLabel: integers -> names, order from the feature
+        df[src.label_col] = [names[int(v)] if pd.notna(v) and 0 <= int(v) < len(names) else v
+                             for v in df[src.label_col]]
+        src = replace(src, labels=src.labels or tuple(names))
+    return _from_frame(df, src, name=f"hf:{src.path} {src.split}")
+
+
+# --- shared validation -------------------------------------------------------------------------
+
+
+def _from_frame(df: pd.DataFrame, src: DataSource, *, name: str) -> EvalData:
+    """Map source columns onto id/text/label, validate, and detect precomputed prediction columns."""
+    columns = [str(c) for c in df.columns]
+    df.columns = columns
+    for role, col in (("text", src.text_col), ("label", src.label_col)):
+        if col not in columns:
+            raise DataError(_missing_column(col, role, columns, src.path))
+    id_col = src.id_col or ("id" if "id" in columns else None)
+    if id_col and id_col not in columns:
+        raise DataError(_missing_column(id_col, "id", columns, src.path))
+    extras = [c for c in columns if c not in {src.text_col, src.label_col, id_col} and c not in CORE_COLUMNS]
+    out = pd.DataFrame({
+        "id": df[id_col].astype(str).to_numpy() if id_col else [str(i) for i in range(len(df))],
+        "text": df[src.text_col].to_numpy(),
+        "label": df[src.label_col].to_numpy(),
+    })
+    for c in extras:
+        out[c] = df[c].to_numpy()
+    if out["label"].isna().any():
+        row = int(out.index[out["label"].isna()][0])
+        raise DataError(f"missing label in column {src.label_col!r} at row {row + 1} of {name}")
+    out["label"] = out["label"].map(_label_str)
+    labels = src.labels or _infer_labels(out["label"])
+    data = _finish(out, labels, name=name, source=str(src), known=bool(src.labels))
+    data.precomputed = _detect_precomputed(data.df, extras, data.labels)
+    return data
+
+
+def _finish(df: pd.DataFrame, labels: Sequence[str], *, name: str, source: str, known: bool) -> EvalData:
+    """Checks every loader shares: texts present, labels allowed, ids unique, at least one row."""
+    if df.empty:
+        raise DataError(f"{name} has no rows")
+    text = df["text"]
+    bad = text.isna() | (text.astype(str).str.strip() == "")
+    if bad.any():
+        rows = [str(i + 1) for i in df.index[bad][:5]]
+        raise DataError(f"empty text in {int(bad.sum())} row(s) of {name} (rows {', '.join(rows)}); "
+                        "every row needs a non-empty text")
+    df["text"] = text.astype(str)
+    labels = tuple(str(x) for x in labels)
+    unknown = ~df["label"].isin(labels)
+    if unknown.any():
+        first = int(df.index[unknown][0])
+        raise DataError(f"unknown label {df['label'].iloc[first]!r} at row {first + 1} of {name} "
+                        f"({int(unknown.sum())} such rows); allowed labels: {', '.join(labels)}")
+    dup = df["id"].duplicated()
+    if dup.any():
+        raise DataError(f"duplicate id {df['id'][dup].iloc[0]!r} in {name}; ids must be unique")
+    df = df.reset_index(drop=True)
+    return EvalData(name=name, df=df, labels=labels, source=source)
+
+
+def _detect_precomputed(df: pd.DataFrame, extras: Sequence[str], labels: Sequence[str]) -> dict[str, PrecomputedModel]:
+    """A column whose values are all dataset labels is a model's predictions; `<col>_score` its confidence."""
+    found: dict[str, PrecomputedModel] = {}
+    allowed = set(labels)
+    for col in extras:
+        values = df[col]
+        if values.isna().any() or not values.map(_label_str).isin(allowed).all():
+            continue
+        conf = next((col + s for s in CONF_SUFFIXES if col + s in df.columns
+                     and pd.api.types.is_numeric_dtype(df[col + s])), None)
+        found[col] = PrecomputedModel(pred_col=col, conf_col=conf)
+    return found
+
+
+def _infer_labels(labels: pd.Series) -> tuple[str, ...]:
+    seen = set(labels.unique())
+    if seen <= set(SENTIMENT_ORDER):
+        return tuple(x for x in SENTIMENT_ORDER if x in seen) if len(seen) < 3 else SENTIMENT_ORDER
+    return tuple(sorted(seen))
+
+
+def _label_str(value: Any) -> str:
+    """Labels are strings; integral floats read from CSV (`1.0`) become `1`."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _missing_column(col: str, role: str, columns: Sequence[str], where: str) -> str:
+    near = difflib.get_close_matches(col, columns, n=1)
+    hint = f" — did you mean {near[0]!r}?" if near else ""
+    return (f"{role} column {col!r} not found in {Path(where).name or where}{hint} "
+            f"(columns: {', '.join(columns)}); map it with the {role} column option")
+
+
+def _read_lines(path: Path) -> list[str]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(f"{path.name} is not valid UTF-8 (line {line}, byte {exc.start}: {exc.reason})") from exc
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _read_mapping(path: Path) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for n, line in enumerate(_read_lines(path), start=1):
+        if not line.strip():
+            continue
+        parts = line.split("\t") if "\t" in line else line.split(None, 1)
+        if len(parts) != 2:
+            raise DataError(f"{path.name} line {n}: expected `<id><TAB><name>`, got {line!r}")
+        mapping[parts[0].strip()] = parts[1].strip()
+    if not mapping:
+        raise DataError(f"{path.name} is empty: it must map label ids to names")
+    return mapping
+
+
+def _read_json(path: Path) -> pd.DataFrame:
+    """JSON Lines (one object a line) or a JSON array of objects."""
+    lines = _read_lines(path)
+    first = next((ln for ln in lines if ln.strip()), "")
+    if first.lstrip().startswith("["):
+        records = _parse_json(path, "\n".join(lines), 0)
+    else:
+        records = [_parse_json(path, ln, n) for n, ln in enumerate(lines) if ln.strip()]
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise DataError(f"{path.name} must hold one JSON object per line (or an array of objects)")
+    return pd.DataFrame.from_records(records)
+
+
+def _parse_json(path: Path, text: str, line_offset: int) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path.name} is not valid JSON: {exc.msg} (line {exc.lineno + line_offset}, "
+                        f"column {exc.colno})") from exc
