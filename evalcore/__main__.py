@@ -1,0 +1,6 @@
+"""`python -m evalcore ...`: see evalcore.cli."""
+import sys
+
+from evalcore.cli import main
+
+sys.exit(main())
