@@ -259,7 +259,9 @@ class PredictionCache:
             if verdict != [("ok",)]:
                 raise _Unusable("SQLite's quick_check failed: "
                                 + "; ".join(r[0] for r in verdict[:3]))
-            con.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes effect on an empty file
+            if not con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall():
+                # must precede the first table; on a non-empty file it would rewrite the header
+                con.execute("PRAGMA auto_vacuum = INCREMENTAL")
             _ensure_schema(con)
             mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             con.execute("PRAGMA synchronous = NORMAL")
