@@ -1,0 +1,184 @@
+"""LLM-written stress cases from any OpenAI-compatible endpoint (optional).
+
+The API key lives only in the environment variable the config names: it is read at call time,
+put in the request header, and nowhere else — not in the config's dict or repr, not in error
+messages (server replies that echo it are redacted). Without an endpoint, `build_prompt` gives a
+prompt the user can paste into any chat tool and paste the reply back into the case list.
+Transport is `urllib` from the standard library: one POST, no extra dependency.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from evalcore.errors import ConfigError, DataError
+from evalcore.stress import StressCase, parse_cases
+
+MAX_EXAMPLES = 12  # enough to show the slice's style without flooding the prompt
+_ERROR_BODY_CHARS = 300
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """Where to ask. `api_key_env` names the environment variable holding the key ("" for a local
+    server that needs none); the key itself is never a field, so it can't leak through to_dict."""
+
+    base_url: str
+    model: str
+    api_key_env: str = "OPENAI_API_KEY"
+    temperature: float = 0.7
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.base_url, str) or not re.match(r"https?://[^/\s]+", self.base_url):
+            raise ConfigError(f"LLM base_url={self.base_url!r} must be an http(s) URL, "
+                              "e.g. https://api.openai.com/v1")
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise ConfigError(f"LLM model={self.model!r} must name a model, e.g. gpt-4o-mini")
+        if not isinstance(self.api_key_env, str) or (self.api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.api_key_env)):
+            raise ConfigError(f"LLM api_key_env={self.api_key_env!r} must be an environment "
+                              "variable name (letters, digits, _) or empty for no key")
+        if not isinstance(self.temperature, (int, float)) or not 0.0 <= self.temperature <= 2.0:
+            raise ConfigError(f"LLM temperature={self.temperature!r} must lie in [0, 2]")
+        if not isinstance(self.timeout, (int, float)) or not self.timeout > 0:
+            raise ConfigError(f"LLM timeout={self.timeout!r} must be a positive number of seconds")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> LLMConfig:
+        if not isinstance(raw, dict):
+            raise ConfigError(f"LLM config must be an object, got {type(raw).__name__}")
+        allowed = {"base_url", "model", "api_key_env", "temperature", "timeout"}
+        unknown = set(raw) - allowed
+        if unknown:
+            raise ConfigError(f"LLM config: unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+        return cls(**raw)
+
+    @property
+    def endpoint(self) -> str:
+        return self.base_url.rstrip("/") + "/chat/completions"
+
+    def key_is_set(self) -> bool:
+        """Whether the key variable is set (for the UI), without revealing the key."""
+        return not self.api_key_env or bool(os.environ.get(self.api_key_env))
+
+
+def build_prompt(slice_name: str, hypothesis: str, examples: Sequence[str], n: int,
+                 labels: Sequence[str]) -> str:
+    """A self-contained prompt: the hypothesis, real examples from the slice, and the exact reply
+    format `text<TAB>label` that `parse_cases` reads, so a reply pasted back in needs no editing."""
+    if not isinstance(n, int) or not 1 <= n <= 200:
+        raise ConfigError(f"number of cases n={n!r} must be an integer from 1 to 200")
+    if not labels:
+        raise ConfigError("labels must name at least one label")
+    shown = [" ".join(str(e).split()) for e in examples if str(e).strip()][:MAX_EXAMPLES]
+    lines = [
+        "You write test cases for a text classifier of short social-media posts (tweets).",
+        f"The classifier's labels are: {', '.join(labels)}.",
+        "",
+        f"Hypothesis to probe: {hypothesis.strip() or '(none given)'}",
+        f"Target slice: {slice_name or '(none)'}",
+    ]
+    if shown:
+        lines += ["", "Real examples from this slice:"] + [f"- {e}" for e in shown]
+    lines += [
+        "",
+        f"Write {n} new, varied tweets that test the hypothesis, in the style of the examples, "
+        "each with the label a careful human would give.",
+        "Reply with exactly one case per line and nothing else: the tweet, one TAB character, "
+        "then the label. No numbering, no quotes, no header, no blank lines. For example:",
+        f"this is an example tweet\t{labels[0]}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _redact(text: str, key: str | None) -> str:
+    return text.replace(key, "[redacted]") if key else text
+
+
+def _post(config: LLMConfig, body: dict[str, Any], key: str | None) -> dict[str, Any]:
+    """One JSON POST; every failure becomes a ConfigError that names the endpoint, never the key."""
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    request = urllib.request.Request(config.endpoint, data=json.dumps(body).encode("utf-8"),
+                                     headers=headers, method="POST")
+    where = f"LLM endpoint {config.endpoint}"
+    try:
+        with urllib.request.urlopen(request, timeout=config.timeout) as response:
+            payload = response.read()
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = _redact(exc.read(_ERROR_BODY_CHARS).decode("utf-8", "replace"), key).strip()
+        except (OSError, http.client.HTTPException):
+            detail = ""
+        hint = {401: f"the key in ${config.api_key_env} was rejected",
+                403: f"the key in ${config.api_key_env} may not use model {config.model!r}",
+                404: "no such path: base_url usually ends in /v1",
+                429: "rate limit or quota reached; wait and retry"}.get(
+                    exc.code, "the server failed; retry later" if exc.code >= 500 else "request refused")
+        raise ConfigError(f"{where} answered HTTP {exc.code} ({hint})"
+                          + (f": {detail}" if detail else "")) from exc
+    except (TimeoutError, socket.timeout) as exc:
+        raise ConfigError(f"{where} did not answer within timeout={config.timeout} s") from exc
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, (TimeoutError, socket.timeout)):
+            raise ConfigError(f"{where} did not answer within timeout={config.timeout} s") from exc
+        raise ConfigError(f"could not reach {where}: {_redact(str(reason), key)}; check base_url "
+                          "and that the server is running") from exc
+    except (http.client.HTTPException, ConnectionError, OSError) as exc:
+        raise ConfigError(f"{where} closed the connection without a complete reply "
+                          f"({type(exc).__name__}); retry or check the server") from exc
+    try:
+        return json.loads(payload.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        snippet = _redact(payload[:120].decode("utf-8", "replace"), key)
+        raise ConfigError(f"{where} did not reply with JSON (got {snippet!r}); is base_url an "
+                          "OpenAI-compatible API?") from exc
+
+
+_FENCE_RE = re.compile(r"^\s*```")
+_BULLET_RE = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*\u2022])\s+")
+
+
+def clean_reply(text: str) -> str:
+    """Drop what chat models add around a list despite the prompt: code fences, numbering, bullets."""
+    return "\n".join(_BULLET_RE.sub("", line) for line in text.splitlines() if not _FENCE_RE.match(line))
+
+
+def generate_cases(config: LLMConfig, prompt: str, labels: Sequence[str]) -> list[StressCase]:
+    """Ask the endpoint for cases and parse its reply (source 'llm'). Errors are ConfigErrors."""
+    key = None
+    if config.api_key_env:
+        key = os.environ.get(config.api_key_env)
+        if not key:
+            raise ConfigError(f"environment variable {config.api_key_env} is not set: export the API "
+                              "key there (it is read at call time and never stored), or copy the "
+                              "prompt into a chat tool instead")
+    body = {"model": config.model, "temperature": config.temperature,
+            "messages": [{"role": "user", "content": prompt}]}
+    reply = _post(config, body, key)
+    try:
+        content = reply["choices"][0]["message"]["content"]
+        if not isinstance(content, str):
+            raise TypeError(type(content).__name__)
+    except (KeyError, IndexError, TypeError) as exc:
+        raise ConfigError(f"LLM endpoint {config.endpoint} replied without choices[0].message.content "
+                          f"(got keys {sorted(reply) if isinstance(reply, dict) else type(reply).__name__})"
+                          ) from exc
+    try:
+        return parse_cases(clean_reply(_redact(content, key)), labels, source="llm")
+    except DataError as exc:
+        raise ConfigError(f"the LLM's reply could not be read as cases ({exc}); edit the prompt or "
+                          "paste the reply in by hand") from exc
