@@ -1,0 +1,150 @@
+"""Perturbation generators on fixed inputs, expectations, and a real run with VADER."""
+from __future__ import annotations
+
+
+import pytest
+
+from evalcore.errors import ConfigError
+from evalcore.perturb import (
+    DIR,
+    GENERATOR_NAMES,
+    INV,
+    Expectation,
+    Status,
+    add_emoji,
+    add_exclamation,
+    add_hashtag,
+    add_mention,
+    add_negation,
+    add_typos,
+    change_casing,
+    get_generators,
+    lower_case,
+    make_pairs,
+    remove_emoji,
+    remove_negation,
+    strip_punctuation,
+    upper_case,
+)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("This movie is great", ["This movie is not great"]),
+    ("I'm happy today", ["I'm not happy today"]),
+    ("It\u2019s fine", ["It\u2019s not fine"]),
+    ("IT WAS AMAZING", ["IT WAS NOT AMAZING"]),
+    ("I love this song", ["I don't love this song"]),
+    ("She loves it", ["She doesn't love it"]),
+    ("We LOVED it", ["We DIDN'T LOVE it"]),
+    ("Liked the ending", ["Didn't like the ending"]),
+    ("Sunny morning at the beach", None),  # nothing to negate
+    ("This is not great", None),  # already negated: no double negation
+    ("I can't wait", None),
+])
+def test_add_negation(text, expected):
+    assert add_negation(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("This is not great", ["This is great"]),
+    ("I don't like it, it isn't good", ["I do like it, it is good"]),
+    ("Don't go. It's NOT fine", ["Do go. It's fine"]),
+    ("I can't stand it", ["I can stand it"]),
+    ("I cannot wait", ["I can wait"]),
+    ("this won\u2019t work", ["this will work"]),
+    ("he doesnt care", ["he does care"]),
+    ("Not bad at all", ["bad at all"]),
+    ("what a knot, nothing", None),  # "not" only as a word
+    ("Love it", None),
+])
+def test_remove_negation(text, expected):
+    assert remove_negation(text) == expected
+
+
+def test_add_typos_is_seeded_and_spares_handles_and_urls():
+    assert add_typos("I love this movie", seed=0) == ["I love this mvoie"]
+    assert add_typos("I love this movie", n_typos=3, seed=7) == ["I lvoe htis moive"]
+    assert add_typos("I love this movie", seed=0) == add_typos("I love this movie", seed=0)
+    assert add_typos("ab", seed=3) == ["ba"]
+    assert add_typos("@user #tagged https://t.co/x", seed=0) is None
+    assert add_typos("aa bb 11", seed=0) is None  # no pair of different letters
+    out = add_typos("@someone good day", n_typos=5, seed=1)[0]
+    assert out.startswith("@someone ") and sorted(out) == sorted("@someone good day")
+
+
+def test_casing():
+    assert upper_case("Hello there") == ["HELLO THERE"]
+    assert lower_case("Hello There") == ["hello there"]
+    assert upper_case("OK 123") is None and lower_case("fine") is None
+    assert change_casing("aB", "lower") == ["ab"]
+    with pytest.raises(ConfigError, match="mode='title'"):
+        change_casing("x", "title")
+
+
+def test_punctuation():
+    assert strip_punctuation("great!! ") == ["great"]
+    assert strip_punctuation("really?") == ["really"]
+    assert strip_punctuation("no punctuation") is None
+    assert strip_punctuation("!!!") is None  # nothing would be left
+    assert add_exclamation("great.") == ["great!!!"]
+    assert add_exclamation("great!") == ["great!!!"]
+    assert add_exclamation("why?") == ["why?!!!"]
+    assert add_exclamation("wow!!!") is None
+
+
+def test_emoji_hashtag_mention():
+    assert add_emoji("nice", seed=0) == ["nice \U0001F697"]
+    assert add_emoji("nice", seed=1) == ["nice \U0001F30D"]
+    assert remove_emoji("so good \U0001F602\U0001F602 right \U0001F44D") == ["so good right"]
+    assert remove_emoji("no emoji here") is None
+    assert remove_emoji("\U0001F602 \U0001F602") is None
+    assert add_hashtag("nice ", seed=0) == ["nice #update"]
+    assert add_hashtag("nice", seed=2) == ["nice #news"]
+    assert add_mention("  nice") == ["@user nice"]
+    assert add_mention("nice", mention="@bob") == ["@bob nice"]
+
+
+def test_seeded_generator_mixes_text_into_seed():
+    typos = get_generators(["add_typos"])[0]
+    assert typos.apply("I love this movie", 0) == ["I loev this movie"]
+    assert typos.apply("I love this movie", 1) == ["I love thsi movie"]
+
+
+@pytest.mark.parametrize("expectation, orig, pert, status", [
+    (INV, ("positive", 0.9), ("positive", 0.4), Status.PASS),
+    (INV, ("positive", 0.9), ("neutral", 0.9), Status.FAIL),
+    (DIR, ("positive", 0.95), ("positive", 0.85), Status.FAIL),  # stayed positive, confidently
+    (DIR, ("positive", 0.95), ("positive", 0.6), Status.PASS),  # stayed, but hesitant
+    (DIR, ("positive", 0.95), ("negative", 0.99), Status.PASS),
+    (DIR, ("negative", 0.81), ("negative", 0.81), Status.FAIL),
+    (DIR, ("positive", 0.7), ("positive", 0.99), Status.NA),  # original not clearly positive
+    (DIR, ("neutral", 0.99), ("neutral", 0.99), Status.NA),  # neutral is not polar
+    (Expectation("DIR", clear_conf=0.5, high_conf=0.99), ("positive", 0.7), ("positive", 0.98),
+     Status.PASS),
+])
+def test_expectations(expectation, orig, pert, status):
+    assert expectation.check(*orig, *pert) is status
+
+
+def test_expectation_and_generator_validation():
+    with pytest.raises(ConfigError, match="kind='MFT'"):
+        Expectation("MFT")
+    with pytest.raises(ConfigError, match="clear_conf=1.5"):
+        Expectation("DIR", clear_conf=1.5)
+    with pytest.raises(ConfigError, match=r"\['add_sarcasm'\] unknown; allowed: add_negation"):
+        get_generators(["add_sarcasm"])
+    assert [g.name for g in get_generators()] == list(GENERATOR_NAMES)
+    assert {g.name: g.expectation.kind for g in get_generators()}["add_negation"] == "DIR"
+
+
+def test_make_pairs_caps_dedupes_and_is_deterministic():
+    texts = [f"movie {i} is good" for i in range(30)] + ["movie 0 is good", "no verb here"]
+    gens = get_generators(["add_negation", "upper_case"])
+    pairs = make_pairs(texts, gens, seed=3, max_cases_per_generator=5)
+    assert pairs == make_pairs(texts, gens, seed=3, max_cases_per_generator=5)
+    assert [g.name for g, _, _ in pairs] == ["add_negation"] * 5 + ["upper_case"] * 5
+    assert all(new == orig.replace(" is ", " is not ") for g, orig, new in pairs[:5])
+    assert len({orig for _, orig, _ in pairs[:5]}) == 5
+    assert make_pairs(texts, gens, seed=4, max_cases_per_generator=5) != pairs  # a seeded sample
+    with pytest.raises(ConfigError, match="max_cases_per_generator=0"):
+        make_pairs(texts, gens, max_cases_per_generator=0)
