@@ -267,6 +267,7 @@ class PredictionCache:
             con.execute("PRAGMA synchronous = NORMAL")
             self._chunk = max(1, min(5000, con.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 1))
             self.journal_mode = mode
+            self._inode = _inode(self.path)  # the file exists now, even if it did not above
             return con
         except _Unusable:
             con.close()
@@ -274,7 +275,7 @@ class PredictionCache:
         except sqlite3.DatabaseError as exc:
             con.close()
             if _is_corruption(exc):
-                raise _Unusable(f"SQLite cannot read it: {exc}") from exc
+                raise _Unusable(f"SQLite reports: {exc}") from exc
             raise self._error("open", exc) from exc
 
     def _move_aside(self, reason: str) -> None:
@@ -313,7 +314,7 @@ class PredictionCache:
                     if attempt == 2 or not _is_corruption(exc):
                         raise self._error("use", exc) from exc
                     self.close()
-                    self._move_aside(f"SQLite reported: {exc}")
+                    self._move_aside(f"SQLite reports: {exc}")
                     self._open()
             raise AssertionError("unreachable")
 

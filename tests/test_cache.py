@@ -286,6 +286,23 @@ def test_bad_file_is_moved_aside_and_rebuilt(tmp_path, damage, reason):
         assert again.warning is None and again.count() == 5
 
 
+def test_corruption_found_mid_session_is_recovered(tmp_path):
+    path = tmp_path / "c.sqlite"
+    rows = rows_for(3000)
+    with PredictionCache(path) as cache:
+        cache.put_many("fp", rows)
+        cache._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # all pages into the main file
+        cache._con.execute("PRAGMA shrink_memory")  # so the next read goes to the disk
+        with open(path, "r+b") as fh:  # keep page 1 (header, schema), smash the rest
+            fh.seek(8192)
+            fh.write(os.urandom(path.stat().st_size - 8192))
+        assert cache.get_many("fp", [h for h, _, _ in rows]) == {}  # a miss, not a crash
+        assert cache.warning is not None and "malformed" in cache.warning
+        assert len(list(tmp_path.glob("c.sqlite.corrupt-*"))) == 1
+        cache.put_many("fp", rows[:5])
+        assert cache.count() == 5 and cache.integrity_check() == "ok"
+
+
 def test_unwritable_folder_raises_cache_error(tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
