@@ -84,6 +84,7 @@ class PredictionCache:
         self._con: sqlite3.Connection | None = None
         self._inode: tuple[int, int] | None = None
         self._chunk = 999
+        self._pid = os.getpid()
         self.journal_mode = ""
         self._open()
 
@@ -221,6 +222,10 @@ class PredictionCache:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __reduce__(self) -> tuple:
+        """Pickle as the path, so a cache can be handed to worker processes (spawn, Ray)."""
+        return (type(self), (self.path,))
+
     def __repr__(self) -> str:
         return f"PredictionCache({str(self.path)!r})"
 
@@ -305,6 +310,9 @@ class PredictionCache:
     def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` under the lock; corruption found mid-session triggers one move-aside + retry."""
         with self._lock:
+            if self._pid != os.getpid():  # forked: SQLite connections must not cross a fork
+                self._con, self._pid = None, os.getpid()  # abandon, never close, the parent's
+                self._open()
             for attempt in (1, 2):
                 if self._con is None:
                     raise CacheError(f"the prediction cache {self.path} is closed")

@@ -4,6 +4,7 @@ Real SQLite files in tmp dirs and real child processes; no mocks.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -172,6 +173,24 @@ def test_threads_share_one_cache(tmp_path):
         for th in threads:
             th.join()
         assert errors == [] and cache.count() == 4 * 10 * 20
+
+
+def _put_in_child(cache: PredictionCache, rows: list) -> None:
+    cache.put_many("child", rows)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_cache_object_handed_to_a_child_process(tmp_path, method):
+    rows = rows_for(30)
+    with PredictionCache(tmp_path / "c.sqlite") as cache:
+        cache.put_many("parent", rows)
+        ctx = multiprocessing.get_context(method)
+        child = ctx.Process(target=_put_in_child, args=(cache, rows))
+        child.start()
+        child.join(timeout=60)
+        assert child.exitcode == 0
+        assert cache.count("child") == 30 and cache.count("parent") == 30
+        assert cache.integrity_check() == "ok"
 
 
 def test_two_processes_writing_overlapping_rows(tmp_path):
