@@ -1,0 +1,235 @@
+"""Slices: a named rule plus the hypothesis it tests; sets of them, saved as JSON.
+
+A slice is where we *expect* the candidate might differ ("negation flips sentiment"), so the note
+travels with the rule into the UI and reports. Slice sets are plain JSON (never pickle) with a
+version field; loading goes through the validating constructors, so a hand-edited file either
+loads whole or fails with a message that says which slice and what.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalcore.errors import RuleError
+from evalcore.rules import Rule, Schema, check, format_rule, mask, parse_rule, rule_from_json, rule_to_json
+
+SLICES_VERSION = 1
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
+
+
+def check_name(name: Any) -> str:
+    """A slice name: letters, digits, _ and -, starting with a letter or _, at most 64 chars."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise RuleError(f"slice name {name!r} is not allowed; use 1-64 letters, digits, _ or -, "
+                        "starting with a letter or _ (e.g. short_tweets)")
+    return name
+
+
+@dataclass(frozen=True)
+class Slice:
+    """`rule` may be given as text; it is parsed (and so checked) on construction."""
+
+    name: str
+    rule: Rule
+    note: str = ""  # the hypothesis this slice tests, shown beside its metrics
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+        if isinstance(self.rule, str):
+            try:
+                object.__setattr__(self, "rule", parse_rule(self.rule))
+            except RuleError as exc:
+                raise RuleError(f"slice '{self.name}': {exc}", position=exc.position) from exc
+        if not isinstance(self.note, str):
+            raise RuleError(f"slice '{self.name}': note must be a string, got {type(self.note).__name__}")
+
+    @property
+    def text(self) -> str:
+        """The rule's canonical text (also a good cache key for the slice's mask)."""
+        return format_rule(self.rule)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "rule": rule_to_json(self.rule), "note": self.note}
+
+    @classmethod
+    def from_json(cls, raw: Any, where: str = "slice") -> "Slice":
+        """From `{"name", "rule", "note"?}`; `rule` is the JSON tree or the rule's text."""
+        if not isinstance(raw, dict):
+            raise RuleError(f"{where}: must be a JSON object with name, rule and note, got {type(raw).__name__}")
+        extra = set(raw) - {"name", "rule", "note"}
+        missing = {"name", "rule"} - set(raw)
+        if extra or missing:
+            what = (f"unexpected key {', '.join(sorted(extra))}" if extra
+                    else f"missing key {', '.join(sorted(missing))}")
+            raise RuleError(f"{where}: {what}; allowed: name, rule, note")
+        name = check_name(raw["name"])
+        rule_raw = raw["rule"]
+        try:
+            rule = parse_rule(rule_raw) if isinstance(rule_raw, str) else rule_from_json(rule_raw, "rule")
+        except RuleError as exc:
+            raise RuleError(f"{where} '{name}': {exc}", position=exc.position) from exc
+        return cls(name, rule, raw.get("note", ""))
+
+
+@dataclass(frozen=True)
+class SliceSet:
+    """An ordered set of slices with unique names. Immutable: edits return a new set, which keeps
+    cached results (keyed by the set) honest."""
+
+    slices: tuple[Slice, ...] = ()
+
+    def __post_init__(self) -> None:
+        items = tuple(self.slices)
+        object.__setattr__(self, "slices", items)
+        seen: set[str] = set()
+        for s in items:
+            if not isinstance(s, Slice):
+                raise RuleError(f"a slice set holds slices, got {type(s).__name__}")
+            if s.name in seen:
+                raise RuleError(f"slice name '{s.name}' is used twice; names must be unique")
+            seen.add(s.name)
+
+    def __iter__(self) -> Iterator[Slice]:
+        return iter(self.slices)
+
+    def __len__(self) -> int:
+        return len(self.slices)
+
+    def __contains__(self, name: object) -> bool:
+        return any(s.name == name for s in self.slices)
+
+    def __getitem__(self, name: str) -> Slice:
+        for s in self.slices:
+            if s.name == name:
+                return s
+        raise RuleError(f"no slice named {name!r}; slices: {', '.join(self.names()) or 'none'}")
+
+    def names(self) -> list[str]:
+        return [s.name for s in self.slices]
+
+    def add(self, item: Slice) -> "SliceSet":
+        """A new set with `item` appended (its name must be new)."""
+        return SliceSet(self.slices + (item,))
+
+    def remove(self, name: str) -> "SliceSet":
+        self[name]  # noqa: B018 - raises a clear error for an unknown name
+        return SliceSet(tuple(s for s in self.slices if s.name != name))
+
+    def replace(self, item: Slice) -> "SliceSet":
+        """A new set where the slice named like `item` is swapped for it, in place."""
+        self[item.name]  # noqa: B018
+        return SliceSet(tuple(item if s.name == item.name else s for s in self.slices))
+
+    def rename(self, old: str, new: str) -> "SliceSet":
+        self[old]  # noqa: B018
+        if new != old and new in self:
+            raise RuleError(f"cannot rename slice '{old}' to '{new}': a slice with that name exists")
+        return SliceSet(tuple(replace(s, name=new) if s.name == old else s for s in self.slices))
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The list stored in files and in the workspace."""
+        return [s.to_json() for s in self.slices]
+
+    @classmethod
+    def from_json(cls, raw: Any) -> "SliceSet":
+        if not isinstance(raw, list):
+            raise RuleError(f"slices must be a JSON list of slices, got {type(raw).__name__}")
+        return cls(tuple(Slice.from_json(item, f"slice #{i + 1}") for i, item in enumerate(raw)))
+
+
+def _as_set(slices: SliceSet | Iterable[Slice]) -> SliceSet:
+    return slices if isinstance(slices, SliceSet) else SliceSet(tuple(slices))
+
+
+def save_slices(path: str | Path, slices: SliceSet | Iterable[Slice]) -> Path:
+    """Write `{"version": 1, "slices": [...]}` atomically (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"version": SLICES_VERSION, "slices": _as_set(slices).to_json()}
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def load_slices(path: str | Path) -> SliceSet:
+    """Read a file written by `save_slices` (or by hand); RuleError naming the file otherwise."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise RuleError(f"slices file {path} does not exist") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError(f"slices file {path} cannot be read: {exc}") from exc
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RuleError(f"slices file {path} is not valid JSON: line {exc.lineno}, column {exc.colno}: "
+                        f"{exc.msg}") from exc
+    if not isinstance(doc, dict) or "slices" not in doc:
+        raise RuleError(f'slices file {path} must hold an object {{"version": {SLICES_VERSION}, '
+                        '"slices": [...]}')
+    if doc.get("version") != SLICES_VERSION:
+        raise RuleError(f"slices file {path} has version {doc.get('version')!r}; allowed: {SLICES_VERSION}")
+    try:
+        return SliceSet.from_json(doc["slices"])
+    except RuleError as exc:
+        raise RuleError(f"slices file {path}: {exc}", position=exc.position) from exc
+
+
+def validate_slices(slices: SliceSet | Iterable[Slice], schema: Schema) -> list[str]:
+    """One RuleError listing every problem of every slice; returns the warnings."""
+    found = [(s.name, p) for s in _as_set(slices) for p in check(s.rule, schema)]
+    errors = [f"slice '{name}' {p}" for name, p in found if p.severity == "error"]
+    if len(errors) == 1:
+        raise RuleError(errors[0])
+    if errors:
+        raise RuleError(f"{len(errors)} problems in the slices:\n" + "\n".join(f"- {e}" for e in errors))
+    return [f"slice '{name}' {p}" for name, p in found if p.severity == "warning"]
+
+
+def masks(slices: SliceSet | Iterable[Slice], df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Validate every slice against `df`, then each slice's boolean mask, by name, in order."""
+    items = _as_set(slices)
+    validate_slices(items, Schema.from_frame(df))
+    return {s.name: mask(s.rule, df) for s in items}
+
+
+_STARTER = [
+    ("has_negation", "has_negation == true",
+     "Negation (not, never, n't) flips sentiment; a weaker model reads the words, not the flip."),
+    ("has_all_caps", "has_all_caps == true",
+     "ALL-CAPS words signal intensity or shouting that a model trained on cased text may misread."),
+    ("has_question", "has_question == true",
+     "Questions are often neutral or rhetorical, which pushes models off their usual cues."),
+    ("has_strong_sentiment", "has_strong_sentiment == true",
+     "Strongly worded tweets should be easy; a model failing here has a basic problem."),
+    ("short_tweets", 'length_bucket == "short"',
+     "Short tweets carry little context, so the label hangs on one or two words."),
+    ("long_tweets", 'length_bucket == "long"',
+     "Long tweets mix sentiments and may be cut by the model's maximum length."),
+    ("has_hashtag", "has_hashtag == true",
+     "Hashtags (#fail, #blessed) carry sentiment in tokens that tokenizers split oddly."),
+    ("has_mention", "has_mention == true",
+     "@mentions are noise or address a target; models may key on them instead of the content."),
+    ("has_url", "has_url == true",
+     "Tweets with links often share news and read neutral; the sentiment is in the link."),
+    ("emoji_dense", "emoji_dense == true",
+     "Emoji-heavy tweets put the sentiment in emoji a text model may never have seen."),
+]
+
+
+def starter_slices() -> SliceSet:
+    """The lab's slice set, each with the hypothesis it tests (columns from evalcore.features)."""
+    return SliceSet(tuple(Slice(name, text, note) for name, text, note in _STARTER))
+
+
+__all__ = ["SLICES_VERSION", "Slice", "SliceSet", "check_name", "load_slices", "masks", "save_slices", "starter_slices", "validate_slices"]
