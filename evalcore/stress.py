@@ -25,6 +25,7 @@ import pandas as pd
 
 from evalcore.errors import DataError, ModelError
 from evalcore.paths import work_dir
+from evalcore.tables import ROLES, conf_col, pred_col, role_col
 
 if TYPE_CHECKING:
     from evalcore.cache import PredictionCache
@@ -199,6 +200,9 @@ def _parse_csv(raw: str, labels: Sequence[str], source: str) -> list[StressCase]
     i_label = columns.index("label") if "label" in columns else None
     cases = []
     for number, row in rows:
+        if any(cell.strip() for cell in row[len(header):]):
+            raise DataError(f"line {number}: {len(row)} cells but the header has {len(header)} "
+                            "column(s); put texts that hold commas in double quotes")
         text = row[i_text] if i_text < len(row) else ""
         label = row[i_label] if i_label is not None and i_label < len(row) else None
         cases.append(_case(text, label, labels, source, f"line {number}"))
@@ -259,8 +263,6 @@ def _parse_jsonl(raw: str, labels: Sequence[str], source: str, filename: str) ->
 
 
 # --- scoring --------------------------------------------------------------------------------------
-ROLES = ("baseline", "candidate")
-
 
 def require_live(predictor: Predictor) -> None:
     """Refuse a model that cannot score new text, with the fix in the message."""
@@ -281,13 +283,6 @@ class StressResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"stress_long": self.stress_long, "stress_wide": self.stress_wide,
                 "stress_summary": self.stress_summary}
-
-
-def _column_names(baseline: Predictor, candidate: Predictor) -> dict[str, str]:
-    """Role -> the model's name in the tables; roles disambiguate a model compared with itself."""
-    if baseline.name == candidate.name:
-        return {"baseline": f"{baseline.name} (baseline)", "candidate": f"{candidate.name} (candidate)"}
-    return {"baseline": baseline.name, "candidate": candidate.name}
 
 
 def score_stress(cases: Sequence[StressCase], baseline: Predictor, candidate: Predictor, *,
@@ -314,7 +309,10 @@ def score_stress(cases: Sequence[StressCase], baseline: Predictor, candidate: Pr
             raise DataError(f"stress case {i}: label {case.label!r} is not one of the model "
                             f"labels: {', '.join(allowed)}")
 
-    names = _column_names(baseline, candidate)
+    if baseline.name == candidate.name:
+        raise DataError(f"baseline and candidate are the same model {baseline.name!r}; "
+                        "choose two different live models")
+    names = {"baseline": baseline.name, "candidate": candidate.name}
     texts = [c.text for c in cases]
     labels = pd.array([c.label for c in cases], dtype="string")
     labelled = np.array([c.label is not None for c in cases])
@@ -332,12 +330,12 @@ def score_stress(cases: Sequence[StressCase], baseline: Predictor, candidate: Pr
             "case_id": wide["case_id"], "text": wide["text"], "label": labels,
             "model": names[role], "role": role, "pred": pd.array(pred, dtype="string"),
             "conf": np.asarray(out.conf, dtype=float), "correct": correct}))
-        wide[f"pred_{names[role]}"] = pd.array(pred, dtype="string")
-        wide[f"conf_{names[role]}"] = np.asarray(out.conf, dtype=float)
+        wide[pred_col(names[role])] = pd.array(pred, dtype="string")
+        wide[conf_col(names[role])] = np.asarray(out.conf, dtype=float)
     stress_long = pd.concat(frames, ignore_index=True)
-    wide["agree"] = (wide[f"pred_{names['baseline']}"] == wide[f"pred_{names['candidate']}"]).astype(bool)
-    wide["baseline_correct"] = correct_by_role["baseline"]
-    wide["candidate_correct"] = correct_by_role["candidate"]
+    wide["agree"] = (wide[pred_col(names["baseline"])] == wide[pred_col(names["candidate"])]).astype(bool)
+    for role in ROLES:
+        wide[role_col(role, "correct")] = correct_by_role[role]
     summary = _summary(stress_long, wide, names, conf_threshold, slice_accuracy)
     return StressResult(stress_long, wide, summary, conf_threshold)
 

@@ -1,0 +1,126 @@
+"""Stress cases: parsing the three pasted forms and uploads, JSON round trip, live scoring."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from evalcore.errors import DataError
+from evalcore.stress import (
+    StressCase,
+    StressSet,
+    parse_case_bytes,
+    parse_case_file,
+    parse_cases,
+    stress_dir,
+)
+
+LABELS = ["negative", "neutral", "positive"]
+
+
+def _pairs(cases):
+    return [(c.text, c.label) for c in cases]
+
+
+def test_one_case_per_line_skips_blank_lines():
+    cases = parse_cases("  I love it \n\n\nworst day ever\n   \n", LABELS)
+    assert _pairs(cases) == [("I love it", None), ("worst day ever", None)]
+    assert {c.source for c in cases} == {"pasted"}
+    assert parse_cases("\n \n", LABELS) == []
+
+
+def test_tab_separated_labels_match_case_insensitively():
+    raw = "text\tlabel\nI love it\tPOSITIVE\nmeh, fine\t neutral \nno label here\nit is a\ttab\t negative\n"
+    assert _pairs(parse_cases(raw, LABELS, source="typed")) == [
+        ("I love it", "positive"), ("meh, fine", "neutral"), ("no label here", None),
+        ("it is a\ttab", "negative")]  # the label is after the last tab
+    assert _pairs(parse_cases("empty label\t\n", LABELS)) == [("empty label", None)]
+
+
+def test_csv_with_header_quotes_commas_and_line_breaks():
+    raw = '\ntext,label\n"hi, there",Positive\n\n"two\nlines",neutral\nno label,\n'
+    assert _pairs(parse_cases(raw, LABELS)) == [
+        ("hi, there", "positive"), ("two\nlines", "neutral"), ("no label", None)]
+    assert _pairs(parse_cases("label,text,extra\nnegative,awful,x\n", LABELS)) == [("awful", "negative")]
+    assert _pairs(parse_cases('text\n"only text, no label column"\n', LABELS)) == [
+        ("only text, no label column", None)]
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("good\tpositive\n\nbad\tmixed\n", "line 3: label 'mixed' is not one of the dataset labels: "
+                                       "negative, neutral, positive"),
+    ("text,label\nfine,neutral\nodd,sarcastic\n", "line 3: label 'sarcastic' is not one of"),
+    ("ok\tpositive\n\tnegative\n", "line 2: the text is empty"),
+    ("text,label\nfine, really,neutral\n", "line 2: 3 cells but the header has 2 column"),
+])
+def test_parse_errors_name_the_line_and_label(raw, message):
+    with pytest.raises(DataError, match=message):
+        parse_cases(raw, LABELS)
+
+
+def test_case_files_of_each_kind(tmp_path):
+    (tmp_path / "a.txt").write_text("one\ntwo\tpositive\n", encoding="utf-8")
+    (tmp_path / "a.tsv").write_text("text\tlabel\nthree\tNegative\n", encoding="utf-8")
+    (tmp_path / "a.csv").write_bytes("\ufefftext,label\n\"four, 4\",neutral\n".encode("utf-8"))
+    (tmp_path / "a.jsonl").write_text('{"text": "five"}\n\n{"text": "six", "label": "POSITIVE"}\n',
+                                      encoding="utf-8")
+    got = {suffix: _pairs(parse_case_file(tmp_path / f"a{suffix}", LABELS))
+           for suffix in (".txt", ".tsv", ".csv", ".jsonl")}
+    assert got == {".txt": [("one", None), ("two", "positive")], ".tsv": [("three", "negative")],
+                   ".csv": [("four, 4", "neutral")], ".jsonl": [("five", None), ("six", "positive")]}
+    assert {c.source for c in parse_case_file(tmp_path / "a.txt", LABELS)} == {"file"}
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("cases.xlsx", b"x", r"suffix '.xlsx' is not supported; use one of .txt, .csv, .tsv, .jsonl"),
+    ("cases.txt", b"caf\xe9\n", r"'cases.txt' is not UTF-8 text \(byte 3\)"),
+    ("cases.csv", b"just a tweet, with a comma\n", "first line must be a CSV header with a 'text' column"),
+    ("cases.jsonl", b'{"text": "a"}\n{"text": "b",\n', r"'cases.jsonl', line 2: not valid JSON"),
+    ("cases.jsonl", b'["a"]\n', "line 1: expected an object with a string 'text'"),
+    ("cases.jsonl", b'{"text": "a", "label": "meh"}\n', "line 1: label 'meh' is not one of"),
+    ("cases.tsv", b"a\tpositive\nb\tmeh\n", r"case file 'cases.tsv', line 2: label 'meh'"),
+])
+def test_case_file_errors(name, data, message):
+    with pytest.raises(DataError, match=message):
+        parse_case_bytes(data, name, LABELS)
+
+
+def test_missing_case_file(tmp_path):
+    with pytest.raises(DataError, match="could not be read"):
+        parse_case_file(tmp_path / "nope.txt", LABELS)
+
+
+def test_stress_set_json_round_trip(tmp_path):
+    stress = StressSet("negation flips polarity", "has_negation",
+                       [StressCase("not good", "negative"), StressCase("meh", None, "llm")])
+    raw = json.loads(json.dumps(stress.to_dict()))
+    assert StressSet.from_dict(raw) == stress
+    path = stress.save(stress_dir() / "negation.json")
+    assert path.parent.parent.name == "work" and StressSet.load(path) == stress
+    relabelled = StressSet.from_dict({"cases": [{"text": "x", "label": "Positive"}]}, labels=LABELS)
+    assert relabelled.cases[0].label == "positive" and relabelled.target_slice is None
+
+
+@pytest.mark.parametrize("raw, message", [
+    ([], "must be a JSON object"),
+    ({"version": 9}, "version=9 is not supported"),
+    ({"hypothesis": 3}, "hypothesis=3 must be a string"),
+    ({"target_slice": ["a"]}, "target_slice=\\['a'\\] must be a slice name or null"),
+    ({"cases": "a"}, "'cases' must be a list"),
+    ({"cases": [{"text": "ok"}, {"label": "positive"}]}, "case 2: stress case must be an object with a 'text'"),
+    ({"cases": [{"text": " "}]}, "case 1: stress case: text=' ' must be a non-empty string"),
+    ({"cases": [{"text": "a", "source": "web"}]}, "source='web' is not one of typed, pasted"),
+    ({"cases": [{"text": "a", "lable": "x"}]}, r"unknown keys \['lable'\]"),
+    ({"cases": [{"text": "a", "label": "meh"}]}, "case 1: label 'meh' is not one of"),
+])
+def test_stress_set_validation(raw, message):
+    with pytest.raises(DataError, match=message):
+        StressSet.from_dict(raw, labels=LABELS)
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        StressSet.load(tmp_path / "none.json")
+    (tmp_path / "bad.json").write_text("{", encoding="utf-8")
+    with pytest.raises(DataError, match="is not valid UTF-8 JSON"):
+        StressSet.load(tmp_path / "bad.json")
