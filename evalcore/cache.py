@@ -23,9 +23,10 @@ import hashlib
 import os
 import sqlite3
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 
@@ -136,8 +137,7 @@ class PredictionCache:
             return
 
         def write(con: sqlite3.Connection) -> None:
-            con.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(con):
                 con.execute("INSERT OR IGNORE INTO models (fingerprint) VALUES (?)", (fingerprint,))
                 (model_id,) = con.execute(
                     "SELECT id FROM models WHERE fingerprint = ?", (fingerprint,)).fetchone()
@@ -145,10 +145,6 @@ class PredictionCache:
                     "INSERT OR REPLACE INTO predictions (model_id, text_hash, pred, k, probs) "
                     "VALUES (?, ?, ?, ?, ?)",
                     [(model_id, *r) for r in records])
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
 
         self._run(write)
 
@@ -185,8 +181,7 @@ class PredictionCache:
     def clear(self, fingerprint: str | None = None) -> int:
         """Delete the rows of one fingerprint (all when None); returns how many were deleted."""
         def write(con: sqlite3.Connection) -> int:
-            con.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(con):
                 if fingerprint is None:
                     n = con.execute("DELETE FROM predictions").rowcount
                     con.execute("DELETE FROM models")
@@ -195,10 +190,6 @@ class PredictionCache:
                         "DELETE FROM predictions WHERE model_id IN "
                         "(SELECT id FROM models WHERE fingerprint = ?)", (fingerprint,)).rowcount
                     con.execute("DELETE FROM models WHERE fingerprint = ?", (fingerprint,))
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
             con.execute("PRAGMA incremental_vacuum")  # give freed pages back to the file system
             return n
 
@@ -345,8 +336,7 @@ def _ensure_schema(con: sqlite3.Connection) -> None:
     Runs in one `BEGIN IMMEDIATE` transaction so two processes creating a fresh cache at once
     do not both create it.
     """
-    con.execute("BEGIN IMMEDIATE")
-    try:
+    with _transaction(con):
         app_id = con.execute("PRAGMA application_id").fetchone()[0]
         version = con.execute("PRAGMA user_version").fetchone()[0]
         tables = sorted(r[0] for r in con.execute(
@@ -368,8 +358,18 @@ def _ensure_schema(con: sqlite3.Connection) -> None:
             raise _Unusable(f"schema version {version}; this evalcore reads {SCHEMA_VERSION}")
         elif not set(_TABLES) <= set(tables):
             raise _Unusable(f"tables {', '.join(tables) or 'none'}; expected {', '.join(_TABLES)}")
+
+
+@contextmanager
+def _transaction(con: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction, locked from the start (`IMMEDIATE`): waiting for the lock happens
+    at BEGIN under the busy timeout, never as a deadlock when a reader upgrades to writer."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield
     except BaseException:
-        con.execute("ROLLBACK")
+        if con.in_transaction:
+            con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
 
