@@ -1,17 +1,54 @@
 """Predictors: one interface from a list of texts to dataset labels, confidences and probabilities.
 
-Placeholder contract; implementations (Hugging Face, VADER, precomputed, demo) land next.
-A model spec string is the same everywhere (CLI, app, config):
-  `vader`, `demo`, `hf:<hub id or local dir>[@revision]`, `file:<path>` or the name of a
-  precomputed prediction column of the data (`roberta`, `gpt2` in the lab file).
+A model spec string is the same everywhere (CLI, app, config), parsed by `ModelSpec.parse`:
+
+- `vader` or `vader:<threshold>`: VADER, rule based (see `VaderPredictor` for the thresholds);
+- `demo`: the demo transformer built by `evalcore.demo_model` (built first when missing);
+- `hf:<hub id or local dir>[@revision][#MODEL_LABEL=dataset_label,...]`: a Hugging Face
+  text-classification model, with an optional explicit label map;
+- `file:<path>`: predictions in a file, aligned by row or by an `id` column (`.txt` one label per
+  line, or `.csv` / `.jsonl` with columns `pred[,conf][,id]`);
+- a bare name: a precomputed prediction column of the data (`roberta`, `gpt2` in the lab file).
+
+`load_predictor(spec, labels, data=...)` is the one entry point. Every model is mapped onto the
+dataset's labels *before* it scores anything: a model whose labels cannot be mapped is refused.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
+
+from evalcore.errors import ModelError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from evalcore.data import EvalData
+
+SCHEMA_VERSION = 1  # bump when a predictor's outputs change for the same model: keys the cache
+DEFAULT_MAX_LENGTH = 128
+VADER_THRESHOLD = 0.05
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+PREFIXED_KINDS = ("vader", "hf", "file")
+_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_GENERIC_RE = re.compile(r"^label_?(\d+)$", re.IGNORECASE)
+# Common spellings of the sentiment labels in model configs, all mapped to one canonical name.
+SYNONYMS = {
+    "neg": "negative", "negative": "negative",
+    "neu": "neutral", "neutral": "neutral",
+    "pos": "positive", "positive": "positive",
+}
+SPEC_HELP = ("`vader[:threshold]`, `demo`, `hf:<hub id or local dir>[@revision][#LABEL_0=neg,...]`, "
+             "`file:<predictions file>`, or the name of a precomputed prediction column of the data")
+ProgressFn = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -39,7 +76,516 @@ class Predictor(ABC):
     fingerprint: str
     live: bool = True
     label_mapping: dict[str, str]  # model label -> dataset label, for display
+    notes: tuple[str, ...] = ()  # how the mapping was decided (e.g. generic names by position)
 
     @abstractmethod
     def predict(self, texts: Sequence[str]) -> PredictionBatch:
         """Score a batch of texts; no caching here (see `evalcore.scoring`)."""
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, k) probabilities over `labels`: the one call stress tests need."""
+        return self.predict(texts).probs
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.spec!r}, labels={self.labels})"
+
+
+# ----- spec strings -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed model spec; `str(spec)` gives the canonical text and `parse(str(s)) == s`.
+
+    >>> s = ModelSpec.parse("hf:cardiffnlp/twitter-roberta-base-sentiment@main#LABEL_0=negative")
+    >>> (s.kind, s.target, s.revision, s.label_map)
+    ('hf', 'cardiffnlp/twitter-roberta-base-sentiment', 'main', (('LABEL_0', 'negative'),))
+    >>> str(ModelSpec.parse(" vader:0.1 "))
+    'vader:0.1'
+    """
+
+    kind: str  # "vader" | "demo" | "hf" | "file" | "precomputed"
+    target: str = ""  # hub id / directory / file path / column name
+    revision: str | None = None
+    threshold: float | None = None
+    label_map: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, text: str | ModelSpec) -> ModelSpec:
+        if isinstance(text, ModelSpec):
+            return text
+        raw = (text or "").strip() if isinstance(text, str) else ""
+        if not raw:
+            raise ModelError(f"model spec is empty; allowed: {SPEC_HELP}")
+        prefix, sep, rest = raw.partition(":")
+        if raw == "demo":
+            return cls("demo")
+        if prefix == "vader":
+            return cls("vader", threshold=_parse_threshold(rest) if sep else None)
+        if sep and prefix == "hf":
+            return _parse_hf(rest, raw)
+        if sep and prefix == "file":
+            if not rest.strip():
+                raise ModelError(f"model spec {raw!r} names no file; write `file:<path>`")
+            return cls("file", target=rest.strip())
+        if not sep and _NAME_RE.match(raw):
+            return cls("precomputed", target=raw)
+        raise ModelError(f"model spec {raw!r} is not understood; allowed: {SPEC_HELP}")
+
+    def __str__(self) -> str:
+        if self.kind == "demo":
+            return "demo"
+        if self.kind == "vader":
+            return "vader" if self.threshold is None else f"vader:{self.threshold:g}"
+        if self.kind == "hf":
+            text = f"hf:{self.target}" + (f"@{self.revision}" if self.revision else "")
+            if self.label_map:
+                text += "#" + ",".join(f"{k}={v}" for k, v in self.label_map)
+            return text
+        if self.kind == "file":
+            return f"file:{self.target}"
+        return self.target
+
+    @property
+    def name(self) -> str:
+        """Short display name: `vader`, `demo`, the last part of a hub id or path, a column name."""
+        if self.kind in ("vader", "demo"):
+            return self.kind
+        if self.kind in ("hf", "file"):
+            path = Path(self.target.rstrip("/\\"))
+            return path.stem if self.kind == "file" else path.name
+        return self.target
+
+
+def _parse_threshold(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value < 1.0:
+        raise ModelError(f"VADER threshold {raw!r} in spec `vader:{raw}` must be a number in [0, 1) "
+                         f"(compound >= t is positive, <= -t negative); default {VADER_THRESHOLD}")
+    return value
+
+
+def _parse_hf(rest: str, raw: str) -> ModelSpec:
+    body, _, mapping = rest.partition("#")
+    target, revision = body.strip(), None
+    head, at, tail = target.rpartition("@")
+    if at and head and "/" not in tail and "\\" not in tail:
+        target, revision = head, tail.strip() or None
+    if not target:
+        raise ModelError(f"model spec {raw!r} names no model; write `hf:<hub id or local dir>`")
+    pairs = []
+    for item in filter(None, (p.strip() for p in mapping.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip() or not value.strip():
+            raise ModelError(f"label map entry {item!r} in spec {raw!r} must be MODEL_LABEL=dataset_label, "
+                             f"e.g. `hf:<id>#LABEL_0=negative,LABEL_1=neutral,LABEL_2=positive`")
+        pairs.append((key.strip(), value.strip()))
+    return ModelSpec("hf", target=target, revision=revision, label_map=tuple(pairs))
+
+
+# ----- label mapping ----------------------------------------------------------------------------
+
+
+def _canon(label: str) -> str:
+    low = str(label).strip().lower()
+    return SYNONYMS.get(low, low)
+
+
+def resolve_label(value: object, labels: Sequence[str]) -> int | None:
+    """Index of `value` among the dataset `labels`: exact, then case-insensitive, then synonyms."""
+    text = str(value).strip()
+    if text in labels:
+        return labels.index(text)
+    by_canon = {_canon(lab): i for i, lab in enumerate(labels)}
+    low = text.lower()
+    for i, lab in enumerate(labels):
+        if lab.lower() == low:
+            return i
+    return by_canon.get(_canon(text))
+
+
+def map_model_labels(model_labels: Sequence[str], labels: Sequence[str],
+                     explicit: Mapping[str, str] | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Map a model's labels (in output order) onto the dataset's: (index per model label, notes).
+
+    Names match case-insensitively with common synonyms (pos/neg/neu). Generic names `LABEL_i` are
+    mapped by position only when the model has exactly as many labels as the dataset, and a note
+    says so. Several model labels may map to one dataset label (their probabilities add up); a
+    dataset label no model label maps to gets probability 0. Anything unmapped raises `ModelError`.
+    """
+    labels = tuple(labels)
+    hint = ("pass an explicit map: `hf:<id>#" + ",".join(f"{m}=<dataset label>" for m in model_labels)
+            + "`")
+    if explicit:
+        return _explicit_map(model_labels, labels, explicit, hint), ("explicit label map",)
+    index = [resolve_label(m, labels) for m in model_labels]
+    if all(i is not None for i in index):
+        return np.array(index, dtype=np.int64), ()
+    generic = [_GENERIC_RE.match(str(m)) for m in model_labels]
+    if all(generic):
+        positions = [int(g.group(1)) for g in generic]
+        if len(model_labels) == len(labels) and sorted(positions) == list(range(len(labels))):
+            note = (f"generic model labels {', '.join(model_labels)} mapped by position onto "
+                    f"{', '.join(labels[p] for p in positions)}; {hint} if that is wrong")
+            return np.array(positions, dtype=np.int64), (note,)
+        raise ModelError(
+            f"model labels {', '.join(model_labels)} are generic and their number "
+            f"({len(model_labels)}) differs from the dataset's ({len(labels)}: {', '.join(labels)}), "
+            f"so they cannot be mapped by position; {hint}")
+    bad = [m for m, i in zip(model_labels, index) if i is None]
+    raise ModelError(
+        f"model labels {', '.join(map(repr, bad))} cannot be mapped onto the dataset labels "
+        f"({', '.join(labels)}); model labels are {', '.join(map(str, model_labels))}; {hint}")
+
+
+def _explicit_map(model_labels: Sequence[str], labels: tuple[str, ...],
+                  explicit: Mapping[str, str], hint: str) -> np.ndarray:
+    unknown_keys = [k for k in explicit if k not in model_labels]
+    if unknown_keys:
+        raise ModelError(f"label map names {', '.join(map(repr, unknown_keys))}, which the model does "
+                         f"not have; model labels are {', '.join(model_labels)}")
+    missing = [m for m in model_labels if m not in explicit]
+    if missing:
+        raise ModelError(f"label map leaves model labels {', '.join(map(repr, missing))} unmapped; "
+                         f"map every model label ({hint})")
+    index = []
+    for m in model_labels:
+        i = resolve_label(explicit[m], labels)
+        if i is None:
+            raise ModelError(f"label map sends {m!r} to {explicit[m]!r}, which is not a dataset label; "
+                             f"dataset labels are {', '.join(labels)}")
+        index.append(i)
+    return np.array(index, dtype=np.int64)
+
+
+def _batch(probs: np.ndarray, pred: np.ndarray | None = None) -> PredictionBatch:
+    """Batch from (n, k) probabilities; `pred` defaults to their argmax, `conf` is prob of pred."""
+    probs = np.asarray(probs, dtype=np.float32)
+    if pred is None:
+        pred = probs.argmax(axis=1) if len(probs) else np.zeros(0, dtype=np.int64)
+    pred = np.asarray(pred, dtype=np.int64)
+    conf = probs[np.arange(len(pred)), pred] if len(pred) else np.zeros(0, dtype=np.float32)
+    return PredictionBatch(pred=pred, probs=probs, conf=conf.astype(np.float32))
+
+
+def _fingerprint(**parts: object) -> str:
+    payload = json.dumps({"schema": SCHEMA_VERSION, **parts}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+# ----- Hugging Face -----------------------------------------------------------------------------
+
+_FILE_HASHES: dict[tuple[str, int, int], str] = {}
+_HASH_SKIP = {"README.md", ".gitattributes"}
+
+
+def dir_hash(folder: Path) -> str:
+    """sha256 over the files of a model directory (not its README); per-file hashes are memoised
+    by (path, mtime, size) so reloading an unchanged 90 MB model costs no re-read."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).iterdir() if p.is_file() and p.name not in _HASH_SKIP):
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+        if key not in _FILE_HASHES:
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            _FILE_HASHES[key] = h.hexdigest()
+        digest.update(f"{path.name}\0{_FILE_HASHES[key]}\n".encode())
+    return digest.hexdigest()
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+class HFPredictor(Predictor):
+    """A Hugging Face sequence-classification model, from a hub id or a local directory.
+
+    Softmax over the logits, mapped onto the dataset labels with `map_model_labels`; texts are
+    truncated to `max_length` tokens (part of the fingerprint); batches are padded to their longest
+    text only, so length-sorted batches (see `evalcore.scoring`) waste no compute on padding.
+    """
+
+    def __init__(self, source: str | Path, labels: Sequence[str], *, revision: str | None = None,
+                 label_map: Mapping[str, str] | None = None, max_length: int = DEFAULT_MAX_LENGTH,
+                 name: str | None = None, spec: str | None = None):
+        if not isinstance(max_length, int) or max_length < 1:
+            raise ModelError(f"max_length must be a positive number of tokens, got {max_length!r}")
+        self.labels = tuple(labels)
+        self.max_length = max_length
+        self.revision = revision
+        local = Path(str(source)).expanduser()
+        self.local = local.is_dir()
+        raw = str(source)
+        if not self.local and (raw.startswith((".", "/", "~")) or raw.count("/") > 1 or "\\" in raw):
+            raise ModelError(f"model directory {str(source)!r} not found; give an existing local "
+                             f"directory or a hub id such as `cardiffnlp/twitter-roberta-base-sentiment`")
+        self.source = str(local.resolve()) if self.local else str(source)
+        self.tokenizer, self.model = self._load()
+        id2label = self.model.config.id2label or {}
+        model_labels = [str(id2label.get(i, f"LABEL_{i}")) for i in range(self.model.config.num_labels)]
+        self.model_labels = tuple(model_labels)
+        self._index, self.notes = map_model_labels(model_labels, self.labels, label_map)
+        self.label_mapping = {m: self.labels[i] for m, i in zip(model_labels, self._index)}
+        self._projection = np.zeros((len(model_labels), len(self.labels)), dtype=np.float32)
+        self._projection[np.arange(len(model_labels)), self._index] = 1.0
+        self.name = name or Path(self.source).name
+        self.spec = spec or str(ModelSpec("hf", target=str(source), revision=revision,
+                                          label_map=tuple((label_map or {}).items())))
+        weights = dir_hash(local) if self.local else getattr(self.model.config, "_commit_hash", None)
+        self.fingerprint = _fingerprint(kind="hf", source=self.source, revision=revision,
+                                        weights=weights, mapping=sorted(self.label_mapping.items()),
+                                        max_length=max_length)
+
+    def _load(self):
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        kwargs = {"revision": self.revision, "local_files_only": self.local or _offline()}
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(self.source, **kwargs)
+            model = AutoModelForSequenceClassification.from_pretrained(self.source, **kwargs)
+        except (OSError, ValueError, KeyError) as exc:
+            where = ("the local directory" if self.local else
+                     "the hub (offline: HF_HUB_OFFLINE is set)" if _offline() else "the hub")
+            raise ModelError(f"cannot load Hugging Face model {self.source!r} from {where}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
+                             f"Give a local model directory or a reachable hub id") from exc
+        model.eval()
+        return tokenizer, model
+
+    def predict(self, texts: Sequence[str]) -> PredictionBatch:
+        if not len(texts):
+            return _batch(np.zeros((0, len(self.labels)), dtype=np.float32))
+        import torch
+
+        enc = self.tokenizer(list(texts), truncation=True, max_length=self.max_length,
+                             padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            logits = self.model(**enc).logits
+            probs = torch.softmax(logits.float(), dim=-1).numpy()
+        return _batch(probs @ self._projection)
+
+
+# ----- VADER ------------------------------------------------------------------------------------
+
+
+class VaderPredictor(Predictor):
+    """VADER (Hutto & Gilbert 2014), a lexicon and rules model: no training, fast, English only.
+
+    pred: compound >= `threshold` is positive, compound <= -`threshold` negative, else neutral
+    (VADER's authors recommend 0.05). probs: VADER's own `neg`/`neu`/`pos` proportions (the shares
+    of the text that read negative, neutral, positive), renormalised to sum to 1 and put on the
+    dataset's negative/neutral/positive columns; a text with no scorable words gets neutral 1.
+    These proportions are not calibrated probabilities and pred need not be their argmax (neutral
+    dominates most tweets), so conf = prob of pred is often low: read it as a weak signal.
+    """
+
+    def __init__(self, labels: Sequence[str], threshold: float | None = None, *, spec: str | None = None):
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        self.labels = tuple(labels)
+        cols = [resolve_label(s, self.labels) for s in SENTIMENT_LABELS]
+        if any(c is None for c in cols):
+            raise ModelError(f"VADER predicts negative/neutral/positive but the dataset labels are "
+                             f"{', '.join(self.labels)}; use VADER only on sentiment data")
+        self._cols = np.array(cols, dtype=np.int64)
+        self.threshold = VADER_THRESHOLD if threshold is None else float(threshold)
+        self.name = "vader"
+        self.spec = spec or str(ModelSpec("vader", threshold=threshold))
+        self.label_mapping = {s: self.labels[c] for s, c in zip(SENTIMENT_LABELS, cols)}
+        self._analyzer = SentimentIntensityAnalyzer()
+        self.fingerprint = _fingerprint(kind="vader", version=_version("vaderSentiment"),
+                                        threshold=self.threshold, columns=self._cols.tolist())
+
+    def predict(self, texts: Sequence[str]) -> PredictionBatch:
+        n, k = len(texts), len(self.labels)
+        probs = np.zeros((n, k), dtype=np.float32)
+        pred = np.empty(n, dtype=np.int64)
+        neg, neu, pos = self._cols
+        for row, text in enumerate(texts):
+            s = self._analyzer.polarity_scores(text)
+            shares = np.array([s["neg"], s["neu"], s["pos"]], dtype=np.float32)
+            total = shares.sum()
+            probs[row, self._cols] = shares / total if total > 0 else (0.0, 1.0, 0.0)
+            c = s["compound"]
+            pred[row] = pos if c >= self.threshold else neg if c <= -self.threshold else neu
+        return _batch(probs, pred)
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+# ----- precomputed ------------------------------------------------------------------------------
+
+
+class PrecomputedPredictor(Predictor):
+    """Predictions made elsewhere: data columns or a predictions file, keyed by row id.
+
+    probs: when only a confidence is known, conf goes on the predicted label and (1 - conf) is
+    spread evenly over the others — an approximation that keeps pred == argmax when conf > 1/k;
+    without a confidence, conf and probs are NaN.
+    """
+
+    live = False
+
+    def __init__(self, name: str, spec: str, labels: Sequence[str], ids: Sequence[str],
+                 pred: np.ndarray, conf: np.ndarray, source: str):
+        self.name, self.spec, self.labels = name, spec, tuple(labels)
+        self.source = source
+        self.label_mapping = {lab: lab for lab in self.labels}
+        self._rows = {str(i): r for r, i in enumerate(ids)}
+        self._pred = np.asarray(pred, dtype=np.int64)
+        self._conf = np.asarray(conf, dtype=np.float32)
+        digest = hashlib.sha256(self._pred.tobytes() + self._conf.tobytes()).hexdigest()
+        self.fingerprint = _fingerprint(kind="precomputed", source=source, values=digest)
+
+    def predict(self, texts: Sequence[str]) -> PredictionBatch:
+        raise ModelError(f"precomputed model {self.name} cannot score new text; its predictions "
+                         f"exist only for the rows of {self.source}")
+
+    def predict_rows(self, data: EvalData) -> PredictionBatch:
+        """Predictions for the rows of `data`, matched by id."""
+        ids = data.df["id"].astype(str).tolist()
+        missing = [i for i in ids if i not in self._rows]
+        if missing:
+            raise ModelError(f"precomputed model {self.name} has no prediction for row id "
+                             f"{missing[0]!r} ({len(missing)} rows missing); it covers the rows of "
+                             f"{self.source}")
+        rows = np.array([self._rows[i] for i in ids], dtype=np.int64)
+        pred, conf = self._pred[rows], self._conf[rows]
+        return PredictionBatch(pred=pred, probs=probs_from_conf(pred, conf, len(self.labels)), conf=conf)
+
+
+def probs_from_conf(pred: np.ndarray, conf: np.ndarray, k: int) -> np.ndarray:
+    """Approximate probabilities: `conf` on pred, `(1 - conf) / (k - 1)` on each other label."""
+    conf = np.asarray(conf, dtype=np.float32)
+    rest = (1.0 - conf) / max(k - 1, 1)
+    probs = np.repeat(rest[:, None], k, axis=1).astype(np.float32)
+    probs[np.arange(len(pred)), pred] = conf
+    return probs
+
+
+def _label_indexes(values: Sequence[object], labels: tuple[str, ...], where: str) -> np.ndarray:
+    """Predicted labels (names, or integer indexes into `labels` when all are integers) -> indexes."""
+    texts = [str(v).strip() for v in values]
+    if texts and all(re.fullmatch(r"-?\d+", t) and t not in labels for t in texts):
+        idx = np.array([int(float(t)) for t in texts], dtype=np.int64)
+        bad = np.flatnonzero((idx < 0) | (idx >= len(labels)))
+        if len(bad):
+            raise ModelError(f"prediction {texts[bad[0]]!r} in row {bad[0] + 1} of {where} is not a "
+                             f"label index 0..{len(labels) - 1} ({', '.join(labels)})")
+        return idx
+    out = np.empty(len(texts), dtype=np.int64)
+    for row, t in enumerate(texts):
+        i = resolve_label(t, labels)
+        if i is None:
+            raise ModelError(f"unknown label {t!r} in row {row + 1} of {where}; dataset labels are "
+                             f"{', '.join(labels)} (or their indexes 0..{len(labels) - 1})")
+        out[row] = i
+    return out
+
+
+def _from_columns(spec: ModelSpec, data: EvalData) -> PrecomputedPredictor:
+    info = data.precomputed.get(spec.target)
+    if info is None:
+        have = ", ".join(data.precomputed) or "none"
+        raise ModelError(f"model {spec.target!r} is not a known spec nor a precomputed prediction "
+                         f"column of {data.name} (its precomputed columns: {have}); allowed: {SPEC_HELP}")
+    df = data.df
+    pred = _label_indexes(df[info.pred_col].tolist(), data.labels, f"column {info.pred_col!r}")
+    conf = (df[info.conf_col].to_numpy(dtype=np.float32) if info.conf_col
+            else np.full(len(df), np.nan, dtype=np.float32))
+    return PrecomputedPredictor(spec.target, str(spec), data.labels, df["id"].astype(str).tolist(),
+                                pred, conf, source=f"{data.source} column {info.pred_col}")
+
+
+def _read_predictions_file(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".txt":
+            lines = path.read_text(encoding="utf-8").splitlines()
+            while lines and not lines[-1].strip():
+                lines.pop()
+            return pd.DataFrame({"pred": lines})
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype={"pred": str, "id": str}, keep_default_na=False)
+        if suffix in (".jsonl", ".json"):
+            return pd.read_json(path, lines=suffix == ".jsonl", dtype={"pred": str, "id": str})
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ModelError(f"cannot read predictions file {path}: {exc}") from exc
+    raise ModelError(f"predictions file {path.name} has type {suffix!r}; allowed: .txt (one label per "
+                     f"line), .csv or .jsonl (columns pred[,conf][,id])")
+
+
+def _from_file(spec: ModelSpec, data: EvalData | None) -> PrecomputedPredictor:
+    path = Path(spec.target).expanduser()
+    if not path.is_file():
+        raise ModelError(f"predictions file not found: {path} (from spec {str(spec)!r})")
+    if data is None:
+        raise ModelError(f"predictions file {path.name} needs the data it was made for: pass data=")
+    df = _read_predictions_file(path)
+    if "pred" not in df.columns:
+        raise ModelError(f"predictions file {path.name} has columns {', '.join(map(str, df.columns))}; "
+                         f"it needs a `pred` column (and optional `conf`, `id`)")
+    ids = data.df["id"].astype(str).tolist()
+    if "id" in df.columns:
+        ids = df["id"].astype(str).tolist()
+    elif len(df) != len(data):
+        raise ModelError(f"predictions file {path.name} has {len(df)} rows but {data.name} has "
+                         f"{len(data)}; without an `id` column they must align row by row")
+    pred = _label_indexes(df["pred"].tolist(), data.labels, f"predictions file {path.name}")
+    if "conf" in df.columns:
+        conf = df["conf"].to_numpy(dtype=np.float32)
+        if np.any((conf < 0) | (conf > 1)):
+            raise ModelError(f"column `conf` of {path.name} must hold probabilities in [0, 1]")
+    else:
+        conf = np.full(len(df), np.nan, dtype=np.float32)
+    return PrecomputedPredictor(spec.name, str(spec), data.labels, ids, pred, conf, source=str(path))
+
+
+# ----- entry point ------------------------------------------------------------------------------
+
+
+def load_predictor(spec: str | ModelSpec, labels: Sequence[str], *, data: EvalData | None = None,
+                   max_length: int = DEFAULT_MAX_LENGTH, progress: ProgressFn | None = None) -> Predictor:
+    """Resolve a model spec to a predictor mapped onto `labels` (the one entry point).
+
+    `data` is needed for precomputed models (its columns, or the rows a predictions file aligns
+    with). `progress(step, total, message)` reports the demo model's build when it is missing.
+    """
+    spec = ModelSpec.parse(spec)
+    labels = tuple(labels)
+    if data is not None and tuple(data.labels) != labels:
+        raise ModelError(f"labels {labels} differ from the data's labels {tuple(data.labels)}")
+    if spec.kind == "vader":
+        return VaderPredictor(labels, spec.threshold, spec=str(spec))
+    if spec.kind == "demo":
+        from evalcore.demo_model import build_demo_model, demo_model_dir
+
+        folder = demo_model_dir()
+        if not (folder / "config.json").is_file():
+            build_demo_model(progress=progress)
+        return HFPredictor(folder, labels, max_length=max_length, name="demo", spec="demo")
+    if spec.kind == "hf":
+        return HFPredictor(spec.target, labels, revision=spec.revision,
+                           label_map=dict(spec.label_map) or None, max_length=max_length,
+                           spec=str(spec))
+    if spec.kind == "file":
+        return _from_file(spec, data)
+    if data is None:
+        raise ModelError(f"model spec {spec.target!r} is not a known model kind and no data was given "
+                         f"to look it up as a precomputed column; allowed: {SPEC_HELP}")
+    return _from_columns(spec, data)
