@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from evalcore.errors import DataError
+from evalcore.errors import ConfigError, DataError
 
 CORE_COLUMNS = ("id", "text", "label")
 ROLES = ("baseline", "candidate")
@@ -98,7 +98,7 @@ def build_df_eval(base: pd.DataFrame, baseline: PredictionsLike, candidate: Pred
     """
     _check_base(base)
     if not 0.0 <= float(conf_threshold) <= 1.0:
-        raise DataError(f"conf_threshold must be a probability in [0, 1], got {conf_threshold!r}")
+        raise ConfigError(f"conf_threshold must be a probability in [0, 1], got {conf_threshold!r}")
     outputs = {role: _outputs(p, base, role) for role, p in zip(ROLES, (baseline, candidate))}
     b_name, c_name = outputs["baseline"][0], outputs["candidate"][0]
     if b_name == c_name:
