@@ -1,11 +1,15 @@
 """Perturbation generators on fixed inputs, expectations, and a real run with VADER."""
 from __future__ import annotations
 
-
+import numpy as np
 import pytest
 
-from evalcore.errors import ConfigError
+from evalcore.cache import PredictionCache
+from evalcore.data import load_data
+from evalcore.errors import ConfigError, ModelError
+from evalcore.models import load_predictor
 from evalcore.perturb import (
+    CASE_COLUMNS,
     DIR,
     GENERATOR_NAMES,
     INV,
@@ -23,6 +27,7 @@ from evalcore.perturb import (
     make_pairs,
     remove_emoji,
     remove_negation,
+    run_perturbation_tests,
     strip_punctuation,
     upper_case,
 )
@@ -148,3 +153,70 @@ def test_make_pairs_caps_dedupes_and_is_deterministic():
     assert make_pairs(texts, gens, seed=4, max_cases_per_generator=5) != pairs  # a seeded sample
     with pytest.raises(ConfigError, match="max_cases_per_generator=0"):
         make_pairs(texts, gens, max_cases_per_generator=0)
+
+
+# --- a real run with VADER ----------------------------------------------------------------------
+LABELS = ["negative", "neutral", "positive"]
+
+
+@pytest.fixture(scope="module")
+def vader():
+    return load_predictor("vader", LABELS)
+
+
+def test_run_with_vader_scores_each_text_once_and_checks_expectations(vader):
+    texts = ["I love this movie", "Great food, great people, is awesome", "the meeting is at noon",
+             "I love this movie"]
+    lenient = Expectation("DIR", clear_conf=0.5, high_conf=0.5)
+    gens = get_generators(["add_negation", "add_typos", "add_mention"], expectation_dir=lenient)
+    totals = []
+    cache = PredictionCache()
+    result = run_perturbation_tests(texts, [vader, vader], gens, seed=0, cache=cache,
+                                    progress=lambda done, total: totals.append(total))
+    cases = result.cases
+    assert list(cases.columns) == list(CASE_COLUMNS)
+    # 3 distinct originals x 3 generators = 9 pairs, one model (the duplicate is dropped).
+    assert len(cases) == 9 and set(cases["model"]) == {"vader"}
+    distinct = set(cases["original"]) | set(cases["perturbed"])
+    assert set(totals) == {len(distinct)} and cache.count(vader.fingerprint) == len(distinct)
+
+    by = cases.set_index(["generator", "original"])
+    # VADER flips "I love this movie" when negated, but keeps the awesome tweet positive (0.53).
+    assert by.loc[("add_negation", "I love this movie"), "pert_pred"] == "negative"
+    row = by.loc[("add_negation", "Great food, great people, is awesome")]
+    assert (row["perturbed"], row["orig_pred"], row["pert_pred"], row["status"]) == (
+        "Great food, great people, is not awesome", "positive", "positive", "fail")
+    assert by.loc[("add_negation", "the meeting is at noon"), "status"] == "n/a"  # neutral original
+    # A typo in "love" hides the only sentiment word from the lexicon: an invariance failure.
+    row = by.loc[("add_typos", "I love this movie")]
+    assert (row["perturbed"], row["pert_pred"], row["status"]) == ("I loev this movie", "neutral", "fail")
+
+    summary = result.summary.set_index("generator")
+    assert summary.loc["add_negation", ["n_cases", "n_applicable", "n_fail"]].tolist() == [3, 2, 1]
+    assert summary.loc["add_negation", "failure_rate"] == pytest.approx(0.5)
+    assert summary.loc["add_mention", "n_fail"] == 0
+    assert set(result.examples["status"]) == {"fail"}
+    assert len(result.examples) == int(summary["n_fail"].sum())
+
+
+def test_default_dir_thresholds_and_cap(vader):
+    texts = ["Great food, great people, is awesome", "I love this movie", "Nice!", "good day"]
+    result = run_perturbation_tests(texts, [vader], max_cases_per_generator=2, n_examples=1)
+    summary = result.summary.set_index("generator")
+    assert list(summary.index) == list(GENERATOR_NAMES)  # every generator reported, even with 0 cases
+    assert (summary["n_cases"] <= 2).all()
+    assert summary.loc["remove_negation", "n_cases"] == 0
+    assert np.isnan(summary.loc["remove_negation", "failure_rate"])
+    # at the default 0.8 / 0.8 the awesome tweet's 0.53 after negation is no longer a failure
+    neg = result.cases[result.cases["generator"] == "add_negation"]
+    assert "fail" not in set(neg["status"])
+    assert result.examples.groupby("generator").size().max() <= 1
+
+
+def test_precomputed_models_cannot_take_part(shared_data, vader):
+    data = load_data(str(shared_data / "lab" / "tweets.csv"))
+    gpt2 = load_predictor("gpt2", data.labels, data=data)
+    with pytest.raises(ModelError, match="gpt2 is a precomputed model: it cannot score new text"):
+        run_perturbation_tests(["I love it"], [vader, gpt2])
+    with pytest.raises(ConfigError, match="give at least one live model"):
+        run_perturbation_tests(["I love it"], [])

@@ -3,15 +3,21 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from evalcore.errors import DataError
+from evalcore.cache import PredictionCache
+from evalcore.data import load_data
+from evalcore.errors import DataError, ModelError
+from evalcore.models import PredictionBatch, Predictor, load_predictor
 from evalcore.stress import (
     StressCase,
     StressSet,
     parse_case_bytes,
     parse_case_file,
     parse_cases,
+    score_stress,
     stress_dir,
 )
 
@@ -124,3 +130,101 @@ def test_load_errors(tmp_path):
     (tmp_path / "bad.json").write_text("{", encoding="utf-8")
     with pytest.raises(DataError, match="is not valid UTF-8 JSON"):
         StressSet.load(tmp_path / "bad.json")
+
+
+# --- live scoring -------------------------------------------------------------------------------
+class KeywordPredictor(Predictor):
+    """A real (if tiny) rule model with known outputs, so summary numbers can be checked by hand:
+    "good" -> positive 0.9, "bad" -> negative 0.7, anything else neutral 0.6."""
+
+    def __init__(self, labels):
+        self.name, self.spec, self.labels = "kw", "kw", tuple(labels)
+        self.fingerprint, self.label_mapping = "test-keyword-v1", {lab: lab for lab in labels}
+
+    def predict(self, texts):
+        rules = [("good", "positive", 0.9), ("bad", "negative", 0.7)]
+        out = [next(((lab, c) for word, lab, c in rules if word in t), ("neutral", 0.6)) for t in texts]
+        pred = np.array([self.labels.index(lab) for lab, _ in out], dtype=np.int64)
+        conf = np.array([c for _, c in out], dtype=np.float32)
+        probs = np.tile(((1 - conf) / 2)[:, None], (1, len(self.labels))).astype(np.float32)
+        probs[np.arange(len(pred)), pred] = conf
+        return PredictionBatch(pred=pred, probs=probs, conf=conf)
+
+
+CASES = [StressCase("good movie", "positive"), StressCase("bad movie", "negative"),
+         StressCase("not good at all", "negative"), StressCase("not bad", "positive"),
+         StressCase("the meeting is at noon", "neutral"), StressCase("what a good bad day", None, "llm")]
+
+
+@pytest.fixture(scope="module")
+def vader():
+    return load_predictor("vader", LABELS)
+
+
+def test_score_stress_tables_hand_checked(vader):
+    cache = PredictionCache()
+    result = score_stress(CASES, KeywordPredictor(LABELS), vader, cache=cache,
+                          slice_accuracy={"kw": 0.8, "candidate": 0.7})
+    # kw: right on 1, 2, 5; wrong on 3 (positive at 0.9: high confidence) and 4 (negative at 0.7).
+    # VADER: right on all five labelled cases ("not good at all" negative, "not bad" positive).
+    # Predictions differ on cases 3, 4 and 6 ("good bad day": kw positive, VADER negative).
+    summary = result.stress_summary.set_index("model")
+    assert list(summary.index) == ["kw", "vader"]
+    assert summary.loc["kw", ["n", "n_labelled", "high_conf_wrong"]].tolist() == [6, 5, 1]
+    assert summary.loc["vader", ["n", "n_labelled", "high_conf_wrong"]].tolist() == [6, 5, 0]
+    assert summary.loc["kw", "accuracy"] == pytest.approx(0.6)
+    assert summary.loc["vader", "accuracy"] == pytest.approx(1.0)
+    assert summary["disagreement_rate"].tolist() == pytest.approx([0.5, 0.5])
+    assert summary["slice_accuracy"].tolist() == pytest.approx([0.8, 0.7])
+    assert summary["accuracy_vs_slice"].tolist() == pytest.approx([-0.2, 0.3])
+    assert summary.loc["kw", "role"] == "baseline" and summary.loc["vader", "role"] == "candidate"
+
+    wide = result.stress_wide
+    assert list(wide.columns) == ["case_id", "text", "label", "source", "pred_kw", "conf_kw",
+                                  "pred_vader", "conf_vader", "agree", "baseline_correct",
+                                  "candidate_correct"]
+    assert wide["pred_kw"].tolist() == ["positive", "negative", "positive", "negative", "neutral", "positive"]
+    assert wide["pred_vader"].tolist() == ["positive", "negative", "negative", "positive", "neutral", "negative"]
+    assert wide["agree"].tolist() == [True, True, False, False, True, False]
+    assert wide["baseline_correct"].tolist() == [True, True, False, False, True, pd.NA]
+    assert wide["candidate_correct"].tolist() == [True, True, True, True, True, pd.NA]
+    assert wide["conf_kw"].tolist() == pytest.approx([0.9, 0.7, 0.9, 0.7, 0.6, 0.9])
+
+    long = result.stress_long
+    assert list(long.columns) == ["case_id", "text", "label", "model", "role", "pred", "conf", "correct"]
+    assert len(long) == 12 and long["model"].tolist() == ["kw"] * 6 + ["vader"] * 6
+    assert cache.count(vader.fingerprint) == 6  # scored through the cache
+    lower = score_stress(CASES, KeywordPredictor(LABELS), vader, conf_threshold=0.65)
+    assert lower.stress_summary["high_conf_wrong"].tolist() == [2, 0]
+    assert "slice_accuracy" not in lower.stress_summary.columns
+    assert set(lower.tables()) == {"stress_long", "stress_wide", "stress_summary"}
+
+
+def test_unlabelled_cases_give_nan_accuracy(vader):
+    result = score_stress([StressCase("good"), StressCase("bad")], KeywordPredictor(LABELS), vader)
+    assert result.stress_summary["n_labelled"].tolist() == [0, 0]
+    assert result.stress_summary["accuracy"].isna().all()
+    assert result.stress_summary["high_conf_wrong"].tolist() == [0, 0]
+
+
+def test_precomputed_model_is_refused_with_the_fix(shared_data, vader):
+    data = load_data(str(shared_data / "lab" / "tweets.csv"))
+    roberta = load_predictor("roberta", data.labels, data=data)
+    with pytest.raises(ModelError, match=r"roberta is a precomputed model: it cannot score new text; "
+                                         r"choose a live model \(vader, demo, hf:\.\.\.\)"):
+        score_stress(CASES, roberta, vader)
+
+
+@pytest.mark.parametrize("cases, kwargs, message", [
+    ([], {}, "no stress cases to score"),
+    (CASES, {"conf_threshold": 1.5}, "conf_threshold=1.5 must lie in"),
+    ([StressCase("x", "Positive")], {}, "label 'Positive' is not one of the model labels"),
+])
+def test_score_stress_input_errors(vader, cases, kwargs, message):
+    with pytest.raises(DataError, match=message):
+        score_stress(cases, KeywordPredictor(LABELS), vader, **kwargs)
+
+
+def test_same_model_twice_is_refused(vader):
+    with pytest.raises(DataError, match="same model 'vader'"):
+        score_stress(CASES, vader, vader)
