@@ -35,6 +35,7 @@ WRITER = textwrap.dedent("""
     def rows(b, n):
         return [(PredictionCache.text_hash(f"{b}-{j}"), b, np.full(3, b / 7, np.float32))
                 for j in range(n)]
+    print("ready", flush=True)
     while not os.path.exists(go):
         time.sleep(0.002)
     with PredictionCache(path) as cache:
@@ -57,13 +58,17 @@ def rows_for(n: int, k: int = 3, seed: int = 0) -> list[tuple[str, int, np.ndarr
 
 def spawn_writer(path: Path, first: int, last: int, size: int, big: int = 0) -> subprocess.Popen:
     script, go = path.parent / "writer.py", path.parent / "go"
-    script.write_text(WRITER)
+    if not script.exists():  # never rewritten while another writer may be reading it
+        script.write_text(WRITER)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     args = [str(a) for a in (script, path, go, first, last, size, big)]
     return subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True, env=env)
 
 
-def go(path: Path) -> None:
+def go(path: Path, procs: list[subprocess.Popen]) -> None:
+    """Start the writers together, once each has imported evalcore and says it is ready."""
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
     (path.parent / "go").touch()
 
 
@@ -197,7 +202,7 @@ def test_two_processes_writing_overlapping_rows(tmp_path):
     path = tmp_path / "c.sqlite"  # absent: both processes also race to create it
     size = 200
     procs = [spawn_writer(path, 0, 60, size), spawn_writer(path, 30, 90, size)]
-    go(path)
+    go(path, procs)
     outs = [p.communicate(timeout=60)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     spans = [[float(line.split()[2]) for line in out.splitlines()] for out in outs]
@@ -217,7 +222,7 @@ def test_killed_writer_leaves_only_complete_batches(tmp_path):
     path = tmp_path / "c.sqlite"
     size, last, big = 2000, 10, 150_000
     proc = spawn_writer(path, 0, last, size, big)
-    go(path)
+    go(path, [proc])
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.startswith("begin"):
