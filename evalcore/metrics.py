@@ -21,6 +21,7 @@ Statistics (all 95% by default):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -110,11 +111,10 @@ class Estimate:
 
 
 def _z(confidence: float) -> float:
-    from scipy.stats import norm
-
+    """Two-sided normal quantile (the stdlib's, so tables need not import scipy.stats)."""
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence!r}")
-    return float(norm.ppf(0.5 + confidence / 2))
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
 def wilson_interval(k, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -196,33 +196,47 @@ def _as_mask(raw: object, name: str, n: int) -> np.ndarray:
     return arr
 
 
-def group_counts(matrix: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Present codes and, per matrix row, how many selected rows carry each code: (G,), (S, G).
+def group_counts(matrix: np.ndarray, code: np.ndarray,
+                 weights: Sequence[np.ndarray] = ()) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Per matrix row (slice) and per present code: how many selected rows carry the code, and the
+    sum of each `weights` vector over them. Returns codes (G,), counts (S, G), [sums (S, G)].
 
-    One sort of the codes and one `reduceat` over the column-permuted matrix, instead of a
-    boolean filter per slice.
+    One sort of the codes and one column permutation of the matrix; each code's rows are then a
+    contiguous block whose row sums are the counts, instead of a boolean filter per slice.
     """
     s, n = matrix.shape
     if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros((s, 0), dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros((s, 0), dtype=np.int64), [np.zeros((s, 0)) for _ in weights]
     small = code.astype(np.uint16) if code.max() < 2 ** 16 else code  # radix sort for small codes
     order = np.argsort(small, kind="stable")
     ordered = code[order]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    ends = np.append(starts[1:], n)
     permuted = np.take(matrix, order, axis=1).view(np.uint8)
-    counts = np.add.reduceat(permuted, starts, axis=1, dtype=np.int64 if n >= 2 ** 31 else np.int32)
-    return ordered[starts].astype(np.int64), counts.astype(np.int64)
+    ordered_weights = [np.asarray(w, dtype=float)[order] for w in weights]
+    counts = np.empty((s, len(starts)), dtype=np.int64)
+    sums = [np.empty((s, len(starts))) for _ in weights]
+    for j, (a, b) in enumerate(zip(starts, ends)):
+        block = permuted[:, a:b]
+        counts[:, j] = block.sum(axis=1, dtype=np.int64)
+        if weights:
+            block = block.astype(float)
+            for out, w in zip(sums, ordered_weights):
+                out[:, j] = block @ w[a:b]
+    return ordered[starts].astype(np.int64), counts, sums
 
 
 def _label_codes(values: pd.Series, labels: Sequence[str], what: str) -> np.ndarray:
-    codes = np.full(len(values), -1, dtype=np.int64)
-    for i, lab in enumerate(labels):
-        codes[(values == lab).to_numpy(dtype=bool, na_value=False)] = i
-    if (codes < 0).any():
-        bad = values[codes < 0]
+    """Index of each value in `labels` (one factorize, then a lookup of the few distinct values)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    index = {lab: i for i, lab in enumerate(labels)}
+    lookup = np.array([index.get(str(u), -1) if not pd.isna(u) else -1 for u in uniques], dtype=np.int64)
+    out = lookup[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    if (out < 0).any():
+        bad = values[out < 0]
         raise DataError(f"{what} has value {bad.iloc[0]!r} in {len(bad)} row(s), not one of labels "
                         f"{', '.join(labels)}; pass labels= with every label the data and models use")
-    return codes
+    return out
 
 
 def _labels(df_eval: pd.DataFrame, labels: Sequence[str] | None) -> list[str]:
@@ -271,7 +285,7 @@ def slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, labels:
     slices, matrix = stack_masks(masks, len(df_eval))
     y = _label_codes(df_eval["label"], labels, "label")
     preds = [_label_codes(df_eval[role_col(r, "pred")], labels, f"{r} prediction") for r in ROLES]
-    groups, counts = group_counts(matrix, (y * k + preds[0]) * k + preds[1])
+    groups, counts, _ = group_counts(matrix, (y * k + preds[0]) * k + preds[1])
     g_y, g_b, g_c = groups // (k * k), (groups // k) % k, groups % k
     n = counts.sum(axis=1)
     frames = []
@@ -320,7 +334,7 @@ def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, mi
     cand = df_eval[role_col("candidate", "correct")].to_numpy(dtype=bool)
     with np.errstate(invalid="ignore"):
         confident = df_eval[role_col("candidate", "conf")].to_numpy(dtype=float) >= conf_threshold
-    groups, counts = group_counts(matrix, (base * 4 + cand * 2 + confident).astype(np.int64))
+    groups, counts, _ = group_counts(matrix, (base * 4 + cand * 2 + confident).astype(np.int64))
     g_base, g_cand, g_conf = groups >= 4, (groups // 2) % 2 == 1, groups % 2 == 1
 
     def total(select: np.ndarray) -> np.ndarray:
@@ -429,22 +443,24 @@ def calibration_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, n
     names = role_names(df_eval)
     slices, matrix = stack_masks(masks, len(df_eval))
     edges = _edges(n_bins)
-    rows = []
+    frames = []
     for role in ROLES:
         conf = df_eval[role_col(role, "conf")].to_numpy(dtype=float)
         correct = df_eval[role_col(role, "correct")].to_numpy(dtype=bool)
         known = ~np.isnan(conf)
-        for order, (name, mask) in enumerate(zip(slices, matrix)):
-            use = mask & known
-            c, ok = conf[use], correct[use]
-            count, sum_conf, sum_correct = _bin_sums(c, ok, edges)
-            m = int(use.sum())
-            rows.append({"slice": name, "model": names[role], "role": role, "n": int(mask.sum()), "n_with_conf": m,
-                         "ece": float(np.abs(sum_correct - sum_conf).sum() / m) if m else np.nan,
-                         "brier": float(np.mean((c - ok) ** 2)) if m else np.nan,
-                         "mean_conf": float(c.mean()) if m else np.nan,
-                         "small": m < min_n, "_order": order})
-    out = pd.DataFrame(rows).sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+        bins = np.where(known, np.searchsorted(edges[1:-1], np.nan_to_num(conf)), n_bins)  # n_bins: unknown
+        filled = np.where(known, conf, 0.0)
+        groups, counts, (sum_conf, sum_correct, sum_sq) = group_counts(
+            matrix, bins, (filled, correct & known, np.where(known, (filled - correct) ** 2, 0.0)))
+        used = groups < n_bins
+        m = counts[:, used].sum(axis=1)
+        frames.append(pd.DataFrame({
+            "slice": slices, "model": names[role], "role": role, "n": counts.sum(axis=1), "n_with_conf": m,
+            "ece": _ratio(np.abs(sum_correct[:, used] - sum_conf[:, used]).sum(axis=1), m),
+            "brier": _ratio(sum_sq.sum(axis=1), m), "mean_conf": _ratio(sum_conf.sum(axis=1), m),
+            "small": m < min_n, "_order": np.arange(len(slices))}))
+    out = pd.concat(frames, ignore_index=True).sort_values("_order", kind="stable").drop(columns="_order")
+    out = out.reset_index(drop=True)
     out.attrs = {"n_bins": n_bins, "methods": {k: METHODS[k] for k in ("ece", "brier")}}
     return out
 
