@@ -15,7 +15,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -288,56 +288,69 @@ class StressResult:
 def score_stress(cases: Sequence[StressCase], baseline: Predictor, candidate: Predictor, *,
                  cache: PredictionCache | None = None, conf_threshold: float = 0.8,
                  slice_accuracy: Mapping[str, float] | None = None,
-                 progress: Any = None) -> StressResult:
+                 progress: Callable[[int, int], None] | None = None) -> StressResult:
     """Score every case with both models (through the prediction cache) and build the tables.
 
-    `slice_accuracy` maps a model name (or role, "baseline"/"candidate") to its accuracy on the
-    targeted slice, so the summary shows how much harder the cases are than the slice.
-    A wrong prediction counts as high-confidence when its confidence is >= `conf_threshold`.
+    `case_id` is the case's position in `cases` (0-based), so a table row points back into the
+    editable list. `slice_accuracy` maps a model name (or a role, "baseline"/"candidate") to its
+    accuracy on the targeted slice (see `slice_accuracy_of`), so the summary shows how much harder
+    the cases are than the slice. A wrong prediction counts as high-confidence when its confidence
+    is >= `conf_threshold`. Unlabelled cases count in agreement, never in accuracy.
     """
     from evalcore.scoring import score_texts
 
+    _check_inputs(cases, baseline, candidate, conf_threshold)
+    names = {"baseline": baseline.name, "candidate": candidate.name}
+    texts = pd.array([c.text for c in cases], dtype="string")
+    labels = pd.array([c.label for c in cases], dtype="string")
+    wide = pd.DataFrame({"case_id": np.arange(len(cases)), "text": texts, "label": labels,
+                         "source": pd.array([c.source for c in cases], dtype="string")})
+    frames, correct = [], {}
+    for role, predictor in zip(ROLES, (baseline, candidate)):
+        out = score_texts(list(texts), predictor, cache=cache, progress=progress)
+        pred = pd.array(np.asarray(out.pred, dtype=object), dtype="string")
+        conf = np.asarray(out.conf, dtype=float)
+        correct[role] = pd.array(pred == labels, dtype="boolean")  # NA where no label
+        frames.append(pd.DataFrame({"case_id": wide["case_id"], "text": texts, "label": labels,
+                                    "model": names[role], "role": role, "pred": pred,
+                                    "conf": conf, "correct": correct[role]}))
+        wide[pred_col(names[role])] = pred
+        wide[conf_col(names[role])] = conf
+    wide["agree"] = (wide[pred_col(names["baseline"])] == wide[pred_col(names["candidate"])]).astype(bool)
+    for role in ROLES:
+        wide[role_col(role, "correct")] = correct[role]
+    stress_long = pd.concat(frames, ignore_index=True)
+    summary = _summary(stress_long, wide, names, conf_threshold, slice_accuracy)
+    return StressResult(stress_long, wide, summary, conf_threshold)
+
+
+def _check_inputs(cases: Sequence[StressCase], baseline: Predictor, candidate: Predictor,
+                  conf_threshold: float) -> None:
     if not 0.0 <= conf_threshold <= 1.0:
         raise DataError(f"conf_threshold={conf_threshold!r} must lie in [0, 1]")
     if not cases:
         raise DataError("no stress cases to score: add at least one case")
     for predictor in (baseline, candidate):
         require_live(predictor)
+    if baseline.name == candidate.name:
+        raise DataError(f"baseline and candidate are the same model {baseline.name!r}; "
+                        "choose two different live models")
     allowed = list(baseline.labels)
-    for i, case in enumerate(cases):
+    for i, case in enumerate(cases, start=1):
         if case.label is not None and case.label not in allowed:
             raise DataError(f"stress case {i}: label {case.label!r} is not one of the model "
                             f"labels: {', '.join(allowed)}")
 
-    if baseline.name == candidate.name:
-        raise DataError(f"baseline and candidate are the same model {baseline.name!r}; "
-                        "choose two different live models")
-    names = {"baseline": baseline.name, "candidate": candidate.name}
-    texts = [c.text for c in cases]
-    labels = pd.array([c.label for c in cases], dtype="string")
-    labelled = np.array([c.label is not None for c in cases])
-    frames, wide = [], pd.DataFrame({
-        "case_id": np.arange(len(cases)), "text": pd.array(texts, dtype="string"), "label": labels,
-        "source": pd.array([c.source for c in cases], dtype="string")})
-    correct_by_role = {}
-    for role, predictor in zip(ROLES, (baseline, candidate)):
-        out = score_texts(texts, predictor, cache=cache, progress=progress)
-        pred = np.asarray(out.pred, dtype=object)
-        correct = pd.array([p == lab if ok else pd.NA for p, lab, ok in zip(pred, labels, labelled)],
-                           dtype="boolean")
-        correct_by_role[role] = correct
-        frames.append(pd.DataFrame({
-            "case_id": wide["case_id"], "text": wide["text"], "label": labels,
-            "model": names[role], "role": role, "pred": pd.array(pred, dtype="string"),
-            "conf": np.asarray(out.conf, dtype=float), "correct": correct}))
-        wide[pred_col(names[role])] = pd.array(pred, dtype="string")
-        wide[conf_col(names[role])] = np.asarray(out.conf, dtype=float)
-    stress_long = pd.concat(frames, ignore_index=True)
-    wide["agree"] = (wide[pred_col(names["baseline"])] == wide[pred_col(names["candidate"])]).astype(bool)
-    for role in ROLES:
-        wide[role_col(role, "correct")] = correct_by_role[role]
-    summary = _summary(stress_long, wide, names, conf_threshold, slice_accuracy)
-    return StressResult(stress_long, wide, summary, conf_threshold)
+
+def slice_accuracy_of(df_eval: pd.DataFrame, mask: Any) -> dict[str, float]:
+    """Accuracy of each model on the rows of `df_eval` where `mask` is true (a slice's mask from
+    `evalcore.rules`), keyed by model name: the `slice_accuracy` argument of `score_stress`."""
+    from evalcore.tables import role_names
+
+    rows = df_eval[np.asarray(mask, dtype=bool)]
+    names = role_names(df_eval)
+    return {names[role]: float(rows[role_col(role, "correct")].mean()) if len(rows) else float("nan")
+            for role in ROLES}
 
 
 def _summary(stress_long: pd.DataFrame, wide: pd.DataFrame, names: dict[str, str],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,10 @@ from evalcore.stress import (
     parse_case_file,
     parse_cases,
     score_stress,
+    slice_accuracy_of,
     stress_dir,
 )
+from evalcore.tables import build_df_eval
 
 LABELS = ["negative", "neutral", "positive"]
 
@@ -228,3 +231,16 @@ def test_score_stress_input_errors(vader, cases, kwargs, message):
 def test_same_model_twice_is_refused(vader):
     with pytest.raises(DataError, match="same model 'vader'"):
         score_stress(CASES, vader, vader)
+
+
+def test_slice_accuracy_of_feeds_the_summary(vader):
+    base = pd.DataFrame({"id": ["a", "b", "c", "d"], "text": ["w", "x", "y", "z"],
+                         "label": ["positive", "negative", "neutral", "neutral"]})
+    kw = SimpleNamespace(model="kw", pred=["positive", "positive", "neutral", "negative"], conf=[0.9] * 4)
+    vd = SimpleNamespace(model="vader", pred=["positive", "negative", "neutral", "neutral"], conf=[0.5] * 4)
+    df_eval = build_df_eval(base, kw, vd)
+    acc = slice_accuracy_of(df_eval, [True, True, True, False])
+    assert acc == pytest.approx({"kw": 2 / 3, "vader": 1.0})
+    summary = score_stress(CASES, KeywordPredictor(LABELS), vader, slice_accuracy=acc).stress_summary
+    assert summary["accuracy_vs_slice"].tolist() == pytest.approx([0.6 - 2 / 3, 0.0])
+    assert all(np.isnan(v) for v in slice_accuracy_of(df_eval, [False] * 4).values())
