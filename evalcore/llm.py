@@ -152,9 +152,27 @@ _FENCE_RE = re.compile(r"^\s*```")
 _BULLET_RE = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*\u2022])\s+")
 
 
-def clean_reply(text: str) -> str:
-    """Drop what chat models add around a list despite the prompt: code fences, numbering, bullets."""
-    return "\n".join(_BULLET_RE.sub("", line) for line in text.splitlines() if not _FENCE_RE.match(line))
+def clean_reply(text: str, labels: Sequence[str] = ()) -> str:
+    """Undo what chat models and chat UIs do to a list despite the prompt: code fences, numbering,
+    bullets, and a TAB turned into " | ", " - ", ", " or a run of spaces before a known label
+    (copying from a chat window often loses the tab)."""
+    tail = None
+    if labels:
+        names = "|".join(re.escape(str(lab)) for lab in labels)
+        tail = re.compile(rf"^(.*\S)(?:\s*\|\s*|\s+-\s+|\s*,\s*|\s{{2,}})({names})\s*$", re.IGNORECASE)
+    out = []
+    for line in text.splitlines():
+        if _FENCE_RE.match(line):
+            continue
+        line = _BULLET_RE.sub("", line)
+        match = tail.match(line) if tail is not None and "\t" not in line else None
+        out.append(f"{match.group(1)}\t{match.group(2)}" if match else line)
+    return "\n".join(out)
+
+
+def parse_reply(text: str, labels: Sequence[str]) -> list[StressCase]:
+    """Cases from an LLM's reply (from the endpoint, or pasted back from a chat tool)."""
+    return parse_cases(clean_reply(text, labels), labels, source="llm")
 
 
 def generate_cases(config: LLMConfig, prompt: str, labels: Sequence[str]) -> list[StressCase]:
@@ -178,7 +196,7 @@ def generate_cases(config: LLMConfig, prompt: str, labels: Sequence[str]) -> lis
                           f"(got keys {sorted(reply) if isinstance(reply, dict) else type(reply).__name__})"
                           ) from exc
     try:
-        return parse_cases(clean_reply(_redact(content, key)), labels, source="llm")
+        return parse_reply(_redact(content, key), labels)
     except DataError as exc:
         raise ConfigError(f"the LLM's reply could not be read as cases ({exc}); edit the prompt or "
                           "paste the reply in by hand") from exc

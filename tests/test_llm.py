@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from evalcore.errors import ConfigError
-from evalcore.llm import LLMConfig, build_prompt, clean_reply, generate_cases
+from evalcore.llm import LLMConfig, build_prompt, clean_reply, generate_cases, parse_reply
 from evalcore.stress import parse_cases
 
 LABELS = ["negative", "neutral", "positive"]
@@ -186,3 +186,12 @@ def test_prompt_holds_examples_format_and_round_trips_through_parse_cases():
 
 def test_clean_reply_drops_fences_and_numbering():
     assert clean_reply("```\n1. a\tpositive\n- b\tneutral\n* c\n```") == "a\tpositive\nb\tneutral\nc"
+
+
+def test_reply_pasted_from_a_chat_window_without_tabs():
+    reply = ("so not happy with this | Negative\nmeh, it is a day - neutral\nwhat a game, positive\n"
+             "spaces instead of a tab    positive\nI feel positive about it\n")
+    assert [(c.text, c.label, c.source) for c in parse_reply(reply, LABELS)] == [
+        ("so not happy with this", "negative", "llm"), ("meh, it is a day", "neutral", "llm"),
+        ("what a game", "positive", "llm"), ("spaces instead of a tab", "positive", "llm"),
+        ("I feel positive about it", None, "llm")]
