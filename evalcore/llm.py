@@ -122,8 +122,9 @@ def _post(config: LLMConfig, body: dict[str, Any], key: str | None) -> dict[str,
             detail = _redact(exc.read(_ERROR_BODY_CHARS).decode("utf-8", "replace"), key).strip()
         except (OSError, http.client.HTTPException):
             detail = ""
-        hint = {401: f"the key in ${config.api_key_env} was rejected",
-                403: f"the key in ${config.api_key_env} may not use model {config.model!r}",
+        key_hint = f"the key in ${config.api_key_env}" if config.api_key_env else "no key (api_key_env is empty)"
+        hint = {401: f"{key_hint} was rejected",
+                403: f"{key_hint} may not use model {config.model!r}",
                 404: "no such path: base_url usually ends in /v1",
                 429: "rate limit or quota reached; wait and retry"}.get(
                     exc.code, "the server failed; retry later" if exc.code >= 500 else "request refused")
@@ -179,11 +180,15 @@ def generate_cases(config: LLMConfig, prompt: str, labels: Sequence[str]) -> lis
     """Ask the endpoint for cases and parse its reply (source 'llm'). Errors are ConfigErrors."""
     key = None
     if config.api_key_env:
-        key = os.environ.get(config.api_key_env)
+        key = (os.environ.get(config.api_key_env) or "").strip()
         if not key:
             raise ConfigError(f"environment variable {config.api_key_env} is not set: export the API "
                               "key there (it is read at call time and never stored), or copy the "
                               "prompt into a chat tool instead")
+        if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+            # checked here because http.client's own error would quote the header, key included
+            raise ConfigError(f"the key in {config.api_key_env} holds spaces, line breaks or "
+                              "non-ASCII characters; set it to the key alone")
     body = {"model": config.model, "temperature": config.temperature,
             "messages": [{"role": "user", "content": prompt}]}
     reply = _post(config, body, key)

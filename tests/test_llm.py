@@ -149,6 +149,15 @@ def test_connection_refused(monkeypatch):
     _no_key_anywhere(info.value)
 
 
+def test_key_with_a_line_break_is_refused_without_quoting_it(server, monkeypatch):
+    monkeypatch.setenv(ENV, KEY + "\nX-Injected: 1")
+    with pytest.raises(ConfigError, match=f"the key in {ENV} holds spaces, line breaks") as info:
+        generate_cases(_config(server, "ok"), "p", LABELS)
+    _no_key_anywhere(info.value)
+    monkeypatch.setenv(ENV, f"  {KEY}\n")  # a trailing newline from `cat keyfile` is forgiven
+    assert len(generate_cases(_config(server, "ok"), "p", LABELS)) == 2
+
+
 def test_missing_key(monkeypatch):
     monkeypatch.delenv(ENV, raising=False)
     config = LLMConfig("http://127.0.0.1:9/v1", "m", api_key_env=ENV)
