@@ -187,7 +187,7 @@ def _outputs(p: PredictionsLike, base: pd.DataFrame, role: str) -> tuple[str, pd
     bad = ~np.isnan(conf) & ((conf < 0) | (conf > 1))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{role} model {name!r} has confidence {conf[row]!r} at row {row + 1}; "
+        raise DataError(f"{role} model {name!r} has confidence {float(conf[row])!r} at row {row + 1}; "
                         "confidences are probabilities in [0, 1] (NaN when unknown)")
     ids = getattr(p, "ids", None)
     if ids is not None:
@@ -210,7 +210,7 @@ def _check_ids(ids: np.ndarray, base: pd.DataFrame, name: str, role: str) -> Non
             detail = f"{len(ids)} ids for {len(want)} rows"
         else:
             row = int(np.flatnonzero(ids != want)[0])
-            detail = f"row {row + 1} has id {ids[row]!r} but the data has {want[row]!r}"
+            detail = f"row {row + 1} has id {str(ids[row])!r} but the data has {str(want[row])!r}"
         raise DataError(f"{role} model {name!r} predictions are not aligned with the data: {detail}; "
                         "score the same rows in the same order")
 
