@@ -116,7 +116,8 @@ class Problem:
 def _unknown_column(name: str, schema: Schema) -> str:
     close = difflib.get_close_matches(name, list(schema.columns), n=3, cutoff=0.6)
     if close:
-        return f"unknown column '{name}' — did you mean {' or '.join(repr(c) for c in close)}?"
+        also = f" (also close: {', '.join(repr(c) for c in close[1:])})" if len(close) > 1 else ""
+        return f"unknown column '{name}' — did you mean {close[0]!r}?{also}"
     known = schema.names()
     listed = ", ".join(known[:12]) + (f", ... ({len(known)} in all)" if len(known) > 12 else "")
     return f"unknown column '{name}'; known columns: {listed or 'none'}"
