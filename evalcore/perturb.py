@@ -83,18 +83,22 @@ def has_negation(text: str) -> bool:
 
 
 def add_negation(text: str) -> list[str] | None:
-    """Negate the first auxiliary ("is" -> "is not") or, failing that, the first known verb
-    ("love" -> "don't love", "loves" -> "doesn't love", "loved" -> "didn't love").
+    """Negate the first auxiliary ("is" -> "is not") or, when the text has none, the first known
+    verb ("love" -> "don't love", "loves" -> "doesn't love", "loved" -> "didn't love").
+    Auxiliaries that open a sentence (questions, "Do it") are skipped.
 
     Not applicable to texts that already hold a negation: a double negation is no clean test.
     """
     if has_negation(text):
         return None
-    aux = _ADD_AUX_RE.search(text)
-    if aux:
+    auxes = list(_ADD_AUX_RE.finditer(text))
+    for aux in auxes:
+        bare = not re.search(_APOS, aux.group(0))  # "I'm" opens statements, "Do" questions
+        if bare and re.search(r"(^|[.!?]\s)\s*$", text[:aux.start()]):
+            continue  # sentence-initial: a question or an imperative ("Do you...?"), not a statement
         shout = aux.group(0).isupper() and len(aux.group(0)) > 1
         return [f"{text[:aux.end()]} {'NOT' if shout else 'not'}{text[aux.end():]}"]
-    verb = _ADD_VERB_RE.search(text)
+    verb = None if auxes else _ADD_VERB_RE.search(text)
     if verb:
         word = verb.group(0)
         aux_word, base = _VERB_FORMS[word.lower()]

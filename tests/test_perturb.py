@@ -45,6 +45,8 @@ from evalcore.perturb import (
     ("Sunny morning at the beach", None),  # nothing to negate
     ("This is not great", None),  # already negated: no double negation
     ("I can't wait", None),
+    ("Do you like it?", None),  # a question: no statement to negate
+    ("Is it good? It is.", ["Is it good? It is not."]),
 ])
 def test_add_negation(text, expected):
     assert add_negation(text) == expected
