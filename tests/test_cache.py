@@ -23,15 +23,16 @@ from evalcore.errors import CacheError
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Child process: waits for the file `go` (so two writers really overlap), then writes batches
-# first..last-1 of `size` rows for fingerprint "fp" (batch b: hashes of "b-j", pred b), printing
-# "committed b <time>" after each put_many; then, if `big` > 0, one batch `last` of `big` rows,
-# announced by "begin <last>" just before its put_many.
+# Child process: says "ready", waits for the file `go`, then writes batches first..last-1 of `size`
+# rows for fingerprint "fp" (batch b: hashes of "b-j", pred b), printing "committed b <time>" after
+# each put_many; after its first batch it waits until `writers` processes have committed one, so
+# concurrent writers surely overlap. Then, if `big` > 0, one batch `last` of `big` rows, announced
+# by "begin <last>" just before its put_many.
 WRITER = textwrap.dedent("""
     import os, sys, time, numpy as np
     from evalcore.cache import PredictionCache
     path, go = sys.argv[1], sys.argv[2]
-    first, last, size, big = map(int, sys.argv[3:7])
+    first, last, size, big, writers = map(int, sys.argv[3:8])
     def rows(b, n):
         return [(PredictionCache.text_hash(f"{b}-{j}"), b, np.full(3, b / 7, np.float32))
                 for j in range(n)]
@@ -42,6 +43,10 @@ WRITER = textwrap.dedent("""
         for b in range(first, last):
             cache.put_many("fp", rows(b, size))
             print("committed", b, time.time(), flush=True)
+            if b == first:
+                open(f"{go}-{first}", "w").close()
+                while sum(n.startswith("go-") for n in os.listdir(os.path.dirname(go))) < writers:
+                    time.sleep(0.002)
         if big:
             batch = rows(last, big)
             print("begin", last, time.time(), flush=True)
@@ -56,12 +61,13 @@ def rows_for(n: int, k: int = 3, seed: int = 0) -> list[tuple[str, int, np.ndarr
     return [(PredictionCache.text_hash(f"text {i}"), int(p.argmax()), p) for i, p in enumerate(probs)]
 
 
-def spawn_writer(path: Path, first: int, last: int, size: int, big: int = 0) -> subprocess.Popen:
+def spawn_writer(path: Path, first: int, last: int, size: int, big: int = 0,
+                 writers: int = 1) -> subprocess.Popen:
     script, go = path.parent / "writer.py", path.parent / "go"
     if not script.exists():  # never rewritten while another writer may be reading it
         script.write_text(WRITER)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    args = [str(a) for a in (script, path, go, first, last, size, big)]
+    args = [str(a) for a in (script, path, go, first, last, size, big, writers)]
     return subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True, env=env)
 
 
@@ -201,7 +207,7 @@ def test_cache_object_handed_to_a_child_process(tmp_path, method):
 def test_two_processes_writing_overlapping_rows(tmp_path):
     path = tmp_path / "c.sqlite"  # absent: both processes also race to create it
     size = 200
-    procs = [spawn_writer(path, 0, 60, size), spawn_writer(path, 30, 90, size)]
+    procs = [spawn_writer(path, 0, 60, size, writers=2), spawn_writer(path, 30, 90, size, writers=2)]
     go(path, procs)
     outs = [p.communicate(timeout=60)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
@@ -220,14 +226,14 @@ def test_two_processes_writing_overlapping_rows(tmp_path):
 
 def test_killed_writer_leaves_only_complete_batches(tmp_path):
     path = tmp_path / "c.sqlite"
-    size, last, big = 2000, 10, 150_000
+    size, last, big = 2000, 10, 100_000
     proc = spawn_writer(path, 0, last, size, big)
     go(path, [proc])
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.startswith("begin"):
             break
-    time.sleep(0.25)  # inside the big batch's put_many (about 0.6 s on 2 cores)
+    time.sleep(0.2)  # inside the big batch's put_many (0.5 to 1 s on 2 cores)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
