@@ -1,6 +1,8 @@
 """evalcore.rules: building, JSON, text round trip, schema validation and masks."""
 from __future__ import annotations
 
+import doctest
+import importlib
 import json
 import math
 import re
@@ -48,6 +50,7 @@ def c(col: str, op: str, value=None) -> Condition:
     ("matches", "(a+)+", "repeats a group that itself repeats"),
     ("matches", r"(\w+\s?)*$", "no nested quantifiers"),
     ("matches", "(?:x|y*)+z", "nested quantifiers"),
+    ("matches", "(ab{1,3}){2,}", "nested quantifiers"),
 ])
 def test_condition_rejects_values_that_do_not_fit_the_operator(op, value, message):
     with pytest.raises(RuleError, match=re.escape(message)):
@@ -58,7 +61,13 @@ def test_rule_error_is_an_evalcore_error():
     assert issubclass(RuleError, EvalcoreError)
 
 
-@pytest.mark.parametrize("pattern", [r"\d+", "a{2,3}b", "(ab)+", "(a|b)c*", "^lol$", "(?:a{1})+"])
+@pytest.mark.parametrize("module", ["evalcore.rules", "evalcore.rules.evaluation"])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("pattern", [r"\d+", "a{2,3}b", "(ab)+", "(a|b)c*", "^lol$", "(?:a{1})+", r"(\d{3})+"])
 def test_safe_patterns_are_accepted(pattern):
     assert Condition("text", Op.MATCHES, pattern).value == pattern
 
@@ -182,6 +191,8 @@ def test_precedence_not_and_or():
     ("a = 1", 2, "at 2: unexpected character '=' (did you mean '=='?)"),
     ("a ! 1", 2, "did you mean '!='?"),
     ("a == 1 @", 7, "at 7: unexpected character '@'"),
+    ("café == 1", 3, "at 3: unexpected character 'é' (back-quote column names with other characters"),
+    ("a == 'x'", 5, "(strings take double quotes)"),
     ('a == "open', 5, 'at 5: the string starting here is never closed (missing ")'),
     ("`open == 1", 0, "at 0: the column name starting here is never closed"),
     ("`a\\q` == 1", 2, "unknown escape '\\q' in a back-quoted column name"),
@@ -190,7 +201,7 @@ def test_precedence_not_and_or():
     ("a is nul", 5, "at 5: expected 'null' after 'is' but found 'nul'"),
     ("a is not 3", 9, "at 9: expected 'null' after 'not' but found '3'"),
     ("a == null", 5, "at 5: null is not a value to compare with; use 'is null' or 'is not null'"),
-    ("a == b", 5, "at 5: expected a value after '==' but found 'b'"),
+    ("a == b", 5, "at 5: expected a value after '==' but found 'b' (quote strings: \"b\"; a rule compares"),
     ("a in [1, 2", 10, "at 10: expected ',' or ']' to close the list at 5 but found end of text"),
     ("a in [1, ]", 9, "at 9: expected a value in the list after ',' but found ']'"),
     ("a in [[1]]", 6, "at 6: expected a value in the list after '[' but found '['"),

@@ -12,6 +12,7 @@ Numbers compare as float64 (integers beyond 2**53 lose precision).
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -102,7 +103,7 @@ def mask(rule: Rule, df: pd.DataFrame) -> Mask:
     if isinstance(rule, Not):
         return ~mask(rule.child, df)
     combine = np.logical_and if rule.join == "and" else np.logical_or
-    return combine.reduce([mask(child, df) for child in rule.children])
+    return functools.reduce(combine, (mask(child, df) for child in rule.children))
 
 
 def evaluate(rule: Rule, df: pd.DataFrame, schema: Schema | None = None) -> Mask:

@@ -114,7 +114,9 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(kind, word, lowered if kind == "word" else word, i))
             i = match.end()
             continue
-        hint = " (did you mean '=='?)" if ch == "=" else " (did you mean '!='?)" if ch == "!" else ""
+        hint = (" (did you mean '=='?)" if ch == "=" else " (did you mean '!='?)" if ch == "!"
+                else " (back-quote column names with other characters, like `café`)" if ch.isalpha()
+                else " (strings take double quotes)" if ch == "'" else "")
         raise _fail(i, f"unexpected character '{ch}'{hint}")
     tokens.append(Token("end", "", None, len(text)))
     return tokens
@@ -135,9 +137,9 @@ class _Parser:
         self.i += 1
         return tok
 
-    def expect(self, what: str, after: Token | None = None) -> RuleError:
+    def expect(self, what: str, after: Token | None = None, hint: str = "") -> RuleError:
         where = f" after {after.shown()}" if after else ""
-        return _fail(self.tok.pos, f"expected {what}{where} but found {self.tok.shown()}")
+        return _fail(self.tok.pos, f"expected {what}{where} but found {self.tok.shown()}{hint}")
 
     def rule(self) -> Rule:
         if self.tok.kind == "end":
@@ -177,7 +179,7 @@ class _Parser:
     def condition(self) -> Condition:
         if self.tok.kind != "column":
             hint = " (back-quote a column named like a keyword: `in`)" if self.tok.kind == "word" else ""
-            raise _fail(self.tok.pos, f"expected a column name or '(' but found {self.tok.shown()}{hint}")
+            raise self.expect("a column name or '('", hint=hint)
         col = self.take()
         self.positions.append(col.pos)
         op_tok = self.tok
@@ -236,7 +238,10 @@ class _Parser:
                 raise self.expect(f"',' or ']' to close the list at {tok.pos}")
             self.take()
             return tuple(items)
-        raise self.expect("a value" if allow_list else "a value in the list", after=after)
+        hint = ""
+        if tok.kind == "column":  # a bare word: an unquoted string, or another column
+            hint = f' (quote strings: "{tok.text}"; a rule compares a column with values, not with another column)'
+        raise self.expect("a value" if allow_list else "a value in the list", after=after, hint=hint)
 
 
 def parse_rule(text: str) -> Rule:

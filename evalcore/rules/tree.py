@@ -99,8 +99,9 @@ def describe_type(value: Any) -> str:
 
 
 def _nested_quantifier(pattern: str) -> bool:
-    """True when a repeated group itself contains a repeat, e.g. `(a+)+`: the shape that makes
-    a backtracking regex engine take exponential time on a near-miss."""
+    """True when a repeated group itself contains a variable-length repeat, e.g. `(a+)+`: the shape
+    that makes a backtracking regex engine take exponential time on a near-miss. A heuristic (it
+    does not catch overlapping alternations like `(a|a)+`); the length bound limits the rest."""
     import re._constants as c  # noqa: PLC0415 (private, but stable since 3.11)
     import re._parser as p  # noqa: PLC0415
 
@@ -114,9 +115,9 @@ def _nested_quantifier(pattern: str) -> bool:
                 if isinstance(child, (p.SubPattern, list, tuple)):
                     yield from items(child)
 
-    def has_repeat(node: Any) -> bool:
+    def has_repeat(node: Any) -> bool:  # a repeat of variable length, like a+ or a{1,3}
         for op, av in items(node):
-            if op in repeats and av[1] > 1:
+            if op in repeats and av[0] != av[1]:
                 return True
             if isinstance(av, (list, tuple)) and has_repeat(list(av)):
                 return True
