@@ -244,3 +244,18 @@ def test_slice_accuracy_of_feeds_the_summary(vader):
     summary = score_stress(CASES, KeywordPredictor(LABELS), vader, slice_accuracy=acc).stress_summary
     assert summary["accuracy_vs_slice"].tolist() == pytest.approx([0.6 - 2 / 3, 0.0])
     assert all(np.isnan(v) for v in slice_accuracy_of(df_eval, [False] * 4).values())
+
+
+def test_stress_with_a_real_transformer(tmp_path, vader):
+    """The HF path end to end: a tiny randomly initialised BERT (MiniLM tokenizer) against VADER."""
+    from test_models import make_tiny_model  # the shared tiny-model builder of the models tests
+
+    folder = make_tiny_model(tmp_path / "tiny", {0: "negative", 1: "neutral", 2: "positive"})
+    tiny = load_predictor(f"hf:{folder}", LABELS)
+    result = score_stress(CASES, tiny, vader, cache=PredictionCache())
+    wide = result.stress_wide
+    assert wide[f"pred_{tiny.name}"].isin(LABELS).all()
+    assert wide[f"conf_{tiny.name}"].between(1 / 3, 1).all()  # the argmax of 3 probabilities
+    assert result.stress_summary["n"].tolist() == [6, 6]
+    again = score_stress(CASES, tiny, vader, cache=PredictionCache())  # from the cache, same values
+    assert again.stress_wide.equals(wide)
