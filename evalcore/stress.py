@@ -62,7 +62,10 @@ class StressCase:
         unknown = set(raw) - {"text", "label", "source"}
         if unknown:
             raise DataError(f"stress case: unknown keys {sorted(unknown)}; allowed: text, label, source")
-        return cls(raw["text"], raw.get("label"), raw.get("source", "typed"))
+        label = raw.get("label")
+        if isinstance(label, str) and not label.strip():
+            label = None  # an emptied label cell in the editor means "no expected label"
+        return cls(raw["text"], label, raw.get("source", "typed"))
 
 
 @dataclass(frozen=True)

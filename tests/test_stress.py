@@ -108,6 +108,7 @@ def test_stress_set_json_round_trip(tmp_path):
     assert path.parent.parent.name == "work" and StressSet.load(path) == stress
     relabelled = StressSet.from_dict({"cases": [{"text": "x", "label": "Positive"}]}, labels=LABELS)
     assert relabelled.cases[0].label == "positive" and relabelled.target_slice is None
+    assert StressSet.from_dict({"cases": [{"text": "x", "label": " "}]}, LABELS).cases[0].label is None
 
 
 @pytest.mark.parametrize("raw, message", [
