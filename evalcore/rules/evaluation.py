@@ -8,7 +8,8 @@ Null semantics (NaN, None, pd.NA alike):
   always split the table in two, with no row lost to "unknown".
 String operators: `==`, `!=` and `in` are exact and case-sensitive; `contains` is a
 case-insensitive literal substring test (no regex); `matches` is `re.search` with IGNORECASE.
-Numbers compare as float64 (integers beyond 2**53 lose precision).
+Numbers compare as stored for numpy dtypes; nullable, object and categorical numbers as float64
+(integers beyond 2**53 lose precision there).
 """
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ def _bools(result: pd.Series | np.ndarray) -> Mask:
 
 
 def _numbers(s: pd.Series) -> np.ndarray:
-    return s.to_numpy(dtype=float, na_value=np.nan)
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf":
+        return s.to_numpy()  # no copy; numpy compares ints with floats exactly
+    return s.to_numpy(dtype=float, na_value=np.nan)  # nullable, object or categorical numbers
 
 
 def _nulls(s: pd.Series) -> Mask:
