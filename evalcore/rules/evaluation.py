@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from evalcore.errors import RuleError
-from evalcore.rules.schema import ColumnType, Schema, validate
-from evalcore.rules.tree import Condition, Group, Not, Op, Rule
+from evalcore.rules.schema import Schema, validate
+from evalcore.rules.tree import Condition, Not, Op, Rule
 
 Mask = np.ndarray
 
@@ -121,4 +121,4 @@ def evaluate(rule: Rule, df: pd.DataFrame, schema: Schema | None = None) -> Mask
     return mask(rule, df)
 
 
-__all__ = ["ColumnType", "Mask", "condition_mask", "evaluate", "mask"]
+__all__ = ["Mask", "condition_mask", "evaluate", "mask"]
