@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import warnings
 from collections import defaultdict
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -120,10 +121,11 @@ def _words(terms: Iterable[str]) -> str:
 
 _URL_FIND = (
     "(?i)https?:|www\\.[a-z0-9-]+\\.|pic\\.twitter\\.com/"
-    f"|{_BEFORE}(?:https?|t\\.co/){_AFTER}"
+    f"|{_BEFORE}https?{_AFTER}|{_BEFORE}t\\.co/"
 )
-# URLs (to the next space) and @handles: blanked in `plain_text`.
-_URL_STRIP = f"(?i)(?:https?:|www\\.|pic\\.twitter\\.com/){_NON_SPACE}*|@[A-Za-z0-9_]+"
+# URLs and @handles: blanked in `plain_text`. A URL stops at #, @ and non-ASCII: TweetEval glues
+# hashtags to links ("https://t.co/E2aJFRljJx#Libya").
+_URL_STRIP = "(?i)(?:https?:|www\\.|pic\\.twitter\\.com/)[A-Za-z0-9._~:/?=&%+-]*|@[A-Za-z0-9_]+"
 _MENTION = f"(?:^|[^{_WORD_CHARS}@])@[A-Za-z0-9_]"
 _HASHTAG = f"(?:^|[^{_WORD_CHARS}&])#[0-9]*[A-Za-z_\u00c0-\u024f]"
 _ALL_CAPS = f"(?:^|[^{_WORD_CHARS}#'])[A-Z]{{2,}}(?:'[A-Z]+)?{_AFTER}"
@@ -253,10 +255,13 @@ def _has(pattern: str | Callable[[], str], plain: bool = True) -> Callable[[pd.S
     return fn
 
 
-def _count(pattern: str | Callable[[], str]) -> Callable[[pd.Series], pd.Series]:
+def _count(pattern: str | Callable[[], str], plain: bool = False) -> Callable[[pd.Series], pd.Series]:
+    """An int feature: how many times `pattern` occurs (non-overlapping)."""
+
     def fn(texts: pd.Series) -> pd.Series:
+        source = plain_text(texts) if plain else texts
         rx = pattern() if callable(pattern) else pattern
-        return texts.str.count(rx).astype("int64")
+        return source.str.count(rx).astype("int64")
 
     return fn
 
@@ -320,7 +325,7 @@ _register(
     "hashtag_count", "int",
     "Number of hashtags.",
     "Hashtag-heavy tweets are topical and low on sentence structure.",
-)(_count(_HASHTAG))
+)(_count(_HASHTAG, plain=True))
 _register(
     "has_mention", "bool",
     "An @mention (TweetEval writes every mention as @user; e-mail addresses do not count).",
@@ -404,8 +409,8 @@ def get_feature(name: str) -> Feature:
 
 def _suggest(name: Any, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.5)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"{hint} Known features: {', '.join(known)}"
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{hint}; known features: {', '.join(known)}"
 
 
 # --- user-defined features --------------------------------------------------------------------
@@ -457,7 +462,10 @@ class CustomFeature:
         series = as_texts(texts)
         if self.kind == "keywords":
             series = plain_text(series)
-        return series.str.contains(self.regex, regex=True).astype(bool).rename(self.name)
+        with warnings.catch_warnings():  # users' groups are fine: we only ask "does it match?"
+            warnings.filterwarnings("ignore", "This pattern is interpreted as a regular expression")
+            found = series.str.contains(self.regex, regex=True)
+        return found.astype(bool).rename(self.name)
 
     def as_feature(self) -> Feature:
         """The same feature in the registry's shape, for listing next to the built-ins."""
