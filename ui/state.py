@@ -1,0 +1,37 @@
+"""Session state in one place: named keys, the saved workspace and its persistence.
+
+Widget-bound keys vanish when their widget is not on the page, so whatever must survive a page
+switch is copied into the `Workspace` here, and every change is saved to disk at once: a refresh or
+a restart of the app finds the user's work where they left it.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from evalcore.workspace import Workspace, load_workspace, save_workspace
+
+WORKSPACE = "ec_workspace"
+WORKSPACE_WARNING = "ec_workspace_warning"
+
+
+def init() -> None:
+    """Load the saved workspace once per browser session."""
+    if WORKSPACE not in st.session_state:
+        ws, warning = load_workspace()
+        st.session_state[WORKSPACE] = ws
+        st.session_state[WORKSPACE_WARNING] = warning
+
+
+def workspace() -> Workspace:
+    init()
+    return st.session_state[WORKSPACE]
+
+
+def save() -> None:
+    """Persist the workspace now (called after every user change)."""
+    save_workspace(workspace())
+
+
+def take_warning() -> str | None:
+    """The load warning, shown once."""
+    return st.session_state.pop(WORKSPACE_WARNING, None)
