@@ -17,6 +17,12 @@ Statistics (all 95% by default):
   pairs (regressed vs improved examples);
 - `p_adjusted`: Benjamini-Hochberg over the user's slices (not `all`, which is one pre-planned test
   and keeps its raw p), so a slice is flagged only when it survives the multiplicity control.
+
+    >>> [round(float(x), 3) for x in wilson_interval(7, 10)]  # 7 right out of 10
+    [0.397, 0.892]
+    >>> # 10 both right, 5 only candidate right, 15 only baseline right, 20 both wrong:
+    >>> [round(float(x), 3) for x in paired_difference_interval(10, 5, 15, 20)], round(float(mcnemar_exact(5, 15)), 4)
+    ([-0.357, -0.026], 0.0414)
 """
 from __future__ import annotations
 
@@ -317,16 +323,19 @@ def slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, labels:
 
 
 def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, min_n: int = DEFAULT_MIN_N,
-                       conf_threshold: float = DEFAULT_CONF_THRESHOLD, alpha: float = 0.05,
+                       conf_threshold: float | None = None, alpha: float = 0.05,
                        confidence: float = 0.95) -> pd.DataFrame:
     """One row per slice: both accuracies, the paired change with its interval, regression and
     improvement rates, the exact McNemar p-value, its BH-adjusted value and the regression flag.
 
     `significant_regression` = `p_adjusted < alpha` and `delta < 0`. The confident-regression rate
-    counts regressions whose candidate confidence is >= `conf_threshold` (NaN confidence: not confident).
+    counts regressions whose candidate confidence is >= `conf_threshold` (NaN confidence: not confident);
+    by default the threshold df_eval was built with (`attrs["conf_threshold"]`), else 0.8.
     """
     from scipy.stats import false_discovery_control
 
+    if conf_threshold is None:
+        conf_threshold = float(df_eval.attrs.get("conf_threshold", DEFAULT_CONF_THRESHOLD))
     _check_settings(min_n, alpha, conf_threshold)
     role_names(df_eval)
     slices, matrix = stack_masks(masks, len(df_eval))
@@ -366,7 +375,7 @@ def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, mi
     return out
 
 
-def overall_comparison(df_eval: pd.DataFrame, *, conf_threshold: float = DEFAULT_CONF_THRESHOLD,
+def overall_comparison(df_eval: pd.DataFrame, *, conf_threshold: float | None = None,
                        confidence: float = 0.95) -> dict:
     """Headline numbers on every row: both accuracies and the paired change, as plain dicts."""
     names = role_names(df_eval)

@@ -104,7 +104,9 @@ def build_df_eval(base: pd.DataFrame, baseline: PredictionsLike, candidate: Pred
     if b_name == c_name:
         raise DataError(f"baseline and candidate are the same model {b_name!r}; compare two different "
                         "models (give one a different name to compare a model with a re-run of itself)")
-    label = pd.Series(base["label"].to_numpy(), dtype="str")
+    label = base["label"].reset_index(drop=True)
+    if not pd.api.types.is_string_dtype(label.dtype) or label.dtype == object:
+        label = label.astype("str")
     new: dict[str, Any] = {}
     correct = {}
     for role, (name, pred, conf) in outputs.items():

@@ -443,3 +443,11 @@ def test_group_counts_matches_bincount():
         np.testing.assert_allclose(sums[s], np.bincount(code[matrix[s]], weights=weight[matrix[s]], minlength=7)[groups])
     groups, counts, _ = group_counts(np.zeros((2, 0), bool), np.zeros(0, np.int64))
     assert counts.shape == (2, 0)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import evalcore.metrics
+
+    assert doctest.testmod(evalcore.metrics).failed == 0

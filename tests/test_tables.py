@@ -154,3 +154,11 @@ def test_lab_accuracies_through_the_real_pipeline():
     assert df["candidate_correct"].mean() == pytest.approx(0.398, abs=1e-12)
     long = build_df_long(df)
     assert long.groupby("model")["correct"].mean().round(3).to_dict() == {"gpt2": 0.398, "roberta": 0.698}
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import evalcore.tables
+
+    assert doctest.testmod(evalcore.tables).failed == 0
