@@ -1,7 +1,7 @@
 """evalcore dashboard: the Streamlit entry point.
 
-Run with `streamlit run app.py`. It routes to one file per page in `pages/` and draws the shared
-sidebar; the pages are thin layers over the `evalcore` engine.
+Run with `streamlit run app.py`. It routes to one file per page in `pages/` (listed explicitly:
+with `st.navigation` the folder is not auto-discovered) and draws the shared sidebar summary.
 """
 from __future__ import annotations
 
@@ -9,14 +9,25 @@ import streamlit as st
 
 from ui import state
 
-st.set_page_config(page_title="evalcore: baseline vs candidate", page_icon="⚖️", layout="wide")
+st.set_page_config(page_title="evalcore · baseline vs candidate", page_icon="⚖️", layout="wide")
 state.init()
 
 PAGES = [
     st.Page("pages/data_models.py", title="Data & models", icon="🗂️", default=True),
+    st.Page("pages/slices.py", title="Slices", icon="🧩"),
+    st.Page("pages/compare.py", title="Compare", icon="📊"),
+    st.Page("pages/examples.py", title="Examples", icon="🔎"),
+    st.Page("pages/stress.py", title="Stress tests", icon="🧪"),
+    st.Page("pages/share.py", title="Report & W&B", icon="📤"),
 ]
 
 nav = st.navigation(PAGES)
+ws = state.workspace()
+with st.sidebar:
+    st.caption("Session")
+    st.markdown(f"**Data** `{ws.data.get('source', '?')}`  \n**Baseline** `{ws.baseline}`  \n"
+                f"**Candidate** `{ws.candidate}`  \n**Slices** {len(state.slices())}")
+    st.caption("Your work is saved on every change.")
 warning = state.take_warning()
 if warning:
     st.warning(warning)

@@ -15,7 +15,7 @@ except EvalcoreError as exc:
     st.stop()
 st.subheader(data.name)
 st.caption(f"{len(data)} rows · labels: {', '.join(data.labels)}")
-st.dataframe(data.df.head(50), hide_index=True, use_container_width=True)
+st.dataframe(data.df.head(50), hide_index=True, width="stretch")
 st.subheader("Models")
 rows = [{"spec": name, "kind": "precomputed", "note": f"column {m.pred_col}, confidence {m.conf_col}"}
         for name, m in data.precomputed.items()]
@@ -23,4 +23,4 @@ rows.append({"spec": "vader", "kind": "lexicon", "note": "compound ≥ 0.05 posi
 built = (demo_model_dir() / "config.json").is_file()
 rows.append({"spec": "demo", "kind": "transformer",
              "note": "built" if built else "not built yet: `python -m evalcore build-demo`"})
-st.dataframe(rows, hide_index=True, use_container_width=True)
+st.dataframe(rows, hide_index=True, width="stretch")

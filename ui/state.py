@@ -35,3 +35,17 @@ def save() -> None:
 def take_warning() -> str | None:
     """The load warning, shown once."""
     return st.session_state.pop(WORKSPACE_WARNING, None)
+
+
+def slices():
+    """The user's slice set (the lab's starter set until they change it)."""
+    from evalcore.slices import SliceSet, starter_slices
+
+    ws = workspace()
+    return starter_slices() if ws.slices is None else SliceSet.from_json(ws.slices)
+
+
+def set_slices(slice_set) -> None:
+    """Replace the slice set and save it."""
+    workspace().slices = slice_set.to_json()
+    save()

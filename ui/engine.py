@@ -1,0 +1,160 @@
+"""Cached engine calls for the pages: each step recomputes only when its own inputs change.
+
+- data, predictors and the prediction cache are process-wide resources (`st.cache_resource`):
+  models load once per process;
+- predictions are memoised per (data, model spec) in process memory, on top of the SQLite cache,
+  so a second visit is instant and a restart re-reads the disk cache instead of re-running models;
+- df_eval is memoised per (data, both specs, custom features, threshold), and slice results per
+  (df_eval, slice set), so editing a slice rule re-runs only the metrics.
+
+Everything here raises `EvalcoreError` for user problems; pages show them with `ui.widgets.show_error`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import streamlit as st
+
+from evalcore.cache import PredictionCache
+from evalcore.data import EvalData, load_data
+from evalcore.features import CustomFeature
+from evalcore.models import ModelSpec, Predictor, load_predictor
+from evalcore.pipeline import SliceResults, analyse, build_eval
+from evalcore.scoring import Predictions, score
+from evalcore.slices import SliceSet
+from evalcore.workspace import Workspace
+
+Progress = Callable[[int, int], None]
+
+
+def key_of(value: Any) -> str:
+    """A short stable key for JSON-able settings (data source, slice set, custom features)."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class _Memo:
+    """A small thread-safe LRU for derived objects too large to copy on every rerun."""
+
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: str, make: Callable[[], Any]) -> Any:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        value = make()
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+    def has(self, key: str) -> bool:
+        return key in self.items
+
+
+@st.cache_resource(show_spinner=False)
+def _memos() -> dict[str, _Memo]:
+    return {"predictions": _Memo(16), "df_eval": _Memo(6), "results": _Memo(24)}
+
+
+@st.cache_resource(show_spinner=False)
+def prediction_cache() -> PredictionCache:
+    """One SQLite cache per process (opening it runs an integrity check)."""
+    return PredictionCache()
+
+
+@st.cache_resource(show_spinner="Loading data…", max_entries=8)
+def _load_data(settings_json: str) -> EvalData:
+    settings = json.loads(settings_json)
+    source = settings.pop("source")
+    return load_data(source, **settings)
+
+
+def get_data(settings: dict[str, Any]) -> EvalData:
+    """The dataset the workspace points at (`{"source": ..., options...}`)."""
+    clean = {k: v for k, v in settings.items() if v not in (None, "", [])}
+    return _load_data(json.dumps(clean, sort_keys=True))
+
+
+def data_key(settings: dict[str, Any]) -> str:
+    return key_of({k: v for k, v in settings.items() if v not in (None, "", [])})
+
+
+def needs_data(spec: str) -> bool:
+    """Precomputed models depend on the data's rows; live models only on its labels."""
+    return ModelSpec.parse(spec).kind in ("precomputed", "file")
+
+
+@st.cache_resource(show_spinner="Loading model…", max_entries=8)
+def _predictor(spec: str, labels: tuple[str, ...], dkey: str, _data: EvalData | None) -> Predictor:
+    return load_predictor(spec, labels, data=_data)
+
+
+def get_predictor(spec: str, data: EvalData, dkey: str, progress: Callable[[int, int, str], None] | None = None) -> Predictor:
+    """A predictor mapped onto the data's labels, loaded once per process."""
+    if ModelSpec.parse(spec).kind == "demo" and progress is not None:
+        from evalcore.demo_model import demo_model_dir
+
+        if not (demo_model_dir() / "config.json").is_file():
+            load_predictor("demo", data.labels, progress=progress)  # builds it, with the caller's bar
+    pinned = dkey if needs_data(spec) else ""
+    return _predictor(spec, tuple(data.labels), pinned, data if pinned else None)
+
+
+def predictions_ready(dkey: str, spec: str) -> bool:
+    return _memos()["predictions"].has(f"{dkey}|{spec}")
+
+
+def get_predictions(data: EvalData, dkey: str, spec: str, progress: Progress | None = None) -> Predictions:
+    """Predictions of one model on the data: memory, then the SQLite cache, then the model."""
+    def make() -> Predictions:
+        predictor = get_predictor(spec, data, dkey)
+        return score(data, predictor, prediction_cache(), progress=progress)
+
+    return _memos()["predictions"].get(f"{dkey}|{spec}", make)
+
+
+@dataclass
+class Comparison:
+    """What the analysis pages share: the data, both models' outputs, df_eval and its key."""
+
+    data: EvalData
+    baseline: Predictions
+    candidate: Predictions
+    df_eval: Any
+    key: str
+
+
+def custom_features(ws: Workspace) -> list[CustomFeature]:
+    return [CustomFeature.from_dict(raw) for raw in ws.custom_features]
+
+
+def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | None = None) -> Comparison:
+    """df_eval for the workspace's data, models, custom features and threshold."""
+    if ws.baseline == ws.candidate:
+        from evalcore.errors import ModelError
+
+        raise ModelError(f"baseline and candidate are both {ws.baseline!r}: choose two different models")
+    data = get_data(ws.data)
+    dkey = data_key(ws.data)
+    preds = [get_predictions(data, dkey, spec, progress(spec) if progress else None)
+             for spec in (ws.baseline, ws.candidate)]
+    ckey = key_of([dkey, ws.baseline, ws.candidate, ws.custom_features, ws.conf_threshold])
+    df_eval = _memos()["df_eval"].get(ckey, lambda: build_eval(
+        data, preds[0], preds[1], custom_features(ws), conf_threshold=ws.conf_threshold))
+    return Comparison(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, key=ckey)
+
+
+def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n: int = 30,
+                alpha: float = 0.05) -> SliceResults:
+    """Slice masks and metric tables; re-run only when the slice set or settings change."""
+    rkey = key_of([comp.key, slices.to_json(), conf_threshold, min_n, alpha])
+    return _memos()["results"].get(rkey, lambda: analyse(
+        comp.df_eval, slices, comp.data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha))
