@@ -64,6 +64,7 @@ def build_demo_model(progress: Progress | None = None, *, epochs: int = 3, lr: f
     import numpy as np
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     target = Path(target) if target is not None else demo_model_dir()
     base = base_checkpoint_dir()
@@ -75,9 +76,15 @@ def build_demo_model(progress: Progress | None = None, *, epochs: int = 3, lr: f
     started = time.perf_counter()
     try:
         tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            base, local_files_only=True, num_labels=len(DEMO_LABELS),
-            id2label=dict(enumerate(DEMO_LABELS)), label2id={n: i for i, n in enumerate(DEMO_LABELS)})
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # the new head is *meant* to be missing from the checkpoint
+        try:
+            model = AutoModelForSequenceClassification.from_pretrained(
+                base, local_files_only=True, num_labels=len(DEMO_LABELS),
+                id2label=dict(enumerate(DEMO_LABELS)),
+                label2id={n: i for i, n in enumerate(DEMO_LABELS)})
+        finally:
+            hf_logging.set_verbosity(verbosity)
         steps_per_epoch = -(-len(texts) // batch_size)
         total = epochs * steps_per_epoch
         optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
