@@ -188,7 +188,7 @@ def stack_masks(masks: Mapping[str, object], n: int) -> tuple[list[str], np.ndar
             continue
         names.append(str(name))
         rows.append(arr)
-    return names, np.stack(rows) if rows else np.zeros((0, n), dtype=bool)
+    return names, np.stack(rows)
 
 
 def _as_mask(raw: object, name: str, n: int) -> np.ndarray:
@@ -202,34 +202,26 @@ def _as_mask(raw: object, name: str, n: int) -> np.ndarray:
     return arr
 
 
-def group_counts(matrix: np.ndarray, code: np.ndarray,
-                 weights: Sequence[np.ndarray] = ()) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Per matrix row (slice) and per present code: how many selected rows carry the code, and the
-    sum of each `weights` vector over them. Returns codes (G,), counts (S, G), [sums (S, G)].
+def group_counts(matrix: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per matrix row (slice) and per present code, how many selected rows carry the code.
+    Returns the present codes (G,) and the counts (S, G).
 
     One sort of the codes and one column permutation of the matrix; each code's rows are then a
     contiguous block whose row sums are the counts, instead of a boolean filter per slice.
     """
     s, n = matrix.shape
     if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros((s, 0), dtype=np.int64), [np.zeros((s, 0)) for _ in weights]
+        return np.zeros(0, dtype=np.int64), np.zeros((s, 0), dtype=np.int64)
     small = code.astype(np.uint16) if code.max() < 2 ** 16 else code  # radix sort for small codes
     order = np.argsort(small, kind="stable")
     ordered = code[order]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     ends = np.append(starts[1:], n)
     permuted = np.take(matrix, order, axis=1).view(np.uint8)
-    ordered_weights = [np.asarray(w, dtype=float)[order] for w in weights]
     counts = np.empty((s, len(starts)), dtype=np.int64)
-    sums = [np.empty((s, len(starts))) for _ in weights]
     for j, (a, b) in enumerate(zip(starts, ends)):
-        block = permuted[:, a:b]
-        counts[:, j] = block.sum(axis=1, dtype=np.int64)
-        if weights:
-            block = block.astype(float)
-            for out, w in zip(sums, ordered_weights):
-                out[:, j] = block @ w[a:b]
-    return ordered[starts].astype(np.int64), counts, sums
+        counts[:, j] = permuted[:, a:b].sum(axis=1, dtype=np.int64)
+    return ordered[starts].astype(np.int64), counts
 
 
 def _label_codes(values: pd.Series, labels: Sequence[str], what: str) -> np.ndarray:
@@ -291,7 +283,7 @@ def slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, labels:
     slices, matrix = stack_masks(masks, len(df_eval))
     y = _label_codes(df_eval["label"], labels, "label")
     preds = [_label_codes(df_eval[role_col(r, "pred")], labels, f"{r} prediction") for r in ROLES]
-    groups, counts, _ = group_counts(matrix, (y * k + preds[0]) * k + preds[1])
+    groups, counts = group_counts(matrix, (y * k + preds[0]) * k + preds[1])
     g_y, g_b, g_c = groups // (k * k), (groups // k) % k, groups % k
     n = counts.sum(axis=1)
     frames = []
@@ -343,7 +335,7 @@ def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, mi
     cand = df_eval[role_col("candidate", "correct")].to_numpy(dtype=bool)
     with np.errstate(invalid="ignore"):
         confident = df_eval[role_col("candidate", "conf")].to_numpy(dtype=float) >= conf_threshold
-    groups, counts, _ = group_counts(matrix, (base * 4 + cand * 2 + confident).astype(np.int64))
+    groups, counts = group_counts(matrix, (base * 4 + cand * 2 + confident).astype(np.int64))
     g_base, g_cand, g_conf = groups >= 4, (groups // 2) % 2 == 1, groups % 2 == 1
 
     def total(select: np.ndarray) -> np.ndarray:
@@ -427,7 +419,7 @@ def reliability_diagram(conf, correct, n_bins: int = DEFAULT_N_BINS) -> pd.DataF
     """
     conf, correct = _calibration_inputs(conf, correct)
     edges = _edges(n_bins)
-    count, sum_conf, sum_correct = _bin_sums(conf, correct, edges)
+    count, sum_conf, sum_correct = _bin_sums(_bin_index(conf, edges), conf, correct, n_bins)
     return pd.DataFrame({"bin": np.arange(n_bins), "lo": edges[:-1], "hi": edges[1:], "count": count,
                          "mean_conf": _ratio(sum_conf, count), "accuracy": _ratio(sum_correct, count)})
 
@@ -435,7 +427,8 @@ def reliability_diagram(conf, correct, n_bins: int = DEFAULT_N_BINS) -> pd.DataF
 def expected_calibration_error(conf, correct, n_bins: int = DEFAULT_N_BINS) -> float:
     """ECE = sum over bins of (bin share) x |accuracy - mean confidence|; NaN with no confidences."""
     conf, correct = _calibration_inputs(conf, correct)
-    count, sum_conf, sum_correct = _bin_sums(conf, correct, _edges(n_bins))
+    edges = _edges(n_bins)
+    count, sum_conf, sum_correct = _bin_sums(_bin_index(conf, edges), conf, correct, n_bins)
     total = count.sum()
     return float(np.abs(sum_correct - sum_conf).sum() / total) if total else float("nan")
 
@@ -452,24 +445,23 @@ def calibration_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, n
     names = role_names(df_eval)
     slices, matrix = stack_masks(masks, len(df_eval))
     edges = _edges(n_bins)
-    frames = []
+    rows = []
     for role in ROLES:
         conf = df_eval[role_col(role, "conf")].to_numpy(dtype=float)
-        correct = df_eval[role_col(role, "correct")].to_numpy(dtype=bool)
         known = ~np.isnan(conf)
-        bins = np.where(known, np.searchsorted(edges[1:-1], np.nan_to_num(conf)), n_bins)  # n_bins: unknown
-        filled = np.where(known, conf, 0.0)
-        groups, counts, (sum_conf, sum_correct, sum_sq) = group_counts(
-            matrix, bins, (filled, correct & known, np.where(known, (filled - correct) ** 2, 0.0)))
-        used = groups < n_bins
-        m = counts[:, used].sum(axis=1)
-        frames.append(pd.DataFrame({
-            "slice": slices, "model": names[role], "role": role, "n": counts.sum(axis=1), "n_with_conf": m,
-            "ece": _ratio(np.abs(sum_correct[:, used] - sum_conf[:, used]).sum(axis=1), m),
-            "brier": _ratio(sum_sq.sum(axis=1), m), "mean_conf": _ratio(sum_conf.sum(axis=1), m),
-            "small": m < min_n, "_order": np.arange(len(slices))}))
-    out = pd.concat(frames, ignore_index=True).sort_values("_order", kind="stable").drop(columns="_order")
-    out = out.reset_index(drop=True)
+        conf = conf[known]
+        correct = df_eval[role_col(role, "correct")].to_numpy(dtype=bool)[known]
+        bins, sq_err = _bin_index(conf, edges), (conf - correct) ** 2
+        for order, (name, mask) in enumerate(zip(slices, matrix)):
+            use = mask[known]
+            m = int(use.sum())
+            count, sum_conf, sum_correct = _bin_sums(bins[use], conf[use], correct[use], n_bins)
+            rows.append({"slice": name, "model": names[role], "role": role, "n": int(mask.sum()), "n_with_conf": m,
+                         "ece": float(np.abs(sum_correct - sum_conf).sum() / m) if m else np.nan,
+                         "brier": float(sq_err[use].sum() / m) if m else np.nan,
+                         "mean_conf": float(sum_conf.sum() / m) if m else np.nan,
+                         "small": m < min_n, "_order": order})
+    out = pd.DataFrame(rows).sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
     out.attrs = {"n_bins": n_bins, "methods": {k: METHODS[k] for k in ("ece", "brier")}}
     return out
 
@@ -491,9 +483,13 @@ def _calibration_inputs(conf, correct) -> tuple[np.ndarray, np.ndarray]:
     return conf[known], correct[known]
 
 
-def _bin_sums(conf: np.ndarray, correct: np.ndarray, edges: np.ndarray):
-    n_bins = len(edges) - 1
-    bins = np.searchsorted(edges[1:-1], conf)  # sklearn's calibration_curve binning: (lo, hi]
+def _bin_index(conf: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin of each confidence, as `sklearn.calibration.calibration_curve` bins them: (lo, hi]."""
+    return np.searchsorted(edges[1:-1], conf)
+
+
+def _bin_sums(bins: np.ndarray, conf: np.ndarray, correct: np.ndarray, n_bins: int):
+    """Per bin: count, sum of confidences, number right."""
     return (np.bincount(bins, minlength=n_bins), np.bincount(bins, weights=conf, minlength=n_bins),
             np.bincount(bins, weights=correct.astype(float), minlength=n_bins))
 
