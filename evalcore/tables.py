@@ -97,7 +97,7 @@ def build_df_eval(base: pd.DataFrame, baseline: PredictionsLike, candidate: Pred
     confidence never counts as confident). `attrs` records the two model names and the threshold.
     """
     _check_base(base)
-    if not 0.0 <= float(conf_threshold) <= 1.0:
+    if not isinstance(conf_threshold, (int, float)) or not 0.0 <= float(conf_threshold) <= 1.0:
         raise ConfigError(f"conf_threshold must be a probability in [0, 1], got {conf_threshold!r}")
     outputs = {role: _outputs(p, base, role) for role, p in zip(ROLES, (baseline, candidate))}
     b_name, c_name = outputs["baseline"][0], outputs["candidate"][0]
@@ -163,6 +163,11 @@ def _check_base(base: pd.DataFrame) -> None:
     if missing:
         raise DataError(f"base table lacks column(s) {', '.join(missing)}; it needs id, text, label "
                         f"(has: {', '.join(map(str, base.columns[:20]))})")
+    missing_label = base["label"].isna().to_numpy()
+    if missing_label.any():
+        row = int(np.flatnonzero(missing_label)[0])
+        raise DataError(f"base table has no label in {int(missing_label.sum())} row(s) (first: row {row + 1}); "
+                        "every row needs a gold label")
 
 
 def _outputs(p: PredictionsLike, base: pd.DataFrame, role: str) -> tuple[str, pd.Series, np.ndarray]:

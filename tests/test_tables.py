@@ -131,6 +131,10 @@ def test_bad_base_raises(tiny):
         build_df_eval(base.drop(columns="label"), b, c)
     with pytest.raises(DataError, match="already has column"):
         build_df_eval(base.assign(regressed=False), b, c)
+    with pytest.raises(DataError, match="no label in 1 row"):
+        build_df_eval(base.assign(label=["neg", None, "pos", "pos", "neu"]), b, c)
+    with pytest.raises(ConfigError, match="conf_threshold"):
+        build_df_eval(base, b, c, conf_threshold="high")
 
 
 def test_non_range_index_is_reset(tiny):
