@@ -402,10 +402,14 @@ def test_compute_features_selects_and_orders_columns() -> None:
     out = compute_features(["a?", "b"], ["word_count", "has_question"])
     assert list(out.columns) == ["word_count", "has_question"]
     assert out["has_question"].tolist() == [True, False]
+    dup = compute_features(pd.Series(["a?", "b 😂😂", ""], index=[4, 4, 0]), ["has_question", "emoji_dense"])
+    assert list(dup.index) == [4, 4, 0] and dup["emoji_dense"].tolist() == [False, True, False]
+    empty = compute_features([])
+    assert len(empty) == 0 and len(empty.columns) == len(list_features())
 
 
 def test_trie_pattern_matches_longest_term_first() -> None:
-    rx = re.compile(trie_pattern(["ab", "abcd", "a", "b*", "x"]))
+    rx = re.compile(trie_pattern(["ab", "abcd", "a", "b*", "x", ""]))
     assert rx.findall("abcd ab a b* x abc") == ["abcd", "ab", "a", "b*", "x", "ab"]
     keys = list(emoji.EMOJI_DATA)[:300]
     naive = re.compile("|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True)))
@@ -435,6 +439,9 @@ def test_keyword_feature_matches_whole_words_case_insensitively() -> None:
     texts = ["PIZZA time", "pizzas", "I love ice  cream", "coding in C++ today", "icecream", "@pizza"]
     assert feat.compute(texts).tolist() == [True, False, True, True, False, False]
     assert feat.pattern == ("pizza", "ice cream", "c++")
+    curly = CustomFeature("refusal", "keywords", "don’t")
+    assert curly.pattern == ("don't",)
+    assert curly.compute(["I don’t", "I don't", "I do", "dont"]).tolist() == [True, True, False, False]
     sensitive = CustomFeature("lol_upper", "keywords", "LOL, OMG", case_sensitive=True)
     assert sensitive.pattern == ("LOL", "OMG")
     assert sensitive.compute(["LOL", "lol", "omg OMG"]).tolist() == [True, False, True]
@@ -532,4 +539,6 @@ def test_compute_features_input_errors() -> None:
         compute_features(["x"], [], custom=[feat.to_dict()])  # type: ignore[list-item]
     with pytest.raises(FeatureError, match="got one string 'hello'; pass a list or Series"):
         compute_features("hello")
+    with pytest.raises(FeatureError, match=re.escape("got a DataFrame; pass its text column (df['text'])")):
+        compute_features(pd.DataFrame({"text": ["x"]}))
     assert issubclass(FeatureError, EvalcoreError)
