@@ -21,8 +21,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evalcore.metrics import (mcnemar_exact, paired_difference_interval, regression_metrics,  # noqa: E402
-                              slice_metrics, wilson_interval)
+from evalcore.metrics import (calibration_metrics, mcnemar_exact, paired_difference_interval,  # noqa: E402
+                              regression_metrics, slice_metrics, wilson_interval)
 from evalcore.tables import build_df_eval, build_df_long  # noqa: E402
 
 LABELS = ["negative", "neutral", "positive"]
@@ -190,6 +190,8 @@ def main() -> None:
     print(f"rule evaluation (parse + validate + mask, 20):  {min(t_rules):6.2f} s   (best of {len(t_rules)})")
     print(f"evalcore slice + regression metrics:            {min(t_ours):6.3f} s   "
           f"(best of {len(t_ours)}; median {statistics.median(t_ours):.3f} s; first {t_ours[0]:.3f} s)")
+    _, t_cal = timed(calibration_metrics, df_eval, masks)
+    print(f"calibration metrics (ECE, Brier; not in target):{t_cal[0]:6.2f} s")
     if args.skip_pandas:
         return
     df_long, t_long = timed(build_df_long, df_eval)
