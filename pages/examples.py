@@ -1,5 +1,81 @@
-"""Placeholder: this page is being built."""
+"""Examples: the rows of a slice, filtered by outcome, both models side by side, with a row's metadata."""
+from __future__ import annotations
+
 import streamlit as st
 
-st.title("examples")
-st.info("Coming soon.")
+from evalcore.metrics import ALL_SLICE
+from evalcore.tables import metadata_columns, role_col
+from ui import engine, state
+from ui.widgets import scoring_progress, shown_errors
+
+OUTCOMES = {"regressed": "Regressed (baseline right, candidate wrong)",
+            "improved": "Improved (baseline wrong, candidate right)",
+            "both_wrong": "Both wrong", "both_correct": "Both right"}
+SORTS = {"candidate_conf_desc": "Candidate confidence, high first", "candidate_conf_asc": "Candidate confidence, low first",
+         "baseline_conf_desc": "Baseline confidence, high first", "baseline_conf_asc": "Baseline confidence, low first",
+         "row": "Row order"}
+
+ws = state.workspace()
+st.title("Examples")
+
+with shown_errors():
+    comp = engine.get_comparison(ws, progress=scoring_progress)
+    slices = state.slices()
+    res = engine.get_results(comp, slices, ws.conf_threshold)
+df = comp.df_eval
+
+c1, c2, c3 = st.columns([2, 3, 2])
+names = [ALL_SLICE] + [s.name for s in slices]
+pick = c1.selectbox("Slice", names, key="ex_slice",
+                    format_func=lambda s: f"{s} (n={int(res.masks[s].sum()) if s in res.masks else len(df):,})")
+outcomes = c2.multiselect("Outcome", list(OUTCOMES), default=["regressed"], format_func=OUTCOMES.get,
+                          key="ex_outcomes", help="Empty: every row of the slice")
+sort = c3.selectbox("Sort by", list(SORTS), format_func=SORTS.get, key="ex_sort")
+
+mask = res.masks.get(pick, None)
+rows = df if mask is None else df[mask]
+if outcomes:
+    rows = rows[rows[outcomes].any(axis=1)]
+if sort != "row":
+    role, _, direction = sort.rpartition("_conf_")
+    rows = rows.sort_values(role_col(role, "conf"), ascending=direction == "asc", na_position="last")
+
+slice_note = next((s.note for s in slices if s.name == pick), "")
+st.caption(f"{len(rows):,} rows" + (f" · slice rule `{slices[pick].text}`" if pick in slices else "")
+           + (f" · hypothesis: {slice_note}" if slice_note else ""))
+
+b, c = df.attrs["baseline"], df.attrs["candidate"]
+table = rows[["id", "text", "label", role_col("baseline", "pred"), role_col("baseline", "conf"),
+              role_col("candidate", "pred"), role_col("candidate", "conf"), "regressed", "improved"]]
+event = st.dataframe(
+    table, hide_index=True, width="stretch", height=420, key="ex_table", on_select="rerun", selection_mode="single-row",
+    column_config={
+        "text": st.column_config.TextColumn("text", width="large"),
+        role_col("baseline", "pred"): st.column_config.TextColumn(f"{b} (baseline)"),
+        role_col("baseline", "conf"): st.column_config.ProgressColumn(f"{b} conf", min_value=0.0, max_value=1.0, format="%.2f"),
+        role_col("candidate", "pred"): st.column_config.TextColumn(f"{c} (candidate)"),
+        role_col("candidate", "conf"): st.column_config.ProgressColumn(f"{c} conf", min_value=0.0, max_value=1.0, format="%.2f"),
+    })
+
+selected = event.selection.rows if event is not None else []
+ids = rows["id"].tolist()
+detail = st.selectbox("Row detail (or select a row in the table)", ids, key="ex_detail",
+                      index=selected[0] if selected else None, placeholder="pick a row id")
+if detail is not None:
+    position = ids.index(detail)
+    row = rows.iloc[position]
+    with st.container(border=True):
+        st.markdown(f"**Row `{row['id']}`** · gold **{row['label']}**")
+        st.markdown(f"> {row['text']}")
+        k1, k2 = st.columns(2)
+        k1.metric(f"{b} (baseline)", str(row[role_col('baseline', 'pred')]), f"conf {row[role_col('baseline', 'conf')]:.2f}",
+                  delta_color="off")
+        k2.metric(f"{c} (candidate)", str(row[role_col('candidate', 'pred')]), f"conf {row[role_col('candidate', 'conf')]:.2f}",
+                  delta_color="off")
+        meta = {col: row[col] for col in metadata_columns(df) if col not in ("id", "text", "label")}
+        in_slices = [name for name, m in res.masks.items() if name != ALL_SLICE and m[rows.index[position]]]
+        st.caption("In slices: " + (", ".join(in_slices) or "none"))
+        st.dataframe({"feature": list(meta), "value": [str(v) for v in meta.values()]}, hide_index=True,
+                     width="stretch", key="ex_meta")
+else:
+    st.caption("Pick a row to see its metadata and the slices it belongs to.")

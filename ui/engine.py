@@ -24,7 +24,7 @@ from evalcore.cache import PredictionCache
 from evalcore.data import EvalData, load_data
 from evalcore.features import CustomFeature
 from evalcore.models import ModelSpec, Predictor, load_predictor
-from evalcore.pipeline import SliceResults, analyse, build_eval
+from evalcore.pipeline import Analysis, SliceResults, analyse, build_eval
 from evalcore.scoring import Predictions, score
 from evalcore.slices import SliceSet
 from evalcore.workspace import Workspace
@@ -158,3 +158,9 @@ def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n
     rkey = key_of([comp.key, slices.to_json(), conf_threshold, min_n, alpha])
     return _memos()["results"].get(rkey, lambda: analyse(
         comp.df_eval, slices, comp.data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha))
+
+
+def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> Analysis:
+    """The engine's `Analysis` record (for findings, the report and the W&B push)."""
+    return Analysis(data=comp.data, baseline=comp.baseline, candidate=comp.candidate, df_eval=comp.df_eval,
+                    slices=slices, results=results)
