@@ -359,7 +359,8 @@ _register(
     "When emoji outweigh words, the sentiment lives in the emoji.",
 )
 def _emoji_density(texts: pd.Series) -> pd.Series:
-    return (_REGISTRY["emoji_count"].fn(texts) / _REGISTRY["word_count"].fn(texts).clip(lower=1)).astype("float64")
+    words = _REGISTRY["word_count"].fn(texts).clip(lower=1)
+    return (_REGISTRY["emoji_count"].fn(texts) / words).astype("float64")
 
 
 @_register(
