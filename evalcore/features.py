@@ -192,6 +192,7 @@ class Feature:
     fn: Callable[[pd.Series], pd.Series] = field(repr=False, compare=False)
 
     def compute(self, texts: pd.Series | Sequence[str]) -> pd.Series:
+        """This feature alone, on any list or Series of texts (normalised by `as_texts`)."""
         return self.fn(as_texts(texts)).rename(self.name)
 
 
@@ -609,6 +610,8 @@ def compute_features(
 ) -> pd.DataFrame:
     """One column per feature (built-ins `names`, all when None, then `custom`), index of `texts`."""
     series = as_texts(texts)
+    if isinstance(names, str):
+        raise FeatureError(f"names: got one string {names!r}; pass a list of feature names, e.g. [{names!r}]")
     chosen = list(_REGISTRY) if names is None else list(names)
     features = [get_feature(n) for n in chosen]
     seen = set(chosen)

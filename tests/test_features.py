@@ -541,6 +541,8 @@ def test_compute_features_input_errors() -> None:
         compute_features(["x"], [], custom=[feat, feat])
     with pytest.raises(FeatureError, match="expected CustomFeature items, got dict"):
         compute_features(["x"], [], custom=[feat.to_dict()])  # type: ignore[list-item]
+    with pytest.raises(FeatureError, match=re.escape("names: got one string 'has_url'; pass a list of feature")):
+        compute_features(["x"], "has_url")
     with pytest.raises(FeatureError, match="got one string 'hello'; pass a list or Series"):
         compute_features("hello")
     with pytest.raises(FeatureError, match=re.escape("got a DataFrame; pass its text column (df['text'])")):
