@@ -20,6 +20,7 @@ import json
 import os
 import re
 from abc import ABC, abstractmethod
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
@@ -543,6 +544,13 @@ def _from_file(spec: ModelSpec, data: EvalData | None) -> PrecomputedPredictor:
     ids = data.df["id"].astype(str).tolist()
     if "id" in df.columns:
         ids = df["id"].astype(str).tolist()
+        dup = next((i for i, n in Counter(ids).items() if n > 1), None)
+        missing = set(data.df["id"].astype(str)) - set(ids)
+        if dup is not None or missing:
+            problem = (f"repeats id {dup!r}" if dup is not None else
+                       f"has no row for id {sorted(missing)[0]!r} ({len(missing)} ids of {data.name} missing)")
+            raise ModelError(f"predictions file {path.name} {problem}; its `id` column must name "
+                             f"every row of the data once")
     elif len(df) != len(data):
         raise ModelError(f"predictions file {path.name} has {len(df)} rows but {data.name} has "
                          f"{len(data)}; without an `id` column they must align row by row")

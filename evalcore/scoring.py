@@ -150,6 +150,9 @@ def score(data: EvalData, predictor: Predictor, cache: PredictionCache | None = 
           **kw: Any) -> Predictions:
     """Predictions for the rows of `data` (precomputed models read theirs; live ones go through
     `score_texts`). The result carries the row ids."""
+    if tuple(predictor.labels) != tuple(data.labels):
+        raise ModelError(f"model {predictor.name} was mapped onto labels {', '.join(predictor.labels)} "
+                         f"but {data.name} has labels {', '.join(data.labels)}; load it with data.labels")
     ids = data.df["id"].astype(str).to_numpy()
     if isinstance(predictor, PrecomputedPredictor):
         out = _predictions(predictor, predictor.predict_rows(data), n_total=len(data),

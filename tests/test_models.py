@@ -268,3 +268,10 @@ def test_predictions_file_errors(lab, tmp_path: Path) -> None:
         load_predictor(f"file:{short}", lab.labels, data=lab)
     with pytest.raises(ModelError, match="predictions file not found"):
         load_predictor(f"file:{tmp_path / 'none.txt'}", lab.labels, data=lab)
+
+
+def test_predictions_file_ids_must_cover_the_data(lab, tmp_path: Path) -> None:
+    path = tmp_path / "preds.csv"
+    path.write_text("id,pred\n" + "".join(f"{i},positive\n" for i in lab.df["id"][:-1]))
+    with pytest.raises(ModelError, match="preds.csv has no row for id '499'"):
+        load_predictor(f"file:{path}", lab.labels, data=lab)
