@@ -1,5 +1,367 @@
-"""Placeholder: this page is being built."""
+"""Slices: build slice rules with widgets or as text, see their rows live, save them with a hypothesis.
+
+Everything the user builds is saved to the workspace at once (slice set, custom features); the
+builder's draft and the form fields live in this session's own keys, so a page switch keeps them.
+A slice set is only saved when every slice fits the current table: the Compare page evaluates them all.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
 
-st.title("slices")
-st.info("Coming soon.")
+from evalcore.errors import FeatureError, RuleError
+from evalcore.features import CustomFeature, list_features
+from evalcore.rules import Rule, Schema, conditions, format_rule, mask, validate, validate_text
+from evalcore.slices import SLICES_VERSION, Slice, SliceSet, check_name, load_slices, validate_slices
+from evalcore.tables import role_col
+from ui import engine, state
+from ui import rule_builder as rb
+from ui.widgets import fmt_pct, scoring_progress, shown_errors
+
+ss = st.session_state
+EDITING, NAME, NOTE, FLASH, SYNCED = "sl_editing", "sl_name", "sl_note", "sl_flash", "sl_text_synced"
+PREVIEW_ROWS = 200
+
+rb.apply_pending()
+ws = state.workspace()
+st.title("Slices")
+st.caption("A slice is a rule over the table's columns plus the hypothesis it tests: where might the "
+           "candidate behave differently from the baseline? Changes are saved at once.")
+
+bars = st.empty()  # scoring bars, cleared once df_eval is there (also when it came from memory)
+with shown_errors(), bars.container():
+    comp = engine.get_comparison(ws, progress=scoring_progress)
+bars.empty()
+df = comp.df_eval
+
+
+def table_schema() -> Schema:
+    """The table's schema, taken once per df_eval (it scans string columns for categories)."""
+    memo = ss.get("sl_schema")
+    if memo is None or memo[0] != comp.key:
+        memo = ss["sl_schema"] = (comp.key, Schema.from_frame(df))
+    return memo[1]
+
+
+schema = table_schema()
+columns = rb.Columns.of(df, schema)
+if rb.DRAFT not in ss:
+    rb.start(columns)
+flash = ss.pop(FLASH, None)
+if flash:
+    st.success(flash, icon="✅")
+
+
+# --- actions on the saved set (button callbacks: they run before the widgets are drawn) -----------
+
+def set_form(name: str, note: str) -> None:
+    ss[NAME] = ss[f"{NAME}_w"] = name
+    ss[NOTE] = ss[f"{NOTE}_w"] = note
+
+
+def edit(name: str) -> None:
+    item = state.slices()[name]
+    rb.load(item.rule)
+    ss[EDITING] = name
+    set_form(name, item.note)
+
+
+def new_slice() -> None:
+    rb.start(columns)
+    ss[EDITING] = None
+    set_form("", "")
+
+
+def copy_name(name: str, taken: SliceSet) -> str:
+    base, n = name[:58] + "_copy", 1
+    candidate = base
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+def duplicate(name: str) -> None:
+    current = state.slices()
+    item = current[name]
+    copy = Slice(copy_name(name, current), item.rule, item.note)
+    at = current.names().index(name) + 1
+    state.set_slices(SliceSet(current.slices[:at] + (copy,) + current.slices[at:]))
+    edit(copy.name)
+    ss[FLASH] = f"Duplicated '{name}' as '{copy.name}'; it is open in the builder."
+
+
+def delete(name: str) -> None:
+    state.set_slices(state.slices().remove(name))
+    if ss.get(EDITING) == name:
+        ss[EDITING] = None
+    ss[FLASH] = f"Deleted slice '{name}'."
+
+
+def saved_into(current: SliceSet, editing: str | None, item: Slice) -> SliceSet:
+    """The set with `item` added, or replacing the slice being edited (renamed when the name changed)."""
+    if editing in current:
+        if item.name != editing and item.name in current:
+            raise RuleError(f"a slice named '{item.name}' exists already; choose another name")
+        at = current.names().index(editing)
+        return SliceSet(current.slices[:at] + (item,) + current.slices[at + 1:])
+    if item.name in current:
+        raise RuleError(f"a slice named '{item.name}' exists already; choose another name, or pick it "
+                        "in the list and press Edit to change it")
+    return current.add(item)
+
+
+def slice_table(slices: SliceSet) -> pd.DataFrame:
+    """One row per saved slice with its size on this table (or why it does not fit the table)."""
+    rows = []
+    for s in slices:
+        try:
+            validate(s.rule, schema)
+            n, problem = int(mask(s.rule, df).sum()), ""
+        except RuleError as exc:
+            n, problem = None, str(exc)
+        rows.append({"name": s.name, "rows": n, "share": None if n is None else 100 * n / max(len(df), 1),
+                     "rule": s.text, "hypothesis": s.note, "problem": problem})
+    return pd.DataFrame(rows, columns=["name", "rows", "share", "rule", "hypothesis", "problem"])
+
+
+# --- the page --------------------------------------------------------------------------------------
+
+slices = state.slices()
+tab_build, tab_features, tab_io = st.tabs(["🧩 Slices & rule builder", "✏️ Custom features", "⇅ Import / export"])
+
+with tab_build:
+    st.subheader(f"Saved slices ({len(slices)})")
+    table = slice_table(slices)
+    if table.empty:
+        st.info("No slices yet: build one below and save it.")
+    else:
+        shown = table if table["problem"].astype(bool).any() else table.drop(columns="problem")
+        st.dataframe(shown, hide_index=True, width="stretch", key="sl_table", column_config={
+            "name": st.column_config.TextColumn("Slice", width="medium"),
+            "rows": st.column_config.NumberColumn("Rows", format="%d", width="small"),
+            "share": st.column_config.ProgressColumn("Share of data", format="%.1f%%", min_value=0, max_value=100,
+                                                     width="small"),
+            "rule": st.column_config.TextColumn("Rule", width="medium"),
+            "hypothesis": st.column_config.TextColumn("Hypothesis", width="large"),
+            "problem": st.column_config.TextColumn("Does not fit this table", width="medium"),
+        })
+        if table["problem"].astype(bool).any():
+            st.warning("Some slices do not fit the current table (see the last column): edit or delete them "
+                       "before opening Compare.", icon="⚠️")
+        names = slices.names()
+        if ss.get("sl_pick") not in names:
+            ss.pop("sl_pick", None)
+        pick_col, *buttons = st.columns([3, 1, 1, 1, 1], vertical_alignment="bottom")
+        pick = pick_col.selectbox("Slice", names, key="sl_pick")
+        buttons[0].button("Edit", icon=":material/edit:", key="sl_edit", on_click=edit, args=(pick,), width="stretch",
+                          help="Open this slice in the builder")
+        buttons[1].button("Duplicate", icon=":material/content_copy:", key="sl_duplicate", on_click=duplicate, args=(pick,), width="stretch")
+        buttons[2].button("Delete", icon=":material/delete:", key="sl_delete", on_click=delete, args=(pick,), width="stretch")
+        buttons[3].button("New slice", icon=":material/add:", key="sl_new", on_click=new_slice, width="stretch",
+                          help="Start an empty draft")
+
+    editing = ss.get(EDITING)
+    st.subheader(f"Editing '{editing}'" if editing else "New slice")
+    st.caption("Conditions in a group are joined by its AND / OR; NOT turns a group into its opposite. "
+               "Nest groups for rules like `a and (b or c)`.")
+    rb.render(columns)
+
+    draft = rb.draft()
+    rule: Rule | None = None
+    if rb.incomplete(draft):
+        st.info("Finish the conditions above (fill in every value) to see the matching rows.")
+    else:
+        try:
+            rule = rb.draft_to_rule(draft)
+            if rule is not None:
+                for warning in validate(rule, schema):
+                    st.caption(f"ℹ️ {warning}")
+        except RuleError as exc:
+            st.error(f"The rule has problems: {exc}", icon="⚠️")
+            rule = None
+        else:
+            if rule is None:
+                st.info("Add a condition to start.")
+
+    if rule is not None:
+        text = format_rule(rule)
+        hits = mask(rule, df)
+        n = int(hits.sum())
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Matching rows", f"{n:,}")
+        m2.metric("Share of data", fmt_pct(n / max(len(df), 1)))
+        for box, role in ((m3, "baseline"), (m4, "candidate")):
+            acc = df.loc[hits, role_col(role, "correct")].mean() if n else float("nan")
+            box.metric(f"{role.capitalize()} accuracy here · {df.attrs.get(role, role)}", fmt_pct(acc))
+        st.code(text, language=None, wrap_lines=True)
+        base = ["id", "text", "label"] + [role_col(r, f) for r in ("baseline", "candidate") for f in ("pred", "conf")]
+        used = [c for c in dict.fromkeys(c.col for c in conditions(rule)) if c not in base and c in df.columns]
+        preview = df.loc[hits, [c for c in base if c in df.columns] + used].head(PREVIEW_ROWS)
+        st.caption(f"Preview: the first {min(n, PREVIEW_ROWS):,} of {n:,} matching rows")
+        st.dataframe(preview, hide_index=True, width="stretch", height=260, key="sl_preview", column_config={
+            "text": st.column_config.TextColumn("text", width="large"),
+            "baseline_conf": st.column_config.NumberColumn("baseline_conf", format="%.2f"),
+            "candidate_conf": st.column_config.NumberColumn("candidate_conf", format="%.2f"),
+        })
+        if ss.get(SYNCED) != text:  # the builder changed: show its rule in the text form
+            ss["sl_text_w"] = ss[SYNCED] = text
+
+    left, right = st.columns(2, gap="large")
+    with left, st.container(border=True):
+        st.markdown("**The rule as text**")
+        typed = st.text_area("Rule text", key=rb.bound("sl_text_w", ss.get(SYNCED) or ""), height=110,
+                             label_visibility="collapsed",
+                             placeholder='has_negation == true and (emoji_count >= 2 or text contains "lol")',
+                             help='Operators: == != < <= > >= in [..] not in [..] contains, not contains, matches '
+                                  '(regex), is null, is not null; join with and / or / not and parentheses; '
+                                  'strings in double quotes.')
+        if st.button("Apply text", key="sl_apply_text", help="Load this rule into the builder"):
+            try:
+                parsed = validate_text(typed or "", schema)
+            except RuleError as exc:
+                st.error(str(exc), icon="⚠️")
+                if exc.position is not None and "\n" not in typed:
+                    st.code(f"{typed}\n{' ' * exc.position}^ here", language=None)
+            else:
+                rb.load(parsed)
+                ss[SYNCED] = None  # show the canonical spelling after the rerun
+                st.rerun()
+    with right, st.container(border=True):
+        st.markdown("**Save**")
+        name = st.text_input("Slice name", key=rb.bound(f"{NAME}_w", ss.get(NAME, "")), max_chars=64,
+                             placeholder="e.g. negated_questions", help="Letters, digits, _ and -")
+        note = st.text_area("Hypothesis", key=rb.bound(f"{NOTE}_w", ss.get(NOTE, "")), height=68,
+                            placeholder="Why might the candidate differ here? e.g. 'negated questions are "
+                                        "sarcastic more often, and the candidate reads words, not tone'")
+        ss[NAME], ss[NOTE] = name, note
+        label = f"Save changes to '{editing}'" if editing else "Save as a new slice"
+        if st.button(label, key="sl_save", type="primary", width="stretch"):
+            try:
+                if rule is None:
+                    raise RuleError("the rule is not finished or has problems (see above); fix it before saving")
+                if not note.strip():
+                    raise RuleError("write the hypothesis this slice tests: why might the candidate differ here?")
+                item = Slice(check_name(name.strip()), rule, note.strip())
+                updated = saved_into(state.slices(), editing, item)
+            except RuleError as exc:
+                st.error(str(exc), icon="⚠️")
+            else:
+                state.set_slices(updated)
+                ss[EDITING] = item.name
+                ss[FLASH] = f"Saved slice '{item.name}' ({n:,} rows, {fmt_pct(n / max(len(df), 1))} of the data)."
+                st.rerun()
+
+
+# --- custom features -------------------------------------------------------------------------------
+
+def used_by(column: str, slice_set: SliceSet) -> list[str]:
+    return [s.name for s in slice_set if any(c.col == column for c in conditions(s.rule))]
+
+
+with tab_features:
+    st.subheader("Custom features")
+    st.caption("A keyword list or a regular expression becomes a yes/no column of the table, ready for rules "
+               "(under metadata in the column picker).")
+    with st.container(border=True):
+        c1, c2, c3 = st.columns([2, 1.4, 1], vertical_alignment="bottom")
+        f_name = c1.text_input("Feature name", key="cf_name", placeholder="e.g. has_slang")
+        f_kind = c2.radio("Kind", ["keywords", "regex"], key="cf_kind", horizontal=True,
+                          format_func={"keywords": "keyword list", "regex": "regular expression"}.get)
+        f_case = c3.checkbox("Case-sensitive", key="cf_case")
+        f_pattern = st.text_area(
+            "Keywords (comma or new line separated)" if f_kind == "keywords" else "Regular expression",
+            key="cf_pattern", height=68,
+            placeholder="lol, lmao, smh" if f_kind == "keywords" else r"\b(?:lol|lmao)+\b")
+        d1, d2 = st.columns(2)
+        f_desc = d1.text_input("Description", key="cf_description", placeholder="What it detects")
+        f_hyp = d2.text_input("Hypothesis", key="cf_hypothesis", placeholder="Why it might matter")
+        if st.button("Add feature", key="cf_add", type="primary"):
+            try:
+                feature = CustomFeature(f_name.strip(), f_kind, f_pattern, f_desc.strip(), f_hyp.strip(), f_case)
+                if any(raw.get("name") == feature.name for raw in ws.custom_features):
+                    raise FeatureError(f"custom feature name {feature.name!r} exists already; delete it first "
+                                       "or choose another name")
+                if feature.name in df.columns:
+                    raise FeatureError(f"custom feature name {feature.name!r} is already a column of the table; "
+                                       "choose another name")
+            except FeatureError as exc:
+                st.error(str(exc), icon="⚠️")
+            else:
+                ws.custom_features.append(feature.to_dict())
+                state.save()
+                for key, value in (("cf_name", ""), ("cf_pattern", ""), ("cf_description", ""),
+                                   ("cf_hypothesis", "")):
+                    rb.set_later(key, value)
+                ss[FLASH] = f"Added feature '{feature.name}': it is now a column you can use in rules."
+                st.rerun()
+
+    features = engine.custom_features(ws) if ws.custom_features else []
+    if features:
+        st.markdown(f"**Your features ({len(features)})**")
+    for feature in features:
+        with st.container(border=True):
+            row = st.columns([5, 1], vertical_alignment="center")
+            shown = ", ".join(feature.pattern) if isinstance(feature.pattern, tuple) else feature.pattern
+            count = int(df[feature.name].sum()) if feature.name in df.columns else 0
+            row[0].markdown(f"**{feature.name}** · {feature.kind}: `{shown}` · {count:,} rows "
+                            f"({fmt_pct(count / max(len(df), 1))})  \n{feature.description or ''} "
+                            f"{'— ' + feature.hypothesis if feature.hypothesis else ''}")
+            if row[1].button("Delete", icon=":material/delete:", key=f"cf_del_{feature.name}", width="stretch"):
+                users = used_by(feature.name, slices)
+                if users:
+                    st.error(f"feature '{feature.name}' is used by slice(s) {', '.join(users)}; edit or delete "
+                             "them first", icon="⚠️")
+                else:
+                    ws.custom_features = [f for f in ws.custom_features if f.get("name") != feature.name]
+                    state.save()
+                    ss[FLASH] = f"Deleted feature '{feature.name}'."
+                    st.rerun()
+
+    with st.expander(f"Built-in features ({len(list_features())})"):
+        st.dataframe(pd.DataFrame([{"name": f.name, "kind": f.kind, "description": f.description,
+                                    "hypothesis": f.hypothesis} for f in list_features()]),
+                     hide_index=True, width="stretch", key="cf_builtins")
+
+
+# --- import / export -------------------------------------------------------------------------------
+
+def read_upload(upload) -> SliceSet:
+    """The slice set in an uploaded file, read by `load_slices`; messages name the upload, not a temp path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / (Path(upload.name).name or "slices.json")
+        path.write_bytes(upload.getvalue())
+        try:
+            return load_slices(path)
+        except RuleError as exc:
+            raise RuleError(str(exc).replace(str(path), f"'{upload.name}'"), position=exc.position) from exc
+
+
+def merged(current: SliceSet, incoming: SliceSet) -> SliceSet:
+    """`current` with `incoming` added; a slice of the same name is replaced by the imported one."""
+    kept = tuple(incoming[s.name] if s.name in incoming else s for s in current)
+    return SliceSet(kept + tuple(s for s in incoming if s.name not in current))
+
+
+with tab_io:
+    st.subheader("Import / export")
+    payload = json.dumps({"version": SLICES_VERSION, "slices": slices.to_json()}, indent=2, ensure_ascii=False)
+    st.download_button(f"Download the slice set ({len(slices)} slices, JSON)", payload, file_name="slices.json",
+                       mime="application/json", key="io_export", icon=":material/download:")
+    upload = st.file_uploader("Import a slice set (JSON, as downloaded here)", type=["json"], key="io_file")
+    mode = st.radio("On import", ["merge", "replace"], key="io_mode", horizontal=True,
+                    format_func={"merge": "merge (same name: imported wins)", "replace": "replace all slices"}.get)
+    if st.button("Import", key="io_import", disabled=upload is None):
+        try:
+            incoming = read_upload(upload)
+            warnings = validate_slices(incoming, schema)
+        except RuleError as exc:
+            st.error(str(exc), icon="⚠️")
+        else:
+            state.set_slices(incoming if mode == "replace" else merged(slices, incoming))
+            ss[FLASH] = f"Imported {len(incoming)} slice(s) ({mode})." + "".join(f"\n- {w}" for w in warnings)
+            st.rerun()
