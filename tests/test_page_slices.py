@@ -1,0 +1,194 @@
+"""Slices page, run for real under AppTest on the demo data: build a slice through the widgets, check
+its live count against pandas, save it and find it again after a refresh; the text form, custom
+features and import errors."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from apptest_helpers import errors, open_page
+from evalcore.data import load_data
+from evalcore.pipeline import feature_frame
+from evalcore.rules import format_rule
+from evalcore.slices import SliceSet
+from evalcore.workspace import workspace_path
+
+PAGE = "pages/slices.py"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """The lab rows with every built-in feature, for counts computed with plain pandas."""
+    return feature_frame(load_data("lab"))
+
+
+def open_slices():
+    return open_page(PAGE)
+
+
+def node_ids(at) -> list[str]:
+    """Ids of the builder's condition rows, top to bottom."""
+    return [m.group(1) for s in at.selectbox if (m := re.fullmatch(r"rb_(n\d+)_col", s.key or ""))]
+
+
+def group_ids(at) -> list[str]:
+    return [m.group(1) for r in at.radio if (m := re.fullmatch(r"rb_(n\d+)_join", r.key or ""))]
+
+
+def set_condition(at, nid: str, col: str, op: str, value=None, widget: str = "") -> None:
+    """Pick column, operator and value of one condition row, as a user would, one rerun each."""
+    at.selectbox(key=f"rb_{nid}_col").set_value(col).run()
+    at.selectbox(key=f"rb_{nid}_op_{col}").set_value(op).run()
+    if widget:
+        op_name = {"==": "EQ", "!=": "NE", ">=": "GE", "in": "IN", "<": "LT"}[op]
+        getattr(at, widget)(key=f"rb_{nid}_v_{col}_{op_name}").set_value(value).run()
+
+
+def live(at) -> tuple[int, str]:
+    """(matching rows, canonical rule text) shown by the page."""
+    count = next(m.value for m in at.metric if m.label == "Matching rows")
+    return int(count.replace(",", "")), at.code[0].value
+
+
+def frame(at, column: str):
+    """The first table on the page with `column` (AppTest does not expose a dataframe's key)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def saved() -> SliceSet:
+    return SliceSet.from_json(json.loads(workspace_path().read_text())["slices"])
+
+
+def test_build_count_save_and_find_after_refresh(lab) -> None:
+    at = open_slices()
+    assert at.selectbox(key="sl_pick").options[:2] == ["has_negation", "has_all_caps"]  # starter set
+    root = group_ids(at)[0]
+    first = node_ids(at)[0]
+    set_condition(at, first, "emoji_count", ">=", 1, "number_input")
+    assert live(at) == (int((lab.emoji_count >= 1).sum()), "emoji_count >= 1")
+
+    at.button(key=f"rb_{root}_addc").click().run()
+    second = node_ids(at)[1]
+    set_condition(at, second, "length_bucket", "in", ["short"], "multiselect")
+    assert live(at)[0] == int(((lab.emoji_count >= 1) & (lab.length_bucket == "short")).sum())
+
+    at.radio(key=f"rb_{root}_join").set_value("or").run()
+    at.button(key=f"rb_{root}_addg").click().run()  # a nested AND group inside the OR
+    sub = group_ids(at)[1]
+    third, = [n for n in node_ids(at) if n not in (first, second)]
+    set_condition(at, third, "label", "!=", "neutral", "selectbox")
+    at.button(key=f"rb_{sub}_addc").click().run()
+    fourth = node_ids(at)[3]
+    set_condition(at, fourth, "has_question", "==", True, "checkbox")
+    at.checkbox(key=f"rb_{root}_not").check().run()
+
+    expected = ~((lab.emoji_count >= 1) | (lab.length_bucket == "short")
+                 | ((lab.label != "neutral") & lab.has_question))
+    text = 'not (emoji_count >= 1 or length_bucket in ["short"] or label != "neutral" and has_question == true)'
+    assert live(at) == (int(expected.sum()), text)
+    assert at.text_area(key="sl_text_w").value == text  # the text form follows the builder
+    assert len(frame(at, "baseline_pred")) == min(int(expected.sum()), 200)
+
+    at.text_input(key="sl_name_w").set_value("plain_long_tweets").run()
+    at.button(key="sl_save").click().run()
+    assert "hypothesis" in errors(at)[0]  # a slice needs its hypothesis note
+    at.text_area(key="sl_note_w").set_value("Plain long tweets carry mixed sentiment.").run()
+    at.button(key="sl_save").click().run()
+    assert not errors(at), errors(at)
+    assert "Saved slice 'plain_long_tweets'" in at.success[0].value
+    on_disk = saved()
+    assert on_disk.names()[-1] == "plain_long_tweets" and len(on_disk) == 11
+    assert format_rule(on_disk["plain_long_tweets"].rule) == text
+    assert on_disk["plain_long_tweets"].note == "Plain long tweets carry mixed sentiment."
+
+    at = open_slices()  # a browser refresh: a new session reads the saved workspace
+    assert "plain_long_tweets" in at.selectbox(key="sl_pick").options
+    table = frame(at, "hypothesis").set_index("name")
+    assert table.loc["plain_long_tweets", "rows"] == int(expected.sum())
+
+
+def test_edit_duplicate_delete_and_unique_names(lab) -> None:
+    at = open_slices()
+    at.selectbox(key="sl_pick").set_value("short_tweets").run()
+    at.button(key="sl_edit").click().run()
+    assert at.text_input(key="sl_name_w").value == "short_tweets"
+    nid = node_ids(at)[0]
+    at.selectbox(key=f"rb_{nid}_v_length_bucket_EQ").set_value("long").run()
+    at.button(key="sl_save").click().run()
+    assert saved()["short_tweets"].text == 'length_bucket == "long"'
+    assert saved().names().index("short_tweets") == 4  # replaced in place
+    at.button(key="sl_duplicate").click().run()
+    assert saved().names()[5] == "short_tweets_copy"
+    assert at.text_input(key="sl_name_w").value == "short_tweets_copy"
+    at.selectbox(key="sl_pick").set_value("has_url").run()
+    at.button(key="sl_delete").click().run()
+    assert "has_url" not in saved()
+    at.button(key="sl_new").click().run()
+    at.text_input(key="sl_name_w").set_value("has_negation").run()
+    at.text_area(key="sl_note_w").set_value("a second one").run()
+    at.button(key="sl_save").click().run()
+    assert "exists already" in errors(at)[0]
+
+
+def test_text_form_round_trip_and_errors(lab) -> None:
+    at = open_slices()
+    rule = 'has_negation == true and (emoji_count >= 2 or text contains "lol")'
+    at.text_area(key="sl_text_w").set_value(rule).run()
+    at.button(key="sl_apply_text").click().run()
+    assert not errors(at), errors(at)
+    expected = lab.has_negation & ((lab.emoji_count >= 2) | lab.text.str.lower().str.contains("lol", regex=False))
+    assert live(at) == (int(expected.sum()), rule)
+    assert [r.value for r in at.radio if (r.key or "").startswith("rb_")] == ["and", "or"]
+    assert [at.selectbox(key=f"rb_{n}_col").value for n in node_ids(at)] == ["has_negation", "emoji_count", "text"]
+    assert at.text_input(key=f"rb_{node_ids(at)[2]}_v_text_CONTAINS").value == "lol"
+
+    at.text_area(key="sl_text_w").set_value("has_negation == tru").run()
+    at.button(key="sl_apply_text").click().run()
+    assert "at 16: expected a value after '=='" in errors(at)[0]
+    assert live(at)[1] == rule  # the builder keeps the last good rule
+    at.text_area(key="sl_text_w").set_value("emoji_cont >= 2").run()
+    at.button(key="sl_apply_text").click().run()
+    assert "unknown column 'emoji_cont' — did you mean 'emoji_count'?" in errors(at)[0]
+
+
+def test_custom_features_bad_regex_then_keywords(lab) -> None:
+    at = open_slices()
+    at.text_input(key="cf_name").set_value("has_laugh").run()
+    at.radio(key="cf_kind").set_value("regex").run()
+    at.text_area(key="cf_pattern").set_value("(ha+").run()
+    at.button(key="cf_add").click().run()
+    assert "has_laugh" in errors(at)[0] and "(ha+" in errors(at)[0]
+    assert not workspace_path().exists() or not json.loads(workspace_path().read_text())["custom_features"]
+
+    at.radio(key="cf_kind").set_value("keywords").run()
+    at.text_area(key="cf_pattern").set_value("lol, lmao").run()
+    at.button(key="cf_add").click().run()
+    assert not errors(at), errors(at)
+    assert [f["name"] for f in json.loads(workspace_path().read_text())["custom_features"]] == ["has_laugh"]
+    nid = node_ids(at)[0]
+    assert "metadata · has_laugh" in at.selectbox(key=f"rb_{nid}_col").options
+    set_condition(at, nid, "has_laugh", "==")
+    words = lab.text.str.contains(r"(?i)\b(?:lol|lmao)\b", regex=True)
+    assert live(at)[0] == int(words.sum())
+
+
+def test_import_errors_and_replace(lab) -> None:
+    at = open_slices()
+    at.file_uploader(key="io_file").set_value(("mine.json", b'{"version": 1, "slices": [', "application/json")).run()
+    at.button(key="io_import").click().run()
+    assert "slices file 'mine.json' is not valid JSON: line 1" in errors(at)[0]
+
+    bad_col = {"version": 1, "slices": [{"name": "x", "rule": "nope == 1", "note": ""}]}
+    at.file_uploader(key="io_file").set_value(("cols.json", json.dumps(bad_col).encode(), "application/json")).run()
+    at.button(key="io_import").click().run()
+    assert "unknown column 'nope'" in errors(at)[0]
+
+    good = {"version": 1, "slices": [{"name": "questions", "rule": "has_question == true", "note": "q"}]}
+    at.file_uploader(key="io_file").set_value(("good.json", json.dumps(good).encode(), "application/json")).run()
+    at.radio(key="io_mode").set_value("replace").run()
+    at.button(key="io_import").click().run()
+    assert not errors(at), errors(at)
+    assert saved().names() == ["questions"]
+    assert frame(at, "hypothesis")["rows"].tolist() == [int(lab.has_question.sum())]
