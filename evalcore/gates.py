@@ -245,13 +245,18 @@ class GateReport:
         """0 ship, 1 no-ship: what `python -m evalcore report --gate ...` returns for CI."""
         return 0 if self.passed else 1
 
-    def headline(self) -> str:
+    def summary(self) -> str:
+        """One sentence: how many gates pass or which fail."""
         if not self.results:
-            return "ship: no gate is configured, so nothing blocks the candidate."
+            return "No gate is configured, so nothing blocks the candidate."
         if self.passed:
-            return f"ship: all {len(self.results)} gate(s) pass."
+            return f"All {len(self.results)} gate(s) pass."
         failed = [r.name for r in self.results if not r.passed]
-        return f"no-ship: {len(failed)} of {len(self.results)} gate(s) fail ({', '.join(failed)})."
+        return f"{len(failed)} of {len(self.results)} gate(s) fail: {', '.join(failed)}."
+
+    def headline(self) -> str:
+        """`no-ship: 2 of 2 gate(s) fail: ...`."""
+        return f"{self.recommendation}: {self.summary()}"
 
     def lines(self) -> list[str]:
         """Headline then one `PASS`/`FAIL` line per gate, for the CLI and the app."""

@@ -1,0 +1,298 @@
+"""Push an analysis to a Weights & Biases run: the lab's tables, the charts, a summary and the config.
+
+Works without an account: with no API key the run is written offline under the evalcore home and
+the result says which `wandb sync` command uploads it later. The mode is, in order: the `mode`
+argument, `$WANDB_MODE`, else online only when an API key is available (`$WANDB_API_KEY` or a
+netrc login for the W&B host), else offline. Online failures (no network, bad key) become a
+`ConfigError` with a hint, bounded by `init_timeout`, and nothing of the analysis is touched.
+
+The API key is never read into our own values: wandb reads it from the environment itself, our
+messages are scrubbed of it, and nothing here writes it anywhere.
+"""
+from __future__ import annotations
+
+import netrc
+import os
+import shlex
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+from urllib.parse import urlparse
+
+import pandas as pd
+
+from evalcore.errors import ConfigError
+from evalcore.paths import home
+from evalcore.tables import ROLES, conf_col, pred_col, role_col, role_names
+
+if TYPE_CHECKING:
+    from evalcore.gates import GateReport
+    from evalcore.perturb import PerturbResult
+    from evalcore.pipeline import Analysis
+    from evalcore.stress import StressResult, StressSet
+
+MODES = ("online", "offline")
+_MODE_ALIASES = {"online": "online", "run": "online", "offline": "offline", "dryrun": "offline"}
+DEFAULT_HOST = "https://api.wandb.ai"
+DEFAULT_INIT_TIMEOUT = 30.0
+ARTIFACT_NAME = "evalcore-tables"
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """Where the run went. `url_or_path`: the run's URL online, its local folder offline;
+    `tables`: (rows, columns) logged per table name; `warnings`: what was cut or skipped."""
+
+    url_or_path: str
+    mode: str
+    sync_command: str | None
+    run_id: str
+    tables: dict[str, tuple[int, int]]
+    run_dir: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["tables"] = {k: list(v) for k, v in self.tables.items()}
+        return out
+
+
+# --- mode ----------------------------------------------------------------------------------------
+
+
+def _netrc_login(host_url: str) -> bool:
+    """Whether a netrc file holds a login for the W&B host (`wandb login` writes one)."""
+    host = urlparse(host_url).hostname or host_url
+    path = os.environ.get("NETRC") or str(Path.home() / ".netrc")
+    try:
+        return netrc.netrc(path).authenticators(host) is not None
+    except (OSError, netrc.NetrcParseError):
+        return False
+
+
+def has_api_key() -> bool:
+    """An API key is available to wandb (env or netrc); the key itself is never read here."""
+    return bool(os.environ.get("WANDB_API_KEY")) or _netrc_login(os.environ.get("WANDB_BASE_URL", DEFAULT_HOST))
+
+
+def resolve_mode(mode: str | None = None) -> str:
+    """`online` or `offline`: the argument, else `$WANDB_MODE`, else online only with an API key."""
+    if mode is not None:
+        if mode not in MODES:
+            raise ConfigError(f"mode {mode!r} is not allowed; use one of {', '.join(MODES)} (or leave it unset)")
+        return mode
+    env = os.environ.get("WANDB_MODE", "").strip().lower()
+    if env:
+        if env not in _MODE_ALIASES:
+            raise ConfigError(f"WANDB_MODE={env!r} cannot push a run; set it to online or offline, or pass mode=")
+        return _MODE_ALIASES[env]
+    return "online" if has_api_key() else "offline"
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+def predictions_table(analysis: Analysis) -> pd.DataFrame:
+    """One row per example: id, text, label, both models' prediction and confidence, the flags."""
+    df = analysis.df_eval
+    names = role_names(df)
+    cols = ["id", "text", "label"]
+    for role in ROLES:
+        cols += [pred_col(names[role]), conf_col(names[role]), role_col(role, "correct")]
+    cols += ["regressed", "improved", "confident_regression"]
+    return df[[c for c in cols if c in df.columns]].copy()
+
+
+def slices_table(analysis: Analysis) -> pd.DataFrame:
+    """The slice definitions: name, rule text, the hypothesis note, and the slice's size."""
+    masks = analysis.results.masks
+    return pd.DataFrame({"name": [s.name for s in analysis.slices], "rule": [s.text for s in analysis.slices],
+                         "note": [s.note for s in analysis.slices],
+                         "n": [int(masks[s.name].sum()) if s.name in masks else 0 for s in analysis.slices]},
+                        columns=["name", "rule", "note", "n"])
+
+
+def push_tables(analysis: Analysis, stress: StressResult | None = None, perturb: PerturbResult | None = None,
+                gates: GateReport | None = None, stress_set: StressSet | None = None) -> dict[str, pd.DataFrame]:
+    """Every table the run gets, by its W&B name (the lab's names first)."""
+    tables = {**analysis.tables(), "predictions_table": predictions_table(analysis),
+              "calibration_metrics": analysis.results.calibration, "slices": slices_table(analysis)}
+    if stress is not None:
+        tables.update(stress.tables())
+        if stress_set is not None:
+            tables["stress_hypothesis"] = pd.DataFrame(
+                {"hypothesis": [stress_set.hypothesis], "target_slice": [stress_set.target_slice or ""]})
+    if perturb is not None:
+        tables.update(perturb.tables())
+    if gates is not None:
+        tables["gates"] = pd.DataFrame([g.to_dict() for g in gates.results],
+                                       columns=["name", "threshold", "observed", "passed", "explanation"])
+    return tables
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Python objects with None for missing values: wandb.Table refuses pd.NA and odd dtypes."""
+    out = frame.reset_index(drop=True)
+    out.columns = [str(c) for c in out.columns]
+    return out.astype(object).where(out.notna(), None)
+
+
+# --- summary and config --------------------------------------------------------------------------
+
+
+def run_summary(analysis: Analysis, gates: GateReport | None = None,
+                stress: StressResult | None = None) -> dict[str, Any]:
+    """The run's headline numbers (what the W&B runs table shows as columns)."""
+    o = analysis.results.overall
+    out: dict[str, Any] = {"n": o["n"]}
+    for role in ROLES:
+        e = o[role]
+        out.update({f"{role}_model": e["model"], f"{role}_accuracy": e["value"],
+                    f"{role}_accuracy_lo": e["lo"], f"{role}_accuracy_hi": e["hi"],
+                    f"accuracy/{e['model']}": e["value"]})
+    d = o["delta"]
+    out.update({"delta": d["value"], "delta_lo": d["lo"], "delta_hi": d["hi"], "mcnemar_p": o["mcnemar_p"],
+                "regression_rate": o["regression_rate"], "improvement_rate": o["improvement_rate"],
+                "confident_regression_rate": o["confident_regression_rate"],
+                "n_regressed": o["n_regressed"], "n_improved": o["n_improved"],
+                "flagged_slices": list(analysis.results.flagged), "n_flagged": len(analysis.results.flagged)})
+    if gates is not None:
+        out.update({"recommendation": gates.recommendation, "gates_passed": gates.passed,
+                    "gate_reasons": gates.reasons})
+    if stress is not None:
+        for row in stress.stress_summary.itertuples():
+            if pd.notna(row.accuracy):
+                out[f"stress_accuracy/{row.model}"] = float(row.accuracy)
+    return out
+
+
+def run_config(analysis: Analysis, gates_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Data source, model specs and thresholds: what a reader needs to reproduce the run."""
+    attrs = analysis.results.regression_metrics.attrs
+    data = analysis.data
+    cfg: dict[str, Any] = {
+        "data": {"name": data.name, "source": data.source, "n_rows": len(data), "labels": list(data.labels)},
+        "conf_threshold": attrs.get("conf_threshold"), "alpha": attrs.get("alpha"), "min_n": attrs.get("min_n"),
+        "slices": analysis.slices.names(),
+    }
+    for role, p in zip(ROLES, (analysis.baseline, analysis.candidate)):
+        cfg[role] = {"model": p.model, "spec": p.spec, "precomputed": p.precomputed, "fingerprint": p.fingerprint}
+    if gates_config is not None:
+        cfg["gates"] = dict(gates_config)
+    return cfg
+
+
+# --- the push ------------------------------------------------------------------------------------
+
+
+def _scrub(text: str) -> str:
+    """The message with the API key (if any) masked, in case a library echoed it."""
+    key = os.environ.get("WANDB_API_KEY")
+    return text.replace(key, "***") if key and len(key) >= 8 else text
+
+
+def _settings(wandb: Any, init_timeout: float) -> Any:
+    """Quiet, minimal runs: no console capture, no system metrics, no code, git or pip snapshot."""
+    return wandb.Settings(init_timeout=init_timeout, console="off", silent=True, quiet=True, show_info=False,
+                          show_warnings=False, x_disable_stats=True, x_disable_meta=True,
+                          x_save_requirements=False, save_code=False, disable_git=True)
+
+
+def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str | None = None,
+                  run_name: str | None = None, stress: StressResult | None = None,
+                  perturb: PerturbResult | None = None, gates: GateReport | None = None,
+                  mode: str | None = None, wandb_dir: str | Path | None = None,
+                  stress_set: StressSet | None = None, gates_config: Mapping[str, Any] | None = None,
+                  init_timeout: float = DEFAULT_INIT_TIMEOUT) -> PushResult:
+    """Log the analysis to one W&B run and finish it (always, even when logging fails).
+
+    Tables up to `wandb.Table.MAX_ROWS` rows are logged to the run; larger ones go into a run
+    artifact (`evalcore-tables`), up to `wandb.Table.MAX_ARTIFACT_ROWS` rows, beyond which they are
+    cut and the result says so. The run folder lands under `wandb_dir` (else `$WANDB_DIR`, else
+    `<EVALCORE_HOME>`), inside wandb's own `wandb/` subfolder.
+    """
+    resolved = resolve_mode(mode)
+    if not project or not isinstance(project, str):
+        raise ConfigError(f"project {project!r} must be a non-empty W&B project name")
+    if resolved == "online" and not has_api_key():
+        raise ConfigError("W&B online mode needs an API key: set WANDB_API_KEY or run `wandb login`; "
+                          "or push with mode offline and upload later with `wandb sync`")
+    import wandb
+
+    root = Path(wandb_dir or os.environ.get("WANDB_DIR") or home()).expanduser()
+    root.mkdir(parents=True, exist_ok=True)
+    names = role_names(analysis.df_eval)
+    try:
+        run = wandb.init(project=project, entity=entity, name=run_name or f"{names['candidate']} vs {names['baseline']}",
+                         mode=resolved, dir=str(root), job_type="evaluation", reinit="create_new",
+                         config=run_config(analysis, gates_config), settings=_settings(wandb, init_timeout))
+    except Exception as exc:  # wandb raises CommError, UsageError, AuthenticationError, TimeoutError...
+        hint = (" Check the network and the API key, or push with mode offline and upload later with `wandb sync`."
+                if resolved == "online" else "")
+        raise ConfigError(_scrub(f"could not start a W&B run ({resolved}, project {project!r}): "
+                                 f"{type(exc).__name__}: {exc}.{hint}")) from exc
+    run_id, run_dir = run.id, str(Path(run.settings.sync_dir))
+    url = run.url if resolved == "online" else None
+    failed = True
+    try:
+        logged, warnings = _log_everything(wandb, run, analysis, stress, perturb, gates, stress_set)
+        failed = False
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(_scrub(f"W&B run {run.id} failed while logging ({type(exc).__name__}: {exc}); "
+                                 "the run was closed and the analysis is unchanged")) from exc
+    finally:
+        run.finish(exit_code=1 if failed else 0)
+    return PushResult(url_or_path=url or run_dir, mode=resolved, run_id=run_id, tables=logged, run_dir=run_dir,
+                      sync_command=None if resolved == "online" else f"wandb sync {shlex.quote(run_dir)}",
+                      warnings=warnings)
+
+
+def _log_everything(wandb: Any, run: Any, analysis: Analysis, stress: StressResult | None,
+                    perturb: PerturbResult | None, gates: GateReport | None,
+                    stress_set: StressSet | None) -> tuple[dict[str, tuple[int, int]], list[str]]:
+    from evalcore.report import analysis_figures
+
+    logged: dict[str, tuple[int, int]] = {}
+    warnings: list[str] = []
+    big: dict[str, Any] = {}
+    for name, frame in push_tables(analysis, stress, perturb, gates, stress_set).items():
+        rows = len(frame)
+        if rows > wandb.Table.MAX_ARTIFACT_ROWS:
+            warnings.append(f"table {name} has {rows} rows; only the first {wandb.Table.MAX_ARTIFACT_ROWS} were logged")
+            frame, rows = frame.head(wandb.Table.MAX_ARTIFACT_ROWS), wandb.Table.MAX_ARTIFACT_ROWS
+        table = wandb.Table(dataframe=_plain(frame))
+        if rows > wandb.Table.MAX_ROWS:
+            big[name] = table
+        else:
+            run.log({name: table}, commit=False)
+        logged[name] = (rows, frame.shape[1])
+    if big:
+        artifact = wandb.Artifact(f"{ARTIFACT_NAME}-{run.id}", type="evaluation")
+        for name, table in big.items():
+            artifact.add(table, name)
+        run.log_artifact(artifact)
+        warnings.append(f"table(s) {', '.join(big)} exceed {wandb.Table.MAX_ROWS} rows and were logged in the "
+                        f"run's artifact {ARTIFACT_NAME}-{run.id}")
+    run.log({f"charts/{name}": wandb.Plotly(fig) for name, fig in analysis_figures(analysis).items()}, commit=False)
+    run.log({}, commit=True)
+    run.summary.update(run_summary(analysis, gates, stress))
+    return logged, warnings
+
+
+def push_summary_lines(result: PushResult) -> list[str]:
+    """What the CLI prints and the app shows after a push."""
+    lines = []
+    if result.mode == "online":
+        lines.append(f"W&B run {result.run_id}: {result.url_or_path}")
+    else:
+        lines += [f"W&B run {result.run_id} written offline to {result.url_or_path}",
+                  f"upload it with: {result.sync_command}"]
+    lines.append("tables: " + ", ".join(f"{name} ({rows}x{cols})" for name, (rows, cols) in result.tables.items()))
+    lines += [f"warning: {w}" for w in result.warnings]
+    return lines
+
+
+__all__ = ["MODES", "PushResult", "has_api_key", "predictions_table", "push_summary_lines", "push_tables",
+           "push_to_wandb", "resolve_mode", "run_config", "run_summary", "slices_table"]
