@@ -181,8 +181,8 @@ with tab_build:
             if rule is not None:
                 for warning in validate(rule, schema):
                     st.caption(f"ℹ️ {warning}")
-        except RuleError as exc:
-            st.error(f"The rule has problems: {exc}", icon="⚠️")
+        except RuleError:  # each problem is shown at its condition or group above
+            st.error("The rule has problems (marked above): fix them to see the matching rows.", icon="⚠️")
             rule = None
         else:
             if rule is None:

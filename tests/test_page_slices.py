@@ -11,9 +11,10 @@ import pytest
 from apptest_helpers import errors, open_page
 from evalcore.data import load_data
 from evalcore.pipeline import feature_frame
-from evalcore.rules import format_rule
+from evalcore.rules import format_rule, parse_rule
 from evalcore.slices import SliceSet
 from evalcore.workspace import workspace_path
+from ui.rule_builder import draft_to_rule, rule_to_draft
 
 PAGE = "pages/slices.py"
 
@@ -61,6 +62,22 @@ def saved() -> SliceSet:
     return SliceSet.from_json(json.loads(workspace_path().read_text())["slices"])
 
 
+@pytest.mark.parametrize("text", [
+    "a == 1",
+    "not a == 1",
+    "not not a == 1",
+    "not (a == 1 and b != \"x\")",
+    "not (a == 1 or b in [1, 2]) or c is null",
+    "a >= 1 and (b contains \"x\" or not (c == true and d matches \"^x\")) and e not in [\"p\", \"q\"]",
+])
+def test_draft_round_trip(text: str) -> None:
+    ids = (f"n{i}" for i in range(1000))
+    draft = rule_to_draft(parse_rule(text), ids)
+    assert draft["kind"] == "group"
+    assert format_rule(draft_to_rule(draft)) == format_rule(parse_rule(text))
+    assert draft_to_rule(rule_to_draft(None, ids)) is None
+
+
 def test_build_count_save_and_find_after_refresh(lab) -> None:
     at = open_slices()
     assert at.selectbox(key="sl_pick").options[:2] == ["has_negation", "has_all_caps"]  # starter set
@@ -91,6 +108,11 @@ def test_build_count_save_and_find_after_refresh(lab) -> None:
     assert at.text_area(key="sl_text_w").value == text  # the text form follows the builder
     assert len(frame(at, "baseline_pred")) == min(int(expected.sum()), 200)
 
+    at.switch_page("pages/data_models.py").run()  # the page's widgets vanish; the draft must not
+    at.switch_page(PAGE).run()
+    assert live(at) == (int(expected.sum()), text)
+    assert at.checkbox(key=f"rb_{root}_not").value and at.radio(key=f"rb_{sub}_join").value == "and"
+
     at.text_input(key="sl_name_w").set_value("plain_long_tweets").run()
     at.button(key="sl_save").click().run()
     assert "hypothesis" in errors(at)[0]  # a slice needs its hypothesis note
@@ -107,6 +129,7 @@ def test_build_count_save_and_find_after_refresh(lab) -> None:
     assert "plain_long_tweets" in at.selectbox(key="sl_pick").options
     table = frame(at, "hypothesis").set_index("name")
     assert table.loc["plain_long_tweets", "rows"] == int(expected.sum())
+    assert not at.exception
 
 
 def test_edit_duplicate_delete_and_unique_names(lab) -> None:
@@ -144,10 +167,14 @@ def test_text_form_round_trip_and_errors(lab) -> None:
     assert [at.selectbox(key=f"rb_{n}_col").value for n in node_ids(at)] == ["has_negation", "emoji_count", "text"]
     assert at.text_input(key=f"rb_{node_ids(at)[2]}_v_text_CONTAINS").value == "lol"
 
+    at.button(key=f"rb_{node_ids(at)[1]}_del").click().run()  # widgets are keyed by node, not position
+    assert live(at)[1] == 'has_negation == true and text contains "lol"'
+    assert at.text_input(key=f"rb_{node_ids(at)[1]}_v_text_CONTAINS").value == "lol"
+
     at.text_area(key="sl_text_w").set_value("has_negation == tru").run()
     at.button(key="sl_apply_text").click().run()
     assert "at 16: expected a value after '=='" in errors(at)[0]
-    assert live(at)[1] == rule  # the builder keeps the last good rule
+    assert live(at)[1] == 'has_negation == true and text contains "lol"'  # the builder keeps its rule
     at.text_area(key="sl_text_w").set_value("emoji_cont >= 2").run()
     at.button(key="sl_apply_text").click().run()
     assert "unknown column 'emoji_cont' — did you mean 'emoji_count'?" in errors(at)[0]

@@ -290,8 +290,10 @@ def _group(node: Node, columns: Columns, root: bool) -> None:
                        width="stretch", help="A nested group with its own AND / OR")
         if not root:
             head[4].button("", icon=":material/close:", key=f"rb_{nid}_del", on_click=remove, args=(nid,), help="Remove this group")
-        if not node["children"]:
-            st.caption("Empty group: add a condition." if root else "Empty group: add a condition or remove it.")
+        if not node["children"] and root:
+            st.caption("No conditions yet: add one.")
+        elif not node["children"]:
+            st.warning("Empty group: add a condition to it or remove it.", icon="⚠️")
         for child in node["children"]:
             if child["kind"] == "group":
                 _group(child, columns, root=False)
