@@ -222,10 +222,12 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
     root = Path(wandb_dir or os.environ.get("WANDB_DIR") or home()).expanduser()
     root.mkdir(parents=True, exist_ok=True)
     names = role_names(analysis.df_eval)
+    settings = _settings(wandb, init_timeout)
+    wandb.setup(settings=settings)  # the login step prints through the global settings, not init's
     try:
         run = wandb.init(project=project, entity=entity, name=run_name or f"{names['candidate']} vs {names['baseline']}",
                          mode=resolved, dir=str(root), job_type="evaluation", reinit="create_new",
-                         config=run_config(analysis, gates_config), settings=_settings(wandb, init_timeout))
+                         config=run_config(analysis, gates_config), settings=settings)
     except Exception as exc:  # wandb raises CommError, UsageError, AuthenticationError, TimeoutError...
         hint = (" Check the network and the API key, or push with mode offline and upload later with `wandb sync`."
                 if resolved == "online" else "")
