@@ -179,8 +179,24 @@ def _load_tweeteval(src: DataSource) -> EvalData:
         texts, raw_labels = texts[: src.n_rows], raw_labels[: src.n_rows]
     df = pd.DataFrame({"id": [f"{src.split}-{i}" for i in range(len(texts))], "text": texts,
                        "label": [mapping[v] for v in raw_labels]})
+    shipped = _tweeteval_predictions(folder, src.split, len(raw_labels), mapping) if src.split == "test" else {}
+    for name, values in shipped.items():
+        df[name] = values[: len(df)]
     labels = src.labels or tuple(mapping.values())
-    return _finish(df, labels, name=f"TweetEval {folder.name} {src.split}", source=str(src), known=True)
+    data = _finish(df, labels, name=f"TweetEval {folder.name} {src.split}", source=str(src), known=True)
+    data.precomputed = {name: PrecomputedModel(pred_col=name) for name in shipped}
+    return data
+
+
+def _tweeteval_predictions(folder: Path, split: str, n: int, mapping: dict[str, str]) -> dict[str, list[str]]:
+    """`predictions_<model>.txt` files shipped beside the test split (aligned line by line, label ids)
+    become precomputed models named `<model>`; a file that does not align is left alone."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("predictions_*.txt")):
+        values = [line.strip() for line in _read_lines(path)]
+        if len(values) == n and all(v in mapping for v in values):
+            found[path.stem[len("predictions_"):]] = [mapping[v] for v in values]
+    return found
 
 
 def _load_table(src: DataSource) -> EvalData:

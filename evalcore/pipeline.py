@@ -131,3 +131,24 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
     results = analyse(df_eval, slices, data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha)
     return Analysis(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, slices=slices,
                     results=results)
+
+
+def choose_models(data: EvalData, baseline: str, candidate: str) -> tuple[str, str]:
+    """Keep the chosen models when they still apply to `data`; otherwise pick sensible ones.
+
+    A precomputed column exists only in the data that ships it, so switching datasets would
+    otherwise leave the user with an error. The fallback prefers the data's own defaults, then a
+    shipped prediction column against VADER, then VADER against the demo transformer.
+    """
+    from evalcore.models import ModelSpec
+
+    def applies(spec: str) -> bool:
+        parsed = ModelSpec.parse(spec)
+        return parsed.kind != "precomputed" or parsed.target in data.precomputed
+
+    if applies(baseline) and applies(candidate) and baseline != candidate:
+        return baseline, candidate
+    if data.default_models:
+        return data.default_models
+    first = next(iter(data.precomputed), None)
+    return (first, "vader") if first else ("vader", "demo")

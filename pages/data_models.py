@@ -10,6 +10,7 @@ import streamlit as st
 from evalcore.demo_model import demo_model_dir
 from evalcore.errors import DataError
 from evalcore.paths import work_dir
+from evalcore.pipeline import choose_models
 from ui import engine, state
 from ui.widgets import progress_bar, shown_errors, step_bar
 
@@ -69,8 +70,9 @@ def _columns_of(path: Path) -> list[str]:
 
 def _apply_data(settings: dict) -> None:
     with shown_errors(stop=False):
-        engine.get_data(settings)  # validate before switching: a bad file never replaces good work
+        new = engine.get_data(settings)  # validate before switching: a bad file never replaces good work
         ws.data = settings
+        ws.baseline, ws.candidate = choose_models(new, ws.baseline, ws.candidate)
         state.save()
         st.rerun()
 

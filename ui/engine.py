@@ -16,10 +16,12 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import streamlit as st
 
+from evalcore import paths
 from evalcore.cache import PredictionCache
 from evalcore.data import EvalData, load_data
 from evalcore.features import CustomFeature
@@ -60,14 +62,23 @@ class _Memo:
 
 
 @st.cache_resource(show_spinner=False)
-def _memos() -> dict[str, _Memo]:
+def _memos_for(home: str) -> dict[str, _Memo]:
     return {"predictions": _Memo(16), "df_eval": _Memo(6), "results": _Memo(24)}
 
 
+def _memos() -> dict[str, _Memo]:
+    """Memos per state folder, so two EVALCORE_HOMEs in one process never share results."""
+    return _memos_for(str(paths.home()))
+
+
 @st.cache_resource(show_spinner=False)
+def _prediction_cache(path: str) -> PredictionCache:
+    return PredictionCache(Path(path))
+
+
 def prediction_cache() -> PredictionCache:
-    """One SQLite cache per process (opening it runs an integrity check)."""
-    return PredictionCache()
+    """One SQLite cache per process and state folder (opening it runs an integrity check)."""
+    return _prediction_cache(str(paths.cache_path()))
 
 
 @st.cache_resource(show_spinner="Loading data…", max_entries=8)

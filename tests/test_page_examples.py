@@ -1,0 +1,28 @@
+"""Examples page: slice and outcome filters match df_eval computed directly; row detail shows metadata."""
+from __future__ import annotations
+
+from apptest_helpers import errors, open_page
+from evalcore.data import load_data
+
+
+def test_filters_and_detail() -> None:
+    lab = load_data("lab").df
+    regressed = (lab["roberta"] == lab["label"]) & (lab["gpt2"] != lab["label"])
+    at = open_page("pages/examples.py")
+    assert not errors(at)
+    assert len(at.dataframe[0].value) == int(regressed.sum()) == 204
+    at.multiselect(key="ex_outcomes").set_value(["improved", "both_correct"]).run()
+    improved = (lab["roberta"] != lab["label"]) & (lab["gpt2"] == lab["label"])
+    both = (lab["roberta"] == lab["label"]) & (lab["gpt2"] == lab["label"])
+    assert len(at.dataframe[0].value) == int((improved | both).sum())
+    at.selectbox(key="ex_slice").set_value("has_mention").run()
+    shown = at.dataframe[0].value
+    assert shown["text"].str.contains("@").all()
+    at.selectbox(key="ex_sort").set_value("candidate_conf_asc").run()
+    confs = at.dataframe[0].value["candidate_conf"].tolist()
+    assert confs == sorted(confs)
+    detail = at.selectbox(key="ex_detail")
+    detail.set_value(detail.options[0]).run()
+    meta = at.dataframe[-1].value
+    assert {"has_mention", "word_count", "length_bucket"} <= set(meta["feature"])
+    assert "has_mention" in at.caption[-1].value
