@@ -51,9 +51,10 @@ schema = table_schema()
 columns = rb.Columns.of(df, schema)
 if rb.DRAFT not in ss:
     rb.start(columns)
+flash_box = st.empty()  # always drawn, so a message does not shift (and reset) the tabs below
 flash = ss.pop(FLASH, None)
 if flash:
-    st.success(flash, icon="✅")
+    flash_box.success(flash, icon="✅")
 
 
 # --- actions on the saved set (button callbacks: they run before the widgets are drawn) -----------
@@ -132,7 +133,8 @@ def slice_table(slices: SliceSet) -> pd.DataFrame:
 # --- the page --------------------------------------------------------------------------------------
 
 slices = state.slices()
-tab_build, tab_features, tab_io = st.tabs(["🧩 Slices & rule builder", "✏️ Custom features", "⇅ Import / export"])
+TABS = ["🧩 Slices & rule builder", "✏️ Custom features", "⇅ Import / export"]
+tab_build, tab_features, tab_io = st.tabs(TABS, key="sl_tabs")
 
 with tab_build:
     st.subheader(f"Saved slices ({len(slices)})")
@@ -160,8 +162,10 @@ with tab_build:
         pick = pick_col.selectbox("Slice", names, key="sl_pick")
         buttons[0].button("Edit", icon=":material/edit:", key="sl_edit", on_click=edit, args=(pick,), width="stretch",
                           help="Open this slice in the builder")
-        buttons[1].button("Duplicate", icon=":material/content_copy:", key="sl_duplicate", on_click=duplicate, args=(pick,), width="stretch")
-        buttons[2].button("Delete", icon=":material/delete:", key="sl_delete", on_click=delete, args=(pick,), width="stretch")
+        buttons[1].button("Duplicate", icon=":material/content_copy:", key="sl_duplicate", on_click=duplicate,
+                          args=(pick,), width="stretch")
+        buttons[2].button("Delete", icon=":material/delete:", key="sl_delete", on_click=delete, args=(pick,),
+                          width="stretch")
         buttons[3].button("New slice", icon=":material/add:", key="sl_new", on_click=new_slice, width="stretch",
                           help="Start an empty draft")
 
@@ -308,9 +312,9 @@ with tab_features:
             row = st.columns([5, 1], vertical_alignment="center")
             shown = ", ".join(feature.pattern) if isinstance(feature.pattern, tuple) else feature.pattern
             count = int(df[feature.name].sum()) if feature.name in df.columns else 0
+            notes = " · ".join(t for t in (feature.description, feature.hypothesis) if t)
             row[0].markdown(f"**{feature.name}** · {feature.kind}: `{shown}` · {count:,} rows "
-                            f"({fmt_pct(count / max(len(df), 1))})  \n{feature.description or ''} "
-                            f"{'— ' + feature.hypothesis if feature.hypothesis else ''}")
+                            f"({fmt_pct(count / max(len(df), 1))})" + (f"  \n{notes}" if notes else ""))
             if row[1].button("Delete", icon=":material/delete:", key=f"cf_del_{feature.name}", width="stretch"):
                 users = used_by(feature.name, slices)
                 if users:

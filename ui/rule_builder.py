@@ -284,12 +284,13 @@ def _group(node: Node, columns: Columns, root: bool) -> None:
                                      help="AND: a row must meet every condition below; OR: at least one")
         node["negate"] = head[1].checkbox("NOT", key=bound(f"rb_{nid}_not", node["negate"]),
                                           help="Match the rows where this group does not hold")
-        head[2].button("Condition", icon=":material/add:", key=f"rb_{nid}_addc", on_click=add, args=(nid, "cond", columns),
-                       width="stretch")
+        head[2].button("Condition", icon=":material/add:", key=f"rb_{nid}_addc", on_click=add,
+                       args=(nid, "cond", columns), width="stretch")
         head[3].button("Group", icon=":material/add:", key=f"rb_{nid}_addg", on_click=add, args=(nid, "group", columns),
                        width="stretch", help="A nested group with its own AND / OR")
         if not root:
-            head[4].button("", icon=":material/close:", key=f"rb_{nid}_del", on_click=remove, args=(nid,), help="Remove this group")
+            head[4].button("", icon=":material/close:", key=f"rb_{nid}_del", on_click=remove, args=(nid,),
+                           help="Remove this group")
         if not node["children"] and root:
             st.caption("No conditions yet: add one.")
         elif not node["children"]:
@@ -323,7 +324,8 @@ def _condition(node: Node, columns: Columns) -> None:
         node["value"] = fit_value(info, Op.parse(op_text), node["value"])
     with row[2]:
         node["value"] = _value_widget(node, info, columns)
-    row[3].button("", icon=":material/close:", key=f"rb_{nid}_del", on_click=remove, args=(nid,), help="Remove this condition")
+    row[3].button("", icon=":material/close:", key=f"rb_{nid}_del", on_click=remove, args=(nid,),
+                  help="Remove this condition")
     _show_problems(node, columns.schema)
 
 
