@@ -9,9 +9,9 @@ to a sibling.
     condition: {"id": "n3", "kind": "cond", "col": "emoji_count", "op": ">=", "value": 2}
     group:     {"id": "n1", "kind": "group", "join": "and", "negate": False, "children": [...]}
 
-A group with one child stands for that child (a negated one for `not child`), so any rule loads:
-`rule_to_draft(draft_to_rule(d))` keeps the rule's canonical text, and the builder's tree and the
-text form are two views of the same `Rule`.
+A group with one child stands for that child (a negated one for `not child`), so any rule loads and
+`draft_to_rule(rule_to_draft(r))` prints as `r` does: the builder's tree and the text form are two
+views of the same `Rule`.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from evalcore.errors import EvalcoreError, RuleError
-from evalcore.rules import (ALLOWED_OPS, ColumnInfo, ColumnType, Condition, Group, Not, Op, Rule, Schema, all_of,
+from evalcore.rules import (ALLOWED_OPS, ColumnInfo, ColumnType, Condition, Not, Op, Rule, Schema, all_of,
                             any_of, check)
 from evalcore.rules.tree import LIST_OPS, NULL_OPS, ORDER_OPS, TEXT_OPS
 from evalcore.tables import CORE_COLUMNS, metadata_columns, model_output_columns
@@ -33,7 +33,6 @@ NEXT_ID = "rb_next_id"
 PENDING = "rb_pending"  # widget values to set at the top of the next run (after the widget was drawn)
 
 Node = dict[str, Any]
-_OP_ORDER = list(Op)
 
 
 # --- draft <-> Rule (no Streamlit) ----------------------------------------------------------------
@@ -69,9 +68,7 @@ def _node(rule: Rule, ids: Iterator[str]) -> Node:
             inner["negate"] = True
             return inner
         return new_group(ids, children=[inner], negate=True)
-    gid = next(ids)
-    return {"id": gid, "kind": "group", "join": rule.join, "negate": False,
-            "children": [_node(child, ids) for child in rule.children]}
+    return new_group(ids, rule.join, [_node(child, ids) for child in rule.children])
 
 
 def condition_of(node: Node) -> Condition:
@@ -104,10 +101,6 @@ def find(node: Node, node_id: str) -> tuple[Node | None, Node | None]:
         if hit[0] is not None:
             return hit
     return None, None
-
-
-def node_ids(node: Node) -> list[str]:
-    return [node["id"], *(i for child in node.get("children", ()) for i in node_ids(child))]
 
 
 # --- columns, operators and fitting values ---------------------------------------------------------
@@ -154,7 +147,7 @@ class Columns:
 def ops_for(info: ColumnInfo | None) -> list[str]:
     """Operators that fit the column's type, in a reading order (every operator for an unknown column)."""
     allowed = ALLOWED_OPS[info.type] if info is not None else frozenset(Op)
-    return [op.value for op in _OP_ORDER if op in allowed]
+    return [op.value for op in Op if op in allowed]
 
 
 def default_value(info: ColumnInfo | None, op: Op) -> Any:
@@ -200,16 +193,10 @@ def _blank(value: Any) -> bool:
 
 def _ids() -> Iterator[str]:
     """Fresh node ids for this browser session (never reused, so stale widget keys never match)."""
-    start = st.session_state.get(NEXT_ID, 0)
-
-    def gen() -> Iterator[str]:
-        n = start
-        while True:
-            n += 1
-            st.session_state[NEXT_ID] = n
-            yield f"n{n}"
-
-    return gen()
+    while True:
+        n = st.session_state.get(NEXT_ID, 0) + 1
+        st.session_state[NEXT_ID] = n
+        yield f"n{n}"
 
 
 def draft() -> Node:
@@ -249,6 +236,7 @@ def bound(key: str, value: Any) -> str:
 
 
 def add(group_id: str, kind: str, columns: Columns) -> None:
+    """Append a condition (`kind` "cond") or a sub-group holding one, with the other join, to a group."""
     group, _ = find(draft(), group_id)
     if group is None:
         return
@@ -262,6 +250,7 @@ def add(group_id: str, kind: str, columns: Columns) -> None:
 
 
 def remove(node_id: str) -> None:
+    """Drop a node and its subtree; its siblings keep their ids, so their widgets keep their values."""
     _, parent = find(draft(), node_id)
     if parent is not None:
         parent["children"] = [c for c in parent["children"] if c["id"] != node_id]
