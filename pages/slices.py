@@ -78,7 +78,7 @@ def new_slice() -> None:
 
 
 def copy_name(name: str, taken: SliceSet) -> str:
-    base, n = name[:58] + "_copy", 1
+    base, n = name[:55] + "_copy", 1  # names stay within check_name's 64 characters
     candidate = base
     while candidate in taken:
         n += 1
@@ -169,7 +169,7 @@ with tab_build:
         buttons[3].button("New slice", icon=":material/add:", key="sl_new", on_click=new_slice, width="stretch",
                           help="Start an empty draft")
 
-    editing = ss.get(EDITING)
+    editing = ss.get(EDITING) if ss.get(EDITING) in slices else None  # it may have been deleted or replaced
     st.subheader(f"Editing '{editing}'" if editing else "New slice")
     st.caption("Conditions in a group are joined by its AND / OR; NOT turns a group into its opposite. "
                "Nest groups for rules like `a and (b or c)`.")
@@ -183,8 +183,7 @@ with tab_build:
         try:
             rule = rb.draft_to_rule(draft)
             if rule is not None:
-                for warning in validate(rule, schema):
-                    st.caption(f"ℹ️ {warning}")
+                validate(rule, schema)  # warnings (unseen values) are shown at their conditions
         except RuleError:  # each problem is shown at its condition or group above
             st.error("The rule has problems (marked above): fix them to see the matching rows.", icon="⚠️")
             rule = None
@@ -223,10 +222,10 @@ with tab_build:
                              placeholder='has_negation == true and (emoji_count >= 2 or text contains "lol")',
                              help='Operators: == != < <= > >= in [..] not in [..] contains, not contains, matches '
                                   '(regex), is null, is not null; join with and / or / not and parentheses; '
-                                  'strings in double quotes.')
+                                  'strings in double quotes.') or ""
         if st.button("Apply text", key="sl_apply_text", help="Load this rule into the builder"):
             try:
-                parsed = validate_text(typed or "", schema)
+                parsed = validate_text(typed, schema)
             except RuleError as exc:
                 st.error(str(exc), icon="⚠️")
                 if exc.position is not None and "\n" not in typed:
