@@ -12,7 +12,7 @@ from apptest_helpers import errors, open_page
 from evalcore.data import load_data
 from evalcore.pipeline import feature_frame
 from evalcore.rules import format_rule, parse_rule
-from evalcore.slices import SliceSet
+from evalcore.slices import Slice, SliceSet, save_slices
 from evalcore.workspace import workspace_path
 from ui.rule_builder import draft_to_rule, rule_to_draft
 
@@ -83,6 +83,9 @@ def test_build_count_save_and_find_after_refresh(lab) -> None:
     assert at.selectbox(key="sl_pick").options[:2] == ["has_negation", "has_all_caps"]  # starter set
     root = group_ids(at)[0]
     first = node_ids(at)[0]
+    picker = at.selectbox(key=f"rb_{first}_col").options
+    assert {"metadata · has_negation", "label · label", "model · candidate_correct"} <= set(picker)
+    assert picker.index("metadata · word_count") < picker.index("label · label") < picker.index("model · regressed")
     set_condition(at, first, "emoji_count", ">=", 1, "number_input")
     assert live(at) == (int((lab.emoji_count >= 1).sum()), "emoji_count >= 1")
 
@@ -201,7 +204,7 @@ def test_custom_features_bad_regex_then_keywords(lab) -> None:
     assert live(at)[0] == int(words.sum())
 
 
-def test_import_errors_and_replace(lab) -> None:
+def test_import_errors_and_replace(lab, tmp_path) -> None:
     at = open_slices()
     at.file_uploader(key="io_file").set_value(("mine.json", b'{"version": 1, "slices": [', "application/json")).run()
     at.button(key="io_import").click().run()
@@ -212,8 +215,8 @@ def test_import_errors_and_replace(lab) -> None:
     at.button(key="io_import").click().run()
     assert "unknown column 'nope'" in errors(at)[0]
 
-    good = {"version": 1, "slices": [{"name": "questions", "rule": "has_question == true", "note": "q"}]}
-    at.file_uploader(key="io_file").set_value(("good.json", json.dumps(good).encode(), "application/json")).run()
+    good = save_slices(tmp_path / "good.json", [Slice("questions", "has_question == true", "q")])
+    at.file_uploader(key="io_file").set_value(("good.json", good.read_bytes(), "application/json")).run()
     at.radio(key="io_mode").set_value("replace").run()
     at.button(key="io_import").click().run()
     assert not errors(at), errors(at)
