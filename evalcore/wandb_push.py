@@ -207,8 +207,8 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
     """Log the analysis to one W&B run and finish it (always, even when logging fails).
 
     Tables up to `wandb.Table.MAX_ROWS` rows are logged to the run; larger ones go into a run
-    artifact (`evalcore-tables`), up to `wandb.Table.MAX_ARTIFACT_ROWS` rows, beyond which they are
-    cut and the result says so. The run folder lands under `wandb_dir` (else `$WANDB_DIR`, else
+    artifact (`evalcore-tables-<run id>`), up to `wandb.Table.MAX_ARTIFACT_ROWS` rows, beyond which
+    a seeded random sample is logged and the result's warnings say so. The run folder lands under `wandb_dir` (else `$WANDB_DIR`, else
     `<EVALCORE_HOME>`), inside wandb's own `wandb/` subfolder.
     """
     resolved = resolve_mode(mode)
@@ -242,7 +242,8 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
     except ConfigError:
         raise
     except Exception as exc:
-        raise ConfigError(_scrub(f"W&B run {run.id} failed while logging ({type(exc).__name__}: {exc}); "
+        detail = " ".join(str(exc).split())  # one line: wandb's type errors span several
+        raise ConfigError(_scrub(f"W&B run {run_id} failed while logging ({type(exc).__name__}: {detail}); "
                                  "the run was closed and the analysis is unchanged")) from exc
     finally:
         run.finish(exit_code=1 if failed else 0)
@@ -260,11 +261,15 @@ def _log_everything(wandb: Any, run: Any, analysis: Analysis, stress: StressResu
     warnings: list[str] = []
     big: dict[str, Any] = {}
     for name, frame in push_tables(analysis, stress, perturb, gates, stress_set).items():
-        rows = len(frame)
-        if rows > wandb.Table.MAX_ARTIFACT_ROWS:
-            warnings.append(f"table {name} has {rows} rows; only the first {wandb.Table.MAX_ARTIFACT_ROWS} were logged")
-            frame, rows = frame.head(wandb.Table.MAX_ARTIFACT_ROWS), wandb.Table.MAX_ARTIFACT_ROWS
-        table = wandb.Table(dataframe=_plain(frame))
+        rows, cap = len(frame), wandb.Table.MAX_ARTIFACT_ROWS
+        if rows > cap:  # a random sample keeps every model and slice represented, unlike the first rows
+            warnings.append(f"table {name} has {rows} rows, more than W&B takes; a random sample of {cap} "
+                            "rows (seed 0) was logged")
+            frame, rows = frame.sample(n=cap, random_state=0).sort_index(), cap
+        try:
+            table = wandb.Table(dataframe=_plain(frame))
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"table {name}: {exc}") from exc
         if rows > wandb.Table.MAX_ROWS:
             big[name] = table
         else:
