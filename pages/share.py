@@ -1,5 +1,187 @@
-"""Placeholder: this page is being built."""
+"""Report & W&B: the ship / no-ship gates, the downloadable report, and the push to a W&B run.
+
+Gate thresholds and the W&B form are saved in the workspace (`ws.gates`, `ws.wandb`). Stress and
+perturbation results come from this session's Stress tests page (they are derived, never saved).
+The W&B API key is never read here: wandb takes it from the environment itself.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
 import streamlit as st
 
-st.title("share")
-st.info("Coming soon.")
+from evalcore.errors import EvalcoreError
+from evalcore.gates import GATES, GateConfig, evaluate_gates
+from evalcore.report import render_html, render_markdown
+from evalcore.wandb_push import has_api_key, push_summary_lines, push_to_wandb, resolve_mode
+from ui import engine, state
+from ui.widgets import scoring_progress, shown_errors
+
+STRESS_RESULT = "ec_stress_result"  # written by pages/stress.py
+PERTURB_RESULT = "ec_perturb_result"
+PUSHED = "ec_push_result"
+GATE_FLASH = "share_gate_flash"
+NOTES = "ec_report_notes"
+MODES = {"auto": "auto (online with an API key, else offline)", "offline": "offline", "online": "online"}
+# Where a gate that is off starts when switched on (its engine default is None).
+SUGGESTED = {"max_confident_regression_rate": 0.05, "min_stress_accuracy": 0.7}
+POINT_GATES = ("max_slice_regression", "min_overall_change")
+
+ws = state.workspace()
+st.title("Report & W&B")
+
+with shown_errors():
+    comp = engine.get_comparison(ws, progress=scoring_progress)
+    slices = state.slices()
+    res = engine.get_results(comp, slices, ws.conf_threshold)
+analysis = engine.as_analysis(comp, slices, res)
+names = comp.df_eval.attrs
+
+stress_entry = st.session_state.get(STRESS_RESULT)
+stress = stress_entry["result"] if stress_entry else None
+stress_set = stress_entry["set"] if stress_entry else None
+perturb_entry = st.session_state.get(PERTURB_RESULT)
+perturb = perturb_entry["result"] if perturb_entry else None
+with st.container(border=True):
+    st.markdown(f"**{comp.data.name}** · {len(comp.df_eval):,} rows · baseline **{names['baseline']}** vs "
+                f"candidate **{names['candidate']}** · {len(slices)} slices")
+    parts = []
+    if stress is not None:
+        m = stress_entry["models"]
+        parts.append(f"stress results: {len(stress.stress_wide)} case(s) scored by {m['baseline']} and {m['candidate']}")
+    if perturb is not None:
+        parts.append(f"perturbation tests on {perturb_entry['source']}")
+    if parts:
+        st.caption("Included from this session: " + "; ".join(parts) + ".")
+    else:
+        st.caption("No stress or perturbation results in this session: the report and the run hold the analysis "
+                   "only.")
+    st.page_link("pages/stress.py", label="Score stress cases or run perturbation tests", icon="🧪")
+
+
+# --- gates ------------------------------------------------------------------------------------------
+
+def _init(key: str, value: Any) -> None:
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def _load_gates() -> GateConfig:
+    try:
+        return GateConfig.from_dict(ws.gates or None)
+    except EvalcoreError as exc:
+        st.error(f"The saved gates could not be read ({exc}); the default gates apply until you change one.", icon="⚠️")
+        return GateConfig()
+
+
+def _save_gates() -> None:
+    """on_change: the toggles and thresholds -> a validated GateConfig -> the workspace."""
+    values = {name: float(st.session_state[f"share_gate_{name}"]) if st.session_state[f"share_gate_on_{name}"] else None
+              for name in GATES}
+    try:
+        ws.gates = GateConfig(**values).to_dict()
+    except EvalcoreError as exc:
+        st.session_state[GATE_FLASH] = str(exc)
+        return
+    state.save()
+
+
+config = _load_gates()
+st.subheader("Ship / no-ship gates")
+st.caption("Thresholds are shares: 0.05 means 5 accuracy points. Only slices whose regression survives "
+           "Benjamini–Hochberg count for the slice gate.")
+with st.container(border=True):
+    for name, gate in GATES.items():
+        value = getattr(config, name)
+        _init(f"share_gate_on_{name}", value is not None)
+        _init(f"share_gate_{name}", float(value if value is not None else SUGGESTED.get(name, gate.default or 0.0)))
+        c1, c2, c3 = st.columns([2, 1, 4], vertical_alignment="center")
+        on = c1.toggle(name.replace("_", " "), key=f"share_gate_on_{name}", on_change=_save_gates)
+        c2.number_input("threshold", gate.lo, gate.hi, step=0.01, format="%.3f", key=f"share_gate_{name}",
+                        on_change=_save_gates, disabled=not on, label_visibility="collapsed")
+        shown = float(st.session_state[f"share_gate_{name}"])
+        unit = f" ({shown * 100:+.1f} points)" if name in POINT_GATES else f" ({shown:.1%})"
+        c3.caption(gate.description + (unit if on else " · off"))
+flash = st.session_state.pop(GATE_FLASH, None)
+if flash:
+    st.error(flash, icon="⚠️")
+
+config = _load_gates()
+gates = evaluate_gates(analysis, config, stress=stress)
+verdict = f"**{gates.recommendation.upper()}** · {gates.summary()}"
+if gates.passed:
+    st.success(verdict, icon="✅")
+else:
+    st.error(verdict, icon="⛔")
+for r in gates.results:
+    st.markdown(f"{'✅' if r.passed else '❌'} **{r.name}** — {r.explanation}")
+
+# --- report -----------------------------------------------------------------------------------------
+
+st.subheader("Report")
+_init("share_notes", st.session_state.get(NOTES, ""))
+notes = st.text_area("Notes for the report (optional)", key="share_notes", height=90,
+                     placeholder="What was tested, what the team decided, follow-ups…")
+st.session_state[NOTES] = notes
+report_args = dict(analysis=analysis, gates=gates, stress=stress, perturb=perturb, notes=notes, stress_set=stress_set)
+stem = f"evalcore_{names['candidate']}_vs_{names['baseline']}".replace(":", "_").replace("/", "_")
+c1, c2, c3 = st.columns([1, 1, 2])
+c1.download_button("Download Markdown report", lambda: render_markdown(**report_args), f"{stem}.md", "text/markdown",
+                   key="share_download_md", on_click="ignore", icon="📄")
+c2.download_button("Download HTML report", lambda: render_html(**report_args), f"{stem}.html", "text/html",
+                   key="share_download_html", on_click="ignore", icon="🌐",
+                   help="One self-contained page with the charts (works offline)")
+if c3.toggle("Preview the report", key="share_preview"):
+    with st.container(border=True, height=520):
+        st.markdown(render_markdown(**report_args))
+
+# --- W&B --------------------------------------------------------------------------------------------
+
+st.subheader("Weights & Biases")
+try:
+    effective = resolve_mode(None)
+except EvalcoreError as exc:
+    effective = None
+    st.error(str(exc), icon="⚠️")
+key_line = ("An API key is available to wandb (it is never shown here)." if has_api_key()
+            else "No W&B API key found (`WANDB_API_KEY` or `wandb login`): auto mode writes the run offline, to "
+                 "upload later with `wandb sync`.")
+env_mode = os.environ.get("WANDB_MODE", "").strip()
+st.caption(key_line + (f" `WANDB_MODE={env_mode}` is set: auto means {effective}." if env_mode and effective else ""))
+saved = ws.wandb
+_init("share_wb_project", saved.get("project", "evalcore"))
+_init("share_wb_entity", saved.get("entity", ""))
+_init("share_wb_run", saved.get("run_name", ""))
+_init("share_wb_mode", saved.get("mode", "auto") if saved.get("mode", "auto") in MODES else "auto")
+with st.form("share_wandb_form"):
+    c1, c2, c3 = st.columns(3)
+    c1.text_input("Project", key="share_wb_project")
+    c2.text_input("Entity (team or user; empty: your default)", key="share_wb_entity")
+    c3.text_input("Run name (empty: candidate vs baseline)", key="share_wb_run",
+                  placeholder=f"{names['candidate']} vs {names['baseline']}")
+    st.radio("Mode", list(MODES), format_func=MODES.get, key="share_wb_mode", horizontal=True)
+    pushed = st.form_submit_button("Push to W&B", type="primary")
+if pushed:
+    form = {"project": st.session_state["share_wb_project"].strip(), "entity": st.session_state["share_wb_entity"].strip(),
+            "run_name": st.session_state["share_wb_run"].strip(), "mode": st.session_state["share_wb_mode"]}
+    ws.wandb = form
+    state.save()
+    st.session_state.pop(PUSHED, None)
+    with shown_errors(stop=False), st.spinner("Logging tables, charts and the summary to W&B…"):
+        result = push_to_wandb(analysis, project=form["project"], entity=form["entity"] or None,
+                               run_name=form["run_name"] or None, stress=stress, perturb=perturb, gates=gates,
+                               mode=None if form["mode"] == "auto" else form["mode"], stress_set=stress_set,
+                               gates_config=config.to_dict())
+        st.session_state[PUSHED] = result
+done = st.session_state.get(PUSHED)
+if done is not None:
+    if done.mode == "online":
+        st.success(f"Run **{done.run_id}** is online: [{done.url_or_path}]({done.url_or_path})", icon="✅")
+    else:
+        st.success(f"Run **{done.run_id}** was written offline to `{done.url_or_path}`. Upload it with:", icon="✅")
+        st.code(done.sync_command, language="bash")
+    lines = push_summary_lines(done)
+    st.caption(next(line for line in lines if line.startswith("tables:")))
+    for w in done.warnings:
+        st.warning(w)

@@ -1,5 +1,571 @@
-"""Placeholder: this page is being built."""
+"""Stress tests: probe the targeted slice with typed, pasted, uploaded or LLM-written cases, score
+them live with two models, and run CheckList-style perturbation tests.
+
+What the user builds (hypothesis, target slice, cases, stress models, thresholds, perturbation and
+LLM settings) lives in `ws.stress` / `ws.llm` and is saved on every change. Results are derived:
+they stay in the session (`RESULT`, `PERTURB`), where the Report & W&B page picks them up.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
 import streamlit as st
 
-st.title("stress")
-st.info("Coming soon.")
+from evalcore.errors import DataError, EvalcoreError
+from evalcore.llm import LLMConfig, build_prompt, generate_cases, parse_reply
+from evalcore.models import ModelSpec
+from evalcore.perturb import GENERATOR_NAMES, Expectation, default_generators, get_generators, run_perturbation_tests
+from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases, score_stress
+from evalcore.tables import ROLES, conf_col, pred_col, role_col
+from ui import engine, state
+from ui.widgets import fmt_pct, progress_bar, scoring_progress, shown_errors, step_bar
+
+RESULT = "ec_stress_result"  # {"key", "models", "result": StressResult, "set": StressSet}, read by the share page
+PERTURB = "ec_perturb_result"  # {"key", "result": PerturbResult, "source": str}
+FLASH = "stress_flash"
+EDITOR_VERSION = "stress_editor_v"
+UPLOAD_VERSION = "stress_upload_v"
+NO_LABEL = "(no label)"
+OTHER = "other…"
+FALLBACK_MODELS = ("vader", "demo")
+LIVE_HELP = ("`vader`, `vader:<threshold>`, `demo`, or `hf:<hub id or local dir>[@revision][#LABEL_0=negative,...]`")
+SOURCES = {"slice": "Rows of the targeted slice (all rows without one)", "cases": "The cases in the list"}
+GENERATOR_HELP = {g.name: f"{g.expectation.kind}: {g.description}" for g in default_generators()}
+
+ws = state.workspace()
+st.title("Stress tests")
+st.caption("Probe a weak slice with your own cases, score them with two live models, and check how the "
+           "models react to small edits of real tweets. Everything here is saved as you go.")
+
+with shown_errors():
+    data = engine.get_data(ws.data)
+    dkey = engine.data_key(ws.data)
+labels = [str(lab) for lab in data.labels]
+slice_set = state.slices()
+slice_names = [s.name for s in slice_set]
+
+
+# --- saved state ------------------------------------------------------------------------------------
+
+def _init(key: str, value: Any) -> None:
+    """Seed a widget from the saved workspace (widget keys vanish when the user leaves the page)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def _flash(kind: str, text: str) -> None:
+    st.session_state[FLASH] = (kind, text)
+
+
+def _show_flash() -> None:
+    kind, text = st.session_state.pop(FLASH, (None, ""))
+    if kind == "error":
+        st.error(text, icon="⚠️")
+    elif kind == "success":
+        st.success(text, icon="✅")
+
+
+def _current() -> StressSet:
+    """The saved stress set; labels are matched to the data's when they still fit."""
+    try:
+        return StressSet.from_dict(ws.stress, labels)
+    except EvalcoreError:
+        try:
+            return StressSet.from_dict(ws.stress)
+        except EvalcoreError:
+            return StressSet()
+
+
+def _save_set(new: StressSet) -> None:
+    ws.stress.update(new.to_dict())
+    state.save()
+    st.session_state[EDITOR_VERSION] = st.session_state.get(EDITOR_VERSION, 0) + 1
+
+
+def _add(new: list[StressCase], what: str) -> bool:
+    """Append cases (a text already in the list is skipped) and say what happened."""
+    current = _current()
+    seen = {c.text for c in current.cases}
+    fresh = []
+    for case in new:
+        if case.text not in seen:
+            fresh.append(case)
+            seen.add(case.text)
+    if not new:
+        _flash("error", f"No cases found in {what}: write one case per line.")
+        return False
+    _save_set(replace(current, cases=[*current.cases, *fresh]))
+    skipped = len(new) - len(fresh)
+    _flash("success", f"Added {len(fresh)} case(s) from {what}"
+           + (f"; {skipped} already in the list were skipped." if skipped else "."))
+    return True
+
+
+def _keep(field: str, key: str, target: dict | None = None) -> None:
+    """on_change: copy a widget's value into the workspace and save it."""
+    (ws.stress if target is None else target)[field] = st.session_state[key]
+    state.save()
+
+
+def _perturb_settings() -> dict[str, Any]:
+    return ws.stress.setdefault("perturb", {})
+
+
+# --- callbacks for the inputs -----------------------------------------------------------------------
+
+def _add_typed() -> None:
+    text = st.session_state.get("stress_type_text", "")
+    label = st.session_state.get("stress_type_label", NO_LABEL)
+    try:
+        cases = parse_cases(f"{text.strip()}\t{'' if label == NO_LABEL else label}", labels, source="typed") \
+            if text.strip() else []
+    except DataError as exc:
+        _flash("error", str(exc))
+        return
+    if not cases:
+        _flash("error", "Write the case's text first.")
+        return
+    if _add(cases, "the typed case"):
+        st.session_state["stress_type_text"] = ""
+
+
+def _add_pasted() -> None:
+    try:
+        cases = parse_cases(st.session_state.get("stress_paste", ""), labels, source="pasted")
+    except DataError as exc:
+        _flash("error", f"Nothing was added: {exc}")
+        return
+    if _add(cases, "the pasted text"):
+        st.session_state["stress_paste"] = ""
+
+
+def _add_file(key: str) -> None:
+    upload = st.session_state.get(key)
+    if upload is None:
+        _flash("error", "Choose a file first.")
+        return
+    try:
+        cases = parse_case_bytes(upload.getvalue(), upload.name, labels)
+    except DataError as exc:
+        _flash("error", f"Nothing was added: {exc}")
+        return
+    if _add(cases, upload.name):
+        st.session_state[UPLOAD_VERSION] = st.session_state.get(UPLOAD_VERSION, 0) + 1
+
+
+def _add_reply() -> None:
+    try:
+        cases = parse_reply(st.session_state.get("stress_llm_reply", ""), labels)
+    except DataError as exc:
+        _flash("error", f"Nothing was added from the reply: {exc}")
+        return
+    if _add(cases, "the LLM reply"):
+        st.session_state["stress_llm_reply"] = ""
+
+
+def _apply_edits(key: str) -> None:
+    """Apply the editor's changes (edited, added and deleted rows) to the saved cases.
+
+    The editor then gets a new key, so its deltas never apply twice to the saved list."""
+    delta = st.session_state.get(key) or {}
+    current = _current()
+    rows = [c.to_dict() for c in current.cases]
+    for i, change in (delta.get("edited_rows") or {}).items():
+        rows[int(i)].update(change)
+    deleted = {int(i) for i in delta.get("deleted_rows") or []}
+    rows = [r for i, r in enumerate(rows) if i not in deleted]
+    rows += [{"text": r.get("text"), "label": r.get("label"), "source": "typed"} for r in delta.get("added_rows") or []]
+    kept = []
+    for r in rows:
+        text = r.get("text")
+        if not isinstance(text, str) or not text.strip():
+            continue  # an emptied or blank new row: dropped
+        label = r.get("label")
+        kept.append({"text": text.strip(), "label": label if isinstance(label, str) and label.strip() else None,
+                     "source": r.get("source") or "typed"})
+    try:
+        new = StressSet.from_dict({**current.to_dict(), "cases": kept}, labels)
+    except DataError as exc:
+        _flash("error", f"The edit was not saved: {exc}")
+        st.session_state[EDITOR_VERSION] = st.session_state.get(EDITOR_VERSION, 0) + 1
+        return
+    _save_set(new)
+    if len(kept) < len(rows):
+        _flash("success", f"{len(rows) - len(kept)} row(s) without text were dropped.")
+
+
+def _clear_cases() -> None:
+    _save_set(replace(_current(), cases=[]))
+    st.session_state.pop(RESULT, None)
+    _flash("success", "All cases were removed; the hypothesis and target slice stay.")
+
+
+# --- models -----------------------------------------------------------------------------------------
+
+def _is_live(spec: str) -> bool:
+    try:
+        return ModelSpec.parse(spec).kind not in ("precomputed", "file")
+    except EvalcoreError:
+        return False
+
+
+def _default_models() -> dict[str, str]:
+    """The workspace's models where they are live, else VADER and the demo transformer."""
+    picks = {role: spec if _is_live(spec) else fallback
+             for role, spec, fallback in zip(ROLES, (ws.baseline, ws.candidate), FALLBACK_MODELS)}
+    if picks["baseline"] == picks["candidate"]:
+        picks["candidate"] = next(f for f in FALLBACK_MODELS if f != picks["baseline"])
+    return picks
+
+
+def _models() -> dict[str, str]:
+    saved = ws.stress.get("models") or {}
+    return {role: saved.get(role) or default for role, default in _default_models().items()}
+
+
+def _pick_model(role: str) -> None:
+    choice = st.session_state[f"stress_model_{role}"]
+    spec = (st.session_state.get(f"stress_spec_{role}") or "").strip() if choice == OTHER else choice
+    if not spec or spec == "hf:":
+        return
+    try:
+        parsed = ModelSpec.parse(spec)
+    except EvalcoreError as exc:
+        _flash("error", str(exc))
+        return
+    if parsed.kind in ("precomputed", "file"):
+        _flash("error", f"{spec} is a precomputed model: its predictions exist only for the dataset's rows, so it "
+                        f"cannot score new text; choose a live model: {LIVE_HELP}")
+        return
+    ws.stress["models"] = {**_models(), role: str(parsed)}
+    state.save()
+
+
+def _distinct(predictors: list) -> list:
+    """The stress tables key models by name, and `vader` and `vader:0.3` are both named 'vader': the
+    candidate then goes by its spec (a shallow copy, so the cached predictor keeps its name)."""
+    base, cand = predictors
+    if base.name != cand.name:
+        return predictors
+    twin = copy.copy(cand)
+    twin.name = cand.spec if cand.spec != base.name else f"{cand.name} (candidate)"
+    return [base, twin]
+
+
+def _predictors(models: dict[str, str]) -> list:
+    if models["baseline"] == models["candidate"]:
+        raise DataError(f"baseline and candidate are both {models['baseline']!r}: choose two different live models")
+    return _distinct([engine.get_predictor(models[role], data, dkey, progress=step_bar("Building the demo transformer"))
+                      for role in ROLES])
+
+
+def _slice_rows(name: str | None) -> pd.DataFrame | None:
+    """df_eval rows of a slice (None: no slice chosen, or the workspace models are not scored yet)."""
+    if not name or name not in slice_names:
+        return None
+    if not all(engine.needs_data(s) or engine.predictions_ready(dkey, s) for s in (ws.baseline, ws.candidate)):
+        return None
+    comp = engine.get_comparison(ws, progress=scoring_progress)
+    res = engine.get_results(comp, slice_set, ws.conf_threshold)
+    mask = res.masks.get(name)
+    return None if mask is None else comp.df_eval[np.asarray(mask, dtype=bool)]
+
+
+def _slice_accuracy(rows: pd.DataFrame | None, predictors: list) -> dict[str, float] | None:
+    """Accuracy of each stress model on the targeted slice's rows (scored through the cache)."""
+    from evalcore.scoring import score_texts
+
+    if rows is None or rows.empty:
+        return None
+    gold = rows["label"].astype(str).to_numpy()
+    out = {}
+    for p in predictors:
+        scored = score_texts(rows["text"].tolist(), p, cache=engine.prediction_cache(),
+                             progress=progress_bar(f"Scoring the slice with {p.name}"))
+        out[p.name] = float((np.asarray(scored.pred, dtype=object).astype(str) == gold).mean())
+    return out
+
+
+# --- hypothesis and target slice --------------------------------------------------------------------
+
+current = _current()
+try:
+    StressSet.from_dict(ws.stress, labels)
+except EvalcoreError as exc:
+    st.error(f"The saved cases do not fit this dataset: {exc}. Fix or delete those rows below.", icon="⚠️")
+
+with st.container(border=True):
+    left, right = st.columns([3, 2])
+    _init("stress_hypothesis", current.hypothesis)
+    left.text_input("Hypothesis", key="stress_hypothesis", on_change=_keep, args=("hypothesis", "stress_hypothesis"),
+                    placeholder="e.g. models struggle when negation flips polarity")
+    targets = [None] + slice_names
+    _init("stress_target", current.target_slice if current.target_slice in slice_names else None)
+    right.selectbox("Targeted slice", targets, key="stress_target", on_change=_keep,
+                    args=("target_slice", "stress_target"), format_func=lambda s: "(none)" if s is None else s,
+                    help="The slice the cases probe: the summary compares the cases with its accuracy, and "
+                         "perturbation tests and LLM prompts draw on its rows.")
+    if current.target_slice and current.target_slice not in slice_names:
+        st.warning(f"The saved target slice {current.target_slice!r} no longer exists; pick another one.")
+target = st.session_state.get("stress_target")
+
+# --- cases in ---------------------------------------------------------------------------------------
+
+st.subheader("Cases")
+tab_type, tab_paste, tab_file, tab_llm = st.tabs(["Type one", "Paste many", "Upload a file", "Write with an LLM"])
+with tab_type:
+    with st.form("stress_type_form", border=False):
+        c1, c2 = st.columns([4, 1])
+        c1.text_input("Case text", key="stress_type_text", placeholder="I don't love this phone at all")
+        c2.selectbox("Expected label", [NO_LABEL] + labels, key="stress_type_label")
+        st.form_submit_button("Add", on_click=_add_typed)
+with tab_paste:
+    st.text_area("One case per line: `text`, `text<TAB>label`, or CSV with a `text,label` header",
+                 key="stress_paste", height=160,
+                 placeholder="not bad at all\tpositive\nI can't stand mondays\tnegative")
+    st.button("Add pasted", key="stress_add_pasted", on_click=_add_pasted)
+with tab_file:
+    upload_key = f"stress_upload_{st.session_state.get(UPLOAD_VERSION, 0)}"
+    st.file_uploader("A .txt / .tsv (one case per line, optional TAB label), .csv (`text[,label]` header) "
+                     "or .jsonl (`{\"text\": ..., \"label\": ...}`) file",
+                     type=[s.lstrip(".") for s in CASE_FILE_SUFFIXES], key=upload_key)
+    st.button("Add from file", key="stress_add_file", on_click=_add_file, args=(upload_key,))
+with tab_llm:
+    _init("stress_llm_base_url", ws.llm.get("base_url", ""))
+    _init("stress_llm_model", ws.llm.get("model", ""))
+    _init("stress_llm_key_env", ws.llm.get("api_key_env", "OPENAI_API_KEY"))
+    _init("stress_llm_n", int(ws.stress.get("llm_n", 10)))
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 1])
+    c1.text_input("Base URL (OpenAI-compatible)", key="stress_llm_base_url", on_change=_keep,
+                  args=("base_url", "stress_llm_base_url", ws.llm), placeholder="https://api.openai.com/v1")
+    c2.text_input("Model", key="stress_llm_model", on_change=_keep, args=("model", "stress_llm_model", ws.llm),
+                  placeholder="gpt-4o-mini")
+    c3.text_input("API key: environment variable name", key="stress_llm_key_env", on_change=_keep,
+                  args=("api_key_env", "stress_llm_key_env", ws.llm),
+                  help="The key is read from this variable when you generate; it is never shown or saved. "
+                       "Leave empty for a local server that needs no key.")
+    c4.number_input("N", 1, 200, key="stress_llm_n", on_change=_keep, args=("llm_n", "stress_llm_n"))
+    n_cases = int(st.session_state["stress_llm_n"])
+    rows = None
+    with shown_errors(stop=False):
+        rows = _slice_rows(target)
+    pool = rows if rows is not None else data.df
+    examples = pool["text"].sample(n=min(12, len(pool)), random_state=0).tolist() if len(pool) else []
+    prompt = None
+    with shown_errors(stop=False):
+        prompt = build_prompt(target or "", st.session_state.get("stress_hypothesis", ""), examples, n_cases, labels)
+    endpoint = bool(st.session_state["stress_llm_base_url"].strip())
+    if endpoint:
+        key_env = st.session_state["stress_llm_key_env"].strip()
+        st.caption(f"API key: `${key_env}` is {'set (value hidden)' if os.environ.get(key_env) else 'not set'}."
+                   if key_env else "API key: none (a local server).")
+        if st.button(f"Generate {n_cases} cases", key="stress_llm_generate", type="primary", disabled=prompt is None):
+            with shown_errors(stop=False), st.spinner("Asking the LLM…"):
+                config = LLMConfig.from_dict({"base_url": st.session_state["stress_llm_base_url"].strip(),
+                                              "model": st.session_state["stress_llm_model"].strip(),
+                                              "api_key_env": key_env})
+                if _add(generate_cases(config, prompt, labels), f"{config.model} at {config.base_url}"):
+                    st.rerun()
+    else:
+        st.info("No endpoint configured: copy this prompt into any chat tool, then paste the reply below.")
+    if prompt is not None:
+        with st.expander("Prompt", expanded=not endpoint):
+            st.code(prompt, language=None, wrap_lines=True)
+            if rows is None and target:
+                st.caption("The slice's rows are not available yet (score the workspace models first): the examples "
+                           "come from the whole dataset.")
+    st.text_area("Paste the reply here (one `text<TAB>label` per line)", key="stress_llm_reply", height=120)
+    st.button("Add cases from the reply", key="stress_add_reply", on_click=_add_reply)
+_show_flash()
+
+current = _current()
+cases = current.cases
+editor_key = f"stress_editor_{st.session_state.get(EDITOR_VERSION, 0)}"
+table = pd.DataFrame({"text": pd.array([c.text for c in cases], dtype="string"),
+                      "label": pd.array([c.label for c in cases], dtype="string"),
+                      "source": pd.array([c.source for c in cases], dtype="string")})
+st.caption(f"**{len(cases)} case(s)** · {sum(c.label is not None for c in cases)} with an expected label. "
+           "Edit cells in place; select rows and press the bin to delete them; add a row at the bottom.")
+st.data_editor(table, key=editor_key, on_change=_apply_edits, args=(editor_key,), num_rows="dynamic",
+               hide_index=True, width="stretch", disabled=["source"], column_config={
+                   "text": st.column_config.TextColumn("text", width="large", required=True),
+                   "label": st.column_config.SelectboxColumn("expected label", options=labels),
+                   "source": st.column_config.TextColumn("source", width="small")})
+c1, c2, _ = st.columns([1, 1, 3])
+c1.download_button("Download cases (CSV)", table[["text", "label"]].to_csv(index=False), "stress_cases.csv",
+                   "text/csv", key="stress_download_cases", disabled=not cases, on_click="ignore")
+c2.button("Remove all cases", key="stress_clear", on_click=_clear_cases, disabled=not cases)
+
+# --- live scoring -----------------------------------------------------------------------------------
+
+st.subheader("Live scoring")
+dead = [spec for spec in (ws.baseline, ws.candidate) if not _is_live(spec)]
+if dead:
+    st.info(f"{' and '.join(f'`{d}`' for d in dead)} {'is a precomputed model' if len(dead) == 1 else 'are precomputed models'}"
+            ": their predictions exist only for the dataset's own rows, so they cannot score new text. Pick live "
+            f"models for the stress cases here ({LIVE_HELP}); the choice is saved with the cases.", icon="ℹ️")
+models = _models()
+presets = list(dict.fromkeys([*(s for s in (ws.baseline, ws.candidate) if _is_live(s)), *FALLBACK_MODELS]))
+c_base, c_cand, c_thr = st.columns([2, 2, 2])
+for col, role in ((c_base, "baseline"), (c_cand, "candidate")):
+    with col:
+        options = list(dict.fromkeys([*presets, models[role]])) + [OTHER]
+        _init(f"stress_model_{role}", models[role])
+        st.selectbox(f"{role.capitalize()} for stress cases", options, key=f"stress_model_{role}",
+                     on_change=_pick_model, args=(role,))
+        if st.session_state[f"stress_model_{role}"] == OTHER:
+            _init(f"stress_spec_{role}", "hf:")
+            st.text_input(f"{role.capitalize()} spec", key=f"stress_spec_{role}", on_change=_pick_model, args=(role,),
+                          help=LIVE_HELP)
+with c_thr:
+    _init("stress_conf", float(ws.stress.get("conf_threshold", ws.conf_threshold)))
+    st.slider("High confidence: wrong with confidence ≥", 0.5, 1.0, step=0.01, key="stress_conf",
+              on_change=_keep, args=("conf_threshold", "stress_conf"))
+models = _models()
+threshold = float(st.session_state["stress_conf"])
+if "demo" in models.values():
+    from evalcore.demo_model import demo_model_dir
+
+    if not (demo_model_dir() / "config.json").is_file():
+        st.warning("The demo transformer is not built yet: the first scoring fine-tunes it offline on the TweetEval "
+                   "validation split (about 2–4 minutes on 2 cores).")
+if models["baseline"] == models["candidate"]:
+    st.error("Baseline and candidate are the same model: choose two different live models.", icon="⚠️")
+
+score_key = engine.key_of([[c.to_dict() for c in cases], models, threshold, target, dkey])
+previous = st.session_state.get(RESULT)
+clicked = st.button(f"Score {len(cases)} case(s) with {models['baseline']} and {models['candidate']}",
+                    key="stress_score", type="primary", disabled=not cases)
+# Once scored in this session, edits re-score at once (same models: loaded, and the cache has the rest).
+auto = previous is not None and previous["key"] != score_key and previous["models"] == models and cases
+if clicked or auto:
+    with shown_errors(stop=False):
+        predictors = _predictors(models)
+        slice_acc = None
+        with shown_errors(stop=False):
+            slice_acc = _slice_accuracy(_slice_rows(target), predictors)
+        result = score_stress(cases, *predictors, cache=engine.prediction_cache(), conf_threshold=threshold,
+                              slice_accuracy=slice_acc, progress=progress_bar("Scoring the cases"))
+        st.session_state[RESULT] = {"key": score_key, "models": dict(models), "result": result, "set": current}
+        previous = st.session_state[RESULT]
+
+if previous is not None and cases:
+    result = previous["result"]
+    if previous["key"] != score_key:
+        st.caption("The cases or settings changed since this scoring: score again to update it.")
+    summary = result.stress_summary.set_index("role")
+    names = summary["model"].to_dict()
+    cols = st.columns(4)
+    for col, role in zip(cols, ROLES):
+        row = summary.loc[role]
+        vs = row.get("accuracy_vs_slice", np.nan)
+        col.metric(f"{role.capitalize()} · {row['model']}: accuracy", fmt_pct(row["accuracy"]),
+                   delta=None if vs != vs else f"{vs * 100:+.1f} pts vs slice",
+                   help=f"on {int(row['n_labelled'])} labelled case(s)"
+                        + ("" if vs != vs else f"; the targeted slice: {row['slice_accuracy']:.1%}"))
+    cols[2].metric("Disagreement rate", fmt_pct(float(summary["disagreement_rate"].iloc[0])),
+                   help="Share of cases where the two models predict different labels (labelled or not)")
+    cols[3].metric(f"High-confidence wrong (≥ {result.conf_threshold:.2f})",
+                   " / ".join(str(int(summary.loc[r, "high_conf_wrong"])) for r in ROLES),
+                   help=f"Wrong with confidence at or above the threshold: {names['baseline']} / {names['candidate']}")
+    if target and "slice_accuracy" not in summary.columns:
+        st.caption(f"The accuracy on slice {target} is not available: score the workspace models on the Data & "
+                   "models page first.")
+    view = result.stress_summary.drop(columns=["role"]).rename(columns={"model": "model (role)"})
+    view["model (role)"] = [f"{m} ({r})" for m, r in zip(result.stress_summary["model"], result.stress_summary["role"])]
+    st.dataframe(view, hide_index=True, width="stretch", key="stress_summary_table", column_config={
+        **{c: st.column_config.NumberColumn(c.replace("_", " "), format="%.3f")
+           for c in ("accuracy", "disagreement_rate", "mean_conf", "slice_accuracy")},
+        "accuracy_vs_slice": st.column_config.NumberColumn("accuracy vs slice", format="%+.3f")})
+    wide = result.stress_wide
+    shown = ["text", "label", pred_col(names["baseline"]), conf_col(names["baseline"]),
+             pred_col(names["candidate"]), conf_col(names["candidate"]), "agree",
+             role_col("baseline", "correct"), role_col("candidate", "correct")]
+    st.dataframe(wide[shown], hide_index=True, width="stretch", key="stress_wide_table", column_config={
+        "text": st.column_config.TextColumn("text", width="large"),
+        "label": st.column_config.TextColumn("expected"),
+        pred_col(names["baseline"]): st.column_config.TextColumn(f"{names['baseline']} (baseline)"),
+        conf_col(names["baseline"]): st.column_config.ProgressColumn(f"{names['baseline']} conf", min_value=0.0,
+                                                                     max_value=1.0, format="%.2f"),
+        pred_col(names["candidate"]): st.column_config.TextColumn(f"{names['candidate']} (candidate)"),
+        conf_col(names["candidate"]): st.column_config.ProgressColumn(f"{names['candidate']} conf", min_value=0.0,
+                                                                      max_value=1.0, format="%.2f"),
+        role_col("baseline", "correct"): st.column_config.CheckboxColumn("baseline correct"),
+        role_col("candidate", "correct"): st.column_config.CheckboxColumn("candidate correct")})
+
+# --- perturbation tests -----------------------------------------------------------------------------
+
+st.subheader("Perturbation tests")
+st.caption("CheckList-style edits of real tweets. **INV**: the prediction must not change. **DIR**: adding or "
+           "removing negation on a clearly polar tweet must not keep its polarity with high confidence.")
+pt = _perturb_settings()
+_init("stress_pt_generators", [g for g in pt.get("generators", list(GENERATOR_NAMES)) if g in GENERATOR_NAMES])
+_init("stress_pt_source", pt.get("source", "slice"))
+_init("stress_pt_clear", float(pt.get("clear_conf", 0.8)))
+_init("stress_pt_high", float(pt.get("high_conf", 0.8)))
+_init("stress_pt_max", int(pt.get("max_cases", 50)))
+st.multiselect("Generators", list(GENERATOR_NAMES), key="stress_pt_generators", on_change=_keep,
+               args=("generators", "stress_pt_generators", pt), format_func=lambda g: g.replace("_", " "),
+               help="\n".join(f"- **{k}** {v}" for k, v in GENERATOR_HELP.items()))
+c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+c1.radio("Texts to perturb", list(SOURCES), format_func=SOURCES.get, key="stress_pt_source", on_change=_keep,
+         args=("source", "stress_pt_source", pt))
+c2.slider("DIR: clearly polar when conf ≥", 0.5, 1.0, step=0.01, key="stress_pt_clear", on_change=_keep,
+          args=("clear_conf", "stress_pt_clear", pt))
+c3.slider("DIR: fails when still polar with conf ≥", 0.5, 1.0, step=0.01, key="stress_pt_high", on_change=_keep,
+          args=("high_conf", "stress_pt_high", pt))
+c4.number_input("Max cases per generator", 1, 1000, step=10, key="stress_pt_max", on_change=_keep,
+                args=("max_cases", "stress_pt_max", pt))
+gen_names = list(st.session_state["stress_pt_generators"])
+source = st.session_state["stress_pt_source"]
+if st.button(f"Run perturbation tests with {models['baseline']} and {models['candidate']}", key="stress_pt_run",
+             disabled=not gen_names):
+    with shown_errors(stop=False):
+        expectation = Expectation("DIR", clear_conf=float(st.session_state["stress_pt_clear"]),
+                                  high_conf=float(st.session_state["stress_pt_high"]))
+        generators = get_generators(gen_names, expectation)
+        if source == "cases":
+            texts, origin = [c.text for c in cases], f"{len(cases)} stress case(s)"
+        else:
+            rows = _slice_rows(target)
+            texts = (rows if rows is not None else data.df)["text"].tolist()
+            origin = f"slice {target} ({len(texts)} rows)" if rows is not None else f"all {len(texts)} dataset rows"
+        if not texts:
+            raise DataError("no texts to perturb: add cases, or choose the slice's rows")
+        predictors = _predictors(models)
+        result = run_perturbation_tests(texts, predictors, generators, max_cases_per_generator=int(
+            st.session_state["stress_pt_max"]), cache=engine.prediction_cache(), progress=progress_bar("Scoring"))
+        st.session_state[PERTURB] = {"result": result, "source": origin}
+
+perturbed = st.session_state.get(PERTURB)
+if perturbed is not None:
+    pres = perturbed["result"]
+    summary = pres.summary
+    st.caption(f"Perturbed {perturbed['source']}: {len(pres.cases) // max(summary['model'].nunique(), 1)} "
+               "perturbed text(s) per model.")
+    chart = px.bar(summary.dropna(subset=["failure_rate"]), x="generator", y="failure_rate", color="model",
+                   barmode="group", hover_data=["expectation", "n_applicable", "n_fail"],
+                   labels={"failure_rate": "failure rate", "generator": ""}, template="plotly_white",
+                   title="Failure rate per generator and model (applicable cases)")
+    chart.update_layout(yaxis_tickformat=".0%", yaxis_range=[0, 1], height=380, margin=dict(l=10, r=10, t=60, b=10),
+                        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+    st.plotly_chart(chart, width="stretch", key="stress_pt_chart")
+    st.dataframe(summary, hide_index=True, width="stretch", key="stress_pt_summary", column_config={
+        "failure_rate": st.column_config.NumberColumn("failure rate", format="percent")})
+    with st.expander(f"Examples of failures ({len(pres.examples)})", expanded=False):
+        if pres.examples.empty:
+            st.caption("No failures.")
+        else:
+            st.dataframe(pres.examples[["generator", "model", "original", "perturbed", "orig_pred", "orig_conf",
+                                        "pert_pred", "pert_conf"]], hide_index=True, width="stretch",
+                         key="stress_pt_examples", column_config={
+                             "original": st.column_config.TextColumn("original", width="medium"),
+                             "perturbed": st.column_config.TextColumn("perturbed", width="medium"),
+                             "orig_conf": st.column_config.NumberColumn("orig conf", format="%.2f"),
+                             "pert_conf": st.column_config.NumberColumn("pert conf", format="%.2f")})
