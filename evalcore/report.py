@@ -155,6 +155,9 @@ def summarize_findings(analysis: Analysis) -> list[str]:
         f"{'' if overall_sig else 'not '}significant (exact McNemar p = {_p(o['mcnemar_p'])}). "
         f"{cand} breaks {o['n_regressed']} examples {base} got right and fixes {o['n_improved']}."
     ]
+    if slices.empty and (reg["slice"] != ALL_SLICE).any():
+        return out + ["No slice selects any row of this data, so the overall number is all there is: check "
+                      "the slice rules."]
     if slices.empty:
         return out + ["No slice is defined, so the overall number is all there is: add slices to see "
                       "where the change comes from."]
@@ -165,21 +168,26 @@ def summarize_findings(analysis: Analysis) -> list[str]:
     else:
         out.append(f"No slice loses accuracy; the largest gains are on {_named(gains)}." if not gains.empty
                    else "Every slice has exactly the same accuracy under both models.")
-    out.append(_significance_sentence(slices, s["alpha"], overall_sig))
+    out.append(_significance_sentence(slices, s["alpha"], overall_sig, int((reg["slice"] != ALL_SLICE).sum())))
     out += _sign_sentences(slices, d["value"], s["alpha"])
     out += _uncertain_sentences(slices, s["alpha"])
     out += _confidence_sentences(analysis, cand, s["conf_threshold"])
+    empty = reg.loc[(reg["slice"] != ALL_SLICE) & (reg["n"] == 0), "slice"].tolist()
+    if empty:
+        out.append(f"{', '.join(empty)} {'selects' if len(empty) == 1 else 'select'} no rows of this data: "
+                   "check the rule, or drop the slice.")
     return out
 
 
-def _significance_sentence(slices: pd.DataFrame, alpha: float, overall_sig: bool) -> str:
+def _significance_sentence(slices: pd.DataFrame, alpha: float, overall_sig: bool, total: int) -> str:
     flagged = slices[slices["significant_regression"]].sort_values("delta")
     raw_only = slices[(slices["mcnemar_p"] < alpha) & (slices["delta"] < 0) & ~slices["significant_regression"]]
     bh = f"after Benjamini-Hochberg correction (false discovery rate {alpha:g})"
     if flagged.empty:
         text = f"No slice's regression survives {bh}, so no slice-level loss is established beyond chance."
     else:
-        text = (f"{len(flagged)} of {len(slices)} slices regress significantly {bh}: "
+        verb = "regresses" if len(flagged) == 1 else "regress"
+        text = (f"{len(flagged)} of {total} slices {verb} significantly {bh}: "
                 f"{', '.join(flagged['slice'])}.")
         if not overall_sig:
             text = "The overall change is not significant, yet slicing finds real losses: " + text[0].lower() + text[1:]
@@ -502,6 +510,21 @@ def render_html(analysis: Analysis, gates: GateReport | None = None, stress: Str
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head>\n<body>\n{body}\n</body></html>\n")
 
 
+def export_reports(analysis: Analysis, gates: GateReport | None = None, *, markdown: str | None = None,
+                   html_path: str | None = None, stress: StressResult | None = None,
+                   perturb: PerturbResult | None = None, notes: str = "",
+                   stress_set: StressSet | None = None) -> list[str]:
+    """Write the Markdown and/or HTML report (what `report --markdown FILE --html FILE` does);
+    returns the paths written."""
+    kwargs = dict(stress=stress, perturb=perturb, notes=notes, stress_set=stress_set)
+    written = []
+    if markdown:
+        written.append(write_report(markdown, render_markdown(analysis, gates, **kwargs)))
+    if html_path:
+        written.append(write_report(html_path, render_html(analysis, gates, **kwargs)))
+    return written
+
+
 def write_report(path: str, text: str) -> str:
     """Write a rendered report (UTF-8), creating the folder; returns the path as written."""
     from pathlib import Path
@@ -512,5 +535,5 @@ def write_report(path: str, text: str) -> str:
     return str(out)
 
 
-__all__ = ["analysis_figures", "frame_table", "render_html", "render_markdown", "report_blocks",
+__all__ = ["analysis_figures", "export_reports", "frame_table", "render_html", "render_markdown", "report_blocks",
            "summarize_findings", "write_report"]

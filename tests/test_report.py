@@ -12,7 +12,7 @@ from evalcore.gates import GateConfig, evaluate_gates
 from evalcore.models import load_predictor
 from evalcore.perturb import get_generators, run_perturbation_tests
 from evalcore.pipeline import analyse, run_analysis
-from evalcore.report import render_html, render_markdown, summarize_findings, write_report
+from evalcore.report import export_reports, render_html, render_markdown, summarize_findings, write_report
 from evalcore.slices import Slice, SliceSet
 from evalcore.stress import StressCase, StressSet, score_stress
 
@@ -77,17 +77,29 @@ def test_findings_when_overall_gains_hide_a_slice_loss(lab):
     results = analyse(mirror.df_eval, slices, lab.data.labels)
     found = summarize_findings(replace(mirror, slices=slices, results=results))
     text = "\n".join(found)
-    assert "1 of 2 slices regress significantly" in found[2]
+    assert "1 of 2 slices regresses significantly" in found[2]
     assert ("Overall accuracy hides a loss here: the candidate loses 100.0 points on broken (n=54) while it gains "
             "30.0 points overall, and this is significant after the correction.") in text
     none_flagged = summarize_findings(mirror)
     assert any(s.startswith("No slice's regression survives") for s in none_flagged)
 
 
-def test_findings_without_slices(lab):
-    empty = replace(lab, slices=SliceSet(), results=analyse(lab.df_eval, SliceSet(), lab.data.labels))
-    found = summarize_findings(empty)
+def _with_slices(analysis, *slices):
+    chosen = SliceSet(tuple(slices))
+    return replace(analysis, slices=chosen, results=analyse(analysis.df_eval, chosen, analysis.data.labels))
+
+
+def test_findings_without_slices_or_with_empty_ones(lab):
+    found = summarize_findings(_with_slices(lab))
     assert len(found) == 2 and "add slices" in found[1]
+    nothing = Slice("nothing", 'text contains "zzqqzz"')
+    found = summarize_findings(_with_slices(lab, nothing))
+    assert len(found) == 2 and found[1].startswith("No slice selects any row of this data")
+    found = summarize_findings(_with_slices(lab, nothing, Slice("neg", "has_negation == true")))
+    assert found[2].startswith("1 of 2 slices regresses significantly")
+    assert found[-1] == "nothing selects no rows of this data: check the rule, or drop the slice."
+    md = render_markdown(_with_slices(lab, nothing))
+    assert "| nothing | 0 | – | – | – | – | – | – | 1 | 1 | small |" in md
 
 
 def test_markdown_has_the_key_numbers_gates_slices_stress_and_perturbation(lab, stress, stress_set, perturb):
@@ -139,6 +151,14 @@ def test_html_is_self_contained_with_plotly_inlined_once(lab, stress, stress_set
     assert "<strong>Recommendation: NO-SHIP.</strong>" in page and "0.698 [0.656, 0.737]" in page
     path = write_report(str(tmp_path / "out" / "report.html"), page)
     assert (tmp_path / "out" / "report.html").read_text(encoding="utf-8") == page and path.endswith("report.html")
+
+
+def test_export_reports_writes_both_formats(lab, tmp_path):
+    written = export_reports(lab, markdown=str(tmp_path / "r.md"), html_path=str(tmp_path / "sub" / "r.html"))
+    assert written == [str(tmp_path / "r.md"), str(tmp_path / "sub" / "r.html")]
+    assert "0.698" in (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert (tmp_path / "sub" / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert export_reports(lab) == []
 
 
 def test_html_without_charts_is_small(lab):
