@@ -156,6 +156,7 @@ def test_edit_duplicate_delete_and_unique_names(lab) -> None:
     at.text_area(key="sl_note_w").set_value("a second one").run()
     at.button(key="sl_save").click().run()
     assert "exists already" in errors(at)[0]
+    assert not at.exception
 
 
 def test_text_form_round_trip_and_errors(lab) -> None:
@@ -181,6 +182,7 @@ def test_text_form_round_trip_and_errors(lab) -> None:
     at.text_area(key="sl_text_w").set_value("emoji_cont >= 2").run()
     at.button(key="sl_apply_text").click().run()
     assert "unknown column 'emoji_cont' — did you mean 'emoji_count'?" in errors(at)[0]
+    assert not at.exception
 
 
 def test_custom_features_bad_regex_then_keywords(lab) -> None:
@@ -203,6 +205,14 @@ def test_custom_features_bad_regex_then_keywords(lab) -> None:
     words = lab.text.str.contains(r"(?i)\b(?:lol|lmao)\b", regex=True)
     assert live(at)[0] == int(words.sum())
 
+    at.text_input(key="sl_name_w").set_value("laughs").run()
+    at.text_area(key="sl_note_w").set_value("Laughter marks jokes and sarcasm.").run()
+    at.button(key="sl_save").click().run()
+    at.button(key="cf_del_has_laugh").click().run()  # a feature a saved slice uses stays
+    assert "used by slice(s) laughs" in errors(at)[0]
+    assert json.loads(workspace_path().read_text())["custom_features"][0]["name"] == "has_laugh"
+    assert not at.exception
+
 
 def test_import_errors_and_replace(lab, tmp_path) -> None:
     at = open_slices()
@@ -222,3 +232,4 @@ def test_import_errors_and_replace(lab, tmp_path) -> None:
     assert not errors(at), errors(at)
     assert saved().names() == ["questions"]
     assert frame(at, "hypothesis")["rows"].tolist() == [int(lab.has_question.sum())]
+    assert not at.exception
