@@ -11,7 +11,7 @@ import pytest
 from apptest_helpers import errors, open_page
 from evalcore.data import load_data
 from evalcore.pipeline import feature_frame
-from evalcore.rules import format_rule, parse_rule
+from evalcore.rules import Op, format_rule, parse_rule
 from evalcore.slices import Slice, SliceSet, save_slices
 from evalcore.workspace import workspace_path
 from ui.rule_builder import draft_to_rule, rule_to_draft
@@ -43,8 +43,7 @@ def set_condition(at, nid: str, col: str, op: str, value=None, widget: str = "")
     at.selectbox(key=f"rb_{nid}_col").set_value(col).run()
     at.selectbox(key=f"rb_{nid}_op_{col}").set_value(op).run()
     if widget:
-        op_name = {"==": "EQ", "!=": "NE", ">=": "GE", "in": "IN", "<": "LT"}[op]
-        getattr(at, widget)(key=f"rb_{nid}_v_{col}_{op_name}").set_value(value).run()
+        getattr(at, widget)(key=f"rb_{nid}_v_{col}_{Op(op).name}").set_value(value).run()
 
 
 def live(at) -> tuple[int, str]:
