@@ -10,8 +10,9 @@ the statistics already decide *which* slices count (only regressions that surviv
 Benjamini-Hochberg are gated). Each explanation still quotes the interval, so a reader sees
 when a passing number is uncertain.
 
-    >>> parse_gate_args(["max_slice_regression=0.1", "min_overall_change=off"]).to_dict()
-    {'max_slice_regression': 0.1, 'min_overall_change': None, 'max_confident_regression_rate': None, 'min_stress_accuracy': None}
+    >>> config = parse_gate_args(["max_slice_regression=0.1", "min_overall_change=off"])
+    >>> config.max_slice_regression, config.min_overall_change, config.max_confident_regression_rate
+    (0.1, None, None)
 """
 from __future__ import annotations
 

@@ -184,7 +184,7 @@ def _significance_sentence(slices: pd.DataFrame, alpha: float, overall_sig: bool
     raw_only = slices[(slices["mcnemar_p"] < alpha) & (slices["delta"] < 0) & ~slices["significant_regression"]]
     bh = f"after Benjamini-Hochberg correction (false discovery rate {alpha:g})"
     if flagged.empty:
-        text = f"No slice's regression survives {bh}, so no slice-level loss is established beyond chance."
+        text = f"No slice regresses significantly {bh}, so no slice-level loss is established beyond chance."
     else:
         verb = "regresses" if len(flagged) == 1 else "regress"
         text = (f"{len(flagged)} of {total} slices {verb} significantly {bh}: "
@@ -211,7 +211,8 @@ def _sign_sentences(slices: pd.DataFrame, overall: float, alpha: float) -> list[
                    "to tell the direction")
         trend = "loses" if overall < 0 else "gains"
         went = "gains" if row.delta > 0 else "loses"
-        lead = "Overall accuracy hides a loss here" if overall > 0 and sig else f"{row.slice} goes against the overall trend"
+        lead = ("Overall accuracy hides a loss here" if overall > 0 and sig
+                else f"{row.slice} goes against the overall trend")
         out.append(f"{lead}: the candidate {went} {abs(row.delta) * 100:.1f} points on {row.slice} "
                    f"(n={int(row.n)}{', small' if row.small else ''}) while it {trend} "
                    f"{abs(overall) * 100:.1f} points overall, {verdict}.")
@@ -244,8 +245,9 @@ def _confidence_sentences(analysis: Analysis, cand: str, conf_threshold: float) 
     if n_reg:
         share = n_conf / n_reg
         tone = "Most of" if share >= 0.5 else "Some of" if share >= 0.2 else "Few of"
+        tail = ", so a confidence cut-off would not catch them." if share >= 0.5 else "."
         out.append(f"{tone} the candidate's regressions are confident: {n_conf} of {n_reg} come with confidence "
-                   f">= {conf_threshold:g}" + (", so a confidence cut-off would not catch them." if share >= 0.5 else "."))
+                   f">= {conf_threshold:g}{tail}")
     cal = analysis.results.calibration
     cal = cal[cal["slice"] == ALL_SLICE].set_index("role")
     if set(ROLES) <= set(cal.index) and not cal.loc[list(ROLES), "ece"].isna().any():
@@ -385,7 +387,7 @@ def _slice_blocks(analysis: Analysis) -> list[Block]:
                  "shares of the slice's rows."),
             Table(headers, rows, frozenset(marked)),
             Heading("Flagged regressions", 3),
-            Bullets(flag_items) if flag_items else Para("No slice regression survives the Benjamini-Hochberg correction."),
+            Bullets(flag_items) if flag_items else Para("No slice regresses significantly after the correction."),
             Heading("Slice definitions", 3),
             Table(["slice", "rule", "hypothesis"], defs) if defs else Para("No slices are defined.")]
 
@@ -481,7 +483,9 @@ def _html_block(block: Block, plotly_js: list[bool]) -> str:
     if isinstance(block, Heading):
         return f"<h{block.level}>{html.escape(block.text)}</h{block.level}>"
     if isinstance(block, Para):
-        return f"<p>{_inline(block.text)}</p>" if block.markup else f'<div class="notes">{html.escape(block.text)}</div>'
+        if block.markup:
+            return f"<p>{_inline(block.text)}</p>"
+        return f'<div class="notes">{html.escape(block.text)}</div>'
     if isinstance(block, Bullets):
         return "<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in block.items) + "</ul>"
     if isinstance(block, Table):

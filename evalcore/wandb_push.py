@@ -208,8 +208,8 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
 
     Tables up to `wandb.Table.MAX_ROWS` rows are logged to the run; larger ones go into a run
     artifact (`evalcore-tables-<run id>`), up to `wandb.Table.MAX_ARTIFACT_ROWS` rows, beyond which
-    a seeded random sample is logged and the result's warnings say so. The run folder lands under `wandb_dir` (else `$WANDB_DIR`, else
-    `<EVALCORE_HOME>`), inside wandb's own `wandb/` subfolder.
+    a seeded random sample is logged and the result's warnings say so. The run folder lands under
+    `wandb_dir` (else `$WANDB_DIR`, else `<EVALCORE_HOME>`), inside wandb's own `wandb/` subfolder.
     """
     resolved = resolve_mode(mode)
     if not project or not isinstance(project, str):
@@ -225,8 +225,9 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
     settings = _settings(wandb, init_timeout)
     wandb.setup(settings=settings)  # the login step prints through the global settings, not init's
     try:
-        run = wandb.init(project=project, entity=entity, name=run_name or f"{names['candidate']} vs {names['baseline']}",
-                         mode=resolved, dir=str(root), job_type="evaluation", reinit="create_new",
+        run = wandb.init(project=project, entity=entity,
+                         name=run_name or f"{names['candidate']} vs {names['baseline']}", mode=resolved,
+                         dir=str(root), job_type="evaluation", reinit="create_new",
                          config=run_config(analysis, gates_config), settings=settings)
     except Exception as exc:  # wandb raises CommError, UsageError, AuthenticationError, TimeoutError...
         hint = (" Check the network and the API key, or push with mode offline and upload later with `wandb sync`."

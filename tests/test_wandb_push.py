@@ -148,7 +148,8 @@ def test_charts_summary_and_config_are_in_the_run(pushed):
               for p in (run_dir / "files" / "media" / "plotly" / "charts").glob("*.plotly.json")}
     assert charts == set(CHARTS)
     summary, config = _summary_and_config(run_dir)
-    assert summary["baseline_accuracy"] == pytest.approx(0.698) and summary["candidate_accuracy"] == pytest.approx(0.398)
+    assert summary["baseline_accuracy"] == pytest.approx(0.698)
+    assert summary["candidate_accuracy"] == pytest.approx(0.398)
     assert summary["accuracy/roberta"] == pytest.approx(0.698)
     assert summary["delta"] == pytest.approx(-0.3) and summary["delta_lo"] == pytest.approx(-0.3556, abs=1e-4)
     assert summary["regression_rate"] == pytest.approx(0.408) and summary["improvement_rate"] == pytest.approx(0.108)
@@ -277,7 +278,8 @@ def test_a_failure_while_logging_closes_the_run(lab, monkeypatch, tmp_path):
     monkeypatch.setenv("WANDB_DATA_DIR", str(tmp_path / "wandb_data"))
     mixed = pd.DataFrame({"value": [1, "one"]})  # wandb.Table refuses mixed types in a column
     broken = PerturbResult(mixed, mixed, mixed)
-    with pytest.raises(ConfigError, match=r"failed while logging \(TypeError: table perturb_cases: .*'value'.*the run was closed"):
+    expected = r"failed while logging \(TypeError: table perturb_cases: .*'value'.*the run was closed"
+    with pytest.raises(ConfigError, match=expected):
         push_to_wandb(lab, perturb=broken, mode="offline", wandb_dir=tmp_path)
     assert wandb.run is None
     log = next((tmp_path / "wandb").glob("offline-run-*"))
