@@ -171,8 +171,7 @@ if pushed:
     with shown_errors(stop=False), st.spinner("Logging tables, charts and the summary to W&B…"):
         result = push_to_wandb(analysis, project=form["project"], entity=form["entity"] or None,
                                run_name=form["run_name"] or None, stress=stress, perturb=perturb, gates=gates,
-                               mode=None if form["mode"] == "auto" else form["mode"], stress_set=stress_set,
-                               gates_config=config.to_dict())
+                               mode=None if form["mode"] == "auto" else form["mode"], stress_set=stress_set)
         st.session_state[PUSHED] = result
 done = st.session_state.get(PUSHED)
 if done is not None:

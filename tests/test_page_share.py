@@ -1,0 +1,91 @@
+"""Report & W&B page through the real app: gates saved and applied, the report downloads, an offline
+push with the stress results of the session, and the no-key message."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from apptest_helpers import errors, open_page
+from evalcore.gates import GATES
+
+PAGE = "pages/share.py"
+
+
+@pytest.fixture(autouse=True)
+def offline_wandb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Real W&B, offline, writing under a temp folder; no key anywhere."""
+    root = tmp_path / "wandb_root"
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_DIR", str(root))
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    return root
+
+
+def _verdict(at) -> str:
+    return next(m.value for m in [*at.success, *at.error] if m.value.startswith("**"))
+
+
+def test_gates_saved_and_applied() -> None:
+    at = open_page(PAGE)
+    assert errors(at) == [_verdict(at)]  # the no-ship verdict is the only error shown
+    assert [at.toggle(key=f"share_gate_on_{name}").value for name in GATES] == [True, True, False, False]
+    # roberta -> gpt2 on the lab file loses 30 points: both default gates fail
+    assert _verdict(at).startswith("**NO-SHIP** · 2 of 2 gate(s) fail")
+    lines = [m.value for m in at.markdown if m.value.startswith(("✅", "❌"))]
+    assert len(lines) == 2 and all(line.startswith("❌") for line in lines)
+
+    at.toggle(key="share_gate_on_max_slice_regression").set_value(False).run()
+    at.number_input(key="share_gate_min_overall_change").set_value(-0.35).run()
+    assert _verdict(at).startswith("**SHIP** · All 1 gate(s) pass")
+    again = open_page(PAGE)  # saved in the workspace
+    assert again.toggle(key="share_gate_on_max_slice_regression").value is False
+    assert again.number_input(key="share_gate_min_overall_change").value == pytest.approx(-0.35)
+    assert _verdict(again).startswith("**SHIP**")
+
+
+def test_report_download_and_preview() -> None:
+    at = open_page(PAGE)
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download Markdown report", "Download HTML report"]
+    at.toggle(key="share_preview").set_value(True).run()
+    preview = next(m.value for m in at.markdown if m.value.startswith("# evalcore report"))
+    assert "Recommendation: NO-SHIP" in preview and "has_negation" in preview
+
+
+def test_offline_push_with_stress_results(offline_wandb: Path) -> None:
+    at = open_page("pages/stress.py")
+    at.text_area(key="stress_paste").set_value("what a lovely day\tpositive\nugh, mondays\tnegative\nok").run()
+    at.button(key="stress_add_pasted").click().run()
+    at.selectbox(key="stress_model_candidate").set_value("other…").run()
+    at.text_input(key="stress_spec_candidate").set_value("vader:0.3").run()
+    at.button(key="stress_score").click().run()
+    assert not errors(at), errors(at)
+    at.switch_page(PAGE).run()
+    assert any("3 case(s) scored by vader and vader:0.3" in c.value for c in at.caption)
+
+    at.text_input(key="share_wb_project").set_value("evalcore-test")
+    at.text_input(key="share_wb_run").set_value("page test")
+    at.button(key="FormSubmitter:share_wandb_form-Push to W&B").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    sync = at.code[0].value
+    assert sync.startswith("wandb sync ")
+    run_dir = Path(sync.removeprefix("wandb sync ").strip("'"))
+    assert run_dir.is_dir() and run_dir.is_relative_to(offline_wandb) and run_dir.name.startswith("offline-run-")
+    assert any(run_dir.glob("run-*.wandb"))
+    tables = next(c.value for c in at.caption if c.value.startswith("tables:"))
+    assert "stress_wide (3x" in tables and "df_eval (500x" in tables
+
+
+def test_online_without_key_keeps_the_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(PAGE)
+    at.number_input(key="share_gate_min_overall_change").set_value(-0.4).run()
+    at.radio(key="share_wb_mode").set_value("online")
+    at.button(key="FormSubmitter:share_wandb_form-Push to W&B").click().run()
+    assert not at.exception
+    assert any("needs an API key" in e and "wandb sync" in e for e in errors(at)), errors(at)
+    assert not at.code  # no run, no sync command
+    assert at.number_input(key="share_gate_min_overall_change").value == pytest.approx(-0.4)
+    assert at.radio(key="share_wb_mode").value == "online"  # the form is kept (and saved)
