@@ -16,7 +16,7 @@ import os
 import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -166,7 +166,7 @@ def run_summary(analysis: Analysis, gates: GateReport | None = None,
     return out
 
 
-def run_config(analysis: Analysis, gates_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def run_config(analysis: Analysis, gates: GateReport | None = None) -> dict[str, Any]:
     """Data source, model specs and thresholds: what a reader needs to reproduce the run."""
     attrs = analysis.results.regression_metrics.attrs
     data = analysis.data
@@ -177,8 +177,8 @@ def run_config(analysis: Analysis, gates_config: Mapping[str, Any] | None = None
     }
     for role, p in zip(ROLES, (analysis.baseline, analysis.candidate)):
         cfg[role] = {"model": p.model, "spec": p.spec, "precomputed": p.precomputed, "fingerprint": p.fingerprint}
-    if gates_config is not None:
-        cfg["gates"] = dict(gates_config)
+    if gates is not None:
+        cfg["gates"] = {r.name: r.threshold for r in gates.results}
     return cfg
 
 
@@ -202,14 +202,14 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
                   run_name: str | None = None, stress: StressResult | None = None,
                   perturb: PerturbResult | None = None, gates: GateReport | None = None,
                   mode: str | None = None, wandb_dir: str | Path | None = None,
-                  stress_set: StressSet | None = None, gates_config: Mapping[str, Any] | None = None,
-                  init_timeout: float = DEFAULT_INIT_TIMEOUT) -> PushResult:
+                  stress_set: StressSet | None = None, init_timeout: float = DEFAULT_INIT_TIMEOUT) -> PushResult:
     """Log the analysis to one W&B run and finish it (always, even when logging fails).
 
     Tables up to `wandb.Table.MAX_ROWS` rows are logged to the run; larger ones go into a run
     artifact (`evalcore-tables-<run id>`), up to `wandb.Table.MAX_ARTIFACT_ROWS` rows, beyond which
     a seeded random sample is logged and the result's warnings say so. The run folder lands under
     `wandb_dir` (else `$WANDB_DIR`, else `<EVALCORE_HOME>`), inside wandb's own `wandb/` subfolder.
+    `gates=None` evaluates the default gates, so the run always carries a recommendation.
     """
     resolved = resolve_mode(mode)
     if not project or not isinstance(project, str):
@@ -219,6 +219,9 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
                           "or push with mode offline and upload later with `wandb sync`")
     import wandb
 
+    from evalcore.gates import evaluate_gates
+
+    gates = gates if gates is not None else evaluate_gates(analysis, stress=stress)
     root = Path(wandb_dir or os.environ.get("WANDB_DIR") or home()).expanduser()
     root.mkdir(parents=True, exist_ok=True)
     names = role_names(analysis.df_eval)
@@ -228,7 +231,7 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
         run = wandb.init(project=project, entity=entity,
                          name=run_name or f"{names['candidate']} vs {names['baseline']}", mode=resolved,
                          dir=str(root), job_type="evaluation", reinit="create_new",
-                         config=run_config(analysis, gates_config), settings=settings)
+                         config=run_config(analysis, gates), settings=settings)
     except Exception as exc:  # wandb raises CommError, UsageError, AuthenticationError, TimeoutError...
         hint = (" Check the network and the API key, or push with mode offline and upload later with `wandb sync`."
                 if resolved == "online" else "")
@@ -248,6 +251,8 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
                                  "the run was closed and the analysis is unchanged")) from exc
     finally:
         run.finish(exit_code=1 if failed else 0)
+        if wandb.run is None:  # no run of the caller's is open: shut the service down, which flushes
+            wandb.teardown()  # the run log (finish returns before it is on disk), so `wandb sync` works now
     return PushResult(url_or_path=url or run_dir, mode=resolved, run_id=run_id, tables=logged, run_dir=run_dir,
                       sync_command=None if resolved == "online" else f"wandb sync {shlex.quote(run_dir)}",
                       warnings=warnings)

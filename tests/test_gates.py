@@ -1,10 +1,12 @@
 """Ship / no-ship gates on the lab analysis, its mirror image and real VADER stress results."""
 from __future__ import annotations
 
+import doctest
 import json
 
 import pytest
 
+import evalcore.gates
 from evalcore.data import load_data
 from evalcore.errors import ConfigError
 from evalcore.gates import GATES, GateConfig, evaluate_gates, parse_gate_args
@@ -161,3 +163,7 @@ def test_from_dict_refuses_bad_workspace_entries(raw, message):
     with pytest.raises(ConfigError) as info:
         GateConfig.from_dict(raw)
     assert message in str(info.value)
+
+
+def test_docstring_examples_run():
+    assert doctest.testmod(evalcore.gates).failed == 0

@@ -58,7 +58,8 @@ def pushed(lab, extras, tmp_path_factory):
         mp.setenv("WANDB_MODE", "offline")
         mp.setenv("WANDB_API_KEY", FAKE_KEY)
         mp.setenv("EVALCORE_HOME", str(root / "home"))
-        mp.setenv("WANDB_DATA_DIR", str(root / "wandb_data"))  # wandb stages table files there
+        for var, folder in (("WANDB_DATA_DIR", "data"), ("WANDB_CACHE_DIR", "cache"), ("WANDB_CONFIG_DIR", "config")):
+            mp.setenv(var, str(root / "wandb_state" / folder))  # wandb stages table files in its data dir
         result = push_to_wandb(lab, project="evalcore-test", run_name="lab push", stress=stress, perturb=perturb,
                                gates=evaluate_gates(lab, stress=stress), wandb_dir=root / "runs",
                                stress_set=stress_set)
@@ -160,6 +161,7 @@ def test_charts_summary_and_config_are_in_the_run(pushed):
     assert config["data"]["source"] == "lab" and config["data"]["n_rows"] == 500
     assert config["baseline"]["spec"] == "roberta" and config["candidate"]["model"] == "gpt2"
     assert config["conf_threshold"] == 0.8 and config["alpha"] == 0.05 and len(config["slices"]) == 10
+    assert config["gates"] == {"max_slice_regression": 0.05, "min_overall_change": 0.0}
 
 
 def test_the_api_key_is_nowhere(pushed):
@@ -255,7 +257,8 @@ def test_big_tables_go_to_an_artifact_and_huge_ones_are_sampled(lab, monkeypatch
     monkeypatch.setenv("WANDB_DATA_DIR", str(tmp_path / "wandb_data"))
     monkeypatch.setattr(wandb.Table, "MAX_ROWS", 600)  # W&B's own limits, lowered to fit the lab
     monkeypatch.setattr(wandb.Table, "MAX_ARTIFACT_ROWS", 900)
-    result = push_to_wandb(lab, mode="offline", wandb_dir=tmp_path)
+    result = push_to_wandb(lab, mode="offline", wandb_dir=tmp_path)  # no gates given: the default ones
+    assert result.tables["gates"] == (2, 5)
     assert result.tables["df_long"] == (900, 30) and result.tables["df_eval"] == (500, 42)
     assert result.warnings == [
         "table df_long has 1000 rows, more than W&B takes; a random sample of 900 rows (seed 0) was logged",
