@@ -129,9 +129,9 @@ def _settings(analysis: Analysis) -> dict[str, Any]:
             "conf_threshold": attrs.get("conf_threshold", analysis.df_eval.attrs.get("conf_threshold", 0.8))}
 
 
-def _named(rows: pd.DataFrame, what: str = "") -> str:
+def _named(rows: pd.DataFrame) -> str:
     """`a (-42.5 points, n=207), b (...) and c (...)`."""
-    parts = [f"{r.slice} ({_pts(r.delta)}, n={int(r.n)}{', small' if r.small else ''}{what})"
+    parts = [f"{r.slice} ({_pts(r.delta)}, n={int(r.n)}{', small' if r.small else ''})"
              for r in rows.itertuples()]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
@@ -170,8 +170,8 @@ def summarize_findings(analysis: Analysis) -> list[str]:
                    else "Every slice has exactly the same accuracy under both models.")
     out.append(_significance_sentence(slices, s["alpha"], overall_sig, int((reg["slice"] != ALL_SLICE).sum())))
     out += _sign_sentences(slices, d["value"], s["alpha"])
-    out += _uncertain_sentences(slices, s["alpha"])
-    out += _confidence_sentences(analysis, cand, s["conf_threshold"])
+    out += _uncertain_sentences(slices)
+    out += _confidence_sentences(analysis, reg[reg["slice"] == ALL_SLICE].iloc[0], cand, s["conf_threshold"])
     empty = reg.loc[(reg["slice"] != ALL_SLICE) & (reg["n"] == 0), "slice"].tolist()
     if empty:
         out.append(f"{', '.join(empty)} {'selects' if len(empty) == 1 else 'select'} no rows of this data: "
@@ -219,15 +219,16 @@ def _sign_sentences(slices: pd.DataFrame, overall: float, alpha: float) -> list[
     return out
 
 
-def _uncertain_sentences(slices: pd.DataFrame, alpha: float) -> list[str]:
+def _uncertain_sentences(slices: pd.DataFrame) -> list[str]:
     """Big drops that are not significant, and significant ones on very few rows."""
     out = []
     loose = slices[(slices["delta"] <= -BIG_DROP) & ~slices["significant_regression"]].sort_values("delta")
     if not loose.empty:
-        small = bool(loose["small"].all())
-        out.append(f"Large drops that are not significant: {_named(loose.head(MAX_LISTED))}. "
-                   + ("These slices are too small to tell; collect more examples before drawing conclusions."
-                      if small else "They may be chance; look at the examples before drawing conclusions."))
+        one = len(loose) == 1
+        advice = (f"{'This slice is' if one else 'These slices are'} too small to tell; collect more examples "
+                  "before drawing conclusions." if loose["small"].all() else
+                  f"{'It' if one else 'They'} may be chance; look at the examples before drawing conclusions.")
+        out.append(f"Large drops that are not significant: {_named(loose.head(MAX_LISTED))}. {advice}")
     tiny = slices[slices["significant_regression"] & slices["small"]]
     for row in tiny.head(MAX_LISTED).itertuples():
         out.append(f"{row.slice} is flagged although it has only {int(row.n)} examples: {int(row.n_regressed)} "
@@ -237,11 +238,10 @@ def _uncertain_sentences(slices: pd.DataFrame, alpha: float) -> list[str]:
     return out
 
 
-def _confidence_sentences(analysis: Analysis, cand: str, conf_threshold: float) -> list[str]:
-    o = analysis.results.overall
+def _confidence_sentences(analysis: Analysis, everything: Any, cand: str, conf_threshold: float) -> list[str]:
+    """How many regressions are confident (the `all` row), and each model's calibration."""
     out = []
-    n_reg = o["n_regressed"]
-    n_conf = int(round(o["confident_regression_rate"] * o["n"]))
+    n_reg, n_conf = int(everything.n_regressed), int(everything.n_confident_regressed)
     if n_reg:
         share = n_conf / n_reg
         tone = "Most of" if share >= 0.5 else "Some of" if share >= 0.2 else "Few of"

@@ -103,6 +103,17 @@ def test_findings_without_slices_or_with_empty_ones(lab):
     assert "| nothing | 0 | – | – | – | – | – | – | 1 | 1 | small |" in md
 
 
+def test_findings_separate_raw_from_corrected_significance(lab):
+    small = _with_slices(lab, Slice("long_tweets", 'length_bucket == "long"'), Slice("has_url", "has_url == true"),
+                         Slice("emoji_dense", "emoji_dense == true"))
+    found = summarize_findings(small)
+    assert found[2] == ("No slice regresses significantly after Benjamini-Hochberg correction (false discovery rate "
+                        "0.05), so no slice-level loss is established beyond chance. long_tweets had p < 0.05 before "
+                        "the correction but not after: treat it as a lead, not as evidence.")
+    assert ("Large drops that are not significant: long_tweets (-37.5 points, n=16, small) and emoji_dense "
+            "(-25.0 points, n=8, small). These slices are too small to tell") in "\n".join(found)
+
+
 def test_markdown_has_the_key_numbers_gates_slices_stress_and_perturbation(lab, stress, stress_set, perturb):
     gates = evaluate_gates(lab, GateConfig(min_stress_accuracy=0.5), stress=stress)
     md = render_markdown(lab, gates, stress=stress, perturb=perturb, notes="Checked by the TA.",
