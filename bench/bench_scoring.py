@@ -6,7 +6,11 @@
     length-sorted batches (no tokenisation, no softmax, no cache: the limit for (b));
     (d) `score_texts` again over the now-full cache.
 
-    python bench/bench_scoring.py [--n 1000] [--batch-size 32]
+    python bench/bench_scoring.py [--n 1000] [--batch-size 32] [--repeat 3]   (from the repo root,
+    so the demo model under ./.evalcore is found)
+
+(b), (c), (d) are timed best-of-`--repeat`, (b) with a fresh empty cache each time, after one
+untimed pass over every batch shape; (a) runs once after 100 warm-up calls (it takes longest).
 
 Targets: b/a >= 2.5, b/c >= 0.9, d/b >= 100. The model is the demo model when built, else the raw
 MiniLM checkpoint with a fresh 3-way head (same architecture, so the same speed).
@@ -52,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000, help="TweetEval test tweets to score (default 1000)")
     parser.add_argument("--batch-size", type=int, default=32, help="batch size of (b) and (c)")
+    parser.add_argument("--repeat", type=int, default=3, help="repeats of (b), (c), (d); best kept")
     args = parser.parse_args(argv)
 
     import torch
@@ -70,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         pipe = pipeline("text-classification", model=str(folder), tokenizer=str(folder), device=-1)
         print(f"{len(texts)} TweetEval test tweets; model: {what} ({folder}); "
               f"torch threads {torch.get_num_threads()}; batch size {args.batch_size}")
-        for t in texts[:8]:  # warm-up: first calls allocate
+        for t in texts[:100]:  # warm-up of (a): first calls allocate
             pipe(t, truncation=True, max_length=predictor.max_length)
         predictor.predict(texts[:args.batch_size])
 
@@ -87,24 +92,21 @@ def main(argv: list[str] | None = None) -> int:
                 for enc in batches:
                     predictor.model(**enc)
 
-        with PredictionCache(Path(scratch) / "cache.sqlite") as cache:
-            seconds = {"a": timed(one_at_a_time)}
-            first = None
-
-            def ours() -> None:
-                nonlocal first
+        # Untimed warm-up: torch's CPU kernels are slow the first time they meet a tensor shape,
+        # so without it whichever of (b) or (c) runs first pays for both.
+        bare_forward()
+        seconds = {"a": timed(one_at_a_time), "b": float("inf"), "c": float("inf"),
+                   "d": float("inf")}
+        for rep in range(args.repeat):  # best of N, (b) and (c) alternating: robust to noisy neighbours
+            seconds["c"] = min(seconds["c"], timed(bare_forward))
+            with PredictionCache(Path(scratch) / f"cache-{rep}.sqlite") as cache:
+                start = time.perf_counter()
                 first = score_texts(texts, predictor, cache, batch_size=args.batch_size)
-
-            seconds["b"] = timed(ours)
-            seconds["c"] = timed(bare_forward)
-            again = None
-
-            def cached() -> None:
-                nonlocal again
+                seconds["b"] = min(seconds["b"], time.perf_counter() - start)
+                start = time.perf_counter()
                 again = score_texts(texts, predictor, cache, batch_size=args.batch_size)
-
-            seconds["d"] = timed(cached)
-        assert first.n_computed == len(texts) and again.n_cached == len(texts) and again.n_computed == 0
+                seconds["d"] = min(seconds["d"], time.perf_counter() - start)
+            assert first.n_computed == len(texts) and (again.n_cached, again.n_computed) == (len(texts), 0)
 
     names = {"a": "pipeline, one text at a time", "b": "evalcore score_texts, empty cache",
              "c": "bare batched forward (limit)", "d": "evalcore score_texts, all cached"}
