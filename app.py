@@ -11,6 +11,7 @@ from ui import state
 
 st.set_page_config(page_title="evalcore · baseline vs candidate", page_icon="⚖️", layout="wide")
 state.init()
+state.mark_app_ran()
 
 PAGES = [
     st.Page("pages/data_models.py", title="Data & models", icon="🗂️", default=True),
@@ -22,6 +23,9 @@ PAGES = [
 ]
 
 nav = st.navigation(PAGES)
+deep_link = state.take_deep_link()
+if deep_link:
+    st.switch_page(deep_link)
 ws = state.workspace()
 with st.sidebar:
     st.caption("Session")

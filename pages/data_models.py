@@ -23,6 +23,7 @@ SOURCES = {
 LIVE_CHOICES = {"vader": "VADER lexicon (live)", "demo": "Demo transformer: MiniLM fine-tuned on TweetEval val (live)"}
 HF_CHOICE = "hf"
 
+state.require_app(__file__)
 ws = state.workspace()
 st.title("Data & models")
 st.caption("Pick a dataset and the two models to compare. Predictions are cached on disk: "
@@ -206,7 +207,8 @@ with st.container(border=True):
             rows.append({"model": spec, "status": "not scored yet"})
             continue
         with shown_errors(stop=False):
-            preds = engine.get_predictions(data, dkey, spec, progress_bar(f"Scoring with {spec}"))
+            bar = progress_bar(f"Scoring with {spec}") if spec in pending else None
+            preds = engine.get_predictions(data, dkey, spec, bar)
             acc = float((preds.pred == data.df["label"].to_numpy()).mean())
             rows.append({"model": spec, "status": preds.summary, "accuracy": f"{acc:.3f}"})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

@@ -15,6 +15,7 @@ SORTS = {"candidate_conf_desc": "Candidate confidence, high first", "candidate_c
          "baseline_conf_desc": "Baseline confidence, high first", "baseline_conf_asc": "Baseline confidence, low first",
          "row": "Row order"}
 
+state.require_app(__file__)
 ws = state.workspace()
 st.title("Examples")
 

@@ -27,6 +27,7 @@ EDITING, NAME, NOTE, FLASH, SYNCED = "sl_editing", "sl_name", "sl_note", "sl_fla
 PREVIEW_ROWS = 200
 
 rb.apply_pending()
+state.require_app(__file__)
 ws = state.workspace()
 st.title("Slices")
 st.caption("A slice is a rule over the table's columns plus the hypothesis it tests: where might the "

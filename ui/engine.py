@@ -155,7 +155,8 @@ def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | N
         raise ModelError(f"baseline and candidate are both {ws.baseline!r}: choose two different models")
     data = get_data(ws.data)
     dkey = data_key(ws.data)
-    preds = [get_predictions(data, dkey, spec, progress(spec) if progress else None)
+    preds = [get_predictions(data, dkey, spec,
+                             progress(spec) if progress and not predictions_ready(dkey, spec) else None)
              for spec in (ws.baseline, ws.candidate)]
     ckey = key_of([dkey, ws.baseline, ws.candidate, ws.custom_features, ws.conf_threshold])
     df_eval = _memos()["df_eval"].get(ckey, lambda: build_eval(

@@ -12,6 +12,31 @@ from evalcore.workspace import Workspace, load_workspace, save_workspace
 
 WORKSPACE = "ec_workspace"
 WORKSPACE_WARNING = "ec_workspace_warning"
+APP_RAN = "ec_app_ran"
+DEEP_LINK = "ec_deep_link"
+
+
+def mark_app_ran() -> None:
+    """Called by app.py on every run, before its navigation."""
+    st.session_state[APP_RAN] = True
+
+
+def require_app(page_file: str) -> None:
+    """Route a page opened without app.py through it.
+
+    On a fresh server whose first request is a deep link (`/slices`), Streamlit's legacy
+    `pages/` discovery runs the page file alone: no navigation, no layout. The page then hands
+    over to app.py, which opens the same page through `st.navigation`.
+    """
+    if not st.session_state.get(APP_RAN):
+        from pathlib import Path
+
+        st.session_state[DEEP_LINK] = f"pages/{Path(page_file).name}"
+        st.switch_page("app.py")
+
+
+def take_deep_link() -> str | None:
+    return st.session_state.pop(DEEP_LINK, None)
 
 
 def init() -> None:

@@ -1,0 +1,139 @@
+"""The app served on localhost and driven in headless Chromium, as a user would.
+
+Debian's chromium (installed by scripts/test.sh when missing) is driven by Playwright for Python
+through `executable_path`; Playwright's own browser download is never used. Screenshots of every
+page land in the ignored folder `artifacts/screenshots/` for a human to look at.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "artifacts" / "screenshots"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+PAGES = [("Data & models", "data_models"), ("Slices", "slices"), ("Compare", "compare"),
+         ("Examples", "examples"), ("Stress tests", "stress"), ("Report & W&B", "share")]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """`streamlit run app.py` on a free loopback port with its own state folder."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run the README's test command (scripts/test.sh installs it)")
+    home = tmp_path_factory.mktemp("browser_home")
+    port = _free_port()
+    env = {**os.environ, "EVALCORE_HOME": str(home), "WANDB_MODE": "offline", "WANDB_DIR": str(home),
+           "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    log = open(home / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + (home / "server.log").read_text()[-2000:])
+    yield {"url": f"http://127.0.0.1:{port}", "home": home}
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+def _settle(page, timeout: float = 120) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout * 1000)
+    page.wait_for_timeout(500)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.trim() === ''",
+        timeout=timeout * 1000)
+    page.wait_for_timeout(800)
+
+
+def _full_shot(page, path: Path) -> None:
+    """Streamlit scrolls inside its main block, so grow the viewport to the content, then shoot."""
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
+                           "[data-testid=\"stAppViewContainer\"]')].map(e => e.scrollHeight), 900)")
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 9000)})
+    page.wait_for_timeout(1200)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def _no_exception(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0, page.inner_text("body")[:2000]
+
+
+def test_deep_link_as_first_request_goes_through_app(server, browser) -> None:
+    """Runs first: on a fresh server Streamlit's legacy pages/ discovery would run the page alone."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(server["url"] + "/examples")
+    _settle(page)
+    _no_exception(page)
+    page.wait_for_selector("h1:has-text('Examples')", timeout=60_000)
+    assert page.get_by_role("link", name="Data & models").count() >= 1  # the app's navigation is there
+    page.close()
+
+
+def test_click_through_every_page(server, browser) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server["url"])
+    _settle(page)
+    for title, slug in PAGES:
+        page.get_by_role("link", name=title).first.click()
+        _settle(page)
+        _no_exception(page)
+        page.wait_for_selector(f"h1:has-text('{title}')", timeout=60_000)
+        _full_shot(page, SHOTS / f"{slug}.png")
+    body = page.inner_text("body")
+    assert "Traceback" not in body
+    page.close()
+
+
+def test_compare_page_shows_lab_figures(server, browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server["url"] + "/compare")
+    _settle(page)
+    _no_exception(page)
+    text = page.inner_text("body")
+    assert "0.698" in text and "0.398" in text
+    assert "What slicing revealed" in text
+    page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60_000)
+    assert page.locator("[data-testid='stPlotlyChart']").count() >= 3
+    page.close()
