@@ -26,7 +26,6 @@ NOTES = "ec_report_notes"
 MODES = {"auto": "auto (online with an API key, else offline)", "offline": "offline", "online": "online"}
 # Where a gate that is off starts when switched on (its engine default is None).
 SUGGESTED = {"max_confident_regression_rate": 0.05, "min_stress_accuracy": 0.7}
-POINT_GATES = ("max_slice_regression", "min_overall_change")
 
 ws = state.workspace()
 st.title("Report & W&B")
@@ -49,7 +48,8 @@ with st.container(border=True):
     parts = []
     if stress is not None:
         m = stress_entry["models"]
-        parts.append(f"stress results: {len(stress.stress_wide)} case(s) scored by {m['baseline']} and {m['candidate']}")
+        parts.append(f"stress results: {len(stress.stress_wide)} case(s) scored by {m['baseline']} and "
+                     f"{m['candidate']}")
     if perturb is not None:
         parts.append(f"perturbation tests on {perturb_entry['source']}")
     if parts:
@@ -71,7 +71,8 @@ def _load_gates() -> GateConfig:
     try:
         return GateConfig.from_dict(ws.gates or None)
     except EvalcoreError as exc:
-        st.error(f"The saved gates could not be read ({exc}); the default gates apply until you change one.", icon="⚠️")
+        st.error(f"The saved gates could not be read ({exc}); the default gates apply until you change one.",
+                 icon="⚠️")
         return GateConfig()
 
 
@@ -101,7 +102,8 @@ with st.container(border=True):
         c2.number_input("threshold", gate.lo, gate.hi, step=0.01, format="%.3f", key=f"share_gate_{name}",
                         on_change=_save_gates, disabled=not on, label_visibility="collapsed")
         shown = float(st.session_state[f"share_gate_{name}"])
-        unit = f" ({shown * 100:+.1f} points)" if name in POINT_GATES else f" ({shown:.1%})"
+        unit = (f" ({shown * 100:+.1f} points)" if name == "min_overall_change" else
+                f" ({shown * 100:.1f} points)" if name == "max_slice_regression" else f" ({shown:.1%})")
         c3.caption(gate.description + (unit if on else " · off"))
 flash = st.session_state.pop(GATE_FLASH, None)
 if flash:
@@ -163,8 +165,9 @@ with st.form("share_wandb_form"):
     st.radio("Mode", list(MODES), format_func=MODES.get, key="share_wb_mode", horizontal=True)
     pushed = st.form_submit_button("Push to W&B", type="primary")
 if pushed:
-    form = {"project": st.session_state["share_wb_project"].strip(), "entity": st.session_state["share_wb_entity"].strip(),
-            "run_name": st.session_state["share_wb_run"].strip(), "mode": st.session_state["share_wb_mode"]}
+    form = {field: st.session_state[key].strip() for field, key in
+            (("project", "share_wb_project"), ("entity", "share_wb_entity"), ("run_name", "share_wb_run"))}
+    form["mode"] = st.session_state["share_wb_mode"]
     ws.wandb = form
     state.save()
     st.session_state.pop(PUSHED, None)

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from evalcore.charts import ROLE_COLORS
 from evalcore.errors import DataError, EvalcoreError
 from evalcore.llm import LLMConfig, build_prompt, generate_cases, parse_reply
 from evalcore.models import ModelSpec
@@ -32,6 +33,7 @@ FLASH = "stress_flash"
 EDITOR_VERSION = "stress_editor_v"
 UPLOAD_VERSION = "stress_upload_v"
 NO_LABEL = "(no label)"
+NO_SLICE = "(none)"
 OTHER = "other…"
 FALLBACK_MODELS = ("vader", "demo")
 LIVE_HELP = ("`vader`, `vader:<threshold>`, `demo`, or `hf:<hub id or local dir>[@revision][#LABEL_0=negative,...]`")
@@ -110,6 +112,12 @@ def _add(new: list[StressCase], what: str) -> bool:
 def _keep(field: str, key: str, target: dict | None = None) -> None:
     """on_change: copy a widget's value into the workspace and save it."""
     (ws.stress if target is None else target)[field] = st.session_state[key]
+    state.save()
+
+
+def _set_target() -> None:
+    pick = st.session_state["stress_target"]
+    ws.stress["target_slice"] = None if pick == NO_SLICE else pick
     state.save()
 
 
@@ -261,8 +269,17 @@ def _distinct(predictors: list) -> list:
 def _predictors(models: dict[str, str]) -> list:
     if models["baseline"] == models["candidate"]:
         raise DataError(f"baseline and candidate are both {models['baseline']!r}: choose two different live models")
-    return _distinct([engine.get_predictor(models[role], data, dkey, progress=step_bar("Building the demo transformer"))
-                      for role in ROLES])
+    predictors = []
+    for role in ROLES:
+        building = step_bar("Building the demo transformer") if _demo_missing(models[role]) else None
+        predictors.append(engine.get_predictor(models[role], data, dkey, progress=building))
+    return _distinct(predictors)
+
+
+def _demo_missing(spec: str) -> bool:
+    from evalcore.demo_model import demo_model_dir
+
+    return spec == "demo" and not (demo_model_dir() / "config.json").is_file()
 
 
 def _slice_rows(name: str | None) -> pd.DataFrame | None:
@@ -305,15 +322,13 @@ with st.container(border=True):
     _init("stress_hypothesis", current.hypothesis)
     left.text_input("Hypothesis", key="stress_hypothesis", on_change=_keep, args=("hypothesis", "stress_hypothesis"),
                     placeholder="e.g. models struggle when negation flips polarity")
-    targets = [None] + slice_names
-    _init("stress_target", current.target_slice if current.target_slice in slice_names else None)
-    right.selectbox("Targeted slice", targets, key="stress_target", on_change=_keep,
-                    args=("target_slice", "stress_target"), format_func=lambda s: "(none)" if s is None else s,
+    _init("stress_target", current.target_slice if current.target_slice in slice_names else NO_SLICE)
+    right.selectbox("Targeted slice", [NO_SLICE] + slice_names, key="stress_target", on_change=_set_target,
                     help="The slice the cases probe: the summary compares the cases with its accuracy, and "
                          "perturbation tests and LLM prompts draw on its rows.")
     if current.target_slice and current.target_slice not in slice_names:
         st.warning(f"The saved target slice {current.target_slice!r} no longer exists; pick another one.")
-target = st.session_state.get("stress_target")
+target = None if st.session_state["stress_target"] == NO_SLICE else st.session_state["stress_target"]
 
 # --- cases in ---------------------------------------------------------------------------------------
 
@@ -346,7 +361,7 @@ with tab_llm:
                   args=("base_url", "stress_llm_base_url", ws.llm), placeholder="https://api.openai.com/v1")
     c2.text_input("Model", key="stress_llm_model", on_change=_keep, args=("model", "stress_llm_model", ws.llm),
                   placeholder="gpt-4o-mini")
-    c3.text_input("API key: environment variable name", key="stress_llm_key_env", on_change=_keep,
+    c3.text_input("API key env variable", key="stress_llm_key_env", on_change=_keep,
                   args=("api_key_env", "stress_llm_key_env", ws.llm),
                   help="The key is read from this variable when you generate; it is never shown or saved. "
                        "Leave empty for a local server that needs no key.")
@@ -407,7 +422,8 @@ c2.button("Remove all cases", key="stress_clear", on_click=_clear_cases, disable
 st.subheader("Live scoring")
 dead = [spec for spec in (ws.baseline, ws.candidate) if not _is_live(spec)]
 if dead:
-    st.info(f"{' and '.join(f'`{d}`' for d in dead)} {'is a precomputed model' if len(dead) == 1 else 'are precomputed models'}"
+    what = "is a precomputed model" if len(dead) == 1 else "are precomputed models"
+    st.info(f"{' and '.join(f'`{d}`' for d in dead)} {what}"
             ": their predictions exist only for the dataset's own rows, so they cannot score new text. Pick live "
             f"models for the stress cases here ({LIVE_HELP}); the choice is saved with the cases.", icon="ℹ️")
 models = _models()
@@ -429,12 +445,9 @@ with c_thr:
               on_change=_keep, args=("conf_threshold", "stress_conf"))
 models = _models()
 threshold = float(st.session_state["stress_conf"])
-if "demo" in models.values():
-    from evalcore.demo_model import demo_model_dir
-
-    if not (demo_model_dir() / "config.json").is_file():
-        st.warning("The demo transformer is not built yet: the first scoring fine-tunes it offline on the TweetEval "
-                   "validation split (about 2–4 minutes on 2 cores).")
+if any(_demo_missing(spec) for spec in models.values()):
+    st.warning("The demo transformer is not built yet: the first scoring fine-tunes it offline on the TweetEval "
+               "validation split (about 2–4 minutes on 2 cores).")
 if models["baseline"] == models["candidate"]:
     st.error("Baseline and candidate are the same model: choose two different live models.", icon="⚠️")
 
@@ -480,24 +493,33 @@ if previous is not None and cases:
     view = result.stress_summary.drop(columns=["role"]).rename(columns={"model": "model (role)"})
     view["model (role)"] = [f"{m} ({r})" for m, r in zip(result.stress_summary["model"], result.stress_summary["role"])]
     st.dataframe(view, hide_index=True, width="stretch", key="stress_summary_table", column_config={
-        **{c: st.column_config.NumberColumn(c.replace("_", " "), format="%.3f")
-           for c in ("accuracy", "disagreement_rate", "mean_conf", "slice_accuracy")},
-        "accuracy_vs_slice": st.column_config.NumberColumn("accuracy vs slice", format="%+.3f")})
+        "n": st.column_config.NumberColumn("cases"),
+        "n_labelled": st.column_config.NumberColumn("labelled"),
+        "accuracy": st.column_config.NumberColumn("accuracy", format="%.3f"),
+        "high_conf_wrong": st.column_config.NumberColumn(f"wrong, conf ≥ {result.conf_threshold:.2f}"),
+        "disagreement_rate": st.column_config.NumberColumn("disagreement", format="%.3f"),
+        "mean_conf": st.column_config.NumberColumn("mean conf", format="%.3f"),
+        "slice_accuracy": st.column_config.NumberColumn(f"accuracy on {target or 'slice'}", format="%.3f"),
+        "accuracy_vs_slice": st.column_config.NumberColumn("cases − slice", format="%+.3f")})
     wide = result.stress_wide
     shown = ["text", "label", pred_col(names["baseline"]), conf_col(names["baseline"]),
              pred_col(names["candidate"]), conf_col(names["candidate"]), "agree",
              role_col("baseline", "correct"), role_col("candidate", "correct")]
+
+    def _conf(name: str):
+        return st.column_config.ProgressColumn(f"{name} conf", min_value=0.0, max_value=1.0, format="%.2f",
+                                               width="small")
+
     st.dataframe(wide[shown], hide_index=True, width="stretch", key="stress_wide_table", column_config={
-        "text": st.column_config.TextColumn("text", width="large"),
-        "label": st.column_config.TextColumn("expected"),
-        pred_col(names["baseline"]): st.column_config.TextColumn(f"{names['baseline']} (baseline)"),
-        conf_col(names["baseline"]): st.column_config.ProgressColumn(f"{names['baseline']} conf", min_value=0.0,
-                                                                     max_value=1.0, format="%.2f"),
-        pred_col(names["candidate"]): st.column_config.TextColumn(f"{names['candidate']} (candidate)"),
-        conf_col(names["candidate"]): st.column_config.ProgressColumn(f"{names['candidate']} conf", min_value=0.0,
-                                                                      max_value=1.0, format="%.2f"),
-        role_col("baseline", "correct"): st.column_config.CheckboxColumn("baseline correct"),
-        role_col("candidate", "correct"): st.column_config.CheckboxColumn("candidate correct")})
+        "text": st.column_config.TextColumn("text", width="medium"),
+        "label": st.column_config.TextColumn("expected", width="small"),
+        pred_col(names["baseline"]): st.column_config.TextColumn(f"{names['baseline']} (baseline)", width="small"),
+        conf_col(names["baseline"]): _conf(names["baseline"]),
+        pred_col(names["candidate"]): st.column_config.TextColumn(f"{names['candidate']} (candidate)", width="small"),
+        conf_col(names["candidate"]): _conf(names["candidate"]),
+        "agree": st.column_config.CheckboxColumn("agree", width="small"),
+        role_col("baseline", "correct"): st.column_config.CheckboxColumn("baseline ✓", width="small"),
+        role_col("candidate", "correct"): st.column_config.CheckboxColumn("candidate ✓", width="small")})
 
 # --- perturbation tests -----------------------------------------------------------------------------
 
@@ -541,7 +563,7 @@ if st.button(f"Run perturbation tests with {models['baseline']} and {models['can
         predictors = _predictors(models)
         result = run_perturbation_tests(texts, predictors, generators, max_cases_per_generator=int(
             st.session_state["stress_pt_max"]), cache=engine.prediction_cache(), progress=progress_bar("Scoring"))
-        st.session_state[PERTURB] = {"result": result, "source": origin}
+        st.session_state[PERTURB] = {"result": result, "source": origin, "models": [p.name for p in predictors]}
 
 perturbed = st.session_state.get(PERTURB)
 if perturbed is not None:
@@ -549,15 +571,24 @@ if perturbed is not None:
     summary = pres.summary
     st.caption(f"Perturbed {perturbed['source']}: {len(pres.cases) // max(summary['model'].nunique(), 1)} "
                "perturbed text(s) per model.")
+    order = perturbed["models"]
     chart = px.bar(summary.dropna(subset=["failure_rate"]), x="generator", y="failure_rate", color="model",
                    barmode="group", hover_data=["expectation", "n_applicable", "n_fail"],
+                   category_orders={"model": order, "generator": list(dict.fromkeys(summary["generator"]))},
+                   color_discrete_map=dict(zip(order, (ROLE_COLORS[r] for r in ROLES))),
                    labels={"failure_rate": "failure rate", "generator": ""}, template="plotly_white",
                    title="Failure rate per generator and model (applicable cases)")
     chart.update_layout(yaxis_tickformat=".0%", yaxis_range=[0, 1], height=380, margin=dict(l=10, r=10, t=60, b=10),
-                        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
+                        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1, title=None))
     st.plotly_chart(chart, width="stretch", key="stress_pt_chart")
-    st.dataframe(summary, hide_index=True, width="stretch", key="stress_pt_summary", column_config={
-        "failure_rate": st.column_config.NumberColumn("failure rate", format="percent")})
+    st.dataframe(summary, hide_index=True, width="stretch", key="stress_pt_summary",
+                 height=min(35 * (len(summary) + 1) + 3, 800), column_config={
+                     "n_cases": st.column_config.NumberColumn("perturbed"),
+                     "n_applicable": st.column_config.NumberColumn("applicable"),
+                     "n_fail": st.column_config.NumberColumn("failed"),
+                     "failure_rate": st.column_config.NumberColumn("failure rate", format="percent")})
+    st.caption("A DIR test applies only where the original prediction is clearly polar; an empty failure rate means "
+               "no perturbed text was applicable.")
     with st.expander(f"Examples of failures ({len(pres.examples)})", expanded=False):
         if pres.examples.empty:
             st.caption("No failures.")
