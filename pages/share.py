@@ -37,10 +37,14 @@ with shown_errors():
 analysis = engine.as_analysis(comp, slices, res)
 names = comp.df_eval.attrs
 
+dkey = engine.data_key(ws.data)
+# Results of this session's Stress tests page, when they were computed on the same data.
 stress_entry = st.session_state.get(STRESS_RESULT)
+stress_entry = stress_entry if stress_entry and stress_entry.get("data_key") == dkey else None
 stress = stress_entry["result"] if stress_entry else None
 stress_set = stress_entry["set"] if stress_entry else None
 perturb_entry = st.session_state.get(PERTURB_RESULT)
+perturb_entry = perturb_entry if perturb_entry and perturb_entry.get("data_key") == dkey else None
 perturb = perturb_entry["result"] if perturb_entry else None
 with st.container(border=True):
     st.markdown(f"**{comp.data.name}** · {len(comp.df_eval):,} rows · baseline **{names['baseline']}** vs "

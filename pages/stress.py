@@ -27,8 +27,9 @@ from evalcore.tables import ROLES, conf_col, pred_col, role_col
 from ui import engine, state
 from ui.widgets import fmt_pct, progress_bar, scoring_progress, shown_errors, step_bar
 
-RESULT = "ec_stress_result"  # {"key", "models", "result": StressResult, "set": StressSet}, read by the share page
-PERTURB = "ec_perturb_result"  # {"key", "result": PerturbResult, "source": str}
+# Results for the Report & W&B page: {"key", "models", "result": StressResult, "set": StressSet, "data_key"}
+RESULT = "ec_stress_result"
+PERTURB = "ec_perturb_result"  # {"result": PerturbResult, "source": str, "models": [names], "data_key"}
 FLASH = "stress_flash"
 EDITOR_VERSION = "stress_editor_v"
 UPLOAD_VERSION = "stress_upload_v"
@@ -61,12 +62,13 @@ def _init(key: str, value: Any) -> None:
         st.session_state[key] = value
 
 
-def _flash(kind: str, text: str) -> None:
-    st.session_state[FLASH] = (kind, text)
+def _flash(kind: str, text: str, area: str = "cases") -> None:
+    """A message for the next run, shown next to the widgets it is about (`area`)."""
+    st.session_state[f"{FLASH}_{area}"] = (kind, text)
 
 
-def _show_flash() -> None:
-    kind, text = st.session_state.pop(FLASH, (None, ""))
+def _show_flash(area: str = "cases") -> None:
+    kind, text = st.session_state.pop(f"{FLASH}_{area}", (None, ""))
     if kind == "error":
         st.error(text, icon="⚠️")
     elif kind == "success":
@@ -245,11 +247,11 @@ def _pick_model(role: str) -> None:
     try:
         parsed = ModelSpec.parse(spec)
     except EvalcoreError as exc:
-        _flash("error", str(exc))
+        _flash("error", str(exc), "models")
         return
     if parsed.kind in ("precomputed", "file"):
         _flash("error", f"{spec} is a precomputed model: its predictions exist only for the dataset's rows, so it "
-                        f"cannot score new text; choose a live model: {LIVE_HELP}")
+                        f"cannot score new text; choose a live model: {LIVE_HELP}", "models")
         return
     ws.stress["models"] = {**_models(), role: str(parsed)}
     state.save()
@@ -415,7 +417,8 @@ st.data_editor(table, key=editor_key, on_change=_apply_edits, args=(editor_key,)
 c1, c2, _ = st.columns([1, 1, 3])
 c1.download_button("Download cases (CSV)", table[["text", "label"]].to_csv(index=False), "stress_cases.csv",
                    "text/csv", key="stress_download_cases", disabled=not cases, on_click="ignore")
-c2.button("Remove all cases", key="stress_clear", on_click=_clear_cases, disabled=not cases)
+with c2.popover("Remove all cases", disabled=not cases):
+    st.button(f"Yes, remove all {len(cases)} case(s)", key="stress_clear", on_click=_clear_cases, type="primary")
 
 # --- live scoring -----------------------------------------------------------------------------------
 
@@ -443,6 +446,7 @@ with c_thr:
     _init("stress_conf", float(ws.stress.get("conf_threshold", ws.conf_threshold)))
     st.slider("High confidence: wrong with confidence ≥", 0.5, 1.0, step=0.01, key="stress_conf",
               on_change=_keep, args=("conf_threshold", "stress_conf"))
+_show_flash("models")
 models = _models()
 threshold = float(st.session_state["stress_conf"])
 if any(_demo_missing(spec) for spec in models.values()):
@@ -465,7 +469,8 @@ if clicked or auto:
             slice_acc = _slice_accuracy(_slice_rows(target), predictors)
         result = score_stress(cases, *predictors, cache=engine.prediction_cache(), conf_threshold=threshold,
                               slice_accuracy=slice_acc, progress=progress_bar("Scoring the cases"))
-        st.session_state[RESULT] = {"key": score_key, "models": dict(models), "result": result, "set": current}
+        st.session_state[RESULT] = {"key": score_key, "models": dict(models), "result": result, "set": current,
+                                    "data_key": dkey}
         previous = st.session_state[RESULT]
 
 if previous is not None and cases:
@@ -563,7 +568,8 @@ if st.button(f"Run perturbation tests with {models['baseline']} and {models['can
         predictors = _predictors(models)
         result = run_perturbation_tests(texts, predictors, generators, max_cases_per_generator=int(
             st.session_state["stress_pt_max"]), cache=engine.prediction_cache(), progress=progress_bar("Scoring"))
-        st.session_state[PERTURB] = {"result": result, "source": origin, "models": [p.name for p in predictors]}
+        st.session_state[PERTURB] = {"result": result, "source": origin, "models": [p.name for p in predictors],
+                                     "data_key": dkey}
 
 perturbed = st.session_state.get(PERTURB)
 if perturbed is not None:
