@@ -284,16 +284,23 @@ def _demo_missing(spec: str) -> bool:
     return spec == "demo" and not (demo_model_dir() / "config.json").is_file()
 
 
+_rows_of: dict[str, pd.DataFrame | None] = {}  # per script run, so a failing comparison is reported once
+
+
 def _slice_rows(name: str | None) -> pd.DataFrame | None:
-    """df_eval rows of a slice (None: no slice chosen, or the workspace models are not scored yet)."""
+    """df_eval rows of a slice (None: no slice chosen, the workspace models are not scored yet, or the
+    workspace comparison fails, which is then shown once)."""
     if not name or name not in slice_names:
         return None
     if not all(engine.needs_data(s) or engine.predictions_ready(dkey, s) for s in (ws.baseline, ws.candidate)):
         return None
-    comp = engine.get_comparison(ws, progress=scoring_progress)
-    res = engine.get_results(comp, slice_set, ws.conf_threshold)
-    mask = res.masks.get(name)
-    return None if mask is None else comp.df_eval[np.asarray(mask, dtype=bool)]
+    if name not in _rows_of:
+        _rows_of[name] = None
+        with shown_errors(stop=False):
+            comp = engine.get_comparison(ws, progress=scoring_progress)
+            mask = engine.get_results(comp, slice_set, ws.conf_threshold).masks.get(name)
+            _rows_of[name] = None if mask is None else comp.df_eval[np.asarray(mask, dtype=bool)]
+    return _rows_of[name]
 
 
 def _slice_accuracy(rows: pd.DataFrame | None, predictors: list) -> dict[str, float] | None:
@@ -369,9 +376,7 @@ with tab_llm:
                        "Leave empty for a local server that needs no key.")
     c4.number_input("N", 1, 200, key="stress_llm_n", on_change=_keep, args=("llm_n", "stress_llm_n"))
     n_cases = int(st.session_state["stress_llm_n"])
-    rows = None
-    with shown_errors(stop=False):
-        rows = _slice_rows(target)
+    rows = _slice_rows(target)
     pool = rows if rows is not None else data.df
     examples = pool["text"].sample(n=min(12, len(pool)), random_state=0).tolist() if len(pool) else []
     prompt = None
@@ -464,9 +469,7 @@ auto = previous is not None and previous["key"] != score_key and previous["model
 if clicked or auto:
     with shown_errors(stop=False):
         predictors = _predictors(models)
-        slice_acc = None
-        with shown_errors(stop=False):
-            slice_acc = _slice_accuracy(_slice_rows(target), predictors)
+        slice_acc = _slice_accuracy(_slice_rows(target), predictors)
         result = score_stress(cases, *predictors, cache=engine.prediction_cache(), conf_threshold=threshold,
                               slice_accuracy=slice_acc, progress=progress_bar("Scoring the cases"))
         st.session_state[RESULT] = {"key": score_key, "models": dict(models), "result": result, "set": current,
@@ -493,8 +496,8 @@ if previous is not None and cases:
                    " / ".join(str(int(summary.loc[r, "high_conf_wrong"])) for r in ROLES),
                    help=f"Wrong with confidence at or above the threshold: {names['baseline']} / {names['candidate']}")
     if target and "slice_accuracy" not in summary.columns:
-        st.caption(f"The accuracy on slice {target} is not available: score the workspace models on the Data & "
-                   "models page first.")
+        st.caption(f"The accuracy on slice {target} is not available: the workspace models must be scored (Data & "
+                   "models page) and comparable (Compare page).")
     view = result.stress_summary.drop(columns=["role"]).rename(columns={"model": "model (role)"})
     view["model (role)"] = [f"{m} ({r})" for m, r in zip(result.stress_summary["model"], result.stress_summary["role"])]
     st.dataframe(view, hide_index=True, width="stretch", key="stress_summary_table", column_config={
