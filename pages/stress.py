@@ -528,6 +528,9 @@ if previous is not None and cases:
         "agree": st.column_config.CheckboxColumn("agree", width="small"),
         role_col("baseline", "correct"): st.column_config.CheckboxColumn("baseline ✓", width="small"),
         role_col("candidate", "correct"): st.column_config.CheckboxColumn("candidate ✓", width="small")})
+    st.download_button("Download stress_long (CSV)", lambda: result.stress_long.to_csv(index=False),
+                       "stress_long.csv", "text/csv", key="stress_download_long", on_click="ignore",
+                       help="One row per case and model, the table the W&B run gets")
 
 # --- perturbation tests -----------------------------------------------------------------------------
 
@@ -598,6 +601,8 @@ if perturbed is not None:
                      "failure_rate": st.column_config.NumberColumn("failure rate", format="percent")})
     st.caption("A DIR test applies only where the original prediction is clearly polar; an empty failure rate means "
                "no perturbed text was applicable.")
+    st.download_button("Download every perturbed case (CSV)", lambda: pres.cases.to_csv(index=False),
+                       "perturb_cases.csv", "text/csv", key="stress_pt_download", on_click="ignore")
     with st.expander(f"Examples of failures ({len(pres.examples)})", expanded=False):
         if pres.examples.empty:
             st.caption("No failures.")
