@@ -114,10 +114,15 @@ def test_paste_score_and_persist() -> None:
     wide = _table(at, "agree")
     assert len(wide) == 10 and {"pred_vader", "pred_vader:0.3", "agree"} <= set(wide.columns)
 
+    # once scored, a new case is scored at once (same models, the rest comes from the cache)
+    at.text_input(key="stress_type_text").set_value("what a wonderful surprise")
+    at.button(key="FormSubmitter:stress_type_form-Add").click().run()
+    assert _table(at, "model (role)")["n"].tolist() == [11, 11]
+
     # a browser refresh (fresh session) finds the cases, hypothesis, target and model choice
     again = open_page(PAGE)
     assert not errors(again)
-    assert _editor(again)["text"].tolist() == [t for t, _ in CASES]
+    assert _editor(again)["text"].tolist() == [t for t, _ in CASES] + ["what a wonderful surprise"]
     assert again.text_input(key="stress_hypothesis").value == "negation flips polarity"
     assert again.selectbox(key="stress_target").value == "has_negation"
     assert again.selectbox(key="stress_model_candidate").value == "vader:0.3"
