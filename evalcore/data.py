@@ -175,11 +175,11 @@ def _load_tweeteval(src: DataSource) -> EvalData:
             f"unknown label {value!r} on line {line} of {label_file.name} ({len(unknown)} such lines); "
             f"mapping.txt allows {', '.join(mapping)}"
         )
+    shipped = _tweeteval_predictions(folder, src.split, len(raw_labels), mapping) if src.split == "test" else {}
     if src.n_rows:
         texts, raw_labels = texts[: src.n_rows], raw_labels[: src.n_rows]
     df = pd.DataFrame({"id": [f"{src.split}-{i}" for i in range(len(texts))], "text": texts,
                        "label": [mapping[v] for v in raw_labels]})
-    shipped = _tweeteval_predictions(folder, src.split, len(raw_labels), mapping) if src.split == "test" else {}
     for name, values in shipped.items():
         df[name] = values[: len(df)]
     labels = src.labels or tuple(mapping.values())

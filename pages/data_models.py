@@ -7,12 +7,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from evalcore.demo_model import demo_model_dir
 from evalcore.errors import DataError
 from evalcore.paths import work_dir
 from evalcore.pipeline import choose_models
 from ui import engine, state
-from ui.widgets import progress_bar, shown_errors, step_bar
+from ui.widgets import progress_bar, shown_errors
 
 SOURCES = {
     "lab": "Demo: the lab's 500 tweets (with roberta / gpt2 predictions)",
@@ -170,12 +169,12 @@ with st.container(border=True):
             if spec is None:
                 st.info("Type a model spec.")
                 continue
-            if spec == "demo" and not (demo_model_dir() / "config.json").is_file():
+            if spec == "demo" and not engine.demo_built():
                 st.warning("The demo transformer is not built yet: it is fine-tuned offline on the TweetEval "
                            "validation split (about 2–4 minutes on 2 cores).")
                 if st.button("Build the demo transformer", key=f"dm_build_{role}"):
                     with shown_errors(stop=False):
-                        engine.get_predictor("demo", data, dkey, progress=step_bar("Training the demo model"))
+                        engine.get_predictor("demo", data, dkey)
                         st.rerun()
                 continue
             with shown_errors(stop=False):
@@ -203,6 +202,9 @@ with st.container(border=True):
     go = not pending or cheap or st.button(f"Score {' and '.join(pending)}", type="primary", key="dm_score")
     rows = []
     for spec in (ws.baseline, ws.candidate):
+        if spec == "demo" and not engine.demo_built():
+            rows.append({"model": spec, "status": "demo transformer not built yet: build it above"})
+            continue
         if spec in pending and not go:
             rows.append({"model": spec, "status": "not scored yet"})
             continue

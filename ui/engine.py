@@ -108,13 +108,24 @@ def _predictor(spec: str, labels: tuple[str, ...], dkey: str, _data: EvalData | 
     return load_predictor(spec, labels, data=_data)
 
 
-def get_predictor(spec: str, data: EvalData, dkey: str, progress: Callable[[int, int, str], None] | None = None) -> Predictor:
-    """A predictor mapped onto the data's labels, loaded once per process."""
-    if ModelSpec.parse(spec).kind == "demo" and progress is not None:
-        from evalcore.demo_model import demo_model_dir
+def demo_built() -> bool:
+    from evalcore.demo_model import demo_model_dir
 
-        if not (demo_model_dir() / "config.json").is_file():
-            load_predictor("demo", data.labels, progress=progress)  # builds it, with the caller's bar
+    return (demo_model_dir() / "config.json").is_file()
+
+
+def get_predictor(spec: str, data: EvalData, dkey: str) -> Predictor:
+    """A predictor mapped onto the data's labels, loaded once per process.
+
+    The demo transformer is built on first use, with a progress bar (a few minutes on 2 cores).
+    """
+    if ModelSpec.parse(spec).kind == "demo" and not demo_built():
+        from evalcore.demo_model import build_demo_model
+        from ui.widgets import step_bar
+
+        st.info("Building the demo transformer (first use): MiniLM fine-tuned offline on the TweetEval "
+                "validation split. This happens once; the model is saved under the evalcore folder.")
+        build_demo_model(progress=step_bar("Training the demo transformer"))
     pinned = dkey if needs_data(spec) else ""
     return _predictor(spec, tuple(data.labels), pinned, data if pinned else None)
 
