@@ -25,7 +25,7 @@ from evalcore.perturb import GENERATOR_NAMES, Expectation, default_generators, g
 from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases, score_stress
 from evalcore.tables import ROLES, conf_col, pred_col, role_col
 from ui import engine, state
-from ui.widgets import fmt_pct, progress_bar, scoring_progress, shown_errors, step_bar
+from ui.widgets import fmt_pct, progress_bar, scoring_progress, shown_errors
 
 # Results for the Report & W&B page: {"key", "models", "result": StressResult, "set": StressSet, "data_key"}
 RESULT = "ec_stress_result"
@@ -271,17 +271,7 @@ def _distinct(predictors: list) -> list:
 def _predictors(models: dict[str, str]) -> list:
     if models["baseline"] == models["candidate"]:
         raise DataError(f"baseline and candidate are both {models['baseline']!r}: choose two different live models")
-    predictors = []
-    for role in ROLES:
-        building = step_bar("Building the demo transformer") if _demo_missing(models[role]) else None
-        predictors.append(engine.get_predictor(models[role], data, dkey, progress=building))
-    return _distinct(predictors)
-
-
-def _demo_missing(spec: str) -> bool:
-    from evalcore.demo_model import demo_model_dir
-
-    return spec == "demo" and not (demo_model_dir() / "config.json").is_file()
+    return _distinct([engine.get_predictor(models[role], data, dkey) for role in ROLES])
 
 
 _rows_of: dict[str, pd.DataFrame | None] = {}  # per script run, so a failing comparison is reported once
@@ -454,7 +444,7 @@ with c_thr:
 _show_flash("models")
 models = _models()
 threshold = float(st.session_state["stress_conf"])
-if any(_demo_missing(spec) for spec in models.values()):
+if "demo" in models.values() and not engine.demo_built():
     st.warning("The demo transformer is not built yet: the first scoring fine-tunes it offline on the TweetEval "
                "validation split (about 2–4 minutes on 2 cores).")
 if models["baseline"] == models["candidate"]:
