@@ -10,10 +10,15 @@ from the same pass, so the ratio is not inflated by recomputation.
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import argparse
 import time
 
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
 from evalcore.features import as_texts, compute_features, list_features
 from evalcore.paths import shared_data_dir
