@@ -8,7 +8,7 @@ from evalcore import charts
 from evalcore.metrics import ALL_SLICE, confusion, reliability_diagram
 from evalcore.tables import role_col
 from ui import engine, state
-from ui.widgets import fmt_pct, scoring_progress, shown_errors
+from ui.widgets import fmt_pct, shown_errors
 
 state.require_app(__file__)
 ws = state.workspace()
@@ -26,9 +26,7 @@ with st.expander("Settings: confidence threshold, small-slice size, false discov
         state.save()
 
 with shown_errors():
-    comp = engine.get_comparison(ws, progress=scoring_progress)
-    slices = state.slices()
-    res = engine.get_results(comp, slices, ws.conf_threshold, int(min_n), float(alpha))
+    comp, slices, res = engine.current_analysis(ws, min_n=int(min_n), alpha=float(alpha))
 for w in res.warnings:
     st.caption(f"ℹ️ {w}")
 

@@ -6,7 +6,7 @@ import streamlit as st
 from evalcore.metrics import ALL_SLICE
 from evalcore.tables import metadata_columns, role_col
 from ui import engine, state
-from ui.widgets import scoring_progress, shown_errors
+from ui.widgets import shown_errors
 
 OUTCOMES = {"regressed": "Regressed (baseline right, candidate wrong)",
             "improved": "Improved (baseline wrong, candidate right)",
@@ -20,9 +20,7 @@ ws = state.workspace()
 st.title("Examples")
 
 with shown_errors():
-    comp = engine.get_comparison(ws, progress=scoring_progress)
-    slices = state.slices()
-    res = engine.get_results(comp, slices, ws.conf_threshold)
+    comp, slices, res = engine.current_analysis(ws)
 df = comp.df_eval
 
 c1, c2, c3 = st.columns([2, 3, 2])

@@ -187,3 +187,15 @@ def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> An
     """The engine's `Analysis` record (for findings, the report and the W&B push)."""
     return Analysis(data=comp.data, baseline=comp.baseline, candidate=comp.candidate, df_eval=comp.df_eval,
                     slices=slices, results=results)
+
+
+def current_analysis(ws: Workspace, *, min_n: int = 30, alpha: float = 0.05
+                     ) -> tuple[Comparison, SliceSet, SliceResults]:
+    """What every analysis page starts from: df_eval (scoring with progress bars if needed), the
+    user's slices and their metric tables. Raises `EvalcoreError`; pages wrap it in `shown_errors`."""
+    from ui import state
+    from ui.widgets import scoring_progress
+
+    comp = get_comparison(ws, progress=scoring_progress)
+    slices = state.slices()
+    return comp, slices, get_results(comp, slices, ws.conf_threshold, min_n, alpha)
