@@ -73,3 +73,25 @@ def test_detail_slice_confusion_matrix_counts() -> None:
     figs = _figures(at)
     cm = figs["baseline: roberta"].data[0].z
     assert int(np.asarray(cm).sum()) == 207
+
+
+def test_slice_edit_on_full_tweeteval_reruns_metrics_not_models() -> None:
+    """12,284 rows: editing a slice rule changes the charts, and no model runs again."""
+    from evalcore.slices import Slice, SliceSet
+    from evalcore.workspace import Workspace, save_workspace
+    from ui import engine
+
+    save_workspace(Workspace(data={"source": "tweeteval:test"}, baseline="roberta_rt", candidate="vader"))
+    at = open_page("pages/compare.py", timeout=300)
+    assert not errors(at) or "Significant" in errors(at)[0]
+    memo = engine._memos()["predictions"]
+    scored = {k: id(v) for k, v in memo.items.items()}
+    assert len(scored) == 2 and all(k.endswith(("roberta_rt", "vader")) for k in scored)
+    before = _figures(at)["Accuracy per slice"].data[0].y
+
+    ws = at.session_state["ec_workspace"]
+    ws.slices = SliceSet((Slice("negated_questions", "has_negation == true and has_question == true", "n"),)).to_json()
+    at.run()
+    after = _figures(at)["Accuracy per slice"].data[0].y
+    assert after != before and after[1] == "⚠ negated_questions (n=324)"
+    assert {k: id(v) for k, v in memo.items.items()} == scored  # the same prediction objects: no re-scoring
