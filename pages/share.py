@@ -16,7 +16,7 @@ from evalcore.gates import GATES, GateConfig, evaluate_gates
 from evalcore.report import render_html, render_markdown
 from evalcore.wandb_push import has_api_key, push_summary_lines, push_to_wandb, resolve_mode
 from ui import engine, state
-from ui.widgets import scoring_progress, shown_errors
+from ui.widgets import shown_errors
 
 STRESS_RESULT = "ec_stress_result"  # written by pages/stress.py
 PERTURB_RESULT = "ec_perturb_result"
@@ -31,9 +31,7 @@ ws = state.workspace()
 st.title("Report & W&B")
 
 with shown_errors():
-    comp = engine.get_comparison(ws, progress=scoring_progress)
-    slices = state.slices()
-    res = engine.get_results(comp, slices, ws.conf_threshold)
+    comp, slices, res = engine.current_analysis(ws)
 analysis = engine.as_analysis(comp, slices, res)
 names = comp.df_eval.attrs
 

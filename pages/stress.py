@@ -25,7 +25,7 @@ from evalcore.perturb import GENERATOR_NAMES, Expectation, default_generators, g
 from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases, score_stress
 from evalcore.tables import ROLES, conf_col, pred_col, role_col
 from ui import engine, state
-from ui.widgets import fmt_pct, progress_bar, scoring_progress, shown_errors
+from ui.widgets import fmt_pct, progress_bar, shown_errors
 
 # Results for the Report & W&B page: {"key", "models", "result": StressResult, "set": StressSet, "data_key"}
 RESULT = "ec_stress_result"
@@ -287,8 +287,8 @@ def _slice_rows(name: str | None) -> pd.DataFrame | None:
     if name not in _rows_of:
         _rows_of[name] = None
         with shown_errors(stop=False):
-            comp = engine.get_comparison(ws, progress=scoring_progress)
-            mask = engine.get_results(comp, slice_set, ws.conf_threshold).masks.get(name)
+            comp, _, res = engine.current_analysis(ws)
+            mask = res.masks.get(name)
             _rows_of[name] = None if mask is None else comp.df_eval[np.asarray(mask, dtype=bool)]
     return _rows_of[name]
 
