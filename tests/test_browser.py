@@ -137,3 +137,63 @@ def test_compare_page_shows_lab_figures(server, browser) -> None:
     page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60_000)
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 3
     page.close()
+
+
+TEN_CASES = "\n".join([
+    "I don't love this phone at all\tnegative",
+    "not bad at all, honestly\tpositive",
+    "Oh great, another Monday #sarcasm\tnegative",
+    "The meeting is at 3pm in room 4\tneutral",
+    "I can't say I hated it\tpositive",
+    "Never been happier with a purchase!!!\tpositive",
+    "@user thanks for nothing\tnegative",
+    "soooo tired of this weather\tnegative",
+    "The update ships tomorrow\tneutral",
+    "Best. Day. Ever. 😍😍\tpositive",
+])
+
+
+def test_paste_ten_cases_score_and_push_offline(server, browser) -> None:
+    """Issue 5's walk-through: paste ten hard cases, score them live, push the session offline."""
+    import json
+
+    from evalcore.workspace import Workspace
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    # Live models for stress scoring are part of the saved workspace; a new browser session reads it.
+    ws = Workspace(stress={"models": {"baseline": "vader", "candidate": "vader:0.3"}})
+    work = server["home"] / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "workspace.json").write_text(json.dumps(ws.to_dict()))
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server["url"] + "/stress")
+    _settle(page)
+    _no_exception(page)
+    page.get_by_role("tab", name="Paste many").click()
+    page.locator("textarea").first.fill(TEN_CASES)
+    page.locator("textarea").first.press("Control+Enter")  # commit the text area's value
+    _settle(page)
+    page.get_by_role("button", name="Add pasted").click()
+    _settle(page)
+    page.get_by_role("button", name="Score 10 case(s)").click()
+    _settle(page)
+    _no_exception(page)
+    body = page.inner_text("body")
+    assert "10 case(s)" in body
+    saved = json.loads((work / "workspace.json").read_text())
+    assert len(saved["stress"]["cases"]) == 10
+    _full_shot(page, SHOTS / "stress_scored.png")
+
+    page.get_by_role("link", name="Report & W&B").first.click()
+    _settle(page)
+    page.get_by_role("radio", name="offline", exact=True).check(force=True)
+    page.get_by_role("button", name="Push to W&B").click()
+    _settle(page, timeout=180)
+    _no_exception(page)
+    text = page.inner_text("body")
+    assert "wandb sync" in text
+    _full_shot(page, SHOTS / "share_pushed.png")
+    runs = list((server["home"]).rglob("offline-run-*"))
+    assert runs, "no offline W&B run folder was written"
+    page.close()
