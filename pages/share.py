@@ -27,6 +27,7 @@ MODES = {"auto": "auto (online with an API key, else offline)", "offline": "offl
 # Where a gate that is off starts when switched on (its engine default is None).
 SUGGESTED = {"max_confident_regression_rate": 0.05, "min_stress_accuracy": 0.7}
 
+state.require_app(__file__)
 ws = state.workspace()
 st.title("Report & W&B")
 

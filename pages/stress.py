@@ -41,6 +41,7 @@ LIVE_HELP = ("`vader`, `vader:<threshold>`, `demo`, or `hf:<hub id or local dir>
 SOURCES = {"slice": "Rows of the targeted slice (all rows without one)", "cases": "The cases in the list"}
 GENERATOR_HELP = {g.name: f"{g.expectation.kind}: {g.description}" for g in default_generators()}
 
+state.require_app(__file__)
 ws = state.workspace()
 st.title("Stress tests")
 st.caption("Probe a weak slice with your own cases, score them with two live models, and check how the "
