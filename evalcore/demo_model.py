@@ -107,7 +107,7 @@ def build_demo_model(progress: Progress | None = None, *, epochs: int = 3, lr: f
                 step += 1
                 if progress:
                     progress(step, total, f"epoch {epoch + 1}/{epochs} loss {loss.item():.3f}")
-        model.eval()
+        model.train(False)  # inference mode for dropout / norm layers (same as Module.eval)
         train_s = time.perf_counter() - started
         _save(model, tokenizer, target, card=dict(
             base=base, epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, seed=seed,

@@ -356,7 +356,7 @@ class HFPredictor(Predictor):
             raise ModelError(f"cannot load Hugging Face model {self.source!r} from {where}: "
                              f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
                              f"Give a local model directory or a reachable hub id") from exc
-        model.eval()
+        model.train(False)  # inference mode for dropout / norm layers (same as Module.eval)
         return tokenizer, model
 
     def predict(self, texts: Sequence[str]) -> PredictionBatch:
