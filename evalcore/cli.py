@@ -322,6 +322,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EvalcoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # an output path that cannot be written (--out, --markdown, --html)
+        print(f"error: cannot write {exc.filename or 'output'}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: predictions scored so far are kept in the cache", file=sys.stderr)
         return 130

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from evalcore.errors import ConfigError
+from evalcore.errors import ConfigError, EvalcoreError
 from evalcore.paths import work_dir
 
 WORKSPACE_VERSION = 1
@@ -32,6 +33,8 @@ class Workspace:
     custom_features: list[dict[str, Any]] = field(default_factory=list)
     stress: dict[str, Any] = field(default_factory=dict)
     conf_threshold: float = 0.8
+    alpha: float = 0.05  # false discovery rate of the slice-regression flags (Benjamini-Hochberg)
+    min_n: int = 30  # slices smaller than this are marked small
     gates: dict[str, Any] = field(default_factory=dict)
     wandb: dict[str, Any] = field(default_factory=dict)
     llm: dict[str, Any] = field(default_factory=dict)
@@ -48,7 +51,22 @@ class Workspace:
         ws = cls(**{k: v for k, v in raw.items() if k in known})
         if not isinstance(ws.data, dict) or not isinstance(ws.baseline, str) or not isinstance(ws.candidate, str):
             raise ConfigError("workspace file has a malformed data or model entry")
+        ws.check()
         return ws
+
+    def check(self) -> None:
+        """The saved slices and custom features go through their validating constructors, so a
+        damaged file is caught when it is loaded, not on every page afterwards."""
+        from evalcore.features import CustomFeature
+        from evalcore.slices import SliceSet
+
+        try:
+            if self.slices is not None:
+                SliceSet.from_json(self.slices)
+            for raw in self.custom_features:
+                CustomFeature.from_dict(raw)
+        except EvalcoreError as exc:
+            raise ConfigError(f"workspace file has an invalid slice or custom feature: {exc}") from exc
 
 
 def workspace_path() -> Path:
@@ -59,8 +77,10 @@ def save_workspace(ws: Workspace, path: Path | None = None) -> Path:
     """Write atomically: a reader sees the old file or the new one, never half of one."""
     path = path or workspace_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(ws.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    # mkstemp: every writer (Streamlit sessions are threads of one process) gets its own temp file
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(ws.to_dict(), indent=2, ensure_ascii=False))
     os.replace(tmp, path)
     return path
 

@@ -18,15 +18,15 @@ with st.expander("Settings: confidence threshold, small-slice size, false discov
     c1, c2, c3 = st.columns(3)
     threshold = c1.slider("Confident regression: candidate confidence ≥", 0.5, 0.99, float(ws.conf_threshold), 0.01,
                           key="cmp_threshold")
-    min_n = c2.number_input("Slices smaller than this are marked small", 5, 1000, 30, key="cmp_min_n")
-    alpha = c3.number_input("False discovery rate (Benjamini–Hochberg)", 0.001, 0.5, 0.05, 0.01, format="%.3f",
-                            key="cmp_alpha")
-    if threshold != ws.conf_threshold:
-        ws.conf_threshold = float(threshold)
+    min_n = c2.number_input("Slices smaller than this are marked small", 5, 1000, int(ws.min_n), key="cmp_min_n")
+    alpha = c3.number_input("False discovery rate (Benjamini–Hochberg)", 0.001, 0.5, float(ws.alpha), 0.01,
+                            format="%.3f", key="cmp_alpha")
+    if (threshold, min_n, alpha) != (ws.conf_threshold, ws.min_n, ws.alpha):
+        ws.conf_threshold, ws.min_n, ws.alpha = float(threshold), int(min_n), float(alpha)
         state.save()
 
 with shown_errors():
-    comp, slices, res = engine.current_analysis(ws, min_n=int(min_n), alpha=float(alpha))
+    comp, slices, res = engine.current_analysis(ws)
 for w in res.warnings:
     st.caption(f"ℹ️ {w}")
 
@@ -58,7 +58,7 @@ reg = res.regression_metrics
 sm = res.slice_metrics
 flagged = res.flagged
 if flagged:
-    st.error(f"Significant regressions after Benjamini–Hochberg (FDR {alpha:g}): **{', '.join(flagged)}**", icon="⚠️")
+    st.error(f"Significant regressions after Benjamini–Hochberg (FDR {ws.alpha:g}): **{', '.join(flagged)}**", icon="⚠️")
 else:
     st.success("No slice shows a significant regression after Benjamini–Hochberg.", icon="✅")
 

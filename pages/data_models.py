@@ -161,7 +161,8 @@ def model_picker(role: str, current: str) -> str | None:
 with st.container(border=True):
     st.subheader("Models")
     left, right = st.columns(2)
-    picks = {}
+    picks: dict[str, str | None] = {}
+    loaded: dict[str, bool] = {}  # a spec is usable only once its model loaded and mapped its labels
     for col, role in ((left, "baseline"), (right, "candidate")):
         with col:
             picks[role] = model_picker(role, getattr(ws, role))
@@ -170,6 +171,7 @@ with st.container(border=True):
                 st.info("Type a model spec.")
                 continue
             if spec == "demo" and not engine.demo_built():
+                loaded[role] = True  # a valid choice: it is built on first use
                 st.warning("The demo transformer is not built yet: it is fine-tuned offline on the TweetEval "
                            "validation split (about 2–4 minutes on 2 cores).")
                 if st.button("Build the demo transformer", key=f"dm_build_{role}"):
@@ -179,12 +181,13 @@ with st.container(border=True):
                 continue
             with shown_errors(stop=False):
                 predictor = engine.get_predictor(spec, data, dkey)
+                loaded[role] = True
                 kind = "live" if predictor.live else "precomputed (cannot score new text)"
                 st.caption(f"`{spec}` · {kind}")
                 mapping = pd.DataFrame({"model label": list(predictor.label_mapping),
                                         "dataset label": list(predictor.label_mapping.values())})
                 st.dataframe(mapping, hide_index=True, width="stretch", height=min(35 * (len(mapping) + 1) + 3, 200))
-    ready = all(picks.values()) and picks["baseline"] != picks["candidate"]
+    ready = all(picks.values()) and picks["baseline"] != picks["candidate"] and len(loaded) == 2
     if all(picks.values()) and picks["baseline"] == picks["candidate"]:
         st.error("Baseline and candidate are the same model: choose two different models.")
     if ready and (picks["baseline"], picks["candidate"]) != (ws.baseline, ws.candidate):

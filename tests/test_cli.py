@@ -70,6 +70,7 @@ def test_report_gate_exit_status_and_reports(evalcore_home: Path, tmp_path: Path
     (("report", "--gate", "bogus=1"), "gate 'bogus' is unknown"),
     (("score", "--model", "nosuchcolumn"), "nosuchcolumn"),
     (("report", "--data", "tweeteval", "--n-rows", "50"), "give --baseline and --candidate"),
+    (("report", "--out", "/proc/evalcore-cannot-write-here"), "cannot write"),
 ])
 def test_bad_input_is_one_line_and_exit_2(evalcore_home: Path, args: tuple, message: str) -> None:
     proc = run(*args, home=evalcore_home)

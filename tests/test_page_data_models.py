@@ -49,6 +49,8 @@ def test_unmappable_hf_model_and_bad_upload_show_messages(tmp_path: Path) -> Non
     at.text_input(key="dm_candidate_spec").set_value(f"hf:{tmp_path / 'no_model_here'}").run()
     assert errors(at) and "no_model_here" in errors(at)[0]
     assert not at.exception
+    # A model that failed to load can never be saved as the workspace's choice.
+    assert "dm_use_models" not in [b.key for b in at.button]
 
 
 def test_tweeteval_source_switch_persists(evalcore_home: Path) -> None:

@@ -529,3 +529,18 @@ def _reference(rule, row) -> bool:
     return {Op.EQ: lambda: x == v, Op.LT: lambda: x < v, Op.LE: lambda: x <= v, Op.GT: lambda: x > v,
             Op.GE: lambda: x >= v, Op.IN: lambda: x in v, Op.CONTAINS: lambda: v.lower() in x.lower(),
             Op.MATCHES: lambda: re.search(v, x, re.IGNORECASE) is not None}[op]()
+
+
+def test_deep_nesting_is_a_rule_error_not_a_crash() -> None:
+    from evalcore.rules import parse_rule, rule_from_json
+    from evalcore.errors import RuleError
+
+    with pytest.raises(RuleError, match="nests too deeply"):
+        parse_rule("(" * 3000 + "has_url == true" + ")" * 3000)
+    deep: dict = {"col": "has_url", "op": "==", "value": True}
+    for _ in range(3000):
+        deep = {"not": deep}
+    with pytest.raises(RuleError, match="nests too deeply"):
+        rule_from_json(deep)
+    with pytest.raises(RuleError, match="at most 20,000"):
+        parse_rule("has_url == true or " * 2000 + "has_url == true")

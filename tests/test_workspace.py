@@ -28,3 +28,22 @@ def test_unreadable_file_is_moved_aside(evalcore_home: Path) -> None:
     assert ws == Workspace()
     assert "could not be read" in warning and "moved to" in warning
     assert not path.exists() and len(list(path.parent.glob("workspace.json.unreadable-*"))) == 1
+
+
+def test_invalid_saved_slice_is_caught_on_load(evalcore_home: Path) -> None:
+    path = workspace_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"slices": [{"name": "bad", "rule": "bogus ==", "note": ""}]}')
+    ws, warning = load_workspace()
+    assert ws.slices is None
+    assert "invalid slice or custom feature" in warning and "moved to" in warning
+
+
+def test_concurrent_saves_from_threads_never_collide(evalcore_home: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: save_workspace(Workspace(baseline=f"m{i}")), range(64)))
+    ws, warning = load_workspace()
+    assert warning is None and ws.baseline.startswith("m")
+    assert not list(workspace_path().parent.glob("*.tmp"))

@@ -24,6 +24,7 @@ import streamlit as st
 from evalcore import paths
 from evalcore.cache import PredictionCache
 from evalcore.data import EvalData, load_data
+from evalcore.errors import EvalcoreError
 from evalcore.features import CustomFeature
 from evalcore.models import ModelSpec, Predictor, load_predictor
 from evalcore.pipeline import Analysis, SliceResults, analyse, build_eval
@@ -99,8 +100,12 @@ def data_key(settings: dict[str, Any]) -> str:
 
 
 def needs_data(spec: str) -> bool:
-    """Precomputed models depend on the data's rows; live models only on its labels."""
-    return ModelSpec.parse(spec).kind in ("precomputed", "file")
+    """Precomputed models depend on the data's rows; live models only on its labels.
+    An unparseable spec counts as live here; loading it reports the problem."""
+    try:
+        return ModelSpec.parse(spec).kind in ("precomputed", "file")
+    except EvalcoreError:
+        return False
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=8)
@@ -189,13 +194,14 @@ def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> An
                     slices=slices, results=results)
 
 
-def current_analysis(ws: Workspace, *, min_n: int = 30, alpha: float = 0.05
-                     ) -> tuple[Comparison, SliceSet, SliceResults]:
+def current_analysis(ws: Workspace) -> tuple[Comparison, SliceSet, SliceResults]:
     """What every analysis page starts from: df_eval (scoring with progress bars if needed), the
-    user's slices and their metric tables. Raises `EvalcoreError`; pages wrap it in `shown_errors`."""
+    user's slices and their metric tables, with the workspace's saved settings, so Compare, the
+    report and the W&B push always flag the same slices. Raises `EvalcoreError`; pages wrap it in
+    `shown_errors`."""
     from ui import state
     from ui.widgets import scoring_progress
 
     comp = get_comparison(ws, progress=scoring_progress)
     slices = state.slices()
-    return comp, slices, get_results(comp, slices, ws.conf_threshold, min_n, alpha)
+    return comp, slices, get_results(comp, slices, ws.conf_threshold, int(ws.min_n), float(ws.alpha))

@@ -244,6 +244,9 @@ class _Parser:
         raise self.expect("a value" if allow_list else "a value in the list", after=after, hint=hint)
 
 
+MAX_RULE_CHARS = 20_000  # far above any hand-written rule; bounds parsing work on pasted text
+
+
 def parse_rule(text: str) -> Rule:
     """The rule written in `text`; a RuleError with `.position` (character offset) otherwise."""
     return parse_with_positions(text)[0]
@@ -254,8 +257,13 @@ def parse_with_positions(text: str) -> tuple[Rule, list[int]]:
     `conditions(rule)`), so schema problems can point into the text."""
     if not isinstance(text, str):
         raise RuleError(f"rule text must be a string, got {type(text).__name__}")
+    if len(text) > MAX_RULE_CHARS:
+        raise RuleError(f"rule text is {len(text):,} characters long; at most {MAX_RULE_CHARS:,} are allowed")
     parser = _Parser(text)
-    return parser.rule(), parser.positions
+    try:
+        return parser.rule(), parser.positions
+    except RecursionError as exc:
+        raise RuleError("rule nests too deeply: use fewer levels of parentheses or `not`") from exc
 
 
 # ---- the canonical printer

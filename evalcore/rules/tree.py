@@ -283,7 +283,10 @@ def rule_from_json(raw: Any, where: str = "$") -> Rule:
 
     Groups are normalised on the way in (one member stays itself, nested same joins flatten), so
     hand-written or UI-built JSON need not be in normal form."""
-    return _from_json(raw, where)
+    try:
+        return _from_json(raw, where)
+    except RecursionError as exc:
+        raise RuleError(f"{where}: rule nests too deeply") from exc
 
 
 def _from_json(raw: Any, where: str) -> Rule:
