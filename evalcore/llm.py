@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -23,6 +24,17 @@ from evalcore.errors import ConfigError, DataError
 from evalcore.stress import StressCase, parse_cases
 
 MAX_EXAMPLES = 12  # enough to show the slice's style without flooding the prompt
+# The key variable must look like an API key's, and never another service's secret.
+_KEY_ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(_API_KEY|_KEY|_TOKEN)")
+_FORBIDDEN_KEY_PREFIXES = ("WANDB_", "HF_", "HUGGING", "AWS_", "GOOGLE_", "AZURE_", "GITHUB_", "GH_")
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect would carry the Authorization header to another URL: refuse it."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 - urllib's hook
+        raise urllib.error.HTTPError(req.full_url, code, f"redirect to {newurl} refused", headers, fp)
 _ERROR_BODY_CHARS = 300
 
 
@@ -43,9 +55,16 @@ class LLMConfig:
                               "e.g. https://api.openai.com/v1")
         if not isinstance(self.model, str) or not self.model.strip():
             raise ConfigError(f"LLM model={self.model!r} must name a model, e.g. gpt-4o-mini")
-        if not isinstance(self.api_key_env, str) or (self.api_key_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.api_key_env)):
-            raise ConfigError(f"LLM api_key_env={self.api_key_env!r} must be an environment "
-                              "variable name (letters, digits, _) or empty for no key")
+        if not isinstance(self.api_key_env, str) or (self.api_key_env and not _KEY_ENV.fullmatch(self.api_key_env)):
+            raise ConfigError(f"LLM api_key_env={self.api_key_env!r} must name an API-key variable "
+                              "(letters, digits, _, ending in _API_KEY, _KEY or _TOKEN) or be empty for no key")
+        if self.api_key_env.upper().startswith(_FORBIDDEN_KEY_PREFIXES):
+            raise ConfigError(f"LLM api_key_env={self.api_key_env!r}: keys of other services (W&B, Hugging "
+                              "Face, cloud providers) are never sent to an LLM endpoint")
+        host = urllib.parse.urlsplit(self.base_url).hostname or ""
+        if self.api_key_env and self.base_url.startswith("http://") and host not in _LOCAL_HOSTS:
+            raise ConfigError(f"LLM base_url={self.base_url!r}: an API key is only sent over https "
+                              "(plain http is allowed for a local server on localhost)")
         if not isinstance(self.temperature, (int, float)) or not 0.0 <= self.temperature <= 2.0:
             raise ConfigError(f"LLM temperature={self.temperature!r} must lie in [0, 2]")
         if not isinstance(self.timeout, (int, float)) or not self.timeout > 0:
@@ -115,7 +134,7 @@ def _post(config: LLMConfig, body: dict[str, Any], key: str | None) -> dict[str,
                                      headers=headers, method="POST")
     where = f"LLM endpoint {config.endpoint}"
     try:
-        with urllib.request.urlopen(request, timeout=config.timeout) as response:
+        with urllib.request.build_opener(_NoRedirect).open(request, timeout=config.timeout) as response:
             payload = response.read()
     except urllib.error.HTTPError as exc:
         try:

@@ -169,7 +169,10 @@ def test_missing_key(monkeypatch):
 @pytest.mark.parametrize("kwargs, fragment", [
     ({"base_url": "ftp://x"}, "base_url='ftp://x' must be an http"),
     ({"model": " "}, "model=' ' must name a model"),
-    ({"api_key_env": "sk-abc"}, "api_key_env='sk-abc' must be an environment variable name"),
+    ({"api_key_env": "sk-abc"}, "api_key_env='sk-abc' must name an API-key variable"),
+    ({"api_key_env": "HOME"}, "api_key_env='HOME' must name an API-key variable"),
+    ({"api_key_env": "WANDB_API_KEY"}, "keys of other services"),
+    ({"base_url": "http://llm.example.com/v1"}, "only sent over https"),
     ({"temperature": 3}, "temperature=3 must lie in"),
     ({"timeout": 0}, "timeout=0 must be a positive"),
 ])
