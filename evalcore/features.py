@@ -21,7 +21,6 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-import warnings
 from collections import defaultdict
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ import pandas as pd
 
 from evalcore import lexicons
 from evalcore.errors import FeatureError
+from evalcore.textsearch import re2_problem, regex_mask
 
 Kind = Literal["bool", "int", "float", "category"]
 KINDS: tuple[str, ...] = ("bool", "int", "float", "category")
@@ -470,10 +470,8 @@ class CustomFeature:
         series = as_texts(texts)
         if self.kind == "keywords":
             series = plain_text(series)
-        with warnings.catch_warnings():  # users' groups are fine: we only ask "does it match?"
-            warnings.filterwarnings("ignore", "This pattern is interpreted as a regular expression")
-            found = series.str.contains(self.regex, regex=True)
-        return found.astype(bool).rename(self.name)
+        found = regex_mask(series, self.regex.pattern, ignore_case=not self.case_sensitive)  # RE2: linear time
+        return pd.Series(found, index=series.index, name=self.name)
 
     def as_feature(self) -> Feature:
         """The same feature in the registry's shape, for listing next to the built-ins."""
@@ -556,6 +554,10 @@ def _check_regex(name: str, pattern: Any) -> str:
         raise FeatureError(
             f"custom feature {name!r}: regex {pattern!r} is invalid at position {err.pos}: {err.msg}"
         ) from err
+    problem = re2_problem(pattern)
+    if problem:
+        raise FeatureError(f"custom feature {name!r}: regex {pattern!r} cannot run on RE2 ({problem}); "
+                           "patterns run on RE2 so matching takes linear time: no lookarounds or backreferences")
     nested = _nested_quantifier(pattern)
     if nested:
         raise FeatureError(

@@ -548,3 +548,12 @@ def test_compute_features_input_errors() -> None:
     with pytest.raises(FeatureError, match=re.escape("got a DataFrame; pass its text column (df['text'])")):
         compute_features(pd.DataFrame({"text": ["x"]}))
     assert issubclass(FeatureError, EvalcoreError)
+
+
+def test_custom_regex_runs_on_re2() -> None:
+    from evalcore.features import CustomFeature
+
+    feature = CustomFeature("aab", "regex", "(a|aa)+b")
+    assert feature.compute(["a" * 200 + "c", "xAAB"]).tolist() == [False, True]
+    with pytest.raises(FeatureError, match="cannot run on RE2"):
+        CustomFeature("back", "regex", r"(a)\1")

@@ -544,3 +544,17 @@ def test_deep_nesting_is_a_rule_error_not_a_crash() -> None:
         rule_from_json(deep)
     with pytest.raises(RuleError, match="at most 20,000"):
         parse_rule("has_url == true or " * 2000 + "has_url == true")
+
+
+def test_user_regex_runs_on_re2_in_linear_time() -> None:
+    """`(a|aa)+b` on 200 a's would backtrack for ages in Python's re; on RE2 it is instant."""
+    import pandas as pd
+
+    from evalcore.errors import RuleError
+    from evalcore.rules import evaluate, parse_rule
+
+    df = pd.DataFrame({"text": ["a" * 200 + "c", "xaab", None]})
+    assert evaluate(parse_rule('text matches "(a|aa)+b"'), df).tolist() == [False, True, False]
+    assert evaluate(parse_rule('text matches "XAAB"'), df).tolist() == [False, True, False]  # ignores case
+    with pytest.raises(RuleError, match="cannot run on RE2"):
+        evaluate(parse_rule('text matches "a(?=b)"'), df)

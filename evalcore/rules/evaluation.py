@@ -14,7 +14,6 @@ Numbers compare as stored for numpy dtypes; nullable, object and categorical num
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 
 import numpy as np
@@ -23,6 +22,7 @@ import pandas as pd
 from evalcore.errors import RuleError
 from evalcore.rules.schema import Schema, validate
 from evalcore.rules.tree import Condition, Not, Op, Rule
+from evalcore.textsearch import regex_mask
 
 Mask = np.ndarray
 
@@ -72,7 +72,7 @@ def _contains(s: pd.Series, value: str) -> Mask:
 
 
 def _matches(s: pd.Series, pattern: str) -> Mask:
-    return _bools(_strings(s).str.contains(pattern, flags=re.IGNORECASE, regex=True, na=False))
+    return regex_mask(s, pattern, ignore_case=True)  # RE2: linear time whatever the pattern
 
 
 POSITIVE: dict[Op, Callable[[pd.Series, object], Mask]] = {

@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any, Literal, Union
 
 from evalcore.errors import RuleError
+from evalcore.textsearch import re2_problem
 
 MAX_PATTERN_CHARS = 200
 
@@ -147,6 +148,11 @@ def check_pattern(pattern: str) -> re.Pattern[str]:
         raise RuleError(f"regular expression {describe(pattern)} repeats a group that itself repeats "
                         "(like (a+)+), which can take exponential time; allowed: no nested quantifiers, "
                         "rewrite it e.g. (a+)+ as a+")
+    problem = re2_problem(pattern)
+    if problem:
+        raise RuleError(f"regular expression {describe(pattern)} cannot run on RE2 ({problem}); patterns run "
+                        "on RE2 so that matching takes linear time: lookarounds and backreferences are not "
+                        "allowed")
     return compiled
 
 
