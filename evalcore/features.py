@@ -32,6 +32,7 @@ import pandas as pd
 
 from evalcore import lexicons
 from evalcore.errors import FeatureError
+from evalcore.tables import CORE_COLUMNS, FLAG_COLUMNS, LONG_COLUMNS, ROLE_FIELDS, ROLES, role_col
 from evalcore.textsearch import re2_problem, regex_mask
 
 Kind = Literal["bool", "int", "float", "category"]
@@ -48,9 +49,10 @@ MAX_KEYWORDS = 200
 MAX_NAME_CHARS = 64
 
 # Columns of the evaluation tables (and words of the rule language) a feature must not shadow.
+# The table columns come from evalcore.tables, the one place that names them.
 RESERVED_NAMES = frozenset({
-    "id", "text", "label", "model", "pred", "conf", "probs", "correct", "regressed", "improved",
-    "both_wrong", "both_correct", "confident_regression", "baseline_correct", "candidate_correct",
+    *CORE_COLUMNS, *LONG_COLUMNS, *FLAG_COLUMNS, "probs",
+    *(role_col(role, field) for role in ROLES for field in ROLE_FIELDS),
     "and", "or", "not", "in", "contains", "matches", "is", "null", "true", "false",
 })
 RESERVED_PREFIXES: tuple[str, ...] = ("pred_", "conf_", "correct_", "probs_", "prob_")
