@@ -396,8 +396,9 @@ class VaderPredictor(Predictor):
                              f"{', '.join(self.labels)}; use VADER only on sentiment data")
         self._cols = np.array(cols, dtype=np.int64)
         self.threshold = VADER_THRESHOLD if threshold is None else float(threshold)
-        self.name = "vader"
         self.spec = spec or str(ModelSpec("vader", threshold=threshold))
+        # Named after its spec: `vader` and `vader:0.3` are two models and must not share table columns.
+        self.name = str(ModelSpec("vader", threshold=threshold))
         self.label_mapping = {s: self.labels[c] for s, c in zip(SENTIMENT_LABELS, cols)}
         self._analyzer = SentimentIntensityAnalyzer()
         self.fingerprint = _fingerprint(kind="vader", version=_version("vaderSentiment"),

@@ -7,6 +7,7 @@ page land in the ignored folder `artifacts/screenshots/` for a human to look at.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -171,8 +172,9 @@ def test_paste_ten_cases_score_and_push_offline(server, browser) -> None:
     _settle(page)
     _no_exception(page)
     page.get_by_role("tab", name="Paste many").click()
-    page.locator("textarea").first.fill(TEN_CASES)
-    page.locator("textarea").first.press("Control+Enter")  # commit the text area's value
+    paste = page.get_by_role("textbox", name=re.compile("^One case per line"))
+    paste.fill(TEN_CASES)
+    paste.press("Control+Enter")  # commit the text area's value
     _settle(page)
     page.get_by_role("button", name="Add pasted").click()
     _settle(page)
