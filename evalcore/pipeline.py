@@ -82,11 +82,17 @@ def precomputed_columns(data: EvalData) -> list[str]:
     return cols
 
 
+def eval_base(data: EvalData, custom: Sequence[CustomFeature] = ()) -> pd.DataFrame:
+    """The model-independent part of df_eval: rows + features, without precomputed columns.
+    Callers that vary only models or thresholds can compute it once."""
+    return feature_frame(data, custom, drop=precomputed_columns(data))
+
+
 def build_eval(data: EvalData, baseline: Predictions, candidate: Predictions,
                custom: Sequence[CustomFeature] = (), *,
-               conf_threshold: float = DEFAULT_CONF_THRESHOLD) -> pd.DataFrame:
+               conf_threshold: float = DEFAULT_CONF_THRESHOLD, base: pd.DataFrame | None = None) -> pd.DataFrame:
     """df_eval: data + features + both models' outputs and the comparison flags."""
-    base = feature_frame(data, custom, drop=precomputed_columns(data))
+    base = eval_base(data, custom) if base is None else base
     return build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold)
 
 

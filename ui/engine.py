@@ -4,7 +4,8 @@
   models load once per process;
 - predictions are memoised per (data, model spec) in process memory, on top of the SQLite cache,
   so a second visit is instant and a restart re-reads the disk cache instead of re-running models;
-- df_eval is memoised per (data, both specs, custom features, threshold), and slice results per
+- the feature table is memoised per (data, custom features), df_eval per (data, both specs, custom
+  features, threshold), and slice results per
   (df_eval, slice set), so editing a slice rule re-runs only the metrics.
 
 Everything here raises `EvalcoreError` for user problems; pages show them with `ui.widgets.show_error`.
@@ -27,7 +28,7 @@ from evalcore.data import EvalData, load_data
 from evalcore.errors import EvalcoreError
 from evalcore.features import CustomFeature
 from evalcore.models import ModelSpec, Predictor, load_predictor
-from evalcore.pipeline import Analysis, SliceResults, analyse, build_eval
+from evalcore.pipeline import Analysis, SliceResults, analyse, build_eval, eval_base
 from evalcore.scoring import Predictions, score
 from evalcore.slices import SliceSet
 from evalcore.workspace import Workspace
@@ -64,7 +65,7 @@ class _Memo:
 
 @st.cache_resource(show_spinner=False)
 def _memos_for(home: str) -> dict[str, _Memo]:
-    return {"predictions": _Memo(16), "df_eval": _Memo(6), "results": _Memo(24)}
+    return {"predictions": _Memo(16), "features": _Memo(4), "df_eval": _Memo(6), "results": _Memo(24)}
 
 
 def _memos() -> dict[str, _Memo]:
@@ -175,8 +176,10 @@ def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | N
                              progress(spec) if progress and not predictions_ready(dkey, spec) else None)
              for spec in (ws.baseline, ws.candidate)]
     ckey = key_of([dkey, ws.baseline, ws.candidate, ws.custom_features, ws.conf_threshold])
+    custom = custom_features(ws)
+    base = _memos()["features"].get(key_of([dkey, ws.custom_features]), lambda: eval_base(data, custom))
     df_eval = _memos()["df_eval"].get(ckey, lambda: build_eval(
-        data, preds[0], preds[1], custom_features(ws), conf_threshold=ws.conf_threshold))
+        data, preds[0], preds[1], custom, conf_threshold=ws.conf_threshold, base=base))
     return Comparison(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, key=ckey)
 
 
