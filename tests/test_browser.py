@@ -132,8 +132,11 @@ def test_compare_page_shows_lab_figures(server, browser) -> None:
     page.goto(server["url"] + "/compare")
     _settle(page)
     _no_exception(page)
+    # Streamlit draws elements as the script reaches them: wait for the numbers, then read the page.
+    page.get_by_text("0.698", exact=True).first.wait_for(timeout=60_000)
+    page.get_by_text("0.398", exact=True).first.wait_for(timeout=60_000)
     text = page.inner_text("body")
-    assert "0.698" in text and "0.398" in text
+    assert "0.698" in text and "0.398" in text, text[:3000]
     assert "What slicing revealed" in text
     page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60_000)
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 3
