@@ -148,6 +148,12 @@ class ModelSpec:
         return self.target
 
     @property
+    def live(self) -> bool:
+        """Whether the model can score new text: precomputed columns and prediction files cannot,
+        they exist only for their dataset's rows."""
+        return self.kind not in ("precomputed", "file")
+
+    @property
     def name(self) -> str:
         """Short display name: `vader`, `demo`, the last part of a hub id or path, a column name."""
         if self.kind in ("vader", "demo"):

@@ -221,7 +221,7 @@ def _clear_cases() -> None:
 
 def _is_live(spec: str) -> bool:
     try:
-        return ModelSpec.parse(spec).kind not in ("precomputed", "file")
+        return ModelSpec.parse(spec).live
     except EvalcoreError:
         return False
 
@@ -250,7 +250,7 @@ def _pick_model(role: str) -> None:
     except EvalcoreError as exc:
         _flash("error", str(exc), "models")
         return
-    if parsed.kind in ("precomputed", "file"):
+    if not parsed.live:
         _flash("error", f"{spec} is a precomputed model: its predictions exist only for the dataset's rows, so it "
                         f"cannot score new text; choose a live model: {LIVE_HELP}", "models")
         return

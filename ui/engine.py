@@ -104,7 +104,7 @@ def needs_data(spec: str) -> bool:
     """Precomputed models depend on the data's rows; live models only on its labels.
     An unparseable spec counts as live here; loading it reports the problem."""
     try:
-        return ModelSpec.parse(spec).kind in ("precomputed", "file")
+        return not ModelSpec.parse(spec).live
     except EvalcoreError:
         return False
 
