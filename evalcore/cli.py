@@ -73,7 +73,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     for spec in args.model:
         predictor = load_predictor(spec, data.labels, data=data)
         preds = score(data, predictor, cache, batch_size=args.batch_size, progress=tqdm_progress(predictor.name))
-        acc = float((preds.pred == data.df["label"].to_numpy()).mean())
+        acc = preds.accuracy(data.df["label"])
         print(f"{predictor.name}: accuracy {acc:.3f} on {preds.n_total} rows; {preds.summary}")
     return 0
 

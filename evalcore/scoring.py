@@ -64,6 +64,10 @@ class Predictions:
             frame.insert(0, "id", self.ids)
         return frame
 
+    def accuracy(self, gold: Sequence[str]) -> float:
+        """Share of predictions equal to the gold labels (same order as the scored texts)."""
+        return float((self.pred == np.asarray(gold, dtype=object)).mean())
+
     @property
     def summary(self) -> str:
         """The line the CLI ends with, e.g. `500/500 rows from cache`."""

@@ -214,7 +214,7 @@ with st.container(border=True):
         with shown_errors(stop=False):
             bar = progress_bar(f"Scoring with {spec}") if spec in pending else None
             preds = engine.get_predictions(data, dkey, spec, bar)
-            acc = float((preds.pred == data.df["label"].to_numpy()).mean())
+            acc = preds.accuracy(data.df["label"])
             rows.append({"model": spec, "status": preds.summary, "accuracy": f"{acc:.3f}"})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     cache = engine.prediction_cache()
