@@ -43,6 +43,16 @@ def load_data_from_args(args: argparse.Namespace):
                      text_col=args.text_col, label_col=args.label_col, id_col=args.id_col, labels=labels)
 
 
+def open_cache():
+    """The prediction cache, telling the user when a damaged file was moved aside."""
+    from evalcore.cache import PredictionCache
+
+    cache = PredictionCache()
+    if cache.warning:
+        print(f"warning: {cache.warning}", file=sys.stderr)
+    return cache
+
+
 def tqdm_progress(desc: str) -> Callable[[int, int], None]:
     """A `progress(done, total)` callback drawing a tqdm bar on stderr."""
     from tqdm import tqdm
@@ -61,15 +71,12 @@ def tqdm_progress(desc: str) -> Callable[[int, int], None]:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from evalcore.cache import PredictionCache
     from evalcore.models import load_predictor
     from evalcore.scoring import score
 
     data = load_data_from_args(args)
     print(f"data: {data.name}: {len(data)} rows, labels {', '.join(data.labels)}")
-    cache = None if args.no_cache else PredictionCache()
-    if cache is not None and cache.warning:
-        print(f"warning: {cache.warning}", file=sys.stderr)
+    cache = None if args.no_cache else open_cache()
     for spec in args.model:
         predictor = load_predictor(spec, data.labels, data=data)
         preds = score(data, predictor, cache, batch_size=args.batch_size, progress=tqdm_progress(predictor.name))
@@ -113,7 +120,6 @@ def add_gate_args(parser: argparse.ArgumentParser) -> None:
 
 
 def analysis_from_args(args: argparse.Namespace):
-    from evalcore.cache import PredictionCache
     from evalcore.errors import ModelError
     from evalcore.pipeline import run_analysis
     from evalcore.slices import load_slices
@@ -125,9 +131,7 @@ def analysis_from_args(args: argparse.Namespace):
             raise ModelError("this data has no default models: give --baseline and --candidate")
         baseline, candidate = baseline or data.default_models[0], candidate or data.default_models[1]
     slices = load_slices(args.slices) if args.slices else None
-    cache = PredictionCache()
-    if cache.warning:
-        print(f"warning: {cache.warning}", file=sys.stderr)
+    cache = open_cache()
     return run_analysis(data, baseline, candidate, slices=slices, cache=cache,
                         conf_threshold=args.conf_threshold, min_n=args.min_n, alpha=args.alpha,
                         batch_size=args.batch_size, progress=tqdm_progress)
@@ -192,12 +196,9 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    from evalcore.cache import PredictionCache
     from evalcore.models import load_predictor
 
-    cache = PredictionCache()
-    if cache.warning:
-        print(f"warning: {cache.warning}", file=sys.stderr)
+    cache = open_cache()
     if args.action == "clear":
         fingerprint = None
         if args.model:
