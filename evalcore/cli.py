@@ -32,7 +32,11 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--label-col", default=None, help="column holding the gold label (default: label)")
     g.add_argument("--id-col", default=None, help="column holding a unique row id (default: `id` if present, else row number)")
     g.add_argument("--labels", default=None,
-                   help="comma-separated label set, in order (default: read from the data)")
+                   help="comma-separated label names, in order (default: read from the data)")
+    g.add_argument("--label-map", default=None, metavar="ID=NAME,...",
+                   help="which integer id is which label, e.g. `0=negative,1=positive`; integer gold labels "
+                        "and integer predictions are read only through a declared map (a TweetEval folder's "
+                        "mapping.txt or an HF ClassLabel declares one; this must agree with it)")
 
 
 def load_data_from_args(args: argparse.Namespace):
@@ -40,7 +44,8 @@ def load_data_from_args(args: argparse.Namespace):
 
     labels = tuple(x.strip() for x in args.labels.split(",")) if args.labels else None
     return load_data(args.data, split=args.split, config=args.config, n_rows=args.n_rows,
-                     text_col=args.text_col, label_col=args.label_col, id_col=args.id_col, labels=labels)
+                     text_col=args.text_col, label_col=args.label_col, id_col=args.id_col, labels=labels,
+                     label_map=args.label_map)
 
 
 def open_cache():
@@ -148,9 +153,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     r = analysis.results
     o = r.overall
     if args.format == "json":
-        print(json.dumps({"overall": o, "flagged": r.flagged,
-                          **{k: r.__dict__[k][c].to_dict(orient="records") for k, c in REPORT_COLUMNS.items()}},
-                         indent=2, default=float))
+        print(json.dumps(strict_json({"overall": o, "flagged": r.flagged,
+                          **{k: r.__dict__[k][c].to_dict(orient="records") for k, c in REPORT_COLUMNS.items()}}),
+                         indent=2, allow_nan=False))
     elif args.format == "csv":
         for name, cols in REPORT_COLUMNS.items():
             print(f"# {name}")
@@ -211,6 +216,24 @@ def cmd_cache(args: argparse.Namespace) -> int:
     for fp, n in stats["fingerprints"].items():
         print(f"  {fp[:16]}…  {n:,}")
     return 0
+
+
+def strict_json(value):
+    """Plain JSON values: numpy scalars as Python numbers, NaN and infinities as null (strict
+    parsers refuse bare `NaN`)."""
+    import math
+
+    if isinstance(value, dict):
+        return {str(k): strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return None if value != value else str(value)  # pd.NA / NaT compare unequal to themselves
 
 
 def write_tables(tables: dict, out: str, fmt: str) -> list:
