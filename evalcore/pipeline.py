@@ -184,7 +184,7 @@ def choose_models(data: EvalData, baseline: str, candidate: str) -> tuple[str, s
     keep_b, keep_c = model_applies(baseline, data), model_applies(candidate, data)
     if keep_b and keep_c and baseline != candidate:
         return baseline, candidate
-    if not keep_b and not keep_c and data.default_models:
+    if data.default_models:
         return data.default_models
     pool = [*data.precomputed, *(("vader", "demo") if is_sentiment(data.labels) else ())]
     b = baseline if keep_b else ""
