@@ -215,6 +215,29 @@ def _tweeteval_predictions(folder: Path, split: str, n: int, mapping: LabelMap) 
     return found
 
 
+def tweeteval_splits(folder: str | Path) -> list[str]:
+    """Splits of a TweetEval-format folder: each `<split>_text.txt` with its `<split>_labels.txt`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name[: -len("_text.txt")] for p in folder.glob("*_text.txt")
+                  if (folder / p.name.replace("_text.txt", "_labels.txt")).is_file())
+
+
+def find_tweeteval_folders(roots: Sequence[Path], max_depth: int = 4) -> list[Path]:
+    """TweetEval-format folders (a `mapping.txt` and at least one split) under `roots`, at most
+    `max_depth` levels down, sorted: what the dashboard offers to open."""
+    found: set[Path] = set()
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for depth in range(max_depth + 1):
+            for mapping in root.glob("/".join(["*"] * depth + ["mapping.txt"])):
+                if tweeteval_splits(mapping.parent):
+                    found.add(mapping.parent)
+    return sorted(found)
+
+
 def _user_map(src: DataSource) -> LabelMap | None:
     return parse_label_map(src.label_map) if src.label_map else None
 
