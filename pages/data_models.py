@@ -188,8 +188,8 @@ with st.expander("Preview rows"):
 # --- models ----------------------------------------------------------------------------------------
 
 def _options() -> dict[str, str]:
-    opts = {name: f"{name} (precomputed column{', with confidence' if m.conf_col else ''})"
-            for name, m in data.precomputed.items()}
+    # Labels depend on the name only: the browser keeps a selected option's label while its value stays
+    opts = {name: f"{name} (predictions shipped with the data)" for name in data.precomputed}
     if is_sentiment(data.labels):  # VADER and the demo know only sentiment labels
         opts.update(LIVE_CHOICES)
     opts[FILE_CHOICE] = "Predictions file (file:): labels predicted elsewhere, one per row…"
@@ -272,7 +272,9 @@ with st.container(border=True):
             with shown_errors(stop=False):
                 predictor = engine.get_predictor(spec, data, dkey)
                 loaded[role] = True
-                kind = "live" if predictor.live else "precomputed (cannot score new text)"
+                info = data.precomputed.get(spec)
+                kind = ("live" if predictor.live else "precomputed (cannot score new text)"
+                        + (", with confidences" if info and info.conf_col else ", no confidences" if info else ""))
                 st.caption(f"`{spec}` · {kind}")
                 show_mapping(predictor)
     ready = all(picks.values()) and picks["baseline"] != picks["candidate"] and len(loaded) == 2

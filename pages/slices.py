@@ -141,8 +141,7 @@ def slice_table(slices: SliceSet) -> tuple[pd.DataFrame, pd.Series]:
             t = tests.loc[row["name"]]
             row["labels"] = mix_text(mix.shares.loc[row["name"]]) if t["n"] else "–"
             row["tv"] = t["tv_distance"]
-            row["label_effect"] = ("⚠ may come from the labels" if t["label_driven"] else
-                                   "mix differs" if t["mix_differs"] else "")
+            row["label_effect"] = "⚠ labels" if t["label_driven"] else "differs" if t["mix_differs"] else ""
     return pd.DataFrame(rows, columns=TABLE_COLUMNS), mix.shares.loc["all"]
 
 
@@ -164,19 +163,23 @@ with tab_build:
         st.info("No slices yet: build one below and save it.")
     else:
         st.caption(f"Gold labels overall: **{mix_text(overall_mix)}**. Beside each slice, its own mix and its total "
-                   "variation distance from the overall mix (0: same mix, 1: no label in common). *mix differs*: "
-                   "beyond chance (chi-square, Benjamini-Hochberg). *⚠ may come from the labels*: the mix alone, at "
-                   "each label's overall change, gives at least half of the slice's departure from the overall "
-                   "change: read that slice's change as partly a label effect, not the text property.")
+                   "variation distance (TV) from the overall mix (0: same mix, 1: no label in common). *differs*: "
+                   "beyond chance (chi-square, Benjamini-Hochberg). *⚠ labels*: the mix alone, at each label's "
+                   "overall change, gives at least half of the slice's departure from the overall change: read that "
+                   "slice's change as partly a label effect, not the text property.")
         shown = table if table["problem"].astype(bool).any() else table.drop(columns="problem")
         st.dataframe(shown, hide_index=True, width="stretch", key="sl_table", column_config={
             "name": st.column_config.TextColumn("Slice", width="medium"),
             "rows": st.column_config.NumberColumn("Rows", format="%d", width="small"),
             "share": st.column_config.ProgressColumn("Share of data", format="%.1f%%", min_value=0, max_value=100,
                                                      width="small"),
-            "labels": st.column_config.TextColumn("Gold labels in the slice", width="medium"),
-            "tv": st.column_config.NumberColumn("Distance from overall mix", format="%.2f", width="small"),
-            "label_effect": st.column_config.TextColumn("Label mix", width="small"),
+            "labels": st.column_config.TextColumn("Gold labels in the slice", width="large"),
+            "tv": st.column_config.NumberColumn("TV", format="%.2f", width="small",
+                                                help="Total variation distance of the slice's label mix from the "
+                                                     "overall mix: 0 same mix, 1 no label in common"),
+            "label_effect": st.column_config.TextColumn("Mix", width="small",
+                                                        help="differs: beyond chance (chi-square, Benjamini-Hochberg); "
+                                                             "⚠ labels: the change may come from the label mix"),
             "rule": st.column_config.TextColumn("Rule", width="medium"),
             "hypothesis": st.column_config.TextColumn("Hypothesis", width="large"),
             "problem": st.column_config.TextColumn("Does not fit this table", width="medium"),
