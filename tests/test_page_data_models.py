@@ -142,3 +142,13 @@ def test_integer_labels_need_the_label_map_of_the_mapping_step(shared_data: Path
         {"model label": "negative", "dataset label": "negative", "how": "mapped"},
         {"model label": "positive", "dataset label": "positive", "how": "mapped"},
         {"model label": "neutral", "dataset label": "—", "how": "dropped: negative, positive renormalised"}]
+    # VADER's binary accuracy here equals scikit-learn's on the sign of VADER's compound score
+    from sklearn.metrics import accuracy_score
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    frame = pd.read_csv(shared_data / "sst2" / "dev.tsv", sep="\t")
+    analyzer = SentimentIntensityAnalyzer()
+    pred = [int(analyzer.polarity_scores(t)["compound"] >= 0) for t in frame["sentence"]]
+    table = at.dataframe[-1].value.set_index("model")
+    assert table.loc["vader", "accuracy"] == f"{accuracy_score(frame['label'], pred):.3f}" == "0.631"
+    assert table.loc["demo", "status"] == "demo transformer not built yet: build it above"
