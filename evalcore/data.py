@@ -163,6 +163,8 @@ def _load_lab(src: DataSource) -> EvalData:
     src = replace(src, labels=src.labels or (() if src.label_map else SENTIMENT_ORDER))
     data = _load_table(src)
     data.name = "lab tweets (500, with roberta / gpt2 predictions)"
+    if not src.label_map and data.labels == SENTIMENT_ORDER:
+        data.label_map = LabelMap(SENTIMENT_ORDER, None, "the lab file's sentiment label names")
     if {"roberta", "gpt2"} <= set(data.precomputed):
         data.default_models = ("roberta", "gpt2")
     return data

@@ -29,7 +29,7 @@ def test_help_documents_every_command_and_option(evalcore_home: Path) -> None:
         assert "usage:" in text and "--help" in text
     score_help = run("score", "--help", home=evalcore_home, check=True).stdout
     for option in ("--data", "--split", "--config", "--n-rows", "--text-col", "--label-col", "--id-col",
-                   "--labels", "--model", "--batch-size", "--no-cache"):
+                   "--labels", "--label-map", "--model", "--batch-size", "--no-cache"):
         assert option in score_help
 
 
