@@ -2,7 +2,9 @@
 
 Pure functions from metric tables to `plotly.graph_objects.Figure`: no Streamlit here, so the
 figure a user sees in the browser is the very object logged to W&B.
-Slice sizes are always in the axis labels (`has_negation (n=123)`); flagged slices get a marker.
+Slice sizes are always in the axis labels (`has_negation (n=123)`); a slice where the candidate is
+worse than on the rest of the rows (after Benjamini-Hochberg) gets the ⚠ marker, which every chart
+title explains.
 """
 from __future__ import annotations
 
@@ -28,8 +30,11 @@ def slice_label(name: str, n: int, flagged: bool = False, small: bool = False) -
 
 
 def _labels_by_slice(regression: pd.DataFrame) -> dict[str, str]:
-    return {r.slice: slice_label(r.slice, int(r.n), bool(r.significant_regression), bool(r.small))
+    return {r.slice: slice_label(r.slice, int(r.n), bool(r.worse_than_rest), bool(r.small))
             for r in regression.itertuples()}
+
+
+FLAG_NOTE = "⚠ = worse than the rest of the rows (Benjamini-Hochberg)"
 
 
 def _layout(fig, title: str, height: int):
@@ -56,29 +61,30 @@ def accuracy_bars(slice_metrics: pd.DataFrame, regression: pd.DataFrame):
             hovertemplate="%{y}<br>accuracy %{x:.3f}<extra>" + role + "</extra>"))
     fig.update_layout(barmode="group", xaxis=dict(title="accuracy (95% Wilson interval)", range=[0, 1]),
                       yaxis=dict(autorange="reversed"))
-    return _layout(fig, "Accuracy per slice", _height(len(order), per_row=42))
+    return _layout(fig, f"Accuracy per slice · {FLAG_NOTE}", _height(len(order), per_row=42))
 
 
 def delta_dots(regression: pd.DataFrame):
-    """Dot plot of the paired difference (candidate - baseline) per slice with its 95% interval."""
+    """Dot plot of the paired change (candidate - baseline, in points) per slice with its 95% interval."""
     import plotly.graph_objects as go
 
     labels = _labels_by_slice(regression)
-    colors = np.where(regression["significant_regression"], "#e03131",
+    colors = np.where(regression["worse_than_rest"], "#e03131",
                       np.where(regression["delta"] >= 0, "#2f9e44", "#868e96"))
+    delta, lo, hi = (regression[c].to_numpy(dtype=float) * 100 for c in ("delta", "delta_lo", "delta_hi"))
     fig = go.Figure(go.Scatter(
-        x=regression["delta"], y=[labels[s] for s in regression["slice"]], mode="markers",
+        x=delta, y=[labels[s] for s in regression["slice"]], mode="markers",
         marker=dict(size=11, color=colors, line=dict(width=1, color="#343a40")),
-        error_x=dict(type="data", symmetric=False, array=regression["delta_hi"] - regression["delta"],
-                     arrayminus=regression["delta"] - regression["delta_lo"], color="#495057"),
-        customdata=np.stack([regression["mcnemar_p"], regression["p_adjusted"]], axis=1),
-        hovertemplate="%{y}<br>Δ accuracy %{x:+.3f}<br>McNemar p=%{customdata[0]:.3g}, "
-                      "BH-adjusted %{customdata[1]:.3g}<extra></extra>", showlegend=False))
+        error_x=dict(type="data", symmetric=False, array=hi - delta, arrayminus=delta - lo, color="#495057"),
+        customdata=np.stack([regression["mcnemar_p"], regression["vs_rest_p_adjusted"], regression["mde"] * 100],
+                            axis=1),
+        hovertemplate="%{y}<br>change %{x:+.1f} pts<br>McNemar p=%{customdata[0]:.2g}; vs the rest: BH-adjusted "
+                      "p=%{customdata[1]:.2g}<br>MDE (80% power) %{customdata[2]:.1f} pts<extra></extra>",
+        showlegend=False))
     fig.add_vline(x=0, line=dict(color="#212529", width=1, dash="dot"))
-    fig.update_layout(xaxis=dict(title="candidate − baseline accuracy (paired 95% interval)", tickformat="+.2f"),
-                      yaxis=dict(autorange="reversed"))
-    return _layout(fig, "Accuracy change per slice (red: significant regression after BH)",
-                   _height(len(regression), per_row=30))
+    fig.update_layout(xaxis=dict(title="candidate − baseline accuracy, points (paired 95% interval)",
+                                 tickformat="+.0f"), yaxis=dict(autorange="reversed"))
+    return _layout(fig, f"Accuracy change per slice · red {FLAG_NOTE[2:]}", _height(len(regression), per_row=30))
 
 
 def rate_bars(regression: pd.DataFrame, rates: Sequence[str] = tuple(RATE_COLORS)):

@@ -28,8 +28,8 @@ from ui import engine, state
 from ui.widgets import fmt_pct, progress_bar, shown_errors
 
 # Results for the Report & W&B page: {"key", "models", "result": StressResult, "set": StressSet, "data_key"}
-RESULT = "ec_stress_result"
-PERTURB = "ec_perturb_result"  # {"result": PerturbResult, "source": str, "models": [names], "data_key"}
+RESULT = state.STRESS_RESULT
+PERTURB = state.PERTURB_RESULT  # {"result": PerturbResult, "source": str, "models": [names], "data_key"}
 FLASH = "stress_flash"
 EDITOR_VERSION = "stress_editor_v"
 UPLOAD_VERSION = "stress_upload_v"
