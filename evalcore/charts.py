@@ -135,3 +135,33 @@ def reliability_diagram(bins_by_model: dict[str, pd.DataFrame], title: str = "Re
 
 def _height(n_rows: int, per_row: int) -> int:
     return int(min(max(260, 110 + per_row * n_rows), 2400))
+
+
+def perturbation_bars(summary: pd.DataFrame, models: Sequence[str] | None = None):
+    """Failure rate per perturbation test and model with 95% Wilson intervals; a test with no
+    applicable case is written "not applicable" on the chart instead of a bar that would read as 0%."""
+    import plotly.graph_objects as go
+
+    models = list(models or dict.fromkeys(summary["model"]))
+    tests = list(dict.fromkeys(summary["generator"]))
+    fig = go.Figure()
+    for i, model in enumerate(models):
+        part = summary[summary["model"] == model].set_index("generator").reindex(tests)
+        ok = part["n_applicable"].fillna(0).to_numpy() > 0
+        rate = np.where(ok, part["failure_rate"].to_numpy(dtype=float), np.nan)
+        lo = part["failure_rate_lo"].to_numpy(dtype=float)
+        hi = part["failure_rate_hi"].to_numpy(dtype=float)
+        fig.add_trace(go.Bar(
+            x=tests, y=rate, name=str(model), marker_color=list(ROLE_COLORS.values())[i % 2],
+            error_y=dict(type="data", symmetric=False, array=np.where(ok, hi - rate, np.nan),
+                         arrayminus=np.where(ok, rate - lo, np.nan), thickness=1, width=3),
+            text=[f"{r:.0%} of {int(n)}" if a else "not applicable" for r, n, a in
+                  zip(np.nan_to_num(rate), part["n_applicable"].fillna(0), ok)],
+            textposition="outside", cliponaxis=False,
+            hovertemplate="%{x}<br>%{text}<extra>" + str(model) + "</extra>"))
+        for x, applicable in zip(tests, ok):
+            if not applicable:  # an invisible zero bar would say 0%: write it out instead
+                fig.add_annotation(x=x, y=0.02, text="n/a", showarrow=False, font=dict(color="#868e96", size=11))
+    fig.update_layout(barmode="group", yaxis=dict(title="failure rate (95% Wilson interval)", tickformat=".0%",
+                                                  range=[0, 1.1]))
+    return _layout(fig, "Perturbation tests: failure rate per test and model (applicable cases)", 400)

@@ -30,7 +30,7 @@ discordant, a few hundred rows per slice), and a candidate 5 points worse fails.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np

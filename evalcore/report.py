@@ -92,15 +92,19 @@ def _cell(x: Any) -> str:
 
 def stress_summary_table(summary: pd.DataFrame) -> Table:
     """The stress summary with n and intervals on every rate (shared by the report and the app)."""
+    with_slice = "slice_accuracy" in summary.columns
     rows = []
     for r in summary.itertuples():
         acc = (f"{units.pct_ci(r.accuracy, r.accuracy_lo, r.accuracy_hi)} ({r.n_correct:,} of {r.n_labelled:,})"
                if r.n_labelled else "unknown (no labelled case)")
-        rows.append([str(r.model), r.role, f"{r.n:,}", acc, f"{r.high_conf_wrong:,} of {r.n_wrong:,} wrong",
-                     f"{units.pct_ci(r.disagreement_rate, r.disagreement_lo, r.disagreement_hi)} "
-                     f"({r.n_disagree:,} of {r.n:,})"])
-    return Table(["model", "role", "cases", "accuracy [95% interval]", "high-confidence wrong",
-                  "disagreement between the models"], rows)
+        row = [str(r.model), r.role, f"{r.n:,}", acc, f"{r.high_conf_wrong:,} of {r.n_wrong:,} wrong",
+               f"{units.pct_ci(r.disagreement_rate, r.disagreement_lo, r.disagreement_hi)} ({r.n_disagree:,} of {r.n:,})"]
+        if with_slice:
+            row += [units.pct(r.slice_accuracy), units.pts(r.accuracy_vs_slice)]
+        rows.append(row)
+    headers = ["model", "role", "cases", "accuracy [95% interval]", "high-confidence wrong",
+               "disagreement between the models"]
+    return Table(headers + (["accuracy on the targeted slice", "cases - slice"] if with_slice else []), rows)
 
 
 def perturb_summary_table(summary: pd.DataFrame) -> Table:

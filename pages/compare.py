@@ -63,8 +63,8 @@ m1.metric(f"Baseline · {b['model']}", units.pct(b["value"]), help=f"{units.pct_
           f"({b['method']}), n={b['n']:,}")
 m2.metric(f"Candidate · {c['model']}", units.pct(c["value"]), delta=units.pts(d["value"]),
           help=f"{units.pct_ci(c['value'], c['lo'], c['hi'])}, n={c['n']:,}")
-m3.metric("Change (candidate − baseline)", units.pts(d["value"]),
-          help=f"Paired 95% interval {units.pts_ci(d['value'], d['lo'], d['hi'])}; {d['method']}")
+m3.metric("Change", units.pts(d["value"]),
+          help=f"Candidate − baseline, paired 95% interval {units.pts_ci(d['value'], d['lo'], d['hi'])}; {d['method']}")
 m4.metric("McNemar exact p", units.p_value(o["mcnemar_p"]), help="Two-sided exact binomial test on the discordant pairs")
 m5.metric("Detectable change (MDE)", units.magnitude_pts(o["mde"]),
           help="The smallest change these rows detect with 80% power (paired design, Connor 1987)")

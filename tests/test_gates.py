@@ -17,7 +17,7 @@ from evalcore.gates import (FAIL, GATES, INCONCLUSIVE, NO_SHIP, NOT_EVALUABLE, P
 from evalcore.models import load_predictor
 from evalcore.paired import rows_to_settle
 from evalcore.pipeline import run_analysis
-from evalcore.slices import Slice, SliceSet
+from evalcore.slices import SliceSet
 from evalcore.stress import StressCase, score_stress
 from synthetic import analysis_of
 
