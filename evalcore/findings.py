@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import pandas as pd
 
+from evalcore import units
+
 if TYPE_CHECKING:
     from evalcore.pipeline import Analysis
 
@@ -27,21 +29,11 @@ ALL = "all"
 
 
 def fmt_pts(x: float) -> str:
-    """A change in points, signed: -0.3 -> '-30.0'."""
-    return f"{x * 100:+.1f}"
+    """A change in points, signed, without the unit (the sentence says "points"): -0.3 -> '-30.0'."""
+    return units.pts(x, unit="")
 
 
-def fmt_pct(x: float) -> str:
-    """A share as a percentage: 0.698 -> '69.8%'."""
-    return f"{x * 100:.1f}%"
-
-
-def fmt_p(p: float) -> str:
-    return f"{p:.2g}"
-
-
-def fmt_ece(x: float) -> str:
-    return f"{x:.3f}"
+fmt_pct, fmt_p, fmt_ece = units.pct, units.p_value, units.dec3
 
 
 def direction(lo: float, hi: float) -> str:

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from evalcore.errors import ConfigError
+from evalcore import units
 from evalcore.units import strict_json as _json_value
 
 if TYPE_CHECKING:
@@ -56,8 +57,8 @@ RETIRED = {"min_overall_change": "accuracy"}  # point-estimate gates with no fai
 
 
 def pts(x: float, signed: bool = True) -> str:
-    """A change in points: -0.0512 -> '-5.1'."""
-    return f"{x * 100:+.1f}" if signed else f"{abs(x) * 100:.1f}"
+    """A change in points, without the unit (sentences say "points"): -0.0512 -> '-5.1'."""
+    return units.pts(x, unit="") if signed else units.magnitude_pts(x).removesuffix(" pts")
 
 
 def interval_text(lo: float, hi: float) -> str:
