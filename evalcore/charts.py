@@ -2,7 +2,9 @@
 
 Pure functions from metric tables to `plotly.graph_objects.Figure`: no Streamlit here, so the
 figure a user sees in the browser is the very object logged to W&B.
-Slice sizes are always in the axis labels (`has_negation (n=123)`); flagged slices get a marker.
+Slice sizes are always in the axis labels (`has_negation (n=123)`); a slice where the candidate is
+worse than on the rest of the rows (after Benjamini-Hochberg) gets the ⚠ marker, which every chart
+title explains.
 """
 from __future__ import annotations
 
@@ -28,8 +30,11 @@ def slice_label(name: str, n: int, flagged: bool = False, small: bool = False) -
 
 
 def _labels_by_slice(regression: pd.DataFrame) -> dict[str, str]:
-    return {r.slice: slice_label(r.slice, int(r.n), bool(r.significant_regression), bool(r.small))
+    return {r.slice: slice_label(r.slice, int(r.n), bool(r.worse_than_rest), bool(r.small))
             for r in regression.itertuples()}
+
+
+FLAG_NOTE = "⚠ = worse than the rest of the rows (Benjamini-Hochberg)"
 
 
 def _layout(fig, title: str, height: int):
@@ -56,29 +61,30 @@ def accuracy_bars(slice_metrics: pd.DataFrame, regression: pd.DataFrame):
             hovertemplate="%{y}<br>accuracy %{x:.3f}<extra>" + role + "</extra>"))
     fig.update_layout(barmode="group", xaxis=dict(title="accuracy (95% Wilson interval)", range=[0, 1]),
                       yaxis=dict(autorange="reversed"))
-    return _layout(fig, "Accuracy per slice", _height(len(order), per_row=42))
+    return _layout(fig, f"Accuracy per slice · {FLAG_NOTE}", _height(len(order), per_row=42))
 
 
 def delta_dots(regression: pd.DataFrame):
-    """Dot plot of the paired difference (candidate - baseline) per slice with its 95% interval."""
+    """Dot plot of the paired change (candidate - baseline, in points) per slice with its 95% interval."""
     import plotly.graph_objects as go
 
     labels = _labels_by_slice(regression)
-    colors = np.where(regression["significant_regression"], "#e03131",
+    colors = np.where(regression["worse_than_rest"], "#e03131",
                       np.where(regression["delta"] >= 0, "#2f9e44", "#868e96"))
+    delta, lo, hi = (regression[c].to_numpy(dtype=float) * 100 for c in ("delta", "delta_lo", "delta_hi"))
     fig = go.Figure(go.Scatter(
-        x=regression["delta"], y=[labels[s] for s in regression["slice"]], mode="markers",
+        x=delta, y=[labels[s] for s in regression["slice"]], mode="markers",
         marker=dict(size=11, color=colors, line=dict(width=1, color="#343a40")),
-        error_x=dict(type="data", symmetric=False, array=regression["delta_hi"] - regression["delta"],
-                     arrayminus=regression["delta"] - regression["delta_lo"], color="#495057"),
-        customdata=np.stack([regression["mcnemar_p"], regression["p_adjusted"]], axis=1),
-        hovertemplate="%{y}<br>Δ accuracy %{x:+.3f}<br>McNemar p=%{customdata[0]:.3g}, "
-                      "BH-adjusted %{customdata[1]:.3g}<extra></extra>", showlegend=False))
+        error_x=dict(type="data", symmetric=False, array=hi - delta, arrayminus=delta - lo, color="#495057"),
+        customdata=np.stack([regression["mcnemar_p"], regression["vs_rest_p_adjusted"], regression["mde"] * 100],
+                            axis=1),
+        hovertemplate="%{y}<br>change %{x:+.1f} pts<br>McNemar p=%{customdata[0]:.2g}; vs the rest: BH-adjusted "
+                      "p=%{customdata[1]:.2g}<br>MDE (80% power) %{customdata[2]:.1f} pts<extra></extra>",
+        showlegend=False))
     fig.add_vline(x=0, line=dict(color="#212529", width=1, dash="dot"))
-    fig.update_layout(xaxis=dict(title="candidate − baseline accuracy (paired 95% interval)", tickformat="+.2f"),
-                      yaxis=dict(autorange="reversed"))
-    return _layout(fig, "Accuracy change per slice (red: significant regression after BH)",
-                   _height(len(regression), per_row=30))
+    fig.update_layout(xaxis=dict(title="candidate − baseline accuracy, points (paired 95% interval)",
+                                 tickformat="+.0f"), yaxis=dict(autorange="reversed"))
+    return _layout(fig, f"Accuracy change per slice · red {FLAG_NOTE[2:]}", _height(len(regression), per_row=30))
 
 
 def rate_bars(regression: pd.DataFrame, rates: Sequence[str] = tuple(RATE_COLORS)):
@@ -129,3 +135,33 @@ def reliability_diagram(bins_by_model: dict[str, pd.DataFrame], title: str = "Re
 
 def _height(n_rows: int, per_row: int) -> int:
     return int(min(max(260, 110 + per_row * n_rows), 2400))
+
+
+def perturbation_bars(summary: pd.DataFrame, models: Sequence[str] | None = None):
+    """Failure rate per perturbation test and model with 95% Wilson intervals; a test with no
+    applicable case is written "not applicable" on the chart instead of a bar that would read as 0%."""
+    import plotly.graph_objects as go
+
+    models = list(models or dict.fromkeys(summary["model"]))
+    tests = list(dict.fromkeys(summary["generator"]))
+    fig = go.Figure()
+    for i, model in enumerate(models):
+        part = summary[summary["model"] == model].set_index("generator").reindex(tests)
+        ok = part["n_applicable"].fillna(0).to_numpy() > 0
+        rate = np.where(ok, part["failure_rate"].to_numpy(dtype=float), np.nan)
+        lo = part["failure_rate_lo"].to_numpy(dtype=float)
+        hi = part["failure_rate_hi"].to_numpy(dtype=float)
+        fig.add_trace(go.Bar(
+            x=tests, y=rate, name=str(model), marker_color=list(ROLE_COLORS.values())[i % 2],
+            error_y=dict(type="data", symmetric=False, array=np.where(ok, hi - rate, np.nan),
+                         arrayminus=np.where(ok, rate - lo, np.nan), thickness=1, width=3),
+            text=[f"{r:.0%} of {int(n)}" if a else "not applicable" for r, n, a in
+                  zip(np.nan_to_num(rate), part["n_applicable"].fillna(0), ok)],
+            textposition="outside", cliponaxis=False,
+            hovertemplate="%{x}<br>%{text}<extra>" + str(model) + "</extra>"))
+        for x, applicable in zip(tests, ok):
+            if not applicable:  # an invisible zero bar would say 0%: write it out instead
+                fig.add_annotation(x=x, y=0.02, text="n/a", showarrow=False, font=dict(color="#868e96", size=11))
+    fig.update_layout(barmode="group", yaxis=dict(title="failure rate (95% Wilson interval)", tickformat=".0%",
+                                                  range=[0, 1.1]))
+    return _layout(fig, "Perturbation tests: failure rate per test and model (applicable cases)", 400)

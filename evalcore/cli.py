@@ -22,7 +22,7 @@ MODEL_SPEC_HELP = (
 def add_data_args(parser: argparse.ArgumentParser) -> None:
     """The data options every command shares."""
     g = parser.add_argument_group("data")
-    g.add_argument("--data", default="lab",
+    g.add_argument("--data", default=None,
                    help="data source: `lab` (the 500 lab tweets, default), `tweeteval[:split]`, a "
                         "TweetEval-format folder, a .csv/.jsonl/.parquet file, or `hf:<dataset id or path>`")
     g.add_argument("--split", default=None, help="split of a TweetEval folder or HF dataset (default: test)")
@@ -43,7 +43,7 @@ def load_data_from_args(args: argparse.Namespace):
     from evalcore.data import load_data
 
     labels = tuple(x.strip() for x in args.labels.split(",")) if args.labels else None
-    return load_data(args.data, split=args.split, config=args.config, n_rows=args.n_rows,
+    return load_data(args.data or "lab", split=args.split, config=args.config, n_rows=args.n_rows,
                      text_col=args.text_col, label_col=args.label_col, id_col=args.id_col, labels=labels,
                      label_map=args.label_map)
 
@@ -93,9 +93,13 @@ def cmd_score(args: argparse.Namespace) -> int:
 REPORT_COLUMNS = {
     "slice_metrics": ["slice", "model", "n", "accuracy", "acc_lo", "acc_hi", "macro_f1", "small"],
     "regression_metrics": ["slice", "n", "baseline_accuracy", "candidate_accuracy", "delta", "delta_lo",
-                           "delta_hi", "regression_rate", "improvement_rate", "confident_regression_rate",
-                           "mcnemar_p", "p_adjusted", "significant_regression", "small"],
+                           "delta_hi", "mde", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
+                           "vs_rest_p_adjusted", "worse_than_rest", "regression_rate", "regression_rate_lo",
+                           "regression_rate_hi", "improvement_rate", "improvement_rate_lo", "improvement_rate_hi",
+                           "confident_regression_rate", "confident_regression_rate_lo", "confident_regression_rate_hi",
+                           "n_conf_known", "mcnemar_p", "p_adjusted", "significant_regression", "small"],
 }
+DEFAULT_SETTINGS = {"conf_threshold": 0.8, "min_n": 30, "alpha": 0.05}
 
 
 def add_analysis_args(parser: argparse.ArgumentParser) -> None:
@@ -103,101 +107,197 @@ def add_analysis_args(parser: argparse.ArgumentParser) -> None:
     add_data_args(parser)
     g = parser.add_argument_group("analysis")
     g.add_argument("--baseline", default=None, metavar="SPEC",
-                   help="baseline model spec (default: the data's default baseline, `roberta` on the lab file); " + MODEL_SPEC_HELP)
+                   help="baseline model spec (default: the workspace's with --workspace, else the data's default "
+                        "baseline, `roberta` on the lab file); " + MODEL_SPEC_HELP)
     g.add_argument("--candidate", default=None, metavar="SPEC",
-                   help="candidate model spec (default: the data's default candidate, `gpt2` on the lab file)")
+                   help="candidate model spec (default: the workspace's, else the data's default candidate)")
     g.add_argument("--slices", default=None, metavar="JSON",
-                   help="slice set saved as JSON (from the app or save_slices); default: the lab's starter slices")
-    g.add_argument("--conf-threshold", type=float, default=0.8,
+                   help="slice set saved as JSON (from the app or save_slices); default: the workspace's slices, "
+                        "else the starter slices")
+    g.add_argument("--workspace", nargs="?", const="", default=None, metavar="PATH",
+                   help="use what the dashboard saved: data, models, slices, custom features, gates and settings "
+                        "(default path: <EVALCORE_HOME>/work/workspace.json); explicit options win")
+    g.add_argument("--conf-threshold", type=float, default=None,
                    help="candidate confidence at or above which a regression counts as confident (default 0.8)")
-    g.add_argument("--min-n", type=int, default=30, help="slices with fewer rows are marked small (default 30)")
-    g.add_argument("--alpha", type=float, default=0.05,
-                   help="false discovery rate for flagging slice regressions (Benjamini-Hochberg, default 0.05)")
+    g.add_argument("--min-n", type=int, default=None, help="slices with fewer rows are marked small (default 30)")
+    g.add_argument("--alpha", type=float, default=None,
+                   help="false discovery rate for slices worse than the rest (Benjamini-Hochberg, default 0.05)")
     g.add_argument("--batch-size", type=int, default=32, help="texts per forward pass for live models (default 32)")
 
 
 def add_gate_args(parser: argparse.ArgumentParser) -> None:
-    from evalcore.gates import GATES
+    from evalcore.gates import DEFAULTS, GATES
 
+    defaults = ", ".join(f"{k}={v:g}" for k, v in DEFAULTS["classification"].items())
     parser.add_argument("--gate", action="append", default=[], metavar="NAME=VALUE",
-                        help="ship/no-ship gate, repeatable; values are shares (0.05 = 5 points), `off` disables. "
-                             f"Gates: {', '.join(GATES)}. With --gate, `report` exits 1 when a gate fails.")
+                        help="set a gate, repeatable: a margin (share: 0.02 = 2 points) for accuracy, macro_f1, "
+                             "slice_accuracy and class_recall, a limit for confident_regression_rate and "
+                             f"stress_accuracy, or `off`. Gates: {', '.join(GATES)}. Defaults: {defaults}.")
+    parser.add_argument("--verdict", action="store_true",
+                        help="make the verdict the exit status: 0 ship, 1 no-ship, 3 inconclusive (2: bad input); "
+                             "implied by --gate")
+
+
+def _workspace(args: argparse.Namespace):
+    """The saved workspace named by --workspace (never moved aside or rewritten: the CLI only reads it)."""
+    import json
+    from pathlib import Path
+
+    from evalcore.errors import ConfigError
+    from evalcore.workspace import Workspace, workspace_path
+
+    if args.workspace is None:
+        return None
+    path = Path(args.workspace).expanduser() if args.workspace else workspace_path()
+    if not path.is_file():
+        raise ConfigError(f"--workspace: no saved workspace at {path}; open the dashboard once, or give the path "
+                          "of a workspace.json")
+    try:
+        return Workspace.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--workspace: {path} is not a readable workspace ({exc})") from exc
 
 
 def analysis_from_args(args: argparse.Namespace):
+    """The analysis and the gate configuration the options (and the workspace, if any) describe."""
     from evalcore.errors import ModelError
+    from evalcore.features import CustomFeature
+    from evalcore.gates import GateConfig, parse_gate_args
     from evalcore.pipeline import run_analysis
-    from evalcore.slices import load_slices
+    from evalcore.slices import SliceSet, load_slices
 
-    data = load_data_from_args(args)
-    baseline, candidate = args.baseline, args.candidate
+    ws = _workspace(args)
+    base_gates = GateConfig.from_dict(ws.gates or None) if ws else GateConfig()
+    gate_config = parse_gate_args(args.gate, base_gates)  # a typo in a gate fails before any scoring
+    settings = {k: getattr(args, k) if getattr(args, k) is not None else
+                (getattr(ws, k) if ws else DEFAULT_SETTINGS[k]) for k in DEFAULT_SETTINGS}
+    if ws and args.data is None:
+        from evalcore.data import load_data
+
+        options = {k: v for k, v in ws.data.items() if k != "source" and v not in (None, "", [])}
+        data = load_data(ws.data.get("source", "lab"), **options)
+    else:
+        data = load_data_from_args(args)
+    baseline = args.baseline or (ws.baseline if ws and args.data is None else None)
+    candidate = args.candidate or (ws.candidate if ws and args.data is None else None)
     if not (baseline and candidate):
         if not data.default_models:
             raise ModelError("this data has no default models: give --baseline and --candidate")
         baseline, candidate = baseline or data.default_models[0], candidate or data.default_models[1]
-    slices = load_slices(args.slices) if args.slices else None
+    if args.slices:
+        slices = load_slices(args.slices)
+    else:
+        slices = SliceSet.from_json(ws.slices) if ws and ws.slices is not None else None
+    custom = [CustomFeature.from_dict(raw) for raw in ws.custom_features] if ws else []
     cache = open_cache()
-    return run_analysis(data, baseline, candidate, slices=slices, cache=cache,
-                        conf_threshold=args.conf_threshold, min_n=args.min_n, alpha=args.alpha,
-                        batch_size=args.batch_size, progress=tqdm_progress)
+    analysis = run_analysis(data, baseline, candidate, slices=slices, custom=custom, cache=cache,
+                            conf_threshold=settings["conf_threshold"], min_n=int(settings["min_n"]),
+                            alpha=settings["alpha"], batch_size=args.batch_size, progress=tqdm_progress)
+    return analysis, gate_config
+
+
+def _text_tables(analysis, margin: float) -> list[str]:
+    """The human-readable CLI report, in the units of every page (evalcore.units)."""
+    import pandas as pd
+
+    from evalcore import units
+    from evalcore.comparisons import compared_metric
+
+    r = analysis.results
+    o = r.overall
+    out = [f"data: {analysis.data.name} ({o['n']:,} rows)"]
+    for role in ("baseline", "candidate"):
+        e = o[role]
+        out.append(f"{role:>9}: {e['model']:<14} accuracy {units.pct_ci(e['value'], e['lo'], e['hi'])}")
+    d = o["delta"]
+    out.append(f"   change: {units.pts_ci(d['value'], d['lo'], d['hi'])} (paired, n={o['n']:,}), McNemar p "
+               f"{units.p_value(o['mcnemar_p'])}, detects {units.magnitude_pts(o['mde'])} with 80% power")
+    ch = r.changes
+    for row in ch[(ch["slice"] == "all") & (ch["metric"] != "accuracy")].itertuples():
+        out.append(f"{compared_metric(row.metric).title:>9}: {units.pct(row.baseline)} -> {units.pct(row.candidate)}, "
+                   f"change {units.pts_ci(row.delta, row.delta_lo, row.delta_hi)}")
+    rates = []
+    for key, name in (("regression_rate", "regression"), ("improvement_rate", "improvement"),
+                      ("confident_regression_rate", "confident regression")):
+        e = o[key]
+        rates.append(f"{name} {units.pct_ci(e['value'], e['lo'], e['hi'])} (n={e['n']:,})" if e["n"]
+                     else f"{name} unknown (no confidences)")
+    out.append("    rates: " + "; ".join(rates))
+    reg = r.regression_metrics
+    table = pd.DataFrame({
+        "slice": reg["slice"], "n": reg["n"].map("{:,}".format),
+        "baseline": reg["baseline_accuracy"].map(units.pct), "candidate": reg["candidate_accuracy"].map(units.pct),
+        "change [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
+        "MDE": reg["mde"].map(units.magnitude_pts),
+        "vs rest [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
+        "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),
+        "flags": [", ".join(f for f, on in (("WORSE THAN REST", w), ("underpowered", s != "all" and not m <= margin),
+                                            ("small", sm)) if on) or "-"
+                  for w, s, m, sm in zip(reg["worse_than_rest"], reg["slice"], reg["mde"], reg["small"])],
+    })
+    out += ["", "per slice (accuracy; change = candidate - baseline; MDE at 80% power; vs rest = change minus the "
+                "other rows' change, Benjamini-Hochberg):", table.to_string(index=False)]
+    pc = r.per_class
+    cls = pd.DataFrame({"label": pc["label"], "n gold": pc["n_gold"].map("{:,}".format), **{
+        m: [f"{units.pct(b)} -> {units.pct(c)} ({units.pts_ci(dl, lo, hi)})" for b, c, dl, lo, hi in
+            zip(pc[f"{m}_baseline"], pc[f"{m}_candidate"], pc[f"{m}_delta"], pc[f"{m}_delta_lo"], pc[f"{m}_delta_hi"])]
+        for m in ("precision", "recall", "f1")}})
+    out += ["", "per class (baseline -> candidate, paired change [95%]):", cls.to_string(index=False)]
+    return out
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     import json
 
-    from evalcore.gates import evaluate_gates, parse_gate_args
-    from evalcore.report import export_reports
+    from evalcore.gates import evaluate_gates
+    from evalcore.report import export_reports, slice_margin
 
-    gate_config = parse_gate_args(args.gate)  # a typo in a gate fails before any scoring
-    analysis = analysis_from_args(args)
+    analysis, gate_config = analysis_from_args(args)
     r = analysis.results
-    o = r.overall
+    gates = evaluate_gates(analysis, gate_config)
     if args.format == "json":
-        print(json.dumps(strict_json({"overall": o, "flagged": r.flagged,
-                          **{k: r.__dict__[k][c].to_dict(orient="records") for k, c in REPORT_COLUMNS.items()}}),
-                         indent=2, allow_nan=False))
+        payload = {"overall": r.overall, "verdict": gates.to_dict(), "worse_than_rest": r.flagged,
+                   **{k: getattr(r, k)[c].to_dict(orient="records") for k, c in REPORT_COLUMNS.items()},
+                   "metric_changes": r.changes.to_dict(orient="records"),
+                   "per_class": r.per_class.to_dict(orient="records")}
+        from evalcore.units import strict_json
+
+        print(json.dumps(strict_json(payload), indent=2, allow_nan=False))
     elif args.format == "csv":
         for name, cols in REPORT_COLUMNS.items():
             print(f"# {name}")
             print(getattr(r, name)[cols].to_csv(index=False), end="")
+        print("# per_class")
+        print(r.per_class.to_csv(index=False), end="")
     else:
-        print(f"data: {analysis.data.name} ({o['n']} rows)")
-        for role in ("baseline", "candidate"):
-            e = o[role]
-            print(f"{role:>9}: {e['model']:<12} accuracy {e['value']:.3f}  [{e['lo']:.3f}, {e['hi']:.3f}]")
-        d = o["delta"]
-        print(f"   change: {d['value']:+.3f} [{d['lo']:+.3f}, {d['hi']:+.3f}] (paired), McNemar p={o['mcnemar_p']:.3g}; "
-              f"regression rate {o['regression_rate']:.3f}, improvement rate {o['improvement_rate']:.3f}, "
-              f"confident-regression rate {o['confident_regression_rate']:.3f}")
-        for name, cols in REPORT_COLUMNS.items():
-            print(f"\n{name}:")
-            print(getattr(r, name)[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-        print(f"\nflagged significant regressions (BH, alpha {args.alpha}): {', '.join(r.flagged) or 'none'}")
+        print("\n".join(_text_tables(analysis, slice_margin(gates))))
     for w in r.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.out:
-        written = write_tables(analysis.tables(), args.out, "json" if args.format == "json" else "csv")
+        written = write_tables({**analysis.tables(), "per_class": r.per_class, "metric_changes": r.changes},
+                               args.out, "json" if args.format == "json" else "csv")
         print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
-    gates = evaluate_gates(analysis, gate_config)
-    out = sys.stderr if args.format != "table" else sys.stdout
-    print("\n" + "\n".join(gates.lines()), file=out)
+    verdict_exit = args.verdict or bool(args.gate)
+    out = sys.stdout if args.format == "table" else sys.stderr
+    print("\nverdict: " + "\n".join(gates.lines()), file=out)
+    if not verdict_exit:
+        print("(exit status 0: add --verdict to exit 0 ship / 1 no-ship / 3 inconclusive)", file=out)
     for path in export_reports(analysis, gates, markdown=args.markdown, html_path=args.html):
         print(f"wrote {path}", file=sys.stderr)
-    # Only an explicit gate makes the exit status a verdict, so plain `report` stays scriptable.
-    return gates.exit_code if args.gate else 0
+    return gates.exit_code if verdict_exit else 0
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from evalcore.gates import evaluate_gates, parse_gate_args
+    from evalcore.gates import evaluate_gates
     from evalcore.wandb_push import push_summary_lines, push_to_wandb
 
-    gate_config = parse_gate_args(args.gate)
-    analysis = analysis_from_args(args)
+    analysis, gate_config = analysis_from_args(args)
     gates = evaluate_gates(analysis, gate_config)
     result = push_to_wandb(analysis, project=args.project, entity=args.entity, run_name=args.run_name,
                            mode=args.mode, gates=gates)
     print("\n".join(push_summary_lines(result)))
-    return 0
+    print(gates.headline())
+    return gates.exit_code if (args.verdict or args.gate) else 0
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
@@ -216,24 +316,6 @@ def cmd_cache(args: argparse.Namespace) -> int:
     for fp, n in stats["fingerprints"].items():
         print(f"  {fp[:16]}…  {n:,}")
     return 0
-
-
-def strict_json(value):
-    """Plain JSON values: numpy scalars as Python numbers, NaN and infinities as null (strict
-    parsers refuse bare `NaN`)."""
-    import math
-
-    if isinstance(value, dict):
-        return {str(k): strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return None if value != value else str(value)  # pd.NA / NaT compare unequal to themselves
 
 
 def write_tables(tables: dict, out: str, fmt: str) -> list:
@@ -295,9 +377,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="do not read or write the prediction cache")
     p.set_defaults(func=cmd_score)
 
-    p = sub.add_parser("report", help="compare baseline and candidate overall and per slice",
-                       description="Print overall and per-slice tables (accuracy with intervals, regression "
-                                   "rates, exact McNemar tests with Benjamini-Hochberg) and write the four tables.")
+    p = sub.add_parser("report", help="compare baseline and candidate overall and per slice, and give the verdict",
+                       description="Print overall, per-slice and per-class results with intervals (paired changes, "
+                                   "minimum detectable effects, slices worse than the rest after Benjamini-Hochberg) "
+                                   "and the ship / no-ship / inconclusive verdict of the gates.")
     add_analysis_args(p)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
     p.add_argument("--out", default=None, metavar="DIR",

@@ -44,9 +44,15 @@ METHODS = {
     "accuracy_interval": "Wilson score interval",
     "delta_interval": "Newcombe (1998) hybrid score interval for paired proportions (method 10)",
     "mcnemar_p": "exact McNemar: two-sided binomial test (p=1/2) on the discordant pairs",
-    "p_adjusted": "Benjamini-Hochberg over the slices other than 'all' (scipy.stats.false_discovery_control)",
+    "p_adjusted": "Benjamini-Hochberg over the slices other than 'all' (scipy.stats.false_discovery_control); "
+                  "'all' is one pre-planned test and is not adjusted",
+    "rate_interval": "Wilson score interval; the confident-regression rate is over the rows whose candidate "
+                     "confidence is known",
     "ece": "expected calibration error, equal-width bins on the top-label confidence",
     "brier": "top-label Brier score: mean (confidence - correct)^2",
+    "calibration_interval": "bootstrap percentile interval ({b} resamples, seed {seed}) over rows grouped by "
+                            "(bin, correct), within-group sums drawn from a normal, widened to include the "
+                            "estimate; ECE is biased upward on small n, and so is its interval",
 }
 
 
@@ -317,14 +323,19 @@ def slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, labels:
 def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, min_n: int = DEFAULT_MIN_N,
                        conf_threshold: float | None = None, alpha: float = 0.05,
                        confidence: float = 0.95) -> pd.DataFrame:
-    """One row per slice: both accuracies, the paired change with its interval, regression and
-    improvement rates, the exact McNemar p-value, its BH-adjusted value and the regression flag.
+    """One row per slice: both accuracies, the paired change with its interval, the exact McNemar test
+    (raw and BH-adjusted), the slice's minimum detectable effect, the comparison with the rest of the
+    rows, and the regression / improvement / confident-regression rates with Wilson intervals.
 
-    `significant_regression` = `p_adjusted < alpha` and `delta < 0`. The confident-regression rate
-    counts regressions whose candidate confidence is >= `conf_threshold` (NaN confidence: not confident);
-    by default the threshold df_eval was built with (`attrs["conf_threshold"]`), else 0.8.
+    - `significant_regression`: the slice's change is below zero after BH (changed vs zero);
+    - `worse_than_rest`: the slice's change is below the change on the other rows after BH: the
+      question "where is the candidate worse *than elsewhere*" (`evalcore.paired.vs_rest`).
+    - The confident-regression rate counts regressions whose candidate confidence is >= `conf_threshold`
+      among the rows whose candidate confidence is known (`n_conf_known`); NaN (unknown) when there is
+      none. By default the threshold df_eval was built with (`attrs["conf_threshold"]`), else 0.8.
+    - `all` is one pre-planned test: its `p_adjusted` and `vs_rest*` are NaN.
     """
-    from scipy.stats import false_discovery_control
+    from evalcore.paired import METHODS as PAIRED_METHODS, binary_changes
 
     if conf_threshold is None:
         conf_threshold = float(df_eval.attrs.get("conf_threshold", DEFAULT_CONF_THRESHOLD))
@@ -333,58 +344,81 @@ def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, mi
     slices, matrix = stack_masks(masks, len(df_eval))
     base = df_eval[role_col("baseline", "correct")].to_numpy(dtype=bool)
     cand = df_eval[role_col("candidate", "correct")].to_numpy(dtype=bool)
+    conf = df_eval[role_col("candidate", "conf")].to_numpy(dtype=float)
+    known = ~np.isnan(conf)
     with np.errstate(invalid="ignore"):
-        confident = df_eval[role_col("candidate", "conf")].to_numpy(dtype=float) >= conf_threshold
-    groups, counts = group_counts(matrix, (base * 4 + cand * 2 + confident).astype(np.int64))
-    g_base, g_cand, g_conf = groups >= 4, (groups // 2) % 2 == 1, groups % 2 == 1
+        confident = known & (conf >= conf_threshold)
+    code = (base * 8 + cand * 4 + known * 2 + confident).astype(np.int64)
+    groups, counts = group_counts(matrix, code)
+    g_base, g_cand = groups >= 8, (groups // 4) % 2 == 1
+    g_known, g_conf = (groups // 2) % 2 == 1, groups % 2 == 1
 
     def total(select: np.ndarray) -> np.ndarray:
         return counts[:, select].sum(axis=1)
 
-    n = counts.sum(axis=1)
     both, neither = total(g_base & g_cand), total(~g_base & ~g_cand)
     regressed, improved = total(g_base & ~g_cand), total(~g_base & g_cand)
-    confident_regressed = total(g_base & ~g_cand & g_conf)
-    delta_lo, delta_hi = paired_difference_interval(both, improved, regressed, neither, confidence)
-    p = mcnemar_exact(improved, regressed)
-    p_adj = p.copy()
-    if len(slices) > 1:
-        p_adj[1:] = false_discovery_control(p[1:], method="bh")
-    delta = _ratio(improved - regressed, n)
-    out = pd.DataFrame({
-        "slice": slices, "n": n,
-        "baseline_accuracy": _ratio(both + regressed, n), "candidate_accuracy": _ratio(both + improved, n),
-        "delta": delta, "delta_lo": np.where(n > 0, delta_lo, np.nan), "delta_hi": np.where(n > 0, delta_hi, np.nan),
-        "regression_rate": _ratio(regressed, n), "improvement_rate": _ratio(improved, n),
-        "confident_regression_rate": _ratio(confident_regressed, n), "net_change": delta,
-        "n_regressed": regressed, "n_improved": improved, "n_confident_regressed": confident_regressed,
-        "mcnemar_p": p, "p_adjusted": p_adj,
-        "significant_regression": (p_adj < alpha) & (np.nan_to_num(delta) < 0),
-        "small": n < min_n,
-    })
-    out.attrs = {"alpha": alpha, "conf_threshold": conf_threshold, "min_n": min_n,
-                 "methods": {k: METHODS[k] for k in ("delta_interval", "mcnemar_p", "p_adjusted")}}
+    n_known = total(g_known)
+    n_known_regressed, confident_regressed = total(g_base & ~g_cand & g_known), total(g_base & ~g_cand & g_conf)
+    ch = binary_changes(slices, both, improved, regressed, neither, alpha=alpha, confidence=confidence)
+    n = ch["n"].to_numpy()
+    out = pd.DataFrame({"slice": slices, "n": n, "baseline_accuracy": ch["baseline"],
+                        "candidate_accuracy": ch["candidate"], "delta": ch["delta"], "delta_lo": ch["delta_lo"],
+                        "delta_hi": ch["delta_hi"]})
+    for name, k, m in (("regression_rate", regressed, n), ("improvement_rate", improved, n),
+                       ("confident_regression_rate", confident_regressed, n_known)):
+        lo, hi = wilson_interval(k, m, confidence)
+        out[name], out[f"{name}_lo"], out[f"{name}_hi"] = _ratio(k, m), lo, hi
+    out["n_conf_known"] = n_known
+    out["net_change"] = ch["delta"]
+    out["n_regressed"], out["n_improved"] = regressed, improved
+    out["n_known_regressed"], out["n_confident_regressed"] = n_known_regressed, confident_regressed
+    out["mcnemar_p"], out["p_adjusted"] = ch["p"], ch["p_adjusted"]
+    out["significant_regression"] = (out["p_adjusted"] < alpha) & (np.nan_to_num(out["delta"]) < 0)
+    for col in ("discordance", "mde", "rest_n", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
+                "vs_rest_p_adjusted", "worse_than_rest"):
+        out[col] = ch[col]
+    out["small"] = n < min_n
+    out.attrs = {"alpha": alpha, "conf_threshold": conf_threshold, "min_n": min_n, "confidence": confidence,
+                 "methods": {**{k: METHODS[k] for k in ("delta_interval", "mcnemar_p", "p_adjusted", "rate_interval")},
+                             "mde": PAIRED_METHODS["mde"], "vs_rest": PAIRED_METHODS["vs_rest"]}}
     return out
 
 
 def overall_comparison(df_eval: pd.DataFrame, *, conf_threshold: float | None = None,
-                       confidence: float = 0.95) -> dict:
-    """Headline numbers on every row: both accuracies and the paired change, as plain dicts."""
+                       confidence: float = 0.95, regression: pd.DataFrame | None = None) -> dict:
+    """Headline numbers on every row, as plain dicts: both accuracies and the paired change, and the
+    regression / improvement / confident-regression rates, each an `Estimate` (value, interval, n).
+
+    `regression`: the `regression_metrics` table already computed for df_eval (its `all` row is
+    used); computed here when None. The confident-regression rate's n is the number of rows whose
+    candidate confidence is known; with none known its value is NaN: unknown, never 0.
+    """
     names = role_names(df_eval)
-    row = regression_metrics(df_eval, {}, conf_threshold=conf_threshold, confidence=confidence).iloc[0]
+    if regression is None:
+        regression = regression_metrics(df_eval, {}, conf_threshold=conf_threshold, confidence=confidence)
+    row = regression.iloc[0]
+    if row["slice"] != ALL_SLICE:
+        raise DataError("overall_comparison needs a regression table whose first row is the 'all' slice")
     n = int(row["n"])
     out: dict = {"n": n}
     for role in ROLES:
-        k = int(df_eval[role_col(role, "correct")].sum())
-        lo, hi = wilson_interval(k, n, confidence)
-        out[role] = {"model": names[role], **Estimate(float(row[f"{role}_accuracy"]), float(lo), float(hi), n,
-                                                      METHODS["accuracy_interval"]).to_dict()}
+        acc = float(row[f"{role}_accuracy"])
+        lo, hi = wilson_interval(round(acc * n) if n else 0, n, confidence)
+        out[role] = {"model": names[role],
+                     **Estimate(acc, float(lo), float(hi), n, METHODS["accuracy_interval"]).to_dict()}
     out["delta"] = Estimate(float(row["delta"]), float(row["delta_lo"]), float(row["delta_hi"]), n,
                             METHODS["delta_interval"]).to_dict()
-    for col in ("regression_rate", "improvement_rate", "confident_regression_rate", "mcnemar_p"):
-        out[col] = float(row[col])
-    for col in ("n_regressed", "n_improved"):
+    for col, m in (("regression_rate", n), ("improvement_rate", n),
+                   ("confident_regression_rate", int(row["n_conf_known"]))):
+        out[col] = Estimate(float(row[col]), float(row[f"{col}_lo"]), float(row[f"{col}_hi"]), m,
+                            METHODS["rate_interval"]).to_dict()
+    for col in ("n_regressed", "n_improved", "n_conf_known", "n_known_regressed", "n_confident_regressed"):
         out[col] = int(row[col])
+    out["mcnemar_p"] = float(row["mcnemar_p"])
+    out["mde"] = float(row["mde"])
+    out["discordance"] = float(row["discordance"])
+    out["conf_threshold"] = float(regression.attrs.get("conf_threshold", DEFAULT_CONF_THRESHOLD))
     return out
 
 
@@ -434,36 +468,82 @@ def expected_calibration_error(conf, correct, n_bins: int = DEFAULT_N_BINS) -> f
 
 
 def calibration_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, n_bins: int = DEFAULT_N_BINS,
-                        min_n: int = DEFAULT_MIN_N) -> pd.DataFrame:
-    """Per (slice, model): n, n_with_conf, ECE and Brier score over the rows with a confidence.
+                        min_n: int = DEFAULT_MIN_N, n_boot: int = 1000, seed: int = 0,
+                        confidence: float = 0.95) -> pd.DataFrame:
+    """Per (slice, model): n, n_with_conf, ECE and Brier score over the rows with a confidence, each
+    with a seeded bootstrap percentile interval (`_calibration_bootstrap`).
 
     Both use the *top-label* confidence (the probability of the predicted label) because that is
     all precomputed predictions carry (the lab file has one score per model); rows whose
-    confidence is NaN (unknown) are left out and `n_with_conf` says how many remain.
+    confidence is NaN (unknown) are left out and `n_with_conf` says how many remain. ECE is biased
+    upward on small n (every bin's |accuracy - confidence| is positive even for a calibrated model),
+    and so is its interval: compare ECEs on the same rows, never across slice sizes.
     """
     _check_settings(min_n)
+    q = (1 - confidence) / 2
+    _z(confidence)
     names = role_names(df_eval)
     slices, matrix = stack_masks(masks, len(df_eval))
     edges = _edges(n_bins)
     rows = []
-    for role in ROLES:
+    for r, role in enumerate(ROLES):
         conf = df_eval[role_col(role, "conf")].to_numpy(dtype=float)
         known = ~np.isnan(conf)
         conf = conf[known]
         correct = df_eval[role_col(role, "correct")].to_numpy(dtype=bool)[known]
         bins, sq_err = _bin_index(conf, edges), (conf - correct) ** 2
+        group = bins * 2 + correct
         for order, (name, mask) in enumerate(zip(slices, matrix)):
             use = mask[known]
             m = int(use.sum())
             count, sum_conf, sum_correct = _bin_sums(bins[use], conf[use], correct[use], n_bins)
+            ece = float(np.abs(sum_correct - sum_conf).sum() / m) if m else np.nan
+            brier = float(sq_err[use].sum() / m) if m else np.nan
+            boot = _calibration_bootstrap(group[use], conf[use], sq_err[use], n_bins, n_boot,
+                                          seed + 1000 * r + order) if m else None
+            # ECE's small-sample bias can push every resample above the estimate: the interval is
+            # widened to include the estimate, so it never reads as excluding its own value
+            point = {"ece": ece, "brier": brier}
+            ci = {k: (min(float(np.quantile(v, q)), point[k]), max(float(np.quantile(v, 1 - q)), point[k]))
+                  if boot else (np.nan, np.nan) for k, v in (boot or {"ece": None, "brier": None}).items()}
             rows.append({"slice": name, "model": names[role], "role": role, "n": int(mask.sum()), "n_with_conf": m,
-                         "ece": float(np.abs(sum_correct - sum_conf).sum() / m) if m else np.nan,
-                         "brier": float(sq_err[use].sum() / m) if m else np.nan,
+                         "ece": ece, "ece_lo": ci["ece"][0], "ece_hi": ci["ece"][1],
+                         "brier": brier, "brier_lo": ci["brier"][0], "brier_hi": ci["brier"][1],
                          "mean_conf": float(sum_conf.sum() / m) if m else np.nan,
                          "small": m < min_n, "_order": order})
     out = pd.DataFrame(rows).sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
-    out.attrs = {"n_bins": n_bins, "methods": {k: METHODS[k] for k in ("ece", "brier")}}
+    out.attrs = {"n_bins": n_bins, "methods": {**{k: METHODS[k] for k in ("ece", "brier")},
+                                               "calibration_interval": METHODS["calibration_interval"].format(
+                                                   b=n_boot, seed=seed)}}
     return out
+
+
+def _calibration_bootstrap(group: np.ndarray, conf: np.ndarray, sq_err: np.ndarray, n_bins: int, n_boot: int,
+                           seed: int) -> dict[str, np.ndarray]:
+    """Bootstrap replicates of ECE and Brier without touching every row B times.
+
+    Rows are grouped by (bin, correct); a row bootstrap then draws each group's count from a
+    multinomial, and each group's sum of confidences (and of squared errors) is its resampled count
+    times the group mean plus a normal term with the group's variance. Cost O(B x bins), any n.
+    """
+    g = 2 * n_bins
+    count = np.bincount(group, minlength=g).astype(float)
+    total = int(count.sum())
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(total, count / total, size=n_boot).astype(float)  # (B, G)
+
+    def resampled_sums(values: np.ndarray) -> np.ndarray:
+        s1 = np.bincount(group, weights=values, minlength=g)
+        s2 = np.bincount(group, weights=values ** 2, minlength=g)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, s1 / np.maximum(count, 1), 0.0)
+            var = np.maximum(np.where(count > 0, s2 / np.maximum(count, 1), 0.0) - mean ** 2, 0.0)
+        return draws * mean + np.sqrt(draws * var) * rng.standard_normal(draws.shape)
+
+    sum_conf = resampled_sums(conf).reshape(n_boot, n_bins, 2).sum(axis=2)
+    right = draws.reshape(n_boot, n_bins, 2)[:, :, 1]
+    return {"ece": np.abs(right - sum_conf).sum(axis=1) / total,
+            "brier": resampled_sums(sq_err).sum(axis=1) / total}
 
 
 def _edges(n_bins: int) -> np.ndarray:

@@ -379,16 +379,21 @@ def run_perturbation_tests(texts: Sequence[str], predictors: Sequence[Predictor]
 
 def _summarise(cases: pd.DataFrame, generators: Sequence[Generator],
                predictors: Sequence[Predictor]) -> pd.DataFrame:
-    """Every (generator, model) gets a row, even with no applicable case (rate NaN, not hidden)."""
+    """Every (generator, model) gets a row, even with no applicable case (rate NaN, not hidden), with
+    the failure rate's 95% Wilson interval."""
+    from evalcore.metrics import wilson_interval
+
     rows = []
     for gen in generators:
         for predictor in predictors:
             part = cases[(cases["generator"] == gen.name) & (cases["model"] == predictor.name)]
             applicable = int((part["status"] != Status.NA.value).sum())
             fail = int((part["status"] == Status.FAIL.value).sum())
+            lo, hi = wilson_interval(fail, applicable)
             rows.append({"generator": gen.name, "expectation": gen.expectation.kind,
                          "model": predictor.name, "n_cases": len(part), "n_applicable": applicable,
-                         "n_fail": fail, "failure_rate": fail / applicable if applicable else np.nan})
+                         "n_fail": fail, "failure_rate": fail / applicable if applicable else np.nan,
+                         "failure_rate_lo": float(lo), "failure_rate_hi": float(hi)})
     return pd.DataFrame(rows)
 
 

@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from evalcore.comparisons import confusion_cells, metric_changes, per_class_changes
 from evalcore.data import EvalData
 from evalcore.features import CustomFeature, compute_features
 from evalcore.metrics import (ALL_SLICE, DEFAULT_MIN_N, calibration_metrics, overall_comparison,
@@ -33,11 +34,20 @@ class SliceResults:
     regression_metrics: pd.DataFrame
     calibration: pd.DataFrame
     overall: dict
+    changes: pd.DataFrame  # one row per (compared metric, slice): evalcore.comparisons.metric_changes
+    per_class: pd.DataFrame  # per gold label: precision / recall / F1 of both models and their change
     warnings: list[str] = field(default_factory=list)
 
     @property
     def flagged(self) -> list[str]:
-        """Slices whose regression survives Benjamini-Hochberg."""
+        """Slices where the candidate is worse than on the rest of the rows, after Benjamini-Hochberg:
+        the slices findings and the slice gate speak of."""
+        reg = self.regression_metrics
+        return reg.loc[reg["worse_than_rest"] & (reg["slice"] != ALL_SLICE), "slice"].tolist()
+
+    @property
+    def regressed_slices(self) -> list[str]:
+        """Slices whose own change is below zero after Benjamini-Hochberg (changed vs zero)."""
         reg = self.regression_metrics
         return reg.loc[reg["significant_regression"] & (reg["slice"] != ALL_SLICE), "slice"].tolist()
 
@@ -105,12 +115,16 @@ def analyse(df_eval: pd.DataFrame, slices: SliceSet, labels: Sequence[str], *,
 
     warnings = validate_slices(slices, Schema.from_frame(df_eval))
     m = slice_masks(slices, df_eval)
+    regression = regression_metrics(df_eval, m, min_n=min_n, conf_threshold=conf_threshold, alpha=alpha)
+    cells = confusion_cells(df_eval, m, labels)
     return SliceResults(
         masks=m,
         slice_metrics=slice_metrics(df_eval, m, labels=labels, min_n=min_n),
-        regression_metrics=regression_metrics(df_eval, m, min_n=min_n, conf_threshold=conf_threshold, alpha=alpha),
+        regression_metrics=regression,
         calibration=calibration_metrics(df_eval, m),
-        overall=overall_comparison(df_eval, conf_threshold=conf_threshold),
+        overall=overall_comparison(df_eval, conf_threshold=conf_threshold, regression=regression),
+        changes=metric_changes(df_eval, m, labels=labels, alpha=alpha, cells=cells),
+        per_class=per_class_changes(df_eval, labels, cells=cells),
         warnings=warnings,
     )
 

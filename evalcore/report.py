@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence, Union
 import numpy as np
 import pandas as pd
 
+from evalcore import units
 from evalcore.metrics import ALL_SLICE, METHODS
 from evalcore.tables import ROLES, role_col, role_names
 
@@ -78,30 +79,6 @@ def _missing(x: Any) -> bool:
     return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
 
 
-def _f3(x: Any) -> str:
-    return "–" if _missing(x) else f"{float(x):.3f}"
-
-
-def _ci(value: Any, lo: Any, hi: Any, signed: bool = False) -> str:
-    if _missing(value):
-        return "–"
-    fmt = "{:+.3f}" if signed else "{:.3f}"
-    return f"{fmt.format(value)} [{fmt.format(lo)}, {fmt.format(hi)}]"
-
-
-def _p(p: Any) -> str:
-    return "–" if _missing(p) else f"{float(p):.3g}"
-
-
-def _pts(x: float) -> str:
-    """A change as signed accuracy points: -0.3 -> '-30.0 points'."""
-    return f"{x * 100:+.1f} points"
-
-
-def _pct(x: float) -> str:
-    return f"{x * 100:.1f}%"
-
-
 def _cell(x: Any) -> str:
     """Any table value as text: 3 decimals for floats, yes/no for flags, '–' when missing."""
     if _missing(x):
@@ -111,6 +88,42 @@ def _cell(x: Any) -> str:
     if isinstance(x, (float, np.floating)):
         return f"{float(x):.3f}"
     return str(x)
+
+
+def stress_summary_table(summary: pd.DataFrame) -> Table:
+    """The stress summary with n and intervals on every rate (shared by the report and the app)."""
+    with_slice = "slice_accuracy" in summary.columns
+    rows = []
+    for r in summary.itertuples():
+        acc = (f"{units.pct_ci(r.accuracy, r.accuracy_lo, r.accuracy_hi)} ({r.n_correct:,} of {r.n_labelled:,})"
+               if r.n_labelled else "unknown (no labelled case)")
+        row = [str(r.model), r.role, f"{r.n:,}", acc, f"{r.high_conf_wrong:,} of {r.n_wrong:,} wrong",
+               f"{units.pct_ci(r.disagreement_rate, r.disagreement_lo, r.disagreement_hi)} ({r.n_disagree:,} of {r.n:,})"]
+        if with_slice:
+            row += [units.pct(r.slice_accuracy), units.pts(r.accuracy_vs_slice)]
+        rows.append(row)
+    headers = ["model", "role", "cases", "accuracy [95% interval]", "high-confidence wrong",
+               "disagreement between the models"]
+    return Table(headers + (["accuracy on the targeted slice", "cases - slice"] if with_slice else []), rows)
+
+
+def perturb_summary_table(summary: pd.DataFrame) -> Table:
+    """Failure rate per generator and model with its interval; 'not applicable' never reads as 0%."""
+    rows = [[r.generator, r.expectation, str(r.model), f"{r.n_cases:,}", f"{r.n_applicable:,}",
+             f"{units.pct_ci(r.failure_rate, r.failure_rate_lo, r.failure_rate_hi)} ({r.n_fail:,} of {r.n_applicable:,})"
+             if r.n_applicable else "not applicable (no case applies)"] for r in summary.itertuples()]
+    return Table(["test", "expectation", "model", "cases", "applicable", "failure rate [95% interval]"], rows)
+
+
+def method_lines(analysis: Analysis) -> list[str]:
+    """Every method behind the numbers of this report, once."""
+    r = analysis.results
+    methods = {**{k: METHODS[k] for k in ("accuracy_interval", "delta_interval", "mcnemar_p", "rate_interval")},
+               **r.regression_metrics.attrs.get("methods", {}),
+               **{f"{k} change": v for k, v in r.changes.attrs.get("methods", {}).items()},
+               **{f"per-class {k}": v for k, v in r.per_class.attrs.get("methods", {}).items()},
+               **r.calibration.attrs.get("methods", {})}
+    return [f"{k}: {v}" for k, v in methods.items()]
 
 
 def frame_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, max_rows: int | None = None) -> Table:
@@ -129,140 +142,22 @@ def _settings(analysis: Analysis) -> dict[str, Any]:
             "conf_threshold": attrs.get("conf_threshold", analysis.df_eval.attrs.get("conf_threshold", 0.8))}
 
 
-def _named(rows: pd.DataFrame) -> str:
-    """`a (-42.5 points, n=207), b (...) and c (...)`."""
-    parts = [f"{r.slice} ({_pts(r.delta)}, n={int(r.n)}{', small' if r.small else ''})"
-             for r in rows.itertuples()]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+def slice_margin(gates: GateReport | None) -> float:
+    """The slice gate's margin when it is on (it decides "underpowered"), else the default 5 points."""
+    from evalcore.gates import DEFAULTS
+
+    for r in (gates.results if gates is not None else ()):
+        if r.name.startswith("slice_"):
+            return r.margin
+    return DEFAULTS["classification"]["slice_accuracy"]
 
 
-def summarize_findings(analysis: Analysis) -> list[str]:
-    """Plain sentences on what slicing revealed beyond the overall number, to be read aloud:
-    the overall change, where the candidate loses most, which losses survive Benjamini-Hochberg,
-    where the overall sign misleads, which big drops are too small to trust, and calibration."""
-    r = analysis.results
-    o, reg = r.overall, r.regression_metrics
-    names = role_names(analysis.df_eval)
-    s = _settings(analysis)
-    base, cand = names["baseline"], names["candidate"]
-    slices = reg[(reg["slice"] != ALL_SLICE) & (reg["n"] > 0)]
-    d = o["delta"]
-    overall_sig = o["mcnemar_p"] < s["alpha"]
-    out = [
-        f"Overall, the candidate {cand} is right on {_pct(o['candidate']['value'])} of the {o['n']} examples "
-        f"against {_pct(o['baseline']['value'])} for the baseline {base}: a change of {_pts(d['value'])} "
-        f"(95% interval {d['lo'] * 100:+.1f} to {d['hi'] * 100:+.1f}), which is "
-        f"{'' if overall_sig else 'not '}significant (exact McNemar p = {_p(o['mcnemar_p'])}). "
-        f"{cand} breaks {o['n_regressed']} examples {base} got right and fixes {o['n_improved']}."
-    ]
-    if slices.empty and (reg["slice"] != ALL_SLICE).any():
-        return out + ["No slice selects any row of this data, so the overall number is all there is: check "
-                      "the slice rules."]
-    if slices.empty:
-        return out + ["No slice is defined, so the overall number is all there is: add slices to see "
-                      "where the change comes from."]
-    drops = slices[slices["delta"] < 0].sort_values("delta").head(MAX_LISTED)
-    gains = slices[slices["delta"] > 0].sort_values("delta", ascending=False).head(MAX_LISTED)
-    if not drops.empty:
-        out.append(f"The candidate loses most on {_named(drops)}.")
-    else:
-        out.append(f"No slice loses accuracy; the largest gains are on {_named(gains)}." if not gains.empty
-                   else "Every slice has exactly the same accuracy under both models.")
-    out.append(_significance_sentence(slices, s["alpha"], overall_sig, int((reg["slice"] != ALL_SLICE).sum())))
-    out += _sign_sentences(slices, d["value"], s["alpha"])
-    out += _uncertain_sentences(slices)
-    out += _confidence_sentences(analysis, reg[reg["slice"] == ALL_SLICE].iloc[0], cand, s["conf_threshold"])
-    empty = reg.loc[(reg["slice"] != ALL_SLICE) & (reg["n"] == 0), "slice"].tolist()
-    if empty:
-        out.append(f"{', '.join(empty)} {'selects' if len(empty) == 1 else 'select'} no rows of this data: "
-                   "check the rule, or drop the slice.")
-    return out
+def summarize_findings(analysis: Analysis, gates: GateReport | None = None) -> list[str]:
+    """Plain sentences on what slicing revealed beyond the overall number, to be read aloud; each is
+    generated from the numbers it prints (`evalcore.findings`)."""
+    from evalcore.findings import analysis_findings
 
-
-def _significance_sentence(slices: pd.DataFrame, alpha: float, overall_sig: bool, total: int) -> str:
-    flagged = slices[slices["significant_regression"]].sort_values("delta")
-    raw_only = slices[(slices["mcnemar_p"] < alpha) & (slices["delta"] < 0) & ~slices["significant_regression"]]
-    bh = f"after Benjamini-Hochberg correction (false discovery rate {alpha:g})"
-    if flagged.empty:
-        text = f"No slice regresses significantly {bh}, so no slice-level loss is established beyond chance."
-    else:
-        verb = "regresses" if len(flagged) == 1 else "regress"
-        text = (f"{len(flagged)} of {total} slices {verb} significantly {bh}: "
-                f"{', '.join(flagged['slice'])}.")
-        if not overall_sig:
-            text = "The overall change is not significant, yet slicing finds real losses: " + text[0].lower() + text[1:]
-    if not raw_only.empty:
-        text += (f" {', '.join(raw_only['slice'])} had p < {alpha:g} before the correction but not after: "
-                 "treat {} as a lead, not as evidence.".format("it" if len(raw_only) == 1 else "them"))
-    return text
-
-
-def _sign_sentences(slices: pd.DataFrame, overall: float, alpha: float) -> list[str]:
-    """Slices where the change goes the other way from overall: the headline number hides them."""
-    if overall == 0:
-        return []
-    against = slices[np.sign(slices["delta"]) == -np.sign(overall)]
-    against = against.reindex(against["delta"].abs().sort_values(ascending=False).index).head(MAX_LISTED)
-    out = []
-    for row in against.itertuples():
-        sig = row.p_adjusted < alpha
-        verdict = ("and this is significant after the correction" if sig else
-                   f"but the interval ({row.delta_lo * 100:+.1f} to {row.delta_hi * 100:+.1f}) is too wide "
-                   "to tell the direction")
-        trend = "loses" if overall < 0 else "gains"
-        went = "gains" if row.delta > 0 else "loses"
-        lead = ("Overall accuracy hides a loss here" if overall > 0 and sig
-                else f"{row.slice} goes against the overall trend")
-        out.append(f"{lead}: the candidate {went} {abs(row.delta) * 100:.1f} points on {row.slice} "
-                   f"(n={int(row.n)}{', small' if row.small else ''}) while it {trend} "
-                   f"{abs(overall) * 100:.1f} points overall, {verdict}.")
-    return out
-
-
-def _uncertain_sentences(slices: pd.DataFrame) -> list[str]:
-    """Big drops that are not significant, and significant ones on very few rows."""
-    out = []
-    loose = slices[(slices["delta"] <= -BIG_DROP) & ~slices["significant_regression"]].sort_values("delta")
-    if not loose.empty:
-        one = len(loose) == 1
-        advice = (f"{'This slice is' if one else 'These slices are'} too small to tell; collect more examples "
-                  "before drawing conclusions." if loose["small"].all() else
-                  f"{'It' if one else 'They'} may be chance; look at the examples before drawing conclusions.")
-        out.append(f"Large drops that are not significant: {_named(loose.head(MAX_LISTED))}. {advice}")
-    tiny = slices[slices["significant_regression"] & slices["small"]]
-    for row in tiny.head(MAX_LISTED).itertuples():
-        out.append(f"{row.slice} is flagged although it has only {int(row.n)} examples: {int(row.n_regressed)} "
-                   f"regressions against {int(row.n_improved)} improvements are enough for significance, but "
-                   f"the size of the drop is very uncertain ({row.delta_lo * 100:+.1f} to "
-                   f"{row.delta_hi * 100:+.1f} points).")
-    return out
-
-
-def _confidence_sentences(analysis: Analysis, everything: Any, cand: str, conf_threshold: float) -> list[str]:
-    """How many regressions are confident (the `all` row), and each model's calibration."""
-    out = []
-    n_reg, n_conf = int(everything.n_regressed), int(everything.n_confident_regressed)
-    if n_reg:
-        share = n_conf / n_reg
-        tone = "Most of" if share >= 0.5 else "Some of" if share >= 0.2 else "Few of"
-        tail = ", so a confidence cut-off would not catch them." if share >= 0.5 else "."
-        out.append(f"{tone} the candidate's regressions are confident: {n_conf} of {n_reg} come with confidence "
-                   f">= {conf_threshold:g}{tail}")
-    cal = analysis.results.calibration
-    cal = cal[cal["slice"] == ALL_SLICE].set_index("role")
-    if set(ROLES) <= set(cal.index) and not cal.loc[list(ROLES), "ece"].isna().any():
-        parts = []
-        for role in ROLES:
-            row = cal.loc[role]
-            acc = analysis.results.overall[role]["value"]
-            gap = row["mean_conf"] - acc
-            if abs(gap) >= 0.1:
-                parts.append(f"{row['model']} is {'over' if gap > 0 else 'under'}confident "
-                             f"(mean confidence {row['mean_conf']:.2f} against accuracy {acc:.2f})")
-        text = (f"Calibration: expected calibration error {cal.loc['baseline', 'ece']:.3f} for "
-                f"{cal.loc['baseline', 'model']} and {cal.loc['candidate', 'ece']:.3f} for {cand}")
-        out.append(text + ("; " + " and ".join(parts) if parts else "") + ".")
-    return out
+    return [f.text for f in analysis_findings(analysis, slice_margin(gates))]
 
 
 # --- figures --------------------------------------------------------------------------------------
@@ -305,13 +200,14 @@ def report_blocks(analysis: Analysis, gates: GateReport | None = None, stress: S
         Heading(f"evalcore report: {names['candidate']} (candidate) vs {names['baseline']} (baseline)", 1),
         Para(f"Generated {when} by evalcore."),
         *_recommendation_blocks(gates),
-        Heading("What slicing revealed"), Bullets(summarize_findings(analysis)),
+        Heading("What slicing revealed"), Bullets(summarize_findings(analysis, gates)),
     ]
     if notes and notes.strip():
         blocks += [Heading("Notes"), Para(notes.strip(), markup=False)]
     blocks += _data_blocks(analysis)
     blocks += _overall_blocks(analysis)
-    blocks += _slice_blocks(analysis)
+    blocks += _slice_blocks(analysis, slice_margin(gates))
+    blocks += _per_class_blocks(analysis)
     if figures:
         blocks += [Heading("Charts")] + [Figure(n, f) for n, f in analysis_figures(analysis).items()]
     blocks += _calibration_blocks(analysis)
@@ -319,21 +215,36 @@ def report_blocks(analysis: Analysis, gates: GateReport | None = None, stress: S
         blocks += _stress_blocks(stress, stress_set)
     if perturb is not None:
         blocks += _perturb_blocks(perturb)
-    blocks += [Heading("Methods"), Bullets([f"{k}: {v}" for k, v in METHODS.items()])]
+    blocks += [Heading("Methods"), Bullets(method_lines(analysis))]
     if analysis.results.warnings:
         blocks += [Heading("Warnings"), Bullets(list(analysis.results.warnings))]
     return blocks
 
 
 def _recommendation_blocks(gates: GateReport) -> list[Block]:
-    verdict = "SHIP" if gates.passed else "NO-SHIP"
-    rows = [["pass" if g.passed else "FAIL", g.name, _cell(g.threshold), _cell(g.observed), g.explanation]
-            for g in gates.results]
-    blocks: list[Block] = [Heading("Recommendation"), Para(f"**Recommendation: {verdict}.** {gates.summary()}")]
+    from evalcore.gates import PASS, margin_text
+
+    rows = [[g.status if g.status == PASS else g.status.upper(), g.name, margin_text(g.name, g.margin),
+             _gate_value(g), "–" if g.n is None else f"{g.n:,}", g.reason] for g in gates.results]
+    blocks: list[Block] = [Heading("Recommendation"),
+                           Para(f"**Recommendation: {gates.decision.upper()}.** {gates.reason()}")]
     if rows:
-        blocks.append(Table(["result", "gate", "threshold", "observed", "why"], rows,
+        blocks.append(Table(["result", "gate", "margin", "observed [95% interval]", "n", "why"], rows,
                             frozenset(i for i, g in enumerate(gates.results) if not g.passed)))
+    blocks.append(Para("A gate passes when its 95% interval rules out a loss beyond the margin, fails when the whole "
+                       "interval lies beyond it, and is inconclusive otherwise; a slice that cannot detect the margin "
+                       "(its minimum detectable effect at 80% power is larger) is underpowered and never a pass."))
     return blocks
+
+
+def _gate_value(g: Any) -> str:
+    from evalcore.gates import GATES
+
+    if g.observed is None:
+        return "–"
+    if GATES[g.name].kind == "margin":
+        return units.pts_ci(g.observed, g.lo, g.hi)
+    return units.pct_ci(g.observed, g.lo, g.hi)
 
 
 def _data_blocks(analysis: Analysis) -> list[Block]:
@@ -345,59 +256,111 @@ def _data_blocks(analysis: Analysis) -> list[Block]:
             f"{p.n_cached} from the prediction cache, {p.n_computed} computed in this run")
         items.append(f"{role.capitalize()}: {p.model} (spec `{p.spec}`): {p.n_total} rows, {origin}.")
     items.append(f"Settings: a regression is confident when the candidate's confidence is >= {s['conf_threshold']:g}; "
-                 f"slices are flagged at false discovery rate {s['alpha']:g}; slices under {s['min_n']} rows are "
-                 "marked small.")
+                 f"slices are compared with the rest at false discovery rate {s['alpha']:g} (Benjamini-Hochberg); "
+                 f"slices under {s['min_n']} rows are marked small.")
     return [Heading("Data and models"), Bullets(items)]
+
+
+def _rate_cell(e: dict) -> str:
+    """A rate Estimate as '38.2% [34.0%, 42.5%] (n=500)'; 'unknown' when nothing could be counted."""
+    if e["n"] == 0 or units.missing(e["value"]):
+        return "unknown (no row with a known confidence)"
+    return f"{units.pct_ci(e['value'], e['lo'], e['hi'])} (n={e['n']:,})"
 
 
 def _overall_blocks(analysis: Analysis) -> list[Block]:
     o = analysis.results.overall
-    rows = [[role, o[role]["model"], _ci(o[role]["value"], o[role]["lo"], o[role]["hi"])] for role in ROLES]
+    rows = [[role, o[role]["model"], units.pct_ci(o[role]["value"], o[role]["lo"], o[role]["hi"]), f"{o['n']:,}"]
+            for role in ROLES]
     d = o["delta"]
-    items = [f"Change (candidate - baseline, paired): {_ci(d['value'], d['lo'], d['hi'], signed=True)}; "
-             f"exact McNemar p = {_p(o['mcnemar_p'])}.",
-             f"Regression rate {_f3(o['regression_rate'])} ({o['n_regressed']} examples), improvement rate "
-             f"{_f3(o['improvement_rate'])} ({o['n_improved']}), confident-regression rate "
-             f"{_f3(o['confident_regression_rate'])}."]
-    return [Heading("Overall results"), Table(["role", "model", "accuracy [95% interval]"], rows), Bullets(items)]
+    ch = analysis.results.changes
+    items = [f"Accuracy change (candidate - baseline, paired): {units.pts_ci(d['value'], d['lo'], d['hi'])}, "
+             f"n={o['n']:,}; exact McNemar p = {units.p_value(o['mcnemar_p'])}; the smallest change these rows "
+             f"detect with 80% power is {units.magnitude_pts(o['mde'])}."]
+    for row in ch[(ch["slice"] == ALL_SLICE) & (ch["metric"] != "accuracy")].itertuples():
+        from evalcore.comparisons import compared_metric
+
+        title = compared_metric(row.metric).title
+        items.append(f"{title}: {units.pct(row.baseline)} -> {units.pct(row.candidate)}, change "
+                     f"{units.pts_ci(row.delta, row.delta_lo, row.delta_hi)} (n={int(row.n):,}, p = "
+                     f"{units.p_value(row.p)}).")
+    items += [f"Regression rate (baseline right, candidate wrong): {_rate_cell(o['regression_rate'])}, "
+              f"{o['n_regressed']:,} rows.",
+              f"Improvement rate (baseline wrong, candidate right): {_rate_cell(o['improvement_rate'])}, "
+              f"{o['n_improved']:,} rows.",
+              f"Confident-regression rate (candidate confidence >= {o['conf_threshold']:g}): "
+              f"{_rate_cell(o['confident_regression_rate'])}."]
+    return [Heading("Overall results"), Table(["role", "model", "accuracy [95% interval]", "n"], rows),
+            Bullets(items)]
 
 
-def _slice_blocks(analysis: Analysis) -> list[Block]:
+def _slice_blocks(analysis: Analysis, margin: float) -> list[Block]:
     r = analysis.results
     reg = r.regression_metrics
     acc = r.slice_metrics.set_index(["slice", "role"])
-    rows, marked = [], set()
+    rows, rate_rows, marked = [], [], set()
     for i, row in enumerate(reg.itertuples()):
-        accs = [_ci(*(acc.loc[(row.slice, role), k] for k in ("accuracy", "acc_lo", "acc_hi"))) for role in ROLES]
-        flags = [f for f, on in (("significant regression", row.significant_regression), ("small", row.small)) if on]
-        if row.significant_regression:
+        accs = [units.pct_ci(*(acc.loc[(row.slice, role), k] for k in ("accuracy", "acc_lo", "acc_hi")))
+                for role in ROLES]
+        flags = [f for f, on in (("worse than the rest", row.worse_than_rest),
+                                 ("underpowered", row.slice != ALL_SLICE and not row.mde <= margin),
+                                 ("small", row.small)) if on]
+        if row.worse_than_rest:
             marked.add(i)
-        rows.append([row.slice, str(int(row.n)), *accs, _ci(row.delta, row.delta_lo, row.delta_hi, signed=True),
-                     _f3(row.regression_rate), _f3(row.improvement_rate), _f3(row.confident_regression_rate),
-                     _p(row.mcnemar_p), _p(row.p_adjusted), ", ".join(flags) or "–"])
-    headers = ["slice", "n", "baseline accuracy", "candidate accuracy", "change", "regression rate",
-               "improvement rate", "confident regression rate", "McNemar p", "BH-adjusted p", "flags"]
-    flagged = reg[reg["slice"].isin(r.flagged)].sort_values("delta")
-    flag_items = [f"{row.slice}: {_pts(row.delta)} (n={int(row.n)}{', small' if row.small else ''}), "
-                  f"{int(row.n_regressed)} regressed vs {int(row.n_improved)} improved, BH-adjusted p = "
-                  f"{_p(row.p_adjusted)}" for row in flagged.itertuples()]
+        rows.append([row.slice, f"{int(row.n):,}", *accs, units.pts_ci(row.delta, row.delta_lo, row.delta_hi),
+                     units.magnitude_pts(row.mde), units.pts_ci(row.vs_rest, row.vs_rest_lo, row.vs_rest_hi),
+                     units.p_value(row.vs_rest_p_adjusted), units.p_value(row.mcnemar_p),
+                     units.p_value(row.p_adjusted), ", ".join(flags) or "–"])
+        rate_rows.append([row.slice, f"{int(row.n):,}",
+                          units.pct_ci(row.regression_rate, row.regression_rate_lo, row.regression_rate_hi),
+                          units.pct_ci(row.improvement_rate, row.improvement_rate_lo, row.improvement_rate_hi),
+                          units.pct_ci(row.confident_regression_rate, row.confident_regression_rate_lo,
+                                       row.confident_regression_rate_hi) if row.n_conf_known else "unknown",
+                          f"{int(row.n_conf_known):,}"])
+    headers = ["slice", "n", "baseline accuracy", "candidate accuracy", "change", "MDE (80% power)",
+               "change minus the rest's", "BH p (vs rest)", "McNemar p (vs 0)", "BH p (vs 0)", "flags"]
     defs = [[s.name, s.text, s.note or "–"] for s in analysis.slices]
     return [Heading("Per-slice results"),
-            Para("Accuracies with 95% Wilson intervals; the change with its paired 95% interval; rates are "
-                 "shares of the slice's rows."),
+            Para("Accuracies with 95% Wilson intervals; the change (candidate - baseline) with its paired 95% interval; "
+                 "the MDE is the smallest change the slice detects with 80% power (a slice whose MDE exceeds the "
+                 f"slice gate's {margin * 100:.1f}-point margin is underpowered); 'change minus the rest's' compares "
+                 "the slice with the other rows, and a slice is worse than the rest when that comparison survives "
+                 "Benjamini-Hochberg. The 'all' row is one pre-planned test and is not adjusted."),
             Table(headers, rows, frozenset(marked)),
-            Heading("Flagged regressions", 3),
-            Bullets(flag_items) if flag_items else Para("No slice regresses significantly after the correction."),
+            Heading("Regression rates per slice", 3),
+            Para("Shares of the slice's rows with 95% Wilson intervals; the confident-regression rate is over the rows "
+                 "whose candidate confidence is known (last column)."),
+            Table(["slice", "n", "regression rate", "improvement rate", "confident-regression rate",
+                   "n with confidence"], rate_rows),
             Heading("Slice definitions", 3),
             Table(["slice", "rule", "hypothesis"], defs) if defs else Para("No slices are defined.")]
+
+
+def _per_class_blocks(analysis: Analysis) -> list[Block]:
+    pc = analysis.results.per_class
+    rows = []
+    for r in pc.itertuples():
+        row = [str(r.label), f"{int(r.n_gold):,}"]
+        for m in ("precision", "recall", "f1"):
+            row += [f"{units.pct(getattr(r, f'{m}_baseline'))} -> {units.pct(getattr(r, f'{m}_candidate'))}",
+                    units.pts_ci(getattr(r, f"{m}_delta"), getattr(r, f"{m}_delta_lo"), getattr(r, f"{m}_delta_hi"))]
+        rows.append(row)
+    methods = pc.attrs.get("methods", {})
+    return [Heading("Per-class results"),
+            Para("Per gold label, baseline -> candidate and the paired change with its 95% interval. "
+                 + " ".join(f"{k}: {v}." for k, v in methods.items())),
+            Table(["label", "n gold", "precision", "change", "recall", "change", "F1", "change"], rows)]
 
 
 def _calibration_blocks(analysis: Analysis) -> list[Block]:
     cal = analysis.results.calibration
     cal = cal[cal["slice"] == ALL_SLICE]
+    rows = [[r.model, r.role, f"{int(r.n_with_conf):,}", units.pct(r.mean_conf), units.dec3_ci(r.ece, r.ece_lo, r.ece_hi),
+             units.dec3_ci(r.brier, r.brier_lo, r.brier_hi)] for r in cal.itertuples()]
     return [Heading("Calibration"),
-            Para("Top-label confidence on every row: lower ECE and Brier are better."),
-            frame_table(cal, ["model", "role", "n_with_conf", "mean_conf", "ece", "brier"])]
+            Para("Top-label confidence on the rows where it is known, with 95% bootstrap intervals: lower ECE and "
+                 "Brier are better. ECE is biased upward on small n; compare it on the same rows."),
+            Table(["model", "role", "n with confidence", "mean confidence", "ECE", "Brier"], rows)]
 
 
 def _stress_blocks(stress: StressResult, stress_set: StressSet | None) -> list[Block]:
@@ -406,8 +369,9 @@ def _stress_blocks(stress: StressResult, stress_set: StressSet | None) -> list[B
         items = [f"Hypothesis: {stress_set.hypothesis or '(none written)'}",
                  f"Targeted slice: {stress_set.target_slice or '(none)'}"]
         blocks.append(Bullets(items))
-    blocks += [Para(f"Summary (a wrong answer counts as high-confidence at confidence >= {stress.conf_threshold:g}):"),
-               frame_table(stress.stress_summary)]
+    blocks += [Para(f"Summary (accuracy over the labelled cases with its 95% Wilson interval; a wrong answer counts "
+                    f"as high-confidence at confidence >= {stress.conf_threshold:g}):"),
+               stress_summary_table(stress.stress_summary)]
     wide = stress.stress_wide
     shown = f"first {MAX_CASE_ROWS} of {len(wide)}" if len(wide) > MAX_CASE_ROWS else f"all {len(wide)}"
     blocks += [Para(f"Cases ({shown}):"), frame_table(wide, max_rows=MAX_CASE_ROWS)]
@@ -417,8 +381,9 @@ def _stress_blocks(stress: StressResult, stress_set: StressSet | None) -> list[B
 def _perturb_blocks(perturb: PerturbResult) -> list[Block]:
     blocks: list[Block] = [Heading("Perturbation tests"),
                            Para("INV: the prediction must not change; DIR: a clearly polar tweet must not keep its "
-                                "polarity with high confidence. Failure rate over the applicable cases."),
-                           frame_table(perturb.summary)]
+                                "polarity with high confidence. Failure rate over the applicable cases, with its 95% "
+                                "Wilson interval; 'not applicable' where no case applies."),
+                           perturb_summary_table(perturb.summary)]
     if not perturb.examples.empty:
         blocks += [Para("Failing examples:"),
                    frame_table(perturb.examples, ["generator", "model", "original", "perturbed", "orig_pred",

@@ -358,16 +358,26 @@ def slice_accuracy_of(df_eval: pd.DataFrame, mask: Any) -> dict[str, float]:
 
 def _summary(stress_long: pd.DataFrame, wide: pd.DataFrame, names: dict[str, str],
              conf_threshold: float, slice_accuracy: Mapping[str, float] | None) -> pd.DataFrame:
-    disagreement = float(1.0 - wide["agree"].mean())
+    """Per model: accuracy over the labelled cases and the disagreement rate, each with its 95% Wilson
+    interval and n; high-confidence wrong answers out of the labelled wrong ones."""
+    from evalcore.metrics import wilson_interval
+
+    n_disagree = int((~wide["agree"]).sum())
+    d_lo, d_hi = wilson_interval(n_disagree, len(wide))
     rows = []
     for role in ROLES:
         part = stress_long[stress_long["role"] == role]
         known = part["correct"].notna()
         wrong = known & ~part["correct"].fillna(True)
+        k = int(part.loc[known, "correct"].astype(bool).sum())
+        lo, hi = wilson_interval(k, int(known.sum()))
         row = {"model": names[role], "role": role, "n": len(part), "n_labelled": int(known.sum()),
-               "accuracy": float(part.loc[known, "correct"].astype(bool).mean()) if known.any() else np.nan,
+               "n_correct": k, "accuracy": k / int(known.sum()) if known.any() else np.nan,
+               "accuracy_lo": float(lo), "accuracy_hi": float(hi), "n_wrong": int(wrong.sum()),
                "high_conf_wrong": int((wrong & (part["conf"] >= conf_threshold)).sum()),
-               "disagreement_rate": disagreement, "mean_conf": float(part["conf"].mean())}
+               "n_disagree": n_disagree, "disagreement_rate": n_disagree / len(wide) if len(wide) else np.nan,
+               "disagreement_lo": float(d_lo), "disagreement_hi": float(d_hi),
+               "mean_conf": float(part["conf"].mean())}
         if slice_accuracy is not None:
             acc = slice_accuracy.get(names[role], slice_accuracy.get(role))
             row["slice_accuracy"] = float(acc) if acc is not None else np.nan

@@ -24,6 +24,7 @@ import pandas as pd
 from evalcore.errors import ConfigError
 from evalcore.paths import home
 from evalcore.tables import ROLES, conf_col, pred_col, role_col, role_names
+from evalcore.units import strict_json
 
 if TYPE_CHECKING:
     from evalcore.gates import GateReport
@@ -124,9 +125,14 @@ def push_tables(analysis: Analysis, stress: StressResult | None = None, perturb:
                 {"hypothesis": [stress_set.hypothesis], "target_slice": [stress_set.target_slice or ""]})
     if perturb is not None:
         tables.update(perturb.tables())
+    tables["metric_changes"] = analysis.results.changes
+    tables["per_class"] = analysis.results.per_class
     if gates is not None:
-        tables["gates"] = pd.DataFrame([g.to_dict() for g in gates.results],
-                                       columns=["name", "threshold", "observed", "passed", "explanation"])
+        cols = ["name", "metric", "margin", "status", "observed", "lo", "hi", "n", "rows_needed", "reason"]
+        tables["gates"] = pd.DataFrame([{k: g.to_dict()[k] for k in cols} for g in gates.results], columns=cols)
+        checks = [{"gate": g.name, **c.to_dict()} for g in gates.results for c in g.checks]
+        if checks:
+            tables["gate_checks"] = pd.DataFrame(checks)
     return tables
 
 
@@ -152,17 +158,39 @@ def run_summary(analysis: Analysis, gates: GateReport | None = None,
                     f"accuracy/{e['model']}": e["value"]})
     d = o["delta"]
     out.update({"delta": d["value"], "delta_lo": d["lo"], "delta_hi": d["hi"], "mcnemar_p": o["mcnemar_p"],
-                "regression_rate": o["regression_rate"], "improvement_rate": o["improvement_rate"],
-                "confident_regression_rate": o["confident_regression_rate"],
-                "n_regressed": o["n_regressed"], "n_improved": o["n_improved"],
-                "flagged_slices": list(analysis.results.flagged), "n_flagged": len(analysis.results.flagged)})
+                "mde": o["mde"], "n_regressed": o["n_regressed"], "n_improved": o["n_improved"],
+                "n_conf_known": o["n_conf_known"],
+                "worse_than_rest_slices": list(analysis.results.flagged),
+                "n_worse_than_rest": len(analysis.results.flagged)})
+    for rate in ("regression_rate", "improvement_rate", "confident_regression_rate"):
+        e = o[rate]
+        known = e["n"] > 0
+        out.update({rate: e["value"] if known else None, f"{rate}_lo": e["lo"] if known else None,
+                    f"{rate}_hi": e["hi"] if known else None, f"{rate}_n": e["n"]})
+    ch = analysis.results.changes
+    for row in ch[(ch["slice"] == "all") & (ch["metric"] != "accuracy")].itertuples():
+        out.update({f"{row.metric}/baseline": row.baseline, f"{row.metric}/candidate": row.candidate,
+                    f"{row.metric}/delta": row.delta, f"{row.metric}/delta_lo": row.delta_lo,
+                    f"{row.metric}/delta_hi": row.delta_hi})
     if gates is not None:
-        out.update({"recommendation": gates.recommendation, "gates_passed": gates.passed,
-                    "gate_reasons": gates.reasons})
+        from evalcore.report import slice_margin
+
+        margin = slice_margin(gates)
+        reg = analysis.results.regression_metrics
+        weak = reg[(reg["slice"] != "all") & ~(reg["mde"] <= margin)]
+        out.update({"verdict": gates.decision, "recommendation": gates.decision, "verdict_reason": gates.reason(),
+                    "gates_passed": gates.passed, "gate_reasons": gates.reasons,
+                    "gate_margins": {r.name: r.margin for r in gates.results},
+                    "gate_status": {r.name: r.status for r in gates.results},
+                    "slice_margin": margin, "underpowered_slices": weak["slice"].tolist(),
+                    "slice_mde": dict(zip(reg["slice"], reg["mde"].astype(float)))})
     if stress is not None:
         for row in stress.stress_summary.itertuples():
             if pd.notna(row.accuracy):
-                out[f"stress_accuracy/{row.model}"] = float(row.accuracy)
+                out.update({f"stress_accuracy/{row.model}": float(row.accuracy),
+                            f"stress_accuracy_lo/{row.model}": float(row.accuracy_lo),
+                            f"stress_accuracy_hi/{row.model}": float(row.accuracy_hi),
+                            f"stress_accuracy_n/{row.model}": int(row.n_labelled)})
     return out
 
 
@@ -178,7 +206,7 @@ def run_config(analysis: Analysis, gates: GateReport | None = None) -> dict[str,
     for role, p in zip(ROLES, (analysis.baseline, analysis.candidate)):
         cfg[role] = {"model": p.model, "spec": p.spec, "precomputed": p.precomputed, "fingerprint": p.fingerprint}
     if gates is not None:
-        cfg["gates"] = {r.name: r.threshold for r in gates.results}
+        cfg["gates"] = {r.name: r.margin for r in gates.results}
     return cfg
 
 
@@ -290,7 +318,7 @@ def _log_everything(wandb: Any, run: Any, analysis: Analysis, stress: StressResu
                         f"run's artifact {ARTIFACT_NAME}-{run.id}")
     run.log({f"charts/{name}": wandb.Plotly(fig) for name, fig in analysis_figures(analysis).items()}, commit=False)
     run.log({}, commit=True)
-    run.summary.update(run_summary(analysis, gates, stress))
+    run.summary.update(strict_json(run_summary(analysis, gates, stress)))
     return logged, warnings
 
 

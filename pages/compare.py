@@ -1,14 +1,19 @@
-"""Compare: overall and per-slice accuracy of both models, regressions, confusion and calibration."""
+"""Compare: the verdict, overall and per-slice changes with intervals and power, per-class results,
+confusion and calibration."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from evalcore import charts
+from evalcore import charts, units
+from evalcore.gates import FAIL, INCONCLUSIVE, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, margin_text
 from evalcore.metrics import ALL_SLICE, confusion, reliability_diagram
+from evalcore.report import slice_margin, summarize_findings
 from evalcore.tables import role_col
 from ui import engine, state
-from ui.widgets import fmt_pct, shown_errors
+from ui.widgets import shown_errors
+
+STATUS_ICONS = {PASS: "✅", FAIL: "❌", INCONCLUSIVE: "❔", NOT_EVALUABLE: "⛔"}
 
 state.require_app(__file__)
 ws = state.workspace()
@@ -29,41 +34,77 @@ with shown_errors():
     comp, slices, res = engine.current_analysis(ws)
 for w in res.warnings:
     st.caption(f"ℹ️ {w}")
+analysis = engine.as_analysis(comp, slices, res)
+gates, _, gate_message = engine.current_verdict(ws, analysis)
+margin = slice_margin(gates)
 
 o = res.overall
 b, c, d = o["baseline"], o["candidate"], o["delta"]
-st.caption(f"**{comp.data.name}** · {o['n']:,} rows · baseline **{b['model']}** vs candidate **{c['model']}**")
-m1, m2, m3, m4 = st.columns(4)
-m1.metric(f"Baseline · {b['model']}", f"{b['value']:.3f}", help=f"95% interval [{b['lo']:.3f}, {b['hi']:.3f}] ({b['method']})")
-m2.metric(f"Candidate · {c['model']}", f"{c['value']:.3f}", delta=f"{d['value'] * 100:+.1f} pts",
-          help=f"95% interval [{c['lo']:.3f}, {c['hi']:.3f}]")
-m3.metric("Change (candidate − baseline)", f"{d['value'] * 100:+.1f} pts",
-          help=f"Paired 95% interval [{d['lo'] * 100:+.1f}, {d['hi'] * 100:+.1f}] points; {d['method']}")
-m4.metric("McNemar exact p", f"{o['mcnemar_p']:.2g}", help="Two-sided exact binomial test on the discordant pairs")
-st.caption(f"95% intervals — baseline [{b['lo']:.3f}, {b['hi']:.3f}] · candidate [{c['lo']:.3f}, {c['hi']:.3f}] "
-           f"(Wilson) · change [{d['lo'] * 100:+.1f}, {d['hi'] * 100:+.1f}] points (paired, Newcombe)")
+st.caption(f"**{comp.data.name}** · {o['n']:,} rows · baseline **{b['model']}** vs candidate **{c['model']}** · "
+           "accuracies in %, changes in points (pts), 95% intervals in brackets")
+
+# --- the verdict ------------------------------------------------------------------------------------
+if gate_message:
+    st.warning(gate_message, icon="⚠️")
+verdict = f"**Verdict: {gates.decision.upper()}** — {gates.reason()}"
+{SHIP: st.success, NO_SHIP: st.error}.get(gates.decision, st.warning)(verdict, icon="⚖️")
+with st.expander(f"Gates ({len(gates.results)}): what the verdict rests on", expanded=gates.decision != SHIP):
+    for r in gates.results:
+        st.markdown(f"{STATUS_ICONS.get(r.status, '❔')} **{r.name}** · {margin_text(r.name, r.margin)} · "
+                    f"*{r.status}* — {r.reason}")
+    st.caption("A gate passes when its 95% interval rules out a loss beyond the margin, fails when the whole interval "
+               "lies beyond it, and is inconclusive otherwise. A slice whose minimum detectable effect (MDE, 80% "
+               "power) exceeds the margin is underpowered and never counts as a pass.")
+    st.page_link("pages/share.py", label="Change the gates and margins on Report & W&B", icon="📤")
+
+# --- headline numbers -------------------------------------------------------------------------------
+m1, m2, m3, m4, m5 = st.columns(5)
+m1.metric(f"Baseline · {b['model']}", units.pct(b["value"]), help=f"{units.pct_ci(b['value'], b['lo'], b['hi'])} "
+          f"({b['method']}), n={b['n']:,}")
+m2.metric(f"Candidate · {c['model']}", units.pct(c["value"]), delta=units.pts(d["value"]),
+          help=f"{units.pct_ci(c['value'], c['lo'], c['hi'])}, n={c['n']:,}")
+m3.metric("Change", units.pts(d["value"]),
+          help=f"Candidate − baseline, paired 95% interval {units.pts_ci(d['value'], d['lo'], d['hi'])}; {d['method']}")
+m4.metric("McNemar exact p", units.p_value(o["mcnemar_p"]), help="Two-sided exact binomial test on the discordant pairs")
+m5.metric("Detectable change (MDE)", units.magnitude_pts(o["mde"]),
+          help="The smallest change these rows detect with 80% power (paired design, Connor 1987)")
+st.caption(f"95% intervals — baseline {units.pct_ci(b['value'], b['lo'], b['hi'])} · candidate "
+           f"{units.pct_ci(c['value'], c['lo'], c['hi'])} (Wilson) · change {units.pts_ci(d['value'], d['lo'], d['hi'])} "
+           f"(paired, Newcombe) · n={o['n']:,}")
+
+
+def _rate(e: dict) -> tuple[str, str]:
+    if e["n"] == 0:
+        return "unknown", "no row has a known candidate confidence"
+    return units.pct(e["value"]), f"{units.pct_ci(e['value'], e['lo'], e['hi'])} (Wilson), n={e['n']:,}"
+
+
 r1, r2, r3 = st.columns(3)
-r1.metric("Regression rate", fmt_pct(o["regression_rate"]), help="baseline right, candidate wrong")
-r2.metric("Improvement rate", fmt_pct(o["improvement_rate"]), help="baseline wrong, candidate right")
-r3.metric(f"Confident-regression rate (≥ {ws.conf_threshold:.2f})", fmt_pct(o["confident_regression_rate"]))
+for col, key, label, helptext in ((r1, "regression_rate", "Regression rate", "baseline right, candidate wrong"),
+                                  (r2, "improvement_rate", "Improvement rate", "baseline wrong, candidate right"),
+                                  (r3, "confident_regression_rate", f"Confident-regression rate (≥ {ws.conf_threshold:.2f})",
+                                   "regressions with candidate confidence ≥ the threshold, among rows with a known "
+                                   "confidence")):
+    value, interval = _rate(o[key])
+    col.metric(label, value, help=f"{helptext}; {interval}")
+    col.caption(interval)
 
 with st.container(border=True):
     st.subheader("What slicing revealed")
-    from evalcore.report import summarize_findings
-
-    for line in summarize_findings(engine.as_analysis(comp, slices, res)):
+    for line in summarize_findings(analysis, gates):
         st.markdown(f"- {line}")
 
 reg = res.regression_metrics
 sm = res.slice_metrics
 flagged = res.flagged
 if flagged:
-    st.error(f"Significant regressions after Benjamini–Hochberg (FDR {ws.alpha:g}): **{', '.join(flagged)}**", icon="⚠️")
+    st.error(f"Worse than the rest of the rows after Benjamini–Hochberg (FDR {ws.alpha:g}): **{', '.join(flagged)}**",
+             icon="⚠️")
 else:
-    st.success("No slice shows a significant regression after Benjamini–Hochberg.", icon="✅")
+    st.success("No slice is worse than the rest of the rows after Benjamini–Hochberg.", icon="✅")
 
-tab_acc, tab_delta, tab_rates, tab_table = st.tabs(["Accuracy per slice", "Change with intervals",
-                                                    "Regression rates", "Table"])
+tab_acc, tab_delta, tab_rates, tab_table, tab_class = st.tabs(
+    ["Accuracy per slice", "Change with intervals", "Regression rates", "Table", "Per class"])
 with tab_acc:
     st.plotly_chart(charts.accuracy_bars(sm, reg), width="stretch", key="cmp_chart_acc")
 with tab_delta:
@@ -71,20 +112,37 @@ with tab_delta:
 with tab_rates:
     st.plotly_chart(charts.rate_bars(reg), width="stretch", key="cmp_chart_rates")
 with tab_table:
-    view = reg[["slice", "n", "baseline_accuracy", "candidate_accuracy", "delta", "delta_lo", "delta_hi",
-                "regression_rate", "improvement_rate", "confident_regression_rate", "mcnemar_p", "p_adjusted",
-                "significant_regression", "small"]]
-    st.dataframe(view, hide_index=True, width="stretch", column_config={
-        "delta": st.column_config.NumberColumn("Δ acc", format="%+.3f"),
-        "delta_lo": st.column_config.NumberColumn("Δ lo", format="%+.3f"),
-        "delta_hi": st.column_config.NumberColumn("Δ hi", format="%+.3f"),
-        "mcnemar_p": st.column_config.NumberColumn("McNemar p", format="%.2g"),
-        "p_adjusted": st.column_config.NumberColumn("BH-adjusted p", format="%.2g"),
-        **{k: st.column_config.NumberColumn(k.replace("_", " "), format="%.3f")
-           for k in ("baseline_accuracy", "candidate_accuracy", "regression_rate", "improvement_rate",
-                     "confident_regression_rate")},
+    view = pd.DataFrame({
+        "slice": reg["slice"], "n": reg["n"],
+        "baseline": reg["baseline_accuracy"].map(units.pct), "candidate": reg["candidate_accuracy"].map(units.pct),
+        "change [95%]": [units.pts_ci(*v) for v in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
+        "MDE (80% power)": reg["mde"].map(units.magnitude_pts),
+        "underpowered": (reg["slice"] != ALL_SLICE) & ~(reg["mde"] <= margin),
+        "vs rest [95%]": [units.pts_ci(*v) for v in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
+        "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),
+        "worse than rest": reg["worse_than_rest"],
+        "regression rate [95%]": [units.pct_ci(*v) for v in zip(reg["regression_rate"], reg["regression_rate_lo"],
+                                                                 reg["regression_rate_hi"])],
+        "improvement rate [95%]": [units.pct_ci(*v) for v in zip(reg["improvement_rate"], reg["improvement_rate_lo"],
+                                                                  reg["improvement_rate_hi"])],
+        "confident regression [95%]": [units.pct_ci(*v) if k else "unknown" for *v, k in zip(
+            reg["confident_regression_rate"], reg["confident_regression_rate_lo"],
+            reg["confident_regression_rate_hi"], reg["n_conf_known"])],
+        "McNemar p (vs 0)": reg["mcnemar_p"].map(units.p_value), "small": reg["small"],
     })
-    st.caption("Intervals: " + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items()))
+    st.dataframe(view, hide_index=True, width="stretch", key="cmp_table")
+    st.caption(f"Underpowered: the slice cannot detect a {margin * 100:.1f}-point change (the slice gate's margin) "
+               "with 80% power. vs rest: the slice's change minus the change on the other rows. Methods: "
+               + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items()))
+with tab_class:
+    pc = res.per_class
+    classes = pd.DataFrame({"label": pc["label"], "n gold": pc["n_gold"], **{
+        f"{m} {who}": pc[f"{m}_{who}"].map(units.pct) for m in ("precision", "recall", "f1")
+        for who in ("baseline", "candidate")}, **{
+        f"{m} change [95%]": [units.pts_ci(*v) for v in zip(pc[f"{m}_delta"], pc[f"{m}_delta_lo"], pc[f"{m}_delta_hi"])]
+        for m in ("precision", "recall", "f1")}})
+    st.dataframe(classes, hide_index=True, width="stretch", key="cmp_per_class")
+    st.caption("Per gold label on every row. " + " ".join(f"{k}: {v}." for k, v in pc.attrs.get("methods", {}).items()))
 
 st.subheader("Confusion and calibration")
 names = [ALL_SLICE] + [s.name for s in slices]
@@ -103,5 +161,11 @@ for col, role in ((left, "baseline"), (right, "candidate")):
                                                    rows[role_col(role, "correct")].to_numpy())
 st.plotly_chart(charts.reliability_diagram(bins, f"Reliability diagram · {pick}"), width="stretch",
                 key="cmp_reliability")
-cal = res.calibration
-st.dataframe(cal[cal["slice"] == pick], hide_index=True, width="stretch")
+cal = res.calibration[res.calibration["slice"] == pick]
+st.dataframe(pd.DataFrame({
+    "model": cal["model"], "role": cal["role"], "n with confidence": cal["n_with_conf"],
+    "mean confidence": cal["mean_conf"].map(units.pct),
+    "ECE [95%]": [units.dec3_ci(*v) for v in zip(cal["ece"], cal["ece_lo"], cal["ece_hi"])],
+    "Brier [95%]": [units.dec3_ci(*v) for v in zip(cal["brier"], cal["brier_lo"], cal["brier_hi"])],
+}), hide_index=True, width="stretch", key="cmp_calibration")
+st.caption("Top-label confidence; bootstrap intervals. ECE is biased upward on small n: compare it on the same rows.")

@@ -11,21 +11,18 @@ from typing import Any
 
 import streamlit as st
 
+from evalcore import units
 from evalcore.errors import EvalcoreError
-from evalcore.gates import GATES, GateConfig, evaluate_gates
+from evalcore.gates import GATES, NO_SHIP, PASS, SHIP, GateConfig, margin_text
 from evalcore.report import render_html, render_markdown
 from evalcore.wandb_push import has_api_key, push_summary_lines, push_to_wandb, resolve_mode
 from ui import engine, state
 from ui.widgets import shown_errors
 
-STRESS_RESULT = "ec_stress_result"  # written by pages/stress.py
-PERTURB_RESULT = "ec_perturb_result"
 PUSHED = "ec_push_result"
 GATE_FLASH = "share_gate_flash"
 NOTES = "ec_report_notes"
 MODES = {"auto": "auto (online with an API key, else offline)", "offline": "offline", "online": "online"}
-# Where a gate that is off starts when switched on (its engine default is None).
-SUGGESTED = {"max_confident_regression_rate": 0.05, "min_stress_accuracy": 0.7}
 
 state.require_app(__file__)
 ws = state.workspace()
@@ -38,12 +35,10 @@ names = comp.df_eval.attrs
 
 dkey = engine.data_key(ws.data)
 # Results of this session's Stress tests page, when they were computed on the same data.
-stress_entry = st.session_state.get(STRESS_RESULT)
-stress_entry = stress_entry if stress_entry and stress_entry.get("data_key") == dkey else None
+stress_entry = state.session_result(state.STRESS_RESULT, dkey)
 stress = stress_entry["result"] if stress_entry else None
 stress_set = stress_entry["set"] if stress_entry else None
-perturb_entry = st.session_state.get(PERTURB_RESULT)
-perturb_entry = perturb_entry if perturb_entry and perturb_entry.get("data_key") == dkey else None
+perturb_entry = state.session_result(state.PERTURB_RESULT, dkey)
 perturb = perturb_entry["result"] if perturb_entry else None
 with st.container(border=True):
     st.markdown(f"**{comp.data.name}** · {len(comp.df_eval):,} rows · baseline **{names['baseline']}** vs "
@@ -70,57 +65,49 @@ def _init(key: str, value: Any) -> None:
         st.session_state[key] = value
 
 
-def _load_gates() -> GateConfig:
-    try:
-        return GateConfig.from_dict(ws.gates or None)
-    except EvalcoreError as exc:
-        st.error(f"The saved gates could not be read ({exc}); the default gates apply until you change one.",
-                 icon="⚠️")
-        return GateConfig()
-
-
 def _save_gates() -> None:
-    """on_change: the toggles and thresholds -> a validated GateConfig -> the workspace."""
+    """on_change: the toggles and values -> a validated GateConfig -> the workspace."""
     values = {name: float(st.session_state[f"share_gate_{name}"]) if st.session_state[f"share_gate_on_{name}"] else None
               for name in GATES}
     try:
-        ws.gates = GateConfig(**values).to_dict()
+        ws.gates = GateConfig(values).to_dict()
     except EvalcoreError as exc:
         st.session_state[GATE_FLASH] = str(exc)
         return
     state.save()
 
 
-config = _load_gates()
+config, gate_message = engine.gate_config(ws)
+if gate_message:
+    st.error(gate_message, icon="⚠️")
 st.subheader("Ship / no-ship gates")
-st.caption("Thresholds are shares: 0.05 means 5 accuracy points. Only slices whose regression survives "
-           "Benjamini–Hochberg count for the slice gate.")
+st.caption("Margins are shares: 0.02 means 2 points. A gate passes when its 95% interval rules out a loss beyond the "
+           "margin, fails when the whole interval lies beyond it, and is inconclusive otherwise; a slice that cannot "
+           "detect the margin (MDE at 80% power) is underpowered and never a pass.")
 with st.container(border=True):
     for name, gate in GATES.items():
-        value = getattr(config, name)
+        value = config.values[name]
         _init(f"share_gate_on_{name}", value is not None)
-        _init(f"share_gate_{name}", float(value if value is not None else SUGGESTED.get(name, gate.default or 0.0)))
+        _init(f"share_gate_{name}", float(value if value is not None else gate.suggested))
         c1, c2, c3 = st.columns([2, 1, 4], vertical_alignment="center")
         on = c1.toggle(name.replace("_", " "), key=f"share_gate_on_{name}", on_change=_save_gates)
-        c2.number_input("threshold", gate.lo, gate.hi, step=0.01, format="%.3f", key=f"share_gate_{name}",
-                        on_change=_save_gates, disabled=not on, label_visibility="collapsed")
+        c2.number_input("margin" if gate.kind == "margin" else "limit", gate.lo, gate.hi, step=0.01, format="%.3f",
+                        key=f"share_gate_{name}", on_change=_save_gates, disabled=not on, label_visibility="collapsed")
         shown = float(st.session_state[f"share_gate_{name}"])
-        unit = (f" ({shown * 100:+.1f} points)" if name == "min_overall_change" else
-                f" ({shown * 100:.1f} points)" if name == "max_slice_regression" else f" ({shown:.1%})")
-        c3.caption(gate.description + (unit if on else " · off"))
+        c3.caption(f"{gate.description} ({margin_text(name, shown)})" if on else f"{gate.description} · off")
 flash = st.session_state.pop(GATE_FLASH, None)
 if flash:
     st.error(flash, icon="⚠️")
 
-config = _load_gates()
-gates = evaluate_gates(analysis, config, stress=stress)
-verdict = f"**{gates.recommendation.upper()}** · {gates.summary()}"
-if gates.passed:
-    st.success(verdict, icon="✅")
-else:
-    st.error(verdict, icon="⛔")
+gates, _, _ = engine.current_verdict(ws, analysis)
+verdict = f"**{gates.decision.upper()}** · {gates.reason()}"
+{SHIP: st.success, NO_SHIP: st.error}.get(gates.decision, st.warning)(verdict, icon="⚖️")
 for r in gates.results:
-    st.markdown(f"{'✅' if r.passed else '❌'} **{r.name}** — {r.explanation}")
+    observed = "" if r.observed is None else (
+        f" · {units.pts_ci(r.observed, r.lo, r.hi)}" if GATES[r.name].kind == "margin" else
+        f" · {units.pct_ci(r.observed, r.lo, r.hi)}")
+    st.markdown(f"{'✅' if r.status == PASS else '❌' if r.status == 'fail' else '❔'} **{r.name}** "
+                f"({margin_text(r.name, r.margin)}) · *{r.status}*{observed} — {r.reason}")
 
 # --- report -----------------------------------------------------------------------------------------
 

@@ -14,22 +14,23 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from evalcore.charts import ROLE_COLORS
+from evalcore import units
+from evalcore.charts import perturbation_bars
 from evalcore.errors import DataError, EvalcoreError
 from evalcore.llm import LLMConfig, build_prompt, generate_cases, parse_reply
 from evalcore.models import ModelSpec
+from evalcore.report import perturb_summary_table, stress_summary_table
 from evalcore.perturb import GENERATOR_NAMES, Expectation, default_generators, get_generators, run_perturbation_tests
 from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases, score_stress
 from evalcore.tables import ROLES, conf_col, pred_col, role_col
 from ui import engine, state
-from ui.widgets import fmt_pct, progress_bar, shown_errors
+from ui.widgets import progress_bar, shown_errors
 
 # Results for the Report & W&B page: {"key", "models", "result": StressResult, "set": StressSet, "data_key"}
-RESULT = "ec_stress_result"
-PERTURB = "ec_perturb_result"  # {"result": PerturbResult, "source": str, "models": [names], "data_key"}
+RESULT = state.STRESS_RESULT
+PERTURB = state.PERTURB_RESULT  # {"result": PerturbResult, "source": str, "models": [names], "data_key"}
 FLASH = "stress_flash"
 EDITOR_VERSION = "stress_editor_v"
 UPLOAD_VERSION = "stress_upload_v"
@@ -477,29 +478,29 @@ if previous is not None and cases:
     for col, role in zip(cols, ROLES):
         row = summary.loc[role]
         vs = row.get("accuracy_vs_slice", np.nan)
-        col.metric(f"{role.capitalize()} · {row['model']}: accuracy", fmt_pct(row["accuracy"]),
+        known = int(row["n_labelled"])
+        col.metric(f"{role.capitalize()} · {row['model']}: accuracy", units.pct(row["accuracy"]) if known else "unknown",
                    delta=None if vs != vs else f"{vs * 100:+.1f} pts vs slice",
-                   help=f"on {int(row['n_labelled'])} labelled case(s)"
-                        + ("" if vs != vs else f"; the targeted slice: {row['slice_accuracy']:.1%}"))
-    cols[2].metric("Disagreement rate", fmt_pct(float(summary["disagreement_rate"].iloc[0])),
+                   help=f"on {known} labelled case(s)"
+                        + ("" if vs != vs else f"; the targeted slice: {units.pct(row['slice_accuracy'])}"))
+        col.caption(f"{units.pct_ci(row['accuracy'], row['accuracy_lo'], row['accuracy_hi'])}, "
+                    f"{int(row['n_correct'])} of {known} labelled" if known else "no labelled case")
+    first = summary.iloc[0]
+    cols[2].metric("Disagreement rate", units.pct(first["disagreement_rate"]),
                    help="Share of cases where the two models predict different labels (labelled or not)")
+    cols[2].caption(f"{units.pct_ci(first['disagreement_rate'], first['disagreement_lo'], first['disagreement_hi'])}, "
+                    f"{int(first['n_disagree'])} of {int(first['n'])}")
     cols[3].metric(f"High-confidence wrong (≥ {result.conf_threshold:.2f})",
                    " / ".join(str(int(summary.loc[r, "high_conf_wrong"])) for r in ROLES),
                    help=f"Wrong with confidence at or above the threshold: {names['baseline']} / {names['candidate']}")
+    cols[3].caption(f"{names['baseline']} / {names['candidate']}, out of "
+                    f"{int(summary.loc['baseline', 'n_wrong'])} / {int(summary.loc['candidate', 'n_wrong'])} wrong")
     if target and "slice_accuracy" not in summary.columns:
         st.caption(f"The accuracy on slice {target} is not available: the workspace models must be scored (Data & "
                    "models page) and comparable (Compare page).")
-    view = result.stress_summary.drop(columns=["role"]).rename(columns={"model": "model (role)"})
-    view["model (role)"] = [f"{m} ({r})" for m, r in zip(result.stress_summary["model"], result.stress_summary["role"])]
-    st.dataframe(view, hide_index=True, width="stretch", key="stress_summary_table", column_config={
-        "n": st.column_config.NumberColumn("cases"),
-        "n_labelled": st.column_config.NumberColumn("labelled"),
-        "accuracy": st.column_config.NumberColumn("accuracy", format="%.3f"),
-        "high_conf_wrong": st.column_config.NumberColumn(f"wrong, conf ≥ {result.conf_threshold:.2f}"),
-        "disagreement_rate": st.column_config.NumberColumn("disagreement", format="%.3f"),
-        "mean_conf": st.column_config.NumberColumn("mean conf", format="%.3f"),
-        "slice_accuracy": st.column_config.NumberColumn(f"accuracy on {target or 'slice'}", format="%.3f"),
-        "accuracy_vs_slice": st.column_config.NumberColumn("cases − slice", format="%+.3f")})
+    table = stress_summary_table(result.stress_summary)
+    st.dataframe(pd.DataFrame(table.rows, columns=table.headers), hide_index=True, width="stretch",
+                 key="stress_summary_table")
     wide = result.stress_wide
     shown = ["text", "label", pred_col(names["baseline"]), conf_col(names["baseline"]),
              pred_col(names["candidate"]), conf_col(names["candidate"]), "agree",
@@ -575,23 +576,12 @@ if perturbed is not None:
     st.caption(f"Perturbed {perturbed['source']}: {len(pres.cases) // max(summary['model'].nunique(), 1)} "
                "perturbed text(s) per model.")
     order = perturbed["models"]
-    chart = px.bar(summary.dropna(subset=["failure_rate"]), x="generator", y="failure_rate", color="model",
-                   barmode="group", hover_data=["expectation", "n_applicable", "n_fail"],
-                   category_orders={"model": order, "generator": list(dict.fromkeys(summary["generator"]))},
-                   color_discrete_map=dict(zip(order, (ROLE_COLORS[r] for r in ROLES))),
-                   labels={"failure_rate": "failure rate", "generator": ""}, template="plotly_white",
-                   title="Failure rate per generator and model (applicable cases)")
-    chart.update_layout(yaxis_tickformat=".0%", yaxis_range=[0, 1], height=380, margin=dict(l=10, r=10, t=60, b=10),
-                        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1, title=None))
-    st.plotly_chart(chart, width="stretch", key="stress_pt_chart")
-    st.dataframe(summary, hide_index=True, width="stretch", key="stress_pt_summary",
-                 height=min(35 * (len(summary) + 1) + 3, 800), column_config={
-                     "n_cases": st.column_config.NumberColumn("perturbed"),
-                     "n_applicable": st.column_config.NumberColumn("applicable"),
-                     "n_fail": st.column_config.NumberColumn("failed"),
-                     "failure_rate": st.column_config.NumberColumn("failure rate", format="percent")})
-    st.caption("A DIR test applies only where the original prediction is clearly polar; an empty failure rate means "
-               "no perturbed text was applicable.")
+    st.plotly_chart(perturbation_bars(summary, perturbed["models"]), width="stretch", key="stress_pt_chart")
+    table = perturb_summary_table(summary)
+    st.dataframe(pd.DataFrame(table.rows, columns=table.headers), hide_index=True, width="stretch",
+                 key="stress_pt_summary", height=min(35 * (len(summary) + 1) + 3, 800))
+    st.caption("A DIR test applies only where the original prediction is clearly polar; 'not applicable' means no "
+               "perturbed text was applicable (it is not a 0% failure rate).")
     st.download_button("Download every perturbed case (CSV)", lambda: pres.cases.to_csv(index=False),
                        "perturb_cases.csv", "text/csv", key="stress_pt_download", on_click="ignore")
     with st.expander(f"Examples of failures ({len(pres.examples)})", expanded=False):

@@ -127,19 +127,29 @@ def test_click_through_every_page(server, browser) -> None:
     page.close()
 
 
-def test_compare_page_shows_lab_figures(server, browser) -> None:
+def test_compare_page_shows_the_verdict_power_and_lab_figures(server, browser) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(server["url"] + "/compare")
     _settle(page)
     _no_exception(page)
     # Streamlit draws elements as the script reaches them: wait for the numbers, then read the page.
-    page.get_by_text("0.698", exact=True).first.wait_for(timeout=60_000)
-    page.get_by_text("0.398", exact=True).first.wait_for(timeout=60_000)
+    page.get_by_text("69.8%", exact=True).first.wait_for(timeout=60_000)
+    page.get_by_text("39.8%", exact=True).first.wait_for(timeout=60_000)
     text = page.inner_text("body")
-    assert "0.698" in text and "0.398" in text, text[:3000]
-    assert "What slicing revealed" in text
+    assert "Verdict: NO-SHIP" in text and "3 of 3 gates fail (accuracy, macro_f1, slice_accuracy)" in text, text[:3000]
+    assert "margin 2.0 points" in text and "margin 5.0 points" in text
+    assert "Detectable change (MDE)" in text and "9.0 pts" in text
+    assert "What slicing revealed" in text and "too small to detect a 5.0-point change" in text
     page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60_000)
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 3
+    page.get_by_role("tab", name="Table").click()
+    page.wait_for_timeout(800)
+    _full_shot(page, SHOTS / "compare_verdict.png")
+    page.get_by_role("tab", name="Per class").click()
+    page.wait_for_timeout(800)
+    page.locator("[data-testid='stDataFrame']:visible").first.wait_for(timeout=30_000)
+    _full_shot(page, SHOTS / "compare_per_class.png")
     page.close()
 
 

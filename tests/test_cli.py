@@ -45,29 +45,64 @@ def test_report_reproduces_the_lab_and_writes_the_four_tables(evalcore_home: Pat
     out = tmp_path / "tables"
     proc = run("report", "--data", "lab", "--baseline", "roberta", "--candidate", "gpt2", "--format", "json",
                "--out", str(out), home=evalcore_home, check=True)
-    doc = json.loads(proc.stdout)
+    doc = json.loads(proc.stdout, parse_constant=lambda name: pytest.fail(f"non-strict JSON constant {name}"))
     assert doc["overall"]["baseline"]["value"] == 0.698 and doc["overall"]["candidate"]["value"] == 0.398
-    assert "has_negation" in doc["flagged"]
-    for name, rows in (("df_long", 1000), ("df_eval", 500), ("slice_metrics", 22), ("regression_metrics", 11)):
+    assert doc["worse_than_rest"] == ["has_mention"]
+    assert doc["verdict"]["decision"] == "no-ship" and doc["verdict"]["exit_code"] == 1
+    assert doc["regression_metrics"][0]["p_adjusted"] is None  # 'all' is not adjusted: null, never NaN
+    assert {r["label"] for r in doc["per_class"]} == {"negative", "neutral", "positive"}
+    assert {r["metric"] for r in doc["metric_changes"]} == {"accuracy", "macro_f1"}
+    assert proc.returncode == 0  # without --verdict the exit status is not the verdict
+    for name, rows in (("df_long", 1000), ("df_eval", 500), ("slice_metrics", 22), ("regression_metrics", 11),
+                       ("per_class", 3), ("metric_changes", 22)):
         lines = (out / f"{name}.jsonl").read_text().splitlines()
         assert len(lines) == rows, name
 
 
-def test_report_gate_exit_status_and_reports(evalcore_home: Path, tmp_path: Path) -> None:
+def test_report_verdict_exit_status_and_reports(evalcore_home: Path, tmp_path: Path) -> None:
     md, html = tmp_path / "r.md", tmp_path / "r.html"
-    failing = run("report", "--gate", "min_overall_change=0", "--markdown", str(md), "--html", str(html),
-                  home=evalcore_home)
+    failing = run("report", "--verdict", "--markdown", str(md), "--html", str(html), home=evalcore_home)
     assert failing.returncode == 1
-    assert "no-ship" in failing.stdout and "FAIL min_overall_change" in failing.stdout
-    assert "0.698" in md.read_text() and "<html" in html.read_text().lower()
-    passing = run("report", "--baseline", "gpt2", "--candidate", "roberta", "--gate", "min_overall_change=0",
-                  "--gate", "max_slice_regression=off", home=evalcore_home)
-    assert passing.returncode == 0, passing.stdout[-2000:]
+    assert "verdict: no-ship: 3 of 3 gates fail" in failing.stdout and "FAIL          accuracy" in failing.stdout
+    assert "69.8% [65.6%, 73.7%]" in failing.stdout and "-30.0 pts [-35.6, -24.1]" in failing.stdout
+    assert "69.8%" in md.read_text() and "<html" in html.read_text().lower()
+    plain = run("report", home=evalcore_home)
+    assert plain.returncode == 0 and "add --verdict" in plain.stdout
+    # the better model: two lab slices are too small to detect 5 points -> inconclusive (exit 3) ...
+    mirror = run("report", "--baseline", "gpt2", "--candidate", "roberta", "--verdict", home=evalcore_home)
+    assert mirror.returncode == 3, mirror.stdout[-2000:]
+    assert "verdict: inconclusive" in mirror.stdout and "underpowered" in mirror.stdout
+    # ... and ships once the slice gate is off (--gate implies --verdict)
+    ships = run("report", "--baseline", "gpt2", "--candidate", "roberta", "--gate", "slice_accuracy=off",
+                home=evalcore_home)
+    assert ships.returncode == 0 and "verdict: ship: all 2 gates pass" in ships.stdout
+
+
+def test_report_uses_the_workspace_saved_by_the_dashboard(evalcore_home: Path) -> None:
+    from evalcore.slices import Slice, SliceSet
+    from evalcore.workspace import Workspace, save_workspace, workspace_path
+
+    ws = Workspace(baseline="gpt2", candidate="roberta", alpha=0.1,
+                   slices=SliceSet((Slice("questions", "has_question == true"),)).to_json(),
+                   gates={"slice_accuracy": None, "macro_f1": 0.5})
+    save_workspace(ws)
+    proc = run("report", "--workspace", "--format", "json", home=evalcore_home)
+    doc = json.loads(proc.stdout)
+    assert [r["slice"] for r in doc["regression_metrics"]] == ["all", "questions"]
+    assert [g["name"] for g in doc["verdict"]["gates"]] == ["accuracy", "macro_f1"]
+    assert doc["verdict"]["gates"][1]["margin"] == 0.5 and doc["overall"]["candidate"]["model"] == "roberta"
+    # an explicit option wins over the workspace
+    proc = run("report", "--workspace", str(workspace_path()), "--candidate", "vader", "--format", "json",
+               home=evalcore_home)
+    assert json.loads(proc.stdout)["overall"]["candidate"]["model"] == "vader"
 
 
 @pytest.mark.parametrize("args, message", [
     (("report", "--data", "missing.csv"), "data file not found"),
     (("report", "--gate", "bogus=1"), "gate 'bogus' is unknown"),
+    (("report", "--gate", "accuracy="), "gate accuracy: the value is empty"),
+    (("report", "--gate", "min_overall_change=0"), "was retired"),
+    (("report", "--workspace", "/nonexistent/ws.json"), "no saved workspace at /nonexistent/ws.json"),
     (("score", "--model", "nosuchcolumn"), "nosuchcolumn"),
     (("report", "--data", "tweeteval", "--n-rows", "50"), "give --baseline and --candidate"),
     (("score", "--data", "../shared/data/sst2/dev.tsv", "--text-col", "sentence", "--model", "vader"),
@@ -165,7 +200,7 @@ def test_sst2_binary_vader_vs_demo_equals_sklearn_on_the_same_predictions(small_
     assert round(overall["baseline"]["value"], 3) == 0.631
     assert overall["candidate"]["value"] == pytest.approx(accuracy_score(gold, demo), abs=1e-12)
     assert overall["delta"]["value"] == pytest.approx(accuracy_score(gold, demo) - accuracy_score(gold, vader))
-    assert overall["regression_rate"] == pytest.approx(np.mean((vader == gold) & (demo != gold)))
+    assert overall["regression_rate"]["value"] == pytest.approx(np.mean((vader == gold) & (demo != gold)))
     rows = {(r["slice"], r["model"]): r for r in doc["slice_metrics"]}
     assert rows[("all", "vader")]["macro_f1"] == pytest.approx(f1_score(gold, vader, average="macro"))
     assert rows[("all", "demo")]["macro_f1"] == pytest.approx(f1_score(gold, demo, average="macro"))

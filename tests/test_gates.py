@@ -1,18 +1,25 @@
-"""Ship / no-ship gates on the lab analysis, its mirror image and real VADER stress results."""
+"""The verdict: gates on paired intervals (ship / no-ship / inconclusive), power per slice, the CLI's
+gate syntax, on the lab analysis, real VADER stress results and synthetic tables built to sit on
+each side of every rule."""
 from __future__ import annotations
 
 import doctest
 import json
 
+import numpy as np
 import pytest
 
 import evalcore.gates
 from evalcore.data import load_data
 from evalcore.errors import ConfigError
-from evalcore.gates import GATES, GateConfig, evaluate_gates, parse_gate_args
+from evalcore.gates import (FAIL, GATES, INCONCLUSIVE, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, UNDERPOWERED, GateConfig,
+                            evaluate_gates, interval_status, parse_gate_args, rate_status)
 from evalcore.models import load_predictor
+from evalcore.paired import rows_to_settle
 from evalcore.pipeline import run_analysis
+from evalcore.slices import SliceSet
 from evalcore.stress import StressCase, score_stress
+from synthetic import analysis_of
 
 LABELS = ["negative", "neutral", "positive"]
 ALL_OFF = {name: None for name in GATES}
@@ -20,13 +27,13 @@ ALL_OFF = {name: None for name in GATES}
 
 @pytest.fixture(scope="module")
 def lab():
-    """gpt2 replacing roberta: 30 points worse overall, 8 slices flagged."""
+    """gpt2 replacing roberta: 30 points worse overall, has_mention worse than the rest."""
     return run_analysis(load_data("lab"), "roberta", "gpt2")
 
 
 @pytest.fixture(scope="module")
 def mirror():
-    """roberta replacing gpt2: 30 points better, no slice regresses significantly."""
+    """roberta replacing gpt2: 30 points better; has_url (16 rows) and emoji_dense (8) are too small."""
     return run_analysis(load_data("lab"), "gpt2", "roberta")
 
 
@@ -38,115 +45,183 @@ def stress():
     return score_stress(cases, load_predictor("vader", LABELS), _renamed(load_predictor("vader:0.5", LABELS)))
 
 
-def _renamed(predictor):
-    """A second live model needs its own name: the stricter VADER is `vader_strict`."""
-    predictor.name = "vader_strict"
+def _renamed(predictor, name="vader_strict"):
+    predictor.name = name
     return predictor
 
 
-def only(**values):
-    return GateConfig(**{**ALL_OFF, **values})
+def only(**values) -> GateConfig:
+    return GateConfig({**ALL_OFF, **values})
 
 
-def test_lab_fails_the_default_gates(lab):
+# --- the rules -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lo, hi, status", [
+    (-0.019, 0.03, PASS), (-0.02, 0.03, INCONCLUSIVE), (-0.05, -0.021, FAIL), (-0.05, -0.02, INCONCLUSIVE),
+    (-0.5, 0.5, INCONCLUSIVE), (float("nan"), 0.1, NOT_EVALUABLE),
+])
+def test_non_inferiority_rule_reads_the_interval_bounds(lo, hi, status):
+    assert interval_status(lo, hi, 0.02) == status
+
+
+@pytest.mark.parametrize("lo, hi, kind, status", [
+    (0.01, 0.049, "max", PASS), (0.01, 0.06, "max", INCONCLUSIVE), (0.051, 0.1, "max", FAIL),
+    (0.7, 0.9, "min", PASS), (0.6, 0.75, "min", INCONCLUSIVE), (0.3, 0.69, "min", FAIL),
+])
+def test_rate_rule(lo, hi, kind, status):
+    assert rate_status(lo, hi, 0.05 if kind == "max" else 0.7, kind) == status
+
+
+def test_rows_to_settle_follow_the_interval_width():
+    # +1 point with half-width 4 points against a 2-point margin: needs half-width 3 -> (4/3)^2 n.
+    assert rows_to_settle(1000, 0.01, -0.03, 0.05, 0.02) == pytest.approx(np.ceil(1000 * (4 / 3) ** 2 - 1000))
+    assert np.isnan(rows_to_settle(1000, -0.02, -0.05, 0.01, 0.02))  # sits on the margin: no n settles it
+    assert rows_to_settle(1000, 0.05, 0.01, 0.09, 0.02) == 0  # already settled
+
+
+# --- on real analyses ----------------------------------------------------------------------------
+
+def test_lab_is_no_ship_with_reasons(lab):
     report = evaluate_gates(lab)
-    assert [r.name for r in report.results] == ["max_slice_regression", "min_overall_change"]
-    assert not report.passed and report.recommendation == "no-ship" and report.exit_code == 1
-    slice_gate, overall = report.results
-    assert slice_gate.observed == pytest.approx(0.425121, abs=1e-6)  # has_mention, -42.5 points
-    assert slice_gate.explanation.startswith("8 slice(s) regress significantly by more than 5.0 points: has_mention")
-    assert overall.observed == pytest.approx(-0.3) and not overall.passed
-    assert "95% interval -35.6 to -24.1" in overall.explanation
-    assert report.headline().startswith("no-ship: 2 of 2 gate(s) fail")
-    assert report.lines()[1].startswith("FAIL max_slice_regression: ")
-    assert len(report.reasons) == 2
-    assert report.to_dict()["gates"][1]["observed"] == pytest.approx(-0.3)
+    assert [r.name for r in report.results] == ["accuracy", "macro_f1", "slice_accuracy"]
+    assert report.decision == NO_SHIP and report.exit_code == 1 and not report.passed
+    acc, f1, slices = report.results
+    assert acc.status == FAIL and acc.observed == pytest.approx(-0.3)
+    assert "-30.0 points (95% interval -35.6 to -24.1, n=500)" in acc.reason
+    assert "the whole interval lies below -2.0" in acc.reason
+    assert f1.status == FAIL and f1.metric == "macro_f1"
+    # the uniform loss is the overall gates' business: only has_mention is worse than the rest
+    assert slices.status == FAIL
+    assert [c.name for c in slices.checks if c.status == FAIL] == ["has_mention"]
+    assert slices.reason.startswith("1 of 10 slices is worse than the rest of the rows and loses more than 5.0")
+    assert report.headline().startswith("no-ship: 3 of 3 gates fail (accuracy, macro_f1, slice_accuracy)")
+    assert report.to_dict()["gates"][0]["lo"] == pytest.approx(acc.lo)
+    json.dumps(report.to_dict(), allow_nan=False)  # strict JSON
 
 
-def test_mirror_image_ships(mirror):
+def test_mirror_is_inconclusive_because_two_slices_are_underpowered(mirror):
     report = evaluate_gates(mirror)
-    assert report.passed and report.recommendation == "ship" and report.exit_code == 0
-    assert report.results[0].observed == 0.0
-    assert report.results[0].explanation.startswith("no slice regresses significantly")
-    assert report.reasons == [] and report.lines()[0] == "ship: All 2 gate(s) pass."
+    assert report.decision == INCONCLUSIVE and report.exit_code == 3
+    acc, f1, slices = report.results
+    assert acc.status == PASS and f1.status == PASS
+    weak = {c.name: c for c in slices.checks if c.status == UNDERPOWERED}
+    assert set(weak) == {"has_url", "emoji_dense"}
+    assert weak["has_url"].mde > 0.05 and weak["has_url"].rows_needed > 0
+    assert "too small to detect a 5.0-point loss (underpowered, not counted as a pass)" in slices.reason
+    assert "has_url (+6.2 points" not in slices.reason and "has_url (-6.2 points" in slices.reason
+    # without the two tiny slices the better candidate ships
+    kept = SliceSet([s for s in mirror.slices if s.name not in weak])
+    shipped = evaluate_gates(run_analysis(load_data("lab"), "gpt2", "roberta", slices=kept))
+    assert shipped.decision == SHIP and shipped.exit_code == 0
+    assert shipped.reason() == "all 3 gates pass (accuracy, macro_f1, slice_accuracy)."
 
 
-@pytest.mark.parametrize("threshold, passed", [(0.43, True), (0.425121, True), (0.42, False)])
-def test_slice_regression_threshold_is_the_largest_flagged_drop(lab, threshold, passed):
-    result = evaluate_gates(lab, only(max_slice_regression=threshold)).results[0]
-    assert result.passed is passed
-    if passed:
-        assert "the largest by 42.5 points, within the allowed" in result.explanation
+def test_a_small_slice_losing_20_points_is_never_a_pass():
+    """The issue's case: 25 rows at -20 points (interval about -37 to -2) used to ship."""
+    n = 1000
+    gold, base, cand = ["a"] * n, ["a"] * n, ["a"] * n
+    rng = np.random.default_rng(0)
+    for i in rng.choice(np.arange(25, n), 300, replace=False):  # the rest: equal, 15% discordant
+        base[i] = "b" if i % 2 else "a"
+        cand[i] = "a" if i % 2 else "b"
+    for i in range(5):  # the slice: 5 regressions, 15 both right, 5 both wrong
+        cand[i] = "b"
+    for i in range(20, 25):
+        base[i] = cand[i] = "b"
+    flags = {"small": np.arange(n) < 25}
+    analysis = analysis_of(gold, base, cand, ["a", "b"], flags)
+    gate = evaluate_gates(analysis, only(slice_accuracy=0.05)).results[0]
+    check = gate.checks[0]
+    assert check.delta == pytest.approx(-0.2) and check.hi < 0 and check.lo < -0.3
+    # it is worse than the rest, but its interval does not show a loss beyond 5 points, and it could not
+    # have detected one (MDE above the margin): inconclusive, never a pass
+    assert check.mde > 0.05 and check.status in (INCONCLUSIVE, UNDERPOWERED) and gate.status == INCONCLUSIVE
+    assert "small (-20.0 points, 95% interval" in gate.reason
 
 
-def test_small_but_flagged_slice_counts_and_is_marked(lab):
-    result = evaluate_gates(lab, only(max_slice_regression=0.37)).results[0]
-    assert "long_tweets (-37.5 points, n=16, small)" in result.explanation
-    assert "has_hashtag" not in result.explanation  # -19.9 points: within 37 points
+def test_constant_predictor_fails_macro_f1_even_when_accuracy_holds():
+    rng = np.random.default_rng(1)
+    n = 3000
+    gold = rng.choice(["against", "favor", "none"], n, p=[0.55, 0.25, 0.2])
+    base = np.where(rng.random(n) < 0.6, gold, rng.choice(["against", "favor", "none"], n))
+    cand = np.full(n, "against")
+    analysis = analysis_of(list(gold), list(base), list(cand), ["against", "favor", "none"])
+    report = evaluate_gates(analysis)
+    by = {r.name: r for r in report.results}
+    assert by["macro_f1"].status == FAIL and report.decision == NO_SHIP
+    assert by["macro_f1"].observed < -0.2
 
 
-def test_overall_change_uses_the_point_estimate_and_quotes_the_interval(lab, mirror):
-    assert evaluate_gates(lab, only(min_overall_change=-0.3)).passed  # -0.300 >= -0.300
-    assert not evaluate_gates(lab, only(min_overall_change=-0.29)).passed
-    # +30.0 points with interval +24.1..+35.6: passes 0.25, but the interval reaches below it
-    result = evaluate_gates(mirror, only(min_overall_change=0.25)).results[0]
-    assert result.passed and "cannot rule out a smaller change" in result.explanation
-    result = evaluate_gates(lab, only(min_overall_change=-0.36)).results[0]
-    assert result.passed and "cannot rule out" not in result.explanation
-    result = evaluate_gates(lab, only(min_overall_change=-0.25)).results[0]
-    assert not result.passed and "more data could change this verdict" in result.explanation
+def test_class_recall_gate(lab, mirror):
+    result = evaluate_gates(lab, only(class_recall=0.05)).results[0]
+    assert result.status == FAIL and {c.name for c in result.checks if c.status == FAIL} == {"negative", "neutral"}
+    assert "negative (-54.0 points" in result.reason
+    assert evaluate_gates(mirror, only(class_recall=0.05)).results[0].status in (PASS, INCONCLUSIVE)
 
 
 def test_confident_regression_rate(lab):
-    assert evaluate_gates(lab, only(max_confident_regression_rate=0.4)).passed  # observed 0.382
-    result = evaluate_gates(lab, only(max_confident_regression_rate=0.3)).results[0]
-    assert not result.passed and result.observed == pytest.approx(0.382)
-    assert "38.2% of all examples" in result.explanation and "confidence >= 0.8" in result.explanation
+    result = evaluate_gates(lab, only(confident_regression_rate=0.5)).results[0]
+    assert result.status == PASS and result.observed == pytest.approx(0.382)  # 34.0%..42.5% <= 50%
+    result = evaluate_gates(lab, only(confident_regression_rate=0.3)).results[0]
+    assert result.status == FAIL and "191 of 500 (38.2%, 95% interval 34.0% to 42.5%)" in result.reason
+    assert evaluate_gates(lab, only(confident_regression_rate=0.4)).results[0].status == INCONCLUSIVE
 
 
-def test_stress_accuracy_on_real_vader_cases(lab, stress):
-    assert evaluate_gates(lab, only(min_stress_accuracy=0.3), stress=stress).passed
-    result = evaluate_gates(lab, only(min_stress_accuracy=0.5), stress=stress).results[0]
-    assert not result.passed and result.observed == pytest.approx(1 / 3)
-    assert "vader_strict" in result.explanation and "3 labelled stress cases" in result.explanation
+def test_confident_regression_gate_is_not_evaluable_without_confidences():
+    gold, base, cand = ["a"] * 50, ["a"] * 50, ["a"] * 40 + ["b"] * 10
+    analysis = analysis_of(gold, base, cand, ["a", "b"])
+    result = evaluate_gates(analysis, only(confident_regression_rate=0.05)).results[0]
+    assert result.status == NOT_EVALUABLE and "gives no confidences" in result.reason
+    report = evaluate_gates(analysis, only(confident_regression_rate=0.05))
+    assert report.decision == INCONCLUSIVE  # never a pass
 
 
-def test_stress_gate_without_labelled_cases_cannot_pass(lab):
-    result = evaluate_gates(lab, only(min_stress_accuracy=0.0)).results[0]
-    assert not result.passed and result.observed is None
-    assert "turn the gate off" in result.explanation
-    unlabelled = score_stress([StressCase("meh")], load_predictor("vader", LABELS),
-                              _renamed(load_predictor("vader:0.5", LABELS)))
-    assert not evaluate_gates(lab, only(min_stress_accuracy=0.0), stress=unlabelled).passed
+def test_stress_gate_counts_only_the_compared_candidate(lab, stress):
+    # the lab compares roberta vs gpt2, but the stress cases were scored by vader and vader_strict
+    result = evaluate_gates(lab, only(stress_accuracy=0.3), stress=stress).results[0]
+    assert result.status == NOT_EVALUABLE and "not by the candidate gpt2" in result.reason
+    # a comparison whose candidate is vader_strict: 1 of 3 labelled cases right
+    own = run_analysis(load_data("lab", n_rows=40), "vader", "vader:0.5")
+    stress_own = score_stress([StressCase("I love it", "positive"), StressCase("this is not good", "negative"),
+                               StressCase("kind of ok I guess", "positive")],
+                              load_predictor("vader", LABELS), load_predictor("vader:0.5", LABELS))
+    result = evaluate_gates(own, only(stress_accuracy=0.9), stress=stress_own).results[0]
+    assert result.n == 3 and result.status in (FAIL, INCONCLUSIVE)
+    assert "95% interval" in result.reason
 
 
-def test_all_gates_off_ships_with_a_clear_line(lab):
-    config = parse_gate_args(["max_slice_regression=off", "min_overall_change=none"])
-    report = evaluate_gates(lab, config)
-    assert report.results == [] and report.passed
-    assert report.headline() == "ship: No gate is configured, so nothing blocks the candidate."
+def test_stress_gate_without_stress_or_labels_is_not_evaluable(lab):
+    result = evaluate_gates(lab, only(stress_accuracy=0.0)).results[0]
+    assert result.status == NOT_EVALUABLE and "turn this gate off" in result.reason
 
 
-def test_config_round_trips_through_json_and_accepts_aliases():
-    config = parse_gate_args(["max_significant_slice_regression=0.1", "min_overall_change=-0.02",
-                              "min_stress_accuracy=0.6"])
-    assert config.to_dict() == {"max_slice_regression": 0.1, "min_overall_change": -0.02,
-                                "max_confident_regression_rate": None, "min_stress_accuracy": 0.6}
+def test_no_gate_is_inconclusive(lab):
+    report = evaluate_gates(lab, parse_gate_args([f"{name}=off" for name in GATES]))
+    assert report.results == [] and report.decision == INCONCLUSIVE and report.exit_code == 3
+    assert "no gate is turned on" in report.reason()
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+def test_config_round_trips_and_maps_legacy_names():
+    config = parse_gate_args(["max_significant_slice_regression=0.1", "accuracy=0.01", "min_stress_accuracy=0.6"])
+    assert config.values["slice_accuracy"] == 0.1 and config.values["stress_accuracy"] == 0.6
+    assert config.values["accuracy"] == 0.01 and config.values["macro_f1"] == 0.02
     assert GateConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     assert GateConfig.from_dict({}) == GateConfig() == GateConfig.from_dict(None)
-    assert GateConfig().to_dict()["max_slice_regression"] == 0.05
-    # later --gate wins; the base is kept for the rest
-    assert parse_gate_args(["min_overall_change=0.01"], base=config).max_slice_regression == 0.1
+    assert parse_gate_args(["macro_f1=off"], base=config).values["slice_accuracy"] == 0.1
 
 
 @pytest.mark.parametrize("items, message", [
-    (["speed=1"], "gate 'speed' is unknown; allowed gates: max_slice_regression, min_overall_change, "
-                  "max_confident_regression_rate, min_stress_accuracy"),
-    (["max_slice_regression"], "must look like NAME=VALUE"),
-    (["max_slice_regression=five"], "value 'five' is not a number"),
-    (["max_slice_regression=5"], "outside [0, 1]; thresholds are shares (0.05 = 5 points)"),
-    (["min_overall_change=nan"], "must be a finite number"),
-    (["min_overall_change=-2"], "outside [-1, 1]"),
+    (["speed=1"], "gate 'speed' is unknown; allowed gates: accuracy, macro_f1, slice_accuracy"),
+    (["accuracy"], "must look like NAME=VALUE"),
+    (["accuracy="], "the value is empty; give a number (e.g. 0.02) or 'off'"),
+    (["accuracy= "], "the value is empty"),
+    (["slice_accuracy=five"], "value 'five' is not a number"),
+    (["slice_accuracy=5"], "outside [0, 1]; values are shares (0.02 = 2 points)"),
+    (["accuracy=nan"], "must be a finite number"),
+    (["accuracy=-0.1"], "outside [0, 1]"),
+    (["min_overall_change=0"], "was retired; use accuracy=MARGIN"),
 ])
 def test_parse_errors_name_the_gate_and_what_is_allowed(items, message):
     with pytest.raises(ConfigError, match="gate") as info:
@@ -155,9 +230,10 @@ def test_parse_errors_name_the_gate_and_what_is_allowed(items, message):
 
 
 @pytest.mark.parametrize("raw, message", [
-    ({"max_slice_regression": True}, "must be a finite number"),
+    ({"slice_accuracy": True}, "must be a finite number"),
     ({"nope": 0.1}, "gate 'nope' is unknown"),
     ([0.1], "must be a JSON object"),
+    ({"accuracy": ""}, "the value is empty"),
 ])
 def test_from_dict_refuses_bad_workspace_entries(raw, message):
     with pytest.raises(ConfigError) as info:

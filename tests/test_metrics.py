@@ -104,17 +104,21 @@ def test_regression_metrics_by_hand(hand):
     a = r.loc["all"]
     assert (a["n"], a["n_regressed"], a["n_improved"]) == (6, 2, 2)
     assert a["delta"] == 0 and a["regression_rate"] == pytest.approx(2 / 6)
-    # rows 2 (conf 0.95) and 4 (conf 0.8, on the threshold) regressed confidently.
-    assert a["confident_regression_rate"] == pytest.approx(2 / 6)
+    # rows 2 (conf 0.95) and 4 (conf 0.8, on the threshold) regressed confidently; row 5 has no
+    # confidence, so the rate is over the 5 rows whose candidate confidence is known.
+    assert a["n_conf_known"] == 5 and a["confident_regression_rate"] == pytest.approx(2 / 5)
+    assert (a["confident_regression_rate_lo"], a["confident_regression_rate_hi"]) == pytest.approx(
+        binomtest(2, 5).proportion_ci(method="wilson"))
     assert a["mcnemar_p"] == 1.0  # 2 vs 2 discordant pairs
     g = r.loc["gold_neg"]  # baseline right on row 0, candidate on rows 0 and 1
     assert (g["baseline_accuracy"], g["candidate_accuracy"], g["delta"]) == (0.5, 1.0, 0.5)
     assert g["net_change"] == g["improvement_rate"] - g["regression_rate"] == 0.5
     assert g["mcnemar_p"] == 1.0  # one discordant pair: P = 2 * 1/2
     assert g["small"] and not r.loc["first4", "small"]
-    assert r.loc["none", "n"] == 0 and np.isnan(r.loc["none", "delta"]) and r.loc["none", "mcnemar_p"] == 1
+    assert r.loc["none", "n"] == 0 and np.isnan(r.loc["none", "delta"]) and np.isnan(r.loc["none", "mcnemar_p"])
+    assert np.isnan(r.loc["all", "p_adjusted"])  # one pre-planned test: never shown as BH-adjusted
     strict = regression_metrics(df, masks, conf_threshold=0.9).set_index("slice")
-    assert strict.loc["all", "confident_regression_rate"] == pytest.approx(1 / 6)
+    assert strict.loc["all", "confident_regression_rate"] == pytest.approx(1 / 5)
 
 
 def test_calibration_by_hand(hand):
@@ -203,12 +207,15 @@ def test_regression_metrics_agree_with_scipy(seed):
         b, c = sub["baseline_correct"].to_numpy(), sub["candidate_correct"].to_numpy()
         improved, regressed = int((~b & c).sum()), int((b & ~c).sum())
         ref = binomtest(min(improved, regressed), improved + regressed, 0.5).pvalue if improved + regressed else 1
-        assert row.mcnemar_p == pytest.approx(ref, abs=1e-12)
+        assert row.mcnemar_p == pytest.approx(ref if len(sub) else np.nan, abs=1e-12, nan_ok=True)
         assert (row.n_improved, row.n_regressed) == (improved, regressed)
-        assert row.confident_regression_rate == pytest.approx(sub["confident_regression"].mean() if len(sub) else
-                                                              np.nan, nan_ok=True)
-    np.testing.assert_allclose(r["p_adjusted"].iloc[1:], false_discovery_control(r["mcnemar_p"].iloc[1:]))
-    assert r["p_adjusted"].iloc[0] == r["mcnemar_p"].iloc[0]  # "all" is not part of the family
+        known = sub["candidate_conf"].notna()
+        assert row.n_conf_known == known.sum()
+        assert row.confident_regression_rate == pytest.approx(
+            sub["confident_regression"].sum() / known.sum() if known.any() else np.nan, nan_ok=True)
+    family = r.iloc[1:][r["n"].iloc[1:] > 0]  # empty slices have no test and are not counted
+    np.testing.assert_allclose(family["p_adjusted"], false_discovery_control(family["mcnemar_p"]))
+    assert np.isnan(r["p_adjusted"].iloc[0])  # "all" is one pre-planned test: not adjusted, and not shown as such
 
 
 def test_reliability_diagram_agrees_with_sklearn():

@@ -29,32 +29,64 @@ def _figures(at) -> dict:
     return {f.layout.title.text: f for f in figs}
 
 
+def _accuracy(at):
+    return next(f for title, f in _figures(at).items() if title.startswith("Accuracy per slice"))
+
+
 def _negation(lab):
     from evalcore.features import compute_features
 
     return compute_features(lab["text"], names=["has_negation"])["has_negation"].to_numpy()
 
 
-def test_lab_headline_and_charts() -> None:
+def test_lab_headline_verdict_and_charts() -> None:
     at = open_page("pages/compare.py")
     assert not at.exception
     values = [m.value for m in at.metric]
-    assert values[:4] == ["0.698", "0.398", "-30.0 pts", "1.1e-21"]
+    assert values[:5] == ["69.8%", "39.8%", "-30.0 pts", "1.1e-21", "9.0 pts"]
+    assert values[5:] == ["40.8%", "10.8%", "38.2%"]
+    # the verdict comes first, with its reason, and every gate with its margin and status
+    verdict = errors(at)[0]
+    assert verdict.startswith("**Verdict: NO-SHIP** — 3 of 3 gates fail (accuracy, macro_f1, slice_accuracy)")
+    gates = [m.value for m in at.markdown if "margin" in m.value and "**" in m.value]
+    assert any(g.startswith("❌ **accuracy** · margin 2.0 points · *fail*") for g in gates)
+    assert any("**slice_accuracy** · margin 5.0 points" in g and "has_mention" in g for g in gates)
+    # rates carry their interval and n
+    assert "40.8% [36.6%, 45.2%] (Wilson), n=500" in [c.value for c in at.caption]
     figs = _figures(at)
-    acc = figs["Accuracy per slice"]
+    acc = next(f for title, f in figs.items() if title.startswith("Accuracy per slice"))
+    assert "⚠ = worse than the rest of the rows" in acc.layout.title.text
     by_name = {t.name: t for t in acc.data}
     base, cand = by_name["baseline: roberta"], by_name["candidate: gpt2"]
     lab = load_data("lab").df
-    assert base.y[0].startswith("⚠ all (n=500")
+    assert base.y[0] == "all (n=500)"
     assert round(base.x[0], 3) == 0.698 and round(cand.x[0], 3) == 0.398
-    # Slice sizes are always in the labels; flagged slices carry the warning mark.
-    neg = list(base.y).index("⚠ has_negation (n=97)")
+    # slice sizes are always in the labels; only the slice worse than the rest carries the mark
+    neg = list(base.y).index("has_negation (n=97)")
     base_neg = (lab["roberta"] == lab["label"])[_negation(lab)].mean()
     assert round(base.x[neg], 4) == round(base_neg, 4)
-    assert "emoji_dense (n=8, small)" in base.y
-    assert "Significant regressions" in errors(at)[0] and "has_negation" in errors(at)[0]
+    assert "⚠ has_mention (n=207)" in base.y and "emoji_dense (n=8, small)" in base.y
+    assert "Worse than the rest of the rows after Benjamini–Hochberg (FDR 0.05): **has_mention**" in errors(at)[1]
     findings = [m.value for m in at.markdown if m.value.startswith("- ")]
-    assert any("significant" in f for f in findings)
+    assert any("10 of 10 slices are too small to detect a 5.0-point change" in f for f in findings)
+    table, per_class, cal = (d.value for d in at.dataframe)  # slice table, per class, calibration
+    row = table.set_index("slice").loc["has_url"]
+    assert row["underpowered"] and row["MDE (80% power)"] == "53.9 pts" and row["n"] == 16
+    per_class = per_class.set_index("label")
+    assert per_class.loc["negative", "recall change [95%]"] == "-54.0 pts [-62.3, -43.9]"
+    assert cal["ECE [95%]"].iloc[1].startswith("0.566 [")
+
+
+def test_verdict_follows_the_gates_saved_on_the_report_page() -> None:
+    from evalcore.workspace import Workspace, save_workspace
+
+    save_workspace(Workspace(baseline="gpt2", candidate="roberta", gates={"slice_accuracy": None}))
+    at = open_page("pages/compare.py")
+    assert [s.value for s in at.success][0].startswith("**Verdict: SHIP** — all 2 gates pass (accuracy, macro_f1).")
+    save_workspace(Workspace(baseline="gpt2", candidate="roberta"))
+    at = open_page("pages/compare.py")
+    warn = [w.value for w in at.warning]
+    assert warn and warn[0].startswith("**Verdict: INCONCLUSIVE** — 1 of 3 gates cannot be decided (slice_accuracy)")
 
 
 def test_threshold_setting_changes_confident_regression_and_persists() -> None:
@@ -83,15 +115,15 @@ def test_slice_edit_on_full_tweeteval_reruns_metrics_not_models() -> None:
 
     save_workspace(Workspace(data={"source": "tweeteval:test"}, baseline="roberta_rt", candidate="vader"))
     at = open_page("pages/compare.py", timeout=300)
-    assert not errors(at) or "Significant" in errors(at)[0]
+    assert not at.exception
     memo = engine._memos()["predictions"]
     scored = {k: id(v) for k, v in memo.items.items()}
     assert len(scored) == 2 and all(k.endswith(("roberta_rt", "vader")) for k in scored)
-    before = _figures(at)["Accuracy per slice"].data[0].y
+    before = _accuracy(at).data[0].y
 
     ws = at.session_state["ec_workspace"]
     ws.slices = SliceSet((Slice("negated_questions", "has_negation == true and has_question == true", "n"),)).to_json()
     at.run()
-    after = _figures(at)["Accuracy per slice"].data[0].y
-    assert after != before and after[1] == "⚠ negated_questions (n=324)"
+    after = _accuracy(at).data[0].y
+    assert after != before and after[1].endswith("negated_questions (n=324)")
     assert {k: id(v) for k, v in memo.items.items()} == scored  # the same prediction objects: no re-scoring

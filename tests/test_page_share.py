@@ -27,25 +27,32 @@ def offline_wandb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _verdict(at) -> str:
-    return next(m.value for m in [*at.success, *at.error] if m.value.startswith("**"))
+    return next(m.value for m in [*at.success, *at.error, *at.warning] if m.value.startswith("**"))
 
 
 def test_gates_saved_and_applied() -> None:
     at = open_page(PAGE)
     assert errors(at) == [_verdict(at)]  # the no-ship verdict is the only error shown
-    assert [at.toggle(key=f"share_gate_on_{name}").value for name in GATES] == [True, True, False, False]
-    # roberta -> gpt2 on the lab file loses 30 points: both default gates fail
-    assert _verdict(at).startswith("**NO-SHIP** · 2 of 2 gate(s) fail")
-    lines = [m.value for m in at.markdown if m.value.startswith(("✅", "❌"))]
-    assert len(lines) == 2 and all(line.startswith("❌") for line in lines)
+    on = {name: at.toggle(key=f"share_gate_on_{name}").value for name in GATES}
+    assert on == {"accuracy": True, "macro_f1": True, "slice_accuracy": True, "class_recall": False,
+                  "confident_regression_rate": False, "stress_accuracy": False}
+    # roberta -> gpt2 on the lab file loses 30 points: the three default gates fail
+    assert _verdict(at).startswith("**NO-SHIP** · 3 of 3 gates fail (accuracy, macro_f1, slice_accuracy)")
+    lines = [m.value for m in at.markdown if m.value.startswith(("✅", "❌", "❔"))]
+    assert len(lines) == 3 and all(line.startswith("❌") for line in lines)
+    assert "-30.0 pts [-35.6, -24.1]" in lines[0] and "(margin 2.0 points)" in lines[0]
 
-    at.toggle(key="share_gate_on_max_slice_regression").set_value(False).run()
-    at.number_input(key="share_gate_min_overall_change").set_value(-0.35).run()
-    assert _verdict(at).startswith("**SHIP** · All 1 gate(s) pass")
+    for name in ("accuracy", "macro_f1", "slice_accuracy"):
+        at.toggle(key=f"share_gate_on_{name}").set_value(False).run()
+    at.toggle(key="share_gate_on_confident_regression_rate").set_value(True).run()
+    at.number_input(key="share_gate_confident_regression_rate").set_value(0.5).run()
+    assert _verdict(at).startswith("**SHIP** · all 1 gates pass (confident_regression_rate)")
     again = open_page(PAGE)  # saved in the workspace
-    assert again.toggle(key="share_gate_on_max_slice_regression").value is False
-    assert again.number_input(key="share_gate_min_overall_change").value == pytest.approx(-0.35)
+    assert again.toggle(key="share_gate_on_slice_accuracy").value is False
+    assert again.number_input(key="share_gate_confident_regression_rate").value == pytest.approx(0.5)
     assert _verdict(again).startswith("**SHIP**")
+    compare = open_page("pages/compare.py")  # the Compare page reads the same gates
+    assert any(s.value.startswith("**Verdict: SHIP**") for s in compare.success)
 
 
 def test_report_download_and_preview() -> None:
@@ -83,11 +90,11 @@ def test_offline_push_with_stress_results(offline_wandb: Path) -> None:
 
 def test_online_without_key_keeps_the_session(monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_page(PAGE)
-    at.number_input(key="share_gate_min_overall_change").set_value(-0.4).run()
+    at.number_input(key="share_gate_slice_accuracy").set_value(0.1).run()
     at.radio(key="share_wb_mode").set_value("online")
     at.button(key="FormSubmitter:share_wandb_form-Push to W&B").click().run()
     assert not at.exception
     assert any("needs an API key" in e and "wandb sync" in e for e in errors(at)), errors(at)
     assert not at.code  # no run, no sync command
-    assert at.number_input(key="share_gate_min_overall_change").value == pytest.approx(-0.4)
+    assert at.number_input(key="share_gate_slice_accuracy").value == pytest.approx(0.1)
     assert at.radio(key="share_wb_mode").value == "online"  # the form is kept (and saved)

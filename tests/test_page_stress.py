@@ -7,6 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
+from scipy.stats import binomtest
 import pytest
 
 from apptest_helpers import errors, open_page
@@ -100,13 +101,17 @@ def test_paste_score_and_persist() -> None:
     lab = load_data("lab").df
     target_rows = lab[compute_features(lab["text"])["has_negation"].to_numpy(dtype=bool)]
     expected = _expected_summary(0.6, target_rows)
-    summary = _table(at, "model (role)").set_index("model (role)")
+    summary = _table(at, "accuracy [95% interval]").set_index("model")
     for spec, role in (("vader", "baseline"), ("vader:0.3", "candidate")):
-        row = summary.loc[f"{spec} ({role})"]
-        assert row["n"] == 10 and row["n_labelled"] == 9
-        for col, value in expected[spec].items():
-            assert row[col] == pytest.approx(value), (spec, col)
-        assert row["accuracy_vs_slice"] == pytest.approx(expected[spec]["accuracy"] - expected[spec]["slice_accuracy"])
+        row, want = summary.loc[spec], expected[spec]
+        k = round(want["accuracy"] * 9)
+        lo, hi = binomtest(k, 9).proportion_ci(method="wilson")
+        assert row["role"] == role and row["cases"] == "10"
+        assert row["accuracy [95% interval]"] == (f"{want['accuracy']:.1%} [{lo:.1%}, {hi:.1%}] ({k} of 9)")
+        assert row["high-confidence wrong"].startswith(f"{want['high_conf_wrong']} of ")
+        assert row["accuracy on the targeted slice"] == f"{want['slice_accuracy']:.1%}"
+        assert row["cases - slice"] == f"{(want['accuracy'] - want['slice_accuracy']) * 100:+.1f} pts"
+        assert row["disagreement between the models"].startswith(f"{want['disagreement_rate']:.1%} [")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Disagreement rate"] == f"{expected['vader']['disagreement_rate']:.1%}"
     assert metrics["High-confidence wrong (≥ 0.60)"] == (
@@ -117,7 +122,7 @@ def test_paste_score_and_persist() -> None:
     # once scored, a new case is scored at once (same models, the rest comes from the cache)
     at.text_input(key="stress_type_text").set_value("what a wonderful surprise")
     at.button(key="FormSubmitter:stress_type_form-Add").click().run()
-    assert _table(at, "model (role)")["n"].tolist() == [11, 11]
+    assert _table(at, "accuracy [95% interval]")["cases"].tolist() == ["11", "11"]
 
     # a browser refresh (fresh session) finds the cases, hypothesis, target and model choice
     again = open_page(PAGE)
@@ -164,16 +169,22 @@ def test_perturbation_tests_on_the_cases() -> None:
     at.slider(key="stress_pt_clear").set_value(0.6).run()
     at.button(key="stress_pt_run").click().run()
     assert not errors(at), errors(at)
-    shown = _table(at, "failure_rate")
+    shown = _table(at, "failure rate [95% interval]")
     assert len(at.get("plotly_chart")) == 1
     vader, vader03 = load_predictor("vader", LABELS), load_predictor("vader:0.3", LABELS)
     vader03.name = "vader:0.3"
     direct = run_perturbation_tests([t for t, _ in CASES], [vader, vader03],
                                     get_generators(names, Expectation("DIR", clear_conf=0.6, high_conf=0.8)),
                                     max_cases_per_generator=50).summary
-    assert shown[["generator", "model", "n_applicable", "n_fail"]].to_dict("records") == \
-        direct[["generator", "model", "n_applicable", "n_fail"]].to_dict("records")
-    assert shown["failure_rate"].tolist() == pytest.approx(direct["failure_rate"].tolist(), nan_ok=True)
+    assert shown[["test", "model", "applicable"]].values.tolist() == \
+        [[g, m, str(n)] for g, m, n in direct[["generator", "model", "n_applicable"]].values]
+    for text, (rate, fail, n) in zip(shown["failure rate [95% interval]"],
+                                     direct[["failure_rate", "n_fail", "n_applicable"]].values):
+        if n:
+            lo, hi = binomtest(int(fail), int(n)).proportion_ci(method="wilson")
+            assert text == f"{rate:.1%} [{lo:.1%}, {hi:.1%}] ({int(fail)} of {int(n)})"
+        else:
+            assert text == "not applicable (no case applies)"  # never a 0% rate
 
 
 class _LLM(BaseHTTPRequestHandler):

@@ -123,7 +123,11 @@ def test_offline_push_writes_every_table_with_its_columns_and_rows(pushed, lab, 
     expected = {**lab.tables(), "predictions_table": predictions_table(lab), **stress.tables(), **perturb.tables()}
     found = _tables(run_dir)
     assert set(found) == set(result.tables) == set(expected) | {
-        "calibration_metrics", "slices", "gates", "stress_hypothesis"}
+        "calibration_metrics", "slices", "gates", "gate_checks", "stress_hypothesis", "metric_changes", "per_class"}
+    assert found["gates"]["columns"] == ["name", "metric", "margin", "status", "observed", "lo", "hi", "n",
+                                         "rows_needed", "reason"]
+    checks = found["gate_checks"]
+    assert {"gate", "name", "status", "mde", "vs_rest"} <= set(checks["columns"])
     for name, frame in expected.items():
         assert found[name]["columns"] == [str(c) for c in frame.columns], name
         assert len(found[name]["data"]) == len(frame), name
@@ -154,14 +158,20 @@ def test_charts_summary_and_config_are_in_the_run(pushed):
     assert summary["accuracy/roberta"] == pytest.approx(0.698)
     assert summary["delta"] == pytest.approx(-0.3) and summary["delta_lo"] == pytest.approx(-0.3556, abs=1e-4)
     assert summary["regression_rate"] == pytest.approx(0.408) and summary["improvement_rate"] == pytest.approx(0.108)
+    assert summary["regression_rate_lo"] == pytest.approx(0.3658, abs=1e-4) and summary["regression_rate_n"] == 500
     assert summary["confident_regression_rate"] == pytest.approx(0.382)
-    assert summary["n_flagged"] == 8 and "has_mention" in summary["flagged_slices"]
-    assert summary["recommendation"] == "no-ship" and summary["gates_passed"] is False
-    assert summary["stress_accuracy/vader"] == pytest.approx(1.0)
+    assert summary["worse_than_rest_slices"] == ["has_mention"] and summary["n_worse_than_rest"] == 1
+    assert summary["verdict"] == "no-ship" and summary["gates_passed"] is False
+    assert summary["verdict_reason"].startswith("3 of 3 gates fail (accuracy, macro_f1, slice_accuracy)")
+    assert summary["gate_margins"]["slice_accuracy"] == 0.05 and summary["gate_status"]["accuracy"] == "fail"
+    assert summary["mde"] == pytest.approx(0.0898, abs=1e-4) and summary["slice_margin"] == 0.05
+    assert "has_url" in summary["underpowered_slices"] and summary["slice_mde"]["has_url"] > 0.5
+    assert summary["macro_f1/delta"] == pytest.approx(-0.3163, abs=1e-4)
+    assert summary["stress_accuracy/vader"] == pytest.approx(1.0) and summary["stress_accuracy_n/vader"] == 3
     assert config["data"]["source"] == "lab" and config["data"]["n_rows"] == 500
     assert config["baseline"]["spec"] == "roberta" and config["candidate"]["model"] == "gpt2"
     assert config["conf_threshold"] == 0.8 and config["alpha"] == 0.05 and len(config["slices"]) == 10
-    assert config["gates"] == {"max_slice_regression": 0.05, "min_overall_change": 0.0}
+    assert config["gates"] == {"accuracy": 0.02, "macro_f1": 0.02, "slice_accuracy": 0.05}
 
 
 def test_the_api_key_is_nowhere(pushed):
@@ -258,7 +268,7 @@ def test_big_tables_go_to_an_artifact_and_huge_ones_are_sampled(lab, monkeypatch
     monkeypatch.setattr(wandb.Table, "MAX_ROWS", 600)  # W&B's own limits, lowered to fit the lab
     monkeypatch.setattr(wandb.Table, "MAX_ARTIFACT_ROWS", 900)
     result = push_to_wandb(lab, mode="offline", wandb_dir=tmp_path)  # no gates given: the default ones
-    assert result.tables["gates"] == (2, 5)
+    assert result.tables["gates"] == (3, 10)
     assert result.tables["df_long"] == (900, 31) and result.tables["df_eval"] == (500, 43)
     assert result.warnings == [
         "table df_long has 1000 rows, more than W&B takes; a random sample of 900 rows (seed 0) was logged",

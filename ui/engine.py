@@ -210,6 +210,29 @@ def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> An
                     slices=slices, results=results)
 
 
+def gate_config(ws: Workspace) -> tuple[Any, str | None]:
+    """The workspace's gates (the defaults where none is saved) and a message when the saved ones could
+    not be read (the defaults apply until the user changes a gate)."""
+    from evalcore.gates import GateConfig
+
+    try:
+        return GateConfig.from_dict(ws.gates or None), None
+    except EvalcoreError as exc:
+        return GateConfig(), f"The saved gates could not be read ({exc}); the default gates apply until you change one."
+
+
+def current_verdict(ws: Workspace, analysis: Analysis) -> tuple[Any, Any, str | None]:
+    """(GateReport, the stress result it used or None, a gate-loading message) for the analysis: the
+    saved gates, with this session's stress results when they were computed on the same data."""
+    from evalcore.gates import evaluate_gates
+    from ui import state
+
+    config, message = gate_config(ws)
+    entry = state.session_result(state.STRESS_RESULT, data_key(ws.data))
+    stress = entry["result"] if entry else None
+    return evaluate_gates(analysis, config, stress=stress), stress, message
+
+
 def current_analysis(ws: Workspace) -> tuple[Comparison, SliceSet, SliceResults]:
     """What every analysis page starts from: df_eval (scoring with progress bars if needed), the
     user's slices and their metric tables, with the workspace's saved settings, so Compare, the

@@ -14,6 +14,10 @@ WORKSPACE = "ec_workspace"
 WORKSPACE_WARNING = "ec_workspace_warning"
 APP_RAN = "ec_app_ran"
 DEEP_LINK = "ec_deep_link"
+# Results of the Stress tests page, kept for this browser session only (derived, never saved):
+# {"result": StressResult | PerturbResult, "data_key": str, "models": ..., ...}
+STRESS_RESULT = "ec_stress_result"
+PERTURB_RESULT = "ec_perturb_result"
 
 
 def mark_app_ran() -> None:
@@ -60,6 +64,13 @@ def save() -> None:
 def take_warning() -> str | None:
     """The load warning, shown once."""
     return st.session_state.pop(WORKSPACE_WARNING, None)
+
+
+def session_result(key: str, data_key: str) -> dict | None:
+    """This session's stress (`STRESS_RESULT`) or perturbation (`PERTURB_RESULT`) entry, when it was
+    computed on the data now chosen; None otherwise."""
+    entry = st.session_state.get(key)
+    return entry if entry and entry.get("data_key") == data_key else None
 
 
 def slices():

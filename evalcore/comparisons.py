@@ -1,0 +1,216 @@
+"""The registry of compared metrics: one set of paired statistics for every metric and task kind.
+
+A compared metric says how a paired change is measured, so gates, the Compare page, the report,
+the CLI and W&B all read the same table (`evalcore.paired.CHANGE_COLUMNS` plus `metric`):
+
+- `binary`: a per-example 0/1 outcome of each model (accuracy: `correct`); paired proportions
+  (Newcombe interval, exact McNemar, Connor MDE).
+- `aggregate`: a function of the joint confusion counts (macro-F1); seeded paired bootstrap over the
+  confusion cells.
+- `continuous`: a per-example score (generation metrics); seeded paired bootstrap of the mean.
+
+Per-class results (precision, recall, F1 of both models and their paired change) come from the
+same confusion-cell counts: recall is a paired proportion on the rows of that gold label;
+precision and F1 go through the bootstrap.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from evalcore.errors import ConfigError
+from evalcore.metrics import _label_codes, _labels, group_counts, stack_masks
+from evalcore.paired import (CHANGE_COLUMNS, DEFAULT_BOOTSTRAP, DEFAULT_SEED, METHODS as PAIRED_METHODS,
+                             binary_changes, bootstrap_changes, bootstrap_summary, multinomial_draws)
+from evalcore.tables import ROLES, role_col
+
+
+@dataclass(frozen=True)
+class ComparedMetric:
+    """A metric two models are compared on. `field`: the per-example outcome's role field
+    (`correct` -> `baseline_correct`, `candidate_correct`) for binary / continuous metrics."""
+
+    name: str
+    title: str
+    kind: str  # "binary" | "aggregate" | "continuous"
+    description: str
+    task: str = "classification"
+    field: str | None = None
+
+    @property
+    def per_example(self) -> bool:
+        """Whether the metric is a mean of per-example outcomes (so slices can be compared with the rest
+        by a paired test, and a slice gate applies)."""
+        return self.kind in ("binary", "continuous")
+
+
+COMPARED: dict[str, ComparedMetric] = {m.name: m for m in (
+    ComparedMetric("accuracy", "accuracy", "binary", "share of rows whose prediction equals the gold label",
+                   field="correct"),
+    ComparedMetric("macro_f1", "macro-F1", "aggregate",
+                   "unweighted mean of the per-label F1 over the labels present as gold or prediction "
+                   "(sklearn f1_score average='macro')"),
+)}
+
+
+def compared_metric(name: str) -> ComparedMetric:
+    if name not in COMPARED:
+        raise ConfigError(f"metric {name!r} is unknown; compared metrics: {', '.join(COMPARED)}")
+    return COMPARED[name]
+
+
+def method_of(metric: ComparedMetric, n_boot: int = DEFAULT_BOOTSTRAP, seed: int = DEFAULT_SEED) -> str:
+    """How the metric's change interval and test are computed, in one sentence."""
+    if metric.kind == "binary":
+        return ("Newcombe paired interval, exact McNemar test, MDE from Connor (1987)")
+    key = "bootstrap" if metric.kind == "aggregate" else "continuous"
+    return PAIRED_METHODS[key].format(b=n_boot, seed=seed)
+
+
+# --- confusion cells -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Per slice, how many rows fall in each (gold, baseline pred, candidate pred) cell: (S, k^3)."""
+
+    slices: list[str]
+    labels: list[str]
+    counts: np.ndarray
+
+    @property
+    def k(self) -> int:
+        return len(self.labels)
+
+    def confusions(self, counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Baseline and candidate confusion matrices (..., gold, pred) from (..., k^3) cell counts."""
+        c = self.counts if counts is None else counts
+        cube = c.reshape(*c.shape[:-1], self.k, self.k, self.k)
+        return cube.sum(axis=-1), cube.sum(axis=-2)
+
+
+def confusion_cells(df_eval: pd.DataFrame, masks: Mapping[str, object], labels: Sequence[str] | None = None) -> Cells:
+    """Joint confusion counts of both models per slice (`all` first)."""
+    labels = _labels(df_eval, labels)
+    k = len(labels)
+    slices, matrix = stack_masks(masks, len(df_eval))
+    y = _label_codes(df_eval["label"], labels, "label")
+    pb, pc = (_label_codes(df_eval[role_col(r, "pred")], labels, f"{r} prediction") for r in ROLES)
+    groups, counts = group_counts(matrix, (y * k + pb) * k + pc)
+    full = np.zeros((len(slices), k ** 3), dtype=np.int64)
+    full[:, groups] = counts
+    return Cells(slices, labels, full)
+
+
+def _per_label(cm: np.ndarray) -> dict[str, np.ndarray]:
+    """Precision, recall, F1 per label from (..., k, k) confusion matrices; NaN where undefined."""
+    tp = np.diagonal(cm, axis1=-2, axis2=-1).astype(float)
+    gold, pred = cm.sum(axis=-1).astype(float), cm.sum(axis=-2).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {"precision": np.where(pred > 0, tp / pred, np.nan), "recall": np.where(gold > 0, tp / gold, np.nan),
+                "f1": np.where(gold + pred > 0, 2 * tp / (gold + pred), np.nan)}
+
+
+def macro_f1_of(cm: np.ndarray) -> np.ndarray:
+    """Macro-F1 over the labels present as gold or prediction, as sklearn's average='macro'; NaN for an
+    empty table."""
+    f1 = _per_label(cm)["f1"]
+    present = ~np.isnan(f1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(present.any(axis=-1), np.where(present, f1, 0.0).sum(axis=-1) / present.sum(axis=-1), np.nan)
+
+
+def _macro_f1_pair(cells: Cells) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    def statistic(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cb, cc = cells.confusions(counts)
+        return macro_f1_of(cb), macro_f1_of(cc)
+    return statistic
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+def metric_changes(df_eval: pd.DataFrame, masks: Mapping[str, object], metrics: Sequence[str] = tuple(COMPARED), *,
+                   labels: Sequence[str] | None = None, alpha: float = 0.05, confidence: float = 0.95,
+                   n_boot: int = DEFAULT_BOOTSTRAP, seed: int = DEFAULT_SEED,
+                   cells: Cells | None = None) -> pd.DataFrame:
+    """One row per (metric, slice): both values, the paired change with its interval and test, the MDE,
+    and the comparison with the rest of the rows. `all` first within each metric."""
+    frames = []
+    for name in metrics:
+        metric = compared_metric(name)
+        if metric.kind == "binary":
+            slices, matrix = stack_masks(masks, len(df_eval))
+            b = df_eval[role_col("baseline", metric.field)].to_numpy(dtype=bool)
+            c = df_eval[role_col("candidate", metric.field)].to_numpy(dtype=bool)
+            groups, counts = group_counts(matrix, (b * 2 + c).astype(np.int64))
+            full = np.zeros((len(slices), 4), dtype=np.int64)
+            full[:, groups] = counts
+            frame = binary_changes(slices, full[:, 3], full[:, 1], full[:, 2], full[:, 0], alpha=alpha,
+                                   confidence=confidence)
+        elif metric.kind == "aggregate":
+            cells = cells or confusion_cells(df_eval, masks, labels)
+            frame = bootstrap_changes(cells.slices, cells.counts, _macro_f1_pair(cells), n_boot=n_boot, seed=seed,
+                                      alpha=alpha, confidence=confidence)
+        else:
+            raise ConfigError(f"metric {name!r} of kind {metric.kind!r} needs per-example scores of both models")
+        frame.insert(0, "metric", name)
+        frames.append(frame[["metric", *CHANGE_COLUMNS]])
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["metric", *CHANGE_COLUMNS])
+    out.attrs = {"alpha": alpha, "confidence": confidence, "n_boot": n_boot, "seed": seed,
+                 "methods": {m: method_of(compared_metric(m), n_boot, seed) for m in metrics}}
+    return out
+
+
+def per_class_changes(df_eval: pd.DataFrame, labels: Sequence[str] | None = None, *, confidence: float = 0.95,
+                      n_boot: int = DEFAULT_BOOTSTRAP, seed: int = DEFAULT_SEED,
+                      cells: Cells | None = None) -> pd.DataFrame:
+    """Per gold label, on every row: precision, recall and F1 of both models and the paired change of each,
+    with 95% intervals. Recall's change is a paired proportion on the rows of that gold label (Newcombe,
+    exact McNemar); precision's and F1's come from the seeded bootstrap over confusion cells.
+    Undefined values (a label never predicted has no precision) are NaN, never 0.
+    """
+    cells = cells or confusion_cells(df_eval, {}, labels)
+    k = cells.k
+    counts = cells.counts[0]
+    cube = counts.reshape(k, k, k)  # gold, baseline pred, candidate pred
+    cb, cc = cells.confusions(counts)
+    point = {role: _per_label(cm) for role, cm in zip(ROLES, (cb, cc))}
+    draws = multinomial_draws(counts, n_boot, seed)
+    db, dc = cells.confusions(draws)
+    boot_b, boot_c = _per_label(db), _per_label(dc)
+    rows = []
+    for j, label in enumerate(cells.labels):
+        on_label = cube[j]
+        b_ok, c_ok = np.arange(k) == j, np.arange(k) == j
+        both = int(on_label[np.ix_(b_ok, c_ok)].sum())
+        improved = int(on_label[np.ix_(~b_ok, c_ok)].sum())
+        regressed = int(on_label[np.ix_(b_ok, ~c_ok)].sum())
+        neither = int(on_label.sum()) - both - improved - regressed
+        rec = binary_changes(["all"], [both], [improved], [regressed], [neither], confidence=confidence).iloc[0]
+        row = {"label": label, "n_gold": int(cb[j].sum()), "n_pred_baseline": int(cb[:, j].sum()),
+               "n_pred_candidate": int(cc[:, j].sum())}
+        for metric in ("precision", "recall", "f1"):
+            base, cand = float(point["baseline"][metric][j]), float(point["candidate"][metric][j])
+            row.update({f"{metric}_baseline": base, f"{metric}_candidate": cand, f"{metric}_delta": cand - base})
+            if metric == "recall":
+                row.update({"recall_delta_lo": rec["delta_lo"], "recall_delta_hi": rec["delta_hi"], "recall_p": rec["p"],
+                            "recall_mde": rec["mde"]})
+            else:
+                s = bootstrap_summary(np.array([cand - base]), (boot_c[metric][:, j] - boot_b[metric][:, j])[None, :],
+                                      confidence)
+                row.update({f"{metric}_delta_lo": float(s["delta_lo"][0]), f"{metric}_delta_hi": float(s["delta_hi"][0]),
+                            f"{metric}_p": float(s["p"][0])})
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out.attrs = {"confidence": confidence, "methods": {
+        "recall": "Newcombe paired interval and exact McNemar on the rows of the gold label",
+        "precision, f1": PAIRED_METHODS["bootstrap"].format(b=n_boot, seed=seed)}}
+    return out
+
+
+__all__ = ["COMPARED", "Cells", "ComparedMetric", "compared_metric", "confusion_cells", "macro_f1_of", "method_of",
+           "metric_changes", "per_class_changes"]
