@@ -17,6 +17,7 @@ from evalcore.labels import is_sentiment
 from evalcore.models import projection_rows, unreachable_warning
 from evalcore.pipeline import choose_models
 from evalcore.roots import allowed_roots, check_allowed, store_file, store_folder
+from evalcore.units import pct
 from ui import engine, state
 from ui.widgets import progress_bar, shown_errors
 
@@ -308,7 +309,7 @@ with st.container(border=True):
             bar = progress_bar(f"Scoring with {spec}") if spec in pending else None
             preds = engine.get_predictions(data, dkey, spec, bar)
             acc = preds.accuracy(data.df["label"])
-            rows.append({"model": spec, "status": preds.summary, "accuracy": f"{acc:.3f}"})
+            rows.append({"model": spec, "status": preds.summary, "accuracy": pct(acc)})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     cache = engine.prediction_cache()
     if cache.warning:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from evalcore.units import pct
 from tests.task_folders import ORDER, raw_ids, renamed_tweeteval
 from tests.test_browser import SHOTS, _full_shot, _no_exception, _settle, browser, server  # noqa: F401 (fixtures)
 
@@ -50,9 +51,15 @@ def test_open_a_renamed_task_folder_and_reach_compare(server, browser) -> None: 
     page.get_by_role("link", name="Compare").first.click()
     _settle(page)
     _no_exception(page)
-    page.get_by_text(f"{accuracy:.3f}", exact=True).first.wait_for(timeout=60_000)
-    page.get_by_text(f"{majority:.3f}", exact=True).first.wait_for(timeout=60_000)
+    page.get_by_text(pct(accuracy), exact=True).first.wait_for(timeout=60_000)
+    page.get_by_text(pct(majority), exact=True).first.wait_for(timeout=60_000)
     page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60_000)
     _full_shot(page, SHOTS / "task_compare.png")
     assert "Traceback" not in page.inner_text("body")
+    tab = page.get_by_role("tab", name="Per class")
+    if tab.count():  # per-class results on Compare (issue 10, item 5): the task's own labels, in its order
+        tab.first.click()
+        _settle(page)
+        _no_exception(page)
+        _full_shot(page, SHOTS / "task_compare_per_class.png")
     page.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from apptest_helpers import errors, open_page, restart_server
+from evalcore.units import pct
 from evalcore.workspace import workspace_path
 
 
@@ -119,7 +120,7 @@ def test_upload_a_folder_then_pick_a_predictions_file_plainly(tmp_path: Path) ->
     accuracy = dict(zip(at.dataframe[-1].value["model"], at.dataframe[-1].value["accuracy"]))
     gold, roberta = (folder / "test_labels.txt").read_text().split(), (folder / "predictions_roberta.txt").read_text().split()
     expected = sum(g == p for g, p in zip(gold, roberta)) / len(gold)
-    assert [v for k, v in accuracy.items() if "roberta" in k] == [f"{expected:.3f}"]
+    assert [v for k, v in accuracy.items() if "roberta" in k] == [pct(expected)]
 
 
 def test_integer_labels_need_the_label_map_of_the_mapping_step(shared_data: Path) -> None:
@@ -150,5 +151,5 @@ def test_integer_labels_need_the_label_map_of_the_mapping_step(shared_data: Path
     analyzer = SentimentIntensityAnalyzer()
     pred = [int(analyzer.polarity_scores(t)["compound"] >= 0) for t in frame["sentence"]]
     table = at.dataframe[-1].value.set_index("model")
-    assert table.loc["vader", "accuracy"] == f"{accuracy_score(frame['label'], pred):.3f}" == "0.631"
+    assert table.loc["vader", "accuracy"] == pct(accuracy_score(frame["label"], pred)) == "63.1%"
     assert table.loc["demo", "status"] == "demo transformer not built yet: build it above"
