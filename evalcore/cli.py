@@ -32,7 +32,11 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--label-col", default=None, help="column holding the gold label (default: label)")
     g.add_argument("--id-col", default=None, help="column holding a unique row id (default: `id` if present, else row number)")
     g.add_argument("--labels", default=None,
-                   help="comma-separated label set, in order (default: read from the data)")
+                   help="comma-separated label names, in order (default: read from the data)")
+    g.add_argument("--label-map", default=None, metavar="ID=NAME,...",
+                   help="which integer id is which label, e.g. `0=negative,1=positive`; integer gold labels "
+                        "and integer predictions are read only through a declared map (a TweetEval folder's "
+                        "mapping.txt or an HF ClassLabel declares one; this must agree with it)")
 
 
 def load_data_from_args(args: argparse.Namespace):
@@ -40,7 +44,8 @@ def load_data_from_args(args: argparse.Namespace):
 
     labels = tuple(x.strip() for x in args.labels.split(",")) if args.labels else None
     return load_data(args.data or "lab", split=args.split, config=args.config, n_rows=args.n_rows,
-                     text_col=args.text_col, label_col=args.label_col, id_col=args.id_col, labels=labels)
+                     text_col=args.text_col, label_col=args.label_col, id_col=args.id_col, labels=labels,
+                     label_map=args.label_map)
 
 
 def open_cache():

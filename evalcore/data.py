@@ -10,8 +10,10 @@ One entry point, `load_data(source)`, serves the CLI, the app and notebooks. A s
 - a `.csv`, `.jsonl`/`.json` or `.parquet` path, with a column mapping (text, label, optional id);
 - `hf:<dataset id or local path>` with `config`, `split` and `n_rows`, read by `datasets.load_dataset`.
 
-Every loader validates before returning: nothing half-loaded ever reaches a caller; problems raise
-`DataError` naming the file, the column or row, and what is allowed.
+Labels are read through `evalcore.labels`: integer gold labels only through a declared map
+(`mapping.txt`, a `ClassLabel`, or the `label_map` option, e.g. `0=negative,1=positive`), never
+as positions in a guessed order. Every loader validates before returning: nothing half-loaded ever
+reaches a caller; problems raise `DataError` naming the file, the column or row, and what is allowed.
 """
 from __future__ import annotations
 
@@ -24,13 +26,15 @@ from typing import Any, Sequence
 import pandas as pd
 
 from evalcore.errors import DataError
+from evalcore.labels import (SENTIMENT_LABELS, LabelMap, combine, infer_names, label_map_from_pairs, label_text,
+                             names_only, parse_label_map, read_labels)
 from evalcore.paths import home, shared_data_dir
 
 CORE_COLUMNS = ("id", "text", "label")
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 # Suffixes that mark a confidence column beside a prediction column (`roberta` + `roberta_score`).
 CONF_SUFFIXES = ("_score", "_conf", "_confidence", "_prob")
-SENTIMENT_ORDER = ("negative", "neutral", "positive")
+SENTIMENT_ORDER = SENTIMENT_LABELS
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,9 @@ class EvalData:
 
     `df` has columns `id` (str, unique), `text` (str, non-empty), `label` (str, one of `labels`)
     and any extra columns of the source. `labels` is the ordered label set: model probability
-    vectors use this order. `precomputed` names the models whose predictions are columns of `df`.
+    vectors use this order. `label_map` is where that order came from, with the declared ids
+    (None in hand-built instances: then the labels are names only). `precomputed` names the models
+    whose predictions are columns of `df`.
     """
 
     name: str
@@ -56,6 +62,7 @@ class EvalData:
     source: str
     precomputed: dict[str, PrecomputedModel] = field(default_factory=dict)
     default_models: tuple[str, str] | None = None
+    label_map: LabelMap | None = None
 
     def __len__(self) -> int:
         return len(self.df)
@@ -64,13 +71,21 @@ class EvalData:
     def texts(self) -> list[str]:
         return self.df["text"].tolist()
 
+    @property
+    def declared_labels(self) -> LabelMap:
+        """The label map every reader of this data's labels goes through (`evalcore.labels.read_labels`)."""
+        return self.label_map or names_only(self.labels, self.name)
+
 
 @dataclass(frozen=True)
 class DataSource:
     """Where data comes from and how its columns map onto `id, text, label`.
 
-    `labels` fixes the label set and its order (any other label is an error); when empty, the
-    labels are read from the data (sentiment labels in negative/neutral/positive order, else sorted).
+    `labels` fixes the label set and its order by name (any other label is an error).
+    `label_map` (`0=negative,1=positive`) declares which integer id is which label; integer labels
+    are refused without one (a TweetEval folder's `mapping.txt` and an HF `ClassLabel` declare
+    theirs). When neither is given, label names are read from the data (sentiment labels in
+    negative/neutral/positive order, else sorted).
     """
 
     kind: str  # "lab" | "tweeteval" | "table" | "hf"
@@ -82,6 +97,7 @@ class DataSource:
     label_col: str = "label"
     id_col: str | None = None
     labels: tuple[str, ...] = ()
+    label_map: str | None = None
 
     @classmethod
     def parse(cls, text: str, **options: Any) -> "DataSource":
@@ -130,6 +146,8 @@ def tweeteval_dir() -> Path:
 def load_data(source: str | DataSource, **options: Any) -> EvalData:
     """Load any supported source into a validated `EvalData` (the one entry point)."""
     src = DataSource.parse(source, **options) if isinstance(source, str) else replace(source, **options)
+    if src.label_map is not None and not str(src.label_map).strip():
+        src = replace(src, label_map=None)
     if src.n_rows is not None and src.n_rows < 1:
         raise DataError(f"n_rows must be a positive number of rows, got {src.n_rows}")
     loader = {"lab": _load_lab, "tweeteval": _load_tweeteval, "table": _load_table, "hf": _load_hf}
@@ -142,9 +160,11 @@ def load_data(source: str | DataSource, **options: Any) -> EvalData:
 
 
 def _load_lab(src: DataSource) -> EvalData:
-    src = replace(src, labels=src.labels or SENTIMENT_ORDER)
+    src = replace(src, labels=src.labels or (() if src.label_map else SENTIMENT_ORDER))
     data = _load_table(src)
     data.name = "lab tweets (500, with roberta / gpt2 predictions)"
+    if not src.label_map and data.labels == SENTIMENT_ORDER:
+        data.label_map = LabelMap(SENTIMENT_ORDER, None, "the lab file's sentiment label names")
     if {"roberta", "gpt2"} <= set(data.precomputed):
         data.default_models = ("roberta", "gpt2")
     return data
@@ -167,36 +187,61 @@ def _load_tweeteval(src: DataSource) -> EvalData:
             f"ragged TweetEval files: {text_file.name} has {len(texts)} lines but "
             f"{label_file.name} has {len(raw_labels)}; they must be aligned line by line"
         )
-    mapping = _read_mapping(mapping_file)
-    unknown = [(i + 1, v) for i, v in enumerate(raw_labels) if v not in mapping]
-    if unknown:
-        line, value = unknown[0]
-        raise DataError(
-            f"unknown label {value!r} on line {line} of {label_file.name} ({len(unknown)} such lines); "
-            f"mapping.txt allows {', '.join(mapping)}"
-        )
+    mapping = combine([_read_mapping(mapping_file), _user_map(src)], src.labels)
+    gold = read_labels(raw_labels, mapping, where=label_file.name)
     shipped = _tweeteval_predictions(folder, src.split, len(raw_labels), mapping) if src.split == "test" else {}
     if src.n_rows:
-        texts, raw_labels = texts[: src.n_rows], raw_labels[: src.n_rows]
-    df = pd.DataFrame({"id": [f"{src.split}-{i}" for i in range(len(texts))], "text": texts,
-                       "label": [mapping[v] for v in raw_labels]})
+        texts, gold = texts[: src.n_rows], gold[: src.n_rows]
+    df = pd.DataFrame({"id": [f"{src.split}-{i}" for i in range(len(texts))], "text": texts, "label": gold})
     for name, values in shipped.items():
         df[name] = values[: len(df)]
-    labels = src.labels or tuple(mapping.values())
-    data = _finish(df, labels, name=f"TweetEval {folder.name} {src.split}", source=str(src), known=True)
+    data = _finish(df, mapping.names, name=f"TweetEval {folder.name} {src.split}", source=str(src), known=True)
     data.precomputed = {name: PrecomputedModel(pred_col=name) for name in shipped}
+    data.label_map = mapping
     return data
 
 
-def _tweeteval_predictions(folder: Path, split: str, n: int, mapping: dict[str, str]) -> dict[str, list[str]]:
-    """`predictions_<model>.txt` files shipped beside the test split (aligned line by line, label ids)
-    become precomputed models named `<model>`; a file that does not align is left alone."""
+def _tweeteval_predictions(folder: Path, split: str, n: int, mapping: LabelMap) -> dict[str, list[str]]:
+    """`predictions_<model>.txt` files shipped beside the test split (aligned line by line, label ids
+    read through `mapping.txt`) become precomputed models named `<model>`; a file that does not
+    align or does not read is left alone (it stays usable as `file:`, which reports why)."""
     found: dict[str, list[str]] = {}
     for path in sorted(folder.glob("predictions_*.txt")):
         values = [line.strip() for line in _read_lines(path)]
-        if len(values) == n and all(v in mapping for v in values):
-            found[path.stem[len("predictions_"):]] = [mapping[v] for v in values]
+        if len(values) != n:
+            continue
+        try:
+            found[path.stem[len("predictions_"):]] = read_labels(values, mapping, where=path.name)
+        except DataError:
+            continue
     return found
+
+
+def tweeteval_splits(folder: str | Path) -> list[str]:
+    """Splits of a TweetEval-format folder: each `<split>_text.txt` with its `<split>_labels.txt`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name[: -len("_text.txt")] for p in folder.glob("*_text.txt")
+                  if (folder / p.name.replace("_text.txt", "_labels.txt")).is_file())
+
+
+def find_tweeteval_folders(roots: Sequence[Path], max_depth: int = 4) -> list[Path]:
+    """TweetEval-format folders (a `mapping.txt` and at least one split) under `roots`, at most
+    `max_depth` levels down, sorted: what the dashboard offers to open."""
+    found: set[Path] = set()
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for depth in range(max_depth + 1):
+            for mapping in root.glob("/".join(["*"] * depth + ["mapping.txt"])):
+                if tweeteval_splits(mapping.parent):
+                    found.add(mapping.parent)
+    return sorted(found)
+
+
+def _user_map(src: DataSource) -> LabelMap | None:
+    return parse_label_map(src.label_map) if src.label_map else None
 
 
 def _load_table(src: DataSource) -> EvalData:
@@ -252,20 +297,18 @@ def _load_hf(src: DataSource) -> EvalData:
         raise DataError(f"could not load Hugging Face dataset {src.path!r} (config={src.config}, "
                         f"split={split!r}): {type(exc).__name__}: {exc}") from exc
     df = ds.to_pandas()
-    label_feature = ds.features.get(src.label_col)
-    names = getattr(label_feature, "names", None)
-    if names:  # ClassLabel: integers -> names, order from the feature
-        df[src.label_col] = [names[int(v)] if pd.notna(v) and 0 <= int(v) < len(names) else v
-                             for v in df[src.label_col]]
-        src = replace(src, labels=src.labels or tuple(names))
-    return _from_frame(df, src, name=f"hf:{src.path} {src.split}")
+    names = getattr(ds.features.get(src.label_col), "names", None)
+    declared = (label_map_from_pairs(enumerate(names), f"the ClassLabel of column {src.label_col!r}")
+                if names else None)
+    return _from_frame(df, src, name=f"hf:{src.path} {src.split}", declared=declared)
 
 
 # --- shared validation -------------------------------------------------------------------------
 
 
-def _from_frame(df: pd.DataFrame, src: DataSource, *, name: str) -> EvalData:
-    """Map source columns onto id/text/label, validate, and detect precomputed prediction columns."""
+def _from_frame(df: pd.DataFrame, src: DataSource, *, name: str, declared: LabelMap | None = None) -> EvalData:
+    """Map source columns onto id/text/label, read the labels through the declared map (`declared`
+    by the source, `label_map` / `labels` by the user), validate, and detect prediction columns."""
     columns = [str(c) for c in df.columns]
     df.columns = columns
     for role, col in (("text", src.text_col), ("label", src.label_col)):
@@ -285,10 +328,12 @@ def _from_frame(df: pd.DataFrame, src: DataSource, *, name: str) -> EvalData:
     if out["label"].isna().any():
         row = int(out.index[out["label"].isna()][0])
         raise DataError(f"missing label in column {src.label_col!r} at row {row + 1} of {name}")
-    out["label"] = out["label"].map(_label_str)
-    labels = src.labels or _infer_labels(out["label"])
-    data = _finish(out, labels, name=name, source=str(src), known=bool(src.labels))
+    where = f"column {src.label_col!r} of {name}"
+    mapping = combine([declared, _user_map(src)], src.labels) or infer_names(out["label"].tolist(), where=where)
+    out["label"] = read_labels(out["label"].tolist(), mapping, where=where)
+    data = _finish(out, mapping.names, name=name, source=str(src), known=True)
     data.precomputed = _detect_precomputed(data.df, extras, data.labels)
+    data.label_map = mapping
     return data
 
 
@@ -330,18 +375,9 @@ def _detect_precomputed(df: pd.DataFrame, extras: Sequence[str], labels: Sequenc
     return found
 
 
-def _infer_labels(labels: pd.Series) -> tuple[str, ...]:
-    seen = set(labels.unique())
-    if seen <= set(SENTIMENT_ORDER):
-        return tuple(x for x in SENTIMENT_ORDER if x in seen) if len(seen) < 3 else SENTIMENT_ORDER
-    return tuple(sorted(seen))
-
-
 def _label_str(value: Any) -> str:
     """Labels are strings; integral floats read from CSV (`1.0`) become `1`."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    return label_text(value)
 
 
 def _missing_column(col: str, role: str, columns: Sequence[str], where: str) -> str:
@@ -364,18 +400,18 @@ def _read_lines(path: Path) -> list[str]:
     return lines
 
 
-def _read_mapping(path: Path) -> dict[str, str]:
-    mapping: dict[str, str] = {}
+def _read_mapping(path: Path) -> LabelMap:
+    pairs: list[tuple[str, str]] = []
     for n, line in enumerate(_read_lines(path), start=1):
         if not line.strip():
             continue
         parts = line.split("\t") if "\t" in line else line.split(None, 1)
         if len(parts) != 2:
             raise DataError(f"{path.name} line {n}: expected `<id><TAB><name>`, got {line!r}")
-        mapping[parts[0].strip()] = parts[1].strip()
-    if not mapping:
+        pairs.append((parts[0].strip(), parts[1].strip()))
+    if not pairs:
         raise DataError(f"{path.name} is empty: it must map label ids to names")
-    return mapping
+    return label_map_from_pairs(pairs, f"{path.parent.name}/{path.name}")
 
 
 def _read_json(path: Path) -> pd.DataFrame:

@@ -325,6 +325,11 @@ _register(
     "Emoticons carry sentiment in punctuation that word-level models may drop.",
 )(_has(_EMOTICON))
 _register(
+    "has_number", "bool",
+    "A digit outside URLs and @handles (3, 2019, 4.5, 10k).",
+    "Numbers (dates, counts, scores) must be read exactly, and tokenizers cut them unpredictably.",
+)(_has("[0-9]"))
+_register(
     "has_hashtag", "bool",
     "A hashtag (#word; not #1 or HTML entities like &#39;).",
     "Hashtags pack topics and sentiment into joined words the tokenizer may split badly.",

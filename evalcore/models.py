@@ -12,6 +12,10 @@ A model spec string is the same everywhere (CLI, app, config), parsed by `ModelS
 
 `load_predictor(spec, labels, data=...)` is the one entry point. Every model is mapped onto the
 dataset's labels *before* it scores anything: a model whose labels cannot be mapped is refused.
+A model with labels the task lacks is *projected* onto the shared ones, visibly: a 3-class
+sentiment model on binary data chooses between negative and positive (its probabilities
+renormalised over them), VADER uses its binary rule; `projection_rows` lists what went where and
+`unreachable_warning` names any gold label no model output can reach.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 import numpy as np
 
 from evalcore.errors import ModelError
+from evalcore.labels import SENTIMENT_LABELS, SYNONYMS, read_labels, resolve_label  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,16 +42,10 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1  # bump when a predictor's outputs change for the same model: keys the cache
 DEFAULT_MAX_LENGTH = 128
 VADER_THRESHOLD = 0.05
-SENTIMENT_LABELS = ("negative", "neutral", "positive")
+DROP = "-"  # in an explicit label map, `MODEL_LABEL=-` drops that model label (see map_model_labels)
 PREFIXED_KINDS = ("vader", "hf", "file")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _GENERIC_RE = re.compile(r"^label_?(\d+)$", re.IGNORECASE)
-# Common spellings of the sentiment labels in model configs, all mapped to one canonical name.
-SYNONYMS = {
-    "neg": "negative", "negative": "negative",
-    "neu": "neutral", "neutral": "neutral",
-    "pos": "positive", "positive": "positive",
-}
 SPEC_HELP = ("`vader[:threshold]`, `demo`, `hf:<hub id or local dir>[@revision][#LABEL_0=neg,...]`, "
              "`file:<predictions file>`, or the name of a precomputed prediction column of the data")
 ProgressFn = Callable[[int, int, str], None]
@@ -78,6 +77,13 @@ class Predictor(ABC):
     live: bool = True
     label_mapping: dict[str, str]  # model label -> dataset label, for display
     notes: tuple[str, ...] = ()  # how the mapping was decided (e.g. generic names by position)
+    dropped: tuple[str, ...] = ()  # model labels the task lacks: their probability is renormalised away
+
+    @property
+    def unreachable(self) -> tuple[str, ...]:
+        """Dataset labels no model output maps to: this model can never predict them."""
+        reached = set(self.label_mapping.values())
+        return tuple(lab for lab in self.labels if lab not in reached)
 
     @abstractmethod
     def predict(self, texts: Sequence[str]) -> PredictionBatch:
@@ -196,24 +202,6 @@ def _parse_hf(rest: str, raw: str) -> ModelSpec:
 # ----- label mapping ----------------------------------------------------------------------------
 
 
-def _canon(label: str) -> str:
-    low = str(label).strip().lower()
-    return SYNONYMS.get(low, low)
-
-
-def resolve_label(value: object, labels: Sequence[str]) -> int | None:
-    """Index of `value` among the dataset `labels`: exact, then case-insensitive, then synonyms."""
-    text = str(value).strip()
-    if text in labels:
-        return labels.index(text)
-    by_canon = {_canon(lab): i for i, lab in enumerate(labels)}
-    low = text.lower()
-    for i, lab in enumerate(labels):
-        if lab.lower() == low:
-            return i
-    return by_canon.get(_canon(text))
-
-
 def map_model_labels(model_labels: Sequence[str], labels: Sequence[str],
                      explicit: Mapping[str, str] | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
     """Map a model's labels (in output order) onto the dataset's: (index per model label, notes).
@@ -221,16 +209,25 @@ def map_model_labels(model_labels: Sequence[str], labels: Sequence[str],
     Names match case-insensitively with common synonyms (pos/neg/neu). Generic names `LABEL_i` are
     mapped by position only when the model has exactly as many labels as the dataset, and a note
     says so. Several model labels may map to one dataset label (their probabilities add up); a
-    dataset label no model label maps to gets probability 0. Anything unmapped raises `ModelError`.
+    dataset label no model label maps to gets probability 0 (see `Predictor.unreachable`).
+
+    Projection: model labels the task lacks (index -1) are dropped when the others reach at least
+    two dataset labels by name, so a negative/neutral/positive model on binary data chooses between
+    negative and positive; a note says so, and callers renormalise the remaining probabilities.
+    An explicit map drops a label with `MODEL_LABEL=-`. Anything else unmapped raises `ModelError`.
     """
     labels = tuple(labels)
     hint = ("pass an explicit map: `hf:<id>#" + ",".join(f"{m}=<dataset label>" for m in model_labels)
-            + "`")
+            + f"` (`=-` drops a label)")
     if explicit:
-        return _explicit_map(model_labels, labels, explicit, hint), ("explicit label map",)
+        index = _explicit_map(model_labels, labels, explicit, hint)
+        return index, ("explicit label map",) + _drop_note(model_labels, index, labels)
     index = [resolve_label(m, labels) for m in model_labels]
     if all(i is not None for i in index):
         return np.array(index, dtype=np.int64), ()
+    if len({i for i in index if i is not None}) >= 2:
+        projected = np.array([-1 if i is None else i for i in index], dtype=np.int64)
+        return projected, _drop_note(model_labels, projected, labels)
     generic = [_GENERIC_RE.match(str(m)) for m in model_labels]
     if all(generic):
         positions = [int(g.group(1)) for g in generic]
@@ -260,12 +257,72 @@ def _explicit_map(model_labels: Sequence[str], labels: tuple[str, ...],
                          f"map every model label ({hint})")
     index = []
     for m in model_labels:
+        if explicit[m].strip() == DROP:
+            index.append(-1)
+            continue
         i = resolve_label(explicit[m], labels)
         if i is None:
             raise ModelError(f"label map sends {m!r} to {explicit[m]!r}, which is not a dataset label; "
                              f"dataset labels are {', '.join(labels)}")
         index.append(i)
+    if len({i for i in index if i >= 0}) < 2:
+        raise ModelError(f"label map reaches fewer than two dataset labels ({', '.join(labels)}); a model "
+                         f"must be able to choose between at least two")
     return np.array(index, dtype=np.int64)
+
+
+def _drop_note(model_labels: Sequence[str], index: np.ndarray, labels: Sequence[str]) -> tuple[str, ...]:
+    dropped = [m for m, i in zip(model_labels, index) if i < 0]
+    if not dropped:
+        return ()
+    kept = sorted({labels[i] for i in index if i >= 0}, key=list(labels).index)
+    return (f"projected onto the task's labels: model label{'s' if len(dropped) > 1 else ''} "
+            f"{', '.join(dropped)} dropped, the probabilities of {', '.join(kept)} renormalised to sum to 1",)
+
+
+def projection_matrix(index: np.ndarray, k: int) -> np.ndarray:
+    """(model labels, dataset labels) 0/1 matrix: `probs @ P` adds up model labels sharing a
+    dataset label; a dropped model label (index -1) has a zero row."""
+    proj = np.zeros((len(index), k), dtype=np.float32)
+    kept = np.flatnonzero(index >= 0)
+    proj[kept, index[kept]] = 1.0
+    return proj
+
+
+def project(probs: np.ndarray, proj: np.ndarray) -> np.ndarray:
+    """Model probabilities onto dataset labels, renormalised when some model labels were dropped
+    (a row with no mass left on kept labels, which softmax never gives, becomes uniform)."""
+    out = np.asarray(probs, dtype=np.float32) @ proj
+    if proj.sum() < proj.shape[0]:  # some labels dropped
+        total = out.sum(axis=1, keepdims=True)
+        out = np.where(total > 0, out / np.where(total > 0, total, 1.0), 1.0 / proj.shape[1]).astype(np.float32)
+    return out
+
+
+def projection_rows(predictor: Predictor) -> list[dict[str, str]]:
+    """What the Data & models page shows: each model label and where it goes, then each dataset
+    label no output reaches (`model label` empty)."""
+    rows = [{"model label": m, "dataset label": d, "how": "mapped"} for m, d in predictor.label_mapping.items()]
+    kept = ", ".join(lab for lab in predictor.labels if lab not in predictor.unreachable)
+    rows += [{"model label": m, "dataset label": "—", "how": f"dropped: {kept} renormalised"}
+             for m in predictor.dropped]
+    rows += [{"model label": "—", "dataset label": d, "how": "never predicted (no model label maps here)"}
+             for d in predictor.unreachable]
+    return rows
+
+
+def unreachable_warning(predictor: Predictor, gold: Sequence[str] | None = None) -> str | None:
+    """A warning naming the gold labels this model can never predict (with their row counts when
+    `gold` is given), or None. Every row of such a label counts as an error of the model."""
+    missing = predictor.unreachable
+    if not missing:
+        return None
+    counts = Counter(map(str, gold)) if gold is not None else None
+    named = ", ".join(f"{lab!r}" + (f" ({counts.get(lab, 0):,} gold rows)" if counts is not None else "")
+                      for lab in missing)
+    return (f"model {predictor.name} can never predict {named}: no model label maps to "
+            f"{'it' if len(missing) == 1 else 'them'}, so every such row counts as its error; "
+            "check the label map if that is not intended")
 
 
 def _batch(probs: np.ndarray, pred: np.ndarray | None = None) -> PredictionBatch:
@@ -338,16 +395,16 @@ class HFPredictor(Predictor):
         model_labels = [str(id2label.get(i, f"LABEL_{i}")) for i in range(self.model.config.num_labels)]
         self.model_labels = tuple(model_labels)
         self._index, self.notes = map_model_labels(model_labels, self.labels, label_map)
-        self.label_mapping = {m: self.labels[i] for m, i in zip(model_labels, self._index)}
-        self._projection = np.zeros((len(model_labels), len(self.labels)), dtype=np.float32)
-        self._projection[np.arange(len(model_labels)), self._index] = 1.0
+        self.label_mapping = {m: self.labels[i] for m, i in zip(model_labels, self._index) if i >= 0}
+        self.dropped = tuple(m for m, i in zip(model_labels, self._index) if i < 0)
+        self._projection = projection_matrix(self._index, len(self.labels))
         self.name = name or Path(self.source).name
         self.spec = spec or str(ModelSpec("hf", target=str(source), revision=revision,
                                           label_map=tuple((label_map or {}).items())))
         weights = dir_hash(local) if self.local else getattr(self.model.config, "_commit_hash", None)
         self.fingerprint = _fingerprint(kind="hf", source=self.source, revision=revision,
                                         weights=weights, mapping=sorted(self.label_mapping.items()),
-                                        max_length=max_length)
+                                        max_length=max_length, labels=self.labels)  # order: columns of probs
 
     def _load(self):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -375,7 +432,7 @@ class HFPredictor(Predictor):
         with torch.inference_mode():
             logits = self.model(**enc).logits
             probs = torch.softmax(logits.float(), dim=-1).numpy()
-        return _batch(probs @ self._projection)
+        return _batch(project(probs, self._projection))
 
 
 # ----- VADER ------------------------------------------------------------------------------------
@@ -384,12 +441,18 @@ class HFPredictor(Predictor):
 class VaderPredictor(Predictor):
     """VADER (Hutto & Gilbert 2014), a lexicon and rules model: no training, fast, English only.
 
-    pred: compound >= `threshold` is positive, compound <= -`threshold` negative, else neutral
-    (VADER's authors recommend 0.05). probs: VADER's own `neg`/`neu`/`pos` proportions (the shares
-    of the text that read negative, neutral, positive), renormalised to sum to 1 and put on the
-    dataset's negative/neutral/positive columns; a text with no scorable words gets neutral 1.
+    Three-class rule (the data has negative, neutral and positive): compound >= `threshold` is
+    positive, compound <= -`threshold` negative, else neutral (VADER's authors recommend 0.05).
+    probs: VADER's own `neg`/`neu`/`pos` proportions (the shares of the text that read negative,
+    neutral, positive), renormalised to sum to 1; a text with no scorable words gets neutral 1.
     These proportions are not calibrated probabilities and pred need not be their argmax (neutral
     dominates most tweets), so conf = prob of pred is often low: read it as a weak signal.
+
+    Binary rule (the data has negative and positive, no neutral): the sign of compound,
+    compound >= 0 positive (a text with no sentiment words, compound 0, goes to positive), else
+    negative; the threshold plays no part. probs: positive (1 + compound) / 2, negative the rest,
+    so pred is their argmax and conf grows with |compound|. Any other dataset label is one VADER
+    can never predict (`unreachable`).
     """
 
     def __init__(self, labels: Sequence[str], threshold: float | None = None, *, spec: str | None = None):
@@ -397,23 +460,38 @@ class VaderPredictor(Predictor):
 
         self.labels = tuple(labels)
         cols = [resolve_label(s, self.labels) for s in SENTIMENT_LABELS]
-        if any(c is None for c in cols):
+        if cols[0] is None or cols[2] is None:
             raise ModelError(f"VADER predicts negative/neutral/positive but the dataset labels are "
-                             f"{', '.join(self.labels)}; use VADER only on sentiment data")
-        self._cols = np.array(cols, dtype=np.int64)
+                             f"{', '.join(self.labels)}; use VADER only on sentiment data (it needs at least "
+                             "negative and positive)")
+        self.binary = cols[1] is None
+        used = [(s, c) for s, c in zip(SENTIMENT_LABELS, cols) if c is not None]
+        self._cols = np.array([c for _, c in used], dtype=np.int64)
         self.threshold = VADER_THRESHOLD if threshold is None else float(threshold)
         self.spec = spec or str(ModelSpec("vader", threshold=threshold))
         # Named after its spec: `vader` and `vader:0.3` are two models and must not share table columns.
         self.name = str(ModelSpec("vader", threshold=threshold))
-        self.label_mapping = {s: self.labels[c] for s, c in zip(SENTIMENT_LABELS, cols)}
+        self.label_mapping = {s: self.labels[c] for s, c in used}
+        if self.binary:
+            self.dropped = ("neutral",)
+            self.notes = ("binary rule: compound >= 0 is positive, < 0 negative (VADER's neutral band is "
+                          "not used on data without a neutral label)",)
         self._analyzer = SentimentIntensityAnalyzer()
         self.fingerprint = _fingerprint(kind="vader", version=_version("vaderSentiment"),
-                                        threshold=self.threshold, columns=self._cols.tolist())
+                                        threshold=self.threshold, columns=self._cols.tolist(),
+                                        **({"rule": "binary-sign", "k": len(self.labels)} if self.binary else {}))
 
     def predict(self, texts: Sequence[str]) -> PredictionBatch:
         n, k = len(texts), len(self.labels)
         probs = np.zeros((n, k), dtype=np.float32)
         pred = np.empty(n, dtype=np.int64)
+        if self.binary:
+            neg, pos = self._cols
+            for row, text in enumerate(texts):
+                c = self._analyzer.polarity_scores(text)["compound"]
+                probs[row, pos], probs[row, neg] = (1.0 + c) / 2.0, (1.0 - c) / 2.0
+                pred[row] = pos if c >= 0 else neg
+            return _batch(probs, pred)
         neg, neu, pos = self._cols
         for row, text in enumerate(texts):
             s = self._analyzer.polarity_scores(text)
@@ -484,24 +562,13 @@ def probs_from_conf(pred: np.ndarray, conf: np.ndarray, k: int) -> np.ndarray:
     return probs
 
 
-def _label_indexes(values: Sequence[object], labels: tuple[str, ...], where: str) -> np.ndarray:
-    """Predicted labels (names, or integer indexes into `labels` when all are integers) -> indexes."""
-    texts = [str(v).strip() for v in values]
-    if texts and all(re.fullmatch(r"-?\d+", t) and t not in labels for t in texts):
-        idx = np.array([int(float(t)) for t in texts], dtype=np.int64)
-        bad = np.flatnonzero((idx < 0) | (idx >= len(labels)))
-        if len(bad):
-            raise ModelError(f"prediction {texts[bad[0]]!r} in row {bad[0] + 1} of {where} is not a "
-                             f"label index 0..{len(labels) - 1} ({', '.join(labels)})")
-        return idx
-    out = np.empty(len(texts), dtype=np.int64)
-    for row, t in enumerate(texts):
-        i = resolve_label(t, labels)
-        if i is None:
-            raise ModelError(f"unknown label {t!r} in row {row + 1} of {where}; dataset labels are "
-                             f"{', '.join(labels)} (or their indexes 0..{len(labels) - 1})")
-        out[row] = i
-    return out
+def _label_indexes(values: Sequence[object], data: EvalData, where: str) -> np.ndarray:
+    """Predicted labels -> indexes into `data.labels`, read through the data's declared label map
+    (`evalcore.labels.read_labels`): names (any case, common synonyms) or declared ids; integers
+    without declared ids are refused, never read as positions."""
+    names = read_labels(values, data.declared_labels, where=where, error=ModelError, lenient=True)
+    index = {lab: i for i, lab in enumerate(data.labels)}
+    return np.fromiter((index[n] for n in names), dtype=np.int64, count=len(names))
 
 
 def _from_columns(spec: ModelSpec, data: EvalData) -> PrecomputedPredictor:
@@ -511,7 +578,7 @@ def _from_columns(spec: ModelSpec, data: EvalData) -> PrecomputedPredictor:
         raise ModelError(f"model {spec.target!r} is not a known spec nor a precomputed prediction "
                          f"column of {data.name} (its precomputed columns: {have}); allowed: {SPEC_HELP}")
     df = data.df
-    pred = _label_indexes(df[info.pred_col].tolist(), data.labels, f"column {info.pred_col!r}")
+    pred = _label_indexes(df[info.pred_col].tolist(), data, f"column {info.pred_col!r}")
     conf = (df[info.conf_col].to_numpy(dtype=np.float32) if info.conf_col
             else np.full(len(df), np.nan, dtype=np.float32))
     return PrecomputedPredictor(spec.target, str(spec), data.labels, df["id"].astype(str).tolist(),
@@ -561,7 +628,7 @@ def _from_file(spec: ModelSpec, data: EvalData | None) -> PrecomputedPredictor:
     elif len(df) != len(data):
         raise ModelError(f"predictions file {path.name} has {len(df)} rows but {data.name} has "
                          f"{len(data)}; without an `id` column they must align row by row")
-    pred = _label_indexes(df["pred"].tolist(), data.labels, f"predictions file {path.name}")
+    pred = _label_indexes(df["pred"].tolist(), data, f"predictions file {path.name}")
     if "conf" in df.columns:
         conf = df["conf"].to_numpy(dtype=np.float32)
         if np.any((conf < 0) | (conf > 1)):

@@ -21,7 +21,7 @@ from evalcore.features import CustomFeature, compute_features
 from evalcore.metrics import (ALL_SLICE, DEFAULT_MIN_N, calibration_metrics, overall_comparison,
                               regression_metrics, slice_metrics)
 from evalcore.scoring import Predictions
-from evalcore.slices import SliceSet, masks as slice_masks, starter_slices
+from evalcore.slices import SliceSet, default_slices, masks as slice_masks
 from evalcore.tables import DEFAULT_CONF_THRESHOLD, build_df_eval, build_df_long
 
 
@@ -136,39 +136,74 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
                  progress: Callable[[str], Callable[[int, int], None] | None] | None = None) -> Analysis:
     """Score both models (through the cache), build df_eval and every metric table.
 
+    Without `slices`, the task's default slices (`evalcore.slices.default_slices`). The results'
+    warnings name any gold label a model can never predict and any default slice left out.
     `progress(model_name)` may return a `progress(done, total)` callback for that model's scoring.
     """
-    from evalcore.models import load_predictor
+    from evalcore.models import load_predictor, unreachable_warning
     from evalcore.scoring import score
 
-    preds = []
+    preds, notes = [], []
     for spec in (baseline_spec, candidate_spec):
         predictor = load_predictor(spec, data.labels, data=data)
+        notes += [w for w in [unreachable_warning(predictor, data.df["label"].tolist())] if w]
         preds.append(score(data, predictor, cache, batch_size=batch_size,
                            progress=progress(predictor.name) if progress and predictor.live else None))
     df_eval = build_eval(data, preds[0], preds[1], custom, conf_threshold=conf_threshold)
-    slices = slices if slices is not None else starter_slices()
+    if slices is None:
+        slices, left_out = default_slices(df_eval, data.labels)
+        notes += left_out
     results = analyse(df_eval, slices, data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha)
+    results.warnings = notes + results.warnings
     return Analysis(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, slices=slices,
                     results=results)
 
 
+def model_applies(spec: str, data: EvalData) -> bool:
+    """Whether a model may be picked for `data` without the user asking: a precomputed column the
+    data has, a predictions file that reads for its rows, VADER or the demo transformer only on
+    sentiment labels (negative / positive, optionally neutral). An `hf:` model is the user's own
+    choice and is kept (loading it reports any label problem); an empty spec never applies."""
+    from evalcore.errors import EvalcoreError
+    from evalcore.labels import is_sentiment
+    from evalcore.models import ModelSpec, load_predictor
+
+    try:
+        parsed = ModelSpec.parse(spec)
+    except EvalcoreError:
+        return False
+    if parsed.kind == "precomputed":
+        return parsed.target in data.precomputed
+    if parsed.kind in ("vader", "demo"):
+        return is_sentiment(data.labels)
+    if parsed.kind == "file":
+        try:
+            load_predictor(parsed, data.labels, data=data)
+        except EvalcoreError:
+            return False
+    return True
+
+
 def choose_models(data: EvalData, baseline: str, candidate: str) -> tuple[str, str]:
-    """Keep the chosen models when they still apply to `data`; otherwise pick sensible ones.
+    """Keep the chosen models when they still apply to `data` (`model_applies`); otherwise pick
+    ones that do, never one that cannot apply to the labels. `""` means none applies: the user
+    chooses (e.g. a `file:` predictions file) on Data & models.
 
     A precomputed column exists only in the data that ships it, so switching datasets would
-    otherwise leave the user with an error. The fallback prefers the data's own defaults, then a
-    shipped prediction column against VADER, then VADER against the demo transformer.
+    otherwise leave the user with an error. The fallback prefers the data's own defaults, then its
+    shipped prediction columns, then (on sentiment labels only) VADER and the demo transformer.
     """
-    from evalcore.models import ModelSpec
+    from evalcore.labels import is_sentiment
 
-    def applies(spec: str) -> bool:
-        parsed = ModelSpec.parse(spec)
-        return parsed.kind != "precomputed" or parsed.target in data.precomputed
-
-    if applies(baseline) and applies(candidate) and baseline != candidate:
+    keep_b, keep_c = model_applies(baseline, data), model_applies(candidate, data)
+    if keep_b and keep_c and baseline != candidate:
         return baseline, candidate
     if data.default_models:
         return data.default_models
-    first = next(iter(data.precomputed), None)
-    return (first, "vader") if first else ("vader", "demo")
+    pool = [*data.precomputed, *(("vader", "demo") if is_sentiment(data.labels) else ())]
+    b = baseline if keep_b else ""
+    c = candidate if keep_c and candidate != b else ""
+    pool = [m for m in pool if m not in (b, c)]
+    b = b or (pool.pop(0) if pool else "")
+    c = c or (pool.pop(0) if pool else "")
+    return b, c

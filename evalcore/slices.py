@@ -226,10 +226,70 @@ _STARTER = [
      "Emoji-heavy tweets put the sentiment in emoji a text model may never have seen."),
 ]
 
+# For any labelled text task: text properties only, with hypotheses that name no label.
+_GENERIC = [
+    ("short_texts", 'length_bucket == "short"',
+     "Short texts carry little context, so the label hangs on one or two words."),
+    ("long_texts", 'length_bucket == "long"',
+     "Long texts mix several signals and may be cut by the model's maximum length."),
+    ("has_question", "has_question == true",
+     "Questions phrase content differently from statements; a model fitted on statements may misread them."),
+    ("has_negation", "has_negation == true",
+     "Negation reverses what a sentence asserts; a model reading words rather than structure misses it."),
+    ("has_all_caps", "has_all_caps == true",
+     "ALL-CAPS words (shouting) mark emphasis that uncased or lower-casing models lose."),
+    ("has_elongation", "has_elongation == true",
+     "Elongated words (soooo, nooo) are out of vocabulary for many tokenizers yet carry emphasis."),
+    ("has_exclamation", "has_exclamation == true",
+     "Exclamation marks signal emphasis or emotion the words alone may not carry."),
+    ("has_number", "has_number == true",
+     "Numbers (dates, counts, scores) must be read exactly, and tokenizers cut them unpredictably."),
+    ("has_hashtag", "has_hashtag == true",
+     "Hashtags pack meaning into joined words that tokenizers split oddly."),
+    ("has_mention", "has_mention == true",
+     "@mentions address someone out of view; a model may key on them instead of the content."),
+    ("has_url", "has_url == true",
+     "Texts with links leave part of their meaning in the link, out of the model's view."),
+    ("has_emoji", "emoji_count >= 1",
+     "Emoji carry meaning that text-only pre-training may not have seen."),
+]
+
+
+def _slice_set(rows: list[tuple[str, str, str]]) -> SliceSet:
+    return SliceSet(tuple(Slice(name, text, note) for name, text, note in rows))
+
 
 def starter_slices() -> SliceSet:
-    """The lab's slice set, each with the hypothesis it tests (columns from evalcore.features)."""
-    return SliceSet(tuple(Slice(name, text, note) for name, text, note in _STARTER))
+    """The lab's slice set for sentiment tasks, each with the hypothesis it tests (columns from
+    evalcore.features)."""
+    return _slice_set(_STARTER)
 
 
-__all__ = ["SLICES_VERSION", "Slice", "SliceSet", "check_name", "load_slices", "masks", "save_slices", "starter_slices", "validate_slices"]
+def generic_slices() -> SliceSet:
+    """Slices for any text classification task: length, questions, negation, shouting, elongation,
+    exclamations, numbers, hashtags, mentions, links, emoji; hypotheses name no label."""
+    return _slice_set(_GENERIC)
+
+
+def task_slices(labels: Iterable[str] | None) -> SliceSet:
+    """The starter set that fits the task: the sentiment set only when the labels are sentiment
+    labels (negative / positive, optionally neutral), else the generic set."""
+    from evalcore.labels import is_sentiment
+
+    return starter_slices() if labels is not None and is_sentiment(tuple(labels)) else generic_slices()
+
+
+def default_slices(table: pd.DataFrame, labels: Iterable[str]) -> tuple[SliceSet, list[str]]:
+    """The task's starter set without the slices no row of `table` matches (a slice of SST-2's movie
+    reviews on hashtags says nothing), and a note naming what was left out and why."""
+    candidates = task_slices(labels)
+    sizes = {name: int(m.sum()) for name, m in masks(candidates, table).items()}
+    empty = [name for name, n in sizes.items() if n == 0]
+    kept = SliceSet(tuple(s for s in candidates if sizes[s.name] > 0))
+    notes = ([f"default slices left out because no row of this data matches them: {', '.join(empty)}"]
+             if empty else [])
+    return kept, notes
+
+
+__all__ = ["SLICES_VERSION", "Slice", "SliceSet", "check_name", "default_slices", "generic_slices", "load_slices",
+           "masks", "save_slices", "starter_slices", "task_slices", "validate_slices"]

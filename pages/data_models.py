@@ -1,26 +1,38 @@
-"""Data & models: choose the dataset, the baseline and the candidate; score them through the cache."""
+"""Data & models: choose the dataset, the baseline and the candidate; score them through the cache.
+
+Any labelled text task: the shipped demo, a TweetEval-format folder (from the data folders the
+server allows, or uploaded), a table file with a column-mapping step (and a label map when its
+labels are integers), or an HF dataset. Paths a visitor types are checked by `evalcore.roots`.
+"""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from evalcore.data import find_tweeteval_folders, tweeteval_splits
 from evalcore.errors import DataError
-from evalcore.paths import work_dir
+from evalcore.labels import is_sentiment
+from evalcore.models import projection_rows, unreachable_warning
 from evalcore.pipeline import choose_models
+from evalcore.roots import allowed_roots, check_allowed, store_file, store_folder
+from evalcore.units import pct
 from ui import engine, state
 from ui.widgets import progress_bar, shown_errors
 
 SOURCES = {
     "lab": "Demo: the lab's 500 tweets (with roberta / gpt2 predictions)",
     "tweeteval": "TweetEval sentiment (shared folder)",
-    "upload": "Upload a CSV / JSONL / Parquet file",
+    "folder": "TweetEval-format folder, any task (open or upload one)",
+    "upload": "Upload a CSV / TSV / JSONL / Parquet file",
     "hf": "Hugging Face dataset (hub id or local path)",
 }
-LIVE_CHOICES = {"vader": "VADER lexicon (live)", "demo": "Demo transformer: MiniLM fine-tuned on TweetEval val (live)"}
-HF_CHOICE = "hf"
+LIVE_CHOICES = {"vader": "VADER lexicon (live, sentiment only)",
+                "demo": "Demo transformer: MiniLM fine-tuned on TweetEval val (live, sentiment only)"}
+FILE_CHOICE, HF_CHOICE = "file", "hf"
+LABEL_MAP_HELP = ("Which integer id is which label, e.g. `0=negative,1=positive`. Needed when the labels are "
+                  "integers: evalcore never guesses their meaning. Integer predictions files are read through it too.")
 
 state.require_app(__file__)
 ws = state.workspace()
@@ -39,18 +51,7 @@ def _kind(settings: dict) -> str:
         return "tweeteval"
     if source.startswith("hf:"):
         return "hf"
-    return "upload"
-
-
-def _save_upload(upload) -> Path:
-    """Keep the uploaded file under the work folder so the choice survives restarts."""
-    raw = upload.getvalue()
-    folder = work_dir() / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hashlib.sha256(raw).hexdigest()[:12]}_{Path(upload.name).name}"
-    if not path.exists():
-        path.write_bytes(raw)
-    return path
+    return "folder" if Path(source).is_dir() else "upload"
 
 
 def _columns_of(path: Path) -> list[str]:
@@ -77,6 +78,45 @@ def _apply_data(settings: dict) -> None:
         st.rerun()
 
 
+def _folder_source() -> None:
+    """Open a TweetEval-format folder from the allowed data folders, or upload its files."""
+    known = [str(p) for p in find_tweeteval_folders(allowed_roots())]
+    how = st.radio("Folder", ["open", "upload"], horizontal=True, key="dm_folder_how",
+                   format_func={"open": "open a folder on the server", "upload": "upload its files"}.get)
+    folder: Path | None = None
+    if how == "open":
+        current = ws.data.get("source", "")
+        pick = st.selectbox("TweetEval-format folders in the allowed data folders", known + ["(type a path)"],
+                            index=known.index(current) if current in known else 0, key="dm_folder_pick")
+        typed = st.text_input("Folder path", key="dm_folder_path", placeholder="/path/to/tweeteval/irony",
+                              disabled=pick != "(type a path)",
+                              help="Allowed: " + ", ".join(map(str, allowed_roots())))
+        raw = typed.strip() if pick == "(type a path)" else pick
+        if raw:
+            with shown_errors(stop=False):
+                folder = check_allowed(raw)
+    else:
+        files = st.file_uploader("mapping.txt, <split>_text.txt, <split>_labels.txt (and predictions_<model>.txt)",
+                                 type=["txt"], accept_multiple_files=True, key="dm_folder_files")
+        if files:
+            with shown_errors(stop=False):
+                folder = store_folder({f.name: f.getvalue() for f in files})
+    st.caption("One text per line in `<split>_text.txt`, its label id on the same line of `<split>_labels.txt`, "
+               "and `mapping.txt` with `<id><TAB><label>` per line: the ids are read through it, never guessed. "
+               "`predictions_<model>.txt` beside the test split become models.")
+    if folder is None:
+        return
+    splits = tweeteval_splits(folder)
+    if not splits:
+        st.error(f"{folder} has no `<split>_text.txt` with its `<split>_labels.txt`", icon="⚠️")
+        return
+    c1, c2 = st.columns(2)
+    split = c1.selectbox("Split", splits, index=splits.index("test") if "test" in splits else 0, key="dm_folder_split")
+    n_rows = c2.number_input("First N rows (0 = all)", min_value=0, value=0, step=500, key="dm_folder_n")
+    if st.button("Load folder", key="dm_folder_load"):
+        _apply_data({"source": str(folder), "split": split, "n_rows": int(n_rows) or None})
+
+
 with st.container(border=True):
     st.subheader("Dataset")
     current = _kind(ws.data)
@@ -91,11 +131,13 @@ with st.container(border=True):
         n_rows = c2.number_input("First N rows (0 = all)", min_value=0, value=0, step=500, key="dm_te_n")
         if st.button("Load TweetEval", key="dm_te_load"):
             _apply_data({"source": f"tweeteval:{split}", "n_rows": int(n_rows) or None})
+    elif kind == "folder":
+        _folder_source()
     elif kind == "upload":
         upload = st.file_uploader("File", type=["csv", "tsv", "jsonl", "json", "parquet"], key="dm_upload")
         if upload is not None:
-            path = _save_upload(upload)
             with shown_errors(stop=False):
+                path = store_file(upload.name, upload.getvalue())
                 cols = _columns_of(path)
                 st.caption("Map the file's columns onto text, label and (optionally) a unique id.")
                 c1, c2, c3 = st.columns(3)
@@ -105,19 +147,29 @@ with st.container(border=True):
                 text_col = c1.selectbox("Text column", cols, index=cols.index(guess["text"]), key="dm_up_text")
                 label_col = c2.selectbox("Label column", cols, index=cols.index(guess["label"]), key="dm_up_label")
                 id_col = c3.selectbox("Id column", ["(row number)"] + cols, key="dm_up_id")
+                label_map = st.text_input("Label map (when the labels are integers)", key="dm_up_label_map",
+                                          placeholder="0=negative,1=positive", help=LABEL_MAP_HELP)
                 if st.button("Load file", key="dm_up_load"):
                     _apply_data({"source": str(path), "text_col": text_col, "label_col": label_col,
-                                 "id_col": None if id_col == "(row number)" else id_col})
+                                 "id_col": None if id_col == "(row number)" else id_col,
+                                 "label_map": label_map.strip() or None})
     else:
         c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
         ds_id = c1.text_input("Dataset id or local path", placeholder="cardiffnlp/tweet_eval", key="dm_hf_id")
         config = c2.text_input("Config", placeholder="sentiment", key="dm_hf_config")
         split = c3.text_input("Split", value="test", key="dm_hf_split")
         n_rows = c4.number_input("First N rows", min_value=0, value=1000, step=500, key="dm_hf_n")
+        label_map = st.text_input("Label map (when the labels are integers without a ClassLabel)", key="dm_hf_label_map",
+                                  placeholder="0=negative,1=positive", help=LABEL_MAP_HELP)
         st.caption("Without network, only local paths and datasets already in the Hugging Face cache load.")
         if st.button("Load dataset", key="dm_hf_load", disabled=not ds_id.strip()):
-            _apply_data({"source": f"hf:{ds_id.strip()}", "config": config.strip() or None,
-                         "split": split.strip() or "test", "n_rows": int(n_rows) or None})
+            with shown_errors(stop=False):
+                local = Path(ds_id.strip()).expanduser()
+                if local.exists() or ds_id.strip().startswith(("/", ".", "~")):
+                    check_allowed(local)  # a local path is a read of the server's disk
+                _apply_data({"source": f"hf:{ds_id.strip()}", "config": config.strip() or None,
+                             "split": split.strip() or "test", "n_rows": int(n_rows) or None,
+                             "label_map": label_map.strip() or None})
 
 with shown_errors():
     data = engine.get_data(ws.data)
@@ -126,7 +178,8 @@ dkey = engine.data_key(ws.data)
 c1, c2, c3 = st.columns([2, 1, 2])
 c1.metric("Loaded", f"{len(data):,} rows")
 c2.metric("Labels", len(data.labels))
-c3.caption(f"**{data.name}**  \nsource `{ws.data.get('source')}`")
+declared = data.declared_labels
+c3.caption(f"**{data.name}**  \nsource `{ws.data.get('source')}`  \nlabels from {declared.source}: `{declared.text}`")
 counts = data.df["label"].value_counts().reindex(list(data.labels)).fillna(0).astype(int)
 st.caption("Label distribution: " + " · ".join(f"{k} {v:,} ({v / len(data):.0%})" for k, v in counts.items()))
 with st.expander("Preview rows"):
@@ -136,30 +189,68 @@ with st.expander("Preview rows"):
 # --- models ----------------------------------------------------------------------------------------
 
 def _options() -> dict[str, str]:
-    opts = {name: f"{name} (precomputed column{', with confidence' if m.conf_col else ''})"
-            for name, m in data.precomputed.items()}
-    opts.update(LIVE_CHOICES)
+    # Labels depend on the name only: the browser keeps a selected option's label while its value stays
+    opts = {name: f"{name} (predictions shipped with the data)" for name in data.precomputed}
+    if is_sentiment(data.labels):  # VADER and the demo know only sentiment labels
+        opts.update(LIVE_CHOICES)
+    opts[FILE_CHOICE] = "Predictions file (file:): labels predicted elsewhere, one per row…"
     opts[HF_CHOICE] = "Hugging Face model: hub id or local directory…"
     return opts
 
 
+def _file_spec(role: str, current: str) -> str | None:
+    """A predictions file: uploaded (kept under the uploads folder) or a path the server allows."""
+    upload = st.file_uploader("Upload a predictions file", type=["txt", "csv", "jsonl", "json"],
+                              key=f"dm_{role}_file_up",
+                              help="`.txt`: one label (name, or id of the data's label map) per line, in the data's "
+                                   "row order; `.csv` / `.jsonl`: columns `pred[,conf][,id]`")
+    if upload is not None:
+        return f"file:{store_file(upload.name, upload.getvalue())}"
+    typed = st.text_input("or its path on the server", value=current[len("file:"):] if current.startswith("file:") else "",
+                          key=f"dm_{role}_file_path", placeholder="/path/to/predictions.txt",
+                          help="Allowed: " + ", ".join(map(str, allowed_roots())))
+    if not typed.strip():
+        return None
+    with shown_errors(stop=False):
+        return f"file:{check_allowed(typed.strip())}"
+    return None
+
+
 def model_picker(role: str, current: str) -> str | None:
-    """A model choice: a known spec, or an hf: spec typed in. Returns the chosen spec."""
+    """A model choice: a known spec, a predictions file, or an hf: spec typed in. Returns the spec."""
     opts = _options()
-    is_hf = current not in opts and (current.startswith("hf:") or current.startswith("file:"))
-    choice_default = HF_CHOICE if is_hf else (current if current in opts else next(iter(opts)))
-    choice = st.selectbox(role.capitalize(), list(opts), index=list(opts).index(choice_default),
-                          format_func=opts.get, key=f"dm_{role}_choice")
+    default = (current if current in opts else FILE_CHOICE if current.startswith("file:")
+               else HF_CHOICE if current.startswith("hf:") else None)
+    choice = st.selectbox(role.capitalize(), list(opts), index=None if default is None else list(opts).index(default),
+                          format_func=opts.get, key=f"dm_{role}_choice", placeholder="Choose a model")
+    if choice is None:
+        return None
+    if choice == FILE_CHOICE:
+        return _file_spec(role, current)
     if choice != HF_CHOICE:
         return choice
-    spec = st.text_input(f"{role.capitalize()} spec", value=current if is_hf else "hf:",
-                         help="`hf:<hub id or local dir>[@revision][#LABEL_0=negative,LABEL_1=neutral,...]`, "
-                              "or `file:<predictions file>`", key=f"dm_{role}_spec")
+    spec = st.text_input(f"{role.capitalize()} spec", value=current if current.startswith("hf:") else "hf:",
+                         help="`hf:<hub id or local dir>[@revision][#LABEL_0=negative,LABEL_1=-,...]` "
+                              "(`=-` drops a model label the task lacks)", key=f"dm_{role}_spec")
     return spec.strip() if spec.strip() not in ("", "hf:") else None
+
+
+def show_mapping(predictor) -> None:
+    """How the model's labels land on the task's: mapped, dropped (renormalised), never predicted."""
+    rows = pd.DataFrame(projection_rows(predictor))
+    st.dataframe(rows, hide_index=True, width="stretch", height=min(35 * (len(rows) + 1) + 3, 240))
+    for note in predictor.notes:
+        st.caption(note)
+    warning = unreachable_warning(predictor, data.df["label"].tolist())
+    if warning:
+        st.warning(warning, icon="⚠️")
 
 
 with st.container(border=True):
     st.subheader("Models")
+    if not (ws.baseline and ws.candidate):
+        st.info(f"No model shipped with this data applies to its labels ({', '.join(data.labels)}) "
+                "on its own: choose two, e.g. predictions files (`file:`) or Hugging Face models.")
     left, right = st.columns(2)
     picks: dict[str, str | None] = {}
     loaded: dict[str, bool] = {}  # a spec is usable only once its model loaded and mapped its labels
@@ -168,7 +259,7 @@ with st.container(border=True):
             picks[role] = model_picker(role, getattr(ws, role))
             spec = picks[role]
             if spec is None:
-                st.info("Type a model spec.")
+                st.info("Choose a model, or give its spec or file.")
                 continue
             if spec == "demo" and not engine.demo_built():
                 loaded[role] = True  # a valid choice: it is built on first use
@@ -182,11 +273,11 @@ with st.container(border=True):
             with shown_errors(stop=False):
                 predictor = engine.get_predictor(spec, data, dkey)
                 loaded[role] = True
-                kind = "live" if predictor.live else "precomputed (cannot score new text)"
+                info = data.precomputed.get(spec)
+                kind = ("live" if predictor.live else "precomputed (cannot score new text)"
+                        + (", with confidences" if info and info.conf_col else ", no confidences" if info else ""))
                 st.caption(f"`{spec}` · {kind}")
-                mapping = pd.DataFrame({"model label": list(predictor.label_mapping),
-                                        "dataset label": list(predictor.label_mapping.values())})
-                st.dataframe(mapping, hide_index=True, width="stretch", height=min(35 * (len(mapping) + 1) + 3, 200))
+                show_mapping(predictor)
     ready = all(picks.values()) and picks["baseline"] != picks["candidate"] and len(loaded) == 2
     if all(picks.values()) and picks["baseline"] == picks["candidate"]:
         st.error("Baseline and candidate are the same model: choose two different models.")
@@ -198,6 +289,9 @@ with st.container(border=True):
 
 with st.container(border=True):
     st.subheader("Predictions")
+    if not (ws.baseline and ws.candidate):
+        st.info("Choose the baseline and the candidate above, then press *Use these models*.")
+        st.stop()
     st.caption(f"Comparing **{ws.baseline}** (baseline) with **{ws.candidate}** (candidate) on {len(data):,} rows.")
     pending = [s for s in (ws.baseline, ws.candidate) if not engine.predictions_ready(dkey, s)]
     # Cheap scoring starts at once; a transformer over a large dataset waits for an explicit click.
@@ -215,7 +309,7 @@ with st.container(border=True):
             bar = progress_bar(f"Scoring with {spec}") if spec in pending else None
             preds = engine.get_predictions(data, dkey, spec, bar)
             acc = preds.accuracy(data.df["label"])
-            rows.append({"model": spec, "status": preds.summary, "accuracy": f"{acc:.3f}"})
+            rows.append({"model": spec, "status": preds.summary, "accuracy": pct(acc)})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     cache = engine.prediction_cache()
     if cache.warning:

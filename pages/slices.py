@@ -15,6 +15,7 @@ import streamlit as st
 
 from evalcore.errors import FeatureError, RuleError
 from evalcore.features import CustomFeature, list_features
+from evalcore.label_mix import label_mix, mix_text
 from evalcore.rules import Rule, Schema, conditions, format_rule, mask, validate, validate_text
 from evalcore.slices import SLICES_VERSION, Slice, SliceSet, check_name, load_slices, validate_slices
 from evalcore.tables import role_col
@@ -117,18 +118,31 @@ def saved_into(current: SliceSet, editing: str | None, item: Slice) -> SliceSet:
     return current.add(item)
 
 
-def slice_table(slices: SliceSet) -> pd.DataFrame:
-    """One row per saved slice with its size on this table (or why it does not fit the table)."""
-    rows = []
+TABLE_COLUMNS = ["name", "rows", "share", "labels", "tv", "label_effect", "rule", "hypothesis", "problem"]
+
+
+def slice_table(slices: SliceSet) -> tuple[pd.DataFrame, pd.Series]:
+    """One row per saved slice with its size on this table (or why it does not fit the table) and
+    its gold-label mix beside the overall one (`evalcore.label_mix`); also the overall mix."""
+    rows, fit = [], {}
     for s in slices:
         try:
             validate(s.rule, schema)
-            n, problem = int(mask(s.rule, df).sum()), ""
+            fit[s.name] = mask(s.rule, df)
+            n, problem = int(fit[s.name].sum()), ""
         except RuleError as exc:
             n, problem = None, str(exc)
         rows.append({"name": s.name, "rows": n, "share": None if n is None else 100 * n / max(len(df), 1),
                      "rule": s.text, "hypothesis": s.note, "problem": problem})
-    return pd.DataFrame(rows, columns=["name", "rows", "share", "rule", "hypothesis", "problem"])
+    mix = label_mix(df, fit, comp.data.labels, alpha=float(ws.alpha))
+    tests = mix.tests.set_index("slice")
+    for row in rows:
+        if row["name"] in fit:
+            t = tests.loc[row["name"]]
+            row["labels"] = mix_text(mix.shares.loc[row["name"]]) if t["n"] else "–"
+            row["tv"] = t["tv_distance"]
+            row["label_effect"] = "⚠ labels" if t["label_driven"] else "differs" if t["mix_differs"] else ""
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS), mix.shares.loc["all"]
 
 
 # --- the page --------------------------------------------------------------------------------------
@@ -139,16 +153,33 @@ tab_build, tab_features, tab_io = st.tabs(TABS, key="sl_tabs")
 
 with tab_build:
     st.subheader(f"Saved slices ({len(slices)})")
-    table = slice_table(slices)
+    if ws.slices is None:
+        st.caption("These are the default slices for this task's labels (" + ", ".join(comp.data.labels) + "); "
+                   "edit, add or delete any of them to make the set yours.")
+        for note in engine.default_slice_set(ws)[1]:
+            st.caption(f"Note: {note}.")
+    table, overall_mix = slice_table(slices)
     if table.empty:
         st.info("No slices yet: build one below and save it.")
     else:
+        st.caption(f"Gold labels overall: **{mix_text(overall_mix)}**. Beside each slice, its own mix and its total "
+                   "variation distance (TV) from the overall mix (0: same mix, 1: no label in common). *differs*: "
+                   "beyond chance (chi-square, Benjamini-Hochberg). *⚠ labels*: the mix alone, at each label's "
+                   "overall change, gives at least half of the slice's departure from the overall change: read that "
+                   "slice's change as partly a label effect, not the text property.")
         shown = table if table["problem"].astype(bool).any() else table.drop(columns="problem")
         st.dataframe(shown, hide_index=True, width="stretch", key="sl_table", column_config={
             "name": st.column_config.TextColumn("Slice", width="medium"),
             "rows": st.column_config.NumberColumn("Rows", format="%d", width="small"),
             "share": st.column_config.ProgressColumn("Share of data", format="%.1f%%", min_value=0, max_value=100,
                                                      width="small"),
+            "labels": st.column_config.TextColumn("Gold labels in the slice", width="large"),
+            "tv": st.column_config.NumberColumn("TV", format="%.2f", width="small",
+                                                help="Total variation distance of the slice's label mix from the "
+                                                     "overall mix: 0 same mix, 1 no label in common"),
+            "label_effect": st.column_config.TextColumn("Mix", width="small",
+                                                        help="differs: beyond chance (chi-square, Benjamini-Hochberg); "
+                                                             "⚠ labels: the change may come from the label mix"),
             "rule": st.column_config.TextColumn("Rule", width="medium"),
             "hypothesis": st.column_config.TextColumn("Hypothesis", width="large"),
             "problem": st.column_config.TextColumn("Does not fit this table", width="medium"),

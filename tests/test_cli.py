@@ -29,7 +29,7 @@ def test_help_documents_every_command_and_option(evalcore_home: Path) -> None:
         assert "usage:" in text and "--help" in text
     score_help = run("score", "--help", home=evalcore_home, check=True).stdout
     for option in ("--data", "--split", "--config", "--n-rows", "--text-col", "--label-col", "--id-col",
-                   "--labels", "--model", "--batch-size", "--no-cache"):
+                   "--labels", "--label-map", "--model", "--batch-size", "--no-cache"):
         assert option in score_help
 
 
@@ -105,6 +105,10 @@ def test_report_uses_the_workspace_saved_by_the_dashboard(evalcore_home: Path) -
     (("report", "--workspace", "/nonexistent/ws.json"), "no saved workspace at /nonexistent/ws.json"),
     (("score", "--model", "nosuchcolumn"), "nosuchcolumn"),
     (("report", "--data", "tweeteval", "--n-rows", "50"), "give --baseline and --candidate"),
+    (("score", "--data", "../shared/data/sst2/dev.tsv", "--text-col", "sentence", "--model", "vader"),
+     "are integers (0, 1) and no label map says which label each one is"),
+    (("score", "--data", "tweeteval", "--n-rows", "5", "--label-map", "0=negative,1=positive,2=negative",
+      "--model", "vader"), "ambiguous: label 'negative' is given to ids '0' and '2'"),
     (("report", "--out", "/proc/evalcore-cannot-write-here"), "cannot write"),
 ])
 def test_bad_input_is_one_line_and_exit_2(evalcore_home: Path, args: tuple, message: str) -> None:
@@ -119,3 +123,86 @@ def test_push_offline_prints_sync_command(evalcore_home: Path) -> None:
     assert "wandb sync" in proc.stdout
     run_dir = proc.stdout.split("wandb sync ")[1].split()[0]
     assert Path(run_dir).is_dir()
+
+
+# --- binary SST-2 from the command line, checked against scikit-learn --------------------------------
+
+def _refuse_nan(constant: str):
+    raise AssertionError(f"non-strict JSON constant {constant}")
+
+
+@pytest.fixture(scope="module")
+def small_demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A state folder holding a demo transformer trained on 64 tweets only (seconds, not minutes):
+    the numbers below are checked against direct computations, not against its quality."""
+    from evalcore.demo_model import build_demo_model
+
+    home = tmp_path_factory.mktemp("small_demo_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EVALCORE_HOME", str(home))
+        build_demo_model(epochs=1, limit=64, batch_size=32)
+    return home
+
+
+def _demo_folder(home: Path) -> Path:
+    from evalcore.demo_model import demo_model_dir
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EVALCORE_HOME", str(home))
+        return demo_model_dir()
+
+
+def test_sst2_binary_vader_vs_demo_equals_sklearn_on_the_same_predictions(small_demo_home: Path, tmp_path: Path,
+                                                                          shared_data: Path) -> None:
+    import numpy as np
+    import pandas as pd
+    import torch
+    from sklearn.metrics import accuracy_score, f1_score
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from evalcore.slices import Slice, SliceSet, save_slices
+
+    sst2 = shared_data / "sst2" / "dev.tsv"
+    slices = save_slices(tmp_path / "s.json", SliceSet((
+        Slice("has_negation", "has_negation == true", "negation"),
+        Slice("has_hashtag", "has_hashtag == true", "no hashtags in movie reviews: an empty slice"))))
+    out = tmp_path / "tables"
+    proc = run("report", "--data", str(sst2), "--text-col", "sentence", "--label-map", "0=negative,1=positive",
+               "--baseline", "vader", "--candidate", "demo", "--slices", str(slices), "--format", "json",
+               "--out", str(out), home=small_demo_home, check=True)
+    doc = json.loads(proc.stdout, parse_constant=_refuse_nan)  # strict JSON: null, never NaN
+    raw = pd.read_csv(sst2, sep="\t")
+    gold = np.where(raw["label"] == 1, "positive", "negative")
+    df_eval = pd.read_json(out / "df_eval.jsonl", lines=True, dtype={"id": str})
+    assert (df_eval["label"].to_numpy() == gold).all()
+
+    # the predictions, computed here without evalcore: VADER's sign rule and the demo model's
+    # argmax over its negative and positive logits (its neutral dropped)
+    analyzer = SentimentIntensityAnalyzer()
+    vader = np.where([analyzer.polarity_scores(t)["compound"] >= 0 for t in raw["sentence"]], "positive", "negative")
+    folder = _demo_folder(small_demo_home)
+    tok = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
+    ids = {v: int(k) for k, v in model.config.id2label.items()}
+    with torch.inference_mode():
+        logits = torch.cat([model(**tok(list(raw["sentence"][i:i + 64]), truncation=True, max_length=128,
+                                        padding=True, return_tensors="pt")).logits
+                            for i in range(0, len(raw), 64)]).numpy()
+    pair = logits[:, [ids["negative"], ids["positive"]]]
+    demo = np.where(pair[:, 1] > pair[:, 0], "positive", "negative")
+    np.testing.assert_array_equal(df_eval["pred_vader"].to_numpy(), vader)
+    assert (df_eval["pred_demo"].to_numpy() == demo).mean() > 0.995  # float ties across batch shapes aside
+    demo = df_eval["pred_demo"].to_numpy()
+
+    overall = doc["overall"]
+    assert overall["baseline"]["value"] == pytest.approx(accuracy_score(gold, vader), abs=1e-12)
+    assert round(overall["baseline"]["value"], 3) == 0.631
+    assert overall["candidate"]["value"] == pytest.approx(accuracy_score(gold, demo), abs=1e-12)
+    assert overall["delta"]["value"] == pytest.approx(accuracy_score(gold, demo) - accuracy_score(gold, vader))
+    assert overall["regression_rate"]["value"] == pytest.approx(np.mean((vader == gold) & (demo != gold)))
+    rows = {(r["slice"], r["model"]): r for r in doc["slice_metrics"]}
+    assert rows[("all", "vader")]["macro_f1"] == pytest.approx(f1_score(gold, vader, average="macro"))
+    assert rows[("all", "demo")]["macro_f1"] == pytest.approx(f1_score(gold, demo, average="macro"))
+    assert rows[("has_hashtag", "vader")]["n"] == 0 and rows[("has_hashtag", "vader")]["accuracy"] is None
+    assert "NaN" not in proc.stdout

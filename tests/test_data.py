@@ -157,7 +157,7 @@ def test_tweeteval_unknown_label_and_missing_split(tmp_path: Path) -> None:
     (tmp_path / "mapping.txt").write_text("0\tnegative\n1\tpositive\n")
     (tmp_path / "test_text.txt").write_text("one\ntwo\n")
     (tmp_path / "test_labels.txt").write_text("0\n7\n")
-    with pytest.raises(DataError, match=r"unknown label '7' on line 2 of test_labels.txt .* allows 0, 1"):
+    with pytest.raises(DataError, match=r"label id '7' at row 2 of test_labels.txt is not in the label map .*\(ids 0, 1\)"):
         load_data(str(tmp_path))
     with pytest.raises(DataError, match=r"has no file val_text.txt \(splits present: test\)"):
         load_data(str(tmp_path), split="val")

@@ -114,6 +114,8 @@ CASES = [
     ("has_url", "link: http", True),  # preprocessed datasets keep a bare 'http'
     ("has_url", "www.example.org", True),
     ("has_url", "the httpd server", False),
+    ("has_number", "see you at 3pm", True),
+    ("has_number", "@user42 https://t.co/a1b2 no digits here", False),  # handles and links are not numbers
     ("hashtag_count", "#a #b c#d #1", 2),
     ("hashtag_count", "no tags, &#39;", 0),
     ("mention_count", "@user @user hi @user", 3),
@@ -312,6 +314,7 @@ REFERENCE = {
     "has_mention": lambda t: ref_mentions(t) > 0,
     "mention_count": ref_mentions,
     "has_url": ref_url,
+    "has_number": lambda t: re.search("[0-9]", ref_plain(t)) is not None,
     "emoji_count": emoji.emoji_count,
     "emoji_density": lambda t: emoji.emoji_count(t) / max(len(t.split()), 1),
     "emoji_dense": lambda t: emoji.emoji_count(t) >= 2,

@@ -260,7 +260,7 @@ def test_predictions_file_by_id_with_confidence(lab, tmp_path: Path) -> None:
 def test_predictions_file_errors(lab, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("pred\n" + "positive\n" * 10 + "happy\n" + "neutral\n" * 489)
-    with pytest.raises(ModelError, match="unknown label 'happy' in row 11 of predictions file bad.csv"):
+    with pytest.raises(ModelError, match="unknown label 'happy' at row 11 of predictions file bad.csv"):
         load_predictor(f"file:{bad}", lab.labels, data=lab)
     short = tmp_path / "short.txt"
     short.write_text("0\n1\n")
@@ -275,3 +275,65 @@ def test_predictions_file_ids_must_cover_the_data(lab, tmp_path: Path) -> None:
     path.write_text("id,pred\n" + "".join(f"{i},positive\n" for i in lab.df["id"][:-1]))
     with pytest.raises(ModelError, match="preds.csv has no row for id '499'"):
         load_predictor(f"file:{path}", lab.labels, data=lab)
+
+
+# ----- projection onto the task's labels ---------------------------------------------------------
+
+
+def test_three_class_model_on_binary_data_chooses_between_the_shared_labels(tiny_models: dict[str, Path]) -> None:
+    binary = ("negative", "positive")
+    predictor = load_predictor(f"hf:{tiny_models['names']}", binary)
+    assert predictor.label_mapping == {"Negative": "negative", "Positive": "positive"}
+    assert predictor.dropped == ("Neutral",) and predictor.unreachable == ()
+    assert "Neutral dropped" in predictor.notes[0] and "renormalised" in predictor.notes[0]
+    texts = ["fine", "bad day", "I love it"]
+    full = load_predictor(f"hf:{tiny_models['names']}", SENTIMENT).predict_proba(texts)
+    expected = full[:, [0, 2]] / full[:, [0, 2]].sum(axis=1, keepdims=True)
+    out = predictor.predict(texts)
+    np.testing.assert_allclose(out.probs, expected, rtol=1e-5)
+    assert out.pred.tolist() == expected.argmax(axis=1).tolist()
+    assert predictor.fingerprint != load_predictor(f"hf:{tiny_models['names']}", SENTIMENT).fingerprint
+    # an explicit map may drop a label too; one that leaves a single label is refused
+    spec = f"hf:{tiny_models['stars']}#1 star=negative,2 stars=-,3 stars=positive"
+    assert load_predictor(spec, binary).dropped == ("2 stars",)
+    with pytest.raises(ModelError, match="fewer than two dataset labels"):
+        load_predictor(f"hf:{tiny_models['stars']}#1 star=negative,2 stars=-,3 stars=-", binary)
+
+
+def test_a_gold_label_no_output_reaches_is_named_in_a_warning(tiny_models: dict[str, Path]) -> None:
+    from evalcore.models import projection_rows, unreachable_warning
+
+    predictor = load_predictor(f"hf:{tiny_models['two']}", SENTIMENT)
+    assert predictor.unreachable == ("neutral",)
+    warning = unreachable_warning(predictor, ["neutral", "neutral", "positive"])
+    assert "can never predict 'neutral' (2 gold rows)" in warning
+    rows = projection_rows(predictor)
+    assert rows[-1] == {"model label": "—", "dataset label": "neutral",
+                        "how": "never predicted (no model label maps here)"}
+    assert unreachable_warning(load_predictor(f"hf:{tiny_models['names']}", SENTIMENT)) is None
+
+
+def test_vader_binary_rule_is_the_sign_of_compound(shared_data: Path) -> None:
+    from sklearn.metrics import accuracy_score
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    data = load_data(str(shared_data / "sst2" / "dev.tsv"), text_col="sentence", label_map="0=negative,1=positive")
+    predictor = load_predictor("vader", data.labels)
+    assert predictor.binary and predictor.dropped == ("neutral",) and predictor.unreachable == ()
+    out = score(data, predictor)
+    analyzer = SentimentIntensityAnalyzer()
+    compound = np.array([analyzer.polarity_scores(t)["compound"] for t in data.texts])
+    expected = np.where(compound >= 0, "positive", "negative")
+    np.testing.assert_array_equal(out.pred, expected)
+    np.testing.assert_allclose(out.probs[:, 1], (1 + compound) / 2, rtol=1e-6)
+    gold = pd_read_sst2_labels(shared_data)
+    assert out.accuracy(data.df["label"]) == accuracy_score(gold, (compound >= 0).astype(int))
+    assert round(out.accuracy(data.df["label"]), 3) == 0.631
+    assert predictor.fingerprint != load_predictor("vader", SENTIMENT).fingerprint
+    assert load_predictor("vader:0.3", data.labels).predict(["ok"]).pred.tolist() == [1]  # threshold unused
+
+
+def pd_read_sst2_labels(shared_data: Path) -> np.ndarray:
+    import pandas as pd
+
+    return pd.read_csv(shared_data / "sst2" / "dev.tsv", sep="\t")["label"].to_numpy()

@@ -232,3 +232,28 @@ def test_import_errors_and_replace(lab, tmp_path) -> None:
     assert saved().names() == ["questions"]
     assert frame(at, "hypothesis")["rows"].tolist() == [int(lab.has_question.sum())]
     assert not at.exception
+
+
+def test_a_non_sentiment_task_gets_generic_slices_with_their_label_mix(tmp_path) -> None:
+    from evalcore.label_mix import label_mix, mix_text
+    from evalcore.pipeline import eval_base
+    from evalcore.slices import generic_slices, masks
+    from evalcore.workspace import Workspace, save_workspace
+    from tests.task_folders import renamed_tweeteval
+
+    folder = renamed_tweeteval(tmp_path / "stance", n_rows=400)
+    save_workspace(Workspace(data={"source": str(folder), "split": "test"}, baseline="majority", candidate="roberta"))
+    at = open_slices()
+    assert not errors(at)
+    table = frame(at, "labels")
+    assert "has_strong_sentiment" not in set(table["name"])
+    data = load_data(str(folder))
+    base = eval_base(data)
+    expected = [s for s in generic_slices() if masks([s], base)[s.name].any()]
+    assert list(table["name"]) == [s.name for s in expected]
+    mix = label_mix(base, masks(expected, base), data.labels)
+    assert list(table["labels"]) == [mix_text(mix.shares.loc[s.name]) for s in expected]
+    assert f"Gold labels overall: **{mix_text(mix.shares.loc['all'])}**" in "\n".join(c.value for c in at.caption)
+    left_out = [s.name for s in generic_slices() if s.name not in set(table["name"])]
+    if left_out:
+        assert any("left out because no row of this data matches them" in c.value for c in at.caption)

@@ -164,3 +164,34 @@ def test_masks_validate_every_slice_first(features):
     warnings = validate_slices([Slice("tiny", 'length_bucket == "tiny"')], Schema.from_frame(features))
     assert warnings == ["slice 'tiny' in `length_bucket == \"tiny\"`: value \"tiny\" never occurs in column "
                         "'length_bucket' (seen: \"long\", \"medium\", \"short\")"]
+
+
+# --- task-aware defaults ------------------------------------------------------------------------------
+
+def test_sentiment_set_only_for_sentiment_labels():
+    from evalcore.slices import generic_slices, task_slices
+
+    assert task_slices(("negative", "neutral", "positive")).names() == STARTER_NAMES
+    assert task_slices(("negative", "positive")).names() == STARTER_NAMES
+    generic = task_slices(("none", "against", "favor"))
+    assert generic == generic_slices() and "has_strong_sentiment" not in generic
+    assert {"short_texts", "long_texts", "has_question", "has_hashtag", "has_mention", "has_url", "has_emoji",
+            "has_negation", "has_all_caps", "has_elongation", "has_number"} <= set(generic.names())
+    for s in generic:  # hypotheses for any task: no sentiment words
+        assert not any(w in s.note.lower() for w in ("sentiment", "neutral", "positive", "negative")), s.note
+
+
+def test_default_slices_leave_out_empty_ones_with_a_note(shared_data: Path):
+    from evalcore.data import load_data
+    from evalcore.pipeline import eval_base
+    from evalcore.slices import default_slices
+
+    data = load_data(str(shared_data / "sst2" / "dev.tsv"), text_col="sentence", label_map="0=negative,1=positive")
+    kept, notes = default_slices(eval_base(data), data.labels)
+    # SST-2 is lower-cased movie-review sentences: no capitals, hashtags, mentions, links or emoji
+    assert set(STARTER_NAMES) - set(kept.names()) == {"has_all_caps", "has_hashtag", "has_mention", "has_url",
+                                                       "emoji_dense"}
+    assert notes == ["default slices left out because no row of this data matches them: has_all_caps, "
+                     "has_hashtag, has_mention, has_url, emoji_dense"]
+    lab = load_data("lab")
+    assert default_slices(eval_base(lab), lab.labels) == (starter_slices(), [])

@@ -132,7 +132,7 @@ def test_offline_push_writes_every_table_with_its_columns_and_rows(pushed, lab, 
         assert found[name]["columns"] == [str(c) for c in frame.columns], name
         assert len(found[name]["data"]) == len(frame), name
         assert result.tables[name] == frame.shape
-    assert result.tables["df_long"] == (1000, 30) and result.tables["df_eval"] == (500, 42)
+    assert result.tables["df_long"] == (1000, 31) and result.tables["df_eval"] == (500, 43)
     assert found["predictions_table"]["columns"] == [
         "id", "text", "label", "pred_roberta", "conf_roberta", "baseline_correct", "pred_gpt2", "conf_gpt2",
         "candidate_correct", "regressed", "improved", "confident_regression"]
@@ -188,7 +188,7 @@ def test_summary_lines_give_the_sync_command(pushed):
     lines = push_summary_lines(result)
     assert lines[0] == f"W&B run {result.run_id} written offline to {result.run_dir}"
     assert lines[1] == f"upload it with: wandb sync {result.run_dir}"
-    assert lines[2].startswith("tables: df_long (1000x30), df_eval (500x42), ")
+    assert lines[2].startswith("tables: df_long (1000x31), df_eval (500x43), ")
 
 
 def test_no_run_is_left_open(pushed):
@@ -269,7 +269,7 @@ def test_big_tables_go_to_an_artifact_and_huge_ones_are_sampled(lab, monkeypatch
     monkeypatch.setattr(wandb.Table, "MAX_ARTIFACT_ROWS", 900)
     result = push_to_wandb(lab, mode="offline", wandb_dir=tmp_path)  # no gates given: the default ones
     assert result.tables["gates"] == (3, 10)
-    assert result.tables["df_long"] == (900, 30) and result.tables["df_eval"] == (500, 42)
+    assert result.tables["df_long"] == (900, 31) and result.tables["df_eval"] == (500, 43)
     assert result.warnings == [
         "table df_long has 1000 rows, more than W&B takes; a random sample of 900 rows (seed 0) was logged",
         f"table(s) df_long exceed 600 rows and were logged in the run's artifact evalcore-tables-{result.run_id}"]

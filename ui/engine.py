@@ -30,7 +30,7 @@ from evalcore.features import CustomFeature
 from evalcore.models import ModelSpec, Predictor, load_predictor
 from evalcore.pipeline import Analysis, SliceResults, analyse, build_eval, eval_base
 from evalcore.scoring import Predictions, score
-from evalcore.slices import SliceSet
+from evalcore.slices import SliceSet, default_slices
 from evalcore.workspace import Workspace
 
 Progress = Callable[[int, int], None]
@@ -65,7 +65,8 @@ class _Memo:
 
 @st.cache_resource(show_spinner=False)
 def _memos_for(home: str) -> dict[str, _Memo]:
-    return {"predictions": _Memo(16), "features": _Memo(4), "df_eval": _Memo(6), "results": _Memo(24)}
+    return {"predictions": _Memo(16), "features": _Memo(4), "df_eval": _Memo(6), "results": _Memo(24),
+            "defaults": _Memo(8)}
 
 
 def _memos() -> dict[str, _Memo]:
@@ -166,9 +167,12 @@ def custom_features(ws: Workspace) -> list[CustomFeature]:
 
 def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | None = None) -> Comparison:
     """df_eval for the workspace's data, models, custom features and threshold."""
-    if ws.baseline == ws.candidate:
-        from evalcore.errors import ModelError
+    from evalcore.errors import ModelError
 
+    if not ws.baseline or not ws.candidate:
+        raise ModelError("no model applies to this data yet: on Data & models, choose a baseline and a candidate "
+                         "(for a task without shipped predictions, a predictions file `file:` or an `hf:` model)")
+    if ws.baseline == ws.candidate:
         raise ModelError(f"baseline and candidate are both {ws.baseline!r}: choose two different models")
     data = get_data(ws.data)
     dkey = data_key(ws.data)
@@ -181,6 +185,15 @@ def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | N
     df_eval = _memos()["df_eval"].get(ckey, lambda: build_eval(
         data, preds[0], preds[1], custom, conf_threshold=ws.conf_threshold, base=base))
     return Comparison(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, key=ckey)
+
+
+def default_slice_set(ws: Workspace) -> tuple[SliceSet, list[str]]:
+    """The task's default slices for the workspace's data (sentiment or generic, empty ones left
+    out) and the note on what was left out; shares the feature table with `get_comparison`."""
+    data = get_data(ws.data)
+    dkey = data_key(ws.data)
+    base = _memos()["features"].get(key_of([dkey, []]), lambda: eval_base(data, []))
+    return _memos()["defaults"].get(dkey, lambda: default_slices(base, data.labels))
 
 
 def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n: int = 30,

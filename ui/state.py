@@ -74,11 +74,20 @@ def session_result(key: str, data_key: str) -> dict | None:
 
 
 def slices():
-    """The user's slice set (the lab's starter set until they change it)."""
+    """The user's slice set; until they change it, the task's default set for the current data
+    (the lab's starter set on sentiment labels, a generic set otherwise; see `ui.engine`)."""
+    from evalcore.errors import EvalcoreError
     from evalcore.slices import SliceSet, starter_slices
 
     ws = workspace()
-    return starter_slices() if ws.slices is None else SliceSet.from_json(ws.slices)
+    if ws.slices is not None:
+        return SliceSet.from_json(ws.slices)
+    from ui import engine
+
+    try:
+        return engine.default_slice_set(ws)[0]
+    except EvalcoreError:  # the data does not load: the page shows why; the slices wait for it
+        return starter_slices()
 
 
 def set_slices(slice_set) -> None:
