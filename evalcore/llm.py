@@ -1,5 +1,10 @@
 """LLM-written stress cases from any OpenAI-compatible endpoint (optional).
 
+Endpoints are the server operator's choice, never a visitor's: `configured_endpoints` reads them
+from `$EVALCORE_LLM_ENDPOINTS` (JSON) or the `[llm.endpoints.<name>]` tables of
+`.streamlit/secrets.toml` (passed in by the app), and a visitor may only pick one by name, so a key
+can only travel to a host the operator wrote down (redirects are refused, so it never follows one).
+
 The API key lives only in the environment variable the config names: it is read at call time,
 put in the request header, and nowhere else — not in the config's dict or repr, not in error
 messages (server replies that echo it are redacted). Without an endpoint, `build_prompt` gives a
@@ -16,7 +21,7 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -92,6 +97,48 @@ class LLMConfig:
         return not self.api_key_env or bool(os.environ.get(self.api_key_env))
 
 
+ENDPOINTS_ENV = "EVALCORE_LLM_ENDPOINTS"
+
+
+def endpoints_from(raw: Any, where: str) -> dict[str, LLMConfig]:
+    """`{name: {base_url, model[, api_key_env, temperature, timeout]}}` -> validated configs."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: LLM endpoints must be a table of name -> settings, got {type(raw).__name__}")
+    out = {}
+    for name, settings in raw.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][\w .-]{0,39}", name):
+            raise ConfigError(f"{where}: endpoint name {name!r:.40} must be 1-40 letters, digits, spaces, _ . -")
+        try:
+            out[name] = LLMConfig.from_dict(dict(settings) if isinstance(settings, Mapping) else settings)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: endpoint {name!r}: {exc}") from exc
+    return out
+
+
+def configured_endpoints(secrets: Mapping | None = None) -> tuple[dict[str, LLMConfig], list[str]]:
+    """The endpoints the operator configured (environment first, then the app's secrets) and the
+    problems found in that configuration (shown to the operator's users without any secret)."""
+    found: dict[str, LLMConfig] = {}
+    problems: list[str] = []
+    raw_env = os.environ.get(ENDPOINTS_ENV, "").strip()
+    if raw_env:
+        try:
+            found.update(endpoints_from(json.loads(raw_env), f"${ENDPOINTS_ENV}"))
+        except ValueError as exc:
+            problems.append(f"${ENDPOINTS_ENV} is not valid JSON or not valid settings ({exc})")
+    if secrets is not None:
+        try:
+            llm = secrets.get("llm") if isinstance(secrets, Mapping) else None
+            endpoints = llm.get("endpoints") if isinstance(llm, Mapping) else None
+            for name, config in endpoints_from(endpoints, ".streamlit/secrets.toml [llm.endpoints]").items():
+                found.setdefault(name, config)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    return found, problems
+
+
 def build_prompt(slice_name: str, hypothesis: str, examples: Sequence[str], n: int,
                  labels: Sequence[str]) -> str:
     """A self-contained prompt: the hypothesis, real examples from the slice, and the exact reply
@@ -146,7 +193,9 @@ def _post(config: LLMConfig, body: dict[str, Any], key: str | None) -> dict[str,
                 403: f"{key_hint} may not use model {config.model!r}",
                 404: "no such path: base_url usually ends in /v1",
                 429: "rate limit or quota reached; wait and retry"}.get(
-                    exc.code, "the server failed; retry later" if exc.code >= 500 else "request refused")
+                    exc.code, "the server failed; retry later" if exc.code >= 500 else
+                    "it redirects elsewhere; redirects are refused so the key never follows one: configure the "
+                    "final URL" if 300 <= exc.code < 400 else "request refused")
         raise ConfigError(f"{where} answered HTTP {exc.code} ({hint})"
                           + (f": {detail}" if detail else "")) from exc
     except (TimeoutError, socket.timeout) as exc:

@@ -579,7 +579,7 @@ def _from_columns(spec: ModelSpec, data: EvalData) -> PrecomputedPredictor:
                          f"column of {data.name} (its precomputed columns: {have}); allowed: {SPEC_HELP}")
     df = data.df
     pred = _label_indexes(df[info.pred_col].tolist(), data, f"column {info.pred_col!r}")
-    conf = (df[info.conf_col].to_numpy(dtype=np.float32) if info.conf_col
+    conf = (confidences(df[info.conf_col], f"column {info.conf_col!r} of {data.name}") if info.conf_col
             else np.full(len(df), np.nan, dtype=np.float32))
     return PrecomputedPredictor(spec.target, str(spec), data.labels, df["id"].astype(str).tolist(),
                                 pred, conf, source=f"{data.source} column {info.pred_col}")
@@ -603,6 +603,22 @@ def _read_predictions_file(path: Path) -> pd.DataFrame:
         raise ModelError(f"cannot read predictions file {path}: {exc}") from exc
     raise ModelError(f"predictions file {path.name} has type {suffix!r}; allowed: .txt (one label per "
                      f"line), .csv or .jsonl (columns pred[,conf][,id])")
+
+
+def confidences(values: pd.Series, where: str) -> np.ndarray:
+    """Confidences as float32: a blank cell is unknown (NaN), text or a value outside [0, 1] is an error
+    naming the first bad row."""
+    import pandas as pd
+
+    text = values.astype("string").str.strip()
+    blank = text.isna() | (text == "")
+    numbers = pd.to_numeric(text.mask(blank), errors="coerce")
+    bad = ~blank & (numbers.isna() | (numbers < 0) | (numbers > 1))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ModelError(f"{where} must hold probabilities in [0, 1] (blank when unknown); row {row + 1} holds "
+                         f"{str(values.iloc[row])[:30]!r}")
+    return numbers.to_numpy(dtype=np.float32, na_value=np.nan)
 
 
 def _from_file(spec: ModelSpec, data: EvalData | None) -> PrecomputedPredictor:
@@ -629,12 +645,8 @@ def _from_file(spec: ModelSpec, data: EvalData | None) -> PrecomputedPredictor:
         raise ModelError(f"predictions file {path.name} has {len(df)} rows but {data.name} has "
                          f"{len(data)}; without an `id` column they must align row by row")
     pred = _label_indexes(df["pred"].tolist(), data, f"predictions file {path.name}")
-    if "conf" in df.columns:
-        conf = df["conf"].to_numpy(dtype=np.float32)
-        if np.any((conf < 0) | (conf > 1)):
-            raise ModelError(f"column `conf` of {path.name} must hold probabilities in [0, 1]")
-    else:
-        conf = np.full(len(df), np.nan, dtype=np.float32)
+    conf = (confidences(df["conf"], f"column `conf` of {path.name}") if "conf" in df.columns
+            else np.full(len(df), np.nan, dtype=np.float32))
     return PrecomputedPredictor(spec.name, str(spec), data.labels, ids, pred, conf, source=str(path))
 
 

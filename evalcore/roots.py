@@ -3,8 +3,13 @@
 A visitor may be a stranger, and a typed path is a read of the server's disk, so every path a
 visitor gives (a TweetEval-format folder, a predictions file, a local dataset) goes through
 `check_allowed` first. The server decides the roots, never the visitor: `$EVALCORE_DATA_ROOTS`
-(folders separated by `os.pathsep`) when set, else the shared data folder and the uploads folder.
+(folders separated by `os.pathsep`) when set, else the shared data folder, the uploads folder and the
+models folder. `check_source` and `check_spec` apply it to a whole data choice or model spec; the
+dashboard's engine calls them for every load, whatever page or saved workspace asked for it.
 The command line does not check: its user owns the machine.
+
+Uploads are stored by content (the same file twice is stored once) and the folder is capped
+(`$EVALCORE_UPLOADS_MB`, default 2,000 MB): past the cap the least recently used uploads go.
 """
 from __future__ import annotations
 
@@ -14,9 +19,11 @@ import re
 from pathlib import Path
 
 from evalcore.errors import DataError
-from evalcore.paths import shared_data_dir, work_dir
+from evalcore.paths import models_dir, shared_data_dir, work_dir
 
 ENV_VAR = "EVALCORE_DATA_ROOTS"
+UPLOADS_CAP_VAR = "EVALCORE_UPLOADS_MB"
+DEFAULT_UPLOADS_MB = 2000
 
 
 def uploads_dir() -> Path:
@@ -27,7 +34,8 @@ def uploads_dir() -> Path:
 def allowed_roots() -> list[Path]:
     """The folders visitors may read from, resolved (symlinks followed)."""
     raw = os.environ.get(ENV_VAR, "")
-    roots = [Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()] or [shared_data_dir(), uploads_dir()]
+    roots = ([Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]
+             or [shared_data_dir(), uploads_dir(), models_dir()])
     return [r.resolve() for r in roots]
 
 
@@ -41,6 +49,68 @@ def check_allowed(path: str | Path) -> Path:
     raise DataError(f"{path} is outside the data folders this server allows ({', '.join(map(str, roots))}); "
                     "upload the files instead, or ask the server's operator to add the folder to "
                     f"${ENV_VAR}")
+
+
+def _local(target: str) -> Path | None:
+    """A path on this server's disk, or None for a hub id (`org/name` that is not a local folder)."""
+    path = Path(target).expanduser()
+    looks_local = target.startswith(("/", ".", "~")) or path.exists() or path.is_symlink()
+    return path if looks_local else None
+
+
+def check_source(settings: dict) -> None:
+    """Refuse a data choice that would read outside the allowed folders (the message names the path,
+    never what the file holds)."""
+    from evalcore.data import DataSource
+
+    source = settings.get("source")
+    if not isinstance(source, str):
+        return
+    options = {k: v for k, v in settings.items() if k in ("split",) and v}
+    parsed = DataSource.parse(source, **options)
+    if parsed.kind in ("table", "tweeteval") or (parsed.kind == "hf" and _local(parsed.path)):
+        check_allowed(parsed.path)
+
+
+def check_spec(spec: str) -> None:
+    """Refuse a model spec that would read a predictions file or model folder outside the allowed folders."""
+    from evalcore.models import ModelSpec
+
+    parsed = ModelSpec.parse(spec)
+    if parsed.kind == "file" or (parsed.kind == "hf" and _local(parsed.target)):
+        check_allowed(parsed.target)
+
+
+def prune_uploads(cap_bytes: int | None = None) -> list[Path]:
+    """Remove the least recently used uploads until the folder fits the cap; returns what went."""
+    if cap_bytes is None:
+        try:
+            cap_bytes = int(float(os.environ.get(UPLOADS_CAP_VAR, DEFAULT_UPLOADS_MB)) * 1e6)
+        except ValueError:
+            cap_bytes = DEFAULT_UPLOADS_MB * 10 ** 6
+    folder = uploads_dir()
+    if not folder.is_dir():
+        return []
+    entries = []
+    for item in folder.iterdir():
+        files = [item] if item.is_file() else [f for f in item.rglob("*") if f.is_file()]
+        size = sum(f.stat().st_size for f in files)
+        used = max((f.stat().st_atime for f in files), default=item.stat().st_mtime)
+        entries.append((used, size, item))
+    total = sum(size for _, size, _ in entries)
+    removed = []
+    for _, size, item in sorted(entries, key=lambda e: e[0]):
+        if total <= cap_bytes:
+            break
+        if item.is_dir():
+            import shutil
+
+            shutil.rmtree(item, ignore_errors=True)
+        else:
+            item.unlink(missing_ok=True)
+        total -= size
+        removed.append(item)
+    return removed
 
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,120}")
@@ -61,6 +131,8 @@ def store_file(name: str, raw: bytes) -> Path:
     path = folder / f"{hashlib.sha256(raw).hexdigest()[:12]}_{_safe_name(name)}"
     if not path.exists():
         path.write_bytes(raw)
+    os.utime(path)  # used now: the cap removes the least recently used first
+    prune_uploads()
     return path
 
 
@@ -78,4 +150,6 @@ def store_folder(files: dict[str, bytes]) -> Path:
         target = folder / _safe_name(name)
         if not target.exists():
             target.write_bytes(raw)
+        os.utime(target)
+    prune_uploads()
     return folder

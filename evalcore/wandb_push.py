@@ -226,6 +226,14 @@ def _settings(wandb: Any, init_timeout: float) -> Any:
                           x_save_requirements=False, save_code=False, disable_git=True)
 
 
+def _stage_under_home() -> None:
+    """wandb's data (artifact staging), cache and config folders default to the user's home; keep them
+    under EVALCORE_HOME unless the operator set them, so one `rm -r` clears everything evalcore wrote."""
+    for var, sub in (("WANDB_DATA_DIR", "data"), ("WANDB_CACHE_DIR", "cache"), ("WANDB_CONFIG_DIR", "config")):
+        if not os.environ.get(var):
+            os.environ[var] = str(home() / "wandb" / sub)
+
+
 def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str | None = None,
                   run_name: str | None = None, stress: StressResult | None = None,
                   perturb: PerturbResult | None = None, gates: GateReport | None = None,
@@ -245,12 +253,13 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
     if resolved == "online" and not has_api_key():
         raise ConfigError("W&B online mode needs an API key: set WANDB_API_KEY or run `wandb login`; "
                           "or push with mode offline and upload later with `wandb sync`")
+    _stage_under_home()
     import wandb
 
     from evalcore.gates import evaluate_gates
 
     gates = gates if gates is not None else evaluate_gates(analysis, stress=stress)
-    root = Path(wandb_dir or os.environ.get("WANDB_DIR") or home()).expanduser()
+    root = Path(wandb_dir or os.environ.get("WANDB_DIR") or home() / "wandb").expanduser()
     root.mkdir(parents=True, exist_ok=True)
     names = role_names(analysis.df_eval)
     settings = _settings(wandb, init_timeout)

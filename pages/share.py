@@ -21,7 +21,6 @@ from ui.widgets import shown_errors
 
 PUSHED = "ec_push_result"
 GATE_FLASH = "share_gate_flash"
-NOTES = "ec_report_notes"
 MODES = {"auto": "auto (online with an API key, else offline)", "offline": "offline", "online": "online"}
 
 state.require_app(__file__)
@@ -111,11 +110,15 @@ for r in gates.results:
 
 # --- report -----------------------------------------------------------------------------------------
 
+def _save_notes() -> None:
+    ws.notes = st.session_state["share_notes"]
+    state.save()
+
+
 st.subheader("Report")
-_init("share_notes", st.session_state.get(NOTES, ""))
-notes = st.text_area("Notes for the report (optional)", key="share_notes", height=90,
+_init("share_notes", ws.notes)
+notes = st.text_area("Notes for the report (optional)", key="share_notes", height=90, on_change=_save_notes,
                      placeholder="What was tested, what the team decided, follow-ups…")
-st.session_state[NOTES] = notes
 report_args = dict(analysis=analysis, gates=gates, stress=stress, perturb=perturb, notes=notes, stress_set=stress_set)
 stem = f"evalcore_{names['candidate']}_vs_{names['baseline']}".replace(":", "_").replace("/", "_")
 c1, c2, c3 = st.columns([1, 1, 2])

@@ -8,7 +8,6 @@ they stay in the session (`RESULT`, `PERTURB`), where the Report & W&B page pick
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import replace
 from typing import Any
 
@@ -19,7 +18,7 @@ import streamlit as st
 from evalcore import units
 from evalcore.charts import perturbation_bars
 from evalcore.errors import DataError, EvalcoreError
-from evalcore.llm import LLMConfig, build_prompt, generate_cases, parse_reply
+from evalcore.llm import build_prompt, generate_cases, parse_reply
 from evalcore.models import ModelSpec
 from evalcore.report import perturb_summary_table, stress_summary_table
 from evalcore.perturb import GENERATOR_NAMES, Expectation, default_generators, get_generators, run_perturbation_tests
@@ -353,19 +352,18 @@ with tab_file:
                      type=[s.lstrip(".") for s in CASE_FILE_SUFFIXES], key=upload_key)
     st.button("Add from file", key="stress_add_file", on_click=_add_file, args=(upload_key,))
 with tab_llm:
-    _init("stress_llm_base_url", ws.llm.get("base_url", ""))
-    _init("stress_llm_model", ws.llm.get("model", ""))
-    _init("stress_llm_key_env", ws.llm.get("api_key_env", "OPENAI_API_KEY"))
+    endpoints, problems = engine.llm_endpoints()
+    for problem in problems:
+        st.warning(f"The server's LLM configuration has a problem: {problem}", icon="⚠️")
+    names = list(endpoints)
+    saved_name = ws.llm.get("endpoint")
+    _init("stress_llm_endpoint", saved_name if saved_name in names else (names[0] if names else None))
     _init("stress_llm_n", int(ws.stress.get("llm_n", 10)))
-    c1, c2, c3, c4 = st.columns([3, 2, 2, 1])
-    c1.text_input("Base URL (OpenAI-compatible)", key="stress_llm_base_url", on_change=_keep,
-                  args=("base_url", "stress_llm_base_url", ws.llm), placeholder="https://api.openai.com/v1")
-    c2.text_input("Model", key="stress_llm_model", on_change=_keep, args=("model", "stress_llm_model", ws.llm),
-                  placeholder="gpt-4o-mini")
-    c3.text_input("API key env variable", key="stress_llm_key_env", on_change=_keep,
-                  args=("api_key_env", "stress_llm_key_env", ws.llm),
-                  help="The key is read from this variable when you generate; it is never shown or saved. "
-                       "Leave empty for a local server that needs no key.")
+    c1, c4 = st.columns([5, 1])
+    if names:
+        c1.selectbox("Endpoint (configured by the server's operator)", names, key="stress_llm_endpoint",
+                     on_change=_keep, args=("endpoint", "stress_llm_endpoint", ws.llm),
+                     format_func=lambda n: f"{n} · {endpoints[n].model} at {endpoints[n].base_url}")
     c4.number_input("N", 1, 200, key="stress_llm_n", on_change=_keep, args=("llm_n", "stress_llm_n"))
     n_cases = int(st.session_state["stress_llm_n"])
     rows = _slice_rows(target)
@@ -374,20 +372,19 @@ with tab_llm:
     prompt = None
     with shown_errors(stop=False):
         prompt = build_prompt(target or "", st.session_state.get("stress_hypothesis", ""), examples, n_cases, labels)
-    endpoint = bool(st.session_state["stress_llm_base_url"].strip())
-    if endpoint:
-        key_env = st.session_state["stress_llm_key_env"].strip()
-        st.caption(f"API key: `${key_env}` is {'set (value hidden)' if os.environ.get(key_env) else 'not set'}."
-                   if key_env else "API key: none (a local server).")
+    chosen = endpoints.get(st.session_state.get("stress_llm_endpoint") or "")
+    endpoint = chosen is not None
+    if chosen is not None:
+        st.caption(f"API key: `${chosen.api_key_env}` is {'set on the server (value hidden)' if chosen.key_is_set() else 'not set on the server'}."
+                   if chosen.api_key_env else "API key: none (a local server).")
         if st.button(f"Generate {n_cases} cases", key="stress_llm_generate", type="primary", disabled=prompt is None):
             with shown_errors(stop=False), st.spinner("Asking the LLM…"):
-                config = LLMConfig.from_dict({"base_url": st.session_state["stress_llm_base_url"].strip(),
-                                              "model": st.session_state["stress_llm_model"].strip(),
-                                              "api_key_env": key_env})
-                if _add(generate_cases(config, prompt, labels), f"{config.model} at {config.base_url}"):
+                if _add(generate_cases(chosen, prompt, labels), f"{chosen.model} at {chosen.base_url}"):
                     st.rerun()
     else:
-        st.info("No endpoint configured: copy this prompt into any chat tool, then paste the reply below.")
+        st.info("No LLM endpoint is configured on this server: copy this prompt into any chat tool, then paste the "
+                "reply below. (The operator configures endpoints in `.streamlit/secrets.toml` or "
+                "`$EVALCORE_LLM_ENDPOINTS`; see the README.)")
     if prompt is not None:
         with st.expander("Prompt", expanded=not endpoint):
             st.code(prompt, language=None, wrap_lines=True)

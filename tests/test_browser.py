@@ -212,3 +212,55 @@ def test_paste_ten_cases_score_and_push_offline(server, browser) -> None:
     runs = list((server["home"]).rglob("offline-run-*"))
     assert runs, "no offline W&B run folder was written"
     page.close()
+
+
+def test_two_browsers_on_one_workspace_lose_nothing_and_see_the_conflict(server, browser) -> None:
+    """Two browser contexts (two users) edit the same workspace: a stress case from one and report notes
+    from both; the first user's notes are kept in the conflict list and the second user is told."""
+    import json
+
+    from evalcore import workspace as store
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    os.environ["EVALCORE_HOME"] = str(server["home"])
+    users = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2)]
+    a, b = (ctx.new_page() for ctx in users)
+    a.goto(server["url"] + "/?ws=review")
+    b.goto(server["url"] + "/?ws=review")
+    for page in (a, b):
+        _settle(page)
+        _no_exception(page)
+    a.get_by_role("link", name="Report & W&B").first.click()
+    b.get_by_role("link", name="Report & W&B").first.click()
+    for page in (a, b):
+        _settle(page)
+    notes = {a: "A: ship it", b: "B: not before the slice fix"}
+    for page in (a, b):
+        box = page.get_by_role("textbox", name=re.compile("^Notes for the report"))
+        box.fill(notes[page])
+        box.press("Control+Enter")
+        _settle(page)
+    text = b.inner_text("body")  # the rerun after B's edit tells B (app.py draws it above the page)
+    assert "another session changed notes at the same time" in text, text[:2000]
+    _full_shot(b, SHOTS / "conflict_told.png")
+    saved = json.loads(store.workspace_path("review").read_text())
+    assert saved["notes"] == notes[b] and saved["_conflicts"][-1]["theirs"] == notes[a]
+    assert "?ws=review" in a.url or "ws=review" in a.url
+    for ctx in users:
+        ctx.close()
+
+
+def test_create_a_workspace_from_the_sidebar(server, browser) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server["url"])
+    _settle(page)
+    page.get_by_text("New workspace").click()
+    page.get_by_role("textbox", name="Name").fill("carol")
+    page.get_by_role("textbox", name="Name").press("Enter")
+    _settle(page)
+    page.get_by_role("button", name="Create (a copy of this one)").click()
+    _settle(page)
+    _no_exception(page)
+    assert "ws=carol" in page.url
+    assert (server["home"] / "work" / "workspaces" / "carol.json").is_file()
+    page.close()

@@ -207,3 +207,62 @@ def test_reply_pasted_from_a_chat_window_without_tabs():
         ("so not happy with this", "negative", "llm"), ("meh, it is a day", "neutral", "llm"),
         ("what a game", "positive", "llm"), ("spaces instead of a tab", "positive", "llm"),
         ("I feel positive about it", None, "llm")]
+
+
+# --- endpoints are the operator's choice ----------------------------------------------------------
+
+def test_endpoints_come_from_the_environment_then_the_secrets(monkeypatch):
+    from evalcore.llm import configured_endpoints
+
+    monkeypatch.setenv("EVALCORE_LLM_ENDPOINTS", json.dumps({"team": {"base_url": "https://llm.example/v1",
+                                                                      "model": "m1"}}))
+    secrets = {"llm": {"endpoints": {"team": {"base_url": "https://other.example/v1", "model": "x"},
+                                     "local": {"base_url": "http://localhost:8000/v1", "model": "tiny",
+                                               "api_key_env": ""}}}}
+    found, problems = configured_endpoints(secrets)
+    assert problems == [] and set(found) == {"team", "local"}
+    assert found["team"].base_url == "https://llm.example/v1"  # the environment wins
+    monkeypatch.setenv("EVALCORE_LLM_ENDPOINTS", "{not json")
+    found, problems = configured_endpoints({"llm": {"endpoints": {"bad": {"base_url": "ftp://x", "model": "m"}}}})
+    assert found == {} and len(problems) == 2 and "must be an http(s) URL" in problems[1]
+
+
+def test_a_redirect_never_carries_the_key_to_an_unconfigured_host(monkeypatch):
+    """The configured endpoint answers with a redirect to another host: the request is refused, and the
+    other host never sees the Authorization header."""
+    seen = []
+
+    class Other(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.end_headers()
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Other)
+
+    class Redirect(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.1:{other.server_port}/v1/chat/completions")
+            self.end_headers()
+
+    first = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    for srv in (other, first):
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    monkeypatch.setenv("EVALCORE_TEST_API_KEY", "sk-secret-abcdef123456")
+    try:
+        config = LLMConfig(f"http://127.0.0.1:{first.server_port}/v1", "m", "EVALCORE_TEST_API_KEY")
+        with pytest.raises(ConfigError) as info:
+            generate_cases(config, "p", LABELS)
+        assert "redirect" in str(info.value) and "sk-secret" not in str(info.value)
+    finally:
+        for srv in (other, first):
+            srv.shutdown()
+            srv.server_close()
+    assert seen == []

@@ -194,6 +194,7 @@ class _LLM(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.prompts.append(request["messages"][0]["content"])  # type: ignore[attr-defined]
+        self.server.auth.append(self.headers.get("Authorization"))  # type: ignore[attr-defined]
         content = "1. I don't love it\tnegative\n2. not bad at all\tPositive\n"
         body = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
         self.send_response(200)
@@ -203,28 +204,42 @@ class _LLM(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def test_llm_prompt_reply_and_endpoint() -> None:
+def test_llm_prompt_reply_and_a_configured_endpoint(monkeypatch) -> None:
     at = open_page(PAGE)
     at.text_input(key="stress_hypothesis").set_value("negation flips polarity").run()
     prompt = at.code[0].value
     assert "Hypothesis to probe: negation flips polarity" in prompt and "TAB" in prompt
+    assert any("No LLM endpoint is configured on this server" in i.value for i in at.info)
     at.text_area(key="stress_llm_reply").set_value("```\n- so not fun | negative\n```").run()
     at.button(key="stress_add_reply").click().run()
     assert _editor(at)[["text", "label", "source"]].values.tolist() == [["so not fun", "negative", "llm"]]
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), _LLM)
-    srv.prompts = []  # type: ignore[attr-defined]
+    srv.prompts, srv.auth = [], []  # type: ignore[attr-defined]
     threading.Thread(target=srv.serve_forever, daemon=True).start()
+    # the operator configures the endpoint and its key variable; a visitor only picks it by name
+    monkeypatch.setenv("EVALCORE_TEST_API_KEY", "sk-test-1234567890")
+    monkeypatch.setenv("EVALCORE_LLM_ENDPOINTS", json.dumps({"local tiny": {
+        "base_url": f"http://127.0.0.1:{srv.server_port}/v1", "model": "tiny", "api_key_env": "EVALCORE_TEST_API_KEY"}}))
     try:
-        at.text_input(key="stress_llm_base_url").set_value(f"http://127.0.0.1:{srv.server_port}/v1").run()
-        at.text_input(key="stress_llm_model").set_value("tiny").run()
-        at.text_input(key="stress_llm_key_env").set_value("").run()
+        at = open_page(PAGE)
+        assert not [t for t in at.text_input if (t.key or "").startswith("stress_llm_")]  # no URL or key field
+        assert at.selectbox(key="stress_llm_endpoint").value == "local tiny"
+        assert "set on the server (value hidden)" in " ".join(c.value for c in at.caption)
         at.number_input(key="stress_llm_n").set_value(2).run()
         at.button(key="stress_llm_generate").click().run()
     finally:
         srv.shutdown()
         srv.server_close()
     assert not errors(at), errors(at)
-    assert "Write 2 new" in srv.prompts[0]
+    assert "Write 2 new" in srv.prompts[0] and srv.auth == ["Bearer sk-test-1234567890"]
     assert _editor(at)["text"].tolist() == ["so not fun", "I don't love it", "not bad at all"]
     assert _editor(at)["label"].tolist() == ["negative", "negative", "positive"]
+    saved = json.loads((load_workspace_path()).read_text())
+    assert set(saved["llm"]) <= {"endpoint"} and "sk-test" not in json.dumps(saved)  # a name, never a URL or key
+
+
+def load_workspace_path():
+    from evalcore.workspace import workspace_path
+
+    return workspace_path()

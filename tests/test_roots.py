@@ -6,12 +6,13 @@ from pathlib import Path
 import pytest
 
 from evalcore.errors import DataError
-from evalcore.paths import shared_data_dir
-from evalcore.roots import allowed_roots, check_allowed, store_file, store_folder, uploads_dir
+from evalcore.paths import models_dir, shared_data_dir
+from evalcore.roots import (allowed_roots, check_allowed, check_source, check_spec, prune_uploads, store_file,
+                            store_folder, uploads_dir)
 
 
-def test_default_roots_are_the_shared_data_and_the_uploads() -> None:
-    assert allowed_roots() == [shared_data_dir().resolve(), uploads_dir().resolve()]
+def test_default_roots_are_the_shared_data_the_uploads_and_the_models() -> None:
+    assert allowed_roots() == [shared_data_dir().resolve(), uploads_dir().resolve(), models_dir().resolve()]
     assert check_allowed(shared_data_dir() / "sst2" / "dev.tsv").name == "dev.tsv"
 
 
@@ -36,3 +37,42 @@ def test_uploads_are_kept_under_the_uploads_folder_with_safe_names() -> None:
     assert store_file("../../evil.txt", b"x").parent == uploads_dir()  # only the base name is kept
     with pytest.raises(DataError, match="not allowed for an upload"):
         store_file(".hidden", b"x")
+
+
+def test_whole_data_choices_and_model_specs_are_checked(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("user,password_hash\nroot,abc123\n")
+    for settings in ({"source": str(secret)}, {"source": f"hf:{secret}"}, {"source": str(tmp_path)},
+                     {"source": f"{shared_data_dir()}/../../../{secret}"}):
+        with pytest.raises(DataError) as info:
+            check_source(settings)
+        assert "abc123" not in str(info.value) and "password_hash" not in str(info.value)  # never its contents
+    for spec in (f"file:{secret}", f"hf:{tmp_path}"):
+        with pytest.raises(DataError, match="outside the data folders"):
+            check_spec(spec)
+    check_source({"source": "lab"})
+    check_source({"source": "tweeteval:val"})
+    check_source({"source": "hf:cardiffnlp/tweet_eval"})  # a hub id reads nothing on this disk
+    check_spec("vader")
+    check_spec("hf:cardiffnlp/twitter-roberta-base-sentiment-latest")
+    check_spec(f"file:{shared_data_dir()}/tweet_eval/sentiment/predictions_roberta_rt.txt")
+
+
+def test_an_overlong_upload_name_is_a_message_not_an_oserror() -> None:
+    with pytest.raises(DataError, match="not allowed for an upload"):
+        store_file("x" * 300 + ".csv", b"text,label\n")
+
+
+def test_uploads_are_deduplicated_and_capped(monkeypatch) -> None:
+    import os
+    import time
+
+    first = store_file("a.csv", b"1" * 1000)
+    assert store_file("a.csv", b"1" * 1000) == first  # the same content is stored once
+    old = time.time() - 3600
+    os.utime(first, (old, old))
+    second = store_file("b.csv", b"2" * 1000)
+    monkeypatch.setenv("EVALCORE_UPLOADS_MB", "0.0015")  # 1,500 bytes: one file fits
+    store_file("c.csv", b"3" * 10)
+    assert not first.exists() and second.exists()  # the least recently used went first
+    assert prune_uploads(0) and not any(uploads_dir().iterdir())

@@ -92,8 +92,12 @@ def _load_data(settings_json: str) -> EvalData:
 
 
 def get_data(settings: dict[str, Any]) -> EvalData:
-    """The dataset the workspace points at (`{"source": ..., options...}`)."""
+    """The dataset the workspace points at (`{"source": ..., options...}`), only from the folders the
+    server allows (`evalcore.roots`): a saved or typed path elsewhere is refused before any read."""
+    from evalcore.roots import check_source
+
     clean = {k: v for k, v in settings.items() if v not in (None, "", [])}
+    check_source(clean)
     return _load_data(json.dumps(clean, sort_keys=True))
 
 
@@ -133,6 +137,9 @@ def get_predictor(spec: str, data: EvalData, dkey: str) -> Predictor:
         st.info("Building the demo transformer (first use): MiniLM fine-tuned offline on the TweetEval "
                 "validation split. This happens once; the model is saved under the evalcore folder.")
         build_demo_model(progress=step_bar("Training the demo transformer"))
+    from evalcore.roots import check_spec
+
+    check_spec(spec)  # a predictions file or model folder only from the allowed folders
     pinned = dkey if needs_data(spec) else ""
     return _predictor(spec, tuple(data.labels), pinned, data if pinned else None)
 
@@ -208,6 +215,18 @@ def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> An
     """The engine's `Analysis` record (for findings, the report and the W&B push)."""
     return Analysis(data=comp.data, baseline=comp.baseline, candidate=comp.candidate, df_eval=comp.df_eval,
                     slices=slices, results=results)
+
+
+def llm_endpoints() -> tuple[dict[str, Any], list[str]]:
+    """LLM endpoints the server's operator configured ($EVALCORE_LLM_ENDPOINTS, then the
+    `[llm.endpoints]` of .streamlit/secrets.toml); a visitor only ever picks one of them by name."""
+    from evalcore.llm import configured_endpoints
+
+    try:
+        secrets = st.secrets.to_dict() if len(st.secrets) else None
+    except Exception:  # no secrets file (Streamlit raises its own not-found error): nothing configured there
+        secrets = None
+    return configured_endpoints(secrets)
 
 
 def gate_config(ws: Workspace) -> tuple[Any, str | None]:

@@ -56,3 +56,52 @@ def fmt_pct(value: float, signed: bool = False) -> str:
     if value != value:  # NaN
         return "–"
     return f"{value * 100:+.1f} pts" if signed else f"{value:.1%}"
+
+
+def workspace_switcher() -> None:
+    """Sidebar: which workspace this browser works in (the URL's `?ws=`), switch or create one."""
+    from evalcore import workspace as store
+    from ui import state
+
+    current = state.name()
+    names = store.list_workspaces()
+    if current not in names:  # opened by URL, not saved yet: it exists from its first change
+        names.append(current)
+    if st.session_state.get("ec_ws_pick") != current:
+        st.session_state["ec_ws_pick"] = current  # before the widget is drawn: it follows the session
+
+    def pick() -> None:
+        state.switch(st.session_state["ec_ws_pick"])
+
+    def create() -> None:
+        try:
+            state.switch(st.session_state.get("ec_ws_new", "").strip(), create=True)
+        except EvalcoreError as exc:
+            st.session_state["ec_ws_error"] = str(exc)
+        else:
+            st.session_state["ec_ws_new"] = ""
+
+    st.selectbox("Workspace", names, key="ec_ws_pick", on_change=pick,
+                 help="Each workspace keeps its own data choice, models, slices, stress cases, gates and notes. "
+                      "The URL names it (?ws=…), so a link opens it.")
+    with st.expander("New workspace", icon=":material/add:"):
+        st.text_input("Name", key="ec_ws_new", placeholder="e.g. alice or review-3",
+                      help="1-40 letters, digits, '-' or '_'")
+        st.button("Create (a copy of this one)", key="ec_ws_create", on_click=create)
+        error = st.session_state.pop("ec_ws_error", None)
+        if error:
+            st.error(error, icon="⚠️")
+
+
+def workspace_messages() -> None:
+    """What other sessions' edits and repairs of the saved file mean for this user."""
+    from ui import state
+
+    for text in state.take_messages():
+        st.warning(text, icon="⚠️")
+    notices = state.notices()
+    if notices:
+        with st.expander(f"Notices about this workspace ({len(notices)})", expanded=True, icon="⚠️"):
+            for n in notices:
+                st.caption(n["text"])
+            st.button("Dismiss for everyone", key="ec_ws_dismiss", on_click=state.dismiss_notices)
