@@ -156,8 +156,9 @@ def summarize_findings(analysis: Analysis, gates: GateReport | None = None) -> l
     """Plain sentences on what slicing revealed beyond the overall number, to be read aloud; each is
     generated from the numbers it prints (`evalcore.findings`)."""
     from evalcore.findings import analysis_findings
+    from evalcore.label_mix import label_mix_findings
 
-    return [f.text for f in analysis_findings(analysis, slice_margin(gates))]
+    return [f.text for f in analysis_findings(analysis, slice_margin(gates))] + label_mix_findings(analysis)
 
 
 # --- figures --------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ def require_app(page_file: str) -> None:
     if not st.session_state.get(APP_RAN):
         from pathlib import Path
 
+        init()  # the URL's ?ws= is read now: switch_page drops the query, init() puts it back
         st.session_state[DEEP_LINK] = f"pages/{Path(page_file).name}"
         st.switch_page("app.py")
 
