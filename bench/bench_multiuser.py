@@ -98,7 +98,7 @@ def main() -> int:
                 box.fill(f"notes of user {i}")
                 box.press("Control+Enter")
                 _settle(page)
-                value = f"{0.01 + i / 1000:.3f}"
+                value = f"{0.03 + i / 1000:.3f}"  # never the default 0.02: an unchanged value saves nothing
                 for _ in range(3):  # a keystroke that lands while the page reruns is dropped: type again
                     margin = page.locator("input[aria-label='margin']").first
                     margin.fill(value)
@@ -130,7 +130,7 @@ def main() -> int:
                 bad.append(f"user{i}: saved notes {saved['notes']!r}")
             if cases != [f"case written by user {i}"]:
                 bad.append(f"user{i}: saved cases {cases}")
-            if abs(saved["gates"].get("accuracy", 0) - (0.01 + i / 1000)) > 1e-9:
+            if abs(saved["gates"].get("accuracy", 0) - (0.03 + i / 1000)) > 1e-9:
                 bad.append(f"user{i}: saved gates {saved['gates']}")
     finally:
         server.terminate()
