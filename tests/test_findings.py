@@ -222,7 +222,7 @@ def test_empty_and_missing_slices(lab):
     nothing = Slice("nothing", 'text contains "zzqqzz"')
     chosen = SliceSet((nothing, Slice("neg", "has_negation == true")))
     found = summarize_findings(replace(lab, slices=chosen, results=analyse(lab.df_eval, chosen, lab.data.labels)))
-    assert found[-1] == "nothing selects no rows of this data: check the rule, or drop the slice."
+    assert "nothing selects no rows of this data: check the rule, or drop the slice." in found
     none = SliceSet(())
     found = summarize_findings(replace(lab, slices=none, results=analyse(lab.df_eval, none, lab.data.labels)))
     assert [f.split(",")[0] for f in found][0].startswith("Overall")

@@ -234,7 +234,7 @@ def test_import_errors_and_replace(lab, tmp_path) -> None:
     assert not at.exception
 
 
-def test_a_non_sentiment_task_gets_generic_slices_with_their_label_mix(tmp_path) -> None:
+def test_a_non_sentiment_task_gets_generic_slices_with_their_label_mix(tmp_path, monkeypatch) -> None:
     from evalcore.label_mix import label_mix, mix_text
     from evalcore.pipeline import eval_base
     from evalcore.slices import generic_slices, masks
@@ -242,6 +242,7 @@ def test_a_non_sentiment_task_gets_generic_slices_with_their_label_mix(tmp_path)
     from tests.task_folders import renamed_tweeteval
 
     folder = renamed_tweeteval(tmp_path / "stance", n_rows=400)
+    monkeypatch.setenv("EVALCORE_DATA_ROOTS", str(tmp_path))  # the operator allows the folder
     save_workspace(Workspace(data={"source": str(folder), "split": "test"}, baseline="majority", candidate="roberta"))
     at = open_slices()
     assert not errors(at)
