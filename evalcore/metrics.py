@@ -232,10 +232,7 @@ def group_counts(matrix: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.n
 
 def _label_codes(values: pd.Series, labels: Sequence[str], what: str) -> np.ndarray:
     """Index of each value in `labels` (one factorize, then a lookup of the few distinct values)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    index = {lab: i for i, lab in enumerate(labels)}
-    lookup = np.array([index.get(str(u), -1) if not pd.isna(u) else -1 for u in uniques], dtype=np.int64)
-    out = lookup[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    out = _codes_or_minus_one(values, labels)
     if (out < 0).any():
         bad = values[out < 0]
         raise DataError(f"{what} has value {bad.iloc[0]!r} in {len(bad)} row(s), not one of labels "
@@ -427,8 +424,6 @@ def confusion(df_eval: pd.DataFrame, mask: object | None, model_role: str, label
 
     `model_role` is `baseline`, `candidate` or either model's name; `mask=None` means every row.
     """
-    from sklearn.metrics import confusion_matrix
-
     names = role_names(df_eval)
     role = {**{r: r for r in ROLES}, **{v: k for k, v in names.items()}}.get(model_role)
     if role is None:
@@ -436,10 +431,20 @@ def confusion(df_eval: pd.DataFrame, mask: object | None, model_role: str, label
                         f"nor a model of this table ({', '.join(names.values())})")
     rows = np.ones(len(df_eval), dtype=bool) if mask is None else _as_mask(mask, "mask", len(df_eval))
     labels = _labels(df_eval, labels)
-    gold = df_eval["label"].to_numpy(dtype=object)[rows]
-    pred = df_eval[role_col(role, "pred")].to_numpy(dtype=object)[rows]
-    cm = confusion_matrix(gold, pred, labels=labels) if rows.any() else np.zeros((len(labels),) * 2, dtype=int)
+    k = len(labels)
+    gold = _codes_or_minus_one(df_eval["label"], labels)[rows]
+    pred = _codes_or_minus_one(df_eval[role_col(role, "pred")], labels)[rows]
+    keep = (gold >= 0) & (pred >= 0)  # like sklearn's confusion_matrix(labels=...): other values are left out
+    cm = np.bincount(gold[keep] * k + pred[keep], minlength=k * k).reshape(k, k)
     return pd.DataFrame(cm, index=pd.Index(labels, name="gold"), columns=pd.Index(labels, name="predicted"))
+
+
+def _codes_or_minus_one(values: pd.Series, labels: Sequence[str]) -> np.ndarray:
+    """Index of each value in `labels`, -1 for anything else (one factorize: fast on a million rows)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    index = {lab: i for i, lab in enumerate(labels)}
+    lookup = np.array([index.get(str(u), -1) if not pd.isna(u) else -1 for u in uniques] or [-1], dtype=np.int64)
+    return lookup[codes] if len(codes) else np.zeros(0, dtype=np.int64)
 
 
 # --- calibration ---------------------------------------------------------------------------------

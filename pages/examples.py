@@ -15,6 +15,8 @@ SORTS = {"candidate_conf_desc": "Candidate confidence, high first", "candidate_c
          "baseline_conf_desc": "Baseline confidence, high first", "baseline_conf_asc": "Baseline confidence, low first",
          "row": "Row order"}
 
+PAGE_SIZE = 100
+
 state.require_app(__file__)
 ws = state.workspace()
 st.title("Examples")
@@ -44,6 +46,15 @@ st.caption(f"{len(rows):,} rows" + (f" · slice rule `{slices[pick].text}`" if p
            + (f" · hypothesis: {slice_note}" if slice_note else ""))
 
 b, c = df.attrs["baseline"], df.attrs["candidate"]
+# One page of rows goes to the browser, never the whole slice (a million rows would be hundreds of MB).
+total = len(rows)
+pages = max(1, -(-total // PAGE_SIZE))
+if st.session_state.get("ex_page", 1) > pages:
+    st.session_state["ex_page"] = pages
+page_no = st.number_input(f"Page (of {pages:,}; {PAGE_SIZE} rows each)", 1, pages, key="ex_page")
+first = (int(page_no) - 1) * PAGE_SIZE
+rows = rows.iloc[first:first + PAGE_SIZE]
+st.caption(f"Showing rows {first + 1:,}–{first + len(rows):,} of {total:,}" if total else "No row matches.")
 table = rows[["id", "text", "label", role_col("baseline", "pred"), role_col("baseline", "conf"),
               role_col("candidate", "pred"), role_col("candidate", "conf"), "regressed", "improved"]]
 event = st.dataframe(

@@ -10,11 +10,16 @@ def test_filters_and_detail() -> None:
     regressed = (lab["roberta"] == lab["label"]) & (lab["gpt2"] != lab["label"])
     at = open_page("pages/examples.py")
     assert not errors(at)
-    assert len(at.dataframe[0].value) == int(regressed.sum()) == 204
+    # one page of 100 rows goes to the browser; the caption counts the whole selection
+    assert len(at.dataframe[0].value) == 100 and "Showing rows 1–100 of 204" in _captions(at)
+    at.number_input(key="ex_page").set_value(3).run()
+    assert len(at.dataframe[0].value) == 4 and "Showing rows 201–204 of 204" in _captions(at)
+    assert set(at.dataframe[0].value["id"]) <= set(lab.loc[regressed, "id"].astype(str))
     at.multiselect(key="ex_outcomes").set_value(["improved", "both_correct"]).run()
     improved = (lab["roberta"] != lab["label"]) & (lab["gpt2"] == lab["label"])
     both = (lab["roberta"] == lab["label"]) & (lab["gpt2"] == lab["label"])
-    assert len(at.dataframe[0].value) == int((improved | both).sum())
+    total = int((improved | both).sum())
+    assert f"of {total}" in _captions(at)
     at.selectbox(key="ex_slice").set_value("has_mention").run()
     shown = at.dataframe[0].value
     assert shown["text"].str.contains("@").all()
@@ -26,3 +31,7 @@ def test_filters_and_detail() -> None:
     meta = at.dataframe[-1].value
     assert {"has_mention", "word_count", "length_bucket"} <= set(meta["feature"])
     assert "has_mention" in at.caption[-1].value
+
+
+def _captions(at) -> str:
+    return " ".join(c.value for c in at.caption)
