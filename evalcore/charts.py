@@ -128,8 +128,10 @@ def reliability_diagram(bins_by_model: dict[str, pd.DataFrame], title: str = "Re
                                  line=dict(color=list(ROLE_COLORS.values())[i % 2]),
                                  customdata=used["count"],
                                  hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>n=%{customdata}<extra></extra>"))
-    fig.update_layout(xaxis=dict(title="mean confidence in bin", range=[0, 1]),
-                      yaxis=dict(title="accuracy in bin", range=[0, 1]))
+    # a little room beyond [0, 1], so points on the edges (and their markers) stay inside the plot
+    fig.update_traces(cliponaxis=False, selector=dict(type="scatter"))
+    fig.update_layout(xaxis=dict(title="mean confidence in bin", range=[-0.03, 1.03]),
+                      yaxis=dict(title="accuracy in bin", range=[-0.03, 1.03]))
     return _layout(fig, title, 380)
 
 

@@ -55,8 +55,9 @@ page_no = st.number_input(f"Page (of {pages:,}; {PAGE_SIZE} rows each)", 1, page
 first = (int(page_no) - 1) * PAGE_SIZE
 rows = rows.iloc[first:first + PAGE_SIZE]
 st.caption(f"Showing rows {first + 1:,}–{first + len(rows):,} of {total:,}" if total else "No row matches.")
-table = rows[["id", "text", "label", role_col("baseline", "pred"), role_col("baseline", "conf"),
-              role_col("candidate", "pred"), role_col("candidate", "conf"), "regressed", "improved"]]
+# the columns one sorts by come first and the wide text last, so nothing sorted is off screen
+table = rows[["id", "label", role_col("baseline", "pred"), role_col("baseline", "conf"),
+              role_col("candidate", "pred"), role_col("candidate", "conf"), "regressed", "improved", "text"]]
 event = st.dataframe(
     table, hide_index=True, width="stretch", height=420, key="ex_table", on_select="rerun", selection_mode="single-row",
     column_config={
@@ -78,10 +79,10 @@ if detail is not None:
         st.markdown(f"**Row `{row['id']}`** · gold **{row['label']}**")
         st.markdown(f"> {row['text']}")
         k1, k2 = st.columns(2)
-        k1.metric(f"{b} (baseline)", str(row[role_col('baseline', 'pred')]), f"conf {row[role_col('baseline', 'conf')]:.2f}",
-                  delta_color="off")
-        k2.metric(f"{c} (candidate)", str(row[role_col('candidate', 'pred')]), f"conf {row[role_col('candidate', 'conf')]:.2f}",
-                  delta_color="off")
+        for col, role, name in ((k1, "baseline", b), (k2, "candidate", c)):
+            col.metric(f"{name} ({role})", str(row[role_col(role, "pred")]))
+            conf = row[role_col(role, "conf")]
+            col.caption(f"confidence {conf:.2f}" if conf == conf else "confidence unknown")
         meta = {col: row[col] for col in metadata_columns(df) if col not in ("id", "text", "label")}
         in_slices = [name for name, m in res.masks.items() if name != ALL_SLICE and m[rows.index[position]]]
         st.caption("In slices: " + (", ".join(in_slices) or "none"))

@@ -171,7 +171,7 @@ with tab_build:
         st.dataframe(shown, hide_index=True, width="stretch", key="sl_table", column_config={
             "name": st.column_config.TextColumn("Slice", width="medium"),
             "rows": st.column_config.NumberColumn("Rows", format="%d", width="small"),
-            "share": st.column_config.ProgressColumn("Share of data", format="%.1f%%", min_value=0, max_value=100,
+            "share": st.column_config.ProgressColumn("Share", format="%.1f%%", min_value=0, max_value=100,
                                                      width="small"),
             "labels": st.column_config.TextColumn("Gold labels in the slice", width="large"),
             "tv": st.column_config.NumberColumn("TV", format="%.2f", width="small",
@@ -210,7 +210,7 @@ with tab_build:
     draft = rb.draft()
     rule: Rule | None = None
     if rb.incomplete(draft):
-        st.info("Finish the conditions above (fill in every value) to see the matching rows.")
+        st.info("Finish the conditions above (choose every column, fill in every value) to see the matching rows.")
     else:
         try:
             rule = rb.draft_to_rule(draft)

@@ -581,7 +581,10 @@ if perturbed is not None:
                "perturbed text was applicable (it is not a 0% failure rate).")
     st.download_button("Download every perturbed case (CSV)", lambda: pres.cases.to_csv(index=False),
                        "perturb_cases.csv", "text/csv", key="stress_pt_download", on_click="ignore")
-    with st.expander(f"Examples of failures ({len(pres.examples)})", expanded=False):
+    n_failed = int((pres.cases["status"] == "fail").sum())
+    shown = (f"all {n_failed}" if len(pres.examples) == n_failed else
+             f"{len(pres.examples)} of {n_failed}: the first few of each test and model; every case is in the download")
+    with st.expander(f"Examples of failures ({shown})", expanded=False):
         if pres.examples.empty:
             st.caption("No failures.")
         else:

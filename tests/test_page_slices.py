@@ -151,6 +151,11 @@ def test_edit_duplicate_delete_and_unique_names(lab) -> None:
     at.button(key="sl_delete").click().run()
     assert "has_url" not in saved()
     at.button(key="sl_new").click().run()
+    blank = node_ids(at)[0]  # a new slice starts with a blank condition, not a copy of another one
+    assert at.selectbox(key=f"rb_{blank}_col").value is None
+    at.button(key="sl_save").click().run()
+    assert "not finished" in errors(at)[0]
+    set_condition(at, blank, "has_question", "==", True, "checkbox")
     at.text_input(key="sl_name_w").set_value("has_negation").run()
     at.text_area(key="sl_note_w").set_value("a second one").run()
     at.button(key="sl_save").click().run()

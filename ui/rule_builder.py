@@ -73,6 +73,8 @@ def _node(rule: Rule, ids: Iterator[str]) -> Node:
 
 def condition_of(node: Node) -> Condition:
     """The condition a draft node stands for; RuleError when its value does not fit its operator."""
+    if node["col"] is None:
+        raise RuleError("a condition has no column yet: choose one, or remove the condition")
     value = node["value"]
     return Condition(node["col"], Op.parse(node["op"]), tuple(value) if isinstance(value, list) else value)
 
@@ -241,12 +243,14 @@ def add(group_id: str, kind: str, columns: Columns) -> None:
     if group is None:
         return
     ids = _ids()
+    if kind == "cond":  # a blank condition: the user picks its column (a copy of another would mislead)
+        group["children"].append(new_condition(ids, None, None, None))
+        return
     col = columns.default_column()
     info = columns.info(col)
     op = Op.parse(ops_for(info)[0])
     cond = new_condition(ids, col, op.value, default_value(info, op))
-    group["children"].append(cond if kind == "cond" else
-                             new_group(ids, "or" if group["join"] == "and" else "and", [cond]))
+    group["children"].append(new_group(ids, "or" if group["join"] == "and" else "and", [cond]))
 
 
 def remove(node_id: str) -> None:
@@ -294,16 +298,23 @@ def _group(node: Node, columns: Columns, root: bool) -> None:
 def _condition(node: Node, columns: Columns) -> None:
     nid = node["id"]
     row = st.columns([3, 1.4, 3, 0.5], vertical_alignment="center")
-    options = list(columns.labels) + ([] if node["col"] in columns.labels else [node["col"]])
+    options = list(columns.labels) + ([] if node["col"] in columns.labels or node["col"] is None else [node["col"]])
     col = row[0].selectbox("Column", options, format_func=columns.label, key=bound(f"rb_{nid}_col", node["col"]),
-                           label_visibility="collapsed")
+                           label_visibility="collapsed", placeholder="Choose a column")
+    row[3].button("", icon=":material/close:", key=f"rb_{nid}_del", on_click=remove, args=(nid,),
+                  help="Remove this condition")
+    if col is None:  # a blank condition: nothing else to choose until the column is
+        row[1].caption("then an operator")
+        return
     info = columns.info(col)
     ops = ops_for(info)
     if col != node["col"]:  # a new column: keep the operator and value where they still fit
+        fresh = node["col"] is None
         node["col"] = col
         if node["op"] not in ops:
             node["op"] = ops[0]
-        node["value"] = fit_value(info, Op.parse(node["op"]), node["value"])
+        op = Op.parse(node["op"])
+        node["value"] = default_value(info, op) if fresh else fit_value(info, op, node["value"])
     if node["op"] not in ops:
         ops.append(node["op"])  # loaded from a rule that does not fit this table: the check says so
     op_text = row[1].selectbox("Operator", ops, key=bound(f"rb_{nid}_op_{col}", node["op"]),
@@ -313,8 +324,6 @@ def _condition(node: Node, columns: Columns) -> None:
         node["value"] = fit_value(info, Op.parse(op_text), node["value"])
     with row[2]:
         node["value"] = _value_widget(node, info, columns)
-    row[3].button("", icon=":material/close:", key=f"rb_{nid}_del", on_click=remove, args=(nid,),
-                  help="Remove this condition")
     _show_problems(node, columns.schema)
 
 
@@ -380,7 +389,7 @@ def _show_problems(node: Node, schema: Schema) -> None:
 
 
 def incomplete(node: Node) -> bool:
-    """True while a condition still waits for its value (not an error, just unfinished)."""
+    """True while a condition still waits for its column or value (not an error, just unfinished)."""
     if node["kind"] == "cond":
-        return _blank(node["value"]) and Op.parse(node["op"]) not in NULL_OPS
+        return node["col"] is None or (_blank(node["value"]) and Op.parse(node["op"]) not in NULL_OPS)
     return any(incomplete(c) for c in node["children"])
