@@ -199,10 +199,11 @@ def discovered_slices_chart(discovery):
 
 def token_push_bars(result, top: int = 12):
     """Tokens that pushed the candidate to its wrong label on a slice's regressed rows, against the share
-    of those rows where the same token pushed the baseline toward that label (Wilson 95% intervals)."""
+    of those rows where the same token pushed the baseline toward that label (Wilson 95% intervals);
+    word classes ("[negation word]") first."""
     import plotly.graph_objects as go
 
-    tokens = result.tokens.head(top)
+    tokens = pd.concat([result.groups, result.tokens.head(top)], ignore_index=True)  # word classes first
     fig = go.Figure()
     for role, name in (("candidate", result.candidate), ("baseline", result.baseline)):
         share = tokens[f"{role}_share"].to_numpy(dtype=float)

@@ -359,19 +359,20 @@ def _explanation_text(result) -> list[str]:
 
     out = ["", f"why the candidate flips on {result.slice} ({result.rule}):", result.message()]
     if result.available and len(result.tokens):
-        t = result.tokens.head(15)
         n = result.n_explained
+        out.append(f"word classes and tokens among the top {result.top_k} pushes toward the candidate's wrong label, "
+                   f"share of the {n} explained rows [95% Wilson]:")
+        t = pd.concat([result.groups, result.tokens.head(15)], ignore_index=True)
         table = pd.DataFrame({
             "token": t["token"], "rows": t["n_rows"],
-            "pushed candidate": [f"{units.pct_ci(a, b, c)} ({k})" for a, b, c, k in
+            "pushed candidate": [f"{units.pct_ci(a, b, c)} ({int(k)})" for a, b, c, k in
                                  zip(t["candidate_share"], t["candidate_share_lo"], t["candidate_share_hi"],
                                      t["candidate_rows"])],
             "pushed baseline": [f"{units.pct_ci(a, b, c)} ({int(k)})" if not units.missing(a) else "not explained"
                                 for a, b, c, k in zip(t["baseline_share"], t["baseline_share_lo"],
                                                       t["baseline_share_hi"], t["baseline_rows"].fillna(0))],
             "candidate - baseline": [units.pts_ci(a, b, c) for a, b, c in zip(t["gap"], t["gap_lo"], t["gap_hi"])]})
-        out += [f"tokens among the top {result.top_k} pushes toward the candidate's wrong label, share of the {n} "
-                "explained rows [95% Wilson]:", table.to_string(index=False)]
+        out.append(table.to_string(index=False))
     out += [f"warning: {w}" for w in result.warnings]
     return out
 

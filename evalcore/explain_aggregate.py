@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,9 +42,24 @@ TOKEN_COLUMNS = ["token", "n_rows", "candidate_rows", "candidate_share", "candid
 
 
 def token_key(token: str) -> str:
-    """How tokens are grouped across rows: lower case, every URL as `<url>`."""
-    low = token.lower()
+    """How tokens are grouped across rows: lower case, ’ as ', every URL as `<url>`."""
+    low = token.lower().replace("’", "'")
     return "<url>" if low.startswith(("http://", "https://", "www.")) else low
+
+
+@lru_cache(maxsize=1)
+def word_classes() -> dict[str, str]:
+    """Token key -> its class, from the lists behind the metadata features (evalcore.lexicons): the classes
+    a slice hypothesis names ("negation flips it"), counted as one token each in `RegressionExplanations.groups`."""
+    from evalcore import lexicons
+
+    classes = {w: "[negation word]" for w in lexicons.negations()}
+    classes.update({w: "[contrast marker]" for w in lexicons.CONTRAST_MARKERS if " " not in w})
+    return classes
+
+
+def class_key(token: str) -> str | None:
+    return word_classes().get(token_key(token))
 
 
 @dataclass
@@ -63,6 +79,7 @@ class RegressionExplanations:
     unavailable: dict[str, str]  # role -> why it could not be explained
     tokens: pd.DataFrame  # TOKEN_COLUMNS, most frequent candidate push first
     rows: pd.DataFrame  # one row per explained regressed row
+    groups: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TOKEN_COLUMNS))  # word classes
     examples: list[tuple[Explanation | None, Explanation | None]] = field(default_factory=list)  # (baseline, candidate)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -100,53 +117,55 @@ class RegressionExplanations:
             "n_slice": self.n_slice, "n_regressed": self.n_regressed, "n_explained": self.n_explained,
             "sampled": self.sampled, "seed": self.seed, "top_k": self.top_k, "units": self.units,
             "unavailable": self.unavailable, "message": self.message(), "method": self.method(),
-            "tokens": self.tokens.to_dict(orient="records"), "rows": self.rows.to_dict(orient="records"),
+            "tokens": self.tokens.to_dict(orient="records"), "groups": self.groups.to_dict(orient="records"),
+            "rows": self.rows.to_dict(orient="records"),
             "warnings": self.warnings})
 
 
-def _top_keys(expl: Explanation | None, k: int) -> dict[str, float]:
-    """Token key -> its largest score in the row, for the row's top-k positive tokens."""
+KeyFn = Callable[[str], "str | None"]
+
+
+def _top_keys(expl: Explanation | None, k: int, key: KeyFn) -> dict[str, float]:
+    """Key -> its largest score in the row, over the row's top-k positive tokens (tokens keyed None skipped)."""
+    return _row_scores(expl, key, expl.top(k, toward=True) if expl is not None else ())
+
+
+def _row_scores(expl: Explanation | None, key: KeyFn, tokens=None) -> dict[str, float]:
+    """Key -> its largest score in the row (every token, or `tokens`)."""
     if expl is None:
         return {}
     out: dict[str, float] = {}
-    for t in expl.top(k, toward=True):
-        key = token_key(t.token)
-        out[key] = max(out.get(key, -np.inf), t.score)
+    for t in expl.tokens if tokens is None else tokens:
+        k = key(t.token)
+        if k is not None:
+            out[k] = max(out.get(k, -np.inf), t.score)
     return out
 
 
-def _row_scores(expl: Explanation | None) -> dict[str, float]:
-    """Token key -> its largest score in the row (every token)."""
-    if expl is None:
-        return {}
-    out: dict[str, float] = {}
-    for t in expl.tokens:
-        key = token_key(t.token)
-        out[key] = max(out.get(key, -np.inf), t.score)
-    return out
-
-
-def token_table(pairs: Sequence[tuple[Explanation | None, Explanation]], top_k: int) -> pd.DataFrame:
-    """TOKEN_COLUMNS over explained rows given as (baseline, candidate) explanations toward the same label."""
+def token_table(pairs: Sequence[tuple[Explanation | None, Explanation]], top_k: int,
+                key: KeyFn = token_key, keep_all: bool = False) -> pd.DataFrame:
+    """TOKEN_COLUMNS over explained rows given as (baseline, candidate) explanations toward the same label;
+    `key` groups tokens (`token_key`: the word itself; `class_key`: its word class, others left out). Only
+    keys that pushed the candidate at least once are kept, unless `keep_all`."""
     from evalcore.metrics import paired_difference_interval, wilson_interval
 
     n = len(pairs)
     stats: dict[str, dict[str, Any]] = {}
     for base, cand in pairs:
-        c_top, b_top = _top_keys(cand, top_k), _top_keys(base, top_k)
-        c_all, b_all = _row_scores(cand), _row_scores(base)
-        for key in c_all:
-            s = stats.setdefault(key, {"n_rows": 0, "c": 0, "b": 0, "both": 0, "c_sum": 0.0, "b_sum": 0.0, "b_n": 0})
+        c_top, b_top = _top_keys(cand, top_k, key), _top_keys(base, top_k, key)
+        c_all, b_all = _row_scores(cand, key), _row_scores(base, key)
+        for name in c_all:
+            s = stats.setdefault(name, {"n_rows": 0, "c": 0, "b": 0, "both": 0, "c_sum": 0.0, "b_sum": 0.0, "b_n": 0})
             s["n_rows"] += 1
-            s["c_sum"] += c_all[key]
-            in_c, in_b = key in c_top, key in b_top
+            s["c_sum"] += c_all[name]
+            in_c, in_b = name in c_top, name in b_top
             s["c"] += in_c
             s["b"] += in_b
             s["both"] += in_c and in_b
-            if key in b_all:
-                s["b_sum"] += b_all[key]
+            if name in b_all:
+                s["b_sum"] += b_all[name]
                 s["b_n"] += 1
-    rows = [{"token": k, **v} for k, v in stats.items() if v["c"] > 0]
+    rows = [{"token": k, **v} for k, v in stats.items() if v["c"] > 0 or (keep_all and v["n_rows"])]
     if not rows:
         return pd.DataFrame(columns=TOKEN_COLUMNS)
     df = pd.DataFrame(rows)
@@ -224,6 +243,7 @@ def explain_regressions(df_eval: pd.DataFrame, mask: np.ndarray, predictors: Map
                                "recorded label")
     pairs = list(zip(expl["baseline"], expl["candidate"]))
     result.tokens = token_table(pairs, top_k)  # type: ignore[arg-type]
+    result.groups = token_table(pairs, top_k, class_key, keep_all=True)  # type: ignore[arg-type]
     result.rows = pd.DataFrame({
         "id": rows["id"].astype(str).to_numpy(), "text": texts, "label": rows["label"].astype(str).to_numpy(),
         "baseline_pred": rows[role_col("baseline", "pred")].astype(str).to_numpy(), "candidate_pred": wrong,
@@ -276,5 +296,6 @@ def unit_text(result: RegressionExplanations, role: str) -> str:
     return UNITS.get(unit, "not explained")
 
 
-__all__ = ["DEFAULT_MAX_ROWS", "DEFAULT_TOP_K", "RegressionExplanations", "TOKEN_COLUMNS", "explain_regressions",
-           "explain_slice", "live_predictors", "token_key", "token_table", "unit_text"]
+__all__ = ["DEFAULT_MAX_ROWS", "DEFAULT_TOP_K", "RegressionExplanations", "TOKEN_COLUMNS", "class_key",
+           "explain_regressions", "explain_slice", "live_predictors", "token_key", "token_table", "unit_text",
+           "word_classes"]

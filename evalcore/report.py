@@ -446,6 +446,16 @@ def discovery_blocks(discovery: Discovery, figures: bool = False) -> list[Block]
     return blocks
 
 
+def _push_rows(frame: pd.DataFrame, n: int) -> list[list[str]]:
+    """Rows of a token (or word-class) push table: shares with intervals and counts, the paired gap in points."""
+    return [[str(r.token), f"{int(r.n_rows):,}",
+             f"{units.pct_ci(r.candidate_share, r.candidate_share_lo, r.candidate_share_hi)} ({int(r.candidate_rows)} of {n})",
+             (f"{units.pct_ci(r.baseline_share, r.baseline_share_lo, r.baseline_share_hi)} ({int(r.baseline_rows)} of {n})"
+              if not units.missing(r.baseline_share) else "not explained"),
+             units.pts_ci(r.gap, r.gap_lo, r.gap_hi), f"{r.candidate_mean:+.3f}",
+             "–" if units.missing(r.baseline_mean) else f"{r.baseline_mean:+.3f}"] for r in frame.itertuples()]
+
+
 def explanation_blocks(result: RegressionExplanations, figures: bool = False, max_tokens: int = 15) -> list[Block]:
     """Which tokens pushed the candidate to its wrong label on a slice's regressed rows, against the
     baseline; says plainly when a model could not be explained."""
@@ -459,17 +469,14 @@ def explanation_blocks(result: RegressionExplanations, figures: bool = False, ma
         return blocks
     blocks.append(Para(f"Slice rule: `{result.rule}`. Method: {result.method()}. Mean scores are in each model's own "
                        f"unit (candidate: {unit_text(result, 'candidate')}; baseline: {unit_text(result, 'baseline')})."))
-    t = result.tokens.head(max_tokens)
-    n = result.n_explained
-    rows = [[str(r.token), f"{int(r.n_rows):,}",
-             f"{units.pct_ci(r.candidate_share, r.candidate_share_lo, r.candidate_share_hi)} ({int(r.candidate_rows)} of {n})",
-             (f"{units.pct_ci(r.baseline_share, r.baseline_share_lo, r.baseline_share_hi)} ({int(r.baseline_rows)} of {n})"
-              if not units.missing(r.baseline_share) else "not explained"),
-             units.pts_ci(r.gap, r.gap_lo, r.gap_hi), f"{r.candidate_mean:+.3f}",
-             "–" if units.missing(r.baseline_mean) else f"{r.baseline_mean:+.3f}"] for r in t.itertuples()]
-    blocks.append(Table(["token", "rows with it", "pushed the candidate to its wrong label",
-                         "pushed the baseline to that label", "candidate − baseline", "mean candidate score",
-                         "mean baseline score"], rows) if rows else
+    headers = ["token", "rows with it", "pushed the candidate to its wrong label", "pushed the baseline to that label",
+               "candidate − baseline", "mean candidate score", "mean baseline score"]
+    rows = _push_rows(result.tokens.head(max_tokens), result.n_explained)
+    groups = _push_rows(result.groups, result.n_explained)
+    if groups:
+        blocks += [Para("Word classes (any of the class's words among a row's top pushes), then single tokens:"),
+                   Table(["class", *headers[1:]], groups)]
+    blocks.append(Table(headers, rows) if rows else
                   Para("No token had a positive score toward the candidate's wrong label on these rows."))
     if figures and rows:
         blocks.append(Figure("token_pushes", charts.token_push_bars(result)))

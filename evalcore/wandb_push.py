@@ -164,6 +164,7 @@ def discovery_tables(discovery: Discovery | None = None,
             "message": e.message()}])
         if e.available:
             tables["explanation_tokens"] = e.tokens
+            tables["explanation_word_classes"] = e.groups
             tables["explanation_rows"] = e.rows
     return tables
 

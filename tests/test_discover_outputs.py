@@ -55,6 +55,8 @@ def test_token_pushes_over_the_negation_slices_regressions(live, negation):
     assert list(r.rows.columns) == ["id", "text", "label", "baseline_pred", "candidate_pred", "candidate_top",
                                     "baseline_top"] and len(r.rows) == r.n_explained
     assert "Explained" in r.message() and f"top {r.top_k}" in r.message()
+    negators = r.groups.set_index("token").loc["[negation word]"]  # the slice's hypothesis as one row
+    assert negators["n_rows"] >= 0.9 * r.n_explained and negators["candidate_rows"] <= negators["n_rows"]
 
 
 def test_counts_are_recomputed_from_the_row_explanations(live, negation):
@@ -88,7 +90,7 @@ def test_report_and_wandb_carry_the_discovery_and_the_explanations(live, negatio
     md = render_markdown(live, gates, discovery=found, explanations=negation)
     assert "## Discovered slices" in md and "## Why the candidate flips on has_negation" in md
     assert found.candidates[0].text.replace("|", "\\|") in md and "confirmation half" in md
-    assert "pushed the candidate to its wrong label" in md and "### Examples" in md
+    assert "pushed the candidate to its wrong label" in md and "### Examples" in md and "| [negation word] |" in md
     html = render_html(live, gates, discovery=found, explanations=negation)
     assert 'id="fig-token_pushes"' in html and "rgba(47,158,68" in html
     plain = render_markdown(live, gates)
@@ -103,7 +105,7 @@ def test_report_and_wandb_carry_the_discovery_and_the_explanations(live, negatio
                                discovery=found, explanations=negation)
     tables = _tables(Path(result.run_dir))
     assert {"discovered_slices", "discovery_settings", "explanation_status", "explanation_tokens",
-            "explanation_rows"} <= set(tables)
+            "explanation_word_classes", "explanation_rows"} <= set(tables)
     assert tables["explanation_tokens"]["columns"][:3] == ["token", "n_rows", "candidate_rows"]
     assert len(tables["discovered_slices"]["data"]) == len(found.candidates)
     charts = {p.name for p in (Path(result.run_dir) / "files" / "media" / "plotly" / "charts").glob("*.plotly.json")}
