@@ -66,7 +66,8 @@ def time_search(rows: int, depth: int, repeats: int = 3) -> tuple[float, float, 
             runs[0].n_tested, runs[0].n_items)
 
 
-def time_explanation() -> tuple[str, float, float, int, list[str]]:
+def time_explanation() -> tuple[str, dict[int, tuple[float, float, float]], int, list[str]]:
+    """(which model, {torch threads: (median, fastest of 7 explanations, one plain prediction)}, tokens, top)."""
     from evalcore.demo_model import build_demo_model, demo_model_dir
     from evalcore.explain import explain
     from evalcore.models import HFPredictor
@@ -83,17 +84,24 @@ def time_explanation() -> tuple[str, float, float, int, list[str]]:
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)  # the model is in memory now
-    explain(model, TWEET)  # warm-up: first forward pass allocates
-    times = []
-    for _ in range(5):
+    import torch
+
+    timings = {}
+    default_threads = torch.get_num_threads()
+    for threads in (default_threads, 1):  # on a busy 2-core machine, two threads mostly wait for each other
+        torch.set_num_threads(threads)
+        explain(model, TWEET)  # warm-up: first forward pass allocates
+        times = []
+        for _ in range(7):
+            start = time.perf_counter()
+            expl = explain(model, TWEET)
+            times.append(time.perf_counter() - start)
         start = time.perf_counter()
-        expl = explain(model, TWEET)
-        times.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    model.predict([TWEET])
-    single = time.perf_counter() - start
+        model.predict([TWEET])
+        timings[threads] = (statistics.median(times), min(times), time.perf_counter() - start)
+    torch.set_num_threads(default_threads)
     top = [f"{t.token} {t.score:+.3f}" for t in expl.top(3)]
-    return which, statistics.median(times), single, len(expl.tokens), [expl.predicted, *top]
+    return which, timings, len(expl.tokens), [expl.predicted, *top]
 
 
 def main() -> None:
@@ -118,10 +126,13 @@ def main() -> None:
         search, total, tested, items = time_search(args.big, depth)
         print(f"search time on {args.big:,} rows, depth {depth}: {search:.2f} s to score {tested:,} conjunctions of "
               f"{items} items on the search half; {total:.2f} s with the confirmation (median of 3)")
-    which, median, single, n_tokens, top = time_explanation()
-    print(f"MiniLM explanation of one tweet ({n_tokens} tokens, so {n_tokens + 1} texts in one batch), {which}: "
-          f"{median * 1000:.0f} ms (median of 5; one plain prediction {single * 1000:.0f} ms); predicted {top[0]}, "
-          f"top pushes {', '.join(top[1:])}")
+    which, timings, n_tokens, top = time_explanation()
+    print(f"MiniLM explanation of one tweet ({n_tokens} tokens, so {n_tokens + 1} texts in one batch), {which}; "
+          f"predicted {top[0]}, top pushes {', '.join(top[1:])}; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores:")
+    for threads, (median, fastest, single) in timings.items():
+        print(f"  {threads} torch thread(s): {median * 1000:.0f} ms median of 7 (fastest {fastest * 1000:.0f} ms); "
+              f"one plain prediction {single * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

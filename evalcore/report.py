@@ -427,7 +427,7 @@ def discovery_blocks(discovery: Discovery, figures: bool = False) -> list[Block]
         c, a = f.confirm, f.overall
         if f.confirmed:
             marked.add(i)
-        rows.append([f.name, f"`{f.text}`", "confirmed" if f.confirmed else "not confirmed", f"{int(c['n']):,}",
+        rows.append([f.name, f.text, "confirmed" if f.confirmed else "not confirmed", f"{int(c['n']):,}",
                      units.pts_ci(c["delta"], c["delta_lo"], c["delta_hi"]),
                      units.pts_ci(c["vs_rest"], c["vs_rest_lo"], c["vs_rest_hi"]), units.p_value(c["vs_rest_p_adjusted"]),
                      units.magnitude_pts(c["mde"]), f"{int(a['n']):,}", units.pts_ci(a["delta"], a["delta_lo"], a["delta_hi"]),
@@ -464,7 +464,7 @@ def explanation_blocks(result: RegressionExplanations, figures: bool = False, ma
     from evalcore.explain_aggregate import unit_text
 
     blocks: list[Block] = [Heading(f"Why the candidate flips on {result.slice}"),
-                           Para(result.message(), markup=False)]
+                           Para(result.message())]
     if not result.available:
         return blocks
     blocks.append(Para(f"Slice rule: `{result.rule}`. Method: {result.method()}. Mean scores are in each model's own "
@@ -482,15 +482,16 @@ def explanation_blocks(result: RegressionExplanations, figures: bool = False, ma
         blocks.append(Figure("token_pushes", charts.token_push_bars(result)))
     if result.examples:
         md, cells = [], []
-        for base, cand in result.examples:
-            md.append(f"- candidate {cand.model} -> {cand.label}: {highlight_markdown(cand)}"
+        for (base, cand), gold in zip(result.examples, result.rows["label"]):
+            md.append(f"- gold {gold}, candidate {cand.model} says {cand.label}: {highlight_markdown(cand)}"
                       + (f"  \n  baseline {base.model} toward {base.label}: {highlight_markdown(base)}" if base else ""))
-            cells.append(f"<tr><td>{highlight_html(cand)}</td><td>{highlight_html(base) if base else 'not explained'}"
-                         "</td></tr>")
+            cells.append(f"<tr><td>{html.escape(gold)} → {html.escape(cand.label)}</td><td>{highlight_html(cand)}</td>"
+                         f"<td>{highlight_html(base) if base else 'not explained'}</td></tr>")
         blocks += [Heading("Examples", 3),
                    Para("Each regressed row explained toward the candidate's wrong label: green pushes toward it, red "
                         "away (hover for the score)."),
-                   Raw("\n".join(md), "<table><thead><tr><th>candidate</th><th>baseline</th></tr></thead><tbody>"
+                   Raw("\n".join(md), "<table><thead><tr><th>gold → candidate</th><th>candidate</th><th>baseline</th>"
+                       "</tr></thead><tbody>"
                        + "".join(cells) + "</tbody></table>")]
     if result.warnings:
         blocks.append(Bullets(list(result.warnings)))
