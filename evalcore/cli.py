@@ -306,9 +306,10 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from evalcore.units import strict_json
 
     features = tuple(f.strip() for f in args.features.split(",") if f.strip()) if args.features else None
+    alpha = args.alpha if args.alpha is not None else 0.05
     settings = DiscoverySettings(depth=args.depth, bins=args.bins, min_support=args.min_support,
-                                 max_candidates=args.max_candidates, alpha=args.alpha if args.alpha is not None else 0.05,
-                                 screen_p=args.screen_p, seed=args.seed, beam=args.beam, features=features)
+                                 max_candidates=args.max_candidates, alpha=alpha, screen_p=args.screen_p,
+                                 seed=args.seed, beam=args.beam, features=features)
     analysis, gate_config = analysis_from_args(args)
     found = discover_slices(analysis.df_eval, settings)
     explained = _explain_for_cli(args, analysis, found) if args.explain else None
@@ -484,14 +485,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("discover", help="find slices where the candidate is worse than on the rest, confirmed on "
                                         "held-out rows; explain why it flips",
                        description="Search conjunctions of metadata features, the gold label and binned confidences "
-                                   "on a random half of the rows (seeded) for slices where the candidate's paired change "
-                                   "is below the rest's; test the best candidates once on the other half (Benjamini-"
-                                   "Hochberg) and report the confirmed ones with their intervals and rule text. "
+                                   "on a random half of the rows (seeded) for slices where the candidate's paired "
+                                   "change is below the rest's; test the best candidates once on the other half "
+                                   "(Benjamini-Hochberg) and report the confirmed ones with their intervals and rule text. "
                                    "--explain SLICE explains that slice's regressed rows token by token (live models).")
     add_analysis_args(p)
     add_gate_args(p)
     g = p.add_argument_group("discovery")
-    g.add_argument("--depth", type=int, default=2, help="conditions per slice, 1-3 (default 2; 3 extends the best pairs)")
+    g.add_argument("--depth", type=int, default=2,
+                   help="conditions per slice, 1-3 (default 2; 3 extends the best pairs)")
     g.add_argument("--bins", type=int, default=4, help="quantile bins per numeric feature (default 4)")
     g.add_argument("--min-support", type=int, default=30, help="fewest rows of a slice in the search half (default 30)")
     g.add_argument("--max-candidates", type=int, default=10,

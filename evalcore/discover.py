@@ -496,14 +496,16 @@ def discover_slices(df_eval: pd.DataFrame, settings: DiscoverySettings | None = 
     masks = np.array([m for _, m in chosen]).reshape(len(chosen), n)
     conf = _changes(found_names, masks[:, confirm_rows], b_ok[confirm_rows], c_ok[confirm_rows], settings.alpha)
     every = _changes(found_names, masks, b_ok, c_ok, settings.alpha)
-    conf_rows, all_rows = conf[CHANGE_COLUMNS].to_dict(orient="records"), every[CHANGE_COLUMNS].to_dict(orient="records")
+    conf_rows = conf[CHANGE_COLUMNS].to_dict(orient="records")
+    all_rows = every[CHANGE_COLUMNS].to_dict(orient="records")
     found = []
     stats = vs_rest(scored.improved, scored.regressed, scored.n, improved[search_rows].sum(),
                     regressed[search_rows].sum(), len(search_rows))
     for k, ((at, _), name) in enumerate(zip(chosen, found_names)):
         rule = all_of(*(space.items[i].rule for i in scored.combos[at]))
-        search_stats = {"n": int(scored.n[at]), "delta": float((scored.improved[at] - scored.regressed[at]) / scored.n[at]),
-                        "vs_rest": float(stats["vs_rest"][at]), "p": float(p[at])}
+        delta = (scored.improved[at] - scored.regressed[at]) / scored.n[at]
+        search_stats = {"n": int(scored.n[at]), "delta": float(delta), "vs_rest": float(stats["vs_rest"][at]),
+                        "p": float(p[at])}
         c_row, a_row = conf_rows[k + 1], all_rows[k + 1]
         found.append(FoundSlice(name, rule, search_stats, c_row, a_row, bool(c_row["worse_than_rest"])))
     order = sorted(range(len(found)), key=lambda k: (not found[k].confirmed,
@@ -555,8 +557,8 @@ def _choose(scored: Scored, p: np.ndarray, space: ItemSpace,
 def discovery_text(discovery: Discovery) -> list[str]:
     """The CLI's readable output: what was searched, then one row per tested candidate, in the units of
     every page (the confirmation half's figures; all rows' change last, optimistic)."""
-    out = [f"discovery: {discovery.candidate} (candidate) vs {discovery.baseline} (baseline), {discovery.n_rows:,} rows",
-           *discovery.summary_lines()]
+    out = [f"discovery: {discovery.candidate} (candidate) vs {discovery.baseline} (baseline), "
+           f"{discovery.n_rows:,} rows", *discovery.summary_lines()]
     if discovery.candidates:
         table = pd.DataFrame({
             "slice": [f.name for f in discovery.candidates],

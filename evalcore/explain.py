@@ -50,7 +50,8 @@ METHODS = {
     LEXICON: "VADER lexicon contributions: each word's valence after VADER's negation, booster, ALL-CAPS and 'but' "
              "rules, computed by VADER's own code; the scores plus punctuation emphasis add up to its total",
 }
-UNITS = {"probability": "probability of the label", "vader_margin": "VADER compound minus its threshold, toward the label",
+UNITS = {"probability": "probability of the label",
+         "vader_margin": "VADER compound minus its threshold, toward the label",
          "vader_valence": "VADER valence toward the label"}
 # A token: a URL, a word (with inner apostrophes: don't, it's), or a run of other non-space characters
 # (punctuation, emoji). @mentions and #hashtags keep their sign.

@@ -429,9 +429,9 @@ def discovery_blocks(discovery: Discovery, figures: bool = False) -> list[Block]
             marked.add(i)
         rows.append([f.name, f.text, "confirmed" if f.confirmed else "not confirmed", f"{int(c['n']):,}",
                      units.pts_ci(c["delta"], c["delta_lo"], c["delta_hi"]),
-                     units.pts_ci(c["vs_rest"], c["vs_rest_lo"], c["vs_rest_hi"]), units.p_value(c["vs_rest_p_adjusted"]),
-                     units.magnitude_pts(c["mde"]), f"{int(a['n']):,}", units.pts_ci(a["delta"], a["delta_lo"], a["delta_hi"]),
-                     f.related or "–"])
+                     units.pts_ci(c["vs_rest"], c["vs_rest_lo"], c["vs_rest_hi"]),
+                     units.p_value(c["vs_rest_p_adjusted"]), units.magnitude_pts(c["mde"]), f"{int(a['n']):,}",
+                     units.pts_ci(a["delta"], a["delta_lo"], a["delta_hi"]), f.related or "–"])
     blocks += [Table(["slice", "rule", "result", "n (confirmation half)", "change", "change minus the rest's",
                       "BH p (vs rest)", "MDE (80% power)", "n (all rows)", "change on all rows", "overlap"],
                      rows, frozenset(marked)),
@@ -448,10 +448,14 @@ def discovery_blocks(discovery: Discovery, figures: bool = False) -> list[Block]
 
 def _push_rows(frame: pd.DataFrame, n: int) -> list[list[str]]:
     """Rows of a token (or word-class) push table: shares with intervals and counts, the paired gap in points."""
-    return [[str(r.token), f"{int(r.n_rows):,}",
-             f"{units.pct_ci(r.candidate_share, r.candidate_share_lo, r.candidate_share_hi)} ({int(r.candidate_rows)} of {n})",
-             (f"{units.pct_ci(r.baseline_share, r.baseline_share_lo, r.baseline_share_hi)} ({int(r.baseline_rows)} of {n})"
-              if not units.missing(r.baseline_share) else "not explained"),
+    def share(r: Any, role: str) -> str:
+        value = getattr(r, f"{role}_share")
+        if units.missing(value):
+            return "not explained"
+        ci = units.pct_ci(value, getattr(r, f"{role}_share_lo"), getattr(r, f"{role}_share_hi"))
+        return f"{ci} ({int(getattr(r, f'{role}_rows'))} of {n})"
+
+    return [[str(r.token), f"{int(r.n_rows):,}", share(r, "candidate"), share(r, "baseline"),
              units.pts_ci(r.gap, r.gap_lo, r.gap_hi), f"{r.candidate_mean:+.3f}",
              "–" if units.missing(r.baseline_mean) else f"{r.baseline_mean:+.3f}"] for r in frame.itertuples()]
 
@@ -467,8 +471,9 @@ def explanation_blocks(result: RegressionExplanations, figures: bool = False, ma
                            Para(result.message())]
     if not result.available:
         return blocks
-    blocks.append(Para(f"Slice rule: `{result.rule}`. Method: {result.method()}. Mean scores are in each model's own "
-                       f"unit (candidate: {unit_text(result, 'candidate')}; baseline: {unit_text(result, 'baseline')})."))
+    blocks.append(Para(f"Slice rule: `{result.rule}`. Method: {result.method()}. Mean scores are in each model's "
+                       f"own unit (candidate: {unit_text(result, 'candidate')}; baseline: "
+                       f"{unit_text(result, 'baseline')})."))
     headers = ["token", "rows with it", "pushed the candidate to its wrong label", "pushed the baseline to that label",
                "candidate − baseline", "mean candidate score", "mean baseline score"]
     rows = _push_rows(result.tokens.head(max_tokens), result.n_explained)
@@ -483,9 +488,12 @@ def explanation_blocks(result: RegressionExplanations, figures: bool = False, ma
     if result.examples:
         md, cells = [], []
         for (base, cand), gold in zip(result.examples, result.rows["label"]):
-            md.append(f"- gold {gold}, candidate {cand.model} says {cand.label}: {highlight_markdown(cand)}"
-                      + (f"  \n  baseline {base.model} toward {base.label}: {highlight_markdown(base)}" if base else ""))
-            cells.append(f"<tr><td>{html.escape(gold)} → {html.escape(cand.label)}</td><td>{highlight_html(cand)}</td>"
+            line = f"- gold {gold}, candidate {cand.model} says {cand.label}: {highlight_markdown(cand)}"
+            if base is not None:
+                line += f"  \n  baseline {base.model} toward {base.label}: {highlight_markdown(base)}"
+            md.append(line)
+            cells.append(f"<tr><td>{html.escape(gold)} → {html.escape(cand.label)}</td>"
+                         f"<td>{highlight_html(cand)}</td>"
                          f"<td>{highlight_html(base) if base else 'not explained'}</td></tr>")
         blocks += [Heading("Examples", 3),
                    Para("Each regressed row explained toward the candidate's wrong label: green pushes toward it, red "
@@ -619,5 +627,6 @@ def write_report(path: str, text: str) -> str:
     return str(out)
 
 
-__all__ = ["Raw", "analysis_figures", "discovery_blocks", "explanation_blocks", "export_reports", "frame_table", "render_html", "render_markdown", "report_blocks",
+__all__ = ["Raw", "analysis_figures", "discovery_blocks", "explanation_blocks", "export_reports", "frame_table",
+           "render_html", "render_markdown", "report_blocks",
            "summarize_findings", "write_report"]

@@ -380,7 +380,8 @@ def _log_everything(wandb: Any, run: Any, analysis: Analysis, stress: StressResu
     figures = {**analysis_figures(analysis), **discovery_figures(discovery, explanations)}
     run.log({f"charts/{name}": wandb.Plotly(fig) for name, fig in figures.items()}, commit=False)
     run.log({}, commit=True)
-    run.summary.update(strict_json({**run_summary(analysis, gates, stress), **discovery_summary(discovery, explanations)}))
+    summary = {**run_summary(analysis, gates, stress), **discovery_summary(discovery, explanations)}
+    run.summary.update(strict_json(summary))
     return logged, warnings
 
 

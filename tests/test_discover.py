@@ -63,7 +63,8 @@ def test_findings_are_canonical_rules_and_slices_that_round_trip(planted, tmp_pa
     saved = load_slices(save_slices(tmp_path / "found.json", found.slice_set()))
     assert saved.names() == [f.name for f in found.confirmed]
     assert saved[found.confirmed[0].name].text == PLANTED
-    assert "confirmation half" in saved[found.confirmed[0].name].note and "seed 3" in saved[found.confirmed[0].name].note
+    note = saved[found.confirmed[0].name].note
+    assert "confirmation half" in note and "seed 3" in note
     doc = json.loads(json.dumps(found.to_dict(), allow_nan=False))
     assert doc["settings"]["seed"] == 3 and doc["confirmed"][0] == found.confirmed[0].name
     assert SliceSet.from_json(doc["slices"]).names() == saved.names()
