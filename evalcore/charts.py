@@ -167,3 +167,60 @@ def perturbation_bars(summary: pd.DataFrame, models: Sequence[str] | None = None
     fig.update_layout(barmode="group", yaxis=dict(title="failure rate (95% Wilson interval)", tickformat=".0%",
                                                   range=[0, 1.1]))
     return _layout(fig, "Perturbation tests: failure rate per test and model (applicable cases)", 400)
+
+
+def discovered_slices_chart(discovery):
+    """Found slices: the paired change (candidate − baseline, points) on the confirmation half with its
+    95% interval, beside the change on the rest of those rows; confirmed slices in red. The search half
+    chose these slices, so only the confirmation half's figures are shown."""
+    import plotly.graph_objects as go
+
+    found = discovery.candidates
+    labels = [f"{FLAG if f.confirmed else ''}{f.name} (n={int(f.confirm['n']):,})" for f in found]
+    delta, lo, hi, rest = (np.array([f.confirm[k] for f in found], dtype=float) * 100
+                           for k in ("delta", "delta_lo", "delta_hi", "rest_delta"))
+    colors = ["#e03131" if f.confirmed else "#868e96" for f in found]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=delta, y=labels, mode="markers", name="slice (95% interval)",
+        marker=dict(size=11, color=colors, line=dict(width=1, color="#343a40")),
+        error_x=dict(type="data", symmetric=False, array=hi - delta, arrayminus=delta - lo, color="#495057"),
+        customdata=[[f.text, f.confirm["vs_rest_p_adjusted"]] for f in found],
+        hovertemplate="%{y}<br>%{customdata[0]}<br>change %{x:+.1f} pts<br>vs the rest: BH p=%{customdata[1]:.2g}"
+                      "<extra></extra>"))
+    fig.add_trace(go.Scatter(x=rest, y=labels, mode="markers", name="the rest of the rows",
+                             marker=dict(size=9, symbol="line-ns-open", color="#212529", line=dict(width=2)),
+                             hovertemplate="%{y}<br>rest %{x:+.1f} pts<extra></extra>"))
+    fig.add_vline(x=0, line=dict(color="#212529", width=1, dash="dot"))
+    fig.update_layout(xaxis=dict(title="candidate − baseline accuracy on the confirmation half, points",
+                                 tickformat="+.0f"), yaxis=dict(autorange="reversed"))
+    title = (f"Discovered slices (seed {discovery.settings.seed}; {discovery.n_confirm:,} confirmation rows) · "
+             "red ⚠ = confirmed worse than the rest (Benjamini-Hochberg)")
+    return _layout(fig, title, _height(len(found), per_row=34))
+
+
+def token_push_bars(result, top: int = 12):
+    """Tokens that pushed the candidate to its wrong label on a slice's regressed rows, against the share
+    of those rows where the same token pushed the baseline toward that label (Wilson 95% intervals);
+    word classes ("[negation word]") first."""
+    import plotly.graph_objects as go
+
+    tokens = pd.concat([result.groups, result.tokens.head(top)], ignore_index=True)  # word classes first
+    fig = go.Figure()
+    for role, name in (("candidate", result.candidate), ("baseline", result.baseline)):
+        share = tokens[f"{role}_share"].to_numpy(dtype=float)
+        if np.isnan(share).all():
+            continue  # not explained (precomputed): no bar rather than a bar reading 0%
+        lo, hi = (tokens[f"{role}_share_{k}"].to_numpy(dtype=float) for k in ("lo", "hi"))
+        fig.add_trace(go.Bar(
+            y=[f"{t} ({n} rows)" for t, n in zip(tokens["token"], tokens["n_rows"])], x=share, orientation="h",
+            name=f"{role}: {name}", marker_color=ROLE_COLORS[role],
+            error_x=dict(type="data", symmetric=False, array=hi - share, arrayminus=share - lo, thickness=1, width=3),
+            customdata=tokens[f"{role}_rows"],
+            hovertemplate="%{y}<br>%{customdata} of " + f"{result.n_explained} rows (%{{x:.0%}})<extra>{role}</extra>"))
+    fig.update_layout(barmode="group", xaxis=dict(title=f"share of the {result.n_explained} explained regressed rows "
+                                                        f"where the token is a top-{result.top_k} push toward the "
+                                                        "candidate's wrong label", tickformat=".0%"),
+                      yaxis=dict(autorange="reversed"))
+    return _layout(fig, f"Why {result.candidate} flips on {result.slice}: tokens pushing it to its wrong label",
+                   _height(len(tokens), per_row=40))

@@ -300,6 +300,89 @@ def cmd_push(args: argparse.Namespace) -> int:
     return gates.exit_code if (args.verdict or args.gate) else 0
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    """Search for slices worse than the rest, confirm them on held-out rows, optionally explain one slice's
+    regressions and write them into the report / a W&B run (evalcore.discover, evalcore.explain_aggregate)."""
+    import json
+
+    from evalcore.discover import DiscoverySettings, discover_slices, discovery_text
+    from evalcore.gates import evaluate_gates
+    from evalcore.slices import save_slices
+    from evalcore.units import strict_json
+
+    features = tuple(f.strip() for f in args.features.split(",") if f.strip()) if args.features else None
+    alpha = args.alpha if args.alpha is not None else 0.05
+    settings = DiscoverySettings(depth=args.depth, bins=args.bins, min_support=args.min_support,
+                                 max_candidates=args.max_candidates, alpha=alpha, screen_p=args.screen_p,
+                                 seed=args.seed, beam=args.beam, features=features)
+    analysis, gate_config = analysis_from_args(args)
+    found = discover_slices(analysis.df_eval, settings)
+    explained = _explain_for_cli(args, analysis, found) if args.explain else None
+    if args.format == "json":
+        payload = {"discovery": found.to_dict(), "explanations": explained.to_dict() if explained else None}
+        print(json.dumps(strict_json(payload), indent=2, allow_nan=False))
+    else:
+        print("\n".join(discovery_text(found)))
+        if explained is not None:
+            print("\n".join(_explanation_text(explained)))
+    if args.out:
+        print(f"wrote {save_slices(args.out, found.slice_set())} ({len(found.confirmed)} confirmed slices; "
+              f"load them with `report --slices {args.out}`)", file=sys.stderr)
+    if args.markdown or args.html or args.push:
+        from evalcore.report import export_reports
+
+        gates = evaluate_gates(analysis, gate_config)
+        for path in export_reports(analysis, gates, markdown=args.markdown, html_path=args.html, discovery=found,
+                                   explanations=explained):
+            print(f"wrote {path}", file=sys.stderr)
+        if args.push:
+            from evalcore.wandb_push import push_summary_lines, push_to_wandb
+
+            result = push_to_wandb(analysis, project=args.project, entity=args.entity, run_name=args.run_name,
+                                   mode=args.mode, gates=gates, discovery=found, explanations=explained)
+            print("\n".join(push_summary_lines(result)), file=sys.stderr)
+    return 0
+
+
+def _explain_for_cli(args: argparse.Namespace, analysis, found):
+    """Token explanations of `--explain`'s slice (a slice of the set, a discovered one, or rule text)."""
+    from evalcore.errors import ModelError
+    from evalcore.explain_aggregate import explain_slice
+    from evalcore.rules import mask
+
+    extra = {f.name: (f.text, mask(f.rule, analysis.df_eval)) for f in found.candidates}
+    result = explain_slice(analysis, args.explain, extra=extra, max_rows=args.explain_rows, seed=args.seed,
+                           top_k=args.top_k)
+    if "candidate" in result.unavailable:
+        raise ModelError(f"--explain: {result.unavailable['candidate']}")
+    return result
+
+
+def _explanation_text(result) -> list[str]:
+    import pandas as pd
+
+    from evalcore import units
+
+    out = ["", f"why the candidate flips on {result.slice} ({result.rule}):", result.message()]
+    if result.available and len(result.tokens):
+        n = result.n_explained
+        out.append(f"word classes and tokens among the top {result.top_k} pushes toward the candidate's wrong label, "
+                   f"share of the {n} explained rows [95% Wilson]:")
+        t = pd.concat([result.groups, result.tokens.head(15)], ignore_index=True)
+        table = pd.DataFrame({
+            "token": t["token"], "rows": t["n_rows"],
+            "pushed candidate": [f"{units.pct_ci(a, b, c)} ({int(k)})" for a, b, c, k in
+                                 zip(t["candidate_share"], t["candidate_share_lo"], t["candidate_share_hi"],
+                                     t["candidate_rows"])],
+            "pushed baseline": [f"{units.pct_ci(a, b, c)} ({int(k)})" if not units.missing(a) else "not explained"
+                                for a, b, c, k in zip(t["baseline_share"], t["baseline_share_lo"],
+                                                      t["baseline_share_hi"], t["baseline_rows"].fillna(0))],
+            "candidate - baseline": [units.pts_ci(a, b, c) for a, b, c in zip(t["gap"], t["gap_lo"], t["gap_hi"])]})
+        out.append(table.to_string(index=False))
+    out += [f"warning: {w}" for w in result.warnings]
+    return out
+
+
 def cmd_cache(args: argparse.Namespace) -> int:
     from evalcore.models import load_predictor
 
@@ -410,6 +493,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("online", "offline"), default=None,
                    help="force a mode; default: WANDB_MODE, else online when an API key is set, else offline")
     p.set_defaults(func=cmd_push)
+
+    p = sub.add_parser("discover", help="find slices where the candidate is worse than on the rest, confirmed on "
+                                        "held-out rows; explain why it flips",
+                       description="Search conjunctions of metadata features, the gold label and binned confidences "
+                                   "on a random half of the rows (seeded) for slices where the candidate's paired "
+                                   "change is below the rest's; test the best candidates once on the other half "
+                                   "(Benjamini-Hochberg) and report the confirmed ones with their intervals and rule text. "
+                                   "--explain SLICE explains that slice's regressed rows token by token (live models).")
+    add_analysis_args(p)
+    add_gate_args(p)
+    g = p.add_argument_group("discovery")
+    g.add_argument("--depth", type=int, default=2,
+                   help="conditions per slice, 1-3 (default 2; 3 extends the best pairs)")
+    g.add_argument("--bins", type=int, default=4, help="quantile bins per numeric feature (default 4)")
+    g.add_argument("--min-support", type=int, default=30, help="fewest rows of a slice in the search half (default 30)")
+    g.add_argument("--max-candidates", type=int, default=10,
+                   help="candidates tested on the confirmation half (default 10; fewer tests, more power each)")
+    g.add_argument("--screen-p", type=float, default=0.05,
+                   help="a candidate's largest slice-vs-rest p on the search half (default 0.05)")
+    g.add_argument("--beam", type=int, default=200, help="depth 3: pairs extended by a third condition (default 200)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the random halves (and of the explained sample)")
+    g.add_argument("--features", default=None, metavar="A,B,...",
+                   help="columns to search (default: every metadata feature, the label and both confidences)")
+    g.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
+    g.add_argument("--out", default=None, metavar="JSON", help="save the confirmed slices as a slice file")
+    g = p.add_argument_group("explanations (live models only)")
+    g.add_argument("--explain", default=None, metavar="SLICE",
+                   help="explain the regressed rows of this slice: a slice name, a discovered slice, or rule text")
+    g.add_argument("--explain-rows", type=int, default=100, help="most regressed rows explained (seeded sample beyond)")
+    g.add_argument("--top-k", type=int, default=3, help="a token pushed a model when among its row's top K (default 3)")
+    g = p.add_argument_group("outputs")
+    g.add_argument("--markdown", default=None, metavar="FILE", help="write the report with the discovered slices")
+    g.add_argument("--html", default=None, metavar="FILE", help="write the HTML report with the discovered slices")
+    g.add_argument("--push", action="store_true", help="push the analysis with the discovered slices to W&B")
+    g.add_argument("--project", default="evalcore", help="W&B project (default evalcore)")
+    g.add_argument("--entity", default=None, help="W&B entity")
+    g.add_argument("--run-name", default=None, help="W&B run name")
+    g.add_argument("--mode", choices=("online", "offline"), default=None, help="W&B mode (default: see push)")
+    p.set_defaults(func=cmd_discover)
 
     p = sub.add_parser("cache", help="show or clear the prediction cache",
                        description="Show what the prediction cache holds, or clear it (all of it, or one model's "

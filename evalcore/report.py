@@ -23,6 +23,8 @@ from evalcore.metrics import ALL_SLICE, METHODS
 from evalcore.tables import ROLES, role_col, role_names
 
 if TYPE_CHECKING:
+    from evalcore.discover import Discovery
+    from evalcore.explain_aggregate import RegressionExplanations
     from evalcore.gates import GateReport
     from evalcore.perturb import PerturbResult
     from evalcore.pipeline import Analysis
@@ -69,7 +71,15 @@ class Figure:
     fig: Any  # plotly Figure
 
 
-Block = Union[Heading, Para, Bullets, Table, Figure]
+@dataclass(frozen=True)
+class Raw:
+    """Content rendered by its producer in both formats (highlighted explanations): trusted, escaped there."""
+
+    markdown: str
+    html: str
+
+
+Block = Union[Heading, Para, Bullets, Table, Figure, Raw]
 
 
 # --- number formatting ----------------------------------------------------------------------------
@@ -190,8 +200,10 @@ def analysis_figures(analysis: Analysis) -> dict[str, Any]:
 
 def report_blocks(analysis: Analysis, gates: GateReport | None = None, stress: StressResult | None = None,
                   perturb: PerturbResult | None = None, notes: str = "", *, stress_set: StressSet | None = None,
-                  figures: bool = False, generated_at: datetime | None = None) -> list[Block]:
-    """The whole report as blocks (figures only when `figures`: Markdown has no place for them)."""
+                  figures: bool = False, generated_at: datetime | None = None, discovery: Discovery | None = None,
+                  explanations: RegressionExplanations | None = None) -> list[Block]:
+    """The whole report as blocks (figures only when `figures`: Markdown has no place for them).
+    `discovery` and `explanations` (evalcore.discover, evalcore.explain_aggregate) add their sections."""
     from evalcore.gates import evaluate_gates
 
     gates = gates if gates is not None else evaluate_gates(analysis, stress=stress)
@@ -208,6 +220,10 @@ def report_blocks(analysis: Analysis, gates: GateReport | None = None, stress: S
     blocks += _data_blocks(analysis)
     blocks += _overall_blocks(analysis)
     blocks += _slice_blocks(analysis, slice_margin(gates))
+    if discovery is not None:
+        blocks += discovery_blocks(discovery, figures)
+    if explanations is not None:
+        blocks += explanation_blocks(explanations, figures)
     blocks += _per_class_blocks(analysis)
     if figures:
         blocks += [Heading("Charts")] + [Figure(n, f) for n, f in analysis_figures(analysis).items()]
@@ -392,6 +408,105 @@ def _perturb_blocks(perturb: PerturbResult) -> list[Block]:
     return blocks
 
 
+# --- discovered slices and explanations -----------------------------------------------------------
+
+
+def discovery_blocks(discovery: Discovery, figures: bool = False) -> list[Block]:
+    """The slices `evalcore.discover` found: how it searched, each candidate's confirmation-half test
+    (the honest figures) and its figures on all rows (optimistic: they include the rows that chose it)."""
+    from evalcore import charts
+
+    blocks: list[Block] = [Heading("Discovered slices"),
+                           Para(f"Searched automatically (`python -m evalcore discover`): {discovery.method()}."),
+                           Bullets(discovery.summary_lines())]
+    if not discovery.candidates:
+        blocks.append(Para("No conjunction was worse than the rest on the search half (search p below "
+                           f"{discovery.settings.screen_p:g}), so nothing was tested: no slice found."))
+        return blocks + ([Bullets(list(discovery.warnings))] if discovery.warnings else [])
+    rows, marked = [], set()
+    for i, f in enumerate(discovery.candidates):
+        c, a = f.confirm, f.overall
+        if f.confirmed:
+            marked.add(i)
+        rows.append([f.name, f.text, "confirmed" if f.confirmed else "not confirmed", f"{int(c['n']):,}",
+                     units.pts_ci(c["delta"], c["delta_lo"], c["delta_hi"]),
+                     units.pts_ci(c["vs_rest"], c["vs_rest_lo"], c["vs_rest_hi"]),
+                     units.p_value(c["vs_rest_p_adjusted"]), units.magnitude_pts(c["mde"]), f"{int(a['n']):,}",
+                     units.pts_ci(a["delta"], a["delta_lo"], a["delta_hi"]), f.related or "–"])
+    blocks += [Table(["slice", "rule", "result", "n (confirmation half)", "change", "change minus the rest's",
+                      "BH p (vs rest)", "MDE (80% power)", "n (all rows)", "change on all rows", "overlap"],
+                     rows, frozenset(marked)),
+               Para("Changes are candidate − baseline accuracy, paired, with 95% intervals. Only the confirmation "
+                    "half's figures are a fair test: the figures on all rows include the search half that chose the "
+                    "slice and overstate its effect. Save a confirmed slice with `discover --out slices.json`, then "
+                    "`report --slices slices.json`.")]
+    if figures:
+        blocks.append(Figure("discovered_slices", charts.discovered_slices_chart(discovery)))
+    if discovery.warnings:
+        blocks.append(Bullets(list(discovery.warnings)))
+    return blocks
+
+
+def _push_rows(frame: pd.DataFrame, n: int) -> list[list[str]]:
+    """Rows of a token (or word-class) push table: shares with intervals and counts, the paired gap in points."""
+    def share(r: Any, role: str) -> str:
+        value = getattr(r, f"{role}_share")
+        if units.missing(value):
+            return "not explained"
+        ci = units.pct_ci(value, getattr(r, f"{role}_share_lo"), getattr(r, f"{role}_share_hi"))
+        return f"{ci} ({int(getattr(r, f'{role}_rows'))} of {n})"
+
+    return [[str(r.token), f"{int(r.n_rows):,}", share(r, "candidate"), share(r, "baseline"),
+             units.pts_ci(r.gap, r.gap_lo, r.gap_hi), f"{r.candidate_mean:+.3f}",
+             "–" if units.missing(r.baseline_mean) else f"{r.baseline_mean:+.3f}"] for r in frame.itertuples()]
+
+
+def explanation_blocks(result: RegressionExplanations, figures: bool = False, max_tokens: int = 15) -> list[Block]:
+    """Which tokens pushed the candidate to its wrong label on a slice's regressed rows, against the
+    baseline; says plainly when a model could not be explained."""
+    from evalcore import charts
+    from evalcore.explain import highlight_html, highlight_markdown
+    from evalcore.explain_aggregate import unit_text
+
+    blocks: list[Block] = [Heading(f"Why the candidate flips on {result.slice}"),
+                           Para(result.message())]
+    if not result.available:
+        return blocks
+    blocks.append(Para(f"Slice rule: `{result.rule}`. Method: {result.method()}. Mean scores are in each model's "
+                       f"own unit (candidate: {unit_text(result, 'candidate')}; baseline: "
+                       f"{unit_text(result, 'baseline')})."))
+    headers = ["token", "rows with it", "pushed the candidate to its wrong label", "pushed the baseline to that label",
+               "candidate − baseline", "mean candidate score", "mean baseline score"]
+    rows = _push_rows(result.tokens.head(max_tokens), result.n_explained)
+    groups = _push_rows(result.groups, result.n_explained)
+    if groups:
+        blocks += [Para("Word classes (any of the class's words among a row's top pushes), then single tokens:"),
+                   Table(["class", *headers[1:]], groups)]
+    blocks.append(Table(headers, rows) if rows else
+                  Para("No token had a positive score toward the candidate's wrong label on these rows."))
+    if figures and rows:
+        blocks.append(Figure("token_pushes", charts.token_push_bars(result)))
+    if result.examples:
+        md, cells = [], []
+        for (base, cand), gold in zip(result.examples, result.rows["label"]):
+            line = f"- gold {gold}, candidate {cand.model} says {cand.label}: {highlight_markdown(cand)}"
+            if base is not None:
+                line += f"  \n  baseline {base.model} toward {base.label}: {highlight_markdown(base)}"
+            md.append(line)
+            cells.append(f"<tr><td>{html.escape(gold)} → {html.escape(cand.label)}</td>"
+                         f"<td>{highlight_html(cand)}</td>"
+                         f"<td>{highlight_html(base) if base else 'not explained'}</td></tr>")
+        blocks += [Heading("Examples", 3),
+                   Para("Each regressed row explained toward the candidate's wrong label: green pushes toward it, red "
+                        "away (hover for the score)."),
+                   Raw("\n".join(md), "<table><thead><tr><th>gold → candidate</th><th>candidate</th><th>baseline</th>"
+                       "</tr></thead><tbody>"
+                       + "".join(cells) + "</tbody></table>")]
+    if result.warnings:
+        blocks.append(Bullets(list(result.warnings)))
+    return blocks
+
+
 # --- Markdown -------------------------------------------------------------------------------------
 
 
@@ -411,15 +526,18 @@ def _md_block(block: Block) -> str:
                  "|" + "|".join("---" for _ in block.headers) + "|"]
         lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
         return "\n".join(lines)
+    if isinstance(block, Raw):
+        return block.markdown
     return ""  # figures live in the HTML report
 
 
 def render_markdown(analysis: Analysis, gates: GateReport | None = None, stress: StressResult | None = None,
                     perturb: PerturbResult | None = None, notes: str = "", *, stress_set: StressSet | None = None,
-                    generated_at: datetime | None = None) -> str:
+                    generated_at: datetime | None = None, discovery: Discovery | None = None,
+                    explanations: RegressionExplanations | None = None) -> str:
     """The report as Markdown (tables, no charts). `gates=None` evaluates the default gates."""
     blocks = report_blocks(analysis, gates, stress, perturb, notes, stress_set=stress_set,
-                           generated_at=generated_at)
+                           generated_at=generated_at, discovery=discovery, explanations=explanations)
     return "\n\n".join(t for t in (_md_block(b) for b in blocks) if t) + "\n"
 
 
@@ -460,6 +578,8 @@ def _html_block(block: Block, plotly_js: list[bool]) -> str:
             ('<tr class="marked">' if i in block.marked else "<tr>")
             + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for i, row in enumerate(block.rows))
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    if isinstance(block, Raw):
+        return block.html
     include = not plotly_js[0]  # plotly.js inline once, with the first figure
     plotly_js[0] = True
     div = block.fig.to_html(full_html=False, include_plotlyjs=include, config={"displaylogo": False})
@@ -468,10 +588,11 @@ def _html_block(block: Block, plotly_js: list[bool]) -> str:
 
 def render_html(analysis: Analysis, gates: GateReport | None = None, stress: StressResult | None = None,
                 perturb: PerturbResult | None = None, notes: str = "", *, stress_set: StressSet | None = None,
-                generated_at: datetime | None = None, charts: bool = True) -> str:
+                generated_at: datetime | None = None, charts: bool = True, discovery: Discovery | None = None,
+                explanations: RegressionExplanations | None = None) -> str:
     """The report as one self-contained HTML page: inline CSS, plotly.js inlined once (works offline)."""
     blocks = report_blocks(analysis, gates, stress, perturb, notes, stress_set=stress_set, figures=charts,
-                           generated_at=generated_at)
+                           generated_at=generated_at, discovery=discovery, explanations=explanations)
     title = blocks[0].text if isinstance(blocks[0], Heading) else "evalcore report"
     plotly_js = [False]
     body = "\n".join(_html_block(b, plotly_js) for b in blocks)
@@ -483,10 +604,12 @@ def render_html(analysis: Analysis, gates: GateReport | None = None, stress: Str
 def export_reports(analysis: Analysis, gates: GateReport | None = None, *, markdown: str | None = None,
                    html_path: str | None = None, stress: StressResult | None = None,
                    perturb: PerturbResult | None = None, notes: str = "",
-                   stress_set: StressSet | None = None) -> list[str]:
+                   stress_set: StressSet | None = None, discovery: Discovery | None = None,
+                   explanations: RegressionExplanations | None = None) -> list[str]:
     """Write the Markdown and/or HTML report (what `report --markdown FILE --html FILE` does);
     returns the paths written."""
-    kwargs = dict(stress=stress, perturb=perturb, notes=notes, stress_set=stress_set)
+    kwargs = dict(stress=stress, perturb=perturb, notes=notes, stress_set=stress_set, discovery=discovery,
+                  explanations=explanations)
     written = []
     if markdown:
         written.append(write_report(markdown, render_markdown(analysis, gates, **kwargs)))
@@ -505,5 +628,6 @@ def write_report(path: str, text: str) -> str:
     return str(out)
 
 
-__all__ = ["analysis_figures", "export_reports", "frame_table", "render_html", "render_markdown", "report_blocks",
+__all__ = ["Raw", "analysis_figures", "discovery_blocks", "explanation_blocks", "export_reports", "frame_table",
+           "render_html", "render_markdown", "report_blocks",
            "summarize_findings", "write_report"]

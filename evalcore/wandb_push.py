@@ -27,6 +27,8 @@ from evalcore.tables import ROLES, conf_col, pred_col, role_col, role_names
 from evalcore.units import strict_json
 
 if TYPE_CHECKING:
+    from evalcore.discover import Discovery
+    from evalcore.explain_aggregate import RegressionExplanations
     from evalcore.gates import GateReport
     from evalcore.perturb import PerturbResult
     from evalcore.pipeline import Analysis
@@ -143,6 +145,60 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out.astype(object).where(out.notna(), None)
 
 
+def discovery_tables(discovery: Discovery | None = None,
+                     explanations: RegressionExplanations | None = None) -> dict[str, pd.DataFrame]:
+    """Tables of the slice discovery and of the token explanations, by W&B name. An explanation that
+    could not be made is logged as its reason (`explanation_status`), never as a bare empty table."""
+    tables: dict[str, pd.DataFrame] = {}
+    if discovery is not None:
+        tables["discovered_slices"] = discovery.table()
+        tables["discovery_settings"] = pd.DataFrame([{
+            **{k: (",".join(v) if isinstance(v, tuple) else v) for k, v in asdict(discovery.settings).items()},
+            "n_rows": discovery.n_rows, "n_search": discovery.n_search, "n_confirm": discovery.n_confirm,
+            "n_tested": discovery.n_tested, "search_seconds": discovery.search_seconds, "method": discovery.method()}])
+    if explanations is not None:
+        e = explanations
+        tables["explanation_status"] = pd.DataFrame([{
+            "slice": e.slice, "rule": e.rule, "baseline": e.baseline, "candidate": e.candidate,
+            "n_regressed": e.n_regressed, "n_explained": e.n_explained, "explained": e.available,
+            "message": e.message()}])
+        if e.available:
+            tables["explanation_tokens"] = e.tokens
+            tables["explanation_word_classes"] = e.groups
+            tables["explanation_rows"] = e.rows
+    return tables
+
+
+def discovery_figures(discovery: Discovery | None = None,
+                      explanations: RegressionExplanations | None = None) -> dict[str, Any]:
+    """Their charts (shared with the HTML report)."""
+    from evalcore import charts
+
+    figs: dict[str, Any] = {}
+    if discovery is not None and discovery.candidates:
+        figs["discovered_slices"] = charts.discovered_slices_chart(discovery)
+    if explanations is not None and explanations.available and len(explanations.tokens):
+        figs["token_pushes"] = charts.token_push_bars(explanations)
+    return figs
+
+
+def discovery_summary(discovery: Discovery | None = None,
+                      explanations: RegressionExplanations | None = None) -> dict[str, Any]:
+    """Run-summary keys of the discovery and the explanations."""
+    out: dict[str, Any] = {}
+    if discovery is not None:
+        out.update({"discovered_slices": [f.name for f in discovery.confirmed],
+                    "discovered_rules": [f.text for f in discovery.confirmed],
+                    "n_discovered_slices": len(discovery.confirmed), "discovery_seed": discovery.settings.seed})
+    if explanations is not None:
+        out.update({"explanations_status": explanations.message(), "explanations_slice": explanations.slice})
+        if explanations.available and len(explanations.tokens):
+            top = explanations.tokens.iloc[0]
+            out.update({"explanations_top_token": str(top["token"]),
+                        "explanations_top_token_candidate_share": float(top["candidate_share"])})
+    return out
+
+
 # --- summary and config --------------------------------------------------------------------------
 
 
@@ -238,7 +294,8 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
                   run_name: str | None = None, stress: StressResult | None = None,
                   perturb: PerturbResult | None = None, gates: GateReport | None = None,
                   mode: str | None = None, wandb_dir: str | Path | None = None,
-                  stress_set: StressSet | None = None, init_timeout: float = DEFAULT_INIT_TIMEOUT) -> PushResult:
+                  stress_set: StressSet | None = None, init_timeout: float = DEFAULT_INIT_TIMEOUT,
+                  discovery: Discovery | None = None, explanations: RegressionExplanations | None = None) -> PushResult:
     """Log the analysis to one W&B run and finish it (always, even when logging fails).
 
     Tables up to `wandb.Table.MAX_ROWS` rows are logged to the run; larger ones go into a run
@@ -246,6 +303,7 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
     a seeded random sample is logged and the result's warnings say so. The run folder lands under
     `wandb_dir` (else `$WANDB_DIR`, else `<EVALCORE_HOME>`), inside wandb's own `wandb/` subfolder.
     `gates=None` evaluates the default gates, so the run always carries a recommendation.
+    `discovery` / `explanations` add the found slices and the token explanations (`discovery_tables`).
     """
     resolved = resolve_mode(mode)
     if not project or not isinstance(project, str):
@@ -278,7 +336,8 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
     url = run.url if resolved == "online" else None
     failed = True
     try:
-        logged, warnings = _log_everything(wandb, run, analysis, stress, perturb, gates, stress_set)
+        logged, warnings = _log_everything(wandb, run, analysis, stress, perturb, gates, stress_set,
+                                           discovery, explanations)
         failed = False
     except ConfigError:
         raise
@@ -296,14 +355,16 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
 
 
 def _log_everything(wandb: Any, run: Any, analysis: Analysis, stress: StressResult | None,
-                    perturb: PerturbResult | None, gates: GateReport | None,
-                    stress_set: StressSet | None) -> tuple[dict[str, tuple[int, int]], list[str]]:
+                    perturb: PerturbResult | None, gates: GateReport | None, stress_set: StressSet | None,
+                    discovery: Discovery | None = None, explanations: RegressionExplanations | None = None,
+                    ) -> tuple[dict[str, tuple[int, int]], list[str]]:
     from evalcore.report import analysis_figures
 
     logged: dict[str, tuple[int, int]] = {}
     warnings: list[str] = []
     big: dict[str, Any] = {}
-    for name, frame in push_tables(analysis, stress, perturb, gates, stress_set).items():
+    tables = {**push_tables(analysis, stress, perturb, gates, stress_set), **discovery_tables(discovery, explanations)}
+    for name, frame in tables.items():
         rows, cap = len(frame), wandb.Table.MAX_ARTIFACT_ROWS
         if rows > cap:  # a random sample keeps every model and slice represented, unlike the first rows
             warnings.append(f"table {name} has {rows} rows, more than W&B takes; a random sample of {cap} "
@@ -325,9 +386,11 @@ def _log_everything(wandb: Any, run: Any, analysis: Analysis, stress: StressResu
         run.log_artifact(artifact)
         warnings.append(f"table(s) {', '.join(big)} exceed {wandb.Table.MAX_ROWS} rows and were logged in the "
                         f"run's artifact {ARTIFACT_NAME}-{run.id}")
-    run.log({f"charts/{name}": wandb.Plotly(fig) for name, fig in analysis_figures(analysis).items()}, commit=False)
+    figures = {**analysis_figures(analysis), **discovery_figures(discovery, explanations)}
+    run.log({f"charts/{name}": wandb.Plotly(fig) for name, fig in figures.items()}, commit=False)
     run.log({}, commit=True)
-    run.summary.update(strict_json(run_summary(analysis, gates, stress)))
+    summary = {**run_summary(analysis, gates, stress), **discovery_summary(discovery, explanations)}
+    run.summary.update(strict_json(summary))
     return logged, warnings
 
 
@@ -344,5 +407,6 @@ def push_summary_lines(result: PushResult) -> list[str]:
     return lines
 
 
-__all__ = ["MODES", "PushResult", "has_api_key", "predictions_table", "push_summary_lines", "push_tables",
+__all__ = ["MODES", "PushResult", "discovery_figures", "discovery_summary", "discovery_tables", "has_api_key",
+           "predictions_table", "push_summary_lines", "push_tables",
            "push_to_wandb", "resolve_mode", "run_config", "run_summary", "slices_table"]
