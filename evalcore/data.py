@@ -56,6 +56,7 @@ class EvalData:
     source: str
     precomputed: dict[str, PrecomputedModel] = field(default_factory=dict)
     default_models: tuple[str, str] | None = None
+    task: str = "classification"  # or "generation" (evalcore.gendata.GenerationData): picks metrics, slices, gates
 
     def __len__(self) -> int:
         return len(self.df)
@@ -128,7 +129,15 @@ def tweeteval_dir() -> Path:
 
 
 def load_data(source: str | DataSource, **options: Any) -> EvalData:
-    """Load any supported source into a validated `EvalData` (the one entry point)."""
+    """Load any supported source into a validated `EvalData` (the one entry point).
+
+    `task="generation"` (or a source that holds gold answers: SQuAD JSON, a prompt/gold table) goes to
+    `evalcore.gendata`; `task="classification"` never does."""
+    from evalcore import gendata  # generation sources; kept apart from the classification loaders
+
+    task = options.pop("task", None)
+    if gendata.claims(source, task, options):
+        return gendata.load_generation(source, **options)
     src = DataSource.parse(source, **options) if isinstance(source, str) else replace(source, **options)
     if src.n_rows is not None and src.n_rows < 1:
         raise DataError(f"n_rows must be a positive number of rows, got {src.n_rows}")

@@ -6,6 +6,11 @@
 
 The app caches each step on its own inputs, so editing a slice re-runs only `analyse` and never a
 model; `run_analysis` chains them for one-shot callers (CLI `report`, `push`, notebooks).
+
+One pipeline serves both task kinds: the data's `task` picks the features (text features, or the
+generation features of `evalcore.features`), the outputs (a classifier's predictions, or a model's
+answers scored by `evalcore.genmetrics`), and df_eval's `attrs["task"]` picks the metric tables
+(`evalcore.gentables` for generation) and, downstream, the compared metrics, gates and wording.
 """
 from __future__ import annotations
 
@@ -64,6 +69,11 @@ class Analysis:
     results: SliceResults
 
     @property
+    def task(self) -> str:
+        """"classification" or "generation": the task kind the data declared."""
+        return getattr(self.data, "task", "classification")
+
+    @property
     def df_long(self) -> pd.DataFrame:
         return build_df_long(self.df_eval)
 
@@ -78,8 +88,15 @@ def feature_frame(data: EvalData, custom: Sequence[CustomFeature] = (),
                   drop: Sequence[str] = ()) -> pd.DataFrame:
     """The data's rows with every metadata feature added (a feature replaces a data column of the
     same name: its definition is the documented one). `drop` removes columns such as the
-    precomputed prediction columns, which df_eval carries under their own names."""
-    feats = compute_features(data.df["text"], custom=custom)
+    precomputed prediction columns, which df_eval carries under their own names. Generation data gets
+    the generation features (question word, answer type, lengths...) and the custom ones on its prompts."""
+    if data.task == "generation":
+        from evalcore.features import compute_generation_features
+
+        feats = pd.concat([compute_generation_features(data.df),
+                           compute_features(data.df["text"], names=[], custom=custom)], axis=1)
+    else:
+        feats = compute_features(data.df["text"], custom=custom)
     base = data.df.drop(columns=[c for c in (*drop, *feats.columns) if c in data.df.columns])
     return pd.concat([base.reset_index(drop=True), feats.reset_index(drop=True)], axis=1)
 
@@ -101,20 +118,29 @@ def eval_base(data: EvalData, custom: Sequence[CustomFeature] = ()) -> pd.DataFr
 def build_eval(data: EvalData, baseline: Predictions, candidate: Predictions,
                custom: Sequence[CustomFeature] = (), *,
                conf_threshold: float = DEFAULT_CONF_THRESHOLD, base: pd.DataFrame | None = None) -> pd.DataFrame:
-    """df_eval: data + features + both models' outputs and the comparison flags."""
+    """df_eval: data + features + both models' outputs and the comparison flags (generation: both
+    models' answers and their per-example scores, `evalcore.gentables.build_generation_eval`)."""
     base = eval_base(data, custom) if base is None else base
+    if data.task == "generation":
+        from evalcore.gentables import build_generation_eval
+
+        return build_generation_eval(base, baseline, candidate, data.golds, conf_threshold=conf_threshold)
     return build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold)
 
 
 def analyse(df_eval: pd.DataFrame, slices: SliceSet, labels: Sequence[str], *,
             conf_threshold: float = DEFAULT_CONF_THRESHOLD, min_n: int = DEFAULT_MIN_N,
             alpha: float = 0.05) -> SliceResults:
-    """Validate and evaluate the slices, then every metric table. No model runs here."""
+    """Validate and evaluate the slices, then every metric table of df_eval's task. No model runs here."""
     from evalcore.rules import Schema
     from evalcore.slices import validate_slices
 
     warnings = validate_slices(slices, Schema.from_frame(df_eval))
     m = slice_masks(slices, df_eval)
+    if df_eval.attrs.get("task") == "generation":
+        from evalcore.gentables import generation_results
+
+        return generation_results(df_eval, m, min_n=min_n, alpha=alpha, warnings=warnings)
     regression = regression_metrics(df_eval, m, min_n=min_n, conf_threshold=conf_threshold, alpha=alpha)
     cells = confusion_cells(df_eval, m, labels)
     return SliceResults(
@@ -138,19 +164,38 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
 
     `progress(model_name)` may return a `progress(done, total)` callback for that model's scoring.
     """
-    from evalcore.models import load_predictor
-    from evalcore.scoring import score
-
-    preds = []
-    for spec in (baseline_spec, candidate_spec):
-        predictor = load_predictor(spec, data.labels, data=data)
-        preds.append(score(data, predictor, cache, batch_size=batch_size,
-                           progress=progress(predictor.name) if progress and predictor.live else None))
+    preds = [model_outputs(data, spec, cache, batch_size=batch_size, progress=progress)
+             for spec in (baseline_spec, candidate_spec)]
     df_eval = build_eval(data, preds[0], preds[1], custom, conf_threshold=conf_threshold)
-    slices = slices if slices is not None else starter_slices()
+    slices = slices if slices is not None else task_starter_slices(data.task)
     results = analyse(df_eval, slices, data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha)
     return Analysis(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, slices=slices,
                     results=results)
+
+
+def model_outputs(data: EvalData, spec: str, cache=None, *, batch_size: int = 32,
+                  progress: Callable[[str], Callable[[int, int], None] | None] | None = None) -> Predictions:
+    """One model's outputs on the data's rows: a classifier's predictions (through the cache), or a
+    generation model's answers (`evalcore.gendata.load_answers`)."""
+    if data.task == "generation":
+        from evalcore.gendata import load_answers
+
+        return load_answers(spec, data)
+    from evalcore.models import load_predictor
+    from evalcore.scoring import score
+
+    predictor = load_predictor(spec, data.labels, data=data)
+    return score(data, predictor, cache, batch_size=batch_size,
+                 progress=progress(predictor.name) if progress and predictor.live else None)
+
+
+def task_starter_slices(task: str) -> SliceSet:
+    """The starter slice set of a task kind."""
+    if task == "generation":
+        from evalcore.gentables import generation_starter_slices
+
+        return generation_starter_slices()
+    return starter_slices()
 
 
 def choose_models(data: EvalData, baseline: str, candidate: str) -> tuple[str, str]:
