@@ -80,6 +80,17 @@ def cmd_score(args: argparse.Namespace) -> int:
     from evalcore.scoring import score
 
     data = load_data_from_args(args)
+    if data.task == "generation":  # answers are read, not computed: score them against the gold answers
+        from evalcore.gendata import load_answers
+        from evalcore.genmetrics import score_answers
+
+        print(f"data: {data.name}: {len(data)} rows, generation (answers scored against their gold answers)")
+        for spec in args.model:
+            answers = load_answers(spec, data)
+            s = score_answers(answers.pred, data.golds)
+            print(f"{answers.model}: exact match {s['exact_match'].mean():.1%}, F1 {s['f1'].mean():.1%} on "
+                  f"{len(s):,} rows")
+        return 0
     print(f"data: {data.name}: {len(data)} rows, labels {', '.join(data.labels)}")
     cache = None if args.no_cache else open_cache()
     for spec in args.model:

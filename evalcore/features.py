@@ -657,7 +657,8 @@ _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight",
                  "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
                  "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million",
                  "billion", "trillion", "dozen", "half")
-_NUMBER = rf"(?i)^(?:about |around |approximately |over |nearly |more than |less than )?[$€£¥]?(?:[0-9][0-9,.]*|(?:{'|'.join(_NUMBER_WORDS)})\b)"
+_NUMBER = (r"(?i)^(?:about |around |approximately |over |nearly |more than |less than )?[$€£¥]?"
+           rf"(?:[0-9][0-9,.]*|(?:{'|'.join(_NUMBER_WORDS)})\b)")
 _NAME_CONNECTORS = ("of", "the", "and", "de", "du", "la", "le", "von", "van", "der", "for", "in", "on", "&")
 
 

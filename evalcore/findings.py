@@ -94,8 +94,8 @@ def overall_score_finding(f: dict[str, Any]) -> Finding:
     where = {"up": "the interval lies above zero, so the candidate is better",
              "down": "the interval lies below zero, so the candidate is worse",
              "unknown": "the interval includes zero, so the direction of the change is not established"}
-    text = (f"Overall, the candidate {f['candidate']} has {f['metric']} {fmt_pct(f['cand_value'])} on the {f['n']:,} rows "
-            f"against {fmt_pct(f['base_value'])} for the baseline {f['baseline']}: a change of {fmt_pts(f['delta'])} "
+    text = (f"Overall, the candidate {f['candidate']} has {f['metric']} {fmt_pct(f['cand_value'])} on the "
+            f"{f['n']:,} rows against {fmt_pct(f['base_value'])} for the baseline {f['baseline']}: a change of {fmt_pts(f['delta'])} "
             f"points (95% interval {fmt_pts(f['lo'])} to {fmt_pts(f['hi'])}); {where[direction(f['lo'], f['hi'])]} "
             f"({f['test']} p = {fmt_p(f['p'])}). {f['candidate']} scores higher on {f['n_improved']:,} rows and lower "
             f"on {f['n_regressed']:,}.")

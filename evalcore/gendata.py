@@ -363,7 +363,8 @@ def load_answers(spec: str, data: GenerationData):
                          f"({', '.join(data.precomputed) or 'none here'})")
     pred = np.array(answers, dtype=object)
     digest = hashlib.sha256("\0".join(answers).encode("utf-8")).hexdigest()
-    fingerprint = hashlib.sha256(json.dumps({"kind": "answers", "source": origin, "values": digest}).encode()).hexdigest()
+    key = json.dumps({"kind": "answers", "source": origin, "values": digest})
+    fingerprint = hashlib.sha256(key.encode()).hexdigest()
     n = len(pred)
     return Predictions(model=name, spec=str(parsed), labels=(), pred=pred, conf=np.full(n, np.nan, dtype=np.float32),
                        probs=np.zeros((n, 0), dtype=np.float32), n_total=n, precomputed=True,
@@ -412,8 +413,8 @@ def _align(items: list[tuple[Any, Any]], data: GenerationData, where: str, *, by
         counts[key] = counts.get(key, 0) + 1
     repeated = [k for k, c in counts.items() if c > 1]
     if repeated:
-        raise ModelError(f"answers file {where} repeats {len(repeated)} {what}(s) (e.g. {_examples(map(_show, repeated))}); "
-                         f"each {what} must have one answer")
+        raise ModelError(f"answers file {where} repeats {len(repeated)} {what}(s) (e.g. "
+                         f"{_examples(map(_show, repeated))}); each {what} must have one answer")
     answers = dict(items)
     if by_id:
         wanted, known = data.df["id"].astype(str).tolist(), data.source_ids

@@ -194,7 +194,8 @@ def text_lines(analysis: Analysis, margin: float) -> list[str]:
                             for m in ("exact_match", "f1"))
         out.append(f"{role:>9}: {e['model']:<14} {scores}")
     out += ["", "overall (candidate - baseline, paired; n={:,}):".format(o["n"]),
-            pd.DataFrame(overall_rows(analysis), columns=OVERALL_HEADERS).to_string(index=False), *length_lines(analysis)]
+            pd.DataFrame(overall_rows(analysis), columns=OVERALL_HEADERS).to_string(index=False),
+            *length_lines(analysis)]
     rows, _ = slice_rows(analysis, margin)
     title = compared_metric(_headline(analysis)).title
     out += ["", f"per slice ({title}; change = candidate - baseline; MDE at 80% power; vs rest = change minus the other "

@@ -46,8 +46,8 @@ METHODS = {
     "bootstrap": "paired bootstrap over rows ({b} resamples, seed {seed}), drawn as a multinomial over the joint "
                  "confusion cells; percentile interval; two-sided p = twice the smaller tail share at 0 (add-one)",
     "continuous": "mean paired difference; paired bootstrap percentile interval over rows ({b} resamples, seed "
-                  "{seed}, drawn as a multinomial over the distinct differences); paired t test; MDE (z_a + z_b) x SE; "
-                  "vs rest: Welch t",
+                  "{seed}, drawn as a multinomial over the distinct differences); paired t test; MDE (z_a + z_b) x SE "
+                  "with one pseudo-row of +-1 in the SD, at most 100 points; vs rest: Welch t",
 }
 
 
@@ -316,8 +316,9 @@ def continuous_changes(slices: Sequence[str], matrix: np.ndarray, base: np.ndarr
                        confidence: float = 0.95) -> pd.DataFrame:
     """One row per slice of a per-example score (token F1, ROUGE-L): mean paired difference, seeded
     paired bootstrap percentile interval (`_bootstrap_means`), paired t test, MDE from the differences'
-    SD, and the comparison with the rest (Welch's t on the differences). Vectorised over slices: sums
-    and sums of squares come from one matrix product."""
+    SD (with one pseudo-row of +-1, so two rows that changed alike do not claim an MDE of 0), and the
+    comparison with the rest (Welch's t on the differences). Vectorised over slices: sums and sums of
+    squares come from one matrix product."""
     from scipy.stats import t as student_t
 
     if not slices or slices[0] != "all":
@@ -349,6 +350,9 @@ def continuous_changes(slices: Sequence[str], matrix: np.ndarray, base: np.ndarr
         tq = student_t.ppf(1 - q, dof)
         gap_p = np.where(welch_se > 0, 2 * student_t.sf(np.abs(gap / welch_se), dof), np.where(gap == 0, 1.0, 0.0))
         base_mean, cand_mean = (x @ base) / n, (x @ cand) / n
+        # MDE: the SD with one pseudo-row of +-1 (variance ((n-1) var + 1) / n), so a slice whose few rows all
+        # changed alike is not taken as measured exactly; at most 1 (a change of 100 points)
+        mde = np.minimum(mde_from_se(np.sqrt((np.where(n > 1, var, 0.0) * (n - 1) + 1) / n / n)), 1.0)
     means = _bootstrap_means(diff, rows, n_boot, seed)
     import warnings
 
@@ -361,9 +365,10 @@ def continuous_changes(slices: Sequence[str], matrix: np.ndarray, base: np.ndarr
         "slice": list(slices), "n": n.astype(np.int64), "baseline": np.where(n > 0, base_mean, nan),
         "candidate": np.where(n > 0, cand_mean, nan), "delta": np.where(n > 0, delta, nan),
         "delta_lo": np.where(two, lo, nan), "delta_hi": np.where(two, hi, nan), "p": np.where(two, p, nan),
-        "mde": np.where(two, mde_from_se(se), nan), "rest_n": rn.astype(np.int64),
+        "mde": np.where(n > 0, mde, nan), "rest_n": rn.astype(np.int64),
         "rest_delta": np.where(rn > 0, rest_delta, nan), "vs_rest": np.where(rest_two, gap, nan),
-        "vs_rest_lo": np.where(rest_two, gap - tq * welch_se, nan), "vs_rest_hi": np.where(rest_two, gap + tq * welch_se, nan),
+        "vs_rest_lo": np.where(rest_two, gap - tq * welch_se, nan),
+        "vs_rest_hi": np.where(rest_two, gap + tq * welch_se, nan),
         "vs_rest_p": np.where(rest_two, gap_p, nan),
     })
     out["p_adjusted"] = _bh(out["p"].to_numpy(dtype=float), slices)

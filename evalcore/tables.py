@@ -116,7 +116,8 @@ def build_df_eval(base: pd.DataFrame, baseline: PredictionsLike, candidate: Pred
     new: dict[str, Any] = {}
     given, correct = correct, {}
     for role, (name, pred, conf) in outputs.items():
-        correct[role] = (pred == label).to_numpy(dtype=bool) if given is None else _as_bool(given[role], len(label), role)
+        correct[role] = ((pred == label).to_numpy(dtype=bool) if given is None
+                         else _as_bool(given[role], len(label), role))
         new.update({pred_col(name): pred, conf_col(name): conf, correct_col(name): correct[role]})
     for role, (name, pred, conf) in outputs.items():
         new.update({role_col(role, "pred"): pred, role_col(role, "conf"): conf,
@@ -237,7 +238,8 @@ def _check_ids(ids: np.ndarray, base: pd.DataFrame, name: str, role: str) -> Non
 
 
 __all__ = [
-    "CORE_COLUMNS", "DEFAULT_CONF_THRESHOLD", "FLAG_COLUMNS", "GENERATION_FIELDS", "LONG_COLUMNS", "PredictionsLike", "ROLES",
+    "CORE_COLUMNS", "DEFAULT_CONF_THRESHOLD", "FLAG_COLUMNS", "GENERATION_FIELDS", "LONG_COLUMNS", "PredictionsLike",
+    "ROLES",
     "ROLE_FIELDS", "build_df_eval", "build_df_long", "conf_col", "correct_col", "metadata_columns",
     "model_columns", "model_output_columns", "pred_col", "role_col", "role_names",
 ]
