@@ -30,6 +30,7 @@ official functions and `RougeScorer.score_multi` per example (bench/bench_genera
 """
 from __future__ import annotations
 
+import gc
 import re
 import string
 from collections import Counter
@@ -91,27 +92,31 @@ def _contains(a: str, b: str) -> bool:
     return bool(a) and bool(b) and f" {b} " in f" {a} "
 
 
-def _relaxed(pred_norm: str, gold_norm: str, max_gold_tokens: int = RELAXED_MAX_GOLD_TOKENS) -> bool:
+def _relaxed(pred_norm: str, gold_norm: str, max_gold_tokens: int = RELAXED_MAX_GOLD_TOKENS,
+             gold_tokens: int | None = None) -> bool:
     if pred_norm == gold_norm:
         return True
-    if len(gold_norm.split()) > max_gold_tokens:
+    if (len(gold_norm.split()) if gold_tokens is None else gold_tokens) > max_gold_tokens:
         return False
     return _contains(pred_norm, gold_norm) or _contains(gold_norm, pred_norm)
 
 
 def _lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
-    """Length of the longest common subsequence of two token lists (one DP row at a time)."""
+    """Length of the longest common subsequence of two token lists: the bit-parallel algorithm of
+    Hyyro (2004) on Python integers, O(len(b)) big-integer steps instead of an O(len(a) len(b)) table."""
     if not a or not b:
         return 0
     if list(a) == list(b):
         return len(a)
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0]
-        for j, y in enumerate(b, start=1):
-            cur.append(prev[j - 1] + 1 if x == y else max(prev[j], cur[j - 1]))
-        prev = cur
-    return prev[-1]
+    masks: dict[str, int] = {}
+    for i, x in enumerate(a):
+        masks[x] = masks.get(x, 0) | (1 << i)
+    full = (1 << len(a)) - 1
+    v = full
+    for y in b:
+        u = v & masks.get(y, 0)
+        v = ((v + u) | (v - u)) & full
+    return len(a) - bin(v).count("1")
 
 
 def _rouge_f(pred_tokens: Sequence[str], gold_tokens: Sequence[str]) -> float:
@@ -142,6 +147,34 @@ def rouge_tokens(text: str) -> list[str]:
     from rouge_score import tokenize
 
     return tokenize.tokenize(str(text), _stemmer())
+
+
+def _rouge_tokens_all(texts: Sequence[str]) -> list[list[str]]:
+    """`rouge_tokens` of many texts, the same steps as `rouge_score.tokenize.tokenize` (its own pattern:
+    lowercase, non a-z0-9 runs -> space, split, stem tokens longer than 3 characters, keep valid tokens)
+    with each distinct word stemmed and checked once."""
+    from rouge_score import tokenize
+
+    stem = _stemmer().stem
+    sub, valid = tokenize.NON_ALPHANUM_RE.sub, tokenize.VALID_TOKEN_RE.match
+
+    @lru_cache(maxsize=None)
+    def word(x: str) -> str | None:
+        y = stem(x) if len(x) > 3 else x
+        return y if valid(y) else None
+
+    out = []
+    for text in texts:
+        tokens = (word(x) for x in sub(" ", text.lower()).split())
+        out.append([x for x in tokens if x is not None])
+    return out
+
+
+def _has_rouge_token(text: str) -> bool:
+    """Whether rouge-score's tokenizer finds any token (stemming never empties a token)."""
+    from rouge_score import tokenize
+
+    return bool(tokenize.NON_ALPHANUM_RE.sub(" ", text.lower()).split())
 
 
 def exact_match(pred: str, golds: Sequence[str]) -> bool:
@@ -186,11 +219,23 @@ def score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], *,
                   relaxed_max_gold_tokens: int = RELAXED_MAX_GOLD_TOKENS) -> pd.DataFrame:
     """One row per answer: every score of the module docstring (`SCORE_COLUMNS`), max over its golds.
 
-    Distinct strings are normalised and tokenised once and distinct (answer, gold) pairs scored
-    once; a missing answer (None / NaN) is scored as the empty answer.
+    An answer equal to one of its golds takes the maximum at once; for the others, distinct strings are
+    normalised and tokenised once and distinct (answer, gold) pairs scored once. A missing answer
+    (None / NaN) is scored as the empty answer.
     """
     if not 0 <= rouge_threshold <= 1:
         raise DataError(f"rouge_threshold must be in [0, 1], got {rouge_threshold!r}")
+    enabled = gc.isenabled()
+    gc.disable()  # tens of thousands of small lists and sets, no cycle: the collector would only rescan the heap
+    try:
+        return _score_answers(preds, golds, rouge_threshold, relaxed_max_gold_tokens)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], rouge_threshold: float,
+                   relaxed_max_gold_tokens: int) -> pd.DataFrame:
     preds = ["" if p is None or (isinstance(p, float) and np.isnan(p)) else str(p) for p in preds]
     golds = [tuple(str(g) for g in gs) for gs in golds]
     _check_inputs(preds, golds)
@@ -201,22 +246,36 @@ def score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], *,
     gold_idx = np.fromiter((strings.setdefault(g, len(strings)) for gs in golds for g in gs), dtype=np.int64,
                            count=int(counts.sum()))
     texts = list(strings)
-    norm = [normalize_answer(t) for t in texts]
-    norm_tokens = [x.split() for x in norm]
-    rouge = [rouge_tokens(t) for t in texts]
-    # every (answer, gold) pair, scored once per distinct pair
+    best = np.empty((n, 4))
+    # an answer equal to one of its golds scores the maximum on every metric: 1, or 0 for F1 / ROUGE-L
+    # when it has no token (then every gold gives 0 too); its other golds need no work
+    done = np.fromiter((p in gs for p, gs in zip(preds, golds)), dtype=bool, count=n)
+    done_idx = np.unique(pred_idx[done]).tolist()
+    has_tokens = {i: (1.0, 1.0, float(bool(normalize_answer(texts[i]))), float(_has_rouge_token(texts[i])))
+                  for i in done_idx}
+    best[done] = np.array([has_tokens[i] for i in pred_idx[done].tolist()]).reshape(-1, 4)
+    # the other rows: every (answer, gold) pair, each distinct pair scored once, each string analysed once
     row_of_pair = np.repeat(np.arange(n), counts)
-    pairs = pred_idx[row_of_pair] * len(texts) + gold_idx
-    unique, inverse = np.unique(pairs, return_inverse=True)
+    open_pair = ~done[row_of_pair]
+    size = len(texts)
+    unique, inverse = np.unique(pred_idx[row_of_pair[open_pair]] * size + gold_idx[open_pair], return_inverse=True)
+    p_of, g_of = np.divmod(unique, size)
+    needed = np.unique(np.concatenate([p_of, g_of])).tolist()
+    norm = dict(zip(needed, (normalize_answer(texts[i]) for i in needed)))
+    norm_tokens = {i: t.split() for i, t in norm.items()}
+    norm_sets = {i: frozenset(t) for i, t in norm_tokens.items()}
+    rouge = dict(zip(needed, _rouge_tokens_all([texts[i] for i in needed])))
+    rouge_sets = {i: frozenset(t) for i, t in rouge.items()}
     scores = np.empty((len(unique), 4))
-    for k, code in enumerate(unique.tolist()):
-        p, g = divmod(code, len(texts))
-        scores[k] = (norm[p] == norm[g], _relaxed(norm[p], norm[g], relaxed_max_gold_tokens),
-                     _f1_tokens(norm_tokens[p], norm_tokens[g]) if norm_tokens[p] and norm_tokens[g] else 0.0,
-                     _rouge_f(rouge[p], rouge[g]))
-    per_pair = scores[inverse]
+    for k, (p, g) in enumerate(zip(p_of.tolist(), g_of.tolist())):
+        scores[k] = (norm[p] == norm[g], _relaxed(norm[p], norm[g], relaxed_max_gold_tokens, len(norm_tokens[g])),
+                     0.0 if norm_sets[p].isdisjoint(norm_sets[g]) else _f1_tokens(norm_tokens[p], norm_tokens[g]),
+                     0.0 if rouge_sets[p].isdisjoint(rouge_sets[g]) else _rouge_f(rouge[p], rouge[g]))
+    open_counts = counts[~done]
+    if len(open_counts):
+        starts = np.concatenate(([0], np.cumsum(open_counts)[:-1]))
+        best[~done] = np.maximum.reduceat(scores[inverse], starts, axis=0)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    best = np.maximum.reduceat(per_pair, starts, axis=0) if n else np.zeros((0, 4))
     answer_tokens = np.fromiter((len(t.split()) for t in texts), dtype=np.int64, count=len(texts))
     gold_min = np.minimum.reduceat(answer_tokens[gold_idx], starts) if n else np.zeros(0, dtype=np.int64)
     a_tokens = answer_tokens[pred_idx]
