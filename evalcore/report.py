@@ -272,7 +272,8 @@ def _data_blocks(analysis: Analysis) -> list[Block]:
             else f"labels {', '.join(data.labels)}")
     items = [f"Data: {data.name} (source `{data.source}`), {len(data)} rows, {what}."]
     for role, p in zip(ROLES, (analysis.baseline, analysis.candidate)):
-        origin = "precomputed predictions" if p.precomputed else (
+        origin = ("answers read from their file or column" if analysis.task == "generation" else
+                  "precomputed predictions") if p.precomputed else (
             f"{p.n_cached} from the prediction cache, {p.n_computed} computed in this run")
         items.append(f"{role.capitalize()}: {p.model} (spec `{p.spec}`): {p.n_total} rows, {origin}.")
     confident = ("" if analysis.task == "generation" else
