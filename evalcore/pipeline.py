@@ -91,8 +91,13 @@ def feature_frame(data: EvalData, custom: Sequence[CustomFeature] = (),
     precomputed prediction columns, which df_eval carries under their own names. Generation data gets
     the generation features (question word, answer type, lengths...) and the custom ones on its prompts."""
     if data.task == "generation":
-        from evalcore.features import compute_generation_features
+        from evalcore.errors import FeatureError
+        from evalcore.features import compute_generation_features, list_generation_features
 
+        taken = {f.name for f in list_generation_features()} & {c.name for c in custom}
+        if taken:
+            raise FeatureError(f"custom feature name(s) {', '.join(sorted(taken))} are generation features of "
+                               "evalcore; rename the custom feature")
         feats = pd.concat([compute_generation_features(data.df),
                            compute_features(data.df["text"], names=[], custom=custom)], axis=1)
     else:

@@ -353,3 +353,24 @@ def test_wandb_offline_push_carries_the_generation_tables_and_summary(tmp_path, 
     tables = list(Path(result.run_dir).rglob("predictions_table_*.table.json"))
     columns = json.loads(tables[0].read_text())["columns"]
     assert {"gold_answers", "baseline_pred", "candidate_f1", "f1_delta"} <= set(columns)
+
+
+def test_docstring_examples_run_and_custom_features_cannot_shadow_generation_features(tmp_path):
+    import doctest
+
+    import evalcore.genmetrics
+    from evalcore.errors import FeatureError
+    from evalcore.features import CustomFeature
+
+    assert doctest.testmod(evalcore.genmetrics).failed == 0
+    data = load_data(str(_squad_file(tmp_path, QAS)))
+    with pytest.raises(FeatureError, match="question_word are generation features"):
+        run_analysis(data, "file:" + str(_write(tmp_path, {"q1": "a", "q2": "b", "q3": "c"})),
+                     "file:" + str(_write(tmp_path, {"q1": "a", "q2": "b", "q3": "d"}, "c.json")),
+                     custom=[CustomFeature("question_word", "keywords", "who")])
+
+
+def _write(tmp_path: Path, answers: dict, name: str = "b.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(answers), encoding="utf-8")
+    return path
