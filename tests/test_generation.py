@@ -374,3 +374,11 @@ def _write(tmp_path: Path, answers: dict, name: str = "b.json") -> Path:
     path = tmp_path / name
     path.write_text(json.dumps(answers), encoding="utf-8")
     return path
+
+
+def test_the_dashboard_refuses_generation_data_with_a_message_until_its_pages_exist():
+    from ui import engine
+
+    with pytest.raises(DataError, match="compare answers with `python -m evalcore report"):
+        engine.get_data({"source": "squad"})
+    assert engine.get_data({"source": "lab"}).task == "classification"
