@@ -24,7 +24,11 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("data")
     g.add_argument("--data", default=None,
                    help="data source: `lab` (the 500 lab tweets, default), `tweeteval[:split]`, a "
-                        "TweetEval-format folder, a .csv/.jsonl/.parquet file, or `hf:<dataset id or path>`")
+                        "TweetEval-format folder, a .csv/.jsonl/.parquet file, `hf:<dataset id or path>`; generation: "
+                        "`squad` (SQuAD v1.1 dev), a SQuAD-format .json, or a table of prompts and gold answers")
+    g.add_argument("--task", choices=("classification", "generation"), default=None,
+                   help="task kind (default: generation for SQuAD JSON and tables with a gold-answer column and no "
+                        "label column, else classification)")
     g.add_argument("--split", default=None, help="split of a TweetEval folder or HF dataset (default: test)")
     g.add_argument("--config", default=None, help="configuration of an HF dataset (e.g. `sentiment`)")
     g.add_argument("--n-rows", type=int, default=None, help="read only the first N rows")
@@ -45,7 +49,8 @@ def load_data_from_args(args: argparse.Namespace):
     labels = tuple(x.strip() for x in args.labels.split(",")) if args.labels else None
     return load_data(args.data or "lab", split=args.split, config=args.config, n_rows=args.n_rows,
                      text_col=args.text_col, label_col=args.label_col, id_col=args.id_col, labels=labels,
-                     label_map=args.label_map)
+                     label_map=args.label_map,
+                     task=getattr(args, "task", None))
 
 
 def open_cache():
@@ -80,6 +85,17 @@ def cmd_score(args: argparse.Namespace) -> int:
     from evalcore.scoring import score
 
     data = load_data_from_args(args)
+    if data.task == "generation":  # answers are read, not computed: score them against the gold answers
+        from evalcore.gendata import load_answers
+        from evalcore.genmetrics import score_answers
+
+        print(f"data: {data.name}: {len(data)} rows, generation (answers scored against their gold answers)")
+        for spec in args.model:
+            answers = load_answers(spec, data)
+            s = score_answers(answers.pred, data.golds)
+            print(f"{answers.model}: exact match {s['exact_match'].mean():.1%}, F1 {s['f1'].mean():.1%} on "
+                  f"{len(s):,} rows")
+        return 0
     print(f"data: {data.name}: {len(data)} rows, labels {', '.join(data.labels)}")
     cache = None if args.no_cache else open_cache()
     for spec in args.model:
@@ -98,6 +114,17 @@ REPORT_COLUMNS = {
                            "regression_rate_hi", "improvement_rate", "improvement_rate_lo", "improvement_rate_hi",
                            "confident_regression_rate", "confident_regression_rate_lo", "confident_regression_rate_hi",
                            "n_conf_known", "mcnemar_p", "p_adjusted", "significant_regression", "small"],
+}
+# generation: the same two tables, in the generation metrics (evalcore.gentables)
+GENERATION_REPORT_COLUMNS = {
+    "slice_metrics": ["slice", "model", "role", "n", *(f"{m}{s}" for m in ("exact_match", "f1", "relaxed_match",
+                                                                          "rouge_l", "rouge_acc")
+                                                       for s in ("", "_lo", "_hi")),
+                      "answer_tokens", "length_ratio", "verbose_share", "small"],
+    "regression_metrics": ["slice", "metric", "n", "baseline", "candidate", "delta", "delta_lo", "delta_hi", "p",
+                           "p_adjusted", "mde", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
+                           "vs_rest_p_adjusted", "worse_than_rest", "n_improved", "n_regressed",
+                           "significant_regression", "small"],
 }
 DEFAULT_SETTINGS = {"conf_threshold": 0.8, "min_n": 30, "alpha": 0.05}
 
@@ -128,10 +155,11 @@ def add_analysis_args(parser: argparse.ArgumentParser) -> None:
 def add_gate_args(parser: argparse.ArgumentParser) -> None:
     from evalcore.gates import DEFAULTS, GATES
 
-    defaults = ", ".join(f"{k}={v:g}" for k, v in DEFAULTS["classification"].items())
+    defaults = "; ".join(f"{task}: " + ", ".join(f"{k}={v:g}" for k, v in d.items()) for task, d in DEFAULTS.items())
     parser.add_argument("--gate", action="append", default=[], metavar="NAME=VALUE",
-                        help="set a gate, repeatable: a margin (share: 0.02 = 2 points) for accuracy, macro_f1, "
-                             "slice_accuracy and class_recall, a limit for confident_regression_rate and "
+                        help="set a gate of the data's task, repeatable: a margin (share: 0.02 = 2 points) for "
+                             "accuracy, macro_f1, slice_accuracy and class_recall (classification) or the generation "
+                             "metrics (f1, slice_f1, exact_match...), a limit for confident_regression_rate and "
                              f"stress_accuracy, or `off`. Gates: {', '.join(GATES)}. Defaults: {defaults}.")
     parser.add_argument("--verdict", action="store_true",
                         help="make the verdict the exit status: 0 ship, 1 no-ship, 3 inconclusive (2: bad input); "
@@ -167,8 +195,6 @@ def analysis_from_args(args: argparse.Namespace):
     from evalcore.slices import SliceSet, load_slices
 
     ws = _workspace(args)
-    base_gates = GateConfig.from_dict(ws.gates or None) if ws else GateConfig()
-    gate_config = parse_gate_args(args.gate, base_gates)  # a typo in a gate fails before any scoring
     settings = {k: getattr(args, k) if getattr(args, k) is not None else
                 (getattr(ws, k) if ws else DEFAULT_SETTINGS[k]) for k in DEFAULT_SETTINGS}
     if ws and args.data is None:
@@ -178,6 +204,9 @@ def analysis_from_args(args: argparse.Namespace):
         data = load_data(ws.data.get("source", "lab"), **options)
     else:
         data = load_data_from_args(args)
+    # the data's task picks the gates; a typo in a gate still fails before any model runs
+    base_gates = GateConfig.from_dict(ws.gates or None, data.task) if ws else GateConfig(task=data.task)
+    gate_config = parse_gate_args(args.gate, base_gates)
     baseline = args.baseline or (ws.baseline if ws and args.data is None else None)
     candidate = args.candidate or (ws.candidate if ws and args.data is None else None)
     if not (baseline and candidate):
@@ -197,8 +226,13 @@ def analysis_from_args(args: argparse.Namespace):
 
 
 def _text_tables(analysis, margin: float) -> list[str]:
-    """The human-readable CLI report, in the units of every page (evalcore.units)."""
+    """The human-readable CLI report, in the units of every page (evalcore.units) and the task's metrics."""
     import pandas as pd
+
+    if analysis.task == "generation":
+        from evalcore.genreport import text_lines
+
+        return text_lines(analysis, margin)
 
     from evalcore import units
     from evalcore.comparisons import compared_metric
@@ -255,26 +289,32 @@ def cmd_report(args: argparse.Namespace) -> int:
     analysis, gate_config = analysis_from_args(args)
     r = analysis.results
     gates = evaluate_gates(analysis, gate_config)
+    generation = analysis.task == "generation"
+    columns = GENERATION_REPORT_COLUMNS if generation else REPORT_COLUMNS
     if args.format == "json":
-        payload = {"overall": r.overall, "verdict": gates.to_dict(), "worse_than_rest": r.flagged,
-                   **{k: getattr(r, k)[c].to_dict(orient="records") for k, c in REPORT_COLUMNS.items()},
-                   "metric_changes": r.changes.to_dict(orient="records"),
-                   "per_class": r.per_class.to_dict(orient="records")}
+        payload = {"task": analysis.task, "overall": r.overall, "verdict": gates.to_dict(), "worse_than_rest": r.flagged,
+                   **{k: getattr(r, k)[c].to_dict(orient="records") for k, c in columns.items()},
+                   "metric_changes": r.changes.to_dict(orient="records")}
+        if not generation:
+            payload["per_class"] = r.per_class.to_dict(orient="records")
         from evalcore.units import strict_json
 
         print(json.dumps(strict_json(payload), indent=2, allow_nan=False))
     elif args.format == "csv":
-        for name, cols in REPORT_COLUMNS.items():
+        for name, cols in columns.items():
             print(f"# {name}")
             print(getattr(r, name)[cols].to_csv(index=False), end="")
-        print("# per_class")
-        print(r.per_class.to_csv(index=False), end="")
+        extra = {"metric_changes": r.changes} if generation else {"per_class": r.per_class}
+        for name, frame in extra.items():
+            print(f"# {name}")
+            print(frame.to_csv(index=False), end="")
     else:
-        print("\n".join(_text_tables(analysis, slice_margin(gates))))
+        print("\n".join(_text_tables(analysis, slice_margin(gates, analysis.task))))
     for w in r.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.out:
-        written = write_tables({**analysis.tables(), "per_class": r.per_class, "metric_changes": r.changes},
+        written = write_tables({**analysis.tables(), **({} if generation else {"per_class": r.per_class}),
+                                "metric_changes": r.changes},
                                args.out, "json" if args.format == "json" else "csv")
         print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
     verdict_exit = args.verdict or bool(args.gate)

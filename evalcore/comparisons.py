@@ -22,10 +22,14 @@ import numpy as np
 import pandas as pd
 
 from evalcore.errors import ConfigError
+from evalcore.genmetrics import NORMALISERS, ROUGE_ACC_THRESHOLD
 from evalcore.metrics import _label_codes, _labels, group_counts, stack_masks
 from evalcore.paired import (CHANGE_COLUMNS, DEFAULT_BOOTSTRAP, DEFAULT_SEED, METHODS as PAIRED_METHODS,
-                             binary_changes, bootstrap_changes, bootstrap_summary, multinomial_draws)
+                             binary_changes, bootstrap_changes, bootstrap_summary, continuous_changes,
+                             multinomial_draws)
 from evalcore.tables import ROLES, role_col
+
+GENERATION = "generation"
 
 
 @dataclass(frozen=True)
@@ -53,13 +57,37 @@ COMPARED: dict[str, ComparedMetric] = {m.name: m for m in (
     ComparedMetric("macro_f1", "macro-F1", "aggregate",
                    "unweighted mean of the per-label F1 over the labels present as gold or prediction "
                    "(sklearn f1_score average='macro')"),
+    # generation: per-example scores of evalcore.genmetrics (each says its normaliser)
+    ComparedMetric("exact_match", "exact match", "binary", NORMALISERS["exact_match"], GENERATION, "exact_match"),
+    ComparedMetric("f1", "F1", "continuous", NORMALISERS["f1"], GENERATION, "f1"),
+    ComparedMetric("relaxed_match", "relaxed match", "binary", NORMALISERS["relaxed_match"], GENERATION,
+                   "relaxed_match"),
+    ComparedMetric("rouge_l", "ROUGE-L", "continuous", NORMALISERS["rouge_l"], GENERATION, "rouge_l"),
+    ComparedMetric("rouge_acc", f"accuracy at ROUGE-L >= {ROUGE_ACC_THRESHOLD:g}", "binary",
+                   NORMALISERS["rouge_acc"].format(t=ROUGE_ACC_THRESHOLD), GENERATION, "rouge_acc"),
 )}
+# The metric a task's headline, findings and slice tables speak of (and whose gates are on by default).
+HEADLINE: dict[str, str] = {"classification": "accuracy", GENERATION: "f1"}
 
 
 def compared_metric(name: str) -> ComparedMetric:
     if name not in COMPARED:
         raise ConfigError(f"metric {name!r} is unknown; compared metrics: {', '.join(COMPARED)}")
     return COMPARED[name]
+
+
+def metrics_for(task: str) -> list[str]:
+    """The compared metrics of a task kind, in registry order."""
+    names = [m.name for m in COMPARED.values() if m.task == task]
+    if not names:
+        raise ConfigError(f"task {task!r} has no compared metric; tasks: {', '.join(HEADLINE)}")
+    return names
+
+
+def headline_metric(task: str) -> ComparedMetric:
+    if task not in HEADLINE:
+        raise ConfigError(f"task {task!r} is unknown; tasks: {', '.join(HEADLINE)}")
+    return COMPARED[HEADLINE[task]]
 
 
 def method_of(metric: ComparedMetric, n_boot: int = DEFAULT_BOOTSTRAP, seed: int = DEFAULT_SEED) -> str:
@@ -133,12 +161,15 @@ def _macro_f1_pair(cells: Cells) -> Callable[[np.ndarray], tuple[np.ndarray, np.
 # --- tables --------------------------------------------------------------------------------------
 
 
-def metric_changes(df_eval: pd.DataFrame, masks: Mapping[str, object], metrics: Sequence[str] = tuple(COMPARED), *,
+def metric_changes(df_eval: pd.DataFrame, masks: Mapping[str, object], metrics: Sequence[str] | None = None, *,
                    labels: Sequence[str] | None = None, alpha: float = 0.05, confidence: float = 0.95,
                    n_boot: int = DEFAULT_BOOTSTRAP, seed: int = DEFAULT_SEED,
                    cells: Cells | None = None) -> pd.DataFrame:
     """One row per (metric, slice): both values, the paired change with its interval and test, the MDE,
-    and the comparison with the rest of the rows. `all` first within each metric."""
+    and the comparison with the rest of the rows. `all` first within each metric. `metrics` defaults to
+    the compared metrics of df_eval's task (`df_eval.attrs["task"]`, classification when absent)."""
+    if metrics is None:
+        metrics = metrics_for(df_eval.attrs.get("task", "classification"))
     frames = []
     for name in metrics:
         metric = compared_metric(name)
@@ -156,7 +187,16 @@ def metric_changes(df_eval: pd.DataFrame, masks: Mapping[str, object], metrics: 
             frame = bootstrap_changes(cells.slices, cells.counts, _macro_f1_pair(cells), n_boot=n_boot, seed=seed,
                                       alpha=alpha, confidence=confidence)
         else:
-            raise ConfigError(f"metric {name!r} of kind {metric.kind!r} needs per-example scores of both models")
+            cols = [role_col(role, metric.field) for role in ROLES]
+            absent = [c for c in cols if c not in df_eval.columns]
+            if absent:
+                raise ConfigError(f"metric {name!r} needs the per-example scores {', '.join(absent)}, which this "
+                                  f"table lacks (a {metric.task} metric on a "
+                                  f"{df_eval.attrs.get('task', 'classification')} table?)")
+            slices, matrix = stack_masks(masks, len(df_eval))
+            frame = continuous_changes(slices, matrix, df_eval[cols[0]].to_numpy(dtype=float),
+                                       df_eval[cols[1]].to_numpy(dtype=float), n_boot=n_boot, seed=seed,
+                                       alpha=alpha, confidence=confidence)
         frame.insert(0, "metric", name)
         frames.append(frame[["metric", *CHANGE_COLUMNS]])
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["metric", *CHANGE_COLUMNS])
@@ -212,5 +252,5 @@ def per_class_changes(df_eval: pd.DataFrame, labels: Sequence[str] | None = None
     return out
 
 
-__all__ = ["COMPARED", "Cells", "ComparedMetric", "compared_metric", "confusion_cells", "macro_f1_of", "method_of",
-           "metric_changes", "per_class_changes"]
+__all__ = ["COMPARED", "Cells", "ComparedMetric", "GENERATION", "HEADLINE", "compared_metric", "confusion_cells",
+           "headline_metric", "macro_f1_of", "method_of", "metric_changes", "metrics_for", "per_class_changes"]

@@ -63,6 +63,7 @@ class EvalData:
     precomputed: dict[str, PrecomputedModel] = field(default_factory=dict)
     default_models: tuple[str, str] | None = None
     label_map: LabelMap | None = None
+    task: str = "classification"  # or "generation" (evalcore.gendata.GenerationData): picks metrics, slices, gates
 
     def __len__(self) -> int:
         return len(self.df)
@@ -144,7 +145,15 @@ def tweeteval_dir() -> Path:
 
 
 def load_data(source: str | DataSource, **options: Any) -> EvalData:
-    """Load any supported source into a validated `EvalData` (the one entry point)."""
+    """Load any supported source into a validated `EvalData` (the one entry point).
+
+    `task="generation"` (or a source that holds gold answers: SQuAD JSON, a prompt/gold table) goes to
+    `evalcore.gendata`; `task="classification"` never does."""
+    from evalcore import gendata  # generation sources; kept apart from the classification loaders
+
+    task = options.pop("task", None)
+    if gendata.claims(source, task, options):
+        return gendata.load_generation(source, **options)
     src = DataSource.parse(source, **options) if isinstance(source, str) else replace(source, **options)
     if src.label_map is not None and not str(src.label_map).strip():
         src = replace(src, label_map=None)

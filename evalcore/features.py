@@ -637,3 +637,157 @@ def compute_features(
     finally:
         _MEMO.reset(token)
     return pd.DataFrame(columns, index=series.index)
+
+
+# === Generation features (task "generation") ========================================================
+# Kept apart from the text features above: these read a generation table's columns (the question or
+# instruction in `text`, `context`, the gold answers as a JSON array in `gold_answers`), so each takes
+# the whole frame. `verbose` depends on a model's answer: df_eval carries it per role
+# (`baseline_verbose`, `candidate_verbose`, see evalcore.gentables); the registry describes it for the
+# rule builder like the others.
+
+SHORT_ANSWER_MAX_TOKENS = 15  # short_answer: the shortest gold answer has at most 15 whitespace tokens
+LONG_CONTEXT_MIN_TOKENS = 150  # the starter slice long_context (SQuAD dev: upper quartile ~146 words)
+VERBOSE_RATIO = 2.0  # verbose: answer >= 2x the shortest gold's tokens ...
+VERBOSE_MIN_EXTRA = 3  # ... and at least 3 tokens longer
+QUESTION_WORDS: tuple[str, ...] = ("who", "what", "when", "where", "why", "which", "how many", "how much", "how",
+                                   "other")
+ANSWER_TYPES: tuple[str, ...] = ("date", "number", "name", "other")
+_QUESTION_WORD = r"(?i)\b(how many|how much|who|whom|whose|what|when|where|why|which|how)\b"
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_DATE = (rf"(?i)\b(?:{'|'.join(_MONTHS)})\b|\b(?:1[0-9]{{3}}|20[0-9]{{2}})(?:s|'s)?\b(?![.,]?[0-9])"
+         r"|\b[0-9]{1,2}(?:st|nd|rd|th) century\b|\b[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}\b")
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+                 "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+                 "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million",
+                 "billion", "trillion", "dozen", "half")
+_NUMBER = (r"(?i)^(?:about |around |approximately |over |nearly |more than |less than )?[$€£¥]?"
+           rf"(?:[0-9][0-9,.]*|(?:{'|'.join(_NUMBER_WORDS)})\b)")
+_NAME_CONNECTORS = ("of", "the", "and", "de", "du", "la", "le", "von", "van", "der", "for", "in", "on", "&")
+
+
+@dataclass(frozen=True)
+class GenerationFeature:
+    """A column of generation data: `source` says what it reads (question, context, gold, answer);
+    `fn(frame)` returns a Series of the declared `kind` aligned with the frame (None: per model,
+    computed with the answers in df_eval)."""
+
+    name: str
+    description: str
+    hypothesis: str
+    kind: Kind
+    source: str
+    fn: Callable[[pd.DataFrame], pd.Series] | None = field(default=None, repr=False, compare=False)
+
+
+_GENERATION_REGISTRY: dict[str, GenerationFeature] = {}
+
+
+def _generation(name: str, kind: Kind, source: str, description: str, hypothesis: str):
+    def wrap(fn):
+        _GENERATION_REGISTRY[name] = GenerationFeature(name, description, hypothesis, kind, source, fn)
+        return fn
+
+    return wrap
+
+
+@_shared
+def gold_lists(frame: pd.DataFrame) -> list[list[str]]:
+    """The gold answers of each row of a generation frame (`gold_answers` is a JSON array text)."""
+    import json
+
+    return [json.loads(v) for v in frame["gold_answers"]]
+
+
+def _whitespace_tokens(texts: pd.Series) -> pd.Series:
+    """len(text.split()) per row, counted in pyarrow's kernels (the same whitespace as word_count)."""
+    return as_texts(texts).str.count(f"{_NON_SPACE}+").astype("int64")
+
+
+@_generation("gold_tokens", "int", "gold", "Whitespace tokens of the shortest gold answer.",
+             "Long answers are harder to reproduce exactly: EM falls faster than F1 as the gold grows.")
+@_shared
+def _gold_tokens(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series([min(len(g.split()) for g in gs) for gs in gold_lists(frame)], index=frame.index, dtype="int64")
+
+
+@_generation("short_answer", "bool", "gold",
+             f"The shortest gold answer has at most {SHORT_ANSWER_MAX_TOKENS} whitespace tokens.",
+             "Short-answer questions are the factoid core; fine-tuning for them should help most there.")
+def _short_answer(frame: pd.DataFrame) -> pd.Series:
+    return _gold_tokens(frame) <= SHORT_ANSWER_MAX_TOKENS
+
+
+@_generation("question_word", "category", "question",
+             "First question word of the question: " + ", ".join(QUESTION_WORDS[:-1]) + " (whom/whose count as who), "
+             "else other.",
+             "Why and how questions need explanations; who / when / how many need one entity or number.")
+def _question_word(frame: pd.DataFrame) -> pd.Series:
+    found = frame["text"].astype(str).astype(object).str.extract(_QUESTION_WORD, expand=False).str.lower()
+    found = found.replace({"whom": "who", "whose": "who"}).fillna("other")
+    return pd.Series(pd.Categorical(found, categories=list(QUESTION_WORDS)), index=frame.index)
+
+
+@_generation("answer_type", "category", "gold",
+             "Type of the first gold answer: date (a month, a year 1000-2099, a decade, a century, d/m/y), number "
+             "(starts with a digit, a currency sign or a number word), name (1-6 capitalised words, connectors such "
+             "as 'of' allowed), else other; first match in that order.",
+             "Numbers and dates are matched exactly or not at all; names vary in form (titles, initials).")
+def _answer_type(frame: pd.DataFrame) -> pd.Series:
+    gold = pd.Series([gs[0].strip() for gs in gold_lists(frame)], index=frame.index, dtype=object)
+    date = gold.str.contains(_DATE, regex=True)
+    number = gold.str.contains(_NUMBER, regex=True)
+    words = gold.str.split()
+    name = words.map(lambda ws: 1 <= len(ws) <= 6 and ws[0][:1].isupper()
+                     and all(w[:1].isupper() or w.lower() in _NAME_CONNECTORS for w in ws))
+    codes = np.select([date, number, name.astype(bool)], [0, 1, 2], default=3)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=list(ANSWER_TYPES)), index=frame.index)
+
+
+@_generation("context_tokens", "int", "context", "Whitespace tokens of the context passage (0 without one).",
+             "Long passages hold more distractors: extractive answers drift to the wrong span.")
+def _context_tokens(frame: pd.DataFrame) -> pd.Series:
+    if "context" not in frame:
+        return pd.Series(0, index=frame.index, dtype="int64")
+    codes, unique = pd.factorize(frame["context"].fillna("").astype(str))  # passages repeat across questions
+    counts = _whitespace_tokens(pd.Series(unique, dtype=object)).to_numpy()
+    return pd.Series(counts[codes], index=frame.index, dtype="int64")
+
+
+@_generation("has_context", "bool", "context", "The prompt comes with a context passage.",
+             "Closed-book prompts test memory, prompts with a passage test reading.")
+def _has_context(frame: pd.DataFrame) -> pd.Series:
+    if "context" not in frame:
+        return pd.Series(False, index=frame.index)
+    return as_texts(frame["context"]).str.contains(_NON_SPACE, regex=True).astype(bool)
+
+
+_GENERATION_REGISTRY["verbose"] = GenerationFeature(
+    "verbose", f"Per model (`baseline_verbose`, `candidate_verbose`): the answer has at least {VERBOSE_RATIO:g}x the "
+    f"tokens of the shortest gold answer and at least {VERBOSE_MIN_EXTRA} tokens more.", "Verbose answers lose EM and "
+    "F1 precision although they may contain the answer: relaxed match and ROUGE-L tell them apart.", "bool", "answer")
+
+
+def verbose_answers(answer_tokens: np.ndarray, gold_tokens: np.ndarray) -> np.ndarray:
+    """The `verbose` feature for one model's answers (token counts of answers and shortest golds)."""
+    a, g = np.asarray(answer_tokens), np.asarray(gold_tokens)
+    return (a >= VERBOSE_RATIO * g) & (a - g >= VERBOSE_MIN_EXTRA)
+
+
+def list_generation_features() -> list[GenerationFeature]:
+    """Every generation feature, in display order (the per-model `verbose` last)."""
+    return list(_GENERATION_REGISTRY.values())
+
+
+def compute_generation_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """The data's generation features (all but the per-model ones), one column each, index of `frame`."""
+    missing = [c for c in ("text", "gold_answers") if c not in frame.columns]
+    if missing:
+        raise FeatureError(f"generation features need column(s) {', '.join(missing)} of a generation table")
+    token = _MEMO.set({})  # the gold lists and gold lengths are read once for every feature
+    try:
+        return pd.DataFrame({f.name: f.fn(frame) for f in _GENERATION_REGISTRY.values() if f.fn is not None},
+                            index=frame.index)
+    finally:
+        _MEMO.reset(token)

@@ -87,17 +87,42 @@ def overall_finding(f: dict[str, Any]) -> Finding:
     return Finding("overall", text, f)
 
 
+def overall_score_finding(f: dict[str, Any]) -> Finding:
+    """The overall finding of a generation comparison. fields: metric (title of the headline metric),
+    baseline, candidate (names), base_value, cand_value, n, delta, lo, hi, p, test (its name),
+    n_improved, n_regressed (rows whose score rose / fell), others: [{metric, base, cand, delta, lo, hi}]."""
+    where = {"up": "the interval lies above zero, so the candidate is better",
+             "down": "the interval lies below zero, so the candidate is worse",
+             "unknown": "the interval includes zero, so the direction of the change is not established"}
+    text = (f"Overall, the candidate {f['candidate']} has {f['metric']} {fmt_pct(f['cand_value'])} on the "
+            f"{f['n']:,} rows against {fmt_pct(f['base_value'])} for the baseline {f['baseline']}: a change of {fmt_pts(f['delta'])} "
+            f"points (95% interval {fmt_pts(f['lo'])} to {fmt_pts(f['hi'])}); {where[direction(f['lo'], f['hi'])]} "
+            f"({f['test']} p = {fmt_p(f['p'])}). {f['candidate']} scores higher on {f['n_improved']:,} rows and lower "
+            f"on {f['n_regressed']:,}.")
+    others = [f"{o['metric']} {fmt_pct(o['base'])} -> {fmt_pct(o['cand'])} ({fmt_pts(o['delta'])} points, 95% interval "
+              f"{fmt_pts(o['lo'])} to {fmt_pts(o['hi'])})" for o in f.get("others", [])]
+    if others:
+        text += f" Beside it: {'; '.join(others)}."
+    return Finding("overall", text, f)
+
+
+def _on(f: dict[str, Any]) -> str:
+    """' on F1' when a finding names its metric (generation), '' otherwise (classification's accuracy)."""
+    return f" on {f['metric']}" if f.get("metric") else ""
+
+
 def worse_than_rest_finding(f: dict[str, Any]) -> Finding:
     """fields: alpha, n_slices, overall_direction ('up'/'down'/'unknown'), slices: [{slice, n, delta,
-    rest_delta, gap, gap_lo, gap_hi, q}] (only slices worse than the rest after BH), worst first."""
+    rest_delta, gap, gap_lo, gap_hi, q}] (only slices worse than the rest after BH), worst first;
+    optional metric (the title the sentence names)."""
     bh = f"after Benjamini-Hochberg (false discovery rate {f['alpha']:g})"
     items = f["slices"]
     if not items:
         if f["overall_direction"] == "down":
             text = (f"The loss is spread across the data: none of the {f['n_slices']} slices is worse than the rest of "
-                    f"the rows {bh}, so it is one overall loss, not a slice problem.")
+                    f"the rows{_on(f)} {bh}, so it is one overall loss, not a slice problem.")
         else:
-            text = f"None of the {f['n_slices']} slices is worse than the rest of the rows {bh}."
+            text = f"None of the {f['n_slices']} slices is worse than the rest of the rows{_on(f)} {bh}."
         return Finding("worse_than_rest", text, f)
     shown, more = _shown(items)
     parts = [f"{s['slice']} ({fmt_pts(s['delta'])} points there against {fmt_pts(s['rest_delta'])} elsewhere, "
@@ -105,18 +130,19 @@ def worse_than_rest_finding(f: dict[str, Any]) -> Finding:
              f"BH-adjusted p = {fmt_p(s['q'])}, n={s['n']:,})" for s in shown]
     tail = f" and {more} more" if more else ""
     verb = _plural(len(items), "is", "are")
-    text = (f"{len(items)} of {f['n_slices']} slices {verb} worse than the rest of the rows {bh}: "
+    text = (f"{len(items)} of {f['n_slices']} slices {verb} worse than the rest of the rows{_on(f)} {bh}: "
             f"{'; '.join(parts)}{tail}.")
     return Finding("worse_than_rest", text, f | {"n_more": more})
 
 
 def better_than_rest_finding(f: dict[str, Any]) -> Finding:
-    """fields: alpha, n_slices, slices: [{slice, n, delta, rest_delta, q}] (better than the rest after BH)."""
+    """fields: alpha, n_slices, slices: [{slice, n, delta, rest_delta, q}] (better than the rest after BH);
+    optional metric."""
     shown, more = _shown(f["slices"])
     parts = [f"{s['slice']} ({fmt_pts(s['delta'])} points there against {fmt_pts(s['rest_delta'])} elsewhere, "
              f"BH-adjusted p = {fmt_p(s['q'])}, n={s['n']:,})" for s in shown]
     verb = _plural(len(f["slices"]), "does", "do")
-    text = (f"{len(f['slices'])} of {f['n_slices']} slices {verb} better than the rest of the rows after "
+    text = (f"{len(f['slices'])} of {f['n_slices']} slices {verb} better than the rest of the rows{_on(f)} after "
             f"Benjamini-Hochberg: {'; '.join(parts)}{f' and {more} more' if more else ''}.")
     return Finding("better_than_rest", text, f | {"n_more": more})
 
@@ -129,21 +155,21 @@ def against_overall_finding(f: dict[str, Any]) -> Finding:
     overall = "worse" if f["overall_direction"] == "down" else "better"
     parts = [f"{s['slice']} ({fmt_pts(s['delta'])} points, 95% interval {fmt_pts(s['lo'])} to {fmt_pts(s['hi'])}, "
              f"n={s['n']:,})" for s in shown]
-    text = (f"The overall number hides the opposite change on {_join(parts, more)}: "
+    text = (f"The overall number hides the opposite change{_on(f)} on {_join(parts, more)}: "
             f"{_plural(len(f['slices']), 'its', 'their')} interval lies {side} zero although the candidate is "
             f"{overall} overall.")
     return Finding("against_overall", text, f | {"n_more": more})
 
 
 def underpowered_finding(f: dict[str, Any]) -> Finding:
-    """fields: margin, n_slices, slices: [{slice, n, mde}] whose MDE exceeds the margin."""
+    """fields: margin, n_slices, slices: [{slice, n, mde}] whose MDE exceeds the margin; optional metric."""
     shown, more = _shown(f["slices"])
     m = f"{f['margin'] * 100:.1f}"
     parts = [f"{s['slice']} (n={s['n']:,}, detects only {s['mde'] * 100:.1f} points)" if s["n"] else
              f"{s['slice']} (no rows)" for s in shown]
     verb = _plural(len(f["slices"]), "is", "are")
-    text = (f"{len(f['slices'])} of {f['n_slices']} slices {verb} too small to detect a {m}-point change with 80% "
-            f"power: {_join(parts, more)}; a result there cannot count as a pass.")
+    text = (f"{len(f['slices'])} of {f['n_slices']} slices {verb} too small to detect a {m}-point change{_on(f)} with "
+            f"80% power: {_join(parts, more)}; a result there cannot count as a pass.")
     return Finding("underpowered", text, f | {"n_more": more})
 
 
@@ -195,7 +221,7 @@ def _f(x: Any) -> float:
 
 def findings_from_tables(overall: dict, regression: pd.DataFrame, calibration: pd.DataFrame | None, *,
                          alpha: float, margin: float, conf_threshold: float) -> list[Finding]:
-    """Every finding of one comparison, from its tables (the Compare page, the report, W&B)."""
+    """Every finding of one classification comparison, from its tables (the Compare page, the report, W&B)."""
     d = overall["delta"]
     out = [overall_finding({
         "baseline": overall["baseline"]["model"], "candidate": overall["candidate"]["model"],
@@ -203,36 +229,7 @@ def findings_from_tables(overall: dict, regression: pd.DataFrame, calibration: p
         "delta": d["value"], "lo": d["lo"], "hi": d["hi"], "p": overall["mcnemar_p"],
         "n_regressed": overall["n_regressed"], "n_improved": overall["n_improved"]})]
     slices = regression[regression["slice"] != ALL]
-    used = slices[slices["n"] > 0]
-    trend = direction(d["lo"], d["hi"])
-    if len(slices):
-        worse = used[used["worse_than_rest"].astype(bool)].sort_values("vs_rest")
-        out.append(worse_than_rest_finding({
-            "alpha": alpha, "n_slices": len(slices), "overall_direction": trend,
-            "slices": [{"slice": r.slice, "n": int(r.n), "delta": r.delta, "rest_delta": r.rest_delta, "gap": r.vs_rest,
-                        "gap_lo": r.vs_rest_lo, "gap_hi": r.vs_rest_hi, "q": r.vs_rest_p_adjusted}
-                       for r in worse.itertuples()]}))
-        better = used[(used["vs_rest_p_adjusted"] < alpha) & (used["vs_rest"] > 0)].sort_values("vs_rest",
-                                                                                              ascending=False)
-        if len(better):
-            out.append(better_than_rest_finding({
-                "alpha": alpha, "n_slices": len(slices),
-                "slices": [{"slice": r.slice, "n": int(r.n), "delta": r.delta, "rest_delta": r.rest_delta,
-                            "q": r.vs_rest_p_adjusted} for r in better.itertuples()]}))
-        if trend != "unknown":
-            other = used[(used["delta_lo"] > 0) if trend == "down" else (used["delta_hi"] < 0)]
-            other = other.reindex(other["delta"].abs().sort_values(ascending=False).index)
-            if len(other):
-                out.append(against_overall_finding({
-                    "overall_direction": trend,
-                    "slices": [{"slice": r.slice, "n": int(r.n), "delta": r.delta, "lo": r.delta_lo, "hi": r.delta_hi}
-                               for r in other.itertuples()]}))
-        weak = slices[~(slices["mde"] <= margin)].sort_values("n")
-        if len(weak):
-            out.append(underpowered_finding({
-                "margin": margin, "n_slices": len(slices),
-                "slices": [{"slice": r.slice, "n": int(r.n), "mde": _f(r.mde) if r.n else math.nan}
-                           for r in weak.itertuples()]}))
+    out += slice_findings(regression, direction(d["lo"], d["hi"]), alpha=alpha, margin=margin)
     out.append(confidence_finding({
         "candidate": overall["candidate"]["model"], "n_conf_known": overall["n_conf_known"],
         "n_known_regressed": overall["n_known_regressed"], "n_confident_regressed": overall["n_confident_regressed"],
@@ -249,17 +246,85 @@ def findings_from_tables(overall: dict, regression: pd.DataFrame, calibration: p
     return out
 
 
+def slice_findings(regression: pd.DataFrame, trend: str, *, alpha: float, margin: float,
+                   metric: str | None = None) -> list[Finding]:
+    """The findings about slices, from a change table with CHANGE_COLUMNS (`trend`: the overall change's
+    direction); `metric` names the metric in the sentences (generation), None for classification."""
+    named = {"metric": metric} if metric else {}
+    out: list[Finding] = []
+    slices = regression[regression["slice"] != ALL]
+    used = slices[slices["n"] > 0]
+    if not len(slices):
+        return out
+    worse = used[used["worse_than_rest"].astype(bool)].sort_values("vs_rest")
+    out.append(worse_than_rest_finding({
+        "alpha": alpha, "n_slices": len(slices), "overall_direction": trend, **named,
+        "slices": [{"slice": r.slice, "n": int(r.n), "delta": r.delta, "rest_delta": r.rest_delta, "gap": r.vs_rest,
+                    "gap_lo": r.vs_rest_lo, "gap_hi": r.vs_rest_hi, "q": r.vs_rest_p_adjusted}
+                   for r in worse.itertuples()]}))
+    better = used[(used["vs_rest_p_adjusted"] < alpha) & (used["vs_rest"] > 0)].sort_values("vs_rest", ascending=False)
+    if len(better):
+        out.append(better_than_rest_finding({
+            "alpha": alpha, "n_slices": len(slices), **named,
+            "slices": [{"slice": r.slice, "n": int(r.n), "delta": r.delta, "rest_delta": r.rest_delta,
+                        "q": r.vs_rest_p_adjusted} for r in better.itertuples()]}))
+    if trend != "unknown":
+        other = used[(used["delta_lo"] > 0) if trend == "down" else (used["delta_hi"] < 0)]
+        other = other.reindex(other["delta"].abs().sort_values(ascending=False).index)
+        if len(other):
+            out.append(against_overall_finding({
+                "overall_direction": trend, **named,
+                "slices": [{"slice": r.slice, "n": int(r.n), "delta": r.delta, "lo": r.delta_lo, "hi": r.delta_hi}
+                           for r in other.itertuples()]}))
+    weak = slices[~(slices["mde"] <= margin)].sort_values("n")
+    if len(weak):
+        out.append(underpowered_finding({
+            "margin": margin, "n_slices": len(slices), **named,
+            "slices": [{"slice": r.slice, "n": int(r.n), "mde": _f(r.mde) if r.n else math.nan}
+                       for r in weak.itertuples()]}))
+    return out
+
+
+def generation_findings(overall: dict, regression: pd.DataFrame, *, alpha: float, margin: float) -> list[Finding]:
+    """Every finding of one generation comparison: the headline metric overall (with the other metrics
+    beside it), then the slices on the headline metric."""
+    from evalcore.comparisons import compared_metric
+
+    headline = overall["metric"]
+    title = compared_metric(headline).title
+    ch = overall["changes"][headline]
+    others = [{"metric": compared_metric(m).title, "base": overall["baseline"][m]["value"],
+               "cand": overall["candidate"][m]["value"], "delta": c["value"], "lo": c["lo"], "hi": c["hi"]}
+              for m, c in overall["changes"].items() if m != headline]
+    test = "paired t test" if compared_metric(headline).kind == "continuous" else "exact McNemar"
+    out = [overall_score_finding({
+        "metric": title, "baseline": overall["baseline"]["model"], "candidate": overall["candidate"]["model"],
+        "base_value": overall["baseline"][headline]["value"], "cand_value": overall["candidate"][headline]["value"],
+        "n": overall["n"], "delta": ch["value"], "lo": ch["lo"], "hi": ch["hi"], "p": ch["p"], "test": test,
+        "n_improved": overall["n_improved"], "n_regressed": overall["n_regressed"], "others": others})]
+    out += slice_findings(regression, direction(ch["lo"], ch["hi"]), alpha=alpha, margin=margin, metric=title)
+    slices = regression[regression["slice"] != ALL]
+    empty = slices.loc[slices["n"] == 0, "slice"].tolist()
+    if empty:
+        out.append(empty_finding({"slices": empty}))
+    return out
+
+
 def analysis_findings(analysis: Analysis, margin: float | None = None) -> list[Finding]:
     """The findings of an analysis; `margin` (the slice gate's, default 5 points) decides "underpowered"."""
+    from evalcore.comparisons import HEADLINE
     from evalcore.gates import DEFAULTS
 
     reg = analysis.results.regression_metrics
     attrs = reg.attrs
-    margin = DEFAULTS["classification"]["slice_accuracy"] if margin is None else margin
+    task = getattr(analysis, "task", "classification")
+    margin = DEFAULTS[task][f"slice_{HEADLINE[task]}"] if margin is None else margin
+    if task == "generation":
+        return generation_findings(analysis.results.overall, reg, alpha=float(attrs.get("alpha", 0.05)), margin=margin)
     return findings_from_tables(analysis.results.overall, reg, analysis.results.calibration,
                                 alpha=float(attrs.get("alpha", 0.05)), margin=margin,
                                 conf_threshold=float(attrs.get("conf_threshold", 0.8)))
 
 
 __all__ = ["Finding", "analysis_findings", "direction", "findings_from_tables", "fmt_ece", "fmt_p", "fmt_pct",
-           "fmt_pts"]
+           "fmt_pts", "generation_findings", "overall_score_finding", "slice_findings"]

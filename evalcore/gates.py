@@ -141,6 +141,7 @@ class Gate:
     lo: float = 0.0
     hi: float = 1.0
     suggested: float = 0.05
+    task: str = "classification"  # the task kind whose analyses the gate reads (evalcore.comparisons)
 
 
 def margin_text(name: str, value: float) -> str:
@@ -385,22 +386,11 @@ def _check_stress(gate: Gate, analysis: Analysis, limit: float, stress: StressRe
 
 
 def _registry() -> dict[str, Gate]:
-    """Every gate: non-inferiority for each compared metric, a slice gate for each per-example metric,
-    then the per-class and rate gates."""
+    """Every gate, task by task: non-inferiority for each compared metric, a slice gate for each
+    per-example metric, then the task's own gates (classification: per-class and rate gates)."""
     from evalcore.comparisons import COMPARED
 
-    gates: list[Gate] = []
-    for m in COMPARED.values():
-        gates.append(Gate(m.name, m.name, f"overall {m.title}: the paired interval of the change must lie above "
-                                          "-margin (non-inferiority)", "margin", _check_non_inferiority,
-                          suggested=0.02))
-    for m in COMPARED.values():
-        if m.per_example:
-            gates.append(Gate(f"slice_{m.name}", m.name,
-                              f"per slice {m.title}: no slice may be worse than the rest of the rows and lose more "
-                              "than the margin; a slice that cannot detect the margin is underpowered, never a pass",
-                              "margin", _check_slices, suggested=0.05))
-    gates += [
+    own = {"classification": [
         Gate("class_recall", "recall", "per gold label: the paired interval of the recall change must lie above "
              "-margin", "margin", _check_class_recall, suggested=0.05),
         Gate("confident_regression_rate", "confident_regression_rate", "the share of rows (with a known confidence) "
@@ -408,18 +398,41 @@ def _registry() -> dict[str, Gate]:
              _check_confident_regressions, suggested=0.05),
         Gate("stress_accuracy", "stress_accuracy", "the candidate's accuracy on labelled stress cases (scored by the "
              "two compared models) must be at least this", "min", _check_stress, suggested=0.7),
-    ]
+    ]}
+    gates: list[Gate] = []
+    for task in dict.fromkeys(m.task for m in COMPARED.values()):
+        metrics = [m for m in COMPARED.values() if m.task == task]
+        for m in metrics:
+            gates.append(Gate(m.name, m.name, f"overall {m.title}: the paired interval of the change must lie above "
+                                              "-margin (non-inferiority)", "margin", _check_non_inferiority,
+                              suggested=0.02, task=task))
+        for m in metrics:
+            if m.per_example:
+                gates.append(Gate(f"slice_{m.name}", m.name,
+                                  f"per slice {m.title}: no slice may be worse than the rest of the rows and lose more "
+                                  "than the margin; a slice that cannot detect the margin is underpowered, never a "
+                                  "pass", "margin", _check_slices, suggested=0.05, task=task))
+        gates += own.get(task, [])
     return {g.name: g for g in gates}
 
 
 GATES: dict[str, Gate] = _registry()
 DEFAULTS: dict[str, dict[str, float]] = {
     "classification": {"accuracy": 0.02, "macro_f1": 0.02, "slice_accuracy": 0.05},
+    # generation: F1 is the headline metric (2 points overall, 5 per slice, as accuracy's)
+    "generation": {"f1": 0.02, "slice_f1": 0.05},
 }
 
 
-def _allowed() -> str:
-    return ", ".join(GATES)
+def gates_for(task: str) -> dict[str, Gate]:
+    """The gates of a task kind, in registry order: a gate reads metrics of its own task only."""
+    if task not in DEFAULTS:
+        raise ConfigError(f"task {task!r} has no gates; tasks: {', '.join(DEFAULTS)}")
+    return {name: g for name, g in GATES.items() if g.task == task}
+
+
+def _allowed(task: str | None = None) -> str:
+    return ", ".join(gates_for(task) if task else GATES)
 
 
 def _gate(name: Any) -> Gate:
@@ -459,7 +472,8 @@ def _check_value(gate: Gate, value: Any) -> float | None:
 
 @dataclass(frozen=True)
 class GateConfig:
-    """Margin (or limit) of every gate; None: off. Missing gates take the task's defaults."""
+    """Margin (or limit) of every gate of the task; None: off. Missing gates take the task's defaults.
+    A gate of another task kind may be named only to turn it off (a workspace keeps both tasks' gates)."""
 
     values: dict[str, float | None] = field(default_factory=dict)
     task: str = "classification"
@@ -468,9 +482,18 @@ class GateConfig:
         defaults = DEFAULTS.get(self.task)
         if defaults is None:
             raise ConfigError(f"task {self.task!r} has no default gates; tasks: {', '.join(DEFAULTS)}")
-        given = {_gate(k).name: v for k, v in dict(self.values).items()}
+        own = gates_for(self.task)
+        given = {}
+        for key, value in dict(self.values).items():
+            gate = _gate(key)
+            if gate.name not in own:
+                if _check_value(gate, value) is not None:
+                    raise ConfigError(f"gate {gate.name} reads {gate.task} metrics and does not apply to {self.task} "
+                                      f"data; {self.task} gates: {', '.join(own)}")
+                continue
+            given[gate.name] = value
         merged = {name: _check_value(GATES[name], given[name] if name in given else defaults.get(name))
-                  for name in GATES}
+                  for name in own}
         object.__setattr__(self, "values", merged)
 
     def to_dict(self) -> dict[str, float | None]:
@@ -478,16 +501,22 @@ class GateConfig:
 
     @classmethod
     def from_dict(cls, raw: Any, task: str = "classification") -> GateConfig:
-        """From the workspace's JSON; missing gates keep their defaults, unknown names are refused."""
+        """From the workspace's JSON; missing gates keep their defaults, unknown names are refused, and
+        another task's gates are left aside (they are that task's settings)."""
         if raw is None:
             return cls(task=task)
         if not isinstance(raw, Mapping):
             raise ConfigError(f"gates must be a JSON object of gate name -> margin, got {type(raw).__name__}")
-        return cls(dict(raw), task)
+        own = gates_for(task)
+        return cls({k: v for k, v in raw.items() if _gate(k).name in own}, task)
 
     def with_values(self, values: Mapping[str, Any]) -> GateConfig:
         """A copy with some gates changed (names may be legacy aliases)."""
         return GateConfig({**self.values, **{_gate(k).name: v for k, v in values.items()}}, self.task)
+
+    def gates(self) -> dict[str, Gate]:
+        """The gates this configuration sets (the task's), for lists such as the share page's."""
+        return gates_for(self.task)
 
     def active(self) -> list[tuple[Gate, float]]:
         return [(GATES[name], value) for name, value in self.values.items() if value is not None]
@@ -497,14 +526,19 @@ def parse_gate_args(items: Sequence[str] | None, base: GateConfig | None = None)
     """The CLI's repeatable `--gate NAME=VALUE` applied over `base` (default: the default gates).
     VALUE is a share (0.02 = 2 points) or `off`; an empty VALUE is an error."""
     values: dict[str, Any] = {}
+    base = base or GateConfig()
     for item in items or ():
         name, sep, value = str(item).partition("=")
         if not sep:
-            raise ConfigError(f"--gate {item!r} must look like NAME=VALUE (e.g. accuracy=0.02); "
-                              f"allowed gates: {_allowed()}")
+            raise ConfigError(f"--gate {item!r} must look like NAME=VALUE (e.g. {next(iter(base.gates()))}=0.02); "
+                              f"allowed gates: {_allowed(base.task)}")
         gate = _gate(name)
-        values[gate.name] = _check_value(gate, value)
-    return (base or GateConfig()).with_values(values)
+        if gate.task != base.task and _check_value(gate, value) is not None:
+            raise ConfigError(f"--gate {gate.name} reads {gate.task} metrics and does not apply to {base.task} data; "
+                              f"{base.task} gates: {_allowed(base.task)}")
+        if gate.task == base.task:
+            values[gate.name] = _check_value(gate, value)
+    return base.with_values(values)
 
 
 # --- the verdict ---------------------------------------------------------------------------------
@@ -574,11 +608,15 @@ class GateReport:
 
 def evaluate_gates(analysis: Analysis, config: GateConfig | None = None,
                    stress: StressResult | None = None) -> GateReport:
-    """Check every active gate of `config` (the default gates when None) against the analysis."""
-    config = config or GateConfig()
+    """Check every active gate of `config` (the default gates of the analysis's task when None)."""
+    task = getattr(analysis, "task", "classification")
+    config = config or GateConfig(task=task)
+    if config.task != task:
+        raise ConfigError(f"the gates are set for {config.task} data but this analysis is of {task} data; "
+                          f"build them with GateConfig(..., task={task!r})")
     return GateReport([gate.check(gate, analysis, value, stress) for gate, value in config.active()])
 
 
 __all__ = ["DEFAULTS", "EXIT_CODES", "FAIL", "GATES", "Gate", "GateConfig", "GateReport", "GateResult",
            "INCONCLUSIVE", "NOT_EVALUABLE", "NO_SHIP", "PASS", "SHIP", "UNDERPOWERED", "Check", "evaluate_gates",
-           "interval_status", "margin_text", "parse_gate_args", "rate_status", "slice_status"]
+           "gates_for", "interval_status", "margin_text", "parse_gate_args", "rate_status", "slice_status"]

@@ -6,6 +6,11 @@
 
 The app caches each step on its own inputs, so editing a slice re-runs only `analyse` and never a
 model; `run_analysis` chains them for one-shot callers (CLI `report`, `push`, notebooks).
+
+One pipeline serves both task kinds: the data's `task` picks the features (text features, or the
+generation features of `evalcore.features`), the outputs (a classifier's predictions, or a model's
+answers scored by `evalcore.genmetrics`), and df_eval's `attrs["task"]` picks the metric tables
+(`evalcore.gentables` for generation) and, downstream, the compared metrics, gates and wording.
 """
 from __future__ import annotations
 
@@ -64,6 +69,11 @@ class Analysis:
     results: SliceResults
 
     @property
+    def task(self) -> str:
+        """"classification" or "generation": the task kind the data declared."""
+        return getattr(self.data, "task", "classification")
+
+    @property
     def df_long(self) -> pd.DataFrame:
         return build_df_long(self.df_eval)
 
@@ -78,8 +88,20 @@ def feature_frame(data: EvalData, custom: Sequence[CustomFeature] = (),
                   drop: Sequence[str] = ()) -> pd.DataFrame:
     """The data's rows with every metadata feature added (a feature replaces a data column of the
     same name: its definition is the documented one). `drop` removes columns such as the
-    precomputed prediction columns, which df_eval carries under their own names."""
-    feats = compute_features(data.df["text"], custom=custom)
+    precomputed prediction columns, which df_eval carries under their own names. Generation data gets
+    the generation features (question word, answer type, lengths...) and the custom ones on its prompts."""
+    if data.task == "generation":
+        from evalcore.errors import FeatureError
+        from evalcore.features import compute_generation_features, list_generation_features
+
+        taken = {f.name for f in list_generation_features()} & {c.name for c in custom}
+        if taken:
+            raise FeatureError(f"custom feature name(s) {', '.join(sorted(taken))} are generation features of "
+                               "evalcore; rename the custom feature")
+        feats = pd.concat([compute_generation_features(data.df),
+                           compute_features(data.df["text"], names=[], custom=custom)], axis=1)
+    else:
+        feats = compute_features(data.df["text"], custom=custom)
     base = data.df.drop(columns=[c for c in (*drop, *feats.columns) if c in data.df.columns])
     return pd.concat([base.reset_index(drop=True), feats.reset_index(drop=True)], axis=1)
 
@@ -101,20 +123,29 @@ def eval_base(data: EvalData, custom: Sequence[CustomFeature] = ()) -> pd.DataFr
 def build_eval(data: EvalData, baseline: Predictions, candidate: Predictions,
                custom: Sequence[CustomFeature] = (), *,
                conf_threshold: float = DEFAULT_CONF_THRESHOLD, base: pd.DataFrame | None = None) -> pd.DataFrame:
-    """df_eval: data + features + both models' outputs and the comparison flags."""
+    """df_eval: data + features + both models' outputs and the comparison flags (generation: both
+    models' answers and their per-example scores, `evalcore.gentables.build_generation_eval`)."""
     base = eval_base(data, custom) if base is None else base
+    if data.task == "generation":
+        from evalcore.gentables import build_generation_eval
+
+        return build_generation_eval(base, baseline, candidate, data.golds, conf_threshold=conf_threshold)
     return build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold)
 
 
 def analyse(df_eval: pd.DataFrame, slices: SliceSet, labels: Sequence[str], *,
             conf_threshold: float = DEFAULT_CONF_THRESHOLD, min_n: int = DEFAULT_MIN_N,
             alpha: float = 0.05) -> SliceResults:
-    """Validate and evaluate the slices, then every metric table. No model runs here."""
+    """Validate and evaluate the slices, then every metric table of df_eval's task. No model runs here."""
     from evalcore.rules import Schema
     from evalcore.slices import validate_slices
 
     warnings = validate_slices(slices, Schema.from_frame(df_eval))
     m = slice_masks(slices, df_eval)
+    if df_eval.attrs.get("task") == "generation":
+        from evalcore.gentables import generation_results
+
+        return generation_results(df_eval, m, min_n=min_n, alpha=alpha, warnings=warnings)
     regression = regression_metrics(df_eval, m, min_n=min_n, conf_threshold=conf_threshold, alpha=alpha)
     cells = confusion_cells(df_eval, m, labels)
     return SliceResults(
@@ -140,19 +171,16 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
     warnings name any gold label a model can never predict and any default slice left out.
     `progress(model_name)` may return a `progress(done, total)` callback for that model's scoring.
     """
-    from evalcore.models import load_predictor, unreachable_warning
-    from evalcore.scoring import score
-
     preds, notes = [], []
     for spec in (baseline_spec, candidate_spec):
-        predictor = load_predictor(spec, data.labels, data=data)
-        notes += [w for w in [unreachable_warning(predictor, data.df["label"].tolist())] if w]
-        preds.append(score(data, predictor, cache, batch_size=batch_size,
-                           progress=progress(predictor.name) if progress and predictor.live else None))
+        out, note = model_outputs(data, spec, cache, batch_size=batch_size, progress=progress)
+        preds.append(out)
+        notes += [note] if note else []
     df_eval = build_eval(data, preds[0], preds[1], custom, conf_threshold=conf_threshold)
-    if slices is None:
+    if slices is None and data.task == "classification":
         slices, left_out = default_slices(df_eval, data.labels)
         notes += left_out
+    slices = slices if slices is not None else task_starter_slices(data.task)
     results = analyse(df_eval, slices, data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha)
     results.warnings = notes + results.warnings
     return Analysis(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, slices=slices,
@@ -182,6 +210,34 @@ def model_applies(spec: str, data: EvalData) -> bool:
         except EvalcoreError:
             return False
     return True
+
+
+def model_outputs(data: EvalData, spec: str, cache=None, *, batch_size: int = 32,
+                  progress: Callable[[str], Callable[[int, int], None] | None] | None = None
+                  ) -> tuple[Predictions, str | None]:
+    """One model's outputs on the data's rows: a classifier's predictions (through the cache), or a
+    generation model's answers (`evalcore.gendata.load_answers`); and a warning naming any gold
+    label the classifier can never predict (None when there is none)."""
+    if data.task == "generation":
+        from evalcore.gendata import load_answers
+
+        return load_answers(spec, data), None
+    from evalcore.models import load_predictor, unreachable_warning
+    from evalcore.scoring import score
+
+    predictor = load_predictor(spec, data.labels, data=data)
+    preds = score(data, predictor, cache, batch_size=batch_size,
+                  progress=progress(predictor.name) if progress and predictor.live else None)
+    return preds, unreachable_warning(predictor, data.df["label"].tolist())
+
+
+def task_starter_slices(task: str) -> SliceSet:
+    """The starter slice set of a task kind."""
+    if task == "generation":
+        from evalcore.gentables import generation_starter_slices
+
+        return generation_starter_slices()
+    return starter_slices()
 
 
 def choose_models(data: EvalData, baseline: str, candidate: str) -> tuple[str, str]:

@@ -127,6 +127,10 @@ def perturb_summary_table(summary: pd.DataFrame) -> Table:
 
 def method_lines(analysis: Analysis) -> list[str]:
     """Every method behind the numbers of this report, once."""
+    if analysis.task == "generation":
+        from evalcore import genreport
+
+        return genreport.method_lines(analysis)
     r = analysis.results
     methods = {**{k: METHODS[k] for k in ("accuracy_interval", "delta_interval", "mcnemar_p", "rate_interval")},
                **r.regression_metrics.attrs.get("methods", {}),
@@ -152,14 +156,18 @@ def _settings(analysis: Analysis) -> dict[str, Any]:
             "conf_threshold": attrs.get("conf_threshold", analysis.df_eval.attrs.get("conf_threshold", 0.8))}
 
 
-def slice_margin(gates: GateReport | None) -> float:
-    """The slice gate's margin when it is on (it decides "underpowered"), else the default 5 points."""
+def slice_margin(gates: GateReport | None, task: str = "classification") -> float:
+    """The slice gate's margin when it is on (it decides "underpowered"): the headline metric's slice gate
+    first (slice_accuracy, slice_f1), else any slice gate, else the task's default (5 points)."""
+    from evalcore.comparisons import HEADLINE
     from evalcore.gates import DEFAULTS
 
-    for r in (gates.results if gates is not None else ()):
+    own = f"slice_{HEADLINE[task]}"
+    results = list(gates.results) if gates is not None else []
+    for r in sorted(results, key=lambda r: r.name != own):
         if r.name.startswith("slice_"):
             return r.margin
-    return DEFAULTS["classification"]["slice_accuracy"]
+    return DEFAULTS[task][own]
 
 
 def summarize_findings(analysis: Analysis, gates: GateReport | None = None) -> list[str]:
@@ -168,7 +176,8 @@ def summarize_findings(analysis: Analysis, gates: GateReport | None = None) -> l
     from evalcore.findings import analysis_findings
     from evalcore.label_mix import label_mix_findings
 
-    return [f.text for f in analysis_findings(analysis, slice_margin(gates))] + label_mix_findings(analysis)
+    return ([f.text for f in analysis_findings(analysis, slice_margin(gates, analysis.task))]
+            + (label_mix_findings(analysis) if analysis.task == "classification" else []))
 
 
 # --- figures --------------------------------------------------------------------------------------
@@ -179,6 +188,10 @@ def analysis_figures(analysis: Analysis) -> dict[str, Any]:
     from evalcore import charts
     from evalcore.metrics import confusion, reliability_diagram
 
+    if analysis.task == "generation":
+        from evalcore import genreport
+
+        return genreport.figures(analysis)
     r = analysis.results
     df = analysis.df_eval
     names = role_names(df)
@@ -218,16 +231,23 @@ def report_blocks(analysis: Analysis, gates: GateReport | None = None, stress: S
     if notes and notes.strip():
         blocks += [Heading("Notes"), Para(notes.strip(), markup=False)]
     blocks += _data_blocks(analysis)
-    blocks += _overall_blocks(analysis)
-    blocks += _slice_blocks(analysis, slice_margin(gates))
+    if analysis.task == "generation":  # scores of answers: no per-class table, no confidences to calibrate
+        from evalcore import genreport
+
+        blocks += genreport.report_blocks(analysis, slice_margin(gates, analysis.task))
+    else:
+        blocks += _overall_blocks(analysis)
+        blocks += _slice_blocks(analysis, slice_margin(gates))
     if discovery is not None:
         blocks += discovery_blocks(discovery, figures)
     if explanations is not None:
         blocks += explanation_blocks(explanations, figures)
-    blocks += _per_class_blocks(analysis)
+    if analysis.task != "generation":
+        blocks += _per_class_blocks(analysis)
     if figures:
         blocks += [Heading("Charts")] + [Figure(n, f) for n, f in analysis_figures(analysis).items()]
-    blocks += _calibration_blocks(analysis)
+    if analysis.task != "generation":
+        blocks += _calibration_blocks(analysis)
     if stress is not None:
         blocks += _stress_blocks(stress, stress_set)
     if perturb is not None:
@@ -267,14 +287,18 @@ def _gate_value(g: Any) -> str:
 def _data_blocks(analysis: Analysis) -> list[Block]:
     data = analysis.data
     s = _settings(analysis)
-    items = [f"Data: {data.name} (source `{data.source}`), {len(data)} rows, labels {', '.join(data.labels)}."]
+    what = ("generation: answers scored against 1+ gold answers" if analysis.task == "generation"
+            else f"labels {', '.join(data.labels)}")
+    items = [f"Data: {data.name} (source `{data.source}`), {len(data)} rows, {what}."]
     for role, p in zip(ROLES, (analysis.baseline, analysis.candidate)):
-        origin = "precomputed predictions" if p.precomputed else (
+        origin = ("answers read from their file or column" if analysis.task == "generation" else
+                  "precomputed predictions") if p.precomputed else (
             f"{p.n_cached} from the prediction cache, {p.n_computed} computed in this run")
         items.append(f"{role.capitalize()}: {p.model} (spec `{p.spec}`): {p.n_total} rows, {origin}.")
-    items.append(f"Settings: a regression is confident when the candidate's confidence is >= {s['conf_threshold']:g}; "
-                 f"slices are compared with the rest at false discovery rate {s['alpha']:g} (Benjamini-Hochberg); "
-                 f"slices under {s['min_n']} rows are marked small.")
+    confident = ("" if analysis.task == "generation" else
+                 f"a regression is confident when the candidate's confidence is >= {s['conf_threshold']:g}; ")
+    items.append(f"Settings: {confident}slices are compared with the rest at false discovery rate {s['alpha']:g} "
+                 f"(Benjamini-Hochberg); slices under {s['min_n']} rows are marked small.")
     return [Heading("Data and models"), Bullets(items)]
 
 

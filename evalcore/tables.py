@@ -22,6 +22,9 @@ from evalcore.errors import ConfigError, DataError
 CORE_COLUMNS = ("id", "text", "label")
 ROLES = ("baseline", "candidate")
 ROLE_FIELDS = ("pred", "conf", "correct")
+# Per-example scores of a generated answer (evalcore.genmetrics), present in generation df_evals only.
+GENERATION_FIELDS = ("exact_match", "relaxed_match", "f1", "rouge_l", "rouge_acc", "answer_tokens", "length_ratio",
+                     "verbose")
 # Per-example comparison of the two models, in df_eval's column order.
 FLAG_COLUMNS = ("regressed", "improved", "both_wrong", "both_correct", "confident_regression")
 LONG_COLUMNS = ("model", "role", "pred", "conf", "correct")
@@ -53,9 +56,9 @@ def correct_col(model: str) -> str:
 
 def role_col(role: str, field: str) -> str:
     """Column of a role's output (`baseline_pred`, `candidate_correct`...), the lab's names."""
-    if role not in ROLES or field not in ROLE_FIELDS:
+    if role not in ROLES or field not in ROLE_FIELDS + GENERATION_FIELDS:
         raise DataError(f"no column for role={role!r}, field={field!r}; roles: {', '.join(ROLES)}; "
-                        f"fields: {', '.join(ROLE_FIELDS)}")
+                        f"fields: {', '.join(ROLE_FIELDS + GENERATION_FIELDS)}")
     return f"{role}_{field}"
 
 
@@ -77,7 +80,7 @@ def model_output_columns(df_eval: pd.DataFrame) -> list[str]:
     """Every column derived from model outputs (per model, per role, flags), for UI column groups."""
     names = role_names(df_eval)
     cols = [c for role in ROLES for c in model_columns(names[role])]
-    cols += [role_col(role, f) for role in ROLES for f in ROLE_FIELDS]
+    cols += [role_col(role, f) for role in ROLES for f in ROLE_FIELDS + GENERATION_FIELDS]
     cols += list(FLAG_COLUMNS)
     return [c for c in cols if c in df_eval.columns]
 
@@ -89,12 +92,15 @@ def metadata_columns(df_eval: pd.DataFrame) -> list[str]:
 
 
 def build_df_eval(base: pd.DataFrame, baseline: PredictionsLike, candidate: PredictionsLike, *,
-                  conf_threshold: float = DEFAULT_CONF_THRESHOLD) -> pd.DataFrame:
+                  conf_threshold: float = DEFAULT_CONF_THRESHOLD,
+                  correct: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """One row per example: the data's columns, both models' outputs and the comparison flags.
 
     `regressed` = baseline right and candidate wrong; `improved` the reverse;
     `confident_regression` = regressed with candidate confidence >= `conf_threshold` (a NaN
     confidence never counts as confident). `attrs` records the two model names and the threshold.
+    `correct`: per role, whether each answer is right when that is not `pred == label` (generation:
+    exact match against any gold answer, `evalcore.gentables`).
     """
     _check_base(base)
     if not isinstance(conf_threshold, (int, float)) or not 0.0 <= float(conf_threshold) <= 1.0:
@@ -108,9 +114,10 @@ def build_df_eval(base: pd.DataFrame, baseline: PredictionsLike, candidate: Pred
     if not pd.api.types.is_string_dtype(label.dtype) or label.dtype == object:
         label = label.astype("str")
     new: dict[str, Any] = {}
-    correct = {}
+    given, correct = correct, {}
     for role, (name, pred, conf) in outputs.items():
-        correct[role] = (pred == label).to_numpy(dtype=bool)
+        correct[role] = ((pred == label).to_numpy(dtype=bool) if given is None
+                         else _as_bool(given[role], len(label), role))
         new.update({pred_col(name): pred, conf_col(name): conf, correct_col(name): correct[role]})
     for role, (name, pred, conf) in outputs.items():
         new.update({role_col(role, "pred"): pred, role_col(role, "conf"): conf,
@@ -143,8 +150,9 @@ def build_df_long(df_eval: pd.DataFrame) -> pd.DataFrame:
         part = df_eval[meta].copy()
         part["model"] = names[role]
         part["role"] = role
-        for field in ROLE_FIELDS:
-            part[field] = df_eval[role_col(role, field)].to_numpy()
+        for field in ROLE_FIELDS + GENERATION_FIELDS:
+            if field in ROLE_FIELDS or role_col(role, field) in df_eval.columns:
+                part[field] = df_eval[role_col(role, field)].to_numpy()
         parts.append(part)
     long = pd.concat(parts, ignore_index=True)
     long["model"] = long["model"].astype("str")
@@ -202,6 +210,13 @@ def _outputs(p: PredictionsLike, base: pd.DataFrame, role: str) -> tuple[str, pd
     return name, pred, conf
 
 
+def _as_bool(values: Any, n: int, role: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=bool).reshape(-1)
+    if len(arr) != n:
+        raise DataError(f"{role}: {len(arr)} correctness values for {n} rows; they must align one to one")
+    return arr
+
+
 def _as_float(values: Any, name: str, role: str) -> np.ndarray:
     try:
         return np.asarray(values, dtype=np.float64).reshape(-1)
@@ -223,7 +238,8 @@ def _check_ids(ids: np.ndarray, base: pd.DataFrame, name: str, role: str) -> Non
 
 
 __all__ = [
-    "CORE_COLUMNS", "DEFAULT_CONF_THRESHOLD", "FLAG_COLUMNS", "LONG_COLUMNS", "PredictionsLike", "ROLES",
+    "CORE_COLUMNS", "DEFAULT_CONF_THRESHOLD", "FLAG_COLUMNS", "GENERATION_FIELDS", "LONG_COLUMNS", "PredictionsLike",
+    "ROLES",
     "ROLE_FIELDS", "build_df_eval", "build_df_long", "conf_col", "correct_col", "metadata_columns",
     "model_columns", "model_output_columns", "pred_col", "role_col", "role_names",
 ]

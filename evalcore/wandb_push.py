@@ -96,7 +96,12 @@ def resolve_mode(mode: str | None = None) -> str:
 
 
 def predictions_table(analysis: Analysis) -> pd.DataFrame:
-    """One row per example: id, text, label, both models' prediction and confidence, the flags."""
+    """One row per example: id, text, label, both models' prediction and confidence, the flags
+    (generation: the prompt, gold answers, both answers and every per-example score)."""
+    if analysis.task == "generation":
+        from evalcore.genreport import predictions_table as generation_table
+
+        return generation_table(analysis)
     df = analysis.df_eval
     names = role_names(df)
     cols = ["id", "text", "label"]
@@ -120,6 +125,9 @@ def push_tables(analysis: Analysis, stress: StressResult | None = None, perturb:
     """Every table the run gets, by its W&B name (the lab's names first)."""
     tables = {**analysis.tables(), "predictions_table": predictions_table(analysis),
               "calibration_metrics": analysis.results.calibration, "slices": slices_table(analysis)}
+    generation = analysis.task == "generation"
+    if generation:  # answers carry no confidence and no label set: no calibration or per-class table
+        del tables["calibration_metrics"]
     if stress is not None:
         tables.update(stress.tables())
         if stress_set is not None:
@@ -128,7 +136,8 @@ def push_tables(analysis: Analysis, stress: StressResult | None = None, perturb:
     if perturb is not None:
         tables.update(perturb.tables())
     tables["metric_changes"] = analysis.results.changes
-    tables["per_class"] = analysis.results.per_class
+    if not generation:
+        tables["per_class"] = analysis.results.per_class
     if gates is not None:
         cols = ["name", "metric", "margin", "status", "observed", "lo", "hi", "n", "rows_needed", "reason"]
         tables["gates"] = pd.DataFrame([{k: g.to_dict()[k] for k in cols} for g in gates.results], columns=cols)
@@ -204,7 +213,11 @@ def discovery_summary(discovery: Discovery | None = None,
 
 def run_summary(analysis: Analysis, gates: GateReport | None = None,
                 stress: StressResult | None = None) -> dict[str, Any]:
-    """The run's headline numbers (what the W&B runs table shows as columns)."""
+    """The run's headline numbers (what the W&B runs table shows as columns), in the task's metrics."""
+    if analysis.task == "generation":
+        from evalcore.genreport import summary_numbers
+
+        return {**summary_numbers(analysis), **_verdict_summary(analysis, gates)}
     o = analysis.results.overall
     out: dict[str, Any] = {"n": o["n"]}
     for role in ROLES:
@@ -228,18 +241,7 @@ def run_summary(analysis: Analysis, gates: GateReport | None = None,
         out.update({f"{row.metric}/baseline": row.baseline, f"{row.metric}/candidate": row.candidate,
                     f"{row.metric}/delta": row.delta, f"{row.metric}/delta_lo": row.delta_lo,
                     f"{row.metric}/delta_hi": row.delta_hi})
-    if gates is not None:
-        from evalcore.report import slice_margin
-
-        margin = slice_margin(gates)
-        reg = analysis.results.regression_metrics
-        weak = reg[(reg["slice"] != "all") & ~(reg["mde"] <= margin)]
-        out.update({"verdict": gates.decision, "recommendation": gates.decision, "verdict_reason": gates.reason(),
-                    "gates_passed": gates.passed, "gate_reasons": gates.reasons,
-                    "gate_margins": {r.name: r.margin for r in gates.results},
-                    "gate_status": {r.name: r.status for r in gates.results},
-                    "slice_margin": margin, "underpowered_slices": weak["slice"].tolist(),
-                    "slice_mde": dict(zip(reg["slice"], reg["mde"].astype(float)))})
+    out.update(_verdict_summary(analysis, gates))
     if stress is not None:
         for row in stress.stress_summary.itertuples():
             if pd.notna(row.accuracy):
@@ -250,12 +252,30 @@ def run_summary(analysis: Analysis, gates: GateReport | None = None,
     return out
 
 
+def _verdict_summary(analysis: Analysis, gates: GateReport | None) -> dict[str, Any]:
+    """The verdict, the margins and the slices too small for the slice margin (headline metric's MDE)."""
+    if gates is None:
+        return {}
+    from evalcore.report import slice_margin
+
+    margin = slice_margin(gates, analysis.task)
+    reg = analysis.results.regression_metrics
+    weak = reg[(reg["slice"] != "all") & ~(reg["mde"] <= margin)]
+    return {"verdict": gates.decision, "recommendation": gates.decision, "verdict_reason": gates.reason(),
+            "gates_passed": gates.passed, "gate_reasons": gates.reasons,
+            "gate_margins": {r.name: r.margin for r in gates.results},
+            "gate_status": {r.name: r.status for r in gates.results},
+            "slice_margin": margin, "underpowered_slices": weak["slice"].tolist(),
+            "slice_mde": dict(zip(reg["slice"], reg["mde"].astype(float)))}
+
+
 def run_config(analysis: Analysis, gates: GateReport | None = None) -> dict[str, Any]:
     """Data source, model specs and thresholds: what a reader needs to reproduce the run."""
     attrs = analysis.results.regression_metrics.attrs
     data = analysis.data
     cfg: dict[str, Any] = {
-        "data": {"name": data.name, "source": data.source, "n_rows": len(data), "labels": list(data.labels)},
+        "data": {"name": data.name, "source": data.source, "n_rows": len(data), "labels": list(data.labels),
+                 "task": analysis.task},
         "conf_threshold": attrs.get("conf_threshold"), "alpha": attrs.get("alpha"), "min_n": attrs.get("min_n"),
         "slices": analysis.slices.names(),
     }

@@ -67,9 +67,9 @@ def _init(key: str, value: Any) -> None:
 def _save_gates() -> None:
     """on_change: the toggles and values -> a validated GateConfig -> the workspace."""
     values = {name: float(st.session_state[f"share_gate_{name}"]) if st.session_state[f"share_gate_on_{name}"] else None
-              for name in GATES}
+              for name in config.gates()}
     try:
-        ws.gates = GateConfig(values).to_dict()
+        ws.gates = {**(ws.gates or {}), **GateConfig(values, config.task).to_dict()}  # keeps the other task's gates
     except EvalcoreError as exc:
         st.session_state[GATE_FLASH] = str(exc)
         return
@@ -84,7 +84,7 @@ st.caption("Margins are shares: 0.02 means 2 points. A gate passes when its 95% 
            "margin, fails when the whole interval lies beyond it, and is inconclusive otherwise; a slice that cannot "
            "detect the margin (MDE at 80% power) is underpowered and never a pass.")
 with st.container(border=True):
-    for name, gate in GATES.items():
+    for name, gate in config.gates().items():  # the gates of the data's task only
         value = config.values[name]
         _init(f"share_gate_on_{name}", value is not None)
         _init(f"share_gate_{name}", float(value if value is not None else gate.suggested))

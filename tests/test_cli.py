@@ -206,3 +206,33 @@ def test_sst2_binary_vader_vs_demo_equals_sklearn_on_the_same_predictions(small_
     assert rows[("all", "demo")]["macro_f1"] == pytest.approx(f1_score(gold, demo, average="macro"))
     assert rows[("has_hashtag", "vader")]["n"] == 0 and rows[("has_hashtag", "vader")]["accuracy"] is None
     assert "NaN" not in proc.stdout
+
+
+SQUAD = ("--data", "../shared/data/squad/dev-v1.1.json", "--baseline", "file:../shared/data/squad/predictions/match_lstm.json",
+         "--candidate", "file:../shared/data/squad/predictions/bert_ensemble.json")
+
+
+def test_report_on_squad_prints_the_published_figures_and_ships(evalcore_home: Path, tmp_path: Path) -> None:
+    """Generation: EM / F1 of 67.6 / 76.8 (Match-LSTM) and 86.2 / 92.2 (BERT ensemble), paired changes with
+    intervals, per slice, the verdict as the exit status, and strict JSON."""
+    html = tmp_path / "squad.html"
+    proc = run("report", *SQUAD, "--verdict", "--html", str(html), home=evalcore_home)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    assert "baseline: match_lstm     exact match 67.6% [66.7%, 68.5%] · F1 76.8% [76.0%, 77.5%]" in out
+    assert "candidate: bert_ensemble  exact match 86.2% [85.5%, 86.9%] · F1 92.2% [91.8%, 92.6%]" in out
+    assert "+18.6 pts [+17.7, +19.5]" in out and "+15.4 pts [+14.7, +16.2]" in out  # EM and F1 changes
+    assert "short_answers 10,554" in out and "per slice (F1;" in out
+    assert "verdict: ship: all 2 gates pass (f1, slice_f1)" in out and "F1 changes by +15.4 points" in out
+    assert "non-Latin letters" in proc.stderr
+    assert "F1 per slice" in html.read_text(encoding="utf-8")
+    doc = json.loads(run("report", *SQUAD, "--n-rows", "2000", "--format", "json", home=evalcore_home,
+                         check=True).stdout, parse_constant=lambda name: pytest.fail(f"non-strict JSON constant {name}"))
+    assert doc["task"] == "generation" and doc["overall"]["n"] == 2000
+    assert {r["metric"] for r in doc["metric_changes"]} == {"exact_match", "f1", "relaxed_match", "rouge_l", "rouge_acc"}
+    assert [g["name"] for g in doc["verdict"]["gates"]] == ["f1", "slice_f1"]
+    refused = run("report", *SQUAD, "--gate", "accuracy=0.02", home=evalcore_home)
+    assert refused.returncode == 2 and "reads classification metrics and does not apply to generation data" in \
+        refused.stderr
+    score = run("score", "--data", "squad", "--model", SQUAD[3], home=evalcore_home, check=True)
+    assert "match_lstm: exact match 67.6%, F1 76.8% on 10,570 rows" in score.stdout

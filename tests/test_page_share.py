@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from apptest_helpers import errors, open_page
-from evalcore.gates import GATES
+from evalcore.gates import GATES, gates_for
 
 PAGE = "pages/share.py"
 
@@ -33,9 +33,11 @@ def _verdict(at) -> str:
 def test_gates_saved_and_applied() -> None:
     at = open_page(PAGE)
     assert errors(at) == [_verdict(at)]  # the no-ship verdict is the only error shown
-    on = {name: at.toggle(key=f"share_gate_on_{name}").value for name in GATES}
+    on = {name: at.toggle(key=f"share_gate_on_{name}").value for name in gates_for("classification")}
     assert on == {"accuracy": True, "macro_f1": True, "slice_accuracy": True, "class_recall": False,
                   "confident_regression_rate": False, "stress_accuracy": False}
+    shown = {t.key for t in at.toggle}  # a classification analysis lists no generation gate
+    assert not {f"share_gate_on_{name}" for name in GATES if GATES[name].task == "generation"} & shown
     # roberta -> gpt2 on the lab file loses 30 points: the three default gates fail
     assert _verdict(at).startswith("**NO-SHIP** · 3 of 3 gates fail (accuracy, macro_f1, slice_accuracy)")
     lines = [m.value for m in at.markdown if m.value.startswith(("✅", "❌", "❔"))]

@@ -98,7 +98,14 @@ def get_data(settings: dict[str, Any]) -> EvalData:
 
     clean = {k: v for k, v in settings.items() if v not in (None, "", [])}
     check_source(clean)
-    return _load_data(json.dumps(clean, sort_keys=True))
+    data = _load_data(json.dumps(clean, sort_keys=True))
+    if data.task != "classification":  # until the pages show generation comparisons (issue 11, phase 2)
+        from evalcore.errors import DataError
+
+        raise DataError(f"{data.name} holds questions with gold answers (generation data); the dashboard compares "
+                        "classifiers for now: compare answers with `python -m evalcore report --data <file> "
+                        "--baseline file:<answers> --candidate file:<answers>`")
+    return data
 
 
 def data_key(settings: dict[str, Any]) -> str:

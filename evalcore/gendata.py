@@ -1,0 +1,449 @@
+"""Generation data in: questions or instructions with one or more gold answers, and each model's answers.
+
+`evalcore.data.load_data` hands a source here when it holds gold answers (or `task="generation"`):
+
+- SQuAD v1.1 JSON (`{"data": [{"title", "paragraphs": [{"context", "qas": [{"id", "question",
+  "answers": [{"text"}...]}]}]}]}`), or `squad`: the shared SQuAD v1.1 dev set, whose default models
+  are the Match-LSTM (baseline) and BERT-ensemble (candidate) answers shipped beside it;
+- a CSV / TSV / JSONL / JSON-array / Parquet table with a prompt column (`question`, `instruction`,
+  `prompt`, `input` or `text`; `text_col` to choose), an optional context column (`context`, `passage`,
+  `document`), a gold column (`gold`, `golds`, `gold_answers`, `answers`, `answer`, `references`,
+  `reference`, `target`; `label_col` to choose) and an optional `id`. A gold cell holds one answer, a
+  list of answers, a JSON array text (`["a", "b"]`, in CSV), or SQuAD-on-Hugging-Face's `{"text": [...]}`.
+  A table is generation data when it has a prompt and a gold column and no `label` column (else
+  pass `task="generation"`). Columns `prediction`, `pred_<model>`, `prediction_<model>`,
+  `<model>_pred` and `<model>_prediction` are models' answers (`prediction` alone is named after the file).
+
+A model's answers (`load_answers(spec, data)`) come from a data column (`spec` = its model name or the
+column's name) or from `file:<path>`: a `{"id": "answer"}` JSON object (SQuAD's prediction files), or a
+JSONL / JSON-array / CSV file with `id` and `prediction` (or `pred`, `output`, `generation`), or, with no
+id, the `instruction` / `question` / `prompt` (+ `context`) of each row, as evaluation scripts write
+`{"instruction", "context", "gold", "prediction"}` lines. Answers are aligned by id (or by prompt);
+an id of the data with no answer, an answer for an id the data does not have, a repeated id or a null
+answer is refused with counts and examples. Rows cut by `n_rows` are not "extra".
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from evalcore.data import TABLE_SUFFIXES, DataSource, EvalData, PrecomputedModel, _read_json
+from evalcore.errors import DataError, ModelError
+from evalcore.paths import shared_data_dir
+
+GENERATION = "generation"
+TASKS = ("classification", GENERATION)
+SQUAD_ALIASES = ("squad", "squad:dev")
+PROMPT_COLUMNS = ("question", "instruction", "prompt", "input", "text")
+CONTEXT_COLUMNS = ("context", "passage", "document")
+GOLD_COLUMNS = ("gold", "golds", "gold_answers", "answers", "answer", "references", "reference", "target")
+ANSWER_COLUMNS = ("prediction", "pred", "output", "generation")
+GOLD_COL = "gold_answers"  # df column: the gold answers as a JSON array text (lossless, and searchable)
+CONTEXT_COL = "context"
+MAX_EXAMPLES = 3
+LOAD_OPTIONS = ("n_rows", "text_col", "label_col", "id_col", "split", "config", "labels")
+
+
+@dataclass
+class GenerationData(EvalData):
+    """Generation data: `text` is the question or instruction, `context` the passage ("" when none),
+    `label` the first gold answer (for display), `gold_answers` every gold answer as a JSON array.
+    `source_ids`: the ids of the whole source, so that rows left out by `n_rows` are not mistaken
+    for answers to unknown questions."""
+
+    task: str = GENERATION
+    source_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def golds(self) -> list[tuple[str, ...]]:
+        """The gold answers of every row, in row order."""
+        return [tuple(json.loads(v)) for v in self.df[GOLD_COL]]
+
+    @property
+    def prompts(self) -> list[tuple[str, str]]:
+        """(question or instruction, context) of every row: the key of answers files without ids."""
+        return list(zip(self.df["text"].astype(str).str.strip(), self.df[CONTEXT_COL].astype(str).str.strip()))
+
+
+def squad_dir() -> Path:
+    return shared_data_dir() / "squad"
+
+
+def squad_dev_path() -> Path:
+    return squad_dir() / "dev-v1.1.json"
+
+
+# --- is this generation data? ---------------------------------------------------------------------
+
+
+def claims(source: str | DataSource, task: str | None, options: Mapping[str, Any]) -> bool:
+    """Whether `load_data` should hand `source` to `load_generation` (see the module docstring)."""
+    if task not in (None, *TASKS):
+        raise DataError(f"task {task!r} is unknown; allowed: {', '.join(TASKS)}")
+    if task is not None:
+        return task == GENERATION
+    if isinstance(source, DataSource):
+        if source.kind != "table":
+            return False
+        path, label_col = Path(source.path), options.get("label_col") or source.label_col
+    elif isinstance(source, str):
+        raw = source.strip()
+        if raw in SQUAD_ALIASES:
+            return True
+        if raw.startswith(("hf:", "tweeteval")) or raw in ("lab", "demo"):
+            return False
+        path, label_col = Path(raw).expanduser(), options.get("label_col") or "label"
+    else:
+        return False
+    if not path.is_file() or path.suffix.lower() not in TABLE_SUFFIXES:
+        return False
+    columns = _peek_columns(path)
+    if columns == "squad":
+        return True
+    return (columns is not None and label_col not in columns and any(c in columns for c in GOLD_COLUMNS)
+            and any(c in columns for c in PROMPT_COLUMNS))
+
+
+def _peek_columns(path: Path) -> list[str] | str | None:
+    """The columns of a table without reading it whole ("squad" for SQuAD JSON; None if unreadable:
+    the loader that reads it then says what is wrong)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".tsv"):
+            return [str(c) for c in pd.read_csv(path, nrows=0, sep="\t" if suffix == ".tsv" else ",").columns]
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(path).names)
+        with open(path, encoding="utf-8") as fh:
+            head = fh.read(4096).lstrip()
+        if head.startswith("{") and suffix == ".json":
+            doc = _json_doc(path)
+            return "squad" if _is_squad(doc) else list(doc) if isinstance(doc, dict) else None
+        if head.startswith("["):
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            return list(doc[0]) if doc and isinstance(doc[0], dict) else None
+        first = next((ln for ln in head.splitlines() if ln.strip()), "")
+        record = json.loads(first)
+        return list(record) if isinstance(record, dict) else None
+    except (OSError, ValueError, UnicodeDecodeError, ImportError):
+        return None
+
+
+_JSON_DOC: dict[tuple[str, int, int], Any] = {}
+
+
+def _json_doc(path: Path) -> Any:
+    """A whole JSON file, parsed once while unchanged (`claims` and the loader both read SQuAD files)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _JSON_DOC:
+        _JSON_DOC.clear()  # one document at a time: SQuAD dev is 10,570 questions
+        _JSON_DOC[key] = json.loads(path.read_text(encoding="utf-8"))
+    return _JSON_DOC[key]
+
+
+def _is_squad(doc: Any) -> bool:
+    data = doc.get("data") if isinstance(doc, dict) else None
+    return (isinstance(data, list) and bool(data) and isinstance(data[0], dict)
+            and isinstance(data[0].get("paragraphs"), list))
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+def load_generation(source: str | DataSource, **options: Any) -> GenerationData:
+    """A validated `GenerationData` from a SQuAD JSON file, `squad`, or a prompt / gold table."""
+    if isinstance(source, DataSource):
+        options = {"n_rows": source.n_rows, "id_col": source.id_col,
+                   **({"text_col": source.text_col} if source.text_col != "text" else {}),
+                   **({"label_col": source.label_col} if source.label_col != "label" else {}), **options}
+        source = source.path
+    options = {k: v for k, v in options.items() if v not in (None, (), [])}
+    unknown = [k for k in options if k not in LOAD_OPTIONS]
+    if unknown:
+        raise DataError(f"option(s) {', '.join(unknown)} do not apply to generation data; allowed: n_rows, "
+                        "text_col (the prompt column), label_col (the gold column), id_col")
+    for key in ("split", "config", "labels"):
+        if key in options:
+            raise DataError(f"option {key!r} does not apply to generation data (gold answers are free text, "
+                            "a file is one split); drop it")
+    n_rows = options.get("n_rows")
+    if n_rows is not None and (not isinstance(n_rows, int) or n_rows < 1):
+        raise DataError(f"n_rows must be a positive number of rows, got {n_rows!r}")
+    raw = str(source).strip()
+    path = squad_dev_path() if raw in SQUAD_ALIASES else Path(raw).expanduser()
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}")
+    if path.suffix.lower() == ".json" and _peek_columns(path) == "squad":
+        frame, name = _squad_frame(path), f"SQuAD {path.stem}"
+    else:
+        frame, name = _table_frame(path, options), path.name
+    source_ids = frozenset(frame["id"])
+    if n_rows:
+        frame = frame.head(n_rows).reset_index(drop=True)
+    data = GenerationData(name=name, df=frame, labels=(), source=str(path), source_ids=source_ids)
+    data.precomputed = _answer_columns(frame, path)
+    if path.resolve() == squad_dev_path().resolve() and (squad_dir() / "predictions").is_dir():
+        pred = squad_dir() / "predictions"
+        data.default_models = (f"file:{pred / 'match_lstm.json'}", f"file:{pred / 'bert_ensemble.json'}")
+    elif len(data.precomputed) == 2:
+        data.default_models = tuple(data.precomputed)  # type: ignore[assignment]
+    return data
+
+
+def _squad_frame(path: Path) -> pd.DataFrame:
+    try:
+        doc = _json_doc(path)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path.name} is not valid UTF-8 (byte {exc.start}: {exc.reason})") from exc
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path.name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+    rows = []
+    for a, article in enumerate(doc["data"]):
+        for p, para in enumerate(article.get("paragraphs", [])):
+            for q in para.get("qas", []):
+                where = f"article {a + 1}, paragraph {p + 1} of {path.name}"
+                if not isinstance(q, dict) or "id" not in q or "question" not in q:
+                    raise DataError(f"a question in {where} lacks `id` or `question`")
+                golds = [x.get("text", "") if isinstance(x, dict) else x for x in q.get("answers", [])]
+                rows.append({"id": str(q["id"]), "text": q["question"], CONTEXT_COL: para.get("context", ""),
+                             "golds": golds, "title": str(article.get("title", ""))})
+    return _finish(pd.DataFrame(rows), path.name)
+
+
+def _pick(columns: Sequence[str], wanted: str | None, candidates: Sequence[str], role: str, where: str) -> str | None:
+    if wanted:
+        if wanted not in columns:
+            raise DataError(f"{role} column {wanted!r} not found in {where} (columns: {', '.join(columns)})")
+        return wanted
+    return next((c for c in candidates if c in columns), None)
+
+
+def _table_frame(path: Path, options: Mapping[str, Any]) -> pd.DataFrame:
+    df = _read_table(path)
+    columns = [str(c) for c in df.columns]
+    df.columns = columns
+    prompt = _pick(columns, options.get("text_col"), PROMPT_COLUMNS, "prompt", path.name)
+    gold = _pick(columns, options.get("label_col"), GOLD_COLUMNS, "gold", path.name)
+    id_col = _pick(columns, options.get("id_col"), ("id",), "id", path.name)
+    if prompt is None or gold is None:
+        missing = "a prompt column (" + ", ".join(PROMPT_COLUMNS) + ")" if prompt is None else \
+            "a gold column (" + ", ".join(GOLD_COLUMNS) + ")"
+        raise DataError(f"{path.name} has no {missing}; columns: {', '.join(columns)}; name it with the "
+                        f"{'text' if prompt is None else 'label'} column option")
+    context = next((c for c in CONTEXT_COLUMNS if c in columns and c != prompt), None)
+    out = pd.DataFrame({"id": df[id_col].astype(str).to_numpy() if id_col else [str(i) for i in range(len(df))],
+                        "text": df[prompt].to_numpy(),
+                        CONTEXT_COL: df[context].fillna("").astype(str).to_numpy() if context else "",
+                        "golds": [_gold_list(v, i, path.name) for i, v in enumerate(df[gold])]})
+    for c in columns:
+        if c not in {prompt, gold, id_col, context, "id", "text", "label", CONTEXT_COL, GOLD_COL}:
+            out[c] = df[c].to_numpy()
+    return _finish(out, path.name)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".tsv"):
+            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8", keep_default_na=False,
+                               na_values=[""], dtype=str)
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        return _read_json(path)
+    except DataError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path.name} is not valid UTF-8 (byte {exc.start}: {exc.reason}); re-save it as UTF-8") from exc
+    except Exception as exc:  # parser errors of pandas / pyarrow: their message, not a traceback
+        raise DataError(f"could not read {path.name}: {exc}") from exc
+
+
+def _gold_list(value: Any, row: int, where: str) -> list[str]:
+    """One cell of a gold column as a list of answers (see the module docstring for the forms)."""
+    if isinstance(value, dict) and "text" in value:
+        value = value["text"]
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"row {row + 1} of {where}: the gold cell starts with '[' but is not a JSON array "
+                            f"({exc.msg}); write one answer, or a JSON array of answers") from exc
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v is not None]
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    return [str(value)]
+
+
+def _finish(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Checks every generation loader shares, then the df layout of `GenerationData`."""
+    if df.empty:
+        raise DataError(f"{name} has no rows")
+    dup = df["id"].duplicated()
+    if dup.any():
+        raise DataError(f"duplicate id {df['id'][dup].iloc[0]!r} in {name} ({int(dup.sum())} repeats); ids must be "
+                        "unique")
+    text = df["text"]
+    bad = text.isna() | (text.astype(str).str.strip() == "")
+    if bad.any():
+        raise DataError(f"empty question or instruction in {int(bad.sum())} row(s) of {name} (ids "
+                        f"{_examples(df['id'][bad])}); every row needs a prompt")
+    golds = [list(dict.fromkeys(g for g in gs if str(g).strip())) for gs in df["golds"]]
+    none = np.array([not g for g in golds])
+    if none.any():
+        raise DataError(f"{int(none.sum())} row(s) of {name} have no gold answer (ids {_examples(df['id'][none])}); "
+                        "every row needs at least one non-empty gold answer")
+    out = df.drop(columns="golds")
+    out["text"] = text.astype(str)
+    out.insert(2, "label", [g[0] for g in golds])
+    out.insert(4, GOLD_COL, [json.dumps(g, ensure_ascii=False) for g in golds])
+    return out.reset_index(drop=True)
+
+
+def _answer_columns(df: pd.DataFrame, path: Path) -> dict[str, PrecomputedModel]:
+    """Model answer columns of a data table, by model name (see the module docstring)."""
+    found: dict[str, PrecomputedModel] = {}
+    for col in df.columns:
+        name = None
+        if col == "prediction":
+            name = path.stem
+        for prefix in ("pred_", "prediction_"):
+            if col.startswith(prefix) and len(col) > len(prefix):
+                name = col[len(prefix):]
+        for suffix in ("_pred", "_prediction"):
+            if col.endswith(suffix) and len(col) > len(suffix):
+                name = col[: -len(suffix)]
+        if name:
+            found[name] = PrecomputedModel(pred_col=col)
+    return found
+
+
+# --- a model's answers ----------------------------------------------------------------------------
+
+
+def _examples(values: Iterable[Any], k: int = MAX_EXAMPLES) -> str:
+    items = [repr(str(v)[:60]) for v in list(values)[:k + 1]]
+    return ", ".join(items[:k]) + (", ..." if len(items) > k else "")
+
+
+def load_answers(spec: str, data: GenerationData):
+    """One model's answers for the rows of `data`, as `evalcore.scoring.Predictions` (labels empty,
+    confidences NaN): from a data column or a `file:` answers file, aligned by id (or prompt)."""
+    from evalcore.models import ModelSpec
+    from evalcore.scoring import Predictions
+
+    parsed = ModelSpec.parse(spec)
+    if parsed.kind == "file":
+        name, answers, origin = parsed.name, _answers_from_file(Path(parsed.target).expanduser(), data), parsed.target
+    elif parsed.kind == "precomputed":
+        col = data.precomputed[parsed.target].pred_col if parsed.target in data.precomputed else parsed.target
+        if col not in data.df.columns or col in ("id", "text", "label", CONTEXT_COL, GOLD_COL):
+            have = ", ".join(data.precomputed) or "none"
+            raise ModelError(f"model {parsed.target!r} is neither an answer column of {data.name} (its answer "
+                             f"columns: {have}) nor a `file:<answers file>`")
+        values = data.df[col]
+        null = values.isna().to_numpy()
+        if null.any():
+            raise ModelError(f"answer column {col!r} of {data.name} is empty in {int(null.sum())} row(s) (ids "
+                             f"{_examples(data.df['id'][null])}); write an empty string for an empty answer")
+        name, answers, origin = parsed.target, [str(v) for v in values], f"{data.source} column {col}"
+    else:
+        raise ModelError(f"model spec {spec!r} is a classifier; generation data compares answers: give "
+                         "`file:<answers file>` or the name of an answer column of the data "
+                         f"({', '.join(data.precomputed) or 'none here'})")
+    pred = np.array(answers, dtype=object)
+    digest = hashlib.sha256("\0".join(answers).encode("utf-8")).hexdigest()
+    key = json.dumps({"kind": "answers", "source": origin, "values": digest})
+    fingerprint = hashlib.sha256(key.encode()).hexdigest()
+    n = len(pred)
+    return Predictions(model=name, spec=str(parsed), labels=(), pred=pred, conf=np.full(n, np.nan, dtype=np.float32),
+                       probs=np.zeros((n, 0), dtype=np.float32), n_total=n, precomputed=True,
+                       ids=data.df["id"].astype(str).to_numpy(), fingerprint=fingerprint)
+
+
+def _answers_from_file(path: Path, data: GenerationData) -> list[str]:
+    if not path.is_file():
+        raise ModelError(f"answers file not found: {path}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json" and path.read_text(encoding="utf-8").lstrip().startswith("{"):
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if not all(isinstance(v, str) or v is None for v in doc.values()):
+                raise ModelError(f"answers file {path.name} is a JSON object but not {{id: answer}} (a value is "
+                                 "not a string)")
+            return _align(list(doc.items()), data, path.name, by_id=True)
+        frame = _read_table(path) if suffix in TABLE_SUFFIXES else None
+    except (DataError, ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"cannot read answers file {path.name}: {exc}") from exc
+    if frame is None:
+        raise ModelError(f"answers file {path.name} has type {suffix!r}; allowed: .json ({{id: answer}} or an "
+                         "array of objects), .jsonl, .csv, .tsv, .parquet")
+    cols = [str(c) for c in frame.columns]
+    answer = next((c for c in ANSWER_COLUMNS if c in cols), None)
+    if answer is None:
+        raise ModelError(f"answers file {path.name} has no answer column ({', '.join(ANSWER_COLUMNS)}); columns: "
+                         f"{', '.join(cols)}")
+    if "id" in cols:
+        return _align(list(zip(frame["id"].astype(str), frame[answer])), data, path.name, by_id=True)
+    prompt = next((c for c in PROMPT_COLUMNS if c in cols and c != answer), None)
+    if prompt is None:
+        raise ModelError(f"answers file {path.name} has neither an `id` column nor a prompt column "
+                         f"({', '.join(PROMPT_COLUMNS)}) to align its answers with the data's rows")
+    context = next((c for c in CONTEXT_COLUMNS if c in cols), None)
+    keys = zip(frame[prompt].astype(str).str.strip(),
+               frame[context].fillna("").astype(str).str.strip() if context else [""] * len(frame))
+    return _align(list(zip(keys, frame[answer])), data, path.name, by_id=False)
+
+
+def _align(items: list[tuple[Any, Any]], data: GenerationData, where: str, *, by_id: bool) -> list[str]:
+    """Answers in the data's row order; every problem refused with counts and examples."""
+    what = "id" if by_id else "prompt (instruction + context)"
+    counts: dict[Any, int] = {}
+    for key, _ in items:
+        counts[key] = counts.get(key, 0) + 1
+    repeated = [k for k, c in counts.items() if c > 1]
+    if repeated:
+        raise ModelError(f"answers file {where} repeats {len(repeated)} {what}(s) (e.g. "
+                         f"{_examples(map(_show, repeated))}); each {what} must have one answer")
+    answers = dict(items)
+    if by_id:
+        wanted, known = data.df["id"].astype(str).tolist(), data.source_ids
+    else:
+        wanted = data.prompts
+        if len(set(wanted)) != len(wanted):
+            raise ModelError(f"answers file {where} has no ids, and {data.name} repeats a prompt, so its answers "
+                             "cannot be aligned by prompt: add an `id` column to both")
+        known = set(wanted)
+    missing = [k for k in wanted if k not in answers]
+    if missing:
+        raise ModelError(f"answers file {where} has no answer for {len(missing):,} of the {len(wanted):,} rows of "
+                         f"{data.name} ({what}s e.g. {_examples(map(_show, missing))}); answer every row (an empty "
+                         "string for no answer)")
+    extra = [k for k in answers if k not in known]
+    if extra:
+        raise ModelError(f"answers file {where} has answers for {len(extra):,} {what}(s) that {data.name} does not "
+                         f"have (e.g. {_examples(map(_show, extra))}): is it the answers file of another dataset?")
+    out = [answers[k] for k in wanted]
+    null = [k for k, v in zip(wanted, out) if v is None or (isinstance(v, float) and np.isnan(v))]
+    if null:
+        raise ModelError(f"answers file {where} has a null answer for {len(null):,} row(s) ({what}s e.g. "
+                         f"{_examples(map(_show, null))}); write an empty string for an empty answer")
+    return [str(v) for v in out]
+
+
+def _show(key: Any) -> str:
+    return " / ".join(k for k in key if k) if isinstance(key, tuple) else str(key)
+
+
+__all__ = ["ANSWER_COLUMNS", "CONTEXT_COLUMNS", "GENERATION", "GOLD_COL", "GOLD_COLUMNS", "GenerationData",
+           "PROMPT_COLUMNS", "SQUAD_ALIASES", "TASKS", "claims", "load_answers", "load_generation", "squad_dev_path"]

@@ -1,0 +1,217 @@
+"""Generation comparisons as tables: df_eval with both models' per-example scores, and the metric tables
+`evalcore.pipeline.analyse` returns for the generation task.
+
+df_eval is the classification layout (`evalcore.tables.build_df_eval`) with `correct` = exact match
+(so `regressed` / `improved` mean an exact match lost / gained), plus per role every score of
+`evalcore.genmetrics` (`baseline_f1`, `candidate_rouge_l`, ...), the per-model feature `verbose`, and
+`f1_delta` / `rouge_l_delta` (candidate - baseline) for slicing on a row's change. `attrs["task"]` is
+"generation": every reader (metric registry, gates, findings, report, CLI, W&B) picks its metrics by it.
+
+The tables keep their classification names so that one `SliceResults` serves both tasks:
+- `slice_metrics`: per (slice, model) every metric's mean with a 95% interval (Wilson for the 0/1
+  scores, Student t for F1 and ROUGE-L), mean answer tokens and length ratio, share of verbose answers;
+- `changes`: `evalcore.comparisons.metric_changes` over the five generation metrics;
+- `regression_metrics`: the headline metric's (F1's) rows of `changes`, plus `small`,
+  `significant_regression` and how many rows gained / lost F1: the table findings and flags read;
+- `overall`: every metric of both models and every paired change on all rows;
+- `calibration` and `per_class` are empty: answers carry no confidence and no label set.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from evalcore.comparisons import GENERATION, HEADLINE, compared_metric, method_of, metric_changes, metrics_for
+from evalcore.errors import DataError
+from evalcore.genmetrics import (NORMALISERS, RELAXED_MAX_GOLD_TOKENS, ROUGE_ACC_THRESHOLD, SCORE_COLUMNS,
+                                 non_latin_share, score_answers)
+from evalcore.metrics import ALL_SLICE, Estimate, stack_masks, wilson_interval
+from evalcore.tables import ROLES, build_df_eval, role_col, role_names
+
+DELTA_COLUMNS = ("f1", "rouge_l")  # `<metric>_delta` columns of df_eval
+INTERVAL_METHODS = {"binary": "Wilson score interval", "continuous": "Student t interval of the mean"}
+
+
+def build_generation_eval(base: pd.DataFrame, baseline: Any, candidate: Any, golds: Sequence[Sequence[str]], *,
+                          conf_threshold: float = 0.8) -> pd.DataFrame:
+    """df_eval of a generation comparison (see the module docstring). `base`: the data's rows with their
+    features (`gold_tokens` among them); `golds`: every row's gold answers; `baseline` / `candidate`:
+    answers as `evalcore.scoring.Predictions` (`gendata.load_answers`)."""
+    from evalcore.features import _gold_tokens, verbose_answers
+
+    n = len(base)
+    answers = {role: [str(a) for a in p.pred] for role, p in zip(ROLES, (baseline, candidate))}
+    for role, values in answers.items():
+        if len(values) != n:
+            raise DataError(f"the {role} has {len(values)} answers for {n} rows; answers must align one to one")
+    scores = score_answers(answers["baseline"] + answers["candidate"], list(golds) * 2)
+    parts = {"baseline": scores.iloc[:n].reset_index(drop=True), "candidate": scores.iloc[n:].reset_index(drop=True)}
+    df = build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold,
+                       correct={role: parts[role]["exact_match"].to_numpy() for role in ROLES})
+    gold_tokens = (base["gold_tokens"] if "gold_tokens" in base.columns else _gold_tokens(base)).to_numpy()
+    new: dict[str, Any] = {}
+    for role in ROLES:
+        for col in SCORE_COLUMNS:
+            new[role_col(role, col)] = parts[role][col].to_numpy()
+        new[role_col(role, "verbose")] = verbose_answers(parts[role]["answer_tokens"].to_numpy(), gold_tokens)
+    for metric in DELTA_COLUMNS:
+        new[f"{metric}_delta"] = parts["candidate"][metric].to_numpy() - parts["baseline"][metric].to_numpy()
+    clash = [c for c in new if c in df.columns]
+    if clash:
+        raise DataError(f"the data already has column(s) {', '.join(clash)}, which df_eval uses for answer scores; "
+                        "rename them in the data")
+    out = pd.concat([df, pd.DataFrame(new, index=df.index)], axis=1)
+    warnings = []
+    share = non_latin_share([*answers["baseline"], *answers["candidate"], *(g for gs in golds for g in gs)])
+    if share > 0:
+        warnings.append(f"{share:.1%} of the answers and gold answers contain non-Latin letters, which ROUGE-L's "
+                        "tokenizer (rouge-score: a-z0-9 only) drops: ROUGE-L and accuracy at ROUGE-L score them 0; "
+                        "read exact match and F1 there")
+    out.attrs = {**df.attrs, "task": GENERATION, "rouge_threshold": ROUGE_ACC_THRESHOLD,
+                 "relaxed_max_gold_tokens": RELAXED_MAX_GOLD_TOKENS, "warnings": warnings}
+    return out
+
+
+# --- tables ----------------------------------------------------------------------------------------
+
+
+def generation_slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, min_n: int = 30,
+                             confidence: float = 0.95) -> pd.DataFrame:
+    """Per (slice, model): n, each generation metric's mean with its interval (`<metric>_lo/_hi`), mean
+    answer tokens and length ratio (over rows with a non-empty gold), share of verbose answers."""
+    from scipy.stats import t as student_t
+
+    names = role_names(df_eval)
+    slices, matrix = stack_masks(masks, len(df_eval))
+    x = matrix.astype(float)
+    n = matrix.sum(axis=1)
+    q = (1 - confidence) / 2
+    frames = []
+    for role in ROLES:
+        out = pd.DataFrame({"slice": slices, "model": names[role], "role": role, "n": n})
+        for name in metrics_for(GENERATION):
+            metric = compared_metric(name)
+            v = df_eval[role_col(role, metric.field)].to_numpy(dtype=float)
+            s1 = x @ v
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.where(n > 0, s1 / n, np.nan)
+                if metric.kind == "binary":
+                    lo, hi = wilson_interval(s1, n, confidence)
+                else:
+                    var = np.maximum((x @ v ** 2 - n * mean ** 2) / (n - 1), 0)
+                    half = student_t.ppf(1 - q, np.maximum(n - 1, 1)) * np.sqrt(var / n)
+                    lo, hi = (np.where(n > 1, np.clip(mean + s * half, 0, 1), np.nan) for s in (-1, 1))
+            out[name], out[f"{name}_lo"], out[f"{name}_hi"] = mean, lo, hi
+        tokens = df_eval[role_col(role, "answer_tokens")].to_numpy(dtype=float)
+        ratio = df_eval[role_col(role, "length_ratio")].to_numpy(dtype=float)
+        known = np.isfinite(ratio)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["answer_tokens"] = np.where(n > 0, (x @ tokens) / n, np.nan)
+            out["length_ratio"] = (x @ np.where(known, ratio, 0.0)) / (x @ known.astype(float))
+            out["verbose_share"] = np.where(n > 0, (x @ df_eval[role_col(role, "verbose")].to_numpy(float)) / n,
+                                            np.nan)
+        out["small"] = n < min_n
+        out["_order"] = np.arange(len(slices))
+        frames.append(out)
+    table = pd.concat(frames).sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+    table.attrs = {"methods": {f"{k} interval": v for k, v in INTERVAL_METHODS.items()},
+                   "normalisers": dict(NORMALISERS)}
+    return table
+
+
+def generation_regression(changes: pd.DataFrame, df_eval: pd.DataFrame, masks: Mapping[str, object], *,
+                          min_n: int = 30, alpha: float = 0.05) -> pd.DataFrame:
+    """The headline metric's change table with the columns slice readers expect (see the module docstring)."""
+    metric = HEADLINE[GENERATION]
+    reg = changes[changes["metric"] == metric].reset_index(drop=True).copy()
+    _, matrix = stack_masks(masks, len(df_eval))
+    d = df_eval[f"{metric}_delta"].to_numpy()
+    reg["n_improved"] = (matrix & (d > 0)).sum(axis=1)
+    reg["n_regressed"] = (matrix & (d < 0)).sum(axis=1)
+    reg["small"] = reg["n"] < min_n
+    reg["significant_regression"] = (reg["p_adjusted"] < alpha) & (np.nan_to_num(reg["delta"]) < 0)
+    reg.attrs = {"alpha": alpha, "min_n": min_n, "metric": metric, "methods": {
+        f"{metric} change": method_of(compared_metric(metric), changes.attrs.get("n_boot", 1000),
+                                      changes.attrs.get("seed", 0))}}
+    return reg
+
+
+def generation_overall(df_eval: pd.DataFrame, slice_table: pd.DataFrame, changes: pd.DataFrame) -> dict:
+    """Headline numbers on every row: each metric of both models (value, interval, n) and each paired
+    change (value, interval, p, MDE), the headline metric's change as `delta`, rows gaining / losing it."""
+    names = role_names(df_eval)
+    headline = HEADLINE[GENERATION]
+    all_rows = slice_table[slice_table["slice"] == ALL_SLICE].set_index("role")
+    n = int(len(df_eval))
+    out: dict = {"task": GENERATION, "n": n, "metric": headline}
+    for role in ROLES:
+        row = all_rows.loc[role]
+        out[role] = {"model": names[role], "answer_tokens": float(row["answer_tokens"]),
+                     "length_ratio": float(row["length_ratio"]), "verbose_share": float(row["verbose_share"])}
+        for name in metrics_for(GENERATION):
+            kind = compared_metric(name).kind
+            out[role][name] = Estimate(float(row[name]), float(row[f"{name}_lo"]), float(row[f"{name}_hi"]), n,
+                                       INTERVAL_METHODS[kind]).to_dict()
+    methods = changes.attrs.get("methods", {})
+    out["changes"] = {}
+    for row in changes[changes["slice"] == ALL_SLICE].itertuples():
+        out["changes"][row.metric] = {"value": float(row.delta), "lo": float(row.delta_lo), "hi": float(row.delta_hi),
+                                      "n": int(row.n), "p": float(row.p), "mde": float(row.mde),
+                                      "method": methods.get(row.metric, "")}
+    h = out["changes"][headline]
+    out["delta"] = {k: h[k] for k in ("value", "lo", "hi", "n", "method")}
+    out["p"], out["mde"] = h["p"], h["mde"]
+    d = df_eval[f"{headline}_delta"].to_numpy()
+    out["n_improved"], out["n_regressed"] = int((d > 0).sum()), int((d < 0).sum())
+    out["n_em_gained"], out["n_em_lost"] = int(df_eval["improved"].sum()), int(df_eval["regressed"].sum())
+    out["normalisers"] = dict(NORMALISERS)
+    return out
+
+
+def generation_results(df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], *, min_n: int = 30,
+                       alpha: float = 0.05, warnings: Sequence[str] = ()):
+    """The `SliceResults` of a generation df_eval and its slice masks (no model runs here)."""
+    from evalcore.pipeline import SliceResults
+
+    changes = metric_changes(df_eval, masks, metrics_for(GENERATION), alpha=alpha)
+    table = generation_slice_metrics(df_eval, masks, min_n=min_n)
+    return SliceResults(masks=dict(masks), slice_metrics=table,
+                        regression_metrics=generation_regression(changes, df_eval, masks, min_n=min_n, alpha=alpha),
+                        calibration=pd.DataFrame(), overall=generation_overall(df_eval, table, changes),
+                        changes=changes, per_class=pd.DataFrame(),
+                        warnings=[*df_eval.attrs.get("warnings", []), *warnings])
+
+
+
+
+# --- the starter slices of the generation task -------------------------------------------------------
+
+_STARTER = [
+    ("short_answers", "short_answer == true",
+     "Short answers (shortest gold <= 15 tokens): the factoid subset a course project reports beside the whole set."),
+    ("who_questions", 'question_word == "who"', "Who-questions want a name: a model may return a description."),
+    ("when_questions", 'question_word == "when"', "When-questions want a date, which is matched exactly or not at all."),
+    ("how_many_questions", 'question_word == "how many"',
+     "How-many questions want a count: number words against digits, units added or dropped."),
+    ("why_questions", 'question_word == "why"', "Why-questions want an explanation: long golds, low exact match."),
+    ("number_answers", 'answer_type == "number"', "Numeric golds: one wrong digit is a wrong answer."),
+    ("date_answers", 'answer_type == "date"', "Date golds: formats (7 February / February 7) break exact match."),
+    ("name_answers", 'answer_type == "name"', "Name golds: titles, initials and partial names split EM from F1."),
+    ("long_context", "context_tokens >= 150",
+     "Long passages (>= 150 tokens, SQuAD's upper quartile) hold more distractor spans."),
+    ("candidate_verbose", "candidate_verbose == true",
+     "Where the candidate answers at length (>= 2x and 3+ tokens over the gold), EM and F1 precision suffer."),
+]
+
+
+def generation_starter_slices():
+    """The generation task's starter slice set, each with the hypothesis it tests."""
+    from evalcore.slices import Slice, SliceSet
+
+    return SliceSet(tuple(Slice(name, text, note) for name, text, note in _STARTER))
+
+
+__all__ = ["DELTA_COLUMNS", "build_generation_eval", "generation_overall", "generation_regression",
+           "generation_results", "generation_slice_metrics", "generation_starter_slices"]
