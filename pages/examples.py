@@ -84,13 +84,13 @@ if detail is not None:
             col.metric(f"{name} ({role})", str(row[role_col(role, "pred")]))
             conf = row[role_col(role, "conf")]
             col.caption(f"confidence {conf:.2f}" if conf == conf else "confidence unknown")
+        # --- token explanations of the row (issue 14; ui/explain_view.py) ---
+        explain_view.row_explanations(ws, comp, row)
         meta = {col: row[col] for col in metadata_columns(df) if col not in ("id", "text", "label")}
         in_slices = [name for name, m in res.masks.items() if name != ALL_SLICE and m[rows.index[position]]]
         st.caption("In slices: " + (", ".join(in_slices) or "none"))
         st.dataframe({"feature": list(meta), "value": [str(v) for v in meta.values()]}, hide_index=True,
                      width="stretch", key="ex_meta")
-        # --- token explanations of the row (issue 14; ui/explain_view.py) ---
-        explain_view.row_explanations(ws, comp, row)
 else:
     st.caption("Pick a row to see its metadata, the slices it belongs to and why each model predicts what it does.")
 

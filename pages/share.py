@@ -69,8 +69,8 @@ with st.container(border=True):
                    "run hold the analysis only.")
     links = st.columns(3)
     links[0].page_link("pages/stress.py", label="Score stress cases or run perturbation tests", icon="🧪")
-    links[1].page_link("pages/slices.py", label="Discover regression slices (Slices page)", icon="🔍")
-    links[2].page_link("pages/examples.py", label="Explain a slice's regressions (Examples page)", icon="🔎")
+    links[1].page_link("pages/slices.py", label="Discover regression slices", icon="🔍")
+    links[2].page_link("pages/examples.py", label="Explain a slice's regressions", icon="🔎")
 
 
 # --- gates ------------------------------------------------------------------------------------------

@@ -178,11 +178,12 @@ def render(comp: Any, alpha: float, flash_key: str) -> None:
                 f"candidates tested · searched {discovery.n_tested:,} rules on {discovery.n_search:,} rows, tested on "
                 f"the other {discovery.n_confirm:,} (seed {s.seed}, depth {s.depth})")
     with st.expander("Method (how to repeat this run)"):
-        st.markdown(f"{discovery.method()[0].upper()}{discovery.method()[1:]}.")
+        method = discovery.method()
+        st.markdown(f"{method[:1].upper()}{method[1:]}.")
         for line in discovery.summary_lines():
             st.caption(line)
     for w in discovery.warnings:
-        st.warning(w, icon="⚠️")
+        st.warning(w[:1].upper() + w[1:] + ".", icon="⚠️")
     if not discovery.candidates:
         st.info("No rule was worse than the rest on the search half: nothing to confirm.")
         return

@@ -46,7 +46,9 @@ def legend() -> None:
         f"{_swatch(AWAY, 'red')} pushes it **away** · the stronger the colour, the larger the word's score "
         "against the largest in that text; hover a word for its score.", unsafe_allow_html=True)
     st.caption("VADER: each word's valence after its negation, booster, ALL-CAPS and 'but' rules (exact: the scores "
-               "add up to VADER's total; a negator's effect sits on the word it flips). Other live models: "
+               "add up to VADER's total; a negator's effect sits on the word it flips; VADER says neutral when the "
+               "total is too small to pass its threshold, so a neutral text can show weak pushes away from neutral). "
+               "Other live models: "
                "occlusion, the drop in the model's probability of the label when the word is deleted (leave one "
                "out: a word that matters only together with another can score 0). Attention weights are not shown: "
                "they say where a layer looked, not what changed the output.")
