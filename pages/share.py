@@ -41,11 +41,11 @@ stress_set = stress_entry["set"] if stress_entry else None
 perturb_entry = state.session_result(state.PERTURB_RESULT, dkey)
 perturb = perturb_entry["result"] if perturb_entry else None
 # This session's discovered slices (Slices page) and aggregate explanations (Examples page), when they were
-# computed on the comparison now chosen.
+# computed on the comparison now chosen (an explanation only when it explained something).
 discovery_entry = state.comparison_result(state.DISCOVERY_RESULT, comp.key)
 discovery = discovery_entry["result"] if discovery_entry else None
 explain_entry = state.comparison_result(state.EXPLAIN_RESULT, comp.key)
-explanations = explain_entry["result"] if explain_entry else None
+explanations = explain_entry["result"] if explain_entry and explain_entry["result"].available else None
 with st.container(border=True):
     st.markdown(f"**{comp.data.name}** · {len(comp.df_eval):,} rows · baseline **{names['baseline']}** vs "
                 f"candidate **{names['candidate']}** · {len(slices)} slices")

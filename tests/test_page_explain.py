@@ -169,3 +169,18 @@ def test_one_thread_is_nested_and_restores_the_count() -> None:
             assert torch.get_num_threads() == 1
         assert torch.get_num_threads() == 1  # the outer user still explains
     assert torch.get_num_threads() == before
+
+
+def test_labels_a_model_cannot_explain_and_a_slice_without_regressions_get_messages(shared_data) -> None:
+    sst2 = {"source": str(shared_data / "sst2" / "dev.tsv"), "text_col": "sentence", "label_map": "0=negative,1=positive"}
+    save_workspace(Workspace(data=sst2, baseline="vader", candidate="vader:0.3"))
+    at = open_page(PAGE)
+    at.multiselect(key="ex_outcomes").set_value([]).run()  # on binary labels the two VADERs agree: no regression
+    at.selectbox(key="ex_detail").set_value(at.selectbox(key="ex_detail").options[0]).run()
+    assert not at.exception
+    assert errors(at) == ["VADER explains negative/neutral/positive; the labels are negative, positive"] * 2
+    at.button(key="ex_agg_run").click().run()
+    assert not at.exception
+    assert any(i.startswith("No explanation needed: slice all has no regressed row") for i in _infos(at))
+    at.switch_page("pages/share.py").run()  # nothing explained: nothing to include
+    assert any(c.value.startswith("No stress, perturbation, discovery or explanation results") for c in at.caption)

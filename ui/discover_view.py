@@ -74,9 +74,11 @@ def _settings_widgets(df: pd.DataFrame, alpha: float) -> DiscoverySettings | Non
     """The form (seeded from this session's last settings); None with a message when they are not valid."""
     options = default_columns(df)
     last = ss.get(SETTINGS) or {}
+    if "sl_disc_features" in ss and not set(ss["sl_disc_features"]) <= set(options):  # other data: other columns
+        ss["sl_disc_features"] = [f for f in ss["sl_disc_features"] if f in options] or options
     for key, value in (("sl_disc_depth", last.get("depth", DEFAULTS.depth)),
                        ("sl_disc_seed", last.get("seed", DEFAULTS.seed)),
-                       ("sl_disc_features", [f for f in last.get("features") or options if f in options]),
+                       ("sl_disc_features", [f for f in last.get("features") or () if f in options] or options),
                        ("sl_disc_bins", last.get("bins", DEFAULTS.bins)),
                        ("sl_disc_min_support", last.get("min_support", DEFAULTS.min_support)),
                        ("sl_disc_max_candidates", last.get("max_candidates", DEFAULTS.max_candidates))):

@@ -311,9 +311,12 @@ def one_thread() -> Iterator[None]:
 
 def explainable(spec: str, data: EvalData, dkey: str) -> str:
     """'' when the model can be explained, else why not (`evalcore.explain.not_explainable`: precomputed
-    predictions cannot score the altered texts an explanation needs)."""
+    predictions cannot score the altered texts an explanation needs). A live model is not loaded here:
+    a page that only asks must not wait for a transformer to load."""
     from evalcore.explain import not_explainable
 
+    if not needs_data(spec):
+        return ""
     return not_explainable(get_predictor(spec, data, dkey))
 
 
