@@ -126,7 +126,8 @@ def test_settings_seed_features_cache_and_messages(lab_eval) -> None:
 def test_other_data_keeps_the_features_it_has(shared_data) -> None:
     at = open_page(PAGE)
     at.multiselect(key="sl_disc_features").set_value(["input_length", "has_question"]).run()  # input_length: lab only
-    sst2 = {"source": str(shared_data / "sst2" / "dev.tsv"), "text_col": "sentence", "label_map": "0=negative,1=positive"}
+    sst2 = {"source": str(shared_data / "sst2" / "dev.tsv"), "text_col": "sentence",
+            "label_map": "0=negative,1=positive"}
     save_workspace(Workspace(data=sst2, baseline="vader", candidate="vader:0.3"))  # another session switches data
     at.run()
     assert not at.exception and not errors(at), errors(at)

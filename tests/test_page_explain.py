@@ -172,7 +172,8 @@ def test_one_thread_is_nested_and_restores_the_count() -> None:
 
 
 def test_labels_a_model_cannot_explain_and_a_slice_without_regressions_get_messages(shared_data) -> None:
-    sst2 = {"source": str(shared_data / "sst2" / "dev.tsv"), "text_col": "sentence", "label_map": "0=negative,1=positive"}
+    sst2 = {"source": str(shared_data / "sst2" / "dev.tsv"), "text_col": "sentence",
+            "label_map": "0=negative,1=positive"}
     save_workspace(Workspace(data=sst2, baseline="vader", candidate="vader:0.3"))
     at = open_page(PAGE)
     at.multiselect(key="ex_outcomes").set_value([]).run()  # on binary labels the two VADERs agree: no regression
