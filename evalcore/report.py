@@ -471,7 +471,11 @@ def discovery_blocks(discovery: Discovery, figures: bool = False) -> list[Block]
     return blocks
 
 
-def _push_rows(frame: pd.DataFrame, n: int) -> list[list[str]]:
+PUSH_HEADERS = ["token", "rows with it", "pushed the candidate to its wrong label", "pushed the baseline to that label",
+                "candidate − baseline", "mean candidate score", "mean baseline score"]
+
+
+def push_rows(frame: pd.DataFrame, n: int) -> list[list[str]]:
     """Rows of a token (or word-class) push table: shares with intervals and counts, the paired gap in points."""
     def share(r: Any, role: str) -> str:
         value = getattr(r, f"{role}_share")
@@ -499,10 +503,9 @@ def explanation_blocks(result: RegressionExplanations, figures: bool = False, ma
     blocks.append(Para(f"Slice rule: `{result.rule}`. Method: {result.method()}. Mean scores are in each model's "
                        f"own unit (candidate: {unit_text(result, 'candidate')}; baseline: "
                        f"{unit_text(result, 'baseline')})."))
-    headers = ["token", "rows with it", "pushed the candidate to its wrong label", "pushed the baseline to that label",
-               "candidate − baseline", "mean candidate score", "mean baseline score"]
-    rows = _push_rows(result.tokens.head(max_tokens), result.n_explained)
-    groups = _push_rows(result.groups, result.n_explained)
+    headers = PUSH_HEADERS
+    rows = push_rows(result.tokens.head(max_tokens), result.n_explained)
+    groups = push_rows(result.groups, result.n_explained)
     if groups:
         blocks += [Para("Word classes (any of the class's words among a row's top pushes), then single tokens:"),
                    Table(["class", *headers[1:]], groups)]
@@ -652,6 +655,6 @@ def write_report(path: str, text: str) -> str:
     return str(out)
 
 
-__all__ = ["Raw", "analysis_figures", "discovery_blocks", "explanation_blocks", "export_reports", "frame_table",
-           "render_html", "render_markdown", "report_blocks",
-           "summarize_findings", "write_report"]
+__all__ = ["PUSH_HEADERS", "Raw", "analysis_figures", "discovery_blocks", "explanation_blocks", "export_reports",
+           "frame_table", "push_rows", "render_html", "render_markdown", "report_blocks", "summarize_findings",
+           "write_report"]

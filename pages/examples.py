@@ -1,11 +1,12 @@
-"""Examples: the rows of a slice, filtered by outcome, both models side by side, with a row's metadata."""
+"""Examples: the rows of a slice, filtered by outcome, both models side by side, with a row's metadata and
+token explanations of both models; below, a slice's regressions explained in aggregate."""
 from __future__ import annotations
 
 import streamlit as st
 
 from evalcore.metrics import ALL_SLICE
 from evalcore.tables import metadata_columns, role_col
-from ui import engine, state
+from ui import engine, explain_view, state
 from ui.widgets import shown_errors
 
 OUTCOMES = {"regressed": "Regressed (baseline right, candidate wrong)",
@@ -83,10 +84,15 @@ if detail is not None:
             col.metric(f"{name} ({role})", str(row[role_col(role, "pred")]))
             conf = row[role_col(role, "conf")]
             col.caption(f"confidence {conf:.2f}" if conf == conf else "confidence unknown")
+        # --- token explanations of the row (issue 14; ui/explain_view.py) ---
+        explain_view.row_explanations(ws, comp, row)
         meta = {col: row[col] for col in metadata_columns(df) if col not in ("id", "text", "label")}
         in_slices = [name for name, m in res.masks.items() if name != ALL_SLICE and m[rows.index[position]]]
         st.caption("In slices: " + (", ".join(in_slices) or "none"))
         st.dataframe({"feature": list(meta), "value": [str(v) for v in meta.values()]}, hide_index=True,
                      width="stretch", key="ex_meta")
 else:
-    st.caption("Pick a row to see its metadata and the slices it belongs to.")
+    st.caption("Pick a row to see its metadata, the slices it belongs to and why each model predicts what it does.")
+
+# --- explanations in aggregate (issue 14; ui/explain_view.py) ----------------------------------------
+explain_view.aggregate_section(ws, comp, slices, res, default=pick)

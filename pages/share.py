@@ -1,7 +1,8 @@
 """Report & W&B: the ship / no-ship gates, the downloadable report, and the push to a W&B run.
 
 Gate thresholds and the W&B form are saved in the workspace (`ws.gates`, `ws.wandb`). Stress and
-perturbation results come from this session's Stress tests page (they are derived, never saved).
+perturbation results come from this session's Stress tests page, discovered slices from its Slices
+page and a slice's explanations in aggregate from its Examples page (all derived, never saved).
 The W&B API key is never read here: wandb takes it from the environment itself.
 """
 from __future__ import annotations
@@ -39,6 +40,12 @@ stress = stress_entry["result"] if stress_entry else None
 stress_set = stress_entry["set"] if stress_entry else None
 perturb_entry = state.session_result(state.PERTURB_RESULT, dkey)
 perturb = perturb_entry["result"] if perturb_entry else None
+# This session's discovered slices (Slices page) and aggregate explanations (Examples page), when they were
+# computed on the comparison now chosen (an explanation only when it explained something).
+discovery_entry = state.comparison_result(state.DISCOVERY_RESULT, comp.key)
+discovery = discovery_entry["result"] if discovery_entry else None
+explain_entry = state.comparison_result(state.EXPLAIN_RESULT, comp.key)
+explanations = explain_entry["result"] if explain_entry and explain_entry["result"].available else None
 with st.container(border=True):
     st.markdown(f"**{comp.data.name}** · {len(comp.df_eval):,} rows · baseline **{names['baseline']}** vs "
                 f"candidate **{names['candidate']}** · {len(slices)} slices")
@@ -49,12 +56,21 @@ with st.container(border=True):
                      f"{m['candidate']}")
     if perturb is not None:
         parts.append(f"perturbation tests on {perturb_entry['source']}")
+    if discovery is not None:
+        parts.append(f"discovered slices ({len(discovery.confirmed)} confirmed of {len(discovery.candidates)} tested, "
+                     f"seed {discovery.settings.seed}, depth {discovery.settings.depth})")
+    if explanations is not None:
+        parts.append(f"token explanations of slice {explanations.slice}'s regressed rows "
+                     f"({explanations.n_explained:,} of {explanations.n_regressed:,} explained)")
     if parts:
         st.caption("Included from this session: " + "; ".join(parts) + ".")
     else:
-        st.caption("No stress or perturbation results in this session: the report and the run hold the analysis "
-                   "only.")
-    st.page_link("pages/stress.py", label="Score stress cases or run perturbation tests", icon="🧪")
+        st.caption("No stress, perturbation, discovery or explanation results in this session: the report and the "
+                   "run hold the analysis only.")
+    links = st.columns(3)
+    links[0].page_link("pages/stress.py", label="Score stress cases or run perturbation tests", icon="🧪")
+    links[1].page_link("pages/slices.py", label="Discover regression slices", icon="🔍")
+    links[2].page_link("pages/examples.py", label="Explain a slice's regressions", icon="🔎")
 
 
 # --- gates ------------------------------------------------------------------------------------------
@@ -119,7 +135,8 @@ st.subheader("Report")
 _init("share_notes", ws.notes)
 notes = st.text_area("Notes for the report (optional)", key="share_notes", height=90, on_change=_save_notes,
                      placeholder="What was tested, what the team decided, follow-ups…")
-report_args = dict(analysis=analysis, gates=gates, stress=stress, perturb=perturb, notes=notes, stress_set=stress_set)
+report_args = dict(analysis=analysis, gates=gates, stress=stress, perturb=perturb, notes=notes, stress_set=stress_set,
+                   discovery=discovery, explanations=explanations)
 stem = f"evalcore_{names['candidate']}_vs_{names['baseline']}".replace(":", "_").replace("/", "_")
 c1, c2, c3 = st.columns([1, 1, 2])
 c1.download_button("Download Markdown report", lambda: render_markdown(**report_args), f"{stem}.md", "text/markdown",
@@ -167,7 +184,8 @@ if pushed:
     with shown_errors(stop=False), st.spinner("Logging tables, charts and the summary to W&B…"):
         result = push_to_wandb(analysis, project=form["project"], entity=form["entity"] or None,
                                run_name=form["run_name"] or None, stress=stress, perturb=perturb, gates=gates,
-                               mode=None if form["mode"] == "auto" else form["mode"], stress_set=stress_set)
+                               mode=None if form["mode"] == "auto" else form["mode"], stress_set=stress_set,
+                               discovery=discovery, explanations=explanations)
         st.session_state[PUSHED] = result
 done = st.session_state.get(PUSHED)
 if done is not None:

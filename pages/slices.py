@@ -1,4 +1,5 @@
-"""Slices: build slice rules with widgets or as text, see their rows live, save them with a hypothesis.
+"""Slices: build slice rules with widgets or as text, see their rows live, save them with a hypothesis;
+or let discovery find the slices where the candidate regresses and save them with one click.
 
 Everything the user builds is saved to the workspace at once (slice set, custom features); the
 builder's draft and the form fields live in this session's own keys, so a page switch keeps them.
@@ -20,6 +21,7 @@ from evalcore.rules import Rule, Schema, conditions, format_rule, mask, validate
 from evalcore.slices import SLICES_VERSION, Slice, SliceSet, check_name, load_slices, validate_slices
 from evalcore.tables import role_col
 from ui import engine, state
+from ui import discover_view
 from ui import rule_builder as rb
 from ui.widgets import fmt_pct, scoring_progress, shown_errors
 
@@ -148,8 +150,8 @@ def slice_table(slices: SliceSet) -> tuple[pd.DataFrame, pd.Series]:
 # --- the page --------------------------------------------------------------------------------------
 
 slices = state.slices()
-TABS = ["🧩 Slices & rule builder", "✏️ Custom features", "⇅ Import / export"]
-tab_build, tab_features, tab_io = st.tabs(TABS, key="sl_tabs")
+TABS = ["🧩 Slices & rule builder", "✏️ Custom features", "⇅ Import / export", "🔍 Discover regression slices"]
+tab_build, tab_features, tab_io, tab_discover = st.tabs(TABS, key="sl_tabs")
 
 with tab_build:
     st.subheader(f"Saved slices ({len(slices)})")
@@ -400,3 +402,9 @@ with tab_io:
             state.set_slices(incoming if mode == "replace" else merged(slices, incoming))
             ss[FLASH] = f"Imported {len(incoming)} slice(s) ({mode})." + "".join(f"\n- {w}" for w in warnings)
             st.rerun()
+
+
+# --- discovery -------------------------------------------------------------------------------------
+
+with tab_discover:
+    discover_view.render(comp, float(ws.alpha), FLASH)

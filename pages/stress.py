@@ -24,7 +24,7 @@ from evalcore.report import perturb_summary_table, stress_summary_table
 from evalcore.perturb import GENERATOR_NAMES, Expectation, default_generators, get_generators, run_perturbation_tests
 from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases, score_stress
 from evalcore.tables import ROLES, conf_col, pred_col, role_col
-from ui import engine, state
+from ui import engine, explain_view, state
 from ui.widgets import progress_bar, shown_errors
 
 # Results for the Report & W&B page: {"key", "models", "result": StressResult, "set": StressSet, "data_key"}
@@ -520,6 +520,8 @@ if previous is not None and cases:
     st.download_button("Download stress_long (CSV)", lambda: result.stress_long.to_csv(index=False),
                        "stress_long.csv", "text/csv", key="stress_download_long", on_click="ignore",
                        help="One row per case and model, the table the W&B run gets")
+    # --- token explanations of a scored case (issue 14; ui/explain_view.py) ---
+    explain_view.case_explanations(data, dkey, previous["models"], names, wide)
 
 # --- perturbation tests -----------------------------------------------------------------------------
 

@@ -264,3 +264,91 @@ def test_create_a_workspace_from_the_sidebar(server, browser) -> None:
     assert "ws=carol" in page.url
     assert (server["home"] / "work" / "workspaces" / "carol.json").is_file()
     page.close()
+
+
+def test_discover_save_compare_and_explain(server, browser) -> None:
+    """Issue 14 on the lab file with two live models (vader vs vader:0.3): discover regression slices, save
+    one with a click, find it on Compare, see both models' highlighted explanations on Examples, explain the
+    slice's regressions in aggregate, and find both in the report page's list of what is included."""
+    import json
+
+    from evalcore.workspace import Workspace
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = server["home"] / "work" / "workspaces" / "disc.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(Workspace(baseline="vader", candidate="vader:0.3").to_dict()))
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server["url"] + "/slices?ws=disc")
+    _settle(page)
+    _no_exception(page)
+    page.get_by_role("tab", name=re.compile("Discover regression slices")).click()
+    page.get_by_role("button", name="Run discovery").click()
+    _settle(page)
+    _no_exception(page)
+    page.get_by_text("confirmed", exact=False).first.wait_for(timeout=60_000)
+    text = page.inner_text("body")
+    assert "worse than the rest" in text and "seed 0, depth 2" in text, text[:3000]
+    _full_shot(page, SHOTS / "slices_discover.png")
+    page.get_by_role("button", name="Save as a slice").first.click()
+    _settle(page)
+    _no_exception(page)
+    assert "Saved 1 discovered slice(s): label_negative" in page.inner_text("body")
+    saved = json.loads(path.read_text())
+    assert "label_negative" in [s["name"] for s in saved["slices"]]
+
+    page.get_by_role("link", name="Compare").first.click()
+    _settle(page)
+    _no_exception(page)
+    page.get_by_text("label_negative").first.wait_for(timeout=60_000)
+    _full_shot(page, SHOTS / "compare_discovered_slice.png")
+
+    page.get_by_role("link", name="Examples").first.click()
+    _settle(page)
+    _no_exception(page)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Row detail").click()
+    page.get_by_role("option").first.click()
+    _settle(page)
+    _no_exception(page)
+    page.get_by_text("Why each model predicts what it does").wait_for(timeout=60_000)
+    html = page.inner_html("[data-testid='stMain']")
+    # the browser normalises inline styles: rgba(47, 158, 68, 0.75) is a green (toward) highlight
+    assert re.search(r"rgba\(47,\s*158,\s*68", html) and "Toward its prediction" in html, html[-3000:]
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Slice to explain").click()
+    page.keyboard.type("label_negative (")  # the list is long: filter it as a user would
+    page.get_by_role("option", name=re.compile("^label_negative ")).first.click()
+    _settle(page)
+    page.get_by_role("button", name="Explain the regressed rows").click()
+    _settle(page)
+    _no_exception(page)
+    page.get_by_text("regressed rows of slice label_negative").first.wait_for(timeout=60_000)
+    _full_shot(page, SHOTS / "examples_explained.png")
+
+    page.get_by_role("link", name="Stress tests").first.click()  # the workspace's live models score the cases
+    _settle(page)
+    page.get_by_role("tab", name="Paste many").click()
+    paste = page.get_by_role("textbox", name=re.compile("^One case per line"))
+    paste.fill("I do not love this phone at all\tnegative\nnot bad, not bad at all\tpositive")
+    paste.press("Control+Enter")
+    _settle(page)
+    page.get_by_role("button", name="Add pasted").click()
+    _settle(page)
+    page.get_by_role("button", name="Score 2 case(s)").click()
+    _settle(page)
+    page.get_by_text("Why each model predicts what it does").wait_for(timeout=60_000)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Scored case to explain").click()
+    page.keyboard.type("not bad")
+    page.keyboard.press("Enter")
+    _settle(page)
+    _no_exception(page)
+    page.get_by_text("Toward the gold label").first.wait_for(timeout=60_000)
+    _full_shot(page, SHOTS / "stress_explained.png")
+
+    page.get_by_role("link", name="Report & W&B").first.click()
+    _settle(page)
+    _no_exception(page)
+    text = page.inner_text("body")
+    assert "discovered slices (" in text and "token explanations of slice label_negative" in text, text[:3000]
+    _full_shot(page, SHOTS / "share_with_discovery.png")
+    page.close()

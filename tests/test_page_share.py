@@ -100,3 +100,41 @@ def test_online_without_key_keeps_the_session(monkeypatch: pytest.MonkeyPatch) -
     assert not at.code  # no run, no sync command
     assert at.number_input(key="share_gate_slice_accuracy").value == pytest.approx(0.1)
     assert at.radio(key="share_wb_mode").value == "online"  # the form is kept (and saved)
+
+
+def test_report_and_push_include_discovery_and_explanations(offline_wandb: Path) -> None:
+    """Discovered slices (Slices page) and a slice's explanations in aggregate (Examples page) of this session
+    go into the report and the W&B run, and the page says so."""
+    from evalcore.workspace import Workspace, save_workspace
+
+    save_workspace(Workspace(baseline="vader", candidate="vader:0.3"))
+    at = open_page(PAGE)
+    assert any(c.value.startswith("No stress, perturbation, discovery or explanation results") for c in at.caption)
+    at.switch_page("pages/slices.py").run()
+    at.button(key="sl_disc_run").click().run()
+    found = at.session_state["ec_discovery_result"]["result"]
+    assert found.confirmed
+    at.switch_page("pages/examples.py").run()
+    # a discovered slice can be explained before it is saved
+    discovered = found.confirmed[0].name
+    assert any(o.startswith(f"{discovered} (") and o.endswith("· discovered, not saved")
+               for o in at.selectbox(key="ex_agg_slice").options)
+    at.selectbox(key="ex_agg_slice").set_value(discovered).run()
+    at.button(key="ex_agg_run").click().run()
+    assert not errors(at), errors(at)
+    explained = at.session_state["ec_explain_result"]["result"]
+    assert explained.slice == discovered and explained.available and explained.rule == found.confirmed[0].text
+
+    at.switch_page(PAGE).run()
+    included = next(c.value for c in at.caption if c.value.startswith("Included from this session"))
+    assert (f"discovered slices ({len(found.confirmed)} confirmed of {len(found.candidates)} tested, seed 0, depth 2)"
+            in included)
+    assert f"token explanations of slice {discovered}'s regressed rows ({explained.n_explained:,} of" in included
+    at.toggle(key="share_preview").set_value(True).run()
+    preview = next(m.value for m in at.markdown if m.value.startswith("# evalcore report"))
+    assert "## Discovered slices" in preview and found.confirmed[0].text.replace('"', '') in preview.replace('"', '')
+    assert f"Why the candidate flips on {discovered}" in preview
+    at.button(key="FormSubmitter:share_wandb_form-Push to W&B").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    tables = next(c.value for c in at.caption if c.value.startswith("tables:"))
+    assert "discovered_slices (" in tables and "explanation_tokens (" in tables, tables

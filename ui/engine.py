@@ -6,19 +6,24 @@
   so a second visit is instant and a restart re-reads the disk cache instead of re-running models;
 - the feature table is memoised per (data, custom features), df_eval per (data, both specs, custom
   features, threshold), and slice results per
-  (df_eval, slice set), so editing a slice rule re-runs only the metrics.
+  (df_eval, slice set), so editing a slice rule re-runs only the metrics;
+- discovered slices per (df_eval, discovery settings); token explanations per (model, text, label) and
+  a slice's explanations in aggregate per (df_eval, slice rule, sample settings).
 
 Everything here raises `EvalcoreError` for user problems; pages show them with `ui.widgets.show_error`.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import sys
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import streamlit as st
 
@@ -66,7 +71,7 @@ class _Memo:
 @st.cache_resource(show_spinner=False)
 def _memos_for(home: str) -> dict[str, _Memo]:
     return {"predictions": _Memo(16), "features": _Memo(4), "df_eval": _Memo(6), "results": _Memo(24),
-            "defaults": _Memo(8)}
+            "defaults": _Memo(8), "discovery": _Memo(8), "explanations": _Memo(256), "aggregate": _Memo(8)}
 
 
 def _memos() -> dict[str, _Memo]:
@@ -270,3 +275,104 @@ def current_analysis(ws: Workspace) -> tuple[Comparison, SliceSet, SliceResults]
     comp = get_comparison(ws, progress=scoring_progress)
     slices = state.slices()
     return comp, slices, get_results(comp, slices, ws.conf_threshold, int(ws.min_n), float(ws.alpha))
+
+
+# --- discovery and explanations (issue 14) ---------------------------------------------------------
+
+def get_discovery(comp: Comparison, settings: Any) -> Any:
+    """`evalcore.discover.discover_slices` on the comparison's df_eval, once per (df_eval, settings):
+    the run is seeded, so the same settings give the same slices."""
+    from evalcore.discover import discover_slices
+
+    key = key_of([comp.key, asdict(settings)])
+    return _memos()["discovery"].get(key, lambda: discover_slices(comp.df_eval, settings))
+
+
+_threads = {"lock": threading.Lock(), "users": 0, "before": 1}
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """torch on one intra-op thread while explaining: on this busy 2-core machine one MiniLM tweet takes
+    69 ms on one thread and ~0.5 s on torch's default (bench/bench_discovery.py), the threads mostly
+    waiting for each other. torch's thread count is process-wide, so concurrent sessions share one
+    count of users and the last one out restores the default. Nothing happens when torch is not loaded
+    (VADER)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    with _threads["lock"]:
+        if _threads["users"] == 0:
+            _threads["before"] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _threads["users"] += 1
+    try:
+        yield
+    finally:
+        with _threads["lock"]:
+            _threads["users"] -= 1
+            if _threads["users"] == 0:
+                torch.set_num_threads(_threads["before"])
+
+
+def explainable(spec: str, data: EvalData, dkey: str) -> str:
+    """'' when the model can be explained, else why not (`evalcore.explain.not_explainable`: precomputed
+    predictions cannot score the altered texts an explanation needs). A live model is not loaded here:
+    a page that only asks must not wait for a transformer to load."""
+    from evalcore.explain import not_explainable
+
+    if not needs_data(spec):
+        return ""
+    return not_explainable(get_predictor(spec, data, dkey))
+
+
+def get_explanation(spec: str, data: EvalData, dkey: str, text: str, label: str | None = None) -> Any:
+    """Why the model gives `label` (None: its own prediction) to `text`: `evalcore.explain.explain` (VADER's
+    exact lexicon contributions, occlusion for other live models), once per (model, text, label).
+    Raises `ModelError` for a precomputed model."""
+    from evalcore.errors import ModelError
+    from evalcore.explain import explain, not_explainable
+
+    predictor = get_predictor(spec, data, dkey)
+    reason = not_explainable(predictor)
+    if reason:
+        raise ModelError(reason)
+    pinned = dkey if needs_data(spec) else ""
+    key = key_of([spec, pinned, list(data.labels), text, label])
+
+    def make() -> Any:
+        with one_thread():
+            return explain(predictor, text, label)
+
+    return _memos()["explanations"].get(key, make)
+
+
+def get_regression_explanations(ws: Workspace, comp: Comparison, slices: SliceSet, results: SliceResults,
+                                slice_name: str, extra: dict[str, tuple[str, Any]] | None = None, *,
+                                max_rows: int, seed: int = 0, top_k: int = 3) -> Any:
+    """`evalcore.explain_aggregate.explain_slice` over one slice's regressed rows with the workspace's
+    models, once per (df_eval, slice rule, max_rows, seed, top_k). `extra`: slices outside the saved set
+    (name -> (rule text, mask)), e.g. this session's discovered slices."""
+    from evalcore.explain_aggregate import explain_slice
+
+    if slice_name in slices:
+        rule = slices[slice_name].text
+    elif extra and slice_name in extra:
+        rule = extra[slice_name][0]
+    else:
+        rule = slice_name
+    key = key_of([comp.key, slice_name, rule, max_rows, seed, top_k])
+
+    def make() -> Any:
+        dkey = data_key(ws.data)
+        predictors = {}
+        for role, spec in (("baseline", ws.baseline), ("candidate", ws.candidate)):
+            twin = copy.copy(get_predictor(spec, comp.data, dkey))
+            twin.name = comp.df_eval.attrs.get(role, twin.name)  # a copy: the cached predictor keeps its name
+            predictors[role] = twin
+        with one_thread():
+            return explain_slice(as_analysis(comp, slices, results), slice_name, predictors=predictors, extra=extra,
+                                 max_rows=max_rows, seed=seed, top_k=top_k)
+
+    return _memos()["aggregate"].get(key, make)

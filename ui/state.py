@@ -31,6 +31,10 @@ QUERY_KEY = "ws"
 # {"result": StressResult | PerturbResult, "data_key": str, "models": ..., ...}
 STRESS_RESULT = "ec_stress_result"
 PERTURB_RESULT = "ec_perturb_result"
+# Results of the analysis pages, kept for this browser session only (derived, never saved), each for the
+# comparison (df_eval) it was computed on: {"result": ..., "comparison_key": str, ...}
+DISCOVERY_RESULT = "ec_discovery_result"  # Slices page: {"result": Discovery, "comparison_key", "settings"}
+EXPLAIN_RESULT = "ec_explain_result"  # Examples page: {"result": RegressionExplanations, "comparison_key"}
 # Widgets that mirror a saved field: reset when another session changes that field.
 MIRRORS: dict[str, tuple[str, ...]] = {
     "conf_threshold": ("cmp_threshold",), "min_n": ("cmp_min_n",), "alpha": ("cmp_alpha",),
@@ -194,6 +198,13 @@ def session_result(key: str, data_key: str) -> dict | None:
     computed on the data now chosen; None otherwise."""
     entry = st.session_state.get(key)
     return entry if entry and entry.get("data_key") == data_key else None
+
+
+def comparison_result(key: str, comparison_key: str) -> dict | None:
+    """This session's discovery (`DISCOVERY_RESULT`) or aggregate explanation (`EXPLAIN_RESULT`) entry,
+    when it was computed on the comparison now chosen (same data, models, features and threshold)."""
+    entry = st.session_state.get(key)
+    return entry if entry and entry.get("comparison_key") == comparison_key else None
 
 
 def slices():
