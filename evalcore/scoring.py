@@ -114,6 +114,8 @@ def score_texts(texts: Sequence[str], predictor: Predictor, cache: PredictionCac
     unique = list(first)
     found = cache.get_many(predictor.fingerprint, unique) if cache is not None else {}
     results = {h: v for h, v in found.items() if v[1].shape == (k,)}
+    if results and cache is not None:
+        cache.name_model(predictor.fingerprint, predictor.name, predictor.spec)
     missing = [h for h in unique if h not in results]
     if progress:
         progress(len(results), len(unique))
@@ -122,7 +124,7 @@ def score_texts(texts: Sequence[str], predictor: Predictor, cache: PredictionCac
         batch = predict_batch(predictor, [missing_texts[i] for i in idx])
         rows = [(missing[i], int(p), pr) for i, p, pr in zip(idx, batch.pred, batch.probs)]
         if cache is not None:
-            cache.put_many(predictor.fingerprint, rows)
+            cache.put_many(predictor.fingerprint, rows, name=predictor.name, spec=predictor.spec)
         results.update((h, (p, pr)) for h, p, pr in rows)
         if progress:
             progress(len(results), len(unique))
