@@ -135,10 +135,10 @@ def build_demo_model(progress: Progress | None = None, *, epochs: int = 4, lr: f
     threads_before = torch.get_num_threads()
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     try:
+        torch.manual_seed(seed)  # before the head is initialised: same seed, same model
         tokenizer, model = _base_model()
         frozen = model.config.num_hidden_layers - 1
         eta.step(_COST_LOAD, "loading MiniLM")
-        torch.manual_seed(seed)
         states = _frozen_states(model, tokenizer, texts, frozen, max_length, eta)
         losses = _train_top(model, states, labels, epochs=epochs, lr=lr, batch_size=batch_size,
                             seed=seed, eta=eta)
