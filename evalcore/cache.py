@@ -169,6 +169,22 @@ class PredictionCache:
 
         self._run(write)
 
+    def export(self, fingerprint: str, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every row of one model with `k` probabilities, sorted by text hash: (hashes as ASCII hex
+        `S64`, pred (n,) int64, probs (n, k) float32). What a scoring job on other machines gets
+        instead of the SQLite file (see `evalcore.ray_scoring`)."""
+        def read(con: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            rows = con.execute(
+                "SELECT text_hash, pred, probs FROM predictions JOIN models ON models.id = model_id "
+                "WHERE fingerprint = ? AND k = ? ORDER BY text_hash", (fingerprint, k)).fetchall()
+            hashes = np.array([h.hex() for h, _, _ in rows], dtype="S64")
+            pred = np.array([p for _, p, _ in rows], dtype=np.int64)
+            probs = (np.frombuffer(b"".join(b for _, _, b in rows), dtype=PROBS_DTYPE).reshape(len(rows), k)
+                     if rows else np.zeros((0, k), dtype=PROBS_DTYPE))
+            return hashes, pred, probs.astype(np.float32)
+
+        return self._run(read)
+
     def count(self, fingerprint: str | None = None) -> int:
         """Rows cached for one fingerprint, or for all when None."""
         def read(con: sqlite3.Connection) -> int:

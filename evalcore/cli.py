@@ -71,6 +71,8 @@ def tqdm_progress(desc: str) -> Callable[[int, int], None]:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    if args.ray:
+        return _score_on_ray(args)
     from evalcore.models import load_predictor
     from evalcore.scoring import score
 
@@ -82,6 +84,31 @@ def cmd_score(args: argparse.Namespace) -> int:
         preds = score(data, predictor, cache, batch_size=args.batch_size, progress=tqdm_progress(predictor.name))
         acc = preds.accuracy(data.df["label"])
         print(f"{predictor.name}: accuracy {acc:.3f} on {preds.n_total} rows; {preds.summary}")
+    return 0
+
+
+def _score_on_ray(args: argparse.Namespace) -> int:
+    """`score --ray`: the same line per model as local scoring, plus where the Parquet went."""
+    from pathlib import Path
+
+    from evalcore.errors import DataError
+    from evalcore.ray_scoring import ray_score_source
+
+    if args.split or args.config:
+        raise DataError("--split and --config do not apply with --ray, which reads Parquet or CSV shards")
+    if args.out and len(args.model) > 1:
+        raise DataError("--out names one folder: give one --model with it")
+    labels = tuple(x.strip() for x in args.labels.split(",")) if args.labels else None
+    cache = None if args.no_cache else open_cache()
+    for spec in args.model:
+        r = ray_score_source(args.data, spec, labels=labels, text_col=args.text_col or "text",
+                             label_col=args.label_col or "label", id_col=args.id_col, n_rows=args.n_rows,
+                             cache=cache, out_dir=Path(args.out) if args.out else None,
+                             batch_size=args.batch_size, actors=args.actors, address=args.address)
+        if r.n_resumed:
+            print(f"resumed: {r.n_resumed:,} predictions from an interrupted run's Parquet files")
+        print(f"{r.model}: accuracy {r.accuracy:.3f} on {r.n_total} rows; {r.summary}")
+        print(f"  predictions: {r.out_dir} (Parquet; labels {', '.join(r.labels)}; {r.seconds:.1f} s)")
     return 0
 
 
@@ -312,6 +339,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", action="append", required=True, metavar="SPEC", help=MODEL_SPEC_HELP + " (repeatable)")
     p.add_argument("--batch-size", type=int, default=32, help="texts per forward pass (default 32)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the prediction cache")
+    g = p.add_argument_group("Ray Data (past one machine)")
+    g.add_argument("--ray", action="store_true",
+                   help="score with Ray Data: --data is `lab`, a .parquet/.csv file or a folder of shards; model "
+                        "actors score each block in length-sorted batches; predictions are written as Parquet and "
+                        "into the prediction cache; a rerun resumes from what an interrupted run wrote")
+    g.add_argument("--address", default=None, metavar="ADDR",
+                   help="Ray cluster to use (`auto`, `host:6379`, `ray://host:10001`; default: start a local one)")
+    g.add_argument("--actors", type=int, default=None, metavar="N",
+                   help="model actors, one CPU each (default: the cluster's CPUs less one, at least 1)")
+    g.add_argument("--out", default=None, metavar="DIR",
+                   help="Parquet output folder, reachable by every node (default: $EVALCORE_HOME/ray/<data>-<model>-<fingerprint>)")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("report", help="compare baseline and candidate overall and per slice",

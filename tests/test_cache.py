@@ -398,3 +398,18 @@ def test_schema_1_file_is_migrated_in_place_keeping_its_predictions(tmp_path):
     assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
     con.close()
+
+
+def test_export_gives_one_models_rows_sorted_by_hash(tmp_path):
+    rows = rows_for(50)
+    with PredictionCache(tmp_path / "c.sqlite") as cache:
+        cache.put_many("fp", rows)
+        cache.put_many("other", rows_for(5, seed=3))
+        cache.put_many("fp", [(PredictionCache.text_hash("four"), 0, np.ones(4, np.float32) / 4)])  # k=4: left out
+        hashes, pred, probs = cache.export("fp", 3)
+        empty = cache.export("nope", 3)
+    assert [h.decode() for h in hashes] == sorted(h for h, _, _ in rows)
+    by_hash = {h: (p, pr) for h, p, pr in rows}
+    for h, p, pr in zip(hashes, pred, probs):
+        assert by_hash[h.decode()][0] == p and np.array_equal(by_hash[h.decode()][1], pr)
+    assert empty[0].shape == (0,) and empty[2].shape == (0, 3)
