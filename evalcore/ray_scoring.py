@@ -125,13 +125,18 @@ class ScoringActor:
     the row came from the cache).
     """
 
-    def __init__(self, spec: str, labels: Sequence[str], known: list, *, text_col: str = "text",
-                 label_col: str = "label", id_col: str | None = None, batch_size: int = 32):
+    def __init__(self, spec: str, labels: Sequence[str], known: list, *, fingerprint: str,
+                 text_col: str = "text", label_col: str = "label", id_col: str | None = None,
+                 batch_size: int = 32):
         import ray
 
         from evalcore.models import load_predictor
 
         self.predictor = load_predictor(spec, labels)
+        if self.predictor.fingerprint != fingerprint:  # another version of the model or library here
+            raise ModelError(f"model {spec!r} on this worker differs from the driver's (fingerprint "
+                             f"{self.predictor.fingerprint[:12]} vs {fingerprint[:12]}): install the same "
+                             f"versions and model files on every node")
         self.labels = tuple(labels)
         self.names = np.array(self.labels, dtype=object)
         self.index = {lab: i for i, lab in enumerate(self.labels)}
@@ -221,8 +226,8 @@ def ray_score_source(source: str, spec: str, *, labels: Sequence[str] | None = N
     scored = ds.map_batches(
         ScoringActor, batch_size=None, compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=1,
         batch_format="numpy",
-        fn_constructor_args=(str(parsed), list(labels), known),
-        fn_constructor_kwargs={"text_col": text_col, "label_col": label_col, "id_col": id_col,
+        fn_constructor_args=(_worker_spec(parsed), list(labels), known),
+        fn_constructor_kwargs={"fingerprint": predictor.fingerprint, "text_col": text_col, "label_col": label_col, "id_col": id_col,
                                "batch_size": batch_size})
     try:
         scored.write_parquet(str(out_dir), mode=ray.data.SaveMode.OVERWRITE)
@@ -232,6 +237,17 @@ def ray_score_source(source: str, spec: str, *, labels: Sequence[str] | None = N
     result.n_total, result.n_cached, result.n_computed, result.n_correct = n, cached, computed, correct
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _worker_spec(spec) -> str:
+    """The spec actors load: `demo` becomes its folder (built by the driver above), so a worker
+    never builds a demo of its own under some other EVALCORE_HOME; the fingerprint, which is the
+    folder's content, is the same."""
+    if spec.kind == "demo":
+        from evalcore.demo_model import demo_model_dir
+
+        return f"hf:{demo_model_dir()}"
+    return str(spec)
 
 
 def connect(address: str | None = None):
