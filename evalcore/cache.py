@@ -13,7 +13,10 @@ processes (the CLI and the app scoring at once). Choices that follow from the is
   `warning` attribute says so, naming both paths. The cache is disposable, so rebuilding beats
   refusing to run.
 - Probabilities are little-endian float32 bytes (+ their count `k`): compact and bit-exact on the
-  way back. Text hashes are stored as 32 raw bytes, fingerprints once in `models`.
+  way back. Text hashes are stored as 32 raw bytes, fingerprints once in `models`, with the model's
+  display name, spec and first / last write times, so `cache stats` speaks of models, not hashes.
+- Schema 2 added those model columns; a schema-1 file is migrated in place (columns added, its
+  predictions kept, times unknown), in one transaction.
 - One connection per object, shared across threads under a lock (Streamlit calls from several
   threads); other processes coordinate through SQLite's locks and a 30 s busy timeout.
 """
@@ -34,7 +37,8 @@ from evalcore import paths
 from evalcore.errors import CacheError
 
 APPLICATION_ID = 0x45564331  # "EVC1": marks the file as an evalcore prediction cache
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+MIGRATABLE = (1,)  # older schema versions upgraded in place by `_migrate`
 PROBS_DTYPE = np.dtype("<f4")
 BUSY_TIMEOUT_S = 30.0
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -44,7 +48,8 @@ _CORRUPT_CODES = {getattr(sqlite3, "SQLITE_CORRUPT", 11), getattr(sqlite3, "SQLI
 
 _SCHEMA = (
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
-    "CREATE TABLE models (id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL UNIQUE)",
+    "CREATE TABLE models (id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL UNIQUE,"
+    " name TEXT, spec TEXT, created_at TEXT, updated_at TEXT)",
     "CREATE TABLE predictions ("
     " model_id INTEGER NOT NULL REFERENCES models(id),"
     " text_hash BLOB NOT NULL,"
@@ -126,27 +131,59 @@ class PredictionCache:
 
         return self._run(read)
 
-    def put_many(self, fingerprint: str, rows: Iterable[tuple[str, int, np.ndarray]]) -> None:
+    def put_many(self, fingerprint: str, rows: Iterable[tuple[str, int, np.ndarray]], *,
+                 name: str | None = None, spec: str | None = None) -> None:
         """Store rows `(text hash, pred index, probs)` in one committed transaction.
 
         A row already present is replaced (the same fingerprint gives the same output, so two
         processes writing the same row agree). Nothing is written if any row is invalid.
+        `name` and `spec` describe the model for `stats` (kept when None); the write time is noted.
         """
         records = [_record(h, pred, probs) for h, pred, probs in rows]
         if not records:
             return
 
         def write(con: sqlite3.Connection) -> None:
+            now = _now()
             with _transaction(con):
-                con.execute("INSERT OR IGNORE INTO models (fingerprint) VALUES (?)", (fingerprint,))
+                con.execute("INSERT OR IGNORE INTO models (fingerprint, created_at) VALUES (?, ?)",
+                            (fingerprint, now))
                 (model_id,) = con.execute(
                     "SELECT id FROM models WHERE fingerprint = ?", (fingerprint,)).fetchone()
+                con.execute("UPDATE models SET name = COALESCE(?, name), spec = COALESCE(?, spec), "
+                            "updated_at = ? WHERE id = ?", (name, spec, now, model_id))
                 con.executemany(
                     "INSERT OR REPLACE INTO predictions (model_id, text_hash, pred, k, probs) "
                     "VALUES (?, ?, ?, ?, ?)",
                     [(model_id, *r) for r in records])
 
         self._run(write)
+
+    def name_model(self, fingerprint: str, name: str, spec: str) -> None:
+        """Describe a model whose rows carry no name yet (rows migrated from schema 1, read back
+        by a run that computed nothing); a no-op for models already described."""
+        def write(con: sqlite3.Connection) -> None:
+            with _transaction(con):
+                con.execute("UPDATE models SET name = ?, spec = ? WHERE fingerprint = ? AND name IS NULL",
+                            (name, spec, fingerprint))
+
+        self._run(write)
+
+    def export(self, fingerprint: str, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every row of one model with `k` probabilities, sorted by text hash: (hashes as ASCII hex
+        `S64`, pred (n,) int64, probs (n, k) float32). What a scoring job on other machines gets
+        instead of the SQLite file (see `evalcore.ray_scoring`)."""
+        def read(con: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            rows = con.execute(
+                "SELECT text_hash, pred, probs FROM predictions JOIN models ON models.id = model_id "
+                "WHERE fingerprint = ? AND k = ? ORDER BY text_hash", (fingerprint, k)).fetchall()
+            hashes = np.array([h.hex() for h, _, _ in rows], dtype="S64")
+            pred = np.array([p for _, p, _ in rows], dtype=np.int64)
+            probs = (np.frombuffer(b"".join(b for _, _, b in rows), dtype=PROBS_DTYPE).reshape(len(rows), k)
+                     if rows else np.zeros((0, k), dtype=PROBS_DTYPE))
+            return hashes, pred, probs.astype(np.float32)
+
+        return self._run(read)
 
     def count(self, fingerprint: str | None = None) -> int:
         """Rows cached for one fingerprint, or for all when None."""
@@ -160,16 +197,23 @@ class PredictionCache:
         return self._run(read)
 
     def stats(self) -> dict:
-        """What the UI shows: path, total rows, rows per fingerprint, bytes on disk (with WAL)."""
+        """What the UI and `cache stats` show: path, total rows, bytes on disk (with WAL), rows per
+        fingerprint, and `models`: one record per model, most recently written first, with its
+        name, spec, rows, `bytes` (its rows' stored bytes: hash, probabilities, two integers) and
+        first / last write times (ISO UTC; None for rows migrated from schema 1)."""
         def read(con: sqlite3.Connection) -> dict:
-            per = dict(con.execute(
-                "SELECT fingerprint, COUNT(model_id) FROM models "
-                "LEFT JOIN predictions ON models.id = model_id "
-                "GROUP BY models.id ORDER BY fingerprint").fetchall())
+            models = [dict(zip(("fingerprint", "name", "spec", "created_at", "updated_at", "rows", "bytes"), r))
+                      for r in con.execute(
+                          "SELECT fingerprint, name, spec, created_at, updated_at, COUNT(model_id), "
+                          "COALESCE(SUM(LENGTH(text_hash) + LENGTH(probs) + 16), 0) FROM models "
+                          "LEFT JOIN predictions ON models.id = model_id "
+                          "GROUP BY models.id ORDER BY updated_at IS NULL, updated_at DESC, fingerprint")]
+            per = {m["fingerprint"]: m["rows"] for m in sorted(models, key=lambda m: m["fingerprint"])}
             return {
                 "path": str(self.path),
                 "rows": sum(per.values()),
                 "fingerprints": per,
+                "models": models,
                 "file_bytes": sum(_size(self.path, s) for s in ("", "-wal")),
                 "schema_version": SCHEMA_VERSION,
                 "journal_mode": con.execute("PRAGMA journal_mode").fetchone()[0],
@@ -347,17 +391,36 @@ def _ensure_schema(con: sqlite3.Connection) -> None:
             con.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
                 ("schema_version", str(SCHEMA_VERSION)),
                 ("probs_dtype", PROBS_DTYPE.str),
-                ("created_at", datetime.now(timezone.utc).isoformat(timespec="seconds")),
+                ("created_at", _now()),
             ])
             con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif app_id != APPLICATION_ID:
             raise _Unusable(f"a foreign SQLite database: application_id {app_id}, "
                             f"tables {', '.join(tables) or 'none'}")
-        elif version != SCHEMA_VERSION:
-            raise _Unusable(f"schema version {version}; this evalcore reads {SCHEMA_VERSION}")
+        elif version != SCHEMA_VERSION and version not in MIGRATABLE:
+            raise _Unusable(f"schema version {version}; this evalcore reads {SCHEMA_VERSION}"
+                            f" (and migrates {', '.join(map(str, MIGRATABLE))})")
         elif not set(_TABLES) <= set(tables):
             raise _Unusable(f"tables {', '.join(tables) or 'none'}; expected {', '.join(_TABLES)}")
+        elif version != SCHEMA_VERSION:
+            _migrate(con, version)
+
+
+def _migrate(con: sqlite3.Connection, version: int) -> None:
+    """Schema 1 -> 2 in place, inside the caller's transaction: the model description columns
+    are added (NULL for existing models: their names and times are unknown); no prediction moves."""
+    have = {r[1] for r in con.execute("PRAGMA table_info(models)")}
+    for col in ("name", "spec", "created_at", "updated_at"):
+        if col not in have:
+            con.execute(f"ALTER TABLE models ADD COLUMN {col} TEXT")
+    con.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [
+        ("schema_version", str(SCHEMA_VERSION)), (f"migrated_from_{version}_at", _now())])
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @contextmanager

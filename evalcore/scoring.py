@@ -7,8 +7,8 @@ Why this shape:
   costs as much as its longest text, so grouping similar lengths removes most padding work;
 - each batch is committed to the cache as soon as it is computed, so a killed run loses at most
   the batch in flight and the next run resumes from there;
-- `predict_batch` is a pure function of (predictor, texts), which is what `ScoringActor` hands
-  to Ray Data for scoring at scale.
+- `predict_batch` and `length_sorted_batches` are pure functions, which is what the actors of
+  `evalcore.ray_scoring` run on each block when scoring past one machine.
 """
 from __future__ import annotations
 
@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from evalcore.errors import ModelError
-from evalcore.models import (ModelSpec, PrecomputedPredictor, PredictionBatch, Predictor,
-                             load_predictor)
+from evalcore.models import PrecomputedPredictor, PredictionBatch, Predictor
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,6 +113,8 @@ def score_texts(texts: Sequence[str], predictor: Predictor, cache: PredictionCac
     unique = list(first)
     found = cache.get_many(predictor.fingerprint, unique) if cache is not None else {}
     results = {h: v for h, v in found.items() if v[1].shape == (k,)}
+    if results and cache is not None:
+        cache.name_model(predictor.fingerprint, predictor.name, predictor.spec)
     missing = [h for h in unique if h not in results]
     if progress:
         progress(len(results), len(unique))
@@ -122,7 +123,7 @@ def score_texts(texts: Sequence[str], predictor: Predictor, cache: PredictionCac
         batch = predict_batch(predictor, [missing_texts[i] for i in idx])
         rows = [(missing[i], int(p), pr) for i, p, pr in zip(idx, batch.pred, batch.probs)]
         if cache is not None:
-            cache.put_many(predictor.fingerprint, rows)
+            cache.put_many(predictor.fingerprint, rows, name=predictor.name, spec=predictor.spec)
         results.update((h, (p, pr)) for h, p, pr in rows)
         if progress:
             progress(len(results), len(unique))
@@ -168,49 +169,3 @@ def score(data: EvalData, predictor: Predictor, cache: PredictionCache | None = 
         out = score_texts(data.texts, predictor, cache, **kw)
     out.ids = ids
     return out
-
-
-# ----- Ray Data ---------------------------------------------------------------------------------
-
-
-class ScoringActor:
-    """A callable class for `ray.data.Dataset.map_batches`: loads the model once per actor.
-
-    >>> # ds.map_batches(ScoringActor, fn_constructor_kwargs={"spec": "vader", "labels": labels},
-    >>> #                batch_size=32, concurrency=2)
-
-    Input batches need a `text` column; the output adds `pred` (label), `conf` and `probs`.
-    Live models only (precomputed predictions have nothing to compute).
-    """
-
-    def __init__(self, spec: str, labels: Sequence[str], max_length: int | None = None):
-        kwargs = {"max_length": max_length} if max_length else {}
-        self.predictor = load_predictor(spec, labels, **kwargs)
-        self._labels = np.array(self.predictor.labels, dtype=object)
-
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        out = predict_batch(self.predictor, [str(t) for t in batch["text"]])
-        return {**batch, "pred": self._labels[out.pred], "conf": out.conf, "probs": out.probs}
-
-
-def ray_score(texts: Sequence[str], spec: str, labels: Sequence[str], batch_size: int = 32,
-              concurrency: int = 1) -> Predictions:
-    """Score texts with Ray Data (`ScoringActor` actors); no cache. Ray must be initialised or
-    installed (`ray.init` is called with defaults when it is not)."""
-    import ray
-
-    if not ray.is_initialized():
-        ray.init()
-    items = [{"row": i, "text": t} for i, t in enumerate(texts)]
-    ds = ray.data.from_items(items).map_batches(
-        ScoringActor, fn_constructor_kwargs={"spec": spec, "labels": list(labels)},
-        batch_size=batch_size, concurrency=concurrency, batch_format="numpy")
-    rows = sorted(ds.take_all(), key=lambda r: r["row"])
-    labels = tuple(labels)
-    probs = np.stack([r["probs"] for r in rows]).astype(np.float32) if rows \
-        else np.zeros((0, len(labels)), dtype=np.float32)
-    spec_obj = ModelSpec.parse(spec)
-    return Predictions(model=spec_obj.name, spec=str(spec_obj), labels=labels,
-                       pred=np.array([r["pred"] for r in rows], dtype=object),
-                       conf=np.array([r["conf"] for r in rows], dtype=np.float32), probs=probs,
-                       n_total=len(rows), n_computed=len(rows), n_model_texts=len(rows))

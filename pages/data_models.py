@@ -263,9 +263,11 @@ with st.container(border=True):
                 continue
             if spec == "demo" and not engine.demo_built():
                 loaded[role] = True  # a valid choice: it is built on first use
-                st.warning("The demo transformer is not built yet: it is fine-tuned offline on the TweetEval "
-                           "validation split (about 2–4 minutes on 2 cores).")
+                notice = st.empty()  # cleared when the build starts: no stale "not built yet"
+                notice.warning("The demo transformer is not built yet: its top layer is trained offline on the "
+                               "TweetEval validation split (under a minute on a quiet 2-core machine).")
                 if st.button("Build the demo transformer", key=f"dm_build_{role}"):
+                    notice.empty()
                     with shown_errors(stop=False):
                         engine.get_predictor("demo", data, dkey)
                         st.rerun()

@@ -443,9 +443,10 @@ with c_thr:
 _show_flash("models")
 models = _models()
 threshold = float(st.session_state["stress_conf"])
+demo_notice = st.empty()  # cleared when scoring starts, which builds the demo with its own bar
 if "demo" in models.values() and not engine.demo_built():
-    st.warning("The demo transformer is not built yet: the first scoring fine-tunes it offline on the TweetEval "
-               "validation split (about 2–4 minutes on 2 cores).")
+    demo_notice.warning("The demo transformer is not built yet: the first scoring trains its top layer offline on "
+                        "the TweetEval validation split (under a minute on a quiet 2-core machine).")
 if models["baseline"] == models["candidate"]:
     st.error("Baseline and candidate are the same model: choose two different live models.", icon="⚠️")
 
@@ -456,6 +457,7 @@ clicked = st.button(f"Score {len(cases)} case(s) with {models['baseline']} and {
 # Once scored in this session, edits re-score at once (same models: loaded, and the cache has the rest).
 auto = previous is not None and previous["key"] != score_key and previous["models"] == models and cases
 if clicked or auto:
+    demo_notice.empty()
     with shown_errors(stop=False):
         predictors = _predictors(models)
         slice_acc = _slice_accuracy(_slice_rows(target), predictors)

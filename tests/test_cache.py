@@ -356,3 +356,60 @@ def test_read_only_folder_raises_cache_error(tmp_path):
             PredictionCache(folder / "c.sqlite")
     finally:
         folder.chmod(0o700)
+
+
+# A schema-1 file exactly as the first release wrote it (models held only the fingerprint).
+SCHEMA_1 = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE models (id INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL UNIQUE)",
+    "CREATE TABLE predictions (model_id INTEGER NOT NULL REFERENCES models(id), text_hash BLOB NOT NULL,"
+    " pred INTEGER NOT NULL, k INTEGER NOT NULL, probs BLOB NOT NULL,"
+    " PRIMARY KEY (model_id, text_hash)) WITHOUT ROWID",
+)
+
+
+def test_schema_1_file_is_migrated_in_place_keeping_its_predictions(tmp_path):
+    path = tmp_path / "c.sqlite"
+    rows = rows_for(12)
+    con = sqlite3.connect(path)
+    for stmt in SCHEMA_1:
+        con.execute(stmt)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    con.execute("INSERT INTO models (id, fingerprint) VALUES (1, 'old-fp')")
+    con.executemany("INSERT INTO predictions VALUES (1, ?, ?, 3, ?)",
+                    [(bytes.fromhex(h), p, pr.astype("<f4").tobytes()) for h, p, pr in rows])
+    con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    con.execute("PRAGMA user_version = 1")
+    con.commit()
+    con.close()
+    with PredictionCache(path) as cache:
+        assert cache.warning is None and not list(tmp_path.glob("*.corrupt-*"))  # migrated, not moved aside
+        got = cache.get_many("old-fp", [h for h, _, _ in rows])
+        assert all(np.array_equal(got[h][1], pr) and got[h][0] == p for h, p, pr in rows)
+        (old,) = cache.stats()["models"]
+        assert (old["name"], old["spec"], old["created_at"], old["rows"]) == (None, None, None, 12)
+        cache.put_many("old-fp", rows[:1], name="vader", spec="vader")
+        cache.put_many("new-fp", rows_for(3, seed=1), name="demo", spec="demo")
+        models = cache.stats()["models"]
+    assert [(m["name"], m["rows"]) for m in models] == [("demo", 3), ("vader", 12)]  # newest first
+    assert models[1]["created_at"] is None and models[1]["updated_at"] is not None  # first write unknown
+    assert models[0]["bytes"] == 3 * (32 + 12 + 16)
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+    con.close()
+
+
+def test_export_gives_one_models_rows_sorted_by_hash(tmp_path):
+    rows = rows_for(50)
+    with PredictionCache(tmp_path / "c.sqlite") as cache:
+        cache.put_many("fp", rows)
+        cache.put_many("other", rows_for(5, seed=3))
+        cache.put_many("fp", [(PredictionCache.text_hash("four"), 0, np.ones(4, np.float32) / 4)])  # k=4: left out
+        hashes, pred, probs = cache.export("fp", 3)
+        empty = cache.export("nope", 3)
+    assert [h.decode() for h in hashes] == sorted(h for h, _, _ in rows)
+    by_hash = {h: (p, pr) for h, p, pr in rows}
+    for h, p, pr in zip(hashes, pred, probs):
+        assert by_hash[h.decode()][0] == p and np.array_equal(by_hash[h.decode()][1], pr)
+    assert empty[0].shape == (0,) and empty[2].shape == (0, 3)

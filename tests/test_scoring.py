@@ -16,7 +16,7 @@ from evalcore.cache import PredictionCache
 from evalcore.data import load_data
 from evalcore.errors import ModelError
 from evalcore.models import load_predictor
-from evalcore.scoring import length_sorted_batches, ray_score, score, score_texts
+from evalcore.scoring import length_sorted_batches, score, score_texts
 from test_models import make_tiny_model
 
 SENTIMENT = ("negative", "neutral", "positive")
@@ -128,16 +128,3 @@ def test_cache_resumes_after_a_kill(lab, tiny_model: Path, tmp_path: Path) -> No
         assert cache.count(predictor.fingerprint) == 300
     fresh = score_texts(texts, predictor, batch_size=8)
     np.testing.assert_allclose(out.probs, fresh.probs, atol=1e-5)
-
-
-def test_ray_data_scoring_matches_local_scoring(lab) -> None:
-    ray = pytest.importorskip("ray")
-    texts = lab.texts[:50]
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
-    try:
-        out = ray_score(texts, "vader", lab.labels, batch_size=16)
-    finally:
-        ray.shutdown()
-    local = score_texts(texts, load_predictor("vader", lab.labels))
-    np.testing.assert_array_equal(out.pred, local.pred)
-    np.testing.assert_allclose(out.probs, local.probs)

@@ -37,13 +37,15 @@ def progress_bar(label: str) -> Callable[[int, int], None]:
 
 
 def step_bar(label: str) -> Callable[[int, int, str], None]:
-    """A `progress(step, total, message)` callback (demo model training)."""
-    bar = st.progress(0.0, text=label)
+    """A `progress(done, total, message)` callback (the demo build): the share done and the
+    builder's message, which names the phase and the time left. The bar disappears at the end."""
+    bar = st.progress(0.0, text=f"{label}: starting…")
 
-    def update(step: int, total: int, message: str) -> None:
-        bar.progress(min(1.0, step / max(total, 1)), text=f"{label}: step {step}/{total} · {message}")
-        if step >= total:
+    def update(done: int, total: int, message: str) -> None:
+        if done >= total:
             bar.empty()
+            return
+        bar.progress(min(1.0, done / max(total, 1)), text=f"{label}: {done / max(total, 1):.0%} · {message}")
 
     return update
 
