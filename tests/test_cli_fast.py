@@ -48,3 +48,12 @@ def test_fully_cached_score_never_loads_the_model(evalcore_home: Path, tmp_path:
     assert "torch" not in second["imported"] and "transformers" not in second["imported"]
     stats = probe("cache", "stats", home=evalcore_home)["stdout"]
     assert "tiny" in stats and f"hf:{model}" in stats and "s ago" in stats  # by model name, with age
+
+
+def test_the_gates_written_out_for_help_are_the_registry() -> None:
+    from evalcore.cli import GATE_DEFAULTS, GATE_NAMES
+    from evalcore.gates import DEFAULTS, GATES
+
+    assert GATE_NAMES == tuple(GATES)
+    assert GATE_DEFAULTS == "; ".join(f"{t}: " + ", ".join(f"{k}={v:g}" for k, v in d.items())
+                                      for t, d in DEFAULTS.items())
