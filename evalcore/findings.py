@@ -176,8 +176,13 @@ def underpowered_finding(f: dict[str, Any]) -> Finding:
 def confidence_finding(f: dict[str, Any]) -> Finding:
     """fields: candidate, n_conf_known, n_known_regressed, n_confident_regressed, threshold."""
     if f["n_conf_known"] == 0:
-        text = (f"The candidate {f['candidate']} gives no confidences, so how many of its regressions are confident "
-                "is unknown.")
+        kind = f.get("score_kind", "probability")
+        if kind != "probability":
+            text = (f"The candidate {f['candidate']}'s score is a {kind}, not a probability, so no regression is "
+                    "counted as confident and its calibration is not measured.")
+        else:
+            text = (f"The candidate {f['candidate']} gives no confidences, so how many of its regressions are "
+                    "confident is unknown.")
         return Finding("confidence", text, f)
     k, m = f["n_confident_regressed"], f["n_known_regressed"]
     if m == 0:
@@ -232,6 +237,7 @@ def findings_from_tables(overall: dict, regression: pd.DataFrame, calibration: p
     out += slice_findings(regression, direction(d["lo"], d["hi"]), alpha=alpha, margin=margin)
     out.append(confidence_finding({
         "candidate": overall["candidate"]["model"], "n_conf_known": overall["n_conf_known"],
+        "score_kind": overall.get("score_kind", {}).get("candidate", "probability"),
         "n_known_regressed": overall["n_known_regressed"], "n_confident_regressed": overall["n_confident_regressed"],
         "threshold": conf_threshold}))
     if calibration is not None:

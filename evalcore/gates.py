@@ -344,8 +344,10 @@ def _check_confident_regressions(gate: Gate, analysis: Analysis, limit: float,
     o = analysis.results.overall
     e = o["confident_regression_rate"]
     if e["n"] == 0:
+        kind = o.get("score_kind", {}).get("candidate", "probability")
+        why = (f"its score is a {kind}, not a probability" if kind != "probability" else "it gives no confidences")
         return GateResult(gate.name, gate.metric, limit, NOT_EVALUABLE,
-                          f"the candidate {o['candidate']['model']} gives no confidences, so confident regressions "
+                          f"the candidate {o['candidate']['model']}: {why}, so confident regressions "
                           "are unknown: this gate is not evaluable (turn it off, or use a model that gives "
                           "probabilities).")
     status = rate_status(e["lo"], e["hi"], limit, "max")

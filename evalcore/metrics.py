@@ -416,6 +416,7 @@ def overall_comparison(df_eval: pd.DataFrame, *, conf_threshold: float | None = 
     out["mde"] = float(row["mde"])
     out["discordance"] = float(row["discordance"])
     out["conf_threshold"] = float(regression.attrs.get("conf_threshold", DEFAULT_CONF_THRESHOLD))
+    out["score_kind"] = dict(df_eval.attrs.get("score_kind") or {r: "probability" for r in ROLES})
     return out
 
 

@@ -79,6 +79,9 @@ class Predictor(ABC):
     label_mapping: dict[str, str]  # model label -> dataset label, for display
     notes: tuple[str, ...] = ()  # how the mapping was decided (e.g. generic names by position)
     dropped: tuple[str, ...] = ()  # model labels the task lacks: their probability is renormalised away
+    # What the top-label score is: "probability" (a classifier's softmax, a shipped confidence), or
+    # something else (VADER's lexicon share). Only probabilities feed confidence-based metrics.
+    score_kind: str = "probability"
 
     @property
     def unreachable(self) -> tuple[str, ...]:
@@ -520,6 +523,8 @@ class VaderPredictor(Predictor):
     so pred is their argmax and conf grows with |compound|. Any other dataset label is one VADER
     can never predict (`unreachable`).
     """
+
+    score_kind = "lexicon share"  # not a probability: never a confidence (confident regressions, ECE, DIR tests)
 
     def __init__(self, labels: Sequence[str], threshold: float | None = None, *, spec: str | None = None):
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer

@@ -107,7 +107,9 @@ def stress_summary_table(summary: pd.DataFrame) -> Table:
     for r in summary.itertuples():
         acc = (f"{units.pct_ci(r.accuracy, r.accuracy_lo, r.accuracy_hi)} ({r.n_correct:,} of {r.n_labelled:,})"
                if r.n_labelled else "unknown (no labelled case)")
-        row = [str(r.model), r.role, f"{r.n:,}", acc, f"{r.high_conf_wrong:,} of {r.n_wrong:,} wrong",
+        high = (f"{int(r.high_conf_wrong):,} of {r.n_wrong:,} wrong" if r.high_conf_wrong == r.high_conf_wrong
+                else f"n/a ({getattr(r, 'score_kind', 'score')}, not a probability)")
+        row = [str(r.model), r.role, f"{r.n:,}", acc, high,
                f"{units.pct_ci(r.disagreement_rate, r.disagreement_lo, r.disagreement_hi)} ({r.n_disagree:,} of {r.n:,})"]
         if with_slice:
             row += [units.pct(r.slice_accuracy), units.pts(r.accuracy_vs_slice)]

@@ -51,6 +51,10 @@ class Predictions:
     fingerprint: str = ""
     precomputed: bool = False
     ids: np.ndarray | None = None
+    # A top-label score that is not a probability (VADER's lexicon share) stays here, labelled by
+    # `score_kind`, and `conf` is NaN (unknown), so no confidence-based number is computed from it.
+    score: np.ndarray | None = None
+    score_kind: str = "probability"
 
     def to_frame(self) -> pd.DataFrame:
         """Columns `[id,] pred, conf, prob_<label>...`, one row per text, in input order."""
@@ -145,10 +149,14 @@ def _assemble(predictor: Predictor, hashes: Sequence[str], results: dict[str, tu
 
 
 def _predictions(predictor: Predictor, batch: PredictionBatch, **fields: Any) -> Predictions:
+    conf = np.asarray(batch.conf, dtype=np.float32)
+    kind = getattr(predictor, "score_kind", "probability")
+    score = None
+    if kind != "probability":
+        score, conf = conf, np.full(len(conf), np.nan, dtype=np.float32)
     return Predictions(model=predictor.name, spec=predictor.spec, labels=predictor.labels,
-                       pred=np.array(predictor.labels, dtype=object)[batch.pred],
-                       conf=np.asarray(batch.conf, dtype=np.float32), probs=batch.probs,
-                       fingerprint=predictor.fingerprint, **fields)
+                       pred=np.array(predictor.labels, dtype=object)[batch.pred], conf=conf, probs=batch.probs,
+                       fingerprint=predictor.fingerprint, score=score, score_kind=kind, **fields)
 
 
 def score(data: EvalData, predictor: Predictor, cache: PredictionCache | None = None,

@@ -25,7 +25,7 @@ import pandas as pd
 
 from evalcore.errors import DataError, ModelError
 from evalcore.paths import work_dir
-from evalcore.tables import ROLES, conf_col, pred_col, role_col
+from evalcore.tables import ROLES, conf_col, pred_col, role_col, score_col
 
 if TYPE_CHECKING:
     from evalcore.cache import PredictionCache
@@ -308,22 +308,26 @@ def score_stress(cases: Sequence[StressCase], baseline: Predictor, candidate: Pr
     labels = pd.array([c.label for c in cases], dtype="string")
     wide = pd.DataFrame({"case_id": np.arange(len(cases)), "text": texts, "label": labels,
                          "source": pd.array([c.source for c in cases], dtype="string")})
-    frames, correct = [], {}
+    frames, correct, kinds = [], {}, {}
     for role, predictor in zip(ROLES, (baseline, candidate)):
         out = score_texts(list(texts), predictor, cache=cache, progress=progress)
         pred = pd.array(np.asarray(out.pred, dtype=object), dtype="string")
         conf = np.asarray(out.conf, dtype=float)
+        kinds[names[role]] = out.score_kind
         correct[role] = pd.array(pred == labels, dtype="boolean")  # NA where no label
         frames.append(pd.DataFrame({"case_id": wide["case_id"], "text": texts, "label": labels,
                                     "model": names[role], "role": role, "pred": pred,
                                     "conf": conf, "correct": correct[role]}))
         wide[pred_col(names[role])] = pred
         wide[conf_col(names[role])] = conf
+        if out.score is not None:  # VADER's lexicon share: shown under its own name, never as a confidence
+            wide[score_col(names[role])] = np.asarray(out.score, dtype=float)
     wide["agree"] = (wide[pred_col(names["baseline"])] == wide[pred_col(names["candidate"])]).astype(bool)
     for role in ROLES:
         wide[role_col(role, "correct")] = correct[role]
     stress_long = pd.concat(frames, ignore_index=True)
     summary = _summary(stress_long, wide, names, conf_threshold, slice_accuracy)
+    summary["score_kind"] = summary["model"].map(kinds)
     return StressResult(stress_long, wide, summary, conf_threshold)
 
 
@@ -374,7 +378,9 @@ def _summary(stress_long: pd.DataFrame, wide: pd.DataFrame, names: dict[str, str
         row = {"model": names[role], "role": role, "n": len(part), "n_labelled": int(known.sum()),
                "n_correct": k, "accuracy": k / int(known.sum()) if known.any() else np.nan,
                "accuracy_lo": float(lo), "accuracy_hi": float(hi), "n_wrong": int(wrong.sum()),
-               "high_conf_wrong": int((wrong & (part["conf"] >= conf_threshold)).sum()),
+               # unknown (NaN), never 0, for a model whose score is not a probability
+               "high_conf_wrong": int((wrong & (part["conf"] >= conf_threshold)).sum()) if part["conf"].notna().any()
+               else np.nan,
                "n_disagree": n_disagree, "disagreement_rate": n_disagree / len(wide) if len(wide) else np.nan,
                "disagreement_lo": float(d_lo), "disagreement_hi": float(d_hi),
                "mean_conf": float(part["conf"].mean())}

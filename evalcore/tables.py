@@ -62,9 +62,14 @@ def role_col(role: str, field: str) -> str:
     return f"{role}_{field}"
 
 
+def score_col(model: str) -> str:
+    """Column of a model's top-label score when it is not a probability (VADER's lexicon share)."""
+    return f"score_{model}"
+
+
 def model_columns(model: str) -> list[str]:
-    """The columns df_eval holds for one model, in table order."""
-    return [pred_col(model), conf_col(model), correct_col(model)]
+    """The columns df_eval may hold for one model, in table order (`score_` only for a non-probability score)."""
+    return [pred_col(model), conf_col(model), correct_col(model), score_col(model)]
 
 
 def role_names(df_eval: pd.DataFrame) -> dict[str, str]:
@@ -119,6 +124,12 @@ def build_df_eval(base: pd.DataFrame, baseline: PredictionsLike, candidate: Pred
         correct[role] = ((pred == label).to_numpy(dtype=bool) if given is None
                          else _as_bool(given[role], len(label), role))
         new.update({pred_col(name): pred, conf_col(name): conf, correct_col(name): correct[role]})
+    kinds = {}
+    for role, p in zip(ROLES, (baseline, candidate)):
+        kinds[role] = getattr(p, "score_kind", "probability")
+        score = getattr(p, "score", None)
+        if kinds[role] != "probability" and score is not None:  # shown, labelled, never used as a confidence
+            new[score_col(outputs[role][0])] = np.asarray(score, dtype=float)
     for role, (name, pred, conf) in outputs.items():
         new.update({role_col(role, "pred"): pred, role_col(role, "conf"): conf,
                     role_col(role, "correct"): correct[role]})
@@ -134,7 +145,8 @@ def build_df_eval(base: pd.DataFrame, baseline: PredictionsLike, candidate: Pred
                         "outputs; rename them in the data (or pass the data without a previous df_eval's columns)")
     extra = pd.DataFrame(new)  # pred Series share the RangeIndex of the reset base
     df = pd.concat([base.reset_index(drop=True), extra], axis=1)
-    df.attrs = {"baseline": b_name, "candidate": c_name, "conf_threshold": float(conf_threshold)}
+    df.attrs = {"baseline": b_name, "candidate": c_name, "conf_threshold": float(conf_threshold),
+                "score_kind": kinds}
     return df
 
 

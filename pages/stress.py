@@ -23,7 +23,7 @@ from evalcore.models import ModelSpec
 from evalcore.report import perturb_summary_table, stress_summary_table
 from evalcore.perturb import GENERATOR_NAMES, Expectation, default_generators, get_generators, run_perturbation_tests
 from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases, score_stress
-from evalcore.tables import ROLES, conf_col, pred_col, role_col
+from evalcore.tables import ROLES, conf_col, pred_col, role_col, score_col
 from ui import engine, explain_view, state
 from ui.widgets import progress_bar, shown_errors
 
@@ -489,9 +489,13 @@ if previous is not None and cases:
                    help="Share of cases where the two models predict different labels (labelled or not)")
     cols[2].caption(f"{units.pct_ci(first['disagreement_rate'], first['disagreement_lo'], first['disagreement_hi'])}, "
                     f"{int(first['n_disagree'])} of {int(first['n'])}")
-    cols[3].metric(f"High-confidence wrong (≥ {result.conf_threshold:.2f})",
-                   " / ".join(str(int(summary.loc[r, "high_conf_wrong"])) for r in ROLES),
-                   help=f"Wrong with confidence at or above the threshold: {names['baseline']} / {names['candidate']}")
+    def _high(role: str) -> str:
+        value = summary.loc[role, "high_conf_wrong"]
+        return "n/a" if value != value else str(int(value))  # a lexicon share is no confidence
+
+    cols[3].metric(f"High-confidence wrong (≥ {result.conf_threshold:.2f})", " / ".join(_high(r) for r in ROLES),
+                   help=f"Wrong with confidence at or above the threshold: {names['baseline']} / {names['candidate']}; "
+                        "n/a for a model whose score is not a probability (VADER's lexicon share)")
     cols[3].caption(f"{names['baseline']} / {names['candidate']}, out of "
                     f"{int(summary.loc['baseline', 'n_wrong'])} / {int(summary.loc['candidate', 'n_wrong'])} wrong")
     if target and "slice_accuracy" not in summary.columns:
@@ -501,21 +505,28 @@ if previous is not None and cases:
     st.dataframe(pd.DataFrame(table.rows, columns=table.headers), hide_index=True, width="stretch",
                  key="stress_summary_table")
     wide = result.stress_wide
-    shown = ["text", "label", pred_col(names["baseline"]), conf_col(names["baseline"]),
-             pred_col(names["candidate"]), conf_col(names["candidate"]), "agree",
+
+    def _score(name: str) -> str:
+        """The model's confidence column, or its labelled non-probability score (VADER's lexicon share)."""
+        return score_col(name) if score_col(name) in wide.columns else conf_col(name)
+
+    shown = ["text", "label", pred_col(names["baseline"]), _score(names["baseline"]),
+             pred_col(names["candidate"]), _score(names["candidate"]), "agree",
              role_col("baseline", "correct"), role_col("candidate", "correct")]
 
     def _conf(name: str):
-        return st.column_config.ProgressColumn(f"{name} conf", min_value=0.0, max_value=1.0, format="%.2f",
-                                               width="small")
+        label = f"{name} lexicon share" if score_col(name) in wide.columns else f"{name} conf"
+        return st.column_config.ProgressColumn(label, min_value=0.0, max_value=1.0, format="%.2f", width="small",
+                                               help="VADER's share of the text read with the predicted polarity: "
+                                                    "not a probability" if "lexicon" in label else None)
 
     st.dataframe(wide[shown], hide_index=True, width="stretch", key="stress_wide_table", column_config={
         "text": st.column_config.TextColumn("text", width="medium"),
         "label": st.column_config.TextColumn("expected", width="small"),
         pred_col(names["baseline"]): st.column_config.TextColumn(f"{names['baseline']} (baseline)", width="small"),
-        conf_col(names["baseline"]): _conf(names["baseline"]),
+        _score(names["baseline"]): _conf(names["baseline"]),
         pred_col(names["candidate"]): st.column_config.TextColumn(f"{names['candidate']} (candidate)", width="small"),
-        conf_col(names["candidate"]): _conf(names["candidate"]),
+        _score(names["candidate"]): _conf(names["candidate"]),
         "agree": st.column_config.CheckboxColumn("agree", width="small"),
         role_col("baseline", "correct"): st.column_config.CheckboxColumn("baseline ✓", width="small"),
         role_col("candidate", "correct"): st.column_config.CheckboxColumn("candidate ✓", width="small")})

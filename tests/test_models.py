@@ -204,7 +204,9 @@ def test_vader_accuracy_on_the_lab_rows(lab) -> None:
     assert (out.pred == lab.df["label"].to_numpy()).mean() == pytest.approx(0.508)
     np.testing.assert_allclose(out.probs.sum(axis=1), 1.0, rtol=1e-5)
     pred_index = [lab.labels.index(p) for p in out.pred]
-    np.testing.assert_allclose(out.conf, out.probs[np.arange(len(lab)), pred_index])
+    # VADER's top-label share is not a probability: shown as `score`, never used as a confidence
+    assert out.score_kind == "lexicon share" and np.isnan(out.conf).all()
+    np.testing.assert_allclose(out.score, out.probs[np.arange(len(lab)), pred_index])
 
 
 def test_vader_thresholds_and_labels() -> None:

@@ -108,16 +108,16 @@ def test_paste_score_and_persist() -> None:
         lo, hi = binomtest(k, 9).proportion_ci(method="wilson")
         assert row["role"] == role and row["cases"] == "10"
         assert row["accuracy [95% interval]"] == (f"{want['accuracy']:.1%} [{lo:.1%}, {hi:.1%}] ({k} of 9)")
-        assert row["high-confidence wrong"].startswith(f"{want['high_conf_wrong']} of ")
+        # VADER's score is a lexicon share: its high-confidence errors are not counted, and it says so
+        assert row["high-confidence wrong"] == "n/a (lexicon share, not a probability)"
         assert row["accuracy on the targeted slice"] == f"{want['slice_accuracy']:.1%}"
         assert row["cases - slice"] == f"{(want['accuracy'] - want['slice_accuracy']) * 100:+.1f} pts"
         assert row["disagreement between the models"].startswith(f"{want['disagreement_rate']:.1%} [")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Disagreement rate"] == f"{expected['vader']['disagreement_rate']:.1%}"
-    assert metrics["High-confidence wrong (≥ 0.60)"] == (
-        f"{expected['vader']['high_conf_wrong']} / {expected['vader:0.3']['high_conf_wrong']}")
+    assert metrics["High-confidence wrong (≥ 0.60)"] == "n/a / n/a"
     wide = _table(at, "agree")
-    assert len(wide) == 10 and {"pred_vader", "pred_vader:0.3", "agree"} <= set(wide.columns)
+    assert len(wide) == 10 and {"pred_vader", "pred_vader:0.3", "agree", "score_vader"} <= set(wide.columns)
 
     # once scored, a new case is scored at once (same models, the rest comes from the cache)
     at.text_input(key="stress_type_text").set_value("what a wonderful surprise")

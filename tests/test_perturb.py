@@ -183,19 +183,21 @@ def test_run_with_vader_scores_each_text_once_and_checks_expectations(vader):
     assert set(totals) == {len(distinct)} and cache.count(vader.fingerprint) == len(distinct)
 
     by = cases.set_index(["generator", "original"])
-    # VADER flips "I love this movie" when negated, but keeps the awesome tweet positive (0.53).
+    # VADER flips "I love this movie" when negated and keeps the awesome tweet positive, but a DIR test
+    # needs a confidence and VADER's lexicon share is not one: every DIR case is not applicable.
     assert by.loc[("add_negation", "I love this movie"), "pert_pred"] == "negative"
     row = by.loc[("add_negation", "Great food, great people, is awesome")]
     assert (row["perturbed"], row["orig_pred"], row["pert_pred"], row["status"]) == (
-        "Great food, great people, is not awesome", "positive", "positive", "fail")
+        "Great food, great people, is not awesome", "positive", "positive", "n/a")
+    assert np.isnan(row["orig_conf"])
     assert by.loc[("add_negation", "the meeting is at noon"), "status"] == "n/a"  # neutral original
     # A typo in "love" hides the only sentiment word from the lexicon: an invariance failure.
     row = by.loc[("add_typos", "I love this movie")]
     assert (row["perturbed"], row["pert_pred"], row["status"]) == ("I loev this movie", "neutral", "fail")
 
     summary = result.summary.set_index("generator")
-    assert summary.loc["add_negation", ["n_cases", "n_applicable", "n_fail"]].tolist() == [3, 2, 1]
-    assert summary.loc["add_negation", "failure_rate"] == pytest.approx(0.5)
+    assert summary.loc["add_negation", ["n_cases", "n_applicable", "n_fail"]].tolist() == [3, 0, 0]
+    assert np.isnan(summary.loc["add_negation", "failure_rate"])
     assert summary.loc["add_mention", "n_fail"] == 0
     assert set(result.examples["status"]) == {"fail"}
     assert len(result.examples) == int(summary["n_fail"].sum())

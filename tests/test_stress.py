@@ -175,7 +175,9 @@ def test_score_stress_tables_hand_checked(vader):
     summary = result.stress_summary.set_index("model")
     assert list(summary.index) == ["kw", "vader"]
     assert summary.loc["kw", ["n", "n_labelled", "high_conf_wrong"]].tolist() == [6, 5, 1]
-    assert summary.loc["vader", ["n", "n_labelled", "high_conf_wrong"]].tolist() == [6, 5, 0]
+    assert summary.loc["vader", ["n", "n_labelled"]].tolist() == [6, 5]
+    assert np.isnan(summary.loc["vader", "high_conf_wrong"])  # a lexicon share is no confidence: unknown, not 0
+    assert summary.loc["vader", "score_kind"] == "lexicon share"
     assert summary.loc["kw", "accuracy"] == pytest.approx(0.6)
     assert summary.loc["vader", "accuracy"] == pytest.approx(1.0)
     assert summary["disagreement_rate"].tolist() == pytest.approx([0.5, 0.5])
@@ -185,8 +187,9 @@ def test_score_stress_tables_hand_checked(vader):
 
     wide = result.stress_wide
     assert list(wide.columns) == ["case_id", "text", "label", "source", "pred_kw", "conf_kw",
-                                  "pred_vader", "conf_vader", "agree", "baseline_correct",
+                                  "pred_vader", "conf_vader", "score_vader", "agree", "baseline_correct",
                                   "candidate_correct"]
+    assert wide["conf_vader"].isna().all() and wide["score_vader"].between(0, 1).all()  # a share, labelled
     assert wide["pred_kw"].tolist() == ["positive", "negative", "positive", "negative", "neutral", "positive"]
     assert wide["pred_vader"].tolist() == ["positive", "negative", "negative", "positive", "neutral", "negative"]
     assert wide["agree"].tolist() == [True, True, False, False, True, False]
@@ -199,7 +202,8 @@ def test_score_stress_tables_hand_checked(vader):
     assert len(long) == 12 and long["model"].tolist() == ["kw"] * 6 + ["vader"] * 6
     assert cache.count(vader.fingerprint) == 6  # scored through the cache
     lower = score_stress(CASES, KeywordPredictor(LABELS), vader, conf_threshold=0.65)
-    assert lower.stress_summary["high_conf_wrong"].tolist() == [2, 0]
+    assert lower.stress_summary["high_conf_wrong"].tolist()[0] == 2
+    assert np.isnan(lower.stress_summary["high_conf_wrong"].tolist()[1])
     assert "slice_accuracy" not in lower.stress_summary.columns
     assert set(lower.tables()) == {"stress_long", "stress_wide", "stress_summary"}
 
@@ -208,7 +212,8 @@ def test_unlabelled_cases_give_nan_accuracy(vader):
     result = score_stress([StressCase("good"), StressCase("bad")], KeywordPredictor(LABELS), vader)
     assert result.stress_summary["n_labelled"].tolist() == [0, 0]
     assert result.stress_summary["accuracy"].isna().all()
-    assert result.stress_summary["high_conf_wrong"].tolist() == [0, 0]
+    assert result.stress_summary["high_conf_wrong"].tolist()[0] == 0
+    assert np.isnan(result.stress_summary["high_conf_wrong"].tolist()[1])  # VADER gives no probability
 
 
 def test_precomputed_model_is_refused_with_the_fix(shared_data, vader):

@@ -47,7 +47,8 @@ def test_df_eval_columns_flags_and_attrs(tiny):
         "pred_old", "conf_old", "correct_old", "pred_new", "conf_new", "correct_new",
         "baseline_pred", "baseline_conf", "baseline_correct", "candidate_pred", "candidate_conf",
         "candidate_correct", *FLAG_COLUMNS]
-    assert df.attrs == {"baseline": "old", "candidate": "new", "conf_threshold": 0.8}
+    assert df.attrs == {"baseline": "old", "candidate": "new", "conf_threshold": 0.8,
+                        "score_kind": {"baseline": "probability", "candidate": "probability"}}
     assert df["baseline_correct"].tolist() == [True, True, True, False, False]
     assert df["candidate_correct"].tolist() == [True, False, False, True, False]
     assert df["regressed"].tolist() == [False, True, True, False, False]
