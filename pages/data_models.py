@@ -29,7 +29,7 @@ SOURCES = {
     "hf": "Hugging Face dataset (hub id or local path)",
 }
 LIVE_CHOICES = {"vader": "VADER lexicon (live, sentiment only)",
-                "demo": "Demo transformer: MiniLM fine-tuned on TweetEval val (live, sentiment only)"}
+                "demo": "Demo transformer: MiniLM, top layer trained on TweetEval val (live, sentiment only)"}
 FILE_CHOICE, HF_CHOICE = "file", "hf"
 LABEL_MAP_HELP = ("Which integer id is which label, e.g. `0=negative,1=positive`. Needed when the labels are "
                   "integers: evalcore never guesses their meaning. Integer predictions files are read through it too.")
