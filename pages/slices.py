@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from evalcore import units
+
 from evalcore.errors import FeatureError, RuleError
 from evalcore.features import CustomFeature, list_features
 from evalcore.label_mix import label_mix, mix_text
@@ -23,7 +25,7 @@ from evalcore.tables import role_col
 from ui import engine, state
 from ui import discover_view
 from ui import rule_builder as rb
-from ui.widgets import fmt_pct, scoring_progress, shown_errors
+from ui.widgets import scoring_progress, shown_errors
 
 ss = st.session_state
 EDITING, NAME, NOTE, FLASH, SYNCED = "sl_editing", "sl_name", "sl_note", "sl_flash", "sl_text_synced"
@@ -231,10 +233,10 @@ with tab_build:
         n = int(hits.sum())
         m1, m2, m3, m4 = st.columns(4)
         m1.metric("Matching rows", f"{n:,}")
-        m2.metric("Share of data", fmt_pct(n / max(len(df), 1)))
+        m2.metric("Share of data", units.pct(n / max(len(df), 1)))
         for box, role in ((m3, "baseline"), (m4, "candidate")):
             acc = df.loc[hits, role_col(role, "correct")].mean() if n else float("nan")
-            box.metric(f"{role.capitalize()} accuracy here · {df.attrs.get(role, role)}", fmt_pct(acc))
+            box.metric(f"{role.capitalize()} accuracy here · {df.attrs.get(role, role)}", units.pct(acc))
         st.code(text, language=None, wrap_lines=True)
         base = ["id", "text", "label"] + [role_col(r, f) for r in ("baseline", "candidate") for f in ("pred", "conf")]
         used = [c for c in dict.fromkeys(c.col for c in conditions(rule)) if c not in base and c in df.columns]
@@ -290,7 +292,7 @@ with tab_build:
             else:
                 state.set_slices(updated)
                 ss[EDITING] = item.name
-                ss[FLASH] = f"Saved slice '{item.name}' ({n:,} rows, {fmt_pct(n / max(len(df), 1))} of the data)."
+                ss[FLASH] = f"Saved slice '{item.name}' ({n:,} rows, {units.pct(n / max(len(df), 1))} of the data)."
                 st.rerun()
 
 
@@ -347,7 +349,7 @@ with tab_features:
             count = int(df[feature.name].sum()) if feature.name in df.columns else 0
             notes = " · ".join(t for t in (feature.description, feature.hypothesis) if t)
             row[0].markdown(f"**{feature.name}** · {feature.kind}: `{shown}` · {count:,} rows "
-                            f"({fmt_pct(count / max(len(df), 1))})" + (f"  \n{notes}" if notes else ""))
+                            f"({units.pct(count / max(len(df), 1))})" + (f"  \n{notes}" if notes else ""))
             if row[1].button("Delete", icon=":material/delete:", key=f"cf_del_{feature.name}", width="stretch"):
                 users = used_by(feature.name, slices)
                 if users:

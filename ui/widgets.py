@@ -54,10 +54,6 @@ def scoring_progress(spec: str) -> Callable[[int, int], None]:
     return progress_bar(f"Scoring with {spec}")
 
 
-def fmt_pct(value: float, signed: bool = False) -> str:
-    if value != value:  # NaN
-        return "–"
-    return f"{value * 100:+.1f} pts" if signed else f"{value:.1%}"
 
 
 def workspace_switcher() -> None:
