@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_multiuser import CHROMIUM, FLAGS, _port, _rss_mb, _settle  # noqa: E402
+from bench_multiuser import CHROMIUM, FLAGS, _rss_mb, _settle, serve  # noqa: E402
 from evalcore.paths import shared_data_dir  # noqa: E402
 
 LABELS = np.array(["negative", "neutral", "positive"], dtype=object)
@@ -104,21 +101,7 @@ def main() -> int:
     (home / "work").mkdir(parents=True)
     (home / "work" / "workspace.json").write_text(json.dumps(
         {"data": {"source": str(path)}, "baseline": "baseline_model", "candidate": "candidate_model"}))
-    env = {**os.environ, "EVALCORE_HOME": str(home), "EVALCORE_DATA_ROOTS": str(data_dir), "WANDB_MODE": "offline",
-           "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    port = _port()
-    log = open(home / "server.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.address", "127.0.0.1", "--server.headless", "true"],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+    with serve(home, EVALCORE_DATA_ROOTS=str(data_dir)) as (url, server):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
             page = browser.new_page(viewport={"width": 1300, "height": 900})
@@ -154,10 +137,6 @@ def main() -> int:
             shown = page.locator("[data-testid='stDataFrame']").first.inner_text()
             rss, peak = _rss_mb(server.pid)
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
     print(f"dashboard · first Compare render (load, features, metrics, charts): {first:6.1f} s")
     print(f"dashboard · slice edit saved -> Compare with the new slice:        {edit:6.1f} s"
           f" ({'the new slice is shown' if found else 'THE NEW SLICE IS MISSING'})")

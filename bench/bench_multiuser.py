@@ -22,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -41,6 +43,29 @@ def _rss_mb(pid: int) -> tuple[float, float]:
     """(resident now, peak resident) of a process in MB, from /proc."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+@contextmanager
+def serve(home: Path, **env_vars: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` on a free loopback port with `home` as EVALCORE_HOME; yields (url, process)."""
+    port = _port()
+    env = {**os.environ, "EVALCORE_HOME": str(home), "WANDB_MODE": "offline", "HF_HUB_OFFLINE": "1",
+           "HF_DATASETS_OFFLINE": "1", **env_vars}
+    with open(home / "server.log", "w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                   "--server.address", "127.0.0.1", "--server.headless", "true"],
+                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(120):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            yield f"http://127.0.0.1:{port}", server
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def _settle(page, timeout: float = 180) -> None:
@@ -65,21 +90,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     home = Path(tempfile.mkdtemp(prefix="evalcore_load_"))
-    port = _port()
-    env = {**os.environ, "EVALCORE_HOME": str(home), "WANDB_MODE": "offline", "HF_HUB_OFFLINE": "1",
-           "HF_DATASETS_OFFLINE": "1"}
-    log = open(home / "server.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                               "--server.address", "127.0.0.1", "--server.headless", "true"],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+    with serve(home) as (url, server):
         first, nav, reload_times = [], [], []
         start_rss = None
         with sync_playwright() as p:
@@ -132,10 +143,6 @@ def main() -> int:
                 bad.append(f"user{i}: saved cases {cases}")
             if abs(saved["gates"].get("accuracy", 0) - (0.03 + i / 1000)) > 1e-9:
                 bad.append(f"user{i}: saved gates {saved['gates']}")
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
 
     def pct(values: list[float], q: float) -> float:
         return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
