@@ -50,6 +50,12 @@ st.caption("Probe a weak slice with your own cases, score them with two live mod
 with shown_errors():
     data = engine.get_data(ws.data)
     dkey = engine.data_key(ws.data)
+if data.task == "generation":
+    st.info("Stress and perturbation tests score new texts with two live classifiers. On generation data both models' "
+            "answers come from answer columns or files, so no model is here to answer a new prompt: read the answers "
+            "on Compare and Examples. Load a classification dataset (e.g. the lab's tweets) to stress-test "
+            "classifiers.", icon="ℹ️")
+    st.stop()
 labels = [str(lab) for lab in data.labels]
 slice_set = state.slices()
 slice_names = [s.name for s in slice_set]
