@@ -393,7 +393,7 @@ with st.container(border=True):
             st.rerun()
 
 with st.container(border=True):
-    st.subheader("Predictions")
+    st.subheader("Answers" if GENERATION else "Predictions")
     if not (ws.baseline and ws.candidate):
         st.info("Choose the baseline and the candidate above, then press *Use these models*.")
         st.stop()
@@ -402,7 +402,7 @@ with st.container(border=True):
         with shown_errors():
             comp = engine.get_comparison(ws)
         table = generation_slice_metrics(comp.df_eval, {})
-        rows = [{"model": f"{r['model']} ({r['role']})", "status": f"{r['n']:,} answers read",
+        rows = [{"role": r["role"], "model": r["model"], "status": f"{r['n']:,} answers read",
                  **{compared_metric(m).title + " [95%]": units.pct_ci(r[m], r[f"{m}_lo"], r[f"{m}_hi"])
                     for m in ("exact_match", "f1")}} for _, r in table.iterrows()]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="dm_gen_scores")
