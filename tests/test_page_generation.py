@@ -264,3 +264,20 @@ def _marked(box: str) -> list[str]:
     import re
 
     return [html.unescape(w) for w in re.findall(r"<mark[^>]*>(.*?)</mark>", box)]
+
+
+def test_offline_push_from_the_page_carries_the_generation_tables(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path / "wandb_root"))
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    for var in ("WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    _on_squad()
+    at = open_page("pages/share.py")
+    at.button(key="FormSubmitter:share_wandb_form-Push to W&B").click().run()
+    assert not at.exception and not [e for e in errors(at) if not e.startswith("**")], errors(at)
+    assert at.code[0].value.startswith("wandb sync ")
+    tables = next(c.value for c in at.caption if c.value.startswith("tables:"))
+    assert "df_eval (10570x" in tables and "metric_changes (" in tables and "calibration" not in tables, tables
