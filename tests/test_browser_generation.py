@@ -82,4 +82,16 @@ def test_squad_short_answers_compare_and_examples(server, browser) -> None:  # n
     html = page.inner_html("[data-testid='stMain']")
     assert "<mark" in html and "shared with a gold answer" in html, html[-3000:]
     _full_shot(page, SHOTS / "gen_examples.png")
+
+    page.get_by_role("link", name="Stress tests").first.click()  # live answers: SmolLM2 from the wheel
+    _settle(page)
+    _no_exception(page)
+    page.get_by_role("button", name="Take a random row of the data").click()
+    _settle(page)
+    page.get_by_role("button", name="Answer with both").click()
+    _settle(page, timeout=240)
+    _no_exception(page)
+    page.get_by_text("One prompt is an example, not evidence", exact=False).first.wait_for(timeout=120_000)
+    assert "baseline: SmolLM2-135M-Instruct" in page.inner_text("body")
+    _full_shot(page, SHOTS / "gen_stress.png")
     page.close()

@@ -248,11 +248,12 @@ def test_gates_are_per_task_and_the_report_speaks_of_answers() -> None:
     assert "share_gate_on_exact_match" not in {t.key for t in lab.toggle}
 
 
-def test_stress_page_says_why_it_does_not_apply() -> None:
+def test_stress_page_offers_live_answers_instead_of_classifier_stress_tests() -> None:
     _on_squad()
     at = open_page("pages/stress.py")
     assert not at.exception and not errors(at)
-    assert "no model is here to answer a new prompt" in at.info[0].value
+    assert "Here two live generation models answer the prompt you type" in _captions(at)
+    assert "stress_paste" not in {t.key for t in at.text_area}  # no classifier stress cases on answers
 
 
 def _captions(at) -> str:

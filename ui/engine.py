@@ -390,3 +390,23 @@ def get_regression_explanations(ws: Workspace, comp: Comparison, slices: SliceSe
                                  max_rows=max_rows, seed=seed, top_k=top_k)
 
     return _memos()["aggregate"].get(key, make)
+
+
+# --- live answers on generation data (issue 11, item 6) ------------------------------------------------
+
+@st.cache_resource(show_spinner="Loading SmolLM2-135M-Instruct (once per server, about 15 s)…", max_entries=1)
+def _smollm2() -> Any:
+    from evalcore.answerers import load_smollm2
+
+    return load_smollm2()
+
+
+def get_answers(specs: dict[str, str], question: str, context: str, golds: list[str]) -> Any:
+    """Both answerers' answers to one typed prompt with every score (`evalcore.answerers.live_answers`).
+    SmolLM2 loads once per process; an endpoint is only one the operator configured."""
+    from evalcore.answerers import SMOLLM2, live_answers, load_answerer
+
+    endpoints, _ = llm_endpoints()
+    answerers = {role: _smollm2() if spec == SMOLLM2 else load_answerer(spec, endpoints) for role, spec in specs.items()}
+    with one_thread():
+        return live_answers(answerers, question, context, golds)

@@ -20,6 +20,7 @@ import streamlit as st
 
 from evalcore import genreport, units
 from evalcore.comparisons import GENERATION, HEADLINE, compared_metric, metrics_for
+from evalcore.errors import ConfigError
 from evalcore.genmetrics import NORMALISERS, shared_words
 from evalcore.gentables import metric_delta
 from evalcore.metrics import ALL_SLICE, wilson_interval
@@ -309,4 +310,99 @@ def row_detail(df: pd.DataFrame, res: Any, row: pd.Series, names: tuple[str, str
                      width="stretch", key="exg_meta")
 
 
-__all__ = ["compare_section", "examples_section", "highlight", "metric_picker", "row_detail", "select_rows"]
+# --- Stress tests: live answers to a typed prompt (issue 11, item 6) ----------------------------------------
+
+LIVE = "stress_gen_"  # widget keys; their values are saved in ws.stress["generation"]
+LIVE_RESULT = "ec_live_answers"  # this session's last answers: {"inputs": dict, "table": DataFrame}
+LIVE_FIELDS = ("question", "context", "gold", "baseline", "candidate")
+NONE = "none"  # no answerer for a role (only one live model is available)
+
+
+def _save_live(ws: Any) -> None:
+    """on_change: the typed prompt, gold answers and answerers -> the workspace."""
+    ws.stress = {**ws.stress, "generation": {f: st.session_state.get(f"{LIVE}{f}") or "" for f in LIVE_FIELDS}}
+    state.save()
+
+
+def _fill_from_row(ws: Any, data: Any) -> None:
+    """on_click: a random row of the data as the typed prompt (its question, passage and gold answers)."""
+    rng = np.random.default_rng()
+    row = data.df.iloc[int(rng.integers(len(data.df)))]
+    st.session_state[f"{LIVE}question"] = str(row["text"])
+    st.session_state[f"{LIVE}context"] = str(row.get("context", "") or "")
+    st.session_state[f"{LIVE}gold"] = " | ".join(json.loads(row["gold_answers"]))
+    _save_live(ws)
+
+
+def live_answers_section(ws: Any, data: Any) -> None:
+    """Stress tests on generation data: a typed prompt answered by two live answerers, both answers scored."""
+    from evalcore.answerers import INSTRUCTION, available_answerers, local_available
+    from ui import engine
+    from ui.widgets import shown_errors
+
+    st.caption("The compared models' answers come from files and cannot answer a new prompt. Here two live "
+               "generation models answer the prompt you type, and both answers are scored against your gold "
+               "answers with the same metrics.")
+    endpoints, problems = engine.llm_endpoints()
+    for problem in problems:
+        st.warning(problem, icon="⚠️")
+    options = available_answerers(endpoints)
+    if not options:
+        st.info("No live generation model is available on this server: SmolLM2 is "
+                f"{local_available() or 'missing'}, and no OpenAI-compatible endpoint is configured "
+                "($EVALCORE_LLM_ENDPOINTS or [llm.endpoints] in .streamlit/secrets.toml). Read the answers on "
+                "Compare and Examples.", icon="ℹ️")
+        return
+    saved = ws.stress.get("generation", {}) if isinstance(ws.stress.get("generation"), dict) else {}
+    options = {**options, NONE: "(none)"}
+    names = list(options)
+    for f in LIVE_FIELDS:
+        if f"{LIVE}{f}" not in st.session_state:
+            default = saved.get(f, "")
+            if f in ("baseline", "candidate") and default not in names:
+                default = names[0] if f == "baseline" else names[1]  # the second answerer, or none
+            st.session_state[f"{LIVE}{f}"] = default
+    c1, c2 = st.columns(2)
+    for col, role in ((c1, "baseline"), (c2, "candidate")):
+        col.selectbox(f"{role.capitalize()} answerer", names, format_func=options.get, key=f"{LIVE}{role}",
+                      on_change=_save_live, args=(ws,))
+    st.text_area("Question or instruction", key=f"{LIVE}question", height=68, on_change=_save_live, args=(ws,))
+    st.text_area("Context passage (optional)", key=f"{LIVE}context", height=110, on_change=_save_live, args=(ws,))
+    st.text_input("Gold answer(s), separated by |", key=f"{LIVE}gold", on_change=_save_live, args=(ws,))
+    b1, b2 = st.columns([1, 3])
+    b1.button("Take a random row of the data", key=f"{LIVE}fill", on_click=_fill_from_row, args=(ws, data))
+    asked = b2.button("Answer with both", type="primary", key=f"{LIVE}answer")
+    st.caption(f"Prompt: “{INSTRUCTION}”, then the context and the question; greedy decoding (temperature 0), at "
+               "most 48 new tokens.")
+    inputs = {f: st.session_state[f"{LIVE}{f}"] for f in LIVE_FIELDS}
+    if asked:
+        with shown_errors(stop=False), st.spinner("Asking both answerers…"):
+            chosen = {r: inputs[r] for r in ROLES if inputs[r] != NONE}
+            if not chosen:
+                raise ConfigError("choose an answerer for the baseline, the candidate or both")
+            if len(set(chosen.values())) < len(chosen):
+                raise ConfigError("choose two different answerers (the same one twice gives the same answer), or "
+                                  "(none) for one role")
+            table = engine.get_answers(chosen, inputs["question"], inputs["context"], inputs["gold"].split("|"))
+            st.session_state[LIVE_RESULT] = {"inputs": inputs, "table": table}
+    result = st.session_state.get(LIVE_RESULT)
+    if not result:
+        return
+    table, asked_with = result["table"], result["inputs"]
+    if asked_with != inputs:
+        st.caption("These answers are for the prompt as it was when you pressed *Answer with both*.")
+    golds = [g.strip() for g in asked_with["gold"].split("|") if g.strip()]
+    cols = st.columns(2)
+    for col, row in zip(cols, table.itertuples()):
+        with col:
+            st.markdown(f"**{row.role}: {row.model}**")
+            st.markdown(BOX.format(highlight(row.answer, golds)), unsafe_allow_html=True)
+    st.dataframe(pd.DataFrame({
+        "score": [compared_metric(f).title for f in SCORE_FIELDS] + ["answer tokens"],
+        **{f"{r.role}: {r.model}": [_score_text(getattr(r, f), f) for f in SCORE_FIELDS] + [str(int(r.answer_tokens))]
+           for r in table.itertuples()}}), hide_index=True, width="stretch", key=f"{LIVE}scores")
+    st.caption("One prompt is an example, not evidence: the comparison with intervals is on Compare.")
+
+
+__all__ = ["compare_section", "examples_section", "highlight", "live_answers_section", "metric_picker", "row_detail",
+           "select_rows"]

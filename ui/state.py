@@ -43,7 +43,7 @@ MIRRORS: dict[str, tuple[str, ...]] = {
     "conf_threshold": ("cmp_threshold",), "min_n": ("cmp_min_n",), "alpha": ("cmp_alpha",),
     "gates": ("share_gate_",), "wandb": ("share_wb_",), "notes": ("share_notes",),
     "stress": ("stress_hypothesis", "stress_target", "stress_conf", "stress_pt_", "stress_model_", "stress_spec_",
-               "stress_editor", "stress_llm_n"),
+               "stress_editor", "stress_llm_n", "stress_gen_"),
     "llm": ("stress_llm_",),
 }
 
