@@ -93,8 +93,9 @@ class LocalAnswerer:
 
         out = []
         for prompt in prompts:
-            inputs = self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                                        return_tensors="pt", return_dict=True)
+            inputs = self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}],
+                                                        add_generation_prompt=True, return_tensors="pt",
+                                                        return_dict=True)
             with torch.no_grad():
                 ids = self.model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False,
                                           pad_token_id=self.tokenizer.eos_token_id)

@@ -407,6 +407,7 @@ def get_answers(specs: dict[str, str], question: str, context: str, golds: list[
     from evalcore.answerers import SMOLLM2, live_answers, load_answerer
 
     endpoints, _ = llm_endpoints()
-    answerers = {role: _smollm2() if spec == SMOLLM2 else load_answerer(spec, endpoints) for role, spec in specs.items()}
+    answerers = {role: _smollm2() if spec == SMOLLM2 else load_answerer(spec, endpoints)
+                 for role, spec in specs.items()}
     with one_thread():
         return live_answers(answerers, question, context, golds)

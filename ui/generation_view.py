@@ -115,7 +115,8 @@ def _slice_table(analysis: Any, metric: str, margin: float) -> pd.DataFrame:
                 for s in reg["slice"]]
 
     return pd.DataFrame({
-        "slice": reg["slice"], "n": reg["n"], "baseline [95%]": score("baseline"), "candidate [95%]": score("candidate"),
+        "slice": reg["slice"], "n": reg["n"],
+        "baseline [95%]": score("baseline"), "candidate [95%]": score("candidate"),
         "change [95%]": [units.pts_ci(*v) for v in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
         "MDE (80% power)": reg["mde"].map(units.magnitude_pts),
         "underpowered": (reg["slice"] != ALL_SLICE) & ~(reg["mde"] <= margin),
