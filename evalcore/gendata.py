@@ -310,13 +310,14 @@ def _finish(df: pd.DataFrame, name: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _answer_columns(df: pd.DataFrame, path: Path) -> dict[str, PrecomputedModel]:
-    """Model answer columns of a data table, by model name (see the module docstring)."""
-    found: dict[str, PrecomputedModel] = {}
-    for col in df.columns:
+def answer_models(columns: Sequence[str], stem: str) -> dict[str, str]:
+    """Model answer columns among `columns`, model name -> column (see the module docstring; `prediction`
+    alone is named after the file's `stem`)."""
+    found: dict[str, str] = {}
+    for col in columns:
         name = None
         if col == "prediction":
-            name = path.stem
+            name = stem
         for prefix in ("pred_", "prediction_"):
             if col.startswith(prefix) and len(col) > len(prefix):
                 name = col[len(prefix):]
@@ -324,8 +325,47 @@ def _answer_columns(df: pd.DataFrame, path: Path) -> dict[str, PrecomputedModel]
             if col.endswith(suffix) and len(col) > len(suffix):
                 name = col[: -len(suffix)]
         if name:
-            found[name] = PrecomputedModel(pred_col=col)
+            found[name] = col
     return found
+
+
+def _answer_columns(df: pd.DataFrame, path: Path) -> dict[str, PrecomputedModel]:
+    """Model answer columns of a data table, by model name."""
+    return {name: PrecomputedModel(pred_col=col) for name, col in answer_models(list(df.columns), path.stem).items()}
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """What an upload's column-mapping step needs to know about a file before loading it: SQuAD JSON
+    (no mapping) or a table's columns, whether it looks like generation data, and the columns the
+    loader would pick (prompt, gold, context, id) and the model answer columns it would find."""
+
+    path: Path
+    squad: bool
+    columns: tuple[str, ...]
+    generation: bool
+    prompt: str | None = None
+    gold: str | None = None
+    context: str | None = None
+    id: str | None = None
+    answers: Mapping[str, str] = field(default_factory=dict)
+
+
+def file_layout(path: str | Path) -> FileLayout:
+    """The layout of a data file (`FileLayout`; no columns when they cannot be read: the loader that reads
+    the file then says what is wrong)."""
+    path = Path(path)
+    columns = _peek_columns(path)
+    if columns is None:
+        return FileLayout(path, False, (), False)
+    if columns == "squad":
+        return FileLayout(path, True, (), True)
+    cols = tuple(str(c) for c in columns)
+    prompt = next((c for c in PROMPT_COLUMNS if c in cols), None)
+    return FileLayout(path, False, cols, claims(str(path), None, {}), prompt,
+                      next((c for c in GOLD_COLUMNS if c in cols), None),
+                      next((c for c in CONTEXT_COLUMNS if c in cols and c != prompt), None),
+                      "id" if "id" in cols else None, answer_models(cols, path.stem))
 
 
 # --- a model's answers ----------------------------------------------------------------------------
@@ -445,5 +485,6 @@ def _show(key: Any) -> str:
     return " / ".join(k for k in key if k) if isinstance(key, tuple) else str(key)
 
 
-__all__ = ["ANSWER_COLUMNS", "CONTEXT_COLUMNS", "GENERATION", "GOLD_COL", "GOLD_COLUMNS", "GenerationData",
-           "PROMPT_COLUMNS", "SQUAD_ALIASES", "TASKS", "claims", "load_answers", "load_generation", "squad_dev_path"]
+__all__ = ["ANSWER_COLUMNS", "CONTEXT_COLUMNS", "FileLayout", "GENERATION", "GOLD_COL", "GOLD_COLUMNS",
+           "GenerationData", "PROMPT_COLUMNS", "SQUAD_ALIASES", "TASKS", "answer_models", "claims", "file_layout",
+           "load_answers", "load_generation", "squad_dev_path"]

@@ -197,6 +197,23 @@ def rouge_l(pred: str, golds: Sequence[str]) -> float:
     return max((_rouge_f(p, rouge_tokens(g)) for g in golds), default=0.0)
 
 
+def shared_words(answer: str, golds: Sequence[str]) -> list[tuple[str, bool]]:
+    """The answer's whitespace-separated words, each with whether its SQuAD normalisation
+    (`normalize_answer`) is a token of a normalised gold answer: the words token F1 counts as shared,
+    for highlighting. A word that normalises to nothing (an article, punctuation) is never shared; a word
+    repeated more often than in the gold is still marked (F1 counts it once per gold occurrence).
+
+        >>> shared_words("The Denver Broncos.", ["Broncos"])
+        [('The', False), ('Denver', False), ('Broncos.', True)]
+    """
+    gold_tokens = {t for g in golds for t in normalize_answer(g).split()}
+    out = []
+    for word in str(answer).split():
+        norm = normalize_answer(word).split()
+        out.append((word, bool(norm) and all(t in gold_tokens for t in norm)))
+    return out
+
+
 def non_latin_share(texts: Sequence[str]) -> float:
     """Share of texts with a letter of a non-Latin script, which ROUGE-L's tokenizer cannot see."""
     values = [str(t) for t in texts]
@@ -306,4 +323,4 @@ def score_answers_loop(preds: Sequence[str], golds: Sequence[Sequence[str]], *,
 
 __all__ = ["NORMALISERS", "RELAXED_MAX_GOLD_TOKENS", "ROUGE_ACC_THRESHOLD", "SCORE_COLUMNS", "exact_match",
            "non_latin_share", "normalize_answer", "relaxed_match", "rouge_l", "rouge_tokens", "score_answers",
-           "score_answers_loop", "token_f1"]
+           "score_answers_loop", "shared_words", "token_f1"]

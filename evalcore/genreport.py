@@ -27,6 +27,19 @@ def _headline(analysis: Analysis) -> str:
     return HEADLINE[GENERATION]
 
 
+def metric_table(analysis: Analysis, metric: str | None = None) -> pd.DataFrame:
+    """The per-slice change table of one metric (`regression_metrics` for the headline metric, F1),
+    with the small-slice size and false discovery rate the analysis used."""
+    from evalcore.gentables import metric_changes_table
+
+    r = analysis.results
+    if metric is None or metric == _headline(analysis):
+        return r.regression_metrics
+    attrs = r.regression_metrics.attrs
+    return metric_changes_table(r.changes, analysis.df_eval, r.masks, metric, min_n=attrs.get("min_n", 30),
+                                alpha=attrs.get("alpha", 0.05))
+
+
 def _flags(row: Any, margin: float) -> str:
     flags = [f for f, on in (("worse than the rest", row.worse_than_rest),
                              ("underpowered", row.slice != ALL_SLICE and not row.mde <= margin),
@@ -50,13 +63,14 @@ def overall_rows(analysis: Analysis) -> list[list[str]]:
 OVERALL_HEADERS = ["metric", "baseline [95%]", "candidate [95%]", "change [95%]", "test p", "MDE (80% power)"]
 
 
-def slice_rows(analysis: Analysis, margin: float) -> tuple[list[list[str]], set[int]]:
-    """Per slice, the headline metric of both models, its paired change, MDE, comparison with the rest."""
+def slice_rows(analysis: Analysis, margin: float, metric: str | None = None) -> tuple[list[list[str]], set[int]]:
+    """Per slice, one metric (the headline one by default) of both models, its paired change, MDE,
+    comparison with the rest."""
     r = analysis.results
-    name = _headline(analysis)
+    name = metric or _headline(analysis)
     sm = r.slice_metrics.set_index(["slice", "role"])
     rows, marked = [], set()
-    for i, row in enumerate(r.regression_metrics.itertuples()):
+    for i, row in enumerate(metric_table(analysis, name).itertuples()):
         vals = [units.pct_ci(*(sm.loc[(row.slice, role), k] for k in (name, f"{name}_lo", f"{name}_hi")))
                 for role in ROLES]
         if row.worse_than_rest:
@@ -68,8 +82,8 @@ def slice_rows(analysis: Analysis, margin: float) -> tuple[list[list[str]], set[
     return rows, marked
 
 
-def slice_headers(analysis: Analysis) -> list[str]:
-    title = compared_metric(_headline(analysis)).title
+def slice_headers(analysis: Analysis, metric: str | None = None) -> list[str]:
+    title = compared_metric(metric or _headline(analysis)).title
     return ["slice", "n", f"baseline {title}", f"candidate {title}", "change", "MDE (80% power)",
             "change minus the rest's", "BH p (vs rest)", "p (vs 0)", "BH p (vs 0)", "flags"]
 
@@ -145,16 +159,17 @@ def method_lines(analysis: Analysis) -> list[str]:
     return [f"{k}: {v}" for k, v in methods.items()]
 
 
-def figures(analysis: Analysis) -> dict[str, Any]:
-    """The generation charts by name: the headline metric per slice, and its change per slice."""
+def figures(analysis: Analysis, metric: str | None = None) -> dict[str, Any]:
+    """The generation charts by name: one metric (the headline one by default) per slice, and its change
+    per slice. A slice is marked when the candidate is worse there than on the rest on that metric."""
     import plotly.graph_objects as go
 
     from evalcore.charts import FLAG_NOTE, ROLE_COLORS, _height, _labels_by_slice, _layout
 
     r = analysis.results
-    name = _headline(analysis)
+    name = metric or _headline(analysis)
     title = compared_metric(name).title
-    reg = r.regression_metrics
+    reg = metric_table(analysis, name)
     labels = _labels_by_slice(reg)
     order = list(reg["slice"])
     bars = go.Figure()
@@ -241,4 +256,4 @@ def predictions_table(analysis: Analysis) -> pd.DataFrame:
     return df[[c for c in cols if c in df.columns]].copy()
 
 
-__all__ = ["figures", "method_lines", "predictions_table", "report_blocks", "summary_numbers", "text_lines"]
+__all__ = ["figures", "method_lines", "metric_table", "predictions_table", "report_blocks", "summary_numbers", "text_lines"]

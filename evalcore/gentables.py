@@ -28,9 +28,9 @@ from evalcore.errors import DataError
 from evalcore.genmetrics import (NORMALISERS, RELAXED_MAX_GOLD_TOKENS, ROUGE_ACC_THRESHOLD, SCORE_COLUMNS,
                                  non_latin_share, score_answers)
 from evalcore.metrics import ALL_SLICE, Estimate, stack_masks, wilson_interval
-from evalcore.tables import ROLES, build_df_eval, role_col, role_names
+from evalcore.tables import DELTA_FIELDS, ROLES, build_df_eval, delta_col, role_col, role_names
 
-DELTA_COLUMNS = ("f1", "rouge_l")  # `<metric>_delta` columns of df_eval
+DELTA_COLUMNS = DELTA_FIELDS  # `<metric>_delta` columns of df_eval
 INTERVAL_METHODS = {"binary": "Wilson score interval", "continuous": "Student t interval of the mean"}
 
 
@@ -57,7 +57,7 @@ def build_generation_eval(base: pd.DataFrame, baseline: Any, candidate: Any, gol
             new[role_col(role, col)] = parts[role][col].to_numpy()
         new[role_col(role, "verbose")] = verbose_answers(parts[role]["answer_tokens"].to_numpy(), gold_tokens)
     for metric in DELTA_COLUMNS:
-        new[f"{metric}_delta"] = parts["candidate"][metric].to_numpy() - parts["baseline"][metric].to_numpy()
+        new[delta_col(metric)] = parts["candidate"][metric].to_numpy() - parts["baseline"][metric].to_numpy()
     clash = [c for c in new if c in df.columns]
     if clash:
         raise DataError(f"the data already has column(s) {', '.join(clash)}, which df_eval uses for answer scores; "
@@ -124,18 +124,7 @@ def generation_slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object],
 def generation_regression(changes: pd.DataFrame, df_eval: pd.DataFrame, masks: Mapping[str, object], *,
                           min_n: int = 30, alpha: float = 0.05) -> pd.DataFrame:
     """The headline metric's change table with the columns slice readers expect (see the module docstring)."""
-    metric = HEADLINE[GENERATION]
-    reg = changes[changes["metric"] == metric].reset_index(drop=True).copy()
-    _, matrix = stack_masks(masks, len(df_eval))
-    d = df_eval[f"{metric}_delta"].to_numpy()
-    reg["n_improved"] = (matrix & (d > 0)).sum(axis=1)
-    reg["n_regressed"] = (matrix & (d < 0)).sum(axis=1)
-    reg["small"] = reg["n"] < min_n
-    reg["significant_regression"] = (reg["p_adjusted"] < alpha) & (np.nan_to_num(reg["delta"]) < 0)
-    reg.attrs = {"alpha": alpha, "min_n": min_n, "metric": metric, "methods": {
-        f"{metric} change": method_of(compared_metric(metric), changes.attrs.get("n_boot", 1000),
-                                      changes.attrs.get("seed", 0))}}
-    return reg
+    return metric_changes_table(changes, df_eval, masks, HEADLINE[GENERATION], min_n=min_n, alpha=alpha)
 
 
 def generation_overall(df_eval: pd.DataFrame, slice_table: pd.DataFrame, changes: pd.DataFrame) -> dict:
@@ -163,7 +152,7 @@ def generation_overall(df_eval: pd.DataFrame, slice_table: pd.DataFrame, changes
     h = out["changes"][headline]
     out["delta"] = {k: h[k] for k in ("value", "lo", "hi", "n", "method")}
     out["p"], out["mde"] = h["p"], h["mde"]
-    d = df_eval[f"{headline}_delta"].to_numpy()
+    d = df_eval[delta_col(headline)].to_numpy()
     out["n_improved"], out["n_regressed"] = int((d > 0).sum()), int((d < 0).sum())
     out["n_em_gained"], out["n_em_lost"] = int(df_eval["improved"].sum()), int(df_eval["regressed"].sum())
     out["normalisers"] = dict(NORMALISERS)
@@ -184,6 +173,40 @@ def generation_results(df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], *
                         warnings=[*df_eval.attrs.get("warnings", []), *warnings])
 
 
+# --- one metric at a time (the dashboard's metric picker) ---------------------------------------------
+
+
+def metric_delta(df_eval: pd.DataFrame, metric: str) -> np.ndarray:
+    """Per row, the candidate's score minus the baseline's on one compared generation metric (a 0/1 score
+    gives -1, 0 or 1): what "improved" and "regressed" mean for that metric, row by row."""
+    field = compared_metric(metric).field
+    if compared_metric(metric).task != GENERATION or field is None:
+        raise DataError(f"metric {metric!r} is not a per-example generation score; pick one of "
+                        f"{', '.join(metrics_for(GENERATION))}")
+    return (df_eval[role_col("candidate", field)].to_numpy(dtype=float)
+            - df_eval[role_col("baseline", field)].to_numpy(dtype=float))
+
+
+def metric_changes_table(changes: pd.DataFrame, df_eval: pd.DataFrame, masks: Mapping[str, object], metric: str,
+                         *, min_n: int = 30, alpha: float = 0.05) -> pd.DataFrame:
+    """One generation metric's rows of `changes` (`SliceResults.changes`) with the columns slice readers
+    expect: rows whose score rose / fell (`n_improved`, `n_regressed`), `small` and
+    `significant_regression`. `regression_metrics` is this table for the headline metric (F1); the
+    dashboard's metric picker reads it for any metric."""
+    if metric not in set(changes["metric"]):
+        raise DataError(f"metric {metric!r} is not in this comparison; compared: "
+                        f"{', '.join(dict.fromkeys(changes['metric']))}")
+    reg = changes[changes["metric"] == metric].reset_index(drop=True).copy()
+    _, matrix = stack_masks(masks, len(df_eval))
+    d = metric_delta(df_eval, metric)
+    reg["n_improved"] = (matrix & (d > 0)).sum(axis=1)
+    reg["n_regressed"] = (matrix & (d < 0)).sum(axis=1)
+    reg["small"] = reg["n"] < min_n
+    reg["significant_regression"] = (reg["p_adjusted"] < alpha) & (np.nan_to_num(reg["delta"]) < 0)
+    reg.attrs = {"alpha": alpha, "min_n": min_n, "metric": metric, "methods": {
+        f"{metric} change": method_of(compared_metric(metric), changes.attrs.get("n_boot", 1000),
+                                      changes.attrs.get("seed", 0))}}
+    return reg
 
 
 # --- the starter slices of the generation task -------------------------------------------------------
@@ -214,4 +237,5 @@ def generation_starter_slices():
 
 
 __all__ = ["DELTA_COLUMNS", "build_generation_eval", "generation_overall", "generation_regression",
-           "generation_results", "generation_slice_metrics", "generation_starter_slices"]
+           "generation_results", "generation_slice_metrics", "generation_starter_slices", "metric_changes_table",
+           "metric_delta"]

@@ -244,21 +244,30 @@ def parse_reply(text: str, labels: Sequence[str]) -> list[StressCase]:
     return parse_cases(clean_reply(text, labels), labels, source="llm")
 
 
-def generate_cases(config: LLMConfig, prompt: str, labels: Sequence[str]) -> list[StressCase]:
-    """Ask the endpoint for cases and parse its reply (source 'llm'). Errors are ConfigErrors."""
-    key = None
-    if config.api_key_env:
-        key = (os.environ.get(config.api_key_env) or "").strip()
-        if not key:
-            raise ConfigError(f"environment variable {config.api_key_env} is not set: export the API "
-                              "key there (it is read at call time and never stored), or copy the "
-                              "prompt into a chat tool instead")
-        if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
-            # checked here because http.client's own error would quote the header, key included
-            raise ConfigError(f"the key in {config.api_key_env} holds spaces, line breaks or "
-                              "non-ASCII characters; set it to the key alone")
-    body = {"model": config.model, "temperature": config.temperature,
-            "messages": [{"role": "user", "content": prompt}]}
+def _api_key(config: LLMConfig) -> str | None:
+    """The endpoint's key, read from its variable at call time (None for a keyless local server)."""
+    if not config.api_key_env:
+        return None
+    key = (os.environ.get(config.api_key_env) or "").strip()
+    if not key:
+        raise ConfigError(f"environment variable {config.api_key_env} is not set: export the API "
+                          "key there (it is read at call time and never stored), or copy the "
+                          "prompt into a chat tool instead")
+    if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+        # checked here because http.client's own error would quote the header, key included
+        raise ConfigError(f"the key in {config.api_key_env} holds spaces, line breaks or "
+                          "non-ASCII characters; set it to the key alone")
+    return key
+
+
+def chat(config: LLMConfig, prompt: str, temperature: float | None = None, max_tokens: int | None = None) -> str:
+    """One user message to the endpoint, its reply's text (the key redacted). Errors are ConfigErrors."""
+    key = _api_key(config)
+    body: dict[str, Any] = {"model": config.model,
+                            "temperature": config.temperature if temperature is None else temperature,
+                            "messages": [{"role": "user", "content": prompt}]}
+    if max_tokens is not None:
+        body["max_tokens"] = max_tokens
     reply = _post(config, body, key)
     try:
         content = reply["choices"][0]["message"]["content"]
@@ -268,8 +277,14 @@ def generate_cases(config: LLMConfig, prompt: str, labels: Sequence[str]) -> lis
         raise ConfigError(f"LLM endpoint {config.endpoint} replied without choices[0].message.content "
                           f"(got keys {sorted(reply) if isinstance(reply, dict) else type(reply).__name__})"
                           ) from exc
+    return _redact(content, key)
+
+
+def generate_cases(config: LLMConfig, prompt: str, labels: Sequence[str]) -> list[StressCase]:
+    """Ask the endpoint for cases and parse its reply (source 'llm'). Errors are ConfigErrors."""
+    content = chat(config, prompt)
     try:
-        return parse_reply(_redact(content, key), labels)
+        return parse_reply(content, labels)
     except DataError as exc:
         raise ConfigError(f"the LLM's reply could not be read as cases ({exc}); edit the prompt or "
                           "paste the reply in by hand") from exc

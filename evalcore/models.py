@@ -222,7 +222,7 @@ def map_model_labels(model_labels: Sequence[str], labels: Sequence[str],
     """
     labels = tuple(labels)
     hint = ("pass an explicit map: `hf:<id>#" + ",".join(f"{m}=<dataset label>" for m in model_labels)
-            + f"` (`=-` drops a label)")
+            + "` (`=-` drops a label)")
     if explicit:
         index = _explicit_map(model_labels, labels, explicit, hint)
         return index, ("explicit label map",) + _drop_note(model_labels, index, labels)

@@ -26,7 +26,7 @@ from evalcore.features import CustomFeature, compute_features
 from evalcore.metrics import (ALL_SLICE, DEFAULT_MIN_N, calibration_metrics, overall_comparison,
                               regression_metrics, slice_metrics)
 from evalcore.scoring import Predictions
-from evalcore.slices import SliceSet, default_slices, masks as slice_masks
+from evalcore.slices import SliceSet, default_slices, masks as slice_masks, starter_slices
 from evalcore.tables import DEFAULT_CONF_THRESHOLD, build_df_eval, build_df_long
 
 
@@ -190,7 +190,8 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
 def model_applies(spec: str, data: EvalData) -> bool:
     """Whether a model may be picked for `data` without the user asking: a precomputed column the
     data has, a predictions file that reads for its rows, VADER or the demo transformer only on
-    sentiment labels (negative / positive, optionally neutral). An `hf:` model is the user's own
+    sentiment labels (negative / positive, optionally neutral); on generation data, an answer column or
+    an answers file that aligns with the rows. An `hf:` model is the user's own
     choice and is kept (loading it reports any label problem); an empty spec never applies."""
     from evalcore.errors import EvalcoreError
     from evalcore.labels import is_sentiment
@@ -200,6 +201,14 @@ def model_applies(spec: str, data: EvalData) -> bool:
         parsed = ModelSpec.parse(spec)
     except EvalcoreError:
         return False
+    if data.task == "generation":  # an answer column of the data, or an answers file that aligns with its rows
+        if parsed.kind not in ("precomputed", "file"):
+            return False
+        try:
+            model_outputs(data, spec)
+        except EvalcoreError:
+            return False
+        return True
     if parsed.kind == "precomputed":
         return parsed.target in data.precomputed
     if parsed.kind in ("vader", "demo"):

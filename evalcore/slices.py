@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from evalcore.errors import RuleError
-from evalcore.rules import Rule, Schema, check, format_rule, mask, parse_rule, rule_from_json, rule_to_json
+from evalcore.rules import Rule, Schema, check, conditions, format_rule, mask, parse_rule, rule_from_json, rule_to_json
 
 SLICES_VERSION = 1
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
@@ -279,13 +279,18 @@ def task_slices(labels: Iterable[str] | None) -> SliceSet:
     return starter_slices() if labels is not None and is_sentiment(tuple(labels)) else generic_slices()
 
 
-def default_slices(table: pd.DataFrame, labels: Iterable[str]) -> tuple[SliceSet, list[str]]:
+def default_slices(table: pd.DataFrame, labels: Iterable[str],
+                   candidates: SliceSet | None = None) -> tuple[SliceSet, list[str]]:
     """The task's starter set without the slices no row of `table` matches (a slice of SST-2's movie
-    reviews on hashtags says nothing), and a note naming what was left out and why."""
-    candidates = task_slices(labels)
-    sizes = {name: int(m.sum()) for name, m in masks(candidates, table).items()}
+    reviews on hashtags says nothing), and a note naming what was left out and why. `candidates`: the
+    starter set to filter (default: `task_slices(labels)`; generation passes its own). A slice on a
+    column `table` lacks (a per-model column such as `candidate_verbose`, which exists only once both
+    models answered) is kept: its size is known in df_eval only."""
+    candidates = task_slices(labels) if candidates is None else candidates
+    known = SliceSet(tuple(s for s in candidates if all(c.col in table.columns for c in conditions(s.rule))))
+    sizes = {name: int(m.sum()) for name, m in masks(known, table).items()}
     empty = [name for name, n in sizes.items() if n == 0]
-    kept = SliceSet(tuple(s for s in candidates if sizes[s.name] > 0))
+    kept = SliceSet(tuple(s for s in candidates if sizes.get(s.name, 1) > 0))
     notes = ([f"default slices left out because no row of this data matches them: {', '.join(empty)}"]
              if empty else [])
     return kept, notes

@@ -25,6 +25,8 @@ ROLE_FIELDS = ("pred", "conf", "correct")
 # Per-example scores of a generated answer (evalcore.genmetrics), present in generation df_evals only.
 GENERATION_FIELDS = ("exact_match", "relaxed_match", "f1", "rouge_l", "rouge_acc", "answer_tokens", "length_ratio",
                      "verbose")
+# Scores whose per-row change (candidate - baseline) df_eval carries as `<score>_delta` (generation only).
+DELTA_FIELDS = ("f1", "rouge_l")
 # Per-example comparison of the two models, in df_eval's column order.
 FLAG_COLUMNS = ("regressed", "improved", "both_wrong", "both_correct", "confident_regression")
 LONG_COLUMNS = ("model", "role", "pred", "conf", "correct")
@@ -67,6 +69,13 @@ def score_col(model: str) -> str:
     return f"score_{model}"
 
 
+def delta_col(field: str) -> str:
+    """Column of a score's per-row change, candidate - baseline (`f1_delta`; generation df_evals)."""
+    if field not in DELTA_FIELDS:
+        raise DataError(f"no change column for {field!r}; change columns exist for: {', '.join(DELTA_FIELDS)}")
+    return f"{field}_delta"
+
+
 def model_columns(model: str) -> list[str]:
     """The columns df_eval may hold for one model, in table order (`score_` only for a non-probability score)."""
     return [pred_col(model), conf_col(model), correct_col(model), score_col(model)]
@@ -82,11 +91,12 @@ def role_names(df_eval: pd.DataFrame) -> dict[str, str]:
 
 
 def model_output_columns(df_eval: pd.DataFrame) -> list[str]:
-    """Every column derived from model outputs (per model, per role, flags), for UI column groups."""
+    """Every column derived from model outputs (per model, per role, flags, per-row score changes), for UI
+    column groups; never a slice-discovery feature (they are the outcome)."""
     names = role_names(df_eval)
     cols = [c for role in ROLES for c in model_columns(names[role])]
     cols += [role_col(role, f) for role in ROLES for f in ROLE_FIELDS + GENERATION_FIELDS]
-    cols += list(FLAG_COLUMNS)
+    cols += list(FLAG_COLUMNS) + [delta_col(f) for f in DELTA_FIELDS]
     return [c for c in cols if c in df_eval.columns]
 
 
@@ -250,8 +260,7 @@ def _check_ids(ids: np.ndarray, base: pd.DataFrame, name: str, role: str) -> Non
 
 
 __all__ = [
-    "CORE_COLUMNS", "DEFAULT_CONF_THRESHOLD", "FLAG_COLUMNS", "GENERATION_FIELDS", "LONG_COLUMNS", "PredictionsLike",
-    "ROLES",
-    "ROLE_FIELDS", "build_df_eval", "build_df_long", "conf_col", "correct_col", "metadata_columns",
-    "model_columns", "model_output_columns", "pred_col", "role_col", "role_names",
+    "CORE_COLUMNS", "DEFAULT_CONF_THRESHOLD", "DELTA_FIELDS", "FLAG_COLUMNS", "GENERATION_FIELDS", "LONG_COLUMNS",
+    "PredictionsLike", "ROLES", "ROLE_FIELDS", "build_df_eval", "build_df_long", "conf_col", "correct_col", "delta_col",
+    "metadata_columns", "model_columns", "model_output_columns", "pred_col", "role_col", "role_names",
 ]

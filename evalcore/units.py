@@ -53,7 +53,11 @@ def pts_ci(value: Any, lo: Any, hi: Any) -> str:
 
 
 def p_value(p: Any) -> str:
-    return MISSING if missing(p) else f"{float(p):.2g}"
+    """Two significant digits; a p-value that underflowed to 0 (a paired t test on 10,000 rows) is written
+    as the bound it is, never as an impossible exact 0."""
+    if missing(p):
+        return MISSING
+    return "<1e-300" if float(p) == 0 else f"{float(p):.2g}"
 
 
 def dec3(x: Any) -> str:

@@ -56,6 +56,9 @@ class Workspace:
     baseline: str = "roberta"
     candidate: str = "gpt2"
     slices: list[dict[str, Any]] | None = None  # None: not set up yet -> the starter set
+    # The slice set of the other task kind ("classification" / "generation"), kept while the data is of this
+    # kind: switching to SQuAD and back brings the user's classification slices back.
+    slices_aside: dict[str, Any] = field(default_factory=dict)
     custom_features: list[dict[str, Any]] = field(default_factory=list)
     stress: dict[str, Any] = field(default_factory=dict)
     conf_threshold: float = 0.8
@@ -134,6 +137,18 @@ def _slices(value: Any) -> Any:
     return value
 
 
+def _slices_aside(value: Any) -> dict:
+    from evalcore.gendata import TASKS
+
+    if not isinstance(value, dict):
+        raise ConfigError(f"must be an object of slice sets by task kind, got {type(value).__name__}")
+    for task, slices in value.items():
+        if task not in TASKS:
+            raise ConfigError(f"task kind {task!r} is unknown; allowed: {', '.join(TASKS)}")
+        _slices(slices)
+    return value
+
+
 def _features(value: Any) -> list:
     from evalcore.features import CustomFeature
 
@@ -189,7 +204,8 @@ def _raise(what: str) -> Any:
 
 
 FIELDS: dict[str, Check] = {
-    "data": _data, "baseline": _spec, "candidate": _spec, "slices": _slices, "custom_features": _features,
+    "data": _data, "baseline": _spec, "candidate": _spec, "slices": _slices, "slices_aside": _slices_aside,
+    "custom_features": _features,
     "stress": _stress, "conf_threshold": _number(0, 1), "alpha": _number(0, 0.5, open_lo=True),
     "min_n": _number(1, 100_000, integer=True), "gates": _gates,
     "wandb": _text_dict("project", "entity", "run_name", "mode"), "llm": _text_dict("endpoint"), "notes": _str,

@@ -1,5 +1,6 @@
 """Compare: the verdict, overall and per-slice changes with intervals and power, per-class results,
-confusion and calibration."""
+confusion and calibration. Generation data: the verdict, then a metric picker and that metric's tables and
+charts (`ui/generation_view.py`)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -10,7 +11,7 @@ from evalcore.gates import FAIL, INCONCLUSIVE, NO_SHIP, NOT_EVALUABLE, PASS, SHI
 from evalcore.metrics import ALL_SLICE, confusion, reliability_diagram
 from evalcore.report import slice_margin, summarize_findings
 from evalcore.tables import role_col
-from ui import engine, state
+from ui import engine, generation_view, state
 from ui.widgets import shown_errors
 
 STATUS_ICONS = {PASS: "✅", FAIL: "❌", INCONCLUSIVE: "❔", NOT_EVALUABLE: "⛔"}
@@ -19,10 +20,13 @@ state.require_app(__file__)
 ws = state.workspace()
 st.title("Compare")
 
+with shown_errors():
+    task = engine.get_data(ws.data).task
 with st.expander("Settings: confidence threshold, small-slice size, false discovery rate"):
     c1, c2, c3 = st.columns(3)
     threshold = c1.slider("Confident regression: candidate confidence ≥", 0.5, 0.99, float(ws.conf_threshold), 0.01,
-                          key="cmp_threshold")
+                          key="cmp_threshold", disabled=task != "classification",
+                          help=None if task == "classification" else "Answers carry no confidence: not used here")
     min_n = c2.number_input("Slices smaller than this are marked small", 5, 1000, int(ws.min_n), key="cmp_min_n")
     alpha = c3.number_input("False discovery rate (Benjamini–Hochberg)", 0.001, 0.5, float(ws.alpha), 0.01,
                             format="%.3f", key="cmp_alpha")
@@ -36,12 +40,13 @@ for w in res.warnings:
     st.caption(f"ℹ️ {w}")
 analysis = engine.as_analysis(comp, slices, res)
 gates, _, gate_message = engine.current_verdict(ws, analysis)
-margin = slice_margin(gates)
+margin = slice_margin(gates, analysis.task)
 
 o = res.overall
 b, c, d = o["baseline"], o["candidate"], o["delta"]
 st.caption(f"**{comp.data.name}** · {o['n']:,} rows · baseline **{b['model']}** vs candidate **{c['model']}** · "
-           "accuracies in %, changes in points (pts), 95% intervals in brackets")
+           f"{'accuracies' if task == 'classification' else 'scores'} in %, changes in points (pts), 95% intervals "
+           "in brackets")
 
 # --- the verdict ------------------------------------------------------------------------------------
 if gate_message:
@@ -56,6 +61,10 @@ with st.expander(f"Gates ({len(gates.results)}): what the verdict rests on", exp
                "lies beyond it, and is inconclusive otherwise. A slice whose minimum detectable effect (MDE, 80% "
                "power) exceeds the margin is underpowered and never counts as a pass.")
     st.page_link("pages/share.py", label="Change the gates and margins on Report & W&B", icon="📤")
+
+if analysis.task == "generation":  # a metric picker and that metric's tables and charts (ui/generation_view.py)
+    generation_view.compare_section(analysis, gates, margin, float(ws.alpha))
+    st.stop()
 
 # --- headline numbers -------------------------------------------------------------------------------
 m1, m2, m3, m4, m5 = st.columns(5)

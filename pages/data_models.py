@@ -2,7 +2,10 @@
 
 Any labelled text task: the shipped demo, a TweetEval-format folder (from the data folders the
 server allows, or uploaded), a table file with a column-mapping step (and a label map when its
-labels are integers), or an HF dataset. Paths a visitor types are checked by `evalcore.roots`.
+labels are integers), or an HF dataset. Generation data too: the SQuAD demo, an uploaded SQuAD JSON, or
+a prompt / gold-answer table (its column-mapping step names the prompt, gold and id columns), with each
+model's answers in a column of the data or in an answers file (`file:`). Paths a visitor types are
+checked by `evalcore.roots`.
 """
 from __future__ import annotations
 
@@ -12,25 +15,37 @@ import pandas as pd
 import streamlit as st
 
 from evalcore.data import find_tweeteval_folders, tweeteval_splits
-from evalcore.errors import DataError
+from evalcore.errors import DataError, EvalcoreError
+from evalcore.gendata import SQUAD_ALIASES, file_layout
 from evalcore.labels import is_sentiment
 from evalcore.models import projection_rows, unreachable_warning
 from evalcore.pipeline import choose_models
 from evalcore.roots import allowed_roots, check_allowed, store_file, store_folder
+from evalcore import units
+from evalcore.comparisons import compared_metric
+from evalcore.gentables import generation_slice_metrics
 from evalcore.units import pct
 from ui import engine, state
 from ui.widgets import progress_bar, shown_errors
 
 SOURCES = {
     "lab": "Demo: the lab's 500 tweets (with roberta / gpt2 predictions)",
+    "squad": "Demo: SQuAD v1.1 dev, 10,570 questions (Match-LSTM vs BERT answers: generation)",
     "tweeteval": "TweetEval sentiment (shared folder)",
     "folder": "TweetEval-format folder, any task (open or upload one)",
-    "upload": "Upload a CSV / TSV / JSONL / Parquet file",
+    "upload": "Upload a CSV / TSV / JSONL / JSON / Parquet file (labelled texts, or questions with gold answers)",
     "hf": "Hugging Face dataset (hub id or local path)",
 }
+TASKS = {"classification": "classification: a text and its label", "generation": "generation: a prompt and its gold "
+         "answer(s)"}
+FLASH = "dm_flash"
 LIVE_CHOICES = {"vader": "VADER lexicon (live, sentiment only)",
                 "demo": "Demo transformer: MiniLM, top layer trained on TweetEval val (live, sentiment only)"}
 FILE_CHOICE, HF_CHOICE = "file", "hf"
+ANSWER_TYPES = ["json", "jsonl", "csv", "tsv", "parquet"]
+ANSWERS_HELP = ("`.json`: `{\"<question id>\": \"<answer>\"}` (SQuAD's prediction files); `.jsonl` / `.csv`: `id` and "
+                "`prediction` columns, or, without ids, the `instruction` (or `question`) and `context` of each row "
+                "with its `prediction`, as evaluation scripts write them. Every row of the data needs one answer.")
 LABEL_MAP_HELP = ("Which integer id is which label, e.g. `0=negative,1=positive`. Needed when the labels are "
                   "integers: evalcore never guesses their meaning. Integer predictions files are read through it too.")
 
@@ -39,6 +54,8 @@ ws = state.workspace()
 st.title("Data & models")
 st.caption("Pick a dataset and the two models to compare. Predictions are cached on disk: "
            "a model never scores the same text twice.")
+if st.session_state.get(FLASH):
+    st.info(st.session_state.pop(FLASH), icon="🧩")
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -47,6 +64,8 @@ def _kind(settings: dict) -> str:
     source = settings.get("source", "lab")
     if source in ("lab", "demo"):
         return "lab"
+    if source in SQUAD_ALIASES:
+        return "squad"
     if source.startswith("tweeteval"):
         return "tweeteval"
     if source.startswith("hf:"):
@@ -69,13 +88,65 @@ def _columns_of(path: Path) -> list[str]:
         raise DataError(f"could not read the columns of {path.name}: {exc}") from exc
 
 
+def _current_task() -> str | None:
+    try:
+        return engine.get_data(ws.data).task
+    except EvalcoreError:  # the current data does not load (any more): nothing to set aside
+        return None
+
+
 def _apply_data(settings: dict) -> None:
     with shown_errors(stop=False):
         new = engine.get_data(settings)  # validate before switching: a bad file never replaces good work
-        ws.data = settings
+        note = state.use_data(settings, _current_task(), new.task)
         ws.baseline, ws.candidate = choose_models(new, ws.baseline, ws.candidate)
         state.save()
+        if note:
+            st.session_state[FLASH] = note
         st.rerun()
+
+
+def _classification_mapping(path: Path) -> None:
+    """The column-mapping step of a labelled-text table: text, label, id and the label map."""
+    cols = _columns_of(path)
+    st.caption("Map the file's columns onto text, label and (optionally) a unique id.")
+    c1, c2, c3 = st.columns(3)
+    guess = {name: next((c for c in cols if c.lower() in options), cols[0])
+             for name, options in (("text", ("text", "tweet", "sentence", "content")),
+                                   ("label", ("label", "gold", "target", "sentiment", "class")))}
+    text_col = c1.selectbox("Text column", cols, index=cols.index(guess["text"]), key="dm_up_text")
+    label_col = c2.selectbox("Label column", cols, index=cols.index(guess["label"]), key="dm_up_label")
+    id_col = c3.selectbox("Id column", ["(row number)"] + cols, key="dm_up_id")
+    label_map = st.text_input("Label map (when the labels are integers)", key="dm_up_label_map",
+                              placeholder="0=negative,1=positive", help=LABEL_MAP_HELP)
+    if st.button("Load file", key="dm_up_load"):
+        _apply_data({"source": str(path), "text_col": text_col, "label_col": label_col,
+                     "id_col": None if id_col == "(row number)" else id_col,
+                     "label_map": label_map.strip() or None})
+
+
+def _generation_mapping(layout) -> None:
+    """The column-mapping step of a generation table: prompt, gold answer(s) and id columns."""
+    cols = list(layout.columns)
+    if not cols:
+        raise DataError(f"could not read the columns of {layout.path.name}: a CSV / TSV with a header row, JSON lines, "
+                        "a JSON array of objects or Parquet is expected")
+    st.caption("Map the file's columns onto the prompt (question or instruction), the gold answer(s) and "
+               "(optionally) a unique id. A gold cell holds one answer or a JSON array of answers.")
+    c1, c2, c3 = st.columns(3)
+    prompt = c1.selectbox("Prompt column", cols, index=cols.index(layout.prompt) if layout.prompt else 0,
+                          key="dm_up_prompt")
+    gold = c2.selectbox("Gold answer(s) column", cols, index=cols.index(layout.gold) if layout.gold else 0,
+                        key="dm_up_gold")
+    id_col = c3.selectbox("Id column", ["(row number)"] + cols,
+                          index=cols.index(layout.id) + 1 if layout.id else 0, key="dm_up_gid")
+    found = [f"context passage: `{layout.context}`" if layout.context else "no context column (context, passage, "
+             "document)", "model answers: " + (", ".join(f"`{c}` ({m})" for m, c in layout.answers.items())
+                                               if layout.answers else "none in the file (give answers files below)")]
+    st.caption("Also read: " + " · ".join(found))
+    if st.button("Load file", key="dm_up_load"):
+        _apply_data({"source": str(layout.path), "task": "generation", "text_col": prompt, "label_col": gold,
+                     "id_col": None if id_col == "(row number)" else id_col})
 
 
 def _folder_source() -> None:
@@ -125,6 +196,13 @@ with st.container(border=True):
     if kind == "lab":
         if st.button("Use the demo data", key="dm_use_lab", disabled=ws.data == {"source": "lab"}):
             _apply_data({"source": "lab"})
+    elif kind == "squad":
+        st.caption("SQuAD v1.1's development set: each question with its Wikipedia passage and 1+ gold answers, and "
+                   "the answers of two leaderboard systems shipped beside it (Match-LSTM as the baseline, BERT-large "
+                   "ensemble as the candidate). Answers are scored by exact match, token F1, relaxed match and "
+                   "ROUGE-L.")
+        if st.button("Use SQuAD", key="dm_use_squad", disabled=ws.data == {"source": "squad"}):
+            _apply_data({"source": "squad"})
     elif kind == "tweeteval":
         c1, c2 = st.columns(2)
         split = c1.selectbox("Split", ["test", "val"], key="dm_te_split")
@@ -138,21 +216,19 @@ with st.container(border=True):
         if upload is not None:
             with shown_errors(stop=False):
                 path = store_file(upload.name, upload.getvalue())
-                cols = _columns_of(path)
-                st.caption("Map the file's columns onto text, label and (optionally) a unique id.")
-                c1, c2, c3 = st.columns(3)
-                guess = {name: next((c for c in cols if c.lower() in options), cols[0])
-                         for name, options in (("text", ("text", "tweet", "sentence", "content")),
-                                               ("label", ("label", "gold", "target", "sentiment", "class")))}
-                text_col = c1.selectbox("Text column", cols, index=cols.index(guess["text"]), key="dm_up_text")
-                label_col = c2.selectbox("Label column", cols, index=cols.index(guess["label"]), key="dm_up_label")
-                id_col = c3.selectbox("Id column", ["(row number)"] + cols, key="dm_up_id")
-                label_map = st.text_input("Label map (when the labels are integers)", key="dm_up_label_map",
-                                          placeholder="0=negative,1=positive", help=LABEL_MAP_HELP)
-                if st.button("Load file", key="dm_up_load"):
-                    _apply_data({"source": str(path), "text_col": text_col, "label_col": label_col,
-                                 "id_col": None if id_col == "(row number)" else id_col,
-                                 "label_map": label_map.strip() or None})
+                layout = file_layout(path)
+                if layout.squad:
+                    st.caption("SQuAD v1.1 JSON: questions, passages and gold answers are read from its structure "
+                               "(no mapping needed); give each model's `{id: answer}` file below.")
+                    if st.button("Load file", key="dm_up_load"):
+                        _apply_data({"source": str(path), "task": "generation"})
+                elif st.radio("Task", list(TASKS), format_func=TASKS.get, horizontal=True, key="dm_up_task",
+                              index=1 if layout.generation else 0,
+                              help="Generation: each row is a question or instruction with gold answer(s); models' "
+                                   "answers are scored against them (exact match, F1, ROUGE-L).") == "generation":
+                    _generation_mapping(layout)
+                else:
+                    _classification_mapping(path)
     else:
         c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
         ds_id = c1.text_input("Dataset id or local path", placeholder="cardiffnlp/tweet_eval", key="dm_hf_id")
@@ -175,13 +251,25 @@ with shown_errors():
     data = engine.get_data(ws.data)
 dkey = engine.data_key(ws.data)
 
+GENERATION = data.task == "generation"
 c1, c2, c3 = st.columns([2, 1, 2])
 c1.metric("Loaded", f"{len(data):,} rows")
-c2.metric("Labels", len(data.labels))
-declared = data.declared_labels
-c3.caption(f"**{data.name}**  \nsource `{ws.data.get('source')}`  \nlabels from {declared.source}: `{declared.text}`")
-counts = data.df["label"].value_counts().reindex(list(data.labels)).fillna(0).astype(int)
-st.caption("Label distribution: " + " · ".join(f"{k} {v:,} ({v / len(data):.0%})" for k, v in counts.items()))
+if GENERATION:
+    golds = data.golds
+    c2.metric("Gold answers per question", f"{sum(map(len, golds)) / len(golds):.2f}",
+              help="Mean number of distinct gold answers; every score takes the best match over them")
+    with_context = int((data.df["context"].astype(str).str.strip() != "").sum())
+    c3.caption(f"**{data.name}**  \nsource `{ws.data.get('source')}`  \ntask: generation (a prompt and its gold "
+               f"answers; {with_context:,} of {len(data):,} prompts with a context passage)")
+    st.caption("Each model's answer is scored against the gold answers: exact match and token F1 with SQuAD's "
+               "normalisation, relaxed match, ROUGE-L and accuracy at ROUGE-L (how each is computed: Compare).")
+else:
+    c2.metric("Labels", len(data.labels))
+    declared = data.declared_labels
+    c3.caption(f"**{data.name}**  \nsource `{ws.data.get('source')}`  \nlabels from {declared.source}: "
+               f"`{declared.text}`")
+    counts = data.df["label"].value_counts().reindex(list(data.labels)).fillna(0).astype(int)
+    st.caption("Label distribution: " + " · ".join(f"{k} {v:,} ({v / len(data):.0%})" for k, v in counts.items()))
 with st.expander("Preview rows"):
     st.dataframe(data.df.head(200), hide_index=True, width="stretch")
 
@@ -190,6 +278,10 @@ with st.expander("Preview rows"):
 
 def _options() -> dict[str, str]:
     # Labels depend on the name only: the browser keeps a selected option's label while its value stays
+    if GENERATION:
+        opts = {name: f"{name} (answers in the data)" for name in data.precomputed}
+        opts[FILE_CHOICE] = "Answers file (file:): one answer per question, aligned by id…"
+        return opts
     opts = {name: f"{name} (predictions shipped with the data)" for name in data.precomputed}
     if is_sentiment(data.labels):  # VADER and the demo know only sentiment labels
         opts.update(LIVE_CHOICES)
@@ -200,10 +292,11 @@ def _options() -> dict[str, str]:
 
 def _file_spec(role: str, current: str) -> str | None:
     """A predictions file: uploaded (kept under the uploads folder) or a path the server allows."""
-    upload = st.file_uploader("Upload a predictions file", type=["txt", "csv", "jsonl", "json"],
-                              key=f"dm_{role}_file_up",
-                              help="`.txt`: one label (name, or id of the data's label map) per line, in the data's "
-                                   "row order; `.csv` / `.jsonl`: columns `pred[,conf][,id]`")
+    upload = st.file_uploader("Upload an answers file" if GENERATION else "Upload a predictions file",
+                              type=ANSWER_TYPES if GENERATION else ["txt", "csv", "jsonl", "json"],
+                              key=f"dm_{role}_file_up", help=ANSWERS_HELP if GENERATION else
+                              "`.txt`: one label (name, or id of the data's label map) per line, in the data's "
+                              "row order; `.csv` / `.jsonl`: columns `pred[,conf][,id]`")
     if upload is not None:
         return f"file:{store_file(upload.name, upload.getvalue())}"
     typed = st.text_input("or its path on the server", value=current[len("file:"):] if current.startswith("file:") else "",
@@ -248,7 +341,10 @@ def show_mapping(predictor) -> None:
 
 with st.container(border=True):
     st.subheader("Models")
-    if not (ws.baseline and ws.candidate):
+    if not (ws.baseline and ws.candidate) and GENERATION:
+        st.info("This data has no two answer columns to compare on its own: give each model's answers file "
+                "(`file:`), e.g. the `{id: answer}` JSON an evaluation script writes.")
+    elif not (ws.baseline and ws.candidate):
         st.info(f"No model shipped with this data applies to its labels ({', '.join(data.labels)}) "
                 "on its own: choose two, e.g. predictions files (`file:`) or Hugging Face models.")
     left, right = st.columns(2)
@@ -272,6 +368,13 @@ with st.container(border=True):
                         engine.get_predictor("demo", data, dkey)
                         st.rerun()
                 continue
+            if GENERATION:
+                with shown_errors(stop=False):
+                    answers = engine.get_predictions(data, dkey, spec)
+                    loaded[role] = True
+                    st.caption(f"`{spec}` · {answers.n_total:,} answers of model **{answers.model}**, one for every "
+                               "row (aligned by id)")
+                continue
             with shown_errors(stop=False):
                 predictor = engine.get_predictor(spec, data, dkey)
                 loaded[role] = True
@@ -290,11 +393,22 @@ with st.container(border=True):
             st.rerun()
 
 with st.container(border=True):
-    st.subheader("Predictions")
+    st.subheader("Answers" if GENERATION else "Predictions")
     if not (ws.baseline and ws.candidate):
         st.info("Choose the baseline and the candidate above, then press *Use these models*.")
         st.stop()
     st.caption(f"Comparing **{ws.baseline}** (baseline) with **{ws.candidate}** (candidate) on {len(data):,} rows.")
+    if GENERATION:
+        with shown_errors():
+            comp = engine.get_comparison(ws)
+        table = generation_slice_metrics(comp.df_eval, {})
+        rows = [{"role": r["role"], "model": r["model"], "status": f"{r['n']:,} answers read",
+                 **{compared_metric(m).title + " [95%]": units.pct_ci(r[m], r[f"{m}_lo"], r[f"{m}_hi"])
+                    for m in ("exact_match", "f1")}} for _, r in table.iterrows()]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="dm_gen_scores")
+        st.caption("Answers are read from the data or the answers files, never generated here, so nothing is cached. "
+                   "Every metric with its paired change per slice: Compare.")
+        st.stop()
     pending = [s for s in (ws.baseline, ws.candidate) if not engine.predictions_ready(dkey, s)]
     # Cheap scoring starts at once; a transformer over a large dataset waits for an explicit click.
     cheap = all(engine.needs_data(s) or s.startswith("vader") for s in pending) or len(data) <= 2000

@@ -1,12 +1,13 @@
 """Examples: the rows of a slice, filtered by outcome, both models side by side, with a row's metadata and
-token explanations of both models; below, a slice's regressions explained in aggregate."""
+token explanations of both models; below, a slice's regressions explained in aggregate. Generation data:
+prompts, gold answers and both answers, filtered by the picked metric's change (`ui/generation_view.py`)."""
 from __future__ import annotations
 
 import streamlit as st
 
 from evalcore.metrics import ALL_SLICE
 from evalcore.tables import metadata_columns, role_col
-from ui import engine, explain_view, state
+from ui import engine, explain_view, generation_view, state
 from ui.widgets import shown_errors
 
 OUTCOMES = {"regressed": "Regressed (baseline right, candidate wrong)",
@@ -25,6 +26,9 @@ st.title("Examples")
 with shown_errors():
     comp, slices, res = engine.current_analysis(ws)
 df = comp.df_eval
+if comp.data.task == "generation":  # answers, gold answers and scores; no token explanations for answer files
+    generation_view.examples_section(comp, slices, res)
+    st.stop()
 
 c1, c2, c3 = st.columns([2, 3, 2])
 names = [ALL_SLICE] + [s.name for s in slices]

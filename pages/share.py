@@ -92,7 +92,7 @@ def _save_gates() -> None:
     state.save()
 
 
-config, gate_message = engine.gate_config(ws)
+config, gate_message = engine.gate_config(ws, analysis.task)
 if gate_message:
     st.error(gate_message, icon="⚠️")
 st.subheader("Ship / no-ship gates")

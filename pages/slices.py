@@ -17,7 +17,8 @@ import streamlit as st
 from evalcore import units
 
 from evalcore.errors import FeatureError, RuleError
-from evalcore.features import CustomFeature, list_features
+from evalcore.comparisons import HEADLINE, compared_metric
+from evalcore.features import CustomFeature, list_features, list_generation_features
 from evalcore.label_mix import label_mix, mix_text
 from evalcore.rules import Rule, Schema, conditions, format_rule, mask, validate, validate_text
 from evalcore.slices import SLICES_VERSION, Slice, SliceSet, check_name, load_slices, validate_slices
@@ -43,6 +44,7 @@ with shown_errors(), bars.container():
     comp = engine.get_comparison(ws, progress=scoring_progress)
 bars.empty()
 df = comp.df_eval
+GENERATION = comp.data.task == "generation"  # no label mix (gold answers are free text); F1 in the preview
 
 
 def table_schema() -> Schema:
@@ -123,11 +125,13 @@ def saved_into(current: SliceSet, editing: str | None, item: Slice) -> SliceSet:
 
 
 TABLE_COLUMNS = ["name", "rows", "share", "labels", "tv", "label_effect", "rule", "hypothesis", "problem"]
+MIX_COLUMNS = ("labels", "tv", "label_effect")
 
 
-def slice_table(slices: SliceSet) -> tuple[pd.DataFrame, pd.Series]:
+def slice_table(slices: SliceSet) -> tuple[pd.DataFrame, pd.Series | None]:
     """One row per saved slice with its size on this table (or why it does not fit the table) and
-    its gold-label mix beside the overall one (`evalcore.label_mix`); also the overall mix."""
+    its gold-label mix beside the overall one (`evalcore.label_mix`); also the overall mix (None on
+    generation data, whose gold answers are free text with no label set)."""
     rows, fit = [], {}
     for s in slices:
         try:
@@ -138,6 +142,8 @@ def slice_table(slices: SliceSet) -> tuple[pd.DataFrame, pd.Series]:
             n, problem = None, str(exc)
         rows.append({"name": s.name, "rows": n, "share": None if n is None else 100 * n / max(len(df), 1),
                      "rule": s.text, "hypothesis": s.note, "problem": problem})
+    if GENERATION:
+        return pd.DataFrame(rows, columns=[c for c in TABLE_COLUMNS if c not in MIX_COLUMNS]), None
     mix = label_mix(df, fit, comp.data.labels, alpha=float(ws.alpha))
     tests = mix.tests.set_index("slice")
     for row in rows:
@@ -157,7 +163,10 @@ tab_build, tab_features, tab_io, tab_discover = st.tabs(TABS, key="sl_tabs")
 
 with tab_build:
     st.subheader(f"Saved slices ({len(slices)})")
-    if ws.slices is None:
+    if ws.slices is None and GENERATION:
+        st.caption("These are the default slices for generation data (gold length, question word, answer type, "
+                   "passage length, verbose answers); edit, add or delete any of them to make the set yours.")
+    elif ws.slices is None:
         st.caption("These are the default slices for this task's labels (" + ", ".join(comp.data.labels) + "); "
                    "edit, add or delete any of them to make the set yours.")
         for note in engine.default_slice_set(ws)[1]:
@@ -166,11 +175,12 @@ with tab_build:
     if table.empty:
         st.info("No slices yet: build one below and save it.")
     else:
-        st.caption(f"Gold labels overall: **{mix_text(overall_mix)}**. Beside each slice, its own mix and its total "
-                   "variation distance (TV) from the overall mix (0: same mix, 1: no label in common). *differs*: "
-                   "beyond chance (chi-square, Benjamini-Hochberg). *⚠ labels*: the mix alone, at each label's "
-                   "overall change, gives at least half of the slice's departure from the overall change: read that "
-                   "slice's change as partly a label effect, not the text property.")
+        if overall_mix is not None:
+            st.caption(f"Gold labels overall: **{mix_text(overall_mix)}**. Beside each slice, its own mix and its "
+                       "total variation distance (TV) from the overall mix (0: same mix, 1: no label in common). "
+                       "*differs*: beyond chance (chi-square, Benjamini-Hochberg). *⚠ labels*: the mix alone, at each "
+                       "label's overall change, gives at least half of the slice's departure from the overall change: "
+                       "read that slice's change as partly a label effect, not the text property.")
         shown = table if table["problem"].astype(bool).any() else table.drop(columns="problem")
         st.dataframe(shown, hide_index=True, width="stretch", key="sl_table", column_config={
             "name": st.column_config.TextColumn("Slice", width="medium"),
@@ -234,11 +244,14 @@ with tab_build:
         m1, m2, m3, m4 = st.columns(4)
         m1.metric("Matching rows", f"{n:,}")
         m2.metric("Share of data", units.pct(n / max(len(df), 1)))
+        score = HEADLINE[comp.data.task]  # accuracy, or F1 on generation data
+        field, title = ("correct", "accuracy") if score == "accuracy" else (score, compared_metric(score).title)
         for box, role in ((m3, "baseline"), (m4, "candidate")):
-            acc = df.loc[hits, role_col(role, "correct")].mean() if n else float("nan")
-            box.metric(f"{role.capitalize()} accuracy here · {df.attrs.get(role, role)}", units.pct(acc))
+            value = df.loc[hits, role_col(role, field)].mean() if n else float("nan")
+            box.metric(f"{role.capitalize()} {title} here · {df.attrs.get(role, role)}", units.pct(value))
         st.code(text, language=None, wrap_lines=True)
-        base = ["id", "text", "label"] + [role_col(r, f) for r in ("baseline", "candidate") for f in ("pred", "conf")]
+        shown_fields = (("pred", score) if GENERATION else ("pred", "conf"))
+        base = ["id", "text", "label"] + [role_col(r, f) for r in ("baseline", "candidate") for f in shown_fields]
         used = [c for c in dict.fromkeys(c.col for c in conditions(rule)) if c not in base and c in df.columns]
         preview = df.loc[hits, [c for c in base if c in df.columns] + used].head(PREVIEW_ROWS)
         st.caption(f"Preview: the first {min(n, PREVIEW_ROWS):,} of {n:,} matching rows")
@@ -246,6 +259,7 @@ with tab_build:
             "text": st.column_config.TextColumn("text", width="large"),
             "baseline_conf": st.column_config.NumberColumn("baseline_conf", format="%.2f"),
             "candidate_conf": st.column_config.NumberColumn("candidate_conf", format="%.2f"),
+            "label": st.column_config.TextColumn("first gold answer" if GENERATION else "label"),
         })
         if ss.get(SYNCED) != text:  # the builder changed: show its rule in the text form
             ss["sl_text_w"] = ss[SYNCED] = text
@@ -361,10 +375,15 @@ with tab_features:
                     ss[FLASH] = f"Deleted feature '{feature.name}'."
                     st.rerun()
 
-    with st.expander(f"Built-in features ({len(list_features())})"):
+    builtins = list_generation_features() if GENERATION else list_features()
+    with st.expander(f"Built-in features ({len(builtins)})", expanded=GENERATION):
         st.dataframe(pd.DataFrame([{"name": f.name, "kind": f.kind, "description": f.description,
-                                    "hypothesis": f.hypothesis} for f in list_features()]),
+                                    "hypothesis": f.hypothesis} for f in builtins]),
                      hide_index=True, width="stretch", key="cf_builtins")
+        if GENERATION:
+            st.caption("Generation features read the question, the passage or the gold answers; `verbose` is per model "
+                       "(`baseline_verbose`, `candidate_verbose`) and each score's per-row change is `f1_delta` / "
+                       "`rouge_l_delta` (under model in the column picker). A custom feature reads the prompt.")
 
 
 # --- import / export -------------------------------------------------------------------------------
@@ -409,4 +428,8 @@ with tab_io:
 # --- discovery -------------------------------------------------------------------------------------
 
 with tab_discover:
+    if GENERATION:
+        st.info("On generation data, discovery searches where **exact match** is lost more often than on the rest of "
+                "the rows (it needs a right / wrong outcome per row); F1 and ROUGE-L are compared on Compare for the "
+                "slices you save.", icon="ℹ️")
     discover_view.render(comp, float(ws.alpha), FLASH)

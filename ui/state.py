@@ -35,12 +35,15 @@ PERTURB_RESULT = "ec_perturb_result"
 # comparison (df_eval) it was computed on: {"result": ..., "comparison_key": str, ...}
 DISCOVERY_RESULT = "ec_discovery_result"  # Slices page: {"result": Discovery, "comparison_key", "settings"}
 EXPLAIN_RESULT = "ec_explain_result"  # Examples page: {"result": RegressionExplanations, "comparison_key"}
+# The generation metric picked on Compare or Examples (a metric name of evalcore.comparisons), shared by both
+# pages and kept across page switches for this browser session.
+GEN_METRIC = "ec_gen_metric"
 # Widgets that mirror a saved field: reset when another session changes that field.
 MIRRORS: dict[str, tuple[str, ...]] = {
     "conf_threshold": ("cmp_threshold",), "min_n": ("cmp_min_n",), "alpha": ("cmp_alpha",),
     "gates": ("share_gate_",), "wandb": ("share_wb_",), "notes": ("share_notes",),
     "stress": ("stress_hypothesis", "stress_target", "stress_conf", "stress_pt_", "stress_model_", "stress_spec_",
-               "stress_editor", "stress_llm_n"),
+               "stress_editor", "stress_llm_n", "stress_gen_"),
     "llm": ("stress_llm_",),
 }
 
@@ -221,6 +224,26 @@ def slices():
         return engine.default_slice_set(ws)[0]
     except EvalcoreError:  # the data does not load: the page shows why; the slices wait for it
         return starter_slices()
+
+
+def use_data(settings: dict, old_task: str | None, new_task: str) -> str | None:
+    """Point the workspace at new data (the caller saves). When the task kind changes (a classifier's
+    tweets to SQuAD's questions), the user's slice set of the old kind is kept aside and the one of the
+    new kind (or its defaults) comes back: no slice of one kind fits the other's table. Returns a line
+    telling the user so, or None."""
+    ws = workspace()
+    ws.data = settings
+    if old_task is None or old_task == new_task:
+        return None
+    aside = dict(ws.slices_aside)
+    mine = ws.slices
+    aside[old_task] = mine
+    restored = aside.pop(new_task, None)
+    ws.slices_aside, ws.slices = {k: v for k, v in aside.items() if v is not None}, restored
+    if mine is None and restored is None:
+        return None
+    return (f"Your {old_task} slices are kept aside and come back when you load {old_task} data again; "
+            + (f"your {new_task} slices are back." if restored is not None else f"the {new_task} defaults apply."))
 
 
 def set_slices(slice_set) -> None:

