@@ -43,16 +43,19 @@ from evalcore.errors import ModelError
 if TYPE_CHECKING:
     from evalcore.models import Predictor
 
-OCCLUSION, LEXICON = "occlusion", "lexicon"
+OCCLUSION, LEXICON, ANSWER = "occlusion", "lexicon", "answer occlusion"
 METHODS = {
     OCCLUSION: "occlusion (leave one out): a token's score is the drop in the model's evidence for the label when "
                "the token is deleted from the text; all variants of a text scored in one batched call",
+    ANSWER: "occlusion of the question for a live generation model: each question word is deleted in turn, the model "
+            "answers again (greedily), and the word's score is the drop in that answer's score against the gold answers",
     LEXICON: "VADER lexicon contributions: each word's valence after VADER's negation, booster, ALL-CAPS and 'but' "
              "rules, computed by VADER's own code; the scores plus punctuation emphasis add up to its total",
 }
 UNITS = {"probability": "probability of the label",
          "vader_margin": "VADER compound minus its threshold, toward the label",
-         "vader_valence": "VADER valence toward the label"}
+         "vader_valence": "VADER valence toward the label",
+         "answer_score": "score of the answer against the gold answers"}
 # A token: a URL, a word (with inner apostrophes: don't, it's), or a run of other non-space characters
 # (punctuation, emoji). @mentions and #hashtags keep their sign.
 TOKEN = re.compile(r"(?:https?://|www\.)\S+|[@#]?\w+(?:['’]\w+)*|[^\w\s]+")
@@ -141,6 +144,31 @@ def evidence(predictor: Predictor) -> Evidence:
         return np.asarray(batch.pred, dtype=np.int64), np.asarray(batch.probs, dtype=np.float64)
 
     return Evidence(labels, "probability", probs)
+
+
+def explain_answer(answerer, question: str, golds: Sequence[str], context: str = "", *,
+                   metric: str = "f1") -> Explanation:
+    """Which words of the question the answer's score depends on, for a live generation model (an
+    `evalcore.answerers` answerer): occlusion by the score of the answer. One answer per question word
+    (plus the original), so it costs as many generations as the question has words; the context is kept
+    whole (occluding a passage word by word would cost hundreds of generations and mostly measure noise)."""
+    from evalcore.answerers import answer_prompt
+    from evalcore.errors import ConfigError
+    from evalcore.genmetrics import score_answers
+
+    golds = [g.strip() for g in golds if str(g).strip()]
+    if not str(question).strip() or not golds:
+        raise ConfigError("an answer is explained against gold answers: give a question and at least one gold answer")
+    spans = tokenize(question)
+    prompts = [answer_prompt(q, context) for q in [question, *occluded(question, spans)]]
+    answers = answerer.answer(prompts)
+    scores = score_answers(answers, [golds] * len(answers))
+    if metric not in scores.columns:
+        raise ConfigError(f"metric {metric!r} is not an answer score; scores: {', '.join(map(str, scores.columns))}")
+    values = scores[metric].to_numpy(dtype=float)
+    tokens = tuple(TokenScore(question[a:b], a, b, float(values[0] - v)) for (a, b), v in zip(spans, values[1:]))
+    return Explanation(text=question, model=answerer.name, label=f"the gold answer ({metric})", predicted=answers[0],
+                       value=float(values[0]), tokens=tokens, method=ANSWER, unit="answer_score")
 
 
 @lru_cache(maxsize=1)
@@ -374,6 +402,6 @@ def _md_escape(text: str) -> str:
     return re.sub(r"([\\`*_~\[\]|<>#])", r"\\\1", text).replace("\n", " ")
 
 
-__all__ = ["Evidence", "Explanation", "LEXICON", "METHODS", "OCCLUSION", "TokenScore", "UNITS", "evidence",
+__all__ = ["explain_answer", "Evidence", "Explanation", "LEXICON", "METHODS", "OCCLUSION", "TokenScore", "UNITS", "evidence",
            "explain", "explain_many", "highlight_html", "highlight_markdown", "not_explainable", "occluded",
            "tokenize", "vader_lexicon", "vader_valences"]

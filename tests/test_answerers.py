@@ -28,7 +28,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
         self.server.requests.append((self.path, request))  # type: ignore[attr-defined]
-        content = REPLIES[self.path.split("/")[1]]
+        name = self.path.split("/")[1]
+        if name == "keyword":  # answers right only when the question asks who "won"
+            question = request["messages"][0]["content"].split("Question:")[-1]
+            content = "Denver Broncos" if "won" in question.split() else "I do not know"
+        else:
+            content = REPLIES[name]
         body = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -131,3 +136,47 @@ def test_smollm2_from_the_wheel_answers_a_squad_question() -> None:
     answer = table["answer"][0]
     assert answer and len(answer.split()) <= MAX_NEW_TOKENS and "Broncos" in answer, answer
     assert table["f1"][0] > 0
+
+
+def test_an_answer_is_explained_by_the_question_words_its_score_depends_on(server) -> None:
+    """Occlusion by the score of the answer: deleting 'won' makes the keyword endpoint miss the answer, so
+    'won' carries the whole F1; the other words carry none. One answer per word, plus the original."""
+    from evalcore.explain import ANSWER, explain_answer
+
+    host, port = server.server_address[:2]
+    answerer = EndpointAnswerer("keyword", LLMConfig(base_url=f"http://{host}:{port}/keyword/v1", model="k",
+                                                     api_key_env=""))
+    before = len(server.requests)
+    expl = explain_answer(answerer, "Which team won Super Bowl 50?", ["Denver Broncos"], "The Broncos won.")
+    assert len(server.requests) - before == 1 + 7  # the question and one answer per deleted token (7 with "?")
+    assert expl.method == ANSWER and expl.predicted == "Denver Broncos" and expl.value == pytest.approx(1.0)
+    scores = {t.token: t.score for t in expl.tokens}
+    assert scores["won"] == pytest.approx(1.0) and all(v == 0 for k, v in scores.items() if k != "won")
+    assert all(expl.text[t.start:t.end] == t.token for t in expl.tokens)
+    with pytest.raises(ConfigError, match="gold answers"):
+        explain_answer(answerer, "Who won?", [" "])
+
+
+def test_the_stress_page_explains_live_answers(server, monkeypatch) -> None:
+    from evalcore.data import load_data
+    from evalcore.workspace import Workspace, save_workspace
+
+    host, port = server.server_address[:2]
+    monkeypatch.setenv(ENDPOINTS_ENV, json.dumps({name: {"base_url": f"http://{host}:{port}/{name}/v1",
+                                                         "model": f"{name}-model", "api_key_env": ""}
+                                                  for name in ("exact", "keyword")}))
+    squad = load_data("squad")
+    save_workspace(Workspace(data={"source": "squad"}, baseline=squad.default_models[0],
+                             candidate=squad.default_models[1]))
+    at = open_page("pages/stress.py")
+    at.selectbox(key="stress_gen_baseline").set_value("endpoint:exact").run()
+    at.selectbox(key="stress_gen_candidate").set_value("endpoint:keyword").run()
+    at.text_area(key="stress_gen_question").set_value("Which team won Super Bowl 50?").run()
+    at.text_input(key="stress_gen_gold").set_value("Denver Broncos").run()
+    at.button(key="stress_gen_answer").click().run()
+    at.button(key="stress_gen_explain").click().run()
+    assert not at.exception and not errors(at), errors(at)
+    shown = " ".join(m.value for m in at.markdown)
+    assert "candidate: keyword-model" in shown or "candidate: keyword" in shown
+    assert 'title="+1.000 (score of the answer against the gold answers' in shown and ">won</span>" in shown
+    assert any("toward: won (+1.00)" in c.value for c in at.caption)

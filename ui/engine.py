@@ -401,13 +401,27 @@ def _smollm2() -> Any:
     return load_smollm2()
 
 
-def get_answers(specs: dict[str, str], question: str, context: str, golds: list[str]) -> Any:
-    """Both answerers' answers to one typed prompt with every score (`evalcore.answerers.live_answers`).
-    SmolLM2 loads once per process; an endpoint is only one the operator configured."""
-    from evalcore.answerers import SMOLLM2, live_answers, load_answerer
+def _answerers(specs: dict[str, str]) -> dict[str, Any]:
+    """Live answerers by role: SmolLM2 loads once per process; an endpoint only one the operator configured."""
+    from evalcore.answerers import SMOLLM2, load_answerer
 
     endpoints, _ = llm_endpoints()
-    answerers = {role: _smollm2() if spec == SMOLLM2 else load_answerer(spec, endpoints)
-                 for role, spec in specs.items()}
+    return {role: _smollm2() if spec == SMOLLM2 else load_answerer(spec, endpoints) for role, spec in specs.items()}
+
+
+def get_answers(specs: dict[str, str], question: str, context: str, golds: list[str]) -> Any:
+    """Both answerers' answers to one typed prompt with every score (`evalcore.answerers.live_answers`)."""
+    from evalcore.answerers import live_answers
+
     with one_thread():
-        return live_answers(answerers, question, context, golds)
+        return live_answers(_answerers(specs), question, context, golds)
+
+
+def explain_answers(specs: dict[str, str], question: str, context: str, golds: list[str],
+                    metric: str = "f1") -> dict[str, Any]:
+    """Per role, which question words the answer's score depends on (`evalcore.explain.explain_answer`)."""
+    from evalcore.explain import explain_answer
+
+    with one_thread():
+        return {role: explain_answer(answerer, question, golds, context, metric=metric)
+                for role, answerer in _answerers(specs).items()}

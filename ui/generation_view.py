@@ -403,6 +403,37 @@ def live_answers_section(ws: Any, data: Any) -> None:
         **{f"{r.role}: {r.model}": [_score_text(getattr(r, f), f) for f in SCORE_FIELDS] + [str(int(r.answer_tokens))]
            for r in table.itertuples()}}), hide_index=True, width="stretch", key=f"{LIVE}scores")
     st.caption("One prompt is an example, not evidence: the comparison with intervals is on Compare.")
+    _answer_explanations(asked_with, golds)
+
+
+EXPLAIN_RESULT = "ec_live_explanations"
+
+
+def _answer_explanations(asked_with: dict, golds: list[str]) -> None:
+    """Which question words each answer's F1 depends on: occlusion by the score of the answer (issue 14)."""
+    from ui import engine, explain_view
+    from ui.widgets import shown_errors
+
+    chosen = {r: asked_with[r] for r in ROLES if asked_with[r] != NONE}
+    words = len(asked_with["question"].split())
+    if st.button(f"Explain the answers: which question words their F1 depends on (about {words + 1} answers each)",
+                 key=f"{LIVE}explain"):
+        with shown_errors(stop=False), st.spinner("Answering the question once per deleted word…"):
+            st.session_state[EXPLAIN_RESULT] = {"inputs": asked_with, "explanations": engine.explain_answers(
+                chosen, asked_with["question"], asked_with["context"], golds)}
+    result = st.session_state.get(EXPLAIN_RESULT)
+    if not result or result["inputs"] != asked_with:
+        return
+    st.caption("Green: deleting the word lowers the answer's F1 against the gold answers (the answer needs it); red: "
+               "deleting it raises F1. Each word's score is the F1 of the full question's answer minus the F1 of the "
+               "answer without that word; the context is kept whole.")
+    cols = st.columns(len(result["explanations"]))
+    for col, (role, expl) in zip(cols, result["explanations"].items()):
+        with col:
+            explain_view.highlighted(expl, f"{role}: {expl.model} · answer “{expl.predicted}” · toward")
+            if not any(t.score for t in expl.tokens):
+                st.caption(f"No word changes this answer's score: every variant's answer scores {expl.value:.2f}, as "
+                           "the whole question's does, so the explanation is flat.")
 
 
 __all__ = ["compare_section", "examples_section", "highlight", "live_answers_section", "metric_picker", "row_detail",
