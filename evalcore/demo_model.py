@@ -217,8 +217,9 @@ def _cls_layer(layer, x, mask):
     def split(v, n):
         return v.view(b, n, heads, size).transpose(1, 2)
 
+    q_proj, k_proj, v_proj = att.query, att.key, att.value  # BERT's projection layers
     ctx = F.scaled_dot_product_attention(
-        split(att.query(x[:, :1]), 1), split(att.key(x), t), split(att.value(x), t),
+        split(q_proj(x[:, :1]), 1), split(k_proj(x), t), split(v_proj(x), t),
         attn_mask=mask[:, None, None, :], dropout_p=att.dropout.p if att.training else 0.0,
         scale=getattr(att, "scaling", None))
     hidden = layer.attention.output(ctx.transpose(1, 2).reshape(b, 1, d), x[:, :1])

@@ -8,7 +8,7 @@ import streamlit as st
 from evalcore.metrics import ALL_SLICE
 from evalcore.tables import metadata_columns, role_col
 from ui import engine, explain_view, generation_view, state
-from ui.widgets import shown_errors
+from ui.widgets import one_page, shown_errors
 
 OUTCOMES = {"regressed": "Regressed (baseline right, candidate wrong)",
             "improved": "Improved (baseline wrong, candidate right)",
@@ -51,15 +51,7 @@ st.caption(f"{len(rows):,} rows" + (f" · slice rule `{slices[pick].text}`" if p
            + (f" · hypothesis: {slice_note}" if slice_note else ""))
 
 b, c = df.attrs["baseline"], df.attrs["candidate"]
-# One page of rows goes to the browser, never the whole slice (a million rows would be hundreds of MB).
-total = len(rows)
-pages = max(1, -(-total // PAGE_SIZE))
-if st.session_state.get("ex_page", 1) > pages:
-    st.session_state["ex_page"] = pages
-page_no = st.number_input(f"Page (of {pages:,}; {PAGE_SIZE} rows each)", 1, pages, key="ex_page")
-first = (int(page_no) - 1) * PAGE_SIZE
-rows = rows.iloc[first:first + PAGE_SIZE]
-st.caption(f"Showing rows {first + 1:,}–{first + len(rows):,} of {total:,}" if total else "No row matches.")
+rows = one_page(rows, "ex_page", PAGE_SIZE)
 # the columns one sorts by come first and the wide text last, so nothing sorted is off screen
 table = rows[["id", "label", role_col("baseline", "pred"), role_col("baseline", "conf"),
               role_col("candidate", "pred"), role_col("candidate", "conf"), "regressed", "improved", "text"]]

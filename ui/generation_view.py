@@ -26,6 +26,7 @@ from evalcore.gentables import metric_delta
 from evalcore.metrics import ALL_SLICE, wilson_interval
 from evalcore.tables import ROLES, metadata_columns, role_col
 from ui import state
+from ui.widgets import one_page
 
 PAGE_SIZE = 100
 SCORE_FIELDS = ("exact_match", "relaxed_match", "f1", "rouge_l", "rouge_acc")
@@ -240,14 +241,7 @@ def examples_section(comp: Any, slices: Any, res: Any) -> None:
     st.caption(f"{len(rows):,} rows" + (f" · slice rule `{slices[pick].text}`" if pick in slices else "")
                + (f" · hypothesis: {note}" if note else ""))
 
-    total = len(rows)
-    pages = max(1, -(-total // PAGE_SIZE))
-    if st.session_state.get("exg_page", 1) > pages:
-        st.session_state["exg_page"] = pages
-    page_no = st.number_input(f"Page (of {pages:,}; {PAGE_SIZE} rows each)", 1, pages, key="exg_page")
-    first = (int(page_no) - 1) * PAGE_SIZE
-    rows = rows.iloc[first:first + PAGE_SIZE]
-    st.caption(f"Showing rows {first + 1:,}–{first + len(rows):,} of {total:,}" if total else "No row matches.")
+    rows = one_page(rows, "exg_page", PAGE_SIZE)
     field = m.field
     table = pd.DataFrame({
         "id": rows["id"], "change": rows["change"],

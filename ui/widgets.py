@@ -56,6 +56,20 @@ def scoring_progress(spec: str) -> Callable[[int, int], None]:
 
 
 
+def one_page(rows, key: str, size: int):
+    """The rows of the page the user picked (a number input keyed `key`), with a caption counting them:
+    one page of a selection goes to the browser, never all of it (a million rows would be hundreds of MB)."""
+    total = len(rows)
+    pages = max(1, -(-total // size))
+    if st.session_state.get(key, 1) > pages:
+        st.session_state[key] = pages
+    page_no = st.number_input(f"Page (of {pages:,}; {size} rows each)", 1, pages, key=key)
+    first = (int(page_no) - 1) * size
+    rows = rows.iloc[first:first + size]
+    st.caption(f"Showing rows {first + 1:,}–{first + len(rows):,} of {total:,}" if total else "No row matches.")
+    return rows
+
+
 def workspace_switcher() -> None:
     """Sidebar: which workspace this browser works in (the URL's `?ws=`), switch or create one."""
     from evalcore import workspace as store
