@@ -271,22 +271,32 @@ def _ratio(num, den) -> np.ndarray:
 
 
 def slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, labels: Sequence[str] | None = None,
-                  min_n: int = DEFAULT_MIN_N, confidence: float = 0.95) -> pd.DataFrame:
+                  min_n: int = DEFAULT_MIN_N, confidence: float = 0.95,
+                  cell_counts: np.ndarray | None = None) -> pd.DataFrame:
     """One row per (slice, model): n, accuracy with its Wilson interval, macro-F1, per-label P/R.
 
     Undefined values are NaN, never 0: precision of a label nobody predicted, recall of a label
     absent from the slice. Macro-F1 averages the labels present in the slice (as gold or
     prediction), which is what `sklearn.metrics.f1_score(average="macro")` does on the slice's rows.
-    `labels` defaults to every label seen, sorted.
+    `labels` defaults to every label seen, sorted. `cell_counts`: the (slices, k^3) joint confusion
+    counts of the same masks and labels when the caller has them (`comparisons.confusion_cells`), so
+    the rows are not counted twice.
     """
     _check_settings(min_n)
     names = role_names(df_eval)
     labels = _labels(df_eval, labels)
     k = len(labels)
     slices, matrix = stack_masks(masks, len(df_eval))
-    y = _label_codes(df_eval["label"], labels, "label")
-    preds = [_label_codes(df_eval[role_col(r, "pred")], labels, f"{r} prediction") for r in ROLES]
-    groups, counts = group_counts(matrix, (y * k + preds[0]) * k + preds[1])
+    if cell_counts is None:
+        y = _label_codes(df_eval["label"], labels, "label")
+        preds = [_label_codes(df_eval[role_col(r, "pred")], labels, f"{r} prediction") for r in ROLES]
+        groups, counts = group_counts(matrix, (y * k + preds[0]) * k + preds[1])
+    else:
+        counts = np.asarray(cell_counts, dtype=np.int64)
+        if counts.shape != (len(slices), k ** 3):
+            raise DataError(f"cell_counts has shape {counts.shape}; these slices and labels need "
+                            f"{(len(slices), k ** 3)}")
+        groups = np.arange(k ** 3)
     g_y, g_b, g_c = groups // (k * k), (groups // k) % k, groups % k
     n = counts.sum(axis=1)
     frames = []

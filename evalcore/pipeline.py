@@ -150,7 +150,7 @@ def analyse(df_eval: pd.DataFrame, slices: SliceSet, labels: Sequence[str], *,
     cells = confusion_cells(df_eval, m, labels)
     return SliceResults(
         masks=m,
-        slice_metrics=slice_metrics(df_eval, m, labels=labels, min_n=min_n),
+        slice_metrics=slice_metrics(df_eval, m, labels=labels, min_n=min_n, cell_counts=cells.counts),
         regression_metrics=regression,
         calibration=calibration_metrics(df_eval, m),
         overall=overall_comparison(df_eval, conf_threshold=conf_threshold, regression=regression),

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from apptest_helpers import errors, open_page
+from chat_server import send_chat_reply
 from evalcore.answerers import (MAX_NEW_TOKENS, SMOLLM2, EndpointAnswerer, answer_prompt, available_answerers,
                                 live_answers, load_answerer, local_available)
 from evalcore.errors import ConfigError
@@ -34,12 +35,7 @@ class _Handler(BaseHTTPRequestHandler):
             content = "Denver Broncos" if "won" in question.split() else "I do not know"
         else:
             content = REPLIES[name]
-        body = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_chat_reply(self, content)
 
 
 @pytest.fixture(scope="module")

@@ -456,3 +456,15 @@ def test_docstring_examples_run():
     import evalcore.metrics
 
     assert doctest.testmod(evalcore.metrics).failed == 0
+
+
+def test_slice_metrics_from_joint_confusion_counts_equal_the_direct_count():
+    """analyse counts the rows once (`comparisons.confusion_cells`) and hands the counts to slice_metrics."""
+    from evalcore.comparisons import confusion_cells
+
+    df, masks = random_frame(7)
+    cells = confusion_cells(df, masks, LABELS)
+    pd.testing.assert_frame_equal(slice_metrics(df, masks, labels=LABELS, cell_counts=cells.counts),
+                                  slice_metrics(df, masks, labels=LABELS))
+    with pytest.raises(DataError, match="cell_counts has shape"):
+        slice_metrics(df, masks, labels=LABELS, cell_counts=cells.counts[:, :5])

@@ -11,6 +11,7 @@ from scipy.stats import binomtest
 import pytest
 
 from apptest_helpers import errors, open_page
+from chat_server import send_chat_reply
 from evalcore.data import load_data
 from evalcore.features import compute_features
 from evalcore.models import load_predictor
@@ -196,12 +197,7 @@ class _LLM(BaseHTTPRequestHandler):
         self.server.prompts.append(request["messages"][0]["content"])  # type: ignore[attr-defined]
         self.server.auth.append(self.headers.get("Authorization"))  # type: ignore[attr-defined]
         content = "1. I don't love it\tnegative\n2. not bad at all\tPositive\n"
-        body = json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_chat_reply(self, content)
 
 
 def test_llm_prompt_reply_and_a_configured_endpoint(monkeypatch) -> None:
