@@ -23,7 +23,7 @@ NAME = "ec_workspace_name"
 BASE = "ec_workspace_base"  # dict: the copy the session last read or wrote
 REVISION = "ec_workspace_revision"
 MESSAGES = "ec_workspace_messages"  # for this session only, shown once
-SEEN_NOTICES = "ec_workspace_seen_notices"
+NOTICES = "ec_workspace_notices"  # the file's standing notices, as of the session's last read or write
 APP_RAN = "ec_app_ran"
 DEEP_LINK = "ec_deep_link"
 QUERY_KEY = "ws"
@@ -115,6 +115,7 @@ def _adopt(snap: store.Snapshot, ws: Workspace | None = None) -> list[str]:
                 setattr(current, name, _assign(getattr(current, name), getattr(new, name)))
     st.session_state[BASE] = snap.base
     st.session_state[REVISION] = snap.revision
+    st.session_state[NOTICES] = list(snap.notices)
     standing = {n["text"] for n in snap.notices}  # shown by the notices panel, not twice
     st.session_state.setdefault(MESSAGES, []).extend(m for m in snap.messages if m not in standing)
     return changed
@@ -176,12 +177,15 @@ def take_messages() -> list[str]:
 
 
 def notices() -> list[dict]:
-    """The workspace file's standing notices (repairs), shown to every session until dismissed."""
-    return store.load(name()).notices
+    """The workspace file's standing notices (repairs), shown to every session until dismissed. Kept
+    from the session's last read or write: `init` re-reads the file whenever its revision moves."""
+    init()
+    return st.session_state.get(NOTICES, [])
 
 
 def dismiss_notices() -> None:
     store.dismiss(name(), notices=True)
+    st.session_state[NOTICES] = []  # the next rerun sees the new revision and re-reads the rest
 
 
 def switch(new_name: str, *, create: bool = False) -> None:
