@@ -286,8 +286,7 @@ def _text_tables(analysis, margin: float) -> list[str]:
     for key, name in (("regression_rate", "regression"), ("improvement_rate", "improvement"),
                       ("confident_regression_rate", "confident regression")):
         e = o[key]
-        rates.append(f"{name} {units.pct_ci(e['value'], e['lo'], e['hi'])} (n={e['n']:,})" if e["n"]
-                     else f"{name} unknown (no confidences)")
+        rates.append(f"{name} {units.rate(e, 'unknown (no confidences)')}")
     out.append("    rates: " + "; ".join(rates))
     reg = r.regression_metrics
     table = pd.DataFrame({

@@ -304,13 +304,6 @@ def _data_blocks(analysis: Analysis) -> list[Block]:
     return [Heading("Data and models"), Bullets(items)]
 
 
-def _rate_cell(e: dict) -> str:
-    """A rate Estimate as '38.2% [34.0%, 42.5%] (n=500)'; 'unknown' when nothing could be counted."""
-    if e["n"] == 0 or units.missing(e["value"]):
-        return "unknown (no row with a known confidence)"
-    return f"{units.pct_ci(e['value'], e['lo'], e['hi'])} (n={e['n']:,})"
-
-
 def _overall_blocks(analysis: Analysis) -> list[Block]:
     o = analysis.results.overall
     rows = [[role, o[role]["model"], units.pct_ci(o[role]["value"], o[role]["lo"], o[role]["hi"]), f"{o['n']:,}"]
@@ -327,12 +320,12 @@ def _overall_blocks(analysis: Analysis) -> list[Block]:
         items.append(f"{title}: {units.pct(row.baseline)} -> {units.pct(row.candidate)}, change "
                      f"{units.pts_ci(row.delta, row.delta_lo, row.delta_hi)} (n={int(row.n):,}, p = "
                      f"{units.p_value(row.p)}).")
-    items += [f"Regression rate (baseline right, candidate wrong): {_rate_cell(o['regression_rate'])}, "
+    items += [f"Regression rate (baseline right, candidate wrong): {units.rate(o['regression_rate'])}, "
               f"{o['n_regressed']:,} rows.",
-              f"Improvement rate (baseline wrong, candidate right): {_rate_cell(o['improvement_rate'])}, "
+              f"Improvement rate (baseline wrong, candidate right): {units.rate(o['improvement_rate'])}, "
               f"{o['n_improved']:,} rows.",
               f"Confident-regression rate (candidate confidence >= {o['conf_threshold']:g}): "
-              f"{_rate_cell(o['confident_regression_rate'])}."]
+              f"{units.rate(o['confident_regression_rate'])}."]
     return [Heading("Overall results"), Table(["role", "model", "accuracy [95% interval]", "n"], rows),
             Bullets(items)]
 

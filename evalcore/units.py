@@ -52,6 +52,13 @@ def pts_ci(value: Any, lo: Any, hi: Any) -> str:
     return f"{pts(value)} [{pts(lo, '')}, {pts(hi, '')}]"
 
 
+def rate(e: dict, unknown: str = "unknown (no row with a known confidence)") -> str:
+    """A rate `Estimate` dict as '38.2% [34.0%, 42.5%] (n=500)'; `unknown` when nothing could be counted."""
+    if not e.get("n") or missing(e.get("value")):
+        return unknown
+    return f"{pct_ci(e['value'], e['lo'], e['hi'])} (n={e['n']:,})"
+
+
 def p_value(p: Any) -> str:
     """Two significant digits; a p-value that underflowed to 0 (a paired t test on 10,000 rows) is written
     as the bound it is, never as an impossible exact 0."""
@@ -91,4 +98,4 @@ def strict_json(value: Any) -> Any:
     return value
 
 
-__all__ = ["MISSING", "dec3", "dec3_ci", "magnitude_pts", "missing", "p_value", "pct", "pct_ci", "pts", "pts_ci", "strict_json"]
+__all__ = ["MISSING", "dec3", "dec3_ci", "magnitude_pts", "missing", "p_value", "pct", "pct_ci", "pts", "pts_ci", "rate", "strict_json"]
