@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import state
+from ui import state, workspace_view
 from ui.widgets import workspace_messages, workspace_switcher
 
 st.set_page_config(page_title="evalcore · baseline vs candidate", page_icon="⚖️", layout="wide")
-state.init()
+state.refresh()  # other sessions' changes of the workspace are adopted here, once per run
 state.mark_app_ran()
 
 PAGES = [
@@ -34,5 +34,7 @@ with st.sidebar:
     st.markdown(f"**Data** `{ws.data.get('source', '?')}`  \n**Baseline** `{ws.baseline or '(none)'}`  \n"
                 f"**Candidate** `{ws.candidate or '(none)'}`  \n**Slices** {len(state.slices())}")
     st.caption("Your work is saved on every change, merged with other sessions' changes of this workspace.")
+    workspace_view.conflicts_panel()
+    workspace_view.watch()
 workspace_messages()
 nav.run()

@@ -204,7 +204,7 @@ def _workspace(args: argparse.Namespace):
     from pathlib import Path
 
     from evalcore.errors import ConfigError
-    from evalcore.workspace import Workspace, workspace_path
+    from evalcore.workspace import Workspace, not_a_workspace, workspace_path
 
     if args.workspace is None:
         return None
@@ -213,9 +213,14 @@ def _workspace(args: argparse.Namespace):
         raise ConfigError(f"--workspace: no saved workspace at {path}; open the dashboard once, or give the path "
                           "of a workspace.json")
     try:
-        return Workspace.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"--workspace: {path} is not a readable workspace ({exc})") from exc
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise ConfigError(f"--workspace: {path} is not a readable workspace ({why})") from exc
+    why = not_a_workspace(raw)
+    if why:  # a slice file or any other JSON would otherwise run the default report
+        raise ConfigError(f"--workspace: {path} is not an evalcore workspace: {why}")
+    return Workspace.from_dict(raw)
 
 
 def analysis_from_args(args: argparse.Namespace):

@@ -9,16 +9,21 @@ dashboard's engine calls them for every load, whatever page or saved workspace a
 The command line does not check: its user owns the machine.
 
 Uploads are stored by content (the same file twice is stored once) and the folder is capped
-(`$EVALCORE_UPLOADS_MB`, default 2,000 MB): past the cap the least recently used uploads go.
+(`$EVALCORE_UPLOADS_MB`, default 2,000 MB): an upload larger than the cap is refused before it is
+stored; past the cap the least recently *used* uploads go (`touch_upload` marks a use: the dashboard
+calls it whenever it loads data from an upload), those no saved workspace refers to first. When only
+uploads a workspace refers to are left, they go too, and each workspace that referred to one gets a
+notice saying which file went and why (never a bare "file not found" after a restart).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from pathlib import Path
 
-from evalcore.errors import DataError
+from evalcore.errors import DataError, EvalcoreError
 from evalcore.paths import models_dir, shared_data_dir, work_dir
 
 ENV_VAR = "EVALCORE_DATA_ROOTS"
@@ -87,25 +92,78 @@ def check_spec(spec: str) -> None:
         check_allowed(parsed.target)
 
 
-def prune_uploads(cap_bytes: int | None = None) -> list[Path]:
-    """Remove the least recently used uploads until the folder fits the cap; returns what went."""
-    if cap_bytes is None:
+def uploads_cap() -> int:
+    """The uploads folder's cap in bytes (`$EVALCORE_UPLOADS_MB`; a bad value falls back to the default)."""
+    try:
+        return int(float(os.environ.get(UPLOADS_CAP_VAR, DEFAULT_UPLOADS_MB)) * 1e6)
+    except ValueError:
+        return DEFAULT_UPLOADS_MB * 10 ** 6
+
+
+def touch_upload(path: str | Path | None) -> None:
+    """Mark an upload as used now (its top-level file or folder), so the cap removes it last. Anything
+    outside the uploads folder is left alone."""
+    if not path:
+        return
+    folder = uploads_dir()
+    try:
+        target = Path(path).expanduser().resolve()
+        top = folder.resolve() / target.relative_to(folder.resolve()).parts[0]
+        os.utime(top)
+    except (ValueError, IndexError, OSError):
+        return
+
+
+def _workspace_refs() -> dict[str, list[str]]:
+    """Upload entry name -> the saved workspaces whose data choice or models name it (read as text: an
+    upload's name starts with its content hash, so a substring match is exact enough)."""
+    from evalcore.workspace import list_workspaces, workspace_path
+
+    folder = uploads_dir()
+    names = [item.name for item in folder.iterdir()] if folder.is_dir() else []
+    refs: dict[str, list[str]] = {}
+    for ws in list_workspaces():
         try:
-            cap_bytes = int(float(os.environ.get(UPLOADS_CAP_VAR, DEFAULT_UPLOADS_MB)) * 1e6)
-        except ValueError:
-            cap_bytes = DEFAULT_UPLOADS_MB * 10 ** 6
+            raw = json.loads(workspace_path(ws).read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+            continue
+        if not isinstance(raw, dict):
+            continue
+        text = json.dumps([raw.get(k) for k in ("data", "baseline", "candidate", "stress")], default=str)
+        for name in names:
+            if name in text:
+                refs.setdefault(name, []).append(ws)
+    return refs
+
+
+def _tell(workspaces: list[str], text: str) -> None:
+    from evalcore.workspace import add_notice
+
+    for ws in workspaces:
+        try:
+            add_notice(ws, text)
+        except (OSError, EvalcoreError):
+            continue
+
+
+def prune_uploads(cap_bytes: int | None = None, keep: Path | None = None) -> list[Path]:
+    """Remove uploads until the folder fits the cap: least recently used first, those no workspace refers to
+    before those one does (whose workspaces are told); `keep` (the upload being stored) never goes.
+    Returns what went."""
+    cap_bytes = uploads_cap() if cap_bytes is None else cap_bytes
     folder = uploads_dir()
     if not folder.is_dir():
         return []
+    refs = _workspace_refs()
     entries = []
     for item in folder.iterdir():
+        if keep is not None and item.resolve() == keep.resolve():
+            continue
         files = [item] if item.is_file() else [f for f in item.rglob("*") if f.is_file()]
-        size = sum(f.stat().st_size for f in files)
-        used = max((f.stat().st_atime for f in files), default=item.stat().st_mtime)
-        entries.append((used, size, item))
-    total = sum(size for _, size, _ in entries)
+        entries.append((item.name in refs, item.stat().st_mtime, sum(f.stat().st_size for f in files), item))
+    total = sum(e[2] for e in entries) + (_size(keep) if keep is not None else 0)
     removed = []
-    for _, size, item in sorted(entries, key=lambda e: e[0]):
+    for referenced, _, size, item in sorted(entries, key=lambda e: (e[0], e[1])):
         if total <= cap_bytes:
             break
         if item.is_dir():
@@ -116,7 +174,25 @@ def prune_uploads(cap_bytes: int | None = None) -> list[Path]:
             item.unlink(missing_ok=True)
         total -= size
         removed.append(item)
+        if referenced:
+            _tell(refs[item.name], f"the uploaded {'folder' if item.is_dir() else 'file'} {item.name} was removed to "
+                                   f"keep the server's uploads under their cap of {cap_bytes / 1e6:,.0f} MB "
+                                   f"(${UPLOADS_CAP_VAR}); upload it again to use it")
     return removed
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else 0
+
+
+def _check_size(nbytes: int, what: str) -> None:
+    cap = uploads_cap()
+    if nbytes > cap:
+        raise DataError(f"{what} is {nbytes / 1e6:,.1f} MB, larger than the {cap / 1e6:,.1f} MB this server keeps "
+                        f"for all uploads (${UPLOADS_CAP_VAR}); it was not stored. Use a smaller file, or ask the "
+                        "operator to raise the cap")
 
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,120}")
@@ -132,13 +208,14 @@ def _safe_name(name: str) -> str:
 def store_file(name: str, raw: bytes) -> Path:
     """Keep one uploaded file under the uploads folder, named by its content hash and its name, so
     the choice survives restarts and the same upload is stored once."""
+    _check_size(len(raw), f"the upload {Path(name).name!r:.80}")
     folder = uploads_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(raw).hexdigest()[:12]}_{_safe_name(name)}"
     if not path.exists():
         path.write_bytes(raw)
     os.utime(path)  # used now: the cap removes the least recently used first
-    prune_uploads()
+    prune_uploads(keep=path)
     return path
 
 
@@ -147,6 +224,7 @@ def store_folder(files: dict[str, bytes]) -> Path:
     named by the hash of all their names and contents."""
     if not files:
         raise DataError("no files uploaded")
+    _check_size(sum(len(raw) for raw in files.values()), f"the uploaded folder ({len(files)} files)")
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(_safe_name(name).encode() + b"\0" + hashlib.sha256(files[name]).digest())
@@ -157,5 +235,6 @@ def store_folder(files: dict[str, bytes]) -> Path:
         if not target.exists():
             target.write_bytes(raw)
         os.utime(target)
-    prune_uploads()
+    os.utime(folder)  # the folder's time is its last use
+    prune_uploads(keep=folder)
     return folder

@@ -13,7 +13,16 @@ and is written as JSON (never pickle) on every change.
   its current copy and the file as it is now, under a file lock. Changes to different fields, to
   different slices, features or stress cases merge; a value two sessions changed differently keeps
   this session's value and records the other one in the file's conflict list (keep both), and the
-  user is told. Writes are atomic (temp file + rename) and bump a revision counter.
+  user is told. Writes are atomic (temp file + fsync + rename) and bump a revision counter.
+- **Both sides of a conflict told**: each conflict records its path, the revision that made it and the
+  value that lost, so the session that wrote the losing value recognises it (`ui.state`), is told
+  with its value, and can put it back (`restore`).
+- **Bounded**: text fields, lists and nesting are capped (`LIMITS`, `MAX_DEPTH`) on every save and
+  load, and so is the conflict store (`MAX_CONFLICTS`, `MAX_CONFLICT_BYTES`); sessions poll the
+  file's `stamp` (an `os.stat`), never parse it, to notice another session's save.
+- **Drafts and last runs** (a half-built slice, pasted cases, the settings of the last scoring or
+  discovery) live in a side file per workspace (`save_draft`): written often, never merged, and never
+  a reason for other sessions to rerun.
 
     >>> merged, conflicts = merge3({"a": 1, "b": [1]}, {"a": 2, "b": [1]}, {"a": 1, "b": [1, 3]})
     >>> merged, conflicts
@@ -43,7 +52,13 @@ DEFAULT_NAME = "default"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 META = ("_revision", "_updated", "_notices", "_conflicts")
 MAX_NOTICES = 20
-MAX_CONFLICTS = 50
+MAX_CONFLICTS = 50  # the conflict store keeps the newest 50 ...
+MAX_CONFLICT_BYTES = 400_000  # ... and at most this much of their values (JSON), oldest dropped first
+MAX_DEPTH = 48  # nesting of any saved value: a deeper file is refused field by field, never recursed into
+# Caps on what one visitor can put into a shared workspace (characters, items). Every save and every load
+# applies them: an over-long value is cut (with a message naming the field and the limit).
+LIMITS = {"notes": 20_000, "text": 5_000, "slices": 500, "custom_features": 200, "cases": 2_000}
+MAX_DRAFT_BYTES = 200_000  # one draft (a half-built slice, pasted cases) in the drafts file
 _LOCK = threading.Lock()
 
 
@@ -114,9 +129,24 @@ def _number(lo: float, hi: float, *, integer: bool = False, open_lo: bool = Fals
     return check
 
 
+def data_options() -> frozenset[str]:
+    """The keys a saved data choice may hold: `source`, `task` and every option the loaders take (read from
+    `DataSource` and the generation loader, so a new loader option needs no change here)."""
+    from dataclasses import fields
+
+    from evalcore.data import DataSource
+    from evalcore.gendata import LOAD_OPTIONS
+
+    return frozenset({"source", "task", *LOAD_OPTIONS} | {f.name for f in fields(DataSource)} - {"kind", "path"})
+
+
 def _data(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("source"), str) or not value["source"].strip():
         raise ConfigError("must be an object with a non-empty text 'source'")
+    unknown = sorted(str(k) for k in value if k not in data_options())
+    if unknown:  # a loader would raise on it on every page: name it here, once
+        raise ConfigError(f"has unknown option(s) {', '.join(repr(k)[:40] for k in unknown[:5])}; allowed: "
+                          f"{', '.join(sorted(data_options()))}")
     text_opts = ("split", "config", "text_col", "label_col", "id_col", "label_map")
     for key in text_opts:
         if value.get(key) is not None and not isinstance(value[key], str):
@@ -223,22 +253,95 @@ def _clean_settings(name: str, value: dict, checks: dict[str, Check], problems: 
                 del value[key]
 
 
+def depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply `value` nests (a scalar: 0), counted without recursion and stopping past `limit`, so a
+    hostile file can never overflow the stack of the code that reads it."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if deepest > limit:
+                return deepest
+            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def not_a_workspace(raw: Any) -> str | None:
+    """Why `raw` is not a saved workspace (None when it may be one): a JSON value that is not an object,
+    or an object with none of a workspace's keys (a slice file, a predictions file, a config)."""
+    if not isinstance(raw, dict):
+        return f"it holds a JSON {type(raw).__name__}, not a workspace object"
+    if raw and not any(k in FIELDS or k in META for k in raw):
+        keys = ", ".join(repr(k)[:30] for k in list(raw)[:5])
+        return (f"it is a JSON object with none of a workspace's keys (it has {keys}); a workspace has "
+                f"{', '.join(list(FIELDS)[:6])}, ...")
+    return None
+
+
+def _cut(value: Any, limit: int, where: str, problems: list[str]) -> Any:
+    """`value` with every string cut to `limit` characters (iterative walk; containers changed in place)."""
+    if isinstance(value, str):
+        if len(value) > limit:
+            problems.append(f"{where} is {len(value):,} characters long; the first {limit:,} were kept")
+            return value[:limit]
+        return value
+    stack, cut = [value], 0
+    while stack:
+        item = stack.pop()
+        pairs = item.items() if isinstance(item, dict) else enumerate(item) if isinstance(item, list) else ()
+        for k, v in list(pairs):
+            if isinstance(v, str) and len(v) > limit:
+                item[k], cut = v[:limit], cut + 1
+            elif isinstance(v, (dict, list)):
+                stack.append(v)
+    if cut:
+        problems.append(f"{where}: {cut} text(s) longer than {limit:,} characters were cut to that length")
+    return value
+
+
+def clamp(values: dict[str, Any]) -> list[str]:
+    """Apply `LIMITS` to a workspace's fields in place; returns what was cut (empty: nothing)."""
+    problems: list[str] = []
+    for name in FIELDS:
+        if name in values and values[name] is not None:
+            values[name] = _cut(values[name], LIMITS["notes"] if name == "notes" else LIMITS["text"], name,
+                                problems)
+    for name in ("slices", "custom_features"):
+        items = values.get(name)
+        if isinstance(items, list) and len(items) > LIMITS[name]:
+            problems.append(f"{name} holds {len(items):,} items; the first {LIMITS[name]:,} were kept")
+            values[name] = items[:LIMITS[name]]
+    cases = (values.get("stress") or {}).get("cases") if isinstance(values.get("stress"), dict) else None
+    if isinstance(cases, list) and len(cases) > LIMITS["cases"]:
+        problems.append(f"stress.cases holds {len(cases):,} cases; the first {LIMITS['cases']:,} were kept")
+        values["stress"]["cases"] = cases[:LIMITS["cases"]]
+    return problems
+
+
 def validate(raw: Any) -> tuple[Workspace, list[str]]:
     """A workspace from saved JSON: every field checked on its own; a bad one falls back to its
-    default and a message names it. Unknown keys are ignored (newer or older files)."""
-    if not isinstance(raw, dict):
-        return Workspace(), [f"the file holds {type(raw).__name__}, not a workspace object; a fresh one was started"]
+    default and a message names it. Unknown keys are ignored (newer or older files); a JSON value
+    that is not a workspace at all gives a fresh workspace and says why."""
+    why = not_a_workspace(raw)
+    if why:
+        return Workspace(), [f"the file is not a workspace ({why}); a fresh one was started"]
     defaults = Workspace()
     values: dict[str, Any] = {}
     problems: list[str] = []
     for name, check in FIELDS.items():
         if name not in raw:
             continue
+        if depth(raw[name]) > MAX_DEPTH:
+            problems.append(f"{name} is nested more than {MAX_DEPTH} levels deep; the default "
+                            f"({getattr(defaults, name)!r:.40}) applies")
+            continue
         value = copy.deepcopy(raw[name])
         try:
             values[name] = check(value)
         except (EvalcoreError, TypeError, ValueError, RecursionError) as exc:
             problems.append(f"{name}={raw[name]!r:.60} {exc}; the default ({getattr(defaults, name)!r:.40}) applies")
+    problems += clamp(values)
     stress = values.get("stress")
     if isinstance(stress, dict):
         _clean_settings("stress", stress, STRESS_SETTINGS, problems)
@@ -276,7 +379,7 @@ def _keyed(items: list) -> bool:
     return all(k[0] != "value" for k in keys) and len(set(keys)) == len(keys)
 
 
-def _merge_lists(base: list, ours: list, theirs: list, path: str) -> tuple[list, list[dict]]:
+def _merge_lists(base: list, ours: list, theirs: list, path: str, steps: tuple) -> tuple[list, list[dict]]:
     """Items keyed by identity: additions and removals of either side apply; an item both sides changed
     differently keeps ours and gets a conflict; order follows ours, then their additions."""
     b = {_key(x): x for x in base}
@@ -286,7 +389,8 @@ def _merge_lists(base: list, ours: list, theirs: list, path: str) -> tuple[list,
     out = []
     for k, item in o.items():
         if k in t:
-            merged, sub = merge3(b.get(k, item), item, t[k], f"{path}[{k[1]}]")
+            # an item both sides added (no base) and made differently conflicts field by field, never silently
+            merged, sub = merge3(b.get(k), item, t[k], f"{path}[{k[1]}]", (*steps, list(k)))
             conflicts += sub
             out.append(merged)
         elif k in b and item == b[k]:
@@ -297,9 +401,10 @@ def _merge_lists(base: list, ours: list, theirs: list, path: str) -> tuple[list,
     return out, conflicts
 
 
-def merge3(base: Any, ours: Any, theirs: Any, path: str = "") -> tuple[Any, list[dict]]:
+def merge3(base: Any, ours: Any, theirs: Any, path: str = "", steps: tuple = ()) -> tuple[Any, list[dict]]:
     """Merge two edits of `base`. Returns the merged value and the conflicts, each
-    `{"field", "ours", "theirs"}`: a value both sides changed differently (ours is kept)."""
+    `{"field", "path", "ours", "theirs"}`: a value both sides changed differently (ours is kept); `path`
+    is the field's steps for `get_at` / `set_at` (a dict key, or a list item's identity)."""
     if ours == theirs:
         return copy.deepcopy(ours), []
     if ours == base:
@@ -319,13 +424,86 @@ def merge3(base: Any, ours: Any, theirs: Any, path: str = "") -> tuple[Any, list
             if o is missing or t is missing:
                 out[k] = copy.deepcopy(t if o is missing else o)
                 continue
-            out[k], sub = merge3(None if b is missing else b, o, t, f"{path}.{k}" if path else str(k))
+            out[k], sub = merge3(None if b is missing else b, o, t, f"{path}.{k}" if path else str(k), (*steps, k))
             conflicts += sub
         return out, conflicts
     if isinstance(ours, list) and isinstance(theirs, list) and _keyed(ours) and _keyed(theirs):
         base = base if isinstance(base, list) and _keyed(base) else []
-        return _merge_lists(base, ours, theirs, path)
-    return copy.deepcopy(ours), [{"field": path, "ours": ours, "theirs": theirs}]
+        return _merge_lists(base, ours, theirs, path, steps)
+    return copy.deepcopy(ours), [{"field": path, "path": list(steps), "ours": ours, "theirs": theirs}]
+
+
+_MISSING = object()
+
+
+def changes(base: Any, ours: Any, steps: tuple = ()) -> dict[str, Any]:
+    """The values `ours` changed from `base`, by path (`path_key`), walked the way `merge3` walks: a session
+    keeps what it wrote, so a later conflict whose losing value is one of them is recognised as its own."""
+    if ours == base:
+        return {}
+    out: dict[str, Any] = {}
+    if isinstance(ours, dict):
+        b = base if isinstance(base, dict) else {}
+        for k, v in ours.items():
+            out.update(changes(b.get(k, _MISSING), v, (*steps, k)))
+        return out
+    if isinstance(ours, list) and _keyed(ours):
+        b = {_key(x): x for x in base} if isinstance(base, list) and _keyed(base) else {}
+        for item in ours:
+            k = _key(item)
+            out.update(changes(b.get(k, _MISSING), item, (*steps, list(k))))
+        return out
+    return {path_key(steps): ours}
+
+
+def path_key(steps: Any) -> str:
+    """A path's steps as one string (a dict key in a session's record of what it wrote)."""
+    return json.dumps(list(steps), ensure_ascii=False, default=str)
+
+
+def _step(container: Any, step: Any) -> tuple[Any, Any]:
+    """(the child at `step`, its index or key) or (None, None) when it is not there."""
+    if isinstance(container, dict) and isinstance(step, str):
+        return (container[step], step) if step in container else (None, None)
+    if isinstance(container, list) and isinstance(step, list):
+        for i, item in enumerate(container):
+            if list(_key(item)) == step:
+                return item, i
+    return None, None
+
+
+def get_at(doc: Any, steps: list) -> Any:
+    """The value at a conflict's path, or None when the path no longer exists."""
+    for step in steps:
+        doc, _ = _step(doc, step)
+        if doc is None:
+            return None
+    return doc
+
+
+def set_at(doc: dict, steps: list, value: Any) -> None:
+    """Put `value` at a conflict's path in a workspace dict; ConfigError when a parent no longer exists
+    (a slice deleted since)."""
+    if not steps:
+        raise ConfigError("a conflict without a path cannot be restored")
+    parent = doc
+    for step in steps[:-1]:
+        parent, _ = _step(parent, step)
+        if parent is None:
+            what = step[1] if isinstance(step, list) and len(step) > 1 else step
+            raise ConfigError(f"{what!r:.60} no longer exists in the workspace, so this value has nowhere to go")
+    last = steps[-1]
+    if isinstance(parent, dict) and isinstance(last, str):
+        parent[last] = copy.deepcopy(value)
+        return
+    if isinstance(parent, list) and isinstance(last, list):
+        _, at = _step(parent, last)
+        if at is None:
+            parent.append(copy.deepcopy(value))
+        else:
+            parent[at] = copy.deepcopy(value)
+        return
+    raise ConfigError("the workspace changed shape at this value's place; it cannot be restored")
 
 
 # --- storage -------------------------------------------------------------------------------------
@@ -341,6 +519,8 @@ class Snapshot:
     notices: list[dict] = field(default_factory=list)
     conflicts: list[dict] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    stamp: tuple = ()  # the file's `stamp` as of this read or write
+    new_conflicts: list[dict] = field(default_factory=list)  # the conflicts this save recorded
     base: dict[str, Any] = field(init=False)  # a frozen copy as read: the base of the next merge
 
     def __post_init__(self) -> None:
@@ -375,11 +555,17 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    """Atomic: a reader sees the old file or the new one, never half of one."""
+    """Atomic and durable: a reader sees the old file or the new one, never half of one, and a write that
+    returned survives a kill -9 of the process (and, with the fsync, a crash of the machine). Temp files a
+    killed writer left behind are removed (the caller holds the lock: no other writer is mid-write)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        f.write(json.dumps(data, indent=1, ensure_ascii=False, default=str))
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
@@ -387,23 +573,36 @@ def _now() -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def stamp(name: str) -> tuple:
+    """What identifies the file's current version without reading it (inode, size, change time): every
+    write replaces the file, so sessions poll this on each rerun instead of parsing the file."""
+    return stamp_of(workspace_path(name))
+
+
+def _move_aside(path: Path, why: str) -> Snapshot:
+    aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+    os.replace(path, aside)
+    text = f"{_now()}: the saved workspace {why}; it was moved to {aside.name} and a fresh workspace was started"
+    return Snapshot(Workspace(), notices=[{"at": _now(), "text": text}], messages=[text])
+
+
 def _read(path: Path) -> tuple[dict[str, Any] | None, Snapshot]:
-    """The raw file and its validated snapshot. A file that cannot be parsed is moved aside."""
+    """The raw file and its validated snapshot. A file that cannot be parsed, or holds something that is
+    not a workspace, is moved aside (kept for the operator, never overwritten) with a notice."""
     if not path.is_file():
         return None, Snapshot(Workspace())
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, OSError) as exc:
-        aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
-        os.replace(path, aside)
-        text = (f"{_now()}: the saved workspace could not be read ({exc}); it was moved to {aside.name} and a fresh "
-                "workspace was started")
-        return None, Snapshot(Workspace(), notices=[{"at": _now(), "text": text}], messages=[text])
+    except (ValueError, UnicodeDecodeError, OSError, RecursionError) as exc:
+        reason = "is nested too deeply" if isinstance(exc, RecursionError) else f"could not be read ({exc})"
+        return None, _move_aside(path, reason)
+    why = not_a_workspace(raw)
+    if why:
+        return None, _move_aside(path, f"is not a workspace ({why})")
     ws, problems = validate(raw)
-    meta = raw if isinstance(raw, dict) else {}
-    revision = meta.get("_revision", 0)
-    notices = [n for n in meta.get("_notices", []) if isinstance(n, dict) and isinstance(n.get("text"), str)]
-    conflicts = [c for c in meta.get("_conflicts", []) if isinstance(c, dict)]
+    revision = raw.get("_revision", 0)
+    notices = [n for n in _list(raw.get("_notices")) if isinstance(n, dict) and isinstance(n.get("text"), str)]
+    conflicts = [c for c in _list(raw.get("_conflicts")) if isinstance(c, dict) and depth(c) <= MAX_DEPTH]
     snap = Snapshot(ws, revision if isinstance(revision, int) and revision >= 0 else 0, notices, conflicts)
     if problems:
         text = f"{_now()}: some saved settings were invalid and fell back to their defaults: " + "; ".join(problems)
@@ -412,9 +611,40 @@ def _read(path: Path) -> tuple[dict[str, Any] | None, Snapshot]:
     return raw, snap
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _capped(conflicts: list[dict]) -> list[dict]:
+    """The newest conflicts that fit `MAX_CONFLICTS` and `MAX_CONFLICT_BYTES` (a visitor cannot grow the
+    file by saving conflicting values again and again)."""
+    kept, size = [], 0
+    for c in reversed(conflicts[-MAX_CONFLICTS:]):
+        size += len(json.dumps(c, ensure_ascii=False, default=str))
+        if size > MAX_CONFLICT_BYTES and kept:
+            break
+        kept.append(c)
+    return kept[::-1]
+
+
 def _file_dict(snap: Snapshot) -> dict[str, Any]:
     return {**snap.workspace.to_dict(), "_revision": snap.revision, "_updated": _now(),
-            "_notices": snap.notices[-MAX_NOTICES:], "_conflicts": snap.conflicts[-MAX_CONFLICTS:]}
+            "_notices": snap.notices[-MAX_NOTICES:], "_conflicts": _capped(snap.conflicts)}
+
+
+def _commit(path: Path, snap: Snapshot) -> Snapshot:
+    _write(path, _file_dict(snap))
+    snap.conflicts = _capped(snap.conflicts)
+    snap.stamp = stamp_of(path)
+    return snap
+
+
+def stamp_of(path: Path) -> tuple:
+    try:
+        st = path.stat()
+    except OSError:
+        return ()
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def load(name: str = DEFAULT_NAME) -> Snapshot:
@@ -425,56 +655,127 @@ def load(name: str = DEFAULT_NAME) -> Snapshot:
         raw, snap = _read(path)
         if snap.messages:
             snap.revision += 1
-            _write(path, _file_dict(snap))
+            return _commit(path, snap)
+        snap.stamp = stamp_of(path)
     return snap
 
 
-def save(name: str, base: dict[str, Any] | None, ours: Workspace) -> Snapshot:
+def preview(value: Any, limit: int = 160) -> str:
+    """A value in a line of text, for messages and the conflicts view."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def save(name: str, base: dict[str, Any] | None, ours: Workspace, *, resolved: list[str] | tuple = ()) -> Snapshot:
     """Save `ours`, merged with whatever other sessions wrote since this session read `base`.
 
+    `base` must be the copy `ours` was edited from (the session's last read or write), never a copy read
+    at save time: a change another session made since then is theirs, not a deletion of ours.
     Returns the merged snapshot (the session continues from it); `messages` tell the user about
     values two sessions changed differently (this session's value is kept, the other is recorded in
-    the file's conflict list)."""
+    the file's conflict list with its path, so its author is told and can restore it) and about values
+    cut to `LIMITS`. `resolved`: ids of conflicts this save settles (a restored value)."""
     path = workspace_path(name)
     with _locked(path):
         _, disk = _read(path)
         mine = ours.to_dict()
+        cut = clamp(mine)
         theirs = disk.workspace.to_dict()
         merged, conflicts = merge3(base if base is not None else theirs, mine, theirs)
         ws, problems = validate(merged)
-        snap = Snapshot(ws, disk.revision + 1, disk.notices, disk.conflicts, list(disk.messages))
-        for c in conflicts:
-            snap.conflicts.append({"at": _now(), **c})
+        snap = Snapshot(ws, disk.revision + 1, disk.notices, [c for c in disk.conflicts if c.get("id") not in resolved],
+                        list(disk.messages))
+        for i, c in enumerate(conflicts):
+            record = {"id": f"r{snap.revision}-{i}", "at": _now(), "rev": snap.revision, "field": c["field"],
+                      "path": c["path"], "kept": preview(c["ours"]), "theirs": c["theirs"]}
+            snap.conflicts.append(record)
+            snap.new_conflicts.append(record)
             snap.messages.append(f"another session changed {c['field']} at the same time: your value was saved, "
-                                 f"theirs was kept in the workspace's conflict list ({json.dumps(c['theirs'])[:120]})")
+                                 f"theirs was kept in the workspace's conflict list (Conflicts, in the sidebar): "
+                                 f"{preview(c['theirs'], 120)}")
+        snap.messages += [f"not saved in full: {p}" for p in cut]
         if problems:  # a merge of two valid copies is valid; belt and braces
             snap.messages.append("merged settings were invalid and fell back to defaults: " + "; ".join(problems))
-        _write(path, _file_dict(snap))
-    return snap
+        return _commit(path, snap)
 
 
-def dismiss(name: str, *, notices: bool = True, conflicts: bool = False) -> Snapshot:
-    """Clear the notices (and/or the conflict list) of a workspace for everyone."""
+def dismiss(name: str, *, notices: bool = True, conflicts: bool | list[str] = False) -> Snapshot:
+    """Clear the notices and/or the conflict list (`True`: all; a list: those ids) of a workspace for everyone."""
     path = workspace_path(name)
     with _locked(path):
         _, snap = _read(path)
         if notices:
             snap.notices = []
-        if conflicts:
+        if conflicts is True:
             snap.conflicts = []
+        elif conflicts:
+            snap.conflicts = [c for c in snap.conflicts if c.get("id") not in conflicts]
         snap.revision += 1
-        _write(path, _file_dict(snap))
-    return snap
+        return _commit(path, snap)
+
+
+def add_notice(name: str, text: str) -> Snapshot:
+    """A standing notice for every session of a workspace (e.g. an upload it used was removed)."""
+    path = workspace_path(name)
+    with _locked(path):
+        _, snap = _read(path)
+        snap.notices.append({"at": _now(), "text": f"{_now()}: {text}"})
+        snap.revision += 1
+        return _commit(path, snap)
+
+
+def restore(doc: dict[str, Any], conflict: dict) -> dict[str, Any]:
+    """A workspace dict with a conflict's losing value put back at its path (ConfigError when that place
+    is gone); the caller saves it (`save(..., resolved=[conflict id])`)."""
+    out = copy.deepcopy(doc)
+    path = conflict.get("path")
+    if not isinstance(path, list) or not path:
+        raise ConfigError(f"the conflict on {conflict.get('field')!r:.60} was recorded without a path and cannot "
+                          "be restored; copy its value by hand")
+    set_at(out, path, conflict.get("theirs"))
+    return out
 
 
 def revision_of(name: str) -> int:
-    """The file's revision without validating it (cheap: sessions poll it on every rerun)."""
+    """The file's revision (reads the file: prefer `stamp` to notice a change)."""
     try:
         raw = json.loads(workspace_path(name).read_text(encoding="utf-8"))
         rev = raw.get("_revision", 0) if isinstance(raw, dict) else 0
         return rev if isinstance(rev, int) else 0
-    except (OSError, ValueError, UnicodeDecodeError):
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
         return -1
+
+
+# --- drafts and last runs: a side file per workspace, never merged -------------------------------------
+
+
+def drafts_path(name: str = DEFAULT_NAME) -> Path:
+    check_name(name)
+    return work_dir() / "drafts" / f"{name}.json"
+
+
+def load_drafts(name: str = DEFAULT_NAME) -> dict[str, Any]:
+    """The workspace's drafts by kind (`{}` when none or unreadable: a draft is never worth a notice)."""
+    try:
+        raw = json.loads(drafts_path(name).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return {}
+    return raw if isinstance(raw, dict) and depth(raw) <= MAX_DEPTH else {}
+
+
+def save_draft(name: str, kind: str, value: Any) -> None:
+    """Keep one draft (`None` removes it): last writer wins, as for text typed in one box. A draft larger
+    than `MAX_DRAFT_BYTES` is refused with a ConfigError."""
+    if value is not None and len(json.dumps(value, ensure_ascii=False, default=str)) > MAX_DRAFT_BYTES:
+        raise ConfigError(f"this draft ({kind}) is larger than {MAX_DRAFT_BYTES:,} bytes and was not kept")
+    path = drafts_path(name)
+    with _locked(path):
+        drafts = load_drafts(name)
+        if value is None:
+            drafts.pop(kind, None)
+        else:
+            drafts[kind] = value
+        _write(path, drafts)
 
 
 # --- the simple API (one user, CLI, tests) ---------------------------------------------------------
@@ -485,7 +786,7 @@ def save_workspace(ws: Workspace, path: Path | None = None) -> Path:
     path = path or workspace_path()
     with _locked(path):
         _, disk = _read(path)
-        _write(path, _file_dict(Snapshot(ws, disk.revision + 1, disk.notices, disk.conflicts)))
+        _commit(path, Snapshot(ws, disk.revision + 1, disk.notices, disk.conflicts))
     return path
 
 
@@ -500,6 +801,7 @@ def load_workspace(path: Path | None = None) -> tuple[Workspace, str | None]:
     return snap.workspace, ("; ".join(snap.messages) or None)
 
 
-__all__ = ["DEFAULT_NAME", "FIELDS", "Snapshot", "Workspace", "check_name", "dismiss", "list_workspaces", "load",
-           "load_workspace", "merge3", "revision_of", "save", "save_workspace", "validate", "workspace_path",
+__all__ = ["DEFAULT_NAME", "FIELDS", "LIMITS", "Snapshot", "Workspace", "add_notice", "changes", "check_name", "clamp", "dismiss",
+           "get_at", "list_workspaces", "load", "load_drafts", "load_workspace", "merge3", "not_a_workspace", "path_key",
+           "restore", "revision_of", "save", "save_draft", "save_workspace", "stamp", "validate", "workspace_path",
            "workspaces_dir"]

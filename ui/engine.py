@@ -99,10 +99,11 @@ def _load_data(settings_json: str) -> EvalData:
 def get_data(settings: dict[str, Any]) -> EvalData:
     """The dataset the workspace points at (`{"source": ..., options...}`), only from the folders the
     server allows (`evalcore.roots`): a saved or typed path elsewhere is refused before any read."""
-    from evalcore.roots import check_source
+    from evalcore.roots import check_source, touch_upload
 
     clean = {k: v for k, v in settings.items() if v not in (None, "", [])}
     check_source(clean)
+    touch_upload(clean.get("source"))  # an upload in use goes last when the uploads cap needs room
     return _load_data(json.dumps(clean, sort_keys=True))
 
 

@@ -2,15 +2,29 @@
 
 Each browser session works in one named workspace (`?ws=<name>` in the URL; `default` without it),
 keeps a base copy (what it last read or wrote) and saves every change through
-`evalcore.workspace.save`, a three-way merge with whatever other sessions wrote meanwhile. On every
-rerun the session picks up other sessions' changes of its workspace; the widgets that mirror a
-changed field are reset so they show the new value (and so a stale widget can never write an old
-value back). Notices (repairs of the saved file) and conflicts are shown to every session.
+`evalcore.workspace.save`, a three-way merge against that base: never against a copy read at save
+time, so another session's new slice is theirs, not a deletion of ours. Other sessions' changes are
+adopted in one place only, `refresh()` at the top of every run (app.py), never in the middle of a
+callback or a save; a sidebar fragment polls the file's stamp (`ui.workspace_view`) and reruns the
+page when another session saved, so new work shows without a reload. The widgets that mirror a
+changed field are reset at the next `refresh()` (never inside a callback, where another callback of
+the same run may still read them), so they show the new value and never write an old one back.
+
+Conflicts: the winning session is told at its save; the session whose value lost recognises it
+(`MINE` keeps what this session wrote, by path) when it adopts the conflict, is told with its value,
+and can restore it from the conflicts view in the sidebar.
+
+Drafts (a half-built slice, pasted cases) and the settings of the last runs (stress scoring,
+perturbations, discovery, explanations) go to the workspace's drafts file (`keep_draft`, `keep_run`),
+so a refreshed browser gets them back.
 
 Widget-bound keys vanish when their widget is not on the page, so whatever must survive a page
 switch is copied into the `Workspace` here.
 """
 from __future__ import annotations
+
+import copy
+from typing import Any
 
 import streamlit as st
 
@@ -24,6 +38,13 @@ BASE = "ec_workspace_base"  # dict: the copy the session last read or wrote
 REVISION = "ec_workspace_revision"
 MESSAGES = "ec_workspace_messages"  # for this session only, shown once
 NOTICES = "ec_workspace_notices"  # the file's standing notices, as of the session's last read or write
+STAMP = "ec_workspace_stamp"  # the file's stamp as of the session's last read or write
+CONFLICTS = "ec_workspace_conflicts"  # the file's conflict list, as of the session's last read or write
+MINE = "ec_workspace_mine"  # {path key: value} this session wrote: recognises a conflict it lost
+LOST = "ec_workspace_lost"  # ids of the conflicts this session lost
+RESET = "ec_workspace_reset"  # widget-key prefixes to reset at the next refresh()
+DRAFTS = "ec_drafts"  # {kind: value}: the drafts file as this session last read or wrote it
+MAX_MINE = 400
 APP_RAN = "ec_app_ran"
 DEEP_LINK = "ec_deep_link"
 QUERY_KEY = "ws"
@@ -66,6 +87,7 @@ def require_app(page_file: str) -> None:
         init()  # the URL's ?ws= is read now: switch_page drops the query, init() puts it back
         st.session_state[DEEP_LINK] = f"pages/{Path(page_file).name}"
         st.switch_page("app.py")
+    refresh()  # app.py did at its top; a page rerun on its own (AppTest) needs it here, and twice costs a stat
 
 
 def take_deep_link() -> str | None:
@@ -101,35 +123,65 @@ def _assign(old, new):
 
 
 def _adopt(snap: store.Snapshot, ws: Workspace | None = None) -> list[str]:
-    """Make `snap` the session's state; returns the fields whose value changed in the session."""
+    """Make `snap` the session's state; returns the fields whose value changed in the session (their
+    widgets are reset at the next `refresh`). Conflicts recorded since the session's last read whose
+    losing value is one this session wrote are announced to it, with the value."""
+    ss = st.session_state
+    previous = ss.get(REVISION)
     changed = []
-    if ws is None or WORKSPACE not in st.session_state:
-        st.session_state[WORKSPACE] = snap.workspace
+    if ws is None or WORKSPACE not in ss:
+        ss[WORKSPACE] = snap.workspace
         changed = list(store.FIELDS)
     else:
-        current = st.session_state[WORKSPACE]
+        current = ss[WORKSPACE]
         new = snap.workspace
         for name in store.FIELDS:
             if getattr(current, name) != getattr(new, name):
                 changed.append(name)
                 setattr(current, name, _assign(getattr(current, name), getattr(new, name)))
-    st.session_state[BASE] = snap.base
-    st.session_state[REVISION] = snap.revision
-    st.session_state[NOTICES] = list(snap.notices)
+    ss[BASE] = snap.base
+    ss[REVISION] = snap.revision
+    ss[STAMP] = snap.stamp
+    ss[NOTICES] = list(snap.notices)
+    ss[CONFLICTS] = list(snap.conflicts)
     standing = {n["text"] for n in snap.notices}  # shown by the notices panel, not twice
-    st.session_state.setdefault(MESSAGES, []).extend(m for m in snap.messages if m not in standing)
+    messages = ss.setdefault(MESSAGES, [])
+    messages.extend(m for m in snap.messages if m not in standing)
+    if previous is not None:
+        mine, lost = ss.get(MINE, {}), ss.setdefault(LOST, [])
+        for c in snap.conflicts:
+            if (c.get("rev", 0) > previous and c.get("id") not in lost and isinstance(c.get("path"), list)
+                    and mine.get(store.path_key(c["path"]), _NOTHING) == c.get("theirs")):
+                lost.append(c["id"])
+                messages.append(f"Another session saved a different value of {c.get('field')} at the same time, and "
+                                f"theirs was kept. Your value was: {store.preview(c.get('theirs'), 200)} · restore "
+                                "it from Conflicts in the sidebar.")
+    _reset_mirrors(changed)
     return changed
 
 
+_NOTHING = object()
+
+
 def _reset_mirrors(fields: list[str]) -> None:
-    prefixes = tuple(p for f in fields for p in MIRRORS.get(f, ()))
+    """Queue the widgets mirroring `fields` for a reset at the next `refresh` (deleting them now, inside a
+    callback, would pull a key from under another callback of the same run)."""
+    prefixes = [p for f in fields for p in MIRRORS.get(f, ())]
+    if prefixes:
+        queued = st.session_state.setdefault(RESET, [])
+        queued.extend(p for p in prefixes if p not in queued)
+
+
+def _apply_resets() -> None:
+    prefixes = tuple(st.session_state.pop(RESET, []))
     if prefixes:
         for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefixes)]:
             del st.session_state[key]
 
 
 def init() -> None:
-    """Open the session's workspace (once), then pick up other sessions' changes on every rerun.
+    """Open the session's workspace (once, or when the URL names another one). Never adopts another
+    session's changes of the open workspace: only `refresh` does, at the top of a run.
 
     Page links drop the URL's query, so a session keeps its workspace when `?ws=` is missing and
     writes it back into the URL (a copied link still opens the same workspace)."""
@@ -141,15 +193,31 @@ def init() -> None:
     if st.session_state.get(NAME) != name or WORKSPACE not in st.session_state:
         switching = NAME in st.session_state
         st.session_state[NAME] = name
+        for key in (DRAFTS, REVISION, MINE, LOST):
+            st.session_state.pop(key, None)
         _adopt(store.load(name))
-        if switching:
-            _reset_mirrors(list(store.FIELDS))
-        return
-    ws = st.session_state[WORKSPACE]
-    # Only a clean session adopts other sessions' changes here; one with an edit in flight (a callback
-    # changed `ws` and is about to save) merges them in `save`, where a conflict is reported.
-    if store.revision_of(name) != st.session_state.get(REVISION) and ws.to_dict() == st.session_state[BASE]:
-        _reset_mirrors(_adopt(store.load(name), ws))
+        if not switching:
+            st.session_state.pop(RESET, None)  # a fresh session: every widget starts from the workspace
+
+
+def refresh() -> None:
+    """app.py, at the top of every run (after this run's callbacks): pick up other sessions' changes of
+    the workspace when its file changed (a stat, not a read), then reset the widgets of changed fields.
+    A session with an edit that was not saved merges it in now."""
+    init()
+    ss = st.session_state
+    if store.stamp(ss[NAME]) != ss.get(STAMP):
+        ws = ss[WORKSPACE]
+        if ws.to_dict() == ss[BASE]:
+            _adopt(store.load(ss[NAME]), ws)
+        else:
+            save()
+    _apply_resets()
+
+
+def changed_elsewhere() -> bool:
+    """True when another session saved the workspace since this session's last read or write."""
+    return NAME in st.session_state and store.stamp(st.session_state[NAME]) != st.session_state.get(STAMP)
 
 
 def workspace() -> Workspace:
@@ -162,13 +230,22 @@ def name() -> str:
     return st.session_state[NAME]
 
 
-def save() -> None:
-    """Persist the workspace now (called after every user change): merged with other sessions' edits."""
+def save(resolved: list[str] | tuple = ()) -> None:
+    """Persist the workspace now (called after every user change): merged against the copy this session
+    last read or wrote, with whatever other sessions saved since."""
     if WORKSPACE not in st.session_state:
         init()
-    ws = st.session_state[WORKSPACE]
-    snap = store.save(st.session_state[NAME], st.session_state.get(BASE), ws)
-    _reset_mirrors(_adopt(snap, ws))
+    ss = st.session_state
+    ws = ss[WORKSPACE]
+    written = store.changes(ss.get(BASE), ws.to_dict())
+    snap = store.save(ss[NAME], ss.get(BASE), ws, resolved=resolved)
+    _adopt(snap, ws)
+    mine = ss.setdefault(MINE, {})
+    for key, value in written.items():
+        mine.pop(key, None)
+        mine[key] = value
+    while len(mine) > MAX_MINE:
+        mine.pop(next(iter(mine)))
 
 
 def take_messages() -> list[str]:
@@ -186,6 +263,91 @@ def notices() -> list[dict]:
 def dismiss_notices() -> None:
     store.dismiss(name(), notices=True)
     st.session_state[NOTICES] = []  # the next rerun sees the new revision and re-reads the rest
+
+
+# --- conflicts -------------------------------------------------------------------------------------
+
+def conflicts() -> list[dict]:
+    """The workspace's conflict list (oldest first), as of the session's last read or write."""
+    init()
+    return st.session_state.get(CONFLICTS, [])
+
+
+def lost() -> set[str]:
+    """Ids of the conflicts whose losing value this session wrote."""
+    return set(st.session_state.get(LOST, []))
+
+
+def restore_conflict(conflict_id: str) -> None:
+    """Put a conflict's losing value back (this session's copy, then a save that settles the conflict)."""
+    ss = st.session_state
+    found = next((c for c in conflicts() if c.get("id") == conflict_id), None)
+    if found is None:
+        ss.setdefault(MESSAGES, []).append("That conflict is no longer in the list (restored or dismissed by another "
+                                           "session).")
+        return
+    ws = ss[WORKSPACE]
+    try:
+        new, problems = store.validate(store.restore(ws.to_dict(), found))
+    except EvalcoreError as exc:
+        ss.setdefault(MESSAGES, []).append(f"Could not restore {found.get('field')}: {exc}.")
+        return
+    if problems:
+        ss.setdefault(MESSAGES, []).append(f"Could not restore {found.get('field')}: " + "; ".join(problems))
+        return
+    changed = [f for f in store.FIELDS if getattr(ws, f) != getattr(new, f)]
+    for f in changed:
+        setattr(ws, f, _assign(getattr(ws, f), getattr(new, f)))
+    _reset_mirrors(changed)
+    save(resolved=[conflict_id])
+    ss.setdefault(MESSAGES, []).append(f"Restored the other value of {found.get('field')}: "
+                                       f"{store.preview(found.get('theirs'), 120)}")
+
+
+def dismiss_conflicts(ids: list[str] | None = None) -> None:
+    """Drop conflicts from the list for everyone (None: all of them)."""
+    snap = store.dismiss(name(), notices=False, conflicts=True if ids is None else list(ids))
+    st.session_state[CONFLICTS] = list(snap.conflicts)  # the next refresh sees the new stamp and re-reads
+
+
+# --- drafts and last runs (the workspace's drafts file) -----------------------------------------------
+
+def _drafts() -> dict:
+    init()
+    if DRAFTS not in st.session_state:
+        st.session_state[DRAFTS] = store.load_drafts(st.session_state[NAME])
+    return st.session_state[DRAFTS]
+
+
+def draft(kind: str) -> Any:
+    """The workspace's last draft of `kind` (None when there is none): what a refreshed page starts from."""
+    return copy.deepcopy(_drafts().get(kind))
+
+
+def keep_draft(kind: str, value: Any) -> None:
+    """Keep a draft (None removes it); written only when it changed. A draft too large to keep is told once."""
+    drafts = _drafts()
+    if drafts.get(kind) == value:
+        return
+    try:
+        store.save_draft(st.session_state[NAME], kind, value)
+    except EvalcoreError as exc:
+        st.session_state.setdefault(MESSAGES, []).append(str(exc))
+    if value is None:
+        drafts.pop(kind, None)
+    else:
+        drafts[kind] = copy.deepcopy(value)
+
+
+def keep_run(kind: str, record: dict | None) -> None:
+    """Remember the settings of the last run of `kind` (stress, perturb, discovery, explain), so a refreshed
+    browser gets the result back from the prediction cache."""
+    keep_draft(f"run:{kind}", record)
+
+
+def run_record(kind: str) -> dict | None:
+    record = draft(f"run:{kind}")
+    return record if isinstance(record, dict) else None
 
 
 def switch(new_name: str, *, create: bool = False) -> None:
@@ -251,6 +413,7 @@ def use_data(settings: dict, old_task: str | None, new_task: str) -> str | None:
 
 
 def set_slices(slice_set) -> None:
-    """Replace the slice set and save it."""
-    workspace().slices = slice_set.to_json()
+    """Replace the slice set and save it (merged against the copy the set was made from: no re-read here)."""
+    init()
+    st.session_state[WORKSPACE].slices = slice_set.to_json()
     save()
