@@ -8,7 +8,7 @@ import streamlit as st
 from evalcore.metrics import ALL_SLICE
 from evalcore.tables import metadata_columns, role_col
 from ui import engine, explain_view, generation_view, state
-from ui.widgets import one_page, shown_errors
+from ui.widgets import one_page, opens_row, shown_errors
 
 OUTCOMES = {"regressed": "Regressed (baseline right, candidate wrong)",
             "improved": "Improved (baseline wrong, candidate right)",
@@ -52,11 +52,13 @@ st.caption(f"{len(rows):,} rows" + (f" · slice rule `{slices[pick].text}`" if p
 
 b, c = df.attrs["baseline"], df.attrs["candidate"]
 rows = one_page(rows, "ex_page", PAGE_SIZE)
+ids = rows["id"].tolist()
 # the columns one sorts by come first and the wide text last, so nothing sorted is off screen
 table = rows[["id", "label", role_col("baseline", "pred"), role_col("baseline", "conf"),
               role_col("candidate", "pred"), role_col("candidate", "conf"), "regressed", "improved", "text"]]
-event = st.dataframe(
-    table, hide_index=True, width="stretch", height=420, key="ex_table", on_select="rerun", selection_mode="single-row",
+st.dataframe(
+    table, hide_index=True, width="stretch", height=420, key="ex_table", on_select=opens_row(ids, "ex_table", "ex_detail"),
+    selection_mode="single-row",
     column_config={
         "text": st.column_config.TextColumn("text", width="large"),
         role_col("baseline", "pred"): st.column_config.TextColumn(f"{b} (baseline)"),
@@ -65,10 +67,8 @@ event = st.dataframe(
         role_col("candidate", "conf"): st.column_config.ProgressColumn(f"{c} conf", min_value=0.0, max_value=1.0, format="%.2f"),
     })
 
-selected = event.selection.rows if event is not None else []
-ids = rows["id"].tolist()
-detail = st.selectbox("Row detail (or select a row in the table)", ids, key="ex_detail",
-                      index=selected[0] if selected else None, placeholder="pick a row id")
+detail = st.selectbox("Row detail (or tick a row in the table)", ids, key="ex_detail", index=None,
+                      placeholder="pick a row id")
 if detail is not None:
     position = ids.index(detail)
     row = rows.iloc[position]

@@ -30,6 +30,7 @@ from ui.widgets import scoring_progress, shown_errors
 
 ss = st.session_state
 EDITING, NAME, NOTE, FLASH, SYNCED = "sl_editing", "sl_name", "sl_note", "sl_flash", "sl_text_synced"
+PICK, UNDO = "sl_pick", "sl_undo"  # the slice shown in the selector; the last deleted slice and its place
 PREVIEW_ROWS = 200
 
 rb.apply_pending()
@@ -55,10 +56,44 @@ def table_schema() -> Schema:
     return memo[1]
 
 
+def _node_ids(node: dict) -> list[int]:
+    """The numbers of a draft tree's node ids; raises on anything that is not a draft tree."""
+    ids, stack = [], [node]
+    while stack:
+        item = stack.pop()
+        if item["kind"] not in ("cond", "group"):
+            raise ValueError(item["kind"])
+        ids.append(int(str(item["id"]).lstrip("n")))
+        stack.extend(item["children"] if item["kind"] == "group" else [])
+    return ids
+
+
+def restore_draft() -> bool:
+    """A fresh session (a refreshed browser) takes the workspace's slice draft back: the builder's tree,
+    the name, the hypothesis, the rule text and which slice was being edited."""
+    saved = state.draft("slice")
+    if not isinstance(saved, dict) or not isinstance(saved.get("tree"), dict):
+        return False
+    try:
+        top = max(_node_ids(saved["tree"]))
+        rb.incomplete(saved["tree"])
+    except (KeyError, TypeError, ValueError, AttributeError, RuleError):
+        return False  # not a draft this page wrote: start afresh
+    ss[rb.DRAFT], ss[rb.NEXT_ID] = saved["tree"], top
+    for key in (NAME, NOTE):
+        ss[key] = saved.get(key) if isinstance(saved.get(key), str) else ""
+    ss[EDITING] = saved.get("editing") if isinstance(saved.get("editing"), str) else None
+    if isinstance(saved.get("text"), str):
+        ss["sl_text_w"], ss[SYNCED] = saved["text"], saved.get("synced")
+    return True
+
+
 schema = table_schema()
 columns = rb.Columns.of(df, schema)
-if rb.DRAFT not in ss:
+if rb.DRAFT not in ss and not restore_draft():
     rb.start(columns)
+if UNDO not in ss:
+    ss[UNDO] = state.draft("slice_undo")
 flash_box = st.empty()  # always drawn, so a message does not shift (and reset) the tabs below
 flash = ss.pop(FLASH, None)
 if flash:
@@ -72,10 +107,19 @@ def set_form(name: str, note: str) -> None:
     ss[NOTE] = ss[f"{NOTE}_w"] = note
 
 
-def edit(name: str) -> None:
+def shown_slice() -> str | None:
+    """The slice the selector shows now (its value as the browser sent it with the click)."""
+    name = ss.get(PICK)
+    return name if name in state.slices() else None
+
+
+def edit(name: str | None = None) -> None:
+    name = name or shown_slice()
+    if name is None:
+        return
     item = state.slices()[name]
     rb.load(item.rule)
-    ss[EDITING] = name
+    ss[EDITING] = ss[PICK] = name
     set_form(name, item.note)
 
 
@@ -94,7 +138,10 @@ def copy_name(name: str, taken: SliceSet) -> str:
     return candidate
 
 
-def duplicate(name: str) -> None:
+def duplicate() -> None:
+    name = shown_slice()
+    if name is None:
+        return
     current = state.slices()
     item = current[name]
     copy = Slice(copy_name(name, current), item.rule, item.note)
@@ -104,11 +151,42 @@ def duplicate(name: str) -> None:
     ss[FLASH] = f"Duplicated '{name}' as '{copy.name}'; it is open in the builder."
 
 
-def delete(name: str) -> None:
-    state.set_slices(state.slices().remove(name))
+def delete() -> None:
+    """Delete the slice the selector shows (never one picked in an earlier run), keeping it for Undo."""
+    name = shown_slice()
+    if name is None:
+        ss[FLASH] = "Pick a slice to delete first."
+        return
+    current = state.slices()
+    at = current.names().index(name)
+    ss[UNDO] = {"slice": current[name].to_json(), "at": at}
+    state.keep_draft("slice_undo", ss[UNDO])
+    rest = current.remove(name)
+    state.set_slices(rest)
     if ss.get(EDITING) == name:
         ss[EDITING] = None
-    ss[FLASH] = f"Deleted slice '{name}'."
+    names = rest.names()
+    ss[PICK] = names[min(at, len(names) - 1)] if names else None  # the selector shows a slice that exists
+    ss[FLASH] = f"Deleted slice '{name}'. Undo puts it back."
+
+
+def undo_delete() -> None:
+    """Put the last deleted slice back where it was (unless a slice of that name exists again)."""
+    entry = ss.get(UNDO)
+    ss[UNDO] = None
+    state.keep_draft("slice_undo", None)
+    try:
+        item = Slice.from_json(entry["slice"])
+    except (KeyError, TypeError, RuleError):
+        return
+    current = state.slices()
+    if item.name in current:
+        ss[FLASH] = f"A slice named '{item.name}' exists again; the deleted one was not put back."
+        return
+    at = min(int(entry.get("at", len(current))), len(current))
+    state.set_slices(SliceSet(current.slices[:at] + (item,) + current.slices[at:]))
+    ss[PICK] = item.name
+    ss[FLASH] = f"Put slice '{item.name}' back."
 
 
 def saved_into(current: SliceSet, editing: str | None, item: Slice) -> SliceSet:
@@ -202,18 +280,28 @@ with tab_build:
             st.warning("Some slices do not fit the current table (see the last column): edit or delete them "
                        "before opening Compare.", icon="⚠️")
         names = slices.names()
-        if ss.get("sl_pick") not in names:
-            ss.pop("sl_pick", None)
+        if ss.get(PICK) not in names:  # deleted elsewhere, or a fresh session: show one that exists, explicitly
+            ss[PICK] = ss.get(EDITING) if ss.get(EDITING) in names else names[0]
         pick_col, *buttons = st.columns([3, 1, 1, 1, 1], vertical_alignment="bottom")
-        pick = pick_col.selectbox("Slice", names, key="sl_pick")
-        buttons[0].button("Edit", icon=":material/edit:", key="sl_edit", on_click=edit, args=(pick,), width="stretch",
-                          help="Open this slice in the builder")
+        pick = pick_col.selectbox("Slice", names, key=PICK)
+        # the actions read the selector when clicked (`shown_slice`), so they act on the slice the user sees
+        buttons[0].button("Edit", icon=":material/edit:", key="sl_edit", on_click=edit, width="stretch",
+                          help="Open the slice shown in the builder")
         buttons[1].button("Duplicate", icon=":material/content_copy:", key="sl_duplicate", on_click=duplicate,
-                          args=(pick,), width="stretch")
-        buttons[2].button("Delete", icon=":material/delete:", key="sl_delete", on_click=delete, args=(pick,),
-                          width="stretch")
+                          width="stretch", help="Copy the slice shown under a new name")
+        buttons[2].button("Delete", icon=":material/delete:", key="sl_delete", on_click=delete, width="stretch",
+                          help="Delete the slice shown (Undo puts it back)")
         buttons[3].button("New slice", icon=":material/add:", key="sl_new", on_click=new_slice, width="stretch",
                           help="Start an empty draft")
+    undo = ss.get(UNDO)
+    if isinstance(undo, dict) and isinstance(undo.get("slice"), dict) and undo["slice"].get("name") not in slices:
+        u1, u2 = st.columns([4, 1], vertical_alignment="center")
+        try:
+            gone = Slice.from_json(undo["slice"])
+            u1.text(f"Deleted slice '{gone.name}': {gone.text[:120]}")  # typed by a visitor: shown as text
+        except RuleError:
+            u1.text("Deleted slice (its rule no longer reads)")
+        u2.button("Undo delete", icon=":material/undo:", key="sl_undo_btn", on_click=undo_delete, width="stretch")
 
     editing = ss.get(EDITING) if ss.get(EDITING) in slices else None  # it may have been deleted or replaced
     st.subheader(f"Editing '{editing}'" if editing else "New slice")
@@ -292,6 +380,9 @@ with tab_build:
                             placeholder="Why might the candidate differ here? e.g. 'negated questions are "
                                         "sarcastic more often, and the candidate reads words, not tone'")
         ss[NAME], ss[NOTE] = name, note
+        # the half-built slice survives a refresh (the workspace's drafts file; written when it changed)
+        state.keep_draft("slice", {"tree": rb.draft(), "name": name, "note": note, "editing": editing,
+                                   "text": ss.get("sl_text_w"), "synced": ss.get(SYNCED)})
         label = f"Save changes to '{editing}'" if editing else "Save as a new slice"
         if st.button(label, key="sl_save", type="primary", width="stretch"):
             try:
@@ -306,6 +397,7 @@ with tab_build:
             else:
                 state.set_slices(updated)
                 ss[EDITING] = item.name
+                rb.set_later(PICK, item.name)  # the selector shows the slice just saved (set at the next run's top)
                 ss[FLASH] = f"Saved slice '{item.name}' ({n:,} rows, {units.pct(n / max(len(df), 1))} of the data)."
                 st.rerun()
 

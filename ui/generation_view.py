@@ -26,7 +26,7 @@ from evalcore.gentables import metric_delta
 from evalcore.metrics import ALL_SLICE, wilson_interval
 from evalcore.tables import ROLES, metadata_columns, role_col
 from ui import state
-from ui.widgets import one_page
+from ui.widgets import one_page, opens_row
 
 PAGE_SIZE = 100
 SCORE_FIELDS = ("exact_match", "relaxed_match", "f1", "rouge_l", "rouge_acc")
@@ -250,8 +250,10 @@ def examples_section(comp: Any, slices: Any, res: Any) -> None:
         "gold": [" | ".join(json.loads(g)) for g in rows["gold_answers"]], "text": rows["text"]})
     number = (st.column_config.NumberColumn if not _is_binary(metric) else st.column_config.CheckboxColumn)
     score_cfg = {"format": "%.2f"} if not _is_binary(metric) else {}
-    event = st.dataframe(
-        table, hide_index=True, width="stretch", height=420, key="exg_table", on_select="rerun",
+    ids = rows["id"].tolist()
+    st.dataframe(
+        table, hide_index=True, width="stretch", height=420, key="exg_table",
+        on_select=opens_row(ids, "exg_table", "exg_detail"),
         selection_mode="single-row", column_config={
             "change": st.column_config.NumberColumn(f"{m.title} change", format="%+.2f"),
             "baseline_score": number(f"{b} {m.title}", **score_cfg),
@@ -260,10 +262,8 @@ def examples_section(comp: Any, slices: Any, res: Any) -> None:
             "candidate_pred": st.column_config.TextColumn(f"{c} (candidate)", width="medium"),
             "gold": st.column_config.TextColumn("gold answer(s)", width="medium"),
             "text": st.column_config.TextColumn("prompt", width="large")})
-    selected = event.selection.rows if event is not None else []
-    ids = rows["id"].tolist()
-    detail = st.selectbox("Row detail (or select a row in the table)", ids, key="exg_detail",
-                          index=selected[0] if selected else None, placeholder="pick a row id")
+    detail = st.selectbox("Row detail (or tick a row in the table)", ids, key="exg_detail", index=None,
+                          placeholder="pick a row id")
     if detail is None:
         st.caption("Pick a row to see its prompt and passage, the gold answers, both answers with the words they share "
                    "with a gold answer highlighted, and every score.")

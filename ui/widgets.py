@@ -70,6 +70,21 @@ def one_page(rows, key: str, size: int):
     return rows
 
 
+def opens_row(ids: list, table_key: str, detail_key: str) -> Callable[[], None]:
+    """An `on_select` callback for a single-row table whose ticked row opens the row detail picker
+    (`detail_key`, a select box over `ids`, the ids of the page of rows shown). It also clears a pick
+    that is not on this page, so the select box never holds a value outside its options."""
+    if st.session_state.get(detail_key) not in ids:
+        st.session_state[detail_key] = None
+
+    def open_selected() -> None:
+        picked = st.session_state[table_key]["selection"]["rows"]
+        if picked and picked[0] < len(ids):
+            st.session_state[detail_key] = ids[picked[0]]
+
+    return open_selected
+
+
 def workspace_switcher() -> None:
     """Sidebar: which workspace this browser works in (the URL's `?ws=`), switch or create one."""
     from evalcore import workspace as store
