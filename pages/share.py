@@ -16,8 +16,9 @@ from evalcore import units
 from evalcore.errors import EvalcoreError
 from evalcore.gates import GATES, NO_SHIP, PASS, SHIP, GateConfig, margin_text
 from evalcore.report import render_html, render_markdown
+from evalcore.workspace import LIMITS
 from evalcore.wandb_push import has_api_key, push_summary_lines, push_to_wandb, resolve_mode
-from ui import engine, state
+from ui import engine, saved_runs, state
 from ui.widgets import shown_errors
 
 PUSHED = "ec_push_result"
@@ -34,6 +35,8 @@ analysis = engine.as_analysis(comp, slices, res)
 names = comp.df_eval.attrs
 
 dkey = engine.data_key(ws.data)
+# A refreshed browser gets the workspace's last results back (prediction cache, seeded discovery) before they are read.
+pending = saved_runs.restore_all(ws, comp, slices, res)
 # Results of this session's Stress tests page, when they were computed on the same data.
 stress_entry = state.session_result(state.STRESS_RESULT, dkey)
 stress = stress_entry["result"] if stress_entry else None
@@ -62,6 +65,8 @@ with st.container(border=True):
     if explanations is not None:
         parts.append(f"token explanations of slice {explanations.slice}'s regressed rows "
                      f"({explanations.n_explained:,} of {explanations.n_regressed:,} explained)")
+    if pending:
+        st.caption("Not restored after the reload: " + "; ".join(pending) + ".")
     if parts:
         st.caption("Included from this session: " + "; ".join(parts) + ".")
     else:
@@ -127,14 +132,14 @@ for r in gates.results:
 # --- report -----------------------------------------------------------------------------------------
 
 def _save_notes() -> None:
-    ws.notes = st.session_state["share_notes"]
+    ws.notes = st.session_state.get("share_notes", ws.notes)
     state.save()
 
 
 st.subheader("Report")
 _init("share_notes", ws.notes)
 notes = st.text_area("Notes for the report (optional)", key="share_notes", height=90, on_change=_save_notes,
-                     placeholder="What was tested, what the team decided, follow-ups…")
+                     max_chars=LIMITS["notes"], placeholder="What was tested, what the team decided, follow-ups…")
 report_args = dict(analysis=analysis, gates=gates, stress=stress, perturb=perturb, notes=notes, stress_set=stress_set,
                    discovery=discovery, explanations=explanations)
 stem = f"evalcore_{names['candidate']}_vs_{names['baseline']}".replace(":", "_").replace("/", "_")

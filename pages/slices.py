@@ -23,6 +23,7 @@ from evalcore.label_mix import label_mix, mix_text
 from evalcore.rules import Rule, Schema, conditions, format_rule, mask, validate, validate_text
 from evalcore.slices import SLICES_VERSION, Slice, SliceSet, check_name, load_slices, validate_slices
 from evalcore.tables import role_col
+from evalcore.workspace import LIMITS
 from ui import engine, state
 from ui import discover_view
 from ui import rule_builder as rb
@@ -377,6 +378,7 @@ with tab_build:
         name = st.text_input("Slice name", key=rb.bound(f"{NAME}_w", ss.get(NAME, "")), max_chars=64,
                              placeholder="e.g. negated_questions", help="Letters, digits, _ and -")
         note = st.text_area("Hypothesis", key=rb.bound(f"{NOTE}_w", ss.get(NOTE, "")), height=68,
+                            max_chars=LIMITS["text"],
                             placeholder="Why might the candidate differ here? e.g. 'negated questions are "
                                         "sarcastic more often, and the candidate reads words, not tone'")
         ss[NAME], ss[NOTE] = name, note

@@ -7,7 +7,6 @@ they stay in the session (`RESULT`, `PERTURB`), where the Report & W&B page pick
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
 from typing import Any
 
@@ -21,11 +20,11 @@ from evalcore.errors import DataError, EvalcoreError
 from evalcore.llm import build_prompt, generate_cases, parse_reply
 from evalcore.models import ModelSpec
 from evalcore.report import perturb_summary_table, stress_summary_table
-from evalcore.perturb import GENERATOR_NAMES, Expectation, default_generators, get_generators, run_perturbation_tests
-from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases, score_stress
+from evalcore.perturb import GENERATOR_NAMES, default_generators
+from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases
 from evalcore.tables import ROLES, conf_col, pred_col, role_col, score_col
-from ui import engine, explain_view, generation_view, state
-from ui.widgets import progress_bar, shown_errors
+from ui import engine, explain_view, generation_view, saved_runs, state
+from ui.widgets import shown_errors
 
 # Results for the Report & W&B page: {"key", "models", "result": StressResult, "set": StressSet, "data_key"}
 RESULT = state.STRESS_RESULT
@@ -261,23 +260,6 @@ def _pick_model(role: str) -> None:
     state.save()
 
 
-def _distinct(predictors: list) -> list:
-    """The stress tables key models by name, and `vader` and `vader:0.3` are both named 'vader': the
-    candidate then goes by its spec (a shallow copy, so the cached predictor keeps its name)."""
-    base, cand = predictors
-    if base.name != cand.name:
-        return predictors
-    twin = copy.copy(cand)
-    twin.name = cand.spec if cand.spec != base.name else f"{cand.name} (candidate)"
-    return [base, twin]
-
-
-def _predictors(models: dict[str, str]) -> list:
-    if models["baseline"] == models["candidate"]:
-        raise DataError(f"baseline and candidate are both {models['baseline']!r}: choose two different live models")
-    return _distinct([engine.get_predictor(models[role], data, dkey) for role in ROLES])
-
-
 _rows_of: dict[str, pd.DataFrame | None] = {}  # per script run, so a failing comparison is reported once
 
 
@@ -295,21 +277,6 @@ def _slice_rows(name: str | None) -> pd.DataFrame | None:
             mask = res.masks.get(name)
             _rows_of[name] = None if mask is None else comp.df_eval[np.asarray(mask, dtype=bool)]
     return _rows_of[name]
-
-
-def _slice_accuracy(rows: pd.DataFrame | None, predictors: list) -> dict[str, float] | None:
-    """Accuracy of each stress model on the targeted slice's rows (scored through the cache)."""
-    from evalcore.scoring import score_texts
-
-    if rows is None or rows.empty:
-        return None
-    gold = rows["label"].astype(str).to_numpy()
-    out = {}
-    for p in predictors:
-        scored = score_texts(rows["text"].tolist(), p, cache=engine.prediction_cache(),
-                             progress=progress_bar(f"Scoring the slice with {p.name}"))
-        out[p.name] = float((np.asarray(scored.pred, dtype=object).astype(str) == gold).mean())
-    return out
 
 
 # --- hypothesis and target slice --------------------------------------------------------------------
@@ -336,6 +303,9 @@ target = None if st.session_state["stress_target"] == NO_SLICE else st.session_s
 # --- cases in ---------------------------------------------------------------------------------------
 
 st.subheader("Cases")
+drafted = state.draft("stress") or {}  # cases pasted but not added yet survive a refresh (the drafts file)
+_init("stress_paste", drafted.get("paste") if isinstance(drafted.get("paste"), str) else "")
+_init("stress_llm_reply", drafted.get("reply") if isinstance(drafted.get("reply"), str) else "")
 tab_type, tab_paste, tab_file, tab_llm = st.tabs(["Type one", "Paste many", "Upload a file", "Write with an LLM"])
 with tab_type:
     with st.form("stress_type_form", border=False):
@@ -397,6 +367,8 @@ with tab_llm:
     st.text_area("Paste the reply here (one `text<TAB>label` per line)", key="stress_llm_reply", height=120)
     st.button("Add cases from the reply", key="stress_add_reply", on_click=_add_reply)
 _show_flash()
+_typed = {"paste": st.session_state.get("stress_paste") or "", "reply": st.session_state.get("stress_llm_reply") or ""}
+state.keep_draft("stress", _typed if any(_typed.values()) else None)
 
 current = _current()
 cases = current.cases
@@ -453,27 +425,28 @@ if "demo" in models.values() and not engine.demo_built():
 if models["baseline"] == models["candidate"]:
     st.error("Baseline and candidate are the same model: choose two different live models.", icon="⚠️")
 
-score_key = engine.key_of([[c.to_dict() for c in cases], models, threshold, target, dkey])
+score_key = saved_runs.score_key(cases, models, threshold, target, dkey)
 previous = st.session_state.get(RESULT)
 clicked = st.button(f"Score {len(cases)} case(s) with {models['baseline']} and {models['candidate']}",
                     key="stress_score", type="primary", disabled=not cases)
 # Once scored in this session, edits re-score at once (same models: loaded, and the cache has the rest).
 auto = previous is not None and previous["key"] != score_key and previous["models"] == models and cases
-if clicked or auto:
+# A refreshed browser gets its last scoring back by itself, from the prediction cache (same data and models).
+record = saved_runs.stress_record(dkey)
+restore = bool(record and record["models"] == models and cases and not clicked)
+if clicked or auto or restore:
     demo_notice.empty()
     with shown_errors(stop=False):
-        predictors = _predictors(models)
-        slice_acc = _slice_accuracy(_slice_rows(target), predictors)
-        result = score_stress(cases, *predictors, cache=engine.prediction_cache(), conf_threshold=threshold,
-                              slice_accuracy=slice_acc, progress=progress_bar("Scoring the cases"))
-        st.session_state[RESULT] = {"key": score_key, "models": dict(models), "result": result, "set": current,
-                                    "data_key": dkey}
-        previous = st.session_state[RESULT]
+        previous = saved_runs.score_cases(data, dkey, current, models, threshold, target, _slice_rows(target))
+        if restore:
+            saved_runs.mark_restored("stress")
 
 if previous is not None and cases:
     result = previous["result"]
     if previous["key"] != score_key:
         st.caption("The cases or settings changed since this scoring: score again to update it.")
+    if saved_runs.restored("stress"):
+        st.caption("Your last scoring, restored from the prediction cache after the page was reloaded.")
     summary = result.stress_summary.set_index("role")
     names = summary["model"].to_dict()
     cols = st.columns(4)
@@ -564,32 +537,31 @@ c4.number_input("Max cases per generator", 1, 1000, step=10, key="stress_pt_max"
                 args=("max_cases", "stress_pt_max", pt))
 gen_names = list(st.session_state["stress_pt_generators"])
 source = st.session_state["stress_pt_source"]
-if st.button(f"Run perturbation tests with {models['baseline']} and {models['candidate']}", key="stress_pt_run",
-             disabled=not gen_names):
+clicked = st.button(f"Run perturbation tests with {models['baseline']} and {models['candidate']}",
+                    key="stress_pt_run", disabled=not gen_names)
+record = saved_runs.perturb_record(dkey)  # a refreshed browser reruns its last tests from the prediction cache
+restore = bool(record and record["models"] == models and not clicked)
+if clicked or restore:
     with shown_errors(stop=False):
-        expectation = Expectation("DIR", clear_conf=float(st.session_state["stress_pt_clear"]),
-                                  high_conf=float(st.session_state["stress_pt_high"]))
-        generators = get_generators(gen_names, expectation)
-        if source == "cases":
-            texts, origin = [c.text for c in cases], f"{len(cases)} stress case(s)"
-        else:
-            rows = _slice_rows(target)
-            texts = (rows if rows is not None else data.df)["text"].tolist()
-            origin = f"slice {target} ({len(texts)} rows)" if rows is not None else f"all {len(texts)} dataset rows"
-        if not texts:
-            raise DataError("no texts to perturb: add cases, or choose the slice's rows")
-        predictors = _predictors(models)
-        result = run_perturbation_tests(texts, predictors, generators, max_cases_per_generator=int(
-            st.session_state["stress_pt_max"]), cache=engine.prediction_cache(), progress=progress_bar("Scoring"))
-        st.session_state[PERTURB] = {"result": result, "source": origin, "models": [p.name for p in predictors],
-                                     "data_key": dkey}
+        settings = {"generators": gen_names, "clear_conf": float(st.session_state["stress_pt_clear"]),
+                    "high_conf": float(st.session_state["stress_pt_high"]),
+                    "max_cases": int(st.session_state["stress_pt_max"]),
+                    "source": source, "target": target}
+        if restore:
+            settings = {**settings, **{k: record[k] for k in settings if k in record}}
+        texts, origin = saved_runs.perturb_texts(settings["source"], cases, settings["target"],
+                                                 _slice_rows(settings["target"]), data)
+        saved_runs.run_perturbations(data, dkey, models, settings, texts, origin)
+        if restore:
+            saved_runs.mark_restored("perturb")
 
 perturbed = st.session_state.get(PERTURB)
 if perturbed is not None:
     pres = perturbed["result"]
     summary = pres.summary
     st.caption(f"Perturbed {perturbed['source']}: {len(pres.cases) // max(summary['model'].nunique(), 1)} "
-               "perturbed text(s) per model.")
+               "perturbed text(s) per model." + (" Restored from the prediction cache after the page was reloaded."
+                                                 if saved_runs.restored("perturb") else ""))
     order = perturbed["models"]
     st.plotly_chart(perturbation_bars(summary, perturbed["models"]), width="stretch", key="stress_pt_chart")
     table = perturb_summary_table(summary)

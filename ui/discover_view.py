@@ -17,7 +17,7 @@ from evalcore import units
 from evalcore.discover import Discovery, DiscoverySettings, FoundSlice, default_columns
 from evalcore.errors import EvalcoreError
 from evalcore.slices import Slice, SliceSet
-from ui import engine, state
+from ui import engine, saved_runs, state
 from ui.widgets import shown_errors
 
 ss = st.session_state
@@ -161,6 +161,9 @@ def render(comp: Any, alpha: float, flash_key: str) -> None:
     st.caption("Searches conjunctions of features for slices where the candidate loses more than on the rest of "
                "the rows. The rows are split at random: slices are chosen on one half and tested once on the "
                "other, so a confirmed slice is not an artefact of searching many.")
+    record = state.run_record("discovery")
+    if SETTINGS not in ss and record and record.get("comparison_key") == comp.key:
+        ss[SETTINGS] = record.get("settings")  # a refreshed browser: the widgets show the last run's settings
     settings = _settings_widgets(comp.df_eval, alpha)
     run = st.button("Run discovery", key="sl_disc_run", type="primary", disabled=settings is None,
                     icon=":material/travel_explore:")
@@ -168,13 +171,16 @@ def render(comp: Any, alpha: float, flash_key: str) -> None:
         with shown_errors(stop=False), st.spinner("Searching and confirming…"):
             found = engine.get_discovery(comp, settings)
             ss[state.DISCOVERY_RESULT] = {"result": found, "comparison_key": comp.key, "settings": settings}
-    entry = state.comparison_result(state.DISCOVERY_RESULT, comp.key)
+            saved_runs.record_discovery(comp.key, settings)
+    entry = saved_runs.restore_discovery(comp)  # this session's run, or the workspace's last one rerun (seeded)
     if entry is None:
         st.caption("No discovery run on this data and these models in this session yet.")
         return
     discovery: Discovery = entry["result"]
     if settings is not None and entry["settings"] != settings:
         st.caption("The settings changed since this run: press Run discovery to update it.")
+    if saved_runs.restored("discovery"):
+        st.caption("Your last discovery run, repeated with its seed after the page was reloaded.")
     s = discovery.settings
     st.markdown(f"**{len(discovery.confirmed)} confirmed** worse than the rest, of {len(discovery.candidates)} "
                 f"candidates tested · searched {discovery.n_tested:,} rules on {discovery.n_search:,} rows, tested on "

@@ -371,13 +371,7 @@ def get_regression_explanations(ws: Workspace, comp: Comparison, slices: SliceSe
     (name -> (rule text, mask)), e.g. this session's discovered slices."""
     from evalcore.explain_aggregate import explain_slice
 
-    if slice_name in slices:
-        rule = slices[slice_name].text
-    elif extra and slice_name in extra:
-        rule = extra[slice_name][0]
-    else:
-        rule = slice_name
-    key = key_of([comp.key, slice_name, rule, max_rows, seed, top_k])
+    key = _aggregate_key(comp, slices, slice_name, extra, max_rows, seed, top_k)
 
     def make() -> Any:
         dkey = data_key(ws.data)
@@ -391,6 +385,23 @@ def get_regression_explanations(ws: Workspace, comp: Comparison, slices: SliceSe
                                  max_rows=max_rows, seed=seed, top_k=top_k)
 
     return _memos()["aggregate"].get(key, make)
+
+
+def _aggregate_key(comp: Comparison, slices: SliceSet, slice_name: str, extra: dict | None, max_rows: int,
+                   seed: int = 0, top_k: int = 3) -> str:
+    if slice_name in slices:
+        rule = slices[slice_name].text
+    elif extra and slice_name in extra:
+        rule = extra[slice_name][0]
+    else:
+        rule = slice_name
+    return key_of([comp.key, slice_name, rule, max_rows, seed, top_k])
+
+
+def has_regression_explanations(comp: Comparison, slices: SliceSet, slice_name: str, extra: dict | None = None, *,
+                                max_rows: int) -> bool:
+    """True when `get_regression_explanations` with these arguments would answer from memory (no model runs)."""
+    return _memos()["aggregate"].has(_aggregate_key(comp, slices, slice_name, extra, max_rows))
 
 
 # --- live answers on generation data (issue 11, item 6) ------------------------------------------------

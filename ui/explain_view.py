@@ -205,6 +205,11 @@ def aggregate_section(ws: Any, comp: Any, slices: Any, results: Any, default: st
     masks = {**results.masks, **{k: v[1] for k, v in extra.items()}}
     options = [ALL_SLICE, *slices.names(), *(k for k in extra if k != ALL_SLICE)]
     regressed = df["regressed"].to_numpy(dtype=bool)
+    from ui import saved_runs
+
+    record = saved_runs.explanation_record(comp)  # the last explanation, when this session has none
+    if record and "ex_agg_slice" not in st.session_state and record["slice"] in options:
+        st.session_state["ex_agg_slice"] = record["slice"]
     if st.session_state.get("ex_agg_slice") not in options:
         st.session_state["ex_agg_slice"] = default if default in options else ALL_SLICE
     c1, c2, c3 = st.columns([3, 1.3, 1.7], vertical_alignment="bottom")
@@ -220,15 +225,23 @@ def aggregate_section(ws: Any, comp: Any, slices: Any, results: Any, default: st
         st.info(f"No explanation: {reason}.", icon="ℹ️")
     if run and not reason:
         with shown_errors(stop=False), st.spinner("Explaining the regressed rows with both models…"):
-            result = engine.get_regression_explanations(ws, comp, slices, results, pick, extra,
-                                                        max_rows=int(max_rows))
-            st.session_state[state.EXPLAIN_RESULT] = {"result": result, "comparison_key": comp.key, "slice": pick,
-                                                      "max_rows": int(max_rows)}
+            saved_runs.explain(ws, comp, slices, results, pick, extra, int(max_rows))
+    elif record and not reason:
+        with shown_errors(stop=False):  # by itself when the server still holds it; else one click
+            if saved_runs.restore_explanation(ws, comp, slices, results, cached_only=True) is None:
+                st.info(f"Your last explanation (slice {record['slice']}, at most {record['max_rows']} rows) is not in "
+                        "this session since the page was reloaded.", icon="↩️")
+                if st.button("Restore it", key="ex_agg_restore", icon=":material/restore:"):
+                    with st.spinner("Explaining the regressed rows with both models…"):
+                        saved_runs.restore_explanation(ws, comp, slices, results, cached_only=False)
+                    st.rerun()
     entry = state.comparison_result(state.EXPLAIN_RESULT, comp.key)
     if entry is not None:
         if (entry["slice"], entry["max_rows"]) != (pick, int(max_rows)):
             st.caption(f"Shown: slice {entry['slice']} (at most {entry['max_rows']} rows); press the button to "
                        "explain the slice chosen above.")
+        if saved_runs.restored("explain"):
+            st.caption("Your last explanation, restored after the page was reloaded.")
         aggregate_view(entry["result"], key="ex_agg")
 
 
