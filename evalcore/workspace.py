@@ -424,7 +424,8 @@ def merge3(base: Any, ours: Any, theirs: Any, path: str = "", steps: tuple = ())
             if o is missing or t is missing:
                 out[k] = copy.deepcopy(t if o is missing else o)
                 continue
-            out[k], sub = merge3(None if b is missing else b, o, t, f"{path}.{k}" if path else str(k), (*steps, k))
+            merge = _whole if k in ATOMIC else merge3
+            out[k], sub = merge(None if b is missing else b, o, t, f"{path}.{k}" if path else str(k), (*steps, k))
             conflicts += sub
         return out, conflicts
     if isinstance(ours, list) and isinstance(theirs, list) and _keyed(ours) and _keyed(theirs):
@@ -434,6 +435,15 @@ def merge3(base: Any, ours: Any, theirs: Any, path: str = "", steps: tuple = ())
 
 
 _MISSING = object()
+ATOMIC = frozenset({"rule"})  # merged as one value: half of one rule and half of another is neither user's rule
+
+
+def _whole(base: Any, ours: Any, theirs: Any, path: str, steps: tuple) -> tuple[Any, list[dict]]:
+    if ours == theirs or theirs == base:
+        return copy.deepcopy(ours), []
+    if ours == base:
+        return copy.deepcopy(theirs), []
+    return copy.deepcopy(ours), [{"field": path, "path": list(steps), "ours": ours, "theirs": theirs}]
 
 
 def changes(base: Any, ours: Any, steps: tuple = ()) -> dict[str, Any]:
@@ -445,7 +455,10 @@ def changes(base: Any, ours: Any, steps: tuple = ()) -> dict[str, Any]:
     if isinstance(ours, dict):
         b = base if isinstance(base, dict) else {}
         for k, v in ours.items():
-            out.update(changes(b.get(k, _MISSING), v, (*steps, k)))
+            if k in ATOMIC:
+                out.update({path_key((*steps, k)): v} if v != b.get(k, _MISSING) else {})
+            else:
+                out.update(changes(b.get(k, _MISSING), v, (*steps, k)))
         return out
     if isinstance(ours, list) and _keyed(ours):
         b = {_key(x): x for x in base} if isinstance(base, list) and _keyed(base) else {}
@@ -559,14 +572,19 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     returned survives a kill -9 of the process (and, with the fsync, a crash of the machine). Temp files a
     killed writer left behind are removed (the caller holds the lock: no other writer is mid-write)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        stale.unlink(missing_ok=True)
+    _clean(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(json.dumps(data, indent=1, ensure_ascii=False, default=str))
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _clean(path: Path) -> None:
+    """Remove the temp files of writers killed mid-write (the caller holds the lock: none is writing now)."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 def _now() -> str:
@@ -656,6 +674,7 @@ def load(name: str = DEFAULT_NAME) -> Snapshot:
         if snap.messages:
             snap.revision += 1
             return _commit(path, snap)
+        _clean(path)
         snap.stamp = stamp_of(path)
     return snap
 

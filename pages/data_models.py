@@ -298,7 +298,9 @@ def _file_spec(role: str, current: str) -> str | None:
                               "`.txt`: one label (name, or id of the data's label map) per line, in the data's "
                               "row order; `.csv` / `.jsonl`: columns `pred[,conf][,id]`")
     if upload is not None:
-        return f"file:{store_file(upload.name, upload.getvalue())}"
+        with shown_errors(stop=False):  # e.g. larger than the uploads cap: refused, with the limit
+            return f"file:{store_file(upload.name, upload.getvalue())}"
+        return None
     typed = st.text_input("or its path on the server", value=current[len("file:"):] if current.startswith("file:") else "",
                           key=f"dm_{role}_file_path", placeholder="/path/to/predictions.txt",
                           help="Allowed: " + ", ".join(map(str, allowed_roots())))

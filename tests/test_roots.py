@@ -76,3 +76,49 @@ def test_uploads_are_deduplicated_and_capped(monkeypatch) -> None:
     store_file("c.csv", b"3" * 10)
     assert not first.exists() and second.exists()  # the least recently used went first
     assert prune_uploads(0) and not any(uploads_dir().iterdir())
+
+
+def test_the_cap_evicts_by_last_use_and_spares_what_a_workspace_uses(monkeypatch) -> None:
+    """Issue 19: eviction went by upload time, took a file a workspace had just used, and said nothing."""
+    import os
+    import time
+
+    from evalcore import workspace as store
+    from evalcore.roots import touch_upload
+
+    old = time.time() - 3600
+    early = store_file("early.csv", b"e" * 1000)
+    late = store_file("late.csv", b"l" * 1000)
+    os.utime(early, (old - 60, old - 60))  # uploaded first...
+    os.utime(late, (old, old))
+    touch_upload(str(early))  # ...but used since (the dashboard loaded it)
+    monkeypatch.setenv("EVALCORE_UPLOADS_MB", "0.0025")  # 2,500 bytes: two of the three fit
+    store_file("third.csv", b"t" * 1000)
+    assert early.exists() and not late.exists()  # the least recently *used* went, not the oldest upload
+
+    monkeypatch.setenv("EVALCORE_UPLOADS_MB", "100")
+    for f in uploads_dir().iterdir():
+        f.unlink()
+    kept = store_file("kept.csv", b"k" * 1000)
+    os.utime(kept, (old, old))  # the oldest, but a workspace refers to it
+    store.save_workspace(store.Workspace(data={"source": str(kept)}), store.workspace_path("team"))
+    spare = store_file("spare.csv", b"s" * 1000)
+    monkeypatch.setenv("EVALCORE_UPLOADS_MB", "0.0025")
+    store_file("new.csv", b"n" * 1000)
+    assert kept.exists() and not spare.exists()  # unreferenced uploads go first, however recent
+    assert store.load("team").notices == []
+    monkeypatch.setenv("EVALCORE_UPLOADS_MB", "0.0015")  # the referenced one must go now: its workspace is told
+    store_file("newer.csv", b"m" * 1400)
+    assert not kept.exists()
+    notices = " ".join(n["text"] for n in store.load("team").notices)
+    assert kept.name in notices and "was removed to keep the server's uploads under their cap" in notices
+
+
+def test_an_upload_larger_than_the_cap_is_refused_and_evicts_nothing(monkeypatch) -> None:
+    current = store_file("current.csv", b"c" * 500)
+    monkeypatch.setenv("EVALCORE_UPLOADS_MB", "0.001")  # 1,000 bytes
+    with pytest.raises(DataError, match="larger than the 0.0 MB this server keeps for all uploads"):
+        store_file("huge.csv", b"h" * 5000)
+    with pytest.raises(DataError, match="larger than"):
+        store_folder({"test_text.txt": b"x" * 3000})
+    assert current.exists() and sorted(p.name for p in uploads_dir().iterdir()) == [current.name]
