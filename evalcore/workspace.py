@@ -272,6 +272,8 @@ def not_a_workspace(raw: Any) -> str | None:
     or an object with none of a workspace's keys (a slice file, a predictions file, a config)."""
     if not isinstance(raw, dict):
         return f"it holds a JSON {type(raw).__name__}, not a workspace object"
+    if "slices" in raw and set(raw) <= {"version", "slices"}:
+        return "it is a slice file (version and slices only): give it with --slices, or import it on the Slices page"
     if raw and not any(k in FIELDS or k in META for k in raw):
         keys = ", ".join(repr(k)[:30] for k in list(raw)[:5])
         return (f"it is a JSON object with none of a workspace's keys (it has {keys}); a workspace has "

@@ -112,3 +112,126 @@ def test_a_repaired_file_is_announced_to_every_session(evalcore_home) -> None:
         assert "conf_threshold='high'" in shown and "alpha=0" in shown and "min_n='x'" in shown
     at.button(key="ec_ws_dismiss").click().run()
     assert store.load().notices == []
+
+
+# --- issue 19: a save merges against what the session last read -----------------------------------------
+
+def _form(at, name: str, text: str, note: str) -> None:
+    at.text_area(key="sl_text_w").set_value(text).run()
+    at.button(key="sl_apply_text").click().run()
+    at.text_input(key="sl_name_w").set_value(name).run()
+    at.text_area(key="sl_note_w").set_value(note).run()
+
+
+def test_two_session_slice_race_keeps_both_slices(monkeypatch) -> None:
+    """The reported race: B builds a slice; A saves another one while B's save is under way (after B's page
+    read the workspace, before B's slice list is written). Saving used to re-read the workspace just then,
+    so A's slice counted as deleted by B. Both are kept, with no conflict and no message."""
+    from evalcore.slices import SliceSet
+
+    a = open_page("pages/slices.py")
+    b = open_page("pages/slices.py")
+    _form(b, "questions_b", "has_question == true", "B's hypothesis")
+    _add_slice(a, "links_a", "has_url == true", "A's hypothesis")  # lands before B's click: B adopts it
+    original = SliceSet.add
+    raced = []
+
+    def add_while_a_saves(self, item):  # runs inside B's save, after B's page read the slice set
+        if not raced:
+            raced.append(item.name)
+            snap = store.load()
+            snap.workspace.slices = [*snap.workspace.slices, {"name": "emoji_a", "note": "A again",
+                                                              "rule": {"col": "emoji_count", "op": ">=", "value": 1}}]
+            store.save(store.DEFAULT_NAME, snap.base, snap.workspace)
+        return original(self, item)
+
+    monkeypatch.setattr(SliceSet, "add", add_while_a_saves)
+    b.button(key="sl_save").click().run()
+    assert raced == ["questions_b"] and not errors(b), errors(b)
+    names = [s["name"] for s in json.loads(workspace_path().read_text())["slices"]]
+    assert {"links_a", "emoji_a", "questions_b"} <= set(names), names
+    assert not store.load().conflicts
+    monkeypatch.setattr(SliceSet, "add", original)
+    a.run()  # A sees B's slice on its next rerun
+    assert "questions_b" in a.selectbox(key="sl_pick").options
+
+
+def test_two_edits_in_one_rerun_after_another_session_saved_both_fields() -> None:
+    """With 20 sessions, Report & W&B raised KeyError 'share_gate_on_accuracy' / 'share_notes' and lost the gate
+    edit: the first callback's save adopted another session's change and deleted the other widget's key."""
+    a = open_page("pages/share.py")
+    b = open_page("pages/share.py")
+    a.text_area(key="share_notes").set_value("A's notes").run()
+    a.toggle(key="share_gate_on_class_recall").set_value(True).run()
+    b.text_area(key="share_notes").set_value("B's notes")  # two widgets changed, one rerun: two callbacks
+    b.toggle(key="share_gate_on_confident_regression_rate").set_value(True)
+    b.run()
+    assert not b.exception, [e.value for e in b.exception]
+    saved = store.load().workspace
+    assert saved.notes == "B's notes"
+    assert saved.gates.get("class_recall") is not None and saved.gates.get("confident_regression_rate") is not None
+    assert b.text_area(key="share_notes").value == "B's notes"
+
+
+def test_the_losing_session_is_told_with_its_value_and_restores_it_from_the_conflicts_view() -> None:
+    a = open_page("pages/share.py")
+    b = open_page("pages/share.py")  # read before A's edit: B's copy is stale
+    a.text_area(key="share_notes").set_value("A: ship it").run()
+    b.text_area(key="share_notes").set_value("B: wait").run()  # the later save wins; A's value is kept aside
+    a.switch_page("app.py").run()  # A's next rerun (the sidebar watcher triggers one in a browser)
+    told = " ".join(w.value for w in a.warning)
+    assert "Another session saved a different value of notes" in told and "Your value was: A: ship it" in told
+    assert any("Conflicts (1) · one is yours" in e.label for e in a.expander)
+    conflict = store.load().conflicts[-1]
+    a.button(key=f"ec_conf_restore_{conflict['id']}").click().run()
+    snap = store.load()
+    assert snap.workspace.notes == "A: ship it" and snap.conflicts == []
+    b.run()  # and B sees the restored value
+    assert b.text_area(key="share_notes").value == "A: ship it"
+
+
+BAD_WORKSPACES = {
+    "data entry with an unknown key": (json.dumps({"data": {"source": "lab", "colour": "blue"}}),
+                                       "unknown option(s) 'colour'"),
+    "nested 100,000 deep": ('{"notes": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    "not a workspace": (json.dumps({"predictions": ["positive", "negative"]}), "is not a workspace"),
+}
+PAGES = ["pages/data_models.py", "pages/slices.py", "pages/compare.py", "pages/examples.py", "pages/stress.py",
+         "pages/share.py"]
+
+
+def test_bad_workspace_files_give_a_notice_on_every_page() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from apptest_helpers import APP
+
+    for what, (content, says) in BAD_WORKSPACES.items():
+        for page in PAGES:
+            path = workspace_path()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+            at = AppTest.from_file(APP, default_timeout=180)
+            at.run()
+            shown = " ".join(c.value for c in at.caption)
+            assert says in shown, (what, shown[:500])
+            at.switch_page(page).run()
+            assert not at.exception, (what, page, [e.value for e in at.exception])
+
+
+def test_report_refuses_a_json_file_that_is_not_a_workspace(evalcore_home, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    cases = {"slices.json": (json.dumps({"version": 1, "slices": []}), "not an evalcore workspace"),
+             "list.json": ("[1, 2]", "not an evalcore workspace"),
+             "deep.json": ("[" * 100_000 + "]" * 100_000, "nested too deeply")}
+    for name, (content, says) in cases.items():
+        path = tmp_path / name
+        path.write_text(content)
+        proc = subprocess.run([sys.executable, "-m", "evalcore", "report", "--workspace", str(path)], cwd=root,
+                              env={**os.environ, "EVALCORE_HOME": str(evalcore_home)}, capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == 2 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-800:]

@@ -242,9 +242,9 @@ def test_a_data_entry_with_an_unknown_key_falls_back_with_a_notice(evalcore_home
 
 @pytest.mark.parametrize("content, says", [
     ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-    (json.dumps({"version": 1, "slices": "x"}).replace('"x"', "[" * 60 + "]" * 60), "nested more than 48"),
-    (json.dumps({"slices": [{"name": "neg"}], "note": "a slice file"}), ""),
-    (json.dumps({"version": 1, "slices": [NEG]}), ""),
+    (json.dumps({"notes": "kept", "slices": "x"}).replace('"x"', "[" * 60 + "]" * 60), "nested more than 48"),
+    (json.dumps({"slices": [{"name": "neg"}], "note": "a typo"}), "slices=[{'name': 'neg'}]"),
+    (json.dumps({"version": 1, "slices": [NEG]}), "it is a slice file"),
     (json.dumps({"text": "a tweet", "label": "positive"}), "not a workspace"),
     (json.dumps([1, 2, 3]), "not a workspace"),
     (json.dumps("lab"), "not a workspace"),
