@@ -81,8 +81,8 @@ def restore_draft() -> bool:
     except (KeyError, TypeError, ValueError, AttributeError, RuleError):
         return False  # not a draft this page wrote: start afresh
     ss[rb.DRAFT], ss[rb.NEXT_ID] = saved["tree"], top
-    for key in (NAME, NOTE):
-        ss[key] = saved.get(key) if isinstance(saved.get(key), str) else ""
+    for key, field in ((NAME, "name"), (NOTE, "note")):
+        ss[key] = saved.get(field) if isinstance(saved.get(field), str) else ""
     ss[EDITING] = saved.get("editing") if isinstance(saved.get("editing"), str) else None
     if isinstance(saved.get("text"), str):
         ss["sl_text_w"], ss[SYNCED] = saved["text"], saved.get("synced")
