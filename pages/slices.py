@@ -160,7 +160,7 @@ def delete() -> None:
         return
     current = state.slices()
     at = current.names().index(name)
-    ss[UNDO] = {"slice": current[name].to_json(), "at": at}
+    ss[UNDO] = {"slice": current[name].to_json(), "at": at, "editing": ss.get(EDITING) == name}
     state.keep_draft("slice_undo", ss[UNDO])
     rest = current.remove(name)
     state.set_slices(rest)
@@ -187,6 +187,8 @@ def undo_delete() -> None:
     at = min(int(entry.get("at", len(current))), len(current))
     state.set_slices(SliceSet(current.slices[:at] + (item,) + current.slices[at:]))
     ss[PICK] = item.name
+    if entry.get("editing") and ss.get(NAME) == item.name:  # it was open in the builder: it is again
+        ss[EDITING] = item.name
     ss[FLASH] = f"Put slice '{item.name}' back."
 
 
