@@ -11,7 +11,7 @@ from ui import state, workspace_view
 from ui.widgets import workspace_messages, workspace_switcher
 
 st.set_page_config(page_title="evalcore · baseline vs candidate", page_icon="⚖️", layout="wide")
-state.refresh()  # other sessions' changes of the workspace are adopted here, once per run
+state.refresh(from_app=True)  # other sessions' changes of the workspace are adopted here, once per run
 state.mark_app_ran()
 
 PAGES = [

@@ -17,7 +17,7 @@ from evalcore.errors import EvalcoreError
 from evalcore.gates import GATES, NO_SHIP, PASS, SHIP, GateConfig, margin_text
 from evalcore.report import render_html, render_markdown
 from evalcore.workspace import LIMITS
-from evalcore.wandb_push import has_api_key, push_summary_lines, push_to_wandb, resolve_mode
+from evalcore.wandb_push import PushResult, has_api_key, push_summary_lines, push_to_wandb, resolve_mode
 from ui import engine, saved_runs, state
 from ui.widgets import shown_errors
 
@@ -192,7 +192,14 @@ if pushed:
                                mode=None if form["mode"] == "auto" else form["mode"], stress_set=stress_set,
                                discovery=discovery, explanations=explanations)
         st.session_state[PUSHED] = result
+        state.keep_run("push", result.to_dict())  # a refreshed page still says where the run went
 done = st.session_state.get(PUSHED)
+if done is None and (last := state.run_record("push")):
+    try:
+        done = PushResult(**{k: last[k] for k in PushResult.__dataclass_fields__ if k in last})
+        st.caption("The last push from this workspace (before the page was reloaded):")
+    except TypeError:
+        done = None
 if done is not None:
     if done.mode == "online":
         st.success(f"Run **{done.run_id}** is online: [{done.url_or_path}]({done.url_or_path})", icon="✅")

@@ -59,14 +59,25 @@ EXPLAIN_RESULT = "ec_explain_result"  # Examples page: {"result": RegressionExpl
 # The generation metric picked on Compare or Examples (a metric name of evalcore.comparisons), shared by both
 # pages and kept across page switches for this browser session.
 GEN_METRIC = "ec_gen_metric"
-# Widgets that mirror a saved field: reset when another session changes that field.
+# Widgets that mirror a saved value (key prefix -> the value's path in the workspace): reset when another session
+# changes that value, so they show it (and never write an old one back).
 MIRRORS: dict[str, tuple[str, ...]] = {
-    "conf_threshold": ("cmp_threshold",), "min_n": ("cmp_min_n",), "alpha": ("cmp_alpha",),
-    "gates": ("share_gate_",), "wandb": ("share_wb_",), "notes": ("share_notes",),
-    "stress": ("stress_hypothesis", "stress_target", "stress_conf", "stress_pt_", "stress_model_", "stress_spec_",
-               "stress_editor", "stress_llm_n", "stress_gen_"),
-    "llm": ("stress_llm_",),
+    "cmp_threshold": ("conf_threshold",), "cmp_min_n": ("min_n",), "cmp_alpha": ("alpha",),
+    "share_gate_": ("gates",), "share_wb_": ("wandb",), "share_notes": ("notes",),
+    "stress_hypothesis": ("stress", "hypothesis"), "stress_target": ("stress", "target_slice"),
+    "stress_conf": ("stress", "conf_threshold"), "stress_pt_": ("stress", "perturb"),
+    "stress_model_": ("stress", "models"), "stress_spec_": ("stress", "models"), "stress_editor": ("stress", "cases"),
+    "stress_llm_n": ("stress", "llm_n"), "stress_gen_": ("stress", "generation"),
+    "stress_llm_endpoint": ("llm", "endpoint"),
 }
+# Boxes a user types free text into. When the watcher brings another session's value of one while it is on screen,
+# the browser keeps text the user is typing (Streamlit never overwrites a box being edited) and shows the new value
+# in an idle one; the value the box showed before is kept as the merge base of the next save of that box, so
+# sending the typed text conflicts with the other session's value (both sides told) instead of replacing it unseen.
+TYPED = ("share_notes", "stress_hypothesis")  # widget keys (and MIRRORS prefixes)
+TYPED_BASE = "ec_workspace_typed_base"  # {prefix: value the box showed before the watcher changed it}
+WATCHED = "ec_watched_rerun"  # set by the watcher before the rerun it starts
+REFRESHED = "ec_refreshed"  # app.py refreshed in this run: the page does not again
 
 
 def mark_app_ran() -> None:
@@ -87,7 +98,8 @@ def require_app(page_file: str) -> None:
         init()  # the URL's ?ws= is read now: switch_page drops the query, init() puts it back
         st.session_state[DEEP_LINK] = f"pages/{Path(page_file).name}"
         st.switch_page("app.py")
-    refresh()  # app.py did at its top; a page rerun on its own (AppTest) needs it here, and twice costs a stat
+    if not st.session_state.pop(REFRESHED, False):  # app.py refreshed at its top; a page rerun alone (AppTest) not
+        refresh()
 
 
 def take_deep_link() -> str | None:
@@ -122,7 +134,7 @@ def _assign(old, new):
     return new
 
 
-def _adopt(snap: store.Snapshot, ws: Workspace | None = None) -> list[str]:
+def _adopt(snap: store.Snapshot, ws: Workspace | None = None, *, typing: bool = False) -> list[str]:
     """Make `snap` the session's state; returns the fields whose value changed in the session (their
     widgets are reset at the next `refresh`). Conflicts recorded since the session's last read whose
     losing value is one this session wrote are announced to it, with the value."""
@@ -131,13 +143,16 @@ def _adopt(snap: store.Snapshot, ws: Workspace | None = None) -> list[str]:
     changed = []
     if ws is None or WORKSPACE not in ss:
         ss[WORKSPACE] = snap.workspace
-        changed = list(store.FIELDS)
+        changed = list(MIRRORS)
     else:
         current = ss[WORKSPACE]
+        old = current.to_dict()
         new = snap.workspace
+        changed = [p for p, path in MIRRORS.items() if _at(old, path) != _at(snap.base, path)]
+        for prefix in [p for p in changed if typing and p in TYPED and _on_screen(p)]:
+            ss.setdefault(TYPED_BASE, {}).setdefault(prefix, _at(old, MIRRORS[prefix]))
         for name in store.FIELDS:
             if getattr(current, name) != getattr(new, name):
-                changed.append(name)
                 setattr(current, name, _assign(getattr(current, name), getattr(new, name)))
     ss[BASE] = snap.base
     ss[REVISION] = snap.revision
@@ -163,10 +178,34 @@ def _adopt(snap: store.Snapshot, ws: Workspace | None = None) -> list[str]:
 _NOTHING = object()
 
 
-def _reset_mirrors(fields: list[str]) -> None:
-    """Queue the widgets mirroring `fields` for a reset at the next `refresh` (deleting them now, inside a
-    callback, would pull a key from under another callback of the same run)."""
-    prefixes = [p for f in fields for p in MIRRORS.get(f, ())]
+def _at(doc: dict, path: tuple) -> Any:
+    for step in path:
+        if not isinstance(doc, dict) or step not in doc:
+            return _NOTHING
+        doc = doc[step]
+    return doc
+
+
+def _put(doc: Any, path: tuple, value: Any) -> None:
+    """Set a path in a workspace dict or a `Workspace` (a missing value removes the key)."""
+    parent = doc
+    for step in path[:-1]:
+        parent = getattr(parent, step) if not isinstance(parent, dict) else parent.setdefault(step, {})
+    if not isinstance(parent, dict):
+        setattr(parent, path[-1], copy.deepcopy(value))
+    elif value is _NOTHING:
+        parent.pop(path[-1], None)
+    else:
+        parent[path[-1]] = copy.deepcopy(value)
+
+
+def _on_screen(prefix: str) -> bool:
+    return any(isinstance(k, str) and k.startswith(prefix) for k in st.session_state)
+
+
+def _reset_mirrors(prefixes: list[str]) -> None:
+    """Queue widget-key prefixes for a reset at the next `refresh` (deleting them now, inside a callback, would
+    pull a key from under another callback of the same run)."""
     if prefixes:
         queued = st.session_state.setdefault(RESET, [])
         queued.extend(p for p in prefixes if p not in queued)
@@ -200,19 +239,31 @@ def init() -> None:
             st.session_state.pop(RESET, None)  # a fresh session: every widget starts from the workspace
 
 
-def refresh() -> None:
+def refresh(*, from_app: bool = False) -> None:
     """app.py, at the top of every run (after this run's callbacks): pick up other sessions' changes of
     the workspace when its file changed (a stat, not a read), then reset the widgets of changed fields.
-    A session with an edit that was not saved merges it in now."""
+    A session with an edit that was not saved merges it in now. Once per run: the page skips it when
+    app.py did it (`from_app`)."""
     init()
     ss = st.session_state
+    if from_app:
+        ss[REFRESHED] = True
+    watched = ss.pop(WATCHED, False)  # a rerun the watcher started: a text box may hold unsent typing
+    if not watched:  # the user acted: typing in a box was sent first (a click blurs it) and saved by its callback
+        ss.pop(TYPED_BASE, None)
     if store.stamp(ss[NAME]) != ss.get(STAMP):
         ws = ss[WORKSPACE]
         if ws.to_dict() == ss[BASE]:
-            _adopt(store.load(ss[NAME]), ws)
+            _adopt(store.load(ss[NAME]), ws, typing=watched)
         else:
             save()
     _apply_resets()
+
+
+def rerun_for_others() -> None:
+    """The watcher's rerun (another session saved): marked, so `refresh` keeps text boxes as the user sees them."""
+    st.session_state[WATCHED] = True
+    st.rerun(scope="app")
 
 
 def changed_elsewhere() -> bool:
@@ -237,8 +288,16 @@ def save(resolved: list[str] | tuple = ()) -> None:
         init()
     ss = st.session_state
     ws = ss[WORKSPACE]
-    written = store.changes(ss.get(BASE), ws.to_dict())
-    snap = store.save(ss[NAME], ss.get(BASE), ws, resolved=resolved)
+    base, ours = ss.get(BASE), ws.to_dict()
+    written = store.changes(base, ours)
+    typed = ss.pop(TYPED_BASE, {})
+    if typed and base is not None:  # a box sent text typed over a value the watcher brought: merge against what it showed
+        base = copy.deepcopy(base)
+        for key, shown in typed.items():  # only the box's own save: it sent what is being saved
+            value = _at(ours, MIRRORS[key])
+            if ss.get(key) == value and value != _at(base, MIRRORS[key]):
+                _put(base, MIRRORS[key], shown)
+    snap = store.save(ss[NAME], base, ws, resolved=resolved)
     _adopt(snap, ws)
     mine = ss.setdefault(MINE, {})
     for key, value in written.items():
@@ -295,10 +354,11 @@ def restore_conflict(conflict_id: str) -> None:
     if problems:
         ss.setdefault(MESSAGES, []).append(f"Could not restore {found.get('field')}: " + "; ".join(problems))
         return
-    changed = [f for f in store.FIELDS if getattr(ws, f) != getattr(new, f)]
-    for f in changed:
-        setattr(ws, f, _assign(getattr(ws, f), getattr(new, f)))
-    _reset_mirrors(changed)
+    before, after = ws.to_dict(), new.to_dict()
+    for f in store.FIELDS:
+        if getattr(ws, f) != getattr(new, f):
+            setattr(ws, f, _assign(getattr(ws, f), getattr(new, f)))
+    _reset_mirrors([p for p, path in MIRRORS.items() if _at(before, path) != _at(after, path)])
     save(resolved=[conflict_id])
     ss.setdefault(MESSAGES, []).append(f"Restored the other value of {found.get('field')}: "
                                        f"{store.preview(found.get('theirs'), 120)}")

@@ -19,7 +19,7 @@ SHOWN = 20  # the newest conflicts listed; the file keeps up to evalcore.workspa
 def watch() -> None:
     """Rerun the whole page when another session saved this workspace (checked by the file's stamp)."""
     if state.changed_elsewhere():
-        st.rerun(scope="app")
+        state.rerun_for_others()
 
 
 def conflicts_panel() -> None:
@@ -50,3 +50,4 @@ def conflicts_panel() -> None:
         if len(items) > SHOWN:
             st.caption(f"{len(items) - SHOWN} older conflict(s) are not listed.")
         st.button("Clear the list for everyone", key="ec_conf_clear", on_click=state.dismiss_conflicts)
+
