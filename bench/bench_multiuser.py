@@ -1,14 +1,23 @@
-"""Load: 20 browser sessions on one server, each in its own workspace, editing and reloading.
+"""Load: 20 browser sessions on one server, editing and reloading; then 20 sessions on ONE workspace at once.
 
-Starts `streamlit run app.py` on a free loopback port with a fresh EVALCORE_HOME, opens N headless
-Chromium contexts (Debian's chromium through Playwright, never a downloaded browser) that stay
-connected, and in each: opens Compare (`?ws=user<i>`), writes report notes and a gate margin on
-Report & W&B, adds a stress case, then reloads and checks its own work came back. Prints the
-server's resident memory (now and peak) and p50 / p95 render times, and checks every workspace on
-disk holds exactly its own session's work.
+Starts `streamlit run app.py` on a free loopback port with a fresh EVALCORE_HOME and opens N headless
+Chromium contexts (Debian's chromium through Playwright, never a downloaded browser) that stay connected.
 
-    python bench/bench_multiuser.py               # 20 sessions
-    python bench/bench_multiuser.py --sessions 5  # quicker
+- `separate`: each session in its own workspace (`?ws=user<i>`) opens Compare, writes report notes and a
+  gate margin on Report & W&B, adds a stress case, then reloads and checks its own work came back. Prints
+  the server's resident memory (now and peak) and p50 / p95 render times.
+- `shared`: all N sessions open the same workspace (`?ws=team`), then do each step at the same moment (the
+  step is sent to every browser before any is awaited): add a slice (rule, name, hypothesis, Save), add a
+  stress case, write the report notes, set the accuracy gate's margin. An item is *confirmed* when its page
+  showed it saved. Checks every confirmed slice and case is in the workspace, every notes / margin value is
+  the final one or in the conflict list, and every session whose value lost shows it in its sidebar
+  ("Conflicts (n) · … yours") without a reload. Prints p50 / p95 of the server's save time (lock wait, merge
+  and the durable write, from `$EVALCORE_SAVE_TIMINGS`) and of the time a browser waited for its
+  confirmation (page rerun included).
+
+    python bench/bench_multiuser.py                  # both, 20 sessions
+    python bench/bench_multiuser.py --mode shared    # 20 sessions on one workspace only
+    python bench/bench_multiuser.py --sessions 5     # quicker
 """
 from __future__ import annotations
 
@@ -83,10 +92,131 @@ def _timed(times: list[float], action) -> None:
     times.append(time.perf_counter() - start)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sessions", type=int, default=20)
-    args = parser.parse_args()
+def pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def _all(pages: list, action, timeout: float = 300) -> None:
+    """Send one step to every browser, then wait for every page to settle: the server sees N requests at once."""
+    for i, page in enumerate(pages):
+        action(i, page)
+    for page in pages:
+        _settle(page, timeout)
+
+
+def _confirm(pages: list, text_of, clicked: list[float], waited: list[float], timeout: float = 120) -> list[bool]:
+    """Wait for each page to show its confirmation text; record how long after its click it appeared."""
+    ok = []
+    for i, page in enumerate(pages):
+        try:
+            page.get_by_text(text_of(i), exact=False).first.wait_for(timeout=timeout * 1000)
+            waited.append(time.perf_counter() - clicked[i])
+            ok.append(True)
+        except Exception:  # noqa: BLE001 (not confirmed: reported, never counted as saved)
+            ok.append(False)
+    return ok
+
+
+def shared(n: int) -> list[str]:
+    """N sessions on one workspace, every step at once (see the module docstring). Returns the problems."""
+    from playwright.sync_api import sync_playwright
+
+    home = Path(tempfile.mkdtemp(prefix="evalcore_shared_"))
+    timings = home / "save_times.txt"
+    url_ws = "?ws=team"
+    bad: list[str] = []
+    waits: dict[str, list[float]] = {"slice": [], "case": []}
+    with serve(home, EVALCORE_SAVE_TIMINGS=str(timings)) as (url, server), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        pages = []
+        for i in range(n):  # opened one after the other; the edits below are sent to all at once
+            page = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+            page.goto(f"{url}/slices{url_ws}", wait_until="commit", timeout=300_000)
+            _settle(page, 300)
+            page.get_by_text("Saved slices (").first.wait_for(timeout=300_000)
+            pages.append(page)
+
+        def box(page, name):
+            return page.get_by_role("textbox", name=name).first
+
+        _all(pages, lambda i, pg: (box(pg, "Rule text").fill(f"word_count >= {i + 1}"),
+                                   box(pg, "Rule text").press("Control+Enter")))
+        _all(pages, lambda i, pg: pg.get_by_role("button", name="Apply text").click())
+        _all(pages, lambda i, pg: (box(pg, "Slice name").fill(f"words_{i}"), box(pg, "Slice name").press("Enter")))
+        _all(pages, lambda i, pg: (box(pg, "Hypothesis").fill(f"hypothesis of user {i}"),
+                                   box(pg, "Hypothesis").press("Control+Enter")))
+        clicked = []
+        for page in pages:  # every Save at once
+            page.get_by_role("button", name="Save as a new slice").click()
+            clicked.append(time.perf_counter())
+        slices_ok = _confirm(pages, lambda i: f"Saved slice 'words_{i}'", clicked, waits["slice"])
+
+        _all(pages, lambda i, pg: pg.get_by_role("link", name="Stress tests").first.click())
+        for page in pages:
+            page.get_by_role("tab", name="Type one").click()
+        _all(pages, lambda i, pg: box(pg, "Case text").fill(f"case written by user {i}"))
+        clicked = []
+        for page in pages:
+            page.get_by_role("button", name="Add", exact=True).click()
+            clicked.append(time.perf_counter())
+        cases_ok = _confirm(pages, lambda i: "Added 1 case(s) from the typed case", clicked, waits["case"])
+
+        _all(pages, lambda i, pg: pg.get_by_role("link", name="Report & W&B").first.click())
+        notes = re.compile("^Notes for the report")
+        for i, page in enumerate(pages):  # everyone types, then everyone sends
+            box(page, notes).fill(f"notes of user {i}")
+        _all(pages, lambda i, pg: box(pg, notes).press("Control+Enter"))
+        margin = lambda i: f"{0.03 + i / 1000:.3f}"  # noqa: E731 (distinct per user, never the default)
+        _all(pages, lambda i, pg: (pg.locator("input[aria-label='margin']").first.fill(margin(i)),
+                                   pg.locator("input[aria-label='margin']").first.press("Enter")))
+        time.sleep(12)  # the watchers (every 5 s) bring every page up to date without a reload
+        for page in pages:
+            _settle(page)
+        sidebars = [page.locator("[data-testid='stSidebar']").inner_text() for page in pages]
+        rss, peak = _rss_mb(server.pid)
+        browser.close()
+
+    saved = json.loads((home / "work" / "workspaces" / "team.json").read_text())
+    names = {s["name"] for s in saved["slices"]}
+    cases = {c["text"] for c in saved["stress"].get("cases", [])}
+    conflicts = saved["_conflicts"]
+    lost = [f"words_{i}" for i in range(n) if slices_ok[i] and f"words_{i}" not in names]
+    lost += [f"case {i}" for i in range(n) if cases_ok[i] and f"case written by user {i}" not in cases]
+    bad += [f"confirmed but missing: {x}" for x in lost]
+    told = 0
+    for field, value_of, final in (("notes", lambda i: f"notes of user {i}", saved["notes"]),
+                                   ("gates.accuracy", lambda i: float(margin(i)), saved["gates"].get("accuracy"))):
+        kept = [c["theirs"] for c in conflicts if c["field"] == field]
+        for i in range(n):
+            value = value_of(i)
+            if value == final:
+                continue
+            if value not in kept:
+                bad.append(f"user{i}: {field} {value!r} is neither the saved value nor in the conflict list")
+            elif "yours" not in sidebars[i]:
+                bad.append(f"user{i}: lost {field} and was not told")
+            else:
+                told += 1
+    save_times = [float(x) for x in timings.read_text().split()]
+    print(f"{n} browser sessions on ONE workspace, every step sent to all at once")
+    print(f"confirmed: {sum(slices_ok)} of {n} slices, {sum(cases_ok)} of {n} cases; in the workspace: "
+          f"{len(names & {f'words_{i}' for i in range(n)})} slices, "
+          f"{len(cases & {f'case written by user {i}' for i in range(n)})} cases")
+    print(f"conflicts recorded: {len(conflicts)} (notes and the accuracy margin); losers told on their page: {told}")
+    print(f"server save time (lock, merge, durable write; {len(save_times)} saves): p50 {pct(save_times, 50):.3f} s, "
+          f"p95 {pct(save_times, 95):.3f} s, max {max(save_times):.3f} s")
+    for what, values in waits.items():
+        if values:
+            print(f"browser wait for a confirmed {what} save (rerun included): p50 {pct(values, 50):.2f} s, "
+                  f"p95 {pct(values, 95):.2f} s")
+    print(f"server RSS {rss:,.0f} MB (peak {peak:,.0f} MB)")
+    if pct(save_times, 95) >= 1.0:
+        bad.append(f"p95 save time {pct(save_times, 95):.2f} s is not under 1 s")
+    print("every confirmed item present, every loser told: " + ("yes" if not bad else "NO\n  " + "\n  ".join(bad)))
+    return bad
+
+
+def separate(n: int) -> list[str]:
     from playwright.sync_api import sync_playwright
 
     home = Path(tempfile.mkdtemp(prefix="evalcore_load_"))
@@ -96,7 +226,7 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
             pages = []
-            for i in range(args.sessions):
+            for i in range(n):
                 page = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
                 _timed(first, lambda: (page.goto(f"{url}/compare?ws=user{i}"), _settle(page),
                                        page.get_by_text("Verdict:").first.wait_for(timeout=180_000)))
@@ -134,7 +264,7 @@ def main() -> int:
                     bad.append(f"user{i}: page shows notes {shown!r}")
             rss, peak = _rss_mb(server.pid)
             browser.close()
-        for i in range(args.sessions):
+        for i in range(n):
             saved = json.loads((home / "work" / "workspaces" / f"user{i}.json").read_text())
             cases = [c["text"] for c in saved.get("stress", {}).get("cases", [])]
             if saved["notes"] != f"notes of user {i}":
@@ -144,15 +274,25 @@ def main() -> int:
             if abs(saved["gates"].get("accuracy", 0) - (0.03 + i / 1000)) > 1e-9:
                 bad.append(f"user{i}: saved gates {saved['gates']}")
 
-    def pct(values: list[float], q: float) -> float:
-        return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
-
-    print(f"{args.sessions} browser sessions, each in its own workspace, on one server")
-    print(f"server RSS: {start_rss:,.0f} MB after the first session, {rss:,.0f} MB with all {args.sessions} "
+    print(f"{n} browser sessions, each in its own workspace, on one server")
+    print(f"server RSS: {start_rss:,.0f} MB after the first session, {rss:,.0f} MB with all {n} "
           f"(peak {peak:,.0f} MB)")
     for name, values in (("first Compare render", first), ("page switch", nav), ("reload", reload_times)):
         print(f"{name:>22}: p50 {pct(values, 50):.2f} s, p95 {pct(values, 95):.2f} s ({len(values)} samples)")
     print("every session's work intact: " + ("yes" if not bad else "NO\n  " + "\n  ".join(bad)))
+    return bad
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--mode", choices=["separate", "shared", "both"], default="both")
+    args = parser.parse_args()
+    bad = []
+    if args.mode in ("separate", "both"):
+        bad += separate(args.sessions)
+    if args.mode in ("shared", "both"):
+        bad += shared(args.sessions)
     return 0 if not bad else 1
 
 

@@ -273,7 +273,7 @@ def test_other_sessions_see_new_work_and_the_loser_of_a_conflict_restores_it(ser
     b.get_by_role("textbox", name=notes).fill("B: not before the fix")
     a.get_by_role("textbox", name=notes).press("Control+Enter")
     _settle(a)
-    b.wait_for_timeout(6_000)  # B's page follows A's save while B is still typing: the box keeps B's text
+    b.wait_for_timeout(8_000)  # B's page follows A's save while B is still typing: the box keeps B's text
     assert b.get_by_role("textbox", name=notes).input_value() == "B: not before the fix"
     b.get_by_role("textbox", name=notes).press("Control+Enter")  # B typed over what it saw: a conflict
     _settle(b)

@@ -24,6 +24,8 @@ switch is copied into the `Workspace` here.
 from __future__ import annotations
 
 import copy
+import threading
+import time
 from typing import Any
 
 import streamlit as st
@@ -264,6 +266,31 @@ def rerun_for_others() -> None:
     """The watcher's rerun (another session saved): marked, so `refresh` keeps text boxes as the user sees them."""
     st.session_state[WATCHED] = True
     st.rerun(scope="app")
+
+
+_PRESENT: dict[str, dict[str, float]] = {}  # workspace name -> {browser session id: last seen}, this server process
+_PRESENT_LOCK = threading.Lock()
+PRESENT_SECONDS = 70.0  # more than two slow watcher periods
+
+
+def mark_present() -> bool:
+    """Note this browser session as open on its workspace; True when another session of this server has the
+    same workspace open (the watcher then looks often; alone, rarely: a fragment run costs ~0.1 s CPU)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or NAME not in st.session_state:
+        return False
+    now = time.monotonic()
+    with _PRESENT_LOCK:
+        seen = _PRESENT.setdefault(st.session_state[NAME], {})
+        for sid in [s for s, t in seen.items() if now - t > PRESENT_SECONDS]:
+            del seen[sid]
+        for name, sessions in _PRESENT.items():  # a session that switched workspace is no longer in the old one
+            if name != st.session_state[NAME]:
+                sessions.pop(ctx.session_id, None)
+        seen[ctx.session_id] = now
+        return len(seen) > 1
 
 
 def changed_elsewhere() -> bool:
