@@ -23,6 +23,7 @@ from evalcore.report import perturb_summary_table, stress_summary_table
 from evalcore.perturb import GENERATOR_NAMES, default_generators
 from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases
 from evalcore.tables import ROLES, conf_col, pred_col, role_col, score_col
+from evalcore.workspace import LIMITS
 from ui import engine, explain_view, generation_view, saved_runs, state
 from ui.widgets import shown_errors
 
@@ -291,6 +292,7 @@ with st.container(border=True):
     left, right = st.columns([3, 2])
     _init("stress_hypothesis", current.hypothesis)
     left.text_input("Hypothesis", key="stress_hypothesis", on_change=_keep, args=("hypothesis", "stress_hypothesis"),
+                    max_chars=LIMITS["text"],
                     placeholder="e.g. models struggle when negation flips polarity")
     _init("stress_target", current.target_slice if current.target_slice in slice_names else NO_SLICE)
     right.selectbox("Targeted slice", [NO_SLICE] + slice_names, key="stress_target", on_change=_set_target,

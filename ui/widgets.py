@@ -1,6 +1,7 @@
 """Small shared widgets: error display, progress bars, the session summary in the sidebar."""
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -120,15 +121,24 @@ def workspace_switcher() -> None:
             st.error(error, icon="⚠️")
 
 
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>~|$])")  # links, images, HTML, code, emphasis, tables, math
+
+
+def as_plain(text: str) -> str:
+    """`text` with every Markdown character escaped: messages quote values other visitors typed (notes,
+    slice names), which must show as typed and never load an image or a link."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
 def workspace_messages() -> None:
     """What other sessions' edits and repairs of the saved file mean for this user."""
     from ui import state
 
     for text in state.take_messages():
-        st.warning(text, icon="⚠️")
+        st.warning(as_plain(text), icon="⚠️")
     notices = state.notices()
     if notices:
         with st.expander(f"Notices about this workspace ({len(notices)})", expanded=True, icon="⚠️"):
             for n in notices:
-                st.caption(n["text"])
+                st.caption(as_plain(n["text"]))
             st.button("Dismiss for everyone", key="ec_ws_dismiss", on_click=state.dismiss_notices)
