@@ -97,23 +97,36 @@ def pct(values: list[float], q: int) -> float:
 
 
 def _all(pages: list, action, timeout: float = 300) -> None:
-    """Send one step to every browser, then wait for every page to settle: the server sees N requests at once."""
-    for i, page in enumerate(pages):
-        action(i, page)
-    for page in pages:
-        _settle(page, timeout)
+    """Send one step to every browser, then wait for every page to settle: the server sees N requests at once.
+    On a failure every page is photographed into $EVALCORE_BENCH_SHOTS (default /tmp) first."""
+    try:
+        for i, page in enumerate(pages):
+            action(i, page)
+        for page in pages:
+            _settle(page, timeout)
+    except Exception:
+        folder = Path(os.environ.get("EVALCORE_BENCH_SHOTS", tempfile.gettempdir()))
+        for i, page in enumerate(pages):
+            page.screenshot(path=str(folder / f"bench_multiuser_page{i}.png"), full_page=True)
+        print(f"failed: screenshots of every page in {folder}", file=sys.stderr)
+        raise
 
 
-def _confirm(pages: list, text_of, clicked: list[float], waited: list[float], timeout: float = 120) -> list[bool]:
-    """Wait for each page to show its confirmation text; record how long after its click it appeared."""
+def _confirm(pages: list, shows, clicked: list[float], waited: list[float], timeout: float = 120) -> list[bool]:
+    """Wait for each page to show that its save landed (`shows(i, page)`: a state that stays on the page, not a
+    flash message a rerun may clear); record how long after its click that took. An unconfirmed page is
+    photographed into $EVALCORE_BENCH_SHOTS (default /tmp)."""
     ok = []
     for i, page in enumerate(pages):
-        try:
-            page.get_by_text(text_of(i), exact=False).first.wait_for(timeout=timeout * 1000)
+        deadline = time.perf_counter() + timeout
+        while not shows(i, page) and time.perf_counter() < deadline:
+            page.wait_for_timeout(100)
+        ok.append(shows(i, page))
+        if ok[-1]:
             waited.append(time.perf_counter() - clicked[i])
-            ok.append(True)
-        except Exception:  # noqa: BLE001 (not confirmed: reported, never counted as saved)
-            ok.append(False)
+        else:
+            folder = Path(os.environ.get("EVALCORE_BENCH_SHOTS", tempfile.gettempdir()))
+            page.screenshot(path=str(folder / f"bench_multiuser_unconfirmed{i}.png"), full_page=True)
     return ok
 
 
@@ -131,6 +144,7 @@ def shared(n: int) -> list[str]:
         pages = []
         for i in range(n):  # opened one after the other; the edits below are sent to all at once
             page = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+            page.set_default_timeout(300_000)  # 20 pages rerunning at once on 2 cores: steps can take a while
             page.goto(f"{url}/slices{url_ws}", wait_until="commit", timeout=300_000)
             _settle(page, 300)
             page.get_by_text("Saved slices (").first.wait_for(timeout=300_000)
@@ -141,25 +155,30 @@ def shared(n: int) -> list[str]:
 
         _all(pages, lambda i, pg: (box(pg, "Rule text").fill(f"word_count >= {i + 1}"),
                                    box(pg, "Rule text").press("Control+Enter")))
-        _all(pages, lambda i, pg: pg.get_by_role("button", name="Apply text").click())
+        _all(pages, lambda i, pg: pg.get_by_role("button", name="Apply text").first.click())
         _all(pages, lambda i, pg: (box(pg, "Slice name").fill(f"words_{i}"), box(pg, "Slice name").press("Enter")))
         _all(pages, lambda i, pg: (box(pg, "Hypothesis").fill(f"hypothesis of user {i}"),
                                    box(pg, "Hypothesis").press("Control+Enter")))
         clicked = []
         for page in pages:  # every Save at once
-            page.get_by_role("button", name="Save as a new slice").click()
+            page.get_by_role("button", name="Save as a new slice").first.click()
             clicked.append(time.perf_counter())
-        slices_ok = _confirm(pages, lambda i: f"Saved slice 'words_{i}'", clicked, waits["slice"])
+        slices_ok = _confirm(pages, lambda i, pg: pg.get_by_text(f"Editing 'words_{i}'").count() > 0, clicked,
+                             waits["slice"])  # the heading names the slice once it is saved
 
         _all(pages, lambda i, pg: pg.get_by_role("link", name="Stress tests").first.click())
         for page in pages:
-            page.get_by_role("tab", name="Type one").click()
+            page.get_by_role("tab", name="Type one").first.click()
         _all(pages, lambda i, pg: box(pg, "Case text").fill(f"case written by user {i}"))
         clicked = []
         for page in pages:
-            page.get_by_role("button", name="Add", exact=True).click()
+            page.get_by_role("button", name="Add", exact=True).first.click()
             clicked.append(time.perf_counter())
-        cases_ok = _confirm(pages, lambda i: "Added 1 case(s) from the typed case", clicked, waits["case"])
+        def emptied(i, pg):  # the box is emptied once the case is saved
+            found = pg.get_by_role("textbox", name="Case text")
+            return found.count() > 0 and found.first.input_value(timeout=5_000) == ""
+
+        cases_ok = _confirm(pages, emptied, clicked, waits["case"])
 
         _all(pages, lambda i, pg: pg.get_by_role("link", name="Report & W&B").first.click())
         notes = re.compile("^Notes for the report")
@@ -197,14 +216,16 @@ def shared(n: int) -> list[str]:
                 bad.append(f"user{i}: lost {field} and was not told")
             else:
                 told += 1
-    save_times = [float(x) for x in timings.read_text().split()]
+    rows = [line.split() for line in timings.read_text().splitlines() if line.strip()]
+    save_times, lock_waits = [float(r[0]) for r in rows], [float(r[1]) for r in rows]
     print(f"{n} browser sessions on ONE workspace, every step sent to all at once")
     print(f"confirmed: {sum(slices_ok)} of {n} slices, {sum(cases_ok)} of {n} cases; in the workspace: "
           f"{len(names & {f'words_{i}' for i in range(n)})} slices, "
           f"{len(cases & {f'case written by user {i}' for i in range(n)})} cases")
     print(f"conflicts recorded: {len(conflicts)} (notes and the accuracy margin); losers told on their page: {told}")
     print(f"server save time (lock, merge, durable write; {len(save_times)} saves): p50 {pct(save_times, 50):.3f} s, "
-          f"p95 {pct(save_times, 95):.3f} s, max {max(save_times):.3f} s")
+          f"p95 {pct(save_times, 95):.3f} s, max {max(save_times):.3f} s; of which waiting for the lock: p50 "
+          f"{pct(lock_waits, 50):.3f} s, p95 {pct(lock_waits, 95):.3f} s")
     for what, values in waits.items():
         if values:
             print(f"browser wait for a confirmed {what} save (rerun included): p50 {pct(values, 50):.2f} s, "
@@ -248,9 +269,9 @@ def separate(n: int) -> list[str]:
                     if page.get_by_text(f"margin {float(value) * 100:.1f} points)").count():
                         break
                 _timed(nav, lambda: (page.get_by_role("link", name="Stress tests").first.click(), _settle(page)))
-                page.get_by_role("tab", name="Type one").click()
+                page.get_by_role("tab", name="Type one").first.click()
                 page.get_by_role("textbox", name="Case text").fill(f"case written by user {i}")
-                page.get_by_role("button", name="Add", exact=True).click()
+                page.get_by_role("button", name="Add", exact=True).first.click()
                 _settle(page)
             bad = []
             for i, page in enumerate(pages):  # every session reloads and finds its own work

@@ -60,7 +60,8 @@ MAX_DEPTH = 48  # nesting of any saved value: a deeper file is refused field by 
 # applies them: an over-long value is cut (with a message naming the field and the limit).
 LIMITS = {"notes": 20_000, "text": 5_000, "slices": 500, "custom_features": 200, "cases": 2_000}
 MAX_DRAFT_BYTES = 200_000  # one draft (a half-built slice, pasted cases) in the drafts file
-_LOCK = threading.Lock()
+_LOCKS: dict[str, threading.Lock] = {}  # one per file: a draft or another workspace never waits for this one
+_LOCKS_GUARD = threading.Lock()
 
 
 @dataclass
@@ -327,18 +328,19 @@ def clamp(values: dict[str, Any]) -> list[str]:
     return problems
 
 
-def validate(raw: Any) -> tuple[Workspace, list[str]]:
+def validate(raw: Any, trusted: frozenset[str] | set[str] = frozenset()) -> tuple[Workspace, list[str]]:
     """A workspace from saved JSON: every field checked on its own; a bad one falls back to its
     default and a message names it. Unknown keys are ignored (newer or older files); a JSON value
-    that is not a workspace at all gives a fresh workspace and says why."""
+    that is not a workspace at all gives a fresh workspace and says why. `trusted`: fields taken as they
+    are (a save's merge: the fields equal to the validated file's), so a save checks only what changed."""
     why = not_a_workspace(raw)
     if why:
         return Workspace(), [f"the file is not a workspace ({why}); a fresh one was started"]
     defaults = Workspace()
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {name: raw[name] for name in trusted if name in raw}
     problems: list[str] = []
     for name, check in FIELDS.items():
-        if name not in raw:
+        if name not in raw or name in trusted:
             continue
         if depth(raw[name]) > MAX_DEPTH:
             problems.append(f"{name} is nested more than {MAX_DEPTH} levels deep; the default "
@@ -349,8 +351,10 @@ def validate(raw: Any) -> tuple[Workspace, list[str]]:
             values[name] = check(value)
         except (EvalcoreError, TypeError, ValueError, RecursionError) as exc:
             problems.append(f"{name}={raw[name]!r:.60} {exc}; the default ({getattr(defaults, name)!r:.40}) applies")
-    problems += clamp(values)
-    stress = values.get("stress")
+    checked = {k: v for k, v in values.items() if k not in trusted}
+    problems += clamp(checked)
+    values.update(checked)
+    stress = values.get("stress") if "stress" not in trusted else None
     if isinstance(stress, dict):
         _clean_settings("stress", stress, STRESS_SETTINGS, problems)
         if isinstance(stress.get("perturb"), dict):
@@ -387,6 +391,16 @@ def _keyed(items: list) -> bool:
     return all(k[0] != "value" for k in keys) and len(set(keys)) == len(keys)
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON data through the C codec (a merge copies whole fields)."""
+    if not isinstance(value, (dict, list)):
+        return value
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return copy.deepcopy(value)
+
+
 def _merge_lists(base: list, ours: list, theirs: list, path: str, steps: tuple) -> tuple[list, list[dict]]:
     """Items keyed by identity: additions and removals of either side apply; an item both sides changed
     differently keeps ours and gets a conflict; order follows ours, then their additions."""
@@ -414,11 +428,11 @@ def merge3(base: Any, ours: Any, theirs: Any, path: str = "", steps: tuple = ())
     `{"field", "path", "ours", "theirs"}`: a value both sides changed differently (ours is kept); `path`
     is the field's steps for `get_at` / `set_at` (a dict key, or a list item's identity)."""
     if ours == theirs:
-        return copy.deepcopy(ours), []
+        return _copy(ours), []
     if ours == base:
-        return copy.deepcopy(theirs), []
+        return _copy(theirs), []
     if theirs == base:
-        return copy.deepcopy(ours), []
+        return _copy(ours), []
     if isinstance(ours, dict) and isinstance(theirs, dict):
         base = base if isinstance(base, dict) else {}
         out, conflicts = {}, []
@@ -430,7 +444,7 @@ def merge3(base: Any, ours: Any, theirs: Any, path: str = "", steps: tuple = ())
             if t is missing and o == b:
                 continue  # they removed it
             if o is missing or t is missing:
-                out[k] = copy.deepcopy(t if o is missing else o)
+                out[k] = _copy(t if o is missing else o)
                 continue
             merge = _whole if k in ATOMIC else merge3
             out[k], sub = merge(None if b is missing else b, o, t, f"{path}.{k}" if path else str(k), (*steps, k))
@@ -439,7 +453,7 @@ def merge3(base: Any, ours: Any, theirs: Any, path: str = "", steps: tuple = ())
     if isinstance(ours, list) and isinstance(theirs, list) and _keyed(ours) and _keyed(theirs):
         base = base if isinstance(base, list) and _keyed(base) else []
         return _merge_lists(base, ours, theirs, path, steps)
-    return copy.deepcopy(ours), [{"field": path, "path": list(steps), "ours": ours, "theirs": theirs}]
+    return _copy(ours), [{"field": path, "path": list(steps), "ours": ours, "theirs": theirs}]
 
 
 _MISSING = object()
@@ -448,10 +462,10 @@ ATOMIC = frozenset({"rule"})  # merged as one value: half of one rule and half o
 
 def _whole(base: Any, ours: Any, theirs: Any, path: str, steps: tuple) -> tuple[Any, list[dict]]:
     if ours == theirs or theirs == base:
-        return copy.deepcopy(ours), []
+        return _copy(ours), []
     if ours == base:
-        return copy.deepcopy(theirs), []
-    return copy.deepcopy(ours), [{"field": path, "path": list(steps), "ours": ours, "theirs": theirs}]
+        return _copy(theirs), []
+    return _copy(ours), [{"field": path, "path": list(steps), "ours": ours, "theirs": theirs}]
 
 
 def changes(base: Any, ours: Any, steps: tuple = ()) -> dict[str, Any]:
@@ -567,7 +581,9 @@ def list_workspaces() -> list[str]:
 def _locked(path: Path) -> Iterator[None]:
     """Exclusive lock for a read-modify-write: threads of this process and other processes alike."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _LOCK, open(path.with_name(path.name + ".lock"), "a+") as handle:
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(str(path), threading.Lock())
+    with lock, open(path.with_name(path.name + ".lock"), "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -575,18 +591,19 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
+def _write(path: Path, data: dict[str, Any]) -> bytes:
     """Atomic and durable: a reader sees the old file or the new one, never half of one, and a write that
-    returned survives a kill -9 of the process (and, with the fsync, a crash of the machine). Temp files a
-    killed writer left behind are removed (the caller holds the lock: no other writer is mid-write)."""
+    returned survives a kill -9 of the process (and, with the fsync, a crash of the machine). Returns the
+    bytes written. (Temp files a killed writer left behind are removed by `load`.)"""
     path.parent.mkdir(parents=True, exist_ok=True)
-    _clean(path)
+    content = json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")  # no indent: the C encoder
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(data, indent=1, ensure_ascii=False, default=str))
+    with os.fdopen(fd, "wb") as f:
+        f.write(content)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    return content
 
 
 def _clean(path: Path) -> None:
@@ -681,13 +698,14 @@ def _file_dict(snap: Snapshot) -> dict[str, Any]:
             "_notices": snap.notices[-MAX_NOTICES:], "_conflicts": _capped(snap.conflicts)}
 
 
-def _commit(path: Path, snap: Snapshot) -> Snapshot:
-    _write(path, _file_dict(snap))
+def _commit(path: Path, snap: Snapshot, remember: bool = True) -> bytes:
+    content = _write(path, _file_dict(snap))
     snap.conflicts = _capped(snap.conflicts)
     snap.notices = snap.notices[-MAX_NOTICES:]
     snap.stamp = stamp_of(path)
-    _remember(path, snap)
-    return snap
+    if remember:
+        _remember(path, snap, content)
+    return content
 
 
 def stamp_of(path: Path) -> tuple:
@@ -702,13 +720,37 @@ def load(name: str = DEFAULT_NAME) -> Snapshot:
     """Read (and repair) a workspace. Repairs are written back at once with their notices, so every
     later reader sees the same repaired file and the same notices."""
     path = workspace_path(name)
+    known = _known(path)
+    if known is not None:  # a version this process validated: no lock, no parse (sessions adopt often)
+        return known
     with _locked(path):
         raw, snap = _read(path)
+        _clean(path)
         if snap.messages:
             snap.revision += 1
-            return _commit(path, snap)
-        _clean(path)
+            _commit(path, snap)
+            return snap
         snap.stamp = stamp_of(path)
+    return snap
+
+
+def _known(path: Path) -> Snapshot | None:
+    """The file's snapshot from this process's last validated read or write of these exact bytes, read without
+    the lock (writes replace the file whole); None when the file is another version or changed meanwhile."""
+    before = stamp_of(path)
+    known = _READS.get(str(path))
+    if not before or known is None:
+        return None
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(content).digest() != known[0] or stamp_of(path) != before:
+        return None
+    _, fields, revision, notices, conflicts = known
+    copied = json.loads(json.dumps([fields, notices, conflicts]))
+    snap = Snapshot(Workspace(**copied[0]), revision, copied[1], copied[2])
+    snap.stamp = before
     return snap
 
 
@@ -729,13 +771,14 @@ def save(name: str, base: dict[str, Any] | None, ours: Workspace, *, resolved: l
     cut to `LIMITS`. `resolved`: ids of conflicts this save settles (a restored value)."""
     path = workspace_path(name)
     start = time.perf_counter()
+    mine = ours.to_dict()  # the work that needs no lock is done before taking it: sessions queue on it
+    cut = clamp(mine)
     with _locked(path):
+        locked = time.perf_counter()
         _, disk = _read(path)
-        mine = ours.to_dict()
-        cut = clamp(mine)
-        theirs = disk.workspace.to_dict()
+        theirs = disk.base  # the file's validated fields, a fresh copy
         merged, conflicts = merge3(base if base is not None else theirs, mine, theirs)
-        ws, problems = validate(merged)
+        ws, problems = validate(merged, trusted={f for f in FIELDS if f in merged and merged[f] == theirs.get(f)})
         snap = Snapshot(ws, disk.revision + 1, disk.notices, [c for c in disk.conflicts if c.get("id") not in resolved],
                         list(disk.messages))
         for i, c in enumerate(conflicts):
@@ -749,18 +792,19 @@ def save(name: str, base: dict[str, Any] | None, ours: Workspace, *, resolved: l
         snap.messages += [f"not saved in full: {p}" for p in cut]
         if problems:  # a merge of two valid copies is valid; belt and braces
             snap.messages.append("merged settings were invalid and fell back to defaults: " + "; ".join(problems))
-        _commit(path, snap)
-    _time_save(time.perf_counter() - start)
+        content = _commit(path, snap, remember=False)
+    _time_save(time.perf_counter() - start, locked - start)
+    _remember(path, snap, content)  # after the lock: a stale entry only costs a parse, never a wrong read
     return snap
 
 
-def _time_save(seconds: float) -> None:
-    """`$EVALCORE_SAVE_TIMINGS` names a file that gets one line per save (lock wait included): what
-    bench/bench_multiuser.py reports as save time."""
+def _time_save(seconds: float, waited: float) -> None:
+    """`$EVALCORE_SAVE_TIMINGS` names a file that gets one line per save: its time (lock wait included) and the
+    lock wait, what bench/bench_multiuser.py reports as save time."""
     target = os.environ.get("EVALCORE_SAVE_TIMINGS")
     if target:
         with open(target, "a", encoding="utf-8") as f:
-            f.write(f"{seconds:.6f}\n")
+            f.write(f"{seconds:.6f} {waited:.6f}\n")
 
 
 def dismiss(name: str, *, notices: bool = True, conflicts: bool | list[str] = False) -> Snapshot:
@@ -775,7 +819,8 @@ def dismiss(name: str, *, notices: bool = True, conflicts: bool | list[str] = Fa
         elif conflicts:
             snap.conflicts = [c for c in snap.conflicts if c.get("id") not in conflicts]
         snap.revision += 1
-        return _commit(path, snap)
+        _commit(path, snap)
+    return snap
 
 
 def add_notice(name: str, text: str) -> Snapshot:
@@ -785,7 +830,8 @@ def add_notice(name: str, text: str) -> Snapshot:
         _, snap = _read(path)
         snap.notices.append({"at": _now(), "text": f"{_now()}: {text}"})
         snap.revision += 1
-        return _commit(path, snap)
+        _commit(path, snap)
+    return snap
 
 
 def restore(doc: dict[str, Any], conflict: dict) -> dict[str, Any]:
