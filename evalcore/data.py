@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 
 from evalcore.errors import DataError
@@ -64,6 +65,8 @@ class EvalData:
     default_models: tuple[str, str] | None = None
     label_map: LabelMap | None = None
     task: str = "classification"  # or "generation" (evalcore.gendata.GenerationData): picks metrics, slices, gates
+    # rows come in groups (articles, users...): every interval, test and MDE is cluster-aware (evalcore.paired)
+    cluster_col: str | None = None
 
     def __len__(self) -> int:
         return len(self.df)
@@ -152,8 +155,42 @@ def load_data(source: str | DataSource, **options: Any) -> EvalData:
     from evalcore import gendata  # generation sources; kept apart from the classification loaders
 
     task = options.pop("task", None)
+    cluster = options.pop("cluster_col", None)
     if gendata.claims(source, task, options):
-        return gendata.load_generation(source, **options)
+        return with_clusters(gendata.load_generation(source, **options), cluster)
+    return with_clusters(_load_classification(source, options), cluster)
+
+
+NO_CLUSTERS = ("", "none", "off")
+
+
+def with_clusters(data: EvalData, column: str | None) -> EvalData:
+    """Name the data's cluster column (None: keep the source's default, e.g. SQuAD's article title;
+    "none": rows are independent). The column must exist and have a value in every row."""
+    if column is None:
+        return data
+    if str(column).strip().lower() in NO_CLUSTERS:
+        data.cluster_col = None
+        return data
+    column = str(column).strip()
+    if column in ("id", "text"):
+        raise DataError(f"cluster column {column!r} holds one value per row: name a column whose rows come in "
+                        "groups (article, user, conversation...)")
+    if column not in data.df.columns:
+        near = difflib.get_close_matches(column, [str(c) for c in data.df.columns], n=1)
+        raise DataError(f"cluster column {column!r} is not in {data.name}" + (f" — did you mean {near[0]!r}?"
+                                                                               if near else "")
+                        + f" (columns: {', '.join(map(str, data.df.columns[:20]))})")
+    values = data.df[column]
+    empty = values.isna() | (values.astype(str).str.strip() == "")
+    if empty.any():
+        raise DataError(f"cluster column {column!r} is empty in {int(empty.sum())} row(s) (first: row "
+                        f"{int(np.flatnonzero(empty.to_numpy())[0]) + 1}); every row needs its group")
+    data.cluster_col = column
+    return data
+
+
+def _load_classification(source: str | DataSource, options: dict[str, Any]) -> EvalData:
     src = DataSource.parse(source, **options) if isinstance(source, str) else replace(source, **options)
     if src.label_map is not None and not str(src.label_map).strip():
         src = replace(src, label_map=None)

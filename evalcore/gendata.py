@@ -181,14 +181,16 @@ def load_generation(source: str | DataSource, **options: Any) -> GenerationData:
     path = squad_dev_path() if raw in SQUAD_ALIASES else Path(raw).expanduser()
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
-    if path.suffix.lower() == ".json" and _peek_columns(path) == "squad":
+    squad = path.suffix.lower() == ".json" and _peek_columns(path) == "squad"
+    if squad:
         frame, name = _squad_frame(path), f"SQuAD {path.stem}"
     else:
         frame, name = _table_frame(path, options), path.name
     source_ids = frozenset(frame["id"])
     if n_rows:
         frame = frame.head(n_rows).reset_index(drop=True)
-    data = GenerationData(name=name, df=frame, labels=(), source=str(path), source_ids=source_ids)
+    data = GenerationData(name=name, df=frame, labels=(), source=str(path), source_ids=source_ids,
+                          cluster_col="title" if squad else None)  # SQuAD questions come in articles
     data.precomputed = _answer_columns(frame, path)
     if path.resolve() == squad_dev_path().resolve() and (squad_dir() / "predictions").is_dir():
         pred = squad_dir() / "predictions"

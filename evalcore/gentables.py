@@ -88,6 +88,10 @@ def generation_slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object],
     x = matrix.astype(float)
     n = matrix.sum(axis=1)
     q = (1 - confidence) / 2
+    from evalcore.comparisons import cluster_of
+    from evalcore.metrics import cluster_interval
+
+    clusters = cluster_of(df_eval)
     frames = []
     for role in ROLES:
         out = pd.DataFrame({"slice": slices, "model": names[role], "role": role, "n": n})
@@ -97,7 +101,9 @@ def generation_slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object],
             s1 = x @ v
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = np.where(n > 0, s1 / n, np.nan)
-                if metric.kind == "binary":
+                if clusters is not None:
+                    lo, hi = cluster_interval(matrix, v, clusters, confidence)
+                elif metric.kind == "binary":
                     lo, hi = wilson_interval(s1, n, confidence)
                 else:
                     var = np.maximum((x @ v ** 2 - n * mean ** 2) / (n - 1), 0)
@@ -116,8 +122,11 @@ def generation_slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object],
         out["_order"] = np.arange(len(slices))
         frames.append(out)
     table = pd.concat(frames).sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
-    table.attrs = {"methods": {f"{k} interval": v for k, v in INTERVAL_METHODS.items()},
-                   "normalisers": dict(NORMALISERS)}
+    methods = {f"{k} interval": v for k, v in INTERVAL_METHODS.items()}
+    if clusters is not None:
+        methods = {"score interval": f"cluster-robust t interval of the mean, clusters = {df_eval.attrs['cluster_col']} "
+                                     "(clusters - 1 degrees of freedom)"}
+    table.attrs = {"methods": methods, "normalisers": dict(NORMALISERS)}
     return table
 
 
@@ -148,10 +157,11 @@ def generation_overall(df_eval: pd.DataFrame, slice_table: pd.DataFrame, changes
     for row in changes[changes["slice"] == ALL_SLICE].itertuples():
         out["changes"][row.metric] = {"value": float(row.delta), "lo": float(row.delta_lo), "hi": float(row.delta_hi),
                                       "n": int(row.n), "p": float(row.p), "mde": float(row.mde),
-                                      "method": methods.get(row.metric, "")}
+                                      "design_effect": float(row.design_effect), "method": methods.get(row.metric, "")}
     h = out["changes"][headline]
     out["delta"] = {k: h[k] for k in ("value", "lo", "hi", "n", "method")}
-    out["p"], out["mde"] = h["p"], h["mde"]
+    out["p"], out["mde"], out["design_effect"] = h["p"], h["mde"], h["design_effect"]
+    out["cluster_col"] = changes.attrs.get("cluster_col")
     d = df_eval[delta_col(headline)].to_numpy()
     out["n_improved"], out["n_regressed"] = int((d > 0).sum()), int((d < 0).sum())
     out["n_em_gained"], out["n_em_lost"] = int(df_eval["improved"].sum()), int(df_eval["regressed"].sum())
@@ -203,9 +213,10 @@ def metric_changes_table(changes: pd.DataFrame, df_eval: pd.DataFrame, masks: Ma
     reg["n_regressed"] = (matrix & (d < 0)).sum(axis=1)
     reg["small"] = reg["n"] < min_n
     reg["significant_regression"] = (reg["p_adjusted"] < alpha) & (np.nan_to_num(reg["delta"]) < 0)
-    reg.attrs = {"alpha": alpha, "min_n": min_n, "metric": metric, "methods": {
-        f"{metric} change": method_of(compared_metric(metric), changes.attrs.get("n_boot", 1000),
-                                      changes.attrs.get("seed", 0))}}
+    reg.attrs = {"alpha": alpha, "min_n": min_n, "metric": metric, "cluster_col": changes.attrs.get("cluster_col"),
+                 "methods": {f"{metric} change": method_of(compared_metric(metric), changes.attrs.get("n_boot", 1000),
+                                                           changes.attrs.get("seed", 0),
+                                                           changes.attrs.get("cluster_col"))}}
     return reg
 
 
