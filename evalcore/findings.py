@@ -3,7 +3,7 @@
 Each finding is built by one function from a small dict of fields (the numbers it prints), and its
 sentence is generated from those fields only: a direction word comes from the interval's signs, a
 "worse than the rest" claim from the Benjamini-Hochberg-adjusted test of that comparison, an
-"underpowered" claim from the slice's minimum detectable effect. `tests/test_findings.py` checks
+"too small to judge" claim from the slice's size (as the verdict, `evalcore.verdict`). `tests/test_findings.py` checks
 this over many random tables.
 
 Units everywhere: accuracies and rates as percentages (69.8%), changes in points (-30.0 points).
@@ -161,16 +161,15 @@ def against_overall_finding(f: dict[str, Any]) -> Finding:
     return Finding("against_overall", text, f | {"n_more": more})
 
 
-def underpowered_finding(f: dict[str, Any]) -> Finding:
-    """fields: margin, n_slices, slices: [{slice, n, mde}] whose MDE exceeds the margin; optional metric."""
+def too_small_finding(f: dict[str, Any]) -> Finding:
+    """fields: min_n, n_slices, slices: [{slice, n}] with 1 to min_n - 1 rows; optional metric."""
     shown, more = _shown(f["slices"])
-    m = f"{f['margin'] * 100:.1f}"
-    parts = [f"{s['slice']} (n={s['n']:,}, detects only {s['mde'] * 100:.1f} points)" if s["n"] else
-             f"{s['slice']} (no rows)" for s in shown]
+    parts = [f"{s['slice']} (n={s['n']:,})" for s in shown]
     verb = _plural(len(f["slices"]), "is", "are")
-    text = (f"{len(f['slices'])} of {f['n_slices']} slices {verb} too small to detect a {m}-point change{_on(f)} with "
-            f"80% power: {_join(parts, more)}; a result there cannot count as a pass.")
-    return Finding("underpowered", text, f | {"n_more": more})
+    text = (f"{len(f['slices'])} of {f['n_slices']} slices {verb} too small to judge (fewer than {f['min_n']} rows): "
+            f"{_join(parts, more)}; {_plural(len(f['slices']), 'it is', 'they are')} shown with "
+            f"{_plural(len(f['slices']), 'its', 'their')} numbers, never tested, and never block the verdict.")
+    return Finding("too_small", text, f | {"n_more": more})
 
 
 def confidence_finding(f: dict[str, Any]) -> Finding:
@@ -255,7 +254,8 @@ def findings_from_tables(overall: dict, regression: pd.DataFrame, calibration: p
 def slice_findings(regression: pd.DataFrame, trend: str, *, alpha: float, margin: float,
                    metric: str | None = None) -> list[Finding]:
     """The findings about slices, from a change table with CHANGE_COLUMNS (`trend`: the overall change's
-    direction); `metric` names the metric in the sentences (generation), None for classification."""
+    direction); `metric` names the metric in the sentences (generation), None for classification. Slices under
+    the table's `min_n` rows are listed as too small to judge, as the verdict treats them."""
     named = {"metric": metric} if metric else {}
     out: list[Finding] = []
     slices = regression[regression["slice"] != ALL]
@@ -282,12 +282,12 @@ def slice_findings(regression: pd.DataFrame, trend: str, *, alpha: float, margin
                 "overall_direction": trend, **named,
                 "slices": [{"slice": r.slice, "n": int(r.n), "delta": r.delta, "lo": r.delta_lo, "hi": r.delta_hi}
                            for r in other.itertuples()]}))
-    weak = slices[~(slices["mde"] <= margin)].sort_values("n")
-    if len(weak):
-        out.append(underpowered_finding({
-            "margin": margin, "n_slices": len(slices), **named,
-            "slices": [{"slice": r.slice, "n": int(r.n), "mde": _f(r.mde) if r.n else math.nan}
-                       for r in weak.itertuples()]}))
+    min_n = int(regression.attrs.get("min_n", 30))
+    small = used[used["n"] < min_n].sort_values("n")
+    if len(small):
+        out.append(too_small_finding({
+            "min_n": min_n, "n_slices": len(slices), **named,
+            "slices": [{"slice": r.slice, "n": int(r.n)} for r in small.itertuples()]}))
     return out
 
 
@@ -317,7 +317,7 @@ def generation_findings(overall: dict, regression: pd.DataFrame, *, alpha: float
 
 
 def analysis_findings(analysis: Analysis, margin: float | None = None) -> list[Finding]:
-    """The findings of an analysis; `margin` (the slice gate's, default 5 points) decides "underpowered"."""
+    """The findings of an analysis; `margin`: the slice gate's (default 5 points)."""
     from evalcore.comparisons import HEADLINE
     from evalcore.gates import DEFAULTS
 

@@ -176,11 +176,13 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
                  slices: SliceSet | None = None, custom: Sequence[CustomFeature] = (),
                  cache=None, conf_threshold: float = DEFAULT_CONF_THRESHOLD, min_n: int = DEFAULT_MIN_N,
                  alpha: float = 0.05, batch_size: int = 32,
-                 progress: Callable[[str], Callable[[int, int], None] | None] | None = None) -> Analysis:
+                 progress: Callable[[str], Callable[[int, int], None] | None] | None = None,
+                 guardrails: Sequence[str] = ()) -> Analysis:
     """Score both models (through the cache), build df_eval and every metric table.
 
-    Without `slices`, the task's default slices (`evalcore.slices.default_slices`). The results'
-    warnings name any gold label a model can never predict and any default slice left out.
+    Without `slices`, the task's default slices (`evalcore.slices.default_slices`), those no row matches left
+    out. `guardrails`: slice names to mark as guardrails. The results' warnings name any gold label a model
+    can never predict and any default slice left out.
     `progress(model_name)` may return a `progress(done, total)` callback for that model's scoring.
     """
     preds, notes = [], []
@@ -193,6 +195,10 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
         candidates = None if data.task == "classification" else task_starter_slices(data.task)
         slices, left_out = default_slices(df_eval, data.labels, candidates)
         notes += left_out
+    if guardrails:  # `--guardrail NAME`: marked on the slice set the verdict reads
+        from evalcore.slices import mark_guardrails
+
+        slices = mark_guardrails(slices, guardrails)
     results = analyse(df_eval, slices, data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha)
     results.warnings = notes + results.warnings
     return Analysis(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, slices=slices,

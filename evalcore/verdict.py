@@ -388,11 +388,12 @@ class Verdict:
         if decision == SHIP:
             small = self.too_small()
             guards = self.counts()["guardrails"]
-            tail = (f"; {len(small)} slice{'s' if len(small) != 1 else ''} too small to judge "
-                    f"({_names(small)}): merge or drop {'them' if len(small) != 1 else 'it'}, or mark one a guardrail "
-                    "and collect rows of it, if it matters" if small else "")
+            many = len(small) != 1
+            tail = (f"; {len(small)} slice{'s' if many else ''} too small to judge ({_names(small)}): merge or drop "
+                    f"{'them' if many else 'it'}, or mark {'one' if many else 'it'} a guardrail and collect rows, if "
+                    f"{'they matter' if many else 'it matters'}" if small else "")
             verified = f" and {guards} guardrail{'s are' if guards != 1 else ' is'} verified" if guards else ""
-            return _sentence(f"Ship: every gate passes{verified}{tail}")
+            return _sentence(f"Every gate passes{verified}{tail}")
         wanted = FAIL if decision == NO_SHIP else None
         blocking = [r for r in self.results if (r.status == wanted if wanted else r.status != PASS)]
         slice_first = sorted(blocking, key=lambda r: (not r.name.startswith("slice_") or not _harm_first(r),
