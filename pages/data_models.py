@@ -119,10 +119,24 @@ def _classification_mapping(path: Path) -> None:
     id_col = c3.selectbox("Id column", ["(row number)"] + cols, key="dm_up_id")
     label_map = st.text_input("Label map (when the labels are integers)", key="dm_up_label_map",
                               placeholder="0=negative,1=positive", help=LABEL_MAP_HELP)
+    cluster = _cluster_picker(cols, "dm_up_cluster")
     if st.button("Load file", key="dm_up_load"):
         _apply_data({"source": str(path), "text_col": text_col, "label_col": label_col,
                      "id_col": None if id_col == "(row number)" else id_col,
-                     "label_map": label_map.strip() or None})
+                     "label_map": label_map.strip() or None, "cluster_col": cluster})
+
+
+NO_CLUSTER = "(rows are independent)"
+
+
+def _cluster_picker(cols: list[str], key: str) -> str | None:
+    """The mapping step's cluster column: rows that come in groups (article, user, conversation) make every
+    interval, test and MDE cluster-robust; saved with the data settings."""
+    pick = st.selectbox("Cluster column (rows that come in groups)", [NO_CLUSTER] + cols, key=key,
+                        help="When rows come in groups (paragraphs, articles, users, conversations) they are not "
+                             "independent: name the group column and every interval, test and MDE accounts for it "
+                             "(cluster-robust variance; the design effect is shown).")
+    return None if pick == NO_CLUSTER else pick
 
 
 def _generation_mapping(layout) -> None:
@@ -144,9 +158,10 @@ def _generation_mapping(layout) -> None:
              "document)", "model answers: " + (", ".join(f"`{c}` ({m})" for m, c in layout.answers.items())
                                                if layout.answers else "none in the file (give answers files below)")]
     st.caption("Also read: " + " · ".join(found))
+    cluster = _cluster_picker(cols, "dm_up_gcluster")
     if st.button("Load file", key="dm_up_load"):
         _apply_data({"source": str(layout.path), "task": "generation", "text_col": prompt, "label_col": gold,
-                     "id_col": None if id_col == "(row number)" else id_col})
+                     "id_col": None if id_col == "(row number)" else id_col, "cluster_col": cluster})
 
 
 def _folder_source() -> None:

@@ -267,15 +267,16 @@ def gate_config(ws: Workspace, task: str) -> tuple[Any, str | None]:
 
 
 def current_verdict(ws: Workspace, analysis: Analysis) -> tuple[Any, Any, str | None]:
-    """(GateReport, the stress result it used or None, a gate-loading message) for the analysis: the
-    saved gates, with this session's stress results when they were computed on the same data."""
-    from evalcore.gates import evaluate_gates
+    """(Verdict, the stress result it used or None, a gate-loading message) for the analysis: the one engine
+    function (`evalcore.verdict.decide`) with the saved gates, and this session's stress results when they were
+    computed on the same data; the CLI's `report --workspace` makes the same call."""
+    from evalcore.verdict import decide
     from ui import state
 
     config, message = gate_config(ws, analysis.task)
     entry = state.session_result(state.STRESS_RESULT, data_key(ws.data))
     stress = entry["result"] if entry else None
-    return evaluate_gates(analysis, config, stress=stress), stress, message
+    return decide(analysis, config, stress=stress), stress, message
 
 
 def current_analysis(ws: Workspace) -> tuple[Comparison, SliceSet, SliceResults]:
