@@ -302,7 +302,8 @@ def generation_findings(overall: dict, regression: pd.DataFrame, *, alpha: float
     others = [{"metric": compared_metric(m).title, "base": overall["baseline"][m]["value"],
                "cand": overall["candidate"][m]["value"], "delta": c["value"], "lo": c["lo"], "hi": c["hi"]}
               for m, c in overall["changes"].items() if m != headline]
-    test = "paired t test" if compared_metric(headline).kind == "continuous" else "exact McNemar"
+    test = ("cluster-robust t test" if overall.get("cluster_col") else
+            "paired t test" if compared_metric(headline).kind == "continuous" else "exact McNemar")
     out = [overall_score_finding({
         "metric": title, "baseline": overall["baseline"]["model"], "candidate": overall["candidate"]["model"],
         "base_value": overall["baseline"][headline]["value"], "cand_value": overall["candidate"][headline]["value"],

@@ -52,7 +52,8 @@ def overall_rows(analysis: Analysis) -> list[list[str]]:
     rows = []
     for name in metrics_for(GENERATION):
         b, c, ch = o["baseline"][name], o["candidate"][name], o["changes"][name]
-        test = "paired t" if compared_metric(name).kind == "continuous" else "exact McNemar"
+        test = ("cluster-robust t" if o.get("cluster_col") else
+                "paired t" if compared_metric(name).kind == "continuous" else "exact McNemar")
         rows.append([compared_metric(name).title, units.pct_ci(b["value"], b["lo"], b["hi"]),
                      units.pct_ci(c["value"], c["lo"], c["hi"]), units.pts_ci(ch["value"], ch["lo"], ch["hi"]),
                      f"{test} {units.p_value(ch['p'])}", units.magnitude_pts(ch["mde"])])
