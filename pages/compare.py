@@ -41,10 +41,11 @@ with st.expander("Settings: confidence threshold, small-slice size, false discov
 
 with shown_errors():
     comp, slices, res = engine.current_analysis(ws)
-for w in res.warnings:
-    st.caption(f"ℹ️ {w}")
 analysis = engine.as_analysis(comp, slices, res)
 gates, _, gate_message = engine.current_verdict(ws, analysis)
+for w in res.warnings:
+    if w not in gates.notes:  # the verdict's notes are shown with it
+        st.caption(f"ℹ️ {w}")
 margin = slice_margin(gates, analysis.task)
 
 o = res.overall

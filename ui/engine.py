@@ -228,11 +228,18 @@ def default_slice_set(ws: Workspace) -> tuple[SliceSet, list[str]]:
 
 
 def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n: int = 30,
-                alpha: float = 0.05) -> SliceResults:
-    """Slice masks and metric tables; re-run only when the slice set or settings change."""
-    rkey = key_of([comp.key, slices.to_json(), conf_threshold, min_n, alpha])
-    return _memos()["results"].get(rkey, lambda: analyse(
-        comp.df_eval, slices, comp.data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha))
+                alpha: float = 0.05, notes: list[str] | None = None) -> SliceResults:
+    """Slice masks and metric tables; re-run only when the slice set or settings change. `notes`: what the
+    default slice set left out (the same warning `run_analysis` gives the CLI, so the verdict's notes agree)."""
+    rkey = key_of([comp.key, slices.to_json(), conf_threshold, min_n, alpha, notes or []])
+
+    def make() -> SliceResults:
+        out = analyse(comp.df_eval, slices, comp.data.labels, conf_threshold=conf_threshold, min_n=min_n,
+                      alpha=alpha)
+        out.warnings = [*(notes or []), *out.warnings]
+        return out
+
+    return _memos()["results"].get(rkey, make)
 
 
 def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> Analysis:
@@ -289,7 +296,8 @@ def current_analysis(ws: Workspace) -> tuple[Comparison, SliceSet, SliceResults]
 
     comp = get_comparison(ws, progress=scoring_progress)
     slices = state.slices()
-    return comp, slices, get_results(comp, slices, ws.conf_threshold, int(ws.min_n), float(ws.alpha))
+    notes = default_slice_set(ws)[1] if ws.slices is None else []
+    return comp, slices, get_results(comp, slices, ws.conf_threshold, int(ws.min_n), float(ws.alpha), notes)
 
 
 # --- discovery and explanations (issue 14) ---------------------------------------------------------
