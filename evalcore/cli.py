@@ -316,6 +316,8 @@ def _text_tables(analysis, verdict) -> list[str]:
         "MDE": reg["mde"].map(units.magnitude_pts),
         "vs rest [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
         "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),
+        **({"design effect": reg["design_effect"].map(lambda x: "-" if x != x else f"{x:.2f}")}
+           if r.changes.attrs.get("cluster_col") else {}),
         "in the verdict": [status.get(s, "-") if s != "all" else "overall gates" for s in reg["slice"]],
         "vs rest": ["WORSE THAN REST" if w else "-" for w in reg["worse_than_rest"]],
     })

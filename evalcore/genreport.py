@@ -77,7 +77,8 @@ def slice_rows(analysis: Analysis, verdict: Any, metric: str | None = None) -> t
         if row.worse_than_rest:
             marked.add(i)
         rows.append([row.slice, f"{int(row.n):,}", *vals, units.pts_ci(row.delta, row.delta_lo, row.delta_hi),
-                     units.magnitude_pts(row.mde), units.pts_ci(row.vs_rest, row.vs_rest_lo, row.vs_rest_hi),
+                     units.magnitude_pts(row.mde) + (f" (design effect {row.design_effect:.1f})"
+                                                     if row.design_effect == row.design_effect else ""), units.pts_ci(row.vs_rest, row.vs_rest_lo, row.vs_rest_hi),
                      units.p_value(row.vs_rest_p_adjusted), units.p_value(row.p), units.p_value(row.p_adjusted),
                      _flags(row, status)])
     return rows, marked

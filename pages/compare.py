@@ -193,6 +193,9 @@ with tab_table:
             reg["confident_regression_rate_hi"], reg["n_conf_known"])],
         "McNemar p (vs 0)": reg["mcnemar_p"].map(units.p_value), "small": reg["small"],
     })
+    if res.changes.attrs.get("cluster_col"):  # rows in clusters: how much wider than independent rows
+        view.insert(6, "design effect", reg["design_effect"].map(lambda x: "–" if x != x else f"{x:.2f}"))
+        view.insert(7, "clusters", reg["clusters"])
     st.dataframe(view, hide_index=True, width="stretch", key="cmp_table")
     st.caption("In the verdict: the slice's role and status (see the gates above). MDE: the smallest change the "
                "slice detects with 80% power, two-sided. vs rest: the slice's change minus the change on the other "

@@ -118,8 +118,10 @@ def _slice_table(analysis: Any, metric: str, margin: float, gates: Any = None) -
         return [units.pct_ci(*(sm.loc[(s, role), k] for k in (metric, f"{metric}_lo", f"{metric}_hi")))
                 for s in reg["slice"]]
 
+    extra = ({"design effect": reg["design_effect"].map(lambda x: "–" if x != x else f"{x:.2f}"),
+              "clusters": reg["clusters"]} if r.changes.attrs.get("cluster_col") else {})
     return pd.DataFrame({
-        "slice": reg["slice"], "n": reg["n"],
+        "slice": reg["slice"], "n": reg["n"], **extra,
         "baseline [95%]": score("baseline"), "candidate [95%]": score("candidate"),
         "change [95%]": [units.pts_ci(*v) for v in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
         "MDE (80% power)": reg["mde"].map(units.magnitude_pts),
