@@ -264,11 +264,16 @@ def _slice_result(gate: Gate, title: str, margin: float, checks: list[Check], m:
     small = [c for c in checks if c.status == TOO_SMALL]
     model = [c for c in checks if c.status == MODEL_DEFINED]
     guards = [c for c in checks if c.role == GUARDRAIL]
-    listed = sorted(failed, key=lambda c: c.delta) + need
-    parts = [c.sentence for c in listed[:MAX_NAMED]]
-    if len(listed) > MAX_NAMED:
-        parts.append(f"And {len(listed) - MAX_NAMED} more slice(s): "
-                     f"{', '.join(f'{c.name} ({pts(c.delta)} points)' for c in listed[MAX_NAMED:])}.")
+    parts = []
+    harmed = sorted([c for c in failed if c.role == WATCHED], key=lambda c: c.delta)
+    if harmed:
+        items = [f"{c.name} {pts(c.delta)} points [{pts(c.lo)}, {pts(c.hi)}] (n={c.n:,})" for c in harmed]
+        shown = "; ".join(items[:MAX_NAMED]) + (f"; and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED
+                                                 else "")
+        parts.append(f"{len(harmed)} watched slice{'s' if len(harmed) != 1 else ''} "
+                     f"{'lose' if len(harmed) != 1 else 'loses'} beyond the {pts(margin, signed=False)}-point margin "
+                     f"with significant harm: {shown}.")
+    parts += [c.sentence for c in failed + need if c not in harmed][:MAX_NAMED]
     mdes = [c.mde for c in checks if c.role == WATCHED and c.status == PASS and np.isfinite(c.mde)]
     summary = [f"{m} watched slice{'s' if m != 1 else ''} judged on {title} (one-sided harm tests, Benjamini-"
                f"Hochberg at {alpha:g})" + (f", each able to detect a loss of {pts(min(mdes), signed=False)} to "
@@ -529,4 +534,6 @@ def _with_label_note(r: GateResult, notes: dict[str, str]) -> GateResult:
         for c in r.checks:
             if c.name == name and c.sentence and c.sentence in reason:
                 reason = reason.replace(c.sentence, f"{c.sentence.rstrip('.')}; {text}.")
+            elif c.name == name and c.status in (FAIL, NEED_MORE_DATA):
+                reason += f" {name}: {text}."
     return replace(r, checks=checks, reason=reason)

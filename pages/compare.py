@@ -92,10 +92,11 @@ st.toggle("Ship only for a gain (the headline metric's interval above zero)", ke
                                      "better; same as `report --require-gain`.")
 if "cmp_gain_error" in st.session_state:
     st.error(st.session_state.pop("cmp_gain_error"), icon="⚠️")
-with st.expander(f"Gates ({len(gates.results)}): what the verdict rests on", expanded=gates.decision != SHIP):
+with st.expander(f"Gates ({len(gates.results)}) and slices: what the verdict rests on", expanded=False):
     for r in gates.results:
+        observed = "" if r.observed is None else f" · {units.pts_ci(r.observed, r.lo, r.hi)}"
         st.markdown(f"{STATUS_ICONS.get(r.status, '❔')} **{r.name}** · {margin_text(r.name, r.margin)} · "
-                    f"*{r.status}* — {r.reason}")
+                    f"*{r.status}*{observed}" + ("" if r.status != PASS else f" — {r.reason}"))
     checks = gates.slice_checks()
     if checks:
         st.markdown("**Slices in the verdict**")

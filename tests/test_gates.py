@@ -97,7 +97,8 @@ def test_lab_is_no_ship_with_reasons(lab):
     failing = [c.name for c in slices.checks if c.status == FAIL]
     assert "has_mention" in failing and len(failing) == 7
     assert {c.name for c in slices.checks if c.status == TOO_SMALL} == {"long_tweets", "has_url", "emoji_dense"}
-    assert slices.reason.startswith("has_mention loses 42.5 points (95% interval -50.2 to -33.8, n=207; BH p")
+    assert slices.reason.startswith("7 watched slices lose beyond the 5.0-point margin with significant harm: "
+                                    "has_mention -42.5 points [-50.2, -33.8] (n=207)")
     assert report.headline().startswith("no-ship: Look at slice has_mention: it loses 42.5 points")
     assert report.to_dict()["gates"][0]["lo"] == pytest.approx(acc.lo)
     json.dumps(report.to_dict(), allow_nan=False)  # strict JSON

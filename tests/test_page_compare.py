@@ -53,7 +53,9 @@ def test_lab_headline_verdict_and_charts() -> None:
             in [c.value for c in at.caption])
     gates = [m.value for m in at.markdown if "margin" in m.value and "**" in m.value]
     assert any(g.startswith("❌ **accuracy** · margin 2.0 points · *fail*") for g in gates)
-    assert any("**slice_accuracy** · margin 5.0 points" in g and "has_mention" in g for g in gates)
+    assert any(g.startswith("❌ **slice_accuracy** · margin 5.0 points · *fail*") for g in gates)
+    reasons = [m.value for m in at.markdown if m.value.startswith("- slice_accuracy: ")]
+    assert reasons and "7 watched slices lose beyond the 5.0-point margin" in reasons[0] and "has_mention" in reasons[0]
     # rates carry their interval and n
     assert "40.8% [36.6%, 45.2%] (Wilson), n=500" in [c.value for c in at.caption]
     figs = _figures(at)

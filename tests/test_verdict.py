@@ -290,4 +290,4 @@ def test_label_mix_is_named_when_it_explains_the_departure():
     gate = next(r for r in v.results if r.name == "slice_accuracy")
     q = next(c for c in gate.checks if c.name == "has_question")
     assert "gold-label mix alone" in q.sentence and "partly a label effect" in q.sentence
-    assert "has_question loses 36.2 points" in gate.reason and "gold-label mix alone" in gate.reason
+    assert "has_question -36.2 points" in gate.reason and "has_question: its gold-label mix alone" in gate.reason
