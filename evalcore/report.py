@@ -340,7 +340,8 @@ def _overall_blocks(analysis: Analysis) -> list[Block]:
 
 def verdict_label(status: dict[str, str], row: Any) -> str:
     """A slice's place in the verdict plus 'worse than the rest' when the table says so (tables of every page)."""
-    flags = ["overall gates" if row.slice == ALL_SLICE else status.get(row.slice, "not in the verdict (no rows)")]
+    missing = "not in the verdict (no rows)" if status else "slice gate off"
+    flags = ["overall gates" if row.slice == ALL_SLICE else status.get(row.slice, missing)]
     if row.worse_than_rest:
         flags.append("worse than the rest")
     return ", ".join(flags)

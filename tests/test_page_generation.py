@@ -133,7 +133,7 @@ def test_compare_metric_picker_shows_the_engines_numbers(squad_analysis) -> None
                               units.p_value(ch["p"]), units.magnitude_pts(ch["mde"])]
         assert (f"change {units.pts_ci(ch['value'], ch['lo'], ch['hi'])}" in
                 next(x.value for x in at.caption if x.value.startswith(compared_metric(metric).title + " · 95%")))
-        table = next(d.value for d in at.dataframe if "change [95%]" in d.value.columns).set_index("slice")
+        table = next(d.value for d in at.dataframe if "MDE (80% power)" in d.value.columns).set_index("slice")
         engine = metric_table(squad_analysis, metric).set_index("slice")
         for name in ("all", "who_questions", "short_answers"):
             row = engine.loc[name]
