@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from evalcore.pipeline import Analysis
 
 MAX_LISTED = 4  # slices named per sentence
+MODEL_TAG = " [model-defined: shown, never gates]"  # a slice whose rule reads a model's output
 ALL = "all"
 
 
@@ -125,8 +126,8 @@ def worse_than_rest_finding(f: dict[str, Any]) -> Finding:
             text = f"None of the {f['n_slices']} slices is worse than the rest of the rows{_on(f)} {bh}."
         return Finding("worse_than_rest", text, f)
     shown, more = _shown(items)
-    parts = [f"{s['slice']} ({fmt_pts(s['delta'])} points there against {fmt_pts(s['rest_delta'])} elsewhere, "
-             f"a gap of {fmt_pts(s['gap'])} points with 95% interval {fmt_pts(s['gap_lo'])} to {fmt_pts(s['gap_hi'])}, "
+    parts = [f"{s['slice']}{MODEL_TAG if s.get('model_defined') else ''} ({fmt_pts(s['delta'])} points there against "
+             f"{fmt_pts(s['rest_delta'])} elsewhere, a gap of {fmt_pts(s['gap'])} points with 95% interval {fmt_pts(s['gap_lo'])} to {fmt_pts(s['gap_hi'])}, "
              f"BH-adjusted p = {fmt_p(s['q'])}, n={s['n']:,})" for s in shown]
     tail = f" and {more} more" if more else ""
     verb = _plural(len(items), "is", "are")
@@ -224,7 +225,8 @@ def _f(x: Any) -> float:
 
 
 def findings_from_tables(overall: dict, regression: pd.DataFrame, calibration: pd.DataFrame | None, *,
-                         alpha: float, margin: float, conf_threshold: float) -> list[Finding]:
+                         alpha: float, margin: float, conf_threshold: float,
+                         model_defined: frozenset[str] = frozenset()) -> list[Finding]:
     """Every finding of one classification comparison, from its tables (the Compare page, the report, W&B)."""
     d = overall["delta"]
     out = [overall_finding({
@@ -233,7 +235,8 @@ def findings_from_tables(overall: dict, regression: pd.DataFrame, calibration: p
         "delta": d["value"], "lo": d["lo"], "hi": d["hi"], "p": overall["mcnemar_p"],
         "n_regressed": overall["n_regressed"], "n_improved": overall["n_improved"]})]
     slices = regression[regression["slice"] != ALL]
-    out += slice_findings(regression, direction(d["lo"], d["hi"]), alpha=alpha, margin=margin)
+    out += slice_findings(regression, direction(d["lo"], d["hi"]), alpha=alpha, margin=margin,
+                          model_defined=model_defined)
     out.append(confidence_finding({
         "candidate": overall["candidate"]["model"], "n_conf_known": overall["n_conf_known"],
         "score_kind": overall.get("score_kind", {}).get("candidate", "probability"),
@@ -252,7 +255,7 @@ def findings_from_tables(overall: dict, regression: pd.DataFrame, calibration: p
 
 
 def slice_findings(regression: pd.DataFrame, trend: str, *, alpha: float, margin: float,
-                   metric: str | None = None) -> list[Finding]:
+                   metric: str | None = None, model_defined: frozenset[str] = frozenset()) -> list[Finding]:
     """The findings about slices, from a change table with CHANGE_COLUMNS (`trend`: the overall change's
     direction); `metric` names the metric in the sentences (generation), None for classification. Slices under
     the table's `min_n` rows are listed as too small to judge, as the verdict treats them."""
@@ -266,8 +269,8 @@ def slice_findings(regression: pd.DataFrame, trend: str, *, alpha: float, margin
     out.append(worse_than_rest_finding({
         "alpha": alpha, "n_slices": len(slices), "overall_direction": trend, **named,
         "slices": [{"slice": r.slice, "n": int(r.n), "delta": r.delta, "rest_delta": r.rest_delta, "gap": r.vs_rest,
-                    "gap_lo": r.vs_rest_lo, "gap_hi": r.vs_rest_hi, "q": r.vs_rest_p_adjusted}
-                   for r in worse.itertuples()]}))
+                    "gap_lo": r.vs_rest_lo, "gap_hi": r.vs_rest_hi, "q": r.vs_rest_p_adjusted,
+                    "model_defined": r.slice in model_defined} for r in worse.itertuples()]}))
     better = used[(used["vs_rest_p_adjusted"] < alpha) & (used["vs_rest"] > 0)].sort_values("vs_rest", ascending=False)
     if len(better):
         out.append(better_than_rest_finding({
@@ -291,7 +294,8 @@ def slice_findings(regression: pd.DataFrame, trend: str, *, alpha: float, margin
     return out
 
 
-def generation_findings(overall: dict, regression: pd.DataFrame, *, alpha: float, margin: float) -> list[Finding]:
+def generation_findings(overall: dict, regression: pd.DataFrame, *, alpha: float, margin: float,
+                        model_defined: frozenset[str] = frozenset()) -> list[Finding]:
     """Every finding of one generation comparison: the headline metric overall (with the other metrics
     beside it), then the slices on the headline metric."""
     from evalcore.comparisons import compared_metric
@@ -309,7 +313,8 @@ def generation_findings(overall: dict, regression: pd.DataFrame, *, alpha: float
         "base_value": overall["baseline"][headline]["value"], "cand_value": overall["candidate"][headline]["value"],
         "n": overall["n"], "delta": ch["value"], "lo": ch["lo"], "hi": ch["hi"], "p": ch["p"], "test": test,
         "n_improved": overall["n_improved"], "n_regressed": overall["n_regressed"], "others": others})]
-    out += slice_findings(regression, direction(ch["lo"], ch["hi"]), alpha=alpha, margin=margin, metric=title)
+    out += slice_findings(regression, direction(ch["lo"], ch["hi"]), alpha=alpha, margin=margin, metric=title,
+                          model_defined=model_defined)
     slices = regression[regression["slice"] != ALL]
     empty = slices.loc[slices["n"] == 0, "slice"].tolist()
     if empty:
@@ -326,11 +331,13 @@ def analysis_findings(analysis: Analysis, margin: float | None = None) -> list[F
     attrs = reg.attrs
     task = getattr(analysis, "task", "classification")
     margin = DEFAULTS[task][f"slice_{HEADLINE[task]}"] if margin is None else margin
+    model = frozenset(s for s, role in (analysis.results.roles or {}).items() if role == "model-defined")
     if task == "generation":
-        return generation_findings(analysis.results.overall, reg, alpha=float(attrs.get("alpha", 0.05)), margin=margin)
+        return generation_findings(analysis.results.overall, reg, alpha=float(attrs.get("alpha", 0.05)), margin=margin,
+                                   model_defined=model)
     return findings_from_tables(analysis.results.overall, reg, analysis.results.calibration,
                                 alpha=float(attrs.get("alpha", 0.05)), margin=margin,
-                                conf_threshold=float(attrs.get("conf_threshold", 0.8)))
+                                conf_threshold=float(attrs.get("conf_threshold", 0.8)), model_defined=model)
 
 
 __all__ = ["Finding", "analysis_findings", "direction", "findings_from_tables", "fmt_ece", "fmt_p", "fmt_pct",

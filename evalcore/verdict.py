@@ -326,6 +326,7 @@ class Verdict:
     cluster_col: str | None = None
     design_effect: float = math.nan
     n_clusters: int | None = None
+    empty: tuple[str, ...] = ()  # slices that select no row: left out of the verdict
 
     @property
     def decision(self) -> str:
@@ -368,8 +369,10 @@ class Verdict:
         return [c.name for c in self.slice_checks(metric) if c.status == TOO_SMALL]
 
     def slice_status(self, metric: str | None = None) -> dict[str, str]:
-        """slice -> a short label for tables: `watched: no evidence of harm`, `guardrail: verified`..."""
-        out = {}
+        """slice -> a short label for tables: `watched: no evidence of harm`, `guardrail: verified`...; empty when
+        the metric's slice gate is off."""
+        gated = any(r.name.startswith("slice_") and (metric is None or r.metric == metric) for r in self.results)
+        out = {name: "not in the verdict (no rows)" for name in self.empty} if gated else {}
         for c in self.slice_checks(metric):
             if c.status == MODEL_DEFINED:
                 out[c.name] = "model-defined (never gates)"
@@ -521,7 +524,7 @@ def decide(analysis: Analysis, config: GateConfig | None = None, stress: StressR
         notes.append(f"rows come in {g:,} clusters of {col}: every interval, test and MDE is cluster-robust; the "
                      f"design effect of the overall change is {deff:.1f} (its variance is {deff:.1f}x what independent "
                      "rows would give)")
-    return Verdict(results, notes, label_notes, col, deff, g)
+    return Verdict(results, notes, label_notes, col, deff, g, tuple(empty))
 
 
 def _with_label_note(r: GateResult, notes: dict[str, str]) -> GateResult:
