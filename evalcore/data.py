@@ -188,10 +188,10 @@ def load_data(source: str | DataSource, **options: Any) -> EvalData:
     task = options.pop("task", None)
     if gendata.claims(source, task, options):
         return gendata.load_generation(source, **options)
-    if options.pop("context_col", None) not in (None, ""):
-        raise DataError("a context column applies to generation data (a prompt, a context passage and gold "
-                        "answers); this data reads as classification: drop the context column, or pass "
-                        "task=generation (--task generation)")
+    for key, what in (("context_col", "a context column"), ("rouge_tokenizer", "a ROUGE-L tokenizer")):
+        if options.pop(key, None) not in (None, "", "default"):
+            raise DataError(f"{what} applies to generation data (a prompt, a context passage and gold answers); "
+                            "this data reads as classification: drop it, or pass task=generation (--task generation)")
     src = DataSource.parse(source, **options) if isinstance(source, str) else replace(source, **options)
     if src.label_map is not None and not str(src.label_map).strip():
         src = replace(src, label_map=None)

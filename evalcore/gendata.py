@@ -49,7 +49,8 @@ ANSWER_COLUMNS = ("prediction", "pred", "output", "generation")
 GOLD_COL = "gold_answers"  # df column: the gold answers as a JSON array text (lossless, and searchable)
 CONTEXT_COL = "context"
 MAX_EXAMPLES = 3
-LOAD_OPTIONS = ("n_rows", "text_col", "label_col", "id_col", "context_col", "split", "config", "labels", "label_map")
+LOAD_OPTIONS = ("n_rows", "text_col", "label_col", "id_col", "context_col", "rouge_tokenizer", "split", "config",
+                "labels", "label_map")
 NO_CONTEXT = "-"  # context_col="-": the data has no context passage, whatever its columns are called
 
 
@@ -62,6 +63,8 @@ class GenerationData(EvalData):
 
     task: str = GENERATION
     source_ids: frozenset[str] = field(default_factory=frozenset)
+    rouge_tokenizer: str = "default"  # ROUGE-L's tokenizer (evalcore.genmetrics.ROUGE_TOKENIZERS): the data's language
+    context_col: str | None = None  # the source column read as the context passage (None: no context)
 
     @property
     def golds(self) -> list[tuple[str, ...]]:
@@ -182,7 +185,7 @@ def load_generation(source: str | DataSource, **options: Any) -> GenerationData:
     unknown = [k for k in options if k not in LOAD_OPTIONS]
     if unknown:
         raise DataError(f"option(s) {', '.join(unknown)} do not apply to generation data; allowed: n_rows, "
-                        "text_col (the prompt column), label_col (the gold column), id_col, context_col")
+                        "text_col (the prompt column), label_col (the gold column), id_col, context_col, rouge_tokenizer")
     for key in ("split", "config", "labels", "label_map"):
         if key in options:
             raise DataError(f"option {key!r} does not apply to generation data (gold answers are free text, "
@@ -199,12 +202,18 @@ def load_generation(source: str | DataSource, **options: Any) -> GenerationData:
             raise DataError(f"context_col does not apply to SQuAD JSON ({path.name}): its passages are read from "
                             "its paragraphs")
         frame, name = _squad_frame(path), f"SQuAD {path.stem}"
+        frame.attrs["context_col"] = "paragraphs[].context"
     else:
         frame, name = _table_frame(path, options), path.name
+    context_col = frame.attrs.pop("context_col", None)
     source_ids = frozenset(frame["id"])
     if n_rows:
         frame = frame.head(n_rows).reset_index(drop=True)
-    data = GenerationData(name=name, df=frame, labels=(), source=str(path), source_ids=source_ids)
+    from evalcore.genmetrics import DEFAULT_ROUGE_TOKENIZER, check_tokenizer
+
+    data = GenerationData(name=name, df=frame, labels=(), source=str(path), source_ids=source_ids,
+                          rouge_tokenizer=check_tokenizer(options.get("rouge_tokenizer") or DEFAULT_ROUGE_TOKENIZER),
+                          context_col=context_col)
     data.precomputed = _answer_columns(frame, path)
     if path.resolve() == squad_dev_path().resolve() and (squad_dir() / "predictions").is_dir():
         pred = squad_dir() / "predictions"
@@ -297,7 +306,9 @@ def _table_frame(path: Path, options: Mapping[str, Any]) -> pd.DataFrame:
     for c in columns:
         if c not in {prompt, gold, id_col, context, "id", "text", "label", CONTEXT_COL, GOLD_COL}:
             out[c] = df[c].to_numpy()
-    return _finish(out, path.name)
+    frame = _finish(out, path.name)
+    frame.attrs["context_col"] = context
+    return frame
 
 
 def _context_column(columns: Sequence[str], wanted: str | None, prompt: str | None, where: str) -> str | None:

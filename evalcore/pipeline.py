@@ -129,7 +129,8 @@ def build_eval(data: EvalData, baseline: Predictions, candidate: Predictions,
     if data.task == "generation":
         from evalcore.gentables import build_generation_eval
 
-        return build_generation_eval(base, baseline, candidate, data.golds, conf_threshold=conf_threshold)
+        return build_generation_eval(base, baseline, candidate, data.golds, conf_threshold=conf_threshold,
+                                     tokenizer=getattr(data, "rouge_tokenizer", "default"))
     return build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold)
 
 
@@ -179,6 +180,11 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
     df_eval = build_eval(data, preds[0], preds[1], custom, conf_threshold=conf_threshold)
     if slices is None and data.task == "classification":
         slices, left_out = default_slices(df_eval, data.labels)
+        notes += left_out
+    elif slices is None and data.task == "generation":  # the factoid-QA slices only on factoid answers
+        from evalcore.gentables import generation_default_slices
+
+        slices, left_out = generation_default_slices(df_eval)
         notes += left_out
     slices = slices if slices is not None else task_starter_slices(data.task)
     results = analyse(df_eval, slices, data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha)
