@@ -65,7 +65,7 @@ def report_lines() -> list[str]:
     endpoints, problems = configured_endpoints(None)
     if endpoints:
         lines.append("LLM endpoints ($EVALCORE_LLM_ENDPOINTS; secrets.toml is read by the app):")
-        lines += [f"  {name}: {c.model} at {c.base_url}; key variable "
+        lines += [f"  {name}: {c.model} at {c.display_url}; key variable "
                   f"{('$' + c.api_key_env + (' (set)' if c.key_is_set() else ' (NOT set)')) if c.api_key_env else 'none'}"
                   for name, c in endpoints.items()]
     else:
