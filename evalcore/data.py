@@ -224,6 +224,8 @@ def _load_tweeteval(src: DataSource) -> EvalData:
     label_file = folder / f"{src.split}_labels.txt"
     mapping_file = folder / "mapping.txt"
     for f in (text_file, label_file, mapping_file):
+        if f.is_symlink() or f.exists():
+            limits.check_file(f, "file")  # a regular file (not a device), and in the dashboard inside the roots
         if not f.is_file():
             splits = sorted(p.name[: -len("_text.txt")] for p in folder.glob("*_text.txt")) if folder.is_dir() else []
             hint = f" (splits present: {', '.join(splits)})" if splits else ""
@@ -257,11 +259,10 @@ def _tweeteval_predictions(folder: Path, split: str, n: int, mapping: LabelMap) 
     align or does not read is left alone (it stays usable as `file:`, which reports why)."""
     found: dict[str, list[str]] = {}
     for path in sorted(folder.glob("predictions_*.txt")):
-        values = [line.strip() for line in _read_lines(path)]
-        if len(values) != n:
-            continue
-        try:
-            found[path.stem[len("predictions_"):]] = read_labels(values, mapping, where=path.name)
+        try:  # (a link outside the allowed folders, or to a device, is refused before it is read)
+            values = [line.strip() for line in _read_lines(path)]
+            if len(values) == n:
+                found[path.stem[len("predictions_"):]] = read_labels(values, mapping, where=path.name)
         except DataError:
             continue
     return found
@@ -524,7 +525,8 @@ def text_values(values: Sequence[Any] | pd.Series, where: str, error: type[Evalc
                 raise error(f"{where}: row {row:,} holds bytes that are not UTF-8 text (byte {exc.start}: "
                             f"{exc.reason}); store the texts as UTF-8 strings") from exc
         elif isinstance(value, _CONTAINERS) or getattr(value, "ndim", 0):
-            raise error(f"{where}: row {row:,} holds a {type(value).__name__}, not a text (e.g. {str(value)[:40]!r}); "
+            kind = "list" if getattr(value, "ndim", 0) else type(value).__name__
+            raise error(f"{where}: row {row:,} holds a {kind}, not a text (e.g. {str(value)[:40]!r}); "
                         "each cell must be one string (flatten nested fields before loading)")
         else:
             out.iat[row - 1] = str(value)

@@ -139,7 +139,8 @@ def _peek_columns(path: Path, strict: bool = False) -> list[str] | str | None:
         if head.startswith("["):
             doc = limits.read_json(checked, "data file")
             return list(doc[0]) if isinstance(doc, list) and doc and isinstance(doc[0], dict) else None
-        first = next((ln for ln in head.splitlines() if ln.strip()), "")
+        with open(checked, encoding="utf-8") as fh:  # the whole first record (the file's size is bounded)
+            first = next((ln for ln in fh if ln.strip()), "")
         record = limits.loads(first, path.name)
         return list(record) if isinstance(record, dict) else None
     except EvalcoreError:

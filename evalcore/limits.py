@@ -76,9 +76,14 @@ def current() -> Limits:
     return Limits(**values)
 
 
+_FIX = {"max_depth": "flatten it", "max_columns": "keep the columns you need",
+        "max_cells": "use fewer rows or columns"}
+
+
 def _over(what: str, value: float, limit: float, name: str, where: str, unit: str = "") -> DataError:
+    fix = _FIX.get(name, "use a smaller file (e.g. fewer rows)")
     return DataError(f"{where} has {value:,.0f}{unit} {what}, over this server's limit of {limit:,.0f}{unit} "
-                     f"(${ENV_VARS[name]}); use a smaller file (e.g. fewer rows), or ask the operator to raise it")
+                     f"(${ENV_VARS[name]}); {fix}, or ask the operator to raise the limit")
 
 
 # --- files ----------------------------------------------------------------------------------------
@@ -196,8 +201,11 @@ def check_shape(where: str, rows: int, columns: int, *, memory_bytes: float | No
 
 
 def check_parquet(path: str | Path, where: str, error: type[EvalcoreError] = DataError) -> None:
-    """A Parquet file's rows, columns, decompressed size and memory estimate, from its metadata alone
-    (a dictionary-encoded column of one repeated string compresses 30M rows into a few KB)."""
+    """A Parquet file's rows, columns, values, decompressed size and memory estimate, from its metadata, before
+    any column is decoded. A dictionary-encoded text column stores one string and an index per row, so 30M rows
+    of one repeated string (or 2M rows of one 10 KB string) fit in a few KB: for a text column that small per
+    row, its decoded size is counted from the dictionary and the index counts (read dictionary-encoded:
+    4 bytes a row), never by decoding it."""
     import pyarrow.parquet as pq
 
     try:
@@ -206,12 +214,52 @@ def check_parquet(path: str | Path, where: str, error: type[EvalcoreError] = Dat
         raise error(f"could not read {where} as parquet: {str(exc)[:200]}") from exc
     rows, columns = meta.num_rows, meta.num_columns
     check_shape(where, rows, columns, error=error)  # before the per-column walk below (100k columns)
-    decompressed = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
+    values = [sum(g.column(j).num_values for g in groups) for j in range(columns)]  # leaf values: lists count whole
+    sizes = [sum(g.column(j).total_uncompressed_size for g in groups) for j in range(columns)]
+    check_shape(where, rows, columns, data_bytes=sum(sizes), error=error)
+    lim = current()
+    if sum(values) > lim.max_cells:
+        raise error(_over("values (cells, list items counted)", sum(values), lim.max_cells, "max_cells", where).args[0])
     schema = meta.schema
-    text_columns = sum(1 for i in range(columns) if schema.column(i).physical_type in ("BYTE_ARRAY",
-                                                                                      "FIXED_LEN_BYTE_ARRAY"))
-    memory = decompressed + rows * (8 * (columns - text_columns) + STR_OVERHEAD * text_columns)
-    check_shape(where, rows, columns, memory_bytes=memory, data_bytes=decompressed, error=error)
+    memory = 0.0
+    small_text = []
+    for j in range(columns):
+        col = schema.column(j)
+        if col.physical_type in ("BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"):
+            memory += sizes[j] + values[j] * STR_OVERHEAD
+            if sizes[j] < 16 * max(values[j], 1) and col.max_repetition_level == 0 and "." not in col.path:
+                small_text.append(col.path)
+        else:
+            memory += 8 * values[j]
+    if small_text:
+        memory += _dictionary_bytes(path, small_text, where, error)
+    check_shape(where, rows, columns, memory_bytes=memory, error=error)
+
+
+def _dictionary_bytes(path: str | Path, names: list[str], where: str, error: type[EvalcoreError]) -> float:
+    """Decoded bytes of text columns, counted from their dictionaries and index counts (never decoded)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    total = 0.0
+    try:
+        table = pq.read_table(str(path), columns=names, read_dictionary=names)
+    except Exception as exc:
+        raise error(f"could not read {where} as parquet: {str(exc)[:200]}") from exc
+    for column in table.columns:
+        for chunk in column.chunks:
+            if isinstance(chunk, pa.DictionaryArray) and len(chunk.dictionary):
+                lengths = pc.binary_length(chunk.dictionary).to_numpy(zero_copy_only=False).astype(np.float64)
+                indices = chunk.indices.to_numpy(zero_copy_only=False)
+                indices = indices[indices >= 0] if indices.dtype.kind == "i" else indices
+                counts = np.bincount(np.nan_to_num(indices).astype(np.int64), minlength=len(lengths))
+                total += float(counts[: len(lengths)] @ lengths)
+            else:
+                total += chunk.nbytes
+    return total
 
 
 def _first_line(path: Path, limit: int) -> bytes:
