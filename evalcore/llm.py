@@ -200,14 +200,16 @@ def build_prompt(slice_name: str, hypothesis: str, examples: Sequence[str], n: i
 
 
 def _redact(text: str, key: str | None) -> str:
-    """`text` with every echo of the key replaced, in any case and with any whitespace between its characters
-    (a server may upper-case or wrap what it echoes). Called on all of a reply before any of it is cut."""
+    """`text` with every echo of the key replaced, in any case and with any whitespace (or JSON-escaped line break)
+    between its characters (a server may upper-case or wrap what it echoes). Called on all of a reply before any
+    of it is cut."""
     if not key:
         return text
     chars = [c for c in key if not c.isspace()]
     if not chars:
         return text
-    return re.sub(r"\s*".join(re.escape(c) for c in chars), "[redacted]", text, flags=re.IGNORECASE)
+    gap = r"(?:\s|\\[nrt])*"  # whitespace, or its escape in a JSON body ("\n")
+    return re.sub(gap.join(re.escape(c) for c in chars), "[redacted]", text, flags=re.IGNORECASE)
 
 
 def _post(config: LLMConfig, body: dict[str, Any], key: str | None) -> dict[str, Any]:
