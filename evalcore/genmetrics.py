@@ -187,6 +187,14 @@ def _unicode_tokenizer_class() -> type:
     return UnicodeTokenizer
 
 
+def __getattr__(name: str):
+    """`UnicodeTokenizer` (a rouge-score `Tokenizer`) is built on first access: rouge-score and nltk load only
+    when ROUGE-L is computed."""
+    if name == "UnicodeTokenizer":
+        return _unicode_tokenizer_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def rouge_tokenizer(name: str = DEFAULT_ROUGE_TOKENIZER):
     """The rouge-score `Tokenizer` object of a tokenizer name, for `RougeScorer(..., tokenizer=...)`."""
     from rouge_score import tokenizers

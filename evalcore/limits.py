@@ -17,11 +17,11 @@ in the message with the environment variable that sets it; the operator sets the
 | `EVALCORE_MAX_DEPTH` | 64 | nesting depth of a JSON document |
 | `EVALCORE_MAX_INT_DIGITS` | 40 | digits of an integer in JSON |
 | `EVALCORE_MAX_TEXT_CHARS` | 100,000 | characters of one text (a prompt, a tweet, an answer) |
-| `EVALCORE_MEMORY_MB` | 2,000 | estimated memory of one loaded table (pandas objects included) |
+| `EVALCORE_MEMORY_MB` | 4,000 | memory one dataset may take once loaded and analysed (estimated) |
 
-The memory estimate counts what pandas will hold: 8 bytes a numeric cell, and for a text cell its
-bytes plus a Python string's overhead (`STR_OVERHEAD`). The command line applies the same limits: a
-user who owns the machine raises them with the variables.
+The memory estimate counts what pandas will hold, 8 bytes a numeric cell and for a text cell its bytes plus
+a Python string's overhead (`STR_OVERHEAD`), times what the analysis adds (`ANALYSIS_FACTOR`). The command
+line applies the same limits: a user who owns the machine raises them with the variables.
 """
 from __future__ import annotations
 
@@ -37,6 +37,9 @@ from typing import Any, Iterable, Sequence
 from evalcore.errors import DataError, EvalcoreError
 
 STR_OVERHEAD = 60  # bytes of a Python str object beyond its characters (ASCII: 49 + pointer + slack)
+# What the analysis adds to a loaded table (predictions, 22 features, df_eval, metric tables): a 1M-row Parquet of
+# tweets estimated at 453 MB peaked at 975 MB of process memory through `run_analysis` (bench/bench_million.py).
+ANALYSIS_FACTOR = 3
 OBJECT_OVERHEAD = 200  # bytes a JSON record's value costs as a Python object in a dict (estimate)
 MB = 1_000_000
 
@@ -53,7 +56,7 @@ class Limits:
     max_depth: int = 64
     max_int_digits: int = 40
     max_text_chars: int = 100_000
-    memory_mb: float = 2_000
+    memory_mb: float = 4_000
 
 
 ENV_VARS = {f.name: "EVALCORE_" + f.name.upper() for f in fields(Limits)}
@@ -194,18 +197,19 @@ def check_shape(where: str, rows: int, columns: int, *, memory_bytes: float | No
     if data_bytes is not None and data_bytes > lim.max_data_mb * MB:
         raise error(_over("decompressed bytes", data_bytes / MB, lim.max_data_mb, "max_data_mb", where,
                           " MB").args[0])
-    if memory_bytes is not None and memory_bytes > lim.memory_mb * MB:
-        raise error(f"{where} would take about {memory_bytes / MB:,.0f} MB of memory once loaded, over this "
-                    f"server's budget of {lim.memory_mb:,.0f} MB for one table (${ENV_VARS['memory_mb']}); "
-                    "use a smaller file, or ask the operator to raise it")
+    if memory_bytes is not None and memory_bytes * ANALYSIS_FACTOR > lim.memory_mb * MB:
+        raise error(f"{where} would take about {memory_bytes * ANALYSIS_FACTOR / MB:,.0f} MB of memory once loaded "
+                    f"and analysed (the table itself about {memory_bytes / MB:,.0f} MB), over this server's budget of "
+                    f"{lim.memory_mb:,.0f} MB for one dataset (${ENV_VARS['memory_mb']}); use a smaller file, or ask "
+                    "the operator to raise it")
 
 
 def check_parquet(path: str | Path, where: str, error: type[EvalcoreError] = DataError) -> None:
     """A Parquet file's rows, columns, values, decompressed size and memory estimate, from its metadata, before
-    any column is decoded. A dictionary-encoded text column stores one string and an index per row, so 30M rows
-    of one repeated string (or 2M rows of one 10 KB string) fit in a few KB: for a text column that small per
-    row, its decoded size is counted from the dictionary and the index counts (read dictionary-encoded:
-    4 bytes a row), never by decoding it."""
+    any column is decoded. A dictionary-encoded text column stores each distinct string once and an index per
+    row, so 30M rows of one repeated string (or 2M rows of one 10 KB string) fit in a few KB: for such a column
+    the decoded size is bounded by its values times its longest dictionary entry (each row group's dictionary
+    page, read alone), and counted exactly from the index counts only when that bound is large."""
     import pyarrow.parquet as pq
 
     try:
@@ -223,42 +227,60 @@ def check_parquet(path: str | Path, where: str, error: type[EvalcoreError] = Dat
         raise error(_over("values (cells, list items counted)", sum(values), lim.max_cells, "max_cells", where).args[0])
     schema = meta.schema
     memory = 0.0
-    small_text = []
+    packed: dict[str, int] = {}  # dictionary-encoded text columns smaller on disk than 16 bytes a value
     for j in range(columns):
         col = schema.column(j)
-        if col.physical_type in ("BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"):
-            memory += sizes[j] + values[j] * STR_OVERHEAD
-            if sizes[j] < 16 * max(values[j], 1) and col.max_repetition_level == 0 and "." not in col.path:
-                small_text.append(col.path)
-        else:
+        if col.physical_type not in ("BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"):
             memory += 8 * values[j]
-    if small_text:
-        memory += _dictionary_bytes(path, small_text, where, error)
+            continue
+        memory += sizes[j] + values[j] * STR_OVERHEAD
+        if sizes[j] < 16 * max(values[j], 1) and any(g.column(j).has_dictionary_page for g in groups):
+            if col.max_repetition_level or "." in col.path:
+                raise error(f"{where}: column {col.path!r} is a nested, dictionary-encoded list of texts whose size "
+                            "once decoded cannot be told before reading it; flatten it")
+            packed[col.path] = values[j]
+    if packed:
+        memory += _packed_text_bytes(path, packed, lim.memory_mb * MB / 10, where, error)
     check_shape(where, rows, columns, memory_bytes=memory, error=error)
 
 
-def _dictionary_bytes(path: str | Path, names: list[str], where: str, error: type[EvalcoreError]) -> float:
-    """Decoded bytes of text columns, counted from their dictionaries and index counts (never decoded)."""
+def _packed_text_bytes(path: str | Path, packed: dict[str, int], exact_above: float, where: str,
+                       error: type[EvalcoreError]) -> float:
+    """Decoded bytes of dictionary-encoded text columns: values x longest dictionary entry (one row of each row
+    group is read, which loads its dictionary page), or, when that bound passes `exact_above`, the exact sum
+    from the dictionaries and the index counts (4 bytes a row, never the decoded strings)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    total = 0.0
+    names = list(packed)
     try:
-        table = pq.read_table(str(path), columns=names, read_dictionary=names)
+        pf = pq.ParquetFile(str(path), read_dictionary=names)
+        longest = dict.fromkeys(names, 0)
+        for i in range(pf.metadata.num_row_groups):
+            batch = next(pf.iter_batches(batch_size=1, row_groups=[i], columns=names), None)
+            for name in names if batch is not None else []:
+                col = batch.column(name)
+                words = col.dictionary if isinstance(col, pa.DictionaryArray) else col
+                longest[name] = max(longest[name], int(pc.max(pc.binary_length(words)).as_py() or 0) if len(words) else 0)
+        total = 0.0
+        for name in names:
+            bound = float(packed[name]) * longest[name]
+            if bound <= exact_above:
+                total += bound
+                continue
+            for chunk in pf.read(columns=[name]).column(0).chunks:  # still dictionary-encoded: indices only
+                if not isinstance(chunk, pa.DictionaryArray):
+                    total += chunk.nbytes
+                    continue
+                lengths = pc.binary_length(chunk.dictionary).to_numpy(zero_copy_only=False).astype(np.float64)
+                indices = chunk.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+                total += float(np.bincount(indices, minlength=len(lengths))[: len(lengths)] @ lengths)
+    except EvalcoreError:
+        raise
     except Exception as exc:
         raise error(f"could not read {where} as parquet: {str(exc)[:200]}") from exc
-    for column in table.columns:
-        for chunk in column.chunks:
-            if isinstance(chunk, pa.DictionaryArray) and len(chunk.dictionary):
-                lengths = pc.binary_length(chunk.dictionary).to_numpy(zero_copy_only=False).astype(np.float64)
-                indices = chunk.indices.to_numpy(zero_copy_only=False)
-                indices = indices[indices >= 0] if indices.dtype.kind == "i" else indices
-                counts = np.bincount(np.nan_to_num(indices).astype(np.int64), minlength=len(lengths))
-                total += float(counts[: len(lengths)] @ lengths)
-            else:
-                total += chunk.nbytes
     return total
 
 
@@ -306,6 +328,13 @@ def check_json_rows(records: Sequence[Any] | int, columns: int, text_bytes: int,
 def check_texts(values: Iterable[Any], where: str, error: type[EvalcoreError] = DataError) -> None:
     """No text longer than `max_text_chars` (the first one over it is named by row)."""
     limit = current().max_text_chars
+    if hasattr(values, "str") and hasattr(values, "to_numpy"):  # a pandas Series of texts: vectorised
+        try:
+            lengths = values.str.len().to_numpy(dtype=float, na_value=0.0)
+        except (AttributeError, TypeError, ValueError):
+            lengths = None
+        if lengths is not None and (not len(lengths) or lengths.max() <= limit):
+            return  # (over the limit: the loop below names the first row)
     for row, value in enumerate(values, start=1):
         if isinstance(value, str) and len(value) > limit:
             raise error(f"{where}: the text in row {row:,} has {len(value):,} characters, over this server's limit "

@@ -19,7 +19,7 @@ import bad_files
 from evalcore.paths import shared_data_dir
 
 DRIVER = Path(__file__).resolve().parent / "fuzz_driver.py"
-BUDGET_MB = 2_000  # EVALCORE_MEMORY_MB's default: no single load may be estimated past it
+BUDGET_MB = 4_000  # EVALCORE_MEMORY_MB's default: no single dataset may be estimated past it
 CASE_SECONDS = 30  # one case, including a fresh dashboard session
 
 
@@ -42,7 +42,8 @@ def _run(mode: str, cases: list[dict], bad: dict[str, Path], home: Path, timeout
         proc = subprocess.run([sys.executable, str(DRIVER), mode, str(spec)], capture_output=True, text=True,
                               timeout=timeout, env=env, cwd=str(DRIVER.parent.parent))
     except subprocess.TimeoutExpired as exc:
-        lines = [json.loads(x) for x in (exc.stdout or b"").decode().splitlines() if x.startswith("{")]
+        raw = exc.stdout or b""
+        lines = [json.loads(x) for x in (raw.decode() if isinstance(raw, bytes) else raw).splitlines() if x.startswith("{")]
         pytest.fail(f"hang: the {mode} fuzz passed {timeout} s in case {lines[-1].get('case') if lines else '?'}")
     lines = [json.loads(x) for x in proc.stdout.splitlines() if x.startswith("{")]
     assert proc.returncode == 0 and lines and lines[-1].get("done"), (

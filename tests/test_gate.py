@@ -25,7 +25,7 @@ _WATCH: list[str] = []
 
 def _hook(event: str, args: tuple) -> None:
     if event == "open" and _WATCH and args and isinstance(args[0], (str, bytes, os.PathLike)):
-        path = os.fsdecode(args[0])
+        path = os.path.realpath(os.fsdecode(args[0]))  # a link is an open of what it points at
         if any(path.startswith(w) for w in _WATCH):
             _OPENED.append(path)
 
