@@ -203,6 +203,10 @@ def test_rouge_l_warns_on_accents_and_the_unicode_tokenizer_keeps_them(tmp_path:
 def test_the_mapping_step_offers_the_unicode_tokenizer(tmp_path: Path) -> None:
     path = _translations(tmp_path)
     at = _upload(open_page(), "en_sk.csv", path.read_bytes())
+    at.button(key="dm_up_load").click().run()
+    at.switch_page("pages/compare.py").run()  # the default tokenizer: Compare says what it drops, and the fix
+    assert any("accented Latin letters" in c.value and "unicode" in c.value for c in at.caption)
+    at = _upload(open_page(), "en_sk.csv", path.read_bytes())
     at.radio(key="dm_up_rouge_tok").set_value("unicode").run()
     at.button(key="dm_up_load").click().run()
     assert not errors(at)
