@@ -37,7 +37,7 @@ TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "json", ".json": "json
 # Suffixes that mark a confidence column beside a prediction column (`roberta` + `roberta_score`).
 CONF_SUFFIXES = ("_score", "_conf", "_confidence", "_prob")
 SENTIMENT_ORDER = SENTIMENT_LABELS
-SPLIT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+SPLIT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]{0,63}")
 # `datasets` builders that read files named elsewhere (default: the working folder), never a dataset id:
 # `hf:csv` would read the server's own files. tests/test_inputs.py checks the list covers datasets' own.
 HF_BUILDERS = frozenset({
@@ -52,7 +52,7 @@ MAX_HF_FILES = 10_000  # files of a local Hugging Face folder checked one by one
 def check_split(split: str) -> str:
     """A split is a name (`test`, `val`, `validation`), never a path: `../` would read outside the folder."""
     if not isinstance(split, str) or not SPLIT_RE.fullmatch(split) or ".." in split:
-        raise DataError(f"split {str(split)[:80]!r} is not a split name: letters, digits, _ . - (up to 64, "
+        raise DataError(f"split {str(split)[:80]!r} is not a split name: letters, digits, _ . + - (up to 64, "
                         "no '..'), e.g. test or val")
     return split
 
