@@ -35,6 +35,13 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--text-col", default=None, help="column holding the text (default: text)")
     g.add_argument("--label-col", default=None, help="column holding the gold label (default: label)")
     g.add_argument("--id-col", default=None, help="column holding a unique row id (default: `id` if present, else row number)")
+    g.add_argument("--context-col", default=None, metavar="COL",
+                   help="generation: column holding the context passage (default: context, passage or document in any "
+                        "case, else a column whose name holds `context`, e.g. original-context; `-` for none)")
+    g.add_argument("--rouge-tokenizer", choices=("default", "unicode"), default=None,
+                   help="generation: ROUGE-L's tokenizer; default: rouge-score's (a-z0-9 only: accented and non-Latin "
+                        "letters are separators); unicode: runs of Unicode letters and digits, accents kept (through "
+                        "rouge-score's tokenizer hook)")
     g.add_argument("--labels", default=None,
                    help="comma-separated label names, in order (default: read from the data)")
     g.add_argument("--cluster-col", default=None, metavar="COL",
@@ -52,7 +59,8 @@ def load_data_from_args(args: argparse.Namespace):
     labels = tuple(x.strip() for x in args.labels.split(",")) if args.labels else None
     return load_data(args.data or "lab", split=args.split, config=args.config, n_rows=args.n_rows,
                      text_col=args.text_col, label_col=args.label_col, id_col=args.id_col, labels=labels,
-                     label_map=args.label_map, cluster_col=getattr(args, "cluster_col", None),
+                     label_map=args.label_map, context_col=getattr(args, "context_col", None),
+                     rouge_tokenizer=getattr(args, "rouge_tokenizer", None), cluster_col=getattr(args, "cluster_col", None),
                      task=getattr(args, "task", None))
 
 

@@ -131,7 +131,8 @@ def build_eval(data: EvalData, baseline: Predictions, candidate: Predictions,
     if data.task == "generation":
         from evalcore.gentables import build_generation_eval
 
-        df = build_generation_eval(base, baseline, candidate, data.golds, conf_threshold=conf_threshold)
+        df = build_generation_eval(base, baseline, candidate, data.golds, conf_threshold=conf_threshold,
+                                   tokenizer=getattr(data, "rouge_tokenizer", "default"))
     else:
         df = build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold)
     cluster = getattr(data, "cluster_col", None)
@@ -191,10 +192,15 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
         preds.append(out)
         notes += [note] if note else []
     df_eval = build_eval(data, preds[0], preds[1], custom, conf_threshold=conf_threshold)
-    if slices is None:  # the task's defaults without the ones no row matches, as the dashboard shows them
-        candidates = None if data.task == "classification" else task_starter_slices(data.task)
-        slices, left_out = default_slices(df_eval, data.labels, candidates)
+    if slices is None and data.task == "classification":
+        slices, left_out = default_slices(df_eval, data.labels)
         notes += left_out
+    elif slices is None and data.task == "generation":  # the factoid-QA slices only on factoid answers
+        from evalcore.gentables import generation_default_slices
+
+        slices, left_out = generation_default_slices(df_eval)
+        notes += left_out
+    slices = slices if slices is not None else task_starter_slices(data.task)
     if guardrails:  # `--guardrail NAME`: marked on the slice set the verdict reads
         from evalcore.slices import mark_guardrails
 

@@ -212,18 +212,20 @@ def save_slices(path: str | Path, slices: SliceSet | Iterable[Slice]) -> Path:
 
 def load_slices(path: str | Path) -> SliceSet:
     """Read a file written by `save_slices` (or by hand); RuleError naming the file otherwise."""
+    from evalcore import limits
+
     path = Path(path)
+    if not (path.exists() or path.is_symlink()):
+        raise RuleError(f"slices file {path} does not exist")
+    text = limits.read_text(path, "slices file", RuleError)  # a regular file, its size bounded
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise RuleError(f"slices file {path} does not exist") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"slices file {path} cannot be read: {exc}") from exc
-    try:
+        limits.check_json_text(text, f"slices file {path}", RuleError)  # nesting depth: no RecursionError
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RuleError(f"slices file {path} is not valid JSON: line {exc.lineno}, column {exc.colno}: "
                         f"{exc.msg}") from exc
+    except (RecursionError, ValueError) as exc:
+        raise RuleError(f"slices file {path} cannot be read: {str(exc)[:200]}") from exc
     if not isinstance(doc, dict) or "slices" not in doc:
         raise RuleError(f'slices file {path} must hold an object {{"version": {SLICES_VERSION}, '
                         '"slices": [...]}')

@@ -500,7 +500,8 @@ def decide(analysis: Analysis, config: GateConfig | None = None, stress: StressR
     defaults when None), slices by role, empty slices left out with a note."""
     config, results = run_gates(analysis, config, stress)
     # default slices no row matches were left out before the analysis: the same note on every page
-    notes = [w for w in analysis.results.warnings if w.startswith("default slices left out")]
+    notes = [w for w in analysis.results.warnings
+             if w.startswith(("default slices left out", "question-answering slices left out"))]
     ch = analysis.results.changes
     empty = [s for s in dict.fromkeys(ch.loc[(ch["n"] == 0) & (ch["slice"] != "all"), "slice"])
              if (analysis.results.roles or {}).get(s) != GUARDRAIL]

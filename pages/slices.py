@@ -170,8 +170,8 @@ with tab_build:
     elif ws.slices is None:
         st.caption("These are the default slices for this task's labels (" + ", ".join(comp.data.labels) + "); "
                    "edit, add or delete any of them to make the set yours.")
-        for note in engine.default_slice_set(ws)[1]:
-            st.caption(f"Note: {note}.")
+    for note in engine.default_slice_set(ws)[1] if ws.slices is None else []:
+        st.caption(f"Note: {note}.")
     table, overall_mix = slice_table(slices)
     if table.empty:
         st.info("No slices yet: build one below and save it.")

@@ -91,9 +91,12 @@ def prediction_cache() -> PredictionCache:
 
 @st.cache_resource(show_spinner="Loading data…", max_entries=8)
 def _load_data(settings_json: str) -> EvalData:
+    from evalcore.roots import gated
+
     settings = json.loads(settings_json)
     source = settings.pop("source")
-    return load_data(source, **settings)
+    with gated():  # every file the loader opens must lie in the allowed folders (symlinks resolved per file)
+        return load_data(source, **settings)
 
 
 def get_data(settings: dict[str, Any]) -> EvalData:
@@ -121,7 +124,10 @@ def needs_data(spec: str) -> bool:
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=8)
 def _predictor(spec: str, labels: tuple[str, ...], dkey: str, _data: EvalData | None) -> Predictor:
-    return load_predictor(spec, labels, data=_data)
+    from evalcore.roots import gated
+
+    with gated():  # a predictions file only from the allowed folders
+        return load_predictor(spec, labels, data=_data)
 
 
 def demo_built() -> bool:
@@ -167,10 +173,11 @@ def get_predictions(data: EvalData, dkey: str, spec: str, progress: Progress | N
     def make() -> Predictions:
         if data.task == "generation":
             from evalcore.pipeline import model_outputs
-            from evalcore.roots import check_spec
+            from evalcore.roots import check_spec, gated
 
             check_spec(spec)
-            return model_outputs(data, spec)[0]
+            with gated():  # an answers file only from the allowed folders
+                return model_outputs(data, spec)[0]
         predictor = get_predictor(spec, data, dkey)
         return score(data, predictor, prediction_cache(), progress=progress)
 
@@ -218,13 +225,14 @@ def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | N
 def default_slice_set(ws: Workspace) -> tuple[SliceSet, list[str]]:
     """The task's default slices for the workspace's data (sentiment, generic or generation, empty ones
     left out) and the note on what was left out; shares the feature table with `get_comparison`."""
-    from evalcore.pipeline import task_starter_slices
-
     data = get_data(ws.data)
     dkey = data_key(ws.data)
     base = _memos()["features"].get(key_of([dkey, []]), lambda: eval_base(data, []))
-    candidates = task_starter_slices(data.task) if data.task != "classification" else None
-    return _memos()["defaults"].get(dkey, lambda: default_slices(base, data.labels, candidates))
+    if data.task == "generation":  # the factoid-QA slices only on factoid answers
+        from evalcore.gentables import generation_default_slices
+
+        return _memos()["defaults"].get(dkey, lambda: generation_default_slices(base))
+    return _memos()["defaults"].get(dkey, lambda: default_slices(base, data.labels, None))
 
 
 def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n: int = 30,
