@@ -154,7 +154,8 @@ def _data(value: Any) -> dict[str, Any]:
     if unknown:  # a loader would raise on it on every page: name it here, once
         raise ConfigError(f"has unknown option(s) {', '.join(repr(k)[:40] for k in unknown[:5])}; allowed: "
                           f"{', '.join(sorted(data_options()))}")
-    text_opts = ("split", "config", "text_col", "label_col", "id_col", "label_map")
+    text_opts = ("split", "config", "text_col", "label_col", "id_col", "label_map", "context_col", "rouge_tokenizer",
+                 "cluster_col")
     for key in text_opts:
         if value.get(key) is not None and not isinstance(value[key], str):
             raise ConfigError(f"option {key!r} must be text, got {value[key]!r}")

@@ -65,7 +65,7 @@ GEN_METRIC = "ec_gen_metric"
 # changes that value, so they show it (and never write an old one back).
 MIRRORS: dict[str, tuple[str, ...]] = {
     "cmp_threshold": ("conf_threshold",), "cmp_min_n": ("min_n",), "cmp_alpha": ("alpha",),
-    "share_gate_": ("gates",), "share_wb_": ("wandb",), "share_notes": ("notes",),
+    "share_gate_": ("gates",), "cmp_require_gain": ("gates",), "share_wb_": ("wandb",), "share_notes": ("notes",),
     "stress_hypothesis": ("stress", "hypothesis"), "stress_target": ("stress", "target_slice"),
     "stress_conf": ("stress", "conf_threshold"), "stress_pt_": ("stress", "perturb"),
     "stress_model_": ("stress", "models"), "stress_spec_": ("stress", "models"), "stress_editor": ("stress", "cases"),
