@@ -136,6 +136,10 @@ def _number(lo: float, hi: float, *, integer: bool = False, open_lo: bool = Fals
     return check
 
 
+DATA_TEXT_OPTIONS = ("split", "config", "text_col", "label_col", "id_col", "label_map", "context_col", "rouge_tokenizer",
+                     "cluster_col")
+
+
 def data_options() -> frozenset[str]:
     """The keys a saved data choice may hold: `source`, `task` and every option the loaders take (read from
     `DataSource` and the generation loader, so a new loader option needs no change here)."""
@@ -144,7 +148,8 @@ def data_options() -> frozenset[str]:
     from evalcore.data import DataSource
     from evalcore.gendata import LOAD_OPTIONS
 
-    return frozenset({"source", "task", *LOAD_OPTIONS} | {f.name for f in fields(DataSource)} - {"kind", "path"})
+    return frozenset({"source", "task", "cluster_col", *LOAD_OPTIONS, *DATA_TEXT_OPTIONS}
+                     | {f.name for f in fields(DataSource)} - {"kind", "path"})
 
 
 def _data(value: Any) -> dict[str, Any]:
@@ -154,9 +159,7 @@ def _data(value: Any) -> dict[str, Any]:
     if unknown:  # a loader would raise on it on every page: name it here, once
         raise ConfigError(f"has unknown option(s) {', '.join(repr(k)[:40] for k in unknown[:5])}; allowed: "
                           f"{', '.join(sorted(data_options()))}")
-    text_opts = ("split", "config", "text_col", "label_col", "id_col", "label_map", "context_col", "rouge_tokenizer",
-                 "cluster_col")
-    for key in text_opts:
+    for key in DATA_TEXT_OPTIONS:
         if value.get(key) is not None and not isinstance(value[key], str):
             raise ConfigError(f"option {key!r} must be text, got {value[key]!r}")
     if value.get("n_rows") is not None:

@@ -329,5 +329,8 @@ def test_savers_killed_ten_times_mid_save_lose_no_confirmed_item(evalcore_home: 
     lost = [i for i in confirmed if i not in cases or (i.endswith("_0") and f"f_{i}" not in features)
             or (int(i.rsplit("_", 1)[1]) % 4 == 0 and i not in names)]
     assert not lost, lost[:10]
-    assert final.notes in confirmed and final.gates["accuracy"] > 0
+    # the notes and gate are the last save's (confirmed, or landed just before its process died)
+    last_round = [i for i in confirmed if i.startswith("r11s")]
+    assert final.notes.startswith("r11s") or not last_round, (final.notes, last_round[-3:])
+    assert final.gates["accuracy"] == pytest.approx(0.01 + int(final.notes.rsplit("_", 1)[1]) / 100_000)
     assert not list(workspace_path().parent.glob(".workspace.json.*.tmp"))  # leftovers of killed writers cleaned
