@@ -143,6 +143,14 @@ def _click_table_row(page, table, row: int) -> None:
     _no_exception(page)
 
 
+def _wait_value(box, expected: str, timeout: float = 20) -> None:
+    """A box's value as the browser shows it: a box mounted a moment ago (a tab just opened) fills in shortly."""
+    deadline = time.time() + timeout
+    while box.input_value() != expected and time.time() < deadline:
+        time.sleep(0.25)
+    assert box.input_value() == expected
+
+
 def _included(page) -> str:
     return next((line for line in page.inner_text("body").splitlines() if line.startswith("Included from this session")),
                 "")
@@ -208,12 +216,11 @@ def test_ta_walkthrough_with_a_refresh_keeps_every_piece_of_work(server, browser
     _wait_text(page, "Your last scoring, restored from the prediction cache")
     _wait_text(page, "Restored from the prediction cache after the page was reloaded")
     page.get_by_role("tab", name="Paste many").click()
-    assert page.get_by_role("textbox", name=re.compile("^One case per line")).input_value() == \
-        "not added yet, still here\tneutral"
+    _wait_value(page.get_by_role("textbox", name=re.compile("^One case per line")), "not added yet, still here\tneutral")
     _full_shot(page, SHOTS / "walkthrough_4_stress_after_refresh.png")
     _goto(page, "Slices")
-    assert page.get_by_role("textbox", name="Slice name").input_value() == "draft_idea"
-    assert page.get_by_role("textbox", name="Hypothesis").input_value() == "links carry no sentiment words"
+    _wait_value(page.get_by_role("textbox", name="Slice name"), "draft_idea")
+    _wait_value(page.get_by_role("textbox", name="Hypothesis"), "links carry no sentiment words")
 
     # discovery, then the report and an offline W&B run
     page.get_by_role("tab", name=re.compile("Discover regression slices")).click()
@@ -228,7 +235,7 @@ def test_ta_walkthrough_with_a_refresh_keeps_every_piece_of_work(server, browser
         assert part in included, included
     page.get_by_role("radio", name="offline", exact=True).check(force=True)
     _click(page, "Push to W&B")
-    _wait_text(page, "wandb sync", timeout=180)
+    _wait_text(page, "was written offline to", timeout=180)  # ("wandb sync" is in the page's caption already)
     _full_shot(page, SHOTS / "walkthrough_6_report.png")
 
     page.reload()  # and every piece of work is still there
@@ -237,9 +244,9 @@ def test_ta_walkthrough_with_a_refresh_keeps_every_piece_of_work(server, browser
     _wait_text(page, "Included from this session")
     assert _included(page) == included, (_included(page), included)
     _wait_text(page, "The last push from this workspace")  # where the W&B run went, with its sync command
-    _wait_text(page, "wandb sync")
-    assert page.get_by_role("textbox", name=re.compile("^Notes for the report")).input_value() == \
-        "TA demo: VADER's threshold, negation and caps"
+    _wait_text(page, "was written offline to")
+    _wait_value(page.get_by_role("textbox", name=re.compile("^Notes for the report")),
+                "TA demo: VADER's threshold, negation and caps")
     _full_shot(page, SHOTS / "walkthrough_7_report_after_refresh.png")
     saved = _saved(home, "ta")
     assert "negation_or_caps" in [s["name"] for s in saved["slices"]]
@@ -287,10 +294,7 @@ def test_other_sessions_see_new_work_and_the_loser_of_a_conflict_restores_it(ser
     saved = _saved(home, "pair")
     assert saved["notes"] == "A: ship it" and saved["_conflicts"] == []
     b.get_by_text("Conflicts (0)").wait_for(timeout=30_000)  # B's page follows: its notes box shows A's value
-    deadline = time.time() + 20
-    while b.get_by_role("textbox", name=notes).input_value() != "A: ship it" and time.time() < deadline:
-        b.wait_for_timeout(300)
-    assert b.get_by_role("textbox", name=notes).input_value() == "A: ship it"
+    _wait_value(b.get_by_role("textbox", name=notes), "A: ship it")
     _full_shot(b, SHOTS / "savework_conflict_restored_seen_by_b.png")
     for ctx in users:
         ctx.close()
