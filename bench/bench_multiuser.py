@@ -96,28 +96,43 @@ def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
-def _all(pages: list, action, timeout: float = 300) -> None:
+def _shoot(page, name: str) -> None:
+    """A screenshot of the whole page (Streamlit scrolls inside its main block: grow the viewport first) into
+    $EVALCORE_BENCH_SHOTS (default the temp folder)."""
+    folder = Path(os.environ.get("EVALCORE_BENCH_SHOTS", tempfile.gettempdir()))
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
+                           "[data-testid=\"stAppViewContainer\"]')].map(e => e.scrollHeight), 900)")
+    page.set_viewport_size({"width": 1300, "height": min(int(height) + 40, 8000)})
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    page.set_viewport_size({"width": 1300, "height": 900})
+
+
+def _all(pages: list, action, failed: dict[int, str], step: str, timeout: float = 300) -> None:
     """Send one step to every browser, then wait for every page to settle: the server sees N requests at once.
-    On a failure every page is photographed into $EVALCORE_BENCH_SHOTS (default /tmp) first."""
-    try:
-        for i, page in enumerate(pages):
+    A page whose step fails is photographed, named in `failed` and left out of the later steps."""
+    for i, page in enumerate(pages):
+        if i in failed:
+            continue
+        try:
             action(i, page)
-        for page in pages:
+        except Exception as exc:  # noqa: BLE001 (reported: that session's later items are not confirmed)
+            failed[i] = f"{step}: {str(exc).splitlines()[0][:160]}"
+            _shoot(page, f"bench_multiuser_user{i}")
+    for i, page in enumerate(pages):
+        if i not in failed:
             _settle(page, timeout)
-    except Exception:
-        folder = Path(os.environ.get("EVALCORE_BENCH_SHOTS", tempfile.gettempdir()))
-        for i, page in enumerate(pages):
-            page.screenshot(path=str(folder / f"bench_multiuser_page{i}.png"), full_page=True)
-        print(f"failed: screenshots of every page in {folder}", file=sys.stderr)
-        raise
 
 
-def _confirm(pages: list, shows, clicked: list[float], waited: list[float], timeout: float = 120) -> list[bool]:
+def _confirm(pages: list, shows, clicked: list[float], waited: list[float], failed: dict[int, str],
+             timeout: float = 120) -> list[bool]:
     """Wait for each page to show that its save landed (`shows(i, page)`: a state that stays on the page, not a
     flash message a rerun may clear); record how long after its click that took. An unconfirmed page is
     photographed into $EVALCORE_BENCH_SHOTS (default /tmp)."""
     ok = []
     for i, page in enumerate(pages):
+        if i in failed:
+            ok.append(False)
+            continue
         deadline = time.perf_counter() + timeout
         while not shows(i, page) and time.perf_counter() < deadline:
             page.wait_for_timeout(100)
@@ -125,8 +140,7 @@ def _confirm(pages: list, shows, clicked: list[float], waited: list[float], time
         if ok[-1]:
             waited.append(time.perf_counter() - clicked[i])
         else:
-            folder = Path(os.environ.get("EVALCORE_BENCH_SHOTS", tempfile.gettempdir()))
-            page.screenshot(path=str(folder / f"bench_multiuser_unconfirmed{i}.png"), full_page=True)
+            _shoot(page, f"bench_multiuser_unconfirmed{i}")
     return ok
 
 
@@ -153,44 +167,55 @@ def shared(n: int) -> list[str]:
         def box(page, name):
             return page.get_by_role("textbox", name=name).first
 
-        _all(pages, lambda i, pg: (box(pg, "Rule text").fill(f"word_count >= {i + 1}"),
-                                   box(pg, "Rule text").press("Control+Enter")))
-        _all(pages, lambda i, pg: pg.get_by_role("button", name="Apply text").first.click())
-        _all(pages, lambda i, pg: (box(pg, "Slice name").fill(f"words_{i}"), box(pg, "Slice name").press("Enter")))
-        _all(pages, lambda i, pg: (box(pg, "Hypothesis").fill(f"hypothesis of user {i}"),
-                                   box(pg, "Hypothesis").press("Control+Enter")))
-        clicked = []
-        for page in pages:  # every Save at once
-            page.get_by_role("button", name="Save as a new slice").first.click()
-            clicked.append(time.perf_counter())
-        slices_ok = _confirm(pages, lambda i, pg: pg.get_by_text(f"Editing 'words_{i}'").count() > 0, clicked,
-                             waits["slice"])  # the heading names the slice once it is saved
+        failed: dict[int, str] = {}  # user -> the step that failed in that browser (its later items unconfirmed)
 
-        _all(pages, lambda i, pg: pg.get_by_role("link", name="Stress tests").first.click())
-        for page in pages:
-            page.get_by_role("tab", name="Type one").first.click()
-        _all(pages, lambda i, pg: box(pg, "Case text").fill(f"case written by user {i}"))
-        clicked = []
-        for page in pages:
-            page.get_by_role("button", name="Add", exact=True).first.click()
-            clicked.append(time.perf_counter())
+        def each(step: str, action) -> None:
+            _all(pages, action, failed, step)
+
+        def clicks(step: str, target) -> list[float]:
+            """Click in every browser at once; when each click was sent."""
+            sent = []
+            for i, page in enumerate(pages):
+                sent.append(time.perf_counter())
+                if i not in failed:
+                    try:
+                        target(page).first.click(timeout=60_000)
+                    except Exception as exc:  # noqa: BLE001
+                        failed[i] = f"{step}: {str(exc).splitlines()[0][:160]}"
+            return sent
+
+        each("rule", lambda i, pg: (box(pg, "Rule text").fill(f"word_count >= {i + 1}"),
+                                    box(pg, "Rule text").press("Control+Enter")))
+        each("apply", lambda i, pg: pg.get_by_role("button", name="Apply text").first.click())
+        each("name", lambda i, pg: (box(pg, "Slice name").fill(f"words_{i}"), box(pg, "Slice name").press("Enter")))
+        each("hypothesis", lambda i, pg: (box(pg, "Hypothesis").fill(f"hypothesis of user {i}"),
+                                          box(pg, "Hypothesis").press("Control+Enter")))
+        clicked = clicks("save slice", lambda pg: pg.get_by_role("button", name="Save as a new slice"))
+        slices_ok = _confirm(pages, lambda i, pg: pg.get_by_text(f"Editing 'words_{i}'").count() > 0, clicked,
+                             waits["slice"], failed)  # the heading names the slice once it is saved
+
+        each("to stress", lambda i, pg: pg.get_by_role("link", name="Stress tests").first.click())
+        each("tab", lambda i, pg: pg.get_by_role("tab", name="Type one").first.click())
+        each("case", lambda i, pg: box(pg, "Case text").fill(f"case written by user {i}"))
+        clicked = clicks("add case", lambda pg: pg.get_by_role("button", name="Add", exact=True))
+
         def emptied(i, pg):  # the box is emptied once the case is saved
             found = pg.get_by_role("textbox", name="Case text")
             return found.count() > 0 and found.first.input_value(timeout=5_000) == ""
 
-        cases_ok = _confirm(pages, emptied, clicked, waits["case"])
+        cases_ok = _confirm(pages, emptied, clicked, waits["case"], failed)
 
-        _all(pages, lambda i, pg: pg.get_by_role("link", name="Report & W&B").first.click())
+        each("to report", lambda i, pg: pg.get_by_role("link", name="Report & W&B").first.click())
         notes = re.compile("^Notes for the report")
-        for i, page in enumerate(pages):  # everyone types, then everyone sends
-            box(page, notes).fill(f"notes of user {i}")
-        _all(pages, lambda i, pg: box(pg, notes).press("Control+Enter"))
+        each("type notes", lambda i, pg: box(pg, notes).fill(f"notes of user {i}"))  # everyone types, then sends
+        each("send notes", lambda i, pg: box(pg, notes).press("Control+Enter"))
         margin = lambda i: f"{0.03 + i / 1000:.3f}"  # noqa: E731 (distinct per user, never the default)
-        _all(pages, lambda i, pg: (pg.locator("input[aria-label='margin']").first.fill(margin(i)),
-                                   pg.locator("input[aria-label='margin']").first.press("Enter")))
+        each("margin", lambda i, pg: (pg.locator("input[aria-label='margin']").first.fill(margin(i)),
+                                      pg.locator("input[aria-label='margin']").first.press("Enter")))
         time.sleep(12)  # the watchers (every 5 s) bring every page up to date without a reload
-        for page in pages:
-            _settle(page)
+        for i, page in enumerate(pages):
+            if i not in failed:
+                _settle(page)
         sidebars = [page.locator("[data-testid='stSidebar']").inner_text() for page in pages]
         rss, peak = _rss_mb(server.pid)
         browser.close()
@@ -208,7 +233,7 @@ def shared(n: int) -> list[str]:
         kept = [c["theirs"] for c in conflicts if c["field"] == field]
         for i in range(n):
             value = value_of(i)
-            if value == final:
+            if value == final or i in failed:
                 continue
             if value not in kept:
                 bad.append(f"user{i}: {field} {value!r} is neither the saved value nor in the conflict list")
@@ -218,6 +243,8 @@ def shared(n: int) -> list[str]:
                 told += 1
     rows = [line.split() for line in timings.read_text().splitlines() if line.strip()]
     save_times, lock_waits = [float(r[0]) for r in rows], [float(r[1]) for r in rows]
+    bad += [f"user{i}: the browser step '{why}' failed (screenshot bench_multiuser_user{i}.png)"
+            for i, why in sorted(failed.items())]
     print(f"{n} browser sessions on ONE workspace, every step sent to all at once")
     print(f"confirmed: {sum(slices_ok)} of {n} slices, {sum(cases_ok)} of {n} cases; in the workspace: "
           f"{len(names & {f'words_{i}' for i in range(n)})} slices, "
