@@ -13,6 +13,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from evalcore.safetext import plotly_text
+
 ROLE_COLORS = {"baseline": "#7b8794", "candidate": "#3b5bdb"}
 RATE_COLORS = {"regression_rate": "#e03131", "improvement_rate": "#2f9e44",
                "confident_regression_rate": "#f08c00"}
@@ -140,12 +142,14 @@ def _height(n_rows: int, per_row: int) -> int:
 
 
 def perturbation_bars(summary: pd.DataFrame, models: Sequence[str] | None = None):
-    """Failure rate per perturbation test and model with 95% Wilson intervals; a test with no
-    applicable case is written "not applicable" on the chart instead of a bar that would read as 0%."""
+    """Failure rate per perturbation test and model with 95% Wilson intervals, one row per test; a test
+    with no applicable case is written "n/a" instead of a bar that would read as 0%. Each bar's label
+    ("71% of 7") sits right of its interval, so whiskers never cross the text."""
     import plotly.graph_objects as go
 
     models = list(models or dict.fromkeys(summary["model"]))
     tests = list(dict.fromkeys(summary["generator"]))
+    names = [t.replace("_", " ") for t in tests]
     fig = go.Figure()
     for i, model in enumerate(models):
         part = summary[summary["model"] == model].set_index("generator").reindex(tests)
@@ -153,20 +157,25 @@ def perturbation_bars(summary: pd.DataFrame, models: Sequence[str] | None = None
         rate = np.where(ok, part["failure_rate"].to_numpy(dtype=float), np.nan)
         lo = part["failure_rate_lo"].to_numpy(dtype=float)
         hi = part["failure_rate_hi"].to_numpy(dtype=float)
+        color = list(ROLE_COLORS.values())[i % 2]
+        labels = [f"{r:.0%} of {int(n)}" if a else "n/a (none applicable)" for r, n, a in
+                  zip(np.nan_to_num(rate), part["n_applicable"].fillna(0), ok)]
         fig.add_trace(go.Bar(
-            x=tests, y=rate, name=str(model), marker_color=list(ROLE_COLORS.values())[i % 2],
-            error_y=dict(type="data", symmetric=False, array=np.where(ok, hi - rate, np.nan),
+            y=names, x=rate, orientation="h", name=plotly_text(model), marker_color=color, offsetgroup=str(i),
+            error_x=dict(type="data", symmetric=False, array=np.where(ok, hi - rate, np.nan),
                          arrayminus=np.where(ok, rate - lo, np.nan), thickness=1, width=3),
-            text=[f"{r:.0%} of {int(n)}" if a else "not applicable" for r, n, a in
-                  zip(np.nan_to_num(rate), part["n_applicable"].fillna(0), ok)],
-            textposition="outside", cliponaxis=False,
-            hovertemplate="%{x}<br>%{text}<extra>" + str(model) + "</extra>"))
-        for x, applicable in zip(tests, ok):
-            if not applicable:  # an invisible zero bar would say 0%: write it out instead
-                fig.add_annotation(x=x, y=0.02, text="n/a", showarrow=False, font=dict(color="#868e96", size=11))
-    fig.update_layout(barmode="group", yaxis=dict(title="failure rate (95% Wilson interval)", tickformat=".0%",
-                                                  range=[0, 1.1]))
-    return _layout(fig, "Perturbation tests: failure rate per test and model (applicable cases)", 400)
+            customdata=labels, hovertemplate="%{y}<br>%{customdata}<extra>" + plotly_text(model) + "</extra>"))
+        right = np.where(ok, np.nan_to_num(hi, nan=0.0), 0.0) + 0.01  # right of the whisker (or the axis: n/a)
+        fig.add_trace(go.Scatter(
+            y=names, x=right, mode="text", text=labels, textposition="middle right", offsetgroup=str(i),
+            orientation="h", textfont=dict(size=11, color=color), showlegend=False, hoverinfo="skip",
+            cliponaxis=False))
+    fig.update_layout(barmode="group", scattermode="group",
+                      xaxis=dict(title="failure rate (95% Wilson interval)", tickformat=".0%", range=[0, 1.25],
+                                 tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+                      yaxis=dict(autorange="reversed"))
+    return _layout(fig, "Perturbation tests: failure rate per test and model (applicable cases)",
+                   _height(len(tests), per_row=22 * max(len(models), 1) + 8))
 
 
 def discovered_slices_chart(discovery):

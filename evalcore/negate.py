@@ -251,11 +251,13 @@ def _apostrophe(text: str) -> str:
 
 def _scope_end(toks: list[Token], i: int) -> int:
     """Index after the last token of the clause that starts at token `i` (the words a negation governs):
-    it ends at punctuation, an emoji or a conjunction."""
+    it ends at punctuation, an emoji, a conjunction or a block of hashtags and mentions ("… #tpp #cnn")."""
     j = i
     while j < len(toks):
         t = toks[j]
         if not (t.word or t.tag or t.text[:1].isdigit() or t.text in "&$%") or (j > i and t.low in _CLAUSE_WORDS):
+            break
+        if j > i and t.tag and j + 1 < len(toks) and toks[j + 1].tag:
             break
         j += 1
     return j

@@ -262,17 +262,17 @@ def default_generators(expectation_dir: Expectation = DIR) -> list[Generator]:
     return [
         Generator("add_negation", add_negation, expectation_dir,
                   "add \"not\" where the grammar is known (after an auxiliary, copula or modal; \"don't\" before a "
-                  "known verb after its subject), else skip the text; a clearly polar tweet must then not keep its "
+                  "known verb after its subject), else skip the text; a clearly polar text must then not keep its "
                   "polarity with high confidence, checked only where the edited clause carries the sentiment",
                   edits=add_negation_edits),
         Generator("remove_negation", remove_negation, expectation_dir,
-                  "remove a tweet's only negation where it follows an auxiliary, copula or modal, else skip the "
+                  "remove a text's only negation where it follows an auxiliary, copula or modal, else skip the "
                   "text; checked like add negation",
                   edits=remove_negation_edits),
         Generator("add_typos", add_typos, INV, "swap one pair of adjacent letters", seeded=True,
                   skip_reason="no two adjacent letters outside mentions, hashtags and links"),
-        Generator("upper_case", upper_case, INV, "write the tweet in ALL CAPS", skip_reason="already in capitals"),
-        Generator("lower_case", lower_case, INV, "write the tweet in lower case", skip_reason="already in lower case"),
+        Generator("upper_case", upper_case, INV, "write the text in ALL CAPS", skip_reason="already in capitals"),
+        Generator("lower_case", lower_case, INV, "write the text in lower case", skip_reason="already in lower case"),
         Generator("strip_punctuation", strip_punctuation, INV, "drop the final punctuation",
                   skip_reason="no final punctuation"),
         Generator("add_exclamation", add_exclamation, INV, 'append "!!!"', skip_reason='already ends with "!!!"'),
@@ -307,7 +307,7 @@ def edit_segments(original: str, perturbed: str) -> tuple[list[tuple[str, bool]]
     and what it wrote into the perturbed text.
 
     >>> edit_segments("It is good", "It is not good")[1]
-    [('It is ', False), ('not ', True), ('good', False)]
+    [('It is ', False), ('not', True), (' good', False)]
     """
     a, b = _PIECES.findall(original), _PIECES.findall(perturbed)
     left: list[tuple[str, bool]] = []
@@ -322,8 +322,20 @@ def edit_segments(original: str, perturbed: str) -> tuple[list[tuple[str, bool]]
 
 
 def _merge(runs: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
-    out: list[tuple[str, bool]] = []
+    """Adjacent runs of one kind joined; spaces at the edges of a changed run count as unchanged, so only
+    words are marked."""
+    split: list[tuple[str, bool]] = []
     for text, changed in runs:
+        core = text.strip()
+        if changed and core and core != text:
+            lead, trail = text[:len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+            split += [(lead, False), (core, True), (trail, False)]
+        else:
+            split.append((text, changed and bool(core)))
+    out: list[tuple[str, bool]] = []
+    for text, changed in split:
+        if not text:
+            continue
         if out and out[-1][1] == changed:
             out[-1] = (out[-1][0] + text, changed)
         else:
@@ -355,17 +367,48 @@ def highlight_edit_markdown(original: str, perturbed: str) -> str:
     left, right = edit_segments(original, perturbed)
 
     def render(runs: list[tuple[str, bool]], mark: str) -> str:
-        out = []
-        for t, changed in runs:
-            core = t.strip()
-            if changed and core:
-                lead, trail = t[:len(t) - len(t.lstrip())], t[len(t.rstrip()):]
-                out.append(f"{md_escape(lead)}{mark}{md_escape(core)}{mark}{md_escape(trail)}")
-            else:
-                out.append(md_escape(t))
-        return "".join(out)
+        return "".join(f"{mark}{md_escape(t)}{mark}" if changed else md_escape(t) for t, changed in runs)
 
     return f"{render(left, '~~')} → {render(right, '**')}"
+
+
+STATUS_MARK = {"pass": "✓ pass", "fail": "✗ fail", "n/a": "n/a"}
+
+
+def _outcome(row: Any) -> str:
+    conf = "" if row.orig_conf != row.orig_conf else f" ({row.orig_conf:.2f} → {row.pert_conf:.2f})"
+    why = f": {row.why}" if row.status == "n/a" and row.why else ""
+    return f"{row.orig_pred} → {row.pert_pred}{conf}, {STATUS_MARK.get(row.status, row.status)}{why}"
+
+
+def examples_html(shown: pd.DataFrame) -> str:
+    """`PerturbResult.shown_examples` as an HTML table: the original with the removed words struck
+    through, the perturbed text with the written words marked, and each model's outcome. Escaped."""
+    if shown.empty:
+        return ""
+    models = list(dict.fromkeys(shown["model"]))
+    head = "".join(f"<th>{html.escape(str(m))}</th>" for m in models)
+    body = []
+    for (orig, new), part in shown.groupby(["original", "perturbed"], sort=False):
+        left, right = highlight_edit_html(orig, new)
+        by_model = {r.model: r for r in part.itertuples()}
+        cells = "".join(f"<td>{html.escape(_outcome(by_model[m]))}</td>" if m in by_model else "<td>–</td>"
+                        for m in models)
+        body.append(f"<tr><td>{left}</td><td>{right}</td>{cells}</tr>")
+    return (f'<table class="edits" style="width:100%;font-size:0.9em"><thead><tr><th>original</th><th>edited</th>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def examples_markdown(shown: pd.DataFrame) -> str:
+    """`PerturbResult.shown_examples` as Markdown bullets: "original → edited" with the edit marked,
+    then each model's outcome; every character of the texts escaped."""
+    from evalcore.safetext import md_escape
+
+    lines = []
+    for (orig, new), part in shown.groupby(["original", "perturbed"], sort=False):
+        outcomes = "; ".join(f"{md_escape(str(r.model))}: {md_escape(_outcome(r))}" for r in part.itertuples())
+        lines.append(f"- {highlight_edit_markdown(orig, new)}  \n  {outcomes}")
+    return "\n".join(lines)
 
 
 # --- running the tests ----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 BIG_DROP = 0.05  # a drop of 5 points or more is worth a sentence even when not significant
 MAX_LISTED = 3  # slices named per finding sentence
 MAX_CASE_ROWS = 200  # stress cases shown in the report
-MAX_PERTURB_EXAMPLES = 30
+PERTURB_EXAMPLES_PER_TEST = 3  # edits shown per test, failures first, the edit marked
 
 
 # --- blocks ---------------------------------------------------------------------------------------
@@ -121,10 +121,16 @@ def stress_summary_table(summary: pd.DataFrame) -> Table:
 
 def perturb_summary_table(summary: pd.DataFrame) -> Table:
     """Failure rate per generator and model with its interval; 'not applicable' never reads as 0%."""
-    rows = [[r.generator, r.expectation, str(r.model), f"{r.n_cases:,}", f"{r.n_applicable:,}",
+    def skipped(r: Any) -> str:
+        n = getattr(r, "n_skipped", 0)
+        return f"{n:,} ({r.skipped_why})" if n and getattr(r, "skipped_why", "") else f"{n:,}"
+
+    rows = [[r.generator, r.expectation, str(r.model), f"{getattr(r, 'n_texts', r.n_cases):,}", skipped(r),
+             f"{r.n_cases:,}", f"{r.n_applicable:,}",
              f"{units.pct_ci(r.failure_rate, r.failure_rate_lo, r.failure_rate_hi)} ({r.n_fail:,} of {r.n_applicable:,})"
              if r.n_applicable else "not applicable (no case applies)"] for r in summary.itertuples()]
-    return Table(["test", "expectation", "model", "cases", "applicable", "failure rate [95% interval]"], rows)
+    return Table(["test", "expectation", "model", "texts tried", "skipped: no edit made (why)", "edits",
+                  "applicable", "failure rate [95% interval]"], rows)
 
 
 def method_lines(analysis: Analysis) -> list[str]:
@@ -415,15 +421,22 @@ def _stress_blocks(stress: StressResult, stress_set: StressSet | None) -> list[B
 
 
 def _perturb_blocks(perturb: PerturbResult) -> list[Block]:
+    from evalcore.perturb import examples_html, examples_markdown
+
     blocks: list[Block] = [Heading("Perturbation tests"),
-                           Para("INV: the prediction must not change; DIR: a clearly polar tweet must not keep its "
-                                "polarity with high confidence. Failure rate over the applicable cases, with its 95% "
-                                "Wilson interval; 'not applicable' where no case applies."),
+                           Para("INV (invariance): the prediction must not change; DIR (direction): adding or removing "
+                                "a negation must not leave a clearly polar prediction at the same polarity with high "
+                                "confidence. Negations are edited only where the grammar is known, other texts are "
+                                "skipped and counted; a DIR check applies only where the edited clause carries the "
+                                "text's sentiment. Failure rate over the applicable cases, with its 95% Wilson "
+                                "interval; 'not applicable' where no case applies."),
                            perturb_summary_table(perturb.summary)]
-    if not perturb.examples.empty:
-        blocks += [Para("Failing examples:"),
-                   frame_table(perturb.examples, ["generator", "model", "original", "perturbed", "orig_pred",
-                                                  "pert_pred", "pert_conf"], max_rows=MAX_PERTURB_EXAMPLES)]
+    for gen in dict.fromkeys(perturb.summary["generator"]):
+        shown = perturb.shown_examples(gen, n=PERTURB_EXAMPLES_PER_TEST)
+        if shown.empty:
+            continue
+        blocks += [Heading(f"Examples: {gen}", 3),
+                   Raw(examples_markdown(shown), examples_html(shown))]
     return blocks
 
 
@@ -575,6 +588,7 @@ th{background:#f1f3f5}tr.marked td{background:#fff5f5}
 code{background:#f1f3f5;padding:0 .2rem;border-radius:3px}
 .notes{white-space:pre-wrap;background:#f8f9fa;padding:.75rem;border-left:3px solid #adb5bd}
 .figure{margin:1rem 0}
+del{text-decoration:line-through}
 """
 
 

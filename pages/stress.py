@@ -21,7 +21,8 @@ from evalcore.errors import DataError, EvalcoreError
 from evalcore.llm import build_prompt, generate_cases, parse_reply
 from evalcore.models import ModelSpec
 from evalcore.report import perturb_summary_table, stress_summary_table
-from evalcore.perturb import GENERATOR_NAMES, Expectation, default_generators, get_generators, run_perturbation_tests
+from evalcore.perturb import (GENERATOR_NAMES, Expectation, default_generators, examples_html, get_generators,
+                              run_perturbation_tests)
 from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases, score_stress
 from evalcore.tables import ROLES, conf_col, pred_col, role_col, score_col
 from ui import engine, explain_view, generation_view, state
@@ -44,8 +45,6 @@ GENERATOR_HELP = {g.name: f"{g.expectation.kind}: {g.description}" for g in defa
 state.require_app(__file__)
 ws = state.workspace()
 st.title("Stress tests")
-st.caption("Probe a weak slice with your own cases, score them with two live models, and check how the "
-           "models react to small edits of real tweets. Everything here is saved as you go.")
 
 with shown_errors():
     data = engine.get_data(ws.data)
@@ -53,6 +52,8 @@ with shown_errors():
 if data.task == "generation":  # typed prompts answered live by two generation models (ui/generation_view.py)
     generation_view.live_answers_section(ws, data)
     st.stop()
+st.caption("Probe a weak slice with your own cases, score them with two live models, and check how the "
+           "models react to small edits of the data's own texts. Everything here is saved as you go.")
 labels = [str(lab) for lab in data.labels]
 slice_set = state.slices()
 slice_names = [s.name for s in slice_set]
@@ -542,8 +543,11 @@ if previous is not None and cases:
 # --- perturbation tests -----------------------------------------------------------------------------
 
 st.subheader("Perturbation tests")
-st.caption("CheckList-style edits of real tweets. **INV**: the prediction must not change. **DIR**: adding or "
-           "removing negation on a clearly polar tweet must not keep its polarity with high confidence.")
+st.caption("CheckList-style small edits of the data's texts. **INV** (invariance): the prediction must not change. "
+           "**DIR** (direction): adding or removing a negation must move a clearly polar prediction; the negation is "
+           "edited only where the grammar is known (after *is*, *can*, *will*…, or *don't* before a known verb), "
+           "other texts are skipped and counted, and the check applies only where the edited clause carries the "
+           "text's sentiment.")
 pt = _perturb_settings()
 _init("stress_pt_generators", [g for g in pt.get("generators", list(GENERATOR_NAMES)) if g in GENERATOR_NAMES])
 _init("stress_pt_source", pt.get("source", "slice"))
@@ -595,8 +599,18 @@ if perturbed is not None:
     table = perturb_summary_table(summary)
     st.dataframe(pd.DataFrame(table.rows, columns=table.headers), hide_index=True, width="stretch",
                  key="stress_pt_summary", height=min(35 * (len(summary) + 1) + 3, 800))
-    st.caption("A DIR test applies only where the original prediction is clearly polar; 'not applicable' means no "
-               "perturbed text was applicable (it is not a 0% failure rate).")
+    st.caption("*skipped*: texts the test could not edit (the reasons are in the last column), never counted as "
+               "passes. A DIR check applies only where the edit changes the text's sentiment and the original "
+               "prediction is clearly polar; 'not applicable' means no edited text was (it is not a 0% failure rate).")
+    st.markdown("**Examples of each test**: what the edit did (struck through: removed; marked: written) and what "
+                "each model said before → after.")
+    tests_run = list(dict.fromkeys(summary["generator"]))
+    pick = st.selectbox("Test", tests_run, key="stress_pt_show", format_func=lambda g: g.replace("_", " "))
+    shown_cases = pres.shown_examples(pick, n=6)
+    if shown_cases.empty:
+        st.caption(f"{pick.replace('_', ' ')} made no edit of these texts.")
+    else:
+        st.markdown(f'<div class="ec-edits">{examples_html(shown_cases)}</div>', unsafe_allow_html=True)
     st.download_button("Download every perturbed case (CSV)", lambda: pres.cases.to_csv(index=False),
                        "perturb_cases.csv", "text/csv", key="stress_pt_download", on_click="ignore")
     n_failed = int((pres.cases["status"] == "fail").sum())
