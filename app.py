@@ -5,10 +5,13 @@ with `st.navigation` the folder is not auto-discovered) and draws the shared sid
 """
 from __future__ import annotations
 
+import html
+from pathlib import Path
+
 import streamlit as st
 
 from ui import state
-from ui.widgets import workspace_messages, workspace_switcher
+from ui.widgets import model_hover, workspace_messages, workspace_switcher
 
 st.set_page_config(page_title="evalcore · baseline vs candidate", page_icon="⚖️", layout="wide")
 state.init()
@@ -23,6 +26,15 @@ PAGES = [
     st.Page("pages/share.py", title="Report & W&B", icon="📤"),
 ]
 
+
+
+def _hover(short: str, full: str) -> str:
+    """`short` with `full` (a server path) on hover, escaped."""
+    if short == full:
+        return html.escape(short)
+    return f'<span title="{html.escape(full, quote=True)}" style="text-decoration:underline dotted">{html.escape(short)}</span>'
+
+
 nav = st.navigation(PAGES)
 deep_link = state.take_deep_link()
 if deep_link:
@@ -31,8 +43,11 @@ ws = state.workspace()
 with st.sidebar:
     workspace_switcher()
     st.caption("Session")
-    st.markdown(f"**Data** `{ws.data.get('source', '?')}`  \n**Baseline** `{ws.baseline or '(none)'}`  \n"
-                f"**Candidate** `{ws.candidate or '(none)'}`  \n**Slices** {len(state.slices())}")
+    source = str(ws.data.get("source", "?"))
+    st.markdown(f"**Data** {_hover(Path(source).name or source, source)}  \n"
+                f"**Baseline** {model_hover(ws.baseline) if ws.baseline else '(none)'}  \n"
+                f"**Candidate** {model_hover(ws.candidate) if ws.candidate else '(none)'}  \n"
+                f"**Slices** {len(state.slices())}", unsafe_allow_html=True)
     st.caption("Your work is saved on every change, merged with other sessions' changes of this workspace.")
 workspace_messages()
 nav.run()

@@ -13,6 +13,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from evalcore import units
 from evalcore.safetext import plotly_text
 
 ROLE_COLORS = {"baseline": "#7b8794", "candidate": "#3b5bdb"}
@@ -28,7 +29,7 @@ def slice_label(name: str, n: int, flagged: bool = False, small: bool = False) -
     """Axis label of a slice: its size always visible, flags in front."""
     mark = FLAG if flagged else ""
     tail = ", small" if small else ""
-    return f"{mark}{name} (n={n:,}{tail})"
+    return f"{mark}{plotly_text(name)} (n={n:,}{tail})"
 
 
 def _labels_by_slice(regression: pd.DataFrame) -> dict[str, str]:
@@ -57,7 +58,7 @@ def accuracy_bars(slice_metrics: pd.DataFrame, regression: pd.DataFrame):
         part = part.set_index("slice").loc[order]
         fig.add_trace(go.Bar(
             y=[labels[s] for s in order], x=part["accuracy"], orientation="h",
-            name=f"{role}: {part['model'].iloc[0]}", marker_color=ROLE_COLORS.get(role),
+            name=plotly_text(f"{role}: {part['model'].iloc[0]}"), marker_color=ROLE_COLORS.get(role),
             error_x=dict(type="data", symmetric=False, array=part["acc_hi"] - part["accuracy"],
                          arrayminus=part["accuracy"] - part["acc_lo"], thickness=1, width=3),
             hovertemplate="%{y}<br>accuracy %{x:.3f}<extra>" + role + "</extra>"))
@@ -109,11 +110,12 @@ def confusion_heatmap(matrix: pd.DataFrame, title: str):
     import plotly.graph_objects as go
 
     z = matrix.to_numpy()
-    fig = go.Figure(go.Heatmap(z=z, x=[f"pred {c}" for c in matrix.columns], y=[f"gold {r}" for r in matrix.index],
+    fig = go.Figure(go.Heatmap(z=z, x=[plotly_text(f"pred {c}") for c in matrix.columns],
+                               y=[plotly_text(f"gold {r}") for r in matrix.index],
                                colorscale="Blues", showscale=False, text=z, texttemplate="%{text}",
                                hovertemplate="%{y}, %{x}: %{z}<extra></extra>"))
     fig.update_layout(yaxis=dict(autorange="reversed"))
-    return _layout(fig, title, 320)
+    return _layout(fig, plotly_text(title), 320)
 
 
 def reliability_diagram(bins_by_model: dict[str, pd.DataFrame], title: str = "Reliability diagram"):
@@ -125,7 +127,7 @@ def reliability_diagram(bins_by_model: dict[str, pd.DataFrame], title: str = "Re
                              name="perfect calibration", hoverinfo="skip"))
     for i, (model, bins) in enumerate(bins_by_model.items()):
         used = bins[bins["count"] > 0]
-        fig.add_trace(go.Scatter(x=used["mean_conf"], y=used["accuracy"], mode="lines+markers", name=model,
+        fig.add_trace(go.Scatter(x=used["mean_conf"], y=used["accuracy"], mode="lines+markers", name=plotly_text(model),
                                  marker=dict(size=np.clip(np.sqrt(used["count"]) * 1.5, 5, 22)),
                                  line=dict(color=list(ROLE_COLORS.values())[i % 2]),
                                  customdata=used["count"],
@@ -134,7 +136,7 @@ def reliability_diagram(bins_by_model: dict[str, pd.DataFrame], title: str = "Re
     fig.update_traces(cliponaxis=False, selector=dict(type="scatter"))
     fig.update_layout(xaxis=dict(title="mean confidence in bin", range=[-0.03, 1.03]),
                       yaxis=dict(title="accuracy in bin", range=[-0.03, 1.03]))
-    return _layout(fig, title, 380)
+    return _layout(fig, plotly_text(title), 380)
 
 
 def _height(n_rows: int, per_row: int) -> int:
@@ -185,7 +187,7 @@ def discovered_slices_chart(discovery):
     import plotly.graph_objects as go
 
     found = discovery.candidates
-    labels = [f"{FLAG if f.confirmed else ''}{f.name} (n={int(f.confirm['n']):,})" for f in found]
+    labels = [f"{FLAG if f.confirmed else ''}{plotly_text(f.name)} (n={int(f.confirm['n']):,})" for f in found]
     delta, lo, hi, rest = (np.array([f.confirm[k] for f in found], dtype=float) * 100
                            for k in ("delta", "delta_lo", "delta_hi", "rest_delta"))
     colors = ["#e03131" if f.confirmed else "#868e96" for f in found]
@@ -194,7 +196,7 @@ def discovered_slices_chart(discovery):
         x=delta, y=labels, mode="markers", name="slice (95% interval)",
         marker=dict(size=11, color=colors, line=dict(width=1, color="#343a40")),
         error_x=dict(type="data", symmetric=False, array=hi - delta, arrayminus=delta - lo, color="#495057"),
-        customdata=[[f.text, f.confirm["vs_rest_p_adjusted"]] for f in found],
+        customdata=[[plotly_text(f.text), f.confirm["vs_rest_p_adjusted"]] for f in found],
         hovertemplate="%{y}<br>%{customdata[0]}<br>change %{x:+.1f} pts<br>vs the rest: BH p=%{customdata[1]:.2g}"
                       "<extra></extra>"))
     fig.add_trace(go.Scatter(x=rest, y=labels, mode="markers", name="the rest of the rows",
@@ -222,8 +224,8 @@ def token_push_bars(result, top: int = 12):
             continue  # not explained (precomputed): no bar rather than a bar reading 0%
         lo, hi = (tokens[f"{role}_share_{k}"].to_numpy(dtype=float) for k in ("lo", "hi"))
         fig.add_trace(go.Bar(
-            y=[f"{t} ({n} rows)" for t, n in zip(tokens["token"], tokens["n_rows"])], x=share, orientation="h",
-            name=f"{role}: {name}", marker_color=ROLE_COLORS[role],
+            y=[f"{plotly_text(t)} ({units.count(n, 'row')})" for t, n in zip(tokens["token"], tokens["n_rows"])],
+            x=share, orientation="h", name=plotly_text(f"{role}: {name}"), marker_color=ROLE_COLORS[role],
             error_x=dict(type="data", symmetric=False, array=hi - share, arrayminus=share - lo, thickness=1, width=3),
             customdata=tokens[f"{role}_rows"],
             hovertemplate="%{y}<br>%{customdata} of " + f"{result.n_explained} rows (%{{x:.0%}})<extra>{role}</extra>"))
@@ -231,5 +233,6 @@ def token_push_bars(result, top: int = 12):
                                                         f"where the token is a top-{result.top_k} push toward the "
                                                         "candidate's wrong label", tickformat=".0%"),
                       yaxis=dict(autorange="reversed"))
-    return _layout(fig, f"Why {result.candidate} flips on {result.slice}: tokens pushing it to its wrong label",
+    return _layout(fig, plotly_text(f"Why {result.candidate} flips on {result.slice}: tokens pushing it to its "
+                                    "wrong label"),
                    _height(len(tokens), per_row=40))

@@ -15,8 +15,8 @@ Markdown report) or HTML (the HTML report) goes through this module.
 - `lit` / `code` mark user text inside our own markup (`**bold**`, `` `code` ``); `to_markdown`,
   `to_html` and `plain` render such mixed strings, escaping only the marked parts' content.
 
-    >>> md_escape("![x](https://e.vil/a.png)")
-    '\\\\!\\\\[x\\\\]\\\\(https://e.vil/a.png\\\\)'
+    >>> md_escape("![x](https://e.vil/a.png) 69.8% [65.6%, 73.7%]")
+    '\\\\![x\\\\](https://e.vil/a.png) 69.8% [65.6%, 73.7%]'
     >>> code_span("a `b` c")
     '`` a `b` c ``'
     >>> to_markdown(f"Rule: {code('x == `y`')}; note: {lit('**hi**')}")
@@ -32,7 +32,7 @@ import re
 _LIT_OPEN, _LIT_CLOSE, _CODE_OPEN, _CODE_CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
 _SENTINELS = re.compile("[\ue000-\ue003]")
 _MARKED = re.compile("\ue000(.*?)\ue001|\ue002(.*?)\ue003", re.S)
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>!|~$#&])")
+_MD_SPECIAL = re.compile(r"([\\`*<!|~$&])")  # "_" inside words is no emphasis: gate_names stay readable
 _ST_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>!|~$#&:+\-.=^])")
 
 
@@ -40,15 +40,29 @@ def _one_line(text: str) -> str:
     return re.sub(r"[\r\n]+", " ", _SENTINELS.sub("", str(text)))
 
 
+def _lines(text: str) -> list[str]:
+    return _SENTINELS.sub("", str(text)).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def md_escape(text: str) -> str:
-    """`text` as literal Markdown (CommonMark / GitHub): every character that could start markup,
-    an image, a link, raw HTML or an entity is backslash-escaped; line breaks become spaces."""
-    return _MD_SPECIAL.sub(r"\\\1", _one_line(text))
+    """`text` as literal Markdown (CommonMark / GitHub): every character that could start emphasis, code,
+    an image, raw HTML, an autolink, a table cell or LaTeX is backslash-escaped, and "](" / "][" (a link
+    or a reference) too; brackets elsewhere ("69.8% [65.6%, 73.7%]") stay as they are, so the file reads
+    well as plain text. Line breaks become spaces."""
+    return re.sub(r"\](?=[(\[:])", r"\\]", _MD_SPECIAL.sub(r"\\\1", _one_line(text)))
 
 
-def st_escape(text: str) -> str:
+def md_escape_line(text: str) -> str:
+    """`md_escape` for text that starts a line, where "# ", "- ", "1. " or "> " would start a block."""
+    out = re.sub(r"^(\s*)([#+\-=\[>])", r"\1\\\2", md_escape(text))
+    return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", out)
+
+
+def st_escape(text: str, breaks: bool = False) -> str:
     """`md_escape` for Streamlit's Markdown, which also reads `:icon:` / `:red[…]` directives, LaTeX
-    and list or heading starts ("- ", "1. ", "# ")."""
+    and list or heading starts ("- ", "1. ", "# "). `breaks`: keep line breaks (as Markdown hard breaks)."""
+    if breaks:
+        return "  \n".join(_ST_SPECIAL.sub(r"\\\1", line) for line in _lines(text))
     return _ST_SPECIAL.sub(r"\\\1", _one_line(text))
 
 
@@ -113,5 +127,5 @@ def plotly_text(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
-__all__ = ["code", "code_span", "lit", "md_escape", "plain", "plotly_text", "st_escape", "to_html", "to_markdown",
+__all__ = ["code", "code_span", "lit", "md_escape", "md_escape_line", "plain", "plotly_text", "st_escape", "to_html", "to_markdown",
            "to_streamlit"]

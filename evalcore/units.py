@@ -80,6 +80,11 @@ def magnitude_pts(x: Any) -> str:
     return MISSING if missing(x) else f"{abs(float(x)) * 100:.1f} pts"
 
 
+def count(n: int, one: str, many: str | None = None) -> str:
+    """'1 row', '2 rows', '1,000 rows': a count with its noun in the right number."""
+    return f"{int(n):,} {one if int(n) == 1 else (many or one + 's')}"
+
+
 def strict_json(value: Any) -> Any:
     """NaN and infinities -> None, numpy scalars -> Python, recursively: output any strict JSON parser
     reads (`json.dumps(..., allow_nan=False)`), and W&B summaries without NaN."""
@@ -98,4 +103,4 @@ def strict_json(value: Any) -> Any:
     return value
 
 
-__all__ = ["MISSING", "dec3", "dec3_ci", "magnitude_pts", "missing", "p_value", "pct", "pct_ci", "pts", "pts_ci", "rate", "strict_json"]
+__all__ = ["MISSING", "count", "dec3", "dec3_ci", "magnitude_pts", "missing", "p_value", "pct", "pct_ci", "pts", "pts_ci", "rate", "strict_json"]

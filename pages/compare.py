@@ -12,7 +12,7 @@ from evalcore.metrics import ALL_SLICE, confusion, reliability_diagram
 from evalcore.report import slice_margin, summarize_findings
 from evalcore.tables import role_col
 from ui import engine, generation_view, state
-from ui.widgets import shown_errors
+from ui.widgets import esc, lit, md, shown_errors
 
 STATUS_ICONS = {PASS: "✅", FAIL: "❌", INCONCLUSIVE: "❔", NOT_EVALUABLE: "⛔"}
 
@@ -37,16 +37,16 @@ with st.expander("Settings: confidence threshold, small-slice size, false discov
 with shown_errors():
     comp, slices, res = engine.current_analysis(ws)
 for w in res.warnings:
-    st.caption(f"ℹ️ {w}")
+    st.caption(f"ℹ️ {esc(w)}")
 analysis = engine.as_analysis(comp, slices, res)
 gates, _, gate_message = engine.current_verdict(ws, analysis)
 margin = slice_margin(gates, analysis.task)
 
 o = res.overall
 b, c, d = o["baseline"], o["candidate"], o["delta"]
-st.caption(f"**{comp.data.name}** · {o['n']:,} rows · baseline **{b['model']}** vs candidate **{c['model']}** · "
-           f"{'accuracies' if task == 'classification' else 'scores'} in %, changes in points (pts), 95% intervals "
-           "in brackets")
+st.caption(md(f"**{lit(comp.data.name)}** · {o['n']:,} rows · baseline **{lit(b['model'])}** vs candidate "
+              f"**{lit(c['model'])}** · {'accuracies' if task == 'classification' else 'scores'} in %, changes in "
+              "points (pts), 95% intervals in brackets"))
 
 # --- the verdict ------------------------------------------------------------------------------------
 if gate_message:
@@ -68,9 +68,9 @@ if analysis.task == "generation":  # a metric picker and that metric's tables an
 
 # --- headline numbers -------------------------------------------------------------------------------
 m1, m2, m3, m4, m5 = st.columns(5)
-m1.metric(f"Baseline · {b['model']}", units.pct(b["value"]), help=f"{units.pct_ci(b['value'], b['lo'], b['hi'])} "
+m1.metric(esc(f"Baseline · {b['model']}"), units.pct(b["value"]), help=f"{units.pct_ci(b['value'], b['lo'], b['hi'])} "
           f"({b['method']}), n={b['n']:,}")
-m2.metric(f"Candidate · {c['model']}", units.pct(c["value"]), delta=units.pts(d["value"]),
+m2.metric(esc(f"Candidate · {c['model']}"), units.pct(c["value"]), delta=units.pts(d["value"]),
           help=f"{units.pct_ci(c['value'], c['lo'], c['hi'])}, n={c['n']:,}")
 m3.metric("Change", units.pts(d["value"]),
           help=f"Candidate − baseline, paired 95% interval {units.pts_ci(d['value'], d['lo'], d['hi'])}; {d['method']}")
@@ -101,7 +101,7 @@ for col, key, label, helptext in ((r1, "regression_rate", "Regression rate", "ba
 with st.container(border=True):
     st.subheader("What slicing revealed")
     for line in summarize_findings(analysis, gates):
-        st.markdown(f"- {line}")
+        st.markdown(f"- {esc(line)}")  # sentences that name labels and models of the data: shown as text
 
 reg = res.regression_metrics
 sm = res.slice_metrics

@@ -8,7 +8,7 @@ import streamlit as st
 from evalcore.metrics import ALL_SLICE
 from evalcore.tables import metadata_columns, role_col
 from ui import engine, explain_view, generation_view, state
-from ui.widgets import one_page, shown_errors
+from ui.widgets import code, esc, lit, md, one_page, shown_errors
 
 OUTCOMES = {"regressed": "Regressed (baseline right, candidate wrong)",
             "improved": "Improved (baseline wrong, candidate right)",
@@ -47,8 +47,8 @@ if sort != "row":
     rows = rows.sort_values(role_col(role, "conf"), ascending=direction == "asc", na_position="last")
 
 slice_note = next((s.note for s in slices if s.name == pick), "")
-st.caption(f"{len(rows):,} rows" + (f" · slice rule `{slices[pick].text}`" if pick in slices else "")
-           + (f" · hypothesis: {slice_note}" if slice_note else ""))
+st.caption(md(f"{len(rows):,} rows" + (f" · slice rule {code(slices[pick].text)}" if pick in slices else "")
+              + (f" · hypothesis: {lit(slice_note)}" if slice_note else "")))
 
 b, c = df.attrs["baseline"], df.attrs["candidate"]
 rows = one_page(rows, "ex_page", PAGE_SIZE)
@@ -73,18 +73,18 @@ if detail is not None:
     position = ids.index(detail)
     row = rows.iloc[position]
     with st.container(border=True):
-        st.markdown(f"**Row `{row['id']}`** · gold **{row['label']}**")
-        st.markdown(f"> {row['text']}")
+        st.markdown(md(f"**Row {code(row['id'])}** · gold **{lit(row['label'])}**"))
+        st.markdown(f"> {esc(row['text'])}")
         k1, k2 = st.columns(2)
         for col, role, name in ((k1, "baseline", b), (k2, "candidate", c)):
-            col.metric(f"{name} ({role})", str(row[role_col(role, "pred")]))
+            col.metric(esc(f"{name} ({role})"), esc(row[role_col(role, "pred")]))
             conf = row[role_col(role, "conf")]
             col.caption(f"confidence {conf:.2f}" if conf == conf else "confidence unknown")
         # --- token explanations of the row (issue 14; ui/explain_view.py) ---
         explain_view.row_explanations(ws, comp, row)
         meta = {col: row[col] for col in metadata_columns(df) if col not in ("id", "text", "label")}
         in_slices = [name for name, m in res.masks.items() if name != ALL_SLICE and m[rows.index[position]]]
-        st.caption("In slices: " + (", ".join(in_slices) or "none"))
+        st.caption(esc("In slices: " + (", ".join(in_slices) or "none")))
         st.dataframe({"feature": list(meta), "value": [str(v) for v in meta.values()]}, hide_index=True,
                      width="stretch", key="ex_meta")
 else:

@@ -19,14 +19,14 @@ from evalcore import units
 from evalcore.charts import perturbation_bars
 from evalcore.errors import DataError, EvalcoreError
 from evalcore.llm import build_prompt, generate_cases, parse_reply
-from evalcore.models import ModelSpec
+from evalcore.models import ModelSpec, display_name
 from evalcore.report import perturb_summary_table, stress_summary_table
 from evalcore.perturb import (GENERATOR_NAMES, Expectation, default_generators, examples_html, get_generators,
                               run_perturbation_tests)
 from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases, score_stress
 from evalcore.tables import ROLES, conf_col, pred_col, role_col, score_col
 from ui import engine, explain_view, generation_view, state
-from ui.widgets import progress_bar, shown_errors
+from ui.widgets import code, error, esc, md, progress_bar, shown_errors
 
 # Results for the Report & W&B page: {"key", "models", "result": StressResult, "set": StressSet, "data_key"}
 RESULT = state.STRESS_RESULT
@@ -75,9 +75,9 @@ def _flash(kind: str, text: str, area: str = "cases") -> None:
 def _show_flash(area: str = "cases") -> None:
     kind, text = st.session_state.pop(f"{FLASH}_{area}", (None, ""))
     if kind == "error":
-        st.error(text, icon="⚠️")
+        error(text)
     elif kind == "success":
-        st.success(text, icon="✅")
+        st.success(esc(text, breaks=True), icon="✅")
 
 
 def _current() -> StressSet:
@@ -319,7 +319,7 @@ current = _current()
 try:
     StressSet.from_dict(ws.stress, labels)
 except EvalcoreError as exc:
-    st.error(f"The saved cases do not fit this dataset: {exc}. Fix or delete those rows below.", icon="⚠️")
+    error(f"The saved cases do not fit this dataset: {exc}. Fix or delete those rows below.")
 
 with st.container(border=True):
     left, right = st.columns([3, 2])
@@ -331,7 +331,7 @@ with st.container(border=True):
                     help="The slice the cases probe: the summary compares the cases with its accuracy, and "
                          "perturbation tests and LLM prompts draw on its rows.")
     if current.target_slice and current.target_slice not in slice_names:
-        st.warning(f"The saved target slice {current.target_slice!r} no longer exists; pick another one.")
+        st.warning(esc(f"The saved target slice {current.target_slice!r} no longer exists; pick another one."))
 target = None if st.session_state["stress_target"] == NO_SLICE else st.session_state["stress_target"]
 
 # --- cases in ---------------------------------------------------------------------------------------
@@ -424,9 +424,9 @@ st.subheader("Live scoring")
 dead = [spec for spec in (ws.baseline, ws.candidate) if not _is_live(spec)]
 if dead:
     what = "is a precomputed model" if len(dead) == 1 else "are precomputed models"
-    st.info(f"{' and '.join(f'`{d}`' for d in dead)} {what}"
-            ": their predictions exist only for the dataset's own rows, so they cannot score new text. Pick live "
-            f"models for the stress cases here ({LIVE_HELP}); the choice is saved with the cases.", icon="ℹ️")
+    st.info(md(f"{' and '.join(code(display_name(d)) for d in dead)} {what}"
+               ": their predictions exist only for the dataset's own rows, so they cannot score new text. Pick live "
+               f"models for the stress cases here ({LIVE_HELP}); the choice is saved with the cases."), icon="ℹ️")
 models = _models()
 presets = list(dict.fromkeys([*(s for s in (ws.baseline, ws.candidate) if _is_live(s)), *FALLBACK_MODELS]))
 c_base, c_cand, c_thr = st.columns([2, 2, 2])
@@ -456,7 +456,8 @@ if models["baseline"] == models["candidate"]:
 
 score_key = engine.key_of([[c.to_dict() for c in cases], models, threshold, target, dkey])
 previous = st.session_state.get(RESULT)
-clicked = st.button(f"Score {len(cases)} case(s) with {models['baseline']} and {models['candidate']}",
+clicked = st.button(esc(f"Score {len(cases)} case(s) with {display_name(models['baseline'])} and "
+                        f"{display_name(models['candidate'])}"),
                     key="stress_score", type="primary", disabled=not cases)
 # Once scored in this session, edits re-score at once (same models: loaded, and the cache has the rest).
 auto = previous is not None and previous["key"] != score_key and previous["models"] == models and cases
@@ -482,7 +483,7 @@ if previous is not None and cases:
         row = summary.loc[role]
         vs = row.get("accuracy_vs_slice", np.nan)
         known = int(row["n_labelled"])
-        col.metric(f"{role.capitalize()} · {row['model']}: accuracy", units.pct(row["accuracy"]) if known else "unknown",
+        col.metric(esc(f"{role.capitalize()} · {row['model']}: accuracy"), units.pct(row["accuracy"]) if known else "unknown",
                    delta=None if vs != vs else f"{vs * 100:+.1f} pts vs slice",
                    help=f"on {known} labelled case(s)"
                         + ("" if vs != vs else f"; the targeted slice: {units.pct(row['slice_accuracy'])}"))
@@ -498,13 +499,14 @@ if previous is not None and cases:
         return "n/a" if value != value else str(int(value))  # a lexicon share is no confidence
 
     cols[3].metric(f"High-confidence wrong (≥ {result.conf_threshold:.2f})", " / ".join(_high(r) for r in ROLES),
-                   help=f"Wrong with confidence at or above the threshold: {names['baseline']} / {names['candidate']}; "
-                        "n/a for a model whose score is not a probability (VADER's lexicon share)")
-    cols[3].caption(f"{names['baseline']} / {names['candidate']}, out of "
-                    f"{int(summary.loc['baseline', 'n_wrong'])} / {int(summary.loc['candidate', 'n_wrong'])} wrong")
+                   help=esc(f"Wrong with confidence at or above the threshold: {names['baseline']} / "
+                            f"{names['candidate']}; n/a for a model whose score is not a probability (VADER's lexicon "
+                            "share)"))
+    cols[3].caption(esc(f"{names['baseline']} / {names['candidate']}, out of "
+                        f"{int(summary.loc['baseline', 'n_wrong'])} / {int(summary.loc['candidate', 'n_wrong'])} wrong"))
     if target and "slice_accuracy" not in summary.columns:
-        st.caption(f"The accuracy on slice {target} is not available: the workspace models must be scored (Data & "
-                   "models page) and comparable (Compare page).")
+        st.caption(esc(f"The accuracy on slice {target} is not available: the workspace models must be scored "
+                       "(Data & models page) and comparable (Compare page)."))
     table = stress_summary_table(result.stress_summary)
     st.dataframe(pd.DataFrame(table.rows, columns=table.headers), hide_index=True, width="stretch",
                  key="stress_summary_table")
@@ -568,18 +570,20 @@ c4.number_input("Max cases per generator", 1, 1000, step=10, key="stress_pt_max"
                 args=("max_cases", "stress_pt_max", pt))
 gen_names = list(st.session_state["stress_pt_generators"])
 source = st.session_state["stress_pt_source"]
-if st.button(f"Run perturbation tests with {models['baseline']} and {models['candidate']}", key="stress_pt_run",
+if st.button(esc(f"Run perturbation tests with {display_name(models['baseline'])} and "
+                f"{display_name(models['candidate'])}"), key="stress_pt_run",
              disabled=not gen_names):
     with shown_errors(stop=False):
         expectation = Expectation("DIR", clear_conf=float(st.session_state["stress_pt_clear"]),
                                   high_conf=float(st.session_state["stress_pt_high"]))
         generators = get_generators(gen_names, expectation)
         if source == "cases":
-            texts, origin = [c.text for c in cases], f"{len(cases)} stress case(s)"
+            texts, origin = [c.text for c in cases], units.count(len(cases), "stress case")
         else:
             rows = _slice_rows(target)
             texts = (rows if rows is not None else data.df)["text"].tolist()
-            origin = f"slice {target} ({len(texts)} rows)" if rows is not None else f"all {len(texts)} dataset rows"
+            origin = (f"slice {target} ({units.count(len(texts), 'row')})" if rows is not None
+                      else f"all {units.count(len(texts), 'dataset row')}")
         if not texts:
             raise DataError("no texts to perturb: add cases, or choose the slice's rows")
         predictors = _predictors(models)
@@ -592,8 +596,8 @@ perturbed = st.session_state.get(PERTURB)
 if perturbed is not None:
     pres = perturbed["result"]
     summary = pres.summary
-    st.caption(f"Perturbed {perturbed['source']}: {len(pres.cases) // max(summary['model'].nunique(), 1)} "
-               "perturbed text(s) per model.")
+    st.caption(esc(f"Perturbed {perturbed['source']}: "
+                   f"{units.count(len(pres.cases) // max(summary['model'].nunique(), 1), 'edited text')} per model."))
     order = perturbed["models"]
     st.plotly_chart(perturbation_bars(summary, perturbed["models"]), width="stretch", key="stress_pt_chart")
     table = perturb_summary_table(summary)

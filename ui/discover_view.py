@@ -18,7 +18,7 @@ from evalcore.discover import Discovery, DiscoverySettings, FoundSlice, default_
 from evalcore.errors import EvalcoreError
 from evalcore.slices import Slice, SliceSet
 from ui import engine, state
-from ui.widgets import shown_errors
+from ui.widgets import error, esc, shown_errors
 
 ss = st.session_state
 SETTINGS = "sl_disc_settings"  # the last settings, so the widgets keep them across a page switch
@@ -111,7 +111,7 @@ def _settings_widgets(df: pd.DataFrame, alpha: float) -> DiscoverySettings | Non
     try:
         return DiscoverySettings(**values)
     except EvalcoreError as exc:
-        st.error(str(exc), icon="⚠️")
+        error(exc)
         return None
 
 
@@ -143,7 +143,7 @@ def _found_list(discovery: Discovery, comparison_key: str, flash_key: str) -> No
                           f"{units.pts_ci(c['vs_rest'], c['vs_rest_lo'], c['vs_rest_hi'])} against the rest")
             left.code(f.text, language=None, wrap_lines=True)
             if f.related:
-                left.caption(f"Overlap: {f.related}.")
+                left.caption(esc(f"Overlap: {f.related}."))
             already = saved_as(f, current)
             right.button("Saved" if already else "Save as a slice", key=f"sl_disc_save_{i}", width="stretch",
                          icon=":material/check:" if already else ":material/bookmark_add:", disabled=bool(already),
@@ -181,11 +181,11 @@ def render(comp: Any, alpha: float, flash_key: str) -> None:
                 f"the other {discovery.n_confirm:,} (seed {s.seed}, depth {s.depth})")
     with st.expander("Method (how to repeat this run)"):
         method = discovery.method()
-        st.markdown(f"{method[:1].upper()}{method[1:]}.")
+        st.markdown(esc(f"{method[:1].upper()}{method[1:]}."))  # names labels and columns of the data
         for line in discovery.summary_lines():
-            st.caption(line)
+            st.caption(esc(line))
     for w in discovery.warnings:
-        st.warning(w[:1].upper() + w[1:] + ".", icon="⚠️")
+        st.warning(esc(w[:1].upper() + w[1:] + "."), icon="⚠️")
     if not discovery.candidates:
         st.info("No rule was worse than the rest on the search half: nothing to confirm.")
         return

@@ -18,6 +18,7 @@ from evalcore.errors import EvalcoreError
 from evalcore.explain import AWAY, LEXICON, TOWARD, UNITS, Explanation, highlight_html
 from evalcore.tables import ROLES
 from ui import engine
+from ui.widgets import code, error, esc, lit, md
 
 BOX = ('<div style="line-height:1.9;padding:6px 10px;border:1px solid rgba(128,128,128,.35);border-radius:6px">'
        '{}</div>')
@@ -67,34 +68,34 @@ def top_line(expl: Explanation, k: int = 3) -> str:
 
 def highlighted(expl: Explanation, heading: str) -> None:
     """One explanation: a heading naming the label, the highlighted text, its evidence and top tokens."""
-    st.markdown(f"{heading} **{expl.label}**")
+    st.markdown(md(f"{heading} **{lit(expl.label)}**"))
     st.markdown(BOX.format(highlight_html(expl)), unsafe_allow_html=True)
     method = "lexicon" if expl.method == LEXICON else "occlusion"
-    st.caption(f"{method} · whole text {expl.value:+.3f} ({UNITS[expl.unit]}: {expl.label}) · {top_line(expl)}")
+    st.caption(esc(f"{method} · whole text {expl.value:+.3f} ({UNITS[expl.unit]}: {expl.label}) · {top_line(expl)}"))
 
 
 def _one_side(side: Side, data, dkey: str, text: str, gold: str | None) -> None:
-    st.markdown(f"**{side.name}** ({side.role})")
+    st.markdown(md(f"**{lit(side.name)}** ({side.role})"))
     try:
         reason = engine.explainable(side.spec, data, dkey)
         if reason:
-            st.info(f"Not explainable: {reason}.", icon="ℹ️")
+            st.info(esc(f"Not explainable: {reason}."), icon="ℹ️")
             return
         with st.spinner(f"Explaining {side.name}…"):
             own = engine.get_explanation(side.spec, data, dkey, text)
             toward_gold = (engine.get_explanation(side.spec, data, dkey, text, gold)
                            if gold is not None and gold != own.predicted else None)
     except EvalcoreError as exc:
-        st.error(str(exc), icon="⚠️")
+        error(exc)
         return
     if side.recorded is not None and str(side.recorded) != own.predicted:
-        st.warning(f"The live model now predicts {own.predicted}; the table records {side.recorded} (a changed "
-                   "model or a stale cache?). The explanation is of the live model.", icon="⚠️")
+        st.warning(esc(f"The live model now predicts {own.predicted}; the table records {side.recorded} (a changed "
+                       "model or a stale cache?). The explanation is of the live model."), icon="⚠️")
     highlighted(own, "Toward its prediction,")
     if toward_gold is not None:
         highlighted(toward_gold, "Toward the gold label,")
     elif gold is not None:
-        st.caption(f"Its prediction is the gold label ({gold}).")
+        st.caption(esc(f"Its prediction is the gold label ({gold})."))
 
 
 def explanation_pair(sides: list[Side], data, dkey: str, text: str, gold: str | None = None) -> None:
@@ -116,12 +117,12 @@ def aggregate_view(result: Any, key: str) -> None:
     from evalcore.explain_aggregate import unit_text
     from evalcore.report import PUSH_HEADERS, push_rows
 
-    (st.success if result.available else st.info)(result.message(), icon="🔎" if result.available else "ℹ️")
+    (st.success if result.available else st.info)(esc(result.message()), icon="🔎" if result.available else "ℹ️")
     if not result.available:
         return
-    st.caption(f"Slice rule: `{result.rule}` · method: {result.method()} · mean scores in each model's own unit "
-               f"(candidate: {unit_text(result, 'candidate')}; baseline: {unit_text(result, 'baseline')}) · "
-               f"{result.seconds:.1f} s")
+    st.caption(md(f"Slice rule: {code(result.rule)} · method: {lit(result.method())} · mean scores in each model's "
+                  f"own unit (candidate: {lit(unit_text(result, 'candidate'))}; baseline: "
+                  f"{lit(unit_text(result, 'baseline'))}) · {result.seconds:.1f} s"))
     groups = push_rows(result.groups, result.n_explained)
     if groups:
         st.markdown("**Word classes** (any of the class's words among a row's top pushes)")
@@ -139,16 +140,16 @@ def aggregate_view(result: Any, key: str) -> None:
         with st.expander(f"Examples ({len(result.examples)} of the explained rows, toward the candidate's wrong "
                          "label)"):
             for (base, cand), gold in zip(result.examples, result.rows["label"]):
-                st.markdown(f"gold **{gold}** → {result.candidate} says **{cand.label}**")
+                st.markdown(md(f"gold **{lit(gold)}** → {lit(result.candidate)} says **{lit(cand.label)}**"))
                 for col, expl, role in zip(st.columns(2), (base, cand), ROLES):
                     with col:
                         if expl is None:
                             st.caption(f"{role}: not explained")
                         else:
                             st.markdown(BOX.format(highlight_html(expl)), unsafe_allow_html=True)
-                            st.caption(f"{role} {expl.model} toward {expl.label} · {top_line(expl)}")
+                            st.caption(esc(f"{role} {expl.model} toward {expl.label} · {top_line(expl)}"))
     for w in result.warnings:
-        st.warning(w, icon="⚠️")
+        st.warning(esc(w), icon="⚠️")
 
 
 # --- page sections (Examples page) -----------------------------------------------------------------
@@ -217,7 +218,7 @@ def aggregate_section(ws: Any, comp: Any, slices: Any, results: Any, default: st
     run = c3.button("Explain the regressed rows", key="ex_agg_run", type="primary", disabled=bool(reason),
                     width="stretch")
     if reason:
-        st.info(f"No explanation: {reason}.", icon="ℹ️")
+        st.info(esc(f"No explanation: {reason}."), icon="ℹ️")
     if run and not reason:
         with shown_errors(stop=False), st.spinner("Explaining the regressed rows with both models…"):
             result = engine.get_regression_explanations(ws, comp, slices, results, pick, extra,

@@ -7,6 +7,33 @@ from typing import Callable, Iterator
 import streamlit as st
 
 from evalcore.errors import EvalcoreError
+from evalcore.safetext import code, lit, st_escape, to_streamlit
+
+# Text a visitor or a data file wrote goes into Streamlit's Markdown (captions, labels, messages) only
+# through these: `esc(text)` for a plain value, `md(markup)` for our markup with `lit(...)` / `code(...)`
+# marking the untrusted parts (evalcore/safetext.py says why).
+esc = st_escape
+md = to_streamlit
+
+
+def model_hover(spec: str, bold: bool = False) -> str:
+    """A model's short name as inline HTML whose hover (title) is its full spec: the path, hub id, hash or
+    revision stay one hover away instead of filling the line. Escaped; for `unsafe_allow_html=True`."""
+    import html
+
+    from evalcore.models import display_name
+
+    name = html.escape(display_name(spec))
+    shown = f"<b>{name}</b>" if bold else name
+    if display_name(spec) == spec:
+        return shown
+    return (f'<span title="{html.escape(spec, quote=True)}" style="text-decoration:underline dotted;'
+            f'cursor:help">{shown}</span>')
+
+
+def error(message: object) -> None:
+    """An error message, shown as text: messages quote user input (a rule, a cell, a file name)."""
+    st.error(st_escape(str(message), breaks=True), icon="⚠️")
 
 
 @contextmanager
@@ -18,7 +45,7 @@ def shown_errors(stop: bool = True) -> Iterator[None]:
     try:
         yield
     except EvalcoreError as exc:
-        st.error(str(exc), icon="⚠️")
+        error(exc)
         if stop:
             st.stop()
 
@@ -100,9 +127,9 @@ def workspace_switcher() -> None:
         st.text_input("Name", key="ec_ws_new", placeholder="e.g. alice or review-3",
                       help="1-40 letters, digits, '-' or '_'")
         st.button("Create (a copy of this one)", key="ec_ws_create", on_click=create)
-        error = st.session_state.pop("ec_ws_error", None)
-        if error:
-            st.error(error, icon="⚠️")
+        problem = st.session_state.pop("ec_ws_error", None)
+        if problem:
+            error(problem)
 
 
 def workspace_messages() -> None:
@@ -110,10 +137,10 @@ def workspace_messages() -> None:
     from ui import state
 
     for text in state.take_messages():
-        st.warning(text, icon="⚠️")
+        st.warning(st_escape(text, breaks=True), icon="⚠️")  # may quote another session's value
     notices = state.notices()
     if notices:
         with st.expander(f"Notices about this workspace ({len(notices)})", expanded=True, icon="⚠️"):
             for n in notices:
-                st.caption(n["text"])
+                st.caption(st_escape(n["text"]))
             st.button("Dismiss for everyone", key="ec_ws_dismiss", on_click=state.dismiss_notices)
