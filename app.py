@@ -5,13 +5,11 @@ with `st.navigation` the folder is not auto-discovered) and draws the shared sid
 """
 from __future__ import annotations
 
-import html
-from pathlib import Path
-
 import streamlit as st
 
 from ui import state
-from ui.widgets import model_hover, workspace_messages, workspace_switcher
+from ui.widgets import (guided_path_banner, guided_path_home, hover, model_hover, short_source, workspace_messages,
+                        workspace_switcher)
 
 st.set_page_config(page_title="evalcore · baseline vs candidate", page_icon="⚖️", layout="wide")
 state.init()
@@ -27,14 +25,6 @@ PAGES = [
 ]
 
 
-
-def _hover(short: str, full: str) -> str:
-    """`short` with `full` (a server path) on hover, escaped."""
-    if short == full:
-        return html.escape(short)
-    return f'<span title="{html.escape(full, quote=True)}" style="text-decoration:underline dotted">{html.escape(short)}</span>'
-
-
 nav = st.navigation(PAGES)
 deep_link = state.take_deep_link()
 if deep_link:
@@ -44,10 +34,14 @@ with st.sidebar:
     workspace_switcher()
     st.caption("Session")
     source = str(ws.data.get("source", "?"))
-    st.markdown(f"**Data** {_hover(Path(source).name or source, source)}  \n"
+    st.markdown(f"**Data** {hover(short_source(source), source)}  \n"
                 f"**Baseline** {model_hover(ws.baseline) if ws.baseline else '(none)'}  \n"
                 f"**Candidate** {model_hover(ws.candidate) if ws.candidate else '(none)'}  \n"
                 f"**Slices** {len(state.slices())}", unsafe_allow_html=True)
     st.caption("Your work is saved on every change, merged with other sessions' changes of this workspace.")
 workspace_messages()
+PAGE_FILES = {"": "pages/data_models.py", **{p.url_path: f"pages/{p.url_path}.py" for p in PAGES if p.url_path}}
+if nav.url_path == "":  # the home page: a short guided path for a first visit
+    guided_path_home()
+guided_path_banner(PAGE_FILES.get(nav.url_path, ""))
 nav.run()

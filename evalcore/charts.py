@@ -61,8 +61,9 @@ def accuracy_bars(slice_metrics: pd.DataFrame, regression: pd.DataFrame):
             name=plotly_text(f"{role}: {part['model'].iloc[0]}"), marker_color=ROLE_COLORS.get(role),
             error_x=dict(type="data", symmetric=False, array=part["acc_hi"] - part["accuracy"],
                          arrayminus=part["accuracy"] - part["acc_lo"], thickness=1, width=3),
-            hovertemplate="%{y}<br>accuracy %{x:.3f}<extra>" + role + "</extra>"))
-    fig.update_layout(barmode="group", xaxis=dict(title="accuracy (95% Wilson interval)", range=[0, 1]),
+            hovertemplate="%{y}<br>accuracy %{x:.1%}<extra>" + role + "</extra>"))
+    fig.update_layout(barmode="group", xaxis=dict(title="accuracy (95% Wilson interval)", range=[0, 1],
+                                                  tickformat=".0%"),
                       yaxis=dict(autorange="reversed"))
     return _layout(fig, f"Accuracy per slice · {FLAG_NOTE}", _height(len(order), per_row=42))
 

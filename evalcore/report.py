@@ -303,7 +303,9 @@ def _data_blocks(analysis: Analysis) -> list[Block]:
         origin = ("answers read from their file or column" if analysis.task == "generation" else
                   "precomputed predictions") if p.precomputed else (
             f"{p.n_cached} from the prediction cache, {p.n_computed} computed in this run")
-        items.append(f"{role.capitalize()}: {lit(p.model)} (spec {code(p.spec)}): {p.n_total} rows, {origin}.")
+        projection = "".join(f" Labels: {lit(n)}." for n in getattr(p, "projection", ()))
+        items.append(f"{role.capitalize()}: {lit(p.model)} (spec {code(p.spec)}): {p.n_total} rows, {origin}."
+                     + projection)
     confident = ("" if analysis.task == "generation" else
                  f"a regression is confident when the candidate's confidence is >= {s['conf_threshold']:g}; ")
     items.append(f"Settings: {confident}slices are compared with the rest at false discovery rate {s['alpha']:g} "
@@ -318,15 +320,15 @@ def _overall_blocks(analysis: Analysis) -> list[Block]:
     d = o["delta"]
     ch = analysis.results.changes
     items = [f"Accuracy change (candidate - baseline, paired): {units.pts_ci(d['value'], d['lo'], d['hi'])}, "
-             f"n={o['n']:,}; exact McNemar p = {units.p_value(o['mcnemar_p'])}; the smallest change these rows "
+             f"n={o['n']:,}; exact McNemar {units.p_text(o['mcnemar_p'])}; the smallest change these rows "
              f"detect with 80% power is {units.magnitude_pts(o['mde'])}."]
     for row in ch[(ch["slice"] == ALL_SLICE) & (ch["metric"] != "accuracy")].itertuples():
         from evalcore.comparisons import compared_metric
 
         title = compared_metric(row.metric).title
         items.append(f"{title}: {units.pct(row.baseline)} -> {units.pct(row.candidate)}, change "
-                     f"{units.pts_ci(row.delta, row.delta_lo, row.delta_hi)} (n={int(row.n):,}, p = "
-                     f"{units.p_value(row.p)}).")
+                     f"{units.pts_ci(row.delta, row.delta_lo, row.delta_hi)} (n={int(row.n):,}, "
+                     f"{units.p_text(row.p)}).")
     items += [f"Regression rate (baseline right, candidate wrong): {units.rate(o['regression_rate'])}, "
               f"{o['n_regressed']:,} rows.",
               f"Improvement rate (baseline wrong, candidate right): {units.rate(o['improvement_rate'])}, "

@@ -6,17 +6,19 @@ browser (`![x](https://…)`), break out of a code span with a backtick, or fake
 place that writes such text into Markdown (Streamlit's `st.markdown` / captions / labels, the
 Markdown report) or HTML (the HTML report) goes through this module.
 
-- `md_escape` / `st_escape`: backslash-escape every character that can start Markdown (CommonMark
-  allows a backslash before any ASCII punctuation, and renders the character itself); `st_escape`
-  also escapes what only Streamlit reads (":" of `:material/…:` icons, emoji shortcodes and
-  `:red[…]` colours; "$" of LaTeX).
+- `md_escape` (the Markdown report) / `st_escape` (Streamlit): backslash-escape what could turn text
+  into markup (CommonMark renders a backslashed punctuation character as itself): images and links,
+  raw HTML, code, emphasis, LaTeX and Streamlit's `:red[…]` directives, and block starts at a line's
+  start; other punctuation is left alone so sentences and intervals read as written.
 - `code_span`: a Markdown code span that holds any text, backticks included (its fence is longer
   than any run of backticks inside).
 - `lit` / `code` mark user text inside our own markup (`**bold**`, `` `code` ``); `to_markdown`,
   `to_html` and `plain` render such mixed strings, escaping only the marked parts' content.
 
     >>> md_escape("![x](https://e.vil/a.png) 69.8% [65.6%, 73.7%]")
-    '\\\\![x\\\\](https://e.vil/a.png) 69.8% [65.6%, 73.7%]'
+    '![x\\\\](https://e.vil/a.png) 69.8% [65.6%, 73.7%]'
+    >>> st_escape("![x](https://e.vil/a.png) has_mention: -30.0 pts")
+    '!\\\\[x\\\\](https://e.vil/a.png) has_mention: -30.0 pts'
     >>> code_span("a `b` c")
     '`` a `b` c ``'
     >>> to_markdown(f"Rule: {code('x == `y`')}; note: {lit('**hi**')}")
@@ -32,8 +34,12 @@ import re
 _LIT_OPEN, _LIT_CLOSE, _CODE_OPEN, _CODE_CLOSE = "\ue000", "\ue001", "\ue002", "\ue003"
 _SENTINELS = re.compile("[\ue000-\ue003]")
 _MARKED = re.compile("\ue000(.*?)\ue001|\ue002(.*?)\ue003", re.S)
-_MD_SPECIAL = re.compile(r"([\\`*<!|~$&])")  # "_" inside words is no emphasis: gate_names stay readable
-_ST_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>!|~$#&:+\-.=^])")
+# What can turn text into markup. Images and links need "](" (Markdown) or "[" (Streamlit, which also
+# reads `:red[…]` directives); raw HTML needs "<"; a code span "`"; emphasis "*" or "~"; LaTeX "$"; a table
+# cell "|"; an entity "&". Other punctuation ("-", ".", "_" inside words, "(") only matters at a line's start
+# (md_escape_line), so sentences and intervals ("69.8% [65.6%, 73.7%]") keep reading as they are written.
+_MD_SPECIAL = re.compile(r"([\\`*<|~$&])")
+_ST_SPECIAL = re.compile(r"([\\`*<~$\[\]])")
 
 
 def _one_line(text: str) -> str:
@@ -54,16 +60,21 @@ def md_escape(text: str) -> str:
 
 def md_escape_line(text: str) -> str:
     """`md_escape` for text that starts a line, where "# ", "- ", "1. " or "> " would start a block."""
-    out = re.sub(r"^(\s*)([#+\-=\[>])", r"\1\\\2", md_escape(text))
-    return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", out)
+    return _line_start(re.sub(r"^(\s*)\[", r"\1\\[", md_escape(text)))
 
 
 def st_escape(text: str, breaks: bool = False) -> str:
-    """`md_escape` for Streamlit's Markdown, which also reads `:icon:` / `:red[…]` directives, LaTeX
-    and list or heading starts ("- ", "1. ", "# "). `breaks`: keep line breaks (as Markdown hard breaks)."""
-    if breaks:
-        return "  \n".join(_ST_SPECIAL.sub(r"\\\1", line) for line in _lines(text))
-    return _ST_SPECIAL.sub(r"\\\1", _one_line(text))
+    """Text for Streamlit's Markdown (captions, labels, messages, metrics), which renders `![x](url)`
+    images, `[x](url)` links, `:red[…]` directives and `$…$` LaTeX: brackets, backticks, emphasis marks and
+    "$" are escaped, and whatever would start a block at a line's start. `breaks`: keep line breaks (as
+    Markdown hard breaks), else they become spaces."""
+    lines = _lines(text) if breaks else [_one_line(text)]
+    return "  \n".join(_line_start(_ST_SPECIAL.sub(r"\\\1", line)) for line in lines)
+
+
+def _line_start(line: str) -> str:
+    out = re.sub(r"^(\s*)([#+\-=>])", r"\1\\\2", line)
+    return re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", out)
 
 
 def code_span(text: str) -> str:

@@ -67,6 +67,12 @@ def p_value(p: Any) -> str:
     return "<1e-300" if float(p) == 0 else f"{float(p):.2g}"
 
 
+def p_text(p: Any, name: str = "p") -> str:
+    """'p = 0.0019' in a sentence, and 'p < 1e-300' when the p-value underflowed (never 'p = <1e-300')."""
+    shown = p_value(p)
+    return f"{name} < {shown[1:]}" if shown.startswith("<") else f"{name} = {shown}"
+
+
 def dec3(x: Any) -> str:
     return MISSING if missing(x) else f"{float(x):.3f}"
 
@@ -103,4 +109,4 @@ def strict_json(value: Any) -> Any:
     return value
 
 
-__all__ = ["MISSING", "count", "dec3", "dec3_ci", "magnitude_pts", "missing", "p_value", "pct", "pct_ci", "pts", "pts_ci", "rate", "strict_json"]
+__all__ = ["MISSING", "count", "dec3", "dec3_ci", "magnitude_pts", "missing", "p_text", "p_value", "pct", "pct_ci", "pts", "pts_ci", "rate", "strict_json"]

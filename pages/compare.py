@@ -12,6 +12,7 @@ from evalcore.metrics import ALL_SLICE, confusion, reliability_diagram
 from evalcore.report import slice_margin, summarize_findings
 from evalcore.tables import role_col
 from ui import engine, generation_view, state
+from ui.glossary import gloss, help_for
 from ui.widgets import esc, lit, md, shown_errors
 
 STATUS_ICONS = {PASS: "✅", FAIL: "❌", INCONCLUSIVE: "❔", NOT_EVALUABLE: "⛔"}
@@ -29,7 +30,7 @@ with st.expander("Settings: confidence threshold, small-slice size, false discov
                           help=None if task == "classification" else "Answers carry no confidence: not used here")
     min_n = c2.number_input("Slices smaller than this are marked small", 5, 1000, int(ws.min_n), key="cmp_min_n")
     alpha = c3.number_input("False discovery rate (Benjamini–Hochberg)", 0.001, 0.5, float(ws.alpha), 0.01,
-                            format="%.3f", key="cmp_alpha")
+                            format="%.3f", key="cmp_alpha", help=help_for("false discovery rate", "Benjamini–Hochberg"))
     if (threshold, min_n, alpha) != (ws.conf_threshold, ws.min_n, ws.alpha):
         ws.conf_threshold, ws.min_n, ws.alpha = float(threshold), int(min_n), float(alpha)
         state.save()
@@ -74,12 +75,13 @@ m2.metric(esc(f"Candidate · {c['model']}"), units.pct(c["value"]), delta=units.
           help=f"{units.pct_ci(c['value'], c['lo'], c['hi'])}, n={c['n']:,}")
 m3.metric("Change", units.pts(d["value"]),
           help=f"Candidate − baseline, paired 95% interval {units.pts_ci(d['value'], d['lo'], d['hi'])}; {d['method']}")
-m4.metric("McNemar exact p", units.p_value(o["mcnemar_p"]), help="Two-sided exact binomial test on the discordant pairs")
+m4.metric("McNemar exact p", units.p_value(o["mcnemar_p"]), help=help_for("McNemar"))
 m5.metric("Detectable change (MDE)", units.magnitude_pts(o["mde"]),
           help="The smallest change these rows detect with 80% power (paired design, Connor 1987)")
-st.caption(f"95% intervals — baseline {units.pct_ci(b['value'], b['lo'], b['hi'])} · candidate "
-           f"{units.pct_ci(c['value'], c['lo'], c['hi'])} (Wilson) · change {units.pts_ci(d['value'], d['lo'], d['hi'])} "
-           f"(paired, Newcombe) · n={o['n']:,}")
+st.caption(gloss(f"95% intervals — baseline {units.pct_ci(b['value'], b['lo'], b['hi'])} · candidate "
+                 f"{units.pct_ci(c['value'], c['lo'], c['hi'])} (Wilson) · change "
+                 f"{units.pts_ci(d['value'], d['lo'], d['hi'])} (paired, Newcombe) · n={o['n']:,}"),
+           unsafe_allow_html=True)
 
 
 def _rate(e: dict) -> tuple[str, str]:
@@ -139,10 +141,15 @@ with tab_table:
             reg["confident_regression_rate_hi"], reg["n_conf_known"])],
         "McNemar p (vs 0)": reg["mcnemar_p"].map(units.p_value), "small": reg["small"],
     })
-    st.dataframe(view, hide_index=True, width="stretch", key="cmp_table")
-    st.caption(f"Underpowered: the slice cannot detect a {margin * 100:.1f}-point change (the slice gate's margin) "
-               "with 80% power. vs rest: the slice's change minus the change on the other rows. Methods: "
-               + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items()))
+    st.dataframe(view, hide_index=True, width="stretch", key="cmp_table", column_config={
+        "MDE (80% power)": st.column_config.TextColumn(help=help_for("MDE")),
+        "underpowered": st.column_config.CheckboxColumn(help=help_for("underpowered")),
+        "vs rest [95%]": st.column_config.TextColumn(help="The slice's change minus the change on the other rows"),
+        "BH p vs rest": st.column_config.TextColumn(help=help_for("BH")),
+        "McNemar p (vs 0)": st.column_config.TextColumn(help=help_for("McNemar"))})
+    st.caption(gloss(f"Underpowered: the slice cannot detect a {margin * 100:.1f}-point change (the slice gate's "
+                     "margin) with 80% power. vs rest: the slice's change minus the change on the other rows. Methods: "
+                     + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items())), unsafe_allow_html=True)
 with tab_class:
     pc = res.per_class
     classes = pd.DataFrame({"label": pc["label"], "n gold": pc["n_gold"], **{
@@ -151,7 +158,8 @@ with tab_class:
         f"{m} change [95%]": [units.pts_ci(*v) for v in zip(pc[f"{m}_delta"], pc[f"{m}_delta_lo"], pc[f"{m}_delta_hi"])]
         for m in ("precision", "recall", "f1")}})
     st.dataframe(classes, hide_index=True, width="stretch", key="cmp_per_class")
-    st.caption("Per gold label on every row. " + " ".join(f"{k}: {v}." for k, v in pc.attrs.get("methods", {}).items()))
+    st.caption(gloss("Per gold label on every row. " + " ".join(f"{k}: {v}." for k, v in pc.attrs.get("methods", {}).items())),
+               unsafe_allow_html=True)
 
 st.subheader("Confusion and calibration")
 names = [ALL_SLICE] + [s.name for s in slices]
@@ -168,13 +176,23 @@ for col, role in ((left, "baseline"), (right, "candidate")):
     rows = comp.df_eval if mask is None else comp.df_eval[mask]
     bins[f"{role}: {model}"] = reliability_diagram(rows[role_col(role, "conf")].to_numpy(),
                                                    rows[role_col(role, "correct")].to_numpy())
-st.plotly_chart(charts.reliability_diagram(bins, f"Reliability diagram · {pick}"), width="stretch",
-                key="cmp_reliability")
+with_conf = {name: b for name, b in bins.items() if b["count"].sum() > 0}
+if with_conf:  # a model without confidences (VADER's lexicon share, a predictions file) has no line to draw
+    st.plotly_chart(charts.reliability_diagram(with_conf, f"Reliability diagram · {pick}"), width="stretch",
+                    key="cmp_reliability")
+    if len(with_conf) < len(bins):
+        st.caption(esc(f"{', '.join(n for n in bins if n not in with_conf)}: no confidences, so no reliability line."))
+else:
+    st.info("No reliability diagram: neither model gives a confidence (VADER's score is a lexicon share, not a "
+            "probability; a predictions file without a `conf` column has none).", icon="ℹ️")
 cal = res.calibration[res.calibration["slice"] == pick]
 st.dataframe(pd.DataFrame({
     "model": cal["model"], "role": cal["role"], "n with confidence": cal["n_with_conf"],
     "mean confidence": cal["mean_conf"].map(units.pct),
     "ECE [95%]": [units.dec3_ci(*v) for v in zip(cal["ece"], cal["ece_lo"], cal["ece_hi"])],
     "Brier [95%]": [units.dec3_ci(*v) for v in zip(cal["brier"], cal["brier_lo"], cal["brier_hi"])],
-}), hide_index=True, width="stretch", key="cmp_calibration")
-st.caption("Top-label confidence; bootstrap intervals. ECE is biased upward on small n: compare it on the same rows.")
+}), hide_index=True, width="stretch", key="cmp_calibration", column_config={
+    "ECE [95%]": st.column_config.TextColumn(help=help_for("ECE")),
+    "Brier [95%]": st.column_config.TextColumn(help=help_for("Brier"))})
+st.caption(gloss("Top-label confidence; bootstrap intervals. ECE is biased upward on small n: compare it on the same "
+                 "rows."), unsafe_allow_html=True)

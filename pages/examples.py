@@ -36,7 +36,12 @@ pick = c1.selectbox("Slice", names, key="ex_slice",
                     format_func=lambda s: f"{s} (n={int(res.masks[s].sum()) if s in res.masks else len(df):,})")
 outcomes = c2.multiselect("Outcome", list(OUTCOMES), default=["regressed"], format_func=OUTCOMES.get,
                           key="ex_outcomes", help="Empty: every row of the slice")
-sort = c3.selectbox("Sort by", list(SORTS), format_func=SORTS.get, key="ex_sort")
+# sorting by a confidence needs one: VADER's lexicon share and predictions files without `conf` have none
+sorts = [k for k in SORTS if k == "row" or df[role_col(k.rpartition("_conf_")[0], "conf")].notna().any()]
+if st.session_state.get("ex_sort") not in sorts:
+    st.session_state.pop("ex_sort", None)
+sort = c3.selectbox("Sort by", sorts, format_func=SORTS.get, key="ex_sort",
+                    help=None if len(sorts) == len(SORTS) else "Only models that give a confidence can be sorted by it")
 
 mask = res.masks.get(pick, None)
 rows = df if mask is None else df[mask]
@@ -52,13 +57,14 @@ st.caption(md(f"{len(rows):,} rows" + (f" · slice rule {code(slices[pick].text)
 
 b, c = df.attrs["baseline"], df.attrs["candidate"]
 rows = one_page(rows, "ex_page", PAGE_SIZE)
-# the columns one sorts by come first and the wide text last, so nothing sorted is off screen
-table = rows[["id", "label", role_col("baseline", "pred"), role_col("baseline", "conf"),
-              role_col("candidate", "pred"), role_col("candidate", "conf"), "regressed", "improved", "text"]]
+# the text first, pinned and wrapped over three lines, so it is read whole and stays in view at 768 px; the
+# labels, predictions and confidences follow, the id last
+table = rows[["text", "label", role_col("baseline", "pred"), role_col("baseline", "conf"),
+              role_col("candidate", "pred"), role_col("candidate", "conf"), "regressed", "improved", "id"]]
 event = st.dataframe(
-    table, hide_index=True, width="stretch", height=420, key="ex_table", on_select="rerun", selection_mode="single-row",
-    column_config={
-        "text": st.column_config.TextColumn("text", width="large"),
+    table, hide_index=True, width="stretch", height=440, key="ex_table", on_select="rerun", selection_mode="single-row",
+    row_height=64, column_config={
+        "text": st.column_config.TextColumn("text", width="large", pinned=True),
         role_col("baseline", "pred"): st.column_config.TextColumn(f"{b} (baseline)"),
         role_col("baseline", "conf"): st.column_config.ProgressColumn(f"{b} conf", min_value=0.0, max_value=1.0, format="%.2f"),
         role_col("candidate", "pred"): st.column_config.TextColumn(f"{c} (candidate)"),

@@ -26,6 +26,7 @@ from evalcore.tables import role_col
 from ui import engine, state
 from ui import discover_view
 from ui import rule_builder as rb
+from ui.glossary import gloss
 from ui.widgets import code, error, esc, lit, md, scoring_progress, shown_errors
 
 ss = st.session_state
@@ -176,11 +177,12 @@ with tab_build:
         st.info("No slices yet: build one below and save it.")
     else:
         if overall_mix is not None:
-            st.caption(f"Gold labels overall: **{esc(mix_text(overall_mix))}**. Beside each slice, its own mix and its "
-                       "total variation distance (TV) from the overall mix (0: same mix, 1: no label in common). "
-                       "*differs*: beyond chance (chi-square, Benjamini-Hochberg). *⚠ labels*: the mix alone, at each "
-                       "label's overall change, gives at least half of the slice's departure from the overall change: "
-                       "read that slice's change as partly a label effect, not the text property.")
+            st.caption(gloss(f"Gold labels overall: **{esc(mix_text(overall_mix))}**. Beside each slice, its own mix "
+                             "and its total variation distance (TV) from the overall mix (0: same mix, 1: no label in "
+                             "common). *differs*: beyond chance (chi-square, Benjamini-Hochberg). *⚠ labels*: the mix "
+                             "alone, at each label's overall change, gives at least half of the slice's departure from "
+                             "the overall change: read that slice's change as partly a label effect, not the text "
+                             "property."), unsafe_allow_html=True)
         shown = table if table["problem"].astype(bool).any() else table.drop(columns="problem")
         st.dataframe(shown, hide_index=True, width="stretch", key="sl_table", column_config={
             "name": st.column_config.TextColumn("Slice", width="medium"),

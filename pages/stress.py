@@ -26,6 +26,7 @@ from evalcore.perturb import (GENERATOR_NAMES, Expectation, default_generators, 
 from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases, score_stress
 from evalcore.tables import ROLES, conf_col, pred_col, role_col, score_col
 from ui import engine, explain_view, generation_view, state
+from ui.glossary import gloss
 from ui.widgets import code, error, esc, md, progress_bar, shown_errors
 
 # Results for the Report & W&B page: {"key", "models", "result": StressResult, "set": StressSet, "data_key"}
@@ -545,11 +546,12 @@ if previous is not None and cases:
 # --- perturbation tests -----------------------------------------------------------------------------
 
 st.subheader("Perturbation tests")
-st.caption("CheckList-style small edits of the data's texts. **INV** (invariance): the prediction must not change. "
-           "**DIR** (direction): adding or removing a negation must move a clearly polar prediction; the negation is "
-           "edited only where the grammar is known (after *is*, *can*, *will*…, or *don't* before a known verb), "
-           "other texts are skipped and counted, and the check applies only where the edited clause carries the "
-           "text's sentiment.")
+st.caption(gloss("CheckList-style small edits of the data's texts. **INV** (invariance): the prediction must not "
+                 "change. **DIR** (direction): adding or removing a negation must move a clearly polar prediction; the "
+                 "negation is edited only where the grammar is known (after *is*, *can*, *will*…, or *don't* before a "
+                 "known verb), other texts are skipped and counted, and the check applies only where the edited "
+                 "clause carries the text's sentiment. Failure rates carry Wilson 95% intervals."),
+           unsafe_allow_html=True)
 pt = _perturb_settings()
 _init("stress_pt_generators", [g for g in pt.get("generators", list(GENERATOR_NAMES)) if g in GENERATOR_NAMES])
 _init("stress_pt_source", pt.get("source", "slice"))

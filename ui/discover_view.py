@@ -18,6 +18,7 @@ from evalcore.discover import Discovery, DiscoverySettings, FoundSlice, default_
 from evalcore.errors import EvalcoreError
 from evalcore.slices import Slice, SliceSet
 from ui import engine, state
+from ui.glossary import gloss
 from ui.widgets import error, esc, shown_errors
 
 ss = st.session_state
@@ -190,10 +191,11 @@ def render(comp: Any, alpha: float, flash_key: str) -> None:
         st.info("No rule was worse than the rest on the search half: nothing to confirm.")
         return
     st.plotly_chart(charts.discovered_slices_chart(discovery), width="stretch", key="sl_disc_chart")
-    st.caption("Changes are candidate − baseline accuracy, paired, with 95% intervals. The confirmation half's "
-               "figures are the fair test; the figures on all rows include the half that chose the slice and "
-               "overstate its effect (optimistic). MDE: the change the confirmation half could detect with 80% "
-               "power.")
+    st.caption(gloss("Changes are candidate − baseline accuracy, paired, with 95% intervals. The confirmation half's "
+                     "figures are the fair test; the figures on all rows include the half that chose the slice and "
+                     "overstate its effect (optimistic). MDE: the change the confirmation half could detect with 80% "
+                     "power. BH p: the comparison with the rest after Benjamini-Hochberg over the candidates."),
+               unsafe_allow_html=True)
     st.dataframe(results_table(discovery), hide_index=True, width="stretch", key="sl_disc_table",
                  column_config={"rule": st.column_config.TextColumn("rule", width="large")})
     if discovery.confirmed:

@@ -14,10 +14,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from evalcore import units
 from evalcore.errors import EvalcoreError
 from evalcore.explain import AWAY, LEXICON, TOWARD, UNITS, Explanation, highlight_html
 from evalcore.tables import ROLES
 from ui import engine
+from ui.glossary import gloss
 from ui.widgets import code, error, esc, lit, md
 
 BOX = ('<div style="line-height:1.9;padding:6px 10px;border:1px solid rgba(128,128,128,.35);border-radius:6px">'
@@ -152,6 +154,42 @@ def aggregate_view(result: Any, key: str) -> None:
         st.warning(esc(w), icon="⚠️")
 
 
+# --- the live pair: one click from precomputed predictions to models that can be explained -------------
+
+LIVE_PAIR = ("vader", "demo")  # VADER (baseline) and the demo transformer (candidate): both run here, offline
+
+
+def _use_live_pair(ws: Any) -> None:
+    from ui import state
+
+    ws.baseline, ws.candidate = LIVE_PAIR
+    state.save()
+
+
+def offer_live_pair(ws: Any, data: Any, key: str) -> bool:
+    """When a workspace model is precomputed (the lab demo's roberta and gpt2 are columns of the file), its
+    predictions cannot be explained: offer, in one click, the live pair that can (sentiment labels only).
+    True when the offer was shown."""
+    from evalcore.labels import is_sentiment
+
+    dkey = engine.data_key(ws.data)
+    if (ws.baseline, ws.candidate) == LIVE_PAIR or not is_sentiment(data.labels):
+        return False
+    if not any(engine.explainable(spec, data, dkey) for spec in (ws.baseline, ws.candidate)):
+        return False
+    with st.container(border=True):
+        st.markdown("**Explain with models that run here**: the live pair, VADER (baseline) against the demo "
+                    "transformer (candidate), can be explained word by word.")
+        st.button("Compare and explain VADER vs the demo transformer", key=key, type="primary",
+                  icon=":material/swap_horiz:", on_click=_use_live_pair, args=(ws,))
+        st.caption("This switches the workspace's two models (Compare, Examples and the report then show this "
+                   "pair; Data & models switches back). The demo transformer is built on first use: about a minute "
+                   "on a quiet machine, the bar shows the time left." if not engine.demo_built() else
+                   "This switches the workspace's two models: Compare, Examples and the report then show this pair "
+                   "(Data & models switches back).")
+    return True
+
+
 # --- page sections (Examples page) -----------------------------------------------------------------
 
 def row_explanations(ws: Any, comp: Any, row: pd.Series) -> None:
@@ -160,6 +198,7 @@ def row_explanations(ws: Any, comp: Any, row: pd.Series) -> None:
     from evalcore.tables import role_col
 
     st.markdown("**Why each model predicts what it does**")
+    offer_live_pair(ws, comp.data, "ex_live_pair")
     names = comp.df_eval.attrs
     sides = [Side(role, spec, names.get(role, spec), str(row[role_col(role, "pred")]))
              for role, spec in zip(ROLES, (ws.baseline, ws.candidate))]
@@ -197,10 +236,10 @@ def aggregate_section(ws: Any, comp: Any, slices: Any, results: Any, default: st
     from ui.widgets import shown_errors
 
     st.subheader("Why the candidate flips: explanations in aggregate")
-    st.caption("Each regressed row of the slice (baseline right, candidate wrong) is explained by occlusion toward the "
-               "candidate's wrong label, for both models; a token *pushed* a model when it is among the row's three "
-               "strongest pushes. Shares carry Wilson 95% intervals, the candidate − baseline gap Newcombe's (the "
-               "same rows explain both models).")
+    st.caption(gloss("Each regressed row of the slice (baseline right, candidate wrong) is explained by occlusion "
+                     "toward the candidate's wrong label, for both models; a token *pushed* a model when it is among "
+                     "the row's three strongest pushes. Shares carry Wilson 95% intervals, the candidate − baseline gap "
+                     "Newcombe's (the same rows explain both models)."), unsafe_allow_html=True)
     df = comp.df_eval
     extra = {ALL_SLICE: ("every row", np.ones(len(df), dtype=bool)), **discovered_slices(comp, slices)}
     masks = {**results.masks, **{k: v[1] for k, v in extra.items()}}
@@ -210,7 +249,7 @@ def aggregate_section(ws: Any, comp: Any, slices: Any, results: Any, default: st
         st.session_state["ex_agg_slice"] = default if default in options else ALL_SLICE
     c1, c2, c3 = st.columns([3, 1.3, 1.7], vertical_alignment="bottom")
     pick = c1.selectbox("Slice to explain", options, key="ex_agg_slice", format_func=lambda s: (
-        f"{s} ({int((regressed & masks[s]).sum()):,} regressed of {int(masks[s].sum()):,} rows)"
+        f"{s} ({int((regressed & masks[s]).sum()):,} regressed of {units.count(int(masks[s].sum()), 'row')})"
         + (" · discovered, not saved" if s in extra and s != ALL_SLICE else "")))
     max_rows = c2.number_input("Most rows explained", 5, 2000, value=DEFAULT_MAX_ROWS, step=25, key="ex_agg_rows",
                                help="Beyond this, a random sample (seed 0) of the slice's regressed rows")
@@ -219,6 +258,7 @@ def aggregate_section(ws: Any, comp: Any, slices: Any, results: Any, default: st
                     width="stretch")
     if reason:
         st.info(esc(f"No explanation: {reason}."), icon="ℹ️")
+        offer_live_pair(ws, comp.data, "ex_agg_live_pair")
     if run and not reason:
         with shown_errors(stop=False), st.spinner("Explaining the regressed rows with both models…"):
             result = engine.get_regression_explanations(ws, comp, slices, results, pick, extra,

@@ -26,6 +26,7 @@ from evalcore.gentables import metric_delta
 from evalcore.metrics import ALL_SLICE, wilson_interval
 from evalcore.tables import ROLES, metadata_columns, role_col
 from ui import state
+from ui.glossary import gloss
 from ui.widgets import code, esc, lit, md, one_page
 
 PAGE_SIZE = 100
@@ -89,9 +90,10 @@ def _headline(analysis: Any, metric: str) -> None:
     k4.metric(test, units.p_value(ch["p"]), help="Two-sided paired test of no change on all rows")
     k5.metric("Detectable change (MDE)", units.magnitude_pts(ch["mde"]),
               help="The smallest change these rows detect with 80% power (paired design)")
-    st.caption(f"{m.title} · 95% intervals — baseline {units.pct_ci(b['value'], b['lo'], b['hi'])} · candidate "
-               f"{units.pct_ci(c['value'], c['lo'], c['hi'])} ({b['method']}) · change "
-               f"{units.pts_ci(ch['value'], ch['lo'], ch['hi'])} (paired; {ch['method']}) · n={o['n']:,}")
+    st.caption(gloss(f"{m.title} · 95% intervals — baseline {units.pct_ci(b['value'], b['lo'], b['hi'])} · candidate "
+                     f"{units.pct_ci(c['value'], c['lo'], c['hi'])} ({b['method']}) · change "
+                     f"{units.pts_ci(ch['value'], ch['lo'], ch['hi'])} (paired; {ch['method']}) · n={o['n']:,}"),
+               unsafe_allow_html=True)
     d = metric_delta(analysis.df_eval, metric)
     n = len(d)
     up, down = _moves(metric)
@@ -164,9 +166,10 @@ def compare_section(analysis: Any, gates: Any, margin: float, alpha: float) -> N
         st.plotly_chart(figs[1], width="stretch", key="cmp_gen_chart_delta")
     with tabs[2]:
         st.dataframe(_slice_table(analysis, metric, margin), hide_index=True, width="stretch", key="cmp_gen_table")
-        st.caption(f"Underpowered: the slice cannot detect a {margin * 100:.1f}-point change (the slice gate's margin) "
-                   "with 80% power. vs rest: the slice's change minus the change on the other rows. Methods: "
-                   + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items()))
+        st.caption(gloss(f"Underpowered: the slice cannot detect a {margin * 100:.1f}-point change (the slice gate's "
+                         "margin) with 80% power. vs rest: the slice's change minus the change on the other rows. "
+                         "Methods: " + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items())),
+                   unsafe_allow_html=True)
     with tabs[3]:
         headers, rows = genreport.every_metric_rows(analysis)
         st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, width="stretch", key="cmp_gen_every")
@@ -178,7 +181,7 @@ def compare_section(analysis: Any, gates: Any, margin: float, alpha: float) -> N
                    + ". Verbose: at least twice the gold's tokens and 3 more.")
     with st.expander("How each score is computed"):
         for line in genreport.normaliser_lines(analysis) + genreport.method_lines(analysis):
-            st.markdown(f"- {line}")
+            st.markdown(f"- {gloss(line)}", unsafe_allow_html=True)
     st.caption(NOT_HERE)
 
 

@@ -16,19 +16,32 @@ esc = st_escape
 md = to_streamlit
 
 
-def model_hover(spec: str, bold: bool = False) -> str:
-    """A model's short name as inline HTML whose hover (title) is its full spec: the path, hub id, hash or
-    revision stay one hover away instead of filling the line. Escaped; for `unsafe_allow_html=True`."""
+def hover(short: str, full: str, bold: bool = False) -> str:
+    """`short` as inline HTML whose hover (title) is `full` (a path, a spec with its hash or revision), so the
+    detail stays one hover away instead of filling the line. Escaped; for `unsafe_allow_html=True`."""
     import html
 
+    shown = f"<b>{html.escape(short)}</b>" if bold else html.escape(short)
+    if short == full:
+        return shown
+    return (f'<span title="{html.escape(full, quote=True)}" style="text-decoration:underline dotted;'
+            f'cursor:help">{shown}</span>')
+
+
+def short_source(source: str) -> str:
+    """A data source for people: the file or folder name, without an upload's content-hash prefix."""
+    import re
+    from pathlib import Path
+
+    name = Path(str(source)).name or str(source)
+    return re.sub(r"^[0-9a-f]{12}_(?=.)", "", name)
+
+
+def model_hover(spec: str, bold: bool = False) -> str:
+    """A model's short name (no upload hash, no server path), its full spec on hover."""
     from evalcore.models import display_name
 
-    name = html.escape(display_name(spec))
-    shown = f"<b>{name}</b>" if bold else name
-    if display_name(spec) == spec:
-        return shown
-    return (f'<span title="{html.escape(spec, quote=True)}" style="text-decoration:underline dotted;'
-            f'cursor:help">{shown}</span>')
+    return hover(display_name(spec), spec, bold)
 
 
 def error(message: object) -> None:
@@ -144,3 +157,72 @@ def workspace_messages() -> None:
             for n in notices:
                 st.caption(st_escape(n["text"]))
             st.button("Dismiss for everyone", key="ec_ws_dismiss", on_click=state.dismiss_notices)
+
+
+# --- a guided path through the pages for a first visit (home page, app.py) ----------------------------
+
+TOUR = (  # (page file, title, what to do and look at there)
+    ("pages/data_models.py", "Data & models",
+     "The data and the two models: on the demo, the lab's 500 tweets with roberta (baseline) and gpt2 "
+     "(candidate), whose predictions ship with the file."),
+    ("pages/compare.py", "Compare",
+     "The verdict first (ship / no-ship / inconclusive) and the gates it rests on; then accuracy per slice with "
+     "95% intervals, and what slicing revealed, in sentences."),
+    ("pages/slices.py", "Slices",
+     "Build a slice with a hypothesis (e.g. negated questions), or let *Discover regression slices* find where "
+     "the candidate loses most, tested on held-out rows."),
+    ("pages/examples.py", "Examples",
+     "Read the regressed rows of a slice; pick a row to see why each model predicts what it does (one click "
+     "switches to VADER vs the demo transformer, which run here and can be explained)."),
+    ("pages/stress.py", "Stress tests",
+     "Paste a few hard cases and score them with two live models; run perturbation tests (negation, typos, "
+     "casing) and read each test's edited examples."),
+    ("pages/share.py", "Report & W&B",
+     "Download the Markdown or HTML report, or push the session to Weights & Biases (offline without an account)."),
+)
+TOUR_KEY = "ec_tour"  # True while this browser session follows the guided path
+TOUR_HIDDEN = "ec_tour_hidden"
+
+
+def guided_path_home() -> None:
+    """The home page's offer: the path in six steps, each a link, and a button that starts it."""
+    if st.session_state.get(TOUR_HIDDEN):
+        return
+    with st.expander("First visit? A guided path through the six pages (about 15 minutes)",
+                     expanded=not st.session_state.get(TOUR_KEY), icon=":material/route:"):
+        for i, (page, title, what) in enumerate(TOUR, 1):
+            c1, c2 = st.columns([1, 4], vertical_alignment="center")
+            c1.page_link(page, label=f"{i}. {title}")
+            c2.caption(what)
+        b1, b2, _ = st.columns([1, 1, 3])
+        b1.button("Start the guided path", key="ec_tour_start", type="primary", on_click=_start_tour)
+        b2.button("Hide this guide", key="ec_tour_hide", on_click=lambda: st.session_state.update({TOUR_HIDDEN: True}))
+
+
+def _start_tour() -> None:
+    st.session_state[TOUR_KEY] = True
+
+
+def _end_tour() -> None:
+    st.session_state[TOUR_KEY] = False
+
+
+def guided_path_banner(current: str) -> None:
+    """While the path is followed: this page's step, what to look at, and the link to the next page."""
+    if not st.session_state.get(TOUR_KEY):
+        return
+    files = [t[0] for t in TOUR]
+    if current not in files:
+        return
+    i = files.index(current)
+    _, title, what = TOUR[i]
+    with st.container(border=True):
+        st.markdown(f"**Guided path · step {i + 1} of {len(TOUR)}: {title}** — {what}")
+        cols = st.columns([1, 1, 1, 2], vertical_alignment="center")
+        if i > 0:
+            cols[0].page_link(TOUR[i - 1][0], label=f"← {TOUR[i - 1][1]}")
+        if i + 1 < len(TOUR):
+            cols[1].page_link(TOUR[i + 1][0], label=f"Next: {TOUR[i + 1][1]} →")
+        else:
+            cols[1].caption("The last step: that is the whole path.")
+        cols[2].button("End the guided path", key="ec_tour_end", on_click=_end_tour)
