@@ -42,6 +42,6 @@ with st.sidebar:
 workspace_messages()
 PAGE_FILES = {"": "pages/data_models.py", **{p.url_path: f"pages/{p.url_path}.py" for p in PAGES if p.url_path}}
 if nav.url_path == "":  # the home page: a short guided path for a first visit
-    guided_path_home()
+    guided_path_home(first_visit=ws.slices is None and not ws.notes)
 guided_path_banner(PAGE_FILES.get(nav.url_path, ""))
 nav.run()

@@ -132,11 +132,11 @@ def reliability_diagram(bins_by_model: dict[str, pd.DataFrame], title: str = "Re
                                  marker=dict(size=np.clip(np.sqrt(used["count"]) * 1.5, 5, 22)),
                                  line=dict(color=list(ROLE_COLORS.values())[i % 2]),
                                  customdata=used["count"],
-                                 hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>n=%{customdata}<extra></extra>"))
+                                 hovertemplate="confidence %{x:.0%}<br>accuracy %{y:.0%}<br>n=%{customdata}<extra></extra>"))
     # a little room beyond [0, 1], so points on the edges (and their markers) stay inside the plot
     fig.update_traces(cliponaxis=False, selector=dict(type="scatter"))
-    fig.update_layout(xaxis=dict(title="mean confidence in bin", range=[-0.03, 1.03]),
-                      yaxis=dict(title="accuracy in bin", range=[-0.03, 1.03]))
+    fig.update_layout(xaxis=dict(title="mean confidence in bin", range=[-0.03, 1.03], tickformat=".0%"),
+                      yaxis=dict(title="accuracy in bin", range=[-0.03, 1.03], tickformat=".0%"))
     return _layout(fig, plotly_text(title), 380)
 
 

@@ -46,7 +46,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 # --- words ------------------------------------------------------------------------------------------
-APOS = "'\u2019"
 _COPULA = {"is", "are", "was", "were"}
 _MODALS = {"can": "cannot", "could": "could not", "will": "will not", "would": "would not",
            "should": "should not", "must": "must not", "might": "might not"}

@@ -57,13 +57,13 @@ st.caption(md(f"{len(rows):,} rows" + (f" · slice rule {code(slices[pick].text)
 
 b, c = df.attrs["baseline"], df.attrs["candidate"]
 rows = one_page(rows, "ex_page", PAGE_SIZE)
-# the text first, pinned and wrapped over three lines, so it is read whole and stays in view at 768 px; the
+# the text first, pinned and wrapped over three lines (rows taller than 4 rem wrap), so it is read whole and stays in view at 768 px; the
 # labels, predictions and confidences follow, the id last
 table = rows[["text", "label", role_col("baseline", "pred"), role_col("baseline", "conf"),
               role_col("candidate", "pred"), role_col("candidate", "conf"), "regressed", "improved", "id"]]
 event = st.dataframe(
     table, hide_index=True, width="stretch", height=440, key="ex_table", on_select="rerun", selection_mode="single-row",
-    row_height=64, column_config={
+    row_height=76, column_config={  # above 4 rem Streamlit wraps the text over the row
         "text": st.column_config.TextColumn("text", width="large", pinned=True),
         role_col("baseline", "pred"): st.column_config.TextColumn(f"{b} (baseline)"),
         role_col("baseline", "conf"): st.column_config.ProgressColumn(f"{b} conf", min_value=0.0, max_value=1.0, format="%.2f"),

@@ -166,27 +166,37 @@ def _use_live_pair(ws: Any) -> None:
     state.save()
 
 
-def offer_live_pair(ws: Any, data: Any, key: str) -> bool:
-    """When a workspace model is precomputed (the lab demo's roberta and gpt2 are columns of the file), its
-    predictions cannot be explained: offer, in one click, the live pair that can (sentiment labels only).
-    True when the offer was shown."""
+LIVE_ROWS = "ex_live_rows"  # True: the Examples row is explained by the live pair (the workspace pair is kept)
+
+
+def _needs_live_pair(ws: Any, data: Any) -> bool:
+    """A workspace model cannot be explained (precomputed) and the live pair could stand in (sentiment labels)."""
     from evalcore.labels import is_sentiment
 
     dkey = engine.data_key(ws.data)
     if (ws.baseline, ws.candidate) == LIVE_PAIR or not is_sentiment(data.labels):
         return False
-    if not any(engine.explainable(spec, data, dkey) for spec in (ws.baseline, ws.candidate)):
+    return any(engine.explainable(spec, data, dkey) for spec in (ws.baseline, ws.candidate))
+
+
+def _build_note() -> str:
+    return ("" if engine.demo_built() else " The demo transformer is built on first use: about a minute on a quiet "
+            "machine, the bar shows the time left.")
+
+
+def offer_live_pair(ws: Any, data: Any, key: str) -> bool:
+    """When a workspace model is precomputed (the lab demo's roberta and gpt2 are columns of the file), its
+    predictions cannot be explained: offer, in one click, to make the live pair that can (VADER against the demo
+    transformer) the workspace's pair. True when the offer was shown."""
+    if not _needs_live_pair(ws, data):
         return False
     with st.container(border=True):
         st.markdown("**Explain with models that run here**: the live pair, VADER (baseline) against the demo "
                     "transformer (candidate), can be explained word by word.")
         st.button("Compare and explain VADER vs the demo transformer", key=key, type="primary",
                   icon=":material/swap_horiz:", on_click=_use_live_pair, args=(ws,))
-        st.caption("This switches the workspace's two models (Compare, Examples and the report then show this "
-                   "pair; Data & models switches back). The demo transformer is built on first use: about a minute "
-                   "on a quiet machine, the bar shows the time left." if not engine.demo_built() else
-                   "This switches the workspace's two models: Compare, Examples and the report then show this pair "
-                   "(Data & models switches back).")
+        st.caption("This switches the workspace's two models: Compare, Examples and the report then show this pair "
+                   "(Data & models switches back)." + _build_note())
     return True
 
 
@@ -198,10 +208,16 @@ def row_explanations(ws: Any, comp: Any, row: pd.Series) -> None:
     from evalcore.tables import role_col
 
     st.markdown("**Why each model predicts what it does**")
-    offer_live_pair(ws, comp.data, "ex_live_pair")
     names = comp.df_eval.attrs
     sides = [Side(role, spec, names.get(role, spec), str(row[role_col(role, "pred")]))
              for role, spec in zip(ROLES, (ws.baseline, ws.candidate))]
+    if _needs_live_pair(ws, comp.data):  # precomputed predictions cannot be explained: the live pair, one click
+        live = st.toggle("Explain this row with the live pair: VADER and the demo transformer", key=LIVE_ROWS,
+                         help="Precomputed predictions are columns of the file: no model runs, so no "
+                              "word can be tested. The live pair runs here; the comparison keeps the workspace's "
+                              "models." + _build_note())
+        if live:
+            sides = [Side(role, spec, spec) for role, spec in zip(ROLES, LIVE_PAIR)]
     explanation_pair(sides, comp.data, engine.data_key(ws.data), str(row["text"]), gold=str(row["label"]))
 
 

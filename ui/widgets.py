@@ -184,12 +184,13 @@ TOUR_KEY = "ec_tour"  # True while this browser session follows the guided path
 TOUR_HIDDEN = "ec_tour_hidden"
 
 
-def guided_path_home() -> None:
-    """The home page's offer: the path in six steps, each a link, and a button that starts it."""
+def guided_path_home(first_visit: bool = True) -> None:
+    """The home page's offer: the path in six steps, each a link, and a button that starts it; open on a
+    first visit (a workspace nobody has built anything in yet), folded afterwards."""
     if st.session_state.get(TOUR_HIDDEN):
         return
     with st.expander("First visit? A guided path through the six pages (about 15 minutes)",
-                     expanded=not st.session_state.get(TOUR_KEY), icon=":material/route:"):
+                     expanded=first_visit and not st.session_state.get(TOUR_KEY), icon=":material/route:"):
         for i, (page, title, what) in enumerate(TOUR, 1):
             c1, c2 = st.columns([1, 4], vertical_alignment="center")
             c1.page_link(page, label=f"{i}. {title}")
