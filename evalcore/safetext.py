@@ -40,6 +40,9 @@ _MARKED = re.compile("\ue000(.*?)\ue001|\ue002(.*?)\ue003", re.S)
 # (md_escape_line), so sentences and intervals ("69.8% [65.6%, 73.7%]") keep reading as they are written.
 _MD_SPECIAL = re.compile(r"([\\`*<|~$&])")
 _ST_SPECIAL = re.compile(r"([\\`*<~$\[\]])")
+# Streamlit's own directives start with ":" — `:material/icon:`, `:smile:`, `:red[…]`: that colon becomes the
+# entity "&#58;" (Streamlit reads icons before backslash escapes), a colon in a sentence ("labels: a") stays.
+_ST_DIRECTIVE = re.compile(r":(?=[\w+\-/]+(?::|\\\[))")  # after _ST_SPECIAL: "[" is "\[" by then
 
 
 def _one_line(text: str) -> str:
@@ -69,7 +72,7 @@ def st_escape(text: str, breaks: bool = False) -> str:
     "$" are escaped, and whatever would start a block at a line's start. `breaks`: keep line breaks (as
     Markdown hard breaks), else they become spaces."""
     lines = _lines(text) if breaks else [_one_line(text)]
-    return "  \n".join(_line_start(_ST_SPECIAL.sub(r"\\\1", line)) for line in lines)
+    return "  \n".join(_line_start(_ST_DIRECTIVE.sub("&#58;", _ST_SPECIAL.sub(r"\\\1", line))) for line in lines)
 
 
 def _line_start(line: str) -> str:

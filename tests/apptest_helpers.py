@@ -1,6 +1,7 @@
 """Helpers for AppTest-based page tests: run the real app.py and reach a page."""
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def restart_server() -> None:
 
 def shown(markdown: str) -> str:
     """What a person reads from a Markdown body the pages escaped (evalcore.safetext): `a\\.b` -> `a.b`."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    return html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown))
 
 
 def errors(at: AppTest) -> list[str]:
