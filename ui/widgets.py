@@ -219,11 +219,11 @@ def guided_path_banner(current: str) -> None:
     _, title, what = TOUR[i]
     with st.container(border=True):
         st.markdown(f"**Guided path · step {i + 1} of {len(TOUR)}: {title}** — {what}")
-        cols = st.columns([1, 1, 1, 2], vertical_alignment="center")
+        cols = st.columns(3, vertical_alignment="center")
         if i > 0:
             cols[0].page_link(TOUR[i - 1][0], label=f"← {TOUR[i - 1][1]}")
         if i + 1 < len(TOUR):
             cols[1].page_link(TOUR[i + 1][0], label=f"Next: {TOUR[i + 1][1]} →")
         else:
             cols[1].caption("The last step: that is the whole path.")
-        cols[2].button("End the guided path", key="ec_tour_end", on_click=_end_tour)
+        cols[2].button("End the path", key="ec_tour_end", on_click=_end_tour, help="Hide these steps; the home page's guide starts them again")
