@@ -328,3 +328,19 @@ def test_shown_examples_put_failures_first_and_keep_every_model(vader):
     shown = result.shown_examples("add_typos", n=2)
     assert len(shown) == 2 and shown["status"].iloc[0] == "fail"
     assert result.shown_examples("add_mention").empty
+
+
+def test_chart_labels_sit_beside_their_whiskers_and_counts_read_in_the_singular():
+    """Issue 18: bar labels crossed by error bars, "(1 rows)"; a label is a text trace right of its interval."""
+    import pandas as pd
+
+    from evalcore import units
+    from evalcore.charts import perturbation_bars
+
+    summary = pd.DataFrame([{"generator": "add_negation", "model": "m", "n_applicable": 9, "failure_rate": 6 / 9,
+                             "failure_rate_lo": 0.354, "failure_rate_hi": 0.879}])
+    fig = perturbation_bars(summary)
+    bar, text = fig.data[0], fig.data[1]
+    assert bar.orientation == "h" and text.mode == "text" and list(text.text) == ["67% of 9"]
+    assert text.x[0] > 0.879  # right of the upper whisker
+    assert units.count(1, "row") == "1 row" and units.count(2, "row") == "2 rows"  # the token chart's counts
