@@ -11,8 +11,8 @@ def test_home_offers_a_guided_path_that_follows_the_pages() -> None:
     from apptest_helpers import APP
 
     at = open_page()
-    expander = next(e for e in at.expander if e.label.startswith("First visit? A guided path"))
-    assert expander.proto.expanded  # a fresh workspace: open
+    expander = next(e for e in at.expander if e.label.startswith("First visit? Open the guided path"))
+    assert not expander.proto.expanded  # one line: the page below does not move
     captions = " ".join(c.value for c in at.caption)
     assert "The verdict first" in captions and "push the session to Weights & Biases" in captions
     at.button(key="ec_tour_start").click().run()

@@ -185,12 +185,14 @@ TOUR_HIDDEN = "ec_tour_hidden"
 
 
 def guided_path_home(first_visit: bool = True) -> None:
-    """The home page's offer: the path in six steps, each a link, and a button that starts it; open on a
-    first visit (a workspace nobody has built anything in yet), folded afterwards."""
+    """The home page's offer: one line that opens the path in six steps (each a link, with what to look at
+    there) and a button that starts it. Folded, so the page below does not move: on a first visit (a workspace
+    nobody has built anything in yet) its label says so."""
     if st.session_state.get(TOUR_HIDDEN):
         return
-    with st.expander("First visit? A guided path through the six pages (about 15 minutes)",
-                     expanded=first_visit and not st.session_state.get(TOUR_KEY), icon=":material/route:"):
+    label = ("First visit? Open the guided path through the six pages (about 15 minutes)" if first_visit
+             else "Guided path through the six pages")
+    with st.expander(label, expanded=False, icon=":material/route:"):
         for i, (page, title, what) in enumerate(TOUR, 1):
             c1, c2 = st.columns([1, 4], vertical_alignment="center")
             c1.page_link(page, label=f"{i}. {title}")
