@@ -35,8 +35,18 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--text-col", default=None, help="column holding the text (default: text)")
     g.add_argument("--label-col", default=None, help="column holding the gold label (default: label)")
     g.add_argument("--id-col", default=None, help="column holding a unique row id (default: `id` if present, else row number)")
+    g.add_argument("--context-col", default=None, metavar="COL",
+                   help="generation: column holding the context passage (default: context, passage or document in any "
+                        "case, else a column whose name holds `context`, e.g. original-context; `-` for none)")
+    g.add_argument("--rouge-tokenizer", choices=("default", "unicode"), default=None,
+                   help="generation: ROUGE-L's tokenizer; default: rouge-score's (a-z0-9 only: accented and non-Latin "
+                        "letters are separators); unicode: runs of Unicode letters and digits, accents kept (through "
+                        "rouge-score's tokenizer hook)")
     g.add_argument("--labels", default=None,
                    help="comma-separated label names, in order (default: read from the data)")
+    g.add_argument("--cluster-col", default=None, metavar="COL",
+                   help="column whose rows come in groups (article, user, conversation): every interval, test and MDE "
+                        "becomes cluster-robust; SQuAD clusters by article title by default (`none` turns it off)")
     g.add_argument("--label-map", default=None, metavar="ID=NAME,...",
                    help="which integer id is which label, e.g. `0=negative,1=positive`; integer gold labels "
                         "and integer predictions are read only through a declared map (a TweetEval folder's "
@@ -49,7 +59,8 @@ def load_data_from_args(args: argparse.Namespace):
     labels = tuple(x.strip() for x in args.labels.split(",")) if args.labels else None
     return load_data(args.data or "lab", split=args.split, config=args.config, n_rows=args.n_rows,
                      text_col=args.text_col, label_col=args.label_col, id_col=args.id_col, labels=labels,
-                     label_map=args.label_map,
+                     label_map=args.label_map, context_col=getattr(args, "context_col", None),
+                     rouge_tokenizer=getattr(args, "rouge_tokenizer", None), cluster_col=getattr(args, "cluster_col", None),
                      task=getattr(args, "task", None))
 
 
@@ -181,9 +192,9 @@ def add_analysis_args(parser: argparse.ArgumentParser) -> None:
 
 # Written out, not imported: `--help` must not load numpy and pandas (evalcore.gates does);
 # tests/test_cli_fast.py checks these stay equal to evalcore.gates.GATES and DEFAULTS.
-GATE_NAMES = ("accuracy", "macro_f1", "slice_accuracy", "class_recall", "confident_regression_rate", "stress_accuracy",
-              "exact_match", "f1", "relaxed_match", "rouge_l", "rouge_acc", "slice_exact_match", "slice_f1",
-              "slice_relaxed_match", "slice_rouge_l", "slice_rouge_acc")
+GATE_NAMES = ("accuracy", "macro_f1", "slice_accuracy", "accuracy_gain", "class_recall", "confident_regression_rate",
+              "stress_accuracy", "exact_match", "f1", "relaxed_match", "rouge_l", "rouge_acc", "slice_exact_match",
+              "slice_f1", "slice_relaxed_match", "slice_rouge_l", "slice_rouge_acc", "f1_gain")
 GATE_DEFAULTS = "classification: accuracy=0.02, macro_f1=0.02, slice_accuracy=0.05; generation: f1=0.02, slice_f1=0.05"
 
 
@@ -194,8 +205,15 @@ def add_gate_args(parser: argparse.ArgumentParser) -> None:
                              "metrics (f1, slice_f1, exact_match...), a limit for confident_regression_rate and "
                              f"stress_accuracy, or `off`. Gates: {', '.join(GATE_NAMES)}. Defaults: {GATE_DEFAULTS}.")
     parser.add_argument("--verdict", action="store_true",
-                        help="make the verdict the exit status: 0 ship, 1 no-ship, 3 inconclusive (2: bad input); "
-                             "implied by --gate")
+                        help="make the verdict the exit status: 0 ship, 1 no-ship, 3 need more data (2: bad input); "
+                             "implied by --gate, --guardrail and --require-gain")
+    parser.add_argument("--guardrail", action="append", default=[], metavar="NAME",
+                        help="mark a slice as a guardrail, repeatable: it must be verified (a loss of the slice margin "
+                             "ruled out, Bonferroni over the guardrails) or the verdict needs more data; other slices "
+                             "are watched (they block only on evidence of harm)")
+    parser.add_argument("--require-gain", action="store_true",
+                        help="ship only when the headline metric (accuracy, F1) is significantly better: its interval "
+                             "above zero")
 
 
 def _workspace(args: argparse.Namespace):
@@ -239,6 +257,10 @@ def analysis_from_args(args: argparse.Namespace):
     # the data's task picks the gates; a typo in a gate still fails before any model runs
     base_gates = GateConfig.from_dict(ws.gates or None, data.task) if ws else GateConfig(task=data.task)
     gate_config = parse_gate_args(args.gate, base_gates)
+    if getattr(args, "require_gain", False):
+        from evalcore.gates import require_gain
+
+        gate_config = require_gain(gate_config)
     baseline = args.baseline or (ws.baseline if ws and args.data is None else None)
     candidate = args.candidate or (ws.candidate if ws and args.data is None else None)
     if not (baseline and candidate):
@@ -253,24 +275,30 @@ def analysis_from_args(args: argparse.Namespace):
     cache = open_cache()
     analysis = run_analysis(data, baseline, candidate, slices=slices, custom=custom, cache=cache,
                             conf_threshold=settings["conf_threshold"], min_n=int(settings["min_n"]),
-                            alpha=settings["alpha"], batch_size=args.batch_size, progress=tqdm_progress)
+                            alpha=settings["alpha"], batch_size=args.batch_size, progress=tqdm_progress,
+                            guardrails=getattr(args, "guardrail", None) or ())
     return analysis, gate_config
 
 
-def _text_tables(analysis, margin: float) -> list[str]:
+def _verdict_exit(args: argparse.Namespace) -> bool:
+    return bool(args.verdict or args.gate or getattr(args, "guardrail", None) or getattr(args, "require_gain", False))
+
+
+def _text_tables(analysis, verdict) -> list[str]:
     """The human-readable CLI report, in the units of every page (evalcore.units) and the task's metrics."""
     import pandas as pd
 
     if analysis.task == "generation":
         from evalcore.genreport import text_lines
 
-        return text_lines(analysis, margin)
+        return text_lines(analysis, verdict)
 
     from evalcore import units
     from evalcore.comparisons import compared_metric
 
     r = analysis.results
     o = r.overall
+    status = verdict.slice_status("accuracy")
     out = [f"data: {analysis.data.name} ({o['n']:,} rows)"]
     for role in ("baseline", "candidate"):
         e = o[role]
@@ -299,9 +327,10 @@ def _text_tables(analysis, margin: float) -> list[str]:
         "MDE": reg["mde"].map(units.magnitude_pts),
         "vs rest [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
         "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),
-        "flags": [", ".join(f for f, on in (("WORSE THAN REST", w), ("underpowered", s != "all" and not m <= margin),
-                                            ("small", sm)) if on) or "-"
-                  for w, s, m, sm in zip(reg["worse_than_rest"], reg["slice"], reg["mde"], reg["small"])],
+        **({"design effect": reg["design_effect"].map(lambda x: "-" if x != x else f"{x:.2f}")}
+           if r.changes.attrs.get("cluster_col") else {}),
+        "in the verdict": [status.get(s, "-") if s != "all" else "overall gates" for s in reg["slice"]],
+        "vs rest": ["WORSE THAN REST" if w else "-" for w in reg["worse_than_rest"]],
     })
     out += ["", "per slice (accuracy; change = candidate - baseline; MDE at 80% power; vs rest = change minus the "
                 "other rows' change, Benjamini-Hochberg):", table.to_string(index=False)]
@@ -317,12 +346,12 @@ def _text_tables(analysis, margin: float) -> list[str]:
 def cmd_report(args: argparse.Namespace) -> int:
     import json
 
-    from evalcore.gates import evaluate_gates
-    from evalcore.report import export_reports, slice_margin
+    from evalcore.report import export_reports
+    from evalcore.verdict import decide
 
     analysis, gate_config = analysis_from_args(args)
     r = analysis.results
-    gates = evaluate_gates(analysis, gate_config)
+    gates = decide(analysis, gate_config)
     generation = analysis.task == "generation"
     columns = GENERATION_REPORT_COLUMNS if generation else REPORT_COLUMNS
     if args.format == "json":
@@ -343,7 +372,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(f"# {name}")
             print(frame.to_csv(index=False), end="")
     else:
-        print("\n".join(_text_tables(analysis, slice_margin(gates, analysis.task))))
+        print("\n".join(_text_tables(analysis, gates)))
     for w in r.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.out:
@@ -351,27 +380,27 @@ def cmd_report(args: argparse.Namespace) -> int:
                                 "metric_changes": r.changes},
                                args.out, "json" if args.format == "json" else "csv")
         print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
-    verdict_exit = args.verdict or bool(args.gate)
+    verdict_exit = _verdict_exit(args)
     out = sys.stdout if args.format == "table" else sys.stderr
     print("\nverdict: " + "\n".join(gates.lines()), file=out)
     if not verdict_exit:
-        print("(exit status 0: add --verdict to exit 0 ship / 1 no-ship / 3 inconclusive)", file=out)
+        print("(exit status 0: add --verdict to exit 0 ship / 1 no-ship / 3 need more data)", file=out)
     for path in export_reports(analysis, gates, markdown=args.markdown, html_path=args.html):
         print(f"wrote {path}", file=sys.stderr)
     return gates.exit_code if verdict_exit else 0
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from evalcore.gates import evaluate_gates
+    from evalcore.verdict import decide
     from evalcore.wandb_push import push_summary_lines, push_to_wandb
 
     analysis, gate_config = analysis_from_args(args)
-    gates = evaluate_gates(analysis, gate_config)
+    gates = decide(analysis, gate_config)
     result = push_to_wandb(analysis, project=args.project, entity=args.entity, run_name=args.run_name,
                            mode=args.mode, gates=gates)
     print("\n".join(push_summary_lines(result)))
     print(gates.headline())
-    return gates.exit_code if (args.verdict or args.gate) else 0
+    return gates.exit_code if _verdict_exit(args) else 0
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
@@ -380,15 +409,16 @@ def cmd_discover(args: argparse.Namespace) -> int:
     import json
 
     from evalcore.discover import DiscoverySettings, discover_slices, discovery_text
-    from evalcore.gates import evaluate_gates
     from evalcore.slices import save_slices
+    from evalcore.verdict import decide
     from evalcore.units import strict_json
 
     features = tuple(f.strip() for f in args.features.split(",") if f.strip()) if args.features else None
     alpha = args.alpha if args.alpha is not None else 0.05
     settings = DiscoverySettings(depth=args.depth, bins=args.bins, min_support=args.min_support,
                                  max_candidates=args.max_candidates, alpha=alpha, screen_p=args.screen_p,
-                                 seed=args.seed, beam=args.beam, features=features)
+                                 seed=args.seed, beam=args.beam, features=features,
+                                 include_model_outputs=args.include_model_outputs)
     analysis, gate_config = analysis_from_args(args)
     found = discover_slices(analysis.df_eval, settings)
     explained = _explain_for_cli(args, analysis, found) if args.explain else None
@@ -405,7 +435,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     if args.markdown or args.html or args.push:
         from evalcore.report import export_reports
 
-        gates = evaluate_gates(analysis, gate_config)
+        gates = decide(analysis, gate_config)
         for path in export_reports(analysis, gates, markdown=args.markdown, html_path=args.html, discovery=found,
                                    explanations=explained):
             print(f"wrote {path}", file=sys.stderr)
@@ -597,7 +627,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="compare baseline and candidate overall and per slice, and give the verdict",
                        description="Print overall, per-slice and per-class results with intervals (paired changes, "
                                    "minimum detectable effects, slices worse than the rest after Benjamini-Hochberg) "
-                                   "and the ship / no-ship / inconclusive verdict of the gates.")
+                                   "and the ship / no-ship / need more data verdict of the gates.")
     add_analysis_args(p)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
     p.add_argument("--out", default=None, metavar="DIR",
@@ -642,7 +672,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--beam", type=int, default=200, help="depth 3: pairs extended by a third condition (default 200)")
     g.add_argument("--seed", type=int, default=0, help="seed of the random halves (and of the explained sample)")
     g.add_argument("--features", default=None, metavar="A,B,...",
-                   help="columns to search (default: every metadata feature, the label and both confidences)")
+                   help="columns to search (default: every metadata feature and the label)")
+    g.add_argument("--include-model-outputs", action="store_true",
+                   help="search the models' confidences too; slices found on them are model-defined (biased by "
+                        "construction: shown, never gating the verdict)")
     g.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
     g.add_argument("--out", default=None, metavar="JSON", help="save the confirmed slices as a slice file")
     g = p.add_argument_group("explanations (live models only)")

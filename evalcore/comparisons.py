@@ -25,8 +25,8 @@ from evalcore.errors import ConfigError
 from evalcore.genmetrics import NORMALISERS, ROUGE_ACC_THRESHOLD
 from evalcore.metrics import _label_codes, _labels, group_counts, stack_masks
 from evalcore.paired import (CHANGE_COLUMNS, DEFAULT_BOOTSTRAP, DEFAULT_SEED, METHODS as PAIRED_METHODS,
-                             binary_changes, bootstrap_changes, bootstrap_summary, continuous_changes,
-                             multinomial_draws)
+                             binary_changes, bootstrap_changes, bootstrap_summary, cluster_cell_draws, cluster_codes,
+                             clustered_changes, continuous_changes, multinomial_draws)
 from evalcore.tables import ROLES, role_col
 
 GENERATION = "generation"
@@ -90,8 +90,32 @@ def headline_metric(task: str) -> ComparedMetric:
     return COMPARED[HEADLINE[task]]
 
 
-def method_of(metric: ComparedMetric, n_boot: int = DEFAULT_BOOTSTRAP, seed: int = DEFAULT_SEED) -> str:
+CLUSTER_METHODS = {
+    "mean": "cluster-robust (CR1) variance of the mean paired difference, clusters = {col}; t interval and test on "
+            "clusters - 1 degrees of freedom; MDE from the cluster-robust SE; vs rest with the covariance of the "
+            "clusters slice and rest share",
+    "bootstrap": "cluster bootstrap ({b} resamples, seed {seed}): whole clusters of {col} drawn with replacement, "
+                 "percentile interval",
+}
+
+
+def cluster_of(df_eval: pd.DataFrame) -> tuple[np.ndarray, int] | None:
+    """The cluster codes of df_eval's rows and their number, when the data names a cluster column
+    (`df_eval.attrs["cluster_col"]`); None otherwise."""
+    col = df_eval.attrs.get("cluster_col")
+    if not col:
+        return None
+    if col not in df_eval.columns:
+        raise ConfigError(f"the cluster column {col!r} is not in this table")
+    return cluster_codes(df_eval[col].astype(str).to_numpy())
+
+
+def method_of(metric: ComparedMetric, n_boot: int = DEFAULT_BOOTSTRAP, seed: int = DEFAULT_SEED,
+              cluster_col: str | None = None) -> str:
     """How the metric's change interval and test are computed, in one sentence."""
+    if cluster_col:
+        key = "bootstrap" if metric.kind == "aggregate" else "mean"
+        return CLUSTER_METHODS[key].format(col=cluster_col, b=n_boot, seed=seed)
     if metric.kind == "binary":
         return ("Newcombe paired interval, exact McNemar test, MDE from Connor (1987)")
     key = "bootstrap" if metric.kind == "aggregate" else "continuous"
@@ -170,10 +194,17 @@ def metric_changes(df_eval: pd.DataFrame, masks: Mapping[str, object], metrics: 
     the compared metrics of df_eval's task (`df_eval.attrs["task"]`, classification when absent)."""
     if metrics is None:
         metrics = metrics_for(df_eval.attrs.get("task", "classification"))
+    clusters = cluster_of(df_eval)
     frames = []
     for name in metrics:
         metric = compared_metric(name)
-        if metric.kind == "binary":
+        if clusters is not None and metric.per_example:
+            slices, matrix = stack_masks(masks, len(df_eval))
+            cols = [role_col(role, metric.field) for role in ROLES]
+            frame = clustered_changes(slices, matrix, df_eval[cols[0]].to_numpy(dtype=float),
+                                      df_eval[cols[1]].to_numpy(dtype=float), *clusters,
+                                      binary=metric.kind == "binary", alpha=alpha, confidence=confidence)
+        elif metric.kind == "binary":
             slices, matrix = stack_masks(masks, len(df_eval))
             b = df_eval[role_col("baseline", metric.field)].to_numpy(dtype=bool)
             c = df_eval[role_col("candidate", metric.field)].to_numpy(dtype=bool)
@@ -185,7 +216,9 @@ def metric_changes(df_eval: pd.DataFrame, masks: Mapping[str, object], metrics: 
         elif metric.kind == "aggregate":
             cells = cells or confusion_cells(df_eval, masks, labels)
             frame = bootstrap_changes(cells.slices, cells.counts, _macro_f1_pair(cells), n_boot=n_boot, seed=seed,
-                                      alpha=alpha, confidence=confidence)
+                                      alpha=alpha, confidence=confidence,
+                                      cluster_cells=None if clusters is None else
+                                      cluster_cells(df_eval, masks, cells, clusters))
         else:
             cols = [role_col(role, metric.field) for role in ROLES]
             absent = [c for c in cols if c not in df_eval.columns]
@@ -200,9 +233,26 @@ def metric_changes(df_eval: pd.DataFrame, masks: Mapping[str, object], metrics: 
         frame.insert(0, "metric", name)
         frames.append(frame[["metric", *CHANGE_COLUMNS]])
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["metric", *CHANGE_COLUMNS])
-    out.attrs = {"alpha": alpha, "confidence": confidence, "n_boot": n_boot, "seed": seed,
-                 "methods": {m: method_of(compared_metric(m), n_boot, seed) for m in metrics}}
+    col = df_eval.attrs.get("cluster_col") if clusters is not None else None
+    out.attrs = {"alpha": alpha, "confidence": confidence, "n_boot": n_boot, "seed": seed, "cluster_col": col,
+                 "n_clusters": clusters[1] if clusters is not None else None,
+                 "methods": {m: method_of(compared_metric(m), n_boot, seed, col) for m in metrics}}
     return out
+
+
+def cluster_cells(df_eval: pd.DataFrame, masks: Mapping[str, object], cells: Cells,
+                  clusters: tuple[np.ndarray, int]) -> np.ndarray:
+    """Each slice's joint confusion counts per cluster, (S, clusters, k^3), for the cluster bootstrap."""
+    codes, g = clusters
+    k = cells.k
+    slices, matrix = stack_masks(masks, len(df_eval))
+    y = _label_codes(df_eval["label"], cells.labels, "label")
+    pb, pc = (_label_codes(df_eval[role_col(r, "pred")], cells.labels, f"{r} prediction") for r in ROLES)
+    cell = (y * k + pb) * k + pc
+    groups, counts = group_counts(matrix, codes * k ** 3 + cell)
+    full = np.zeros((len(slices), g * k ** 3), dtype=np.int64)
+    full[:, groups] = counts
+    return full.reshape(len(slices), g, k ** 3)
 
 
 def per_class_changes(df_eval: pd.DataFrame, labels: Sequence[str] | None = None, *, confidence: float = 0.95,
@@ -219,7 +269,11 @@ def per_class_changes(df_eval: pd.DataFrame, labels: Sequence[str] | None = None
     cube = counts.reshape(k, k, k)  # gold, baseline pred, candidate pred
     cb, cc = cells.confusions(counts)
     point = {role: _per_label(cm) for role, cm in zip(ROLES, (cb, cc))}
-    draws = multinomial_draws(counts, n_boot, seed)
+    clusters = cluster_of(df_eval)
+    if clusters is None:
+        draws = multinomial_draws(counts, n_boot, seed)
+    else:
+        draws = cluster_cell_draws(cluster_cells(df_eval, {}, cells, clusters)[:1], n_boot, seed)[0]
     db, dc = cells.confusions(draws)
     boot_b, boot_c = _per_label(db), _per_label(dc)
     rows = []
@@ -230,7 +284,15 @@ def per_class_changes(df_eval: pd.DataFrame, labels: Sequence[str] | None = None
         improved = int(on_label[np.ix_(~b_ok, c_ok)].sum())
         regressed = int(on_label[np.ix_(b_ok, ~c_ok)].sum())
         neither = int(on_label.sum()) - both - improved - regressed
-        rec = binary_changes(["all"], [both], [improved], [regressed], [neither], confidence=confidence).iloc[0]
+        if clusters is None:
+            rec = binary_changes(["all"], [both], [improved], [regressed], [neither], confidence=confidence).iloc[0]
+        else:
+            gold_rows = (df_eval["label"].astype(str).to_numpy() == label)[None, :]
+            ok_b = df_eval[role_col("baseline", "correct")].to_numpy(dtype=float)
+            ok_c = df_eval[role_col("candidate", "correct")].to_numpy(dtype=float)
+            rec = clustered_changes(["all"], gold_rows, ok_b, ok_c, *clusters, binary=True,
+                                    confidence=confidence).iloc[0] if gold_rows.any() else \
+                binary_changes(["all"], [0], [0], [0], [0], confidence=confidence).iloc[0]
         row = {"label": label, "n_gold": int(cb[j].sum()), "n_pred_baseline": int(cb[:, j].sum()),
                "n_pred_candidate": int(cc[:, j].sum())}
         for metric in ("precision", "recall", "f1"):
@@ -252,5 +314,6 @@ def per_class_changes(df_eval: pd.DataFrame, labels: Sequence[str] | None = None
     return out
 
 
-__all__ = ["COMPARED", "Cells", "ComparedMetric", "GENERATION", "HEADLINE", "compared_metric", "confusion_cells",
+__all__ = ["COMPARED", "Cells", "ComparedMetric", "GENERATION", "HEADLINE", "cluster_cells", "cluster_of",
+           "compared_metric", "confusion_cells",
            "headline_metric", "macro_f1_of", "method_of", "metric_changes", "metrics_for", "per_class_changes"]

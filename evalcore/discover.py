@@ -72,6 +72,9 @@ class DiscoverySettings:
     seed: int = 0
     beam: int = 200
     features: tuple[str, ...] | None = None
+    # the models' confidences are searched only when asked: a slice chosen on a model's own output is
+    # model-defined (biased by construction), shown but never gating the verdict
+    include_model_outputs: bool = False
 
     def __post_init__(self) -> None:
         checks = [
@@ -118,10 +121,11 @@ class ItemSpace:
     skipped: dict[str, str]
 
 
-def default_columns(df_eval: pd.DataFrame) -> list[str]:
-    """Metadata features, the gold label and both models' confidences (by role): what a slice may
-    be built on. Correctness and the comparison flags are the outcome, so never features."""
-    return [*metadata_columns(df_eval), "label", *(role_col(r, "conf") for r in ROLES)]
+def default_columns(df_eval: pd.DataFrame, include_model_outputs: bool = False) -> list[str]:
+    """Metadata features and the gold label (and, when asked, both models' confidences by role): what a
+    slice may be built on. Correctness and the comparison flags are the outcome, so never features."""
+    outputs = [role_col(r, "conf") for r in ROLES] if include_model_outputs else []
+    return [*metadata_columns(df_eval), "label", *outputs]
 
 
 def _tag(text: str) -> str:
@@ -480,7 +484,8 @@ def discover_slices(df_eval: pd.DataFrame, settings: DiscoverySettings | None = 
     b_ok = df_eval[role_col("baseline", "correct")].to_numpy(dtype=bool)
     c_ok = df_eval[role_col("candidate", "correct")].to_numpy(dtype=bool)
     improved, regressed = ~b_ok & c_ok, b_ok & ~c_ok
-    columns = list(settings.features) if settings.features is not None else default_columns(df_eval)
+    columns = (list(settings.features) if settings.features is not None
+               else default_columns(df_eval, settings.include_model_outputs))
     bad = [c for c in columns if c in (*CORE_COLUMNS[:2], "regressed", "improved", "both_wrong", "both_correct",
                                        "confident_regression") or c.endswith("_correct") or c.startswith("correct_")]
     if bad:

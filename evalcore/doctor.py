@@ -62,16 +62,33 @@ def report_lines() -> list[str]:
     lines.append(f"disk: {free / 1e9:,.1f} GB free of {total / 1e9:,.1f} GB")
     lines.append("data folders a dashboard visitor may read ($EVALCORE_DATA_ROOTS):")
     lines += [f"  {root}{'' if root.exists() else '  (missing)'}" for root in allowed_roots()]
+    lines += _limit_lines()
     endpoints, problems = configured_endpoints(None)
     if endpoints:
         lines.append("LLM endpoints ($EVALCORE_LLM_ENDPOINTS; secrets.toml is read by the app):")
-        lines += [f"  {name}: {c.model} at {c.base_url}; key variable "
+        lines += [f"  {name}: {c.model} at {c.display_url}; key variable "
                   f"{('$' + c.api_key_env + (' (set)' if c.key_is_set() else ' (NOT set)')) if c.api_key_env else 'none'}"
                   for name, c in endpoints.items()]
     else:
         lines.append("LLM endpoints: none in $EVALCORE_LLM_ENDPOINTS")
     lines += [f"  problem: {p}" for p in problems]
     return lines
+
+
+def _limit_lines() -> list[str]:
+    """The limits every load is measured against (`evalcore.limits`), with the variable that sets each."""
+    from dataclasses import asdict
+
+    from evalcore.errors import DataError
+    from evalcore.limits import ENV_VARS, current
+
+    try:
+        values = asdict(current())
+    except DataError as exc:  # a variable that does not read: the loads refuse until it is fixed
+        return [f"limits per dataset: {exc}"]
+    shown = [f"{name.removeprefix('max_').replace('_', ' ').replace(' mb', ' MB')} {value:,.0f} (${ENV_VARS[name]})"
+             for name, value in values.items()]
+    return ["limits per dataset (every load is measured first):", "  " + "; ".join(shown)]
 
 
 __all__ = ["disk_use", "folder_size", "report_lines"]

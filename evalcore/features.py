@@ -124,13 +124,17 @@ def _words(terms: Iterable[str]) -> str:
     return f"{_BEFORE}(?:{trie_pattern(terms)}){_AFTER}"
 
 
+# Placeholders datasets put where a link was: OffensEval's `URL`, `HTTPURL` (TweetEval / BERTweet), `{{URL}}`
+# (TweetNLP); upper case only, so the word "url" in a sentence is not a link.
+_URL_PLACEHOLDER = f"{_BEFORE}(?:HTTPURL|URL){_AFTER}|\\{{\\{{URL\\}}\\}}"
 _URL_FIND = (
-    "(?i)https?:|www\\.[a-z0-9-]+\\.|pic\\.twitter\\.com/"
-    f"|{_BEFORE}https?{_AFTER}|{_BEFORE}t\\.co/"
+    "(?i:https?:|www\\.[a-z0-9-]+\\.|pic\\.twitter\\.com/"
+    f"|{_BEFORE}https?{_AFTER}|{_BEFORE}t\\.co/)|{_URL_PLACEHOLDER}"
 )
 # URLs and @handles: blanked in `plain_text`. A URL stops at #, @ and non-ASCII: TweetEval glues
 # hashtags to links ("https://t.co/E2aJFRljJx#Libya").
-_URL_STRIP = "(?i)(?:https?:|www\\.|pic\\.twitter\\.com/)[A-Za-z0-9._~:/?=&%+-]*|@[A-Za-z0-9_]+"
+_URL_STRIP = ("(?i:(?:https?:|www\\.|pic\\.twitter\\.com/)[A-Za-z0-9._~:/?=&%+-]*)|@[A-Za-z0-9_]+"
+              f"|{_URL_PLACEHOLDER}")
 _MENTION = f"(?:^|[^{_WORD_CHARS}@])@[A-Za-z0-9_]"
 _HASHTAG = f"(?:^|[^{_WORD_CHARS}&])#[0-9]*[A-Za-z_\u00c0-\u024f]"
 _ALL_CAPS = f"(?:^|[^{_WORD_CHARS}#'])[A-Z]{{2,}}(?:'[A-Z]+)?{_AFTER}"
@@ -157,7 +161,8 @@ def emoji_pattern() -> str:
 
 @lru_cache(maxsize=1)
 def _negation_pattern() -> str:
-    return f"(?i){_words(lexicons.negations())}|[a-z]n't{_AFTER}"
+    # "n't" glued ("doesn't") or split off by a tokenizer ("does n't", "ca n't", "wo n't": SST, PTB)
+    return f"(?i){_words(lexicons.negations())}|(?:[a-z]|^| )n't{_AFTER}"
 
 
 @lru_cache(maxsize=1)
@@ -276,7 +281,8 @@ def _count(pattern: str | Callable[[], str], plain: bool = False) -> Callable[[p
 
 _register(
     "has_negation", "bool",
-    "A negator: not, no, never, nothing, without, any n't contraction (VADER's list + extras).",
+    "A negator: not, no, never, nothing, without, any n't contraction, also split off (\"does n't\") (VADER's "
+    "list + extras).",
     "Negation flips polarity; models that lean on positive or negative words miss the flip.",
 )(_has(_negation_pattern))
 _register(
@@ -351,7 +357,8 @@ _register(
 )(_count(_MENTION))
 _register(
     "has_url", "bool",
-    "A link (http:, https:, www., pic.twitter.com/, t.co/) or a bare 'http' placeholder.",
+    "A link (http:, https:, www., pic.twitter.com/, t.co/) or a placeholder for one: a bare 'http', URL "
+    "(OffensEval), HTTPURL, {{URL}}.",
     "Tweets with links are often headlines: neutral text about emotional topics.",
 )(_has(_URL_FIND, plain=False))
 _register(

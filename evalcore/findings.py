@@ -3,7 +3,7 @@
 Each finding is built by one function from a small dict of fields (the numbers it prints), and its
 sentence is generated from those fields only: a direction word comes from the interval's signs, a
 "worse than the rest" claim from the Benjamini-Hochberg-adjusted test of that comparison, an
-"underpowered" claim from the slice's minimum detectable effect. `tests/test_findings.py` checks
+"too small to judge" claim from the slice's size (as the verdict, `evalcore.verdict`). `tests/test_findings.py` checks
 this over many random tables.
 
 Units everywhere: accuracies and rates as percentages (69.8%), changes in points (-30.0 points).
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from evalcore.pipeline import Analysis
 
 MAX_LISTED = 4  # slices named per sentence
+MODEL_TAG = " [model-defined: shown, never gates]"  # a slice whose rule reads a model's output
 ALL = "all"
 
 
@@ -125,8 +126,8 @@ def worse_than_rest_finding(f: dict[str, Any]) -> Finding:
             text = f"None of the {f['n_slices']} slices is worse than the rest of the rows{_on(f)} {bh}."
         return Finding("worse_than_rest", text, f)
     shown, more = _shown(items)
-    parts = [f"{s['slice']} ({fmt_pts(s['delta'])} points there against {fmt_pts(s['rest_delta'])} elsewhere, "
-             f"a gap of {fmt_pts(s['gap'])} points with 95% interval {fmt_pts(s['gap_lo'])} to {fmt_pts(s['gap_hi'])}, "
+    parts = [f"{s['slice']}{MODEL_TAG if s.get('model_defined') else ''} ({fmt_pts(s['delta'])} points there against "
+             f"{fmt_pts(s['rest_delta'])} elsewhere, a gap of {fmt_pts(s['gap'])} points with 95% interval {fmt_pts(s['gap_lo'])} to {fmt_pts(s['gap_hi'])}, "
              f"{units.p_text(s['q'], 'BH-adjusted p')}, n={s['n']:,})" for s in shown]
     tail = f" and {more} more" if more else ""
     verb = _plural(len(items), "is", "are")
@@ -161,16 +162,15 @@ def against_overall_finding(f: dict[str, Any]) -> Finding:
     return Finding("against_overall", text, f | {"n_more": more})
 
 
-def underpowered_finding(f: dict[str, Any]) -> Finding:
-    """fields: margin, n_slices, slices: [{slice, n, mde}] whose MDE exceeds the margin; optional metric."""
+def too_small_finding(f: dict[str, Any]) -> Finding:
+    """fields: min_n, n_slices, slices: [{slice, n}] with 1 to min_n - 1 rows; optional metric."""
     shown, more = _shown(f["slices"])
-    m = f"{f['margin'] * 100:.1f}"
-    parts = [f"{s['slice']} (n={s['n']:,}, detects only {s['mde'] * 100:.1f} points)" if s["n"] else
-             f"{s['slice']} (no rows)" for s in shown]
+    parts = [f"{s['slice']} (n={s['n']:,})" for s in shown]
     verb = _plural(len(f["slices"]), "is", "are")
-    text = (f"{len(f['slices'])} of {f['n_slices']} slices {verb} too small to detect a {m}-point change{_on(f)} with "
-            f"80% power: {_join(parts, more)}; a result there cannot count as a pass.")
-    return Finding("underpowered", text, f | {"n_more": more})
+    text = (f"{len(f['slices'])} of {f['n_slices']} slices {verb} too small to judge (fewer than {f['min_n']} rows): "
+            f"{_join(parts, more)}; {_plural(len(f['slices']), 'it is', 'they are')} shown with "
+            f"{_plural(len(f['slices']), 'its', 'their')} numbers, never tested, and never block the verdict.")
+    return Finding("too_small", text, f | {"n_more": more})
 
 
 def confidence_finding(f: dict[str, Any]) -> Finding:
@@ -225,7 +225,8 @@ def _f(x: Any) -> float:
 
 
 def findings_from_tables(overall: dict, regression: pd.DataFrame, calibration: pd.DataFrame | None, *,
-                         alpha: float, margin: float, conf_threshold: float) -> list[Finding]:
+                         alpha: float, margin: float, conf_threshold: float,
+                         model_defined: frozenset[str] = frozenset()) -> list[Finding]:
     """Every finding of one classification comparison, from its tables (the Compare page, the report, W&B)."""
     d = overall["delta"]
     out = [overall_finding({
@@ -234,7 +235,8 @@ def findings_from_tables(overall: dict, regression: pd.DataFrame, calibration: p
         "delta": d["value"], "lo": d["lo"], "hi": d["hi"], "p": overall["mcnemar_p"],
         "n_regressed": overall["n_regressed"], "n_improved": overall["n_improved"]})]
     slices = regression[regression["slice"] != ALL]
-    out += slice_findings(regression, direction(d["lo"], d["hi"]), alpha=alpha, margin=margin)
+    out += slice_findings(regression, direction(d["lo"], d["hi"]), alpha=alpha, margin=margin,
+                          model_defined=model_defined)
     out.append(confidence_finding({
         "candidate": overall["candidate"]["model"], "n_conf_known": overall["n_conf_known"],
         "score_kind": overall.get("score_kind", {}).get("candidate", "probability"),
@@ -253,9 +255,10 @@ def findings_from_tables(overall: dict, regression: pd.DataFrame, calibration: p
 
 
 def slice_findings(regression: pd.DataFrame, trend: str, *, alpha: float, margin: float,
-                   metric: str | None = None) -> list[Finding]:
+                   metric: str | None = None, model_defined: frozenset[str] = frozenset()) -> list[Finding]:
     """The findings about slices, from a change table with CHANGE_COLUMNS (`trend`: the overall change's
-    direction); `metric` names the metric in the sentences (generation), None for classification."""
+    direction); `metric` names the metric in the sentences (generation), None for classification. Slices under
+    the table's `min_n` rows are listed as too small to judge, as the verdict treats them."""
     named = {"metric": metric} if metric else {}
     out: list[Finding] = []
     slices = regression[regression["slice"] != ALL]
@@ -266,8 +269,8 @@ def slice_findings(regression: pd.DataFrame, trend: str, *, alpha: float, margin
     out.append(worse_than_rest_finding({
         "alpha": alpha, "n_slices": len(slices), "overall_direction": trend, **named,
         "slices": [{"slice": r.slice, "n": int(r.n), "delta": r.delta, "rest_delta": r.rest_delta, "gap": r.vs_rest,
-                    "gap_lo": r.vs_rest_lo, "gap_hi": r.vs_rest_hi, "q": r.vs_rest_p_adjusted}
-                   for r in worse.itertuples()]}))
+                    "gap_lo": r.vs_rest_lo, "gap_hi": r.vs_rest_hi, "q": r.vs_rest_p_adjusted,
+                    "model_defined": r.slice in model_defined} for r in worse.itertuples()]}))
     better = used[(used["vs_rest_p_adjusted"] < alpha) & (used["vs_rest"] > 0)].sort_values("vs_rest", ascending=False)
     if len(better):
         out.append(better_than_rest_finding({
@@ -282,16 +285,17 @@ def slice_findings(regression: pd.DataFrame, trend: str, *, alpha: float, margin
                 "overall_direction": trend, **named,
                 "slices": [{"slice": r.slice, "n": int(r.n), "delta": r.delta, "lo": r.delta_lo, "hi": r.delta_hi}
                            for r in other.itertuples()]}))
-    weak = slices[~(slices["mde"] <= margin)].sort_values("n")
-    if len(weak):
-        out.append(underpowered_finding({
-            "margin": margin, "n_slices": len(slices), **named,
-            "slices": [{"slice": r.slice, "n": int(r.n), "mde": _f(r.mde) if r.n else math.nan}
-                       for r in weak.itertuples()]}))
+    min_n = int(regression.attrs.get("min_n", 30))
+    small = used[used["n"] < min_n].sort_values("n")
+    if len(small):
+        out.append(too_small_finding({
+            "min_n": min_n, "n_slices": len(slices), **named,
+            "slices": [{"slice": r.slice, "n": int(r.n)} for r in small.itertuples()]}))
     return out
 
 
-def generation_findings(overall: dict, regression: pd.DataFrame, *, alpha: float, margin: float) -> list[Finding]:
+def generation_findings(overall: dict, regression: pd.DataFrame, *, alpha: float, margin: float,
+                        model_defined: frozenset[str] = frozenset()) -> list[Finding]:
     """Every finding of one generation comparison: the headline metric overall (with the other metrics
     beside it), then the slices on the headline metric."""
     from evalcore.comparisons import compared_metric
@@ -302,13 +306,15 @@ def generation_findings(overall: dict, regression: pd.DataFrame, *, alpha: float
     others = [{"metric": compared_metric(m).title, "base": overall["baseline"][m]["value"],
                "cand": overall["candidate"][m]["value"], "delta": c["value"], "lo": c["lo"], "hi": c["hi"]}
               for m, c in overall["changes"].items() if m != headline]
-    test = "paired t test" if compared_metric(headline).kind == "continuous" else "exact McNemar"
+    test = ("cluster-robust t test" if overall.get("cluster_col") else
+            "paired t test" if compared_metric(headline).kind == "continuous" else "exact McNemar")
     out = [overall_score_finding({
         "metric": title, "baseline": overall["baseline"]["model"], "candidate": overall["candidate"]["model"],
         "base_value": overall["baseline"][headline]["value"], "cand_value": overall["candidate"][headline]["value"],
         "n": overall["n"], "delta": ch["value"], "lo": ch["lo"], "hi": ch["hi"], "p": ch["p"], "test": test,
         "n_improved": overall["n_improved"], "n_regressed": overall["n_regressed"], "others": others})]
-    out += slice_findings(regression, direction(ch["lo"], ch["hi"]), alpha=alpha, margin=margin, metric=title)
+    out += slice_findings(regression, direction(ch["lo"], ch["hi"]), alpha=alpha, margin=margin, metric=title,
+                          model_defined=model_defined)
     slices = regression[regression["slice"] != ALL]
     empty = slices.loc[slices["n"] == 0, "slice"].tolist()
     if empty:
@@ -317,7 +323,7 @@ def generation_findings(overall: dict, regression: pd.DataFrame, *, alpha: float
 
 
 def analysis_findings(analysis: Analysis, margin: float | None = None) -> list[Finding]:
-    """The findings of an analysis; `margin` (the slice gate's, default 5 points) decides "underpowered"."""
+    """The findings of an analysis; `margin`: the slice gate's (default 5 points)."""
     from evalcore.comparisons import HEADLINE
     from evalcore.gates import DEFAULTS
 
@@ -325,11 +331,13 @@ def analysis_findings(analysis: Analysis, margin: float | None = None) -> list[F
     attrs = reg.attrs
     task = getattr(analysis, "task", "classification")
     margin = DEFAULTS[task][f"slice_{HEADLINE[task]}"] if margin is None else margin
+    model = frozenset(s for s, role in (analysis.results.roles or {}).items() if role == "model-defined")
     if task == "generation":
-        return generation_findings(analysis.results.overall, reg, alpha=float(attrs.get("alpha", 0.05)), margin=margin)
+        return generation_findings(analysis.results.overall, reg, alpha=float(attrs.get("alpha", 0.05)), margin=margin,
+                                   model_defined=model)
     return findings_from_tables(analysis.results.overall, reg, analysis.results.calibration,
                                 alpha=float(attrs.get("alpha", 0.05)), margin=margin,
-                                conf_threshold=float(attrs.get("conf_threshold", 0.8)))
+                                conf_threshold=float(attrs.get("conf_threshold", 0.8)), model_defined=model)
 
 
 __all__ = ["Finding", "analysis_findings", "direction", "findings_from_tables", "fmt_ece", "fmt_p", "fmt_pct",

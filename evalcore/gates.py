@@ -1,27 +1,23 @@
-"""Ship / no-ship / inconclusive: gates that read intervals, never point estimates.
+"""The gates a verdict is made of: each reads an interval, never a point estimate alone.
 
 A gate is a metric, a margin and a rule on the paired interval of the change (candidate - baseline):
 
-- **non-inferiority** (`accuracy`, `macro_f1`): passes when the interval's lower bound is above
-  -margin (a loss larger than the margin is ruled out), fails when its upper bound is below -margin
-  (the candidate is clearly worse by more than the margin), and is inconclusive otherwise, with
-  roughly how many more rows would settle it;
-- **slices** (`slice_accuracy`): a slice fails when the candidate is worse there *than on the rest of
-  the rows* (Benjamini-Hochberg over the slices) and the slice's own interval lies below -margin. It
-  passes when its own interval lies above -margin (the data rule out a larger loss), or when it is
-  not worse than the rest and could have detected a margin-sized loss (its minimum detectable effect
-  at 80% power is within the margin). Otherwise it is inconclusive, and "underpowered" when its MDE
-  exceeds the margin: never a pass. A uniform loss is the overall gate's business;
+- **non-inferiority** (`accuracy`, `macro_f1`, `f1`...): passes when the interval's lower bound is above
+  -margin (a loss larger than the margin is ruled out), fails when its upper bound is below -margin,
+  and needs more data otherwise, with a planning figure (`Plan`: a range of rows, two significant digits,
+  its assumption, sized so the gate settles with 80-90% probability);
+- **slices** (`slice_accuracy`, `slice_f1`): by role, in `evalcore.verdict.slice_gate`: a *watched*
+  slice blocks only on evidence of harm, a *guardrail* must be verified, a slice too small to judge or
+  defined by a model's own output never blocks;
+- **gain** (`accuracy_gain`, `f1_gain`; off by default, `--require-gain`): ship only when the headline
+  metric's interval lies above zero;
 - **per class** (`class_recall`): the non-inferiority rule on each gold label's paired recall;
 - **rates** (`confident_regression_rate`, `stress_accuracy`): the Wilson interval of the rate against
-  a maximum / minimum; "not evaluable" when the data cannot give the rate (no confidences, no
-  labelled stress cases scored by the candidate).
+  a maximum / minimum; "not evaluable" when the data cannot give the rate.
 
-The verdict is no-ship when any gate fails, inconclusive when none fails but one cannot be decided,
-ship when every gate passes. Margins are shares (0.02 = 2 points). Default margins: 2 points on
-accuracy and macro-F1 overall and 5 points per slice: an equally good candidate ships once the
-paired intervals are narrower than the margin (about 4,000 rows overall when 20% of rows are
-discordant, a few hundred rows per slice), and a candidate 5 points worse fails.
+`evalcore.verdict.decide` adds them up: no-ship when a gate fails, need more data when one cannot be
+settled, ship when every gate passes. Margins are shares here (0.02 = 2 points; pages and the CLI's
+text speak in points).
 
     >>> config = parse_gate_args(["slice_accuracy=0.1", "macro_f1=off"])
     >>> config.values["slice_accuracy"], config.values["macro_f1"], config.values["accuracy"]
@@ -44,9 +40,12 @@ if TYPE_CHECKING:
     from evalcore.pipeline import Analysis
     from evalcore.stress import StressResult
 
-PASS, FAIL, INCONCLUSIVE, NOT_EVALUABLE, UNDERPOWERED = "pass", "fail", "inconclusive", "not evaluable", "underpowered"
+PASS, FAIL, NEED_MORE_DATA, NOT_EVALUABLE = "pass", "fail", "need more data", "not evaluable"
+INCONCLUSIVE = NEED_MORE_DATA  # the old word for a gate the data cannot settle yet
+TOO_SMALL, MODEL_DEFINED = "too small to judge", "model-defined"  # slice statuses that never block
 SHIP, NO_SHIP = "ship", "no-ship"
-EXIT_CODES = {SHIP: 0, NO_SHIP: 1, INCONCLUSIVE: 3}
+EXIT_CODES = {SHIP: 0, NO_SHIP: 1, NEED_MORE_DATA: 3}
+PLAN_POWER = (0.8, 0.9)  # a rows-needed figure: the rows that settle a gate with 80% to 90% probability
 OFF_WORDS = ("off", "none")
 LEGACY = {"max_slice_regression": "slice_accuracy", "max_significant_slice_regression": "slice_accuracy",
           "max_confident_regression_rate": "confident_regression_rate", "min_stress_accuracy": "stress_accuracy"}
@@ -72,9 +71,51 @@ def _rows(x: float) -> str:
 # --- results -------------------------------------------------------------------------------------
 
 
+def sig2(x: float) -> int:
+    """A planning figure with two significant digits: 907,773 -> 910,000; 37 -> 37."""
+    return int(float(f"{float(x):.2g}")) if x >= 10 else int(math.ceil(x))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A rows-needed planning figure: about `low` to `high` more rows (of `what`) settle the gate with
+    80% to 90% probability *if* the assumption holds (the change stays where it is)."""
+
+    low: int
+    high: int
+    what: str  # "rows" or "rows of slice S"
+    assumption: str  # "if the change stays at +0.4 points"
+
+    def text(self) -> str:
+        span = f"{self.low:,}" if self.low == self.high else f"{self.low:,}-{self.high:,}"
+        return (f"about {span} more {self.what} ({self.assumption}; sized so the gate settles with 80-90% "
+                "probability)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def plan_rows(n: int, delta: float, se: float, margin: float, z: float, what: str = "rows",
+              assumption: str | None = None) -> Plan | None:
+    """More rows for an interval (z x SE wide on the side facing `-margin`) to clear `-margin` with 80% and 90%
+    probability if the true change is `delta`: SE shrinks as 1/sqrt(n). None where no number of rows settles
+    it (the change sits on the margin) or the SE is unknown."""
+    from statistics import NormalDist
+
+    gap = abs(delta + margin)
+    if not (np.isfinite(se) and se > 0 and np.isfinite(delta) and gap > 1e-12 and n > 0):
+        return None
+    more = [max(n * (se * (z + NormalDist().inv_cdf(p)) / gap) ** 2 - n, 1.0) for p in PLAN_POWER]
+    return Plan(sig2(more[0]), sig2(more[1]), what,
+                assumption or f"if the change stays at {pts(delta)} points")
+
+
 @dataclass(frozen=True)
 class Check:
-    """One unit a gate looked at (a slice, a gold label) with its status and its numbers."""
+    """One unit a gate looked at (a slice, a gold label) with its status and its numbers. For a slice:
+    its role (watched, guardrail, model-defined), the one-sided harm p (raw, and Benjamini-Hochberg over the
+    judged watched slices), the clusters and design effect when rows come in clusters, a plain sentence and,
+    when it needs more data, the planning figure."""
 
     name: str
     status: str
@@ -86,9 +127,18 @@ class Check:
     vs_rest: float = math.nan
     vs_rest_p_adjusted: float = math.nan
     rows_needed: float = math.nan
+    role: str = ""
+    harm_p: float = math.nan
+    harm_q: float = math.nan
+    clusters: float = math.nan
+    design_effect: float = math.nan
+    sentence: str = ""
+    plan: Plan | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: _json_value(v) for k, v in self.__dict__.items()}
+        out = {k: _json_value(v) for k, v in self.__dict__.items() if k != "plan"}
+        out["plan"] = self.plan.to_dict() if self.plan else None
+        return out
 
 
 @dataclass(frozen=True)
@@ -109,6 +159,9 @@ class GateResult:
     hi: float | None = None
     rows_needed: int | None = None
     checks: tuple[Check, ...] = ()
+    plan: Plan | None = None
+    next_step: str = ""  # what to do about this gate, one sentence (empty when it passes)
+    subject: str = ""  # the slice or label the next step names
 
     @property
     def passed(self) -> bool:
@@ -123,6 +176,7 @@ class GateResult:
         return {"name": self.name, "metric": self.metric, "margin": self.margin, "status": self.status,
                 "reason": self.reason, "n": self.n, "observed": _json_value(self.observed),
                 "lo": _json_value(self.lo), "hi": _json_value(self.hi), "rows_needed": self.rows_needed,
+                "plan": self.plan.to_dict() if self.plan else None, "next_step": self.next_step,
                 "checks": [c.to_dict() for c in self.checks]}
 
 
@@ -146,6 +200,8 @@ class Gate:
 
 def margin_text(name: str, value: float) -> str:
     gate = GATES.get(name)
+    if gate is not None and gate.kind == "gain":
+        return "any gain" if value == 0 else f"a gain of at least {pts(value, signed=False)} points"
     if gate is None or gate.kind == "margin":
         return f"margin {pts(value, signed=False)} points"
     return f"{'at most' if gate.kind == 'max' else 'at least'} {value:.1%}"
@@ -158,25 +214,18 @@ def _overall_row(analysis: Analysis, metric: str) -> pd.Series | None:
 
 
 def interval_status(lo: float, hi: float, margin: float) -> str:
-    """The non-inferiority rule: pass above -margin, fail below it, inconclusive across it."""
+    """The non-inferiority rule: pass above -margin, fail below it, need more data across it."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return NOT_EVALUABLE
     if lo > -margin:
         return PASS
     if hi < -margin:
         return FAIL
-    return INCONCLUSIVE
-
-
-def _settle(n: int, value: float, lo: float, hi: float, margin: float) -> int | None:
-    from evalcore.paired import rows_to_settle
-
-    more = float(rows_to_settle(n, value, lo, hi, margin))
-    return None if math.isnan(more) else int(more)
+    return NEED_MORE_DATA
 
 
 def non_inferiority_sentence(title: str, n: int, delta: float, lo: float, hi: float, margin: float,
-                             status: str, rows_needed: int | None) -> str:
+                             status: str, plan: Plan | None) -> str:
     """The reason of a non-inferiority gate, from the numbers printed in it."""
     head = f"{title} changes by {pts(delta)} points ({interval_text(lo, hi)}, n={n:,})"
     m = pts(margin, signed=False)
@@ -184,9 +233,16 @@ def non_inferiority_sentence(title: str, n: int, delta: float, lo: float, hi: fl
         return f"{head}; the whole interval lies above -{m}, so a loss larger than the {m}-point margin is ruled out."
     if status == FAIL:
         return f"{head}; the whole interval lies below -{m}: the candidate is worse by more than the {m}-point margin."
-    tail = (f"about {_rows(rows_needed)} more rows would settle it" if rows_needed is not None
-            else "at this estimate no number of rows settles it")
+    tail = plan.text() + " would settle it" if plan is not None else "at this estimate no number of rows settles it"
     return f"{head}; the interval spans -{m}, so the data cannot tell whether the loss exceeds the margin: {tail}."
+
+
+def _z_of(row: Any, confidence: float = 0.95) -> float:
+    """The interval's quantile: normal, or Student t on the row's degrees of freedom (clusters - 1)."""
+    from scipy.stats import t as student_t
+
+    df = float(row["df"]) if "df" in row and np.isfinite(row["df"]) else math.inf
+    return float(student_t.ppf(0.5 + confidence / 2, df)) if math.isfinite(df) else 1.959963984540054
 
 
 def _check_non_inferiority(gate: Gate, analysis: Analysis, margin: float, stress: StressResult | None) -> GateResult:
@@ -196,100 +252,64 @@ def _check_non_inferiority(gate: Gate, analysis: Analysis, margin: float, stress
     row = _overall_row(analysis, gate.metric)
     if row is None or int(row["n"]) == 0 or not np.isfinite(row["delta_lo"]):
         return GateResult(gate.name, gate.metric, margin, NOT_EVALUABLE,
-                          f"{title} could not be compared on these data (no rows or no interval).")
+                          f"{title} could not be compared on these data (no rows or no interval).",
+                          next_step=f"turn the {gate.name} gate off, or use data where {title} can be compared")
     n, d, lo, hi = int(row["n"]), float(row["delta"]), float(row["delta_lo"]), float(row["delta_hi"])
     status = interval_status(lo, hi, margin)
-    need = _settle(n, d, lo, hi, margin) if status == INCONCLUSIVE else None
+    plan = plan_rows(n, d, float(row.get("se", math.nan)), margin, _z_of(row)) if status == NEED_MORE_DATA else None
+    step = ""
+    if status == NEED_MORE_DATA:
+        step = (f"collect {plan.text()} so that {title} settles against its {pts(margin, signed=False)}-point margin"
+                if plan else f"look at the {title} change: at {pts(d)} points it sits on the margin, and no number "
+                             "of rows settles it")
+    elif status == FAIL:
+        step = (f"do not ship: {title} falls by {pts(-d, signed=False)} points overall ({interval_text(lo, hi)}); "
+                "look at the candidate's regressed rows before trying again")
     return GateResult(gate.name, gate.metric, margin, status,
-                      non_inferiority_sentence(title, n, d, lo, hi, margin, status, need), n, d, lo, hi, need)
+                      non_inferiority_sentence(title, n, d, lo, hi, margin, status, plan), n, d, lo, hi,
+                      plan.low if plan else None, plan=plan, next_step=step)
 
 
-def slice_status(row: Any, margin: float) -> str:
-    """A slice's status under the slice gate (see the module docstring): fail when worse than the rest
-    and clearly beyond the margin; pass when its own interval rules out a loss beyond the margin, or
-    when it is not worse than the rest and could have detected such a loss; otherwise inconclusive
-    (worse than the rest) or underpowered (MDE above the margin)."""
-    worse = bool(row.worse_than_rest)
-    if worse and np.isfinite(row.delta_hi) and row.delta_hi < -margin:
-        return FAIL
-    if np.isfinite(row.delta_lo) and row.delta_lo > -margin:
-        return PASS
-    if worse:
-        return INCONCLUSIVE
-    if int(row.n) == 0 or not np.isfinite(row.mde) or row.mde > margin:
-        return UNDERPOWERED
-    return PASS
+def _check_gain(gate: Gate, analysis: Analysis, gain: float, stress: StressResult | None) -> GateResult:
+    """`--require-gain`: ship only when the primary metric's interval lies above `gain` (0: any gain)."""
+    from evalcore.comparisons import compared_metric
+
+    title = compared_metric(gate.metric).title
+    row = _overall_row(analysis, gate.metric)
+    if row is None or int(row["n"]) == 0 or not np.isfinite(row["delta_lo"]):
+        return GateResult(gate.name, gate.metric, gain, NOT_EVALUABLE, f"{title} could not be compared on these data.",
+                          next_step=f"turn the {gate.name} gate off")
+    n, d, lo, hi = int(row["n"]), float(row["delta"]), float(row["delta_lo"]), float(row["delta_hi"])
+    head = f"{title} changes by {pts(d)} points ({interval_text(lo, hi)}, n={n:,})"
+    want = "above zero" if gain == 0 else f"above +{pts(gain, signed=False)} points"
+    if lo > gain:
+        return GateResult(gate.name, gate.metric, gain, PASS, f"{head}; the whole interval lies {want}: a gain is "
+                          "shown.", n, d, lo, hi)
+    if d <= gain:  # more rows would not show a gain at this estimate: a team that replaces only for a gain stops
+        return GateResult(gate.name, gate.metric, gain, FAIL,
+                          f"{head}; a gain is required and the estimate is not {want}, so more rows would not show "
+                          "one at this estimate.", n, d, lo, hi,
+                          next_step=f"do not ship for a gain: {title} changes by {pts(d)} points, no gain is shown")
+    plan = plan_rows(n, d, float(row.get("se", math.nan)), -gain, _z_of(row),
+                     assumption=f"if the gain stays at {pts(d)} points")
+    return GateResult(gate.name, gate.metric, gain, NEED_MORE_DATA,
+                      f"{head}; a gain is required and the interval reaches {pts(lo)}: "
+                      + (plan.text() + " would show it." if plan else "no number of rows would show it."),
+                      n, d, lo, hi, plan.low if plan else None, plan=plan,
+                      next_step=f"collect {plan.text()} to show the gain" if plan else "")
 
 
-def _slice_rows_needed(row: Any, margin: float) -> float:
-    """More rows *in the slice* for its MDE to reach the margin (binary metrics: Connor 1987)."""
-    from evalcore.paired import rows_for_effect
+def _check_slices(gate: Gate, analysis: Analysis, margin: float, stress: StressResult | None) -> GateResult:
+    """The slice gate of a per-example metric, by role (`evalcore.verdict.slice_gate`)."""
+    from evalcore.verdict import slice_gate
 
-    if not np.isfinite(row.discordance):
-        return math.nan
-    return max(float(rows_for_effect(margin, row.discordance)) - int(row.n), 0.0)
-
-
-def _slice_item(c: Check, with_mde: bool = False) -> str:
-    if c.n == 0:
-        return f"{c.name} (selects no rows)"
-    core = f"{c.name} ({pts(c.delta)} points, {interval_text(c.lo, c.hi)}, n={c.n:,}"
-    if with_mde:
-        core += f", detects only {pts(c.mde, signed=False)} points"
-        if np.isfinite(c.rows_needed):
-            core += f"; about {_rows(c.rows_needed)} more rows of it needed"
-    elif np.isfinite(c.vs_rest):
-        core += f"; {pts(c.vs_rest)} points against the rest, BH-adjusted p {c.vs_rest_p_adjusted:.2g}"
-    return core + ")"
-
-
-def _of(part: Sequence[Any], whole: Sequence[Any], noun: str) -> str:
-    """'1 of 10 slices is' / '3 of 10 slices are'."""
-    return f"{len(part)} of {len(whole)} {noun}s {'is' if len(part) == 1 else 'are'}"
+    return slice_gate(gate, analysis, margin)
 
 
 def _listed(items: Sequence[str], limit: int = 4) -> str:
     shown = list(items[:limit])
     more = len(items) - len(shown)
     return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
-
-
-def _check_slices(gate: Gate, analysis: Analysis, margin: float, stress: StressResult | None) -> GateResult:
-    from evalcore.comparisons import compared_metric
-
-    title = compared_metric(gate.metric).title
-    ch = analysis.results.changes
-    rows = ch[(ch["metric"] == gate.metric) & (ch["slice"] != "all")]
-    m = pts(margin, signed=False)
-    checks = tuple(Check(r.slice, slice_status(r, margin), int(r.n), float(r.delta), float(r.delta_lo),
-                         float(r.delta_hi), float(r.mde), float(r.vs_rest), float(r.vs_rest_p_adjusted),
-                         _slice_rows_needed(r, margin)) for r in rows.itertuples())
-    by = {s: [c for c in checks if c.status == s] for s in (FAIL, INCONCLUSIVE, UNDERPOWERED, PASS)}
-    if not checks:
-        return GateResult(gate.name, gate.metric, margin, PASS, "no slice is defined, so no slice can fail.")
-    if by[FAIL]:
-        reason = (f"{_of(by[FAIL], checks, 'slice')} worse than the rest of the rows and "
-                  f"{'loses' if len(by[FAIL]) == 1 else 'lose'} more than {m} points on {title}: "
-                  f"{_listed([_slice_item(c) for c in by[FAIL]])}.")
-        return GateResult(gate.name, gate.metric, margin, FAIL, reason, checks=checks)
-    if by[INCONCLUSIVE] or by[UNDERPOWERED]:
-        parts = []
-        if by[INCONCLUSIVE]:
-            parts.append(f"{_of(by[INCONCLUSIVE], checks, 'slice')} worse than the rest, with an interval that "
-                         f"neither rules out nor shows a loss beyond {m} points: "
-                         f"{_listed([_slice_item(c) for c in by[INCONCLUSIVE]])}")
-        if by[UNDERPOWERED]:
-            parts.append(f"{_of(by[UNDERPOWERED], checks, 'slice')} too small to detect a {m}-point loss "
-                         f"(underpowered, not counted as a pass): "
-                         f"{_listed([_slice_item(c, True) for c in by[UNDERPOWERED]])}")
-        need = [c.rows_needed for c in by[UNDERPOWERED] if np.isfinite(c.rows_needed)]
-        return GateResult(gate.name, gate.metric, margin, INCONCLUSIVE, "; ".join(parts) + ".",
-                          rows_needed=int(max(need)) if need else None, checks=checks)
-    worst = max(c.mde for c in checks)
-    return GateResult(gate.name, gate.metric, margin, PASS,
-                      f"each of the {len(checks)} slices either rules out a loss beyond {m} points or is not worse "
-                      f"than the rest while able to detect such a loss (largest MDE {pts(worst, signed=False)} "
-                      "points).", checks=checks)
 
 
 def _check_class_recall(gate: Gate, analysis: Analysis, margin: float, stress: StressResult | None) -> GateResult:
@@ -305,15 +325,17 @@ def _check_class_recall(gate: Gate, analysis: Analysis, margin: float, stress: S
     items = lambda cs: _listed([f"{c.name} ({pts(c.delta)} points, {interval_text(c.lo, c.hi)}, n={c.n:,})"  # noqa: E731
                                 for c in cs], limit=6)
     failed = [c for c in checks if c.status == FAIL]
-    open_ = [c for c in checks if c.status in (INCONCLUSIVE, NOT_EVALUABLE)]
+    open_ = [c for c in checks if c.status in (NEED_MORE_DATA, NOT_EVALUABLE)]
     if failed:
         return GateResult(gate.name, gate.metric, margin, FAIL,
                           f"recall falls by more than {m} points on {len(failed)} label(s): {items(failed)}.",
-                          checks=tuple(checks))
+                          checks=tuple(checks), next_step=f"look at the rows of gold label {failed[0].name}, whose "
+                                                          f"recall falls by {pts(-failed[0].delta, signed=False)} points")
     if open_:
-        return GateResult(gate.name, gate.metric, margin, INCONCLUSIVE,
+        return GateResult(gate.name, gate.metric, margin, NEED_MORE_DATA,
                           f"the recall intervals of {len(open_)} label(s) span -{m} points: {items(open_)}.",
-                          checks=tuple(checks))
+                          checks=tuple(checks), next_step=f"collect more rows of gold label {open_[0].name}, or turn "
+                                                          "the class_recall gate off")
     return GateResult(gate.name, gate.metric, margin, PASS,
                       f"on every label the recall interval lies above -{m} points: {items(checks)}.",
                       checks=tuple(checks))
@@ -324,8 +346,8 @@ def rate_status(lo: float, hi: float, limit: float, kind: str) -> str:
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return NOT_EVALUABLE
     if kind == "max":
-        return PASS if hi <= limit else FAIL if lo > limit else INCONCLUSIVE
-    return PASS if lo >= limit else FAIL if hi < limit else INCONCLUSIVE
+        return PASS if hi <= limit else FAIL if lo > limit else NEED_MORE_DATA
+    return PASS if lo >= limit else FAIL if hi < limit else NEED_MORE_DATA
 
 
 def rate_sentence(what: str, k: int, n: int, value: float, lo: float, hi: float, limit: float, kind: str,
@@ -390,7 +412,7 @@ def _check_stress(gate: Gate, analysis: Analysis, limit: float, stress: StressRe
 def _registry() -> dict[str, Gate]:
     """Every gate, task by task: non-inferiority for each compared metric, a slice gate for each
     per-example metric, then the task's own gates (classification: per-class and rate gates)."""
-    from evalcore.comparisons import COMPARED
+    from evalcore.comparisons import COMPARED, HEADLINE
 
     own = {"classification": [
         Gate("class_recall", "recall", "per gold label: the paired interval of the recall change must lie above "
@@ -411,9 +433,14 @@ def _registry() -> dict[str, Gate]:
         for m in metrics:
             if m.per_example:
                 gates.append(Gate(f"slice_{m.name}", m.name,
-                                  f"per slice {m.title}: no slice may be worse than the rest of the rows and lose more "
-                                  "than the margin; a slice that cannot detect the margin is underpowered, never a "
-                                  "pass", "margin", _check_slices, suggested=0.05, task=task))
+                                  f"per slice {m.title}: a watched slice blocks only on evidence of harm beyond the "
+                                  "margin; a guardrail must be verified (a loss of the margin ruled out); slices too "
+                                  "small to judge and model-defined slices never block", "margin", _check_slices,
+                                  suggested=0.05, task=task))
+        headline = COMPARED[HEADLINE[task]]
+        gates.append(Gate(f"{headline.name}_gain", headline.name,
+                          f"ship only for a gain: the interval of the overall {headline.title} change must lie above "
+                          "this (0: any gain)", "gain", _check_gain, suggested=0.0, task=task))
         gates += own.get(task, [])
     return {g.name: g for g in gates}
 
@@ -546,79 +573,32 @@ def parse_gate_args(items: Sequence[str] | None, base: GateConfig | None = None)
 # --- the verdict ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class GateReport:
-    """Every active gate's result and the verdict they add up to."""
+def require_gain(config: GateConfig, gain: float = 0.0) -> GateConfig:
+    """The configuration with the headline metric's gain gate on (`--require-gain`)."""
+    from evalcore.comparisons import HEADLINE
 
-    results: list[GateResult] = field(default_factory=list)
-
-    @property
-    def decision(self) -> str:
-        """no-ship when a gate fails; inconclusive when none fails but one cannot be decided (or no gate is
-        on); ship when every gate passes."""
-        statuses = {r.status for r in self.results}
-        if FAIL in statuses:
-            return NO_SHIP
-        if not self.results or statuses - {PASS}:
-            return INCONCLUSIVE
-        return SHIP
-
-    recommendation = decision
-
-    @property
-    def passed(self) -> bool:
-        return self.decision == SHIP
-
-    @property
-    def exit_code(self) -> int:
-        """0 ship, 1 no-ship, 3 inconclusive: what `python -m evalcore report --verdict` returns."""
-        return EXIT_CODES[self.decision]
-
-    @property
-    def reasons(self) -> list[str]:
-        """The explanations of the gates that did not pass."""
-        return [f"{r.name}: {r.reason}" for r in self.results if r.status != PASS]
-
-    def reason(self) -> str:
-        """The verdict's reason in one sentence, from the gates' own sentences."""
-        if not self.results:
-            return "no gate is turned on, so nothing supports shipping: turn on at least one gate."
-        if self.decision == SHIP:
-            return f"all {len(self.results)} gates pass ({', '.join(r.name for r in self.results)})."
-        key = FAIL if self.decision == NO_SHIP else None
-        blocking = [r for r in self.results if (r.status == key if key else r.status != PASS)]
-        verb = "fail" if key else "cannot be decided"
-        first = blocking[0]
-        return (f"{len(blocking)} of {len(self.results)} gates {verb} ({', '.join(r.name for r in blocking)}); "
-                f"{first.name}: {first.reason}")
-
-    def summary(self) -> str:
-        return self.reason()
-
-    def headline(self) -> str:
-        """`no-ship: 2 of 3 gates fail (...)`."""
-        return f"{self.decision}: {self.reason()}"
-
-    def lines(self) -> list[str]:
-        """Headline then one line per gate, for the CLI and the app."""
-        return [self.headline(), *(r.line for r in self.results)]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"decision": self.decision, "recommendation": self.decision, "reason": self.reason(),
-                "exit_code": self.exit_code, "gates": [r.to_dict() for r in self.results]}
+    return config.with_values({f"{HEADLINE[config.task]}_gain": gain})
 
 
-def evaluate_gates(analysis: Analysis, config: GateConfig | None = None,
-                   stress: StressResult | None = None) -> GateReport:
-    """Check every active gate of `config` (the default gates of the analysis's task when None)."""
+def evaluate_gates(analysis: Analysis, config: GateConfig | None = None, stress: StressResult | None = None):
+    """The verdict (`evalcore.verdict.decide`): every active gate of `config` (the task's defaults when None)."""
+    from evalcore.verdict import decide
+
+    return decide(analysis, config, stress)
+
+
+def run_gates(analysis: Analysis, config: GateConfig | None = None,
+              stress: StressResult | None = None) -> tuple[GateConfig, list[GateResult]]:
+    """Each active gate's result (the verdict is `evalcore.verdict.decide`)."""
     task = getattr(analysis, "task", "classification")
     config = config or GateConfig(task=task)
     if config.task != task:
         raise ConfigError(f"the gates are set for {config.task} data but this analysis is of {task} data; "
                           f"build them with GateConfig(..., task={task!r})")
-    return GateReport([gate.check(gate, analysis, value, stress) for gate, value in config.active()])
+    return config, [gate.check(gate, analysis, value, stress) for gate, value in config.active()]
 
 
-__all__ = ["DEFAULTS", "EXIT_CODES", "FAIL", "GATES", "Gate", "GateConfig", "GateReport", "GateResult",
-           "INCONCLUSIVE", "NOT_EVALUABLE", "NO_SHIP", "PASS", "SHIP", "UNDERPOWERED", "Check", "evaluate_gates",
-           "gates_for", "interval_status", "margin_text", "parse_gate_args", "rate_status", "slice_status"]
+__all__ = ["DEFAULTS", "EXIT_CODES", "FAIL", "GATES", "Gate", "GateConfig", "GateResult", "INCONCLUSIVE",
+           "MODEL_DEFINED", "NEED_MORE_DATA", "NOT_EVALUABLE", "NO_SHIP", "PASS", "Plan", "SHIP", "TOO_SMALL", "Check",
+           "evaluate_gates", "gates_for", "interval_status", "margin_text", "parse_gate_args", "plan_rows", "rate_status",
+           "require_gain", "run_gates"]

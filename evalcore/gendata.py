@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -33,8 +34,9 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from evalcore.data import TABLE_SUFFIXES, DataSource, EvalData, PrecomputedModel, _read_json
-from evalcore.errors import DataError, ModelError
+from evalcore import limits
+from evalcore.data import TABLE_SUFFIXES, DataSource, EvalData, PrecomputedModel, read_table_file, text_values
+from evalcore.errors import DataError, EvalcoreError, ModelError
 from evalcore.paths import shared_data_dir
 
 GENERATION = "generation"
@@ -47,7 +49,9 @@ ANSWER_COLUMNS = ("prediction", "pred", "output", "generation")
 GOLD_COL = "gold_answers"  # df column: the gold answers as a JSON array text (lossless, and searchable)
 CONTEXT_COL = "context"
 MAX_EXAMPLES = 3
-LOAD_OPTIONS = ("n_rows", "text_col", "label_col", "id_col", "split", "config", "labels")
+LOAD_OPTIONS = ("n_rows", "text_col", "label_col", "id_col", "context_col", "rouge_tokenizer", "split", "config",
+                "labels", "label_map")
+NO_CONTEXT = "-"  # context_col="-": the data has no context passage, whatever its columns are called
 
 
 @dataclass
@@ -59,6 +63,8 @@ class GenerationData(EvalData):
 
     task: str = GENERATION
     source_ids: frozenset[str] = field(default_factory=frozenset)
+    rouge_tokenizer: str = "default"  # ROUGE-L's tokenizer (evalcore.genmetrics.ROUGE_TOKENIZERS): the data's language
+    context_col: str | None = None  # the source column read as the context passage (None: no context)
 
     @property
     def golds(self) -> list[tuple[str, ...]]:
@@ -106,33 +112,42 @@ def claims(source: str | DataSource, task: str | None, options: Mapping[str, Any
     columns = _peek_columns(path)
     if columns == "squad":
         return True
-    return (columns is not None and label_col not in columns and any(c in columns for c in GOLD_COLUMNS)
-            and any(c in columns for c in PROMPT_COLUMNS))
+    return (columns is not None and label_col not in columns and _guess(columns, GOLD_COLUMNS) is not None
+            and _guess(columns, PROMPT_COLUMNS) is not None)
 
 
-def _peek_columns(path: Path) -> list[str] | str | None:
-    """The columns of a table without reading it whole ("squad" for SQuAD JSON; None if unreadable:
-    the loader that reads it then says what is wrong)."""
+def _peek_columns(path: Path, strict: bool = False) -> list[str] | str | None:
+    """The columns of a table without reading it whole ("squad" for SQuAD JSON; None if unreadable or over
+    a limit of `evalcore.limits`: the loader that reads it then says what is wrong). `strict`: a limit or a
+    path outside the allowed folders raises its `DataError` at once."""
     suffix = path.suffix.lower()
     try:
+        checked = limits.check_file(path, "data file")
         if suffix in (".csv", ".tsv"):
-            return [str(c) for c in pd.read_csv(path, nrows=0, sep="\t" if suffix == ".tsv" else ",").columns]
+            limits.check_csv(checked, "\t" if suffix == ".tsv" else ",", path.name)
+            return [str(c) for c in pd.read_csv(checked, nrows=0, sep="\t" if suffix == ".tsv" else ",").columns]
         if suffix == ".parquet":
             import pyarrow.parquet as pq
 
-            return list(pq.read_schema(path).names)
-        with open(path, encoding="utf-8") as fh:
+            limits.check_parquet(checked, path.name)
+            return list(pq.read_schema(checked).names)
+        with open(checked, encoding="utf-8") as fh:
             head = fh.read(4096).lstrip()
         if head.startswith("{") and suffix == ".json":
-            doc = _json_doc(path)
+            doc = _json_doc(checked)
             return "squad" if _is_squad(doc) else list(doc) if isinstance(doc, dict) else None
         if head.startswith("["):
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            return list(doc[0]) if doc and isinstance(doc[0], dict) else None
-        first = next((ln for ln in head.splitlines() if ln.strip()), "")
-        record = json.loads(first)
+            doc = limits.read_json(checked, "data file")
+            return list(doc[0]) if isinstance(doc, list) and doc and isinstance(doc[0], dict) else None
+        with open(checked, encoding="utf-8") as fh:  # the whole first record (the file's size is bounded)
+            first = next((ln for ln in fh if ln.strip()), "")
+        record = limits.loads(first, path.name)
         return list(record) if isinstance(record, dict) else None
-    except (OSError, ValueError, UnicodeDecodeError, ImportError):
+    except EvalcoreError:
+        if strict:
+            raise
+        return None
+    except (OSError, ValueError, UnicodeDecodeError, ImportError, RecursionError):
         return None
 
 
@@ -140,12 +155,14 @@ _JSON_DOC: dict[tuple[str, int, int], Any] = {}
 
 
 def _json_doc(path: Path) -> Any:
-    """A whole JSON file, parsed once while unchanged (`claims` and the loader both read SQuAD files)."""
+    """A whole JSON file, parsed once while unchanged (`claims` and the loader both read SQuAD files), measured
+    first (`evalcore.limits`: size, depth, integers)."""
+    path = limits.check_file(path, "data file")
     st = path.stat()
-    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    key = (str(path), st.st_mtime_ns, st.st_size)
     if key not in _JSON_DOC:
         _JSON_DOC.clear()  # one document at a time: SQuAD dev is 10,570 questions
-        _JSON_DOC[key] = json.loads(path.read_text(encoding="utf-8"))
+        _JSON_DOC[key] = limits.read_json(path, "data file")
     return _JSON_DOC[key]
 
 
@@ -169,8 +186,8 @@ def load_generation(source: str | DataSource, **options: Any) -> GenerationData:
     unknown = [k for k in options if k not in LOAD_OPTIONS]
     if unknown:
         raise DataError(f"option(s) {', '.join(unknown)} do not apply to generation data; allowed: n_rows, "
-                        "text_col (the prompt column), label_col (the gold column), id_col")
-    for key in ("split", "config", "labels"):
+                        "text_col (the prompt column), label_col (the gold column), id_col, context_col, rouge_tokenizer")
+    for key in ("split", "config", "labels", "label_map"):
         if key in options:
             raise DataError(f"option {key!r} does not apply to generation data (gold answers are free text, "
                             "a file is one split); drop it")
@@ -181,14 +198,25 @@ def load_generation(source: str | DataSource, **options: Any) -> GenerationData:
     path = squad_dev_path() if raw in SQUAD_ALIASES else Path(raw).expanduser()
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
-    if path.suffix.lower() == ".json" and _peek_columns(path) == "squad":
+    squad = path.suffix.lower() == ".json" and _peek_columns(path) == "squad"
+    if squad:  # (measured: evalcore.limits)
+        if options.get("context_col") not in (None, NO_CONTEXT, CONTEXT_COL):
+            raise DataError(f"context_col does not apply to SQuAD JSON ({path.name}): its passages are read from "
+                            "its paragraphs")
         frame, name = _squad_frame(path), f"SQuAD {path.stem}"
+        frame.attrs["context_col"] = "paragraphs[].context"
     else:
         frame, name = _table_frame(path, options), path.name
+    context_col = frame.attrs.pop("context_col", None)
     source_ids = frozenset(frame["id"])
     if n_rows:
         frame = frame.head(n_rows).reset_index(drop=True)
-    data = GenerationData(name=name, df=frame, labels=(), source=str(path), source_ids=source_ids)
+    from evalcore.genmetrics import DEFAULT_ROUGE_TOKENIZER, check_tokenizer
+
+    data = GenerationData(name=name, df=frame, labels=(), source=str(path), source_ids=source_ids,
+                          rouge_tokenizer=check_tokenizer(options.get("rouge_tokenizer") or DEFAULT_ROUGE_TOKENIZER),
+                          context_col=context_col,
+                          cluster_col="title" if squad else None)  # SQuAD questions come in articles
     data.precomputed = _answer_columns(frame, path)
     if path.resolve() == squad_dev_path().resolve() and (squad_dir() / "predictions").is_dir():
         pred = squad_dir() / "predictions"
@@ -205,25 +233,59 @@ def _squad_frame(path: Path) -> pd.DataFrame:
         raise DataError(f"{path.name} is not valid UTF-8 (byte {exc.start}: {exc.reason})") from exc
     except json.JSONDecodeError as exc:
         raise DataError(f"{path.name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+    n_questions = sum(len(p.get("qas", [])) if isinstance(p, dict) and isinstance(p.get("qas"), list) else 0
+                      for a in doc["data"] if isinstance(a, dict) and isinstance(a.get("paragraphs"), list)
+                      for p in a["paragraphs"])
+    limits.check_shape(path.name, n_questions, 5, memory_bytes=path.stat().st_size * 2
+                       + n_questions * 5 * limits.STR_OVERHEAD)
     rows = []
     for a, article in enumerate(doc["data"]):
-        for p, para in enumerate(article.get("paragraphs", [])):
-            for q in para.get("qas", []):
-                where = f"article {a + 1}, paragraph {p + 1} of {path.name}"
+        paragraphs = article.get("paragraphs", []) if isinstance(article, dict) else None
+        if not isinstance(paragraphs, list):
+            raise DataError(f"article {a + 1} of {path.name} is not an object with a `paragraphs` list")
+        for p, para in enumerate(paragraphs):
+            where = f"article {a + 1}, paragraph {p + 1} of {path.name}"
+            qas = para.get("qas", []) if isinstance(para, dict) else None
+            if not isinstance(qas, list):
+                raise DataError(f"{where} is not an object with a `qas` list")
+            for q in qas:
                 if not isinstance(q, dict) or "id" not in q or "question" not in q:
                     raise DataError(f"a question in {where} lacks `id` or `question`")
-                golds = [x.get("text", "") if isinstance(x, dict) else x for x in q.get("answers", [])]
+                answers = q.get("answers", [])
+                if not isinstance(answers, list):
+                    raise DataError(f"the `answers` of question {str(q['id'])[:60]!r} in {where} is not a list")
+                golds = [x.get("text", "") if isinstance(x, dict) else x for x in answers]
                 rows.append({"id": str(q["id"]), "text": q["question"], CONTEXT_COL: para.get("context", ""),
                              "golds": golds, "title": str(article.get("title", ""))})
     return _finish(pd.DataFrame(rows), path.name)
 
 
-def _pick(columns: Sequence[str], wanted: str | None, candidates: Sequence[str], role: str, where: str) -> str | None:
+def _norm(name: str) -> str:
+    return str(name).strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def _guess(columns: Sequence[str], candidates: Sequence[str], contains: str | None = None) -> str | None:
+    """The first candidate name among `columns`: exact, then ignoring case, spaces and `-`/`_` (`Context`,
+    `Question`); with `contains`, then any column whose name holds that word (`original-context`)."""
+    exact = next((c for c in candidates if c in columns), None)
+    if exact is not None:
+        return exact
+    by_norm = {}
+    for c in columns:
+        by_norm.setdefault(_norm(c), c)
+    found = next((by_norm[_norm(c)] for c in candidates if _norm(c) in by_norm), None)
+    if found is None and contains:
+        found = next((c for c in columns if contains in _norm(c)), None)
+    return found
+
+
+def _pick(columns: Sequence[str], wanted: str | None, candidates: Sequence[str], role: str, where: str,
+          contains: str | None = None) -> str | None:
     if wanted:
         if wanted not in columns:
             raise DataError(f"{role} column {wanted!r} not found in {where} (columns: {', '.join(columns)})")
         return wanted
-    return next((c for c in candidates if c in columns), None)
+    return _guess(columns, candidates, contains)
 
 
 def _table_frame(path: Path, options: Mapping[str, Any]) -> pd.DataFrame:
@@ -238,32 +300,38 @@ def _table_frame(path: Path, options: Mapping[str, Any]) -> pd.DataFrame:
             "a gold column (" + ", ".join(GOLD_COLUMNS) + ")"
         raise DataError(f"{path.name} has no {missing}; columns: {', '.join(columns)}; name it with the "
                         f"{'text' if prompt is None else 'label'} column option")
-    context = next((c for c in CONTEXT_COLUMNS if c in columns and c != prompt), None)
+    context = _context_column(columns, options.get("context_col"), prompt, path.name)
     out = pd.DataFrame({"id": df[id_col].astype(str).to_numpy() if id_col else [str(i) for i in range(len(df))],
-                        "text": df[prompt].to_numpy(),
-                        CONTEXT_COL: df[context].fillna("").astype(str).to_numpy() if context else "",
+                        "text": text_values(df[prompt], f"prompt column {prompt!r} of {path.name}").to_numpy(),
+                        CONTEXT_COL: (text_values(df[context], f"context column {context!r} of {path.name}")
+                                      .fillna("").astype(str).to_numpy() if context else ""),
                         "golds": [_gold_list(v, i, path.name) for i, v in enumerate(df[gold])]})
     for c in columns:
         if c not in {prompt, gold, id_col, context, "id", "text", "label", CONTEXT_COL, GOLD_COL}:
             out[c] = df[c].to_numpy()
-    return _finish(out, path.name)
+    frame = _finish(out, path.name)
+    frame.attrs["context_col"] = context
+    return frame
+
+
+def _context_column(columns: Sequence[str], wanted: str | None, prompt: str | None, where: str) -> str | None:
+    """The context passage column: `wanted` (`-`: none), else `context` / `passage` / `document` in any case,
+    else a column whose name holds "context" (`original-context`), never the prompt column."""
+    if wanted == NO_CONTEXT:
+        return None
+    if wanted and wanted == prompt:
+        raise DataError(f"context column {wanted!r} of {where} is also the prompt column; choose another")
+    found = _pick(columns, wanted, CONTEXT_COLUMNS, "context", where, contains="context")
+    if found == prompt:
+        rest = [c for c in columns if c != prompt]
+        found = _guess(rest, CONTEXT_COLUMNS, "context")
+    return found
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".csv", ".tsv"):
-            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8", keep_default_na=False,
-                               na_values=[""], dtype=str)
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        return _read_json(path)
-    except DataError:
-        raise
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path.name} is not valid UTF-8 (byte {exc.start}: {exc.reason}); re-save it as UTF-8") from exc
-    except Exception as exc:  # parser errors of pandas / pyarrow: their message, not a traceback
-        raise DataError(f"could not read {path.name}: {exc}") from exc
+    """A generation table: a CSV cell is read as text and an empty one is the empty string (CSV has no null:
+    an empty answer is an answer), JSON null stays missing (`evalcore.data.read_table_file`)."""
+    return read_table_file(path, na_empty=False, text=True)
 
 
 def _gold_list(value: Any, row: int, where: str) -> list[str]:
@@ -272,17 +340,33 @@ def _gold_list(value: Any, row: int, where: str) -> list[str]:
         value = value["text"]
     if isinstance(value, str) and value.lstrip().startswith("["):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"row {row + 1} of {where}: the gold cell starts with '[' but is not a JSON array "
-                            f"({exc.msg}); write one answer, or a JSON array of answers") from exc
+            value = limits.loads(value, f"row {row + 1} of {where}")
+        except DataError as exc:
+            if _JSON_ARRAY.match(value):
+                raise DataError(f"row {row + 1} of {where}: the gold cell starts like a JSON array of answers but "
+                                f"does not read as one ({exc}); write one answer, or a JSON array of answers") from exc
+            # a single answer that starts with a bracket (`[Applause]`, `[1] Smith`) is that answer
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if isinstance(value, (list, tuple)):
+        if not all(v is None or isinstance(v, (str, int, float)) for v in value):
+            raise DataError(f"row {row + 1} of {where}: a gold answer in the list is not a text; write a list of "
+                            "strings")
         return [str(v) for v in value if v is not None]
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return []
+    if isinstance(value, (dict, set)):
+        raise DataError(f"row {row + 1} of {where}: the gold cell holds a {type(value).__name__}, not an answer "
+                        '(a dict needs a "text" field); write one answer or a list of answers')
+    if isinstance(value, (bytes, bytearray)):
+        return list(text_values([value], f"the gold column of {where}"))
     return [str(value)]
+
+
+# A gold cell that reads as a JSON array is a list of answers; one that starts like an array of strings
+# (`["...`, `[[`) but does not read is refused (a truncated list); any other cell is one answer, brackets and
+# all (`[Applause]`, `[citation needed]`).
+_JSON_ARRAY = re.compile(r'\s*\[\s*["\[]')
 
 
 def _finish(df: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -304,7 +388,7 @@ def _finish(df: pd.DataFrame, name: str) -> pd.DataFrame:
         raise DataError(f"{int(none.sum())} row(s) of {name} have no gold answer (ids {_examples(df['id'][none])}); "
                         "every row needs at least one non-empty gold answer")
     out = df.drop(columns="golds")
-    out["text"] = text.astype(str)
+    out["text"] = text_values(text, f"the prompts of {name}").astype(str)
     out.insert(2, "label", [g[0] for g in golds])
     out.insert(4, GOLD_COL, [json.dumps(g, ensure_ascii=False) for g in golds])
     return out.reset_index(drop=True)
@@ -355,16 +439,15 @@ def file_layout(path: str | Path) -> FileLayout:
     """The layout of a data file (`FileLayout`; no columns when they cannot be read: the loader that reads
     the file then says what is wrong)."""
     path = Path(path)
-    columns = _peek_columns(path)
+    columns = _peek_columns(path, strict=True)
     if columns is None:
         return FileLayout(path, False, (), False)
     if columns == "squad":
         return FileLayout(path, True, (), True)
     cols = tuple(str(c) for c in columns)
-    prompt = next((c for c in PROMPT_COLUMNS if c in cols), None)
-    return FileLayout(path, False, cols, claims(str(path), None, {}), prompt,
-                      next((c for c in GOLD_COLUMNS if c in cols), None),
-                      next((c for c in CONTEXT_COLUMNS if c in cols and c != prompt), None),
+    prompt = _guess(cols, PROMPT_COLUMNS)
+    return FileLayout(path, False, cols, claims(str(path), None, {}), prompt, _guess(cols, GOLD_COLUMNS),
+                      _context_column(cols, None, prompt, path.name),
                       "id" if "id" in cols else None, answer_models(cols, path.stem))
 
 
@@ -391,7 +474,7 @@ def load_answers(spec: str, data: GenerationData):
             have = ", ".join(data.precomputed) or "none"
             raise ModelError(f"model {parsed.target!r} is neither an answer column of {data.name} (its answer "
                              f"columns: {have}) nor a `file:<answers file>`")
-        values = data.df[col]
+        values = text_values(data.df[col], f"answer column {col!r} of {data.name}", ModelError)
         null = values.isna().to_numpy()
         if null.any():
             raise ModelError(f"answer column {col!r} of {data.name} is empty in {int(null.sum())} row(s) (ids "
@@ -412,13 +495,13 @@ def load_answers(spec: str, data: GenerationData):
 
 
 def _answers_from_file(path: Path, data: GenerationData) -> list[str]:
-    if not path.is_file():
-        raise ModelError(f"answers file not found: {path}")
+    path = limits.check_file(path, "answers file", ModelError)  # (in the dashboard: inside the allowed folders)
     suffix = path.suffix.lower()
     try:
-        if suffix == ".json" and path.read_text(encoding="utf-8").lstrip().startswith("{"):
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            if not all(isinstance(v, str) or v is None for v in doc.values()):
+        text = limits.read_text(path, "answers file") if suffix == ".json" else ""
+        if text.lstrip().startswith("{"):
+            doc = limits.loads(text, path.name)
+            if not isinstance(doc, dict) or not all(isinstance(v, str) or v is None for v in doc.values()):
                 raise ModelError(f"answers file {path.name} is a JSON object but not {{id: answer}} (a value is "
                                  "not a string)")
             return _align(list(doc.items()), data, path.name, by_id=True)
@@ -439,7 +522,7 @@ def _answers_from_file(path: Path, data: GenerationData) -> list[str]:
     if prompt is None:
         raise ModelError(f"answers file {path.name} has neither an `id` column nor a prompt column "
                          f"({', '.join(PROMPT_COLUMNS)}) to align its answers with the data's rows")
-    context = next((c for c in CONTEXT_COLUMNS if c in cols), None)
+    context = _guess([c for c in cols if c not in (prompt, answer)], CONTEXT_COLUMNS, "context")
     keys = zip(frame[prompt].astype(str).str.strip(),
                frame[context].fillna("").astype(str).str.strip() if context else [""] * len(frame))
     return _align(list(zip(keys, frame[answer])), data, path.name, by_id=False)
@@ -473,7 +556,7 @@ def _align(items: list[tuple[Any, Any]], data: GenerationData, where: str, *, by
     if extra:
         raise ModelError(f"answers file {where} has answers for {len(extra):,} {what}(s) that {data.name} does not "
                          f"have (e.g. {_examples(map(_show, extra))}): is it the answers file of another dataset?")
-    out = [answers[k] for k in wanted]
+    out = text_values([answers[k] for k in wanted], f"answers file {where}", ModelError).tolist()
     null = [k for k, v in zip(wanted, out) if v is None or (isinstance(v, float) and np.isnan(v))]
     if null:
         raise ModelError(f"answers file {where} has a null answer for {len(null):,} row(s) ({what}s e.g. "

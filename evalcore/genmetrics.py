@@ -10,9 +10,13 @@ Every score is the maximum over the gold answers (an answer is as good as the go
   tokens, one normalised answer contains the other as a whole-token sequence ("in 1990" and "1990");
   an empty normalised answer never matches;
 - `rouge_l`: ROUGE-L F-measure of Google's `rouge-score` (`RougeScorer(["rougeL"], use_stemmer=True)`):
-  its default tokenizer (lowercase, every character outside a-z0-9 is a separator) and the Porter
+  by default its own tokenizer (lowercase, every character outside a-z0-9 is a separator) and the Porter
   stemmer on tokens longer than 3 characters. That tokenizer drops every non-Latin character, so
-  Chinese, Arabic, Cyrillic... answers score 0: `non_latin_share` says when that applies;
+  Chinese, Arabic, Cyrillic... answers score 0 (`non_latin_share` says when that applies), and it splits
+  accented Latin words ("planéte" -> "plan", "te"; `accented_share`). `tokenizer="unicode"`
+  (`UnicodeTokenizer`, passed through rouge-score's `tokenizer=` hook) keeps every Unicode letter and
+  digit: a token is a run of them, lower-cased, the Porter stemmer on ASCII tokens only; accents stay
+  part of the word ("café" and "cafe" are two words, as in Slovak "pláne" and "plane");
 - `rouge_acc`: ROUGE-L F >= the threshold (`ROUGE_ACC_THRESHOLD`, 0.5 by default);
 - `answer_tokens`: whitespace tokens of the answer (`len(answer.split())`); `length_ratio`: answer
   tokens / tokens of the shortest gold answer (NaN when that gold is empty).
@@ -44,6 +48,13 @@ from evalcore.errors import DataError
 
 RELAXED_MAX_GOLD_TOKENS = 5
 ROUGE_ACC_THRESHOLD = 0.5
+ROUGE_TOKENIZERS = {
+    "default": "rouge-score's default tokenizer: lowercase, every character outside a-z0-9 a separator (accented "
+               "and non-Latin letters are dropped), Porter stemmer on tokens longer than 3 characters",
+    "unicode": "Unicode tokenizer: lowercase, a token is a run of Unicode letters and digits (accents kept: "
+               "'planéte' is one token), Porter stemmer on ASCII tokens longer than 3 characters",
+}
+DEFAULT_ROUGE_TOKENIZER = "default"
 SCORE_COLUMNS = ("exact_match", "relaxed_match", "f1", "rouge_l", "rouge_acc", "answer_tokens", "length_ratio")
 NORMALISERS = {
     "exact_match": "official SQuAD v1.1 normalisation (lowercase, drop ASCII punctuation, drop a/an/the, collapse "
@@ -65,6 +76,9 @@ _PUNCT = str.maketrans("", "", string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # A letter outside Latin scripts (Greek, Cyrillic, CJK, Arabic, Hebrew, Devanagari, Thai...): the ROUGE
 # tokenizer sees none of these.
+# A Latin letter outside a-z (é, č, ß, ø, ...), which the default tokenizer treats as a separator.
+_ACCENTED = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]")
+_UNICODE_TOKEN = re.compile(r"[^\W_]+")
 _NON_LATIN = re.compile("[\u0370-\u03ff\u0400-\u052f\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u1100-\u11ff"
                         "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
@@ -142,20 +156,76 @@ def _stemmer() -> _CachedStemmer:
     return _CachedStemmer()
 
 
-def rouge_tokens(text: str) -> list[str]:
-    """rouge-score's default tokenization with stemming (`rouge_score.tokenize.tokenize`)."""
+def check_tokenizer(name: str) -> str:
+    """A ROUGE-L tokenizer name (`ROUGE_TOKENIZERS`), or a `DataError` naming the choices."""
+    if name not in ROUGE_TOKENIZERS:
+        raise DataError(f"ROUGE-L tokenizer {str(name)[:40]!r} is unknown; allowed: {', '.join(ROUGE_TOKENIZERS)} "
+                        f"({'; '.join(f'{k}: {v}' for k, v in ROUGE_TOKENIZERS.items())})")
+    return name
+
+
+def _unicode_words(text: str) -> list[str]:
+    """The `unicode` tokenizer before stemming: lower-cased runs of Unicode letters and digits (NFC first, so a
+    letter and its combining accent are one character)."""
+    import unicodedata
+
+    return _UNICODE_TOKEN.findall(unicodedata.normalize("NFC", str(text)).lower())
+
+
+@lru_cache(maxsize=1)
+def _unicode_tokenizer_class() -> type:
+    from rouge_score import tokenizers
+
+    class UnicodeTokenizer(tokenizers.Tokenizer):
+        """rouge-score's tokenizer hook with the `unicode` tokenization (`ROUGE_TOKENIZERS["unicode"]`):
+        `RougeScorer(["rougeL"], tokenizer=UnicodeTokenizer())`."""
+
+        def tokenize(self, text: str) -> list[str]:
+            stem = _stemmer().stem
+            return [stem(x) if len(x) > 3 and x.isascii() else x for x in _unicode_words(text)]
+
+    return UnicodeTokenizer
+
+
+def __getattr__(name: str):
+    """`UnicodeTokenizer` (a rouge-score `Tokenizer`) is built on first access: rouge-score and nltk load only
+    when ROUGE-L is computed."""
+    if name == "UnicodeTokenizer":
+        return _unicode_tokenizer_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def rouge_tokenizer(name: str = DEFAULT_ROUGE_TOKENIZER):
+    """The rouge-score `Tokenizer` object of a tokenizer name, for `RougeScorer(..., tokenizer=...)`."""
+    from rouge_score import tokenizers
+
+    if check_tokenizer(name) == "unicode":
+        return _unicode_tokenizer_class()()
+    return tokenizers.DefaultTokenizer(use_stemmer=True)
+
+
+def rouge_tokens(text: str, tokenizer: str = DEFAULT_ROUGE_TOKENIZER) -> list[str]:
+    """ROUGE-L's tokens of a text with stemming: rouge-score's own `tokenize.tokenize` by default."""
     from rouge_score import tokenize
 
+    if check_tokenizer(tokenizer) == "unicode":
+        return _unicode_tokenizer_class()().tokenize(text)
     return tokenize.tokenize(str(text), _stemmer())
 
 
-def _rouge_tokens_all(texts: Sequence[str]) -> list[list[str]]:
+def _rouge_tokens_all(texts: Sequence[str], tokenizer: str = DEFAULT_ROUGE_TOKENIZER) -> list[list[str]]:
     """`rouge_tokens` of many texts, the same steps as `rouge_score.tokenize.tokenize` (its own pattern:
-    lowercase, non a-z0-9 runs -> space, split, stem tokens longer than 3 characters, keep valid tokens)
-    with each distinct word stemmed and checked once."""
+    lowercase, non a-z0-9 runs -> space, split, stem tokens longer than 3 characters, keep valid tokens), or of
+    the `unicode` tokenizer, with each distinct word stemmed and checked once."""
     from rouge_score import tokenize
 
     stem = _stemmer().stem
+    if check_tokenizer(tokenizer) == "unicode":
+        @lru_cache(maxsize=None)
+        def uword(x: str) -> str:
+            return stem(x) if len(x) > 3 and x.isascii() else x
+
+        return [[uword(x) for x in _unicode_words(text)] for text in texts]
     sub, valid = tokenize.NON_ALPHANUM_RE.sub, tokenize.VALID_TOKEN_RE.match
 
     @lru_cache(maxsize=None)
@@ -170,10 +240,12 @@ def _rouge_tokens_all(texts: Sequence[str]) -> list[list[str]]:
     return out
 
 
-def _has_rouge_token(text: str) -> bool:
-    """Whether rouge-score's tokenizer finds any token (stemming never empties a token)."""
+def _has_rouge_token(text: str, tokenizer: str = DEFAULT_ROUGE_TOKENIZER) -> bool:
+    """Whether the ROUGE-L tokenizer finds any token (stemming never empties a token)."""
     from rouge_score import tokenize
 
+    if tokenizer == "unicode":
+        return bool(_unicode_words(text))
     return bool(tokenize.NON_ALPHANUM_RE.sub(" ", text.lower()).split())
 
 
@@ -192,9 +264,9 @@ def relaxed_match(pred: str, golds: Sequence[str], max_gold_tokens: int = RELAXE
     return any(_relaxed(p, normalize_answer(g), max_gold_tokens) for g in golds)
 
 
-def rouge_l(pred: str, golds: Sequence[str]) -> float:
-    p = rouge_tokens(pred)
-    return max((_rouge_f(p, rouge_tokens(g)) for g in golds), default=0.0)
+def rouge_l(pred: str, golds: Sequence[str], tokenizer: str = DEFAULT_ROUGE_TOKENIZER) -> float:
+    p = rouge_tokens(pred, tokenizer)
+    return max((_rouge_f(p, rouge_tokens(g, tokenizer)) for g in golds), default=0.0)
 
 
 def shared_words(answer: str, golds: Sequence[str]) -> list[tuple[str, bool]]:
@@ -212,6 +284,13 @@ def shared_words(answer: str, golds: Sequence[str]) -> list[tuple[str, bool]]:
         norm = normalize_answer(word).split()
         out.append((word, bool(norm) and all(t in gold_tokens for t in norm)))
     return out
+
+
+def accented_share(texts: Sequence[str]) -> float:
+    """Share of texts with an accented Latin letter (é, č, ß...), which the default ROUGE-L tokenizer splits
+    off as a separator ("planéte" -> "plan", "te")."""
+    values = [str(t) for t in texts]
+    return sum(bool(_ACCENTED.search(t)) for t in values) / len(values) if values else 0.0
 
 
 def non_latin_share(texts: Sequence[str]) -> float:
@@ -233,7 +312,8 @@ def _check_inputs(preds: Sequence[str], golds: Sequence[Sequence[str]]) -> None:
 
 def score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], *,
                   rouge_threshold: float = ROUGE_ACC_THRESHOLD,
-                  relaxed_max_gold_tokens: int = RELAXED_MAX_GOLD_TOKENS) -> pd.DataFrame:
+                  relaxed_max_gold_tokens: int = RELAXED_MAX_GOLD_TOKENS,
+                  tokenizer: str = DEFAULT_ROUGE_TOKENIZER) -> pd.DataFrame:
     """One row per answer: every score of the module docstring (`SCORE_COLUMNS`), max over its golds.
 
     An answer equal to one of its golds takes the maximum at once; for the others, distinct strings are
@@ -242,17 +322,18 @@ def score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], *,
     """
     if not 0 <= rouge_threshold <= 1:
         raise DataError(f"rouge_threshold must be in [0, 1], got {rouge_threshold!r}")
+    check_tokenizer(tokenizer)
     enabled = gc.isenabled()
     gc.disable()  # tens of thousands of small lists and sets, no cycle: the collector would only rescan the heap
     try:
-        return _score_answers(preds, golds, rouge_threshold, relaxed_max_gold_tokens)
+        return _score_answers(preds, golds, rouge_threshold, relaxed_max_gold_tokens, tokenizer)
     finally:
         if enabled:
             gc.enable()
 
 
 def _score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], rouge_threshold: float,
-                   relaxed_max_gold_tokens: int) -> pd.DataFrame:
+                   relaxed_max_gold_tokens: int, tokenizer: str = DEFAULT_ROUGE_TOKENIZER) -> pd.DataFrame:
     preds = ["" if p is None or (isinstance(p, float) and np.isnan(p)) else str(p) for p in preds]
     golds = [tuple(str(g) for g in gs) for gs in golds]
     _check_inputs(preds, golds)
@@ -268,7 +349,7 @@ def _score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], rouge_t
     # when it has no token (then every gold gives 0 too); its other golds need no work
     done = np.fromiter((p in gs for p, gs in zip(preds, golds)), dtype=bool, count=n)
     done_idx = np.unique(pred_idx[done]).tolist()
-    has_tokens = {i: (1.0, 1.0, float(bool(normalize_answer(texts[i]))), float(_has_rouge_token(texts[i])))
+    has_tokens = {i: (1.0, 1.0, float(bool(normalize_answer(texts[i]))), float(_has_rouge_token(texts[i], tokenizer)))
                   for i in done_idx}
     best[done] = np.array([has_tokens[i] for i in pred_idx[done].tolist()]).reshape(-1, 4)
     # the other rows: every (answer, gold) pair, each distinct pair scored once, each string analysed once
@@ -281,7 +362,7 @@ def _score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], rouge_t
     norm = dict(zip(needed, (normalize_answer(texts[i]) for i in needed)))
     norm_tokens = {i: t.split() for i, t in norm.items()}
     norm_sets = {i: frozenset(t) for i, t in norm_tokens.items()}
-    rouge = dict(zip(needed, _rouge_tokens_all([texts[i] for i in needed])))
+    rouge = dict(zip(needed, _rouge_tokens_all([texts[i] for i in needed], tokenizer)))
     rouge_sets = {i: frozenset(t) for i, t in rouge.items()}
     scores = np.empty((len(unique), 4))
     for k, (p, g) in enumerate(zip(p_of.tolist(), g_of.tolist())):
@@ -304,12 +385,15 @@ def _score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], rouge_t
 
 
 def score_answers_loop(preds: Sequence[str], golds: Sequence[Sequence[str]], *,
-                       rouge_threshold: float = ROUGE_ACC_THRESHOLD) -> pd.DataFrame:
-    """The same table the plain way: the official functions and `RougeScorer.score_multi` per example.
-    Kept as the reference the tests and the benchmark compare `score_answers` with."""
+                       rouge_threshold: float = ROUGE_ACC_THRESHOLD,
+                       tokenizer: str = DEFAULT_ROUGE_TOKENIZER) -> pd.DataFrame:
+    """The same table the plain way: the official functions and `RougeScorer.score_multi` per example (the
+    tokenizer through rouge-score's own hook). Kept as the reference the tests and the benchmark compare
+    `score_answers` with."""
     from rouge_score import rouge_scorer
 
-    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True,
+                                      tokenizer=None if tokenizer == "default" else rouge_tokenizer(tokenizer))
     rows = []
     for pred, gs in zip(preds, golds):
         rl = scorer.score_multi(list(gs), pred)["rougeL"].fmeasure
@@ -321,6 +405,7 @@ def score_answers_loop(preds: Sequence[str], golds: Sequence[Sequence[str]], *,
     return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
 
 
-__all__ = ["NORMALISERS", "RELAXED_MAX_GOLD_TOKENS", "ROUGE_ACC_THRESHOLD", "SCORE_COLUMNS", "exact_match",
-           "non_latin_share", "normalize_answer", "relaxed_match", "rouge_l", "rouge_tokens", "score_answers",
+__all__ = ["DEFAULT_ROUGE_TOKENIZER", "NORMALISERS", "RELAXED_MAX_GOLD_TOKENS", "ROUGE_ACC_THRESHOLD",
+           "ROUGE_TOKENIZERS", "SCORE_COLUMNS", "accented_share", "check_tokenizer", "exact_match", "non_latin_share",
+           "normalize_answer", "relaxed_match", "rouge_l", "rouge_tokenizer", "rouge_tokens", "score_answers",
            "score_answers_loop", "shared_words", "token_f1"]

@@ -41,11 +41,10 @@ def metric_table(analysis: Analysis, metric: str | None = None) -> pd.DataFrame:
                                 alpha=attrs.get("alpha", 0.05))
 
 
-def _flags(row: Any, margin: float) -> str:
-    flags = [f for f, on in (("worse than the rest", row.worse_than_rest),
-                             ("underpowered", row.slice != ALL_SLICE and not row.mde <= margin),
-                             ("small", getattr(row, "small", False))) if on]
-    return ", ".join(flags) or "–"
+def _flags(row: Any, status: dict[str, str]) -> str:
+    from evalcore.report import verdict_label
+
+    return verdict_label(status, row)
 
 
 def overall_rows(analysis: Analysis) -> list[list[str]]:
@@ -54,7 +53,8 @@ def overall_rows(analysis: Analysis) -> list[list[str]]:
     rows = []
     for name in metrics_for(GENERATION):
         b, c, ch = o["baseline"][name], o["candidate"][name], o["changes"][name]
-        test = "paired t" if compared_metric(name).kind == "continuous" else "exact McNemar"
+        test = ("cluster-robust t" if o.get("cluster_col") else
+                "paired t" if compared_metric(name).kind == "continuous" else "exact McNemar")
         rows.append([compared_metric(name).title, units.pct_ci(b["value"], b["lo"], b["hi"]),
                      units.pct_ci(c["value"], c["lo"], c["hi"]), units.pts_ci(ch["value"], ch["lo"], ch["hi"]),
                      f"{test} {units.p_value(ch['p'])}", units.magnitude_pts(ch["mde"])])
@@ -64,11 +64,12 @@ def overall_rows(analysis: Analysis) -> list[list[str]]:
 OVERALL_HEADERS = ["metric", "baseline [95%]", "candidate [95%]", "change [95%]", "test p", "MDE (80% power)"]
 
 
-def slice_rows(analysis: Analysis, margin: float, metric: str | None = None) -> tuple[list[list[str]], set[int]]:
+def slice_rows(analysis: Analysis, verdict: Any, metric: str | None = None) -> tuple[list[list[str]], set[int]]:
     """Per slice, one metric (the headline one by default) of both models, its paired change, MDE,
-    comparison with the rest."""
+    comparison with the rest, and its place in the verdict (`evalcore.verdict.Verdict`)."""
     r = analysis.results
     name = metric or _headline(analysis)
+    status = verdict.slice_status(name) if verdict is not None else {}
     sm = r.slice_metrics.set_index(["slice", "role"])
     rows, marked = [], set()
     for i, row in enumerate(metric_table(analysis, name).itertuples()):
@@ -77,16 +78,17 @@ def slice_rows(analysis: Analysis, margin: float, metric: str | None = None) -> 
         if row.worse_than_rest:
             marked.add(i)
         rows.append([row.slice, f"{int(row.n):,}", *vals, units.pts_ci(row.delta, row.delta_lo, row.delta_hi),
-                     units.magnitude_pts(row.mde), units.pts_ci(row.vs_rest, row.vs_rest_lo, row.vs_rest_hi),
+                     units.magnitude_pts(row.mde) + (f" (design effect {row.design_effect:.1f})"
+                                                     if row.design_effect == row.design_effect else ""), units.pts_ci(row.vs_rest, row.vs_rest_lo, row.vs_rest_hi),
                      units.p_value(row.vs_rest_p_adjusted), units.p_value(row.p), units.p_value(row.p_adjusted),
-                     _flags(row, margin)])
+                     _flags(row, status)])
     return rows, marked
 
 
 def slice_headers(analysis: Analysis, metric: str | None = None) -> list[str]:
     title = compared_metric(metric or _headline(analysis)).title
     return ["slice", "n", f"baseline {title}", f"candidate {title}", "change", "MDE (80% power)",
-            "change minus the rest's", "BH p (vs rest)", "p (vs 0)", "BH p (vs 0)", "flags"]
+            "change minus the rest's", "BH p (vs rest)", "p (vs 0)", "BH p (vs 0)", "in the verdict"]
 
 
 def every_metric_rows(analysis: Analysis) -> tuple[list[str], list[list[str]]]:
@@ -117,37 +119,37 @@ def normaliser_lines(analysis: Analysis) -> list[str]:
 # --- report blocks ---------------------------------------------------------------------------------
 
 
-def report_blocks(analysis: Analysis, margin: float) -> list[Block]:
+def report_blocks(analysis: Analysis, verdict: Any) -> list[Block]:
     """Overall, per-slice and every-metric blocks of the report, for a generation analysis."""
-    from evalcore.report import Bullets, Heading, Para, Table
+    from evalcore.report import Bullets, Heading, Para, Table, _cluster_note
 
     o = analysis.results.overall
     title = compared_metric(_headline(analysis)).title
-    rows, marked = slice_rows(analysis, margin)
+    rows, marked = slice_rows(analysis, verdict)
     headers, every = every_metric_rows(analysis)
-    defs = [[s.name, s.text, s.note or "–"] for s in analysis.slices]
+    defs = [[s.name, s.text, s.note or "–", analysis.results.roles.get(s.name, s.role)] for s in analysis.slices]
     return [
         Heading("Overall results"),
         Para(f"Every score is the mean over the {o['n']:,} rows of a per-example score (max over the gold answers), "
              "with its 95% interval (Wilson for 0/1 scores, Student t for F1 and ROUGE-L); changes are paired "
-             "(candidate - baseline on the same rows)."),
+             "(candidate - baseline on the same rows)." + _cluster_note(analysis)),
         Table(OVERALL_HEADERS, overall_rows(analysis)),
         Bullets([f"{title} rises on {o['n_improved']:,} rows and falls on {o['n_regressed']:,}; exact match is gained on "
                  f"{o['n_em_gained']:,} rows and lost on {o['n_em_lost']:,}.", *length_lines(analysis)]),
         Heading("How each score is computed", 3), Bullets(normaliser_lines(analysis)),
         Heading(f"Per-slice results ({title})"),
         Para(f"{title} of both models with 95% intervals; the change with its paired 95% interval; the MDE is the "
-             f"smallest change the slice detects with 80% power (a slice whose MDE exceeds the slice gate's "
-             f"{margin * 100:.1f}-point margin is underpowered); 'change minus the rest's' compares the slice with the "
-             "other rows (Welch t for F1 and ROUGE-L), and a slice is worse than the rest when that comparison "
-             "survives Benjamini-Hochberg. The 'all' row is one pre-planned test and is not adjusted."),
+             "smallest change the slice detects with 80% power (two-sided); 'change minus the rest's' compares the "
+             "slice with the other rows, and a slice is worse than the rest when that comparison survives "
+             "Benjamini-Hochberg; 'in the verdict' is the slice's role and status. The 'all' row is one pre-planned "
+             "test and is not adjusted."),
         Table(slice_headers(analysis), rows, frozenset(marked)),
         Heading("Every metric per slice", 3),
         Para("Paired change (candidate - baseline) with its 95% interval; ⚠ = worse than the rest of the rows "
              "(Benjamini-Hochberg)."),
         Table(headers, every),
         Heading("Slice definitions", 3),
-        Table(["slice", "rule", "hypothesis"], defs) if defs else Para("No slices are defined."),
+        Table(["slice", "rule", "hypothesis", "role"], defs) if defs else Para("No slices are defined."),
     ]
 
 
@@ -200,7 +202,7 @@ def figures(analysis: Analysis, metric: str | None = None) -> dict[str, Any]:
 # --- the CLI's text and W&B's summary --------------------------------------------------------------
 
 
-def text_lines(analysis: Analysis, margin: float) -> list[str]:
+def text_lines(analysis: Analysis, verdict: Any) -> list[str]:
     """The human-readable CLI report of a generation comparison."""
     o = analysis.results.overall
     out = [f"data: {analysis.data.name} ({o['n']:,} rows; generation: each answer scored against its gold answers, "
@@ -213,7 +215,7 @@ def text_lines(analysis: Analysis, margin: float) -> list[str]:
     out += ["", "overall (candidate - baseline, paired; n={:,}):".format(o["n"]),
             pd.DataFrame(overall_rows(analysis), columns=OVERALL_HEADERS).to_string(index=False),
             *length_lines(analysis)]
-    rows, _ = slice_rows(analysis, margin)
+    rows, _ = slice_rows(analysis, verdict)
     title = compared_metric(_headline(analysis)).title
     out += ["", f"per slice ({title}; change = candidate - baseline; MDE at 80% power; vs rest = change minus the other "
                 "rows' change, Benjamini-Hochberg):",
@@ -239,6 +241,7 @@ def summary_numbers(analysis: Analysis) -> dict[str, Any]:
                     f"{m}/mde": c["mde"]})
     d = o["delta"]
     out.update({"delta": d["value"], "delta_lo": d["lo"], "delta_hi": d["hi"], "p": o["p"], "mde": o["mde"],
+                "design_effect": o.get("design_effect"), "cluster_col": o.get("cluster_col"),
                 "n_improved": o["n_improved"], "n_regressed": o["n_regressed"],
                 "worse_than_rest_slices": list(analysis.results.flagged),
                 "n_worse_than_rest": len(analysis.results.flagged)})

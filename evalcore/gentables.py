@@ -25,8 +25,8 @@ import pandas as pd
 
 from evalcore.comparisons import GENERATION, HEADLINE, compared_metric, method_of, metric_changes, metrics_for
 from evalcore.errors import DataError
-from evalcore.genmetrics import (NORMALISERS, RELAXED_MAX_GOLD_TOKENS, ROUGE_ACC_THRESHOLD, SCORE_COLUMNS,
-                                 non_latin_share, score_answers)
+from evalcore.genmetrics import (DEFAULT_ROUGE_TOKENIZER, NORMALISERS, RELAXED_MAX_GOLD_TOKENS, ROUGE_ACC_THRESHOLD,
+                                 SCORE_COLUMNS, accented_share, non_latin_share, score_answers)
 from evalcore.metrics import ALL_SLICE, Estimate, stack_masks, wilson_interval
 from evalcore.tables import DELTA_FIELDS, ROLES, build_df_eval, delta_col, role_col, role_names
 
@@ -35,10 +35,11 @@ INTERVAL_METHODS = {"binary": "Wilson score interval", "continuous": "Student t 
 
 
 def build_generation_eval(base: pd.DataFrame, baseline: Any, candidate: Any, golds: Sequence[Sequence[str]], *,
-                          conf_threshold: float = 0.8) -> pd.DataFrame:
+                          conf_threshold: float = 0.8, tokenizer: str = DEFAULT_ROUGE_TOKENIZER) -> pd.DataFrame:
     """df_eval of a generation comparison (see the module docstring). `base`: the data's rows with their
     features (`gold_tokens` among them); `golds`: every row's gold answers; `baseline` / `candidate`:
-    answers as `evalcore.scoring.Predictions` (`gendata.load_answers`)."""
+    answers as `evalcore.scoring.Predictions` (`gendata.load_answers`); `tokenizer`: ROUGE-L's
+    (`evalcore.genmetrics.ROUGE_TOKENIZERS`)."""
     from evalcore.features import _gold_tokens, verbose_answers
 
     n = len(base)
@@ -46,7 +47,7 @@ def build_generation_eval(base: pd.DataFrame, baseline: Any, candidate: Any, gol
     for role, values in answers.items():
         if len(values) != n:
             raise DataError(f"the {role} has {len(values)} answers for {n} rows; answers must align one to one")
-    scores = score_answers(answers["baseline"] + answers["candidate"], list(golds) * 2)
+    scores = score_answers(answers["baseline"] + answers["candidate"], list(golds) * 2, tokenizer=tokenizer)
     parts = {"baseline": scores.iloc[:n].reset_index(drop=True), "candidate": scores.iloc[n:].reset_index(drop=True)}
     df = build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold,
                        correct={role: parts[role]["exact_match"].to_numpy() for role in ROLES})
@@ -63,14 +64,29 @@ def build_generation_eval(base: pd.DataFrame, baseline: Any, candidate: Any, gol
         raise DataError(f"the data already has column(s) {', '.join(clash)}, which df_eval uses for answer scores; "
                         "rename them in the data")
     out = pd.concat([df, pd.DataFrame(new, index=df.index)], axis=1)
-    warnings = []
-    share = non_latin_share([*answers["baseline"], *answers["candidate"], *(g for gs in golds for g in gs)])
-    if share > 0:
-        warnings.append(f"{share:.1%} of the answers and gold answers contain non-Latin letters, which ROUGE-L's "
-                        "tokenizer (rouge-score: a-z0-9 only) drops: ROUGE-L and accuracy at ROUGE-L score them 0; "
-                        "read exact match and F1 there")
     out.attrs = {**df.attrs, "task": GENERATION, "rouge_threshold": ROUGE_ACC_THRESHOLD,
-                 "relaxed_max_gold_tokens": RELAXED_MAX_GOLD_TOKENS, "warnings": warnings}
+                 "relaxed_max_gold_tokens": RELAXED_MAX_GOLD_TOKENS, "rouge_tokenizer": tokenizer,
+                 "warnings": tokenizer_warnings([*answers["baseline"], *answers["candidate"],
+                                                 *(g for gs in golds for g in gs)], tokenizer)}
+    return out
+
+
+def tokenizer_warnings(texts: Sequence[str], tokenizer: str) -> list[str]:
+    """What ROUGE-L's tokenizer cannot see in these answers and gold answers, with the choice that sees it."""
+    if tokenizer != DEFAULT_ROUGE_TOKENIZER:
+        return []
+    out = []
+    share = non_latin_share(texts)
+    if share > 0:
+        out.append(f"{share:.1%} of the answers and gold answers contain non-Latin letters, which ROUGE-L's "
+                   "default tokenizer (rouge-score: a-z0-9 only) drops: ROUGE-L and accuracy at ROUGE-L score them 0; "
+                   "read exact match and F1 there, or choose the unicode ROUGE-L tokenizer (--rouge-tokenizer unicode)")
+    share = accented_share(texts)
+    if share > 0:
+        out.append(f"{share:.1%} of the answers and gold answers contain accented Latin letters (é, č, ß...), which "
+                   "ROUGE-L's default tokenizer (rouge-score: a-z0-9 only) treats as separators, splitting words "
+                   "('planéte' -> 'plan', 'te'; 'café' and 'cafe' share no token): choose the unicode ROUGE-L "
+                   "tokenizer (--rouge-tokenizer unicode; the column-mapping step in the dashboard), which keeps them")
     return out
 
 
@@ -88,6 +104,10 @@ def generation_slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object],
     x = matrix.astype(float)
     n = matrix.sum(axis=1)
     q = (1 - confidence) / 2
+    from evalcore.comparisons import cluster_of
+    from evalcore.metrics import cluster_interval
+
+    clusters = cluster_of(df_eval)
     frames = []
     for role in ROLES:
         out = pd.DataFrame({"slice": slices, "model": names[role], "role": role, "n": n})
@@ -97,7 +117,9 @@ def generation_slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object],
             s1 = x @ v
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = np.where(n > 0, s1 / n, np.nan)
-                if metric.kind == "binary":
+                if clusters is not None:
+                    lo, hi = cluster_interval(matrix, v, clusters, confidence)
+                elif metric.kind == "binary":
                     lo, hi = wilson_interval(s1, n, confidence)
                 else:
                     var = np.maximum((x @ v ** 2 - n * mean ** 2) / (n - 1), 0)
@@ -116,8 +138,11 @@ def generation_slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object],
         out["_order"] = np.arange(len(slices))
         frames.append(out)
     table = pd.concat(frames).sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
-    table.attrs = {"methods": {f"{k} interval": v for k, v in INTERVAL_METHODS.items()},
-                   "normalisers": dict(NORMALISERS)}
+    methods = {f"{k} interval": v for k, v in INTERVAL_METHODS.items()}
+    if clusters is not None:
+        methods = {"score interval": f"cluster-robust t interval of the mean, clusters = {df_eval.attrs['cluster_col']} "
+                                     "(clusters - 1 degrees of freedom)"}
+    table.attrs = {"methods": methods, "normalisers": dict(NORMALISERS)}
     return table
 
 
@@ -148,10 +173,11 @@ def generation_overall(df_eval: pd.DataFrame, slice_table: pd.DataFrame, changes
     for row in changes[changes["slice"] == ALL_SLICE].itertuples():
         out["changes"][row.metric] = {"value": float(row.delta), "lo": float(row.delta_lo), "hi": float(row.delta_hi),
                                       "n": int(row.n), "p": float(row.p), "mde": float(row.mde),
-                                      "method": methods.get(row.metric, "")}
+                                      "design_effect": float(row.design_effect), "method": methods.get(row.metric, "")}
     h = out["changes"][headline]
     out["delta"] = {k: h[k] for k in ("value", "lo", "hi", "n", "method")}
-    out["p"], out["mde"] = h["p"], h["mde"]
+    out["p"], out["mde"], out["design_effect"] = h["p"], h["mde"], h["design_effect"]
+    out["cluster_col"] = changes.attrs.get("cluster_col")
     d = df_eval[delta_col(headline)].to_numpy()
     out["n_improved"], out["n_regressed"] = int((d > 0).sum()), int((d < 0).sum())
     out["n_em_gained"], out["n_em_lost"] = int(df_eval["improved"].sum()), int(df_eval["regressed"].sum())
@@ -203,9 +229,10 @@ def metric_changes_table(changes: pd.DataFrame, df_eval: pd.DataFrame, masks: Ma
     reg["n_regressed"] = (matrix & (d < 0)).sum(axis=1)
     reg["small"] = reg["n"] < min_n
     reg["significant_regression"] = (reg["p_adjusted"] < alpha) & (np.nan_to_num(reg["delta"]) < 0)
-    reg.attrs = {"alpha": alpha, "min_n": min_n, "metric": metric, "methods": {
-        f"{metric} change": method_of(compared_metric(metric), changes.attrs.get("n_boot", 1000),
-                                      changes.attrs.get("seed", 0))}}
+    reg.attrs = {"alpha": alpha, "min_n": min_n, "metric": metric, "cluster_col": changes.attrs.get("cluster_col"),
+                 "methods": {f"{metric} change": method_of(compared_metric(metric), changes.attrs.get("n_boot", 1000),
+                                                           changes.attrs.get("seed", 0),
+                                                           changes.attrs.get("cluster_col"))}}
     return reg
 
 
@@ -236,6 +263,41 @@ def generation_starter_slices():
     return SliceSet(tuple(Slice(name, text, note) for name, text, note in _STARTER))
 
 
+# Slices whose hypotheses are about factoid question answering (SQuAD): a question word asking for one entity,
+# a gold answer that is a date, a number or a name. On sentence-long references (translations, summaries,
+# instructions) `answer_type` reads a month in a sentence as a "date answer" and the hypotheses do not apply.
+FACTOID_SLICES = ("who_questions", "when_questions", "how_many_questions", "why_questions", "number_answers",
+                  "date_answers", "name_answers")
+FACTOID_MAX_MEDIAN_TOKENS = RELAXED_MAX_GOLD_TOKENS  # SQuAD dev: median shortest gold 2 tokens
+
+
+def factoid_answers(table: pd.DataFrame) -> bool:
+    """Whether the data's gold answers are short factoid answers, as in SQuAD: the median shortest gold answer
+    has at most `FACTOID_MAX_MEDIAN_TOKENS` whitespace tokens."""
+    from evalcore.features import _gold_tokens
+
+    tokens = table["gold_tokens"] if "gold_tokens" in table.columns else _gold_tokens(table)
+    return bool(len(tokens)) and float(np.median(tokens)) <= FACTOID_MAX_MEDIAN_TOKENS
+
+
+def generation_default_slices(table: pd.DataFrame):
+    """The generation starter set that fits the data: the factoid-QA slices (`FACTOID_SLICES`) only when the
+    gold answers are short factoid answers (`factoid_answers`), then without the slices no row matches
+    (`evalcore.slices.default_slices`); with a note naming what was left out and why."""
+    from evalcore.slices import SliceSet, default_slices
+
+    starter = generation_starter_slices()
+    notes = []
+    if not factoid_answers(table):
+        starter = SliceSet(tuple(s for s in starter if s.name not in FACTOID_SLICES))
+        notes.append(f"question-answering slices left out ({', '.join(FACTOID_SLICES)}): the gold answers are not short "
+                     f"factoid answers (their median is over {FACTOID_MAX_MEDIAN_TOKENS} tokens), so question words and "
+                     "answer types (date, number, name) say little about them")
+    kept, left_out = default_slices(table, (), starter)
+    return kept, notes + left_out
+
+
 __all__ = ["DELTA_COLUMNS", "build_generation_eval", "generation_overall", "generation_regression",
-           "generation_results", "generation_slice_metrics", "generation_starter_slices", "metric_changes_table",
+           "factoid_answers", "generation_default_slices", "generation_results", "generation_slice_metrics",
+           "generation_starter_slices", "metric_changes_table", "tokenizer_warnings",
            "metric_delta"]

@@ -75,6 +75,12 @@ def label_text(value: object) -> str:
     return str(value).strip()
 
 
+def shown(text: object, limit: int = 60) -> str:
+    """A value quoted in a message, cut to `limit` characters (a 5,000-digit "label" is not repeated whole)."""
+    raw = str(text)
+    return repr(raw if len(raw) <= limit else raw[:limit] + "…")
+
+
 def is_int_text(text: str) -> bool:
     return bool(INT_RE.fullmatch(text))
 
@@ -190,13 +196,13 @@ def read_labels(values: Sequence[object], labels: LabelMap, *, where: str,
         if is_int_text(text):
             if labels.ids is None:
                 raise error(_integers_without_map(text, row, where, labels))
-            raise error(f"label id {text!r} at row {row} of {where} is not in the label map of "
+            raise error(f"label id {shown(text)} at row {row} of {where} is not in the label map of "
                         f"{labels.source} (ids {', '.join(labels.ids)})")
         allowed = ", ".join(labels.names) + (f" (or their ids {', '.join(labels.ids)})" if labels.ids else "")
-        raise error(f"unknown label {text!r} at row {row} of {where}; allowed labels: {allowed}")
+        raise error(f"unknown label {shown(text)} at row {row} of {where}; allowed labels: {allowed}")
     if first_id and first_name:
-        raise error(f"{where} mixes label ids and names (id {first_id[1]!r} in row {first_id[0]}, name "
-                    f"{first_name[1]!r} in row {first_name[0]}); write one kind throughout")
+        raise error(f"{where} mixes label ids and names (id {shown(first_id[1])} in row {first_id[0]}, name "
+                    f"{shown(first_name[1])} in row {first_name[0]}); write one kind throughout")
     return out
 
 
@@ -205,11 +211,11 @@ def infer_names(values: Sequence[object], *, where: str) -> LabelMap:
     negative/neutral/positive order, any other names sorted. Integers are refused: their meaning
     is never guessed."""
     texts = [label_text(v) for v in values]
-    ints = sorted({t for t in texts if is_int_text(t)}, key=int)
+    ints = sorted({t for t in texts if is_int_text(t)}, key=lambda t: (len(t.lstrip("+-")), t))
     if ints:
-        shown = ", ".join(ints[:6]) + (", ..." if len(ints) > 6 else "")
-        example = ",".join(f"{i}=<name>" for i in ints[:3])
-        raise DataError(f"gold labels of {where} are integers ({shown}) and no label map says which label "
+        listed = ", ".join(i if len(i) <= 20 else i[:20] + "…" for i in ints[:6]) + (", ..." if len(ints) > 6 else "")
+        example = ",".join(f"{i}=<name>" for i in ints[:3] if len(i) <= 20) or "0=<name>,1=<name>"
+        raise DataError(f"gold labels of {where} are integers ({listed}) and no label map says which label "
                         f"each one is; evalcore never guesses. Declare it: --label-map {example} "
                         "(in the dashboard: the label map of the column-mapping step)")
     seen = set(texts)
@@ -220,7 +226,7 @@ def infer_names(values: Sequence[object], *, where: str) -> LabelMap:
 
 
 def _integers_without_map(text: str, row: int, where: str, labels: LabelMap) -> str:
-    return (f"{where} holds integer label {text!r} (row {row}) but the data's labels ({', '.join(labels.names)}, "
+    return (f"{where} holds integer label {shown(text)} (row {row}) but the data's labels ({', '.join(labels.names)}, "
             f"from {labels.source}) come with no ids, so the integer cannot be read without guessing. "
             f"Declare which id is which label with --label-map <id>=<label>,... covering "
             f"{', '.join(labels.names)} (in the dashboard: the label map of the column-mapping step), "

@@ -39,8 +39,30 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A redirect would carry the Authorization header to another URL: refuse it."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 - urllib's hook
-        raise urllib.error.HTTPError(req.full_url, code, f"redirect to {newurl} refused", headers, fp)
-_ERROR_BODY_CHARS = 300
+        raise urllib.error.HTTPError(display_url(req.full_url), code, f"redirect to {display_url(newurl)} refused",
+                                     headers, fp)
+
+
+_ERROR_BODY_CHARS = 300  # shown of an error body, after the key is redacted from all of what was read
+_ERROR_READ_BYTES = 65_536  # read of an error body: enough to redact an echo anywhere in what is shown
+_SECRET_QUERY = re.compile(r"(?i)key|token|secret|passw|pwd|sig|auth|cred|session|code")
+
+
+def display_url(url: str) -> str:
+    """A URL as it may be printed: credentials in it (`https://user:pass@host`) and the values of secret-looking
+    query parameters (`?api_key=...`) replaced by `***`. Every place that shows an endpoint's URL (doctor, the
+    Stress page, error messages) goes through here."""
+    try:
+        parts = urllib.parse.urlsplit(str(url))
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a malformed port or bracket: show no part of it that could hold a secret
+        return "<unreadable URL>"
+    netloc = (f"***@{host}{port}" if parts.username is not None or parts.password is not None
+              else parts.netloc)
+    query = "&".join(f"{k}=***" if _SECRET_QUERY.search(k) else f"{k}={v}" if sep else k
+                     for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item))
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, "" if not parts.fragment else "***"))
 
 
 @dataclass(frozen=True)
@@ -56,8 +78,8 @@ class LLMConfig:
 
     def __post_init__(self) -> None:
         if not isinstance(self.base_url, str) or not re.match(r"https?://[^/\s]+", self.base_url):
-            raise ConfigError(f"LLM base_url={self.base_url!r} must be an http(s) URL, "
-                              "e.g. https://api.openai.com/v1")
+            shown = display_url(self.base_url) if isinstance(self.base_url, str) else type(self.base_url).__name__
+            raise ConfigError(f"LLM base_url={shown!r} must be an http(s) URL, e.g. https://api.openai.com/v1")
         if not isinstance(self.model, str) or not self.model.strip():
             raise ConfigError(f"LLM model={self.model!r} must name a model, e.g. gpt-4o-mini")
         if not isinstance(self.api_key_env, str) or (self.api_key_env and not _KEY_ENV.fullmatch(self.api_key_env)):
@@ -68,7 +90,7 @@ class LLMConfig:
                               "Face, cloud providers) are never sent to an LLM endpoint")
         host = urllib.parse.urlsplit(self.base_url).hostname or ""
         if self.api_key_env and self.base_url.startswith("http://") and host not in _LOCAL_HOSTS:
-            raise ConfigError(f"LLM base_url={self.base_url!r}: an API key is only sent over https "
+            raise ConfigError(f"LLM base_url={display_url(self.base_url)!r}: an API key is only sent over https "
                               "(plain http is allowed for a local server on localhost)")
         if not isinstance(self.temperature, (int, float)) or not 0.0 <= self.temperature <= 2.0:
             raise ConfigError(f"LLM temperature={self.temperature!r} must lie in [0, 2]")
@@ -77,6 +99,15 @@ class LLMConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def __repr__(self) -> str:
+        return (f"LLMConfig(base_url={self.display_url!r}, model={self.model!r}, api_key_env={self.api_key_env!r}, "
+                f"temperature={self.temperature!r}, timeout={self.timeout!r})")
+
+    @property
+    def display_url(self) -> str:
+        """`base_url` as it may be printed (`display_url`: no credentials)."""
+        return display_url(self.base_url)
 
     @classmethod
     def from_dict(cls, raw: Any) -> LLMConfig:
@@ -169,7 +200,16 @@ def build_prompt(slice_name: str, hypothesis: str, examples: Sequence[str], n: i
 
 
 def _redact(text: str, key: str | None) -> str:
-    return text.replace(key, "[redacted]") if key else text
+    """`text` with every echo of the key replaced, in any case and with any whitespace (or JSON-escaped line break)
+    between its characters (a server may upper-case or wrap what it echoes). Called on all of a reply before any
+    of it is cut."""
+    if not key:
+        return text
+    chars = [c for c in key if not c.isspace()]
+    if not chars:
+        return text
+    gap = r"(?:\s|\\[nrt])*"  # whitespace, or its escape in a JSON body ("\n")
+    return re.sub(gap.join(re.escape(c) for c in chars), "[redacted]", text, flags=re.IGNORECASE)
 
 
 def _post(config: LLMConfig, body: dict[str, Any], key: str | None) -> dict[str, Any]:
@@ -179,13 +219,14 @@ def _post(config: LLMConfig, body: dict[str, Any], key: str | None) -> dict[str,
         headers["Authorization"] = f"Bearer {key}"
     request = urllib.request.Request(config.endpoint, data=json.dumps(body).encode("utf-8"),
                                      headers=headers, method="POST")
-    where = f"LLM endpoint {config.endpoint}"
+    where = f"LLM endpoint {display_url(config.endpoint)}"
     try:
         with urllib.request.build_opener(_NoRedirect).open(request, timeout=config.timeout) as response:
             payload = response.read()
     except urllib.error.HTTPError as exc:
         try:
-            detail = _redact(exc.read(_ERROR_BODY_CHARS).decode("utf-8", "replace"), key).strip()
+            body = _redact(exc.read(_ERROR_READ_BYTES).decode("utf-8", "replace"), key)
+            detail = _redact(body[:_ERROR_BODY_CHARS], key).strip()  # redacted whole first, then cut
         except (OSError, http.client.HTTPException):
             detail = ""
         key_hint = f"the key in ${config.api_key_env}" if config.api_key_env else "no key (api_key_env is empty)"
@@ -204,7 +245,7 @@ def _post(config: LLMConfig, body: dict[str, Any], key: str | None) -> dict[str,
         reason = exc.reason
         if isinstance(reason, (TimeoutError, socket.timeout)):
             raise ConfigError(f"{where} did not answer within timeout={config.timeout} s") from exc
-        raise ConfigError(f"could not reach {where}: {_redact(str(reason), key)}; check base_url "
+        raise ConfigError(f"could not reach {where}: {_redact(str(reason), key)[:_ERROR_BODY_CHARS]}; check base_url "
                           "and that the server is running") from exc
     except (http.client.HTTPException, ConnectionError, OSError) as exc:
         raise ConfigError(f"{where} closed the connection without a complete reply "
@@ -212,7 +253,7 @@ def _post(config: LLMConfig, body: dict[str, Any], key: str | None) -> dict[str,
     try:
         return json.loads(payload.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        snippet = _redact(payload[:120].decode("utf-8", "replace"), key)
+        snippet = _redact(_redact(payload[:_ERROR_READ_BYTES].decode("utf-8", "replace"), key)[:120], key)
         raise ConfigError(f"{where} did not reply with JSON (got {snippet!r}); is base_url an "
                           "OpenAI-compatible API?") from exc
 
@@ -274,7 +315,7 @@ def chat(config: LLMConfig, prompt: str, temperature: float | None = None, max_t
         if not isinstance(content, str):
             raise TypeError(type(content).__name__)
     except (KeyError, IndexError, TypeError) as exc:
-        raise ConfigError(f"LLM endpoint {config.endpoint} replied without choices[0].message.content "
+        raise ConfigError(f"LLM endpoint {display_url(config.endpoint)} replied without choices[0].message.content "
                           f"(got keys {sorted(reply) if isinstance(reply, dict) else type(reply).__name__})"
                           ) from exc
     return _redact(content, key)

@@ -308,6 +308,10 @@ def slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, labels:
         gold, predicted = cm.sum(axis=2), cm.sum(axis=1)
         correct = tp.sum(axis=1)
         lo, hi = wilson_interval(correct, n, confidence)
+        clusters = _clusters(df_eval)
+        if clusters is not None:
+            lo, hi = cluster_interval(matrix, df_eval[role_col(role, "correct")].to_numpy(dtype=float), clusters,
+                                      confidence)
         f1 = _ratio(2 * tp, gold + predicted)  # NaN for labels absent from the slice
         macro = _ratio(np.nansum(f1, axis=1), (~np.isnan(f1)).sum(axis=1))
         table = {"slice": slices, "model": names[role], "role": role, "n": n,
@@ -367,7 +371,14 @@ def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, mi
     regressed, improved = total(g_base & ~g_cand), total(~g_base & g_cand)
     n_known = total(g_known)
     n_known_regressed, confident_regressed = total(g_base & ~g_cand & g_known), total(g_base & ~g_cand & g_conf)
-    ch = binary_changes(slices, both, improved, regressed, neither, alpha=alpha, confidence=confidence)
+    clusters = _clusters(df_eval)
+    if clusters is None:
+        ch = binary_changes(slices, both, improved, regressed, neither, alpha=alpha, confidence=confidence)
+    else:
+        from evalcore.paired import clustered_changes
+
+        ch = clustered_changes(slices, matrix, base.astype(float), cand.astype(float), *clusters, binary=True,
+                               alpha=alpha, confidence=confidence)
     n = ch["n"].to_numpy()
     out = pd.DataFrame({"slice": slices, "n": n, "baseline_accuracy": ch["baseline"],
                         "candidate_accuracy": ch["candidate"], "delta": ch["delta"], "delta_lo": ch["delta_lo"],
@@ -375,6 +386,9 @@ def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, mi
     for name, k, m in (("regression_rate", regressed, n), ("improvement_rate", improved, n),
                        ("confident_regression_rate", confident_regressed, n_known)):
         lo, hi = wilson_interval(k, m, confidence)
+        if clusters is not None and name != "confident_regression_rate":
+            flag = (base & ~cand) if name == "regression_rate" else (~base & cand)
+            lo, hi = cluster_interval(matrix, flag, clusters, confidence)
         out[name], out[f"{name}_lo"], out[f"{name}_hi"] = _ratio(k, m), lo, hi
     out["n_conf_known"] = n_known
     out["net_change"] = ch["delta"]
@@ -383,13 +397,41 @@ def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, mi
     out["mcnemar_p"], out["p_adjusted"] = ch["p"], ch["p_adjusted"]
     out["significant_regression"] = (out["p_adjusted"] < alpha) & (np.nan_to_num(out["delta"]) < 0)
     for col in ("discordance", "mde", "rest_n", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
-                "vs_rest_p_adjusted", "worse_than_rest"):
+                "vs_rest_p_adjusted", "worse_than_rest", "se", "df", "harm_p", "clusters", "design_effect"):
         out[col] = ch[col]
     out["small"] = n < min_n
+    methods = {**{k: METHODS[k] for k in ("delta_interval", "mcnemar_p", "p_adjusted", "rate_interval")},
+               "mde": PAIRED_METHODS["mde"], "vs_rest": PAIRED_METHODS["vs_rest"]}
+    if clusters is not None:
+        from evalcore.comparisons import CLUSTER_METHODS
+
+        col = df_eval.attrs["cluster_col"]
+        methods.update({"delta_interval": CLUSTER_METHODS["mean"].format(col=col),
+                        "mcnemar_p": f"cluster-robust t test on {col} (clusters - 1 degrees of freedom)",
+                        "rate_interval": f"cluster-robust t interval of the share, clusters = {col} (the confident-"
+                                         "regression rate: Wilson)"})
     out.attrs = {"alpha": alpha, "conf_threshold": conf_threshold, "min_n": min_n, "confidence": confidence,
-                 "methods": {**{k: METHODS[k] for k in ("delta_interval", "mcnemar_p", "p_adjusted", "rate_interval")},
-                             "mde": PAIRED_METHODS["mde"], "vs_rest": PAIRED_METHODS["vs_rest"]}}
+                 "cluster_col": df_eval.attrs.get("cluster_col") if clusters is not None else None,
+                 "methods": methods}
     return out
+
+
+def _clusters(df_eval: pd.DataFrame) -> tuple[np.ndarray, int] | None:
+    from evalcore.comparisons import cluster_of
+
+    return cluster_of(df_eval)
+
+
+def cluster_interval(matrix: np.ndarray, values: np.ndarray, clusters: tuple[np.ndarray, int],
+                     confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Per slice, the cluster-robust t interval of the mean of `values` (a share or a score), clipped to [0, 1]."""
+    from scipy.stats import t as student_t
+
+    from evalcore.paired import clustered_means
+
+    m = clustered_means(np.asarray(matrix, dtype=bool), np.asarray(values, dtype=float), *clusters)
+    half = student_t.ppf(0.5 + confidence / 2, m["df"]) * m["se"]
+    return np.clip(m["mean"] - half, 0, 1), np.clip(m["mean"] + half, 0, 1)
 
 
 def overall_comparison(df_eval: pd.DataFrame, *, conf_threshold: float | None = None,
@@ -409,9 +451,14 @@ def overall_comparison(df_eval: pd.DataFrame, *, conf_threshold: float | None = 
         raise DataError("overall_comparison needs a regression table whose first row is the 'all' slice")
     n = int(row["n"])
     out: dict = {"n": n}
+    clusters = _clusters(df_eval)
     for role in ROLES:
         acc = float(row[f"{role}_accuracy"])
         lo, hi = wilson_interval(round(acc * n) if n else 0, n, confidence)
+        if clusters is not None:
+            lo, hi = (float(x[0]) for x in cluster_interval(np.ones((1, n), dtype=bool),
+                                                            df_eval[role_col(role, "correct")].to_numpy(dtype=float),
+                                                            clusters, confidence))
         out[role] = {"model": names[role],
                      **Estimate(acc, float(lo), float(hi), n, METHODS["accuracy_interval"]).to_dict()}
     out["delta"] = Estimate(float(row["delta"]), float(row["delta_lo"]), float(row["delta_hi"]), n,
@@ -424,6 +471,8 @@ def overall_comparison(df_eval: pd.DataFrame, *, conf_threshold: float | None = 
         out[col] = int(row[col])
     out["mcnemar_p"] = float(row["mcnemar_p"])
     out["mde"] = float(row["mde"])
+    out["design_effect"] = float(row["design_effect"]) if "design_effect" in row else float("nan")
+    out["cluster_col"] = regression.attrs.get("cluster_col")
     out["discordance"] = float(row["discordance"])
     out["conf_threshold"] = float(regression.attrs.get("conf_threshold", DEFAULT_CONF_THRESHOLD))
     out["score_kind"] = dict(df_eval.attrs.get("score_kind") or {r: "probability" for r in ROLES})

@@ -663,6 +663,8 @@ def _label_indexes(values: Sequence[object], data: EvalData, where: str) -> np.n
 
 def _from_columns(spec: ModelSpec, data: EvalData) -> PrecomputedPredictor:
     info = data.precomputed.get(spec.target)
+    if info is None and spec.target in data.df.columns and spec.target not in ("id", "text", "label"):
+        info = _named_column(spec.target, data)  # named on purpose: read it, or say why it does not read
     if info is None:
         have = ", ".join(data.precomputed) or "none"
         raise ModelError(f"model {spec.target!r} is not a known spec nor a precomputed prediction "
@@ -675,22 +677,46 @@ def _from_columns(spec: ModelSpec, data: EvalData) -> PrecomputedPredictor:
                                 pred, conf, source=f"{data.source} column {info.pred_col}")
 
 
+def _named_column(col: str, data: EvalData):
+    """A data column named as a model though not detected as one: its values are read through the data's
+    label map, so the error says which value does not read and how to declare it."""
+    from evalcore.data import CONF_SUFFIXES, PrecomputedModel
+
+    _label_indexes(data.df[col].tolist(), data, f"column {col!r} of {data.name}")
+    conf = next((col + s for s in CONF_SUFFIXES if col + s in data.df.columns), None)
+    return PrecomputedModel(pred_col=col, conf_col=conf)
+
+
 def _read_predictions_file(path: Path) -> pd.DataFrame:
     import pandas as pd
+
+    import io
+
+    from evalcore import limits
 
     suffix = path.suffix.lower()
     try:
         if suffix == ".txt":
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = limits.read_text(path, "predictions file", ModelError).splitlines()
             while lines and not lines[-1].strip():
                 lines.pop()
+            limits.check_shape(path.name, len(lines), 1, error=ModelError)
             return pd.DataFrame({"pred": lines})
         if suffix == ".csv":
+            limits.check_csv(path, ",", path.name, ModelError)
             return pd.read_csv(path, dtype={"pred": str, "id": str}, keep_default_na=False)
         if suffix in (".jsonl", ".json"):
-            return pd.read_json(path, lines=suffix == ".jsonl", dtype={"pred": str, "id": str})
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ModelError(f"cannot read predictions file {path}: {exc}") from exc
+            text = limits.read_text(path, "predictions file", ModelError)
+            limits.check_json_text(text, path.name, ModelError)
+            frame = pd.read_json(io.StringIO(text), lines=suffix == ".jsonl", dtype={"pred": str, "id": str})
+            if not isinstance(frame, pd.DataFrame) or (len(frame.columns) and not all(isinstance(c, str)
+                                                                                     for c in frame.columns)):
+                raise ModelError(f"predictions file {path.name} must hold JSON objects with a `pred` field (and "
+                                 "optional `conf`, `id`), one per line in .jsonl or as an array in .json")
+            limits.check_shape(path.name, len(frame), len(frame.columns), error=ModelError)
+            return frame
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ModelError(f"cannot read predictions file {path.name}: {str(exc)[:200]}") from exc
     raise ModelError(f"predictions file {path.name} has type {suffix!r}; allowed: .txt (one label per "
                      f"line), .csv or .jsonl (columns pred[,conf][,id])")
 
@@ -712,9 +738,12 @@ def confidences(values: pd.Series, where: str) -> np.ndarray:
 
 
 def _from_file(spec: ModelSpec, data: EvalData | None) -> PrecomputedPredictor:
+    from evalcore import limits
+
     path = Path(spec.target).expanduser()
-    if not path.is_file():
+    if not (path.exists() or path.is_symlink()):
         raise ModelError(f"predictions file not found: {path} (from spec {str(spec)!r})")
+    path = limits.check_file(path, "predictions file", ModelError)  # (in the dashboard: the allowed folders only)
     if data is None:
         raise ModelError(f"predictions file {path.name} needs the data it was made for: pass data=")
     df = _read_predictions_file(path)

@@ -194,7 +194,22 @@ def binary_changes(slices: Sequence[str], both, improved, regressed, neither, *,
     out["vs_rest_p_adjusted"] = _bh(out["vs_rest_p"].to_numpy(), slices)
     out["worse_than_rest"] = (out["vs_rest_p_adjusted"] < alpha) & (out["vs_rest"] < 0)
     out["n_improved"], out["n_regressed"] = b.astype(np.int64), c.astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.maximum(((b + c) - n * delta ** 2) / (n - 1), 0)
+        out["se"] = np.where(n > 1, np.sqrt(var / n), np.nan)
+    out["df"] = np.inf
+    out["harm_p"] = np.where(n > 0, harm_p_exact(b, c), np.nan)  # one-sided exact McNemar: regressions exceed gains
+    out["clusters"], out["design_effect"] = np.nan, np.nan
     return out
+
+
+def harm_p_exact(improved, regressed) -> np.ndarray:
+    """One-sided exact McNemar p of harm (the candidate loses): P(X <= improved), X ~ Binomial(discordant, 1/2);
+    1.0 with no discordant pair."""
+    from scipy.stats import binom
+
+    b, c = np.asarray(improved, dtype=float), np.asarray(regressed, dtype=float)
+    return np.where(b + c > 0, binom.cdf(b, b + c, 0.5), 1.0)
 
 
 # --- bootstrap over confusion cells --------------------------------------------------------------
@@ -236,10 +251,13 @@ def bootstrap_summary(estimate: np.ndarray, draws: np.ndarray, confidence: float
 
 
 def bootstrap_changes(slices: Sequence[str], counts: np.ndarray, statistic, *, n_boot: int = DEFAULT_BOOTSTRAP,
-                      seed: int = DEFAULT_SEED, alpha: float = ALPHA, confidence: float = 0.95) -> pd.DataFrame:
+                      seed: int = DEFAULT_SEED, alpha: float = ALPHA, confidence: float = 0.95,
+                      cluster_cells: np.ndarray | None = None) -> pd.DataFrame:
     """One row per slice of a metric computed from cell counts, e.g. macro-F1 from the joint
     confusion cells. `counts` is (S, G) with `all` first; `statistic(cell_counts (..., G))` returns
-    (baseline, candidate) arrays of shape (...). Slice and rest are resampled independently.
+    (baseline, candidate) arrays of shape (...). Slice and rest are resampled independently; with
+    `cluster_cells` ((S, clusters, G): each slice's cells per cluster) whole clusters are resampled
+    instead (`cluster_cell_draws`), the same draw for a slice and its rest.
     """
     if not slices or slices[0] != "all":
         raise ConfigError("bootstrap_changes needs the 'all' slice first")
@@ -251,7 +269,13 @@ def bootstrap_changes(slices: Sequence[str], counts: np.ndarray, statistic, *, n
     rest_draws = np.empty((len(slices), n_boot))
     rest = counts[0] - counts
     rest_base, rest_cand = statistic(rest)
-    for i in range(len(slices)):
+    if cluster_cells is not None:
+        cells = cluster_cell_draws(cluster_cells, n_boot, seed)  # (S, B, G)
+        b_all, c_all = statistic(cells)
+        draws[:] = c_all - b_all
+        rb, rc = statistic(cells[0][None, :, :] - cells)
+        rest_draws[:] = rc - rb
+    for i in range(len(slices) if cluster_cells is None else 0):
         # one seed per slice and part: adding a slice never changes another slice's interval
         b_i, c_i = statistic(multinomial_draws(counts[i], n_boot, seed + 2 * i))
         draws[i] = c_i - b_i
@@ -273,6 +297,12 @@ def bootstrap_changes(slices: Sequence[str], counts: np.ndarray, statistic, *, n
     })
     out["vs_rest_p_adjusted"] = _bh(out["vs_rest_p"].to_numpy(), slices)
     out["worse_than_rest"] = (out["vs_rest_p_adjusted"] < alpha) & (out["vs_rest"] < 0)
+    finite = np.isfinite(draws)
+    m = finite.sum(axis=1)
+    out["se"], out["df"] = summary["se"], np.inf
+    out["harm_p"] = np.where((m > 1) & np.isfinite(delta), (1 + (draws >= 0).sum(axis=1)) / (m + 1), np.nan)
+    out["clusters"] = (cluster_cells.sum(axis=2) > 0).sum(axis=1) if cluster_cells is not None else np.nan
+    out["design_effect"], out["n_improved"], out["n_regressed"] = np.nan, np.nan, np.nan
     return out
 
 
@@ -378,13 +408,147 @@ def continuous_changes(slices: Sequence[str], matrix: np.ndarray, base: np.ndarr
     out["discordance"] = np.nan
     out["vs_rest_p_adjusted"] = _bh(out["vs_rest_p"].to_numpy(dtype=float), slices)
     out["worse_than_rest"] = (out["vs_rest_p_adjusted"] < alpha) & (out["vs_rest"] < 0)
+    out["se"] = np.where(two, se, nan)
+    out["df"] = np.maximum(n - 1, 1).astype(float)
+    with np.errstate(invalid="ignore"):
+        out["harm_p"] = np.where(two, student_t.cdf(np.where(np.isfinite(tstat), tstat, np.sign(tstat) * 1e300),
+                                                    np.maximum(n - 1, 1)), nan)
+    out["clusters"], out["design_effect"] = np.nan, np.nan
+    out["n_improved"], out["n_regressed"] = (x @ (diff > 0)).astype(np.int64), (x @ (diff < 0)).astype(np.int64)
     return out
+
+
+# --- clustered rows ------------------------------------------------------------------------------
+
+
+MIN_CLUSTERS = 2  # a cluster-robust variance needs at least two clusters
+
+
+def cluster_codes(values) -> tuple[np.ndarray, int]:
+    """Integer cluster codes (0..G-1) of a column and G; missing values are refused by the loader."""
+    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=False)
+    return codes.astype(np.int64), len(uniques)
+
+
+def _by_cluster(matrix: np.ndarray, values: np.ndarray, codes: np.ndarray, n_clusters: int) -> tuple[np.ndarray, ...]:
+    """Per slice and cluster: the sum of `values` and the row count, (S, G) each, via one sparse product."""
+    from scipy.sparse import csr_matrix
+
+    onehot = csr_matrix((np.ones(len(codes)), (np.arange(len(codes)), codes)), shape=(len(codes), n_clusters))
+    x = matrix.astype(float)
+    sums = np.asarray((onehot.T @ (x * values).T).T)
+    counts = np.asarray((onehot.T @ x.T).T)
+    return sums, counts
+
+
+def clustered_means(matrix: np.ndarray, values: np.ndarray, codes: np.ndarray, n_clusters: int
+                    ) -> dict[str, np.ndarray]:
+    """Per slice (rows of `matrix`): mean of `values`, its cluster-robust standard error, the t degrees of
+    freedom (clusters - 1), the number of clusters and the design effect; and the same for the rest of the
+    rows with the covariance of slice and rest through their shared clusters.
+
+    The variance is the sandwich of an OLS of `values` on a constant with cluster-robust covariance
+    (statsmodels' `cov_type="cluster"`, CR1): G/(G-1) x sum over clusters of the summed residuals squared,
+    over n^2 (tests/test_paired.py checks it against statsmodels). Slice and rest together are the OLS on
+    two indicator columns, with the correction G/(G-1) x (N-1)/(N-2) and t on G-1 degrees of freedom.
+    The design effect is the cluster-robust variance over the variance that treats rows as independent."""
+    values = np.asarray(values, dtype=float)
+    rows = np.asarray(matrix, dtype=bool)
+    sums, counts = _by_cluster(rows, values, codes, n_clusters)
+    total_sums, total_counts = sums[0:1].copy(), counts[0:1].copy()  # the first slice is `all`
+    n = counts.sum(axis=1)
+    g = (counts > 0).sum(axis=1)
+    x = rows.astype(float)
+    s1, s2 = x @ values, x @ values ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = s1 / n
+        resid = sums - counts * mean[:, None]  # per cluster: summed residuals of the slice's rows
+        meat = (resid ** 2).sum(axis=1)
+        var = np.where(g >= MIN_CLUSTERS, g / (g - 1) * meat / n ** 2, np.nan)
+        iid = np.maximum((s2 - n * mean ** 2) / (n - 1), 0) / n
+        deff = np.where(iid > 0, var / iid, np.nan)
+        r_sums, r_counts = total_sums - sums, total_counts - counts
+        rn = r_counts.sum(axis=1)
+        r_mean = r_sums.sum(axis=1) / rn
+        r_resid = r_sums - r_counts * r_mean[:, None]
+        big_g = int((total_counts > 0).sum())
+        big_n = float(total_counts.sum())
+        c = big_g / max(big_g - 1, 1) * (big_n - 1) / max(big_n - 2, 1)
+        gap_var = c * ((resid ** 2).sum(axis=1) / n ** 2 + (r_resid ** 2).sum(axis=1) / rn ** 2
+                       - 2 * (resid * r_resid).sum(axis=1) / (n * rn))
+    return {"n": n, "mean": mean, "se": np.sqrt(var), "df": np.maximum(g - 1, 1).astype(float), "clusters": g,
+            "design_effect": deff, "rest_n": rn, "rest_mean": r_mean, "gap_se": np.sqrt(np.maximum(gap_var, 0)),
+            "gap_df": np.full(len(n), float(max(big_g - 1, 1)))}
+
+
+def clustered_changes(slices: Sequence[str], matrix: np.ndarray, base: np.ndarray, cand: np.ndarray,
+                      codes: np.ndarray, n_clusters: int, *, binary: bool, alpha: float = ALPHA,
+                      confidence: float = 0.95) -> pd.DataFrame:
+    """`binary_changes` / `continuous_changes` when rows come in clusters: the mean paired difference with a
+    cluster-robust t interval and test (t on clusters - 1), the one-sided harm p, the MDE from the
+    cluster-robust SE, and the slice minus the rest with the covariance of their shared clusters."""
+    from scipy.stats import t as student_t
+
+    if not slices or slices[0] != "all":
+        raise ConfigError("clustered_changes needs the 'all' slice first")
+    conf = _check_confidence(confidence)
+    base, cand = np.asarray(base, dtype=float), np.asarray(cand, dtype=float)
+    diff = cand - base
+    rows = np.asarray(matrix, dtype=bool)
+    m = clustered_means(rows, diff, codes, n_clusters)
+    x = rows.astype(float)
+    n, delta, se, df = m["n"], m["mean"], m["se"], m["df"]
+    tq = student_t.ppf(0.5 + conf / 2, df)
+    ok = np.isfinite(se) & (n > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tstat = np.where(se > 0, delta / se, np.where(delta == 0, 0.0, np.sign(delta) * np.inf))
+        p = 2 * student_t.sf(np.abs(tstat), df)
+        harm = student_t.cdf(tstat, df)
+        mde = np.minimum((student_t.ppf(1 - alpha / 2, df) + student_t.ppf(POWER, df)) * se, 1.0)
+        gap = delta - m["rest_mean"]
+        gap_t = np.where(m["gap_se"] > 0, gap / m["gap_se"], np.where(gap == 0, 0.0, np.inf))
+        gap_p = 2 * student_t.sf(np.abs(gap_t), m["gap_df"])
+        gq = student_t.ppf(0.5 + conf / 2, m["gap_df"])
+        base_mean, cand_mean = (x @ base) / n, (x @ cand) / n
+    rest_ok = ok & (m["rest_n"] > 0) & np.isfinite(m["gap_se"])
+    nan = np.full(len(n), np.nan)
+    out = pd.DataFrame({
+        "slice": list(slices), "n": n.astype(np.int64), "baseline": np.where(n > 0, base_mean, nan),
+        "candidate": np.where(n > 0, cand_mean, nan), "delta": np.where(n > 0, delta, nan),
+        "delta_lo": np.where(ok, np.maximum(delta - tq * se, -1.0), nan),
+        "delta_hi": np.where(ok, np.minimum(delta + tq * se, 1.0), nan), "p": np.where(ok, p, nan),
+        "discordance": np.where(n > 0, (x @ (diff != 0)) / np.where(n > 0, n, 1), nan) if binary else nan,
+        "mde": np.where(ok, mde, np.where(n > 0, 1.0, nan)), "rest_n": m["rest_n"].astype(np.int64),
+        "rest_delta": np.where(m["rest_n"] > 0, m["rest_mean"], nan), "vs_rest": np.where(rest_ok, gap, nan),
+        "vs_rest_lo": np.where(rest_ok, gap - gq * m["gap_se"], nan),
+        "vs_rest_hi": np.where(rest_ok, gap + gq * m["gap_se"], nan), "vs_rest_p": np.where(rest_ok, gap_p, nan),
+        "se": np.where(ok, se, nan), "df": df, "harm_p": np.where(ok, harm, nan), "clusters": m["clusters"],
+        "design_effect": m["design_effect"],
+        "n_improved": (x @ (diff > 0)).astype(np.int64), "n_regressed": (x @ (diff < 0)).astype(np.int64),
+    })
+    out["p_adjusted"] = _bh(out["p"].to_numpy(dtype=float), slices)
+    out["vs_rest_p_adjusted"] = _bh(out["vs_rest_p"].to_numpy(dtype=float), slices)
+    out["worse_than_rest"] = (out["vs_rest_p_adjusted"] < alpha) & (out["vs_rest"] < 0)
+    return out[CHANGE_COLUMNS]
+
+
+def cluster_cell_draws(cells: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """(S, B, C) resampled cell counts of a cluster bootstrap: `cells` is (S, G, C), each slice's cell counts
+    per cluster; every replicate draws G clusters with replacement (the same draw for every slice, so a
+    slice and its rest move together through their shared clusters)."""
+    cells = np.asarray(cells, dtype=float)
+    g = cells.shape[1]
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(g, np.full(g, 1 / g), size=n_boot).astype(float)  # (B, G)
+    return np.einsum("bg,sgc->sbc", weights, cells)
 
 
 CHANGE_COLUMNS = ["slice", "n", "baseline", "candidate", "delta", "delta_lo", "delta_hi", "p", "p_adjusted",
                   "discordance", "mde", "rest_n", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
-                  "vs_rest_p_adjusted", "worse_than_rest"]
+                  "vs_rest_p_adjusted", "worse_than_rest", "se", "df", "harm_p", "clusters", "design_effect",
+                  "n_improved", "n_regressed"]
 
 __all__ = ["CHANGE_COLUMNS", "METHODS", "binary_changes", "bootstrap_changes", "bootstrap_summary",
-           "continuous_changes", "mde_from_se", "minimum_detectable_effect", "multinomial_draws", "rows_for_effect",
+           "cluster_cell_draws", "cluster_codes", "clustered_changes", "clustered_means", "continuous_changes",
+           "harm_p_exact", "mde_from_se", "minimum_detectable_effect", "multinomial_draws", "rows_for_effect",
            "rows_to_settle", "vs_rest"]

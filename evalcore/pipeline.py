@@ -42,6 +42,8 @@ class SliceResults:
     changes: pd.DataFrame  # one row per (compared metric, slice): evalcore.comparisons.metric_changes
     per_class: pd.DataFrame  # per gold label: precision / recall / F1 of both models and their change
     warnings: list[str] = field(default_factory=list)
+    # slice -> "watched", "guardrail" or "model-defined" (a rule on a model's output: shown, never gates)
+    roles: dict[str, str] = field(default_factory=dict)
 
     @property
     def flagged(self) -> list[str]:
@@ -129,8 +131,14 @@ def build_eval(data: EvalData, baseline: Predictions, candidate: Predictions,
     if data.task == "generation":
         from evalcore.gentables import build_generation_eval
 
-        return build_generation_eval(base, baseline, candidate, data.golds, conf_threshold=conf_threshold)
-    return build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold)
+        df = build_generation_eval(base, baseline, candidate, data.golds, conf_threshold=conf_threshold,
+                                   tokenizer=getattr(data, "rouge_tokenizer", "default"))
+    else:
+        df = build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold)
+    cluster = getattr(data, "cluster_col", None)
+    if cluster and cluster in df.columns:  # rows in groups: every interval, test and MDE is cluster-aware
+        df.attrs["cluster_col"] = cluster
+    return df
 
 
 def analyse(df_eval: pd.DataFrame, slices: SliceSet, labels: Sequence[str], *,
@@ -140,12 +148,17 @@ def analyse(df_eval: pd.DataFrame, slices: SliceSet, labels: Sequence[str], *,
     from evalcore.rules import Schema
     from evalcore.slices import validate_slices
 
+    from evalcore.slices import slice_roles
+
     warnings = validate_slices(slices, Schema.from_frame(df_eval))
+    roles = slice_roles(slices, df_eval)  # refuses a guardrail on a model's output, naming the fix
     m = slice_masks(slices, df_eval)
     if df_eval.attrs.get("task") == "generation":
         from evalcore.gentables import generation_results
 
-        return generation_results(df_eval, m, min_n=min_n, alpha=alpha, warnings=warnings)
+        out = generation_results(df_eval, m, min_n=min_n, alpha=alpha, warnings=warnings)
+        out.roles = roles
+        return out
     regression = regression_metrics(df_eval, m, min_n=min_n, conf_threshold=conf_threshold, alpha=alpha)
     cells = confusion_cells(df_eval, m, labels)
     return SliceResults(
@@ -156,7 +169,7 @@ def analyse(df_eval: pd.DataFrame, slices: SliceSet, labels: Sequence[str], *,
         overall=overall_comparison(df_eval, conf_threshold=conf_threshold, regression=regression),
         changes=metric_changes(df_eval, m, labels=labels, alpha=alpha, cells=cells),
         per_class=per_class_changes(df_eval, labels, cells=cells),
-        warnings=warnings,
+        warnings=warnings, roles=roles,
     )
 
 
@@ -164,11 +177,13 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
                  slices: SliceSet | None = None, custom: Sequence[CustomFeature] = (),
                  cache=None, conf_threshold: float = DEFAULT_CONF_THRESHOLD, min_n: int = DEFAULT_MIN_N,
                  alpha: float = 0.05, batch_size: int = 32,
-                 progress: Callable[[str], Callable[[int, int], None] | None] | None = None) -> Analysis:
+                 progress: Callable[[str], Callable[[int, int], None] | None] | None = None,
+                 guardrails: Sequence[str] = ()) -> Analysis:
     """Score both models (through the cache), build df_eval and every metric table.
 
-    Without `slices`, the task's default slices (`evalcore.slices.default_slices`). The results'
-    warnings name any gold label a model can never predict and any default slice left out.
+    Without `slices`, the task's default slices (`evalcore.slices.default_slices`), those no row matches left
+    out. `guardrails`: slice names to mark as guardrails. The results' warnings name any gold label a model
+    can never predict and any default slice left out.
     `progress(model_name)` may return a `progress(done, total)` callback for that model's scoring.
     """
     preds, notes = [], []
@@ -180,7 +195,16 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
     if slices is None and data.task == "classification":
         slices, left_out = default_slices(df_eval, data.labels)
         notes += left_out
+    elif slices is None and data.task == "generation":  # the factoid-QA slices only on factoid answers
+        from evalcore.gentables import generation_default_slices
+
+        slices, left_out = generation_default_slices(df_eval)
+        notes += left_out
     slices = slices if slices is not None else task_starter_slices(data.task)
+    if guardrails:  # `--guardrail NAME`: marked on the slice set the verdict reads
+        from evalcore.slices import mark_guardrails
+
+        slices = mark_guardrails(slices, guardrails)
     results = analyse(df_eval, slices, data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha)
     results.warnings = notes + results.warnings
     return Analysis(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, slices=slices,

@@ -26,7 +26,7 @@ from evalcore.tables import ROLES, role_col, role_names
 if TYPE_CHECKING:
     from evalcore.discover import Discovery
     from evalcore.explain_aggregate import RegressionExplanations
-    from evalcore.gates import GateReport
+    from evalcore.verdict import Verdict
     from evalcore.perturb import PerturbResult
     from evalcore.pipeline import Analysis
     from evalcore.stress import StressResult, StressSet
@@ -165,8 +165,8 @@ def _settings(analysis: Analysis) -> dict[str, Any]:
             "conf_threshold": attrs.get("conf_threshold", analysis.df_eval.attrs.get("conf_threshold", 0.8))}
 
 
-def slice_margin(gates: GateReport | None, task: str = "classification") -> float:
-    """The slice gate's margin when it is on (it decides "underpowered"): the headline metric's slice gate
+def slice_margin(gates: Verdict | None, task: str = "classification") -> float:
+    """The slice gate's margin when it is on: the headline metric's slice gate
     first (slice_accuracy, slice_f1), else any slice gate, else the task's default (5 points)."""
     from evalcore.comparisons import HEADLINE
     from evalcore.gates import DEFAULTS
@@ -179,7 +179,7 @@ def slice_margin(gates: GateReport | None, task: str = "classification") -> floa
     return DEFAULTS[task][own]
 
 
-def summarize_findings(analysis: Analysis, gates: GateReport | None = None) -> list[str]:
+def summarize_findings(analysis: Analysis, gates: Verdict | None = None) -> list[str]:
     """Plain sentences on what slicing revealed beyond the overall number, to be read aloud; each is
     generated from the numbers it prints (`evalcore.findings`)."""
     from evalcore.findings import analysis_findings
@@ -220,15 +220,15 @@ def analysis_figures(analysis: Analysis) -> dict[str, Any]:
 # --- the document ---------------------------------------------------------------------------------
 
 
-def report_blocks(analysis: Analysis, gates: GateReport | None = None, stress: StressResult | None = None,
+def report_blocks(analysis: Analysis, gates: Verdict | None = None, stress: StressResult | None = None,
                   perturb: PerturbResult | None = None, notes: str = "", *, stress_set: StressSet | None = None,
                   figures: bool = False, generated_at: datetime | None = None, discovery: Discovery | None = None,
                   explanations: RegressionExplanations | None = None) -> list[Block]:
     """The whole report as blocks (figures only when `figures`: Markdown has no place for them).
     `discovery` and `explanations` (evalcore.discover, evalcore.explain_aggregate) add their sections."""
-    from evalcore.gates import evaluate_gates
+    from evalcore.verdict import decide
 
-    gates = gates if gates is not None else evaluate_gates(analysis, stress=stress)
+    gates = gates if gates is not None else decide(analysis, stress=stress)
     names = role_names(analysis.df_eval)
     when = (generated_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     blocks: list[Block] = [
@@ -243,10 +243,10 @@ def report_blocks(analysis: Analysis, gates: GateReport | None = None, stress: S
     if analysis.task == "generation":  # scores of answers: no per-class table, no confidences to calibrate
         from evalcore import genreport
 
-        blocks += genreport.report_blocks(analysis, slice_margin(gates, analysis.task))
+        blocks += genreport.report_blocks(analysis, gates)
     else:
         blocks += _overall_blocks(analysis)
-        blocks += _slice_blocks(analysis, slice_margin(gates))
+        blocks += _slice_blocks(analysis, gates)
     if discovery is not None:
         blocks += discovery_blocks(discovery, figures)
     if explanations is not None:
@@ -267,20 +267,28 @@ def report_blocks(analysis: Analysis, gates: GateReport | None = None, stress: S
     return blocks
 
 
-def _recommendation_blocks(gates: GateReport) -> list[Block]:
+def _recommendation_blocks(gates: Verdict) -> list[Block]:
     from evalcore.gates import PASS, margin_text
 
     rows = [[g.status if g.status == PASS else g.status.upper(), g.name, margin_text(g.name, g.margin),
              _gate_value(g), "–" if g.n is None else f"{g.n:,}", g.reason] for g in gates.results]
     blocks: list[Block] = [Heading("Recommendation"),
-                           Para(f"**Recommendation: {gates.decision.upper()}.** {lit(gates.reason())}")]
+                           Para(f"**Verdict: {gates.decision.upper()}.** {lit(gates.next_step)}")]
     if rows:
         blocks.append(Table(["result", "gate", "margin", "observed [95% interval]", "n", "why"], rows,
                             frozenset(i for i, g in enumerate(gates.results) if not g.passed)))
-    blocks.append(Para("A gate passes when its 95% interval rules out a loss beyond the margin, fails when the whole "
-                       "interval lies beyond it, and is inconclusive otherwise; a slice that cannot detect the margin "
-                       "(its minimum detectable effect at 80% power is larger) is underpowered and never a pass."))
+    if gates.notes:
+        blocks.append(Bullets([lit(n[0].upper() + n[1:] + ".") for n in gates.notes]))
+    blocks.append(Para(RULES_TEXT))
     return blocks
+
+
+RULES_TEXT = ("An overall gate passes when its 95% interval rules out a loss beyond the margin, fails when the whole "
+              "interval lies beyond it, and needs more data otherwise. A watched slice blocks only on evidence of harm "
+              "(one-sided test, Benjamini-Hochberg over the judged slices): no-ship when the loss is beyond the margin, "
+              "need more data when its interval spans it; slices under the small-slice size are too small to judge, "
+              "and slices defined by a model's own output are shown but never gate. A guardrail passes only when a "
+              "loss of its margin is ruled out (Bonferroni over the guardrails).")
 
 
 def _gate_value(g: Any) -> str:
@@ -288,7 +296,7 @@ def _gate_value(g: Any) -> str:
 
     if g.observed is None:
         return "–"
-    if GATES[g.name].kind == "margin":
+    if GATES[g.name].kind in ("margin", "gain"):
         return units.pts_ci(g.observed, g.lo, g.hi)
     return units.pct_ci(g.observed, g.lo, g.hi)
 
@@ -339,18 +347,26 @@ def _overall_blocks(analysis: Analysis) -> list[Block]:
             Bullets(items)]
 
 
-def _slice_blocks(analysis: Analysis, margin: float) -> list[Block]:
+def verdict_label(status: dict[str, str], row: Any) -> str:
+    """A slice's place in the verdict plus 'worse than the rest' when the table says so (tables of every page)."""
+    missing = "not in the verdict (no rows)" if status else "slice gate off"
+    flags = ["overall gates" if row.slice == ALL_SLICE else status.get(row.slice, missing)]
+    if row.worse_than_rest:
+        flags.append("worse than the rest")
+    return ", ".join(flags)
+
+
+def _slice_blocks(analysis: Analysis, gates: Verdict) -> list[Block]:
     r = analysis.results
     reg = r.regression_metrics
     acc = r.slice_metrics.set_index(["slice", "role"])
+    status = gates.slice_status("accuracy")
     rows, rate_rows, marked = [], [], set()
     for i, row in enumerate(reg.itertuples()):
         accs = [units.pct_ci(*(acc.loc[(row.slice, role), k] for k in ("accuracy", "acc_lo", "acc_hi")))
                 for role in ROLES]
-        flags = [f for f, on in (("worse than the rest", row.worse_than_rest),
-                                 ("underpowered", row.slice != ALL_SLICE and not row.mde <= margin),
-                                 ("small", row.small)) if on]
-        if row.worse_than_rest:
+        flags = [verdict_label(status, row)]
+        if row.worse_than_rest or "HARM" in flags[0] or "FAIL" in flags[0]:
             marked.add(i)
         rows.append([row.slice, f"{int(row.n):,}", *accs, units.pts_ci(row.delta, row.delta_lo, row.delta_hi),
                      units.magnitude_pts(row.mde), units.pts_ci(row.vs_rest, row.vs_rest_lo, row.vs_rest_hi),
@@ -363,14 +379,15 @@ def _slice_blocks(analysis: Analysis, margin: float) -> list[Block]:
                                        row.confident_regression_rate_hi) if row.n_conf_known else "unknown",
                           f"{int(row.n_conf_known):,}"])
     headers = ["slice", "n", "baseline accuracy", "candidate accuracy", "change", "MDE (80% power)",
-               "change minus the rest's", "BH p (vs rest)", "McNemar p (vs 0)", "BH p (vs 0)", "flags"]
-    defs = [[s.name, s.text, s.note or "–"] for s in analysis.slices]
+               "change minus the rest's", "BH p (vs rest)", "p (vs 0)", "BH p (vs 0)", "in the verdict"]
+    defs = [[s.name, s.text, s.note or "–", r.roles.get(s.name, s.role)] for s in analysis.slices]
     return [Heading("Per-slice results"),
-            Para("Accuracies with 95% Wilson intervals; the change (candidate - baseline) with its paired 95% interval; "
-                 "the MDE is the smallest change the slice detects with 80% power (a slice whose MDE exceeds the "
-                 f"slice gate's {margin * 100:.1f}-point margin is underpowered); 'change minus the rest's' compares "
+            Para("Accuracies with 95% intervals; the change (candidate - baseline) with its paired 95% interval; "
+                 "the MDE is the smallest change the slice detects with 80% power (two-sided; the verdict's own "
+                 "detectable loss, at its adjusted level, is in its reasons); 'change minus the rest's' compares "
                  "the slice with the other rows, and a slice is worse than the rest when that comparison survives "
-                 "Benjamini-Hochberg. The 'all' row is one pre-planned test and is not adjusted."),
+                 "Benjamini-Hochberg. The 'all' row is one pre-planned test and is not adjusted."
+                 + _cluster_note(analysis)),
             Table(headers, rows, frozenset(marked)),
             Heading("Regression rates per slice", 3),
             Para("Shares of the slice's rows with 95% Wilson intervals; the confident-regression rate is over the rows "
@@ -378,7 +395,12 @@ def _slice_blocks(analysis: Analysis, margin: float) -> list[Block]:
             Table(["slice", "n", "regression rate", "improvement rate", "confident-regression rate",
                    "n with confidence"], rate_rows),
             Heading("Slice definitions", 3),
-            Table(["slice", "rule", "hypothesis"], defs) if defs else Para("No slices are defined.")]
+            Table(["slice", "rule", "hypothesis", "role"], defs) if defs else Para("No slices are defined.")]
+
+
+def _cluster_note(analysis: Analysis) -> str:
+    col = analysis.results.changes.attrs.get("cluster_col")
+    return (f" Rows come in clusters of `{col}`: intervals, tests and MDEs are cluster-robust." if col else "")
 
 
 def _per_class_blocks(analysis: Analysis) -> list[Block]:
@@ -574,7 +596,7 @@ def _md_block(block: Block) -> str:
     return ""  # figures live in the HTML report
 
 
-def render_markdown(analysis: Analysis, gates: GateReport | None = None, stress: StressResult | None = None,
+def render_markdown(analysis: Analysis, gates: Verdict | None = None, stress: StressResult | None = None,
                     perturb: PerturbResult | None = None, notes: str = "", *, stress_set: StressSet | None = None,
                     generated_at: datetime | None = None, discovery: Discovery | None = None,
                     explanations: RegressionExplanations | None = None) -> str:
@@ -628,7 +650,7 @@ def _html_block(block: Block, plotly_js: list[bool]) -> str:
     return f'<div class="figure" id="fig-{html.escape(block.name)}">{div}</div>'
 
 
-def render_html(analysis: Analysis, gates: GateReport | None = None, stress: StressResult | None = None,
+def render_html(analysis: Analysis, gates: Verdict | None = None, stress: StressResult | None = None,
                 perturb: PerturbResult | None = None, notes: str = "", *, stress_set: StressSet | None = None,
                 generated_at: datetime | None = None, charts: bool = True, discovery: Discovery | None = None,
                 explanations: RegressionExplanations | None = None) -> str:
@@ -643,7 +665,7 @@ def render_html(analysis: Analysis, gates: GateReport | None = None, stress: Str
             f"<title>{html.escape(title)}</title><style>{CSS}</style></head>\n<body>\n{body}\n</body></html>\n")
 
 
-def export_reports(analysis: Analysis, gates: GateReport | None = None, *, markdown: str | None = None,
+def export_reports(analysis: Analysis, gates: Verdict | None = None, *, markdown: str | None = None,
                    html_path: str | None = None, stress: StressResult | None = None,
                    perturb: PerturbResult | None = None, notes: str = "",
                    stress_set: StressSet | None = None, discovery: Discovery | None = None,

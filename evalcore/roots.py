@@ -8,6 +8,11 @@ models folder. `check_source` and `check_spec` apply it to a whole data choice o
 dashboard's engine calls them for every load, whatever page or saved workspace asked for it.
 The command line does not check: its user owns the machine.
 
+A data choice is more than one path: a TweetEval folder's files, a local Hugging Face folder's data
+files, a predictions or answers file. Inside `gated()` (the dashboard's engine wraps every load in it),
+every file a loader opens goes through `guard` first (`evalcore.limits.check_file`), its symlinks
+resolved on its own, so a file inside an allowed folder that links outside is refused before it is read.
+
 Uploads are stored by content (the same file twice is stored once) and the folder is capped
 (`$EVALCORE_UPLOADS_MB`, default 2,000 MB): past the cap the least recently used uploads go.
 """
@@ -16,7 +21,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Iterator
 
 from evalcore.errors import DataError
 from evalcore.paths import models_dir, shared_data_dir, work_dir
@@ -51,6 +59,26 @@ def check_allowed(path: str | Path) -> Path:
                     f"${ENV_VAR}")
 
 
+_GATE: ContextVar[bool] = ContextVar("evalcore_roots_gate", default=False)
+
+
+@contextmanager
+def gated() -> Iterator[None]:
+    """Inside, every file a loader reads must lie in the allowed folders (`guard`)."""
+    token = _GATE.set(True)
+    try:
+        yield
+    finally:
+        _GATE.reset(token)
+
+
+def guard(path: str | Path) -> None:
+    """`check_allowed(path)` inside `gated()`; nothing outside it (the command line's user owns the disk).
+    Every loader calls it (through `evalcore.limits.check_file`) for each file before opening it."""
+    if _GATE.get():
+        check_allowed(path)
+
+
 def _local(target: str) -> Path | None:
     """A path on this server's disk, or None for a hub id (`org/name` that is not a local folder)."""
     path = Path(target).expanduser()
@@ -68,9 +96,17 @@ def check_source(settings: dict) -> None:
     if not isinstance(source, str) or not source.strip():
         return
     raw = source.strip()
+    from evalcore.data import check_hf_id, check_split
+
+    for key in ("split",):
+        if settings.get(key) is not None:
+            check_split(str(settings[key]))
     if raw.split(":", 1)[0] in BUILT_IN_SOURCES:
+        if ":" in raw:
+            check_split(raw.split(":", 1)[1])
         return
     if raw.startswith("hf:"):
+        check_hf_id(raw[3:])
         local = _local(raw[3:])
         if local is not None:
             check_allowed(local)

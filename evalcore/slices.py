@@ -33,16 +33,26 @@ def check_name(name: Any) -> str:
     return name
 
 
+WATCHED, GUARDRAIL, MODEL_DEFINED = "watched", "guardrail", "model-defined"
+ROLES = (WATCHED, GUARDRAIL)  # what a user may mark; model-defined is found from the rule
+
+
 @dataclass(frozen=True)
 class Slice:
-    """`rule` may be given as text; it is parsed (and so checked) on construction."""
+    """`rule` may be given as text; it is parsed (and so checked) on construction.
+
+    `role`: "watched" (the default: blocks the verdict only on evidence of harm) or "guardrail" (the user
+    marked it: it must be verified, a loss of its margin ruled out; `evalcore.verdict`)."""
 
     name: str
     rule: Rule
     note: str = ""  # the hypothesis this slice tests, shown beside its metrics
+    role: str = WATCHED
 
     def __post_init__(self) -> None:
         check_name(self.name)
+        if self.role not in ROLES:
+            raise RuleError(f"slice '{self.name}': role {self.role!r} is not allowed; use {' or '.join(ROLES)}")
         if isinstance(self.rule, str):
             try:
                 object.__setattr__(self, "rule", parse_rule(self.rule))
@@ -57,26 +67,30 @@ class Slice:
         return format_rule(self.rule)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "rule": rule_to_json(self.rule), "note": self.note}
+        out = {"name": self.name, "rule": rule_to_json(self.rule), "note": self.note}
+        return out | ({"role": self.role} if self.role != WATCHED else {})
 
     @classmethod
     def from_json(cls, raw: Any, where: str = "slice") -> "Slice":
-        """From `{"name", "rule", "note"?}`; `rule` is the JSON tree or the rule's text."""
+        """From `{"name", "rule", "note"?, "role"?}`; `rule` is the JSON tree or the rule's text."""
         if not isinstance(raw, dict):
             raise RuleError(f"{where}: must be a JSON object with name, rule and note, got {type(raw).__name__}")
-        extra = set(raw) - {"name", "rule", "note"}
+        extra = set(raw) - {"name", "rule", "note", "role"}
         missing = {"name", "rule"} - set(raw)
         if extra or missing:
             what = (f"unexpected key {', '.join(sorted(extra))}" if extra
                     else f"missing key {', '.join(sorted(missing))}")
-            raise RuleError(f"{where}: {what}; allowed: name, rule, note")
+            raise RuleError(f"{where}: {what}; allowed: name, rule, note, role")
         name = check_name(raw["name"])
         rule_raw = raw["rule"]
         try:
             rule = parse_rule(rule_raw) if isinstance(rule_raw, str) else rule_from_json(rule_raw, "rule")
         except RuleError as exc:
             raise RuleError(f"{where} '{name}': {exc}", position=exc.position) from exc
-        return cls(name, rule, raw.get("note", ""))
+        role = raw.get("role", WATCHED)
+        if role not in ROLES:
+            raise RuleError(f"{where} '{name}': role {role!r} is not allowed; use {' or '.join(ROLES)}")
+        return cls(name, rule, raw.get("note", ""), role)
 
 
 @dataclass(frozen=True)
@@ -145,6 +159,42 @@ class SliceSet:
         return cls(tuple(Slice.from_json(item, f"slice #{i + 1}") for i, item in enumerate(raw)))
 
 
+def model_output_reads(item: Slice, table: pd.DataFrame) -> list[str]:
+    """The model-output columns a slice's rule reads (predictions, confidences or scores, correctness, the
+    regressed / improved flags, either model's answers and answer-derived features such as
+    `candidate_verbose`); empty for a slice on the data alone."""
+    from evalcore.tables import model_output_columns
+
+    try:
+        outputs = set(model_output_columns(table))
+    except Exception:  # a table without model names (features only): no model output to read
+        outputs = set()
+    return list(dict.fromkeys(c.col for c in conditions(item.rule) if c.col in outputs))
+
+
+def slice_roles(slices: SliceSet | Iterable[Slice], table: pd.DataFrame) -> dict[str, str]:
+    """Each slice's role in the verdict: its own (watched / guardrail), or "model-defined" when its rule reads
+    a model's output (chosen by the model's own output, so biased by construction: shown, never gates).
+    A guardrail on a model's output is refused with a message naming the fix."""
+    out = {}
+    for item in _as_set(slices):
+        reads = model_output_reads(item, table)
+        if reads and item.role == GUARDRAIL:
+            raise RuleError(f"slice '{item.name}' reads model output ({', '.join(reads)}) and cannot be a guardrail: "
+                            "a slice chosen by a model's own output is biased by construction; unmark it (role "
+                            "watched) or rewrite the rule on data columns")
+        out[item.name] = MODEL_DEFINED if reads else item.role
+    return out
+
+
+def mark_guardrails(slices: SliceSet, names: Iterable[str]) -> SliceSet:
+    """The set with the named slices marked as guardrails (the CLI's `--guardrail NAME`)."""
+    out = slices
+    for name in names:
+        out = out.replace(replace(out[name], role=GUARDRAIL))
+    return out
+
+
 def _as_set(slices: SliceSet | Iterable[Slice]) -> SliceSet:
     return slices if isinstance(slices, SliceSet) else SliceSet(tuple(slices))
 
@@ -162,18 +212,20 @@ def save_slices(path: str | Path, slices: SliceSet | Iterable[Slice]) -> Path:
 
 def load_slices(path: str | Path) -> SliceSet:
     """Read a file written by `save_slices` (or by hand); RuleError naming the file otherwise."""
+    from evalcore import limits
+
     path = Path(path)
+    if not (path.exists() or path.is_symlink()):
+        raise RuleError(f"slices file {path} does not exist")
+    text = limits.read_text(path, "slices file", RuleError)  # a regular file, its size bounded
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise RuleError(f"slices file {path} does not exist") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError(f"slices file {path} cannot be read: {exc}") from exc
-    try:
+        limits.check_json_text(text, f"slices file {path}", RuleError)  # nesting depth: no RecursionError
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RuleError(f"slices file {path} is not valid JSON: line {exc.lineno}, column {exc.colno}: "
                         f"{exc.msg}") from exc
+    except (RecursionError, ValueError) as exc:
+        raise RuleError(f"slices file {path} cannot be read: {str(exc)[:200]}") from exc
     if not isinstance(doc, dict) or "slices" not in doc:
         raise RuleError(f'slices file {path} must hold an object {{"version": {SLICES_VERSION}, '
                         '"slices": [...]}')
@@ -296,5 +348,6 @@ def default_slices(table: pd.DataFrame, labels: Iterable[str],
     return kept, notes
 
 
-__all__ = ["SLICES_VERSION", "Slice", "SliceSet", "check_name", "default_slices", "generic_slices", "load_slices",
-           "masks", "save_slices", "starter_slices", "task_slices", "validate_slices"]
+__all__ = ["GUARDRAIL", "MODEL_DEFINED", "ROLES", "SLICES_VERSION", "WATCHED", "Slice", "SliceSet", "check_name",
+           "default_slices", "generic_slices", "load_slices", "mark_guardrails", "masks", "model_output_reads",
+           "slice_roles", "save_slices", "starter_slices", "task_slices", "validate_slices"]

@@ -29,7 +29,7 @@ from evalcore.units import strict_json
 if TYPE_CHECKING:
     from evalcore.discover import Discovery
     from evalcore.explain_aggregate import RegressionExplanations
-    from evalcore.gates import GateReport
+    from evalcore.verdict import Verdict
     from evalcore.perturb import PerturbResult
     from evalcore.pipeline import Analysis
     from evalcore.stress import StressResult, StressSet
@@ -114,14 +114,16 @@ def predictions_table(analysis: Analysis) -> pd.DataFrame:
 def slices_table(analysis: Analysis) -> pd.DataFrame:
     """The slice definitions: name, rule text, the hypothesis note, and the slice's size."""
     masks = analysis.results.masks
+    roles = analysis.results.roles or {}
     return pd.DataFrame({"name": [s.name for s in analysis.slices], "rule": [s.text for s in analysis.slices],
                          "note": [s.note for s in analysis.slices],
-                         "n": [int(masks[s.name].sum()) if s.name in masks else 0 for s in analysis.slices]},
-                        columns=["name", "rule", "note", "n"])
+                         "n": [int(masks[s.name].sum()) if s.name in masks else 0 for s in analysis.slices],
+                         "role": [roles.get(s.name, s.role) for s in analysis.slices]},
+                        columns=["name", "rule", "note", "n", "role"])
 
 
 def push_tables(analysis: Analysis, stress: StressResult | None = None, perturb: PerturbResult | None = None,
-                gates: GateReport | None = None, stress_set: StressSet | None = None) -> dict[str, pd.DataFrame]:
+                gates: Verdict | None = None, stress_set: StressSet | None = None) -> dict[str, pd.DataFrame]:
     """Every table the run gets, by its W&B name (the lab's names first)."""
     tables = {**analysis.tables(), "predictions_table": predictions_table(analysis),
               "calibration_metrics": analysis.results.calibration, "slices": slices_table(analysis)}
@@ -139,9 +141,11 @@ def push_tables(analysis: Analysis, stress: StressResult | None = None, perturb:
     if not generation:
         tables["per_class"] = analysis.results.per_class
     if gates is not None:
-        cols = ["name", "metric", "margin", "status", "observed", "lo", "hi", "n", "rows_needed", "reason"]
+        cols = ["name", "metric", "margin", "status", "observed", "lo", "hi", "n", "rows_needed", "reason",
+                "next_step"]
         tables["gates"] = pd.DataFrame([{k: g.to_dict()[k] for k in cols} for g in gates.results], columns=cols)
-        checks = [{"gate": g.name, **c.to_dict()} for g in gates.results for c in g.checks]
+        checks = [{"gate": g.name, **{k: v for k, v in c.to_dict().items() if k != "plan"},
+                   "plan": c.plan.text() if c.plan else None} for g in gates.results for c in g.checks]
         if checks:
             tables["gate_checks"] = pd.DataFrame(checks)
     return tables
@@ -211,7 +215,7 @@ def discovery_summary(discovery: Discovery | None = None,
 # --- summary and config --------------------------------------------------------------------------
 
 
-def run_summary(analysis: Analysis, gates: GateReport | None = None,
+def run_summary(analysis: Analysis, gates: Verdict | None = None,
                 stress: StressResult | None = None) -> dict[str, Any]:
     """The run's headline numbers (what the W&B runs table shows as columns), in the task's metrics."""
     if analysis.task == "generation":
@@ -252,30 +256,32 @@ def run_summary(analysis: Analysis, gates: GateReport | None = None,
     return out
 
 
-def _verdict_summary(analysis: Analysis, gates: GateReport | None) -> dict[str, Any]:
-    """The verdict, the margins and the slices too small for the slice margin (headline metric's MDE)."""
+def _verdict_summary(analysis: Analysis, gates: Verdict | None) -> dict[str, Any]:
+    """The verdict (`evalcore.verdict.decide`, the same object the CLI and the pages show): decision, next step,
+    margins, per-slice roles and statuses, and the counts."""
     if gates is None:
         return {}
     from evalcore.report import slice_margin
 
     margin = slice_margin(gates, analysis.task)
     reg = analysis.results.regression_metrics
-    weak = reg[(reg["slice"] != "all") & ~(reg["mde"] <= margin)]
-    return {"verdict": gates.decision, "recommendation": gates.decision, "verdict_reason": gates.reason(),
-            "gates_passed": gates.passed, "gate_reasons": gates.reasons,
+    return {"verdict": gates.decision, "recommendation": gates.decision, "verdict_reason": gates.next_step,
+            "next_step": gates.next_step, "exit_code": gates.exit_code,
+            "gates_passed": gates.passed, "gate_reasons": gates.reasons, "verdict_notes": list(gates.notes),
             "gate_margins": {r.name: r.margin for r in gates.results},
             "gate_status": {r.name: r.status for r in gates.results},
-            "slice_margin": margin, "underpowered_slices": weak["slice"].tolist(),
+            "slice_margin": margin, "too_small_slices": gates.too_small(), "slice_status": gates.slice_status(),
+            "verdict_counts": gates.counts(), "design_effect": gates.design_effect, "cluster_col": gates.cluster_col,
             "slice_mde": dict(zip(reg["slice"], reg["mde"].astype(float)))}
 
 
-def run_config(analysis: Analysis, gates: GateReport | None = None) -> dict[str, Any]:
+def run_config(analysis: Analysis, gates: Verdict | None = None) -> dict[str, Any]:
     """Data source, model specs and thresholds: what a reader needs to reproduce the run."""
     attrs = analysis.results.regression_metrics.attrs
     data = analysis.data
     cfg: dict[str, Any] = {
         "data": {"name": data.name, "source": data.source, "n_rows": len(data), "labels": list(data.labels),
-                 "task": analysis.task},
+                 "task": analysis.task, "cluster_col": getattr(data, "cluster_col", None)},
         "conf_threshold": attrs.get("conf_threshold"), "alpha": attrs.get("alpha"), "min_n": attrs.get("min_n"),
         "slices": analysis.slices.names(),
     }
@@ -312,7 +318,7 @@ def _stage_under_home() -> None:
 
 def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str | None = None,
                   run_name: str | None = None, stress: StressResult | None = None,
-                  perturb: PerturbResult | None = None, gates: GateReport | None = None,
+                  perturb: PerturbResult | None = None, gates: Verdict | None = None,
                   mode: str | None = None, wandb_dir: str | Path | None = None,
                   stress_set: StressSet | None = None, init_timeout: float = DEFAULT_INIT_TIMEOUT,
                   discovery: Discovery | None = None, explanations: RegressionExplanations | None = None) -> PushResult:
@@ -334,9 +340,9 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
     _stage_under_home()
     import wandb
 
-    from evalcore.gates import evaluate_gates
+    from evalcore.verdict import decide
 
-    gates = gates if gates is not None else evaluate_gates(analysis, stress=stress)
+    gates = gates if gates is not None else decide(analysis, stress=stress)
     root = Path(wandb_dir or os.environ.get("WANDB_DIR") or home() / "wandb").expanduser()
     root.mkdir(parents=True, exist_ok=True)
     names = role_names(analysis.df_eval)
@@ -375,7 +381,7 @@ def push_to_wandb(analysis: Analysis, *, project: str = "evalcore", entity: str 
 
 
 def _log_everything(wandb: Any, run: Any, analysis: Analysis, stress: StressResult | None,
-                    perturb: PerturbResult | None, gates: GateReport | None, stress_set: StressSet | None,
+                    perturb: PerturbResult | None, gates: Verdict | None, stress_set: StressSet | None,
                     discovery: Discovery | None = None, explanations: RegressionExplanations | None = None,
                     ) -> tuple[dict[str, tuple[int, int]], list[str]]:
     from evalcore.report import analysis_figures

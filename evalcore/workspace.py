@@ -117,7 +117,8 @@ def _number(lo: float, hi: float, *, integer: bool = False, open_lo: bool = Fals
 def _data(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("source"), str) or not value["source"].strip():
         raise ConfigError("must be an object with a non-empty text 'source'")
-    text_opts = ("split", "config", "text_col", "label_col", "id_col", "label_map")
+    text_opts = ("split", "config", "text_col", "label_col", "id_col", "label_map", "context_col", "rouge_tokenizer",
+                 "cluster_col")
     for key in text_opts:
         if value.get(key) is not None and not isinstance(value[key], str):
             raise ConfigError(f"option {key!r} must be text, got {value[key]!r}")

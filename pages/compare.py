@@ -7,15 +7,18 @@ import pandas as pd
 import streamlit as st
 
 from evalcore import charts, units
-from evalcore.gates import FAIL, INCONCLUSIVE, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, margin_text
+from evalcore.comparisons import HEADLINE
+from evalcore.errors import EvalcoreError
+from evalcore.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL,
+                            GateConfig, margin_text)
 from evalcore.metrics import ALL_SLICE, confusion, reliability_diagram
-from evalcore.report import slice_margin, summarize_findings
+from evalcore.report import slice_margin, summarize_findings, verdict_label
 from evalcore.tables import role_col
 from ui import engine, generation_view, state
 from ui.glossary import gloss, help_for
-from ui.widgets import esc, lit, md, shown_errors
+from ui.widgets import error, esc, lit, md, shown_errors
 
-STATUS_ICONS = {PASS: "✅", FAIL: "❌", INCONCLUSIVE: "❔", NOT_EVALUABLE: "⛔"}
+STATUS_ICONS = {PASS: "✅", FAIL: "❌", NEED_MORE_DATA: "❔", NOT_EVALUABLE: "⛔", TOO_SMALL: "▫️", MODEL_DEFINED: "🤖"}
 
 state.require_app(__file__)
 ws = state.workspace()
@@ -28,7 +31,9 @@ with st.expander("Settings: confidence threshold, small-slice size, false discov
     threshold = c1.slider("Confident regression: candidate confidence ≥", 0.5, 0.99, float(ws.conf_threshold), 0.01,
                           key="cmp_threshold", disabled=task != "classification",
                           help=None if task == "classification" else "Answers carry no confidence: not used here")
-    min_n = c2.number_input("Slices smaller than this are marked small", 5, 1000, int(ws.min_n), key="cmp_min_n")
+    min_n = c2.number_input("Slices smaller than this are too small to judge", 5, 1000, int(ws.min_n), key="cmp_min_n",
+                            help="A watched slice with fewer rows is shown with its numbers, never tested, and never "
+                                 "blocks the verdict")
     alpha = c3.number_input("False discovery rate (Benjamini–Hochberg)", 0.001, 0.5, float(ws.alpha), 0.01,
                             format="%.3f", key="cmp_alpha", help=help_for("false discovery rate", "Benjamini–Hochberg"))
     if (threshold, min_n, alpha) != (ws.conf_threshold, ws.min_n, ws.alpha):
@@ -37,10 +42,11 @@ with st.expander("Settings: confidence threshold, small-slice size, false discov
 
 with shown_errors():
     comp, slices, res = engine.current_analysis(ws)
-for w in res.warnings:
-    st.caption(f"ℹ️ {esc(w)}")
 analysis = engine.as_analysis(comp, slices, res)
 gates, _, gate_message = engine.current_verdict(ws, analysis)
+for w in res.warnings:
+    if w not in gates.notes:  # the verdict's notes are shown with it
+        st.caption(f"ℹ️ {esc(w)}")
 margin = slice_margin(gates, analysis.task)
 
 o = res.overall
@@ -49,18 +55,63 @@ st.caption(md(f"**{lit(comp.data.name)}** · {o['n']:,} rows · baseline **{lit(
               f"**{lit(c['model'])}** · {'accuracies' if task == 'classification' else 'scores'} in %, changes in "
               "points (pts), 95% intervals in brackets"))
 
-# --- the verdict ------------------------------------------------------------------------------------
+# --- the verdict: one result (evalcore.verdict.decide), every count below comes from it --------------
 if gate_message:
     st.warning(gate_message, icon="⚠️")
-verdict = f"**Verdict: {gates.decision.upper()}** — {gates.reason()}"
-{SHIP: st.success, NO_SHIP: st.error}.get(gates.decision, st.warning)(verdict, icon="⚖️")
-with st.expander(f"Gates ({len(gates.results)}): what the verdict rests on", expanded=gates.decision != SHIP):
+{SHIP: st.success, NO_SHIP: st.error}.get(gates.decision, st.warning)(
+    f"**Verdict: {gates.decision.upper()}** — {gates.next_step}", icon="⚖️")
+counts = gates.counts()
+if counts["slices"]:
+    parts = [f"{counts['judged']} slices judged", f"{counts['harm']} with evidence of harm",
+             f"{counts['too_small']} too small to judge", f"{counts['model_defined']} model-defined (never gate)"]
+    if counts["guardrails"]:
+        parts.append(f"guardrails verified: {counts['verified']} of {counts['guardrails']}")
+    st.caption(" · ".join(parts))
+for reason in gates.reasons:
+    st.markdown(f"- {reason}")
+for note in gates.notes:
+    st.caption(f"ℹ️ {esc(note[0].upper() + note[1:])}.")  # notes name labels of the data: shown as text
+
+
+def _save_gain() -> None:
+    """The 'ship only for a gain' switch: the headline metric's gain gate (0 = any gain) in the saved gates."""
+    name = f"{HEADLINE[task]}_gain"
+    try:
+        ws.gates = {**(ws.gates or {}), name: 0.0 if st.session_state["cmp_require_gain"] else None}
+        GateConfig.from_dict(ws.gates, task)
+    except EvalcoreError as exc:
+        st.session_state["cmp_gain_error"] = str(exc)
+        return
+    state.save()
+
+
+gain_on = gates.results is not None and any(r.name == f"{HEADLINE[task]}_gain" for r in gates.results)
+if "cmp_require_gain" not in st.session_state:
+    st.session_state["cmp_require_gain"] = gain_on
+st.toggle("Ship only for a gain (the headline metric's interval above zero)", key="cmp_require_gain",
+          on_change=_save_gain, help="For teams that replace a model only when the candidate is significantly "
+                                     "better; same as `report --require-gain`.")
+if "cmp_gain_error" in st.session_state:
+    error(st.session_state.pop("cmp_gain_error"))
+with st.expander(f"Gates ({len(gates.results)}) and slices: what the verdict rests on", expanded=False):
     for r in gates.results:
+        observed = "" if r.observed is None else f" · {units.pts_ci(r.observed, r.lo, r.hi)}"
         st.markdown(f"{STATUS_ICONS.get(r.status, '❔')} **{r.name}** · {margin_text(r.name, r.margin)} · "
-                    f"*{r.status}* — {r.reason}")
-    st.caption("A gate passes when its 95% interval rules out a loss beyond the margin, fails when the whole interval "
-               "lies beyond it, and is inconclusive otherwise. A slice whose minimum detectable effect (MDE, 80% "
-               "power) exceeds the margin is underpowered and never counts as a pass.")
+                    f"*{r.status}*{observed}" + ("" if r.status != PASS else f" — {r.reason}"))
+    checks = gates.slice_checks()
+    if checks:
+        st.markdown("**Slices in the verdict**")
+        st.dataframe(pd.DataFrame({
+            "slice": [c.name for c in checks], "role": [c.role for c in checks],
+            "status": [c.status for c in checks], "n": [c.n for c in checks],
+            "change [95%]": [units.pts_ci(c.delta, c.lo, c.hi) for c in checks],
+            "detectable loss": [units.magnitude_pts(c.mde) if c.status not in (TOO_SMALL, MODEL_DEFINED) else "–"
+                                for c in checks],
+            "why": [c.sentence for c in checks]}), hide_index=True, width="stretch", key="cmp_verdict_slices")
+    st.caption("A watched slice blocks only on evidence of harm (one-sided test, Benjamini–Hochberg over the judged "
+               "slices); its detectable loss is that test's, at its adjusted level, with 80% power. A guardrail must "
+               "be verified: a loss of its margin ruled out (Bonferroni over the guardrails); mark one on the Slices "
+               "page. Slices under the small-slice size, and slices defined by a model's own output, never block.")
     st.page_link("pages/share.py", label="Change the gates and margins on Report & W&B", icon="📤")
 
 if analysis.task == "generation":  # a metric picker and that metric's tables and charts (ui/generation_view.py)
@@ -75,7 +126,10 @@ m2.metric(esc(f"Candidate · {c['model']}"), units.pct(c["value"]), delta=units.
           help=f"{units.pct_ci(c['value'], c['lo'], c['hi'])}, n={c['n']:,}")
 m3.metric("Change", units.pts(d["value"]),
           help=f"Candidate − baseline, paired 95% interval {units.pts_ci(d['value'], d['lo'], d['hi'])}; {d['method']}")
-m4.metric("McNemar exact p", units.p_value(o["mcnemar_p"]), help=help_for("McNemar"))
+clustered = o.get("cluster_col")
+m4.metric("Paired test p", units.p_value(o["mcnemar_p"]),
+          help=(esc(f"Cluster-robust t test (clusters: {clustered}; design effect {o['design_effect']:.1f})") if clustered
+                else help_for("McNemar")))
 m5.metric("Detectable change (MDE)", units.magnitude_pts(o["mde"]),
           help="The smallest change these rows detect with 80% power (paired design, Connor 1987)")
 st.caption(gloss(f"95% intervals — baseline {units.pct_ci(b['value'], b['lo'], b['hi'])} · candidate "
@@ -109,10 +163,11 @@ reg = res.regression_metrics
 sm = res.slice_metrics
 flagged = res.flagged
 if flagged:
-    st.error(f"Worse than the rest of the rows after Benjamini–Hochberg (FDR {ws.alpha:g}): **{', '.join(flagged)}**",
-             icon="⚠️")
+    st.info(f"Worse than the rest of the rows after Benjamini–Hochberg (FDR {ws.alpha:g}): **{', '.join(flagged)}** "
+            "(a description: the verdict judges each slice's own harm)", icon="🔎")
 else:
-    st.success("No slice is worse than the rest of the rows after Benjamini–Hochberg.", icon="✅")
+    st.caption("No slice is worse than the rest of the rows after Benjamini–Hochberg.")
+status = gates.slice_status("accuracy")
 
 tab_acc, tab_delta, tab_rates, tab_table, tab_class = st.tabs(
     ["Accuracy per slice", "Change with intervals", "Regression rates", "Table", "Per class"])
@@ -128,7 +183,7 @@ with tab_table:
         "baseline": reg["baseline_accuracy"].map(units.pct), "candidate": reg["candidate_accuracy"].map(units.pct),
         "change [95%]": [units.pts_ci(*v) for v in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
         "MDE (80% power)": reg["mde"].map(units.magnitude_pts),
-        "underpowered": (reg["slice"] != ALL_SLICE) & ~(reg["mde"] <= margin),
+        "in the verdict": [verdict_label(status, row) for row in reg.itertuples()],
         "vs rest [95%]": [units.pts_ci(*v) for v in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
         "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),
         "worse than rest": reg["worse_than_rest"],
@@ -141,15 +196,18 @@ with tab_table:
             reg["confident_regression_rate_hi"], reg["n_conf_known"])],
         "McNemar p (vs 0)": reg["mcnemar_p"].map(units.p_value), "small": reg["small"],
     })
+    if res.changes.attrs.get("cluster_col"):  # rows in clusters: how much wider than independent rows
+        view.insert(6, "design effect", reg["design_effect"].map(lambda x: "–" if x != x else f"{x:.2f}"))
+        view.insert(7, "clusters", reg["clusters"])
     st.dataframe(view, hide_index=True, width="stretch", key="cmp_table", column_config={
         "MDE (80% power)": st.column_config.TextColumn(help=help_for("MDE")),
-        "underpowered": st.column_config.CheckboxColumn(help=help_for("underpowered")),
         "vs rest [95%]": st.column_config.TextColumn(help="The slice's change minus the change on the other rows"),
         "BH p vs rest": st.column_config.TextColumn(help=help_for("BH")),
         "McNemar p (vs 0)": st.column_config.TextColumn(help=help_for("McNemar"))})
-    st.caption(gloss(f"Underpowered: the slice cannot detect a {margin * 100:.1f}-point change (the slice gate's "
-                     "margin) with 80% power. vs rest: the slice's change minus the change on the other rows. Methods: "
-                     + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items())), unsafe_allow_html=True)
+    st.caption(gloss("In the verdict: the slice's role and status (see the gates above). MDE: the smallest change the "
+                     "slice detects with 80% power, two-sided. vs rest: the slice's change minus the change on the "
+                     "other rows. Methods: " + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items())),
+               unsafe_allow_html=True)
 with tab_class:
     pc = res.per_class
     classes = pd.DataFrame({"label": pc["label"], "n gold": pc["n_gold"], **{

@@ -16,11 +16,12 @@ import streamlit as st
 
 from evalcore.data import find_tweeteval_folders, tweeteval_splits
 from evalcore.errors import DataError, EvalcoreError
-from evalcore.gendata import SQUAD_ALIASES, file_layout
+from evalcore.gendata import NO_CONTEXT, SQUAD_ALIASES, file_layout
+from evalcore.genmetrics import ROUGE_TOKENIZERS
 from evalcore.labels import is_sentiment
 from evalcore.models import display_name, projection_rows, unreachable_warning
 from evalcore.pipeline import choose_models
-from evalcore.roots import allowed_roots, check_allowed, store_file, store_folder
+from evalcore.roots import allowed_roots, check_allowed, gated, store_file, store_folder
 from evalcore import units
 from evalcore.comparisons import compared_metric
 from evalcore.gentables import generation_slice_metrics
@@ -42,6 +43,7 @@ FLASH = "dm_flash"
 LIVE_CHOICES = {"vader": "VADER lexicon (live, sentiment only)",
                 "demo": "Demo transformer: MiniLM, top layer trained on TweetEval val (live, sentiment only)"}
 FILE_CHOICE, HF_CHOICE = "file", "hf"
+NO_CONTEXT_CHOICE = "(no context)"
 ANSWER_TYPES = ["json", "jsonl", "csv", "tsv", "parquet"]
 ANSWERS_HELP = ("`.json`: `{\"<question id>\": \"<answer>\"}` (SQuAD's prediction files); `.jsonl` / `.csv`: `id` and "
                 "`prediction` columns, or, without ids, the `instruction` (or `question`) and `context` of each row "
@@ -73,19 +75,13 @@ def _kind(settings: dict) -> str:
     return "folder" if Path(source).is_dir() else "upload"
 
 
-def _columns_of(path: Path) -> list[str]:
-    """Column names of a table file, read cheaply, for the mapping step."""
-    try:
-        suffix = path.suffix.lower()
-        if suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            return list(pq.read_schema(path).names)
-        if suffix in (".jsonl", ".json"):
-            return list(pd.read_json(path, lines=suffix == ".jsonl", nrows=50 if suffix == ".jsonl" else None).columns)
-        return list(pd.read_csv(path, nrows=5, sep="\t" if suffix == ".tsv" else ",").columns)
-    except Exception as exc:  # shown to the user; the full load reports the precise problem
-        raise DataError(f"could not read the columns of {path.name}: {exc}") from exc
+def _columns_of(layout) -> list[str]:
+    """Column names of a table file for the mapping step, read cheaply and within the server's limits
+    (`evalcore.gendata.file_layout`: a CSV's header, a Parquet schema, a JSON file's first record)."""
+    if not layout.columns:
+        raise DataError(f"could not read the columns of {layout.path.name}: a CSV / TSV with a header row, JSON "
+                        "lines, a JSON array of objects or Parquet is expected")
+    return list(layout.columns)
 
 
 def _current_task() -> str | None:
@@ -99,16 +95,18 @@ def _apply_data(settings: dict) -> None:
     with shown_errors(stop=False):
         new = engine.get_data(settings)  # validate before switching: a bad file never replaces good work
         note = state.use_data(settings, _current_task(), new.task)
-        ws.baseline, ws.candidate = choose_models(new, ws.baseline, ws.candidate)
+        with gated():  # the saved models' files are read only from the allowed folders
+            ws.baseline, ws.candidate = choose_models(new, ws.baseline, ws.candidate)
         state.save()
         if note:
             st.session_state[FLASH] = note
         st.rerun()
 
 
-def _classification_mapping(path: Path) -> None:
+def _classification_mapping(layout) -> None:
     """The column-mapping step of a labelled-text table: text, label, id and the label map."""
-    cols = _columns_of(path)
+    path = layout.path
+    cols = _columns_of(layout)
     st.caption("Map the file's columns onto text, label and (optionally) a unique id.")
     c1, c2, c3 = st.columns(3)
     guess = {name: next((c for c in cols if c.lower() in options), cols[0])
@@ -119,34 +117,57 @@ def _classification_mapping(path: Path) -> None:
     id_col = c3.selectbox("Id column", ["(row number)"] + cols, key="dm_up_id")
     label_map = st.text_input("Label map (when the labels are integers)", key="dm_up_label_map",
                               placeholder="0=negative,1=positive", help=LABEL_MAP_HELP)
+    cluster = _cluster_picker(cols, "dm_up_cluster")
     if st.button("Load file", key="dm_up_load"):
         _apply_data({"source": str(path), "text_col": text_col, "label_col": label_col,
                      "id_col": None if id_col == "(row number)" else id_col,
-                     "label_map": label_map.strip() or None})
+                     "label_map": label_map.strip() or None, "cluster_col": cluster})
+
+
+NO_CLUSTER = "(rows are independent)"
+
+
+def _cluster_picker(cols: list[str], key: str) -> str | None:
+    """The mapping step's cluster column: rows that come in groups (article, user, conversation) make every
+    interval, test and MDE cluster-robust; saved with the data settings."""
+    pick = st.selectbox("Cluster column (rows that come in groups)", [NO_CLUSTER] + cols, key=key,
+                        help="When rows come in groups (paragraphs, articles, users, conversations) they are not "
+                             "independent: name the group column and every interval, test and MDE accounts for it "
+                             "(cluster-robust variance; the design effect is shown).")
+    return None if pick == NO_CLUSTER else pick
 
 
 def _generation_mapping(layout) -> None:
-    """The column-mapping step of a generation table: prompt, gold answer(s) and id columns."""
-    cols = list(layout.columns)
-    if not cols:
-        raise DataError(f"could not read the columns of {layout.path.name}: a CSV / TSV with a header row, JSON lines, "
-                        "a JSON array of objects or Parquet is expected")
-    st.caption("Map the file's columns onto the prompt (question or instruction), the gold answer(s) and "
-               "(optionally) a unique id. A gold cell holds one answer or a JSON array of answers.")
-    c1, c2, c3 = st.columns(3)
+    """The column-mapping step of a generation table: prompt, gold answer(s), context passage and id columns."""
+    cols = _columns_of(layout)
+    st.caption("Map the file's columns onto the prompt (question or instruction), the gold answer(s), the context "
+               "passage (if any) and (optionally) a unique id. A gold cell holds one answer or a JSON array of "
+               "answers.")
+    c1, c2, c3, c4 = st.columns(4)
     prompt = c1.selectbox("Prompt column", cols, index=cols.index(layout.prompt) if layout.prompt else 0,
                           key="dm_up_prompt")
     gold = c2.selectbox("Gold answer(s) column", cols, index=cols.index(layout.gold) if layout.gold else 0,
                         key="dm_up_gold")
-    id_col = c3.selectbox("Id column", ["(row number)"] + cols,
+    contexts = [NO_CONTEXT_CHOICE] + [c for c in cols if c not in (prompt, gold)]
+    context = c3.selectbox("Context column", contexts, key="dm_up_context",
+                           index=contexts.index(layout.context) if layout.context in contexts else 0,
+                           help="The passage each prompt is answered from (feeds `has_context` and `context_tokens`; "
+                                "answers files without ids are aligned by prompt + context). Guessed from names such "
+                                "as context, passage, document, Context or original-context.")
+    id_col = c4.selectbox("Id column", ["(row number)"] + cols,
                           index=cols.index(layout.id) + 1 if layout.id else 0, key="dm_up_gid")
-    found = [f"context passage: {code(layout.context)}" if layout.context else "no context column (context, "
-             "passage, document)", "model answers: " + (", ".join(f"{code(c)} ({lit(m)})" for m, c in layout.answers.items())
-                                                       if layout.answers else "none in the file (give answers files below)")]
-    st.caption(md("Also read: " + " · ".join(found)))
+    st.caption(md("Model answers in the file: " + (", ".join(f"{code(c)} ({lit(m)})" for m, c in layout.answers.items())
+                                                   if layout.answers else "none (give answers files below)")))
+    tokenizer = st.radio("ROUGE-L tokenizer", list(ROUGE_TOKENIZERS), horizontal=True, key="dm_up_rouge_tok",
+                         format_func={"default": "rouge-score's default (a-z0-9)",
+                                      "unicode": "Unicode letters (keeps accents: Slovak, French...)"}.get,
+                         help=" · ".join(f"{k}: {v}" for k, v in ROUGE_TOKENIZERS.items()))
+    cluster = _cluster_picker(cols, "dm_up_gcluster")
     if st.button("Load file", key="dm_up_load"):
         _apply_data({"source": str(layout.path), "task": "generation", "text_col": prompt, "label_col": gold,
-                     "id_col": None if id_col == "(row number)" else id_col})
+                     "context_col": NO_CONTEXT if context == NO_CONTEXT_CHOICE else context,
+                     "rouge_tokenizer": None if tokenizer == "default" else tokenizer,
+                     "id_col": None if id_col == "(row number)" else id_col, "cluster_col": cluster})
 
 
 def _folder_source() -> None:
@@ -228,7 +249,7 @@ with st.container(border=True):
                                    "answers are scored against them (exact match, F1, ROUGE-L).") == "generation":
                     _generation_mapping(layout)
                 else:
-                    _classification_mapping(path)
+                    _classification_mapping(layout)
     else:
         c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
         ds_id = c1.text_input("Dataset id or local path", placeholder="cardiffnlp/tweet_eval", key="dm_hf_id")
@@ -259,8 +280,10 @@ if GENERATION:
     c2.metric("Gold answers per question", f"{sum(map(len, golds)) / len(golds):.2f}",
               help="Mean number of distinct gold answers; every score takes the best match over them")
     with_context = int((data.df["context"].astype(str).str.strip() != "").sum())
+    context_from = f"column {code(data.context_col)}" if data.context_col else "no context column"
     c3.caption(md(f"**{lit(data.name)}**  \nsource {code(ws.data.get('source'))}  \ntask: generation (a prompt and "
-                  f"its gold answers; {with_context:,} of {len(data):,} prompts with a context passage)"))
+                  f"its gold answers; {with_context:,} of {len(data):,} prompts with a context passage, from "
+                  f"{context_from}; ROUGE-L tokenizer: {lit(data.rouge_tokenizer)})"))
     st.caption("Each model's answer is scored against the gold answers: exact match and token F1 with SQuAD's "
                "normalisation, relaxed match, ROUGE-L and accuracy at ROUGE-L (how each is computed: Compare).")
 else:

@@ -81,9 +81,10 @@ def _init(key: str, value: Any) -> None:
 
 
 def _save_gates() -> None:
-    """on_change: the toggles and values -> a validated GateConfig -> the workspace."""
-    values = {name: float(st.session_state[f"share_gate_{name}"]) if st.session_state[f"share_gate_on_{name}"] else None
-              for name in config.gates()}
+    """on_change: the toggles and values (typed in points, or % for a rate) -> a validated GateConfig (shares)
+    -> the workspace."""
+    values = {name: float(st.session_state[f"share_gate_{name}"]) / 100 if st.session_state[f"share_gate_on_{name}"]
+              else None for name in config.gates()}
     try:
         ws.gates = {**(ws.gates or {}), **GateConfig(values, config.task).to_dict()}  # keeps the other task's gates
     except EvalcoreError as exc:
@@ -96,33 +97,38 @@ config, gate_message = engine.gate_config(ws, analysis.task)
 if gate_message:
     st.error(gate_message, icon="⚠️")
 st.subheader("Ship / no-ship gates")
-st.caption("Margins are shares: 0.02 means 2 points. A gate passes when its 95% interval rules out a loss beyond the "
-           "margin, fails when the whole interval lies beyond it, and is inconclusive otherwise; a slice that cannot "
-           "detect the margin (MDE at 80% power) is underpowered and never a pass.")
+st.caption("Margins are in points (2 = a 2-point loss of accuracy), limits of rates in %. An overall gate passes when "
+           "its 95% interval rules out a loss beyond the margin, fails when the whole interval lies beyond it, and "
+           "needs more data otherwise. A watched slice blocks only on evidence of harm; a guardrail (marked on the "
+           "Slices page) must be verified; slices too small to judge or defined by a model's output never block.")
 with st.container(border=True):
     for name, gate in config.gates().items():  # the gates of the data's task only
         value = config.values[name]
         _init(f"share_gate_on_{name}", value is not None)
-        _init(f"share_gate_{name}", float(value if value is not None else gate.suggested))
+        _init(f"share_gate_{name}", round(100 * float(value if value is not None else gate.suggested), 2))
         c1, c2, c3 = st.columns([2, 1, 4], vertical_alignment="center")
         on = c1.toggle(name.replace("_", " "), key=f"share_gate_on_{name}", on_change=_save_gates)
-        c2.number_input("margin" if gate.kind == "margin" else "limit", gate.lo, gate.hi, step=0.01, format="%.3f",
-                        key=f"share_gate_{name}", on_change=_save_gates, disabled=not on, label_visibility="collapsed")
-        shown = float(st.session_state[f"share_gate_{name}"])
+        unit = "points" if gate.kind in ("margin", "gain") else "%"
+        c2.number_input(f"{'margin' if gate.kind == 'margin' else 'limit'} ({unit})", 100 * gate.lo, 100 * gate.hi,
+                        step=0.5, format="%.1f", key=f"share_gate_{name}", on_change=_save_gates, disabled=not on,
+                        label_visibility="collapsed", help=f"in {unit}")
+        shown = float(st.session_state[f"share_gate_{name}"]) / 100
         c3.caption(f"{gate.description} ({margin_text(name, shown)})" if on else f"{gate.description} · off")
 flash = st.session_state.pop(GATE_FLASH, None)
 if flash:
     st.error(flash, icon="⚠️")
 
 gates, _, _ = engine.current_verdict(ws, analysis)
-verdict = f"**{gates.decision.upper()}** · {gates.reason()}"
+verdict = f"**{gates.decision.upper()}** · {gates.next_step}"
 {SHIP: st.success, NO_SHIP: st.error}.get(gates.decision, st.warning)(verdict, icon="⚖️")
 for r in gates.results:
     observed = "" if r.observed is None else (
-        f" · {units.pts_ci(r.observed, r.lo, r.hi)}" if GATES[r.name].kind == "margin" else
+        f" · {units.pts_ci(r.observed, r.lo, r.hi)}" if GATES[r.name].kind in ("margin", "gain") else
         f" · {units.pct_ci(r.observed, r.lo, r.hi)}")
     st.markdown(f"{'✅' if r.status == PASS else '❌' if r.status == 'fail' else '❔'} **{r.name}** "
                 f"({margin_text(r.name, r.margin)}) · *{r.status}*{observed} — {r.reason}")
+for note in gates.notes:
+    st.caption(f"ℹ️ {esc(note[0].upper() + note[1:])}.")
 
 # --- report -----------------------------------------------------------------------------------------
 

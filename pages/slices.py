@@ -68,16 +68,17 @@ if flash:
 
 # --- actions on the saved set (button callbacks: they run before the widgets are drawn) -----------
 
-def set_form(name: str, note: str) -> None:
+def set_form(name: str, note: str, role: str = "watched") -> None:
     ss[NAME] = ss[f"{NAME}_w"] = name
     ss[NOTE] = ss[f"{NOTE}_w"] = note
+    ss[rb.GUARDRAIL_BOX] = role == "guardrail"
 
 
 def edit(name: str) -> None:
     item = state.slices()[name]
     rb.load(item.rule)
     ss[EDITING] = name
-    set_form(name, item.note)
+    set_form(name, item.note, item.role)
 
 
 def new_slice() -> None:
@@ -98,7 +99,7 @@ def copy_name(name: str, taken: SliceSet) -> str:
 def duplicate(name: str) -> None:
     current = state.slices()
     item = current[name]
-    copy = Slice(copy_name(name, current), item.rule, item.note)
+    copy = Slice(copy_name(name, current), item.rule, item.note, item.role)
     at = current.names().index(name) + 1
     state.set_slices(SliceSet(current.slices[:at] + (copy,) + current.slices[at:]))
     edit(copy.name)
@@ -170,8 +171,8 @@ with tab_build:
     elif ws.slices is None:
         st.caption(esc("These are the default slices for this task's labels (" + ", ".join(comp.data.labels) + "); "
                        "edit, add or delete any of them to make the set yours."))
-        for note in engine.default_slice_set(ws)[1]:
-            st.caption(esc(f"Note: {note}."))
+    for note in engine.default_slice_set(ws)[1] if ws.slices is None else []:
+        st.caption(esc(f"Note: {note}."))
     table, overall_mix = slice_table(slices)
     if table.empty:
         st.info("No slices yet: build one below and save it.")
@@ -294,6 +295,7 @@ with tab_build:
                             placeholder="Why might the candidate differ here? e.g. 'negated questions are "
                                         "sarcastic more often, and the candidate reads words, not tone'")
         ss[NAME], ss[NOTE] = name, note
+        role, refused = rb.guardrail_box(rule, df)
         label = f"Save changes to '{editing}'" if editing else "Save as a new slice"
         if st.button(label, key="sl_save", type="primary", width="stretch"):
             try:
@@ -301,7 +303,9 @@ with tab_build:
                     raise RuleError("the rule is not finished or has problems (see above); fix it before saving")
                 if not note.strip():
                     raise RuleError("write the hypothesis this slice tests: why might the candidate differ here?")
-                item = Slice(check_name(name.strip()), rule, note.strip())
+                if refused:
+                    raise RuleError(refused)
+                item = Slice(check_name(name.strip()), rule, note.strip(), role)
                 updated = saved_into(state.slices(), editing, item)
             except RuleError as exc:
                 error(exc)

@@ -368,7 +368,7 @@ with tab_llm:
     if names:
         c1.selectbox("Endpoint (configured by the server's operator)", names, key="stress_llm_endpoint",
                      on_change=_keep, args=("endpoint", "stress_llm_endpoint", ws.llm),
-                     format_func=lambda n: f"{n} · {endpoints[n].model} at {endpoints[n].base_url}")
+                     format_func=lambda n: f"{n} · {endpoints[n].model} at {endpoints[n].display_url}")
     c4.number_input("N", 1, 200, key="stress_llm_n", on_change=_keep, args=("llm_n", "stress_llm_n"))
     n_cases = int(st.session_state["stress_llm_n"])
     rows = _slice_rows(target)
@@ -384,7 +384,7 @@ with tab_llm:
                    if chosen.api_key_env else "API key: none (a local server).")
         if st.button(f"Generate {n_cases} cases", key="stress_llm_generate", type="primary", disabled=prompt is None):
             with shown_errors(stop=False), st.spinner("Asking the LLM…"):
-                if _add(generate_cases(chosen, prompt, labels), f"{chosen.model} at {chosen.base_url}"):
+                if _add(generate_cases(chosen, prompt, labels), f"{chosen.model} at {chosen.display_url}"):
                     st.rerun()
     else:
         st.info("No LLM endpoint is configured on this server: copy this prompt into any chat tool, then paste the "

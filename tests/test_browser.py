@@ -137,10 +137,11 @@ def test_compare_page_shows_the_verdict_power_and_lab_figures(server, browser) -
     page.get_by_text("69.8%", exact=True).first.wait_for(timeout=60_000)
     page.get_by_text("39.8%", exact=True).first.wait_for(timeout=60_000)
     text = page.inner_text("body")
-    assert "Verdict: NO-SHIP" in text and "3 of 3 gates fail (accuracy, macro_f1, slice_accuracy)" in text, text[:3000]
-    assert "margin 2.0 points" in text and "margin 5.0 points" in text
+    assert "Verdict: NO-SHIP" in text and "Look at slice has_mention" in text, text[:3000]
+    assert "2.0-point margin" in text and "5.0-point margin" in text
     assert "Detectable change (MDE)" in text and "9.0 pts" in text
-    assert "What slicing revealed" in text and "too small to detect a 5.0-point change" in text
+    assert "What slicing revealed" in text and "too small to judge" in text
+    assert "7 slices judged · 7 with evidence of harm · 3 too small to judge" in text
     page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60_000)
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 3
     page.get_by_role("tab", name="Table").click()

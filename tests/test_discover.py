@@ -150,7 +150,10 @@ def test_lab_file_discovery_on_precomputed_models():
     analysis = run_analysis(load_data("lab"), "roberta", "gpt2")
     found = discover_slices(analysis.df_eval)
     assert found.confirmed and any('label == "negative"' in f.text for f in found.confirmed)
-    assert "baseline_conf" in set(found.features["feature"]) and "label" in set(found.features["feature"])
+    # model outputs are left out unless asked: a slice chosen on a model's confidence is model-defined
+    assert "baseline_conf" not in set(found.features["feature"]) and "label" in set(found.features["feature"])
+    asked = discover_slices(analysis.df_eval, include_model_outputs=True)
+    assert {"baseline_conf", "candidate_conf"} <= set(asked.features["feature"])
     assert any("250 rows" in w for w in found.warnings)
     text = "\n".join(discovery_text(found))
     assert "CONFIRMED" in text and "pts [" in text and "seed 0" in text

@@ -12,7 +12,7 @@ import pytest
 from evalcore.data import load_data
 from evalcore.findings import (analysis_findings, direction, findings_from_tables, fmt_ece, fmt_p, fmt_pct,
                                fmt_pts)
-from evalcore.gates import FAIL, INCONCLUSIVE, PASS, interval_status, non_inferiority_sentence
+from evalcore.gates import FAIL, NEED_MORE_DATA, PASS, Plan, interval_status, non_inferiority_sentence
 from evalcore.metrics import calibration_metrics, overall_comparison, regression_metrics
 from evalcore.pipeline import analyse, run_analysis
 from evalcore.report import summarize_findings
@@ -126,11 +126,12 @@ def _check_semantics(finding, reg: pd.DataFrame, alpha: float, margin: float) ->
     elif finding.kind == "against_overall":
         for s in f["slices"]:
             assert (s["lo"] > 0) if f["overall_direction"] == "down" else (s["hi"] < 0)
-    elif finding.kind == "underpowered":
+    elif finding.kind == "too_small":
+        min_n = reg.attrs.get("min_n", 30)
         for s in f["slices"]:
-            row = rows.loc[s["slice"]]
-            assert row["n"] == 0 or row["mde"] > margin
-        assert len(f["slices"]) == int(((reg["slice"] != "all") & ~(reg["mde"] <= margin)).sum())
+            assert 0 < rows.loc[s["slice"], "n"] == s["n"] < min_n
+        assert len(f["slices"]) == int(((reg["slice"] != "all") & (reg["n"] > 0) & (reg["n"] < min_n)).sum())
+        assert "never block the verdict" in text
     elif finding.kind == "confidence":
         if f["n_conf_known"] == 0:
             assert "unknown" in text and not NUMBER.findall(text.replace(f["candidate"], ""))
@@ -166,11 +167,13 @@ def test_gate_sentences_follow_the_interval(seed):
     lo, hi = delta - rng.uniform(0, 0.1), delta + rng.uniform(0, 0.1)
     margin = float(rng.choice([0.01, 0.02, 0.05]))
     status = interval_status(lo, hi, margin)
-    text = non_inferiority_sentence("accuracy", 500, delta, lo, hi, margin, status, 100)
+    text = non_inferiority_sentence("accuracy", 500, delta, lo, hi, margin, status,
+                                    Plan(100, 140, "rows", "if the change stays at +0.5 points"))
     assert f"{delta * 100:+.1f} points (95% interval {lo * 100:+.1f} to {hi * 100:+.1f}" in text
     assert ("lies above" in text) == (status == PASS) == (lo > -margin)
     assert ("lies below" in text) == (status == FAIL) == (hi < -margin)
-    assert ("spans" in text) == (status == INCONCLUSIVE)
+    assert ("spans" in text) == (status == NEED_MORE_DATA)
+    assert ("about 100-140 more rows (if the change stays at +0.5 points" in text) == (status == NEED_MORE_DATA)
 
 
 # --- the lab, read as a person would --------------------------------------------------------------
@@ -190,7 +193,8 @@ def test_lab_findings(lab):
     assert found[1].startswith("1 of 10 slices is worse than the rest of the rows after Benjamini-Hochberg (false "
                                "discovery rate 0.05): has_mention (-42.5 points there against -21.2 elsewhere")
     text = "\n".join(found)
-    assert "10 of 10 slices are too small to detect a 5.0-point change with 80% power" in text
+    # the verdict's rule: under min_n rows a slice is too small to judge (shown, never tested, never blocks)
+    assert "3 of 10 slices are too small to judge (fewer than 30 rows): emoji_dense (n=8)" in text
     assert "191 of the 204 regressions with a known confidence (93.6%)" in text
     assert "gpt2 has ECE 0.566 (95% interval" in text and "overconfident: mean confidence 96.3%" in text
     assert "significant" not in text.replace("Benjamini", "")  # direction words come from intervals

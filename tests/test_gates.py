@@ -1,6 +1,6 @@
-"""The verdict: gates on paired intervals (ship / no-ship / inconclusive), power per slice, the CLI's
+"""The gates: rules on paired intervals (ship / no-ship / need more data), slices by role, the CLI's
 gate syntax, on the lab analysis, real VADER stress results and synthetic tables built to sit on
-each side of every rule."""
+each side of every rule (the verdict itself: tests/test_verdict.py)."""
 from __future__ import annotations
 
 import doctest
@@ -12,8 +12,9 @@ import pytest
 import evalcore.gates
 from evalcore.data import load_data
 from evalcore.errors import ConfigError
-from evalcore.gates import (FAIL, GATES, INCONCLUSIVE, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, UNDERPOWERED, GateConfig,
+from evalcore.gates import (FAIL, GATES, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL, GateConfig,
                             evaluate_gates, interval_status, parse_gate_args, rate_status)
+from evalcore.slices import GUARDRAIL
 from evalcore.models import load_predictor
 from evalcore.paired import rows_to_settle
 from evalcore.pipeline import run_analysis
@@ -57,16 +58,16 @@ def only(**values) -> GateConfig:
 # --- the rules -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("lo, hi, status", [
-    (-0.019, 0.03, PASS), (-0.02, 0.03, INCONCLUSIVE), (-0.05, -0.021, FAIL), (-0.05, -0.02, INCONCLUSIVE),
-    (-0.5, 0.5, INCONCLUSIVE), (float("nan"), 0.1, NOT_EVALUABLE),
+    (-0.019, 0.03, PASS), (-0.02, 0.03, NEED_MORE_DATA), (-0.05, -0.021, FAIL), (-0.05, -0.02, NEED_MORE_DATA),
+    (-0.5, 0.5, NEED_MORE_DATA), (float("nan"), 0.1, NOT_EVALUABLE),
 ])
 def test_non_inferiority_rule_reads_the_interval_bounds(lo, hi, status):
     assert interval_status(lo, hi, 0.02) == status
 
 
 @pytest.mark.parametrize("lo, hi, kind, status", [
-    (0.01, 0.049, "max", PASS), (0.01, 0.06, "max", INCONCLUSIVE), (0.051, 0.1, "max", FAIL),
-    (0.7, 0.9, "min", PASS), (0.6, 0.75, "min", INCONCLUSIVE), (0.3, 0.69, "min", FAIL),
+    (0.01, 0.049, "max", PASS), (0.01, 0.06, "max", NEED_MORE_DATA), (0.051, 0.1, "max", FAIL),
+    (0.7, 0.9, "min", PASS), (0.6, 0.75, "min", NEED_MORE_DATA), (0.3, 0.69, "min", FAIL),
 ])
 def test_rate_rule(lo, hi, kind, status):
     assert rate_status(lo, hi, 0.05 if kind == "max" else 0.7, kind) == status
@@ -90,34 +91,35 @@ def test_lab_is_no_ship_with_reasons(lab):
     assert "-30.0 points (95% interval -35.6 to -24.1, n=500)" in acc.reason
     assert "the whole interval lies below -2.0" in acc.reason
     assert f1.status == FAIL and f1.metric == "macro_f1"
-    # the uniform loss is the overall gates' business: only has_mention is worse than the rest
+    # watched slices block on evidence of harm (one-sided, Benjamini-Hochberg): the 30-point loss is everywhere,
+    # so every judged slice loses beyond the margin; the next step names the worst
     assert slices.status == FAIL
-    assert [c.name for c in slices.checks if c.status == FAIL] == ["has_mention"]
-    assert slices.reason.startswith("1 of 10 slices is worse than the rest of the rows and loses more than 5.0")
-    assert report.headline().startswith("no-ship: 3 of 3 gates fail (accuracy, macro_f1, slice_accuracy)")
+    failing = [c.name for c in slices.checks if c.status == FAIL]
+    assert "has_mention" in failing and len(failing) == 7
+    assert {c.name for c in slices.checks if c.status == TOO_SMALL} == {"long_tweets", "has_url", "emoji_dense"}
+    assert slices.reason.startswith("7 watched slices lose beyond the 5.0-point margin with significant harm: "
+                                    "has_mention -42.5 points [-50.2, -33.8] (n=207)")
+    assert report.headline().startswith("no-ship: Look at slice has_mention: it loses 42.5 points")
     assert report.to_dict()["gates"][0]["lo"] == pytest.approx(acc.lo)
     json.dumps(report.to_dict(), allow_nan=False)  # strict JSON
 
 
-def test_mirror_is_inconclusive_because_two_slices_are_underpowered(mirror):
+def test_mirror_ships_with_its_tiny_slices_too_small_to_judge(mirror):
+    """The issue's case: +30 points was inconclusive because has_url (16 rows) and emoji_dense (8) could not detect
+    a 5-point loss (the old rule). Watched slices never block for lack of power: it ships, listing them."""
     report = evaluate_gates(mirror)
-    assert report.decision == INCONCLUSIVE and report.exit_code == 3
+    assert report.decision == SHIP and report.exit_code == 0
     acc, f1, slices = report.results
-    assert acc.status == PASS and f1.status == PASS
-    weak = {c.name: c for c in slices.checks if c.status == UNDERPOWERED}
-    assert set(weak) == {"has_url", "emoji_dense"}
-    assert weak["has_url"].mde > 0.05 and weak["has_url"].rows_needed > 0
-    assert "too small to detect a 5.0-point loss (underpowered, not counted as a pass)" in slices.reason
-    assert "has_url (+6.2 points" not in slices.reason and "has_url (-6.2 points" in slices.reason
-    # without the two tiny slices the better candidate ships
-    kept = SliceSet([s for s in mirror.slices if s.name not in weak])
-    shipped = evaluate_gates(run_analysis(load_data("lab"), "gpt2", "roberta", slices=kept))
-    assert shipped.decision == SHIP and shipped.exit_code == 0
-    assert shipped.reason() == "all 3 gates pass (accuracy, macro_f1, slice_accuracy)."
+    assert acc.status == PASS and f1.status == PASS and slices.status == PASS
+    small = {c.name: c for c in slices.checks if c.status == TOO_SMALL}
+    assert set(small) == {"long_tweets", "has_url", "emoji_dense"}
+    assert "has_url is too small to judge (fewer than 30 rows; -6.2 points" in small["has_url"].sentence
+    assert "3 too small to judge (long_tweets, has_url, emoji_dense)" in slices.reason
 
 
-def test_a_small_slice_losing_20_points_is_never_a_pass():
-    """The issue's case: 25 rows at -20 points (interval about -37 to -2) used to ship."""
+def test_a_small_slice_losing_20_points_is_shown_watched_and_never_passes_as_a_guardrail():
+    """25 rows at -20 points (interval about -37 to -2): watched, it is too small to judge (shown with its numbers,
+    never tested); marked a guardrail, it is never a pass: the data cannot rule out a 5-point loss."""
     n = 1000
     gold, base, cand = ["a"] * n, ["a"] * n, ["a"] * n
     rng = np.random.default_rng(0)
@@ -133,10 +135,16 @@ def test_a_small_slice_losing_20_points_is_never_a_pass():
     gate = evaluate_gates(analysis, only(slice_accuracy=0.05)).results[0]
     check = gate.checks[0]
     assert check.delta == pytest.approx(-0.2) and check.hi < 0 and check.lo < -0.3
-    # it is worse than the rest, but its interval does not show a loss beyond 5 points, and it could not
-    # have detected one (MDE above the margin): inconclusive, never a pass
-    assert check.mde > 0.05 and check.status in (INCONCLUSIVE, UNDERPOWERED) and gate.status == INCONCLUSIVE
-    assert "small (-20.0 points, 95% interval" in gate.reason
+    assert check.status == TOO_SMALL and gate.status == PASS
+    assert "small is too small to judge (fewer than 30 rows; -20.0 points, 95% interval" in check.sentence
+    from dataclasses import replace
+
+    from evalcore.pipeline import analyse
+
+    marked = SliceSet([replace(s, role=GUARDRAIL) for s in analysis.slices])
+    guarded = replace(analysis, slices=marked, results=analyse(analysis.df_eval, marked, ["a", "b"]))
+    gate = evaluate_gates(guarded, only(slice_accuracy=0.05)).results[0]
+    assert gate.checks[0].status in (NEED_MORE_DATA, FAIL) and gate.status != PASS
 
 
 def test_constant_predictor_fails_macro_f1_even_when_accuracy_holds():
@@ -156,7 +164,7 @@ def test_class_recall_gate(lab, mirror):
     result = evaluate_gates(lab, only(class_recall=0.05)).results[0]
     assert result.status == FAIL and {c.name for c in result.checks if c.status == FAIL} == {"negative", "neutral"}
     assert "negative (-54.0 points" in result.reason
-    assert evaluate_gates(mirror, only(class_recall=0.05)).results[0].status in (PASS, INCONCLUSIVE)
+    assert evaluate_gates(mirror, only(class_recall=0.05)).results[0].status in (PASS, NEED_MORE_DATA)
 
 
 def test_confident_regression_rate(lab):
@@ -164,7 +172,7 @@ def test_confident_regression_rate(lab):
     assert result.status == PASS and result.observed == pytest.approx(0.382)  # 34.0%..42.5% <= 50%
     result = evaluate_gates(lab, only(confident_regression_rate=0.3)).results[0]
     assert result.status == FAIL and "191 of 500 (38.2%, 95% interval 34.0% to 42.5%)" in result.reason
-    assert evaluate_gates(lab, only(confident_regression_rate=0.4)).results[0].status == INCONCLUSIVE
+    assert evaluate_gates(lab, only(confident_regression_rate=0.4)).results[0].status == NEED_MORE_DATA
 
 
 def test_confident_regression_gate_is_not_evaluable_without_confidences():
@@ -173,7 +181,7 @@ def test_confident_regression_gate_is_not_evaluable_without_confidences():
     result = evaluate_gates(analysis, only(confident_regression_rate=0.05)).results[0]
     assert result.status == NOT_EVALUABLE and "gives no confidences" in result.reason
     report = evaluate_gates(analysis, only(confident_regression_rate=0.05))
-    assert report.decision == INCONCLUSIVE  # never a pass
+    assert report.decision == NEED_MORE_DATA  # never a pass
 
 
 def test_stress_gate_counts_only_the_compared_candidate(lab, stress):
@@ -186,7 +194,7 @@ def test_stress_gate_counts_only_the_compared_candidate(lab, stress):
                                StressCase("kind of ok I guess", "positive")],
                               load_predictor("vader", LABELS), load_predictor("vader:0.5", LABELS))
     result = evaluate_gates(own, only(stress_accuracy=0.9), stress=stress_own).results[0]
-    assert result.n == 3 and result.status in (FAIL, INCONCLUSIVE)
+    assert result.n == 3 and result.status in (FAIL, NEED_MORE_DATA)
     assert "95% interval" in result.reason
 
 
@@ -195,10 +203,10 @@ def test_stress_gate_without_stress_or_labels_is_not_evaluable(lab):
     assert result.status == NOT_EVALUABLE and "turn this gate off" in result.reason
 
 
-def test_no_gate_is_inconclusive(lab):
+def test_no_gate_needs_more_data(lab):
     report = evaluate_gates(lab, parse_gate_args([f"{name}=off" for name in GATES]))
-    assert report.results == [] and report.decision == INCONCLUSIVE and report.exit_code == 3
-    assert "no gate is turned on" in report.reason()
+    assert report.results == [] and report.decision == NEED_MORE_DATA and report.exit_code == 3
+    assert "No gate is turned on" in report.reason()
 
 
 # --- configuration -------------------------------------------------------------------------------
@@ -213,7 +221,7 @@ def test_config_round_trips_and_maps_legacy_names():
 
 
 @pytest.mark.parametrize("items, message", [
-    (["speed=1"], "gate 'speed' is unknown; allowed gates: accuracy, macro_f1, slice_accuracy"),
+    (["speed=1"], "gate 'speed' is unknown; allowed gates: accuracy, macro_f1, slice_accuracy, accuracy_gain"),
     (["accuracy"], "must look like NAME=VALUE"),
     (["accuracy="], "the value is empty; give a number (e.g. 0.02) or 'off'"),
     (["accuracy= "], "the value is empty"),

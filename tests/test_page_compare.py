@@ -47,10 +47,15 @@ def test_lab_headline_verdict_and_charts() -> None:
     assert values[5:] == ["40.8%", "10.8%", "38.2%"]
     # the verdict comes first, with its reason, and every gate with its margin and status
     verdict = errors(at)[0]
-    assert verdict.startswith("**Verdict: NO-SHIP** — 3 of 3 gates fail (accuracy, macro_f1, slice_accuracy)")
+    assert verdict.startswith("**Verdict: NO-SHIP** — Look at slice has_mention: it loses 42.5 points")
+    # every count comes from the one verdict
+    assert ("7 slices judged · 7 with evidence of harm · 3 too small to judge · 0 model-defined (never gate)"
+            in [c.value for c in at.caption])
     gates = [m.value for m in at.markdown if "margin" in m.value and "**" in m.value]
     assert any(g.startswith("❌ **accuracy** · margin 2.0 points · *fail*") for g in gates)
-    assert any("**slice_accuracy** · margin 5.0 points" in g and "has_mention" in g for g in gates)
+    assert any(g.startswith("❌ **slice_accuracy** · margin 5.0 points · *fail*") for g in gates)
+    reasons = [m.value for m in at.markdown if m.value.startswith("- slice_accuracy: ")]
+    assert reasons and "7 watched slices lose beyond the 5.0-point margin" in reasons[0] and "has_mention" in reasons[0]
     # rates carry their interval and n
     assert "40.8% [36.6%, 45.2%] (Wilson), n=500" in [c.value for c in at.caption]
     figs = _figures(at)
@@ -66,12 +71,14 @@ def test_lab_headline_verdict_and_charts() -> None:
     base_neg = (lab["roberta"] == lab["label"])[_negation(lab)].mean()
     assert round(base.x[neg], 4) == round(base_neg, 4)
     assert "⚠ has_mention (n=207)" in base.y and "emoji_dense (n=8, small)" in base.y
-    assert "Worse than the rest of the rows after Benjamini–Hochberg (FDR 0.05): **has_mention**" in errors(at)[1]
+    assert "Worse than the rest of the rows after Benjamini–Hochberg (FDR 0.05): **has_mention**" in at.info[0].value
     findings = [m.value for m in at.markdown if m.value.startswith("- ")]
-    assert any("10 of 10 slices are too small to detect a 5.0-point change" in f for f in findings)
-    table, per_class, cal = (d.value for d in at.dataframe)  # slice table, per class, calibration
+    assert any("3 of 10 slices are too small to judge (fewer than 30 rows)" in f for f in findings)
+    verdict_slices, table, per_class, cal = (d.value for d in at.dataframe)  # verdict, slices, per class, calibration
+    assert verdict_slices.set_index("slice").loc["has_url", "status"] == "too small to judge"
+    assert verdict_slices.set_index("slice").loc["has_mention", "status"] == "fail"
     row = table.set_index("slice").loc["has_url"]
-    assert row["underpowered"] and row["MDE (80% power)"] == "53.9 pts" and row["n"] == 16
+    assert row["in the verdict"] == "too small to judge" and row["MDE (80% power)"] == "53.9 pts" and row["n"] == 16
     per_class = per_class.set_index("label")
     assert per_class.loc["negative", "recall change [95%]"] == "-54.0 pts [-62.3, -43.9]"
     assert cal["ECE [95%]"].iloc[1].startswith("0.566 [")
@@ -82,11 +89,18 @@ def test_verdict_follows_the_gates_saved_on_the_report_page() -> None:
 
     save_workspace(Workspace(baseline="gpt2", candidate="roberta", gates={"slice_accuracy": None}))
     at = open_page("pages/compare.py")
-    assert [s.value for s in at.success][0].startswith("**Verdict: SHIP** — all 2 gates pass (accuracy, macro_f1).")
+    assert [s.value for s in at.success][0] == "**Verdict: SHIP** — Every gate passes."
     save_workspace(Workspace(baseline="gpt2", candidate="roberta"))
     at = open_page("pages/compare.py")
-    warn = [w.value for w in at.warning]
-    assert warn and warn[0].startswith("**Verdict: INCONCLUSIVE** — 1 of 3 gates cannot be decided (slice_accuracy)")
+    # the case: +30 points, two tiny slices; they are too small to judge and never block (it was inconclusive)
+    assert [s.value for s in at.success][0].startswith(
+        "**Verdict: SHIP** — Every gate passes; 3 slices too small to judge (long_tweets, has_url, emoji_dense)")
+    # ship only for a gain: the switch saves the headline metric's gain gate, and the verdict reads it
+    at.toggle(key="cmp_require_gain").set_value(True).run()
+    from evalcore.workspace import load
+
+    assert load("default").workspace.gates["accuracy_gain"] == 0.0
+    assert any(m.value.startswith("✅ **accuracy_gain** · any gain · *pass*") for m in at.markdown)
 
 
 def test_threshold_setting_changes_confident_regression_and_persists() -> None:

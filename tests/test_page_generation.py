@@ -120,7 +120,7 @@ def test_compare_metric_picker_shows_the_engines_numbers(squad_analysis) -> None
     _on_squad()
     at = open_page("pages/compare.py")
     assert not at.exception
-    assert at.success[0].value.startswith("**Verdict: SHIP** — all 2 gates pass (f1, slice_f1)")
+    assert at.success[0].value.startswith("**Verdict: SHIP** — Every gate passes.")
     assert at.radio(key="cmp_gen_metric").value == "f1"
     o = squad_analysis.results.overall
     from evalcore.genreport import metric_table
@@ -135,7 +135,7 @@ def test_compare_metric_picker_shows_the_engines_numbers(squad_analysis) -> None
         assert (f"change {units.pts_ci(ch['value'], ch['lo'], ch['hi'])}" in
                 next(html.unescape(x.value) for x in at.caption  # the caption's terms carry hover help (HTML)
                      if html.unescape(x.value).startswith(compared_metric(metric).title + " · 95%")))
-        table = next(d.value for d in at.dataframe if "change [95%]" in d.value.columns).set_index("slice")
+        table = next(d.value for d in at.dataframe if "MDE (80% power)" in d.value.columns).set_index("slice")
         engine = metric_table(squad_analysis, metric).set_index("slice")
         for name in ("all", "who_questions", "short_answers"):
             row = engine.loc[name]
@@ -238,15 +238,17 @@ def test_gates_are_per_task_and_the_report_speaks_of_answers() -> None:
     assert _saved()["gates"]["exact_match"] == pytest.approx(0.02)
     assert _saved()["gates"]["accuracy"] == pytest.approx(0.05)  # kept for classification data
     verdict = next(s.value for s in at.success if s.value.startswith("**"))
-    assert verdict.startswith("**SHIP** · all 3 gates pass (exact_match, f1, slice_f1)")
+    assert verdict.startswith("**SHIP** · Every gate passes.")
+    assert any("**exact_match** (margin 2.0 points) · *pass*" in m.value for m in at.markdown)
     at.toggle(key="share_preview").set_value(True).run()
     report = next(m.value for m in at.markdown if "Overall results" in m.value)
     assert "| exact match | 67.6% [" in report and "Every metric per slice" in report
     compare = open_page("pages/compare.py")
-    assert compare.success[0].value.startswith("**Verdict: SHIP** — all 3 gates pass (exact_match, f1, slice_f1)")
+    assert compare.success[0].value.startswith("**Verdict: SHIP** — Every gate passes.")
+    assert any(m.value.startswith("✅ **exact_match**") for m in compare.markdown)
     save_workspace(Workspace(gates=_saved()["gates"]))  # the lab: its own gates, the generation ones aside
     lab = open_page("pages/share.py")
-    assert lab.number_input(key="share_gate_accuracy").value == pytest.approx(0.05)
+    assert lab.number_input(key="share_gate_accuracy").value == pytest.approx(5.0)  # typed in points
     assert "share_gate_on_exact_match" not in {t.key for t in lab.toggle}
 
 

@@ -34,12 +34,13 @@ def test_gates_saved_and_applied() -> None:
     at = open_page(PAGE)
     assert errors(at) == [_verdict(at)]  # the no-ship verdict is the only error shown
     on = {name: at.toggle(key=f"share_gate_on_{name}").value for name in gates_for("classification")}
-    assert on == {"accuracy": True, "macro_f1": True, "slice_accuracy": True, "class_recall": False,
-                  "confident_regression_rate": False, "stress_accuracy": False}
+    assert on == {"accuracy": True, "macro_f1": True, "slice_accuracy": True, "accuracy_gain": False,
+                  "class_recall": False, "confident_regression_rate": False, "stress_accuracy": False}
+    assert at.number_input(key="share_gate_accuracy").value == pytest.approx(2.0)  # margins typed in points
     shown = {t.key for t in at.toggle}  # a classification analysis lists no generation gate
     assert not {f"share_gate_on_{name}" for name in GATES if GATES[name].task == "generation"} & shown
     # roberta -> gpt2 on the lab file loses 30 points: the three default gates fail
-    assert _verdict(at).startswith("**NO-SHIP** · 3 of 3 gates fail (accuracy, macro_f1, slice_accuracy)")
+    assert _verdict(at).startswith("**NO-SHIP** · Look at slice has_mention: it loses 42.5 points")
     lines = [m.value for m in at.markdown if m.value.startswith(("✅", "❌", "❔"))]
     assert len(lines) == 3 and all(line.startswith("❌") for line in lines)
     assert "-30.0 pts [-35.6, -24.1]" in lines[0] and "(margin 2.0 points)" in lines[0]
@@ -47,11 +48,14 @@ def test_gates_saved_and_applied() -> None:
     for name in ("accuracy", "macro_f1", "slice_accuracy"):
         at.toggle(key=f"share_gate_on_{name}").set_value(False).run()
     at.toggle(key="share_gate_on_confident_regression_rate").set_value(True).run()
-    at.number_input(key="share_gate_confident_regression_rate").set_value(0.5).run()
-    assert _verdict(at).startswith("**SHIP** · all 1 gates pass (confident_regression_rate)")
+    at.number_input(key="share_gate_confident_regression_rate").set_value(50.0).run()  # a rate limit, in %
+    assert _verdict(at).startswith("**SHIP** · Every gate passes.")
+    from evalcore.workspace import load
+
+    assert load("default").workspace.gates["confident_regression_rate"] == pytest.approx(0.5)  # saved as a share
     again = open_page(PAGE)  # saved in the workspace
     assert again.toggle(key="share_gate_on_slice_accuracy").value is False
-    assert again.number_input(key="share_gate_confident_regression_rate").value == pytest.approx(0.5)
+    assert again.number_input(key="share_gate_confident_regression_rate").value == pytest.approx(50.0)
     assert _verdict(again).startswith("**SHIP**")
     compare = open_page("pages/compare.py")  # the Compare page reads the same gates
     assert any(s.value.startswith("**Verdict: SHIP**") for s in compare.success)
@@ -63,7 +67,7 @@ def test_report_download_and_preview() -> None:
     assert labels == ["Download Markdown report", "Download HTML report"]
     at.toggle(key="share_preview").set_value(True).run()
     preview = next(m.value for m in at.markdown if m.value.startswith("# evalcore report"))
-    assert "Recommendation: NO-SHIP" in preview and "has_negation" in preview
+    assert "Verdict: NO-SHIP" in preview and "has_negation" in preview
 
 
 def test_offline_push_with_stress_results(offline_wandb: Path) -> None:
@@ -92,13 +96,13 @@ def test_offline_push_with_stress_results(offline_wandb: Path) -> None:
 
 def test_online_without_key_keeps_the_session(monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_page(PAGE)
-    at.number_input(key="share_gate_slice_accuracy").set_value(0.1).run()
+    at.number_input(key="share_gate_slice_accuracy").set_value(10.0).run()
     at.radio(key="share_wb_mode").set_value("online")
     at.button(key="FormSubmitter:share_wandb_form-Push to W&B").click().run()
     assert not at.exception
     assert any("needs an API key" in e and "wandb sync" in e for e in errors(at)), errors(at)
     assert not at.code  # no run, no sync command
-    assert at.number_input(key="share_gate_slice_accuracy").value == pytest.approx(0.1)
+    assert at.number_input(key="share_gate_slice_accuracy").value == pytest.approx(10.0)
     assert at.radio(key="share_wb_mode").value == "online"  # the form is kept (and saved)
 
 

@@ -263,3 +263,27 @@ def test_a_non_sentiment_task_gets_generic_slices_with_their_label_mix(tmp_path,
     left_out = [s.name for s in generic_slices() if s.name not in set(table["name"])]
     if left_out:
         assert any("left out because no row of this data matches them" in c.value for c in at.caption)
+
+
+def test_guardrail_box_marks_a_slice_and_refuses_a_model_defined_one() -> None:
+    """The save form's Guardrail box sets the slice's role (saved, read by Compare's verdict); a rule on a model's
+    output cannot be a guardrail: refused with the fix, nothing saved."""
+    at = open_slices()
+    at.text_area(key="sl_text_w").set_value("regressed == true").run()
+    at.button(key="sl_apply_text").click().run()
+    at.text_input(key="sl_name_w").set_value("broken").run()
+    at.text_area(key="sl_note_w").set_value("rows the candidate breaks").run()
+    at.checkbox(key="rb_guardrail_w").check().run()
+    at.button(key="sl_save").click().run()
+    assert any("reads model output (regressed), so it cannot be a guardrail" in e for e in errors(at)), errors(at)
+    saved = json.loads(workspace_path().read_text()) if workspace_path().is_file() else {}
+    assert "broken" not in [s["name"] for s in saved.get("slices") or []]
+    at.text_area(key="sl_text_w").set_value("has_negation == true and has_question == true").run()
+    at.button(key="sl_apply_text").click().run()
+    at.text_input(key="sl_name_w").set_value("negated_questions").run()
+    at.button(key="sl_save").click().run()
+    assert not errors(at), errors(at)
+    saved = {s["name"]: s for s in json.loads(workspace_path().read_text())["slices"]}
+    assert saved["negated_questions"]["role"] == "guardrail"
+    compare = open_page("pages/compare.py")
+    assert "guardrails verified:" in " ".join(c.value for c in compare.caption)

@@ -57,7 +57,8 @@ def _with_slices(analysis, *slices):
 
 def test_empty_slice_row_reads_as_missing_not_zero(lab):
     md = render_markdown(_with_slices(lab, Slice("nothing", 'text contains "zzqqzz"')))
-    assert "| nothing | 0 | – | – | – | – | – | – | – | – | underpowered, small |" in md
+    assert "| nothing | 0 | – | – | – | – | – | – | – | – | not in the verdict (no rows) |" in md
+    assert "Left out of the verdict because they select no rows of this data: nothing." in md
     assert "nothing selects no rows of this data" in md
 
 
@@ -66,7 +67,7 @@ def test_markdown_has_the_key_numbers_gates_slices_stress_and_perturbation(lab, 
     md = render_markdown(lab, gates, stress=stress, perturb=perturb, notes="Checked by the TA.",
                          stress_set=stress_set, generated_at=WHEN)
     assert md.startswith("# evalcore report: gpt2 (candidate) vs roberta (baseline)\n\nGenerated 2026-01-02 03:04 UTC")
-    assert "**Recommendation: NO-SHIP.** 3 of 4 gates fail (accuracy, macro_f1, slice_accuracy); accuracy:" in md
+    assert "**Verdict: NO-SHIP.** Look at slice has_mention: it loses 42.5 points (95% interval -50.2 to -33.8" in md
     # the stress cases were scored by vader / vader_strict, not by gpt2: that gate is not evaluable
     assert "| NOT EVALUABLE | stress_accuracy | at least 50.0% |" in md and "not by the candidate gpt2" in md
     assert "| FAIL | accuracy | margin 2.0 points | -30.0 pts [-35.6, -24.1] | 500 |" in md
@@ -75,7 +76,7 @@ def test_markdown_has_the_key_numbers_gates_slices_stress_and_perturbation(lab, 
     assert "-30.0 pts [-35.6, -24.1], n=500; exact McNemar p = 1.1e-21" in md
     assert "- Confident-regression rate (candidate confidence >= 0.8): 38.2% [34.0%, 42.5%] (n=500)." in md
     assert ("| has_mention | 207 | 70.0% [63.5%, 75.9%] | 27.5% [21.9%, 34.0%] | -42.5 pts [-50.2, -33.8] | 14.2 pts | "
-            "-21.4 pts [-32.6, -10.1] | 0.0019 | 1.9e-18 | 1.9e-17 | worse than the rest, underpowered |") in md
+            "-21.4 pts [-32.6, -10.1] | 0.0019 | 1.9e-18 | 1.9e-17 | watched: HARM (fail), worse than the rest |") in md
     assert "| all | 500 | 69.8% [65.6%, 73.7%] | 39.8% [35.6%, 44.2%] | -30.0 pts [-35.6, -24.1] | 9.0 pts | – | – |" in md
     assert "| has_negation | 97 | 44.3% [34.8%, 54.2%] | 6.2% [2.9%, 12.8%] | 42.3% [32.9%, 52.2%] | 97 |" in md
     assert "| has_negation | has_negation == true | Negation (not, never, n't) flips sentiment" in md
@@ -96,7 +97,8 @@ def test_markdown_has_the_key_numbers_gates_slices_stress_and_perturbation(lab, 
 
 def test_markdown_defaults_to_the_default_gates(lab):
     md = render_markdown(lab)
-    assert "**Recommendation: NO-SHIP.** 3 of 3 gates fail (accuracy, macro_f1, slice_accuracy)" in md
+    assert "**Verdict: NO-SHIP.** Look at slice has_mention" in md
+    assert "| FAIL | slice_accuracy | margin 5.0 points |" in md
     assert "## Stress tests" not in md and "## Perturbation tests" not in md
 
 
@@ -113,7 +115,7 @@ def test_html_is_self_contained_with_plotly_inlined_once(lab, stress, stress_set
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
     assert "good | bad &lt;b&gt;day&lt;/b&gt;" in page
     assert '<tr class="marked"><td>FAIL</td><td>accuracy</td>' in page
-    assert "<strong>Recommendation: NO-SHIP.</strong>" in page and "69.8% [65.6%, 73.7%]" in page
+    assert "<strong>Verdict: NO-SHIP.</strong>" in page and "69.8% [65.6%, 73.7%]" in page
     path = write_report(str(tmp_path / "out" / "report.html"), page)
     assert (tmp_path / "out" / "report.html").read_text(encoding="utf-8") == page and path.endswith("report.html")
 

@@ -125,7 +125,7 @@ def test_offline_push_writes_every_table_with_its_columns_and_rows(pushed, lab, 
     assert set(found) == set(result.tables) == set(expected) | {
         "calibration_metrics", "slices", "gates", "gate_checks", "stress_hypothesis", "metric_changes", "per_class"}
     assert found["gates"]["columns"] == ["name", "metric", "margin", "status", "observed", "lo", "hi", "n",
-                                         "rows_needed", "reason"]
+                                         "rows_needed", "reason", "next_step"]
     checks = found["gate_checks"]
     assert {"gate", "name", "status", "mde", "vs_rest"} <= set(checks["columns"])
     for name, frame in expected.items():
@@ -138,7 +138,7 @@ def test_offline_push_writes_every_table_with_its_columns_and_rows(pushed, lab, 
         "candidate_correct", "regressed", "improved", "confident_regression"]
     assert (len(found["stress_long"]["data"]), len(found["stress_wide"]["data"])) == (8, 4)
     slices = found["slices"]
-    assert slices["columns"] == ["name", "rule", "note", "n"] and len(slices["data"]) == 10
+    assert slices["columns"] == ["name", "rule", "note", "n", "role"] and len(slices["data"]) == 10
     assert slices["data"][0][:2] == ["has_negation", "has_negation == true"] and slices["data"][0][3] == 97
     assert found["stress_hypothesis"]["data"] == [["negation flips polarity", "has_negation"]]
     # missing labels of unlabelled stress cases arrive as null, not as a crash
@@ -162,10 +162,13 @@ def test_charts_summary_and_config_are_in_the_run(pushed):
     assert summary["confident_regression_rate"] == pytest.approx(0.382)
     assert summary["worse_than_rest_slices"] == ["has_mention"] and summary["n_worse_than_rest"] == 1
     assert summary["verdict"] == "no-ship" and summary["gates_passed"] is False
-    assert summary["verdict_reason"].startswith("3 of 3 gates fail (accuracy, macro_f1, slice_accuracy)")
+    assert summary["verdict_reason"].startswith("Look at slice has_mention: it loses 42.5 points")
+    assert summary["next_step"] == summary["verdict_reason"] and summary["exit_code"] == 1
     assert summary["gate_margins"]["slice_accuracy"] == 0.05 and summary["gate_status"]["accuracy"] == "fail"
     assert summary["mde"] == pytest.approx(0.0898, abs=1e-4) and summary["slice_margin"] == 0.05
-    assert "has_url" in summary["underpowered_slices"] and summary["slice_mde"]["has_url"] > 0.5
+    assert "has_url" in summary["too_small_slices"] and summary["slice_mde"]["has_url"] > 0.5
+    assert summary["slice_status"]["has_url"] == "too small to judge"
+    assert summary["verdict_counts"]["too_small"] == 3
     assert summary["macro_f1/delta"] == pytest.approx(-0.3163, abs=1e-4)
     assert summary["stress_accuracy/vader"] == pytest.approx(1.0) and summary["stress_accuracy_n/vader"] == 3
     assert config["data"]["source"] == "lab" and config["data"]["n_rows"] == 500
@@ -268,7 +271,7 @@ def test_big_tables_go_to_an_artifact_and_huge_ones_are_sampled(lab, monkeypatch
     monkeypatch.setattr(wandb.Table, "MAX_ROWS", 600)  # W&B's own limits, lowered to fit the lab
     monkeypatch.setattr(wandb.Table, "MAX_ARTIFACT_ROWS", 900)
     result = push_to_wandb(lab, mode="offline", wandb_dir=tmp_path)  # no gates given: the default ones
-    assert result.tables["gates"] == (3, 10)
+    assert result.tables["gates"] == (3, 11)
     assert result.tables["df_long"] == (900, 31) and result.tables["df_eval"] == (500, 43)
     assert result.warnings == [
         "table df_long has 1000 rows, more than W&B takes; a random sample of 900 rows (seed 0) was logged",

@@ -73,8 +73,10 @@ def save_found(comparison_key: str, names: list[str], flash_key: str) -> None:
 
 def _settings_widgets(df: pd.DataFrame, alpha: float) -> DiscoverySettings | None:
     """The form (seeded from this session's last settings); None with a message when they are not valid."""
-    options = default_columns(df)
     last = ss.get(SETTINGS) or {}
+    if "sl_disc_outputs" not in ss:
+        ss["sl_disc_outputs"] = bool(last.get("include_model_outputs", False))
+    options = default_columns(df, bool(ss["sl_disc_outputs"]))
     if "sl_disc_features" in ss and not set(ss["sl_disc_features"]) <= set(options):  # other data: other columns
         ss["sl_disc_features"] = [f for f in ss["sl_disc_features"] if f in options] or options
     for key, value in (("sl_disc_depth", last.get("depth", DEFAULTS.depth)),
@@ -91,8 +93,12 @@ def _settings_widgets(df: pd.DataFrame, alpha: float) -> DiscoverySettings | Non
     c2.number_input("Seed", 0, 2 ** 31 - 1, step=1, key="sl_disc_seed",
                     help="Chooses the random search / confirmation halves: the same seed repeats the run.")
     c3.multiselect("Features searched", options, key="sl_disc_features",
-                   help="Metadata features, the gold label and both models' confidences (numeric ones in quantile "
-                        "bins). Free-text columns are skipped.")
+                   help="Metadata features and the gold label (numeric ones in quantile bins). Free-text columns are "
+                        "skipped.")
+    c3.checkbox("Also search both models' confidences", key="sl_disc_outputs",
+                on_change=lambda: ss.pop("sl_disc_features", None),  # every feature of the new list
+                help="A slice found on a model's own output is model-defined: biased by construction, it is shown "
+                     "but never gates the verdict.")
     with st.expander("More settings"):
         a1, a2, a3 = st.columns(3)
         a1.number_input("Quantile bins of a numeric feature", 2, 10, key="sl_disc_bins")
@@ -107,7 +113,8 @@ def _settings_widgets(df: pd.DataFrame, alpha: float) -> DiscoverySettings | Non
         return None
     values = {"depth": int(ss["sl_disc_depth"]), "seed": int(ss["sl_disc_seed"]), "bins": int(ss["sl_disc_bins"]),
               "min_support": int(ss["sl_disc_min_support"]), "max_candidates": int(ss["sl_disc_max_candidates"]),
-              "alpha": float(alpha), "features": None if set(features) == set(options) else features}
+              "alpha": float(alpha), "features": None if set(features) == set(options) else features,
+              "include_model_outputs": bool(ss["sl_disc_outputs"])}
     ss[SETTINGS] = values
     try:
         return DiscoverySettings(**values)

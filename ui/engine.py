@@ -91,9 +91,12 @@ def prediction_cache() -> PredictionCache:
 
 @st.cache_resource(show_spinner="Loading data…", max_entries=8)
 def _load_data(settings_json: str) -> EvalData:
+    from evalcore.roots import gated
+
     settings = json.loads(settings_json)
     source = settings.pop("source")
-    return load_data(source, **settings)
+    with gated():  # every file the loader opens must lie in the allowed folders (symlinks resolved per file)
+        return load_data(source, **settings)
 
 
 def get_data(settings: dict[str, Any]) -> EvalData:
@@ -121,7 +124,10 @@ def needs_data(spec: str) -> bool:
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=8)
 def _predictor(spec: str, labels: tuple[str, ...], dkey: str, _data: EvalData | None) -> Predictor:
-    return load_predictor(spec, labels, data=_data)
+    from evalcore.roots import gated
+
+    with gated():  # a predictions file only from the allowed folders
+        return load_predictor(spec, labels, data=_data)
 
 
 def demo_built() -> bool:
@@ -167,10 +173,11 @@ def get_predictions(data: EvalData, dkey: str, spec: str, progress: Progress | N
     def make() -> Predictions:
         if data.task == "generation":
             from evalcore.pipeline import model_outputs
-            from evalcore.roots import check_spec
+            from evalcore.roots import check_spec, gated
 
             check_spec(spec)
-            return model_outputs(data, spec)[0]
+            with gated():  # an answers file only from the allowed folders
+                return model_outputs(data, spec)[0]
         predictor = get_predictor(spec, data, dkey)
         return score(data, predictor, prediction_cache(), progress=progress)
 
@@ -218,21 +225,29 @@ def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | N
 def default_slice_set(ws: Workspace) -> tuple[SliceSet, list[str]]:
     """The task's default slices for the workspace's data (sentiment, generic or generation, empty ones
     left out) and the note on what was left out; shares the feature table with `get_comparison`."""
-    from evalcore.pipeline import task_starter_slices
-
     data = get_data(ws.data)
     dkey = data_key(ws.data)
     base = _memos()["features"].get(key_of([dkey, []]), lambda: eval_base(data, []))
-    candidates = task_starter_slices(data.task) if data.task != "classification" else None
-    return _memos()["defaults"].get(dkey, lambda: default_slices(base, data.labels, candidates))
+    if data.task == "generation":  # the factoid-QA slices only on factoid answers
+        from evalcore.gentables import generation_default_slices
+
+        return _memos()["defaults"].get(dkey, lambda: generation_default_slices(base))
+    return _memos()["defaults"].get(dkey, lambda: default_slices(base, data.labels, None))
 
 
 def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n: int = 30,
-                alpha: float = 0.05) -> SliceResults:
-    """Slice masks and metric tables; re-run only when the slice set or settings change."""
-    rkey = key_of([comp.key, slices.to_json(), conf_threshold, min_n, alpha])
-    return _memos()["results"].get(rkey, lambda: analyse(
-        comp.df_eval, slices, comp.data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha))
+                alpha: float = 0.05, notes: list[str] | None = None) -> SliceResults:
+    """Slice masks and metric tables; re-run only when the slice set or settings change. `notes`: what the
+    default slice set left out (the same warning `run_analysis` gives the CLI, so the verdict's notes agree)."""
+    rkey = key_of([comp.key, slices.to_json(), conf_threshold, min_n, alpha, notes or []])
+
+    def make() -> SliceResults:
+        out = analyse(comp.df_eval, slices, comp.data.labels, conf_threshold=conf_threshold, min_n=min_n,
+                      alpha=alpha)
+        out.warnings = [*(notes or []), *out.warnings]
+        return out
+
+    return _memos()["results"].get(rkey, make)
 
 
 def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> Analysis:
@@ -267,15 +282,16 @@ def gate_config(ws: Workspace, task: str) -> tuple[Any, str | None]:
 
 
 def current_verdict(ws: Workspace, analysis: Analysis) -> tuple[Any, Any, str | None]:
-    """(GateReport, the stress result it used or None, a gate-loading message) for the analysis: the
-    saved gates, with this session's stress results when they were computed on the same data."""
-    from evalcore.gates import evaluate_gates
+    """(Verdict, the stress result it used or None, a gate-loading message) for the analysis: the one engine
+    function (`evalcore.verdict.decide`) with the saved gates, and this session's stress results when they were
+    computed on the same data; the CLI's `report --workspace` makes the same call."""
+    from evalcore.verdict import decide
     from ui import state
 
     config, message = gate_config(ws, analysis.task)
     entry = state.session_result(state.STRESS_RESULT, data_key(ws.data))
     stress = entry["result"] if entry else None
-    return evaluate_gates(analysis, config, stress=stress), stress, message
+    return decide(analysis, config, stress=stress), stress, message
 
 
 def current_analysis(ws: Workspace) -> tuple[Comparison, SliceSet, SliceResults]:
@@ -288,7 +304,8 @@ def current_analysis(ws: Workspace) -> tuple[Comparison, SliceSet, SliceResults]
 
     comp = get_comparison(ws, progress=scoring_progress)
     slices = state.slices()
-    return comp, slices, get_results(comp, slices, ws.conf_threshold, int(ws.min_n), float(ws.alpha))
+    notes = default_slice_set(ws)[1] if ws.slices is None else []
+    return comp, slices, get_results(comp, slices, ws.conf_threshold, int(ws.min_n), float(ws.alpha), notes)
 
 
 # --- discovery and explanations (issue 14) ---------------------------------------------------------

@@ -106,23 +106,28 @@ def _headline(analysis: Any, metric: str) -> None:
         col.caption(f"{units.pct_ci(count / n, lo[0], hi[0])} of {n:,} rows (Wilson)")
 
 
-def _slice_table(analysis: Any, metric: str, margin: float) -> pd.DataFrame:
+def _slice_table(analysis: Any, metric: str, margin: float, gates: Any = None) -> pd.DataFrame:
     """Per slice: both models' metric with intervals, the paired change, power and the comparison with the rest."""
+    from evalcore.report import verdict_label
+
     r = analysis.results
     reg = genreport.metric_table(analysis, metric)
     sm = r.slice_metrics.set_index(["slice", "role"])
     up, down = _moves(metric)
+    status = gates.slice_status(metric) if gates is not None else {}
 
     def score(role: str) -> list[str]:
         return [units.pct_ci(*(sm.loc[(s, role), k] for k in (metric, f"{metric}_lo", f"{metric}_hi")))
                 for s in reg["slice"]]
 
+    extra = ({"design effect": reg["design_effect"].map(lambda x: "–" if x != x else f"{x:.2f}"),
+              "clusters": reg["clusters"]} if r.changes.attrs.get("cluster_col") else {})
     return pd.DataFrame({
-        "slice": reg["slice"], "n": reg["n"],
+        "slice": reg["slice"], "n": reg["n"], **extra,
         "baseline [95%]": score("baseline"), "candidate [95%]": score("candidate"),
         "change [95%]": [units.pts_ci(*v) for v in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
         "MDE (80% power)": reg["mde"].map(units.magnitude_pts),
-        "underpowered": (reg["slice"] != ALL_SLICE) & ~(reg["mde"] <= margin),
+        "in the verdict": [verdict_label(status, row) for row in reg.itertuples()],
         "vs rest [95%]": [units.pts_ci(*v) for v in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
         "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value), "worse than rest": reg["worse_than_rest"],
         "p (vs 0)": reg["p"].map(units.p_value), "BH p (vs 0)": reg["p_adjusted"].map(units.p_value),
@@ -154,10 +159,10 @@ def compare_section(analysis: Any, gates: Any, margin: float, alpha: float) -> N
     reg = genreport.metric_table(analysis, metric)
     flagged = reg.loc[reg["worse_than_rest"] & (reg["slice"] != ALL_SLICE), "slice"].tolist()
     if flagged:
-        st.error(f"{m.title}: worse than the rest of the rows after Benjamini–Hochberg (FDR {alpha:g}): "
-                 f"**{', '.join(flagged)}**", icon="⚠️")
+        st.info(f"{m.title}: worse than the rest of the rows after Benjamini–Hochberg (FDR {alpha:g}): "
+                f"**{', '.join(flagged)}** (a description: the verdict judges each slice's own harm)", icon="🔎")
     else:
-        st.success(f"{m.title}: no slice is worse than the rest of the rows after Benjamini–Hochberg.", icon="✅")
+        st.caption(f"{m.title}: no slice is worse than the rest of the rows after Benjamini–Hochberg.")
     figs = list(genreport.figures(analysis, metric).values())
     tabs = st.tabs([f"{m.title} per slice", "Change with intervals", "Table", "Every metric", "Answer length"])
     with tabs[0]:
@@ -165,10 +170,11 @@ def compare_section(analysis: Any, gates: Any, margin: float, alpha: float) -> N
     with tabs[1]:
         st.plotly_chart(figs[1], width="stretch", key="cmp_gen_chart_delta")
     with tabs[2]:
-        st.dataframe(_slice_table(analysis, metric, margin), hide_index=True, width="stretch", key="cmp_gen_table")
-        st.caption(gloss(f"Underpowered: the slice cannot detect a {margin * 100:.1f}-point change (the slice gate's "
-                         "margin) with 80% power. vs rest: the slice's change minus the change on the other rows. "
-                         "Methods: " + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items())),
+        st.dataframe(_slice_table(analysis, metric, margin, gates), hide_index=True, width="stretch",
+                     key="cmp_gen_table")
+        st.caption(gloss("In the verdict: the slice's role and status on this metric's slice gate (empty when the gate "
+                         "is off). vs rest: the slice's change minus the change on the other rows. Methods: "
+                         + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items())),
                    unsafe_allow_html=True)
     with tabs[3]:
         headers, rows = genreport.every_metric_rows(analysis)

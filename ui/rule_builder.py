@@ -238,6 +238,28 @@ def bound(key: str, value: Any) -> str:
     return key
 
 
+GUARDRAIL_BOX = "rb_guardrail_w"  # the save form's "guardrail" checkbox
+
+
+def guardrail_box(rule: Rule | None, table: pd.DataFrame) -> tuple[str, str | None]:
+    """The save form's guardrail checkbox: (the slice's role, a refusal message or None). A slice whose rule
+    reads a model's output cannot be a guardrail (`evalcore.slices.slice_roles`): refused, with the fix."""
+    from evalcore.slices import GUARDRAIL, WATCHED, Slice, model_output_reads
+
+    on = st.checkbox("Guardrail: must be verified", key=bound(GUARDRAIL_BOX, False),
+                     help="A guardrail passes only when the data rule out a loss of its margin (Bonferroni over the "
+                          "guardrails); otherwise the verdict needs more data. Unmarked slices are watched: they "
+                          "block only on evidence of harm.")
+    if not on:
+        return WATCHED, None
+    reads = model_output_reads(Slice("draft", rule), table) if rule is not None else []
+    if reads:
+        return WATCHED, (f"this rule reads model output ({', '.join(reads)}), so it cannot be a guardrail: a slice "
+                         "chosen by a model's own output is biased by construction; untick Guardrail, or build the "
+                         "rule on data columns")
+    return GUARDRAIL, None
+
+
 def add(group_id: str, kind: str, columns: Columns) -> None:
     """Append a condition (`kind` "cond") or a sub-group holding one, with the other join, to a group."""
     group, _ = find(draft(), group_id)

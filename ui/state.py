@@ -41,7 +41,7 @@ GEN_METRIC = "ec_gen_metric"
 # Widgets that mirror a saved field: reset when another session changes that field.
 MIRRORS: dict[str, tuple[str, ...]] = {
     "conf_threshold": ("cmp_threshold",), "min_n": ("cmp_min_n",), "alpha": ("cmp_alpha",),
-    "gates": ("share_gate_",), "wandb": ("share_wb_",), "notes": ("share_notes",),
+    "gates": ("share_gate_", "cmp_require_gain"), "wandb": ("share_wb_",), "notes": ("share_notes",),
     "stress": ("stress_hypothesis", "stress_target", "stress_conf", "stress_pt_", "stress_model_", "stress_spec_",
                "stress_editor", "stress_llm_n", "stress_gen_"),
     "llm": ("stress_llm_",),
