@@ -69,9 +69,9 @@ def test_lab_discovery_figures(evalcore_home: Path) -> None:
     check("python -m evalcore discover --data lab --out found.json",
           ["confirms 8 of 10 candidates on the 250 held-out rows, led by "
            '`has_mention == true and label == "negative"` (-68.3 pts [-79.3, -49.5], -42.9 pts against the rest, '
-           'BH p 1e-05) and `label == "negative"` (-56.8 pts)'],
+           'BH p 1.2e-05) and `label == "negative"` (-56.8 pts)'],
           ["tested 10 candidates on the other 250 rows (Benjamini-Hochberg at 0.05): 8 confirmed worse than the rest",
-           "has_mention__label_negative CONFIRMED 41 -68.3 pts [-79.3, -49.5] -42.9 pts [-60.3, -25.6] 1e-05",
+           "has_mention__label_negative CONFIRMED 41 -68.3 pts [-79.3, -49.5] -42.9 pts [-60.3, -25.6] 1.2e-05",
            "label_negative CONFIRMED 81 -56.8 pts"], out)
 
 
