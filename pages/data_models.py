@@ -200,7 +200,7 @@ def _folder_source() -> None:
         return
     splits = tweeteval_splits(folder)
     if not splits:
-        error(f"{folder} has no <split>_text.txt with its <split>_labels.txt")
+        error(f"{folder} has no `<split>_text.txt` with its `<split>_labels.txt`")
         return
     c1, c2 = st.columns(2)
     split = c1.selectbox("Split", splits, index=splits.index("test") if "test" in splits else 0, key="dm_folder_split")

@@ -18,7 +18,7 @@ def test_terms_carry_hover_help_and_charts_read_in_percent() -> None:
     at = open_page("pages/compare.py")
     intervals = next(c.value for c in at.caption if c.value.startswith("95% intervals"))
     assert '<abbr title="Newcombe' in intervals and ">Wilson</abbr>" in intervals
-    assert next(m for m in at.metric if m.label == "McNemar exact p").proto.help.startswith("**McNemar**: Exact McNemar")
+    assert next(m for m in at.metric if m.label == "Paired test p").proto.help.startswith("**McNemar**: Exact McNemar")
     charts = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
     acc = next(f for f in charts if f["layout"]["title"]["text"].startswith("Accuracy per slice"))
     assert acc["layout"]["xaxis"]["tickformat"] == ".0%"  # the axis in percent, like the numbers beside it
