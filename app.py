@@ -40,8 +40,12 @@ with st.sidebar:
                 f"**Slices** {len(state.slices())}", unsafe_allow_html=True)
     st.caption("Your work is saved on every change, merged with other sessions' changes of this workspace.")
 workspace_messages()
-PAGE_FILES = {"": "pages/data_models.py", **{p.url_path: f"pages/{p.url_path}.py" for p in PAGES if p.url_path}}
-if nav.url_path == "":  # the home page: a short guided path for a first visit
+try:
+    current = nav.url_path  # "" on the home page, else the page file's name ("compare")
+except AttributeError:  # run bare (no Streamlit server, e.g. re-imported by a spawned process): no page shown
+    current = None
+if current == "":  # the home page: a short guided path for a first visit
     guided_path_home(first_visit=ws.slices is None and not ws.notes)
-guided_path_banner(PAGE_FILES.get(nav.url_path, ""))
+if current is not None:
+    guided_path_banner(f"pages/{current}.py" if current else "pages/data_models.py")
 nav.run()
