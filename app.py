@@ -8,7 +8,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import state, workspace_view
-from ui.widgets import workspace_messages, workspace_switcher
+from ui.widgets import (guided_path_banner, guided_path_home, hover, model_hover, short_source, workspace_messages,
+                        workspace_switcher)
 
 st.set_page_config(page_title="evalcore · baseline vs candidate", page_icon="⚖️", layout="wide")
 state.refresh(from_app=True)  # other sessions' changes of the workspace are adopted here, once per run
@@ -23,6 +24,7 @@ PAGES = [
     st.Page("pages/share.py", title="Report & W&B", icon="📤"),
 ]
 
+
 nav = st.navigation(PAGES)
 deep_link = state.take_deep_link()
 if deep_link:
@@ -31,10 +33,21 @@ ws = state.workspace()
 with st.sidebar:
     workspace_switcher()
     st.caption("Session")
-    st.markdown(f"**Data** `{ws.data.get('source', '?')}`  \n**Baseline** `{ws.baseline or '(none)'}`  \n"
-                f"**Candidate** `{ws.candidate or '(none)'}`  \n**Slices** {len(state.slices())}")
+    source = str(ws.data.get("source", "?"))
+    st.markdown(f"**Data** {hover(short_source(source), source)}  \n"
+                f"**Baseline** {model_hover(ws.baseline) if ws.baseline else '(none)'}  \n"
+                f"**Candidate** {model_hover(ws.candidate) if ws.candidate else '(none)'}  \n"
+                f"**Slices** {len(state.slices())}", unsafe_allow_html=True)
     st.caption("Your work is saved on every change, merged with other sessions' changes of this workspace.")
     workspace_view.conflicts_panel()
     workspace_view.watch()
 workspace_messages()
+try:
+    current = nav.url_path  # "" on the home page, else the page file's name ("compare")
+except AttributeError:  # run bare (no Streamlit server, e.g. re-imported by a spawned process): no page shown
+    current = None
+if current == "":  # the home page: a short guided path for a first visit
+    guided_path_home(first_visit=ws.slices is None and not ws.notes)
+if current is not None:
+    guided_path_banner(f"pages/{current}.py" if current else "pages/data_models.py")
 nav.run()

@@ -13,6 +13,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from evalcore import units
+from evalcore.safetext import plotly_text
+
 ROLE_COLORS = {"baseline": "#7b8794", "candidate": "#3b5bdb"}
 RATE_COLORS = {"regression_rate": "#e03131", "improvement_rate": "#2f9e44",
                "confident_regression_rate": "#f08c00"}
@@ -26,7 +29,7 @@ def slice_label(name: str, n: int, flagged: bool = False, small: bool = False) -
     """Axis label of a slice: its size always visible, flags in front."""
     mark = FLAG if flagged else ""
     tail = ", small" if small else ""
-    return f"{mark}{name} (n={n:,}{tail})"
+    return f"{mark}{plotly_text(name)} (n={n:,}{tail})"
 
 
 def _labels_by_slice(regression: pd.DataFrame) -> dict[str, str]:
@@ -55,11 +58,12 @@ def accuracy_bars(slice_metrics: pd.DataFrame, regression: pd.DataFrame):
         part = part.set_index("slice").loc[order]
         fig.add_trace(go.Bar(
             y=[labels[s] for s in order], x=part["accuracy"], orientation="h",
-            name=f"{role}: {part['model'].iloc[0]}", marker_color=ROLE_COLORS.get(role),
+            name=plotly_text(f"{role}: {part['model'].iloc[0]}"), marker_color=ROLE_COLORS.get(role),
             error_x=dict(type="data", symmetric=False, array=part["acc_hi"] - part["accuracy"],
                          arrayminus=part["accuracy"] - part["acc_lo"], thickness=1, width=3),
-            hovertemplate="%{y}<br>accuracy %{x:.3f}<extra>" + role + "</extra>"))
-    fig.update_layout(barmode="group", xaxis=dict(title="accuracy (95% Wilson interval)", range=[0, 1]),
+            hovertemplate="%{y}<br>accuracy %{x:.1%}<extra>" + role + "</extra>"))
+    fig.update_layout(barmode="group", xaxis=dict(title="accuracy (95% Wilson interval)", range=[0, 1],
+                                                  tickformat=".0%"),
                       yaxis=dict(autorange="reversed"))
     return _layout(fig, f"Accuracy per slice · {FLAG_NOTE}", _height(len(order), per_row=42))
 
@@ -107,11 +111,12 @@ def confusion_heatmap(matrix: pd.DataFrame, title: str):
     import plotly.graph_objects as go
 
     z = matrix.to_numpy()
-    fig = go.Figure(go.Heatmap(z=z, x=[f"pred {c}" for c in matrix.columns], y=[f"gold {r}" for r in matrix.index],
+    fig = go.Figure(go.Heatmap(z=z, x=[plotly_text(f"pred {c}") for c in matrix.columns],
+                               y=[plotly_text(f"gold {r}") for r in matrix.index],
                                colorscale="Blues", showscale=False, text=z, texttemplate="%{text}",
                                hovertemplate="%{y}, %{x}: %{z}<extra></extra>"))
     fig.update_layout(yaxis=dict(autorange="reversed"))
-    return _layout(fig, title, 320)
+    return _layout(fig, plotly_text(title), 320)
 
 
 def reliability_diagram(bins_by_model: dict[str, pd.DataFrame], title: str = "Reliability diagram"):
@@ -123,16 +128,16 @@ def reliability_diagram(bins_by_model: dict[str, pd.DataFrame], title: str = "Re
                              name="perfect calibration", hoverinfo="skip"))
     for i, (model, bins) in enumerate(bins_by_model.items()):
         used = bins[bins["count"] > 0]
-        fig.add_trace(go.Scatter(x=used["mean_conf"], y=used["accuracy"], mode="lines+markers", name=model,
+        fig.add_trace(go.Scatter(x=used["mean_conf"], y=used["accuracy"], mode="lines+markers", name=plotly_text(model),
                                  marker=dict(size=np.clip(np.sqrt(used["count"]) * 1.5, 5, 22)),
                                  line=dict(color=list(ROLE_COLORS.values())[i % 2]),
                                  customdata=used["count"],
-                                 hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.2f}<br>n=%{customdata}<extra></extra>"))
+                                 hovertemplate="confidence %{x:.0%}<br>accuracy %{y:.0%}<br>n=%{customdata}<extra></extra>"))
     # a little room beyond [0, 1], so points on the edges (and their markers) stay inside the plot
     fig.update_traces(cliponaxis=False, selector=dict(type="scatter"))
-    fig.update_layout(xaxis=dict(title="mean confidence in bin", range=[-0.03, 1.03]),
-                      yaxis=dict(title="accuracy in bin", range=[-0.03, 1.03]))
-    return _layout(fig, title, 380)
+    fig.update_layout(xaxis=dict(title="mean confidence in bin", range=[-0.03, 1.03], tickformat=".0%"),
+                      yaxis=dict(title="accuracy in bin", range=[-0.03, 1.03], tickformat=".0%"))
+    return _layout(fig, plotly_text(title), 380)
 
 
 def _height(n_rows: int, per_row: int) -> int:
@@ -140,12 +145,14 @@ def _height(n_rows: int, per_row: int) -> int:
 
 
 def perturbation_bars(summary: pd.DataFrame, models: Sequence[str] | None = None):
-    """Failure rate per perturbation test and model with 95% Wilson intervals; a test with no
-    applicable case is written "not applicable" on the chart instead of a bar that would read as 0%."""
+    """Failure rate per perturbation test and model with 95% Wilson intervals, one row per test; a test
+    with no applicable case is written "n/a" instead of a bar that would read as 0%. Each bar's label
+    ("71% of 7") sits right of its interval, so whiskers never cross the text."""
     import plotly.graph_objects as go
 
     models = list(models or dict.fromkeys(summary["model"]))
     tests = list(dict.fromkeys(summary["generator"]))
+    names = [t.replace("_", " ") for t in tests]
     fig = go.Figure()
     for i, model in enumerate(models):
         part = summary[summary["model"] == model].set_index("generator").reindex(tests)
@@ -153,20 +160,25 @@ def perturbation_bars(summary: pd.DataFrame, models: Sequence[str] | None = None
         rate = np.where(ok, part["failure_rate"].to_numpy(dtype=float), np.nan)
         lo = part["failure_rate_lo"].to_numpy(dtype=float)
         hi = part["failure_rate_hi"].to_numpy(dtype=float)
+        color = list(ROLE_COLORS.values())[i % 2]
+        labels = [f"{r:.0%} of {int(n)}" if a else "n/a (none applicable)" for r, n, a in
+                  zip(np.nan_to_num(rate), part["n_applicable"].fillna(0), ok)]
         fig.add_trace(go.Bar(
-            x=tests, y=rate, name=str(model), marker_color=list(ROLE_COLORS.values())[i % 2],
-            error_y=dict(type="data", symmetric=False, array=np.where(ok, hi - rate, np.nan),
+            y=names, x=rate, orientation="h", name=plotly_text(model), marker_color=color, offsetgroup=str(i),
+            error_x=dict(type="data", symmetric=False, array=np.where(ok, hi - rate, np.nan),
                          arrayminus=np.where(ok, rate - lo, np.nan), thickness=1, width=3),
-            text=[f"{r:.0%} of {int(n)}" if a else "not applicable" for r, n, a in
-                  zip(np.nan_to_num(rate), part["n_applicable"].fillna(0), ok)],
-            textposition="outside", cliponaxis=False,
-            hovertemplate="%{x}<br>%{text}<extra>" + str(model) + "</extra>"))
-        for x, applicable in zip(tests, ok):
-            if not applicable:  # an invisible zero bar would say 0%: write it out instead
-                fig.add_annotation(x=x, y=0.02, text="n/a", showarrow=False, font=dict(color="#868e96", size=11))
-    fig.update_layout(barmode="group", yaxis=dict(title="failure rate (95% Wilson interval)", tickformat=".0%",
-                                                  range=[0, 1.1]))
-    return _layout(fig, "Perturbation tests: failure rate per test and model (applicable cases)", 400)
+            customdata=labels, hovertemplate="%{y}<br>%{customdata}<extra>" + plotly_text(model) + "</extra>"))
+        right = np.where(ok, np.nan_to_num(hi, nan=0.0), 0.0) + 0.01  # right of the whisker (or the axis: n/a)
+        fig.add_trace(go.Scatter(
+            y=names, x=right, mode="text", text=labels, textposition="middle right", offsetgroup=str(i),
+            orientation="h", textfont=dict(size=11, color=color), showlegend=False, hoverinfo="skip",
+            cliponaxis=False))
+    fig.update_layout(barmode="group", scattermode="group",
+                      xaxis=dict(title="failure rate (95% Wilson interval)", tickformat=".0%", range=[0, 1.25],
+                                 tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+                      yaxis=dict(autorange="reversed"))
+    return _layout(fig, "Perturbation tests: failure rate per test and model (applicable cases)",
+                   _height(len(tests), per_row=22 * max(len(models), 1) + 8))
 
 
 def discovered_slices_chart(discovery):
@@ -176,7 +188,7 @@ def discovered_slices_chart(discovery):
     import plotly.graph_objects as go
 
     found = discovery.candidates
-    labels = [f"{FLAG if f.confirmed else ''}{f.name} (n={int(f.confirm['n']):,})" for f in found]
+    labels = [f"{FLAG if f.confirmed else ''}{plotly_text(f.name)} (n={int(f.confirm['n']):,})" for f in found]
     delta, lo, hi, rest = (np.array([f.confirm[k] for f in found], dtype=float) * 100
                            for k in ("delta", "delta_lo", "delta_hi", "rest_delta"))
     colors = ["#e03131" if f.confirmed else "#868e96" for f in found]
@@ -185,7 +197,7 @@ def discovered_slices_chart(discovery):
         x=delta, y=labels, mode="markers", name="slice (95% interval)",
         marker=dict(size=11, color=colors, line=dict(width=1, color="#343a40")),
         error_x=dict(type="data", symmetric=False, array=hi - delta, arrayminus=delta - lo, color="#495057"),
-        customdata=[[f.text, f.confirm["vs_rest_p_adjusted"]] for f in found],
+        customdata=[[plotly_text(f.text), f.confirm["vs_rest_p_adjusted"]] for f in found],
         hovertemplate="%{y}<br>%{customdata[0]}<br>change %{x:+.1f} pts<br>vs the rest: BH p=%{customdata[1]:.2g}"
                       "<extra></extra>"))
     fig.add_trace(go.Scatter(x=rest, y=labels, mode="markers", name="the rest of the rows",
@@ -213,8 +225,8 @@ def token_push_bars(result, top: int = 12):
             continue  # not explained (precomputed): no bar rather than a bar reading 0%
         lo, hi = (tokens[f"{role}_share_{k}"].to_numpy(dtype=float) for k in ("lo", "hi"))
         fig.add_trace(go.Bar(
-            y=[f"{t} ({n} rows)" for t, n in zip(tokens["token"], tokens["n_rows"])], x=share, orientation="h",
-            name=f"{role}: {name}", marker_color=ROLE_COLORS[role],
+            y=[f"{plotly_text(t)} ({units.count(n, 'row')})" for t, n in zip(tokens["token"], tokens["n_rows"])],
+            x=share, orientation="h", name=plotly_text(f"{role}: {name}"), marker_color=ROLE_COLORS[role],
             error_x=dict(type="data", symmetric=False, array=hi - share, arrayminus=share - lo, thickness=1, width=3),
             customdata=tokens[f"{role}_rows"],
             hovertemplate="%{y}<br>%{customdata} of " + f"{result.n_explained} rows (%{{x:.0%}})<extra>{role}</extra>"))
@@ -222,5 +234,6 @@ def token_push_bars(result, top: int = 12):
                                                         f"where the token is a top-{result.top_k} push toward the "
                                                         "candidate's wrong label", tickformat=".0%"),
                       yaxis=dict(autorange="reversed"))
-    return _layout(fig, f"Why {result.candidate} flips on {result.slice}: tokens pushing it to its wrong label",
+    return _layout(fig, plotly_text(f"Why {result.candidate} flips on {result.slice}: tokens pushing it to its "
+                                    "wrong label"),
                    _height(len(tokens), per_row=40))

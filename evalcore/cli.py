@@ -308,6 +308,9 @@ def _text_tables(analysis, verdict) -> list[str]:
     for role in ("baseline", "candidate"):
         e = o[role]
         out.append(f"{role:>9}: {e['model']:<14} accuracy {units.pct_ci(e['value'], e['lo'], e['hi'])}")
+    for role, p in (("baseline", analysis.baseline), ("candidate", analysis.candidate)):
+        for note in getattr(p, "projection", ()):  # as the Data & models page shows beside its mapping table
+            out.append(f"{'labels':>9}: {p.model}, {note}")
     d = o["delta"]
     out.append(f"   change: {units.pts_ci(d['value'], d['lo'], d['hi'])} (paired, n={o['n']:,}), McNemar p "
                f"{units.p_value(o['mcnemar_p'])}, detects {units.magnitude_pts(o['mde'])} with 80% power")

@@ -139,8 +139,12 @@ def _number(x: float, integer: bool) -> int | float:
     return float(f"{x:.3g}")
 
 
-def _num_tag(v: int | float) -> str:
-    return _tag(f"{v:g}".replace("-", "m").replace(".", "p"))
+def _num_tag(v: int | float, share: bool = False) -> str:
+    """A cut point in a slice name: `12`, `minus3`, `2point5`, or for a share (a confidence) `63pct`,
+    so "candidate_conf_ge_63pct" reads as "candidate confidence at least 63%"."""
+    if share and 0 <= v <= 1:
+        return _tag(f"{v * 100:.3g}".replace(".", "point") + "pct")
+    return _tag(f"{v:g}".replace("-", "minus").replace(".", "point"))
 
 
 def numeric_items(col: str, values: np.ndarray, bins: int) -> list[Item]:
@@ -152,19 +156,20 @@ def numeric_items(col: str, values: np.ndarray, bins: int) -> list[Item]:
         return []
     distinct = np.unique(finite)
     integer = bool(np.all(distinct == np.round(distinct)))
+    share = not integer and 0 <= distinct[0] and distinct[-1] <= 1  # a confidence or a rate: named in percent
     if len(distinct) <= bins:
-        return [Item(col, Condition(col, Op.EQ, _number(v, integer)), f"{col}_{_num_tag(_number(v, integer))}")
+        return [Item(col, Condition(col, Op.EQ, _number(v, integer)), f"{col}_{_num_tag(_number(v, integer), share)}")
                 for v in distinct]
     qs = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])
     cuts = sorted({_number(q, integer) for q in qs})
     cuts = [c for c in cuts if distinct[0] < c <= distinct[-1]]
     if not cuts:
         return []
-    items = [Item(col, Condition(col, Op.LT, cuts[0]), f"{col}_lt_{_num_tag(cuts[0])}")]
+    items = [Item(col, Condition(col, Op.LT, cuts[0]), f"{col}_lt_{_num_tag(cuts[0], share)}")]
     for lo, hi in zip(cuts, cuts[1:]):
         items.append(Item(col, all_of(Condition(col, Op.GE, lo), Condition(col, Op.LT, hi)),
-                          f"{col}_{_num_tag(lo)}_to_{_num_tag(hi)}"))
-    items.append(Item(col, Condition(col, Op.GE, cuts[-1]), f"{col}_ge_{_num_tag(cuts[-1])}"))
+                          f"{col}_{_num_tag(lo, share)}_to_{_num_tag(hi, share)}"))
+    items.append(Item(col, Condition(col, Op.GE, cuts[-1]), f"{col}_ge_{_num_tag(cuts[-1], share)}"))
     return items
 
 

@@ -399,7 +399,9 @@ def highlight_markdown(expl: Explanation, k: int = 3) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return re.sub(r"([\\`*_~\[\]|<>#])", r"\\\1", text).replace("\n", " ")
+    from evalcore.safetext import md_escape
+
+    return md_escape(text)
 
 
 __all__ = ["explain_answer", "Evidence", "Explanation", "LEXICON", "METHODS", "OCCLUSION", "TokenScore", "UNITS", "evidence",

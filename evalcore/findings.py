@@ -83,7 +83,7 @@ def overall_finding(f: dict[str, Any]) -> Finding:
     text = (f"Overall, the candidate {f['candidate']} is right on {fmt_pct(f['cand_acc'])} of the {f['n']:,} rows "
             f"against {fmt_pct(f['base_acc'])} for the baseline {f['baseline']}: a change of {fmt_pts(f['delta'])} "
             f"points (95% interval {fmt_pts(f['lo'])} to {fmt_pts(f['hi'])}); {where[direction(f['lo'], f['hi'])]} "
-            f"(exact McNemar p = {fmt_p(f['p'])}). {f['candidate']} breaks {f['n_regressed']:,} rows "
+            f"(exact McNemar {units.p_text(f['p'])}). {f['candidate']} breaks {f['n_regressed']:,} rows "
             f"{f['baseline']} got right and fixes {f['n_improved']:,}.")
     return Finding("overall", text, f)
 
@@ -98,7 +98,7 @@ def overall_score_finding(f: dict[str, Any]) -> Finding:
     text = (f"Overall, the candidate {f['candidate']} has {f['metric']} {fmt_pct(f['cand_value'])} on the "
             f"{f['n']:,} rows against {fmt_pct(f['base_value'])} for the baseline {f['baseline']}: a change of {fmt_pts(f['delta'])} "
             f"points (95% interval {fmt_pts(f['lo'])} to {fmt_pts(f['hi'])}); {where[direction(f['lo'], f['hi'])]} "
-            f"({f['test']} p = {fmt_p(f['p'])}). {f['candidate']} scores higher on {f['n_improved']:,} rows and lower "
+            f"({f['test']} {units.p_text(f['p'])}). {f['candidate']} scores higher on {f['n_improved']:,} rows and lower "
             f"on {f['n_regressed']:,}.")
     others = [f"{o['metric']} {fmt_pct(o['base'])} -> {fmt_pct(o['cand'])} ({fmt_pts(o['delta'])} points, 95% interval "
               f"{fmt_pts(o['lo'])} to {fmt_pts(o['hi'])})" for o in f.get("others", [])]
@@ -128,7 +128,7 @@ def worse_than_rest_finding(f: dict[str, Any]) -> Finding:
     shown, more = _shown(items)
     parts = [f"{s['slice']}{MODEL_TAG if s.get('model_defined') else ''} ({fmt_pts(s['delta'])} points there against "
              f"{fmt_pts(s['rest_delta'])} elsewhere, a gap of {fmt_pts(s['gap'])} points with 95% interval {fmt_pts(s['gap_lo'])} to {fmt_pts(s['gap_hi'])}, "
-             f"BH-adjusted p = {fmt_p(s['q'])}, n={s['n']:,})" for s in shown]
+             f"{units.p_text(s['q'], 'BH-adjusted p')}, n={s['n']:,})" for s in shown]
     tail = f" and {more} more" if more else ""
     verb = _plural(len(items), "is", "are")
     text = (f"{len(items)} of {f['n_slices']} slices {verb} worse than the rest of the rows{_on(f)} {bh}: "
@@ -141,7 +141,7 @@ def better_than_rest_finding(f: dict[str, Any]) -> Finding:
     optional metric."""
     shown, more = _shown(f["slices"])
     parts = [f"{s['slice']} ({fmt_pts(s['delta'])} points there against {fmt_pts(s['rest_delta'])} elsewhere, "
-             f"BH-adjusted p = {fmt_p(s['q'])}, n={s['n']:,})" for s in shown]
+             f"{units.p_text(s['q'], 'BH-adjusted p')}, n={s['n']:,})" for s in shown]
     verb = _plural(len(f["slices"]), "does", "do")
     text = (f"{len(f['slices'])} of {f['n_slices']} slices {verb} better than the rest of the rows{_on(f)} after "
             f"Benjamini-Hochberg: {'; '.join(parts)}{f' and {more} more' if more else ''}.")

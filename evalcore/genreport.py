@@ -15,6 +15,7 @@ from evalcore import units
 from evalcore.comparisons import HEADLINE, compared_metric, metrics_for
 from evalcore.metrics import ALL_SLICE
 from evalcore.tables import ROLES
+from evalcore.safetext import plotly_text
 
 if TYPE_CHECKING:
     from evalcore.pipeline import Analysis
@@ -178,10 +179,11 @@ def figures(analysis: Analysis, metric: str | None = None) -> dict[str, Any]:
     for role, part in r.slice_metrics.groupby("role", sort=False):
         part = part.set_index("slice").loc[order]
         bars.add_trace(go.Bar(y=[labels[s] for s in order], x=part[name], orientation="h",
-                              name=f"{role}: {part['model'].iloc[0]}", marker_color=ROLE_COLORS.get(role),
+                              name=plotly_text(f"{role}: {part['model'].iloc[0]}"), marker_color=ROLE_COLORS.get(role),
+                              hovertemplate="%{y}<br>%{x:.1%}<extra>" + role + "</extra>",
                               error_x=dict(type="data", symmetric=False, array=part[f"{name}_hi"] - part[name],
                                            arrayminus=part[name] - part[f"{name}_lo"], thickness=1, width=3)))
-    bars.update_layout(barmode="group", xaxis=dict(title=f"{title} (95% interval)", range=[0, 1]),
+    bars.update_layout(barmode="group", xaxis=dict(title=f"{title} (95% interval)", range=[0, 1], tickformat=".0%"),
                        yaxis=dict(autorange="reversed"))
     delta, lo, hi = (reg[c].to_numpy(dtype=float) * 100 for c in ("delta", "delta_lo", "delta_hi"))
     colors = np.where(reg["worse_than_rest"], "#e03131", np.where(reg["delta"] >= 0, "#2f9e44", "#868e96"))

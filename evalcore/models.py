@@ -165,13 +165,32 @@ class ModelSpec:
 
     @property
     def name(self) -> str:
-        """Short display name: `vader`, `demo`, the last part of a hub id or path, a column name."""
+        """Short display name: `vader`, `demo`, the last part of a hub id or path, a column name; never a
+        content hash (an upload's `<12 hex>_` prefix, a hub cache's `snapshots/<commit>` folder) or a
+        server path: those are in `str(spec)`, which pages show on hover."""
         if self.kind in ("vader", "demo"):
             return self.kind
         if self.kind in ("hf", "file"):
             path = Path(self.target.rstrip("/\\"))
-            return path.stem if self.kind == "file" else path.name
+            if self.kind == "hf" and path.parent.name == "snapshots" and path.parent.parent.name.startswith("models--"):
+                return path.parent.parent.name.split("--")[-1]  # <cache>/models--org--name/snapshots/<commit>
+            short = path.stem if self.kind == "file" else path.name
+            return _UPLOAD_HASH.sub("", short) or short
         return self.target
+
+
+# An uploaded file is stored as `<first 12 hex digits of its sha256>_<its name>` (evalcore.roots.store_file).
+_UPLOAD_HASH = re.compile(r"^[0-9a-f]{12}_(?=.)")
+
+
+def display_name(spec: str) -> str:
+    """The short name of a model spec for people (`file:/srv/uploads/9d41499e9193_irony.txt` -> `irony`);
+    the spec itself when it does not parse. `vader:0.3` keeps its threshold."""
+    try:
+        parsed = ModelSpec.parse(spec)
+    except ModelError:
+        return str(spec)
+    return str(parsed) if parsed.kind == "vader" else parsed.name
 
 
 def _parse_threshold(raw: str) -> float:
@@ -776,7 +795,7 @@ def load_predictor(spec: str | ModelSpec, labels: Sequence[str], *, data: EvalDa
     if spec.kind == "hf":
         return HFPredictor(spec.target, labels, revision=spec.revision,
                            label_map=dict(spec.label_map) or None, max_length=max_length,
-                           spec=str(spec))
+                           name=spec.name, spec=str(spec))
     if spec.kind == "file":
         return _from_file(spec, data)
     if data is None:

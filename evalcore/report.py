@@ -20,6 +20,7 @@ import pandas as pd
 
 from evalcore import units
 from evalcore.metrics import ALL_SLICE, METHODS
+from evalcore.safetext import code, lit, md_escape, md_escape_line, plain, to_html, to_markdown
 from evalcore.tables import ROLES, role_col, role_names
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 BIG_DROP = 0.05  # a drop of 5 points or more is worth a sentence even when not significant
 MAX_LISTED = 3  # slices named per finding sentence
 MAX_CASE_ROWS = 200  # stress cases shown in the report
-MAX_PERTURB_EXAMPLES = 30
+PERTURB_EXAMPLES_PER_TEST = 3  # edits shown per test, failures first, the edit marked
 
 
 # --- blocks ---------------------------------------------------------------------------------------
@@ -121,10 +122,16 @@ def stress_summary_table(summary: pd.DataFrame) -> Table:
 
 def perturb_summary_table(summary: pd.DataFrame) -> Table:
     """Failure rate per generator and model with its interval; 'not applicable' never reads as 0%."""
-    rows = [[r.generator, r.expectation, str(r.model), f"{r.n_cases:,}", f"{r.n_applicable:,}",
+    def skipped(r: Any) -> str:
+        n = getattr(r, "n_skipped", 0)
+        return f"{n:,} ({r.skipped_why})" if n and getattr(r, "skipped_why", "") else f"{n:,}"
+
+    rows = [[r.generator, r.expectation, str(r.model), f"{getattr(r, 'n_texts', r.n_cases):,}", skipped(r),
+             f"{r.n_cases:,}", f"{r.n_applicable:,}",
              f"{units.pct_ci(r.failure_rate, r.failure_rate_lo, r.failure_rate_hi)} ({r.n_fail:,} of {r.n_applicable:,})"
              if r.n_applicable else "not applicable (no case applies)"] for r in summary.itertuples()]
-    return Table(["test", "expectation", "model", "cases", "applicable", "failure rate [95% interval]"], rows)
+    return Table(["test", "expectation", "model", "texts tried", "skipped: no edit made (why)", "edits",
+                  "applicable", "failure rate [95% interval]"], rows)
 
 
 def method_lines(analysis: Analysis) -> list[str]:
@@ -228,7 +235,7 @@ def report_blocks(analysis: Analysis, gates: Verdict | None = None, stress: Stre
         Heading(f"evalcore report: {names['candidate']} (candidate) vs {names['baseline']} (baseline)", 1),
         Para(f"Generated {when} by evalcore."),
         *_recommendation_blocks(gates),
-        Heading("What slicing revealed"), Bullets(summarize_findings(analysis, gates)),
+        Heading("What slicing revealed"), Bullets([lit(f) for f in summarize_findings(analysis, gates)]),
     ]
     if notes and notes.strip():
         blocks += [Heading("Notes"), Para(notes.strip(), markup=False)]
@@ -254,9 +261,9 @@ def report_blocks(analysis: Analysis, gates: Verdict | None = None, stress: Stre
         blocks += _stress_blocks(stress, stress_set)
     if perturb is not None:
         blocks += _perturb_blocks(perturb)
-    blocks += [Heading("Methods"), Bullets(method_lines(analysis))]
+    blocks += [Heading("Methods"), Bullets([lit(m) for m in method_lines(analysis)])]
     if analysis.results.warnings:
-        blocks += [Heading("Warnings"), Bullets(list(analysis.results.warnings))]
+        blocks += [Heading("Warnings"), Bullets([lit(w) for w in analysis.results.warnings])]
     return blocks
 
 
@@ -266,12 +273,12 @@ def _recommendation_blocks(gates: Verdict) -> list[Block]:
     rows = [[g.status if g.status == PASS else g.status.upper(), g.name, margin_text(g.name, g.margin),
              _gate_value(g), "–" if g.n is None else f"{g.n:,}", g.reason] for g in gates.results]
     blocks: list[Block] = [Heading("Recommendation"),
-                           Para(f"**Verdict: {gates.decision.upper()}.** {gates.next_step}")]
+                           Para(f"**Verdict: {gates.decision.upper()}.** {lit(gates.next_step)}")]
     if rows:
         blocks.append(Table(["result", "gate", "margin", "observed [95% interval]", "n", "why"], rows,
                             frozenset(i for i, g in enumerate(gates.results) if not g.passed)))
     if gates.notes:
-        blocks.append(Bullets([n[0].upper() + n[1:] + "." for n in gates.notes]))
+        blocks.append(Bullets([lit(n[0].upper() + n[1:] + ".") for n in gates.notes]))
     blocks.append(Para(RULES_TEXT))
     return blocks
 
@@ -299,12 +306,14 @@ def _data_blocks(analysis: Analysis) -> list[Block]:
     s = _settings(analysis)
     what = ("generation: answers scored against 1+ gold answers" if analysis.task == "generation"
             else f"labels {', '.join(data.labels)}")
-    items = [f"Data: {data.name} (source `{data.source}`), {len(data)} rows, {what}."]
+    items = [f"Data: {lit(data.name)} (source {code(data.source)}), {len(data)} rows, {lit(what)}."]
     for role, p in zip(ROLES, (analysis.baseline, analysis.candidate)):
         origin = ("answers read from their file or column" if analysis.task == "generation" else
                   "precomputed predictions") if p.precomputed else (
             f"{p.n_cached} from the prediction cache, {p.n_computed} computed in this run")
-        items.append(f"{role.capitalize()}: {p.model} (spec `{p.spec}`): {p.n_total} rows, {origin}.")
+        projection = "".join(f" Labels: {lit(n)}." for n in getattr(p, "projection", ()))
+        items.append(f"{role.capitalize()}: {lit(p.model)} (spec {code(p.spec)}): {p.n_total} rows, {origin}."
+                     + projection)
     confident = ("" if analysis.task == "generation" else
                  f"a regression is confident when the candidate's confidence is >= {s['conf_threshold']:g}; ")
     items.append(f"Settings: {confident}slices are compared with the rest at false discovery rate {s['alpha']:g} "
@@ -319,15 +328,15 @@ def _overall_blocks(analysis: Analysis) -> list[Block]:
     d = o["delta"]
     ch = analysis.results.changes
     items = [f"Accuracy change (candidate - baseline, paired): {units.pts_ci(d['value'], d['lo'], d['hi'])}, "
-             f"n={o['n']:,}; exact McNemar p = {units.p_value(o['mcnemar_p'])}; the smallest change these rows "
+             f"n={o['n']:,}; exact McNemar {units.p_text(o['mcnemar_p'])}; the smallest change these rows "
              f"detect with 80% power is {units.magnitude_pts(o['mde'])}."]
     for row in ch[(ch["slice"] == ALL_SLICE) & (ch["metric"] != "accuracy")].itertuples():
         from evalcore.comparisons import compared_metric
 
         title = compared_metric(row.metric).title
         items.append(f"{title}: {units.pct(row.baseline)} -> {units.pct(row.candidate)}, change "
-                     f"{units.pts_ci(row.delta, row.delta_lo, row.delta_hi)} (n={int(row.n):,}, p = "
-                     f"{units.p_value(row.p)}).")
+                     f"{units.pts_ci(row.delta, row.delta_lo, row.delta_hi)} (n={int(row.n):,}, "
+                     f"{units.p_text(row.p)}).")
     items += [f"Regression rate (baseline right, candidate wrong): {units.rate(o['regression_rate'])}, "
               f"{o['n_regressed']:,} rows.",
               f"Improvement rate (baseline wrong, candidate right): {units.rate(o['improvement_rate'])}, "
@@ -424,8 +433,8 @@ def _calibration_blocks(analysis: Analysis) -> list[Block]:
 def _stress_blocks(stress: StressResult, stress_set: StressSet | None) -> list[Block]:
     blocks: list[Block] = [Heading("Stress tests")]
     if stress_set is not None and (stress_set.hypothesis or stress_set.target_slice):
-        items = [f"Hypothesis: {stress_set.hypothesis or '(none written)'}",
-                 f"Targeted slice: {stress_set.target_slice or '(none)'}"]
+        items = [f"Hypothesis: {lit(stress_set.hypothesis or '(none written)')}",
+                 f"Targeted slice: {lit(stress_set.target_slice or '(none)')}"]
         blocks.append(Bullets(items))
     blocks += [Para(f"Summary (accuracy over the labelled cases with its 95% Wilson interval; a wrong answer counts "
                     f"as high-confidence at confidence >= {stress.conf_threshold:g}):"),
@@ -437,15 +446,22 @@ def _stress_blocks(stress: StressResult, stress_set: StressSet | None) -> list[B
 
 
 def _perturb_blocks(perturb: PerturbResult) -> list[Block]:
+    from evalcore.perturb import examples_html, examples_markdown
+
     blocks: list[Block] = [Heading("Perturbation tests"),
-                           Para("INV: the prediction must not change; DIR: a clearly polar tweet must not keep its "
-                                "polarity with high confidence. Failure rate over the applicable cases, with its 95% "
-                                "Wilson interval; 'not applicable' where no case applies."),
+                           Para("INV (invariance): the prediction must not change; DIR (direction): adding or removing "
+                                "a negation must not leave a clearly polar prediction at the same polarity with high "
+                                "confidence. Negations are edited only where the grammar is known, other texts are "
+                                "skipped and counted; a DIR check applies only where the edited clause carries the "
+                                "text's sentiment. Failure rate over the applicable cases, with its 95% Wilson "
+                                "interval; 'not applicable' where no case applies."),
                            perturb_summary_table(perturb.summary)]
-    if not perturb.examples.empty:
-        blocks += [Para("Failing examples:"),
-                   frame_table(perturb.examples, ["generator", "model", "original", "perturbed", "orig_pred",
-                                                  "pert_pred", "pert_conf"], max_rows=MAX_PERTURB_EXAMPLES)]
+    for gen in dict.fromkeys(perturb.summary["generator"]):
+        shown = perturb.shown_examples(gen, n=PERTURB_EXAMPLES_PER_TEST)
+        if shown.empty:
+            continue
+        blocks += [Heading(f"Examples: {gen}", 3),
+                   Raw(examples_markdown(shown), examples_html(shown))]
     return blocks
 
 
@@ -458,12 +474,12 @@ def discovery_blocks(discovery: Discovery, figures: bool = False) -> list[Block]
     from evalcore import charts
 
     blocks: list[Block] = [Heading("Discovered slices"),
-                           Para(f"Searched automatically (`python -m evalcore discover`): {discovery.method()}."),
-                           Bullets(discovery.summary_lines())]
+                           Para(f"Searched automatically (`python -m evalcore discover`): {lit(discovery.method())}."),
+                           Bullets([lit(line) for line in discovery.summary_lines()])]
     if not discovery.candidates:
         blocks.append(Para("No conjunction was worse than the rest on the search half (search p below "
                            f"{discovery.settings.screen_p:g}), so nothing was tested: no slice found."))
-        return blocks + ([Bullets(list(discovery.warnings))] if discovery.warnings else [])
+        return blocks + ([Bullets([lit(w) for w in discovery.warnings])] if discovery.warnings else [])
     rows, marked = [], set()
     for i, f in enumerate(discovery.candidates):
         c, a = f.confirm, f.overall
@@ -484,7 +500,7 @@ def discovery_blocks(discovery: Discovery, figures: bool = False) -> list[Block]
     if figures:
         blocks.append(Figure("discovered_slices", charts.discovered_slices_chart(discovery)))
     if discovery.warnings:
-        blocks.append(Bullets(list(discovery.warnings)))
+        blocks.append(Bullets([lit(w) for w in discovery.warnings]))
     return blocks
 
 
@@ -514,12 +530,12 @@ def explanation_blocks(result: RegressionExplanations, figures: bool = False, ma
     from evalcore.explain_aggregate import unit_text
 
     blocks: list[Block] = [Heading(f"Why the candidate flips on {result.slice}"),
-                           Para(result.message())]
+                           Para(lit(result.message()))]
     if not result.available:
         return blocks
-    blocks.append(Para(f"Slice rule: `{result.rule}`. Method: {result.method()}. Mean scores are in each model's "
-                       f"own unit (candidate: {unit_text(result, 'candidate')}; baseline: "
-                       f"{unit_text(result, 'baseline')})."))
+    blocks.append(Para(f"Slice rule: {code(result.rule)}. Method: {lit(result.method())}. Mean scores are in each "
+                       f"model's own unit (candidate: {lit(unit_text(result, 'candidate'))}; baseline: "
+                       f"{lit(unit_text(result, 'baseline'))})."))
     headers = PUSH_HEADERS
     rows = push_rows(result.tokens.head(max_tokens), result.n_explained)
     groups = push_rows(result.groups, result.n_explained)
@@ -533,9 +549,11 @@ def explanation_blocks(result: RegressionExplanations, figures: bool = False, ma
     if result.examples:
         md, cells = [], []
         for (base, cand), gold in zip(result.examples, result.rows["label"]):
-            line = f"- gold {gold}, candidate {cand.model} says {cand.label}: {highlight_markdown(cand)}"
+            line = (f"- gold {md_escape(gold)}, candidate {md_escape(cand.model)} says {md_escape(cand.label)}: "
+                    f"{highlight_markdown(cand)}")
             if base is not None:
-                line += f"  \n  baseline {base.model} toward {base.label}: {highlight_markdown(base)}"
+                line += (f"  \n  baseline {md_escape(base.model)} toward {md_escape(base.label)}: "
+                         f"{highlight_markdown(base)}")
             md.append(line)
             cells.append(f"<tr><td>{html.escape(gold)} → {html.escape(cand.label)}</td>"
                          f"<td>{highlight_html(cand)}</td>"
@@ -547,7 +565,7 @@ def explanation_blocks(result: RegressionExplanations, figures: bool = False, ma
                        "</tr></thead><tbody>"
                        + "".join(cells) + "</tbody></table>")]
     if result.warnings:
-        blocks.append(Bullets(list(result.warnings)))
+        blocks.append(Bullets([lit(w) for w in result.warnings]))
     return blocks
 
 
@@ -555,16 +573,19 @@ def explanation_blocks(result: RegressionExplanations, figures: bool = False, ma
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """A table cell is text, never markup: every character that could start Markdown is escaped."""
+    return md_escape(text)
 
 
 def _md_block(block: Block) -> str:
     if isinstance(block, Heading):
-        return "#" * block.level + " " + block.text
+        return "#" * block.level + " " + md_escape(block.text)
     if isinstance(block, Para):
-        return block.text
+        if block.markup:
+            return to_markdown(block.text)
+        return "  \n".join(md_escape_line(line) for line in block.text.splitlines())  # the user's notes, as text
     if isinstance(block, Bullets):
-        return "\n".join(f"- {item}" for item in block.items)
+        return "\n".join(f"- {to_markdown(item)}" for item in block.items)
     if isinstance(block, Table):
         lines = ["| " + " | ".join(_md_cell(h) for h in block.headers) + " |",
                  "|" + "|".join("---" for _ in block.headers) + "|"]
@@ -597,30 +618,29 @@ th{background:#f1f3f5}tr.marked td{background:#fff5f5}
 code{background:#f1f3f5;padding:0 .2rem;border-radius:3px}
 .notes{white-space:pre-wrap;background:#f8f9fa;padding:.75rem;border-left:3px solid #adb5bd}
 .figure{margin:1rem 0}
+del{text-decoration:line-through}
 """
 
 
 def _inline(text: str) -> str:
-    """Escape, then our own markup: **bold** and `code`."""
-    out = html.escape(text)
-    out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    """Escape, then our own markup (**bold**, `code`); text marked with `safetext.lit` / `code` stays text."""
+    return to_html(text)
 
 
 def _html_block(block: Block, plotly_js: list[bool]) -> str:
     if isinstance(block, Heading):
-        return f"<h{block.level}>{html.escape(block.text)}</h{block.level}>"
+        return f"<h{block.level}>{html.escape(plain(block.text))}</h{block.level}>"
     if isinstance(block, Para):
         if block.markup:
             return f"<p>{_inline(block.text)}</p>"
-        return f'<div class="notes">{html.escape(block.text)}</div>'
+        return f'<div class="notes">{html.escape(plain(block.text))}</div>'
     if isinstance(block, Bullets):
         return "<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in block.items) + "</ul>"
     if isinstance(block, Table):
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in block.headers)
+        head = "".join(f"<th>{html.escape(plain(h))}</th>" for h in block.headers)
         body = "".join(
             ('<tr class="marked">' if i in block.marked else "<tr>")
-            + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for i, row in enumerate(block.rows))
+            + "".join(f"<td>{html.escape(plain(c))}</td>" for c in row) + "</tr>" for i, row in enumerate(block.rows))
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     if isinstance(block, Raw):
         return block.html

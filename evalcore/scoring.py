@@ -55,6 +55,9 @@ class Predictions:
     # `score_kind`, and `conf` is NaN (unknown), so no confidence-based number is computed from it.
     score: np.ndarray | None = None
     score_kind: str = "probability"
+    # How the model's labels were put onto the task's (a 3-way model on binary data, VADER's sign rule):
+    # the notes the Data & models page shows beside the mapping table, for the CLI and the report too.
+    projection: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """Columns `[id,] pred, conf, prob_<label>...`, one row per text, in input order."""
@@ -156,7 +159,8 @@ def _predictions(predictor: Predictor, batch: PredictionBatch, **fields: Any) ->
         score, conf = conf, np.full(len(conf), np.nan, dtype=np.float32)
     return Predictions(model=predictor.name, spec=predictor.spec, labels=predictor.labels,
                        pred=np.array(predictor.labels, dtype=object)[batch.pred], conf=conf, probs=batch.probs,
-                       fingerprint=predictor.fingerprint, score=score, score_kind=kind, **fields)
+                       fingerprint=predictor.fingerprint, score=score, score_kind=kind,
+                       projection=tuple(getattr(predictor, "notes", ()) or ()), **fields)
 
 
 def score(data: EvalData, predictor: Predictor, cache: PredictionCache | None = None,

@@ -122,6 +122,10 @@ def build_df_eval(base: pd.DataFrame, baseline: PredictionsLike, candidate: Pred
         raise ConfigError(f"conf_threshold must be a probability in [0, 1], got {conf_threshold!r}")
     outputs = {role: _outputs(p, base, role) for role, p in zip(ROLES, (baseline, candidate))}
     b_name, c_name = outputs["baseline"][0], outputs["candidate"][0]
+    b_spec, c_spec = getattr(baseline, "spec", None), getattr(candidate, "spec", None)
+    if b_name == c_name and b_spec and c_spec and b_spec != c_spec:  # two files both named preds.txt
+        outputs = {role: (f"{o[0]} ({role})", *o[1:]) for role, o in outputs.items()}
+        b_name, c_name = outputs["baseline"][0], outputs["candidate"][0]
     if b_name == c_name:
         raise DataError(f"baseline and candidate are the same model {b_name!r}; compare two different "
                         "models (give one a different name to compare a model with a re-run of itself)")

@@ -67,6 +67,12 @@ def p_value(p: Any) -> str:
     return "<1e-300" if float(p) == 0 else f"{float(p):.2g}"
 
 
+def p_text(p: Any, name: str = "p") -> str:
+    """'p = 0.0019' in a sentence, and 'p < 1e-300' when the p-value underflowed (never 'p = <1e-300')."""
+    shown = p_value(p)
+    return f"{name} < {shown[1:]}" if shown.startswith("<") else f"{name} = {shown}"
+
+
 def dec3(x: Any) -> str:
     return MISSING if missing(x) else f"{float(x):.3f}"
 
@@ -78,6 +84,11 @@ def dec3_ci(value: Any, lo: Any, hi: Any) -> str:
 def magnitude_pts(x: Any) -> str:
     """An unsigned size in points (an MDE, a margin): 0.05 -> '5.0 pts'."""
     return MISSING if missing(x) else f"{abs(float(x)) * 100:.1f} pts"
+
+
+def count(n: int, one: str, many: str | None = None) -> str:
+    """'1 row', '2 rows', '1,000 rows': a count with its noun in the right number."""
+    return f"{int(n):,} {one if int(n) == 1 else (many or one + 's')}"
 
 
 def strict_json(value: Any) -> Any:
@@ -98,4 +109,4 @@ def strict_json(value: Any) -> Any:
     return value
 
 
-__all__ = ["MISSING", "dec3", "dec3_ci", "magnitude_pts", "missing", "p_value", "pct", "pct_ci", "pts", "pts_ci", "rate", "strict_json"]
+__all__ = ["MISSING", "count", "dec3", "dec3_ci", "magnitude_pts", "missing", "p_text", "p_value", "pct", "pct_ci", "pts", "pts_ci", "rate", "strict_json"]

@@ -15,7 +15,8 @@ from evalcore.metrics import ALL_SLICE, confusion, reliability_diagram
 from evalcore.report import slice_margin, summarize_findings, verdict_label
 from evalcore.tables import role_col
 from ui import engine, generation_view, state
-from ui.widgets import shown_errors
+from ui.glossary import gloss, help_for
+from ui.widgets import error, esc, lit, md, shown_errors
 
 STATUS_ICONS = {PASS: "✅", FAIL: "❌", NEED_MORE_DATA: "❔", NOT_EVALUABLE: "⛔", TOO_SMALL: "▫️", MODEL_DEFINED: "🤖"}
 
@@ -34,7 +35,7 @@ with st.expander("Settings: confidence threshold, small-slice size, false discov
                             help="A watched slice with fewer rows is shown with its numbers, never tested, and never "
                                  "blocks the verdict")
     alpha = c3.number_input("False discovery rate (Benjamini–Hochberg)", 0.001, 0.5, float(ws.alpha), 0.01,
-                            format="%.3f", key="cmp_alpha")
+                            format="%.3f", key="cmp_alpha", help=help_for("false discovery rate", "Benjamini–Hochberg"))
     if (threshold, min_n, alpha) != (ws.conf_threshold, ws.min_n, ws.alpha):
         ws.conf_threshold, ws.min_n, ws.alpha = float(threshold), int(min_n), float(alpha)
         state.save()
@@ -45,14 +46,14 @@ analysis = engine.as_analysis(comp, slices, res)
 gates, _, gate_message = engine.current_verdict(ws, analysis)
 for w in res.warnings:
     if w not in gates.notes:  # the verdict's notes are shown with it
-        st.caption(f"ℹ️ {w}")
+        st.caption(f"ℹ️ {esc(w)}")
 margin = slice_margin(gates, analysis.task)
 
 o = res.overall
 b, c, d = o["baseline"], o["candidate"], o["delta"]
-st.caption(f"**{comp.data.name}** · {o['n']:,} rows · baseline **{b['model']}** vs candidate **{c['model']}** · "
-           f"{'accuracies' if task == 'classification' else 'scores'} in %, changes in points (pts), 95% intervals "
-           "in brackets")
+st.caption(md(f"**{lit(comp.data.name)}** · {o['n']:,} rows · baseline **{lit(b['model'])}** vs candidate "
+              f"**{lit(c['model'])}** · {'accuracies' if task == 'classification' else 'scores'} in %, changes in "
+              "points (pts), 95% intervals in brackets"))
 
 # --- the verdict: one result (evalcore.verdict.decide), every count below comes from it --------------
 if gate_message:
@@ -69,7 +70,7 @@ if counts["slices"]:
 for reason in gates.reasons:
     st.markdown(f"- {reason}")
 for note in gates.notes:
-    st.caption(f"ℹ️ {note[0].upper() + note[1:]}.")
+    st.caption(f"ℹ️ {esc(note[0].upper() + note[1:])}.")  # notes name labels of the data: shown as text
 
 
 def _save_gain() -> None:
@@ -91,7 +92,7 @@ st.toggle("Ship only for a gain (the headline metric's interval above zero)", ke
           on_change=_save_gain, help="For teams that replace a model only when the candidate is significantly "
                                      "better; same as `report --require-gain`.")
 if "cmp_gain_error" in st.session_state:
-    st.error(st.session_state.pop("cmp_gain_error"), icon="⚠️")
+    error(st.session_state.pop("cmp_gain_error"))
 with st.expander(f"Gates ({len(gates.results)}) and slices: what the verdict rests on", expanded=False):
     for r in gates.results:
         observed = "" if r.observed is None else f" · {units.pts_ci(r.observed, r.lo, r.hi)}"
@@ -119,21 +120,22 @@ if analysis.task == "generation":  # a metric picker and that metric's tables an
 
 # --- headline numbers -------------------------------------------------------------------------------
 m1, m2, m3, m4, m5 = st.columns(5)
-m1.metric(f"Baseline · {b['model']}", units.pct(b["value"]), help=f"{units.pct_ci(b['value'], b['lo'], b['hi'])} "
+m1.metric(esc(f"Baseline · {b['model']}"), units.pct(b["value"]), help=f"{units.pct_ci(b['value'], b['lo'], b['hi'])} "
           f"({b['method']}), n={b['n']:,}")
-m2.metric(f"Candidate · {c['model']}", units.pct(c["value"]), delta=units.pts(d["value"]),
+m2.metric(esc(f"Candidate · {c['model']}"), units.pct(c["value"]), delta=units.pts(d["value"]),
           help=f"{units.pct_ci(c['value'], c['lo'], c['hi'])}, n={c['n']:,}")
 m3.metric("Change", units.pts(d["value"]),
           help=f"Candidate − baseline, paired 95% interval {units.pts_ci(d['value'], d['lo'], d['hi'])}; {d['method']}")
 clustered = o.get("cluster_col")
 m4.metric("Paired test p", units.p_value(o["mcnemar_p"]),
-          help=(f"Cluster-robust t test (clusters: {clustered}; design effect {o['design_effect']:.1f})" if clustered
-                else "Exact McNemar: two-sided binomial test on the discordant pairs"))
+          help=(esc(f"Cluster-robust t test (clusters: {clustered}; design effect {o['design_effect']:.1f})") if clustered
+                else help_for("McNemar")))
 m5.metric("Detectable change (MDE)", units.magnitude_pts(o["mde"]),
           help="The smallest change these rows detect with 80% power (paired design, Connor 1987)")
-st.caption(f"95% intervals — baseline {units.pct_ci(b['value'], b['lo'], b['hi'])} · candidate "
-           f"{units.pct_ci(c['value'], c['lo'], c['hi'])} (Wilson) · change {units.pts_ci(d['value'], d['lo'], d['hi'])} "
-           f"(paired, Newcombe) · n={o['n']:,}")
+st.caption(gloss(f"95% intervals — baseline {units.pct_ci(b['value'], b['lo'], b['hi'])} · candidate "
+                 f"{units.pct_ci(c['value'], c['lo'], c['hi'])} (Wilson) · change "
+                 f"{units.pts_ci(d['value'], d['lo'], d['hi'])} (paired, Newcombe) · n={o['n']:,}"),
+           unsafe_allow_html=True)
 
 
 def _rate(e: dict) -> tuple[str, str]:
@@ -155,7 +157,7 @@ for col, key, label, helptext in ((r1, "regression_rate", "Regression rate", "ba
 with st.container(border=True):
     st.subheader("What slicing revealed")
     for line in summarize_findings(analysis, gates):
-        st.markdown(f"- {line}")
+        st.markdown(f"- {esc(line)}")  # sentences that name labels and models of the data: shown as text
 
 reg = res.regression_metrics
 sm = res.slice_metrics
@@ -197,11 +199,15 @@ with tab_table:
     if res.changes.attrs.get("cluster_col"):  # rows in clusters: how much wider than independent rows
         view.insert(6, "design effect", reg["design_effect"].map(lambda x: "–" if x != x else f"{x:.2f}"))
         view.insert(7, "clusters", reg["clusters"])
-    st.dataframe(view, hide_index=True, width="stretch", key="cmp_table")
-    st.caption("In the verdict: the slice's role and status (see the gates above). MDE: the smallest change the "
-               "slice detects with 80% power, two-sided. vs rest: the slice's change minus the change on the other "
-               "rows. Methods: "
-               + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items()))
+    st.dataframe(view, hide_index=True, width="stretch", key="cmp_table", column_config={
+        "MDE (80% power)": st.column_config.TextColumn(help=help_for("MDE")),
+        "vs rest [95%]": st.column_config.TextColumn(help="The slice's change minus the change on the other rows"),
+        "BH p vs rest": st.column_config.TextColumn(help=help_for("BH")),
+        "McNemar p (vs 0)": st.column_config.TextColumn(help=help_for("McNemar"))})
+    st.caption(gloss("In the verdict: the slice's role and status (see the gates above). MDE: the smallest change the "
+                     "slice detects with 80% power, two-sided. vs rest: the slice's change minus the change on the "
+                     "other rows. Methods: " + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items())),
+               unsafe_allow_html=True)
 with tab_class:
     pc = res.per_class
     classes = pd.DataFrame({"label": pc["label"], "n gold": pc["n_gold"], **{
@@ -210,7 +216,8 @@ with tab_class:
         f"{m} change [95%]": [units.pts_ci(*v) for v in zip(pc[f"{m}_delta"], pc[f"{m}_delta_lo"], pc[f"{m}_delta_hi"])]
         for m in ("precision", "recall", "f1")}})
     st.dataframe(classes, hide_index=True, width="stretch", key="cmp_per_class")
-    st.caption("Per gold label on every row. " + " ".join(f"{k}: {v}." for k, v in pc.attrs.get("methods", {}).items()))
+    st.caption(gloss("Per gold label on every row. " + " ".join(f"{k}: {v}." for k, v in pc.attrs.get("methods", {}).items())),
+               unsafe_allow_html=True)
 
 st.subheader("Confusion and calibration")
 names = [ALL_SLICE] + [s.name for s in slices]
@@ -227,13 +234,23 @@ for col, role in ((left, "baseline"), (right, "candidate")):
     rows = comp.df_eval if mask is None else comp.df_eval[mask]
     bins[f"{role}: {model}"] = reliability_diagram(rows[role_col(role, "conf")].to_numpy(),
                                                    rows[role_col(role, "correct")].to_numpy())
-st.plotly_chart(charts.reliability_diagram(bins, f"Reliability diagram · {pick}"), width="stretch",
-                key="cmp_reliability")
+with_conf = {name: b for name, b in bins.items() if b["count"].sum() > 0}
+if with_conf:  # a model without confidences (VADER's lexicon share, a predictions file) has no line to draw
+    st.plotly_chart(charts.reliability_diagram(with_conf, f"Reliability diagram · {pick}"), width="stretch",
+                    key="cmp_reliability")
+    if len(with_conf) < len(bins):
+        st.caption(esc(f"{', '.join(n for n in bins if n not in with_conf)}: no confidences, so no reliability line."))
+else:
+    st.info("No reliability diagram: neither model gives a confidence (VADER's score is a lexicon share, not a "
+            "probability; a predictions file without a `conf` column has none).", icon="ℹ️")
 cal = res.calibration[res.calibration["slice"] == pick]
 st.dataframe(pd.DataFrame({
     "model": cal["model"], "role": cal["role"], "n with confidence": cal["n_with_conf"],
     "mean confidence": cal["mean_conf"].map(units.pct),
     "ECE [95%]": [units.dec3_ci(*v) for v in zip(cal["ece"], cal["ece_lo"], cal["ece_hi"])],
     "Brier [95%]": [units.dec3_ci(*v) for v in zip(cal["brier"], cal["brier_lo"], cal["brier_hi"])],
-}), hide_index=True, width="stretch", key="cmp_calibration")
-st.caption("Top-label confidence; bootstrap intervals. ECE is biased upward on small n: compare it on the same rows.")
+}), hide_index=True, width="stretch", key="cmp_calibration", column_config={
+    "ECE [95%]": st.column_config.TextColumn(help=help_for("ECE")),
+    "Brier [95%]": st.column_config.TextColumn(help=help_for("Brier"))})
+st.caption(gloss("Top-label confidence; bootstrap intervals. ECE is biased upward on small n: compare it on the same "
+                 "rows."), unsafe_allow_html=True)

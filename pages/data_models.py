@@ -19,7 +19,7 @@ from evalcore.errors import DataError, EvalcoreError
 from evalcore.gendata import NO_CONTEXT, SQUAD_ALIASES, file_layout
 from evalcore.genmetrics import ROUGE_TOKENIZERS
 from evalcore.labels import is_sentiment
-from evalcore.models import projection_rows, unreachable_warning
+from evalcore.models import display_name, projection_rows, unreachable_warning
 from evalcore.pipeline import choose_models
 from evalcore.roots import allowed_roots, check_allowed, gated, store_file, store_folder
 from evalcore import units
@@ -27,7 +27,7 @@ from evalcore.comparisons import compared_metric
 from evalcore.gentables import generation_slice_metrics
 from evalcore.units import pct
 from ui import engine, state
-from ui.widgets import progress_bar, shown_errors
+from ui.widgets import code, error, esc, lit, md, model_hover, progress_bar, shown_errors
 
 SOURCES = {
     "lab": "Demo: the lab's 500 tweets (with roberta / gpt2 predictions)",
@@ -57,7 +57,7 @@ st.title("Data & models")
 st.caption("Pick a dataset and the two models to compare. Predictions are cached on disk: "
            "a model never scores the same text twice.")
 if st.session_state.get(FLASH):
-    st.info(st.session_state.pop(FLASH), icon="🧩")
+    st.info(esc(st.session_state.pop(FLASH)), icon="🧩")
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -156,8 +156,8 @@ def _generation_mapping(layout) -> None:
                                 "as context, passage, document, Context or original-context.")
     id_col = c4.selectbox("Id column", ["(row number)"] + cols,
                           index=cols.index(layout.id) + 1 if layout.id else 0, key="dm_up_gid")
-    st.caption("Model answers in the file: " + (", ".join(f"`{c}` ({m})" for m, c in layout.answers.items())
-                                                if layout.answers else "none (give answers files below)"))
+    st.caption(md("Model answers in the file: " + (", ".join(f"{code(c)} ({lit(m)})" for m, c in layout.answers.items())
+                                                   if layout.answers else "none (give answers files below)")))
     tokenizer = st.radio("ROUGE-L tokenizer", list(ROUGE_TOKENIZERS), horizontal=True, key="dm_up_rouge_tok",
                          format_func={"default": "rouge-score's default (a-z0-9)",
                                       "unicode": "Unicode letters (keeps accents: Slovak, French...)"}.get,
@@ -200,7 +200,7 @@ def _folder_source() -> None:
         return
     splits = tweeteval_splits(folder)
     if not splits:
-        st.error(f"{folder} has no `<split>_text.txt` with its `<split>_labels.txt`", icon="⚠️")
+        error(f"{folder} has no `<split>_text.txt` with its `<split>_labels.txt`")
         return
     c1, c2 = st.columns(2)
     split = c1.selectbox("Split", splits, index=splits.index("test") if "test" in splits else 0, key="dm_folder_split")
@@ -280,19 +280,19 @@ if GENERATION:
     c2.metric("Gold answers per question", f"{sum(map(len, golds)) / len(golds):.2f}",
               help="Mean number of distinct gold answers; every score takes the best match over them")
     with_context = int((data.df["context"].astype(str).str.strip() != "").sum())
-    context_from = f"column `{data.context_col}`" if data.context_col else "no context column"
-    c3.caption(f"**{data.name}**  \nsource `{ws.data.get('source')}`  \ntask: generation (a prompt and its gold "
-               f"answers; {with_context:,} of {len(data):,} prompts with a context passage, from {context_from}; "
-               f"ROUGE-L tokenizer: {data.rouge_tokenizer})")
+    context_from = f"column {code(data.context_col)}" if data.context_col else "no context column"
+    c3.caption(md(f"**{lit(data.name)}**  \nsource {code(ws.data.get('source'))}  \ntask: generation (a prompt and "
+                  f"its gold answers; {with_context:,} of {len(data):,} prompts with a context passage, from "
+                  f"{context_from}; ROUGE-L tokenizer: {lit(data.rouge_tokenizer)})"))
     st.caption("Each model's answer is scored against the gold answers: exact match and token F1 with SQuAD's "
                "normalisation, relaxed match, ROUGE-L and accuracy at ROUGE-L (how each is computed: Compare).")
 else:
     c2.metric("Labels", len(data.labels))
     declared = data.declared_labels
-    c3.caption(f"**{data.name}**  \nsource `{ws.data.get('source')}`  \nlabels from {declared.source}: "
-               f"`{declared.text}`")
+    c3.caption(md(f"**{lit(data.name)}**  \nsource {code(ws.data.get('source'))}  \nlabels from "
+                  f"{lit(declared.source)}: {code(declared.text)}"))
     counts = data.df["label"].value_counts().reindex(list(data.labels)).fillna(0).astype(int)
-    st.caption("Label distribution: " + " · ".join(f"{k} {v:,} ({v / len(data):.0%})" for k, v in counts.items()))
+    st.caption(esc("Label distribution: " + " · ".join(f"{k} {v:,} ({v / len(data):.0%})" for k, v in counts.items())))
 with st.expander("Preview rows"):
     st.dataframe(data.df.head(200), hide_index=True, width="stretch")
 
@@ -358,10 +358,10 @@ def show_mapping(predictor) -> None:
     rows = pd.DataFrame(projection_rows(predictor))
     st.dataframe(rows, hide_index=True, width="stretch", height=min(35 * (len(rows) + 1) + 3, 240))
     for note in predictor.notes:
-        st.caption(note)
+        st.caption(esc(note))
     warning = unreachable_warning(predictor, data.df["label"].tolist())
     if warning:
-        st.warning(warning, icon="⚠️")
+        st.warning(esc(warning), icon="⚠️")
 
 
 with st.container(border=True):
@@ -370,8 +370,8 @@ with st.container(border=True):
         st.info("This data has no two answer columns to compare on its own: give each model's answers file "
                 "(`file:`), e.g. the `{id: answer}` JSON an evaluation script writes.")
     elif not (ws.baseline and ws.candidate):
-        st.info(f"No model shipped with this data applies to its labels ({', '.join(data.labels)}) "
-                "on its own: choose two, e.g. predictions files (`file:`) or Hugging Face models.")
+        st.info(md(f"No model shipped with this data applies to its labels ({lit(', '.join(data.labels))}) "
+                   "on its own: choose two, e.g. predictions files (`file:`) or Hugging Face models."))
     left, right = st.columns(2)
     picks: dict[str, str | None] = {}
     loaded: dict[str, bool] = {}  # a spec is usable only once its model loaded and mapped its labels
@@ -397,8 +397,8 @@ with st.container(border=True):
                 with shown_errors(stop=False):
                     answers = engine.get_predictions(data, dkey, spec)
                     loaded[role] = True
-                    st.caption(f"`{spec}` · {answers.n_total:,} answers of model **{answers.model}**, one for every "
-                               "row (aligned by id)")
+                    st.caption(f"{model_hover(spec)} · {answers.n_total:,} answers, one for every row (aligned by "
+                               "id)", unsafe_allow_html=True)
                 continue
             with shown_errors(stop=False):
                 predictor = engine.get_predictor(spec, data, dkey)
@@ -406,7 +406,7 @@ with st.container(border=True):
                 info = data.precomputed.get(spec)
                 kind = ("live" if predictor.live else "precomputed (cannot score new text)"
                         + (", with confidences" if info and info.conf_col else ", no confidences" if info else ""))
-                st.caption(f"`{spec}` · {kind}")
+                st.caption(f"{model_hover(spec)} · {kind}", unsafe_allow_html=True)
                 show_mapping(predictor)
     ready = all(picks.values()) and picks["baseline"] != picks["candidate"] and len(loaded) == 2
     if all(picks.values()) and picks["baseline"] == picks["candidate"]:
@@ -422,7 +422,8 @@ with st.container(border=True):
     if not (ws.baseline and ws.candidate):
         st.info("Choose the baseline and the candidate above, then press *Use these models*.")
         st.stop()
-    st.caption(f"Comparing **{ws.baseline}** (baseline) with **{ws.candidate}** (candidate) on {len(data):,} rows.")
+    st.caption(f"Comparing {model_hover(ws.baseline, bold=True)} (baseline) with {model_hover(ws.candidate, bold=True)} "
+               f"(candidate) on {len(data):,} rows.", unsafe_allow_html=True)
     if GENERATION:
         with shown_errors():
             comp = engine.get_comparison(ws)
@@ -441,18 +442,18 @@ with st.container(border=True):
     rows = []
     for spec in (ws.baseline, ws.candidate):
         if spec == "demo" and not engine.demo_built():
-            rows.append({"model": spec, "status": "demo transformer not built yet: build it above"})
+            rows.append({"model": display_name(spec), "status": "demo transformer not built yet: build it above"})
             continue
         if spec in pending and not go:
-            rows.append({"model": spec, "status": "not scored yet"})
+            rows.append({"model": display_name(spec), "status": "not scored yet"})
             continue
         with shown_errors(stop=False):
             bar = progress_bar(f"Scoring with {spec}") if spec in pending else None
             preds = engine.get_predictions(data, dkey, spec, bar)
             acc = preds.accuracy(data.df["label"])
-            rows.append({"model": spec, "status": preds.summary, "accuracy": pct(acc)})
+            rows.append({"model": display_name(spec), "status": preds.summary, "accuracy": pct(acc)})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     cache = engine.prediction_cache()
     if cache.warning:
-        st.warning(cache.warning)
+        st.warning(esc(cache.warning))
     st.caption(f"Prediction cache: `{cache.path}` · {cache.count():,} predictions stored.")

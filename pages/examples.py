@@ -8,7 +8,7 @@ import streamlit as st
 from evalcore.metrics import ALL_SLICE
 from evalcore.tables import metadata_columns, role_col
 from ui import engine, explain_view, generation_view, state
-from ui.widgets import one_page, opens_row, shown_errors
+from ui.widgets import code, esc, lit, md, one_page, opens_row, shown_errors
 
 OUTCOMES = {"regressed": "Regressed (baseline right, candidate wrong)",
             "improved": "Improved (baseline wrong, candidate right)",
@@ -36,7 +36,12 @@ pick = c1.selectbox("Slice", names, key="ex_slice",
                     format_func=lambda s: f"{s} (n={int(res.masks[s].sum()) if s in res.masks else len(df):,})")
 outcomes = c2.multiselect("Outcome", list(OUTCOMES), default=["regressed"], format_func=OUTCOMES.get,
                           key="ex_outcomes", help="Empty: every row of the slice")
-sort = c3.selectbox("Sort by", list(SORTS), format_func=SORTS.get, key="ex_sort")
+# sorting by a confidence needs one: VADER's lexicon share and predictions files without `conf` have none
+sorts = [k for k in SORTS if k == "row" or df[role_col(k.rpartition("_conf_")[0], "conf")].notna().any()]
+if st.session_state.get("ex_sort") not in sorts:
+    st.session_state.pop("ex_sort", None)
+sort = c3.selectbox("Sort by", sorts, format_func=SORTS.get, key="ex_sort",
+                    help=None if len(sorts) == len(SORTS) else "Only models that give a confidence can be sorted by it")
 
 mask = res.masks.get(pick, None)
 rows = df if mask is None else df[mask]
@@ -47,20 +52,21 @@ if sort != "row":
     rows = rows.sort_values(role_col(role, "conf"), ascending=direction == "asc", na_position="last")
 
 slice_note = next((s.note for s in slices if s.name == pick), "")
-st.caption(f"{len(rows):,} rows" + (f" · slice rule `{slices[pick].text}`" if pick in slices else "")
-           + (f" · hypothesis: {slice_note}" if slice_note else ""))
+st.caption(md(f"{len(rows):,} rows" + (f" · slice rule {code(slices[pick].text)}" if pick in slices else "")
+              + (f" · hypothesis: {lit(slice_note)}" if slice_note else "")))
 
 b, c = df.attrs["baseline"], df.attrs["candidate"]
 rows = one_page(rows, "ex_page", PAGE_SIZE)
 ids = rows["id"].tolist()
-# the columns one sorts by come first and the wide text last, so nothing sorted is off screen
-table = rows[["id", "label", role_col("baseline", "pred"), role_col("baseline", "conf"),
-              role_col("candidate", "pred"), role_col("candidate", "conf"), "regressed", "improved", "text"]]
+# the text first, pinned and wrapped over three lines (rows taller than 4 rem wrap), so it is read whole and stays in view at 768 px; the
+# labels, predictions and confidences follow, the id last
+table = rows[["text", "label", role_col("baseline", "pred"), role_col("baseline", "conf"),
+              role_col("candidate", "pred"), role_col("candidate", "conf"), "regressed", "improved", "id"]]
 st.dataframe(
-    table, hide_index=True, width="stretch", height=420, key="ex_table", on_select=opens_row(ids, "ex_table", "ex_detail"),
+    table, hide_index=True, width="stretch", height=440, key="ex_table", on_select=opens_row(ids, "ex_table", "ex_detail"),
     selection_mode="single-row",
-    column_config={
-        "text": st.column_config.TextColumn("text", width="large"),
+    row_height=76, column_config={  # above 4 rem Streamlit wraps the text over the row
+        "text": st.column_config.TextColumn("text", width="large", pinned=True),
         role_col("baseline", "pred"): st.column_config.TextColumn(f"{b} (baseline)"),
         role_col("baseline", "conf"): st.column_config.ProgressColumn(f"{b} conf", min_value=0.0, max_value=1.0, format="%.2f"),
         role_col("candidate", "pred"): st.column_config.TextColumn(f"{c} (candidate)"),
@@ -73,18 +79,18 @@ if detail is not None:
     position = ids.index(detail)
     row = rows.iloc[position]
     with st.container(border=True):
-        st.markdown(f"**Row `{row['id']}`** · gold **{row['label']}**")
-        st.markdown(f"> {row['text']}")
+        st.markdown(md(f"**Row {code(row['id'])}** · gold **{lit(row['label'])}**"))
+        st.markdown(f"> {esc(row['text'])}")
         k1, k2 = st.columns(2)
         for col, role, name in ((k1, "baseline", b), (k2, "candidate", c)):
-            col.metric(f"{name} ({role})", str(row[role_col(role, "pred")]))
+            col.metric(esc(f"{name} ({role})"), esc(row[role_col(role, "pred")]))
             conf = row[role_col(role, "conf")]
             col.caption(f"confidence {conf:.2f}" if conf == conf else "confidence unknown")
         # --- token explanations of the row (issue 14; ui/explain_view.py) ---
         explain_view.row_explanations(ws, comp, row)
         meta = {col: row[col] for col in metadata_columns(df) if col not in ("id", "text", "label")}
         in_slices = [name for name, m in res.masks.items() if name != ALL_SLICE and m[rows.index[position]]]
-        st.caption("In slices: " + (", ".join(in_slices) or "none"))
+        st.caption(esc("In slices: " + (", ".join(in_slices) or "none")))
         st.dataframe({"feature": list(meta), "value": [str(v) for v in meta.values()]}, hide_index=True,
                      width="stretch", key="ex_meta")
 else:

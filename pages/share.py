@@ -19,7 +19,7 @@ from evalcore.report import render_html, render_markdown
 from evalcore.workspace import LIMITS
 from evalcore.wandb_push import PushResult, has_api_key, push_summary_lines, push_to_wandb, resolve_mode
 from ui import engine, saved_runs, state
-from ui.widgets import shown_errors
+from ui.widgets import error, esc, lit, md, shown_errors
 
 PUSHED = "ec_push_result"
 GATE_FLASH = "share_gate_flash"
@@ -50,8 +50,8 @@ discovery = discovery_entry["result"] if discovery_entry else None
 explain_entry = state.comparison_result(state.EXPLAIN_RESULT, comp.key)
 explanations = explain_entry["result"] if explain_entry and explain_entry["result"].available else None
 with st.container(border=True):
-    st.markdown(f"**{comp.data.name}** · {len(comp.df_eval):,} rows · baseline **{names['baseline']}** vs "
-                f"candidate **{names['candidate']}** · {len(slices)} slices")
+    st.markdown(md(f"**{lit(comp.data.name)}** · {len(comp.df_eval):,} rows · baseline **{lit(names['baseline'])}** vs "
+                   f"candidate **{lit(names['candidate'])}** · {len(slices)} slices"))
     parts = []
     if stress is not None:
         m = stress_entry["models"]
@@ -68,7 +68,7 @@ with st.container(border=True):
     if pending:
         st.caption("Not restored after the reload: " + "; ".join(pending) + ".")
     if parts:
-        st.caption("Included from this session: " + "; ".join(parts) + ".")
+        st.caption(esc("Included from this session: " + "; ".join(parts) + "."))
     else:
         st.caption("No stress, perturbation, discovery or explanation results in this session: the report and the "
                    "run hold the analysis only.")
@@ -133,7 +133,7 @@ for r in gates.results:
     st.markdown(f"{'✅' if r.status == PASS else '❌' if r.status == 'fail' else '❔'} **{r.name}** "
                 f"({margin_text(r.name, r.margin)}) · *{r.status}*{observed} — {r.reason}")
 for note in gates.notes:
-    st.caption(f"ℹ️ {note[0].upper() + note[1:]}.")
+    st.caption(f"ℹ️ {esc(note[0].upper() + note[1:])}.")
 
 # --- report -----------------------------------------------------------------------------------------
 
@@ -166,7 +166,7 @@ try:
     effective = resolve_mode(None)
 except EvalcoreError as exc:
     effective = None
-    st.error(str(exc), icon="⚠️")
+    error(exc)
 key_line = ("An API key is available to wandb (it is never shown here)." if has_api_key()
             else "No W&B API key found (`WANDB_API_KEY` or `wandb login`): auto mode writes the run offline, to "
                  "upload later with `wandb sync`.")
@@ -213,6 +213,6 @@ if done is not None:
         st.success(f"Run **{done.run_id}** was written offline to `{done.url_or_path}`. Upload it with:", icon="✅")
         st.code(done.sync_command, language="bash")
     lines = push_summary_lines(done)
-    st.caption(next(line for line in lines if line.startswith("tables:")))
+    st.caption(esc(next(line for line in lines if line.startswith("tables:"))))
     for w in done.warnings:
-        st.warning(w)
+        st.warning(esc(w))

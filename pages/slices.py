@@ -27,7 +27,8 @@ from evalcore.workspace import LIMITS
 from ui import engine, state
 from ui import discover_view
 from ui import rule_builder as rb
-from ui.widgets import scoring_progress, shown_errors
+from ui.glossary import gloss
+from ui.widgets import code, error, esc, lit, md, scoring_progress, shown_errors
 
 ss = st.session_state
 EDITING, NAME, NOTE, FLASH, SYNCED = "sl_editing", "sl_name", "sl_note", "sl_flash", "sl_text_synced"
@@ -99,7 +100,7 @@ if UNDO not in ss:
 flash_box = st.empty()  # always drawn, so a message does not shift (and reset) the tabs below
 flash = ss.pop(FLASH, None)
 if flash:
-    flash_box.success(flash, icon="✅")
+    flash_box.success(esc(flash, breaks=True), icon="✅")  # may quote a rule's values
 
 
 # --- actions on the saved set (button callbacks: they run before the widgets are drawn) -----------
@@ -250,20 +251,21 @@ with tab_build:
         st.caption("These are the default slices for generation data (gold length, question word, answer type, "
                    "passage length, verbose answers); edit, add or delete any of them to make the set yours.")
     elif ws.slices is None:
-        st.caption("These are the default slices for this task's labels (" + ", ".join(comp.data.labels) + "); "
-                   "edit, add or delete any of them to make the set yours.")
+        st.caption(esc("These are the default slices for this task's labels (" + ", ".join(comp.data.labels) + "); "
+                       "edit, add or delete any of them to make the set yours."))
     for note in engine.default_slice_set(ws)[1] if ws.slices is None else []:
-        st.caption(f"Note: {note}.")
+        st.caption(esc(f"Note: {note}."))
     table, overall_mix = slice_table(slices)
     if table.empty:
         st.info("No slices yet: build one below and save it.")
     else:
         if overall_mix is not None:
-            st.caption(f"Gold labels overall: **{mix_text(overall_mix)}**. Beside each slice, its own mix and its "
-                       "total variation distance (TV) from the overall mix (0: same mix, 1: no label in common). "
-                       "*differs*: beyond chance (chi-square, Benjamini-Hochberg). *⚠ labels*: the mix alone, at each "
-                       "label's overall change, gives at least half of the slice's departure from the overall change: "
-                       "read that slice's change as partly a label effect, not the text property.")
+            st.caption(gloss(f"Gold labels overall: **{esc(mix_text(overall_mix))}**. Beside each slice, its own mix "
+                             "and its total variation distance (TV) from the overall mix (0: same mix, 1: no label in "
+                             "common). *differs*: beyond chance (chi-square, Benjamini-Hochberg). *⚠ labels*: the mix "
+                             "alone, at each label's overall change, gives at least half of the slice's departure from "
+                             "the overall change: read that slice's change as partly a label effect, not the text "
+                             "property."), unsafe_allow_html=True)
         shown = table if table["problem"].astype(bool).any() else table.drop(columns="problem")
         st.dataframe(shown, hide_index=True, width="stretch", key="sl_table", column_config={
             "name": st.column_config.TextColumn("Slice", width="medium"),
@@ -370,7 +372,7 @@ with tab_build:
             try:
                 parsed = validate_text(typed, schema)
             except RuleError as exc:
-                st.error(str(exc), icon="⚠️")
+                error(exc)
                 if exc.position is not None and "\n" not in typed:
                     st.code(f"{typed}\n{' ' * exc.position}^ here", language=None)
             else:
@@ -403,7 +405,7 @@ with tab_build:
                 item = Slice(check_name(name.strip()), rule, note.strip(), role)
                 updated = saved_into(state.slices(), editing, item)
             except RuleError as exc:
-                st.error(str(exc), icon="⚠️")
+                error(exc)
             else:
                 state.set_slices(updated)
                 ss[EDITING] = item.name
@@ -445,7 +447,7 @@ with tab_features:
                     raise FeatureError(f"custom feature name {feature.name!r} is already a column of the table; "
                                        "choose another name")
             except FeatureError as exc:
-                st.error(str(exc), icon="⚠️")
+                error(exc)
             else:
                 ws.custom_features.append(feature.to_dict())
                 state.save()
@@ -464,13 +466,13 @@ with tab_features:
             shown = ", ".join(feature.pattern) if isinstance(feature.pattern, tuple) else feature.pattern
             count = int(df[feature.name].sum()) if feature.name in df.columns else 0
             notes = " · ".join(t for t in (feature.description, feature.hypothesis) if t)
-            row[0].markdown(f"**{feature.name}** · {feature.kind}: `{shown}` · {count:,} rows "
-                            f"({units.pct(count / max(len(df), 1))})" + (f"  \n{notes}" if notes else ""))
+            row[0].markdown(md(f"**{feature.name}** · {feature.kind}: {code(shown)} · {units.count(count, 'row')} "
+                               f"({units.pct(count / max(len(df), 1))})" + (f"  \n{lit(notes)}" if notes else "")))
             if row[1].button("Delete", icon=":material/delete:", key=f"cf_del_{feature.name}", width="stretch"):
                 users = used_by(feature.name, slices)
                 if users:
-                    st.error(f"feature '{feature.name}' is used by slice(s) {', '.join(users)}; edit or delete "
-                             "them first", icon="⚠️")
+                    error(f"feature '{feature.name}' is used by slice(s) {', '.join(users)}; edit or delete them "
+                          "first")
                 else:
                     ws.custom_features = [f for f in ws.custom_features if f.get("name") != feature.name]
                     state.save()
@@ -520,7 +522,7 @@ with tab_io:
             incoming = read_upload(upload)
             warnings = validate_slices(incoming, schema)
         except RuleError as exc:
-            st.error(str(exc), icon="⚠️")
+            error(exc)
         else:
             state.set_slices(incoming if mode == "replace" else merged(slices, incoming))
             ss[FLASH] = f"Imported {len(incoming)} slice(s) ({mode})." + "".join(f"\n- {w}" for w in warnings)

@@ -18,14 +18,15 @@ from evalcore import units
 from evalcore.charts import perturbation_bars
 from evalcore.errors import DataError, EvalcoreError
 from evalcore.llm import build_prompt, generate_cases, parse_reply
-from evalcore.models import ModelSpec
+from evalcore.models import ModelSpec, display_name
 from evalcore.report import perturb_summary_table, stress_summary_table
-from evalcore.perturb import GENERATOR_NAMES, default_generators
+from evalcore.perturb import GENERATOR_NAMES, default_generators, examples_html
 from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases
 from evalcore.tables import ROLES, conf_col, pred_col, role_col, score_col
 from evalcore.workspace import LIMITS
 from ui import engine, explain_view, generation_view, saved_runs, state
-from ui.widgets import shown_errors
+from ui.glossary import gloss
+from ui.widgets import code, error, esc, md, shown_errors
 
 # Results for the Report & W&B page: {"key", "models", "result": StressResult, "set": StressSet, "data_key"}
 RESULT = state.STRESS_RESULT
@@ -44,8 +45,6 @@ GENERATOR_HELP = {g.name: f"{g.expectation.kind}: {g.description}" for g in defa
 state.require_app(__file__)
 ws = state.workspace()
 st.title("Stress tests")
-st.caption("Probe a weak slice with your own cases, score them with two live models, and check how the "
-           "models react to small edits of real tweets. Everything here is saved as you go.")
 
 with shown_errors():
     data = engine.get_data(ws.data)
@@ -53,6 +52,8 @@ with shown_errors():
 if data.task == "generation":  # typed prompts answered live by two generation models (ui/generation_view.py)
     generation_view.live_answers_section(ws, data)
     st.stop()
+st.caption("Probe a weak slice with your own cases, score them with two live models, and check how the "
+           "models react to small edits of the data's own texts. Everything here is saved as you go.")
 labels = [str(lab) for lab in data.labels]
 slice_set = state.slices()
 slice_names = [s.name for s in slice_set]
@@ -74,9 +75,9 @@ def _flash(kind: str, text: str, area: str = "cases") -> None:
 def _show_flash(area: str = "cases") -> None:
     kind, text = st.session_state.pop(f"{FLASH}_{area}", (None, ""))
     if kind == "error":
-        st.error(text, icon="⚠️")
+        error(text)
     elif kind == "success":
-        st.success(text, icon="✅")
+        st.success(esc(text, breaks=True), icon="✅")
 
 
 def _current() -> StressSet:
@@ -286,7 +287,7 @@ current = _current()
 try:
     StressSet.from_dict(ws.stress, labels)
 except EvalcoreError as exc:
-    st.error(f"The saved cases do not fit this dataset: {exc}. Fix or delete those rows below.", icon="⚠️")
+    error(f"The saved cases do not fit this dataset: {exc}. Fix or delete those rows below.")
 
 with st.container(border=True):
     left, right = st.columns([3, 2])
@@ -299,7 +300,7 @@ with st.container(border=True):
                     help="The slice the cases probe: the summary compares the cases with its accuracy, and "
                          "perturbation tests and LLM prompts draw on its rows.")
     if current.target_slice and current.target_slice not in slice_names:
-        st.warning(f"The saved target slice {current.target_slice!r} no longer exists; pick another one.")
+        st.warning(esc(f"The saved target slice {current.target_slice!r} no longer exists; pick another one."))
 target = None if st.session_state["stress_target"] == NO_SLICE else st.session_state["stress_target"]
 
 # --- cases in ---------------------------------------------------------------------------------------
@@ -397,9 +398,9 @@ st.subheader("Live scoring")
 dead = [spec for spec in (ws.baseline, ws.candidate) if not _is_live(spec)]
 if dead:
     what = "is a precomputed model" if len(dead) == 1 else "are precomputed models"
-    st.info(f"{' and '.join(f'`{d}`' for d in dead)} {what}"
-            ": their predictions exist only for the dataset's own rows, so they cannot score new text. Pick live "
-            f"models for the stress cases here ({LIVE_HELP}); the choice is saved with the cases.", icon="ℹ️")
+    st.info(md(f"{' and '.join(code(display_name(d)) for d in dead)} {what}"
+               ": their predictions exist only for the dataset's own rows, so they cannot score new text. Pick live "
+               f"models for the stress cases here ({LIVE_HELP}); the choice is saved with the cases."), icon="ℹ️")
 models = _models()
 presets = list(dict.fromkeys([*(s for s in (ws.baseline, ws.candidate) if _is_live(s)), *FALLBACK_MODELS]))
 c_base, c_cand, c_thr = st.columns([2, 2, 2])
@@ -429,7 +430,8 @@ if models["baseline"] == models["candidate"]:
 
 score_key = saved_runs.score_key(cases, models, threshold, target, dkey)
 previous = st.session_state.get(RESULT)
-clicked = st.button(f"Score {len(cases)} case(s) with {models['baseline']} and {models['candidate']}",
+clicked = st.button(esc(f"Score {len(cases)} case(s) with {display_name(models['baseline'])} and "
+                        f"{display_name(models['candidate'])}"),
                     key="stress_score", type="primary", disabled=not cases)
 # Once scored in this session, edits re-score at once (same models: loaded, and the cache has the rest).
 auto = previous is not None and previous["key"] != score_key and previous["models"] == models and cases
@@ -456,7 +458,7 @@ if previous is not None and cases:
         row = summary.loc[role]
         vs = row.get("accuracy_vs_slice", np.nan)
         known = int(row["n_labelled"])
-        col.metric(f"{role.capitalize()} · {row['model']}: accuracy", units.pct(row["accuracy"]) if known else "unknown",
+        col.metric(esc(f"{role.capitalize()} · {row['model']}: accuracy"), units.pct(row["accuracy"]) if known else "unknown",
                    delta=None if vs != vs else f"{vs * 100:+.1f} pts vs slice",
                    help=f"on {known} labelled case(s)"
                         + ("" if vs != vs else f"; the targeted slice: {units.pct(row['slice_accuracy'])}"))
@@ -472,13 +474,14 @@ if previous is not None and cases:
         return "n/a" if value != value else str(int(value))  # a lexicon share is no confidence
 
     cols[3].metric(f"High-confidence wrong (≥ {result.conf_threshold:.2f})", " / ".join(_high(r) for r in ROLES),
-                   help=f"Wrong with confidence at or above the threshold: {names['baseline']} / {names['candidate']}; "
-                        "n/a for a model whose score is not a probability (VADER's lexicon share)")
-    cols[3].caption(f"{names['baseline']} / {names['candidate']}, out of "
-                    f"{int(summary.loc['baseline', 'n_wrong'])} / {int(summary.loc['candidate', 'n_wrong'])} wrong")
+                   help=esc(f"Wrong with confidence at or above the threshold: {names['baseline']} / "
+                            f"{names['candidate']}; n/a for a model whose score is not a probability (VADER's lexicon "
+                            "share)"))
+    cols[3].caption(esc(f"{names['baseline']} / {names['candidate']}, out of "
+                        f"{int(summary.loc['baseline', 'n_wrong'])} / {int(summary.loc['candidate', 'n_wrong'])} wrong"))
     if target and "slice_accuracy" not in summary.columns:
-        st.caption(f"The accuracy on slice {target} is not available: the workspace models must be scored (Data & "
-                   "models page) and comparable (Compare page).")
+        st.caption(esc(f"The accuracy on slice {target} is not available: the workspace models must be scored "
+                       "(Data & models page) and comparable (Compare page)."))
     table = stress_summary_table(result.stress_summary)
     st.dataframe(pd.DataFrame(table.rows, columns=table.headers), hide_index=True, width="stretch",
                  key="stress_summary_table")
@@ -517,8 +520,12 @@ if previous is not None and cases:
 # --- perturbation tests -----------------------------------------------------------------------------
 
 st.subheader("Perturbation tests")
-st.caption("CheckList-style edits of real tweets. **INV**: the prediction must not change. **DIR**: adding or "
-           "removing negation on a clearly polar tweet must not keep its polarity with high confidence.")
+st.caption(gloss("CheckList-style small edits of the data's texts. **INV** (invariance): the prediction must not "
+                 "change. **DIR** (direction): adding or removing a negation must move a clearly polar prediction; the "
+                 "negation is edited only where the grammar is known (after *is*, *can*, *will*…, or *don't* before a "
+                 "known verb), other texts are skipped and counted, and the check applies only where the edited "
+                 "clause carries the text's sentiment. Failure rates carry Wilson 95% intervals."),
+           unsafe_allow_html=True)
 pt = _perturb_settings()
 _init("stress_pt_generators", [g for g in pt.get("generators", list(GENERATOR_NAMES)) if g in GENERATOR_NAMES])
 _init("stress_pt_source", pt.get("source", "slice"))
@@ -539,8 +546,8 @@ c4.number_input("Max cases per generator", 1, 1000, step=10, key="stress_pt_max"
                 args=("max_cases", "stress_pt_max", pt))
 gen_names = list(st.session_state["stress_pt_generators"])
 source = st.session_state["stress_pt_source"]
-clicked = st.button(f"Run perturbation tests with {models['baseline']} and {models['candidate']}",
-                    key="stress_pt_run", disabled=not gen_names)
+clicked = st.button(esc(f"Run perturbation tests with {display_name(models['baseline'])} and "
+                        f"{display_name(models['candidate'])}"), key="stress_pt_run", disabled=not gen_names)
 record = saved_runs.perturb_record(dkey)  # a refreshed browser reruns its last tests from the prediction cache
 restore = bool(record and record["models"] == models and not clicked)
 if clicked or restore:
@@ -561,16 +568,27 @@ perturbed = st.session_state.get(PERTURB)
 if perturbed is not None:
     pres = perturbed["result"]
     summary = pres.summary
-    st.caption(f"Perturbed {perturbed['source']}: {len(pres.cases) // max(summary['model'].nunique(), 1)} "
-               "perturbed text(s) per model." + (" Restored from the prediction cache after the page was reloaded."
-                                                 if saved_runs.restored("perturb") else ""))
+    st.caption(esc(f"Perturbed {perturbed['source']}: "
+                   f"{units.count(len(pres.cases) // max(summary['model'].nunique(), 1), 'edited text')} per model.")
+               + (" Restored from the prediction cache after the page was reloaded." if saved_runs.restored("perturb")
+                  else ""))
     order = perturbed["models"]
     st.plotly_chart(perturbation_bars(summary, perturbed["models"]), width="stretch", key="stress_pt_chart")
     table = perturb_summary_table(summary)
     st.dataframe(pd.DataFrame(table.rows, columns=table.headers), hide_index=True, width="stretch",
                  key="stress_pt_summary", height=min(35 * (len(summary) + 1) + 3, 800))
-    st.caption("A DIR test applies only where the original prediction is clearly polar; 'not applicable' means no "
-               "perturbed text was applicable (it is not a 0% failure rate).")
+    st.caption("*skipped*: texts the test could not edit (the reasons are in the last column), never counted as "
+               "passes. A DIR check applies only where the edit changes the text's sentiment and the original "
+               "prediction is clearly polar; 'not applicable' means no edited text was (it is not a 0% failure rate).")
+    st.markdown("**Examples of each test**: what the edit did (struck through: removed; marked: written) and what "
+                "each model said before → after.")
+    tests_run = list(dict.fromkeys(summary["generator"]))
+    pick = st.selectbox("Test", tests_run, key="stress_pt_show", format_func=lambda g: g.replace("_", " "))
+    shown_cases = pres.shown_examples(pick, n=6)
+    if shown_cases.empty:
+        st.caption(f"{pick.replace('_', ' ')} made no edit of these texts.")
+    else:
+        st.markdown(f'<div class="ec-edits">{examples_html(shown_cases)}</div>', unsafe_allow_html=True)
     st.download_button("Download every perturbed case (CSV)", lambda: pres.cases.to_csv(index=False),
                        "perturb_cases.csv", "text/csv", key="stress_pt_download", on_click="ignore")
     n_failed = int((pres.cases["status"] == "fail").sum())

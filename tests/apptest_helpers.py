@@ -1,6 +1,8 @@
 """Helpers for AppTest-based page tests: run the real app.py and reach a page."""
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -26,5 +28,10 @@ def restart_server() -> None:
     st.cache_data.clear()
 
 
+def shown(markdown: str) -> str:
+    """What a person reads from a Markdown body the pages escaped (evalcore.safetext): `a\\.b` -> `a.b`."""
+    return html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown))
+
+
 def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    return [shown(e.value) for e in at.error]

@@ -37,7 +37,10 @@ def test_squad_short_answers_compare_and_examples(server, browser) -> None:  # n
     # Match-LSTM's published F1, in the scores table (a canvas grid: its cells are hidden DOM nodes)
     page.wait_for_function("() => document.body.innerHTML.includes('76.8% [')", timeout=60_000)
     body = page.inner_text("body")
-    assert "match_lstm.json" in body and "bert_ensemble.json" in body and "VADER" not in body
+    assert "match_lstm" in body and "bert_ensemble" in body and "VADER" not in body
+    # the short names on the page, each answers file's path on hover (issue 18: no server paths in names)
+    main = page.inner_html("[data-testid='stMain']")
+    assert re.search(r'title="file:[^"]*match_lstm\.json"', main) and "/squad/predictions/match_lstm.json ·" not in body
     _full_shot(page, SHOTS / "gen_data_models.png")
 
     page.get_by_role("link", name="Slices").first.click()

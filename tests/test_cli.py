@@ -264,3 +264,13 @@ def test_report_on_squad_prints_the_published_figures_and_ships(evalcore_home: P
         refused.stderr
     score = run("score", "--data", "squad", "--model", SQUAD[3], home=evalcore_home, check=True)
     assert "match_lstm: exact match 67.6%, F1 76.8% on 10,570 rows" in score.stdout
+
+
+def test_report_states_how_a_model_was_put_onto_binary_labels(evalcore_home: Path, shared_data: Path) -> None:
+    """Issue 18: the dashboard shows the projection beside each model's mapping table; the CLI says it too."""
+    proc = run("report", "--data", str(shared_data / "sst2" / "dev.tsv"), "--text-col", "sentence",
+               "--label-map", "0=negative,1=positive", "--baseline", "vader", "--candidate", "vader:0.3",
+               "--markdown", str(evalcore_home / "r.md"), home=evalcore_home, check=True)
+    assert ("   labels: vader, binary rule: compound >= 0 is positive, < 0 negative (VADER's neutral band is not "
+            "used on data without a neutral label)") in proc.stdout
+    assert "Labels: binary rule: compound >= 0 is positive" in (evalcore_home / "r.md").read_text()

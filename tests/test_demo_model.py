@@ -90,3 +90,26 @@ def test_cls_only_training_path_equals_the_full_transformers_forward(built) -> N
 
 def test_format_seconds() -> None:
     assert [format_seconds(s) for s in (0, 44.6, 60, 83)] == ["0 s", "45 s", "1 min 00 s", "1 min 23 s"]
+
+
+def test_time_left_follows_a_machine_that_gets_busy() -> None:
+    """Issue 18: on a busy machine the bar sat at "about 1 min 20 s" for four minutes, because the estimate
+    was the whole run's average rate. It follows the last seconds' rate: when the work slows tenfold, the
+    estimate grows tenfold within the window, and then counts down."""
+    from evalcore.demo_model import Eta
+
+    now = [0.0]
+    shown: list[str] = []
+    eta = Eta(lambda d, t, m: shown.append(m), 10_000.0, window=20.0, clock=lambda: now[0])
+    for _ in range(30):  # 30 s at 100 units/s: 3,000 done, 7,000 left -> 70 s
+        now[0] += 1.0
+        eta.step(100.0, "fast")
+    assert abs(eta.seconds_left() - 70) < 1
+    for _ in range(30):  # then 10 units/s (another process took the cores): 6,700 left -> 670 s
+        now[0] += 1.0
+        eta.step(10.0, "slow")
+    assert abs(eta.seconds_left() - 670) < 10, eta.seconds_left()
+    assert shown[-1] == "slow · about 11 min 10 s left"
+    # the average over the whole run would have said about 4 min 30 s: 6,700 left at 3,300 in 60 s
+    first = Eta(None, 100.0, clock=lambda: 0.0)
+    assert first.seconds_left() is None  # nothing done yet: no estimate rather than a made-up one

@@ -115,6 +115,11 @@ def test_numeric_items_are_readable_bins_that_partition_the_rows():
     assert [format_rule(i.rule) for i in counts] == ["count == 0", "count == 1", "count == 2"]
     ints, _, _ = column_items(pd.Series(np.arange(40), name="n"), 4)
     assert [format_rule(i.rule) for i in ints] == ["n < 10", "n >= 10 and n < 20", "n >= 20 and n < 30", "n >= 30"]
+    # names a person can read: a confidence cut in percent ("0p63" was the old spelling), decimals spelled out
+    conf, _, _ = column_items(pd.Series(np.linspace(0.3, 0.99, 40), name="candidate_conf"), 2)
+    assert [i.tag for i in conf] == ["candidate_conf_lt_64point5pct", "candidate_conf_ge_64point5pct"]
+    dec, _, _ = column_items(pd.Series(np.linspace(-2, 9, 40), name="score"), 2)
+    assert [i.tag for i in dec] == ["score_lt_3point5", "score_ge_3point5"]
 
 
 def test_the_search_space_skips_text_and_constant_columns_and_refuses_the_outcome():

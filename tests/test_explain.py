@@ -154,6 +154,6 @@ def test_highlighters_escape_the_text_and_mark_the_strongest_tokens():
     assert out.count("<span") == 2 and "rgba(224,49,49" in out and "rgba(47,158,68" in out  # good away, bad toward
     assert 'title="+2.500' in out and 'title="-1.900' in out
     md = highlight_markdown(expl, k=1)
-    assert md == "~~good~~ (-1.90) & **bad** (+2.50) \\<script\\> \\| then"
+    assert md == "~~good~~ (-1.90) \\& **bad** (+2.50) \\<script> \\| then"
     plain = vader_lexicon("the table", "positive")
     assert highlight_html(plain) == "the table" and highlight_markdown(plain) == "the table"

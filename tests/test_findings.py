@@ -231,3 +231,12 @@ def test_empty_and_missing_slices(lab):
     found = summarize_findings(replace(lab, slices=none, results=analyse(lab.df_eval, none, lab.data.labels)))
     assert [f.split(",")[0] for f in found][0].startswith("Overall")
     assert not any("slices" in f for f in found)
+
+
+def test_an_underflowed_p_value_reads_as_a_bound_in_a_sentence():
+    """Issue 18: "p = <1e-300" in a sentence; it reads "p < 1e-300", and an ordinary value "p = 0.0019"."""
+    from evalcore import units
+
+    assert units.p_text(0.0) == "p < 1e-300" and units.p_text(0.0019) == "p = 0.0019"
+    assert units.p_text(0.0, "BH-adjusted p") == "BH-adjusted p < 1e-300"
+    assert units.p_value(0.0) == "<1e-300"  # a table cell keeps the compact bound

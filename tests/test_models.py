@@ -339,3 +339,35 @@ def pd_read_sst2_labels(shared_data: Path) -> np.ndarray:
     import pandas as pd
 
     return pd.read_csv(shared_data / "sst2" / "dev.tsv", sep="\t")["label"].to_numpy()
+
+
+def test_display_names_carry_no_upload_hash_or_cache_path():
+    """Issue 18: "9d41499e9193_irony_majority" and absolute paths were shown as model names; the short
+    name is for people, the spec (path, hash) is what pages show on hover."""
+    from evalcore.models import display_name
+
+    assert display_name("file:/srv/evalcore/work/uploads/9d41499e9193_irony_majority.txt") == "irony_majority"
+    assert display_name("file:preds.txt") == "preds"
+    assert display_name("hf:/root/.cache/huggingface/hub/models--cardiffnlp--twitter-roberta/snapshots/"
+                        "abc123def") == "twitter-roberta"
+    assert display_name("hf:org/my-model@main") == "my-model"
+    assert display_name("vader:0.3") == "vader:0.3" and display_name("demo") == "demo"
+    assert display_name("not a spec!") == "not a spec!"
+
+
+def test_two_files_with_one_name_get_their_role_in_the_name():
+    import numpy as np
+    import pandas as pd
+
+    from evalcore.scoring import Predictions
+    from evalcore.tables import build_df_eval
+
+    base = pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"], "label": ["pos", "neg"]})
+
+    def preds(spec, pred):
+        return Predictions(model="preds", spec=spec, labels=("neg", "pos"), pred=np.array(pred, dtype=object),
+                           conf=np.array([np.nan, np.nan]), probs=np.zeros((2, 2)), n_total=2)
+
+    df = build_df_eval(base, preds("file:/u/111111111111_preds.txt", ["pos", "pos"]),
+                       preds("file:/u/222222222222_preds.txt", ["neg", "neg"]))
+    assert (df.attrs["baseline"], df.attrs["candidate"]) == ("preds (baseline)", "preds (candidate)")

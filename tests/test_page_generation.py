@@ -4,6 +4,7 @@ Slices page's generation features, gates per task, and the report. Classificatio
 their own test files; the switch between the two task kinds is tested here."""
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -132,7 +133,8 @@ def test_compare_metric_picker_shows_the_engines_numbers(squad_analysis) -> None
         assert values[:5] == [units.pct(b["value"]), units.pct(c["value"]), units.pts(ch["value"]),
                               units.p_value(ch["p"]), units.magnitude_pts(ch["mde"])]
         assert (f"change {units.pts_ci(ch['value'], ch['lo'], ch['hi'])}" in
-                next(x.value for x in at.caption if x.value.startswith(compared_metric(metric).title + " · 95%")))
+                next(html.unescape(x.value) for x in at.caption  # the caption's terms carry hover help (HTML)
+                     if html.unescape(x.value).startswith(compared_metric(metric).title + " · 95%")))
         table = next(d.value for d in at.dataframe if "MDE (80% power)" in d.value.columns).set_index("slice")
         engine = metric_table(squad_analysis, metric).set_index("slice")
         for name in ("all", "who_questions", "short_answers"):

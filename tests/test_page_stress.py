@@ -186,6 +186,15 @@ def test_perturbation_tests_on_the_cases() -> None:
             assert text == f"{rate:.1%} [{lo:.1%}, {hi:.1%}] ({int(fail)} of {int(n)})"
         else:
             assert text == "not applicable (no case applies)"  # never a 0% rate
+    # texts the negation rules could not edit are counted as skipped, with the reason
+    assert shown["texts tried"].tolist()[0] == "10" and shown["skipped: no edit made (why)"].tolist()[0] == (
+        "6 (already holds a negation (4); no auxiliary, copula, modal or known verb after a subject (2))")
+    # each test's examples with the edit marked: add_negation first, then another test picked
+    edits = [m.value for m in at.markdown if 'class="edits"' in m.value]
+    assert len(edits) == 1 and '<ins style="' in edits[0] and ">not</ins> great" in edits[0], edits
+    at.selectbox(key="stress_pt_show").set_value("upper_case").run()
+    edits = [m.value for m in at.markdown if 'class="edits"' in m.value]
+    assert ">HATE</ins>" in edits[0] and ("✗ fail" in edits[0] or "✓ pass" in edits[0])
 
 
 class _LLM(BaseHTTPRequestHandler):

@@ -83,7 +83,7 @@ def test_markdown_has_the_key_numbers_gates_slices_stress_and_perturbation(lab, 
     assert "| negative | 150 | 64.3% -> 46.3% | -18.0 pts [" in md  # per class
     assert "| gpt2 | candidate | 500 | 96.3% | 0.566 [" in md  # calibration with an interval
     assert "- Hypothesis: negation flips polarity\n- Targeted slice: has_negation" in md
-    assert "good \\| bad <b>day</b>" in md  # a pipe in a case cannot break the table
+    assert "good \\| bad \\<b>day\\</b>" in md  # a pipe cannot break the table, nor a tag become HTML
     assert "| vader_strict | candidate | 4 | 33.3% [6.1%, 79.2%] (1 of 3) |" in md
     assert "## Perturbation tests" in md and "| add_negation | DIR | vader |" in md
     assert "## Notes\n\nChecked by the TA." in md

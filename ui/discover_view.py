@@ -18,7 +18,8 @@ from evalcore.discover import Discovery, DiscoverySettings, FoundSlice, default_
 from evalcore.errors import EvalcoreError
 from evalcore.slices import Slice, SliceSet
 from ui import engine, saved_runs, state
-from ui.widgets import shown_errors
+from ui.glossary import gloss
+from ui.widgets import error, esc, shown_errors
 
 ss = st.session_state
 SETTINGS = "sl_disc_settings"  # the last settings, so the widgets keep them across a page switch
@@ -118,7 +119,7 @@ def _settings_widgets(df: pd.DataFrame, alpha: float) -> DiscoverySettings | Non
     try:
         return DiscoverySettings(**values)
     except EvalcoreError as exc:
-        st.error(str(exc), icon="⚠️")
+        error(exc)
         return None
 
 
@@ -150,7 +151,7 @@ def _found_list(discovery: Discovery, comparison_key: str, flash_key: str) -> No
                           f"{units.pts_ci(c['vs_rest'], c['vs_rest_lo'], c['vs_rest_hi'])} against the rest")
             left.code(f.text, language=None, wrap_lines=True)
             if f.related:
-                left.caption(f"Overlap: {f.related}.")
+                left.caption(esc(f"Overlap: {f.related}."))
             already = saved_as(f, current)
             right.button("Saved" if already else "Save as a slice", key=f"sl_disc_save_{i}", width="stretch",
                          icon=":material/check:" if already else ":material/bookmark_add:", disabled=bool(already),
@@ -194,19 +195,20 @@ def render(comp: Any, alpha: float, flash_key: str) -> None:
                 f"the other {discovery.n_confirm:,} (seed {s.seed}, depth {s.depth})")
     with st.expander("Method (how to repeat this run)"):
         method = discovery.method()
-        st.markdown(f"{method[:1].upper()}{method[1:]}.")
+        st.markdown(esc(f"{method[:1].upper()}{method[1:]}."))  # names labels and columns of the data
         for line in discovery.summary_lines():
-            st.caption(line)
+            st.caption(esc(line))
     for w in discovery.warnings:
-        st.warning(w[:1].upper() + w[1:] + ".", icon="⚠️")
+        st.warning(esc(w[:1].upper() + w[1:] + "."), icon="⚠️")
     if not discovery.candidates:
         st.info("No rule was worse than the rest on the search half: nothing to confirm.")
         return
     st.plotly_chart(charts.discovered_slices_chart(discovery), width="stretch", key="sl_disc_chart")
-    st.caption("Changes are candidate − baseline accuracy, paired, with 95% intervals. The confirmation half's "
-               "figures are the fair test; the figures on all rows include the half that chose the slice and "
-               "overstate its effect (optimistic). MDE: the change the confirmation half could detect with 80% "
-               "power.")
+    st.caption(gloss("Changes are candidate − baseline accuracy, paired, with 95% intervals. The confirmation half's "
+                     "figures are the fair test; the figures on all rows include the half that chose the slice and "
+                     "overstate its effect (optimistic). MDE: the change the confirmation half could detect with 80% "
+                     "power. BH p: the comparison with the rest after Benjamini-Hochberg over the candidates."),
+               unsafe_allow_html=True)
     st.dataframe(results_table(discovery), hide_index=True, width="stretch", key="sl_disc_table",
                  column_config={"rule": st.column_config.TextColumn("rule", width="large")})
     if discovery.confirmed:

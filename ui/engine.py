@@ -423,11 +423,20 @@ def has_regression_explanations(comp: Comparison, slices: SliceSet, slice_name: 
 
 # --- live answers on generation data (issue 11, item 6) ------------------------------------------------
 
-@st.cache_resource(show_spinner="Loading SmolLM2-135M-Instruct (once per server, about 15 s)…", max_entries=1)
-def _smollm2() -> Any:
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _smollm2_loaded() -> Any:
     from evalcore.answerers import load_smollm2
 
     return load_smollm2()
+
+
+def _smollm2() -> Any:
+    """SmolLM2, loaded once per server; while it loads, the spinner counts the seconds and says what the last
+    load on this machine took (not a fixed promise)."""
+    from evalcore.answerers import smollm2_load_estimate
+
+    with st.spinner(f"Loading SmolLM2-135M-Instruct once per server ({smollm2_load_estimate()})…", show_time=True):
+        return _smollm2_loaded()
 
 
 def _answerers(specs: dict[str, str]) -> dict[str, Any]:

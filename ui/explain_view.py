@@ -14,10 +14,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from evalcore import units
 from evalcore.errors import EvalcoreError
 from evalcore.explain import AWAY, LEXICON, TOWARD, UNITS, Explanation, highlight_html
 from evalcore.tables import ROLES
 from ui import engine
+from ui.glossary import gloss
+from ui.widgets import code, error, esc, lit, md
 
 BOX = ('<div style="line-height:1.9;padding:6px 10px;border:1px solid rgba(128,128,128,.35);border-radius:6px">'
        '{}</div>')
@@ -67,34 +70,34 @@ def top_line(expl: Explanation, k: int = 3) -> str:
 
 def highlighted(expl: Explanation, heading: str) -> None:
     """One explanation: a heading naming the label, the highlighted text, its evidence and top tokens."""
-    st.markdown(f"{heading} **{expl.label}**")
+    st.markdown(md(f"{heading} **{lit(expl.label)}**"))
     st.markdown(BOX.format(highlight_html(expl)), unsafe_allow_html=True)
     method = "lexicon" if expl.method == LEXICON else "occlusion"
-    st.caption(f"{method} · whole text {expl.value:+.3f} ({UNITS[expl.unit]}: {expl.label}) · {top_line(expl)}")
+    st.caption(esc(f"{method} · whole text {expl.value:+.3f} ({UNITS[expl.unit]}: {expl.label}) · {top_line(expl)}"))
 
 
 def _one_side(side: Side, data, dkey: str, text: str, gold: str | None) -> None:
-    st.markdown(f"**{side.name}** ({side.role})")
+    st.markdown(md(f"**{lit(side.name)}** ({side.role})"))
     try:
         reason = engine.explainable(side.spec, data, dkey)
         if reason:
-            st.info(f"Not explainable: {reason}.", icon="ℹ️")
+            st.info(esc(f"Not explainable: {reason}."), icon="ℹ️")
             return
         with st.spinner(f"Explaining {side.name}…"):
             own = engine.get_explanation(side.spec, data, dkey, text)
             toward_gold = (engine.get_explanation(side.spec, data, dkey, text, gold)
                            if gold is not None and gold != own.predicted else None)
     except EvalcoreError as exc:
-        st.error(str(exc), icon="⚠️")
+        error(exc)
         return
     if side.recorded is not None and str(side.recorded) != own.predicted:
-        st.warning(f"The live model now predicts {own.predicted}; the table records {side.recorded} (a changed "
-                   "model or a stale cache?). The explanation is of the live model.", icon="⚠️")
+        st.warning(esc(f"The live model now predicts {own.predicted}; the table records {side.recorded} (a changed "
+                       "model or a stale cache?). The explanation is of the live model."), icon="⚠️")
     highlighted(own, "Toward its prediction,")
     if toward_gold is not None:
         highlighted(toward_gold, "Toward the gold label,")
     elif gold is not None:
-        st.caption(f"Its prediction is the gold label ({gold}).")
+        st.caption(esc(f"Its prediction is the gold label ({gold})."))
 
 
 def explanation_pair(sides: list[Side], data, dkey: str, text: str, gold: str | None = None) -> None:
@@ -116,12 +119,12 @@ def aggregate_view(result: Any, key: str) -> None:
     from evalcore.explain_aggregate import unit_text
     from evalcore.report import PUSH_HEADERS, push_rows
 
-    (st.success if result.available else st.info)(result.message(), icon="🔎" if result.available else "ℹ️")
+    (st.success if result.available else st.info)(esc(result.message()), icon="🔎" if result.available else "ℹ️")
     if not result.available:
         return
-    st.caption(f"Slice rule: `{result.rule}` · method: {result.method()} · mean scores in each model's own unit "
-               f"(candidate: {unit_text(result, 'candidate')}; baseline: {unit_text(result, 'baseline')}) · "
-               f"{result.seconds:.1f} s")
+    st.caption(md(f"Slice rule: {code(result.rule)} · method: {lit(result.method())} · mean scores in each model's "
+                  f"own unit (candidate: {lit(unit_text(result, 'candidate'))}; baseline: "
+                  f"{lit(unit_text(result, 'baseline'))}) · {result.seconds:.1f} s"))
     groups = push_rows(result.groups, result.n_explained)
     if groups:
         st.markdown("**Word classes** (any of the class's words among a row's top pushes)")
@@ -139,16 +142,62 @@ def aggregate_view(result: Any, key: str) -> None:
         with st.expander(f"Examples ({len(result.examples)} of the explained rows, toward the candidate's wrong "
                          "label)"):
             for (base, cand), gold in zip(result.examples, result.rows["label"]):
-                st.markdown(f"gold **{gold}** → {result.candidate} says **{cand.label}**")
+                st.markdown(md(f"gold **{lit(gold)}** → {lit(result.candidate)} says **{lit(cand.label)}**"))
                 for col, expl, role in zip(st.columns(2), (base, cand), ROLES):
                     with col:
                         if expl is None:
                             st.caption(f"{role}: not explained")
                         else:
                             st.markdown(BOX.format(highlight_html(expl)), unsafe_allow_html=True)
-                            st.caption(f"{role} {expl.model} toward {expl.label} · {top_line(expl)}")
+                            st.caption(esc(f"{role} {expl.model} toward {expl.label} · {top_line(expl)}"))
     for w in result.warnings:
-        st.warning(w, icon="⚠️")
+        st.warning(esc(w), icon="⚠️")
+
+
+# --- the live pair: one click from precomputed predictions to models that can be explained -------------
+
+LIVE_PAIR = ("vader", "demo")  # VADER (baseline) and the demo transformer (candidate): both run here, offline
+
+
+def _use_live_pair(ws: Any) -> None:
+    from ui import state
+
+    ws.baseline, ws.candidate = LIVE_PAIR
+    state.save()
+
+
+LIVE_ROWS = "ex_live_rows"  # True: the Examples row is explained by the live pair (the workspace pair is kept)
+
+
+def _needs_live_pair(ws: Any, data: Any) -> bool:
+    """A workspace model cannot be explained (precomputed) and the live pair could stand in (sentiment labels)."""
+    from evalcore.labels import is_sentiment
+
+    dkey = engine.data_key(ws.data)
+    if (ws.baseline, ws.candidate) == LIVE_PAIR or not is_sentiment(data.labels):
+        return False
+    return any(engine.explainable(spec, data, dkey) for spec in (ws.baseline, ws.candidate))
+
+
+def _build_note() -> str:
+    return ("" if engine.demo_built() else " The demo transformer is built on first use: about a minute on a quiet "
+            "machine, the bar shows the time left.")
+
+
+def offer_live_pair(ws: Any, data: Any, key: str) -> bool:
+    """When a workspace model is precomputed (the lab demo's roberta and gpt2 are columns of the file), its
+    predictions cannot be explained: offer, in one click, to make the live pair that can (VADER against the demo
+    transformer) the workspace's pair. True when the offer was shown."""
+    if not _needs_live_pair(ws, data):
+        return False
+    with st.container(border=True):
+        st.markdown("**Explain with models that run here**: the live pair, VADER (baseline) against the demo "
+                    "transformer (candidate), can be explained word by word.")
+        st.button("Compare and explain VADER vs the demo transformer", key=key, type="primary",
+                  icon=":material/swap_horiz:", on_click=_use_live_pair, args=(ws,))
+        st.caption("This switches the workspace's two models: Compare, Examples and the report then show this pair "
+                   "(Data & models switches back)." + _build_note())
+    return True
 
 
 # --- page sections (Examples page) -----------------------------------------------------------------
@@ -162,6 +211,13 @@ def row_explanations(ws: Any, comp: Any, row: pd.Series) -> None:
     names = comp.df_eval.attrs
     sides = [Side(role, spec, names.get(role, spec), str(row[role_col(role, "pred")]))
              for role, spec in zip(ROLES, (ws.baseline, ws.candidate))]
+    if _needs_live_pair(ws, comp.data):  # precomputed predictions cannot be explained: the live pair, one click
+        live = st.toggle("Explain this row with the live pair: VADER and the demo transformer", key=LIVE_ROWS,
+                         help="Precomputed predictions are columns of the file: no model runs, so no "
+                              "word can be tested. The live pair runs here; the comparison keeps the workspace's "
+                              "models." + _build_note())
+        if live:
+            sides = [Side(role, spec, spec) for role, spec in zip(ROLES, LIVE_PAIR)]
     explanation_pair(sides, comp.data, engine.data_key(ws.data), str(row["text"]), gold=str(row["label"]))
 
 
@@ -196,10 +252,10 @@ def aggregate_section(ws: Any, comp: Any, slices: Any, results: Any, default: st
     from ui.widgets import shown_errors
 
     st.subheader("Why the candidate flips: explanations in aggregate")
-    st.caption("Each regressed row of the slice (baseline right, candidate wrong) is explained by occlusion toward the "
-               "candidate's wrong label, for both models; a token *pushed* a model when it is among the row's three "
-               "strongest pushes. Shares carry Wilson 95% intervals, the candidate − baseline gap Newcombe's (the "
-               "same rows explain both models).")
+    st.caption(gloss("Each regressed row of the slice (baseline right, candidate wrong) is explained by occlusion "
+                     "toward the candidate's wrong label, for both models; a token *pushed* a model when it is among "
+                     "the row's three strongest pushes. Shares carry Wilson 95% intervals, the candidate − baseline gap "
+                     "Newcombe's (the same rows explain both models)."), unsafe_allow_html=True)
     df = comp.df_eval
     extra = {ALL_SLICE: ("every row", np.ones(len(df), dtype=bool)), **discovered_slices(comp, slices)}
     masks = {**results.masks, **{k: v[1] for k, v in extra.items()}}
@@ -214,7 +270,7 @@ def aggregate_section(ws: Any, comp: Any, slices: Any, results: Any, default: st
         st.session_state["ex_agg_slice"] = default if default in options else ALL_SLICE
     c1, c2, c3 = st.columns([3, 1.3, 1.7], vertical_alignment="bottom")
     pick = c1.selectbox("Slice to explain", options, key="ex_agg_slice", format_func=lambda s: (
-        f"{s} ({int((regressed & masks[s]).sum()):,} regressed of {int(masks[s].sum()):,} rows)"
+        f"{s} ({int((regressed & masks[s]).sum()):,} regressed of {units.count(int(masks[s].sum()), 'row')})"
         + (" · discovered, not saved" if s in extra and s != ALL_SLICE else "")))
     max_rows = c2.number_input("Most rows explained", 5, 2000, value=DEFAULT_MAX_ROWS, step=25, key="ex_agg_rows",
                                help="Beyond this, a random sample (seed 0) of the slice's regressed rows")
@@ -222,7 +278,8 @@ def aggregate_section(ws: Any, comp: Any, slices: Any, results: Any, default: st
     run = c3.button("Explain the regressed rows", key="ex_agg_run", type="primary", disabled=bool(reason),
                     width="stretch")
     if reason:
-        st.info(f"No explanation: {reason}.", icon="ℹ️")
+        st.info(esc(f"No explanation: {reason}."), icon="ℹ️")
+        offer_live_pair(ws, comp.data, "ex_agg_live_pair")
     if run and not reason:
         with shown_errors(stop=False), st.spinner("Explaining the regressed rows with both models…"):
             saved_runs.explain(ws, comp, slices, results, pick, extra, int(max_rows))

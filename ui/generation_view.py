@@ -26,7 +26,8 @@ from evalcore.gentables import metric_delta
 from evalcore.metrics import ALL_SLICE, wilson_interval
 from evalcore.tables import ROLES, metadata_columns, role_col
 from ui import state
-from ui.widgets import one_page, opens_row
+from ui.glossary import gloss
+from ui.widgets import code, esc, lit, md, one_page, opens_row
 
 PAGE_SIZE = 100
 SCORE_FIELDS = ("exact_match", "relaxed_match", "f1", "rouge_l", "rouge_acc")
@@ -80,18 +81,19 @@ def _headline(analysis: Any, metric: str) -> None:
     b, c, ch = o["baseline"][metric], o["candidate"][metric], o["changes"][metric]
     test = "Paired t p" if m.kind == "continuous" else "McNemar exact p"
     k1, k2, k3, k4, k5 = st.columns(5)
-    k1.metric(f"Baseline · {o['baseline']['model']}", units.pct(b["value"]),
+    k1.metric(esc(f"Baseline · {o['baseline']['model']}"), units.pct(b["value"]),
               help=f"{m.title}: {units.pct_ci(b['value'], b['lo'], b['hi'])} ({b['method']}), n={b['n']:,}")
-    k2.metric(f"Candidate · {o['candidate']['model']}", units.pct(c["value"]), delta=units.pts(ch["value"]),
+    k2.metric(esc(f"Candidate · {o['candidate']['model']}"), units.pct(c["value"]), delta=units.pts(ch["value"]),
               help=f"{m.title}: {units.pct_ci(c['value'], c['lo'], c['hi'])} ({c['method']}), n={c['n']:,}")
     k3.metric("Change", units.pts(ch["value"]), help=f"Candidate − baseline on the same rows, paired 95% interval "
               f"{units.pts_ci(ch['value'], ch['lo'], ch['hi'])}; {ch['method']}")
     k4.metric(test, units.p_value(ch["p"]), help="Two-sided paired test of no change on all rows")
     k5.metric("Detectable change (MDE)", units.magnitude_pts(ch["mde"]),
               help="The smallest change these rows detect with 80% power (paired design)")
-    st.caption(f"{m.title} · 95% intervals — baseline {units.pct_ci(b['value'], b['lo'], b['hi'])} · candidate "
-               f"{units.pct_ci(c['value'], c['lo'], c['hi'])} ({b['method']}) · change "
-               f"{units.pts_ci(ch['value'], ch['lo'], ch['hi'])} (paired; {ch['method']}) · n={o['n']:,}")
+    st.caption(gloss(f"{m.title} · 95% intervals — baseline {units.pct_ci(b['value'], b['lo'], b['hi'])} · candidate "
+                     f"{units.pct_ci(c['value'], c['lo'], c['hi'])} ({b['method']}) · change "
+                     f"{units.pts_ci(ch['value'], ch['lo'], ch['hi'])} (paired; {ch['method']}) · n={o['n']:,}"),
+               unsafe_allow_html=True)
     d = metric_delta(analysis.df_eval, metric)
     n = len(d)
     up, down = _moves(metric)
@@ -152,7 +154,7 @@ def compare_section(analysis: Any, gates: Any, margin: float, alpha: float) -> N
     with st.container(border=True):
         st.subheader("What slicing revealed")
         for line in summarize_findings(analysis, gates):
-            st.markdown(f"- {line}")
+            st.markdown(f"- {esc(line)}")
         st.caption(f"Findings speak of {compared_metric(HEADLINE[GENERATION]).title}, the gated headline metric.")
     reg = genreport.metric_table(analysis, metric)
     flagged = reg.loc[reg["worse_than_rest"] & (reg["slice"] != ALL_SLICE), "slice"].tolist()
@@ -170,9 +172,10 @@ def compare_section(analysis: Any, gates: Any, margin: float, alpha: float) -> N
     with tabs[2]:
         st.dataframe(_slice_table(analysis, metric, margin, gates), hide_index=True, width="stretch",
                      key="cmp_gen_table")
-        st.caption("In the verdict: the slice's role and status on this metric's slice gate (empty when the gate is "
-                   "off). vs rest: the slice's change minus the change on the other rows. Methods: "
-                   + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items()))
+        st.caption(gloss("In the verdict: the slice's role and status on this metric's slice gate (empty when the gate "
+                         "is off). vs rest: the slice's change minus the change on the other rows. Methods: "
+                         + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items())),
+                   unsafe_allow_html=True)
     with tabs[3]:
         headers, rows = genreport.every_metric_rows(analysis)
         st.dataframe(pd.DataFrame(rows, columns=headers), hide_index=True, width="stretch", key="cmp_gen_every")
@@ -184,7 +187,7 @@ def compare_section(analysis: Any, gates: Any, margin: float, alpha: float) -> N
                    + ". Verbose: at least twice the gold's tokens and 3 more.")
     with st.expander("How each score is computed"):
         for line in genreport.normaliser_lines(analysis) + genreport.method_lines(analysis):
-            st.markdown(f"- {line}")
+            st.markdown(f"- {gloss(line)}", unsafe_allow_html=True)
     st.caption(NOT_HERE)
 
 
@@ -244,8 +247,8 @@ def examples_section(comp: Any, slices: Any, res: Any) -> None:
     sort = c4.selectbox("Sort by", list(SORTS), format_func=SORTS.get, key="exg_sort")
     rows = select_rows(df, res.masks.get(pick), metric, outcomes, sort)
     note = next((s.note for s in slices if s.name == pick), "")
-    st.caption(f"{len(rows):,} rows" + (f" · slice rule `{slices[pick].text}`" if pick in slices else "")
-               + (f" · hypothesis: {note}" if note else ""))
+    st.caption(md(f"{len(rows):,} rows" + (f" · slice rule {code(slices[pick].text)}" if pick in slices else "")
+                  + (f" · hypothesis: {lit(note)}" if note else "")))
 
     rows = one_page(rows, "exg_page", PAGE_SIZE)
     field = m.field
@@ -282,18 +285,17 @@ def row_detail(df: pd.DataFrame, res: Any, row: pd.Series, names: tuple[str, str
     """One row: prompt, passage (collapsed), gold answers, both answers highlighted, every score."""
     golds = json.loads(row["gold_answers"])
     with st.container(border=True):
-        st.markdown(f"**Row `{row['id']}`**")
-        st.markdown(f"> {html.escape(str(row['text']))}", unsafe_allow_html=True)
+        st.markdown(md(f"**Row {code(row['id'])}**"))
+        st.markdown(f"> {esc(str(row['text']), breaks=True)}")  # text, never Markdown or HTML of its own
         context = str(row.get("context", "") or "")
         if context.strip():
             with st.expander(f"Context passage ({len(context.split()):,} words)"):
-                st.markdown(html.escape(context), unsafe_allow_html=True)
-        st.markdown("**Gold answer(s):** " + " · ".join(f"<code>{html.escape(g)}</code>" for g in golds),
-                    unsafe_allow_html=True)
+                st.markdown(esc(context, breaks=True))
+        st.markdown(md("**Gold answer(s):** " + " · ".join(code(g) for g in golds)))
         cols = st.columns(2)
         for col, role, name in zip(cols, ROLES, names):
             with col:
-                st.markdown(f"**{role}: {name}**")
+                st.markdown(md(f"**{role}: {lit(name)}**"))
                 st.markdown(BOX.format(highlight(str(row[role_col(role, 'pred')]), golds)), unsafe_allow_html=True)
         st.caption("Highlighted: the answer's words whose SQuAD-normalised form (lowercase, no punctuation, no "
                    "a/an/the) is a word of a gold answer, the words token F1 counts.")
@@ -304,7 +306,7 @@ def row_detail(df: pd.DataFrame, res: Any, row: pd.Series, names: tuple[str, str
                for role, name in zip(ROLES, names)}})
         st.dataframe(scores, hide_index=True, width="stretch", key="exg_scores")
         in_slices = [name for name, mask in res.masks.items() if name != ALL_SLICE and mask[df.index.get_loc(row.name)]]
-        st.caption("In slices: " + (", ".join(in_slices) or "none"))
+        st.caption(esc("In slices: " + (", ".join(in_slices) or "none")))
         skip = {"id", "text", "label", "context", "gold_answers", "change"}
         meta = {k: row[k] for k in metadata_columns(df) if k not in skip}
         st.dataframe({"feature": list(meta), "value": [str(v) for v in meta.values()]}, hide_index=True,
@@ -346,7 +348,7 @@ def live_answers_section(ws: Any, data: Any) -> None:
                "answers with the same metrics.")
     endpoints, problems = engine.llm_endpoints()
     for problem in problems:
-        st.warning(problem, icon="⚠️")
+        st.warning(esc(problem), icon="⚠️")
     options = available_answerers(endpoints)
     if not options:
         st.info("No live generation model is available on this server: SmolLM2 is "
@@ -396,7 +398,7 @@ def live_answers_section(ws: Any, data: Any) -> None:
     cols = st.columns(2)
     for col, row in zip(cols, table.itertuples()):
         with col:
-            st.markdown(f"**{row.role}: {row.model}**")
+            st.markdown(md(f"**{row.role}: {lit(row.model)}**"))
             st.markdown(BOX.format(highlight(row.answer, golds)), unsafe_allow_html=True)
     st.dataframe(pd.DataFrame({
         "score": [compared_metric(f).title for f in SCORE_FIELDS] + ["answer tokens"],

@@ -27,6 +27,7 @@ from evalcore.rules import (ALLOWED_OPS, ColumnInfo, ColumnType, Condition, Not,
                             any_of, check)
 from evalcore.rules.tree import LIST_OPS, NULL_OPS, ORDER_OPS, TEXT_OPS
 from evalcore.tables import CORE_COLUMNS, metadata_columns, model_output_columns
+from ui.widgets import error, esc
 
 DRAFT = "rb_draft"
 NEXT_ID = "rb_next_id"
@@ -404,10 +405,10 @@ def _show_problems(node: Node, schema: Schema) -> None:
     try:
         found = check(condition_of(node), schema)
     except RuleError as exc:
-        st.error(str(exc), icon="⚠️")
+        error(exc)
         return
     for p in found:
-        (st.error if p.severity == "error" else st.warning)(p.what, icon="⚠️")
+        (st.error if p.severity == "error" else st.warning)(esc(p.what), icon="⚠️")
 
 
 def incomplete(node: Node) -> bool:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from evalcore import units
 from evalcore.errors import DataError, EvalcoreError
 from evalcore.tables import ROLES
 from ui import engine, state
@@ -90,11 +91,11 @@ def perturb_texts(source: str, cases: list, target: str | None, target_rows: pd.
                   data: Any) -> tuple[list[str], str]:
     """The texts a perturbation run edits, and where they come from (for the caption and the report)."""
     if source == "cases":
-        texts, origin = [c.text for c in cases], f"{len(cases)} stress case(s)"
+        texts, origin = [c.text for c in cases], units.count(len(cases), "stress case")
     else:
         texts = (target_rows if target_rows is not None else data.df)["text"].tolist()
-        origin = (f"slice {target} ({len(texts)} rows)" if target_rows is not None
-                  else f"all {len(texts)} dataset rows")
+        origin = (f"slice {target} ({units.count(len(texts), 'row')})" if target_rows is not None
+                  else f"all {units.count(len(texts), 'dataset row')}")
     if not texts:
         raise DataError("no texts to perturb: add cases, or choose the slice's rows")
     return texts, origin

@@ -1,13 +1,52 @@
 """Small shared widgets: error display, progress bars, the session summary in the sidebar."""
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import streamlit as st
 
 from evalcore.errors import EvalcoreError
+from evalcore.safetext import code, lit, st_escape, to_streamlit
+
+# Text a visitor or a data file wrote goes into Streamlit's Markdown (captions, labels, messages) only
+# through these: `esc(text)` for a plain value, `md(markup)` for our markup with `lit(...)` / `code(...)`
+# marking the untrusted parts (evalcore/safetext.py says why).
+esc = st_escape
+md = to_streamlit
+
+
+def hover(short: str, full: str, bold: bool = False) -> str:
+    """`short` as inline HTML whose hover (title) is `full` (a path, a spec with its hash or revision), so the
+    detail stays one hover away instead of filling the line. Escaped; for `unsafe_allow_html=True`."""
+    import html
+
+    shown = f"<b>{html.escape(short)}</b>" if bold else html.escape(short)
+    if short == full:
+        return shown
+    return (f'<span title="{html.escape(full, quote=True)}" style="text-decoration:underline dotted;'
+            f'cursor:help">{shown}</span>')
+
+
+def short_source(source: str) -> str:
+    """A data source for people: the file or folder name, without an upload's content-hash prefix."""
+    import re
+    from pathlib import Path
+
+    name = Path(str(source)).name or str(source)
+    return re.sub(r"^[0-9a-f]{12}_(?=.)", "", name)
+
+
+def model_hover(spec: str, bold: bool = False) -> str:
+    """A model's short name (no upload hash, no server path), its full spec on hover."""
+    from evalcore.models import display_name
+
+    return hover(display_name(spec), spec, bold)
+
+
+def error(message: object) -> None:
+    """An error message, shown as text: messages quote user input (a rule, a cell, a file name)."""
+    st.error(st_escape(str(message), breaks=True), icon="⚠️")
 
 
 @contextmanager
@@ -19,7 +58,7 @@ def shown_errors(stop: bool = True) -> Iterator[None]:
     try:
         yield
     except EvalcoreError as exc:
-        st.error(str(exc), icon="⚠️")
+        error(exc)
         if stop:
             st.stop()
 
@@ -116,18 +155,9 @@ def workspace_switcher() -> None:
         st.text_input("Name", key="ec_ws_new", placeholder="e.g. alice or review-3",
                       help="1-40 letters, digits, '-' or '_'")
         st.button("Create (a copy of this one)", key="ec_ws_create", on_click=create)
-        error = st.session_state.pop("ec_ws_error", None)
-        if error:
-            st.error(error, icon="⚠️")
-
-
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>~|$])")  # links, images, HTML, code, emphasis, tables, math
-
-
-def as_plain(text: str) -> str:
-    """`text` with every Markdown character escaped: messages quote values other visitors typed (notes,
-    slice names), which must show as typed and never load an image or a link."""
-    return _MARKDOWN.sub(r"\\\1", text)
+        problem = st.session_state.pop("ec_ws_error", None)
+        if problem:
+            error(problem)
 
 
 def workspace_messages() -> None:
@@ -135,10 +165,82 @@ def workspace_messages() -> None:
     from ui import state
 
     for text in state.take_messages():
-        st.warning(as_plain(text), icon="⚠️")
+        st.warning(st_escape(text, breaks=True), icon="⚠️")  # may quote another session's value
     notices = state.notices()
     if notices:
         with st.expander(f"Notices about this workspace ({len(notices)})", expanded=True, icon="⚠️"):
             for n in notices:
-                st.caption(as_plain(n["text"]))
+                st.caption(st_escape(n["text"]))
             st.button("Dismiss for everyone", key="ec_ws_dismiss", on_click=state.dismiss_notices)
+
+
+# --- a guided path through the pages for a first visit (home page, app.py) ----------------------------
+
+TOUR = (  # (page file, title, what to do and look at there)
+    ("pages/data_models.py", "Data & models",
+     "The data and the two models: on the demo, the lab's 500 tweets with roberta (baseline) and gpt2 "
+     "(candidate), whose predictions ship with the file."),
+    ("pages/compare.py", "Compare",
+     "The verdict first (ship / no-ship / inconclusive) and the gates it rests on; then accuracy per slice with "
+     "95% intervals, and what slicing revealed, in sentences."),
+    ("pages/slices.py", "Slices",
+     "Build a slice with a hypothesis (e.g. negated questions), or let *Discover regression slices* find where "
+     "the candidate loses most, tested on held-out rows."),
+    ("pages/examples.py", "Examples",
+     "Read the regressed rows of a slice; pick a row to see why each model predicts what it does (one click "
+     "switches to VADER vs the demo transformer, which run here and can be explained)."),
+    ("pages/stress.py", "Stress tests",
+     "Paste a few hard cases and score them with two live models; run perturbation tests (negation, typos, "
+     "casing) and read each test's edited examples."),
+    ("pages/share.py", "Report & W&B",
+     "Download the Markdown or HTML report, or push the session to Weights & Biases (offline without an account)."),
+)
+TOUR_KEY = "ec_tour"  # True while this browser session follows the guided path
+TOUR_HIDDEN = "ec_tour_hidden"
+
+
+def guided_path_home(first_visit: bool = True) -> None:
+    """The home page's offer: one line that opens the path in six steps (each a link, with what to look at
+    there) and a button that starts it. Folded, so the page below does not move: on a first visit (a workspace
+    nobody has built anything in yet) its label says so."""
+    if st.session_state.get(TOUR_HIDDEN):
+        return
+    label = ("First visit? Open the guided path through the six pages (about 15 minutes)" if first_visit
+             else "Guided path through the six pages")
+    with st.expander(label, expanded=False, icon=":material/route:"):
+        for i, (page, title, what) in enumerate(TOUR, 1):
+            c1, c2 = st.columns([1, 4], vertical_alignment="center")
+            c1.page_link(page, label=f"{i}. {title}")
+            c2.caption(what)
+        b1, b2, _ = st.columns([1, 1, 3])
+        b1.button("Start the guided path", key="ec_tour_start", type="primary", on_click=_start_tour)
+        b2.button("Hide this guide", key="ec_tour_hide", on_click=lambda: st.session_state.update({TOUR_HIDDEN: True}))
+
+
+def _start_tour() -> None:
+    st.session_state[TOUR_KEY] = True
+
+
+def _end_tour() -> None:
+    st.session_state[TOUR_KEY] = False
+
+
+def guided_path_banner(current: str) -> None:
+    """While the path is followed: this page's step, what to look at, and the link to the next page."""
+    if not st.session_state.get(TOUR_KEY):
+        return
+    files = [t[0] for t in TOUR]
+    if current not in files:
+        return
+    i = files.index(current)
+    _, title, what = TOUR[i]
+    with st.container(border=True):
+        st.markdown(f"**Guided path · step {i + 1} of {len(TOUR)}: {title}** — {what}")
+        cols = st.columns(3, vertical_alignment="center")
+        if i > 0:
+            cols[0].page_link(TOUR[i - 1][0], label=f"← {TOUR[i - 1][1]}")
+        if i + 1 < len(TOUR):
+            cols[1].page_link(TOUR[i + 1][0], label=f"Next: {TOUR[i + 1][1]} →")
+        else:
+            cols[1].caption("The last step: that is the whole path.")
+        cols[2].button("End the path", key="ec_tour_end", on_click=_end_tour, help="Hide these steps; the home page's guide starts them again")
