@@ -3,7 +3,7 @@
 Each seed builds a 5,000-row, 3-label dataset with two models' predictions as columns and 18 slices:
 13 overlapping boolean metadata columns with 10-50% prevalence, slice `s01` of exactly 300 rows (800 in
 the guardrail scenarios), and four tiny slices of 5, 12, 20 and 30 rows. It runs
-`evalcore.pipeline.run_analysis` and `evalcore.verdict.decide` with the default gates (no guardrail unless
+`evalcore.tasks.pipeline.run_analysis` and `evalcore.decide.verdict.decide` with the default gates (no guardrail unless
 stated) and records the verdict. The baseline is right on 75% of rows; the candidate agrees with it except
 on a discordant 20% of rows, drawn per scenario:
 
@@ -38,12 +38,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evalcore.data import EvalData, PrecomputedModel  # noqa: E402
-from evalcore.gates import FAIL, NEED_MORE_DATA, NO_SHIP, PASS, SHIP  # noqa: E402
-from evalcore.metrics import wilson_interval  # noqa: E402
-from evalcore.pipeline import run_analysis  # noqa: E402
-from evalcore.slices import GUARDRAIL, Slice, SliceSet  # noqa: E402
-from evalcore.verdict import decide  # noqa: E402
+from evalcore.io.data import EvalData, PrecomputedModel  # noqa: E402
+from evalcore.decide.gates import FAIL, NEED_MORE_DATA, NO_SHIP, PASS, SHIP  # noqa: E402
+from evalcore.stats.metrics import wilson_interval  # noqa: E402
+from evalcore.tasks.pipeline import run_analysis  # noqa: E402
+from evalcore.analyze.slices import GUARDRAIL, Slice, SliceSet  # noqa: E402
+from evalcore.decide.verdict import decide  # noqa: E402
 
 LABELS = ("negative", "neutral", "positive")
 N_ROWS, N_FLAGS, PLANTED = 5000, 13, "s01"

@@ -4,11 +4,11 @@
    continuous and a count column, gold labels and random confidences (15 features, ~40 items); 20% of
    rows discordant between the models. *planted*: the candidate loses 15 points on
    `flag1 == true and group == "b"` (~10% of rows) and nowhere else; *null*: no change anywhere.
-   `evalcore.discover.discover_slices` with its defaults (depth 2, seed = the simulation's seed) on each
+   `evalcore.decide.discover.discover_slices` with its defaults (depth 2, seed = the simulation's seed) on each
    seed: how often the planted conjunction is found *and confirmed*, and how often null data confirm
    any slice at all.
 2. Search time on 100,000 rows (the same generator), depth 2 and depth 3.
-3. A MiniLM explanation of one tweet (`evalcore.explain.explain`, occlusion, all variants in one batch):
+3. A MiniLM explanation of one tweet (`evalcore.probe.explain.explain`, occlusion, all variants in one batch):
    the full demo model when it is built, else a small build (256 tweets, 1 epoch) in a temporary folder.
 
     python bench/bench_discovery.py               # 200 seeds per scenario
@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from evalcore.discover import discover_slices  # noqa: E402
-from evalcore.metrics import wilson_interval  # noqa: E402
-from evalcore.rules import format_rule, mask, parse_rule  # noqa: E402
+from evalcore.decide.discover import discover_slices  # noqa: E402
+from evalcore.stats.metrics import wilson_interval  # noqa: E402
+from evalcore.analyze.rules import format_rule, mask, parse_rule  # noqa: E402
 from synthetic_slices import PLANTED_RULE, planted_table  # noqa: E402
 
 TWEET = "@user I don't think this update is good at all, my phone keeps crashing 😡 #fail"
@@ -68,9 +68,9 @@ def time_search(rows: int, depth: int, repeats: int = 3) -> tuple[float, float, 
 
 def time_explanation() -> tuple[str, dict[int, tuple[float, float, float]], int, list[str]]:
     """(which model, {torch threads: (median, fastest of 7 explanations, one plain prediction)}, tokens, top)."""
-    from evalcore.demo_model import build_demo_model, demo_model_dir
-    from evalcore.explain import explain
-    from evalcore.models import HFPredictor
+    from evalcore.predict.demo_model import build_demo_model, demo_model_dir
+    from evalcore.probe.explain import explain
+    from evalcore.predict.models import HFPredictor
 
     labels = ("negative", "neutral", "positive")
     folder, which = demo_model_dir(), "the full demo model (3 epochs on the 2,000 validation tweets)"

@@ -20,8 +20,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
-from evalcore.features import as_texts, compute_features, list_features
-from evalcore.paths import shared_data_dir
+from evalcore.analyze.features import as_texts, compute_features, list_features
+from evalcore.core.paths import shared_data_dir
 
 
 DERIVED = {"emoji_density", "emoji_dense", "length_bucket"}

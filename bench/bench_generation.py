@@ -4,7 +4,7 @@ The data: 10,570 questions, Match-LSTM (baseline) and BERT-ensemble (candidate) 
 slices of the generation task. Three figures, all from this one run:
 
 1. per-example scores of both models (exact match, relaxed match, token F1, ROUGE-L, accuracy at
-   ROUGE-L, answer length and length ratio): `evalcore.genmetrics.score_answers` against the plain
+   ROUGE-L, answer length and length ratio): `evalcore.stats.genmetrics.score_answers` against the plain
    loop a course project writes (the official SQuAD functions and `RougeScorer.score_multi` per
    example and model, `score_answers_loop`); both start with an empty stem cache; the ratio is printed
    and the two tables are checked equal;
@@ -33,12 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 T0 = time.perf_counter()
 import numpy as np  # noqa: E402
 
-import evalcore.gendata as gendata  # noqa: E402
-import evalcore.genmetrics as genmetrics  # noqa: E402
-from evalcore.data import load_data  # noqa: E402
-from evalcore.gates import evaluate_gates  # noqa: E402
-from evalcore.paired import _bootstrap_means  # noqa: E402
-from evalcore.pipeline import run_analysis  # noqa: E402
+import evalcore.io.gendata as gendata  # noqa: E402
+import evalcore.stats.genmetrics as genmetrics  # noqa: E402
+from evalcore.io.data import load_data  # noqa: E402
+from evalcore.decide.gates import evaluate_gates  # noqa: E402
+from evalcore.stats.paired import _bootstrap_means  # noqa: E402
+from evalcore.tasks.pipeline import run_analysis  # noqa: E402
 
 genmetrics._stemmer()  # imports nltk (the stemmer's package); its cache starts empty below
 from rouge_score import rouge_scorer  # noqa: E402,F401

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_multiuser import CHROMIUM, FLAGS, _rss_mb, _settle, serve  # noqa: E402
-from evalcore.paths import shared_data_dir  # noqa: E402
+from evalcore.core.paths import shared_data_dir  # noqa: E402
 
 LABELS = np.array(["negative", "neutral", "positive"], dtype=object)
 
@@ -56,11 +56,11 @@ def write_parquet(path: Path, n: int, seed: int = 0) -> None:
 
 
 def engine_times(path: Path) -> dict[str, float]:
-    from evalcore.data import load_data
-    from evalcore.models import load_predictor
-    from evalcore.pipeline import analyse, build_eval, eval_base
-    from evalcore.scoring import score
-    from evalcore.slices import starter_slices
+    from evalcore.io.data import load_data
+    from evalcore.predict.models import load_predictor
+    from evalcore.tasks.pipeline import analyse, build_eval, eval_base
+    from evalcore.predict.scoring import score
+    from evalcore.analyze.slices import starter_slices
 
     out = {}
     t = time.perf_counter()

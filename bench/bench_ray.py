@@ -3,7 +3,7 @@
     python bench/bench_ray.py [--n 2000] [--model demo] [--shards 4]      (from the repo root)
 
 Writes the first `--n` TweetEval test tweets as Parquet shards, then, each with an empty
-prediction cache: (a) local `score` (`evalcore.scoring.score_texts`); (b) `score --ray` on a local
+prediction cache: (a) local `score` (`evalcore.predict.scoring.score_texts`); (b) `score --ray` on a local
 Ray cluster started here with every core (`ray_score_source`: read the shards, model actors, Parquet
 out, cache in). Prints texts/s of both (b's time includes reading, writing and the cache ingest,
 not the cluster's start) and checks that the outputs agree: the same predictions for every row and
@@ -34,11 +34,11 @@ def main() -> None:
     import pandas as pd
     import ray
 
-    from evalcore.cache import PredictionCache
-    from evalcore.data import load_data
-    from evalcore.models import load_predictor
-    from evalcore.ray_scoring import ray_score_source
-    from evalcore.scoring import score
+    from evalcore.predict.cache import PredictionCache
+    from evalcore.io.data import load_data
+    from evalcore.predict.models import load_predictor
+    from evalcore.predict.ray_scoring import ray_score_source
+    from evalcore.predict.scoring import score
 
     scratch = Path(tempfile.mkdtemp(prefix="evalcore-bench-ray-"))
     data = load_data("tweeteval:test", n_rows=args.n)

@@ -1,7 +1,7 @@
 """Scoring throughput, four ways, on the same texts and model, in one run.
 
 (a) one text at a time through `transformers.pipeline("text-classification")`, as the lab notebook
-    does; (b) `evalcore.scoring.score_texts` with an empty cache (tokenise, length-sorted batches,
+    does; (b) `evalcore.predict.scoring.score_texts` with an empty cache (tokenise, length-sorted batches,
     softmax, label mapping, cache writes); (c) a bare batched forward pass over pre-tokenised,
     length-sorted batches (no tokenisation, no softmax, no cache: the limit for (b));
     (d) `score_texts` again over the now-full cache.
@@ -32,7 +32,7 @@ TARGETS = {"b/a": 2.5, "b/c": 0.9, "d/b": 100.0}
 
 def model_dir(scratch: Path) -> tuple[Path, str]:
     """The demo model if built, else MiniLM + a new head saved to `scratch`."""
-    from evalcore.demo_model import DEMO_LABELS, base_checkpoint_dir, demo_model_dir
+    from evalcore.predict.demo_model import DEMO_LABELS, base_checkpoint_dir, demo_model_dir
 
     demo = demo_model_dir()
     if (demo / "config.json").is_file():
@@ -62,10 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from transformers import pipeline
 
-    from evalcore.cache import PredictionCache
-    from evalcore.data import load_data
-    from evalcore.models import HFPredictor
-    from evalcore.scoring import length_sorted_batches, score_texts
+    from evalcore.predict.cache import PredictionCache
+    from evalcore.io.data import load_data
+    from evalcore.predict.models import HFPredictor
+    from evalcore.predict.scoring import length_sorted_batches, score_texts
 
     data = load_data("tweeteval:test", n_rows=args.n)
     texts = data.texts

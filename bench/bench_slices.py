@@ -1,6 +1,6 @@
 """Benchmark: all slice and regression metrics (with intervals) over 1,000,000 rows and 20 slice rules.
 
-Compares evalcore.metrics (slices stacked into one matrix, counts by code) with the straightforward
+Compares evalcore.stats.metrics (slices stacked into one matrix, counts by code) with the straightforward
 per-slice pandas loop of the lab notebook (boolean mask on df_long, groupby('model').apply, then
 the regression rates on df_eval), computing the same numbers, and checks that both agree.
 
@@ -21,9 +21,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evalcore.metrics import (calibration_metrics, mcnemar_exact, paired_difference_interval,  # noqa: E402
+from evalcore.stats.metrics import (calibration_metrics, mcnemar_exact, paired_difference_interval,  # noqa: E402
                               regression_metrics, slice_metrics, wilson_interval)
-from evalcore.tables import build_df_eval, build_df_long  # noqa: E402
+from evalcore.analyze.tables import build_df_eval, build_df_long  # noqa: E402
 
 LABELS = ["negative", "neutral", "positive"]
 RULES = {
@@ -93,8 +93,8 @@ def synthetic(n: int, seed: int) -> tuple[pd.DataFrame, Preds, Preds]:
 
 
 def rule_masks(df_eval: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The 20 rules through evalcore.rules: parse, validate against the table's schema, evaluate."""
-    from evalcore.rules import Schema, evaluate, parse_rule
+    """The 20 rules through evalcore.analyze.rules: parse, validate against the table's schema, evaluate."""
+    from evalcore.analyze.rules import Schema, evaluate, parse_rule
 
     schema = Schema.from_frame(df_eval)
     return {name: np.asarray(evaluate(parse_rule(text), df_eval, schema), dtype=bool) for name, text in RULES.items()}

@@ -5,7 +5,7 @@ datasets, wandb) are imported only inside the functions that need them.
 """
 from __future__ import annotations
 
-from evalcore.errors import (
+from evalcore.core.errors import (
     CacheError,
     ConfigError,
     DataError,

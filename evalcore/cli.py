@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import Callable, Sequence
 
-from evalcore.errors import EvalcoreError
+from evalcore.core.errors import EvalcoreError
 
 MODEL_SPEC_HELP = (
     "model spec: `vader` (lexicon; compound >= 0.05 positive, <= -0.05 negative), `demo` (the "
@@ -54,7 +54,7 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
 
 
 def load_data_from_args(args: argparse.Namespace):
-    from evalcore.data import load_data
+    from evalcore.io.data import load_data
 
     labels = tuple(x.strip() for x in args.labels.split(",")) if args.labels else None
     return load_data(args.data or "lab", split=args.split, config=args.config, n_rows=args.n_rows,
@@ -66,7 +66,7 @@ def load_data_from_args(args: argparse.Namespace):
 
 def open_cache():
     """The prediction cache, telling the user when a damaged file was moved aside."""
-    from evalcore.cache import PredictionCache
+    from evalcore.predict.cache import PredictionCache
 
     cache = PredictionCache()
     if cache.warning:
@@ -94,13 +94,13 @@ def tqdm_progress(desc: str) -> Callable[[int, int], None]:
 def cmd_score(args: argparse.Namespace) -> int:
     if args.ray:
         return _score_on_ray(args)
-    from evalcore.models import load_predictor
-    from evalcore.scoring import score
+    from evalcore.predict.models import load_predictor
+    from evalcore.predict.scoring import score
 
     data = load_data_from_args(args)
     if data.task == "generation":  # answers are read, not computed: score them against the gold answers
-        from evalcore.gendata import load_answers
-        from evalcore.genmetrics import score_answers
+        from evalcore.io.gendata import load_answers
+        from evalcore.stats.genmetrics import score_answers
 
         print(f"data: {data.name}: {len(data)} rows, generation (answers scored against their gold answers)")
         for spec in args.model:
@@ -123,8 +123,8 @@ def _score_on_ray(args: argparse.Namespace) -> int:
     """`score --ray`: the same line per model as local scoring, plus where the Parquet went."""
     from pathlib import Path
 
-    from evalcore.errors import DataError
-    from evalcore.ray_scoring import ray_score_source
+    from evalcore.core.errors import DataError
+    from evalcore.predict.ray_scoring import ray_score_source
 
     if args.split or args.config:
         raise DataError("--split and --config do not apply with --ray, which reads Parquet or CSV shards")
@@ -153,7 +153,7 @@ REPORT_COLUMNS = {
                            "confident_regression_rate", "confident_regression_rate_lo", "confident_regression_rate_hi",
                            "n_conf_known", "mcnemar_p", "p_adjusted", "significant_regression", "small"],
 }
-# generation: the same two tables, in the generation metrics (evalcore.gentables)
+# generation: the same two tables, in the generation metrics (evalcore.stats.gentables)
 GENERATION_REPORT_COLUMNS = {
     "slice_metrics": ["slice", "model", "role", "n", *(f"{m}{s}" for m in ("exact_match", "f1", "relaxed_match",
                                                                           "rouge_l", "rouge_acc")
@@ -190,8 +190,8 @@ def add_analysis_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--batch-size", type=int, default=32, help="texts per forward pass for live models (default 32)")
 
 
-# Written out, not imported: `--help` must not load numpy and pandas (evalcore.gates does);
-# tests/test_cli_fast.py checks these stay equal to evalcore.gates.GATES and DEFAULTS.
+# Written out, not imported: `--help` must not load numpy and pandas (evalcore.decide.gates does);
+# tests/test_cli_fast.py checks these stay equal to evalcore.decide.gates.GATES and DEFAULTS.
 GATE_NAMES = ("accuracy", "macro_f1", "slice_accuracy", "accuracy_gain", "class_recall", "confident_regression_rate",
               "stress_accuracy", "exact_match", "f1", "relaxed_match", "rouge_l", "rouge_acc", "slice_exact_match",
               "slice_f1", "slice_relaxed_match", "slice_rouge_l", "slice_rouge_acc", "f1_gain")
@@ -221,8 +221,8 @@ def _workspace(args: argparse.Namespace):
     import json
     from pathlib import Path
 
-    from evalcore.errors import ConfigError
-    from evalcore.workspace import Workspace, not_a_workspace, workspace_path
+    from evalcore.core.errors import ConfigError
+    from evalcore.serve.workspace import Workspace, not_a_workspace, workspace_path
 
     if args.workspace is None:
         return None
@@ -243,17 +243,17 @@ def _workspace(args: argparse.Namespace):
 
 def analysis_from_args(args: argparse.Namespace):
     """The analysis and the gate configuration the options (and the workspace, if any) describe."""
-    from evalcore.errors import ModelError
-    from evalcore.features import CustomFeature
-    from evalcore.gates import GateConfig, parse_gate_args
-    from evalcore.pipeline import run_analysis
-    from evalcore.slices import SliceSet, load_slices
+    from evalcore.core.errors import ModelError
+    from evalcore.analyze.features import CustomFeature
+    from evalcore.decide.gates import GateConfig, parse_gate_args
+    from evalcore.tasks.pipeline import run_analysis
+    from evalcore.analyze.slices import SliceSet, load_slices
 
     ws = _workspace(args)
     settings = {k: getattr(args, k) if getattr(args, k) is not None else
                 (getattr(ws, k) if ws else DEFAULT_SETTINGS[k]) for k in DEFAULT_SETTINGS}
     if ws and args.data is None:
-        from evalcore.data import load_data
+        from evalcore.io.data import load_data
 
         options = {k: v for k, v in ws.data.items() if k != "source" and v not in (None, "", [])}
         data = load_data(ws.data.get("source", "lab"), **options)
@@ -263,7 +263,7 @@ def analysis_from_args(args: argparse.Namespace):
     base_gates = GateConfig.from_dict(ws.gates or None, data.task) if ws else GateConfig(task=data.task)
     gate_config = parse_gate_args(args.gate, base_gates)
     if getattr(args, "require_gain", False):
-        from evalcore.gates import require_gain
+        from evalcore.decide.gates import require_gain
 
         gate_config = require_gain(gate_config)
     baseline = args.baseline or (ws.baseline if ws and args.data is None else None)
@@ -290,16 +290,16 @@ def _verdict_exit(args: argparse.Namespace) -> bool:
 
 
 def _text_tables(analysis, verdict) -> list[str]:
-    """The human-readable CLI report, in the units of every page (evalcore.units) and the task's metrics."""
+    """The human-readable CLI report, in the units of every page (evalcore.core.units) and the task's metrics."""
     import pandas as pd
 
     if analysis.task == "generation":
-        from evalcore.genreport import text_lines
+        from evalcore.present.genreport import text_lines
 
         return text_lines(analysis, verdict)
 
-    from evalcore import units
-    from evalcore.comparisons import compared_metric
+    from evalcore.core import units
+    from evalcore.stats.comparisons import compared_metric
 
     r = analysis.results
     o = r.overall
@@ -351,8 +351,8 @@ def _text_tables(analysis, verdict) -> list[str]:
 def cmd_report(args: argparse.Namespace) -> int:
     import json
 
-    from evalcore.report import export_reports
-    from evalcore.verdict import decide
+    from evalcore.present.report import export_reports
+    from evalcore.decide.verdict import decide
 
     analysis, gate_config = analysis_from_args(args)
     r = analysis.results
@@ -365,7 +365,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                    "metric_changes": r.changes.to_dict(orient="records")}
         if not generation:
             payload["per_class"] = r.per_class.to_dict(orient="records")
-        from evalcore.units import strict_json
+        from evalcore.core.units import strict_json
 
         print(json.dumps(strict_json(payload), indent=2, allow_nan=False))
     elif args.format == "csv":
@@ -396,8 +396,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from evalcore.verdict import decide
-    from evalcore.wandb_push import push_summary_lines, push_to_wandb
+    from evalcore.decide.verdict import decide
+    from evalcore.present.wandb_push import push_summary_lines, push_to_wandb
 
     analysis, gate_config = analysis_from_args(args)
     gates = decide(analysis, gate_config)
@@ -410,13 +410,13 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 def cmd_discover(args: argparse.Namespace) -> int:
     """Search for slices worse than the rest, confirm them on held-out rows, optionally explain one slice's
-    regressions and write them into the report / a W&B run (evalcore.discover, evalcore.explain_aggregate)."""
+    regressions and write them into the report / a W&B run (evalcore.decide.discover, evalcore.probe.explain_aggregate)."""
     import json
 
-    from evalcore.discover import DiscoverySettings, discover_slices, discovery_text
-    from evalcore.slices import save_slices
-    from evalcore.verdict import decide
-    from evalcore.units import strict_json
+    from evalcore.decide.discover import DiscoverySettings, discover_slices, discovery_text
+    from evalcore.analyze.slices import save_slices
+    from evalcore.decide.verdict import decide
+    from evalcore.core.units import strict_json
 
     features = tuple(f.strip() for f in args.features.split(",") if f.strip()) if args.features else None
     alpha = args.alpha if args.alpha is not None else 0.05
@@ -438,14 +438,14 @@ def cmd_discover(args: argparse.Namespace) -> int:
         print(f"wrote {save_slices(args.out, found.slice_set())} ({len(found.confirmed)} confirmed slices; "
               f"load them with `report --slices {args.out}`)", file=sys.stderr)
     if args.markdown or args.html or args.push:
-        from evalcore.report import export_reports
+        from evalcore.present.report import export_reports
 
         gates = decide(analysis, gate_config)
         for path in export_reports(analysis, gates, markdown=args.markdown, html_path=args.html, discovery=found,
                                    explanations=explained):
             print(f"wrote {path}", file=sys.stderr)
         if args.push:
-            from evalcore.wandb_push import push_summary_lines, push_to_wandb
+            from evalcore.present.wandb_push import push_summary_lines, push_to_wandb
 
             result = push_to_wandb(analysis, project=args.project, entity=args.entity, run_name=args.run_name,
                                    mode=args.mode, gates=gates, discovery=found, explanations=explained)
@@ -455,9 +455,9 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 def _explain_for_cli(args: argparse.Namespace, analysis, found):
     """Token explanations of `--explain`'s slice (a slice of the set, a discovered one, or rule text)."""
-    from evalcore.errors import ModelError
-    from evalcore.explain_aggregate import explain_slice
-    from evalcore.rules import mask
+    from evalcore.core.errors import ModelError
+    from evalcore.probe.explain_aggregate import explain_slice
+    from evalcore.analyze.rules import mask
 
     extra = {f.name: (f.text, mask(f.rule, analysis.df_eval)) for f in found.candidates}
     result = explain_slice(analysis, args.explain, extra=extra, max_rows=args.explain_rows, seed=args.seed,
@@ -470,7 +470,7 @@ def _explain_for_cli(args: argparse.Namespace, analysis, found):
 def _explanation_text(result) -> list[str]:
     import pandas as pd
 
-    from evalcore import units
+    from evalcore.core import units
 
     out = ["", f"why the candidate flips on {result.slice} ({result.rule}):", result.message()]
     if result.available and len(result.tokens):
@@ -493,7 +493,7 @@ def _explanation_text(result) -> list[str]:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    from evalcore.models import load_predictor
+    from evalcore.predict.models import load_predictor
 
     cache = open_cache()
     if args.action == "clear":
@@ -513,7 +513,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from evalcore.doctor import report_lines
+    from evalcore.serve.doctor import report_lines
 
     print("\n".join(report_lines()))
     return 0
@@ -569,7 +569,7 @@ def write_tables(tables: dict, out: str, fmt: str) -> list:
 
 
 def cmd_build_demo(args: argparse.Namespace) -> int:
-    from evalcore.demo_model import build_demo_model, demo_built, demo_model_dir
+    from evalcore.predict.demo_model import build_demo_model, demo_built, demo_model_dir
 
     target = demo_model_dir()
     if demo_built() and not args.force:

@@ -6,14 +6,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from evalcore import charts, units
-from evalcore.comparisons import HEADLINE
-from evalcore.errors import EvalcoreError
-from evalcore.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL,
+from evalcore.present import charts
+from evalcore.core import units
+from evalcore.stats.comparisons import HEADLINE
+from evalcore.core.errors import EvalcoreError
+from evalcore.decide.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL,
                             GateConfig, margin_text)
-from evalcore.metrics import ALL_SLICE, confusion, reliability_diagram
-from evalcore.report import slice_margin, summarize_findings, verdict_label
-from evalcore.tables import role_col
+from evalcore.stats.metrics import ALL_SLICE, confusion, reliability_diagram
+from evalcore.present.report import slice_margin, summarize_findings, verdict_label
+from evalcore.analyze.tables import role_col
 from ui import engine, generation_view, state
 from ui.glossary import gloss, help_for
 from ui.widgets import error, esc, lit, md, shown_errors
@@ -55,7 +56,7 @@ st.caption(md(f"**{lit(comp.data.name)}** · {o['n']:,} rows · baseline **{lit(
               f"**{lit(c['model'])}** · {'accuracies' if task == 'classification' else 'scores'} in %, changes in "
               "points (pts), 95% intervals in brackets"))
 
-# --- the verdict: one result (evalcore.verdict.decide), every count below comes from it --------------
+# --- the verdict: one result (evalcore.decide.verdict.decide), every count below comes from it --------------
 if gate_message:
     st.warning(gate_message, icon="⚠️")
 {SHIP: st.success, NO_SHIP: st.error}.get(gates.decision, st.warning)(

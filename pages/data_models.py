@@ -5,7 +5,7 @@ server allows, or uploaded), a table file with a column-mapping step (and a labe
 labels are integers), or an HF dataset. Generation data too: the SQuAD demo, an uploaded SQuAD JSON, or
 a prompt / gold-answer table (its column-mapping step names the prompt, gold and id columns), with each
 model's answers in a column of the data or in an answers file (`file:`). Paths a visitor types are
-checked by `evalcore.roots`.
+checked by `evalcore.serve.roots`.
 """
 from __future__ import annotations
 
@@ -14,18 +14,18 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from evalcore.data import find_tweeteval_folders, tweeteval_splits
-from evalcore.errors import DataError, EvalcoreError
-from evalcore.gendata import NO_CONTEXT, SQUAD_ALIASES, file_layout
-from evalcore.genmetrics import ROUGE_TOKENIZERS
-from evalcore.labels import is_sentiment
-from evalcore.models import display_name, projection_rows, unreachable_warning
-from evalcore.pipeline import choose_models
-from evalcore.roots import allowed_roots, check_allowed, gated, store_file, store_folder
-from evalcore import units
-from evalcore.comparisons import compared_metric
-from evalcore.gentables import generation_slice_metrics
-from evalcore.units import pct
+from evalcore.io.data import find_tweeteval_folders, tweeteval_splits
+from evalcore.core.errors import DataError, EvalcoreError
+from evalcore.io.gendata import NO_CONTEXT, SQUAD_ALIASES, file_layout
+from evalcore.stats.genmetrics import ROUGE_TOKENIZERS
+from evalcore.io.labels import is_sentiment
+from evalcore.predict.models import display_name, projection_rows, unreachable_warning
+from evalcore.tasks.pipeline import choose_models
+from evalcore.serve.roots import allowed_roots, check_allowed, gated, store_file, store_folder
+from evalcore.core import units
+from evalcore.stats.comparisons import compared_metric
+from evalcore.stats.gentables import generation_slice_metrics
+from evalcore.core.units import pct
 from ui import engine, state
 from ui.widgets import code, error, esc, lit, md, model_hover, progress_bar, shown_errors
 
@@ -77,7 +77,7 @@ def _kind(settings: dict) -> str:
 
 def _columns_of(layout) -> list[str]:
     """Column names of a table file for the mapping step, read cheaply and within the server's limits
-    (`evalcore.gendata.file_layout`: a CSV's header, a Parquet schema, a JSON file's first record)."""
+    (`evalcore.io.gendata.file_layout`: a CSV's header, a Parquet schema, a JSON file's first record)."""
     if not layout.columns:
         raise DataError(f"could not read the columns of {layout.path.name}: a CSV / TSV with a header row, JSON "
                         "lines, a JSON array of objects or Parquet is expected")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from evalcore.metrics import ALL_SLICE
-from evalcore.tables import metadata_columns, role_col
+from evalcore.stats.metrics import ALL_SLICE
+from evalcore.analyze.tables import metadata_columns, role_col
 from ui import engine, explain_view, generation_view, state
 from ui.widgets import code, esc, lit, md, one_page, opens_row, shown_errors
 

@@ -12,12 +12,12 @@ from typing import Any
 
 import streamlit as st
 
-from evalcore import units
-from evalcore.errors import EvalcoreError
-from evalcore.gates import GATES, NO_SHIP, PASS, SHIP, GateConfig, margin_text
-from evalcore.report import render_html, render_markdown
-from evalcore.workspace import LIMITS
-from evalcore.wandb_push import PushResult, has_api_key, push_summary_lines, push_to_wandb, resolve_mode
+from evalcore.core import units
+from evalcore.core.errors import EvalcoreError
+from evalcore.decide.gates import GATES, NO_SHIP, PASS, SHIP, GateConfig, margin_text
+from evalcore.present.report import render_html, render_markdown
+from evalcore.serve.workspace import LIMITS
+from evalcore.present.wandb_push import PushResult, has_api_key, push_summary_lines, push_to_wandb, resolve_mode
 from ui import engine, saved_runs, state
 from ui.widgets import error, esc, lit, md, shown_errors
 

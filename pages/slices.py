@@ -14,16 +14,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from evalcore import units
+from evalcore.core import units
 
-from evalcore.errors import FeatureError, RuleError
-from evalcore.comparisons import HEADLINE, compared_metric
-from evalcore.features import CustomFeature, list_features, list_generation_features
-from evalcore.label_mix import label_mix, mix_text
-from evalcore.rules import Rule, Schema, conditions, format_rule, mask, validate, validate_text
-from evalcore.slices import SLICES_VERSION, Slice, SliceSet, check_name, load_slices, validate_slices
-from evalcore.tables import role_col
-from evalcore.workspace import LIMITS
+from evalcore.core.errors import FeatureError, RuleError
+from evalcore.stats.comparisons import HEADLINE, compared_metric
+from evalcore.analyze.features import CustomFeature, list_features, list_generation_features
+from evalcore.decide.label_mix import label_mix, mix_text
+from evalcore.analyze.rules import Rule, Schema, conditions, format_rule, mask, validate, validate_text
+from evalcore.analyze.slices import SLICES_VERSION, Slice, SliceSet, check_name, load_slices, validate_slices
+from evalcore.analyze.tables import role_col
+from evalcore.serve.workspace import LIMITS
 from ui import engine, state
 from ui import discover_view
 from ui import rule_builder as rb
@@ -214,7 +214,7 @@ MIX_COLUMNS = ("labels", "tv", "label_effect")
 
 def slice_table(slices: SliceSet) -> tuple[pd.DataFrame, pd.Series | None]:
     """One row per saved slice with its size on this table (or why it does not fit the table) and
-    its gold-label mix beside the overall one (`evalcore.label_mix`); also the overall mix (None on
+    its gold-label mix beside the overall one (`evalcore.decide.label_mix`); also the overall mix (None on
     generation data, whose gold answers are free text with no label set)."""
     rows, fit = [], {}
     for s in slices:

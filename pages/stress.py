@@ -14,16 +14,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from evalcore import units
-from evalcore.charts import perturbation_bars
-from evalcore.errors import DataError, EvalcoreError
-from evalcore.llm import build_prompt, generate_cases, parse_reply
-from evalcore.models import ModelSpec, display_name
-from evalcore.report import perturb_summary_table, stress_summary_table
-from evalcore.perturb import GENERATOR_NAMES, default_generators, examples_html
-from evalcore.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases
-from evalcore.tables import ROLES, conf_col, pred_col, role_col, score_col
-from evalcore.workspace import LIMITS
+from evalcore.core import units
+from evalcore.present.charts import perturbation_bars
+from evalcore.core.errors import DataError, EvalcoreError
+from evalcore.probe.llm import build_prompt, generate_cases, parse_reply
+from evalcore.predict.models import ModelSpec, display_name
+from evalcore.present.report import perturb_summary_table, stress_summary_table
+from evalcore.probe.perturb import GENERATOR_NAMES, default_generators, examples_html
+from evalcore.probe.stress import CASE_FILE_SUFFIXES, StressCase, StressSet, parse_case_bytes, parse_cases
+from evalcore.analyze.tables import ROLES, conf_col, pred_col, role_col, score_col
+from evalcore.serve.workspace import LIMITS
 from ui import engine, explain_view, generation_view, saved_runs, state
 from ui.glossary import gloss
 from ui.widgets import code, error, esc, md, shown_errors

@@ -29,7 +29,7 @@ def restart_server() -> None:
 
 
 def shown(markdown: str) -> str:
-    """What a person reads from a Markdown body the pages escaped (evalcore.safetext): `a\\.b` -> `a.b`."""
+    """What a person reads from a Markdown body the pages escaped (evalcore.core.safetext): `a\\.b` -> `a.b`."""
     return html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown))
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from evalcore.paths import shared_data_dir
+from evalcore.core.paths import shared_data_dir
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")

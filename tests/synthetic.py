@@ -6,9 +6,9 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from evalcore.data import EvalData, PrecomputedModel
-from evalcore.pipeline import Analysis, run_analysis
-from evalcore.slices import Slice, SliceSet
+from evalcore.io.data import EvalData, PrecomputedModel
+from evalcore.tasks.pipeline import Analysis, run_analysis
+from evalcore.analyze.slices import Slice, SliceSet
 
 
 def analysis_of(gold: Sequence[str], base: Sequence[str], cand: Sequence[str], labels: Sequence[str],

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from evalcore.tables import build_df_eval
+from evalcore.analyze.tables import build_df_eval
 
 LABELS = ("negative", "neutral", "positive")
 PLANTED_RULE = 'flag1 == true and group == "b"'  # about 10% of the rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evalcore.paths import shared_data_dir
+from evalcore.core.paths import shared_data_dir
 
 # original sentiment id -> (new id, new name). mapping.txt lists the new ids out of order.
 RENAMED = {"0": ("1", "against"), "1": ("0", "none"), "2": ("2", "favor")}

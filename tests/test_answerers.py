@@ -11,11 +11,11 @@ import pytest
 
 from apptest_helpers import errors, open_page
 from chat_server import send_chat_reply
-from evalcore.answerers import (MAX_NEW_TOKENS, SMOLLM2, EndpointAnswerer, answer_prompt, available_answerers,
+from evalcore.probe.answerers import (MAX_NEW_TOKENS, SMOLLM2, EndpointAnswerer, answer_prompt, available_answerers,
                                 live_answers, load_answerer, local_available)
-from evalcore.errors import ConfigError
-from evalcore.genmetrics import score_answers
-from evalcore.llm import ENDPOINTS_ENV, LLMConfig
+from evalcore.core.errors import ConfigError
+from evalcore.stats.genmetrics import score_answers
+from evalcore.probe.llm import ENDPOINTS_ENV, LLMConfig
 
 REPLIES = {"exact": " Denver Broncos \n", "chatty": "I believe the Broncos from Denver won it."}
 
@@ -88,8 +88,8 @@ def test_unknown_answerers_and_empty_inputs_are_refused(server) -> None:
 
 
 def test_stress_page_on_squad_asks_two_configured_endpoints(server, monkeypatch) -> None:
-    from evalcore.data import load_data
-    from evalcore.workspace import Workspace, save_workspace, workspace_path
+    from evalcore.io.data import load_data
+    from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
 
     host, port = server.server_address[:2]
     monkeypatch.setenv(ENDPOINTS_ENV, json.dumps({name: {"base_url": f"http://{host}:{port}/{name}/v1",
@@ -137,7 +137,7 @@ def test_smollm2_from_the_wheel_answers_a_squad_question() -> None:
 def test_an_answer_is_explained_by_the_question_words_its_score_depends_on(server) -> None:
     """Occlusion by the score of the answer: deleting 'won' makes the keyword endpoint miss the answer, so
     'won' carries the whole F1; the other words carry none. One answer per word, plus the original."""
-    from evalcore.explain import ANSWER, explain_answer
+    from evalcore.probe.explain import ANSWER, explain_answer
 
     host, port = server.server_address[:2]
     answerer = EndpointAnswerer("keyword", LLMConfig(base_url=f"http://{host}:{port}/keyword/v1", model="k",
@@ -154,8 +154,8 @@ def test_an_answer_is_explained_by_the_question_words_its_score_depends_on(serve
 
 
 def test_the_stress_page_explains_live_answers(server, monkeypatch) -> None:
-    from evalcore.data import load_data
-    from evalcore.workspace import Workspace, save_workspace
+    from evalcore.io.data import load_data
+    from evalcore.serve.workspace import Workspace, save_workspace
 
     host, port = server.server_address[:2]
     monkeypatch.setenv(ENDPOINTS_ENV, json.dumps({name: {"base_url": f"http://{host}:{port}/{name}/v1",
@@ -184,8 +184,8 @@ def test_the_load_estimate_is_the_last_measured_load(evalcore_home, monkeypatch)
     import json
     import os
 
-    from evalcore.answerers import smollm2_load_estimate
-    from evalcore.paths import models_dir
+    from evalcore.probe.answerers import smollm2_load_estimate
+    from evalcore.core.paths import models_dir
 
     monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.1, 0.1))
     assert smollm2_load_estimate() == "about 15 s on a quiet 2-core machine"

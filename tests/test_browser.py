@@ -172,7 +172,7 @@ def test_paste_ten_cases_score_and_push_offline(server, browser) -> None:
     """Issue 5's walk-through: paste ten hard cases, score them live, push the session offline."""
     import json
 
-    from evalcore.workspace import Workspace
+    from evalcore.serve.workspace import Workspace
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     # Live models for stress scoring are part of the saved workspace; a new browser session reads it.
@@ -220,7 +220,7 @@ def test_two_browsers_on_one_workspace_lose_nothing_and_see_the_conflict(server,
     from both; the first user's notes are kept in the conflict list and the second user is told."""
     import json
 
-    from evalcore import workspace as store
+    from evalcore.serve import workspace as store
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     os.environ["EVALCORE_HOME"] = str(server["home"])
@@ -273,7 +273,7 @@ def test_discover_save_compare_and_explain(server, browser) -> None:
     slice's regressions in aggregate, and find both in the report page's list of what is included."""
     import json
 
-    from evalcore.workspace import Workspace
+    from evalcore.serve.workspace import Workspace
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = server["home"] / "work" / "workspaces" / "disc.json"

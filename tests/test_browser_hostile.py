@@ -25,7 +25,7 @@ PAGES = ["", "slices", "compare", "examples", "stress", "share"]
 
 
 def _hostile_workspace(home) -> None:
-    from evalcore.workspace import Workspace
+    from evalcore.serve.workspace import Workspace
 
     uploads = home / "work" / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from evalcore.workspace import Workspace
+from evalcore.serve.workspace import Workspace
 from tests.test_browser import (CHROMIUM, ROOT, SHOTS, TEN_CASES, _free_port, _full_shot, _no_exception,  # noqa: F401
                                 _settle, browser, server)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from evalcore.units import pct
+from evalcore.core.units import pct
 from tests.task_folders import ORDER, raw_ids, renamed_tweeteval
 from tests.test_browser import SHOTS, _full_shot, _no_exception, _settle, browser, server  # noqa: F401 (fixtures)
 

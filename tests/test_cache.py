@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalcore.cache import APPLICATION_ID, SCHEMA_VERSION, PredictionCache
-from evalcore.errors import CacheError
+from evalcore.predict.cache import APPLICATION_ID, SCHEMA_VERSION, PredictionCache
+from evalcore.core.errors import CacheError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 # by "begin <last>" just before its put_many.
 WRITER = textwrap.dedent("""
     import os, sys, time, numpy as np
-    from evalcore.cache import PredictionCache
+    from evalcore.predict.cache import PredictionCache
     path, go = sys.argv[1], sys.argv[2]
     first, last, size, big, writers = map(int, sys.argv[3:8])
     def rows(b, n):

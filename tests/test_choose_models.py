@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evalcore.data import load_data
-from evalcore.pipeline import choose_models, model_applies, run_analysis
+from evalcore.io.data import load_data
+from evalcore.tasks.pipeline import choose_models, model_applies, run_analysis
 from tests.task_folders import renamed_tweeteval
 
 

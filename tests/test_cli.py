@@ -91,7 +91,7 @@ def test_report_verdict_exit_status_and_reports(evalcore_home: Path, tmp_path: P
 
 
 def test_a_model_defined_slice_cannot_be_a_guardrail(evalcore_home: Path, tmp_path: Path) -> None:
-    from evalcore.slices import Slice, SliceSet, save_slices
+    from evalcore.analyze.slices import Slice, SliceSet, save_slices
 
     path = save_slices(tmp_path / "s.json", SliceSet((Slice("broken", "regressed == true", "its own regressions"),
                                                       Slice("neg", "has_negation == true"))))
@@ -103,8 +103,8 @@ def test_a_model_defined_slice_cannot_be_a_guardrail(evalcore_home: Path, tmp_pa
 
 
 def test_report_uses_the_workspace_saved_by_the_dashboard(evalcore_home: Path) -> None:
-    from evalcore.slices import Slice, SliceSet
-    from evalcore.workspace import Workspace, save_workspace, workspace_path
+    from evalcore.analyze.slices import Slice, SliceSet
+    from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
 
     ws = Workspace(baseline="gpt2", candidate="roberta", alpha=0.1,
                    slices=SliceSet((Slice("questions", "has_question == true"),)).to_json(),
@@ -159,7 +159,7 @@ def _refuse_nan(constant: str):
 def small_demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A state folder holding a demo transformer trained on 64 tweets only (seconds, not minutes):
     the numbers below are checked against direct computations, not against its quality."""
-    from evalcore.demo_model import build_demo_model
+    from evalcore.predict.demo_model import build_demo_model
 
     home = tmp_path_factory.mktemp("small_demo_home")
     with pytest.MonkeyPatch.context() as mp:
@@ -169,7 +169,7 @@ def small_demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _demo_folder(home: Path) -> Path:
-    from evalcore.demo_model import demo_model_dir
+    from evalcore.predict.demo_model import demo_model_dir
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EVALCORE_HOME", str(home))
@@ -185,7 +185,7 @@ def test_sst2_binary_vader_vs_demo_equals_sklearn_on_the_same_predictions(small_
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    from evalcore.slices import Slice, SliceSet, save_slices
+    from evalcore.analyze.slices import Slice, SliceSet, save_slices
 
     sst2 = shared_data / "sst2" / "dev.tsv"
     slices = save_slices(tmp_path / "s.json", SliceSet((

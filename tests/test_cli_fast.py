@@ -52,7 +52,7 @@ def test_fully_cached_score_never_loads_the_model(evalcore_home: Path, tmp_path:
 
 def test_the_gates_written_out_for_help_are_the_registry() -> None:
     from evalcore.cli import GATE_DEFAULTS, GATE_NAMES
-    from evalcore.gates import DEFAULTS, GATES
+    from evalcore.decide.gates import DEFAULTS, GATES
 
     assert GATE_NAMES == tuple(GATES)
     assert GATE_DEFAULTS == "; ".join(f"{t}: " + ", ".join(f"{k}={v:g}" for k, v in d.items())

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evalcore.data import DataSource, load_data
-from evalcore.errors import DataError
+from evalcore.io.data import DataSource, load_data
+from evalcore.core.errors import DataError
 
 
 def test_lab_file_gives_two_precomputed_models(shared_data: Path) -> None:

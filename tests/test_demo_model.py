@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalcore.cache import PredictionCache
-from evalcore.data import load_data
-from evalcore.demo_model import build_demo_model, demo_built, demo_model_dir, format_seconds
-from evalcore.models import HFPredictor, load_predictor
-from evalcore.scoring import score
+from evalcore.predict.cache import PredictionCache
+from evalcore.io.data import load_data
+from evalcore.predict.demo_model import build_demo_model, demo_built, demo_model_dir, format_seconds
+from evalcore.predict.models import HFPredictor, load_predictor
+from evalcore.predict.scoring import score
 
 SENTIMENT = ("negative", "neutral", "positive")
 
@@ -73,7 +73,7 @@ def test_cls_only_training_path_equals_the_full_transformers_forward(built) -> N
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from evalcore.demo_model import Eta, _frozen_states, _pad, top_logits
+    from evalcore.predict.demo_model import Eta, _frozen_states, _pad, top_logits
 
     _, path, _ = built
     tokenizer = AutoTokenizer.from_pretrained(path)
@@ -96,7 +96,7 @@ def test_time_left_follows_a_machine_that_gets_busy() -> None:
     """Issue 18: on a busy machine the bar sat at "about 1 min 20 s" for four minutes, because the estimate
     was the whole run's average rate. It follows the last seconds' rate: when the work slows tenfold, the
     estimate grows tenfold within the window, and then counts down."""
-    from evalcore.demo_model import Eta
+    from evalcore.predict.demo_model import Eta
 
     now = [0.0]
     shown: list[str] = []

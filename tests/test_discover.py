@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.data import load_data
-from evalcore.discover import (DiscoverySettings, column_items, discover_slices, discovery_text, item_space,
+from evalcore.io.data import load_data
+from evalcore.decide.discover import (DiscoverySettings, column_items, discover_slices, discovery_text, item_space,
                                split_halves)
-from evalcore.errors import ConfigError, DataError
-from evalcore.paired import binary_changes
-from evalcore.pipeline import run_analysis
-from evalcore.rules import evaluate, format_rule, mask, parse_rule
-from evalcore.slices import SliceSet, load_slices, save_slices
+from evalcore.core.errors import ConfigError, DataError
+from evalcore.stats.paired import binary_changes
+from evalcore.tasks.pipeline import run_analysis
+from evalcore.analyze.rules import evaluate, format_rule, mask, parse_rule
+from evalcore.analyze.slices import SliceSet, load_slices, save_slices
 from synthetic_slices import PLANTED_RULE, planted_table
 
 PLANTED = format_rule(parse_rule(PLANTED_RULE))

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalcore.data import load_data
-from evalcore.discover import discover_slices
-from evalcore.explain_aggregate import explain_regressions, explain_slice, live_predictors, token_table
-from evalcore.explain import explain_many
-from evalcore.gates import evaluate_gates
-from evalcore.pipeline import run_analysis
-from evalcore.report import render_html, render_markdown
-from evalcore.wandb_push import push_to_wandb
+from evalcore.io.data import load_data
+from evalcore.decide.discover import discover_slices
+from evalcore.probe.explain_aggregate import explain_regressions, explain_slice, live_predictors, token_table
+from evalcore.probe.explain import explain_many
+from evalcore.decide.gates import evaluate_gates
+from evalcore.tasks.pipeline import run_analysis
+from evalcore.present.report import render_html, render_markdown
+from evalcore.present.wandb_push import push_to_wandb
 from test_cli import run
 from test_wandb_push import _summary_and_config, _tables
 

@@ -5,8 +5,8 @@ import json
 import os
 from pathlib import Path
 
-from evalcore.doctor import disk_use, report_lines
-from evalcore.roots import store_file
+from evalcore.serve.doctor import disk_use, report_lines
+from evalcore.serve.roots import store_file
 
 
 def test_disk_use_per_part_and_no_secret_in_the_report(evalcore_home: Path, monkeypatch) -> None:
@@ -25,9 +25,9 @@ def test_disk_use_per_part_and_no_secret_in_the_report(evalcore_home: Path, monk
 
 
 def test_wandb_writes_under_the_evalcore_home(evalcore_home: Path, monkeypatch) -> None:
-    from evalcore.data import load_data
-    from evalcore.pipeline import run_analysis
-    from evalcore.wandb_push import push_to_wandb
+    from evalcore.io.data import load_data
+    from evalcore.tasks.pipeline import run_analysis
+    from evalcore.present.wandb_push import push_to_wandb
 
     for var in ("WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
         monkeypatch.setenv(var, "")  # unset for evalcore, and restored after the test

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalcore import lexicons
-from evalcore.errors import EvalcoreError, FeatureError
-from evalcore.features import (
+from evalcore.analyze import lexicons
+from evalcore.core.errors import EvalcoreError, FeatureError
+from evalcore.analyze.features import (
     KINDS,
     LENGTH_BUCKETS,
     CustomFeature,
@@ -431,7 +431,7 @@ def test_import_of_features_does_not_load_emoji_or_vader() -> None:
     import subprocess
     import sys
 
-    code = "import sys, evalcore.features; print('vaderSentiment' in sys.modules, 'emoji' in sys.modules)"
+    code = "import sys, evalcore.analyze.features; print('vaderSentiment' in sys.modules, 'emoji' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
 
@@ -554,7 +554,7 @@ def test_compute_features_input_errors() -> None:
 
 
 def test_custom_regex_runs_on_re2() -> None:
-    from evalcore.features import CustomFeature
+    from evalcore.analyze.features import CustomFeature
 
     feature = CustomFeature("aab", "regex", "(a|aa)+b")
     assert feature.compute(["a" * 200 + "c", "xAAB"]).tolist() == [False, True]

@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.data import load_data
-from evalcore.findings import (analysis_findings, direction, findings_from_tables, fmt_ece, fmt_p, fmt_pct,
+from evalcore.io.data import load_data
+from evalcore.decide.findings import (analysis_findings, direction, findings_from_tables, fmt_ece, fmt_p, fmt_pct,
                                fmt_pts)
-from evalcore.gates import FAIL, NEED_MORE_DATA, PASS, Plan, interval_status, non_inferiority_sentence
-from evalcore.metrics import calibration_metrics, overall_comparison, regression_metrics
-from evalcore.pipeline import analyse, run_analysis
-from evalcore.report import summarize_findings
-from evalcore.slices import Slice, SliceSet
-from evalcore.tables import build_df_eval
+from evalcore.decide.gates import FAIL, NEED_MORE_DATA, PASS, Plan, interval_status, non_inferiority_sentence
+from evalcore.stats.metrics import calibration_metrics, overall_comparison, regression_metrics
+from evalcore.tasks.pipeline import analyse, run_analysis
+from evalcore.present.report import summarize_findings
+from evalcore.analyze.slices import Slice, SliceSet
+from evalcore.analyze.tables import build_df_eval
 
 LABELS = np.array(["negative", "neutral", "positive"])
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?%?")
@@ -235,7 +235,7 @@ def test_empty_and_missing_slices(lab):
 
 def test_an_underflowed_p_value_reads_as_a_bound_in_a_sentence():
     """Issue 18: "p = <1e-300" in a sentence; it reads "p < 1e-300", and an ordinary value "p = 0.0019"."""
-    from evalcore import units
+    from evalcore.core import units
 
     assert units.p_text(0.0) == "p < 1e-300" and units.p_text(0.0019) == "p = 0.0019"
     assert units.p_text(0.0, "BH-adjusted p") == "BH-adjusted p < 1e-300"

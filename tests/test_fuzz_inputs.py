@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import bad_files
-from evalcore.paths import shared_data_dir
+from evalcore.core.paths import shared_data_dir
 
 DRIVER = Path(__file__).resolve().parent / "fuzz_driver.py"
 BUDGET_MB = 4_000  # EVALCORE_MEMORY_MB's default: no single dataset may be estimated past it

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from apptest_helpers import errors, open_page
-from evalcore.errors import EvalcoreError
-from evalcore.paths import shared_data_dir
+from evalcore.core.errors import EvalcoreError
+from evalcore.core.paths import shared_data_dir
 
 SECRET = "root:x:0:0:TOPSECRET"
 _OPENED: list[str] = []
@@ -143,7 +143,7 @@ def test_file_models_and_answers_files(world) -> None:
 
 
 def test_uploads_stay_in_the_uploads_folder(world) -> None:
-    from evalcore.roots import store_file, store_folder, uploads_dir
+    from evalcore.serve.roots import store_file, store_folder, uploads_dir
 
     path = store_file("../../secret/secret.csv", b"text,label\nhi,positive\n")
     assert path.parent == uploads_dir() and (world["secret"] / "secret.csv").read_text().startswith("text,label\nroot")

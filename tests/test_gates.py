@@ -9,17 +9,17 @@ import json
 import numpy as np
 import pytest
 
-import evalcore.gates
-from evalcore.data import load_data
-from evalcore.errors import ConfigError
-from evalcore.gates import (FAIL, GATES, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL, GateConfig,
+import evalcore.decide.gates
+from evalcore.io.data import load_data
+from evalcore.core.errors import ConfigError
+from evalcore.decide.gates import (FAIL, GATES, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL, GateConfig,
                             evaluate_gates, interval_status, parse_gate_args, rate_status)
-from evalcore.slices import GUARDRAIL
-from evalcore.models import load_predictor
-from evalcore.paired import rows_to_settle
-from evalcore.pipeline import run_analysis
-from evalcore.slices import SliceSet
-from evalcore.stress import StressCase, score_stress
+from evalcore.analyze.slices import GUARDRAIL
+from evalcore.predict.models import load_predictor
+from evalcore.stats.paired import rows_to_settle
+from evalcore.tasks.pipeline import run_analysis
+from evalcore.analyze.slices import SliceSet
+from evalcore.probe.stress import StressCase, score_stress
 from synthetic import analysis_of
 
 LABELS = ["negative", "neutral", "positive"]
@@ -139,7 +139,7 @@ def test_a_small_slice_losing_20_points_is_shown_watched_and_never_passes_as_a_g
     assert "small is too small to judge (fewer than 30 rows; -20.0 points, 95% interval" in check.sentence
     from dataclasses import replace
 
-    from evalcore.pipeline import analyse
+    from evalcore.tasks.pipeline import analyse
 
     marked = SliceSet([replace(s, role=GUARDRAIL) for s in analysis.slices])
     guarded = replace(analysis, slices=marked, results=analyse(analysis.df_eval, marked, ["a", "b"]))
@@ -250,4 +250,4 @@ def test_from_dict_refuses_bad_workspace_entries(raw, message):
 
 
 def test_docstring_examples_run():
-    assert doctest.testmod(evalcore.gates).failed == 0
+    assert doctest.testmod(evalcore.decide.gates).failed == 0

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.data import load_data
-from evalcore.errors import ConfigError, DataError, ModelError
-from evalcore.gates import DEFAULTS, GATES, NO_SHIP, SHIP, GateConfig, evaluate_gates, gates_for, parse_gate_args
-from evalcore.gendata import GenerationData, load_answers
-from evalcore.genmetrics import (exact_match, non_latin_share, normalize_answer, relaxed_match, rouge_l,
+from evalcore.io.data import load_data
+from evalcore.core.errors import ConfigError, DataError, ModelError
+from evalcore.decide.gates import DEFAULTS, GATES, NO_SHIP, SHIP, GateConfig, evaluate_gates, gates_for, parse_gate_args
+from evalcore.io.gendata import GenerationData, load_answers
+from evalcore.stats.genmetrics import (exact_match, non_latin_share, normalize_answer, relaxed_match, rouge_l,
                                  score_answers, score_answers_loop, token_f1)
-from evalcore.pipeline import run_analysis
+from evalcore.tasks.pipeline import run_analysis
 
 
 # --- normalisers and per-pair scores, against values computed by hand --------------------------------
@@ -280,7 +280,7 @@ def test_a_worse_candidate_is_no_ship_and_gates_must_match_the_task(tmp_path, sq
 
 
 def test_generation_findings_speak_of_f1(squad_analysis):
-    from evalcore.report import render_markdown, summarize_findings
+    from evalcore.present.report import render_markdown, summarize_findings
 
     found = summarize_findings(squad_analysis)
     assert found[0].startswith("Overall, the candidate bert_ensemble has F1 92.2% on the 10,570 rows against 76.8% "
@@ -295,8 +295,8 @@ def test_generation_findings_speak_of_f1(squad_analysis):
 # --- findings never contradict their numbers (generation tables) -------------------------------------
 
 def _random_generation(seed: int):
-    from evalcore.gentables import build_generation_eval, generation_results
-    from evalcore.scoring import Predictions
+    from evalcore.stats.gentables import build_generation_eval, generation_results
+    from evalcore.predict.scoring import Predictions
 
     rng = np.random.default_rng(seed)
     n = int(rng.integers(40, 1500))
@@ -324,7 +324,7 @@ def _random_generation(seed: int):
 def test_generation_findings_never_contradict_their_numbers(block):
     from test_findings import _check_semantics, _numbers_come_from_fields
 
-    from evalcore.findings import generation_findings
+    from evalcore.decide.findings import generation_findings
 
     kinds = set()
     for seed in range(block * 25, block * 25 + 25):
@@ -338,7 +338,7 @@ def test_generation_findings_never_contradict_their_numbers(block):
 
 
 def test_wandb_offline_push_carries_the_generation_tables_and_summary(tmp_path, monkeypatch):
-    from evalcore.wandb_push import push_to_wandb, run_summary
+    from evalcore.present.wandb_push import push_to_wandb, run_summary
 
     monkeypatch.setenv("WANDB_MODE", "offline")
     data = load_data("squad", n_rows=400)
@@ -360,11 +360,11 @@ def test_wandb_offline_push_carries_the_generation_tables_and_summary(tmp_path, 
 def test_docstring_examples_run_and_custom_features_cannot_shadow_generation_features(tmp_path):
     import doctest
 
-    import evalcore.genmetrics
-    from evalcore.errors import FeatureError
-    from evalcore.features import CustomFeature
+    import evalcore.stats.genmetrics
+    from evalcore.core.errors import FeatureError
+    from evalcore.analyze.features import CustomFeature
 
-    assert doctest.testmod(evalcore.genmetrics).failed == 0
+    assert doctest.testmod(evalcore.stats.genmetrics).failed == 0
     data = load_data(str(_squad_file(tmp_path, QAS)))
     with pytest.raises(FeatureError, match="question_word are generation features"):
         run_analysis(data, "file:" + str(_write(tmp_path, {"q1": "a", "q2": "b", "q3": "c"})),
@@ -379,7 +379,7 @@ def _write(tmp_path: Path, answers: dict, name: str = "b.json") -> Path:
 
 
 def test_the_dashboard_loads_generation_data_through_the_allowed_folders(tmp_path, monkeypatch):
-    from evalcore.roots import ENV_VAR
+    from evalcore.serve.roots import ENV_VAR
     from ui import engine
 
     assert engine.get_data({"source": "squad"}).task == "generation"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from apptest_helpers import errors, open_page
 from evalcore.cli import main
-from evalcore.paths import shared_data_dir
+from evalcore.core.paths import shared_data_dir
 
 LAB = shared_data_dir() / "lab" / "tweets.csv"
 

@@ -13,8 +13,8 @@ import pytest
 
 from apptest_helpers import errors, open_page
 from evalcore.cli import main
-from evalcore.errors import DataError, ModelError
-from evalcore.workspace import workspace_path
+from evalcore.core.errors import DataError, ModelError
+from evalcore.serve.workspace import workspace_path
 
 
 def cli(*args: str) -> tuple[int, str, str]:
@@ -115,7 +115,7 @@ def test_empty_answers_in_csv_columns_and_files_read_like_json(tmp_path: Path) -
 
 
 def test_a_context_column_in_any_spelling_or_named(tmp_path: Path) -> None:
-    from evalcore.data import load_data
+    from evalcore.io.data import load_data
 
     for name in ("Context", "original-context", "PASSAGE"):
         path = _generation_table(tmp_path, context=name)
@@ -155,7 +155,7 @@ def test_a_bracketed_single_gold_and_empty_answer_columns_on_the_upload_page(tmp
     assert not errors(at)
     scores = next(d.value for d in at.dataframe if "status" in d.value.columns)
     assert list(scores["status"]) == ["4 answers read", "4 answers read"]  # "" is an empty answer, not a null
-    from evalcore.data import load_data
+    from evalcore.io.data import load_data
 
     assert load_data(str(path)).golds[2] == ("[Applause]",)
     broken = tmp_path / "broken.csv"
@@ -179,7 +179,7 @@ def _translations(tmp_path: Path) -> Path:
 
 
 def test_rouge_l_warns_on_accents_and_the_unicode_tokenizer_keeps_them(tmp_path: Path) -> None:
-    from evalcore.genmetrics import score_answers_loop
+    from evalcore.stats.genmetrics import score_answers_loop
 
     path = _translations(tmp_path)
     frame = pd.read_csv(path)
@@ -194,7 +194,7 @@ def test_rouge_l_warns_on_accents_and_the_unicode_tokenizer_keeps_them(tmp_path:
             reference["rouge_l"].mean())  # rouge-score's own RougeScorer, the tokenizer through its hook
     assert "accented Latin letters" in results["default"][1] and "--rouge-tokenizer unicode" in results["default"][1]
     assert "accented Latin letters" not in results["unicode"][1]
-    from evalcore.genmetrics import rouge_tokens
+    from evalcore.stats.genmetrics import rouge_tokens
 
     assert rouge_tokens("Na planéte žije", "default") == ["na", "plan", "te", "ije"]  # what the warning is about
     assert rouge_tokens("Na planéte žije", "unicode") == ["na", "planéte", "žije"]
@@ -237,7 +237,7 @@ def test_factoid_slices_only_on_factoid_answers(tmp_path: Path) -> None:
 
 
 def test_tokenised_negation_and_url_placeholders(tmp_path: Path) -> None:
-    from evalcore.features import compute_features
+    from evalcore.analyze.features import compute_features
 
     texts = ["it does n't work", "i ca n't believe it", "they wo n't come", "@USER look at this URL",
              "read HTTPURL now", "a plain sentence", "the url is in the text", "URLs are links"]
@@ -263,7 +263,7 @@ def test_tokenised_negation_and_url_placeholders(tmp_path: Path) -> None:
 
 
 def test_each_limit_is_named_and_set_by_the_operator(tmp_path: Path, monkeypatch) -> None:
-    from evalcore.data import load_data
+    from evalcore.io.data import load_data
 
     path = tmp_path / "small.csv"
     pd.DataFrame({"text": [f"t{i}" for i in range(50)], "label": ["positive", "negative"] * 25}).to_csv(path, index=False)
@@ -284,14 +284,14 @@ def test_each_limit_is_named_and_set_by_the_operator(tmp_path: Path, monkeypatch
 def test_hf_builder_names_cover_the_datasets_library() -> None:
     from datasets.packaged_modules import _PACKAGED_DATASETS_MODULES
 
-    from evalcore.data import HF_BUILDERS
+    from evalcore.io.data import HF_BUILDERS
 
     assert set(_PACKAGED_DATASETS_MODULES) <= HF_BUILDERS
 
 
 def test_malformed_values_are_refused_or_read(tmp_path: Path) -> None:
-    from evalcore.data import load_data
-    from evalcore.models import load_predictor
+    from evalcore.io.data import load_data
+    from evalcore.predict.models import load_predictor
 
     (tmp_path / "dict.jsonl").write_text('{"text": {"a": 1}, "label": "positive"}\n')
     with pytest.raises(DataError, match="row 1 holds a dict, not a text"):
@@ -310,8 +310,8 @@ def test_malformed_values_are_refused_or_read(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="must hold JSON objects with a `pred` field"):
         load_predictor(f"file:{tmp_path / 'p.json'}", lab.labels, data=lab)
     (tmp_path / "deep.json").write_text('{"version": 1, "slices": ' + "[" * 5000 + "]" * 5000 + "}")
-    from evalcore.errors import RuleError
-    from evalcore.slices import load_slices
+    from evalcore.core.errors import RuleError
+    from evalcore.analyze.slices import load_slices
 
     with pytest.raises(RuleError, match="levels of nesting"):
         load_slices(tmp_path / "deep.json")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2_contingency
 
-from evalcore.label_mix import findings_from_mix, label_mix, mix_text
+from evalcore.decide.label_mix import findings_from_mix, label_mix, mix_text
 
 LABELS = ["irony", "non_irony"]
 

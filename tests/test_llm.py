@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from evalcore.errors import ConfigError
-from evalcore.llm import LLMConfig, build_prompt, clean_reply, generate_cases, parse_reply
-from evalcore.stress import parse_cases
+from evalcore.core.errors import ConfigError
+from evalcore.probe.llm import LLMConfig, build_prompt, clean_reply, generate_cases, parse_reply
+from evalcore.probe.stress import parse_cases
 
 LABELS = ["negative", "neutral", "positive"]
 KEY = "sk-test-SECRET-0123456789abcdef"
@@ -212,7 +212,7 @@ def test_reply_pasted_from_a_chat_window_without_tabs():
 # --- endpoints are the operator's choice ----------------------------------------------------------
 
 def test_endpoints_come_from_the_environment_then_the_secrets(monkeypatch):
-    from evalcore.llm import configured_endpoints
+    from evalcore.probe.llm import configured_endpoints
 
     monkeypatch.setenv("EVALCORE_LLM_ENDPOINTS", json.dumps({"team": {"base_url": "https://llm.example/v1",
                                                                       "model": "m1"}}))

@@ -13,11 +13,11 @@ from scipy.stats import binomtest, false_discovery_control
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from evalcore.errors import ConfigError, DataError
-from evalcore.metrics import (METRICS, calibration_metrics, confusion, expected_calibration_error, group_counts,
+from evalcore.core.errors import ConfigError, DataError
+from evalcore.stats.metrics import (METRICS, calibration_metrics, confusion, expected_calibration_error, group_counts,
                               label_metric_col, mcnemar_exact, overall_comparison, paired_difference_interval,
                               regression_metrics, reliability_diagram, slice_metrics, wilson_interval)
-from evalcore.tables import build_df_eval
+from evalcore.analyze.tables import build_df_eval
 
 LABELS = ["negative", "neutral", "positive"]
 TABLES = {"slice_metrics": lambda df, m: slice_metrics(df, m, labels=LABELS),
@@ -254,7 +254,7 @@ def test_calibration_metrics_agree_per_slice():
 
 @pytest.fixture(scope="module")
 def lab():
-    from evalcore.paths import shared_data_dir
+    from evalcore.core.paths import shared_data_dir
 
     raw = pd.read_csv(shared_data_dir() / "lab" / "tweets.csv")
     base = raw[["text", "label", "input_length"]].assign(id=[str(i) for i in range(len(raw))])
@@ -453,14 +453,14 @@ def test_group_counts_matches_bincount():
 def test_docstring_examples_run():
     import doctest
 
-    import evalcore.metrics
+    import evalcore.stats.metrics
 
-    assert doctest.testmod(evalcore.metrics).failed == 0
+    assert doctest.testmod(evalcore.stats.metrics).failed == 0
 
 
 def test_slice_metrics_from_joint_confusion_counts_equal_the_direct_count():
     """analyse counts the rows once (`comparisons.confusion_cells`) and hands the counts to slice_metrics."""
-    from evalcore.comparisons import confusion_cells
+    from evalcore.stats.comparisons import confusion_cells
 
     df, masks = random_frame(7)
     cells = confusion_cells(df, masks, LABELS)

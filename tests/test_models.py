@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalcore.data import load_data
-from evalcore.errors import ModelError
-from evalcore.models import (
+from evalcore.io.data import load_data
+from evalcore.core.errors import ModelError
+from evalcore.predict.models import (
     HFPredictor,
     ModelSpec,
     PrecomputedPredictor,
@@ -17,7 +17,7 @@ from evalcore.models import (
     load_predictor,
     map_model_labels,
 )
-from evalcore.scoring import score
+from evalcore.predict.scoring import score
 
 SENTIMENT = ("negative", "neutral", "positive")
 
@@ -303,7 +303,7 @@ def test_three_class_model_on_binary_data_chooses_between_the_shared_labels(tiny
 
 
 def test_a_gold_label_no_output_reaches_is_named_in_a_warning(tiny_models: dict[str, Path]) -> None:
-    from evalcore.models import projection_rows, unreachable_warning
+    from evalcore.predict.models import projection_rows, unreachable_warning
 
     predictor = load_predictor(f"hf:{tiny_models['two']}", SENTIMENT)
     assert predictor.unreachable == ("neutral",)
@@ -344,7 +344,7 @@ def pd_read_sst2_labels(shared_data: Path) -> np.ndarray:
 def test_display_names_carry_no_upload_hash_or_cache_path():
     """Issue 18: "9d41499e9193_irony_majority" and absolute paths were shown as model names; the short
     name is for people, the spec (path, hash) is what pages show on hover."""
-    from evalcore.models import display_name
+    from evalcore.predict.models import display_name
 
     assert display_name("file:/srv/evalcore/work/uploads/9d41499e9193_irony_majority.txt") == "irony_majority"
     assert display_name("file:preds.txt") == "preds"
@@ -359,8 +359,8 @@ def test_two_files_with_one_name_get_their_role_in_the_name():
     import numpy as np
     import pandas as pd
 
-    from evalcore.scoring import Predictions
-    from evalcore.tables import build_df_eval
+    from evalcore.predict.scoring import Predictions
+    from evalcore.analyze.tables import build_df_eval
 
     base = pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"], "label": ["pos", "neg"]})
 

@@ -6,8 +6,8 @@ import json
 import re
 
 from apptest_helpers import errors, open_page
-from evalcore import workspace as store
-from evalcore.workspace import workspace_path
+from evalcore.serve import workspace as store
+from evalcore.serve.workspace import workspace_path
 
 CASES = "what a lovely day\tpositive\nugh, mondays\tnegative"
 
@@ -70,7 +70,7 @@ def _open(ws_name: str | None = None, page: str | None = None):
 
 
 def test_separate_workspaces_stay_separate_and_the_url_names_them() -> None:
-    from evalcore.workspace import Workspace, save_workspace
+    from evalcore.serve.workspace import Workspace, save_workspace
 
     save_workspace(Workspace(notes="alice's notes", baseline="gpt2", candidate="roberta"), workspace_path("alice"))
     # (creating one from the sidebar is covered by the browser test: AppTest reruns a page without app.py)
@@ -128,7 +128,7 @@ def test_two_session_slice_race_keeps_both_slices(monkeypatch) -> None:
     """The reported race: B builds a slice; A saves another one while B's save is under way (after B's page
     read the workspace, before B's slice list is written). Saving used to re-read the workspace just then,
     so A's slice counted as deleted by B. Both are kept, with no conflict and no message."""
-    from evalcore.slices import SliceSet
+    from evalcore.analyze.slices import SliceSet
 
     a = open_page("pages/slices.py")
     b = open_page("pages/slices.py")

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from apptest_helpers import errors, open_page
-from evalcore.data import load_data
+from evalcore.io.data import load_data
 
 
 def _decode(value):
@@ -34,7 +34,7 @@ def _accuracy(at):
 
 
 def _negation(lab):
-    from evalcore.features import compute_features
+    from evalcore.analyze.features import compute_features
 
     return compute_features(lab["text"], names=["has_negation"])["has_negation"].to_numpy()
 
@@ -85,7 +85,7 @@ def test_lab_headline_verdict_and_charts() -> None:
 
 
 def test_verdict_follows_the_gates_saved_on_the_report_page() -> None:
-    from evalcore.workspace import Workspace, save_workspace
+    from evalcore.serve.workspace import Workspace, save_workspace
 
     save_workspace(Workspace(baseline="gpt2", candidate="roberta", gates={"slice_accuracy": None}))
     at = open_page("pages/compare.py")
@@ -97,7 +97,7 @@ def test_verdict_follows_the_gates_saved_on_the_report_page() -> None:
         "**Verdict: SHIP** — Every gate passes; 3 slices too small to judge (long_tweets, has_url, emoji_dense)")
     # ship only for a gain: the switch saves the headline metric's gain gate, and the verdict reads it
     at.toggle(key="cmp_require_gain").set_value(True).run()
-    from evalcore.workspace import load
+    from evalcore.serve.workspace import load
 
     assert load("default").workspace.gates["accuracy_gain"] == 0.0
     assert any(m.value.startswith("✅ **accuracy_gain** · any gain · *pass*") for m in at.markdown)
@@ -123,8 +123,8 @@ def test_detail_slice_confusion_matrix_counts() -> None:
 
 def test_slice_edit_on_full_tweeteval_reruns_metrics_not_models() -> None:
     """12,284 rows: editing a slice rule changes the charts, and no model runs again."""
-    from evalcore.slices import Slice, SliceSet
-    from evalcore.workspace import Workspace, save_workspace
+    from evalcore.analyze.slices import Slice, SliceSet
+    from evalcore.serve.workspace import Workspace, save_workspace
     from ui import engine
 
     save_workspace(Workspace(data={"source": "tweeteval:test"}, baseline="roberta_rt", candidate="vader"))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 from apptest_helpers import errors, open_page, restart_server
-from evalcore.units import pct
-from evalcore.workspace import workspace_path
+from evalcore.core.units import pct
+from evalcore.serve.workspace import workspace_path
 
 
 def _status(at) -> dict[str, str]:

@@ -9,12 +9,12 @@ import json
 import pytest
 from apptest_helpers import errors, open_page
 
-from evalcore import units
-from evalcore.data import load_data
-from evalcore.discover import DiscoverySettings, discover_slices
-from evalcore.pipeline import run_analysis
-from evalcore.slices import Slice, SliceSet
-from evalcore.workspace import Workspace, save_workspace, workspace_path
+from evalcore.core import units
+from evalcore.io.data import load_data
+from evalcore.decide.discover import DiscoverySettings, discover_slices
+from evalcore.tasks.pipeline import run_analysis
+from evalcore.analyze.slices import Slice, SliceSet
+from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
 from ui import state
 
 PAGE = "pages/slices.py"

@@ -1,5 +1,5 @@
 """Token explanations in the app: the Examples page's row detail (both models, toward each prediction and
-toward the gold label) checked against `evalcore.explain` called directly, the message for precomputed
+toward the gold label) checked against `evalcore.probe.explain` called directly, the message for precomputed
 models, occlusion for a real (tiny) transformer, the aggregate view of a slice's regressions, and a
 scored stress case explained on the Stress tests page."""
 from __future__ import annotations
@@ -10,13 +10,13 @@ import pytest
 from apptest_helpers import errors, open_page
 from test_models import make_tiny_model
 
-from evalcore.data import load_data
-from evalcore.explain import explain, highlight_html, vader_lexicon
-from evalcore.explain_aggregate import explain_slice
-from evalcore.models import load_predictor
-from evalcore.paths import models_dir
-from evalcore.pipeline import run_analysis
-from evalcore.workspace import Workspace, save_workspace
+from evalcore.io.data import load_data
+from evalcore.probe.explain import explain, highlight_html, vader_lexicon
+from evalcore.probe.explain_aggregate import explain_slice
+from evalcore.predict.models import load_predictor
+from evalcore.core.paths import models_dir
+from evalcore.tasks.pipeline import run_analysis
+from evalcore.serve.workspace import Workspace, save_workspace
 
 PAGE = "pages/examples.py"
 LABELS = ("negative", "neutral", "positive")

@@ -13,14 +13,14 @@ import pytest
 
 from apptest_helpers import errors, open_page
 from test_page_compare import _decode
-from evalcore import units
-from evalcore.comparisons import GENERATION, compared_metric, metrics_for
-from evalcore.data import load_data
-from evalcore.features import compute_generation_features
-from evalcore.genmetrics import score_answers
-from evalcore.pipeline import run_analysis
-from evalcore.slices import Slice, SliceSet
-from evalcore.workspace import Workspace, save_workspace, workspace_path
+from evalcore.core import units
+from evalcore.stats.comparisons import GENERATION, compared_metric, metrics_for
+from evalcore.io.data import load_data
+from evalcore.analyze.features import compute_generation_features
+from evalcore.stats.genmetrics import score_answers
+from evalcore.tasks.pipeline import run_analysis
+from evalcore.analyze.slices import Slice, SliceSet
+from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
 
 SQUAD = load_data("squad")
 MODELS = SQUAD.default_models  # file: the Match-LSTM and BERT answers shipped beside the dev set
@@ -123,7 +123,7 @@ def test_compare_metric_picker_shows_the_engines_numbers(squad_analysis) -> None
     assert at.success[0].value.startswith("**Verdict: SHIP** — Every gate passes.")
     assert at.radio(key="cmp_gen_metric").value == "f1"
     o = squad_analysis.results.overall
-    from evalcore.genreport import metric_table
+    from evalcore.present.genreport import metric_table
 
     for metric in metrics_for(GENERATION):
         at.radio(key="cmp_gen_metric").set_value(metric).run()
@@ -160,7 +160,7 @@ def test_compare_metric_picker_shows_the_engines_numbers(squad_analysis) -> None
 
 
 def test_examples_filter_by_the_picked_metric_and_highlight_shared_words(squad_analysis) -> None:
-    from evalcore.gentables import metric_delta
+    from evalcore.stats.gentables import metric_delta
 
     df = squad_analysis.df_eval
     _on_squad()

@@ -36,7 +36,7 @@ def test_examples_explain_a_row_with_the_live_pair_in_one_click() -> None:
     live pair the workspace's. (The test puts VADER at another threshold in the demo's place, so no model is
     built here; the controls are the same.)"""
     import ui.explain_view as view
-    from evalcore.workspace import load_workspace
+    from evalcore.serve.workspace import load_workspace
 
     original = view.LIVE_PAIR
     view.LIVE_PAIR = ("vader", "vader:0.3")

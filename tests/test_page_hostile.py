@@ -27,7 +27,7 @@ def _bodies(at) -> list[str]:
 
 
 def _hostile_home(evalcore_home) -> None:
-    from evalcore.workspace import Workspace, save_workspace
+    from evalcore.serve.workspace import Workspace, save_workspace
 
     uploads = evalcore_home / "work" / "uploads"
     uploads.mkdir(parents=True, exist_ok=True)

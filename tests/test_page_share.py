@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from apptest_helpers import errors, open_page
-from evalcore.gates import GATES, gates_for
+from evalcore.decide.gates import GATES, gates_for
 
 PAGE = "pages/share.py"
 
@@ -50,7 +50,7 @@ def test_gates_saved_and_applied() -> None:
     at.toggle(key="share_gate_on_confident_regression_rate").set_value(True).run()
     at.number_input(key="share_gate_confident_regression_rate").set_value(50.0).run()  # a rate limit, in %
     assert _verdict(at).startswith("**SHIP** · Every gate passes.")
-    from evalcore.workspace import load
+    from evalcore.serve.workspace import load
 
     assert load("default").workspace.gates["confident_regression_rate"] == pytest.approx(0.5)  # saved as a share
     again = open_page(PAGE)  # saved in the workspace
@@ -109,7 +109,7 @@ def test_online_without_key_keeps_the_session(monkeypatch: pytest.MonkeyPatch) -
 def test_report_and_push_include_discovery_and_explanations(offline_wandb: Path) -> None:
     """Discovered slices (Slices page) and a slice's explanations in aggregate (Examples page) of this session
     go into the report and the W&B run, and the page says so."""
-    from evalcore.workspace import Workspace, save_workspace
+    from evalcore.serve.workspace import Workspace, save_workspace
 
     save_workspace(Workspace(baseline="vader", candidate="vader:0.3"))
     at = open_page(PAGE)

@@ -9,11 +9,11 @@ import re
 import pytest
 
 from apptest_helpers import errors, open_page
-from evalcore.data import load_data
-from evalcore.pipeline import feature_frame
-from evalcore.rules import Op, format_rule, parse_rule
-from evalcore.slices import Slice, SliceSet, save_slices
-from evalcore.workspace import workspace_path
+from evalcore.io.data import load_data
+from evalcore.tasks.pipeline import feature_frame
+from evalcore.analyze.rules import Op, format_rule, parse_rule
+from evalcore.analyze.slices import Slice, SliceSet, save_slices
+from evalcore.serve.workspace import workspace_path
 from ui.rule_builder import draft_to_rule, rule_to_draft
 
 PAGE = "pages/slices.py"
@@ -240,10 +240,10 @@ def test_import_errors_and_replace(lab, tmp_path) -> None:
 
 
 def test_a_non_sentiment_task_gets_generic_slices_with_their_label_mix(tmp_path, monkeypatch) -> None:
-    from evalcore.label_mix import label_mix, mix_text
-    from evalcore.pipeline import eval_base
-    from evalcore.slices import generic_slices, masks
-    from evalcore.workspace import Workspace, save_workspace
+    from evalcore.decide.label_mix import label_mix, mix_text
+    from evalcore.tasks.pipeline import eval_base
+    from evalcore.analyze.slices import generic_slices, masks
+    from evalcore.serve.workspace import Workspace, save_workspace
     from tests.task_folders import renamed_tweeteval
 
     folder = renamed_tweeteval(tmp_path / "stance", n_rows=400)

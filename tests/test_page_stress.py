@@ -12,10 +12,10 @@ import pytest
 
 from apptest_helpers import errors, open_page
 from chat_server import send_chat_reply
-from evalcore.data import load_data
-from evalcore.features import compute_features
-from evalcore.models import load_predictor
-from evalcore.perturb import Expectation, get_generators, run_perturbation_tests
+from evalcore.io.data import load_data
+from evalcore.analyze.features import compute_features
+from evalcore.predict.models import load_predictor
+from evalcore.probe.perturb import Expectation, get_generators, run_perturbation_tests
 
 PAGE = "pages/stress.py"
 LABELS = ["negative", "neutral", "positive"]
@@ -245,6 +245,6 @@ def test_llm_prompt_reply_and_a_configured_endpoint(monkeypatch) -> None:
 
 
 def load_workspace_path():
-    from evalcore.workspace import workspace_path
+    from evalcore.serve.workspace import workspace_path
 
     return workspace_path()

@@ -9,7 +9,7 @@ from apptest_helpers import open_page
 
 
 def _save(**fields) -> None:
-    from evalcore.workspace import Workspace, save_workspace
+    from evalcore.serve.workspace import Workspace, save_workspace
 
     save_workspace(Workspace(**fields))
 

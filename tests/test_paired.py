@@ -9,12 +9,12 @@ import pytest
 from scipy.stats import binomtest
 from sklearn.metrics import f1_score
 
-import evalcore.paired
-from evalcore.comparisons import confusion_cells, macro_f1_of, metric_changes, per_class_changes
-from evalcore.metrics import mcnemar_exact
-from evalcore.paired import (binary_changes, continuous_changes, minimum_detectable_effect, rows_for_effect,
+import evalcore.stats.paired
+from evalcore.stats.comparisons import confusion_cells, macro_f1_of, metric_changes, per_class_changes
+from evalcore.stats.metrics import mcnemar_exact
+from evalcore.stats.paired import (binary_changes, continuous_changes, minimum_detectable_effect, rows_for_effect,
                              vs_rest)
-from evalcore.tables import build_df_eval
+from evalcore.analyze.tables import build_df_eval
 
 
 def _paired(rng, n, reg, imp, base_acc=0.75):
@@ -29,7 +29,7 @@ def _counts(base, cand):
 
 
 def test_docstring_examples_run():
-    assert doctest.testmod(evalcore.paired).failed == 0
+    assert doctest.testmod(evalcore.stats.paired).failed == 0
 
 
 def test_mde_and_rows_for_effect_invert_each_other():
@@ -196,7 +196,7 @@ def test_continuous_changes_cover_and_keep_their_level():
 def test_continuous_bootstrap_over_distinct_values_is_the_row_bootstrap():
     """Few distinct differences (token F1 of short answers): the multinomial over distinct values gives the
     row bootstrap's distribution; its interval covers the true change about 95% of the time."""
-    from evalcore.paired import _bootstrap_means
+    from evalcore.stats.paired import _bootstrap_means
 
     rng = np.random.default_rng(11)
     values = np.array([-1.0, -0.5, 0.0, 0.0, 0.0, 1 / 3, 0.5, 1.0])

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalcore.cache import PredictionCache
-from evalcore.data import load_data
-from evalcore.errors import ConfigError, ModelError
-from evalcore.models import load_predictor
-from evalcore.perturb import (
+from evalcore.predict.cache import PredictionCache
+from evalcore.io.data import load_data
+from evalcore.core.errors import ConfigError, ModelError
+from evalcore.predict.models import load_predictor
+from evalcore.probe.perturb import (
     CASE_COLUMNS,
     edit_segments,
     highlight_edit_html,
@@ -334,8 +334,8 @@ def test_chart_labels_sit_beside_their_whiskers_and_counts_read_in_the_singular(
     """Issue 18: bar labels crossed by error bars, "(1 rows)"; a label is a text trace right of its interval."""
     import pandas as pd
 
-    from evalcore import units
-    from evalcore.charts import perturbation_bars
+    from evalcore.core import units
+    from evalcore.present.charts import perturbation_bars
 
     summary = pd.DataFrame([{"generator": "add_negation", "model": "m", "n_applicable": 9, "failure_rate": 6 / 9,
                              "failure_rate_lo": 0.354, "failure_rate_hi": 0.879}])

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.data import load_data
-from evalcore.models import load_predictor
-from evalcore.scoring import score_texts
+from evalcore.io.data import load_data
+from evalcore.predict.models import load_predictor
+from evalcore.predict.scoring import score_texts
 from test_models import make_tiny_model
 
 ray = pytest.importorskip("ray")

@@ -7,14 +7,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from evalcore.data import load_data
-from evalcore.gates import GateConfig, evaluate_gates
-from evalcore.models import load_predictor
-from evalcore.perturb import get_generators, run_perturbation_tests
-from evalcore.pipeline import analyse, run_analysis
-from evalcore.report import export_reports, render_html, render_markdown, write_report
-from evalcore.slices import Slice, SliceSet
-from evalcore.stress import StressCase, StressSet, score_stress
+from evalcore.io.data import load_data
+from evalcore.decide.gates import GateConfig, evaluate_gates
+from evalcore.predict.models import load_predictor
+from evalcore.probe.perturb import get_generators, run_perturbation_tests
+from evalcore.tasks.pipeline import analyse, run_analysis
+from evalcore.present.report import export_reports, render_html, render_markdown, write_report
+from evalcore.analyze.slices import Slice, SliceSet
+from evalcore.probe.stress import StressCase, StressSet, score_stress
 
 LABELS = ["negative", "neutral", "positive"]
 WHEN = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)

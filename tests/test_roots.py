@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from evalcore.errors import DataError
-from evalcore.paths import models_dir, shared_data_dir
-from evalcore.roots import (allowed_roots, check_allowed, check_source, check_spec, prune_uploads, store_file,
+from evalcore.core.errors import DataError
+from evalcore.core.paths import models_dir, shared_data_dir
+from evalcore.serve.roots import (allowed_roots, check_allowed, check_source, check_spec, prune_uploads, store_file,
                             store_folder, uploads_dir)
 
 
@@ -83,8 +83,8 @@ def test_the_cap_evicts_by_last_use_and_spares_what_a_workspace_uses(monkeypatch
     import os
     import time
 
-    from evalcore import workspace as store
-    from evalcore.roots import touch_upload
+    from evalcore.serve import workspace as store
+    from evalcore.serve.roots import touch_upload
 
     old = time.time() - 3600
     early = store_file("early.csv", b"e" * 1000)

@@ -1,4 +1,4 @@
-"""evalcore.rules: building, JSON, text round trip, schema validation and masks."""
+"""evalcore.analyze.rules: building, JSON, text round trip, schema validation and masks."""
 from __future__ import annotations
 
 import doctest
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evalcore.errors import EvalcoreError, RuleError
-from evalcore.rules import (ColumnType, Condition, Group, Not, Op, Schema, all_of, any_of, check, conditions,
+from evalcore.core.errors import EvalcoreError, RuleError
+from evalcore.analyze.rules import (ColumnType, Condition, Group, Not, Op, Schema, all_of, any_of, check, conditions,
                             evaluate, format_rule, mask, parse_rule, rule_from_json, rule_to_json, validate,
                             validate_text)
 
@@ -62,7 +62,7 @@ def test_rule_error_is_an_evalcore_error():
     assert issubclass(RuleError, EvalcoreError)
 
 
-@pytest.mark.parametrize("module", ["evalcore.rules", "evalcore.rules.evaluation"])
+@pytest.mark.parametrize("module", ["evalcore.analyze.rules", "evalcore.analyze.rules.evaluation"])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
@@ -532,8 +532,8 @@ def _reference(rule, row) -> bool:
 
 
 def test_deep_nesting_is_a_rule_error_not_a_crash() -> None:
-    from evalcore.rules import parse_rule, rule_from_json
-    from evalcore.errors import RuleError
+    from evalcore.analyze.rules import parse_rule, rule_from_json
+    from evalcore.core.errors import RuleError
 
     with pytest.raises(RuleError, match="nests too deeply"):
         parse_rule("(" * 3000 + "has_url == true" + ")" * 3000)
@@ -550,8 +550,8 @@ def test_user_regex_runs_on_re2_in_linear_time() -> None:
     """`(a|aa)+b` on 200 a's would backtrack for ages in Python's re; on RE2 it is instant."""
     import pandas as pd
 
-    from evalcore.errors import RuleError
-    from evalcore.rules import evaluate, parse_rule
+    from evalcore.core.errors import RuleError
+    from evalcore.analyze.rules import evaluate, parse_rule
 
     df = pd.DataFrame({"text": ["a" * 200 + "c", "xaab", None]})
     assert evaluate(parse_rule('text matches "(a|aa)+b"'), df).tolist() == [False, True, False]

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from evalcore.safetext import code, code_span, lit, md_escape, md_escape_line, plain, st_escape, to_html, to_markdown
+from evalcore.core.safetext import code, code_span, lit, md_escape, md_escape_line, plain, st_escape, to_html, to_markdown
 
 HOST = "evil.example"
 HOSTILE = (f"![x](http://{HOST}/a.png) <img src=\"http://{HOST}/b.png\"> [link](http://{HOST}/c) "
@@ -40,13 +40,13 @@ def test_escapes_leave_no_markup_and_code_spans_hold_backticks() -> None:
 @pytest.fixture(scope="module")
 def hostile_analysis():
     """The lab comparison with a hostile hypothesis and a hostile rule value, and hostile stress cases."""
-    from evalcore.cache import PredictionCache
-    from evalcore.data import load_data
-    from evalcore.models import load_predictor
-    from evalcore.perturb import get_generators, run_perturbation_tests
-    from evalcore.pipeline import run_analysis
-    from evalcore.slices import Slice, SliceSet
-    from evalcore.stress import StressCase, StressSet, score_stress
+    from evalcore.predict.cache import PredictionCache
+    from evalcore.io.data import load_data
+    from evalcore.predict.models import load_predictor
+    from evalcore.probe.perturb import get_generators, run_perturbation_tests
+    from evalcore.tasks.pipeline import run_analysis
+    from evalcore.analyze.slices import Slice, SliceSet
+    from evalcore.probe.stress import StressCase, StressSet, score_stress
 
     data = load_data("lab")
     slices = SliceSet((Slice("hostile_rule", f'text contains "`![r](http://{HOST}/rule.png)`"', HOSTILE),
@@ -60,7 +60,7 @@ def hostile_analysis():
 
 
 def test_markdown_report_shows_hostile_text_as_text(hostile_analysis) -> None:
-    from evalcore.report import render_markdown
+    from evalcore.present.report import render_markdown
 
     analysis, stress_set, stress, perturb = hostile_analysis
     md = render_markdown(analysis, stress=stress, perturb=perturb, stress_set=stress_set, notes=HOSTILE)
@@ -72,7 +72,7 @@ def test_markdown_report_shows_hostile_text_as_text(hostile_analysis) -> None:
 
 
 def test_html_report_shows_hostile_text_as_text(hostile_analysis) -> None:
-    from evalcore.report import render_html
+    from evalcore.present.report import render_html
 
     analysis, stress_set, stress, perturb = hostile_analysis
     page = render_html(analysis, stress=stress, perturb=perturb, stress_set=stress_set, notes=HOSTILE, charts=False)
@@ -85,9 +85,9 @@ def test_wandb_run_keeps_hostile_text_out_of_chart_markup(tmp_path) -> None:
     with entities in every chart of the run; the tables keep the text itself (W&B shows table cells as text)."""
     import pandas as pd
 
-    from evalcore.data import load_data
-    from evalcore.pipeline import run_analysis
-    from evalcore.wandb_push import push_to_wandb
+    from evalcore.io.data import load_data
+    from evalcore.tasks.pipeline import run_analysis
+    from evalcore.present.wandb_push import push_to_wandb
 
     bad = f"neg <a href='http://{HOST}/x'>click</a>"
     labels = [bad, "pos"]

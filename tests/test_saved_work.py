@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 from apptest_helpers import errors, open_page, restart_server
-from evalcore import workspace as store
-from evalcore.slices import SliceSet
-from evalcore.workspace import Workspace, save_workspace, workspace_path
+from evalcore.serve import workspace as store
+from evalcore.analyze.slices import SliceSet
+from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
 
 SLICES = "pages/slices.py"
 STRESS = "pages/stress.py"

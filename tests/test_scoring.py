@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalcore.cache import PredictionCache
-from evalcore.data import load_data
-from evalcore.errors import ModelError
-from evalcore.models import load_predictor
-from evalcore.scoring import length_sorted_batches, score, score_texts
+from evalcore.predict.cache import PredictionCache
+from evalcore.io.data import load_data
+from evalcore.core.errors import ModelError
+from evalcore.predict.models import load_predictor
+from evalcore.predict.scoring import length_sorted_batches, score, score_texts
 from test_models import make_tiny_model
 
 SENTIMENT = ("negative", "neutral", "positive")
@@ -96,9 +96,9 @@ def test_cache_resumes_after_a_kill(lab, tiny_model: Path, tmp_path: Path) -> No
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from evalcore.cache import PredictionCache
-        from evalcore.models import load_predictor
-        from evalcore.scoring import score_texts
+        from evalcore.predict.cache import PredictionCache
+        from evalcore.predict.models import load_predictor
+        from evalcore.predict.scoring import score_texts
         texts = Path({str(texts_file)!r}).read_text(encoding="utf-8").split("\\n")
         predictor = load_predictor({f"hf:{tiny_model}"!r}, {SENTIMENT!r})
         # a slow model: each batch takes a while, so the kill lands mid-run

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from apptest_helpers import open_page
-from evalcore.errors import ConfigError
-from evalcore.llm import LLMConfig, chat, display_url
+from evalcore.core.errors import ConfigError
+from evalcore.probe.llm import LLMConfig, chat, display_url
 
 KEY = "sk-live-0123456789ABCDEFghijklmnop"
 ENV = "EVALCORE_TEST_SECRET_KEY"
@@ -92,7 +92,7 @@ def _endpoint_with_credentials(monkeypatch) -> None:
 
 
 def test_doctor_prints_no_credentials(monkeypatch) -> None:
-    from evalcore.doctor import report_lines
+    from evalcore.serve.doctor import report_lines
 
     _endpoint_with_credentials(monkeypatch)
     text = "\n".join(report_lines())

@@ -1,4 +1,4 @@
-"""evalcore.slices: slices, sets, JSON files, the starter set and masks over a table."""
+"""evalcore.analyze.slices: slices, sets, JSON files, the starter set and masks over a table."""
 from __future__ import annotations
 
 import json
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.errors import RuleError
-from evalcore.rules import Schema, parse_rule
-from evalcore.slices import (SLICES_VERSION, Slice, SliceSet, load_slices, masks, save_slices, starter_slices,
+from evalcore.core.errors import RuleError
+from evalcore.analyze.rules import Schema, parse_rule
+from evalcore.analyze.slices import (SLICES_VERSION, Slice, SliceSet, load_slices, masks, save_slices, starter_slices,
                              validate_slices)
 
 STARTER_NAMES = ["has_negation", "has_all_caps", "has_question", "has_strong_sentiment", "short_tweets",
@@ -21,7 +21,7 @@ BOOL_FEATURES = ["has_negation", "has_all_caps", "has_question", "has_strong_sen
 
 @pytest.fixture
 def features() -> pd.DataFrame:
-    """A table with the columns the starter set reads (as evalcore.features names them)."""
+    """A table with the columns the starter set reads (as evalcore.analyze.features names them)."""
     rng = np.random.default_rng(7)
     df = pd.DataFrame({name: rng.random(40) < 0.4 for name in BOOL_FEATURES})
     df["length_bucket"] = rng.choice(["short", "medium", "long"], 40)
@@ -169,7 +169,7 @@ def test_masks_validate_every_slice_first(features):
 # --- task-aware defaults ------------------------------------------------------------------------------
 
 def test_sentiment_set_only_for_sentiment_labels():
-    from evalcore.slices import generic_slices, task_slices
+    from evalcore.analyze.slices import generic_slices, task_slices
 
     assert task_slices(("negative", "neutral", "positive")).names() == STARTER_NAMES
     assert task_slices(("negative", "positive")).names() == STARTER_NAMES
@@ -182,9 +182,9 @@ def test_sentiment_set_only_for_sentiment_labels():
 
 
 def test_default_slices_leave_out_empty_ones_with_a_note(shared_data: Path):
-    from evalcore.data import load_data
-    from evalcore.pipeline import eval_base
-    from evalcore.slices import default_slices
+    from evalcore.io.data import load_data
+    from evalcore.tasks.pipeline import eval_base
+    from evalcore.analyze.slices import default_slices
 
     data = load_data(str(shared_data / "sst2" / "dev.tsv"), text_col="sentence", label_map="0=negative,1=positive")
     kept, notes = default_slices(eval_base(data), data.labels)

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.cache import PredictionCache
-from evalcore.data import load_data
-from evalcore.errors import DataError, ModelError
-from evalcore.models import PredictionBatch, Predictor, load_predictor
-from evalcore.stress import (
+from evalcore.predict.cache import PredictionCache
+from evalcore.io.data import load_data
+from evalcore.core.errors import DataError, ModelError
+from evalcore.predict.models import PredictionBatch, Predictor, load_predictor
+from evalcore.probe.stress import (
     StressCase,
     StressSet,
     parse_case_bytes,
@@ -22,7 +22,7 @@ from evalcore.stress import (
     slice_accuracy_of,
     stress_dir,
 )
-from evalcore.tables import build_df_eval
+from evalcore.analyze.tables import build_df_eval
 
 LABELS = ["negative", "neutral", "positive"]
 

@@ -7,14 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.errors import ConfigError, DataError
-from evalcore.tables import (FLAG_COLUMNS, build_df_eval, build_df_long, conf_col, correct_col,
+from evalcore.core.errors import ConfigError, DataError
+from evalcore.analyze.tables import (FLAG_COLUMNS, build_df_eval, build_df_long, conf_col, correct_col,
                              metadata_columns, model_output_columns, pred_col, role_col, role_names)
 
 
 @dataclass
 class Preds:
-    """The attributes build_df_eval reads (evalcore.scoring.Predictions has the same ones)."""
+    """The attributes build_df_eval reads (evalcore.predict.scoring.Predictions has the same ones)."""
 
     model: str
     pred: object
@@ -147,9 +147,9 @@ def test_non_range_index_is_reset(tiny):
 
 def test_lab_accuracies_through_the_real_pipeline():
     """The lab's published figures: roberta 0.698, gpt2 0.398, via load_data -> models -> scoring."""
-    from evalcore.data import load_data
-    from evalcore.models import load_predictor
-    from evalcore.scoring import score
+    from evalcore.io.data import load_data
+    from evalcore.predict.models import load_predictor
+    from evalcore.predict.scoring import score
 
     data = load_data("lab")
     preds = [score(data, load_predictor(m, data.labels, data=data)) for m in ("roberta", "gpt2")]
@@ -164,6 +164,6 @@ def test_lab_accuracies_through_the_real_pipeline():
 def test_docstring_examples_run():
     import doctest
 
-    import evalcore.tables
+    import evalcore.analyze.tables
 
-    assert doctest.testmod(evalcore.tables).failed == 0
+    assert doctest.testmod(evalcore.analyze.tables).failed == 0

@@ -1,4 +1,4 @@
-"""The verdict in roles (`evalcore.verdict.decide`): the statistics it rests on, checked against a reference
+"""The verdict in roles (`evalcore.decide.verdict.decide`): the statistics it rests on, checked against a reference
 (statsmodels) and by simulation with fixed seeds (power at the stated MDE, coverage on clustered rows, the
 planning figure), and its behaviour on the lab pair, SQuAD and synthetic tables built on each side of a rule."""
 from __future__ import annotations
@@ -11,20 +11,20 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-import evalcore.verdict
-from evalcore.data import load_data
-from evalcore.errors import RuleError
-from evalcore.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, PASS, SHIP, TOO_SMALL, GateConfig, plan_rows,
+import evalcore.decide.verdict
+from evalcore.io.data import load_data
+from evalcore.core.errors import RuleError
+from evalcore.decide.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, PASS, SHIP, TOO_SMALL, GateConfig, plan_rows,
                             require_gain)
-from evalcore.paired import binary_changes, clustered_changes, clustered_means, harm_p_exact
-from evalcore.pipeline import analyse, run_analysis
-from evalcore.slices import GUARDRAIL, Slice, SliceSet, load_slices, save_slices
-from evalcore.verdict import decide, guardrail_interval, harm_mde
+from evalcore.stats.paired import binary_changes, clustered_changes, clustered_means, harm_p_exact
+from evalcore.tasks.pipeline import analyse, run_analysis
+from evalcore.analyze.slices import GUARDRAIL, Slice, SliceSet, load_slices, save_slices
+from evalcore.decide.verdict import decide, guardrail_interval, harm_mde
 from synthetic import analysis_of
 
 
 def test_docstring_examples_run():
-    assert doctest.testmod(evalcore.verdict).failed == 0
+    assert doctest.testmod(evalcore.decide.verdict).failed == 0
 
 
 # --- cluster-robust statistics against statsmodels -----------------------------------------------------

@@ -18,13 +18,13 @@ import pandas as pd
 import pytest
 
 from apptest_helpers import open_page, restart_server
-from evalcore.data import load_data
-from evalcore.pipeline import run_analysis
-from evalcore.report import render_markdown
-from evalcore.roots import uploads_dir
-from evalcore.slices import GUARDRAIL, Slice, SliceSet
-from evalcore.wandb_push import push_to_wandb
-from evalcore.workspace import Workspace, save_workspace, workspace_path
+from evalcore.io.data import load_data
+from evalcore.tasks.pipeline import run_analysis
+from evalcore.present.report import render_markdown
+from evalcore.serve.roots import uploads_dir
+from evalcore.analyze.slices import GUARDRAIL, Slice, SliceSet
+from evalcore.present.wandb_push import push_to_wandb
+from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
 from test_wandb_push import _summary_and_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,14 +14,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evalcore.data import load_data
-from evalcore.errors import ConfigError
-from evalcore.gates import evaluate_gates
-from evalcore.models import load_predictor
-from evalcore.perturb import PerturbResult, get_generators, run_perturbation_tests
-from evalcore.pipeline import run_analysis
-from evalcore.stress import StressCase, StressSet, score_stress
-from evalcore.wandb_push import predictions_table, push_summary_lines, push_to_wandb, resolve_mode
+from evalcore.io.data import load_data
+from evalcore.core.errors import ConfigError
+from evalcore.decide.gates import evaluate_gates
+from evalcore.predict.models import load_predictor
+from evalcore.probe.perturb import PerturbResult, get_generators, run_perturbation_tests
+from evalcore.tasks.pipeline import run_analysis
+from evalcore.probe.stress import StressCase, StressSet, score_stress
+from evalcore.present.wandb_push import predictions_table, push_summary_lines, push_to_wandb, resolve_mode
 
 LABELS = ["negative", "neutral", "positive"]
 FAKE_KEY = "evalcorefakekey" + "0123456789abcdef" * 2  # 47 characters, never a real key

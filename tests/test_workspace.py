@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from evalcore import workspace as store
-from evalcore.errors import ConfigError
-from evalcore.workspace import Workspace, load_workspace, save_workspace, workspace_path
+from evalcore.serve import workspace as store
+from evalcore.core.errors import ConfigError
+from evalcore.serve.workspace import Workspace, load_workspace, save_workspace, workspace_path
 
 NEG = {"name": "neg", "rule": {"col": "has_negation", "op": "==", "value": True}, "note": "n"}
 QUESTION = {"name": "q", "rule": {"col": "has_question", "op": "==", "value": True}, "note": ""}

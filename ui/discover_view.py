@@ -1,7 +1,7 @@
 """The Slices page's "Discover regression slices" tab: settings, a run (memoised in `ui.engine`), the
 found slices with their confirmation-half figures first, and one-click saving into the user's set.
 
-The run is `evalcore.discover.discover_slices`: searched on one seeded random half of the rows,
+The run is `evalcore.decide.discover.discover_slices`: searched on one seeded random half of the rows,
 confirmed on the other. Its result stays in this session (`state.DISCOVERY_RESULT`), for the
 comparison it was computed on, so the Examples page can explain a found slice and the Report & W&B
 page can include it.
@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from evalcore import units
-from evalcore.discover import Discovery, DiscoverySettings, FoundSlice, default_columns
-from evalcore.errors import EvalcoreError
-from evalcore.slices import Slice, SliceSet
+from evalcore.core import units
+from evalcore.decide.discover import Discovery, DiscoverySettings, FoundSlice, default_columns
+from evalcore.core.errors import EvalcoreError
+from evalcore.analyze.slices import Slice, SliceSet
 from ui import engine, saved_runs, state
 from ui.glossary import gloss
 from ui.widgets import error, esc, shown_errors
@@ -163,7 +163,7 @@ def _found_list(discovery: Discovery, comparison_key: str, flash_key: str) -> No
 
 def render(comp: Any, alpha: float, flash_key: str) -> None:
     """The whole tab: what discovery does, the settings, the run button and this session's result."""
-    from evalcore import charts
+    from evalcore.present import charts
 
     st.subheader("Discover regression slices")
     st.caption("Searches conjunctions of features for slices where the candidate loses more than on the rest of "

@@ -27,16 +27,16 @@ from typing import Any, Callable, Iterator
 
 import streamlit as st
 
-from evalcore import paths
-from evalcore.cache import PredictionCache
-from evalcore.data import EvalData, load_data
-from evalcore.errors import EvalcoreError
-from evalcore.features import CustomFeature
-from evalcore.models import ModelSpec, Predictor, load_predictor
-from evalcore.pipeline import Analysis, SliceResults, analyse, build_eval, eval_base
-from evalcore.scoring import Predictions, score
-from evalcore.slices import SliceSet, default_slices
-from evalcore.workspace import Workspace
+from evalcore.core import paths
+from evalcore.predict.cache import PredictionCache
+from evalcore.io.data import EvalData, load_data
+from evalcore.core.errors import EvalcoreError
+from evalcore.analyze.features import CustomFeature
+from evalcore.predict.models import ModelSpec, Predictor, load_predictor
+from evalcore.tasks.pipeline import Analysis, SliceResults, analyse, build_eval, eval_base
+from evalcore.predict.scoring import Predictions, score
+from evalcore.analyze.slices import SliceSet, default_slices
+from evalcore.serve.workspace import Workspace
 
 Progress = Callable[[int, int], None]
 
@@ -91,7 +91,7 @@ def prediction_cache() -> PredictionCache:
 
 @st.cache_resource(show_spinner="Loading data…", max_entries=8)
 def _load_data(settings_json: str) -> EvalData:
-    from evalcore.roots import gated
+    from evalcore.serve.roots import gated
 
     settings = json.loads(settings_json)
     source = settings.pop("source")
@@ -101,8 +101,8 @@ def _load_data(settings_json: str) -> EvalData:
 
 def get_data(settings: dict[str, Any]) -> EvalData:
     """The dataset the workspace points at (`{"source": ..., options...}`), only from the folders the
-    server allows (`evalcore.roots`): a saved or typed path elsewhere is refused before any read."""
-    from evalcore.roots import check_source, touch_upload
+    server allows (`evalcore.serve.roots`): a saved or typed path elsewhere is refused before any read."""
+    from evalcore.serve.roots import check_source, touch_upload
 
     clean = {k: v for k, v in settings.items() if v not in (None, "", [])}
     check_source(clean)
@@ -125,14 +125,14 @@ def needs_data(spec: str) -> bool:
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=8)
 def _predictor(spec: str, labels: tuple[str, ...], dkey: str, _data: EvalData | None) -> Predictor:
-    from evalcore.roots import gated
+    from evalcore.serve.roots import gated
 
     with gated():  # a predictions file only from the allowed folders
         return load_predictor(spec, labels, data=_data)
 
 
 def demo_built() -> bool:
-    from evalcore.demo_model import demo_built as built
+    from evalcore.predict.demo_model import demo_built as built
 
     return built()
 
@@ -145,7 +145,7 @@ def get_predictor(spec: str, data: EvalData, dkey: str) -> Predictor:
     stays on the page. Its check on the lab rows fills the prediction cache.
     """
     if ModelSpec.parse(spec).kind == "demo" and not demo_built():
-        from evalcore.demo_model import build_demo_model
+        from evalcore.predict.demo_model import build_demo_model
         from ui.widgets import step_bar
 
         banner = st.empty()
@@ -156,7 +156,7 @@ def get_predictor(spec: str, data: EvalData, dkey: str) -> Predictor:
             build_demo_model(progress=step_bar("Building the demo transformer"), cache=prediction_cache())
         finally:
             banner.empty()
-    from evalcore.roots import check_spec
+    from evalcore.serve.roots import check_spec
 
     check_spec(spec)  # a predictions file or model folder only from the allowed folders
     pinned = dkey if needs_data(spec) else ""
@@ -170,11 +170,11 @@ def predictions_ready(dkey: str, spec: str) -> bool:
 def get_predictions(data: EvalData, dkey: str, spec: str, progress: Progress | None = None) -> Predictions:
     """Predictions of one model on the data: memory, then the SQLite cache, then the model. On generation
     data, a model's answers (an answer column, or a `file:` answers file from the allowed folders),
-    aligned with the rows by `evalcore.pipeline.model_outputs`."""
+    aligned with the rows by `evalcore.tasks.pipeline.model_outputs`."""
     def make() -> Predictions:
         if data.task == "generation":
-            from evalcore.pipeline import model_outputs
-            from evalcore.roots import check_spec, gated
+            from evalcore.tasks.pipeline import model_outputs
+            from evalcore.serve.roots import check_spec, gated
 
             check_spec(spec)
             with gated():  # an answers file only from the allowed folders
@@ -202,7 +202,7 @@ def custom_features(ws: Workspace) -> list[CustomFeature]:
 
 def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | None = None) -> Comparison:
     """df_eval for the workspace's data, models, custom features and threshold."""
-    from evalcore.errors import ModelError
+    from evalcore.core.errors import ModelError
 
     if not ws.baseline or not ws.candidate:
         raise ModelError("no model applies to this data yet: on Data & models, choose a baseline and a candidate "
@@ -230,7 +230,7 @@ def default_slice_set(ws: Workspace) -> tuple[SliceSet, list[str]]:
     dkey = data_key(ws.data)
     base = _memos()["features"].get(key_of([dkey, []]), lambda: eval_base(data, []))
     if data.task == "generation":  # the factoid-QA slices only on factoid answers
-        from evalcore.gentables import generation_default_slices
+        from evalcore.stats.gentables import generation_default_slices
 
         return _memos()["defaults"].get(dkey, lambda: generation_default_slices(base))
     return _memos()["defaults"].get(dkey, lambda: default_slices(base, data.labels, None))
@@ -260,7 +260,7 @@ def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> An
 def llm_endpoints() -> tuple[dict[str, Any], list[str]]:
     """LLM endpoints the server's operator configured ($EVALCORE_LLM_ENDPOINTS, then the
     `[llm.endpoints]` of .streamlit/secrets.toml); a visitor only ever picks one of them by name."""
-    from evalcore.llm import configured_endpoints
+    from evalcore.probe.llm import configured_endpoints
 
     try:
         secrets = st.secrets.to_dict() if len(st.secrets) else None
@@ -273,7 +273,7 @@ def gate_config(ws: Workspace, task: str) -> tuple[Any, str | None]:
     """The workspace's gates for a task kind (its defaults where none is saved; a workspace keeps both
     kinds' gates side by side) and a message when the saved ones could not be read (the defaults apply
     until the user changes a gate)."""
-    from evalcore.gates import GateConfig
+    from evalcore.decide.gates import GateConfig
 
     try:
         return GateConfig.from_dict(ws.gates or None, task), None
@@ -284,9 +284,9 @@ def gate_config(ws: Workspace, task: str) -> tuple[Any, str | None]:
 
 def current_verdict(ws: Workspace, analysis: Analysis) -> tuple[Any, Any, str | None]:
     """(Verdict, the stress result it used or None, a gate-loading message) for the analysis: the one engine
-    function (`evalcore.verdict.decide`) with the saved gates, and this session's stress results when they were
+    function (`evalcore.decide.verdict.decide`) with the saved gates, and this session's stress results when they were
     computed on the same data; the CLI's `report --workspace` makes the same call."""
-    from evalcore.verdict import decide
+    from evalcore.decide.verdict import decide
     from ui import state
 
     config, message = gate_config(ws, analysis.task)
@@ -312,9 +312,9 @@ def current_analysis(ws: Workspace) -> tuple[Comparison, SliceSet, SliceResults]
 # --- discovery and explanations (issue 14) ---------------------------------------------------------
 
 def get_discovery(comp: Comparison, settings: Any) -> Any:
-    """`evalcore.discover.discover_slices` on the comparison's df_eval, once per (df_eval, settings):
+    """`evalcore.decide.discover.discover_slices` on the comparison's df_eval, once per (df_eval, settings):
     the run is seeded, so the same settings give the same slices."""
-    from evalcore.discover import discover_slices
+    from evalcore.decide.discover import discover_slices
 
     key = key_of([comp.key, asdict(settings)])
     return _memos()["discovery"].get(key, lambda: discover_slices(comp.df_eval, settings))
@@ -349,10 +349,10 @@ def one_thread() -> Iterator[None]:
 
 
 def explainable(spec: str, data: EvalData, dkey: str) -> str:
-    """'' when the model can be explained, else why not (`evalcore.explain.not_explainable`: precomputed
+    """'' when the model can be explained, else why not (`evalcore.probe.explain.not_explainable`: precomputed
     predictions cannot score the altered texts an explanation needs). A live model is not loaded here:
     a page that only asks must not wait for a transformer to load."""
-    from evalcore.explain import not_explainable
+    from evalcore.probe.explain import not_explainable
 
     if not needs_data(spec):
         return ""
@@ -360,11 +360,11 @@ def explainable(spec: str, data: EvalData, dkey: str) -> str:
 
 
 def get_explanation(spec: str, data: EvalData, dkey: str, text: str, label: str | None = None) -> Any:
-    """Why the model gives `label` (None: its own prediction) to `text`: `evalcore.explain.explain` (VADER's
+    """Why the model gives `label` (None: its own prediction) to `text`: `evalcore.probe.explain.explain` (VADER's
     exact lexicon contributions, occlusion for other live models), once per (model, text, label).
     Raises `ModelError` for a precomputed model."""
-    from evalcore.errors import ModelError
-    from evalcore.explain import explain, not_explainable
+    from evalcore.core.errors import ModelError
+    from evalcore.probe.explain import explain, not_explainable
 
     predictor = get_predictor(spec, data, dkey)
     reason = not_explainable(predictor)
@@ -383,10 +383,10 @@ def get_explanation(spec: str, data: EvalData, dkey: str, text: str, label: str 
 def get_regression_explanations(ws: Workspace, comp: Comparison, slices: SliceSet, results: SliceResults,
                                 slice_name: str, extra: dict[str, tuple[str, Any]] | None = None, *,
                                 max_rows: int, seed: int = 0, top_k: int = 3) -> Any:
-    """`evalcore.explain_aggregate.explain_slice` over one slice's regressed rows with the workspace's
+    """`evalcore.probe.explain_aggregate.explain_slice` over one slice's regressed rows with the workspace's
     models, once per (df_eval, slice rule, max_rows, seed, top_k). `extra`: slices outside the saved set
     (name -> (rule text, mask)), e.g. this session's discovered slices."""
-    from evalcore.explain_aggregate import explain_slice
+    from evalcore.probe.explain_aggregate import explain_slice
 
     key = _aggregate_key(comp, slices, slice_name, extra, max_rows, seed, top_k)
 
@@ -425,7 +425,7 @@ def has_regression_explanations(comp: Comparison, slices: SliceSet, slice_name: 
 
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _smollm2_loaded() -> Any:
-    from evalcore.answerers import load_smollm2
+    from evalcore.probe.answerers import load_smollm2
 
     return load_smollm2()
 
@@ -433,7 +433,7 @@ def _smollm2_loaded() -> Any:
 def _smollm2() -> Any:
     """SmolLM2, loaded once per server; while it loads, the spinner counts the seconds and says what the last
     load on this machine took (not a fixed promise)."""
-    from evalcore.answerers import smollm2_load_estimate
+    from evalcore.probe.answerers import smollm2_load_estimate
 
     with st.spinner(f"Loading SmolLM2-135M-Instruct once per server ({smollm2_load_estimate()})…", show_time=True):
         return _smollm2_loaded()
@@ -441,15 +441,15 @@ def _smollm2() -> Any:
 
 def _answerers(specs: dict[str, str]) -> dict[str, Any]:
     """Live answerers by role: SmolLM2 loads once per process; an endpoint only one the operator configured."""
-    from evalcore.answerers import SMOLLM2, load_answerer
+    from evalcore.probe.answerers import SMOLLM2, load_answerer
 
     endpoints, _ = llm_endpoints()
     return {role: _smollm2() if spec == SMOLLM2 else load_answerer(spec, endpoints) for role, spec in specs.items()}
 
 
 def get_answers(specs: dict[str, str], question: str, context: str, golds: list[str]) -> Any:
-    """Both answerers' answers to one typed prompt with every score (`evalcore.answerers.live_answers`)."""
-    from evalcore.answerers import live_answers
+    """Both answerers' answers to one typed prompt with every score (`evalcore.probe.answerers.live_answers`)."""
+    from evalcore.probe.answerers import live_answers
 
     with one_thread():
         return live_answers(_answerers(specs), question, context, golds)
@@ -457,8 +457,8 @@ def get_answers(specs: dict[str, str], question: str, context: str, golds: list[
 
 def explain_answers(specs: dict[str, str], question: str, context: str, golds: list[str],
                     metric: str = "f1") -> dict[str, Any]:
-    """Per role, which question words the answer's score depends on (`evalcore.explain.explain_answer`)."""
-    from evalcore.explain import explain_answer
+    """Per role, which question words the answer's score depends on (`evalcore.probe.explain.explain_answer`)."""
+    from evalcore.probe.explain import explain_answer
 
     with one_thread():
         return {role: explain_answer(answerer, question, golds, context, metric=metric)

@@ -2,9 +2,9 @@
 candidate side by side (`explanation_pair`, on Examples and Stress tests), and a slice's explanations in
 aggregate (`aggregate_view`, on Examples).
 
-The explanations themselves come from `evalcore.explain` through `ui.engine` (memoised, one torch
+The explanations themselves come from `evalcore.probe.explain` through `ui.engine` (memoised, one torch
 thread); this module only draws them. Colours: green pushes toward the label named above the text,
-red away from it (`evalcore.explain.highlight_html`).
+red away from it (`evalcore.probe.explain.highlight_html`).
 """
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from evalcore import units
-from evalcore.errors import EvalcoreError
-from evalcore.explain import AWAY, LEXICON, TOWARD, UNITS, Explanation, highlight_html
-from evalcore.tables import ROLES
+from evalcore.core import units
+from evalcore.core.errors import EvalcoreError
+from evalcore.probe.explain import AWAY, LEXICON, TOWARD, UNITS, Explanation, highlight_html
+from evalcore.analyze.tables import ROLES
 from ui import engine
 from ui.glossary import gloss
 from ui.widgets import code, error, esc, lit, md
@@ -112,12 +112,12 @@ def explanation_pair(sides: list[Side], data, dkey: str, text: str, gold: str | 
 # --- explanations in aggregate ---------------------------------------------------------------------
 
 def aggregate_view(result: Any, key: str) -> None:
-    """A slice's explanations in aggregate (`evalcore.explain_aggregate.RegressionExplanations`): what was
+    """A slice's explanations in aggregate (`evalcore.probe.explain_aggregate.RegressionExplanations`): what was
     explained, the word classes and tokens that pushed each model to the candidate's wrong label (shares
     with Wilson intervals, the paired gap with Newcombe's), the chart, and a few highlighted rows."""
-    from evalcore import charts
-    from evalcore.explain_aggregate import unit_text
-    from evalcore.report import PUSH_HEADERS, push_rows
+    from evalcore.present import charts
+    from evalcore.probe.explain_aggregate import unit_text
+    from evalcore.present.report import PUSH_HEADERS, push_rows
 
     (st.success if result.available else st.info)(esc(result.message()), icon="🔎" if result.available else "ℹ️")
     if not result.available:
@@ -171,7 +171,7 @@ LIVE_ROWS = "ex_live_rows"  # True: the Examples row is explained by the live pa
 
 def _needs_live_pair(ws: Any, data: Any) -> bool:
     """A workspace model cannot be explained (precomputed) and the live pair could stand in (sentiment labels)."""
-    from evalcore.labels import is_sentiment
+    from evalcore.io.labels import is_sentiment
 
     dkey = engine.data_key(ws.data)
     if (ws.baseline, ws.candidate) == LIVE_PAIR or not is_sentiment(data.labels):
@@ -205,7 +205,7 @@ def offer_live_pair(ws: Any, data: Any, key: str) -> bool:
 def row_explanations(ws: Any, comp: Any, row: pd.Series) -> None:
     """The selected row's explanations: both workspace models, toward each one's prediction and toward
     the gold label."""
-    from evalcore.tables import role_col
+    from evalcore.analyze.tables import role_col
 
     st.markdown("**Why each model predicts what it does**")
     names = comp.df_eval.attrs
@@ -224,7 +224,7 @@ def row_explanations(ws: Any, comp: Any, row: pd.Series) -> None:
 def discovered_slices(comp: Any, slices: Any) -> dict[str, tuple[str, Any]]:
     """This session's confirmed discovered slices that are not saved (name -> (rule text, mask)), so a found
     slice can be explained before it is saved."""
-    from evalcore.rules import mask
+    from evalcore.analyze.rules import mask
     from ui import state
 
     entry = state.comparison_result(state.DISCOVERY_RESULT, comp.key)
@@ -246,8 +246,8 @@ def aggregate_section(ws: Any, comp: Any, slices: Any, results: Any, default: st
     stays in the session (`state.EXPLAIN_RESULT`) for the report and the W&B push."""
     import numpy as np
 
-    from evalcore.explain_aggregate import DEFAULT_MAX_ROWS
-    from evalcore.metrics import ALL_SLICE
+    from evalcore.probe.explain_aggregate import DEFAULT_MAX_ROWS
+    from evalcore.stats.metrics import ALL_SLICE
     from ui import state
     from ui.widgets import shown_errors
 
@@ -307,7 +307,7 @@ def aggregate_section(ws: Any, comp: Any, slices: Any, results: Any, default: st
 def case_explanations(data: Any, dkey: str, models: dict[str, str], names: dict[str, str], wide: pd.DataFrame) -> None:
     """A scored stress case, picked from the list, explained for both stress models (toward each one's
     prediction and toward the case's expected label, when it has one)."""
-    from evalcore.tables import pred_col
+    from evalcore.analyze.tables import pred_col
 
     st.markdown("**Why each model predicts what it does**")
     texts = wide["text"].astype(str).tolist()

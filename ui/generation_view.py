@@ -2,8 +2,8 @@
 
 Compare and Examples hold classification views (confusion, calibration, per class, token explanations)
 that do not apply to answers; these pages call `compare_section` / `examples_section` when the data's task is
-"generation" and stop there. Every number comes from the engine's tables (`evalcore.gentables`,
-`evalcore.genreport`): this module only picks the metric and lays them out.
+"generation" and stop there. Every number comes from the engine's tables (`evalcore.stats.gentables`,
+`evalcore.present.genreport`): this module only picks the metric and lays them out.
 
 The metric picked on either page (`metric_picker`) is kept for the session (`state.GEN_METRIC`), so
 Examples opens on the metric Compare showed.
@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from evalcore import genreport, units
-from evalcore.comparisons import GENERATION, HEADLINE, compared_metric, metrics_for
-from evalcore.errors import ConfigError
-from evalcore.genmetrics import NORMALISERS, shared_words
-from evalcore.gentables import metric_delta
-from evalcore.metrics import ALL_SLICE, wilson_interval
-from evalcore.tables import ROLES, metadata_columns, role_col
+from evalcore.present import genreport
+from evalcore.core import units
+from evalcore.stats.comparisons import GENERATION, HEADLINE, compared_metric, metrics_for
+from evalcore.core.errors import ConfigError
+from evalcore.stats.genmetrics import NORMALISERS, shared_words
+from evalcore.stats.gentables import metric_delta
+from evalcore.stats.metrics import ALL_SLICE, wilson_interval
+from evalcore.analyze.tables import ROLES, metadata_columns, role_col
 from ui import state
 from ui.glossary import gloss
 from ui.widgets import code, esc, lit, md, one_page, opens_row
@@ -108,7 +109,7 @@ def _headline(analysis: Any, metric: str) -> None:
 
 def _slice_table(analysis: Any, metric: str, margin: float, gates: Any = None) -> pd.DataFrame:
     """Per slice: both models' metric with intervals, the paired change, power and the comparison with the rest."""
-    from evalcore.report import verdict_label
+    from evalcore.present.report import verdict_label
 
     r = analysis.results
     reg = genreport.metric_table(analysis, metric)
@@ -149,7 +150,7 @@ def compare_section(analysis: Any, gates: Any, margin: float, alpha: float) -> N
     m = compared_metric(metric)
     margin = _slice_margin(gates, metric, margin)
     _headline(analysis, metric)
-    from evalcore.report import summarize_findings
+    from evalcore.present.report import summarize_findings
 
     with st.container(border=True):
         st.subheader("What slicing revealed")
@@ -339,7 +340,7 @@ def _fill_from_row(ws: Any, data: Any) -> None:
 
 def live_answers_section(ws: Any, data: Any) -> None:
     """Stress tests on generation data: a typed prompt answered by two live answerers, both answers scored."""
-    from evalcore.answerers import INSTRUCTION, available_answerers, local_available
+    from evalcore.probe.answerers import INSTRUCTION, available_answerers, local_available
     from ui import engine
     from ui.widgets import shown_errors
 

@@ -22,11 +22,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from evalcore.errors import EvalcoreError, RuleError
-from evalcore.rules import (ALLOWED_OPS, ColumnInfo, ColumnType, Condition, Not, Op, Rule, Schema, all_of,
+from evalcore.core.errors import EvalcoreError, RuleError
+from evalcore.analyze.rules import (ALLOWED_OPS, ColumnInfo, ColumnType, Condition, Not, Op, Rule, Schema, all_of,
                             any_of, check)
-from evalcore.rules.tree import LIST_OPS, NULL_OPS, ORDER_OPS, TEXT_OPS
-from evalcore.tables import CORE_COLUMNS, metadata_columns, model_output_columns
+from evalcore.analyze.rules.tree import LIST_OPS, NULL_OPS, ORDER_OPS, TEXT_OPS
+from evalcore.analyze.tables import CORE_COLUMNS, metadata_columns, model_output_columns
 from ui.widgets import error, esc
 
 DRAFT = "rb_draft"
@@ -243,8 +243,8 @@ GUARDRAIL_BOX = "rb_guardrail_w"  # the save form's "guardrail" checkbox
 
 def guardrail_box(rule: Rule | None, table: pd.DataFrame) -> tuple[str, str | None]:
     """The save form's guardrail checkbox: (the slice's role, a refusal message or None). A slice whose rule
-    reads a model's output cannot be a guardrail (`evalcore.slices.slice_roles`): refused, with the fix."""
-    from evalcore.slices import GUARDRAIL, WATCHED, Slice, model_output_reads
+    reads a model's output cannot be a guardrail (`evalcore.analyze.slices.slice_roles`): refused, with the fix."""
+    from evalcore.analyze.slices import GUARDRAIL, WATCHED, Slice, model_output_reads
 
     on = st.checkbox("Guardrail: must be verified", key=bound(GUARDRAIL_BOX, False),
                      help="A guardrail passes only when the data rule out a loss of its margin (Bonferroni over the "

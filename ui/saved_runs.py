@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from evalcore import units
-from evalcore.errors import DataError, EvalcoreError
-from evalcore.tables import ROLES
+from evalcore.core import units
+from evalcore.core.errors import DataError, EvalcoreError
+from evalcore.analyze.tables import ROLES
 from ui import engine, state
 from ui.widgets import progress_bar, shown_errors
 
@@ -51,7 +51,7 @@ def predictors(models: dict[str, str], data: Any, dkey: str) -> list:
 
 def slice_accuracy(rows: pd.DataFrame | None, preds: list) -> dict[str, float] | None:
     """Accuracy of each stress model on the targeted slice's rows (scored through the cache)."""
-    from evalcore.scoring import score_texts
+    from evalcore.predict.scoring import score_texts
 
     if rows is None or rows.empty:
         return None
@@ -75,7 +75,7 @@ def score_cases(data: Any, dkey: str, stress_set: Any, models: dict[str, str], t
                 target: str | None, target_rows: pd.DataFrame | None) -> dict:
     """Score the stress cases with two live models (through the prediction cache), keep the result in the
     session and record the run."""
-    from evalcore.stress import score_stress
+    from evalcore.probe.stress import score_stress
 
     preds = predictors(models, data, dkey)
     result = score_stress(stress_set.cases, *preds, cache=engine.prediction_cache(), conf_threshold=threshold,
@@ -105,7 +105,7 @@ def run_perturbations(data: Any, dkey: str, models: dict[str, str], settings: di
                       origin: str) -> dict:
     """CheckList-style perturbation tests (`settings`: generators, clear_conf, high_conf, max_cases, source,
     target), kept in the session and recorded."""
-    from evalcore.perturb import Expectation, get_generators, run_perturbation_tests
+    from evalcore.probe.perturb import Expectation, get_generators, run_perturbation_tests
 
     expectation = Expectation("DIR", clear_conf=float(settings["clear_conf"]), high_conf=float(settings["high_conf"]))
     generators = get_generators(list(settings["generators"]), expectation)
@@ -151,7 +151,7 @@ def record_discovery(comparison_key: str, settings: Any) -> None:
 def restore_discovery(comp: Any) -> dict | None:
     """This session's discovery on `comp`, rerun from the workspace's last record when the session has none
     (seeded: the same slices)."""
-    from evalcore.discover import DiscoverySettings
+    from evalcore.decide.discover import DiscoverySettings
 
     entry = state.comparison_result(state.DISCOVERY_RESULT, comp.key)
     record = state.run_record("discovery")
@@ -215,7 +215,7 @@ def restore_explanation(ws: Any, comp: Any, slices: Any, results: Any, *, cached
 def restore_all(ws: Any, comp: Any, slices: Any, results: Any) -> list[str]:
     """Every result the workspace's run records describe and this session lacks, rerun (an explanation only
     when the server still holds it). Returns what still needs a click on its own page."""
-    from evalcore.stress import StressSet
+    from evalcore.probe.stress import StressSet
 
     data, dkey = comp.data, engine.data_key(ws.data)
     labels = [str(lab) for lab in data.labels]

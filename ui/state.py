@@ -2,7 +2,7 @@
 
 Each browser session works in one named workspace (`?ws=<name>` in the URL; `default` without it),
 keeps a base copy (what it last read or wrote) and saves every change through
-`evalcore.workspace.save`, a three-way merge against that base: never against a copy read at save
+`evalcore.serve.workspace.save`, a three-way merge against that base: never against a copy read at save
 time, so another session's new slice is theirs, not a deletion of ours. Other sessions' changes are
 adopted in one place only, `refresh()` at the top of every run (app.py), never in the middle of a
 callback or a save; a sidebar fragment polls the file's stamp (`ui.workspace_view`) and reruns the
@@ -30,9 +30,9 @@ from typing import Any
 
 import streamlit as st
 
-from evalcore import workspace as store
-from evalcore.errors import EvalcoreError
-from evalcore.workspace import Workspace
+from evalcore.serve import workspace as store
+from evalcore.core.errors import EvalcoreError
+from evalcore.serve.workspace import Workspace
 
 WORKSPACE = "ec_workspace"  # the session's Workspace (pages mutate it, then call save())
 NAME = "ec_workspace_name"
@@ -58,7 +58,7 @@ PERTURB_RESULT = "ec_perturb_result"
 # comparison (df_eval) it was computed on: {"result": ..., "comparison_key": str, ...}
 DISCOVERY_RESULT = "ec_discovery_result"  # Slices page: {"result": Discovery, "comparison_key", "settings"}
 EXPLAIN_RESULT = "ec_explain_result"  # Examples page: {"result": RegressionExplanations, "comparison_key"}
-# The generation metric picked on Compare or Examples (a metric name of evalcore.comparisons), shared by both
+# The generation metric picked on Compare or Examples (a metric name of evalcore.stats.comparisons), shared by both
 # pages and kept across page switches for this browser session.
 GEN_METRIC = "ec_gen_metric"
 # Widgets that mirror a saved value (key prefix -> the value's path in the workspace): reset when another session
@@ -466,7 +466,7 @@ def comparison_result(key: str, comparison_key: str) -> dict | None:
 def slices():
     """The user's slice set; until they change it, the task's default set for the current data
     (the lab's starter set on sentiment labels, a generic set otherwise; see `ui.engine`)."""
-    from evalcore.slices import SliceSet, starter_slices
+    from evalcore.analyze.slices import SliceSet, starter_slices
 
     ws = workspace()
     if ws.slices is not None:

@@ -6,12 +6,12 @@ from typing import Callable, Iterator
 
 import streamlit as st
 
-from evalcore.errors import EvalcoreError
-from evalcore.safetext import code, lit, st_escape, to_streamlit
+from evalcore.core.errors import EvalcoreError
+from evalcore.core.safetext import code, lit, st_escape, to_streamlit
 
 # Text a visitor or a data file wrote goes into Streamlit's Markdown (captions, labels, messages) only
 # through these: `esc(text)` for a plain value, `md(markup)` for our markup with `lit(...)` / `code(...)`
-# marking the untrusted parts (evalcore/safetext.py says why).
+# marking the untrusted parts (evalcore/core/safetext.py says why).
 esc = st_escape
 md = to_streamlit
 
@@ -39,7 +39,7 @@ def short_source(source: str) -> str:
 
 def model_hover(spec: str, bold: bool = False) -> str:
     """A model's short name (no upload hash, no server path), its full spec on hover."""
-    from evalcore.models import display_name
+    from evalcore.predict.models import display_name
 
     return hover(display_name(spec), spec, bold)
 
@@ -127,7 +127,7 @@ def opens_row(ids: list, table_key: str, detail_key: str) -> Callable[[], None]:
 
 def workspace_switcher() -> None:
     """Sidebar: which workspace this browser works in (the URL's `?ws=`), switch or create one."""
-    from evalcore import workspace as store
+    from evalcore.serve import workspace as store
     from ui import state
 
     current = state.name()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from evalcore.workspace import preview
+from evalcore.serve.workspace import preview
 from ui import state
 
 WATCH_SHARED = 5.0  # how often an idle page looks at the workspace file's stamp (an os.stat) when others have it open
 WATCH_ALONE = 30.0  # ... and when this session is alone on it (a change can still come from another server or the CLI)
-SHOWN = 20  # the newest conflicts listed; the file keeps up to evalcore.workspace.MAX_CONFLICTS
+SHOWN = 20  # the newest conflicts listed; the file keeps up to evalcore.serve.workspace.MAX_CONFLICTS
 
 
 def _check(shared: bool) -> None:

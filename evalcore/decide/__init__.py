@@ -1,0 +1,1 @@
+"""The decision: gates, the one verdict, findings sentences, label mix, slice discovery."""

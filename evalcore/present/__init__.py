@@ -1,0 +1,1 @@
+"""Showing it: charts, the Markdown / HTML report, the generation report blocks, the W&B push."""

@@ -1,0 +1,1 @@
+"""Serving concerns beside the analysis: saved workspaces, uploads and allowed folders, doctor."""

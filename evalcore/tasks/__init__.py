@@ -1,0 +1,1 @@
+"""Task kinds as objects (one module per kind, one protocol) and the pipeline that asks them."""
