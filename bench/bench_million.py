@@ -56,8 +56,8 @@ def write_parquet(path: Path, n: int, seed: int = 0) -> None:
 
 
 def engine_times(path: Path) -> dict[str, float]:
-    from evalcore.io.data import load_data
-    from evalcore.predict.models import load_predictor
+    from evalcore.io.load import load_data
+    from evalcore.predict.load import load_predictor
     from evalcore.tasks.pipeline import analyse, build_eval, eval_base
     from evalcore.predict.scoring import score
     from evalcore.analyze.slices import starter_slices

@@ -35,8 +35,8 @@ def main() -> None:
     import ray
 
     from evalcore.predict.cache import PredictionCache
-    from evalcore.io.data import load_data
-    from evalcore.predict.models import load_predictor
+    from evalcore.io.load import load_data
+    from evalcore.predict.load import load_predictor
     from evalcore.predict.ray_scoring import ray_score_source
     from evalcore.predict.scoring import score
 

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import pipeline
 
     from evalcore.predict.cache import PredictionCache
-    from evalcore.io.data import load_data
+    from evalcore.io.load import load_data
     from evalcore.predict.models import HFPredictor
     from evalcore.predict.scoring import length_sorted_batches, score_texts
 

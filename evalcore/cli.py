@@ -54,7 +54,7 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
 
 
 def load_data_from_args(args: argparse.Namespace):
-    from evalcore.io.data import load_data
+    from evalcore.io.load import load_data
 
     labels = tuple(x.strip() for x in args.labels.split(",")) if args.labels else None
     return load_data(args.data or "lab", split=args.split, config=args.config, n_rows=args.n_rows,
@@ -94,12 +94,12 @@ def tqdm_progress(desc: str) -> Callable[[int, int], None]:
 def cmd_score(args: argparse.Namespace) -> int:
     if args.ray:
         return _score_on_ray(args)
-    from evalcore.predict.models import load_predictor
+    from evalcore.predict.load import load_predictor
     from evalcore.predict.scoring import score
 
     data = load_data_from_args(args)
     if data.task == "generation":  # answers are read, not computed: score them against the gold answers
-        from evalcore.io.gendata import load_answers
+        from evalcore.predict.answers import load_answers
         from evalcore.stats.genmetrics import score_answers
 
         print(f"data: {data.name}: {len(data)} rows, generation (answers scored against their gold answers)")
@@ -253,7 +253,7 @@ def analysis_from_args(args: argparse.Namespace):
     settings = {k: getattr(args, k) if getattr(args, k) is not None else
                 (getattr(ws, k) if ws else DEFAULT_SETTINGS[k]) for k in DEFAULT_SETTINGS}
     if ws and args.data is None:
-        from evalcore.io.data import load_data
+        from evalcore.io.load import load_data
 
         options = {k: v for k, v in ws.data.items() if k != "source" and v not in (None, "", [])}
         data = load_data(ws.data.get("source", "lab"), **options)
@@ -493,7 +493,7 @@ def _explanation_text(result) -> list[str]:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    from evalcore.predict.models import load_predictor
+    from evalcore.predict.load import load_predictor
 
     cache = open_cache()
     if args.action == "clear":

@@ -21,7 +21,8 @@ from evalcore.stats.genmetrics import ROUGE_TOKENIZERS
 from evalcore.io.labels import is_sentiment
 from evalcore.predict.models import display_name, projection_rows, unreachable_warning
 from evalcore.tasks.pipeline import choose_models
-from evalcore.serve.roots import allowed_roots, check_allowed, gated, store_file, store_folder
+from evalcore.io.allowed import allowed_roots, check_allowed, gated
+from evalcore.serve.roots import store_file, store_folder
 from evalcore.core import units
 from evalcore.stats.comparisons import compared_metric
 from evalcore.stats.gentables import generation_slice_metrics

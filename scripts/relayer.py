@@ -55,7 +55,19 @@ MOVES: dict[str, str] = {
 TOP = {"cli", "__main__", "__init__", "api"}  # stay at the package's top
 
 # Names that left their module when a cycle was broken: (new dotted module of the old file, name) -> new module.
-NAMES: dict[tuple[str, str], str] = {}
+NAMES: dict[tuple[str, str], str] = {
+    # the result records sit below the decision and the reports that read them
+    **{("evalcore.tasks.pipeline", n): "evalcore.stats.results" for n in ("Analysis", "SliceResults")},
+    # the allowed folders and the loaders' gate belong to the data layer; uploads stay with the server
+    **{("evalcore.serve.roots", n): "evalcore.io.allowed"
+       for n in ("ENV_VAR", "uploads_dir", "allowed_roots", "check_allowed", "gated", "guard", "_local")},
+    # a generation model's answers are model outputs (they need model specs and Predictions)
+    ("evalcore.io.gendata", "load_answers"): "evalcore.predict.answers",
+    # the one data entry point sits above both readers (classification and generation)
+    ("evalcore.io.data", "load_data"): "evalcore.io.load",
+    # a model spec resolved to a predictor sits above the predictors and the demo model's builder
+    ("evalcore.predict.models", "load_predictor"): "evalcore.predict.load",
+}
 
 
 def new_module(old: str) -> str:

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from evalcore.io.data import EvalData, PrecomputedModel
-from evalcore.tasks.pipeline import Analysis, run_analysis
+from evalcore.stats.results import Analysis
+from evalcore.tasks.pipeline import run_analysis
 from evalcore.analyze.slices import Slice, SliceSet
 
 

@@ -88,7 +88,7 @@ def test_unknown_answerers_and_empty_inputs_are_refused(server) -> None:
 
 
 def test_stress_page_on_squad_asks_two_configured_endpoints(server, monkeypatch) -> None:
-    from evalcore.io.data import load_data
+    from evalcore.io.load import load_data
     from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
 
     host, port = server.server_address[:2]
@@ -154,7 +154,7 @@ def test_an_answer_is_explained_by_the_question_words_its_score_depends_on(serve
 
 
 def test_the_stress_page_explains_live_answers(server, monkeypatch) -> None:
-    from evalcore.io.data import load_data
+    from evalcore.io.load import load_data
     from evalcore.serve.workspace import Workspace, save_workspace
 
     host, port = server.server_address[:2]

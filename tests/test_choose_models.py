@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.tasks.pipeline import choose_models, model_applies, run_analysis
 from tests.task_folders import renamed_tweeteval
 

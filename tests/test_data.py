@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evalcore.io.data import DataSource, load_data
+from evalcore.io.data import DataSource
+from evalcore.io.load import load_data
 from evalcore.core.errors import DataError
 
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from evalcore.predict.cache import PredictionCache
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.predict.demo_model import build_demo_model, demo_built, demo_model_dir, format_seconds
-from evalcore.predict.models import HFPredictor, load_predictor
+from evalcore.predict.models import HFPredictor
+from evalcore.predict.load import load_predictor
 from evalcore.predict.scoring import score
 
 SENTIMENT = ("negative", "neutral", "positive")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.decide.discover import (DiscoverySettings, column_items, discover_slices, discovery_text, item_space,
                                split_halves)
 from evalcore.core.errors import ConfigError, DataError

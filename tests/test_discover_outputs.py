@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.decide.discover import discover_slices
 from evalcore.probe.explain_aggregate import explain_regressions, explain_slice, live_predictors, token_table
 from evalcore.probe.explain import explain_many

@@ -25,7 +25,7 @@ def test_disk_use_per_part_and_no_secret_in_the_report(evalcore_home: Path, monk
 
 
 def test_wandb_writes_under_the_evalcore_home(evalcore_home: Path, monkeypatch) -> None:
-    from evalcore.io.data import load_data
+    from evalcore.io.load import load_data
     from evalcore.tasks.pipeline import run_analysis
     from evalcore.present.wandb_push import push_to_wandb
 

@@ -8,11 +8,12 @@ import math
 import numpy as np
 import pytest
 
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.core.errors import ModelError
 from evalcore.probe.explain import (explain, explain_many, highlight_html, highlight_markdown, occluded, tokenize,
                               vader_lexicon)
-from evalcore.predict.models import Predictor, load_predictor
+from evalcore.predict.models import Predictor
+from evalcore.predict.load import load_predictor
 from test_models import make_tiny_model
 
 LABELS = ("negative", "neutral", "positive")

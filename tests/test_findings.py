@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.decide.findings import (analysis_findings, direction, findings_from_tables, fmt_ece, fmt_p, fmt_pct,
                                fmt_pts)
 from evalcore.decide.gates import FAIL, NEED_MORE_DATA, PASS, Plan, interval_status, non_inferiority_sentence

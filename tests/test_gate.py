@@ -143,7 +143,8 @@ def test_file_models_and_answers_files(world) -> None:
 
 
 def test_uploads_stay_in_the_uploads_folder(world) -> None:
-    from evalcore.serve.roots import store_file, store_folder, uploads_dir
+    from evalcore.serve.roots import store_file, store_folder
+    from evalcore.io.allowed import uploads_dir
 
     path = store_file("../../secret/secret.csv", b"text,label\nhi,positive\n")
     assert path.parent == uploads_dir() and (world["secret"] / "secret.csv").read_text().startswith("text,label\nroot")

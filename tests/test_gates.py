@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 import evalcore.decide.gates
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.core.errors import ConfigError
 from evalcore.decide.gates import (FAIL, GATES, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL, GateConfig,
                             evaluate_gates, interval_status, parse_gate_args, rate_status)
 from evalcore.analyze.slices import GUARDRAIL
-from evalcore.predict.models import load_predictor
+from evalcore.predict.load import load_predictor
 from evalcore.stats.paired import rows_to_settle
 from evalcore.tasks.pipeline import run_analysis
 from evalcore.analyze.slices import SliceSet

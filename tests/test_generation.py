@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.core.errors import ConfigError, DataError, ModelError
 from evalcore.decide.gates import DEFAULTS, GATES, NO_SHIP, SHIP, GateConfig, evaluate_gates, gates_for, parse_gate_args
-from evalcore.io.gendata import GenerationData, load_answers
+from evalcore.io.gendata import GenerationData
+from evalcore.predict.answers import load_answers
 from evalcore.stats.genmetrics import (exact_match, non_latin_share, normalize_answer, relaxed_match, rouge_l,
                                  score_answers, score_answers_loop, token_f1)
 from evalcore.tasks.pipeline import run_analysis
@@ -379,7 +380,7 @@ def _write(tmp_path: Path, answers: dict, name: str = "b.json") -> Path:
 
 
 def test_the_dashboard_loads_generation_data_through_the_allowed_folders(tmp_path, monkeypatch):
-    from evalcore.serve.roots import ENV_VAR
+    from evalcore.io.allowed import ENV_VAR
     from ui import engine
 
     assert engine.get_data({"source": "squad"}).task == "generation"

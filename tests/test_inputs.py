@@ -115,7 +115,7 @@ def test_empty_answers_in_csv_columns_and_files_read_like_json(tmp_path: Path) -
 
 
 def test_a_context_column_in_any_spelling_or_named(tmp_path: Path) -> None:
-    from evalcore.io.data import load_data
+    from evalcore.io.load import load_data
 
     for name in ("Context", "original-context", "PASSAGE"):
         path = _generation_table(tmp_path, context=name)
@@ -155,7 +155,7 @@ def test_a_bracketed_single_gold_and_empty_answer_columns_on_the_upload_page(tmp
     assert not errors(at)
     scores = next(d.value for d in at.dataframe if "status" in d.value.columns)
     assert list(scores["status"]) == ["4 answers read", "4 answers read"]  # "" is an empty answer, not a null
-    from evalcore.io.data import load_data
+    from evalcore.io.load import load_data
 
     assert load_data(str(path)).golds[2] == ("[Applause]",)
     broken = tmp_path / "broken.csv"
@@ -263,7 +263,7 @@ def test_tokenised_negation_and_url_placeholders(tmp_path: Path) -> None:
 
 
 def test_each_limit_is_named_and_set_by_the_operator(tmp_path: Path, monkeypatch) -> None:
-    from evalcore.io.data import load_data
+    from evalcore.io.load import load_data
 
     path = tmp_path / "small.csv"
     pd.DataFrame({"text": [f"t{i}" for i in range(50)], "label": ["positive", "negative"] * 25}).to_csv(path, index=False)
@@ -290,8 +290,8 @@ def test_hf_builder_names_cover_the_datasets_library() -> None:
 
 
 def test_malformed_values_are_refused_or_read(tmp_path: Path) -> None:
-    from evalcore.io.data import load_data
-    from evalcore.predict.models import load_predictor
+    from evalcore.io.load import load_data
+    from evalcore.predict.load import load_predictor
 
     (tmp_path / "dict.jsonl").write_text('{"text": {"a": 1}, "label": "positive"}\n')
     with pytest.raises(DataError, match="row 1 holds a dict, not a text"):

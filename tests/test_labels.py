@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score
 
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.core.errors import DataError, ModelError
 from evalcore.io.labels import (LabelMap, is_sentiment, label_map_from_pairs, parse_label_map, read_labels)
-from evalcore.predict.models import load_predictor
+from evalcore.predict.load import load_predictor
 from evalcore.predict.scoring import score
 from tests.task_folders import ORDER, RENAMED, raw_ids, renamed_tweeteval
 

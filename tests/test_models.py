@@ -7,16 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.core.errors import ModelError
-from evalcore.predict.models import (
-    HFPredictor,
-    ModelSpec,
-    PrecomputedPredictor,
-    VaderPredictor,
-    load_predictor,
-    map_model_labels,
-)
+from evalcore.predict.models import HFPredictor, ModelSpec, PrecomputedPredictor, VaderPredictor, map_model_labels
+from evalcore.predict.load import load_predictor
 from evalcore.predict.scoring import score
 
 SENTIMENT = ("negative", "neutral", "positive")

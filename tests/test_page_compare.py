@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from apptest_helpers import errors, open_page
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 
 
 def _decode(value):

@@ -10,7 +10,7 @@ import pytest
 from apptest_helpers import errors, open_page
 
 from evalcore.core import units
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.decide.discover import DiscoverySettings, discover_slices
 from evalcore.tasks.pipeline import run_analysis
 from evalcore.analyze.slices import Slice, SliceSet

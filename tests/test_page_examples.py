@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from apptest_helpers import errors, open_page
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 
 
 def test_filters_and_detail() -> None:

@@ -10,10 +10,10 @@ import pytest
 from apptest_helpers import errors, open_page
 from test_models import make_tiny_model
 
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.probe.explain import explain, highlight_html, vader_lexicon
 from evalcore.probe.explain_aggregate import explain_slice
-from evalcore.predict.models import load_predictor
+from evalcore.predict.load import load_predictor
 from evalcore.core.paths import models_dir
 from evalcore.tasks.pipeline import run_analysis
 from evalcore.serve.workspace import Workspace, save_workspace

@@ -15,7 +15,7 @@ from apptest_helpers import errors, open_page
 from test_page_compare import _decode
 from evalcore.core import units
 from evalcore.stats.comparisons import GENERATION, compared_metric, metrics_for
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.analyze.features import compute_generation_features
 from evalcore.stats.genmetrics import score_answers
 from evalcore.tasks.pipeline import run_analysis

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from apptest_helpers import errors, open_page
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.tasks.pipeline import feature_frame
 from evalcore.analyze.rules import Op, format_rule, parse_rule
 from evalcore.analyze.slices import Slice, SliceSet, save_slices

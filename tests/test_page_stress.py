@@ -12,9 +12,9 @@ import pytest
 
 from apptest_helpers import errors, open_page
 from chat_server import send_chat_reply
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.analyze.features import compute_features
-from evalcore.predict.models import load_predictor
+from evalcore.predict.load import load_predictor
 from evalcore.probe.perturb import Expectation, get_generators, run_perturbation_tests
 
 PAGE = "pages/stress.py"

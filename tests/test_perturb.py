@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from evalcore.predict.cache import PredictionCache
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.core.errors import ConfigError, ModelError
-from evalcore.predict.models import load_predictor
+from evalcore.predict.load import load_predictor
 from evalcore.probe.perturb import (
     CASE_COLUMNS,
     edit_segments,

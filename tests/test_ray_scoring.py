@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.io.data import load_data
-from evalcore.predict.models import load_predictor
+from evalcore.io.load import load_data
+from evalcore.predict.load import load_predictor
 from evalcore.predict.scoring import score_texts
 from test_models import make_tiny_model
 

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.decide.gates import GateConfig, evaluate_gates
-from evalcore.predict.models import load_predictor
+from evalcore.predict.load import load_predictor
 from evalcore.probe.perturb import get_generators, run_perturbation_tests
 from evalcore.tasks.pipeline import analyse, run_analysis
 from evalcore.present.report import export_reports, render_html, render_markdown, write_report

@@ -7,8 +7,8 @@ import pytest
 
 from evalcore.core.errors import DataError
 from evalcore.core.paths import models_dir, shared_data_dir
-from evalcore.serve.roots import (allowed_roots, check_allowed, check_source, check_spec, prune_uploads, store_file,
-                            store_folder, uploads_dir)
+from evalcore.io.allowed import allowed_roots, check_allowed, uploads_dir
+from evalcore.serve.roots import check_source, check_spec, prune_uploads, store_file, store_folder
 
 
 def test_default_roots_are_the_shared_data_the_uploads_and_the_models() -> None:

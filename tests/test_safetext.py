@@ -41,8 +41,8 @@ def test_escapes_leave_no_markup_and_code_spans_hold_backticks() -> None:
 def hostile_analysis():
     """The lab comparison with a hostile hypothesis and a hostile rule value, and hostile stress cases."""
     from evalcore.predict.cache import PredictionCache
-    from evalcore.io.data import load_data
-    from evalcore.predict.models import load_predictor
+    from evalcore.io.load import load_data
+    from evalcore.predict.load import load_predictor
     from evalcore.probe.perturb import get_generators, run_perturbation_tests
     from evalcore.tasks.pipeline import run_analysis
     from evalcore.analyze.slices import Slice, SliceSet
@@ -85,7 +85,7 @@ def test_wandb_run_keeps_hostile_text_out_of_chart_markup(tmp_path) -> None:
     with entities in every chart of the run; the tables keep the text itself (W&B shows table cells as text)."""
     import pandas as pd
 
-    from evalcore.io.data import load_data
+    from evalcore.io.load import load_data
     from evalcore.tasks.pipeline import run_analysis
     from evalcore.present.wandb_push import push_to_wandb
 

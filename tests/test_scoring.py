@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from evalcore.predict.cache import PredictionCache
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.core.errors import ModelError
-from evalcore.predict.models import load_predictor
+from evalcore.predict.load import load_predictor
 from evalcore.predict.scoring import length_sorted_batches, score, score_texts
 from test_models import make_tiny_model
 
@@ -97,7 +97,7 @@ def test_cache_resumes_after_a_kill(lab, tiny_model: Path, tmp_path: Path) -> No
         import time
         from pathlib import Path
         from evalcore.predict.cache import PredictionCache
-        from evalcore.predict.models import load_predictor
+        from evalcore.predict.load import load_predictor
         from evalcore.predict.scoring import score_texts
         texts = Path({str(texts_file)!r}).read_text(encoding="utf-8").split("\\n")
         predictor = load_predictor({f"hf:{tiny_model}"!r}, {SENTIMENT!r})

@@ -182,7 +182,7 @@ def test_sentiment_set_only_for_sentiment_labels():
 
 
 def test_default_slices_leave_out_empty_ones_with_a_note(shared_data: Path):
-    from evalcore.io.data import load_data
+    from evalcore.io.load import load_data
     from evalcore.tasks.pipeline import eval_base
     from evalcore.analyze.slices import default_slices
 

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from evalcore.predict.cache import PredictionCache
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.core.errors import DataError, ModelError
-from evalcore.predict.models import PredictionBatch, Predictor, load_predictor
+from evalcore.predict.models import PredictionBatch, Predictor
+from evalcore.predict.load import load_predictor
 from evalcore.probe.stress import (
     StressCase,
     StressSet,

@@ -147,8 +147,8 @@ def test_non_range_index_is_reset(tiny):
 
 def test_lab_accuracies_through_the_real_pipeline():
     """The lab's published figures: roberta 0.698, gpt2 0.398, via load_data -> models -> scoring."""
-    from evalcore.io.data import load_data
-    from evalcore.predict.models import load_predictor
+    from evalcore.io.load import load_data
+    from evalcore.predict.load import load_predictor
     from evalcore.predict.scoring import score
 
     data = load_data("lab")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import evalcore.decide.verdict
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.core.errors import RuleError
 from evalcore.decide.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, PASS, SHIP, TOO_SMALL, GateConfig, plan_rows,
                             require_gain)

@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 
 from apptest_helpers import open_page, restart_server
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.tasks.pipeline import run_analysis
 from evalcore.present.report import render_markdown
-from evalcore.serve.roots import uploads_dir
+from evalcore.io.allowed import uploads_dir
 from evalcore.analyze.slices import GUARDRAIL, Slice, SliceSet
 from evalcore.present.wandb_push import push_to_wandb
 from evalcore.serve.workspace import Workspace, save_workspace, workspace_path

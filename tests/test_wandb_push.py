@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evalcore.io.data import load_data
+from evalcore.io.load import load_data
 from evalcore.core.errors import ConfigError
 from evalcore.decide.gates import evaluate_gates
-from evalcore.predict.models import load_predictor
+from evalcore.predict.load import load_predictor
 from evalcore.probe.perturb import PerturbResult, get_generators, run_perturbation_tests
 from evalcore.tasks.pipeline import run_analysis
 from evalcore.probe.stress import StressCase, StressSet, score_stress

@@ -29,11 +29,14 @@ import streamlit as st
 
 from evalcore.core import paths
 from evalcore.predict.cache import PredictionCache
-from evalcore.io.data import EvalData, load_data
+from evalcore.io.data import EvalData
+from evalcore.io.load import load_data
 from evalcore.core.errors import EvalcoreError
 from evalcore.analyze.features import CustomFeature
-from evalcore.predict.models import ModelSpec, Predictor, load_predictor
-from evalcore.tasks.pipeline import Analysis, SliceResults, analyse, build_eval, eval_base
+from evalcore.predict.models import ModelSpec, Predictor
+from evalcore.predict.load import load_predictor
+from evalcore.stats.results import Analysis, SliceResults
+from evalcore.tasks.pipeline import analyse, build_eval, eval_base
 from evalcore.predict.scoring import Predictions, score
 from evalcore.analyze.slices import SliceSet, default_slices
 from evalcore.serve.workspace import Workspace
@@ -91,7 +94,7 @@ def prediction_cache() -> PredictionCache:
 
 @st.cache_resource(show_spinner="Loading data…", max_entries=8)
 def _load_data(settings_json: str) -> EvalData:
-    from evalcore.serve.roots import gated
+    from evalcore.io.allowed import gated
 
     settings = json.loads(settings_json)
     source = settings.pop("source")
@@ -125,7 +128,7 @@ def needs_data(spec: str) -> bool:
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=8)
 def _predictor(spec: str, labels: tuple[str, ...], dkey: str, _data: EvalData | None) -> Predictor:
-    from evalcore.serve.roots import gated
+    from evalcore.io.allowed import gated
 
     with gated():  # a predictions file only from the allowed folders
         return load_predictor(spec, labels, data=_data)
@@ -174,7 +177,8 @@ def get_predictions(data: EvalData, dkey: str, spec: str, progress: Progress | N
     def make() -> Predictions:
         if data.task == "generation":
             from evalcore.tasks.pipeline import model_outputs
-            from evalcore.serve.roots import check_spec, gated
+            from evalcore.serve.roots import check_spec
+            from evalcore.io.allowed import gated
 
             check_spec(spec)
             with gated():  # an answers file only from the allowed folders

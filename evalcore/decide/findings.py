@@ -19,7 +19,7 @@ import pandas as pd
 from evalcore.core import units
 
 if TYPE_CHECKING:
-    from evalcore.tasks.pipeline import Analysis
+    from evalcore.stats.results import Analysis
 
 MAX_LISTED = 4  # slices named per sentence
 MODEL_TAG = " [model-defined: shown, never gates]"  # a slice whose rule reads a model's output

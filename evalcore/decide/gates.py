@@ -37,7 +37,7 @@ from evalcore.core import units
 from evalcore.core.units import strict_json as _json_value
 
 if TYPE_CHECKING:
-    from evalcore.tasks.pipeline import Analysis
+    from evalcore.stats.results import Analysis
     from evalcore.probe.stress import StressResult
 
 PASS, FAIL, NEED_MORE_DATA, NOT_EVALUABLE = "pass", "fail", "need more data", "not evaluable"

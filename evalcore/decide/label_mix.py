@@ -32,7 +32,7 @@ from evalcore.stats.metrics import ALL_SLICE, stack_masks
 from evalcore.analyze.tables import role_col
 
 if TYPE_CHECKING:
-    from evalcore.tasks.pipeline import Analysis
+    from evalcore.stats.results import Analysis
 
 MIX_SHARE = 0.5  # the mix effect must explain at least this share of the slice's departure ...
 MIN_MIX_EFFECT = 0.01  # ... and be at least one accuracy point, to be worth a warning

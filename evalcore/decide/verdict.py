@@ -47,7 +47,7 @@ from evalcore.analyze.slices import GUARDRAIL, WATCHED
 from evalcore.core.units import strict_json
 
 if TYPE_CHECKING:
-    from evalcore.tasks.pipeline import Analysis
+    from evalcore.stats.results import Analysis
     from evalcore.probe.stress import StressResult
 
 ALPHA = 0.05

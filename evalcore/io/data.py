@@ -1,6 +1,6 @@
 """Datasets in, one shape out: rows `id, text, label` (labels as strings) plus extra columns.
 
-One entry point, `load_data(source)`, serves the CLI, the app and notebooks. A source is a
+One entry point, `load_data(source)` (`evalcore.io.load`), serves the CLI, the app and notebooks. A source is a
 `DataSource` or its string form:
 
 - `lab` (alias `demo`): the lab file `../shared/data/lab/tweets.csv`, whose prediction columns
@@ -180,23 +180,6 @@ def lab_csv_path() -> Path:
 def tweeteval_dir() -> Path:
     return shared_data_dir() / "tweet_eval" / "sentiment"
 
-
-def load_data(source: str | DataSource, **options: Any) -> EvalData:
-    """Load any supported source into a validated `EvalData` (the one entry point).
-
-    `task="generation"` (or a source that holds gold answers: SQuAD JSON, a prompt/gold table) goes to
-    `evalcore.io.gendata`; `task="classification"` never does."""
-    from evalcore.io import gendata  # generation sources; kept apart from the classification loaders
-
-    task = options.pop("task", None)
-    cluster = options.pop("cluster_col", None)
-    if gendata.claims(source, task, options):
-        return with_clusters(gendata.load_generation(source, **options), cluster)
-    for key, what in (("context_col", "a context column"), ("rouge_tokenizer", "a ROUGE-L tokenizer")):
-        if options.pop(key, None) not in (None, "", "default"):
-            raise DataError(f"{what} applies to generation data (a prompt, a context passage and gold answers); "
-                            "this data reads as classification: drop it, or pass task=generation (--task generation)")
-    return with_clusters(_load_classification(source, options), cluster)
 
 
 NO_CLUSTERS = ("", "none", "off")
@@ -421,7 +404,7 @@ def _check_hf_files(local: Path) -> None:
     if not local.is_dir():
         read_shape_only(local)
         return
-    from evalcore.serve.roots import guard
+    from evalcore.io.allowed import guard
 
     guard(local)
     for seen, path in enumerate(sorted(local.rglob("*")), start=1):

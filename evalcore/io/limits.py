@@ -94,9 +94,9 @@ def _over(what: str, value: float, limit: float, name: str, where: str, unit: st
 
 def check_file(path: str | Path, what: str = "file", error: type[EvalcoreError] = DataError) -> Path:
     """The file resolved (symlinks followed), if it is a regular file inside the allowed folders (when the
-    dashboard's gate is on: `evalcore.serve.roots.gated`) and not larger than `max_file_mb`. A device
+    dashboard's gate is on: `evalcore.io.allowed.gated`) and not larger than `max_file_mb`. A device
     (`/dev/zero`), a pipe or a folder is refused before any byte is read."""
-    from evalcore.serve.roots import guard
+    from evalcore.io.allowed import guard
 
     path = Path(path).expanduser()
     try:

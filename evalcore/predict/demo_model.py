@@ -14,12 +14,11 @@ states. In the last layer only the `[CLS]` position feeds the pooler, so trainin
 one position (`_cls_layer`): the same weights and the same result as the full layer (a test checks
 it against transformers), at a sixth of its cost.
 
-`python -m evalcore build-demo [--force]` (or `python -m evalcore.predict.demo_model`) builds it with a
+`python -m evalcore build-demo [--force]` builds it with a
 progress bar that shows the time left.
 """
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import shutil
@@ -69,7 +68,7 @@ def base_checkpoint_dir() -> Path:
 
 def _training_rows(limit: int | None) -> tuple[list[str], list[int]]:
     """TweetEval validation split, labels 0/1/2 = negative/neutral/positive (mapping.txt)."""
-    from evalcore.io.data import load_data
+    from evalcore.io.load import load_data
 
     data = load_data("tweeteval:val", n_rows=limit)
     index = {lab: i for i, lab in enumerate(DEMO_LABELS)}
@@ -336,7 +335,7 @@ def lab_accuracy(model_dir: Path, *, cache: PredictionCache | None = None, eta: 
     scoring path. Its predictions go into `cache` (default: the one under EVALCORE_HOME): the
     fingerprint is the directory's content, so they serve the model once renamed into place."""
     from evalcore.predict.cache import PredictionCache
-    from evalcore.io.data import load_data
+    from evalcore.io.load import load_data
     from evalcore.predict.models import HFPredictor
     from evalcore.predict.scoring import score
 
@@ -392,19 +391,3 @@ A small English tweet sentiment classifier (negative / neutral / positive) built
 The lab rows are the first 500 rows of the TweetEval *test* split. This model never saw any test
 row: it was trained on the validation split only, so its lab accuracy is an honest held-out figure.
 """
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evalcore.predict.demo_model", description=(
-        "Build the demo sentiment model (MiniLM, top layer trained on TweetEval validation) into "
-        f"$EVALCORE_HOME/models/{DEMO_DIR_NAME}."))
-    parser.add_argument("--force", action="store_true", help="rebuild even if it exists")
-    parser.add_argument("--epochs", type=int, default=4, help="training epochs (default 4)")
-    args = parser.parse_args(argv)
-    from evalcore.cli import cmd_build_demo
-
-    return cmd_build_demo(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -10,7 +10,7 @@ A model spec string is the same everywhere (CLI, app, config), parsed by `ModelS
   line, or `.csv` / `.jsonl` with columns `pred[,conf][,id]`);
 - a bare name: a precomputed prediction column of the data (`roberta`, `gpt2` in the lab file).
 
-`load_predictor(spec, labels, data=...)` is the one entry point. Every model is mapped onto the
+`load_predictor(spec, labels, data=...)` (`evalcore.predict.load`) is the one entry point. Every model is mapped onto the
 dataset's labels *before* it scores anything: a model whose labels cannot be mapped is refused.
 A model with labels the task lacks is *projected* onto the shared ones, visibly: a 3-class
 sentiment model on binary data chooses between negative and positive (its probabilities
@@ -772,33 +772,3 @@ def _from_file(spec: ModelSpec, data: EvalData | None) -> PrecomputedPredictor:
 # ----- entry point ------------------------------------------------------------------------------
 
 
-def load_predictor(spec: str | ModelSpec, labels: Sequence[str], *, data: EvalData | None = None,
-                   max_length: int = DEFAULT_MAX_LENGTH, progress: ProgressFn | None = None) -> Predictor:
-    """Resolve a model spec to a predictor mapped onto `labels` (the one entry point).
-
-    `data` is needed for precomputed models (its columns, or the rows a predictions file aligns
-    with). `progress(step, total, message)` reports the demo model's build when it is missing.
-    """
-    spec = ModelSpec.parse(spec)
-    labels = tuple(labels)
-    if data is not None and tuple(data.labels) != labels:
-        raise ModelError(f"labels {labels} differ from the data's labels {tuple(data.labels)}")
-    if spec.kind == "vader":
-        return VaderPredictor(labels, spec.threshold, spec=str(spec))
-    if spec.kind == "demo":
-        from evalcore.predict.demo_model import build_demo_model, demo_model_dir
-
-        folder = demo_model_dir()
-        if not (folder / "config.json").is_file():
-            build_demo_model(progress=progress)
-        return HFPredictor(folder, labels, max_length=max_length, name="demo", spec="demo")
-    if spec.kind == "hf":
-        return HFPredictor(spec.target, labels, revision=spec.revision,
-                           label_map=dict(spec.label_map) or None, max_length=max_length,
-                           name=spec.name, spec=str(spec))
-    if spec.kind == "file":
-        return _from_file(spec, data)
-    if data is None:
-        raise ModelError(f"model spec {spec.target!r} is not a known model kind and no data was given "
-                         f"to look it up as a precomputed column; allowed: {SPEC_HELP}")
-    return _from_columns(spec, data)

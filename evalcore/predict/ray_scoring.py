@@ -130,7 +130,7 @@ class ScoringActor:
                  batch_size: int = 32):
         import ray
 
-        from evalcore.predict.models import load_predictor
+        from evalcore.predict.load import load_predictor
 
         self.predictor = load_predictor(spec, labels)
         if self.predictor.fingerprint != fingerprint:  # another version of the model or library here
@@ -196,7 +196,8 @@ def ray_score_source(source: str, spec: str, *, labels: Sequence[str] | None = N
     actors of one CPU each (default: the cluster's CPUs less one, at least 1). Without `cache`, nothing is read
     from or written to the prediction cache (the Parquet files are still written).
     """
-    from evalcore.predict.models import ModelSpec, load_predictor
+    from evalcore.predict.models import ModelSpec
+    from evalcore.predict.load import load_predictor
 
     started = time.perf_counter()
     parsed = ModelSpec.parse(spec)

@@ -18,7 +18,7 @@ from evalcore.analyze.tables import ROLES
 from evalcore.core.safetext import plotly_text
 
 if TYPE_CHECKING:
-    from evalcore.tasks.pipeline import Analysis
+    from evalcore.stats.results import Analysis
     from evalcore.present.report import Block
 
 GENERATION = "generation"

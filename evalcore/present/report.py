@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from evalcore.probe.explain_aggregate import RegressionExplanations
     from evalcore.decide.verdict import Verdict
     from evalcore.probe.perturb import PerturbResult
-    from evalcore.tasks.pipeline import Analysis
+    from evalcore.stats.results import Analysis
     from evalcore.probe.stress import StressResult, StressSet
 
 BIG_DROP = 0.05  # a drop of 5 points or more is worth a sentence even when not significant

@@ -31,7 +31,7 @@ from evalcore.analyze.tables import ROLES, role_col, role_names
 
 if TYPE_CHECKING:
     from evalcore.predict.models import Predictor
-    from evalcore.tasks.pipeline import Analysis
+    from evalcore.stats.results import Analysis
 
 DEFAULT_MAX_ROWS = 100
 DEFAULT_TOP_K = 3
@@ -258,7 +258,7 @@ def explain_regressions(df_eval: pd.DataFrame, mask: np.ndarray, predictors: Map
 def live_predictors(analysis: Analysis) -> dict[str, Predictor]:
     """Both roles' predictors, loaded from their specs and named as in df_eval. A precomputed model loads
     too (cheaply, from its columns), so `explain_regressions` can say why it cannot be explained."""
-    from evalcore.predict.models import load_predictor
+    from evalcore.predict.load import load_predictor
 
     out: dict[str, Predictor] = {}
     for role, p in zip(ROLES, (analysis.baseline, analysis.candidate)):

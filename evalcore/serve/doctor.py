@@ -44,7 +44,8 @@ def _mb(n: int) -> str:
 
 def report_lines() -> list[str]:
     from evalcore.probe.llm import configured_endpoints
-    from evalcore.serve.roots import DEFAULT_UPLOADS_MB, UPLOADS_CAP_VAR, allowed_roots
+    from evalcore.serve.roots import DEFAULT_UPLOADS_MB, UPLOADS_CAP_VAR
+    from evalcore.io.allowed import allowed_roots
     from evalcore.serve.workspace import list_workspaces
 
     home = paths.home()

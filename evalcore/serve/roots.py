@@ -1,8 +1,8 @@
-"""Which folders a dashboard visitor may read data and prediction files from.
+"""Which folders a dashboard visitor may read data and prediction files from, and the uploads store.
 
 A visitor may be a stranger, and a typed path is a read of the server's disk, so every path a
 visitor gives (a TweetEval-format folder, a predictions file, a local dataset) goes through
-`check_allowed` first. The server decides the roots, never the visitor: `$EVALCORE_DATA_ROOTS`
+`evalcore.io.allowed.check_allowed` first. The server decides the roots, never the visitor: `$EVALCORE_DATA_ROOTS`
 (folders separated by `os.pathsep`) when set, else the shared data folder, the uploads folder and the
 models folder. `check_source` and `check_spec` apply it to a whole data choice or model spec; the
 dashboard's engine calls them for every load, whatever page or saved workspace asked for it.
@@ -26,70 +26,13 @@ import hashlib
 import json
 import os
 import re
-from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Iterator
 
 from evalcore.core.errors import DataError, EvalcoreError
-from evalcore.core.paths import models_dir, shared_data_dir, work_dir
+from evalcore.io.allowed import _local, check_allowed, uploads_dir
 
-ENV_VAR = "EVALCORE_DATA_ROOTS"
 UPLOADS_CAP_VAR = "EVALCORE_UPLOADS_MB"
 DEFAULT_UPLOADS_MB = 2000
-
-
-def uploads_dir() -> Path:
-    """Where the dashboard keeps uploaded files (under the work folder, so uploads survive restarts)."""
-    return work_dir() / "uploads"
-
-
-def allowed_roots() -> list[Path]:
-    """The folders visitors may read from, resolved (symlinks followed)."""
-    raw = os.environ.get(ENV_VAR, "")
-    roots = ([Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]
-             or [shared_data_dir(), uploads_dir(), models_dir()])
-    return [r.resolve() for r in roots]
-
-
-def check_allowed(path: str | Path) -> Path:
-    """`path` resolved, if it lies inside an allowed root; `DataError` naming the roots otherwise.
-    Resolving first means `..` and symlinks cannot step outside."""
-    resolved = Path(path).expanduser().resolve()
-    roots = allowed_roots()
-    if any(resolved == root or resolved.is_relative_to(root) for root in roots):
-        return resolved
-    raise DataError(f"{path} is outside the data folders this server allows ({', '.join(map(str, roots))}); "
-                    "upload the files instead, or ask the server's operator to add the folder to "
-                    f"${ENV_VAR}")
-
-
-_GATE: ContextVar[bool] = ContextVar("evalcore_roots_gate", default=False)
-
-
-@contextmanager
-def gated() -> Iterator[None]:
-    """Inside, every file a loader reads must lie in the allowed folders (`guard`)."""
-    token = _GATE.set(True)
-    try:
-        yield
-    finally:
-        _GATE.reset(token)
-
-
-def guard(path: str | Path) -> None:
-    """`check_allowed(path)` inside `gated()`; nothing outside it (the command line's user owns the disk).
-    Every loader calls it (through `evalcore.io.limits.check_file`) for each file before opening it."""
-    if _GATE.get():
-        check_allowed(path)
-
-
-def _local(target: str) -> Path | None:
-    """A path on this server's disk, or None for a hub id (`org/name` that is not a local folder)."""
-    path = Path(target).expanduser()
-    looks_local = target.startswith(("/", ".", "~")) or path.exists() or path.is_symlink()
-    return path if looks_local else None
-
 
 BUILT_IN_SOURCES = ("lab", "demo", "tweeteval", "squad")  # the shared data folder's own datasets
 

@@ -45,16 +45,10 @@ import numpy as np
 import pandas as pd
 
 from evalcore.core.errors import DataError
+from evalcore.io.gendata import DEFAULT_ROUGE_TOKENIZER, ROUGE_TOKENIZERS, check_tokenizer
 
 RELAXED_MAX_GOLD_TOKENS = 5
 ROUGE_ACC_THRESHOLD = 0.5
-ROUGE_TOKENIZERS = {
-    "default": "rouge-score's default tokenizer: lowercase, every character outside a-z0-9 a separator (accented "
-               "and non-Latin letters are dropped), Porter stemmer on tokens longer than 3 characters",
-    "unicode": "Unicode tokenizer: lowercase, a token is a run of Unicode letters and digits (accents kept: "
-               "'planéte' is one token), Porter stemmer on ASCII tokens longer than 3 characters",
-}
-DEFAULT_ROUGE_TOKENIZER = "default"
 SCORE_COLUMNS = ("exact_match", "relaxed_match", "f1", "rouge_l", "rouge_acc", "answer_tokens", "length_ratio")
 NORMALISERS = {
     "exact_match": "official SQuAD v1.1 normalisation (lowercase, drop ASCII punctuation, drop a/an/the, collapse "
@@ -155,13 +149,6 @@ class _CachedStemmer:
 def _stemmer() -> _CachedStemmer:
     return _CachedStemmer()
 
-
-def check_tokenizer(name: str) -> str:
-    """A ROUGE-L tokenizer name (`ROUGE_TOKENIZERS`), or a `DataError` naming the choices."""
-    if name not in ROUGE_TOKENIZERS:
-        raise DataError(f"ROUGE-L tokenizer {str(name)[:40]!r} is unknown; allowed: {', '.join(ROUGE_TOKENIZERS)} "
-                        f"({'; '.join(f'{k}: {v}' for k, v in ROUGE_TOKENIZERS.items())})")
-    return name
 
 
 def _unicode_words(text: str) -> list[str]:

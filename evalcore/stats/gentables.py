@@ -38,7 +38,7 @@ def build_generation_eval(base: pd.DataFrame, baseline: Any, candidate: Any, gol
                           conf_threshold: float = 0.8, tokenizer: str = DEFAULT_ROUGE_TOKENIZER) -> pd.DataFrame:
     """df_eval of a generation comparison (see the module docstring). `base`: the data's rows with their
     features (`gold_tokens` among them); `golds`: every row's gold answers; `baseline` / `candidate`:
-    answers as `evalcore.predict.scoring.Predictions` (`gendata.load_answers`); `tokenizer`: ROUGE-L's
+    answers as `evalcore.predict.scoring.Predictions` (`evalcore.predict.answers.load_answers`); `tokenizer`: ROUGE-L's
     (`evalcore.stats.genmetrics.ROUGE_TOKENIZERS`)."""
     from evalcore.analyze.features import _gold_tokens, verbose_answers
 
@@ -188,7 +188,7 @@ def generation_overall(df_eval: pd.DataFrame, slice_table: pd.DataFrame, changes
 def generation_results(df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], *, min_n: int = 30,
                        alpha: float = 0.05, warnings: Sequence[str] = ()):
     """The `SliceResults` of a generation df_eval and its slice masks (no model runs here)."""
-    from evalcore.tasks.pipeline import SliceResults
+    from evalcore.stats.results import SliceResults
 
     changes = metric_changes(df_eval, masks, metrics_for(GENERATION), alpha=alpha)
     table = generation_slice_metrics(df_eval, masks, min_n=min_n)

@@ -14,76 +14,19 @@ answers scored by `evalcore.stats.genmetrics`), and df_eval's `attrs["task"]` pi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-import numpy as np
 import pandas as pd
 
 from evalcore.stats.comparisons import confusion_cells, metric_changes, per_class_changes
 from evalcore.io.data import EvalData
 from evalcore.analyze.features import CustomFeature, compute_features
-from evalcore.stats.metrics import (ALL_SLICE, DEFAULT_MIN_N, calibration_metrics, overall_comparison,
+from evalcore.stats.metrics import (DEFAULT_MIN_N, calibration_metrics, overall_comparison,
                               regression_metrics, slice_metrics)
 from evalcore.predict.scoring import Predictions
 from evalcore.analyze.slices import SliceSet, default_slices, masks as slice_masks, starter_slices
-from evalcore.analyze.tables import DEFAULT_CONF_THRESHOLD, build_df_eval, build_df_long
-
-
-@dataclass
-class SliceResults:
-    """Metric tables for one df_eval and one slice set (the lab's names)."""
-
-    masks: dict[str, np.ndarray]
-    slice_metrics: pd.DataFrame
-    regression_metrics: pd.DataFrame
-    calibration: pd.DataFrame
-    overall: dict
-    changes: pd.DataFrame  # one row per (compared metric, slice): evalcore.stats.comparisons.metric_changes
-    per_class: pd.DataFrame  # per gold label: precision / recall / F1 of both models and their change
-    warnings: list[str] = field(default_factory=list)
-    # slice -> "watched", "guardrail" or "model-defined" (a rule on a model's output: shown, never gates)
-    roles: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def flagged(self) -> list[str]:
-        """Slices where the candidate is worse than on the rest of the rows, after Benjamini-Hochberg:
-        the slices findings and the slice gate speak of."""
-        reg = self.regression_metrics
-        return reg.loc[reg["worse_than_rest"] & (reg["slice"] != ALL_SLICE), "slice"].tolist()
-
-    @property
-    def regressed_slices(self) -> list[str]:
-        """Slices whose own change is below zero after Benjamini-Hochberg (changed vs zero)."""
-        reg = self.regression_metrics
-        return reg.loc[reg["significant_regression"] & (reg["slice"] != ALL_SLICE), "slice"].tolist()
-
-
-@dataclass
-class Analysis:
-    """Everything one baseline-vs-candidate comparison produced."""
-
-    data: EvalData
-    baseline: Predictions
-    candidate: Predictions
-    df_eval: pd.DataFrame
-    slices: SliceSet
-    results: SliceResults
-
-    @property
-    def task(self) -> str:
-        """"classification" or "generation": the task kind the data declared."""
-        return getattr(self.data, "task", "classification")
-
-    @property
-    def df_long(self) -> pd.DataFrame:
-        return build_df_long(self.df_eval)
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The lab's four tables, by their W&B names."""
-        r = self.results
-        return {"df_long": self.df_long, "df_eval": self.df_eval,
-                "slice_metrics": r.slice_metrics, "regression_metrics": r.regression_metrics}
+from evalcore.analyze.tables import DEFAULT_CONF_THRESHOLD, build_df_eval
+from evalcore.stats.results import Analysis, SliceResults
 
 
 def feature_frame(data: EvalData, custom: Sequence[CustomFeature] = (),
@@ -219,7 +162,8 @@ def model_applies(spec: str, data: EvalData) -> bool:
     choice and is kept (loading it reports any label problem); an empty spec never applies."""
     from evalcore.core.errors import EvalcoreError
     from evalcore.io.labels import is_sentiment
-    from evalcore.predict.models import ModelSpec, load_predictor
+    from evalcore.predict.models import ModelSpec
+    from evalcore.predict.load import load_predictor
 
     try:
         parsed = ModelSpec.parse(spec)
@@ -249,13 +193,14 @@ def model_outputs(data: EvalData, spec: str, cache=None, *, batch_size: int = 32
                   progress: Callable[[str], Callable[[int, int], None] | None] | None = None
                   ) -> tuple[Predictions, str | None]:
     """One model's outputs on the data's rows: a classifier's predictions (through the cache), or a
-    generation model's answers (`evalcore.io.gendata.load_answers`); and a warning naming any gold
+    generation model's answers (`evalcore.predict.answers.load_answers`); and a warning naming any gold
     label the classifier can never predict (None when there is none)."""
     if data.task == "generation":
-        from evalcore.io.gendata import load_answers
+        from evalcore.predict.answers import load_answers
 
         return load_answers(spec, data), None
-    from evalcore.predict.models import load_predictor, unreachable_warning
+    from evalcore.predict.load import load_predictor
+    from evalcore.predict.models import unreachable_warning
     from evalcore.predict.scoring import score
 
     predictor = load_predictor(spec, data.labels, data=data)

@@ -1,0 +1,74 @@
+"""The result records of one comparison: `SliceResults` (the metric tables of one df_eval and slice set) and
+`Analysis` (everything a baseline-vs-candidate comparison produced). The pipeline (`evalcore.tasks.pipeline`)
+builds them; the decision, probes and reports read them, so they sit below all of those."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from evalcore.analyze.slices import SliceSet
+from evalcore.analyze.tables import build_df_long
+from evalcore.io.data import EvalData
+from evalcore.predict.scoring import Predictions
+from evalcore.stats.metrics import ALL_SLICE
+
+
+@dataclass
+class SliceResults:
+    """Metric tables for one df_eval and one slice set (the lab's names)."""
+
+    masks: dict[str, np.ndarray]
+    slice_metrics: pd.DataFrame
+    regression_metrics: pd.DataFrame
+    calibration: pd.DataFrame
+    overall: dict
+    changes: pd.DataFrame  # one row per (compared metric, slice): evalcore.stats.comparisons.metric_changes
+    per_class: pd.DataFrame  # per gold label: precision / recall / F1 of both models and their change
+    warnings: list[str] = field(default_factory=list)
+    # slice -> "watched", "guardrail" or "model-defined" (a rule on a model's output: shown, never gates)
+    roles: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> list[str]:
+        """Slices where the candidate is worse than on the rest of the rows, after Benjamini-Hochberg:
+        the slices findings and the slice gate speak of."""
+        reg = self.regression_metrics
+        return reg.loc[reg["worse_than_rest"] & (reg["slice"] != ALL_SLICE), "slice"].tolist()
+
+    @property
+    def regressed_slices(self) -> list[str]:
+        """Slices whose own change is below zero after Benjamini-Hochberg (changed vs zero)."""
+        reg = self.regression_metrics
+        return reg.loc[reg["significant_regression"] & (reg["slice"] != ALL_SLICE), "slice"].tolist()
+
+
+@dataclass
+class Analysis:
+    """Everything one baseline-vs-candidate comparison produced."""
+
+    data: EvalData
+    baseline: Predictions
+    candidate: Predictions
+    df_eval: pd.DataFrame
+    slices: SliceSet
+    results: SliceResults
+
+    @property
+    def task(self) -> str:
+        """"classification" or "generation": the task kind the data declared."""
+        return getattr(self.data, "task", "classification")
+
+    @property
+    def df_long(self) -> pd.DataFrame:
+        return build_df_long(self.df_eval)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The lab's four tables, by their W&B names."""
+        r = self.results
+        return {"df_long": self.df_long, "df_eval": self.df_eval,
+                "slice_metrics": r.slice_metrics, "regression_metrics": r.regression_metrics}
+
+
+__all__ = ["Analysis", "SliceResults"]
