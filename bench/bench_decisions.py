@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evalcore.io.data import EvalData, PrecomputedModel  # noqa: E402
 from evalcore.decide.gates import FAIL, NEED_MORE_DATA, NO_SHIP, PASS, SHIP  # noqa: E402
-from evalcore.stats.metrics import wilson_interval  # noqa: E402
+from evalcore.stats.intervals import wilson_interval  # noqa: E402
 from evalcore.tasks.pipeline import run_analysis  # noqa: E402
 from evalcore.analyze.slices import GUARDRAIL, Slice, SliceSet  # noqa: E402
 from evalcore.decide.verdict import decide  # noqa: E402

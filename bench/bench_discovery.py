@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from evalcore.decide.discover import discover_slices  # noqa: E402
-from evalcore.stats.metrics import wilson_interval  # noqa: E402
+from evalcore.stats.intervals import wilson_interval  # noqa: E402
 from evalcore.analyze.rules import format_rule, mask, parse_rule  # noqa: E402
 from synthetic_slices import PLANTED_RULE, planted_table  # noqa: E402
 

@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 import evalcore.io.gendata as gendata  # noqa: E402
 import evalcore.stats.genmetrics as genmetrics  # noqa: E402
 from evalcore.io.load import load_data  # noqa: E402
-from evalcore.decide.gates import evaluate_gates  # noqa: E402
+from evalcore.decide.verdict import evaluate_gates  # noqa: E402
 from evalcore.stats.paired import _bootstrap_means  # noqa: E402
 from evalcore.tasks.pipeline import run_analysis  # noqa: E402
 

@@ -21,8 +21,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evalcore.stats.metrics import (calibration_metrics, mcnemar_exact, paired_difference_interval,  # noqa: E402
-                              regression_metrics, slice_metrics, wilson_interval)
+from evalcore.stats.metrics import calibration_metrics, regression_metrics, slice_metrics
+from evalcore.stats.intervals import mcnemar_exact, paired_difference_interval, wilson_interval
 from evalcore.analyze.tables import build_df_eval, build_df_long  # noqa: E402
 
 LABELS = ["negative", "neutral", "positive"]

@@ -13,7 +13,8 @@ from evalcore.core.errors import EvalcoreError
 from evalcore.decide.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL,
                             GateConfig, margin_text)
 from evalcore.stats.metrics import ALL_SLICE, confusion, reliability_diagram
-from evalcore.present.report import slice_margin, summarize_findings, verdict_label
+from evalcore.present.report import slice_margin, summarize_findings
+from evalcore.present.blocks import verdict_label
 from evalcore.analyze.tables import role_col
 from ui import engine, generation_view, state
 from ui.glossary import gloss, help_for

@@ -67,6 +67,17 @@ NAMES: dict[tuple[str, str], str] = {
     ("evalcore.io.data", "load_data"): "evalcore.io.load",
     # a model spec resolved to a predictor sits above the predictors and the demo model's builder
     ("evalcore.predict.models", "load_predictor"): "evalcore.predict.load",
+    # stats, bottom to top: intervals -> paired (clusters too) -> metrics -> comparisons
+    **{("evalcore.stats.metrics", n): "evalcore.stats.intervals"
+       for n in ("wilson_interval", "paired_difference_interval", "mcnemar_exact", "group_counts")},
+    **{("evalcore.stats.comparisons", n): "evalcore.stats.paired" for n in ("cluster_of", "CLUSTER_METHODS")},
+    # the slice gate by role is a gate (gates and verdict imported each other); the verdict wraps the gates
+    **{("evalcore.decide.verdict", n): "evalcore.decide.gates"
+       for n in ("slice_gate", "harm_mde", "guardrail_interval", "guardrail_mde", "MIN_JUDGED_CLUSTERS")},
+    ("evalcore.decide.gates", "evaluate_gates"): "evalcore.decide.verdict",
+    # report blocks sit below the report and the generation report blocks (they imported each other)
+    **{("evalcore.present.report", n): "evalcore.present.blocks"
+       for n in ("Heading", "Para", "Bullets", "Table", "Figure", "Raw", "Block", "verdict_label", "_cluster_note")},
 }
 
 

@@ -13,7 +13,7 @@ from evalcore.io.load import load_data
 from evalcore.decide.discover import discover_slices
 from evalcore.probe.explain_aggregate import explain_regressions, explain_slice, live_predictors, token_table
 from evalcore.probe.explain import explain_many
-from evalcore.decide.gates import evaluate_gates
+from evalcore.decide.verdict import evaluate_gates
 from evalcore.tasks.pipeline import run_analysis
 from evalcore.present.report import render_html, render_markdown
 from evalcore.present.wandb_push import push_to_wandb

@@ -12,8 +12,8 @@ import pytest
 import evalcore.decide.gates
 from evalcore.io.load import load_data
 from evalcore.core.errors import ConfigError
-from evalcore.decide.gates import (FAIL, GATES, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL, GateConfig,
-                            evaluate_gates, interval_status, parse_gate_args, rate_status)
+from evalcore.decide.gates import (FAIL, GATES, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL, GateConfig, interval_status, parse_gate_args, rate_status)
+from evalcore.decide.verdict import evaluate_gates
 from evalcore.analyze.slices import GUARDRAIL
 from evalcore.predict.load import load_predictor
 from evalcore.stats.paired import rows_to_settle

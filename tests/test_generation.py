@@ -11,7 +11,8 @@ import pytest
 
 from evalcore.io.load import load_data
 from evalcore.core.errors import ConfigError, DataError, ModelError
-from evalcore.decide.gates import DEFAULTS, GATES, NO_SHIP, SHIP, GateConfig, evaluate_gates, gates_for, parse_gate_args
+from evalcore.decide.gates import DEFAULTS, GATES, NO_SHIP, SHIP, GateConfig, gates_for, parse_gate_args
+from evalcore.decide.verdict import evaluate_gates
 from evalcore.io.gendata import GenerationData
 from evalcore.predict.answers import load_answers
 from evalcore.stats.genmetrics import (exact_match, non_latin_share, normalize_answer, relaxed_match, rouge_l,

@@ -14,9 +14,8 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from evalcore.core.errors import ConfigError, DataError
-from evalcore.stats.metrics import (METRICS, calibration_metrics, confusion, expected_calibration_error, group_counts,
-                              label_metric_col, mcnemar_exact, overall_comparison, paired_difference_interval,
-                              regression_metrics, reliability_diagram, slice_metrics, wilson_interval)
+from evalcore.stats.metrics import (METRICS, calibration_metrics, confusion, expected_calibration_error, label_metric_col, overall_comparison, regression_metrics, reliability_diagram, slice_metrics)
+from evalcore.stats.intervals import group_counts, mcnemar_exact, paired_difference_interval, wilson_interval
 from evalcore.analyze.tables import build_df_eval
 
 LABELS = ["negative", "neutral", "positive"]
@@ -453,9 +452,11 @@ def test_group_counts_matches_bincount():
 def test_docstring_examples_run():
     import doctest
 
+    import evalcore.stats.intervals
     import evalcore.stats.metrics
 
-    assert doctest.testmod(evalcore.stats.metrics).failed == 0
+    for module in (evalcore.stats.metrics, evalcore.stats.intervals):
+        assert doctest.testmod(module).failed == 0
 
 
 def test_slice_metrics_from_joint_confusion_counts_equal_the_direct_count():

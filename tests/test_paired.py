@@ -11,7 +11,7 @@ from sklearn.metrics import f1_score
 
 import evalcore.stats.paired
 from evalcore.stats.comparisons import confusion_cells, macro_f1_of, metric_changes, per_class_changes
-from evalcore.stats.metrics import mcnemar_exact
+from evalcore.stats.intervals import mcnemar_exact
 from evalcore.stats.paired import (binary_changes, continuous_changes, minimum_detectable_effect, rows_for_effect,
                              vs_rest)
 from evalcore.analyze.tables import build_df_eval

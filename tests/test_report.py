@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from evalcore.io.load import load_data
-from evalcore.decide.gates import GateConfig, evaluate_gates
+from evalcore.decide.gates import GateConfig
+from evalcore.decide.verdict import evaluate_gates
 from evalcore.predict.load import load_predictor
 from evalcore.probe.perturb import get_generators, run_perturbation_tests
 from evalcore.tasks.pipeline import analyse, run_analysis

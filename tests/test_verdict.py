@@ -19,7 +19,8 @@ from evalcore.decide.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP,
 from evalcore.stats.paired import binary_changes, clustered_changes, clustered_means, harm_p_exact
 from evalcore.tasks.pipeline import analyse, run_analysis
 from evalcore.analyze.slices import GUARDRAIL, Slice, SliceSet, load_slices, save_slices
-from evalcore.decide.verdict import decide, guardrail_interval, harm_mde
+from evalcore.decide.verdict import decide
+from evalcore.decide.gates import guardrail_interval, harm_mde
 from synthetic import analysis_of
 
 

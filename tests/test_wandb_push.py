@@ -16,7 +16,7 @@ import pytest
 
 from evalcore.io.load import load_data
 from evalcore.core.errors import ConfigError
-from evalcore.decide.gates import evaluate_gates
+from evalcore.decide.verdict import evaluate_gates
 from evalcore.predict.load import load_predictor
 from evalcore.probe.perturb import PerturbResult, get_generators, run_perturbation_tests
 from evalcore.tasks.pipeline import run_analysis

@@ -24,7 +24,8 @@ from evalcore.stats.comparisons import GENERATION, HEADLINE, compared_metric, me
 from evalcore.core.errors import ConfigError
 from evalcore.stats.genmetrics import NORMALISERS, shared_words
 from evalcore.stats.gentables import metric_delta
-from evalcore.stats.metrics import ALL_SLICE, wilson_interval
+from evalcore.stats.metrics import ALL_SLICE
+from evalcore.stats.intervals import wilson_interval
 from evalcore.analyze.tables import ROLES, metadata_columns, role_col
 from ui import state
 from ui.glossary import gloss
@@ -109,7 +110,7 @@ def _headline(analysis: Any, metric: str) -> None:
 
 def _slice_table(analysis: Any, metric: str, margin: float, gates: Any = None) -> pd.DataFrame:
     """Per slice: both models' metric with intervals, the paired change, power and the comparison with the rest."""
-    from evalcore.present.report import verdict_label
+    from evalcore.present.blocks import verdict_label
 
     r = analysis.results
     reg = genreport.metric_table(analysis, metric)

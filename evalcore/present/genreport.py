@@ -19,7 +19,7 @@ from evalcore.core.safetext import plotly_text
 
 if TYPE_CHECKING:
     from evalcore.stats.results import Analysis
-    from evalcore.present.report import Block
+    from evalcore.present.blocks import Block
 
 GENERATION = "generation"
 
@@ -42,7 +42,7 @@ def metric_table(analysis: Analysis, metric: str | None = None) -> pd.DataFrame:
 
 
 def _flags(row: Any, status: dict[str, str]) -> str:
-    from evalcore.present.report import verdict_label
+    from evalcore.present.blocks import verdict_label
 
     return verdict_label(status, row)
 
@@ -121,7 +121,7 @@ def normaliser_lines(analysis: Analysis) -> list[str]:
 
 def report_blocks(analysis: Analysis, verdict: Any) -> list[Block]:
     """Overall, per-slice and every-metric blocks of the report, for a generation analysis."""
-    from evalcore.present.report import Bullets, Heading, Para, Table, _cluster_note
+    from evalcore.present.blocks import Bullets, Heading, Para, Table, _cluster_note
 
     o = analysis.results.overall
     title = compared_metric(_headline(analysis)).title

@@ -11,14 +11,14 @@ from __future__ import annotations
 import html
 import math
 import re
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Sequence, Union
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from evalcore.core import units
+from evalcore.present.blocks import Block, Bullets, Figure, Heading, Para, Raw, Table, _cluster_note, verdict_label
 from evalcore.stats.metrics import ALL_SLICE, METHODS
 from evalcore.core.safetext import code, lit, md_escape, md_escape_line, plain, to_html, to_markdown
 from evalcore.analyze.tables import ROLES, role_col, role_names
@@ -35,52 +35,6 @@ BIG_DROP = 0.05  # a drop of 5 points or more is worth a sentence even when not 
 MAX_LISTED = 3  # slices named per finding sentence
 MAX_CASE_ROWS = 200  # stress cases shown in the report
 PERTURB_EXAMPLES_PER_TEST = 3  # edits shown per test, failures first, the edit marked
-
-
-# --- blocks ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Heading:
-    text: str
-    level: int = 2
-
-
-@dataclass(frozen=True)
-class Para:
-    """A paragraph. `markup`: our own `**bold**` and `` `code` `` (False for user-written text)."""
-
-    text: str
-    markup: bool = True
-
-
-@dataclass(frozen=True)
-class Bullets:
-    items: list[str]
-
-
-@dataclass(frozen=True)
-class Table:
-    headers: list[str]
-    rows: list[list[str]]
-    marked: frozenset[int] = frozenset()  # rows to highlight (flagged slices, failed gates)
-
-
-@dataclass(frozen=True)
-class Figure:
-    name: str
-    fig: Any  # plotly Figure
-
-
-@dataclass(frozen=True)
-class Raw:
-    """Content rendered by its producer in both formats (highlighted explanations): trusted, escaped there."""
-
-    markdown: str
-    html: str
-
-
-Block = Union[Heading, Para, Bullets, Table, Figure, Raw]
 
 
 # --- number formatting ----------------------------------------------------------------------------
@@ -347,14 +301,6 @@ def _overall_blocks(analysis: Analysis) -> list[Block]:
             Bullets(items)]
 
 
-def verdict_label(status: dict[str, str], row: Any) -> str:
-    """A slice's place in the verdict plus 'worse than the rest' when the table says so (tables of every page)."""
-    missing = "not in the verdict (no rows)" if status else "slice gate off"
-    flags = ["overall gates" if row.slice == ALL_SLICE else status.get(row.slice, missing)]
-    if row.worse_than_rest:
-        flags.append("worse than the rest")
-    return ", ".join(flags)
-
 
 def _slice_blocks(analysis: Analysis, gates: Verdict) -> list[Block]:
     r = analysis.results
@@ -397,10 +343,6 @@ def _slice_blocks(analysis: Analysis, gates: Verdict) -> list[Block]:
             Heading("Slice definitions", 3),
             Table(["slice", "rule", "hypothesis", "role"], defs) if defs else Para("No slices are defined.")]
 
-
-def _cluster_note(analysis: Analysis) -> str:
-    col = analysis.results.changes.attrs.get("cluster_col")
-    return (f" Rows come in clusters of `{col}`: intervals, tests and MDEs are cluster-robust." if col else "")
 
 
 def _per_class_blocks(analysis: Analysis) -> list[Block]:
@@ -692,6 +634,6 @@ def write_report(path: str, text: str) -> str:
     return str(out)
 
 
-__all__ = ["PUSH_HEADERS", "Raw", "analysis_figures", "discovery_blocks", "explanation_blocks", "export_reports",
+__all__ = ["PUSH_HEADERS", "analysis_figures", "discovery_blocks", "explanation_blocks", "export_reports",
            "frame_table", "push_rows", "render_html", "render_markdown", "report_blocks", "summarize_findings",
            "write_report"]

@@ -147,7 +147,7 @@ def token_table(pairs: Sequence[tuple[Explanation | None, Explanation]], top_k: 
     """TOKEN_COLUMNS over explained rows given as (baseline, candidate) explanations toward the same label;
     `key` groups tokens (`token_key`: the word itself; `class_key`: its word class, others left out). Only
     keys that pushed the candidate at least once are kept, unless `keep_all`."""
-    from evalcore.stats.metrics import paired_difference_interval, wilson_interval
+    from evalcore.stats.intervals import paired_difference_interval, wilson_interval
 
     n = len(pairs)
     stats: dict[str, dict[str, Any]] = {}

@@ -537,7 +537,7 @@ def _summarise(cases: pd.DataFrame, generators: Sequence[Generator],
                predictors: Sequence[Predictor], plan: Plan) -> pd.DataFrame:
     """Every (generator, model) gets a row, even with no applicable case (rate NaN, not hidden), with
     the failure rate's 95% Wilson interval, and the texts the generator skipped with the main reasons."""
-    from evalcore.stats.metrics import wilson_interval
+    from evalcore.stats.intervals import wilson_interval
 
     rows = []
     for gen in generators:

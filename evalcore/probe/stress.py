@@ -364,7 +364,7 @@ def _summary(stress_long: pd.DataFrame, wide: pd.DataFrame, names: dict[str, str
              conf_threshold: float, slice_accuracy: Mapping[str, float] | None) -> pd.DataFrame:
     """Per model: accuracy over the labelled cases and the disagreement rate, each with its 95% Wilson
     interval and n; high-confidence wrong answers out of the labelled wrong ones."""
-    from evalcore.stats.metrics import wilson_interval
+    from evalcore.stats.intervals import wilson_interval
 
     n_disagree = int((~wide["agree"]).sum())
     d_lo, d_hi = wilson_interval(n_disagree, len(wide))

@@ -23,9 +23,10 @@ import pandas as pd
 
 from evalcore.core.errors import ConfigError
 from evalcore.stats.genmetrics import NORMALISERS, ROUGE_ACC_THRESHOLD
-from evalcore.stats.metrics import _label_codes, _labels, group_counts, stack_masks
-from evalcore.stats.paired import (CHANGE_COLUMNS, DEFAULT_BOOTSTRAP, DEFAULT_SEED, METHODS as PAIRED_METHODS,
-                             binary_changes, bootstrap_changes, bootstrap_summary, cluster_cell_draws, cluster_codes,
+from evalcore.stats.intervals import group_counts
+from evalcore.stats.metrics import _label_codes, _labels, stack_masks
+from evalcore.stats.paired import (CHANGE_COLUMNS, DEFAULT_BOOTSTRAP, DEFAULT_SEED, METHODS as PAIRED_METHODS, CLUSTER_METHODS,
+                             binary_changes, bootstrap_changes, bootstrap_summary, cluster_cell_draws, cluster_of,
                              clustered_changes, continuous_changes, multinomial_draws)
 from evalcore.analyze.tables import ROLES, role_col
 
@@ -89,25 +90,6 @@ def headline_metric(task: str) -> ComparedMetric:
         raise ConfigError(f"task {task!r} is unknown; tasks: {', '.join(HEADLINE)}")
     return COMPARED[HEADLINE[task]]
 
-
-CLUSTER_METHODS = {
-    "mean": "cluster-robust (CR1) variance of the mean paired difference, clusters = {col}; t interval and test on "
-            "clusters - 1 degrees of freedom; MDE from the cluster-robust SE; vs rest with the covariance of the "
-            "clusters slice and rest share",
-    "bootstrap": "cluster bootstrap ({b} resamples, seed {seed}): whole clusters of {col} drawn with replacement, "
-                 "percentile interval",
-}
-
-
-def cluster_of(df_eval: pd.DataFrame) -> tuple[np.ndarray, int] | None:
-    """The cluster codes of df_eval's rows and their number, when the data names a cluster column
-    (`df_eval.attrs["cluster_col"]`); None otherwise."""
-    col = df_eval.attrs.get("cluster_col")
-    if not col:
-        return None
-    if col not in df_eval.columns:
-        raise ConfigError(f"the cluster column {col!r} is not in this table")
-    return cluster_codes(df_eval[col].astype(str).to_numpy())
 
 
 def method_of(metric: ComparedMetric, n_boot: int = DEFAULT_BOOTSTRAP, seed: int = DEFAULT_SEED,
@@ -314,6 +296,6 @@ def per_class_changes(df_eval: pd.DataFrame, labels: Sequence[str] | None = None
     return out
 
 
-__all__ = ["COMPARED", "Cells", "ComparedMetric", "GENERATION", "HEADLINE", "cluster_cells", "cluster_of",
+__all__ = ["COMPARED", "Cells", "ComparedMetric", "GENERATION", "HEADLINE", "cluster_cells",
            "compared_metric", "confusion_cells",
            "headline_metric", "macro_f1_of", "method_of", "metric_changes", "metrics_for", "per_class_changes"]

@@ -27,7 +27,8 @@ from evalcore.stats.comparisons import GENERATION, HEADLINE, compared_metric, me
 from evalcore.core.errors import DataError
 from evalcore.stats.genmetrics import (DEFAULT_ROUGE_TOKENIZER, NORMALISERS, RELAXED_MAX_GOLD_TOKENS, ROUGE_ACC_THRESHOLD,
                                  SCORE_COLUMNS, accented_share, non_latin_share, score_answers)
-from evalcore.stats.metrics import ALL_SLICE, Estimate, stack_masks, wilson_interval
+from evalcore.stats.metrics import ALL_SLICE, Estimate, stack_masks
+from evalcore.stats.intervals import wilson_interval
 from evalcore.analyze.tables import DELTA_FIELDS, ROLES, build_df_eval, delta_col, role_col, role_names
 
 DELTA_COLUMNS = DELTA_FIELDS  # `<metric>_delta` columns of df_eval
@@ -104,7 +105,7 @@ def generation_slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object],
     x = matrix.astype(float)
     n = matrix.sum(axis=1)
     q = (1 - confidence) / 2
-    from evalcore.stats.comparisons import cluster_of
+    from evalcore.stats.paired import cluster_of
     from evalcore.stats.metrics import cluster_interval
 
     clusters = cluster_of(df_eval)

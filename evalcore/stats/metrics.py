@@ -18,22 +18,20 @@ Statistics (all 95% by default):
 - `p_adjusted`: Benjamini-Hochberg over the user's slices (not `all`, which is one pre-planned test
   and keeps its raw p), so a slice is flagged only when it survives the multiplicity control.
 
-    >>> [round(float(x), 3) for x in wilson_interval(7, 10)]  # 7 right out of 10
-    [0.397, 0.892]
-    >>> # 10 both right, 5 only candidate right, 15 only baseline right, 20 both wrong:
-    >>> [round(float(x), 3) for x in paired_difference_interval(10, 5, 15, 20)], round(float(mcnemar_exact(5, 15)), 4)
-    ([-0.357, -0.026], 0.0414)
+The intervals and the exact test themselves are `evalcore.stats.intervals` (with their examples).
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from statistics import NormalDist
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from evalcore.core.errors import ConfigError, DataError
+from evalcore.stats.intervals import _z, group_counts, wilson_interval
+from evalcore.stats.paired import (CLUSTER_METHODS, METHODS as PAIRED_METHODS, binary_changes, cluster_of,
+                                    clustered_changes, clustered_means)
 from evalcore.analyze.tables import ROLES, role_col, role_names
 
 ALL_SLICE = "all"
@@ -122,61 +120,6 @@ class Estimate:
 # --- statistics, vectorised ----------------------------------------------------------------------
 
 
-def _z(confidence: float) -> float:
-    """Two-sided normal quantile (the stdlib's, so tables need not import scipy.stats)."""
-    if not 0 < confidence < 1:
-        raise ConfigError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence!r}")
-    return NormalDist().inv_cdf(0.5 + confidence / 2)
-
-
-def wilson_interval(k, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for k successes in n trials (arrays); NaN where n == 0.
-
-    Same numbers as `scipy.stats.binomtest(k, n).proportion_ci(method="wilson")`, for many k at once.
-    """
-    z = _z(confidence)
-    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        denom = n + z * z
-        center = (k + z * z / 2) / denom
-        half = z / denom * np.sqrt(k * (n - k) / n + z * z / 4)
-        lo, hi = np.clip(center - half, 0, 1), np.clip(center + half, 0, 1)
-    return np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
-
-
-def paired_difference_interval(both, first_only, second_only, neither,
-                               confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Newcombe's hybrid score interval for p1 - p2 from paired binary outcomes (arrays of counts).
-
-    p1 = (both + first_only) / n, p2 = (both + second_only) / n. Wilson intervals of p1 and p2 are
-    combined with the correlation estimate phi (continuity-corrected as in Newcombe 1998, method 10).
-    """
-    a, b, c, d = (np.asarray(x, dtype=float) for x in (both, first_only, second_only, neither))
-    n = a + b + c + d
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p1, p2 = (a + b) / n, (a + c) / n
-        l1, u1 = wilson_interval(a + b, n, confidence)
-        l2, u2 = wilson_interval(a + c, n, confidence)
-        margins = (a + b) * (c + d) * (a + c) * (b + d)
-        cross = a * d - b * c
-        num = np.where(cross > n / 2, cross - n / 2, np.where(cross < 0, cross, 0.0))
-        phi = np.where(margins > 0, num / np.sqrt(margins), 0.0)
-        delta = p1 - p2
-        lo = delta - np.sqrt(np.maximum((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2, 0))
-        hi = delta + np.sqrt(np.maximum((p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2, 0))
-    return np.clip(lo, -1, 1), np.clip(hi, -1, 1)
-
-
-def mcnemar_exact(first_only, second_only) -> np.ndarray:
-    """Exact two-sided McNemar p-value: binomial test of the discordant counts against p = 1/2.
-
-    Equals `scipy.stats.binomtest(min(b, c), b + c, 0.5).pvalue`; 1.0 when there is no discordant pair.
-    """
-    from scipy.stats import binom
-
-    b, c = np.asarray(first_only, dtype=float), np.asarray(second_only, dtype=float)
-    return np.minimum(1.0, 2 * binom.cdf(np.minimum(b, c), b + c, 0.5))
-
 
 # --- slices as a matrix --------------------------------------------------------------------------
 
@@ -207,27 +150,6 @@ def _as_mask(raw: object, name: str, n: int) -> np.ndarray:
         raise DataError(f"slice {name!r}: mask has shape {arr.shape} but the table has {n} rows")
     return arr
 
-
-def group_counts(matrix: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per matrix row (slice) and per present code, how many selected rows carry the code.
-    Returns the present codes (G,) and the counts (S, G).
-
-    One sort of the codes and one column permutation of the matrix; each code's rows are then a
-    contiguous block whose row sums are the counts, instead of a boolean filter per slice.
-    """
-    s, n = matrix.shape
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros((s, 0), dtype=np.int64)
-    small = code.astype(np.uint16) if code.max() < 2 ** 16 else code  # radix sort for small codes
-    order = np.argsort(small, kind="stable")
-    ordered = code[order]
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    ends = np.append(starts[1:], n)
-    permuted = np.take(matrix, order, axis=1).view(np.uint8)
-    counts = np.empty((s, len(starts)), dtype=np.int64)
-    for j, (a, b) in enumerate(zip(starts, ends)):
-        counts[:, j] = permuted[:, a:b].sum(axis=1, dtype=np.int64)
-    return ordered[starts].astype(np.int64), counts
 
 
 def _label_codes(values: pd.Series, labels: Sequence[str], what: str) -> np.ndarray:
@@ -346,8 +268,6 @@ def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, mi
       none. By default the threshold df_eval was built with (`attrs["conf_threshold"]`), else 0.8.
     - `all` is one pre-planned test: its `p_adjusted` and `vs_rest*` are NaN.
     """
-    from evalcore.stats.paired import METHODS as PAIRED_METHODS, binary_changes
-
     if conf_threshold is None:
         conf_threshold = float(df_eval.attrs.get("conf_threshold", DEFAULT_CONF_THRESHOLD))
     _check_settings(min_n, alpha, conf_threshold)
@@ -375,8 +295,6 @@ def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, mi
     if clusters is None:
         ch = binary_changes(slices, both, improved, regressed, neither, alpha=alpha, confidence=confidence)
     else:
-        from evalcore.stats.paired import clustered_changes
-
         ch = clustered_changes(slices, matrix, base.astype(float), cand.astype(float), *clusters, binary=True,
                                alpha=alpha, confidence=confidence)
     n = ch["n"].to_numpy()
@@ -403,8 +321,6 @@ def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, mi
     methods = {**{k: METHODS[k] for k in ("delta_interval", "mcnemar_p", "p_adjusted", "rate_interval")},
                "mde": PAIRED_METHODS["mde"], "vs_rest": PAIRED_METHODS["vs_rest"]}
     if clusters is not None:
-        from evalcore.stats.comparisons import CLUSTER_METHODS
-
         col = df_eval.attrs["cluster_col"]
         methods.update({"delta_interval": CLUSTER_METHODS["mean"].format(col=col),
                         "mcnemar_p": f"cluster-robust t test on {col} (clusters - 1 degrees of freedom)",
@@ -417,8 +333,6 @@ def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, mi
 
 
 def _clusters(df_eval: pd.DataFrame) -> tuple[np.ndarray, int] | None:
-    from evalcore.stats.comparisons import cluster_of
-
     return cluster_of(df_eval)
 
 
@@ -426,8 +340,6 @@ def cluster_interval(matrix: np.ndarray, values: np.ndarray, clusters: tuple[np.
                      confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Per slice, the cluster-robust t interval of the mean of `values` (a share or a score), clipped to [0, 1]."""
     from scipy.stats import t as student_t
-
-    from evalcore.stats.paired import clustered_means
 
     m = clustered_means(np.asarray(matrix, dtype=bool), np.asarray(values, dtype=float), *clusters)
     half = student_t.ppf(0.5 + confidence / 2, m["df"]) * m["se"]
@@ -641,7 +553,6 @@ def _bin_sums(bins: np.ndarray, conf: np.ndarray, correct: np.ndarray, n_bins: i
 
 __all__ = [
     "ALL_SLICE", "Estimate", "METHODS", "METRICS", "MetricSpec", "calibration_metrics", "confusion",
-    "expected_calibration_error", "group_counts", "label_metric_col", "mcnemar_exact", "overall_comparison",
-    "paired_difference_interval", "regression_metrics", "reliability_diagram", "slice_metrics", "stack_masks",
-    "wilson_interval",
+    "expected_calibration_error", "label_metric_col", "overall_comparison",
+    "regression_metrics", "reliability_diagram", "slice_metrics", "stack_masks",
 ]

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from evalcore.core.errors import ConfigError
+from evalcore.stats.intervals import group_counts, mcnemar_exact, paired_difference_interval
 
 POWER = 0.8
 ALPHA = 0.05
@@ -171,8 +172,6 @@ def binary_changes(slices: Sequence[str], both, improved, regressed, neither, *,
 
     The first slice must be `all` (every row): the rest of a slice is `all` minus the slice.
     """
-    from evalcore.stats.metrics import mcnemar_exact, paired_difference_interval
-
     if not slices or slices[0] != "all":
         raise ConfigError("binary_changes needs the 'all' slice first")
     a, b, c, d = (np.asarray(x, dtype=float) for x in (both, improved, regressed, neither))
@@ -320,8 +319,6 @@ def _bootstrap_means(d: np.ndarray, mask_rows: np.ndarray, n_boot: int, seed: in
     (token F1 and ROUGE-L of short answers take a few hundred values) that costs O(B x values)
     instead of O(B x rows). Other slices resample rows by index. Either way it is the same bootstrap
     distribution; one seed per slice, so adding a slice never changes another slice's interval."""
-    from evalcore.stats.metrics import group_counts
-
     out = np.full((len(mask_rows), n_boot), np.nan)
     if not len(d):
         return out
@@ -428,6 +425,26 @@ def cluster_codes(values) -> tuple[np.ndarray, int]:
     """Integer cluster codes (0..G-1) of a column and G; missing values are refused by the loader."""
     codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=False)
     return codes.astype(np.int64), len(uniques)
+
+
+CLUSTER_METHODS = {
+    "mean": "cluster-robust (CR1) variance of the mean paired difference, clusters = {col}; t interval and test on "
+            "clusters - 1 degrees of freedom; MDE from the cluster-robust SE; vs rest with the covariance of the "
+            "clusters slice and rest share",
+    "bootstrap": "cluster bootstrap ({b} resamples, seed {seed}): whole clusters of {col} drawn with replacement, "
+                 "percentile interval",
+}
+
+
+def cluster_of(df_eval: pd.DataFrame) -> tuple[np.ndarray, int] | None:
+    """The cluster codes of df_eval's rows and their number, when the data names a cluster column
+    (`df_eval.attrs["cluster_col"]`); None otherwise."""
+    col = df_eval.attrs.get("cluster_col")
+    if not col:
+        return None
+    if col not in df_eval.columns:
+        raise ConfigError(f"the cluster column {col!r} is not in this table")
+    return cluster_codes(df_eval[col].astype(str).to_numpy())
 
 
 def _by_cluster(matrix: np.ndarray, values: np.ndarray, codes: np.ndarray, n_clusters: int) -> tuple[np.ndarray, ...]:
@@ -548,7 +565,7 @@ CHANGE_COLUMNS = ["slice", "n", "baseline", "candidate", "delta", "delta_lo", "d
                   "vs_rest_p_adjusted", "worse_than_rest", "se", "df", "harm_p", "clusters", "design_effect",
                   "n_improved", "n_regressed"]
 
-__all__ = ["CHANGE_COLUMNS", "METHODS", "binary_changes", "bootstrap_changes", "bootstrap_summary",
-           "cluster_cell_draws", "cluster_codes", "clustered_changes", "clustered_means", "continuous_changes",
+__all__ = ["CHANGE_COLUMNS", "CLUSTER_METHODS", "METHODS", "binary_changes", "bootstrap_changes", "bootstrap_summary",
+           "cluster_cell_draws", "cluster_codes", "cluster_of", "clustered_changes", "clustered_means", "continuous_changes",
            "harm_p_exact", "mde_from_se", "minimum_detectable_effect", "multinomial_draws", "rows_for_effect",
            "rows_to_settle", "vs_rest"]
