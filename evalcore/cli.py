@@ -94,28 +94,12 @@ def tqdm_progress(desc: str) -> Callable[[int, int], None]:
 def cmd_score(args: argparse.Namespace) -> int:
     if args.ray:
         return _score_on_ray(args)
-    from evalcore.predict.load import load_predictor
-    from evalcore.predict.scoring import score
+    from evalcore.tasks.kinds import kind_of
 
     data = load_data_from_args(args)
-    if data.task == "generation":  # answers are read, not computed: score them against the gold answers
-        from evalcore.predict.answers import load_answers
-        from evalcore.stats.genmetrics import score_answers
-
-        print(f"data: {data.name}: {len(data)} rows, generation (answers scored against their gold answers)")
-        for spec in args.model:
-            answers = load_answers(spec, data)
-            s = score_answers(answers.pred, data.golds)
-            print(f"{answers.model}: exact match {s['exact_match'].mean():.1%}, F1 {s['f1'].mean():.1%} on "
-                  f"{len(s):,} rows")
-        return 0
-    print(f"data: {data.name}: {len(data)} rows, labels {', '.join(data.labels)}")
-    cache = None if args.no_cache else open_cache()
-    for spec in args.model:
-        predictor = load_predictor(spec, data.labels, data=data)
-        preds = score(data, predictor, cache, batch_size=args.batch_size, progress=tqdm_progress(predictor.name))
-        acc = preds.accuracy(data.df["label"])
-        print(f"{predictor.name}: accuracy {acc:.3f} on {preds.n_total} rows; {preds.summary}")
+    for line in kind_of(data).score_lines(data, args.model, lambda: None if args.no_cache else open_cache(),
+                                          batch_size=args.batch_size, progress=tqdm_progress):
+        print(line)
     return 0
 
 
@@ -144,26 +128,6 @@ def _score_on_ray(args: argparse.Namespace) -> int:
     return 0
 
 
-REPORT_COLUMNS = {
-    "slice_metrics": ["slice", "model", "n", "accuracy", "acc_lo", "acc_hi", "macro_f1", "small"],
-    "regression_metrics": ["slice", "n", "baseline_accuracy", "candidate_accuracy", "delta", "delta_lo",
-                           "delta_hi", "mde", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
-                           "vs_rest_p_adjusted", "worse_than_rest", "regression_rate", "regression_rate_lo",
-                           "regression_rate_hi", "improvement_rate", "improvement_rate_lo", "improvement_rate_hi",
-                           "confident_regression_rate", "confident_regression_rate_lo", "confident_regression_rate_hi",
-                           "n_conf_known", "mcnemar_p", "p_adjusted", "significant_regression", "small"],
-}
-# generation: the same two tables, in the generation metrics (evalcore.stats.gentables)
-GENERATION_REPORT_COLUMNS = {
-    "slice_metrics": ["slice", "model", "role", "n", *(f"{m}{s}" for m in ("exact_match", "f1", "relaxed_match",
-                                                                          "rouge_l", "rouge_acc")
-                                                       for s in ("", "_lo", "_hi")),
-                      "answer_tokens", "length_ratio", "verbose_share", "small"],
-    "regression_metrics": ["slice", "metric", "n", "baseline", "candidate", "delta", "delta_lo", "delta_hi", "p",
-                           "p_adjusted", "mde", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
-                           "vs_rest_p_adjusted", "worse_than_rest", "n_improved", "n_regressed",
-                           "significant_regression", "small"],
-}
 DEFAULT_SETTINGS = {"conf_threshold": 0.8, "min_n": 30, "alpha": 0.05}
 
 
@@ -291,61 +255,7 @@ def _verdict_exit(args: argparse.Namespace) -> bool:
 
 def _text_tables(analysis, verdict) -> list[str]:
     """The human-readable CLI report, in the units of every page (evalcore.core.units) and the task's metrics."""
-    import pandas as pd
-
-    if analysis.task == "generation":
-        from evalcore.present.genreport import text_lines
-
-        return text_lines(analysis, verdict)
-
-    from evalcore.core import units
-    from evalcore.stats.comparisons import compared_metric
-
-    r = analysis.results
-    o = r.overall
-    status = verdict.slice_status("accuracy")
-    out = [f"data: {analysis.data.name} ({o['n']:,} rows)"]
-    for role in ("baseline", "candidate"):
-        e = o[role]
-        out.append(f"{role:>9}: {e['model']:<14} accuracy {units.pct_ci(e['value'], e['lo'], e['hi'])}")
-    for role, p in (("baseline", analysis.baseline), ("candidate", analysis.candidate)):
-        for note in getattr(p, "projection", ()):  # as the Data & models page shows beside its mapping table
-            out.append(f"{'labels':>9}: {p.model}, {note}")
-    d = o["delta"]
-    out.append(f"   change: {units.pts_ci(d['value'], d['lo'], d['hi'])} (paired, n={o['n']:,}), McNemar p "
-               f"{units.p_value(o['mcnemar_p'])}, detects {units.magnitude_pts(o['mde'])} with 80% power")
-    ch = r.changes
-    for row in ch[(ch["slice"] == "all") & (ch["metric"] != "accuracy")].itertuples():
-        out.append(f"{compared_metric(row.metric).title:>9}: {units.pct(row.baseline)} -> {units.pct(row.candidate)}, "
-                   f"change {units.pts_ci(row.delta, row.delta_lo, row.delta_hi)}")
-    rates = []
-    for key, name in (("regression_rate", "regression"), ("improvement_rate", "improvement"),
-                      ("confident_regression_rate", "confident regression")):
-        e = o[key]
-        rates.append(f"{name} {units.rate(e, 'unknown (no confidences)')}")
-    out.append("    rates: " + "; ".join(rates))
-    reg = r.regression_metrics
-    table = pd.DataFrame({
-        "slice": reg["slice"], "n": reg["n"].map("{:,}".format),
-        "baseline": reg["baseline_accuracy"].map(units.pct), "candidate": reg["candidate_accuracy"].map(units.pct),
-        "change [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
-        "MDE": reg["mde"].map(units.magnitude_pts),
-        "vs rest [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
-        "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),
-        **({"design effect": reg["design_effect"].map(lambda x: "-" if x != x else f"{x:.2f}")}
-           if r.changes.attrs.get("cluster_col") else {}),
-        "in the verdict": [status.get(s, "-") if s != "all" else "overall gates" for s in reg["slice"]],
-        "vs rest": ["WORSE THAN REST" if w else "-" for w in reg["worse_than_rest"]],
-    })
-    out += ["", "per slice (accuracy; change = candidate - baseline; MDE at 80% power; vs rest = change minus the "
-                "other rows' change, Benjamini-Hochberg):", table.to_string(index=False)]
-    pc = r.per_class
-    cls = pd.DataFrame({"label": pc["label"], "n gold": pc["n_gold"].map("{:,}".format), **{
-        m: [f"{units.pct(b)} -> {units.pct(c)} ({units.pts_ci(dl, lo, hi)})" for b, c, dl, lo, hi in
-            zip(pc[f"{m}_baseline"], pc[f"{m}_candidate"], pc[f"{m}_delta"], pc[f"{m}_delta_lo"], pc[f"{m}_delta_hi"])]
-        for m in ("precision", "recall", "f1")}})
-    out += ["", "per class (baseline -> candidate, paired change [95%]):", cls.to_string(index=False)]
-    return out
+    return analysis.kind.text_lines(analysis, verdict)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -357,14 +267,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     analysis, gate_config = analysis_from_args(args)
     r = analysis.results
     gates = decide(analysis, gate_config)
-    generation = analysis.task == "generation"
-    columns = GENERATION_REPORT_COLUMNS if generation else REPORT_COLUMNS
+    columns = analysis.kind.report_columns  # the task kind's table and CSV columns
+    extra = analysis.kind.extra_tables(analysis)  # classification: per class; generation: the metric changes
     if args.format == "json":
         payload = {"task": analysis.task, "overall": r.overall, "verdict": gates.to_dict(), "worse_than_rest": r.flagged,
                    **{k: getattr(r, k)[c].to_dict(orient="records") for k, c in columns.items()},
                    "metric_changes": r.changes.to_dict(orient="records")}
-        if not generation:
-            payload["per_class"] = r.per_class.to_dict(orient="records")
+        payload.update({name: frame.to_dict(orient="records") for name, frame in extra.items()})
         from evalcore.core.units import strict_json
 
         print(json.dumps(strict_json(payload), indent=2, allow_nan=False))
@@ -372,7 +281,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         for name, cols in columns.items():
             print(f"# {name}")
             print(getattr(r, name)[cols].to_csv(index=False), end="")
-        extra = {"metric_changes": r.changes} if generation else {"per_class": r.per_class}
         for name, frame in extra.items():
             print(f"# {name}")
             print(frame.to_csv(index=False), end="")
@@ -381,8 +289,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     for w in r.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.out:
-        written = write_tables({**analysis.tables(), **({} if generation else {"per_class": r.per_class}),
-                                "metric_changes": r.changes},
+        written = write_tables({**analysis.tables(), **extra, "metric_changes": r.changes},
                                args.out, "json" if args.format == "json" else "csv")
         print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
     verdict_exit = _verdict_exit(args)

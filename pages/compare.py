@@ -16,6 +16,7 @@ from evalcore.stats.metrics import ALL_SLICE, confusion, reliability_diagram
 from evalcore.present.report import slice_margin, summarize_findings
 from evalcore.present.blocks import verdict_label
 from evalcore.analyze.tables import role_col
+from evalcore.tasks.kinds import kind_of
 from ui import engine, generation_view, state
 from ui.glossary import gloss, help_for
 from ui.widgets import error, esc, lit, md, shown_errors
@@ -27,12 +28,13 @@ ws = state.workspace()
 st.title("Compare")
 
 with shown_errors():
-    task = engine.get_data(ws.data).task
+    kind = kind_of(engine.get_data(ws.data))  # the task kind's object (evalcore.tasks.kinds)
+task = kind.name
 with st.expander("Settings: confidence threshold, small-slice size, false discovery rate"):
     c1, c2, c3 = st.columns(3)
     threshold = c1.slider("Confident regression: candidate confidence ≥", 0.5, 0.99, float(ws.conf_threshold), 0.01,
-                          key="cmp_threshold", disabled=task != "classification",
-                          help=None if task == "classification" else "Answers carry no confidence: not used here")
+                          key="cmp_threshold", disabled=not kind.confidences,
+                          help=None if kind.confidences else "Answers carry no confidence: not used here")
     min_n = c2.number_input("Slices smaller than this are too small to judge", 5, 1000, int(ws.min_n), key="cmp_min_n",
                             help="A watched slice with fewer rows is shown with its numbers, never tested, and never "
                                  "blocks the verdict")
@@ -54,7 +56,7 @@ margin = slice_margin(gates, analysis.task)
 o = res.overall
 b, c, d = o["baseline"], o["candidate"], o["delta"]
 st.caption(md(f"**{lit(comp.data.name)}** · {o['n']:,} rows · baseline **{lit(b['model'])}** vs candidate "
-              f"**{lit(c['model'])}** · {'accuracies' if task == 'classification' else 'scores'} in %, changes in "
+              f"**{lit(c['model'])}** · {kind.scores_word} in %, changes in "
               "points (pts), 95% intervals in brackets"))
 
 # --- the verdict: one result (evalcore.decide.verdict.decide), every count below comes from it --------------

@@ -31,3 +31,17 @@ def test_import_contracts_are_kept():
     assert "0 broken" in proc.stdout
     assert "evalcore in layers: imports run down only KEPT" in proc.stdout
     assert "no import cycle between the modules of any evalcore package KEPT" in proc.stdout
+
+
+def test_task_kind_is_an_object_not_a_string():
+    """Outside the task modules (`evalcore/tasks/`), code asks the kind object (`Analysis.kind`,
+    `evalcore.tasks.kinds.kind_of`) instead of testing the task's name: the lines that still compare a task name
+    are the data's own declaration, registry checks and the pages choosing their generation view (issue 20: < 10)."""
+    import re
+
+    pattern = re.compile(r"task ==|task !=|== GENERATION|task in ")
+    files = [ROOT / "app.py", *(p for d in ("evalcore", "pages", "ui") for p in (ROOT / d).rglob("*.py")
+                                if "tasks" not in p.relative_to(ROOT).parts[1:2])]
+    hits = [f"{p.relative_to(ROOT)}:{i}: {line.strip()}" for p in files
+            for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    assert len(hits) < 10, "\n".join(hits)

@@ -36,9 +36,10 @@ from evalcore.analyze.features import CustomFeature
 from evalcore.predict.models import ModelSpec, Predictor
 from evalcore.predict.load import load_predictor
 from evalcore.stats.results import Analysis, SliceResults
+from evalcore.tasks.kinds import kind_of
 from evalcore.tasks.pipeline import analyse, build_eval, eval_base
 from evalcore.predict.scoring import Predictions, score
-from evalcore.analyze.slices import SliceSet, default_slices
+from evalcore.analyze.slices import SliceSet
 from evalcore.serve.workspace import Workspace
 
 Progress = Callable[[int, int], None]
@@ -175,7 +176,7 @@ def get_predictions(data: EvalData, dkey: str, spec: str, progress: Progress | N
     data, a model's answers (an answer column, or a `file:` answers file from the allowed folders),
     aligned with the rows by `evalcore.tasks.pipeline.model_outputs`."""
     def make() -> Predictions:
-        if data.task == "generation":
+        if not kind_of(data).scored:  # answers are read, not computed
             from evalcore.tasks.pipeline import model_outputs
             from evalcore.serve.roots import check_spec
             from evalcore.io.allowed import gated
@@ -215,7 +216,7 @@ def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | N
         raise ModelError(f"baseline and candidate are both {ws.baseline!r}: choose two different models")
     data = get_data(ws.data)
     dkey = data_key(ws.data)
-    scored = data.task == "classification"  # answers are read, not scored: no bar that would never move
+    scored = kind_of(data).scored  # answers are read, not scored: no bar that would never move
     preds = [get_predictions(data, dkey, spec,
                              progress(spec) if progress and scored and not predictions_ready(dkey, spec) else None)
              for spec in (ws.baseline, ws.candidate)]
@@ -233,11 +234,8 @@ def default_slice_set(ws: Workspace) -> tuple[SliceSet, list[str]]:
     data = get_data(ws.data)
     dkey = data_key(ws.data)
     base = _memos()["features"].get(key_of([dkey, []]), lambda: eval_base(data, []))
-    if data.task == "generation":  # the factoid-QA slices only on factoid answers
-        from evalcore.stats.gentables import generation_default_slices
-
-        return _memos()["defaults"].get(dkey, lambda: generation_default_slices(base))
-    return _memos()["defaults"].get(dkey, lambda: default_slices(base, data.labels, None))
+    # the kind's defaults (generation: the factoid-QA slices only on factoid answers)
+    return _memos()["defaults"].get(dkey, lambda: kind_of(data).default_slices(base, data.labels))
 
 
 def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n: int = 30,
@@ -258,7 +256,7 @@ def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n
 def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> Analysis:
     """The engine's `Analysis` record (for findings, the report and the W&B push)."""
     return Analysis(data=comp.data, baseline=comp.baseline, candidate=comp.candidate, df_eval=comp.df_eval,
-                    slices=slices, results=results)
+                    slices=slices, results=results, kind=kind_of(comp.data))
 
 
 def llm_endpoints() -> tuple[dict[str, Any], list[str]]:

@@ -327,17 +327,9 @@ def analysis_findings(analysis: Analysis, margin: float | None = None) -> list[F
     from evalcore.stats.comparisons import HEADLINE
     from evalcore.decide.gates import DEFAULTS
 
-    reg = analysis.results.regression_metrics
-    attrs = reg.attrs
-    task = getattr(analysis, "task", "classification")
+    task = analysis.task
     margin = DEFAULTS[task][f"slice_{HEADLINE[task]}"] if margin is None else margin
-    model = frozenset(s for s, role in (analysis.results.roles or {}).items() if role == "model-defined")
-    if task == "generation":
-        return generation_findings(analysis.results.overall, reg, alpha=float(attrs.get("alpha", 0.05)), margin=margin,
-                                   model_defined=model)
-    return findings_from_tables(analysis.results.overall, reg, analysis.results.calibration,
-                                alpha=float(attrs.get("alpha", 0.05)), margin=margin,
-                                conf_threshold=float(attrs.get("conf_threshold", 0.8)), model_defined=model)
+    return analysis.kind.findings(analysis, margin)  # findings_from_tables, or generation_findings
 
 
 __all__ = ["Finding", "analysis_findings", "direction", "findings_from_tables", "fmt_ece", "fmt_p", "fmt_pct",

@@ -670,7 +670,7 @@ def _check_stress(gate: Gate, analysis: Analysis, limit: float, stress: StressRe
 def _registry() -> dict[str, Gate]:
     """Every gate, task by task: non-inferiority for each compared metric, a slice gate for each
     per-example metric, then the task's own gates (classification: per-class and rate gates)."""
-    from evalcore.stats.comparisons import COMPARED, HEADLINE
+    from evalcore.stats.comparisons import BY_TASK, COMPARED, HEADLINE
 
     own = {"classification": [
         Gate("class_recall", "recall", "per gold label: the paired interval of the recall change must lie above "
@@ -682,8 +682,8 @@ def _registry() -> dict[str, Gate]:
              "two compared models) must be at least this", "min", _check_stress, suggested=0.7),
     ]}
     gates: list[Gate] = []
-    for task in dict.fromkeys(m.task for m in COMPARED.values()):
-        metrics = [m for m in COMPARED.values() if m.task == task]
+    for task, names in BY_TASK.items():
+        metrics = [COMPARED[n] for n in names]
         for m in metrics:
             gates.append(Gate(m.name, m.name, f"overall {m.title}: the paired interval of the change must lie above "
                                               "-margin (non-inferiority)", "margin", _check_non_inferiority,
@@ -704,6 +704,9 @@ def _registry() -> dict[str, Gate]:
 
 
 GATES: dict[str, Gate] = _registry()
+_GATES_BY_TASK: dict[str, dict[str, Gate]] = {}  # task kind -> its gates, in registry order
+for _g in GATES.values():
+    _GATES_BY_TASK.setdefault(_g.task, {})[_g.name] = _g
 DEFAULTS: dict[str, dict[str, float]] = {
     "classification": {"accuracy": 0.02, "macro_f1": 0.02, "slice_accuracy": 0.05},
     # generation: F1 is the headline metric (2 points overall, 5 per slice, as accuracy's)
@@ -715,7 +718,7 @@ def gates_for(task: str) -> dict[str, Gate]:
     """The gates of a task kind, in registry order: a gate reads metrics of its own task only."""
     if task not in DEFAULTS:
         raise ConfigError(f"task {task!r} has no gates; tasks: {', '.join(DEFAULTS)}")
-    return {name: g for name, g in GATES.items() if g.task == task}
+    return _GATES_BY_TASK[task]
 
 
 def _allowed(task: str | None = None) -> str:
@@ -820,10 +823,11 @@ def parse_gate_args(items: Sequence[str] | None, base: GateConfig | None = None)
             raise ConfigError(f"--gate {item!r} must look like NAME=VALUE (e.g. {next(iter(base.gates()))}=0.02); "
                               f"allowed gates: {_allowed(base.task)}")
         gate = _gate(name)
-        if gate.task != base.task and _check_value(gate, value) is not None:
+        applies = gate.name in gates_for(base.task)
+        if not applies and _check_value(gate, value) is not None:
             raise ConfigError(f"--gate {gate.name} reads {gate.task} metrics and does not apply to {base.task} data; "
                               f"{base.task} gates: {_allowed(base.task)}")
-        if gate.task == base.task:
+        if applies:
             values[gate.name] = _check_value(gate, value)
     return base.with_values(values)
 

@@ -216,7 +216,7 @@ def _label_notes(analysis: Analysis, results: list[GateResult]) -> dict[str, str
     """For each slice a verdict names (fail / need more data) on classification data: a clause when its gold-label
     mix explains at least half of its departure from the overall change (`evalcore.decide.label_mix`)."""
     named = {c.name for r in results for c in r.checks if c.role and c.status in (FAIL, NEED_MORE_DATA)}
-    if not named or analysis.task != "classification":
+    if not named or not analysis.kind.label_mix:
         return {}
     from evalcore.decide.label_mix import label_mix
 
@@ -258,9 +258,7 @@ def decide(analysis: Analysis, config: GateConfig | None = None, stress: StressR
     col = ch.attrs.get("cluster_col")
     deff, g = math.nan, None
     if col and len(all_rows):
-        from evalcore.stats.comparisons import HEADLINE
-
-        head = all_rows[all_rows["metric"] == HEADLINE.get(analysis.task, "accuracy")]
+        head = all_rows[all_rows["metric"] == analysis.kind.headline]
         row = head.iloc[0] if len(head) else all_rows.iloc[0]
         deff, g = float(row["design_effect"]), int(row["clusters"])
         notes.append(f"rows come in {g:,} clusters of {col}: every interval, test and MDE is cluster-robust; the "

@@ -89,11 +89,12 @@ def perturb_summary_table(summary: pd.DataFrame) -> Table:
 
 
 def method_lines(analysis: Analysis) -> list[str]:
-    """Every method behind the numbers of this report, once."""
-    if analysis.task == "generation":
-        from evalcore.present import genreport
+    """Every method behind the numbers of this report, once (the task kind's: generation's are genreport's)."""
+    return analysis.kind.method_lines(analysis)
 
-        return genreport.method_lines(analysis)
+
+def classification_method_lines(analysis: Analysis) -> list[str]:
+    """The methods behind a classification comparison's numbers, once."""
     r = analysis.results
     methods = {**{k: METHODS[k] for k in ("accuracy_interval", "delta_interval", "mcnemar_p", "rate_interval")},
                **r.regression_metrics.attrs.get("methods", {}),
@@ -140,21 +141,22 @@ def summarize_findings(analysis: Analysis, gates: Verdict | None = None) -> list
     from evalcore.decide.label_mix import label_mix_findings
 
     return ([f.text for f in analysis_findings(analysis, slice_margin(gates, analysis.task))]
-            + (label_mix_findings(analysis) if analysis.task == "classification" else []))
+            + (label_mix_findings(analysis) if analysis.kind.label_mix else []))
 
 
 # --- figures --------------------------------------------------------------------------------------
 
 
 def analysis_figures(analysis: Analysis) -> dict[str, Any]:
-    """The analysis's Plotly charts by name, shared by the HTML report and the W&B push."""
+    """The analysis's Plotly charts by name, shared by the HTML report and the W&B push (the task kind's)."""
+    return analysis.kind.figures(analysis)
+
+
+def classification_figures(analysis: Analysis) -> dict[str, Any]:
+    """A classification comparison's Plotly charts by name."""
     from evalcore.present import charts
     from evalcore.stats.metrics import confusion, reliability_diagram
 
-    if analysis.task == "generation":
-        from evalcore.present import genreport
-
-        return genreport.figures(analysis)
     r = analysis.results
     df = analysis.df_eval
     names = role_names(df)
@@ -194,23 +196,15 @@ def report_blocks(analysis: Analysis, gates: Verdict | None = None, stress: Stre
     if notes and notes.strip():
         blocks += [Heading("Notes"), Para(notes.strip(), markup=False)]
     blocks += _data_blocks(analysis)
-    if analysis.task == "generation":  # scores of answers: no per-class table, no confidences to calibrate
-        from evalcore.present import genreport
-
-        blocks += genreport.report_blocks(analysis, gates)
-    else:
-        blocks += _overall_blocks(analysis)
-        blocks += _slice_blocks(analysis, gates)
+    blocks += analysis.kind.report_blocks(analysis, gates)  # generation: scores of answers (genreport)
     if discovery is not None:
         blocks += discovery_blocks(discovery, figures)
     if explanations is not None:
         blocks += explanation_blocks(explanations, figures)
-    if analysis.task != "generation":
-        blocks += _per_class_blocks(analysis)
+    blocks += analysis.kind.class_blocks(analysis)  # none on generation: gold answers are free text
     if figures:
         blocks += [Heading("Charts")] + [Figure(n, f) for n, f in analysis_figures(analysis).items()]
-    if analysis.task != "generation":
-        blocks += _calibration_blocks(analysis)
+    blocks += analysis.kind.calibration_blocks(analysis)  # none on generation: answers carry no confidence
     if stress is not None:
         blocks += _stress_blocks(stress, stress_set)
     if perturb is not None:
@@ -258,18 +252,16 @@ def _gate_value(g: Any) -> str:
 def _data_blocks(analysis: Analysis) -> list[Block]:
     data = analysis.data
     s = _settings(analysis)
-    what = ("generation: answers scored against 1+ gold answers" if analysis.task == "generation"
-            else f"labels {', '.join(data.labels)}")
+    what = analysis.kind.data_description(data)
     items = [f"Data: {lit(data.name)} (source {code(data.source)}), {len(data)} rows, {lit(what)}."]
     for role, p in zip(ROLES, (analysis.baseline, analysis.candidate)):
-        origin = ("answers read from their file or column" if analysis.task == "generation" else
-                  "precomputed predictions") if p.precomputed else (
+        origin = analysis.kind.read_origin if p.precomputed else (
             f"{p.n_cached} from the prediction cache, {p.n_computed} computed in this run")
         projection = "".join(f" Labels: {lit(n)}." for n in getattr(p, "projection", ()))
         items.append(f"{role.capitalize()}: {lit(p.model)} (spec {code(p.spec)}): {p.n_total} rows, {origin}."
                      + projection)
-    confident = ("" if analysis.task == "generation" else
-                 f"a regression is confident when the candidate's confidence is >= {s['conf_threshold']:g}; ")
+    confident = (f"a regression is confident when the candidate's confidence is >= {s['conf_threshold']:g}; "
+                 if analysis.kind.confidences else "")
     items.append(f"Settings: {confident}slices are compared with the rest at false discovery rate {s['alpha']:g} "
                  f"(Benjamini-Hochberg); slices under {s['min_n']} rows are marked small.")
     return [Heading("Data and models"), Bullets(items)]
@@ -632,6 +624,58 @@ def write_report(path: str, text: str) -> str:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return str(out)
+
+
+def classification_text_lines(analysis: Analysis, verdict: Verdict) -> list[str]:
+    """A classification comparison as the CLI's text report, in the units of every page (evalcore.core.units):
+    both models, the change and the rates, then per slice and per class."""
+    from evalcore.stats.comparisons import compared_metric
+
+    r = analysis.results
+    o = r.overall
+    status = verdict.slice_status("accuracy")
+    out = [f"data: {analysis.data.name} ({o['n']:,} rows)"]
+    for role in ("baseline", "candidate"):
+        e = o[role]
+        out.append(f"{role:>9}: {e['model']:<14} accuracy {units.pct_ci(e['value'], e['lo'], e['hi'])}")
+    for role, p in (("baseline", analysis.baseline), ("candidate", analysis.candidate)):
+        for note in getattr(p, "projection", ()):  # as the Data & models page shows beside its mapping table
+            out.append(f"{'labels':>9}: {p.model}, {note}")
+    d = o["delta"]
+    out.append(f"   change: {units.pts_ci(d['value'], d['lo'], d['hi'])} (paired, n={o['n']:,}), McNemar p "
+               f"{units.p_value(o['mcnemar_p'])}, detects {units.magnitude_pts(o['mde'])} with 80% power")
+    ch = r.changes
+    for row in ch[(ch["slice"] == "all") & (ch["metric"] != "accuracy")].itertuples():
+        out.append(f"{compared_metric(row.metric).title:>9}: {units.pct(row.baseline)} -> {units.pct(row.candidate)}, "
+                   f"change {units.pts_ci(row.delta, row.delta_lo, row.delta_hi)}")
+    rates = []
+    for key, name in (("regression_rate", "regression"), ("improvement_rate", "improvement"),
+                      ("confident_regression_rate", "confident regression")):
+        e = o[key]
+        rates.append(f"{name} {units.rate(e, 'unknown (no confidences)')}")
+    out.append("    rates: " + "; ".join(rates))
+    reg = r.regression_metrics
+    table = pd.DataFrame({
+        "slice": reg["slice"], "n": reg["n"].map("{:,}".format),
+        "baseline": reg["baseline_accuracy"].map(units.pct), "candidate": reg["candidate_accuracy"].map(units.pct),
+        "change [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
+        "MDE": reg["mde"].map(units.magnitude_pts),
+        "vs rest [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
+        "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),
+        **({"design effect": reg["design_effect"].map(lambda x: "-" if x != x else f"{x:.2f}")}
+           if r.changes.attrs.get("cluster_col") else {}),
+        "in the verdict": [status.get(s, "-") if s != "all" else "overall gates" for s in reg["slice"]],
+        "vs rest": ["WORSE THAN REST" if w else "-" for w in reg["worse_than_rest"]],
+    })
+    out += ["", "per slice (accuracy; change = candidate - baseline; MDE at 80% power; vs rest = change minus the "
+                "other rows' change, Benjamini-Hochberg):", table.to_string(index=False)]
+    pc = r.per_class
+    cls = pd.DataFrame({"label": pc["label"], "n gold": pc["n_gold"].map("{:,}".format), **{
+        m: [f"{units.pct(b)} -> {units.pct(c)} ({units.pts_ci(dl, lo, hi)})" for b, c, dl, lo, hi in
+            zip(pc[f"{m}_baseline"], pc[f"{m}_candidate"], pc[f"{m}_delta"], pc[f"{m}_delta_lo"], pc[f"{m}_delta_hi"])]
+        for m in ("precision", "recall", "f1")}})
+    out += ["", "per class (baseline -> candidate, paired change [95%]):", cls.to_string(index=False)]
+    return out
 
 
 __all__ = ["PUSH_HEADERS", "analysis_figures", "discovery_blocks", "explanation_blocks", "export_reports",

@@ -96,12 +96,13 @@ def resolve_mode(mode: str | None = None) -> str:
 
 
 def predictions_table(analysis: Analysis) -> pd.DataFrame:
-    """One row per example: id, text, label, both models' prediction and confidence, the flags
-    (generation: the prompt, gold answers, both answers and every per-example score)."""
-    if analysis.task == "generation":
-        from evalcore.present.genreport import predictions_table as generation_table
+    """One row per example, the task kind's (generation: the prompt, gold answers, both answers and every
+    per-example score, `evalcore.present.genreport.predictions_table`)."""
+    return analysis.kind.predictions_table(analysis)
 
-        return generation_table(analysis)
+
+def classification_predictions(analysis: Analysis) -> pd.DataFrame:
+    """One row per example: id, text, label, both models' prediction and confidence, the flags."""
     df = analysis.df_eval
     names = role_names(df)
     cols = ["id", "text", "label"]
@@ -127,8 +128,7 @@ def push_tables(analysis: Analysis, stress: StressResult | None = None, perturb:
     """Every table the run gets, by its W&B name (the lab's names first)."""
     tables = {**analysis.tables(), "predictions_table": predictions_table(analysis),
               "calibration_metrics": analysis.results.calibration, "slices": slices_table(analysis)}
-    generation = analysis.task == "generation"
-    if generation:  # answers carry no confidence and no label set: no calibration or per-class table
+    if not analysis.kind.confidences:  # answers carry no confidence: no calibration table
         del tables["calibration_metrics"]
     if stress is not None:
         tables.update(stress.tables())
@@ -138,8 +138,7 @@ def push_tables(analysis: Analysis, stress: StressResult | None = None, perturb:
     if perturb is not None:
         tables.update(perturb.tables())
     tables["metric_changes"] = analysis.results.changes
-    if not generation:
-        tables["per_class"] = analysis.results.per_class
+    tables.update(analysis.kind.extra_tables(analysis))  # classification: per class
     if gates is not None:
         cols = ["name", "metric", "margin", "status", "observed", "lo", "hi", "n", "rows_needed", "reason",
                 "next_step"]
@@ -217,11 +216,22 @@ def discovery_summary(discovery: Discovery | None = None,
 
 def run_summary(analysis: Analysis, gates: Verdict | None = None,
                 stress: StressResult | None = None) -> dict[str, Any]:
-    """The run's headline numbers (what the W&B runs table shows as columns), in the task's metrics."""
-    if analysis.task == "generation":
-        from evalcore.present.genreport import summary_numbers
+    """The run's headline numbers (what the W&B runs table shows as columns), in the task kind's metrics, then
+    the verdict's and the stress cases'."""
+    out = analysis.kind.run_summary(analysis)
+    out.update(_verdict_summary(analysis, gates))
+    if stress is not None:
+        for row in stress.stress_summary.itertuples():
+            if pd.notna(row.accuracy):
+                out.update({f"stress_accuracy/{row.model}": float(row.accuracy),
+                            f"stress_accuracy_lo/{row.model}": float(row.accuracy_lo),
+                            f"stress_accuracy_hi/{row.model}": float(row.accuracy_hi),
+                            f"stress_accuracy_n/{row.model}": int(row.n_labelled)})
+    return out
 
-        return {**summary_numbers(analysis), **_verdict_summary(analysis, gates)}
+
+def classification_summary(analysis: Analysis) -> dict[str, Any]:
+    """A classification comparison's headline numbers: both accuracies, the change, the rates, the other metrics."""
     o = analysis.results.overall
     out: dict[str, Any] = {"n": o["n"]}
     for role in ROLES:
@@ -245,14 +255,6 @@ def run_summary(analysis: Analysis, gates: Verdict | None = None,
         out.update({f"{row.metric}/baseline": row.baseline, f"{row.metric}/candidate": row.candidate,
                     f"{row.metric}/delta": row.delta, f"{row.metric}/delta_lo": row.delta_lo,
                     f"{row.metric}/delta_hi": row.delta_hi})
-    out.update(_verdict_summary(analysis, gates))
-    if stress is not None:
-        for row in stress.stress_summary.itertuples():
-            if pd.notna(row.accuracy):
-                out.update({f"stress_accuracy/{row.model}": float(row.accuracy),
-                            f"stress_accuracy_lo/{row.model}": float(row.accuracy_lo),
-                            f"stress_accuracy_hi/{row.model}": float(row.accuracy_hi),
-                            f"stress_accuracy_n/{row.model}": int(row.n_labelled)})
     return out
 
 

@@ -68,6 +68,9 @@ COMPARED: dict[str, ComparedMetric] = {m.name: m for m in (
                    NORMALISERS["rouge_acc"].format(t=ROUGE_ACC_THRESHOLD), GENERATION, "rouge_acc"),
 )}
 # The metric a task's headline, findings and slice tables speak of (and whose gates are on by default).
+BY_TASK: dict[str, tuple[str, ...]] = {}  # task kind -> its compared metrics, in registry order
+for _m in COMPARED.values():
+    BY_TASK[_m.task] = (*BY_TASK.get(_m.task, ()), _m.name)
 HEADLINE: dict[str, str] = {"classification": "accuracy", GENERATION: "f1"}
 
 
@@ -79,7 +82,7 @@ def compared_metric(name: str) -> ComparedMetric:
 
 def metrics_for(task: str) -> list[str]:
     """The compared metrics of a task kind, in registry order."""
-    names = [m.name for m in COMPARED.values() if m.task == task]
+    names = list(BY_TASK.get(task, ()))
     if not names:
         raise ConfigError(f"task {task!r} has no compared metric; tasks: {', '.join(HEADLINE)}")
     return names

@@ -207,7 +207,7 @@ def metric_delta(df_eval: pd.DataFrame, metric: str) -> np.ndarray:
     """Per row, the candidate's score minus the baseline's on one compared generation metric (a 0/1 score
     gives -1, 0 or 1): what "improved" and "regressed" mean for that metric, row by row."""
     field = compared_metric(metric).field
-    if compared_metric(metric).task != GENERATION or field is None:
+    if metric not in metrics_for(GENERATION) or field is None:
         raise DataError(f"metric {metric!r} is not a per-example generation score; pick one of "
                         f"{', '.join(metrics_for(GENERATION))}")
     return (df_eval[role_col("candidate", field)].to_numpy(dtype=float)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from evalcore.analyze.slices import SliceSet
 from evalcore.analyze.tables import build_df_long
+from evalcore.core.kind import TaskKind
 from evalcore.io.data import EvalData
 from evalcore.predict.scoring import Predictions
 from evalcore.stats.metrics import ALL_SLICE
@@ -54,11 +55,14 @@ class Analysis:
     df_eval: pd.DataFrame
     slices: SliceSet
     results: SliceResults
+    # the task kind's object (`evalcore.tasks.kinds.task_kind(data.task)`): the verdict, the reports and the W&B
+    # push ask it for the kind's findings, blocks and tables instead of testing the task's name
+    kind: TaskKind
 
     @property
     def task(self) -> str:
-        """"classification" or "generation": the task kind the data declared."""
-        return getattr(self.data, "task", "classification")
+        """The name of the task kind the data declared ("classification", "generation")."""
+        return self.kind.name
 
     @property
     def df_long(self) -> pd.DataFrame:

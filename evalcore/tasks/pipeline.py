@@ -7,10 +7,10 @@
 The app caches each step on its own inputs, so editing a slice re-runs only `analyse` and never a
 model; `run_analysis` chains them for one-shot callers (CLI `report`, `push`, notebooks).
 
-One pipeline serves both task kinds: the data's `task` picks the features (text features, or the
-generation features of `evalcore.analyze.features`), the outputs (a classifier's predictions, or a model's
-answers scored by `evalcore.stats.genmetrics`), and df_eval's `attrs["task"]` picks the metric tables
-(`evalcore.stats.gentables` for generation) and, downstream, the compared metrics, gates and wording.
+One pipeline serves every task kind: the data's `task` names its kind object (`evalcore.tasks.kinds`, one module
+per kind), which gives the features, the outputs (a classifier's predictions, or a model's answers), df_eval and
+the metric tables; df_eval's `attrs["task"]` names it again for `analyse`. The analysis carries the kind
+(`Analysis.kind`), so the verdict, the reports and the W&B push ask it too.
 """
 from __future__ import annotations
 
@@ -18,15 +18,14 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from evalcore.stats.comparisons import confusion_cells, metric_changes, per_class_changes
 from evalcore.io.data import EvalData
-from evalcore.analyze.features import CustomFeature, compute_features
-from evalcore.stats.metrics import (DEFAULT_MIN_N, calibration_metrics, overall_comparison,
-                              regression_metrics, slice_metrics)
+from evalcore.analyze.features import CustomFeature
+from evalcore.stats.metrics import DEFAULT_MIN_N
 from evalcore.predict.scoring import Predictions
-from evalcore.analyze.slices import SliceSet, default_slices, masks as slice_masks, starter_slices
-from evalcore.analyze.tables import DEFAULT_CONF_THRESHOLD, build_df_eval
+from evalcore.analyze.slices import SliceSet, masks as slice_masks
+from evalcore.analyze.tables import DEFAULT_CONF_THRESHOLD
 from evalcore.stats.results import Analysis, SliceResults
+from evalcore.tasks.kinds import kind_of, task_kind
 
 
 def feature_frame(data: EvalData, custom: Sequence[CustomFeature] = (),
@@ -35,18 +34,7 @@ def feature_frame(data: EvalData, custom: Sequence[CustomFeature] = (),
     same name: its definition is the documented one). `drop` removes columns such as the
     precomputed prediction columns, which df_eval carries under their own names. Generation data gets
     the generation features (question word, answer type, lengths...) and the custom ones on its prompts."""
-    if data.task == "generation":
-        from evalcore.core.errors import FeatureError
-        from evalcore.analyze.features import compute_generation_features, list_generation_features
-
-        taken = {f.name for f in list_generation_features()} & {c.name for c in custom}
-        if taken:
-            raise FeatureError(f"custom feature name(s) {', '.join(sorted(taken))} are generation features of "
-                               "evalcore; rename the custom feature")
-        feats = pd.concat([compute_generation_features(data.df),
-                           compute_features(data.df["text"], names=[], custom=custom)], axis=1)
-    else:
-        feats = compute_features(data.df["text"], custom=custom)
+    feats = kind_of(data).features(data, custom)
     base = data.df.drop(columns=[c for c in (*drop, *feats.columns) if c in data.df.columns])
     return pd.concat([base.reset_index(drop=True), feats.reset_index(drop=True)], axis=1)
 
@@ -71,13 +59,7 @@ def build_eval(data: EvalData, baseline: Predictions, candidate: Predictions,
     """df_eval: data + features + both models' outputs and the comparison flags (generation: both
     models' answers and their per-example scores, `evalcore.stats.gentables.build_generation_eval`)."""
     base = eval_base(data, custom) if base is None else base
-    if data.task == "generation":
-        from evalcore.stats.gentables import build_generation_eval
-
-        df = build_generation_eval(base, baseline, candidate, data.golds, conf_threshold=conf_threshold,
-                                   tokenizer=getattr(data, "rouge_tokenizer", "default"))
-    else:
-        df = build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold)
+    df = kind_of(data).build_eval(base, baseline, candidate, data, conf_threshold=conf_threshold)
     cluster = getattr(data, "cluster_col", None)
     if cluster and cluster in df.columns:  # rows in groups: every interval, test and MDE is cluster-aware
         df.attrs["cluster_col"] = cluster
@@ -96,24 +78,10 @@ def analyse(df_eval: pd.DataFrame, slices: SliceSet, labels: Sequence[str], *,
     warnings = validate_slices(slices, Schema.from_frame(df_eval))
     roles = slice_roles(slices, df_eval)  # refuses a guardrail on a model's output, naming the fix
     m = slice_masks(slices, df_eval)
-    if df_eval.attrs.get("task") == "generation":
-        from evalcore.stats.gentables import generation_results
-
-        out = generation_results(df_eval, m, min_n=min_n, alpha=alpha, warnings=warnings)
-        out.roles = roles
-        return out
-    regression = regression_metrics(df_eval, m, min_n=min_n, conf_threshold=conf_threshold, alpha=alpha)
-    cells = confusion_cells(df_eval, m, labels)
-    return SliceResults(
-        masks=m,
-        slice_metrics=slice_metrics(df_eval, m, labels=labels, min_n=min_n, cell_counts=cells.counts),
-        regression_metrics=regression,
-        calibration=calibration_metrics(df_eval, m),
-        overall=overall_comparison(df_eval, conf_threshold=conf_threshold, regression=regression),
-        changes=metric_changes(df_eval, m, labels=labels, alpha=alpha, cells=cells),
-        per_class=per_class_changes(df_eval, labels, cells=cells),
-        warnings=warnings, roles=roles,
-    )
+    out = kind_of(df_eval).results(df_eval, m, labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha,
+                                   warnings=warnings)
+    out.roles = roles
+    return out
 
 
 def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
@@ -135,15 +103,10 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
         preds.append(out)
         notes += [note] if note else []
     df_eval = build_eval(data, preds[0], preds[1], custom, conf_threshold=conf_threshold)
-    if slices is None and data.task == "classification":
-        slices, left_out = default_slices(df_eval, data.labels)
+    kind = kind_of(data)
+    if slices is None:  # the kind's defaults (generation: the factoid-QA slices only on factoid answers)
+        slices, left_out = kind.default_slices(df_eval, data.labels)
         notes += left_out
-    elif slices is None and data.task == "generation":  # the factoid-QA slices only on factoid answers
-        from evalcore.stats.gentables import generation_default_slices
-
-        slices, left_out = generation_default_slices(df_eval)
-        notes += left_out
-    slices = slices if slices is not None else task_starter_slices(data.task)
     if guardrails:  # `--guardrail NAME`: marked on the slice set the verdict reads
         from evalcore.analyze.slices import mark_guardrails
 
@@ -151,7 +114,7 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
     results = analyse(df_eval, slices, data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha)
     results.warnings = notes + results.warnings
     return Analysis(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, slices=slices,
-                    results=results)
+                    results=results, kind=kind)
 
 
 def model_applies(spec: str, data: EvalData) -> bool:
@@ -161,32 +124,13 @@ def model_applies(spec: str, data: EvalData) -> bool:
     an answers file that aligns with the rows. An `hf:` model is the user's own
     choice and is kept (loading it reports any label problem); an empty spec never applies."""
     from evalcore.core.errors import EvalcoreError
-    from evalcore.io.labels import is_sentiment
     from evalcore.predict.models import ModelSpec
-    from evalcore.predict.load import load_predictor
 
     try:
         parsed = ModelSpec.parse(spec)
     except EvalcoreError:
         return False
-    if data.task == "generation":  # an answer column of the data, or an answers file that aligns with its rows
-        if parsed.kind not in ("precomputed", "file"):
-            return False
-        try:
-            model_outputs(data, spec)
-        except EvalcoreError:
-            return False
-        return True
-    if parsed.kind == "precomputed":
-        return parsed.target in data.precomputed
-    if parsed.kind in ("vader", "demo"):
-        return is_sentiment(data.labels)
-    if parsed.kind == "file":
-        try:
-            load_predictor(parsed, data.labels, data=data)
-        except EvalcoreError:
-            return False
-    return True
+    return kind_of(data).model_applies(parsed, spec, data)
 
 
 def model_outputs(data: EvalData, spec: str, cache=None, *, batch_size: int = 32,
@@ -195,27 +139,12 @@ def model_outputs(data: EvalData, spec: str, cache=None, *, batch_size: int = 32
     """One model's outputs on the data's rows: a classifier's predictions (through the cache), or a
     generation model's answers (`evalcore.predict.answers.load_answers`); and a warning naming any gold
     label the classifier can never predict (None when there is none)."""
-    if data.task == "generation":
-        from evalcore.predict.answers import load_answers
-
-        return load_answers(spec, data), None
-    from evalcore.predict.load import load_predictor
-    from evalcore.predict.models import unreachable_warning
-    from evalcore.predict.scoring import score
-
-    predictor = load_predictor(spec, data.labels, data=data)
-    preds = score(data, predictor, cache, batch_size=batch_size,
-                  progress=progress(predictor.name) if progress and predictor.live else None)
-    return preds, unreachable_warning(predictor, data.df["label"].tolist())
+    return kind_of(data).outputs(data, spec, cache, batch_size=batch_size, progress=progress)
 
 
 def task_starter_slices(task: str) -> SliceSet:
     """The starter slice set of a task kind."""
-    if task == "generation":
-        from evalcore.stats.gentables import generation_starter_slices
-
-        return generation_starter_slices()
-    return starter_slices()
+    return task_kind(task).starter_slices()
 
 
 def choose_models(data: EvalData, baseline: str, candidate: str) -> tuple[str, str]:

@@ -1,0 +1,180 @@
+"""The classification task kind: a text and its label; two classifiers' predictions (with confidences when the
+model gives them) compared per slice on accuracy and macro-F1, confident regressions, per-class changes and
+calibration. Everything the pipeline, the verdict and the reports do differently for this kind is here."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+NAME = "classification"
+
+
+class Classification:
+    name = NAME
+    headline = "accuracy"
+    label_mix = True
+    confidences = True
+    scored = True
+    outputs_word = "predictions"
+    read_origin = "precomputed predictions"
+    scores_word = "accuracies"
+    report_columns: Mapping[str, Sequence[str]] = {
+        "slice_metrics": ["slice", "model", "n", "accuracy", "acc_lo", "acc_hi", "macro_f1", "small"],
+        "regression_metrics": ["slice", "n", "baseline_accuracy", "candidate_accuracy", "delta", "delta_lo",
+                               "delta_hi", "mde", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
+                               "vs_rest_p_adjusted", "worse_than_rest", "regression_rate", "regression_rate_lo",
+                               "regression_rate_hi", "improvement_rate", "improvement_rate_lo", "improvement_rate_hi",
+                               "confident_regression_rate", "confident_regression_rate_lo",
+                               "confident_regression_rate_hi", "n_conf_known", "mcnemar_p", "p_adjusted",
+                               "significant_regression", "small"],
+    }
+
+    # --- the pipeline ---
+    def features(self, data: Any, custom: Sequence[Any]) -> pd.DataFrame:
+        from evalcore.analyze.features import compute_features
+
+        return compute_features(data.df["text"], custom=custom)
+
+    def outputs(self, data: Any, spec: str, cache: Any = None, *, batch_size: int = 32,
+                progress: Callable[[str], Any] | None = None) -> tuple[Any, str | None]:
+        """A classifier's predictions through the cache, and a warning naming any gold label it can never predict."""
+        from evalcore.predict.load import load_predictor
+        from evalcore.predict.models import unreachable_warning
+        from evalcore.predict.scoring import score
+
+        predictor = load_predictor(spec, data.labels, data=data)
+        preds = score(data, predictor, cache, batch_size=batch_size,
+                      progress=progress(predictor.name) if progress and predictor.live else None)
+        return preds, unreachable_warning(predictor, data.df["label"].tolist())
+
+    def model_applies(self, parsed: Any, spec: str, data: Any) -> bool:
+        """A precomputed column the data has, a predictions file that reads for its rows, VADER or the demo
+        transformer only on sentiment labels; an `hf:` model is the user's own choice and is kept."""
+        from evalcore.core.errors import EvalcoreError
+        from evalcore.io.labels import is_sentiment
+        from evalcore.predict.load import load_predictor
+
+        if parsed.kind == "precomputed":
+            return parsed.target in data.precomputed
+        if parsed.kind in ("vader", "demo"):
+            return is_sentiment(data.labels)
+        if parsed.kind == "file":
+            try:
+                load_predictor(parsed, data.labels, data=data)
+            except EvalcoreError:
+                return False
+        return True
+
+    def build_eval(self, base: pd.DataFrame, baseline: Any, candidate: Any, data: Any, *,
+                   conf_threshold: float) -> pd.DataFrame:
+        from evalcore.analyze.tables import build_df_eval
+
+        return build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold)
+
+    def results(self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], labels: Sequence[str], *,
+                conf_threshold: float, min_n: int, alpha: float, warnings: list[str]) -> Any:
+        from evalcore.stats.comparisons import confusion_cells, metric_changes, per_class_changes
+        from evalcore.stats.metrics import calibration_metrics, overall_comparison, regression_metrics, slice_metrics
+        from evalcore.stats.results import SliceResults
+
+        regression = regression_metrics(df_eval, masks, min_n=min_n, conf_threshold=conf_threshold, alpha=alpha)
+        cells = confusion_cells(df_eval, masks, labels)
+        return SliceResults(
+            masks=masks,
+            slice_metrics=slice_metrics(df_eval, masks, labels=labels, min_n=min_n, cell_counts=cells.counts),
+            regression_metrics=regression,
+            calibration=calibration_metrics(df_eval, masks),
+            overall=overall_comparison(df_eval, conf_threshold=conf_threshold, regression=regression),
+            changes=metric_changes(df_eval, masks, labels=labels, alpha=alpha, cells=cells),
+            per_class=per_class_changes(df_eval, labels, cells=cells),
+            warnings=warnings,
+        )
+
+    def default_slices(self, df_eval: pd.DataFrame, labels: Sequence[str]) -> tuple[Any, list[str]]:
+        from evalcore.analyze.slices import default_slices
+
+        return default_slices(df_eval, labels)
+
+    def starter_slices(self) -> Any:
+        from evalcore.analyze.slices import starter_slices
+
+        return starter_slices()
+
+    # --- the decision and what shows it ---
+    def findings(self, analysis: Any, margin: float) -> list[Any]:
+        from evalcore.decide.findings import findings_from_tables
+
+        attrs = analysis.results.regression_metrics.attrs
+        model = frozenset(s for s, role in (analysis.results.roles or {}).items() if role == "model-defined")
+        return findings_from_tables(analysis.results.overall, analysis.results.regression_metrics,
+                                    analysis.results.calibration, alpha=float(attrs.get("alpha", 0.05)), margin=margin,
+                                    conf_threshold=float(attrs.get("conf_threshold", 0.8)), model_defined=model)
+
+    def data_description(self, data: Any) -> str:
+        return f"labels {', '.join(data.labels)}"
+
+    def method_lines(self, analysis: Any) -> list[str]:
+        from evalcore.present.report import classification_method_lines
+
+        return classification_method_lines(analysis)
+
+    def figures(self, analysis: Any) -> dict[str, Any]:
+        from evalcore.present.report import classification_figures
+
+        return classification_figures(analysis)
+
+    def report_blocks(self, analysis: Any, gates: Any) -> list[Any]:
+        from evalcore.present.report import _overall_blocks, _slice_blocks
+
+        return _overall_blocks(analysis) + _slice_blocks(analysis, gates)
+
+    def class_blocks(self, analysis: Any) -> list[Any]:
+        from evalcore.present.report import _per_class_blocks
+
+        return _per_class_blocks(analysis)
+
+    def calibration_blocks(self, analysis: Any) -> list[Any]:
+        from evalcore.present.report import _calibration_blocks
+
+        return _calibration_blocks(analysis)
+
+    def text_lines(self, analysis: Any, verdict: Any) -> list[str]:
+        from evalcore.present.report import classification_text_lines
+
+        return classification_text_lines(analysis, verdict)
+
+    def predictions_table(self, analysis: Any) -> pd.DataFrame:
+        from evalcore.present.wandb_push import classification_predictions
+
+        return classification_predictions(analysis)
+
+    def run_summary(self, analysis: Any) -> dict[str, Any]:
+        from evalcore.present.wandb_push import classification_summary
+
+        return classification_summary(analysis)
+
+    def extra_tables(self, analysis: Any) -> dict[str, pd.DataFrame]:
+        """Tables of this kind beside the lab's four and the metric changes: the per-class changes."""
+        return {"per_class": analysis.results.per_class}
+
+    def score_lines(self, data: Any, specs: Sequence[str], open_cache: Callable[[], Any], *, batch_size: int = 32,
+                    progress: Callable[[str], Any] | None = None) -> Iterator[str]:
+        """`evalcore score`: each model's predictions through the prediction cache, and its accuracy."""
+        from evalcore.predict.load import load_predictor
+        from evalcore.predict.scoring import score
+
+        yield f"data: {data.name}: {len(data)} rows, labels {', '.join(data.labels)}"
+        cache = open_cache()
+        for spec in specs:
+            predictor = load_predictor(spec, data.labels, data=data)
+            preds = score(data, predictor, cache, batch_size=batch_size,
+                          progress=progress(predictor.name) if progress else None)
+            acc = preds.accuracy(data.df["label"])
+            yield f"{predictor.name}: accuracy {acc:.3f} on {preds.n_total} rows; {preds.summary}"
+
+
+KIND = Classification()
+
+__all__ = ["KIND", "NAME", "Classification"]
