@@ -13,7 +13,7 @@ from evalcore.core.errors import EvalcoreError
 from evalcore.decide.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL,
                             GateConfig, margin_text)
 from evalcore.stats.metrics import ALL_SLICE, confusion, reliability_diagram
-from evalcore.present.report import slice_margin, summarize_findings
+from evalcore.present.report import DETECTABLE, detectable_loss, slice_margin, summarize_findings
 from evalcore.present.blocks import verdict_label
 from evalcore.analyze.tables import role_col
 from evalcore.tasks.kinds import kind_of
@@ -186,7 +186,7 @@ with tab_table:
         "slice": reg["slice"], "n": reg["n"],
         "baseline": reg["baseline_accuracy"].map(units.pct), "candidate": reg["candidate_accuracy"].map(units.pct),
         "change [95%]": [units.pts_ci(*v) for v in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
-        "MDE (80% power)": reg["mde"].map(units.magnitude_pts),
+        DETECTABLE: detectable_loss(gates, "accuracy", reg["slice"]),
         "in the verdict": [verdict_label(status, row) for row in reg.itertuples()],
         "vs rest [95%]": [units.pts_ci(*v) for v in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
         "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),

@@ -36,6 +36,8 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Sequence
 
+import numpy as np
+
 from evalcore.decide.gates import (EXIT_CODES, FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, PASS, SHIP,
                             TOO_SMALL, ALPHA, MAX_NAMED, Check, GateConfig, GateResult, Plan,
                             pts, run_gates)
@@ -95,6 +97,14 @@ class Verdict:
             if r.name.startswith("slice_") and (metric is None or r.metric == metric):
                 return list(r.checks)
         return []
+
+    def slice_mde(self, metric: str | None = None) -> dict[str, float]:
+        """slice -> the loss (points as a fraction) the test that decides the slice detects with 80% power: the
+        one-sided harm test at its Benjamini-Hochberg level for a watched slice, the margin test for a guardrail.
+        Slices the verdict does not judge (too small, model-defined, gate off) are absent: no test decides them,
+        so no power is claimed for them."""
+        return {c.name: c.mde for c in self.slice_checks(metric)
+                if c.status not in (TOO_SMALL, MODEL_DEFINED) and np.isfinite(c.mde)}
 
     def counts(self, metric: str | None = None) -> dict[str, int]:
         """The counts a page shows about slices, from this one result."""
