@@ -51,8 +51,13 @@ MOVES: dict[str, str] = {
     "charts": "present", "report": "present", "genreport": "present", "wandb_push": "present",
     "pipeline": "tasks",
     "workspace": "serve", "doctor": "serve", "roots": "serve",
+    # modules other branches add (issue 22): placed by their imports
+    "history": "serve",  # the decision-history store (reads verdicts and charts; nothing below reads it)
+    "access": "serve",  # sign-in: who owns and shares a workspace
+    "leaderboard": "tasks",  # k candidates, each through the pipeline's run_analysis, then the verdict
 }
-TOP = {"cli", "__main__", "__init__", "api"}  # stay at the package's top
+# stay at the package's top: the CLI (and its command modules), the public API, the package files
+TOP = {"cli", "__main__", "__init__", "api", "history_cli", "leaderboard_cli"}
 
 # Names that left their module when a cycle was broken: (new dotted module of the old file, name) -> new module.
 NAMES: dict[tuple[str, str], str] = {
