@@ -220,7 +220,9 @@ def unshare(name: str, owner: Identity, whom_key: tuple[str, str]) -> Access:
 def visible(names: list[str], who: Identity) -> list[tuple[str, str]]:
     """The workspaces among `names` (and those whose record exists without a file yet) open to `who`, with
     their role, in the order given."""
-    extra = sorted(p.stem for p in access_dir().glob("*.json")) if access_dir().is_dir() else []
+    from evalcore.workspace import NAME_RE
+
+    extra = sorted(p.stem for p in access_dir().glob("*.json") if NAME_RE.fullmatch(p.stem))
     out = []
     for name in dict.fromkeys([*names, *extra]):
         try:
@@ -244,7 +246,7 @@ def home_name(who: Identity) -> str:
 
 
 def _users_path() -> Path:
-    return access_dir() / "users.json"
+    return access_dir() / "_users.json"  # "_": never a workspace name, so no workspace's record can be this file
 
 
 def remember(who: Identity) -> None:

@@ -7,17 +7,28 @@ who is not signed in sees the sign-in page only (`gate`, called before any works
 """
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from evalcore.access import Identity
 
 
+_CHECKED: list = [-1e9, False]  # (when, answer): without a secrets file Streamlit looks for one on every call
+RECHECK_S = 5.0
+
+
 def enabled() -> bool:
-    """True when the operator configured an `[auth]` section in the secrets."""
-    try:
-        return bool(st.secrets.load_if_toml_exists() and st.secrets.get("auth"))
-    except Exception:  # no secrets file, or one Streamlit cannot read (it says so itself): sign-in is off
-        return False
+    """True when the operator configured an `[auth]` section in the secrets (looked at every few seconds: every
+    workspace access asks, and a lookup without a secrets file costs about 0.2 ms)."""
+    now = time.monotonic()
+    if now - _CHECKED[0] > RECHECK_S:
+        try:
+            on = bool(st.secrets.load_if_toml_exists() and st.secrets.get("auth"))
+        except Exception:  # no secrets file, or one Streamlit cannot read (it says so itself): sign-in is off
+            on = False
+        _CHECKED[:] = [now, on]
+    return _CHECKED[1]
 
 
 def user() -> Identity | None:
