@@ -228,5 +228,24 @@ def test_owned_workspaces_shared_read_only_and_a_visitor_refused(signin_server, 
     notes.press("Control+Enter")
     _settle(b)
     assert json.loads(ws_file.read_text())["notes"] == "bob was here"
+
+    # A withdraws the share: B's link opens nothing again (the record is read at every open and every save).
+    a.get_by_role("button", name="Remove this share").click()
+    _settle(a)
+    a.get_by_text("Shared with 0 people").first.wait_for(timeout=30_000)
+    assert _access(home, "alice-review")["shares"] == []
+    _open(b, url + "/?ws=alice-review")
+    b.get_by_text("No workspace named 'alice-review' is open to you").first.wait_for(timeout=30_000)
+    assert _shown_workspace(b) == b_home
+
+    # B signs out (through the provider's end-session page): the sign-in page only, even with a link.
+    b.get_by_role("button", name="Sign out").click()
+    b.wait_for_url(re.compile(r".*/oauth2/end_session.*"), timeout=60_000)
+    b.get_by_role("button", name="End session").click()
+    _settle(b)
+    _open(b, url + f"/?ws={b_home}")
+    b.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+    assert "Workspace" not in b.inner_text("body")
+    _full_shot(b, SHOTS / "signin_bob_signed_out.png")
     for ctx in (visitor, ctx_a, ctx_b):
         ctx.close()
