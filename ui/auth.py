@@ -14,21 +14,22 @@ import streamlit as st
 from evalcore.access import Identity
 
 
-_CHECKED: list = [-1e9, False]  # (when, answer): without a secrets file Streamlit looks for one on every call
+_CHECKED: list = [-1e9, None, False]  # (when, of which secrets object, answer)
 RECHECK_S = 5.0
 
 
 def enabled() -> bool:
     """True when the operator configured an `[auth]` section in the secrets (looked at every few seconds: every
-    workspace access asks, and a lookup without a secrets file costs about 0.2 ms)."""
+    workspace access asks, and a lookup without a secrets file costs about 0.2 ms; a test's own secrets object
+    is looked at at once)."""
     now = time.monotonic()
-    if now - _CHECKED[0] > RECHECK_S:
+    if now - _CHECKED[0] > RECHECK_S or _CHECKED[1] is not st.secrets:
         try:
             on = bool(st.secrets.load_if_toml_exists() and st.secrets.get("auth"))
         except Exception:  # no secrets file, or one Streamlit cannot read (it says so itself): sign-in is off
             on = False
-        _CHECKED[:] = [now, on]
-    return _CHECKED[1]
+        _CHECKED[:] = [now, st.secrets, on]
+    return _CHECKED[2]
 
 
 def user() -> Identity | None:

@@ -263,19 +263,16 @@ def _open_to(who: access.Identity, name: str) -> tuple[str, str | None]:
     """The workspace to open for a signed-in user: the one asked for when it is open to them, else their own
     (made at their first sign-in), with a message that never says whether the name exists."""
     home = access.home_name(who)
-    if st.query_params.get(QUERY_KEY) and name != home:
-        if access.role(name, who) is not None:
-            return name, None
-        st.query_params[QUERY_KEY] = home  # said once: the URL now names the workspace open
-        refused = (f"No workspace named {name!r} is open to you (its owner has not shared it with you, or it does "
-                   "not exist); your own workspace is open instead.")
-    else:
-        refused = None
-    opening = st.session_state.get(NAME) != home or st.session_state.get(WHO) != who.key
-    if opening and access.role(home, who) != "owner":
-        access.claim(home, who)
-        store.save_workspace(Workspace(), store.workspace_path(home))
-    return home, refused
+    ss = st.session_state
+    if ss.get(WHO) != who.key or (ss.get(NAME) != home and name == home):  # a new session, or going home
+        if access.role(home, who) != "owner":  # the first sign-in: make it
+            access.claim(home, who)
+            store.save_workspace(Workspace(), store.workspace_path(home))
+    if not st.query_params.get(QUERY_KEY) or name == home or access.role(name, who) is not None:
+        return (name if st.query_params.get(QUERY_KEY) else home), None
+    st.query_params[QUERY_KEY] = home  # said once: the URL now names the workspace open
+    return home, (f"No workspace named {name!r} is open to you (its owner has not shared it with you, or it does "
+                  "not exist); your own workspace is open instead.")
 
 
 def role() -> str | None:
