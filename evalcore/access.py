@@ -217,14 +217,34 @@ def unshare(name: str, owner: Identity, whom_key: tuple[str, str]) -> Access:
     return _change(name, owner, edit)
 
 
+def give(name: str, who: Identity) -> Access:
+    """The operator's act (`evalcore access give`): make `who` the owner of a workspace that exists, e.g. one made
+    before sign-in was turned on (`default` included), or hand one over; its shares stay, `who`'s own dropped."""
+    from evalcore.workspace import workspace_path
+
+    path = _path(name)
+    with _locked(path):
+        rec = record(name)
+        if rec is None and not workspace_path(name).exists():
+            raise ConfigError(f"there is no workspace named {name!r}")
+        shares = [s for s in (rec.shares if rec else []) if s["who"].key != who.key]
+        rec = Access(who, shares, rec.created if rec else time.strftime("%Y-%m-%d %H:%M:%S"))
+        _write(path, rec.to_dict())
+    return rec
+
+
+def recorded() -> list[str]:
+    """The names of the workspaces that have an access record (a workspace claimed and not saved yet included)."""
+    from evalcore.workspace import NAME_RE
+
+    return sorted(p.stem for p in access_dir().glob("*.json") if NAME_RE.fullmatch(p.stem))
+
+
 def visible(names: list[str], who: Identity) -> list[tuple[str, str]]:
     """The workspaces among `names` (and those whose record exists without a file yet) open to `who`, with
     their role, in the order given."""
-    from evalcore.workspace import NAME_RE
-
-    extra = sorted(p.stem for p in access_dir().glob("*.json") if NAME_RE.fullmatch(p.stem))
     out = []
-    for name in dict.fromkeys([*names, *extra]):
+    for name in dict.fromkeys([*names, *recorded()]):
         try:
             r = role(name, who)
         except ConfigError:
@@ -273,5 +293,5 @@ def find_users(text: str) -> list[Identity]:
     return [u for u in found if u is not None and (u.email.lower() == wanted.lower() or u.subject == wanted)]
 
 
-__all__ = ["Access", "Identity", "ROLES", "can_edit", "claim", "find_users", "home_name", "record", "remember", "role",
+__all__ = ["Access", "Identity", "ROLES", "can_edit", "claim", "find_users", "give", "home_name", "record", "remember", "role",
            "share", "unshare", "visible"]

@@ -131,3 +131,23 @@ def test_an_unreadable_record_opens_to_nobody() -> None:
     access.claim("broken", ALICE)
     (access.access_dir() / "broken.json").write_text("{not json")
     assert access.role("broken", ALICE) is None
+
+
+def test_the_operator_gives_an_unowned_workspace(capsys) -> None:
+    from evalcore.cli import main
+
+    store.save_workspace(store.Workspace(), store.workspace_path())  # `default`, made before sign-in
+    assert main(["access", "give", "default", "alice@example.org"]) == 2  # she has not signed in yet
+    assert "no user who signed in matches" in capsys.readouterr().err
+    access.remember(ALICE)
+    access.remember(EVE)
+    access.remember(Identity("https://other.example", "a2", "alice@example.org"))
+    assert main(["access", "give", "default", "alice@example.org"]) == 2
+    assert "add --issuer" in capsys.readouterr().err
+    assert main(["access", "give", "default", "alice@example.org", "--issuer", ISS]) == 0
+    assert access.role("default", ALICE) == "owner"
+    assert main(["access", "give", "nothing-here", "alice@example.org", "--issuer", ISS]) == 2
+    access.claim("review", EVE)
+    assert main(["access", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "default: owned by Alice" in out and "review: owned by Eve" in out

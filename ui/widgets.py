@@ -232,6 +232,9 @@ def workspace_messages() -> None:
 
     for text in state.take_messages():
         st.warning(st_escape(text, breaks=True), icon="⚠️")  # may quote another session's value
+    if state.role() == "read":  # sign-in on, a read share: said before the user edits anything
+        st.info("This workspace is shared with you read-only: you can look at everything, and what you change here "
+                "is not saved.", icon=":material/visibility:")
     notices = state.notices()
     if notices:
         with st.expander(f"Notices about this workspace ({len(notices)})", expanded=True, icon="⚠️"):
