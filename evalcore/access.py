@@ -29,10 +29,11 @@ import re
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from evalcore.errors import ConfigError
 from evalcore.paths import work_dir
@@ -293,5 +294,19 @@ def find_users(text: str) -> list[Identity]:
     return [u for u in found if u is not None and (u.email.lower() == wanted.lower() or u.subject == wanted)]
 
 
-__all__ = ["Access", "Identity", "ROLES", "can_edit", "claim", "find_users", "give", "home_name", "record", "remember", "role",
-           "share", "unshare", "visible"]
+__all__ = [
+    "ROLES",
+    "Access",
+    "Identity",
+    "can_edit",
+    "claim",
+    "find_users",
+    "give",
+    "home_name",
+    "record",
+    "remember",
+    "role",
+    "share",
+    "unshare",
+    "visible",
+]

@@ -119,7 +119,8 @@ def test_record_survives_concurrent_saves_and_shares() -> None:
 
 
 def test_identity_from_claims_needs_issuer_and_subject() -> None:
-    assert Identity.from_claims({"iss": ISS, "sub": "x", "email": "x@e.org", "name": 5}) == Identity(ISS, "x", "x@e.org")
+    claims = {"iss": ISS, "sub": "x", "email": "x@e.org", "name": 5}
+    assert Identity.from_claims(claims) == Identity(ISS, "x", "x@e.org")
     assert Identity.from_claims({"sub": "x"}) is None
     assert Identity.from_claims({"iss": ISS, "sub": ""}) is None
     assert access.home_name(ALICE).startswith("alice-") and access.home_name(ALICE) != access.home_name(

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, FLAGS, ROOT, SHOTS, _free_port, _full_shot, _no_exception, _settle
+from tests.test_browser import (CHROMIUM, ROOT, SHOTS, _free_port, _full_shot, _no_exception,  # noqa: F401
+                                _settle, browser)
 
 pytestmark = pytest.mark.browser
 
@@ -57,9 +58,10 @@ def signin_server(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("signin_home")
     idp_port, app_port = _free_port(), _free_port()
     idp_log = home / "oidc.log"
+    idp_out = open(idp_log, "w")  # noqa: SIM115 (closed at teardown)
     idp = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port),
                             "--user-claims", json.dumps(ALICE), "--user-claims", json.dumps(BOB)],
-                           stdout=open(idp_log, "w"), stderr=subprocess.STDOUT)
+                           stdout=idp_out, stderr=subprocess.STDOUT)
     _wait_port(idp_port, idp, idp_log)
     secrets = home / "secrets" / "secrets.toml"
     secrets.parent.mkdir()
@@ -73,29 +75,22 @@ server_metadata_url = "http://127.0.0.1:{idp_port}/.well-known/openid-configurat
     env = {**os.environ, "EVALCORE_HOME": str(home), "WANDB_MODE": "offline", "WANDB_DIR": str(home),
            "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     app_log = home / "server.log"
+    app_out = open(app_log, "w")  # noqa: SIM115 (closed at teardown)
     app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(app_port),
                             "--server.address", "127.0.0.1", "--server.headless", "true",
                             "--secrets.files", str(secrets)],
-                           cwd=ROOT, env=env, stdout=open(app_log, "w"), stderr=subprocess.STDOUT)
+                           cwd=ROOT, env=env, stdout=app_out, stderr=subprocess.STDOUT)
     _wait_port(app_port, app, app_log)
     yield {"url": f"http://127.0.0.1:{app_port}", "home": home}
     _stop(app)
     _stop(idp)
+    app_out.close()
+    idp_out.close()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield b
-        b.close()
-
-
-def _sign_in(browser, url: str, user: dict):
+def _sign_in(chromium, url: str, user: dict):
     """A fresh browser context (its own cookies) signed in as `user` through the provider's form."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.goto(url)
     _settle(page)
@@ -132,7 +127,8 @@ def _open(page, url: str) -> None:
     _no_exception(page)
 
 
-def test_owned_workspaces_shared_read_only_and_a_visitor_refused(signin_server, chromium) -> None:
+def test_owned_workspaces_shared_read_only_and_a_visitor_refused(signin_server, browser) -> None:  # noqa: F811
+    chromium = browser
     SHOTS.mkdir(parents=True, exist_ok=True)
     url, home = signin_server["url"], signin_server["home"]
 

@@ -5,9 +5,9 @@ not yours opens your own; a signed-out visitor gets the sign-in page and no work
 (Sign-in off is every other page test: e.g. tests/test_multiuser.py, unchanged.)"""
 from __future__ import annotations
 
+from apptest_helpers import APP
 from streamlit.testing.v1 import AppTest
 
-from apptest_helpers import APP
 from evalcore import access
 from evalcore import workspace as store
 from evalcore.access import Identity

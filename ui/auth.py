@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 
 import streamlit as st
+from streamlit.errors import StreamlitAuthError
 
 from evalcore.access import Identity
-
 
 _CHECKED: list = [-1e9, None, False]  # (when, of which secrets object, answer)
 RECHECK_S = 5.0
@@ -77,7 +77,7 @@ def _sign_in_page() -> None:
         if st.button(label, key=f"ec_login_{provider or ''}", type="primary"):
             try:
                 st.login() if provider is None else st.login(provider)
-            except Exception as exc:  # Authlib missing, or the [auth] section incomplete: Streamlit names what
+            except StreamlitAuthError as exc:  # Authlib missing, or the [auth] section incomplete: Streamlit names what
                 st.error(f"Sign-in is configured but could not start: {exc}")
 
 

@@ -264,10 +264,10 @@ def _open_to(who: access.Identity, name: str) -> tuple[str, str | None]:
     (made at their first sign-in), with a message that never says whether the name exists."""
     home = access.home_name(who)
     ss = st.session_state
-    if ss.get(WHO) != who.key or (ss.get(NAME) != home and name == home):  # a new session, or going home
-        if access.role(home, who) != "owner":  # the first sign-in: make it
-            access.claim(home, who)
-            store.save_workspace(Workspace(), store.workspace_path(home))
+    check_home = ss.get(WHO) != who.key or (ss.get(NAME) != home and name == home)  # a new session, or home
+    if check_home and access.role(home, who) != "owner":  # the first sign-in: make it
+        access.claim(home, who)
+        store.save_workspace(Workspace(), store.workspace_path(home))
     if not st.query_params.get(QUERY_KEY) or name == home or access.role(name, who) is not None:
         return (name if st.query_params.get(QUERY_KEY) else home), None
     st.query_params[QUERY_KEY] = home  # said once: the URL now names the workspace open

@@ -128,9 +128,7 @@ def opens_row(ids: list, table_key: str, detail_key: str) -> Callable[[], None]:
 def workspace_switcher() -> None:
     """Sidebar: which workspace this browser works in (the URL's `?ws=`), switch or create one."""
     from evalcore import workspace as store
-    from ui import state
-
-    from ui import auth
+    from ui import auth, state
 
     current = state.name()
     who = auth.user()
