@@ -61,6 +61,12 @@ def test_a_read_share_refuses_the_save_on_the_server() -> None:
     access.share("team", ALICE, BOB, "edit")  # the same session, now allowed: the record is read at each save
     b.text_area(key="share_notes").set_value("bob's notes").run()
     assert store.load("team").workspace.notes == "bob's notes"
+    access.unshare("team", ALICE, BOB.key)  # withdrawn while B's page is open: B's next save is refused
+    b.text_area(key="share_notes").set_value("bob, again").run()
+    assert store.load("team").workspace.notes == "bob's notes"
+    assert any("no longer shared with you" in m for m in b.session_state["ec_workspace_messages"])
+    assert store.load(access.home_name(BOB)).workspace.notes == ""  # the typed text went nowhere else either
+    assert b.session_state["ec_workspace_name"] == access.home_name(BOB)  # this run's refresh opened B's own
 
 
 def test_a_link_to_a_workspace_not_yours_opens_your_own() -> None:

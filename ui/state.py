@@ -264,6 +264,8 @@ def _open_to(who: access.Identity, name: str) -> tuple[str, str | None]:
     (made at their first sign-in), with a message that never says whether the name exists."""
     home = access.home_name(who)
     ss = st.session_state
+    if ss.get(WHO) == who.key and ss.get(NAME) == name and WORKSPACE in ss:
+        return name, None  # open already: `refresh` checks it once a run (never inside a callback), saves at each write
     check_home = ss.get(WHO) != who.key or (ss.get(NAME) != home and name == home)  # a new session, or home
     if check_home and access.role(home, who) != "owner":  # the first sign-in: make it
         access.claim(home, who)
@@ -273,6 +275,19 @@ def _open_to(who: access.Identity, name: str) -> tuple[str, str | None]:
     st.query_params[QUERY_KEY] = home  # said once: the URL now names the workspace open
     return home, (f"No workspace named {name!r} is open to you (its owner has not shared it with you, or it does "
                   "not exist); your own workspace is open instead.")
+
+
+def _still_open() -> None:
+    """Sign-in on: when the open workspace's owner withdrew this user's share, open their own (at the top of a run,
+    after its callbacks, whose saves were refused)."""
+    who = auth.user()
+    current = st.session_state[NAME]
+    if who is None or access.role(current, who) is not None:
+        return
+    st.session_state.setdefault(MESSAGES, []).append(f"The workspace {current!r} is no longer shared with you; your "
+                                                     "own workspace is open instead.")
+    st.query_params[QUERY_KEY] = access.home_name(who)
+    init()
 
 
 def role() -> str | None:
@@ -290,6 +305,15 @@ def can_write() -> bool:
 
 READ_ONLY = ("This workspace is shared with you read-only: your change was not saved. To work on it, create your "
              "own copy (New workspace, in the sidebar).")
+CLOSED = "This workspace is no longer shared with you: your change was not saved."
+
+
+def _refused() -> None:
+    """Tell the user (once) why a write was refused: a read share, or no share any more."""
+    text = READ_ONLY if role() == "read" else CLOSED
+    messages = st.session_state.setdefault(MESSAGES, [])
+    if text not in messages:
+        messages.append(text)
 
 
 def refresh(*, from_app: bool = False) -> None:
@@ -298,6 +322,7 @@ def refresh(*, from_app: bool = False) -> None:
     A session with an edit that was not saved merges it in now. Once per run: the page skips it when
     app.py did it (`from_app`)."""
     init()
+    _still_open()
     ss = st.session_state
     if from_app:
         ss[REFRESHED] = True
@@ -368,9 +393,7 @@ def save(resolved: list[str] | tuple = ()) -> None:
     ws = ss[WORKSPACE]
     if not can_write():  # refused here, on the server: whatever the page let the user change goes back
         ss.pop(TYPED_BASE, None)
-        messages = ss.setdefault(MESSAGES, [])
-        if READ_ONLY not in messages:
-            messages.append(READ_ONLY)
+        _refused()
         _adopt(store.load(ss[NAME]), ws)
         return
     base, ours = ss.get(BASE), ws.to_dict()
@@ -406,7 +429,7 @@ def notices() -> list[dict]:
 
 def dismiss_notices() -> None:
     if not can_write():
-        st.session_state.setdefault(MESSAGES, []).append(READ_ONLY)
+        _refused()
         return
     store.dismiss(name(), notices=True)
     st.session_state[NOTICES] = []  # the next rerun sees the new revision and re-reads the rest
@@ -455,7 +478,7 @@ def restore_conflict(conflict_id: str) -> None:
 def dismiss_conflicts(ids: list[str] | None = None) -> None:
     """Drop conflicts from the list for everyone (None: all of them)."""
     if not can_write():
-        st.session_state.setdefault(MESSAGES, []).append(READ_ONLY)
+        _refused()
         return
     snap = store.dismiss(name(), notices=False, conflicts=True if ids is None else list(ids))
     st.session_state[CONFLICTS] = list(snap.conflicts)  # the next refresh sees the new stamp and re-reads
