@@ -6,6 +6,7 @@ from typing import Callable, Iterator
 
 import streamlit as st
 
+from evalcore.access import Identity
 from evalcore.errors import EvalcoreError
 from evalcore.safetext import code, lit, st_escape, to_streamlit
 
@@ -172,7 +173,7 @@ def workspace_switcher() -> None:
             error(problem)
 
 
-def share_panel(current: str, who, role: str | None) -> None:
+def share_panel(current: str, who: Identity, role: str | None) -> None:
     """Sign-in on: who owns the open workspace; for its owner, a form to share it (read or edit) by the email of
     someone who signed in once, and the list of shares with a button to withdraw each. Names and emails come from
     the identity provider (untrusted text): escaped."""
@@ -188,6 +189,9 @@ def share_panel(current: str, who, role: str | None) -> None:
 
     def add() -> None:
         text = st.session_state.get("ec_share_email", "").strip()
+        if not text:
+            st.session_state["ec_share_error"] = "Type the email of the person to share with."
+            return
         found = access.find_users(text)
         if not found:
             st.session_state["ec_share_error"] = (f"Nobody who signed in here has the email {text!r:.80}: ask them to "
