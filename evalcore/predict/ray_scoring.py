@@ -349,7 +349,7 @@ def _unwrap(exc: BaseException, out_dir: Path) -> EvalcoreError:
             return type(e)(f"{e} (predictions written so far are in {out_dir}; the next run resumes from them)")
         todo += [getattr(e, "cause", None), e.__cause__, e.__context__]
     # Ray Data passes a task's exception back as text: find ours in its last traceback line.
-    found = re.findall(r"evalcore\.errors\.(\w+Error): (.+)", _plain(str(exc)))
+    found = re.findall(r"evalcore\.core\.errors\.(\w+Error): (.+)", _plain(str(exc)))
     if found and isinstance(getattr(errors, found[-1][0], None), type):
         cls = getattr(errors, found[-1][0])
         if issubclass(cls, EvalcoreError):
