@@ -10,8 +10,8 @@ them down; no analysis module imports it. The file is `$EVALCORE_HOME/history/de
   verdict, and per (slice, compared metric) the figures `report` prints: n, both models' values (with their
   intervals where the task gives one), the paired change with its 95% interval, MDE, BH p and the slice's
   status in the verdict.
-- **Once per decision.** A decision's `key` hashes everything that decides it (data fingerprint, both model
-  fingerprints, gates, slices with their rules and roles, settings, the stress gate's result); recording the
+- **Once per decision.** A decision's `key` hashes everything that decides it (data fingerprint, both models'
+  names and outputs on it, gates, slices with their rules and roles, settings, the stress gate's result); recording the
   same key again (a page rerun, the same `report` twice) only bumps `times_seen` and `last_seen_at`.
 - **Many writers.** WAL journal, a 10 s busy timeout, one short `BEGIN IMMEDIATE` transaction per decision,
   a connection per call (Streamlit serves sessions on threads).
@@ -49,7 +49,7 @@ BUSY_TIMEOUT_S = 10.0
 DATA_COLUMNS = ("id", "text", "label", "context", "gold_answers")  # what makes two datasets the same data
 
 __all__ = ["HistoryError", "HistoryStore", "Recorded", "RunDiff", "cli_user", "compare_runs", "data_fingerprint",
-           "decision_key", "decision_record", "history_path"]
+           "decision_key", "decision_record", "history_path", "trend_chart"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -164,11 +164,24 @@ def _stress(verdict: Verdict) -> Any:
     return next((r.to_dict() for r in verdict.results if r.name == "stress_accuracy"), None)
 
 
+def outputs_digest(preds: Any) -> str:
+    """sha256 of a model's outputs on the data (labels, predictions, confidences; answers for generation): the
+    decision key uses it rather than the model fingerprint, which for a prediction column also names the file
+    it was read from, so the same predictions read from `lab` or from `tweets.csv` make the same decision."""
+    import numpy as np
+
+    h = hashlib.sha256(json.dumps([preds.model, list(preds.labels)]).encode())
+    for arr in (preds.pred, preds.conf):
+        a = np.asarray(arr)
+        h.update(a.astype(str).tobytes() if a.dtype == object else a.tobytes())
+    return h.hexdigest()
+
+
 def decision_key(data_fp: str, analysis: Analysis, gates: dict[str, Any], verdict: Verdict,
                  settings: dict[str, Any] | None = None) -> str:
     """What makes two recordings the same decision: data, both models, gates, slices, settings, stress."""
-    parts = {"v": SCHEMA_VERSION, "data": data_fp, "baseline": analysis.baseline.fingerprint or analysis.baseline.spec,
-             "candidate": analysis.candidate.fingerprint or analysis.candidate.spec, "gates": gates,
+    parts = {"v": SCHEMA_VERSION, "data": data_fp, "baseline": outputs_digest(analysis.baseline),
+             "candidate": outputs_digest(analysis.candidate), "gates": gates,
              "slices": _slices(analysis), "settings": settings if settings is not None else _settings(analysis),
              "stress": _stress(verdict)}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
@@ -557,3 +570,49 @@ def compare_runs(store: HistoryStore, a_id: int, b_id: int, metric: str | None =
     table = pd.DataFrame(rows)
     table.attrs["metric"] = metric
     return RunDiff(a, b, changes, table)
+
+
+# --- the trend chart -------------------------------------------------------------------------------
+
+VERDICT_COLORS = {"ship": "#2f9e44", "no-ship": "#e03131", "need more data": "#f08c00"}
+FIGURE_KINDS = {"delta": "change vs baseline (paired, pts)", "candidate": "candidate's score (%)"}
+
+
+def trend_chart(figures: pd.DataFrame, slice_name: str, metric: str, kind: str = "delta"):
+    """One slice's figure across the decisions on one data (oldest first), with its 95% interval, each point
+    coloured by that decision's verdict; the x label names the candidate, its baseline and the decision id.
+    `kind`: `delta` (the paired change; comparable only between decisions with the same baseline, so the
+    baseline is in the label) or `candidate` (the candidate's own score)."""
+    import plotly.graph_objects as go
+
+    from evalcore.charts import _layout
+    from evalcore.safetext import plotly_text
+
+    f = figures[(figures["slice"] == slice_name) & (figures["metric"] == metric)].sort_values("decision_id")
+    col, lo, hi = (kind, f"{kind}_lo", f"{kind}_hi")
+    scale = 100.0
+    fig = go.Figure()
+    labels = [plotly_text(f"#{i} {c} (vs {b})") for i, c, b in
+              zip(f["decision_id"], f["candidate_model"], f["baseline_model"])]
+    for verdict, color in VERDICT_COLORS.items():
+        part = [k for k, v in enumerate(f["verdict"]) if v == verdict]
+        if not part:
+            continue
+        sub = f.iloc[part]
+        y = sub[col].astype(float) * scale
+        up = (sub[hi].astype(float) * scale - y).fillna(0).clip(lower=0)
+        down = (y - sub[lo].astype(float) * scale).fillna(0).clip(lower=0)
+        fig.add_trace(go.Scatter(
+            x=[labels[k] for k in part], y=y, mode="markers", name=verdict, marker=dict(size=11, color=color),
+            error_y=dict(type="data", array=up, arrayminus=down, visible=True),
+            customdata=list(zip(sub["n"], sub[lo].astype(float) * scale, sub[hi].astype(float) * scale,
+                                sub["created_at"])),
+            hovertemplate="%{x}<br>%{y:.1f} [%{customdata[1]:.1f}, %{customdata[2]:.1f}], n=%{customdata[0]:,}"
+                          "<br>%{customdata[3]}<extra>" + verdict + "</extra>"))
+    if kind == "delta":
+        fig.add_hline(y=0, line=dict(color="#adb5bd", dash="dot"))
+    unit = "points" if kind == "delta" else "%"
+    fig.update_xaxes(categoryorder="array", categoryarray=labels, tickangle=-30 if len(labels) > 4 else 0)
+    fig.update_yaxes(title_text=f"{metric} {'change' if kind == 'delta' else 'score'} ({unit}), 95% interval")
+    what = "change vs baseline" if kind == "delta" else "candidate's score"
+    return _layout(fig, plotly_text(f"{metric} {what} on slice {slice_name}, decision by decision"), 420)

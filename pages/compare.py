@@ -14,7 +14,7 @@ from evalcore.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, NOT_EV
 from evalcore.metrics import ALL_SLICE, confusion, reliability_diagram
 from evalcore.report import slice_margin, summarize_findings, verdict_label
 from evalcore.tables import role_col
-from ui import engine, generation_view, state
+from ui import engine, generation_view, history_view, state
 from ui.glossary import gloss, help_for
 from ui.widgets import error, esc, lit, md, shown_errors
 
@@ -71,6 +71,8 @@ for reason in gates.reasons:
     st.markdown(f"- {reason}")
 for note in gates.notes:
     st.caption(f"ℹ️ {esc(note[0].upper() + note[1:])}.")  # notes name labels of the data: shown as text
+history_view.caption(history_view.record(analysis, gates, engine.gate_config(ws, task)[0], workspace=state.name(),
+                                          data_key=engine.data_key(ws.data)))  # once per decision (ui/history_view)
 
 
 def _save_gain() -> None:
