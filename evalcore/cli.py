@@ -174,8 +174,10 @@ def add_analysis_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--baseline", default=None, metavar="SPEC",
                    help="baseline model spec (default: the workspace's with --workspace, else the data's default "
                         "baseline, `roberta` on the lab file); " + MODEL_SPEC_HELP)
-    g.add_argument("--candidate", default=None, metavar="SPEC",
-                   help="candidate model spec (default: the workspace's, else the data's default candidate)")
+    g.add_argument("--candidate", action="append", default=None, metavar="SPEC",
+                   help="candidate model spec (default: the workspace's, else the data's default candidate); "
+                        "`report` takes it repeated: k candidates against the baseline as a leaderboard, "
+                        "multiplicity across candidates controlled (evalcore/leaderboard.py)")
     g.add_argument("--slices", default=None, metavar="JSON",
                    help="slice set saved as JSON (from the app or save_slices); default: the workspace's slices, "
                         "else the starter slices")
@@ -243,7 +245,7 @@ def _workspace(args: argparse.Namespace):
 
 def analysis_from_args(args: argparse.Namespace):
     """The analysis and the gate configuration the options (and the workspace, if any) describe."""
-    from evalcore.errors import ModelError
+    from evalcore.errors import ConfigError, ModelError
     from evalcore.features import CustomFeature
     from evalcore.gates import GateConfig, parse_gate_args
     from evalcore.pipeline import run_analysis
@@ -267,7 +269,10 @@ def analysis_from_args(args: argparse.Namespace):
 
         gate_config = require_gain(gate_config)
     baseline = args.baseline or (ws.baseline if ws and args.data is None else None)
-    candidate = args.candidate or (ws.candidate if ws and args.data is None else None)
+    if isinstance(args.candidate, list) and len(args.candidate) > 1:
+        raise ConfigError("this command compares one candidate: give --candidate once (`report` takes several)")
+    candidate = (args.candidate[0] if isinstance(args.candidate, list) and args.candidate else args.candidate) or (
+        ws.candidate if ws and args.data is None else None)
     if not (baseline and candidate):
         if not data.default_models:
             raise ModelError("this data has no default models: give --baseline and --candidate")
@@ -354,6 +359,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     from evalcore.report import export_reports
     from evalcore.verdict import decide
 
+    if args.candidate and len(args.candidate) > 1:  # k candidates: the leaderboard (evalcore/leaderboard.py)
+        from evalcore.leaderboard_cli import cmd_leaderboard
+
+        return cmd_leaderboard(args, analysis_from_args)
     analysis, gate_config = analysis_from_args(args)
     r = analysis.results
     gates = decide(analysis, gate_config)
