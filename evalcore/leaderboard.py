@@ -256,3 +256,74 @@ def compare_many(data: Any, baseline: str, candidates: Sequence[str], *, slices:
         slices = a.slices
         analyses.append(a)
     return leaderboard(analyses, config, alpha)
+
+
+# --- charts that stay readable at 10 candidates ----------------------------------------------------
+
+
+def overall_chart(board: Leaderboard):
+    """Each candidate's overall change (headline metric) as a dot with its 95% interval, sorted by the change,
+    one row per candidate (so 10 candidates are 10 rows), coloured by the leaderboard verdict."""
+    import plotly.graph_objects as go
+
+    from evalcore.charts import _layout
+    from evalcore.history import VERDICT_COLORS
+    from evalcore.safetext import plotly_text
+
+    s = board.summary.sort_values("delta")
+    fig = go.Figure()
+    for verdict, color in VERDICT_COLORS.items():
+        part = s[s["leaderboard verdict"] == verdict]
+        if part.empty:
+            continue
+        x = part["delta"] * 100
+        fig.add_trace(go.Scatter(
+            x=x, y=[plotly_text(c) for c in part["candidate"]], mode="markers", name=verdict,
+            marker=dict(size=11, color=color),
+            error_x=dict(type="data", array=part["delta_hi"] * 100 - x, arrayminus=x - part["delta_lo"] * 100),
+            customdata=list(zip(part["p_holm"], part["n"])),
+            hovertemplate="%{y}: %{x:+.1f} pts, Holm p %{customdata[0]:.2g}, n=%{customdata[1]:,}<extra></extra>"))
+    fig.add_vline(x=0, line=dict(color="#adb5bd", dash="dot"))
+    fig.update_yaxes(categoryorder="array", categoryarray=[plotly_text(c) for c in s["candidate"]])
+    fig.update_xaxes(title_text=f"{board.metric} change vs {plotly_text(board.baseline)} (points), 95% interval")
+    return _layout(fig, plotly_text(f"Overall {board.metric} change per candidate ({board.k} against "
+                                    f"{board.baseline})"), 120 + 32 * board.k)
+
+
+def slice_heatmap(board: Leaderboard):
+    """Slices x candidates: colour = the paired change (diverging at 0, symmetric scale), text = the change with
+    `*` when significant after Benjamini-Hochberg across candidates x slices (Holm for `all`), `·` when not
+    tested; the interval is in the hover. Candidates are columns, so 10 fit side by side."""
+    import plotly.graph_objects as go
+
+    from evalcore.charts import _layout
+    from evalcore.safetext import plotly_text
+
+    c = board.cells
+    slices = list(dict.fromkeys(c["slice"]))
+    cands = [a.candidate.model for a in board.analyses]
+    pick = c.set_index(["slice", "candidate"])
+    z, text, hover = [], [], []
+    for s in slices:
+        zr, tr, hr = [], [], []
+        for cand in cands:
+            r = pick.loc[(s, cand)]
+            d = float(r["delta"]) * 100
+            mark = "*" if r["significant"] else ("·" if r["family"] == "not tested" else "")
+            zr.append(d if math.isfinite(d) else None)
+            tr.append(f"{d:+.1f}{mark}" if math.isfinite(d) else "–")
+            hr.append(f"{plotly_text(cand)} on {plotly_text(s)} (n={int(r['n']):,}): {d:+.1f} pts "
+                      f"[{float(r['delta_lo']) * 100:+.1f}, {float(r['delta_hi']) * 100:+.1f}], adjusted p "
+                      + (f"{float(r['p_adj']):.2g}" if math.isfinite(float(r["p_adj"])) else "not tested"))
+        z.append(zr)
+        text.append(tr)
+        hover.append(hr)
+    n = c.drop_duplicates("slice").set_index("slice")["n"]
+    top = max([abs(v) for row in z for v in row if v is not None] or [1.0])
+    fig = go.Figure(go.Heatmap(z=z, x=[plotly_text(x) for x in cands],
+                               y=[f"{plotly_text(s)} (n={int(n[s]):,})" for s in slices], text=text,
+                               texttemplate="%{text}", hovertext=hover, hoverinfo="text", colorscale="RdBu",
+                               zmid=0, zmin=-top, zmax=top, colorbar=dict(title="pts")))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, plotly_text(f"{board.metric} change per slice and candidate (* significant after "
+                                    "correction, · not tested)"), 140 + 28 * len(slices))
