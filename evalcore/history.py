@@ -291,7 +291,7 @@ class HistoryStore:
 
     # connections
     def _connect(self, create: bool) -> sqlite3.Connection:
-        if not create and not self.path.exists():
+        if not create and (not self.path.exists() or self.path.stat().st_size == 0):  # nothing recorded yet
             raise FileNotFoundError(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
@@ -612,6 +612,7 @@ def trend_chart(figures: pd.DataFrame, slice_name: str, metric: str, kind: str =
     if kind == "delta":
         fig.add_hline(y=0, line=dict(color="#adb5bd", dash="dot"))
     unit = "points" if kind == "delta" else "%"
+    fig.update_layout(showlegend=True)  # the colours are verdicts: say so even with one
     fig.update_xaxes(categoryorder="array", categoryarray=labels, tickangle=-30 if len(labels) > 4 else 0)
     fig.update_yaxes(title_text=f"{metric} {'change' if kind == 'delta' else 'score'} ({unit}), 95% interval")
     what = "change vs baseline" if kind == "delta" else "candidate's score"

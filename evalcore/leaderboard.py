@@ -284,6 +284,7 @@ def overall_chart(board: Leaderboard):
             customdata=list(zip(part["p_holm"], part["n"])),
             hovertemplate="%{y}: %{x:+.1f} pts, Holm p %{customdata[0]:.2g}, n=%{customdata[1]:,}<extra></extra>"))
     fig.add_vline(x=0, line=dict(color="#adb5bd", dash="dot"))
+    fig.update_layout(showlegend=True)  # the colours are verdicts: say so even with one
     fig.update_yaxes(categoryorder="array", categoryarray=[plotly_text(c) for c in s["candidate"]])
     fig.update_xaxes(title_text=f"{board.metric} change vs {plotly_text(board.baseline)} (points), 95% interval")
     return _layout(fig, plotly_text(f"Overall {board.metric} change per candidate ({board.k} against "
