@@ -172,3 +172,29 @@ def test_compare_page_leaderboard(evalcore_home: Path) -> None:
     assert any(t.startswith("Overall accuracy change per candidate") for t in figs)
     rows = HistoryStore().decisions()
     assert sorted(rows["candidate"]) == ["gpt2", "vader"] and rows["times_seen"].max() == 1
+
+
+def test_five_candidates_on_squad_on_compare(evalcore_home: Path, tmp_path: Path, shared_data: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same five SQuAD candidates on Compare: answer files typed as specs (from a folder the operator allowed),
+    one leaderboard with five rows and a heatmap with five columns."""
+    from apptest_helpers import open_page
+    from evalcore.data import load_data
+    from evalcore.workspace import Workspace, save_workspace
+    from test_page_compare import _decode
+
+    monkeypatch.setenv("EVALCORE_DATA_ROOTS", os.pathsep.join([str(shared_data), str(tmp_path)]))
+    baseline, bert = load_data("squad").default_models
+    same = tmp_path / "lstm_again.json"
+    same.write_text((shared_data / "squad" / "predictions" / "match_lstm.json").read_text())
+    save_workspace(Workspace(data={"source": "squad"}, baseline=baseline, candidate=bert))
+    at = open_page("pages/compare.py")
+    at.text_input(key="lb_specs").set_value(", ".join([*squad_answer_files(tmp_path, shared_data), f"file:{same}"]))
+    at.run(timeout=600)
+    assert not at.exception, [e.value for e in at.exception]
+    summary = next(d.value for d in at.dataframe if "leaderboard verdict" in d.value.columns)
+    assert summary["candidate"].tolist() == ["bert_ensemble", "mix30", "mix60", "clipped", "lstm_again"]
+    assert summary["leaderboard verdict"].tolist()[0] == "ship"
+    figs = {f.layout.title.text: f for f in (_decode(json.loads(el.proto.spec)) for el in at.get("plotly_chart"))}
+    heat = next(f for t, f in figs.items() if t.startswith("f1 change per slice and candidate"))
+    assert len(heat.data[0].x) == 5
