@@ -504,7 +504,7 @@ class RunDiff:
         if len(self.slices):
             t = self.slices
             table = pd.DataFrame({
-                "slice": t["slice"], "n": t["n"].map(lambda x: f"{int(x):,}" if x == x else "-"),
+                "slice": t["slice"], "n": t["n"].map(lambda x: f"{int(x):,}" if pd.notna(x) else "-"),
                 f"#{self.a['id']} change [95%]": [units.pts_ci(a, b, c) for a, b, c in
                                                   zip(t["delta_a"], t["delta_lo_a"], t["delta_hi_a"])],
                 f"#{self.b['id']} change [95%]": [units.pts_ci(a, b, c) for a, b, c in
@@ -574,7 +574,6 @@ def compare_runs(store: HistoryStore, a_id: int, b_id: int, metric: str | None =
 
 # --- the trend chart -------------------------------------------------------------------------------
 
-VERDICT_COLORS = {"ship": "#2f9e44", "no-ship": "#e03131", "need more data": "#f08c00"}
 FIGURE_KINDS = {"delta": "change vs baseline (paired, pts)", "candidate": "candidate's score (%)"}
 
 
@@ -586,6 +585,7 @@ def trend_chart(figures: pd.DataFrame, slice_name: str, metric: str, kind: str =
     import plotly.graph_objects as go
 
     from evalcore.charts import _layout
+    from evalcore.leaderboard import VERDICT_COLORS
     from evalcore.safetext import plotly_text
 
     f = figures[(figures["slice"] == slice_name) & (figures["metric"] == metric)].sort_values("decision_id")

@@ -110,9 +110,9 @@ def _show(d: dict, metric: str | None) -> list[str]:
            f"{d['candidate']} ({d['candidate_spec']}, {d['candidate_fingerprint'][:12]})",
            f"  gates: {d['gates']}", f"  next step: {d['next_step']}"]
     t = pd.DataFrame({"slice": f["slice"], "n": f["n"].map("{:,}".format),
-                      "baseline": [units.pct_ci(a, b, c) if b == b and b is not None else units.pct(a)
+                      "baseline": [units.pct_ci(a, b, c) if pd.notna(b) else units.pct(a)
                                    for a, b, c in zip(f["baseline"], f["baseline_lo"], f["baseline_hi"])],
-                      "candidate": [units.pct_ci(a, b, c) if b == b and b is not None else units.pct(a)
+                      "candidate": [units.pct_ci(a, b, c) if pd.notna(b) else units.pct(a)
                                     for a, b, c in zip(f["candidate"], f["candidate_lo"], f["candidate_hi"])],
                       "change [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(f["delta"], f["delta_lo"], f["delta_hi"])],
                       "in the verdict": f["status"]})

@@ -36,6 +36,7 @@ from evalcore.gates import FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, SHIP, T
 from evalcore.slices import WATCHED
 
 ALPHA = 0.05
+VERDICT_COLORS = {SHIP: "#2f9e44", NO_SHIP: "#e03131", NEED_MORE_DATA: "#f08c00"}  # charts colour by verdict
 
 __all__ = ["Leaderboard", "adjust", "compare_many", "leaderboard", "ship_holds"]
 
@@ -267,7 +268,6 @@ def overall_chart(board: Leaderboard):
     import plotly.graph_objects as go
 
     from evalcore.charts import _layout
-    from evalcore.history import VERDICT_COLORS
     from evalcore.safetext import plotly_text
 
     s = board.summary.sort_values("delta")

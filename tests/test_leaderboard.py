@@ -158,7 +158,7 @@ def test_compare_page_leaderboard(evalcore_home: Path) -> None:
     from test_page_compare import _decode
 
     at = open_page("pages/compare.py")
-    assert "Pick two or more candidates to rank them against the baseline." in [i.value for i in at.info]
+    assert "🏁 Pick two or more candidates to rank them against the baseline." in [c.value for c in at.caption]
     at.multiselect(key="lb_candidates").set_value(["gpt2", "vader"]).run()
     assert not at.exception
     summary = next(d.value for d in at.dataframe if "leaderboard verdict" in d.value.columns)

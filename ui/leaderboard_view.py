@@ -41,7 +41,7 @@ def section(ws, comp, slices) -> None:
         specs = list(dict.fromkeys([*picked, *[t.strip() for t in typed.split(",") if t.strip()]]))
         specs = [s for s in specs if s != ws.baseline]
         if len(specs) < 2:
-            st.info("Pick two or more candidates to rank them against the baseline.", icon="🏁")
+            st.caption("🏁 Pick two or more candidates to rank them against the baseline.")
             return
         config = engine.gate_config(ws, comp.data.task)[0]
         analyses = []
