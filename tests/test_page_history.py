@@ -72,6 +72,14 @@ def test_history_page_on_a_damaged_file_says_what_to_do(evalcore_home: Path) -> 
     at.run()
     assert not at.exception
     assert any("is not a readable history database" in e and "move it aside" in e for e in errors(at))
+    # Compare still shows its verdict; recording keeps the damaged file aside and starts a new history
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and errors(at)[0].startswith("**Verdict: NO-SHIP**")
+    assert any("was damaged" in w.value and "a new history was started" in w.value for w in at.warning)
+    kept = [p for p in path.parent.iterdir() if ".corrupt-" in p.name]
+    assert len(kept) == 1 and kept[0].read_bytes() == b"garbage" * 50
+    at.switch_page("pages/history.py").run()
+    assert not errors(at) and len(at.dataframe[0].value) == 1
 
 
 def test_history_page_empty(evalcore_home: Path) -> None:
