@@ -530,6 +530,33 @@ def cmd_cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_access(args: argparse.Namespace) -> int:
+    """Owners and shares of the workspaces (used when the dashboard's sign-in is on; evalcore/access.py)."""
+    from evalcore import access
+    from evalcore.errors import ConfigError
+    from evalcore.workspace import list_workspaces
+
+    if args.action == "give":
+        if not args.name or not args.user:
+            raise ConfigError("access give takes a workspace name and the email (or subject) of a user who signed in")
+        found = [u for u in access.find_users(args.user) if args.issuer in (None, u.issuer)]
+        if len(found) != 1:
+            issuers = ", ".join(sorted({u.issuer for u in found}))
+            raise ConfigError(f"no user who signed in matches {args.user!r}" if not found else
+                              f"{len(found)} users match {args.user!r} (issuers {issuers}): add --issuer")
+        rec = access.give(args.name, found[0])
+        print(f"{args.name}: owned by {rec.owner.label} ({rec.owner.issuer} {rec.owner.subject})")
+        return 0
+    for name in dict.fromkeys([*list_workspaces(), *access.recorded()]):
+        rec = access.record(name)
+        if rec is None:
+            print(f"{name}: no owner (opens to nobody while sign-in is on; `evalcore access give {name} EMAIL`)")
+            continue
+        shares = ", ".join(f"{s['who'].label} ({s['role']})" for s in rec.shares) or "nobody"
+        print(f"{name}: owned by {rec.owner.label} ({rec.owner.email or rec.owner.subject}); shared with {shares}")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from evalcore.doctor import report_lines
 
@@ -732,6 +759,15 @@ def build_parser() -> argparse.ArgumentParser:
                                    "workspaces, W&B runs), free disk space, the data folders dashboard visitors may "
                                    "read and the configured LLM endpoints.")
     p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("access", help="owners and shares of the workspaces (the dashboard's sign-in)",
+                       description="List who owns each workspace and who it is shared with, or give a workspace "
+                                   "(e.g. one made before sign-in was turned on) to a user who signed in once.")
+    p.add_argument("action", choices=("list", "give"))
+    p.add_argument("name", nargs="?", help="with give: the workspace")
+    p.add_argument("user", nargs="?", help="with give: the new owner's email or subject")
+    p.add_argument("--issuer", default=None, help="with give: the identity provider, when two users match")
+    p.set_defaults(func=cmd_access)
 
     from evalcore.history_cli import add_history_parser
 

@@ -21,7 +21,7 @@ st.caption("Every verdict the Compare page showed and `python -m evalcore report
 
 store = HistoryStore()
 with shown_errors():
-    rows = store.decisions()
+    rows = history_view.visible(store.decisions())  # with sign-in: the workspaces this user may open
 if rows.empty:
     st.info(f"No decision recorded yet in {store.path}. Open Compare, or run `python -m evalcore report`.", icon="🕘")
     st.stop()

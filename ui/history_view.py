@@ -19,14 +19,26 @@ _LOCK = threading.Lock()
 
 
 def current_user() -> str:
-    """The signed-in user's stable id (email, else OIDC subject) when sign-in is on and done, else `local`."""
-    try:
-        user = st.user
-        if getattr(user, "is_logged_in", False):
-            return str(user.get("email") or user.get("sub") or "signed-in user")
-    except Exception:  # no sign-in configured, or a Streamlit without st.user
-        pass
-    return "local"
+    """Who decides on this dashboard: the signed-in user (email, else the provider's subject) when the operator
+    turned sign-in on (`ui.auth`), else `local`."""
+    from ui import auth
+
+    who = auth.user()
+    return (who.email or who.subject) if who is not None else "local"
+
+
+def visible(rows):
+    """The decisions this visitor may see: all without sign-in; with it, only those made in workspaces the
+    signed-in user may open (their own and those shared with them; CLI decisions stay the operator's)."""
+    from evalcore.access import visible as visible_workspaces
+    from ui import auth
+
+    who = auth.user()
+    if who is None or rows.empty:
+        return rows
+    names = sorted({w for w in rows["workspace"].dropna()})
+    allowed = {name for name, _ in visible_workspaces(names, who)}
+    return rows[rows["workspace"].isin(allowed)]
 
 
 def fingerprint_of(data: Any, data_key: str) -> str:
