@@ -22,6 +22,7 @@ PAGES = [
     st.Page("pages/examples.py", title="Examples", icon="🔎"),
     st.Page("pages/stress.py", title="Stress tests", icon="🧪"),
     st.Page("pages/share.py", title="Report & W&B", icon="📤"),
+    st.Page("pages/history.py", title="History", icon="🕘"),
 ]
 
 

