@@ -1,9 +1,24 @@
-"""evalcore: decide whether a candidate text classifier may replace the baseline.
+"""evalcore: decide whether a candidate model may replace the baseline.
 
-Importing this package is cheap and has no side effects: heavy libraries (torch, transformers,
-datasets, wandb) are imported only inside the functions that need them.
+The public API (`evalcore.api`), for notebooks and scripts:
+
+    import evalcore
+    r = evalcore.compare("../shared/data/lab/tweets.csv", baseline="roberta", candidate="gpt2")
+    r.verdict.decision        # 'no-ship'
+    r.regression_metrics      # per-slice paired changes, a DataFrame
+    r                         # in a notebook: verdict, headline, per-slice table, chart
+
+`compare`, `score`, `discover`, `explain`, `push` and `load` each return a typed result; errors are the
+`EvalcoreError` family below.
+
+Importing this package is cheap and has no side effects: the API is imported on first use (so `python -m
+evalcore --help` loads no pandas), and heavy libraries (torch, transformers, datasets, wandb) only inside
+the functions that need them.
 """
+
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from evalcore.errors import (
     CacheError,
@@ -15,15 +30,57 @@ from evalcore.errors import (
     RuleError,
 )
 
+if TYPE_CHECKING:
+    from evalcore.api import (
+        CompareResult,
+        DiscoverResult,
+        ExplainResult,
+        ScoreResult,
+        compare,
+        discover,
+        explain,
+        load,
+        push,
+        score,
+    )
+    from evalcore.verdict import Verdict
+
 __version__ = "0.1.0"
+
+_API = ("CompareResult", "DiscoverResult", "ExplainResult", "ScoreResult", "compare", "discover", "explain", "load",
+        "push", "score")
 
 __all__ = [
     "CacheError",
+    "CompareResult",
     "ConfigError",
     "DataError",
+    "DiscoverResult",
     "EvalcoreError",
+    "ExplainResult",
     "FeatureError",
     "ModelError",
     "RuleError",
+    "ScoreResult",
+    "Verdict",
     "__version__",
+    "compare",
+    "discover",
+    "explain",
+    "load",
+    "push",
+    "score",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The API's names, imported on first use (PEP 562)."""
+    if name in _API:
+        from evalcore import api
+
+        return getattr(api, name)
+    if name == "Verdict":
+        from evalcore.verdict import Verdict
+
+        return Verdict
+    raise AttributeError(f"module 'evalcore' has no attribute {name!r}")
