@@ -18,6 +18,8 @@ the functions that need them.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from evalcore.errors import (
@@ -71,6 +73,20 @@ __all__ = [
     "push",
     "score",
 ]
+
+
+class _Package(types.ModuleType):
+    """The package keeps its API names: importing a submodule of the same name (the engine's
+    `evalcore/discover.py`, `evalcore/explain.py`) would otherwise replace `evalcore.discover` and
+    `evalcore.explain` with those modules (the import system sets the attribute on the package)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _API and isinstance(value, types.ModuleType):
+            return  # the module stays reachable as sys.modules["evalcore.<name>"]
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
