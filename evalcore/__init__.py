@@ -11,16 +11,16 @@ The public API (`evalcore.api`), for notebooks and scripts:
 `compare`, `score`, `discover`, `explain`, `push` and `load` each return a typed result; errors are the
 `EvalcoreError` family below.
 
-Importing this package is cheap and has no side effects: the API is imported on first use (so `python -m
-evalcore --help` loads no pandas), and heavy libraries (torch, transformers, datasets, wandb) only inside
-the functions that need them.
+Importing this package is cheap and has no side effects: pandas, numpy and the engine load on the first call
+(so `python -m evalcore --help` stays fast), and heavy libraries (torch, transformers, datasets, wandb) only
+inside the functions that need them.
 """
 
 from __future__ import annotations
 
 import sys
 import types
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evalcore.errors import (
     CacheError,
@@ -32,25 +32,33 @@ from evalcore.errors import (
     RuleError,
 )
 
-if TYPE_CHECKING:
-    from evalcore.api import (
-        CompareResult,
-        DiscoverResult,
-        ExplainResult,
-        ScoreResult,
-        compare,
-        discover,
-        explain,
-        load,
-        push,
-        score,
-    )
-    from evalcore.verdict import Verdict
+from evalcore.api import (
+    CompareResult,
+    DiscoverResult,
+    ExplainResult,
+    ScoreResult,
+    compare,
+    discover,
+    explain,
+    load,
+    push,
+    score,
+)
 
 __version__ = "0.1.0"
 
-_API = ("CompareResult", "DiscoverResult", "ExplainResult", "ScoreResult", "compare", "discover", "explain", "load",
-        "push", "score")
+_API = (
+    "CompareResult",
+    "DiscoverResult",
+    "ExplainResult",
+    "ScoreResult",
+    "compare",
+    "discover",
+    "explain",
+    "load",
+    "push",
+    "score",
+)
 
 __all__ = [
     "CacheError",
@@ -64,7 +72,6 @@ __all__ = [
     "ModelError",
     "RuleError",
     "ScoreResult",
-    "Verdict",
     "__version__",
     "compare",
     "discover",
@@ -90,11 +97,7 @@ sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
-    """The API's names, imported on first use (PEP 562)."""
-    if name in _API:
-        from evalcore import api
-
-        return getattr(api, name)
+    """`evalcore.Verdict`, the verdict's class, imported on first use (it loads numpy and pandas)."""
     if name == "Verdict":
         from evalcore.verdict import Verdict
 

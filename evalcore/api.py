@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, Union
 
-import pandas as pd
-
 from evalcore.errors import ConfigError, ModelError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas and the engine load on first call, so `import evalcore` stays cheap
+    import pandas as pd
+
     from evalcore.cache import PredictionCache
     from evalcore.data import EvalData
     from evalcore.discover import Discovery
@@ -88,12 +88,16 @@ def load(data: DataLike, **options: Any) -> EvalData:
     if isinstance(data, EvalData):
         unknown = sorted(k for k, v in options.items() if k != "cluster_col" and v is not None)
         if unknown:
-            raise ConfigError(f"{', '.join(unknown)} apply to a data source, not to data already loaded: pass the "
-                              "source (a path or name) instead")
+            raise ConfigError(
+                f"{', '.join(unknown)} apply to a data source, not to data already loaded: pass the "
+                "source (a path or name) instead"
+            )
         return with_clusters(data, options.get("cluster_col"))
     if not isinstance(data, (str, os.PathLike)):
-        raise ConfigError(f"data must be a source (a path or a name such as `lab`) or data from evalcore.load, "
-                          f"got {type(data).__name__}")
+        raise ConfigError(
+            f"data must be a source (a path or a name such as `lab`) or data from evalcore.load, "
+            f"got {type(data).__name__}"
+        )
     return load_data(os.fspath(data), **{k: v for k, v in options.items() if v is not None})
 
 
@@ -110,8 +114,9 @@ def _cache(cache: bool | PredictionCache | None) -> tuple[PredictionCache | None
     return cache, []
 
 
-def _gate_config(gates: GateConfig | Mapping[str, float | str | None] | None, task: str,
-                 require_gain: bool) -> GateConfig:
+def _gate_config(
+    gates: GateConfig | Mapping[str, float | str | None] | None, task: str, require_gain: bool
+) -> GateConfig:
     """The gates of the data's task: a `GateConfig` as given, else the task's defaults with `gates`' margins
     (a share, 0.02 = 2 points; None or "off" turns a gate off)."""
     from evalcore import gates as gates_mod
@@ -123,11 +128,15 @@ def _gate_config(gates: GateConfig | Mapping[str, float | str | None] | None, ta
     elif isinstance(gates, Mapping):
         config = gates_mod.GateConfig(task=task).with_values(gates)
     else:
-        raise ConfigError(f"gates must be a mapping of gate name -> margin (e.g. {{'accuracy': 0.01}}) or a "
-                          f"GateConfig, got {type(gates).__name__}")
+        raise ConfigError(
+            f"gates must be a mapping of gate name -> margin (e.g. {{'accuracy': 0.01}}) or a "
+            f"GateConfig, got {type(gates).__name__}"
+        )
     if config.task != task:
-        raise ConfigError(f"the gates are set for {config.task} data but this data is {task}: build them with "
-                          f"GateConfig(..., task={task!r}) or pass a mapping")
+        raise ConfigError(
+            f"the gates are set for {config.task} data but this data is {task}: build them with "
+            f"GateConfig(..., task={task!r}) or pass a mapping"
+        )
     return gates_mod.require_gain(config) if require_gain else config
 
 
@@ -141,20 +150,33 @@ def _slice_set(slices: SliceSet | str | os.PathLike[str] | Sequence[Any] | None)
         return load_slices(os.fspath(slices))
     if isinstance(slices, Sequence):
         return SliceSet(tuple(s if isinstance(s, Slice) else Slice.from_json(s) for s in slices))
-    raise ConfigError(f"slices must be a SliceSet, a slice file's path or a list of slices, got "
-                      f"{type(slices).__name__}")
+    raise ConfigError(
+        f"slices must be a SliceSet, a slice file's path or a list of slices, got {type(slices).__name__}"
+    )
 
 
 # --- compare ------------------------------------------------------------------------------------------
 
 
-def compare(data: DataLike, baseline: str | None = None, candidate: str | None = None, *,
-            slices: SliceSet | str | os.PathLike[str] | Sequence[Any] | None = None,
-            gates: GateConfig | Mapping[str, float | str | None] | None = None,
-            guardrails: str | Sequence[str] = (), require_gain: bool = False, cluster_col: str | None = None,
-            custom_features: Sequence[CustomFeature] = (), conf_threshold: float = 0.8, min_n: int = 30,
-            alpha: float = 0.05, cache: bool | PredictionCache | None = True, batch_size: int = 32,
-            progress: ProgressFactory | None = None, **data_options: Any) -> CompareResult:
+def compare(
+    data: DataLike,
+    baseline: str | None = None,
+    candidate: str | None = None,
+    *,
+    slices: SliceSet | str | os.PathLike[str] | Sequence[Any] | None = None,
+    gates: GateConfig | Mapping[str, float | str | None] | None = None,
+    guardrails: str | Sequence[str] = (),
+    require_gain: bool = False,
+    cluster_col: str | None = None,
+    custom_features: Sequence[CustomFeature] = (),
+    conf_threshold: float = 0.8,
+    min_n: int = 30,
+    alpha: float = 0.05,
+    cache: bool | PredictionCache | None = True,
+    batch_size: int = 32,
+    progress: ProgressFactory | None = None,
+    **data_options: Any,
+) -> CompareResult:
     """Compare `candidate` with `baseline` on `data`, overall and per slice, and give the verdict.
 
     `baseline` / `candidate` are model specs (`roberta` / `gpt2`: prediction columns of the data;
@@ -173,14 +195,27 @@ def compare(data: DataLike, baseline: str | None = None, candidate: str | None =
     config = _gate_config(gates, loaded.task, require_gain)  # a typo in a gate fails before any model runs
     if not (baseline and candidate):
         if not loaded.default_models:
-            raise ModelError("this data has no default models: give baseline= and candidate= (model specs; on the "
-                             "command line, give --baseline and --candidate)")
+            raise ModelError(
+                "this data has no default models: give baseline= and candidate= (model specs; on the "
+                "command line, give --baseline and --candidate)"
+            )
         baseline, candidate = baseline or loaded.default_models[0], candidate or loaded.default_models[1]
     chosen = _slice_set(slices)
     store, notes = _cache(cache)
-    analysis = run_analysis(loaded, baseline, candidate, slices=chosen, custom=custom_features, cache=store,
-                            conf_threshold=conf_threshold, min_n=int(min_n), alpha=alpha, batch_size=batch_size,
-                            progress=progress, guardrails=[guardrails] if isinstance(guardrails, str) else guardrails)
+    analysis = run_analysis(
+        loaded,
+        baseline,
+        candidate,
+        slices=chosen,
+        custom=custom_features,
+        cache=store,
+        conf_threshold=conf_threshold,
+        min_n=int(min_n),
+        alpha=alpha,
+        batch_size=batch_size,
+        progress=progress,
+        guardrails=[guardrails] if isinstance(guardrails, str) else guardrails,
+    )
     analysis.results.warnings = notes + analysis.results.warnings
     return CompareResult(analysis=analysis, verdict=decide(analysis, config), gates=config)
 
@@ -197,7 +232,7 @@ class CompareResult:
 
     @property
     def task(self) -> str:
-        """"classification" or "generation"."""
+        """The task kind: "classification" or "generation"."""
         return self.analysis.task
 
     @property
@@ -231,6 +266,8 @@ class CompareResult:
     @property
     def per_class(self) -> pd.DataFrame:
         """Per gold label (classification; empty for generation)."""
+        import pandas as pd
+
         return self.analysis.results.per_class if self.task != "generation" else pd.DataFrame()
 
     @property
@@ -260,14 +297,25 @@ class CompareResult:
 
         return analysis_figures(self.analysis)
 
-    def report(self, *, markdown: str | None = None, html: str | None = None,
-               discovery: DiscoverResult | Discovery | None = None,
-               explanations: ExplainResult | RegressionExplanations | None = None) -> list[str]:
+    def report(
+        self,
+        *,
+        markdown: str | None = None,
+        html: str | None = None,
+        discovery: DiscoverResult | Discovery | None = None,
+        explanations: ExplainResult | RegressionExplanations | None = None,
+    ) -> list[str]:
         """Write the Markdown and/or HTML report (as `report --markdown --html`); returns the paths written."""
         from evalcore.report import export_reports
 
-        return export_reports(self.analysis, self.verdict, markdown=markdown, html_path=html,
-                              discovery=_discovery(discovery), explanations=_explanations(explanations))
+        return export_reports(
+            self.analysis,
+            self.verdict,
+            markdown=markdown,
+            html_path=html,
+            discovery=_discovery(discovery),
+            explanations=_explanations(explanations),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Strict JSON (what `report --format json` prints)."""
@@ -276,17 +324,23 @@ class CompareResult:
         r = self.analysis.results
         columns = _report_columns(self.task)
         payload: dict[str, Any] = {
-            "task": self.task, "overall": r.overall, "verdict": self.verdict.to_dict(),
+            "task": self.task,
+            "overall": r.overall,
+            "verdict": self.verdict.to_dict(),
             "worse_than_rest": r.flagged,
             **{k: getattr(r, k)[c].to_dict(orient="records") for k, c in columns.items()},
-            "metric_changes": r.changes.to_dict(orient="records")}
+            "metric_changes": r.changes.to_dict(orient="records"),
+        }
         if self.task != "generation":
             payload["per_class"] = r.per_class.to_dict(orient="records")
-        return strict_json(payload)
+        strict: dict[str, Any] = strict_json(payload)
+        return strict
 
     def __repr__(self) -> str:
-        return (f"<CompareResult {self.analysis.data.name}: {self.candidate} (candidate) vs {self.baseline} "
-                f"(baseline), {len(self.df_eval):,} rows; {self.headline()}>")
+        return (
+            f"<CompareResult {self.analysis.data.name}: {self.candidate} (candidate) vs {self.baseline} "
+            f"(baseline), {len(self.df_eval):,} rows; {self.headline()}>"
+        )
 
     def _repr_html_(self) -> str:
         return _render(self._blocks(), self.headline())
@@ -296,17 +350,27 @@ class CompareResult:
         from evalcore import report
 
         a = self.analysis
-        blocks: list[Block] = [report.Heading(f"{self.candidate} (candidate) vs {self.baseline} (baseline) on "
-                                              f"{a.data.name}: {len(self.df_eval):,} rows", 3)]
+        blocks: list[Block] = [
+            report.Heading(
+                f"{self.candidate} (candidate) vs {self.baseline} (baseline) on "
+                f"{a.data.name}: {len(self.df_eval):,} rows",
+                3,
+            )
+        ]
         # the gates' table and the verdict's notes (the verdict line itself heads the rendering)
-        blocks += [b for b in report._recommendation_blocks(self.verdict) if isinstance(b, (report.Table, report.Bullets))]
+        blocks += [
+            b for b in report._recommendation_blocks(self.verdict) if isinstance(b, (report.Table, report.Bullets))
+        ]
         if self.task == "generation":
             from evalcore import genreport
 
             rows, marked = genreport.slice_rows(a, self.verdict)
-            blocks += [report.Heading("Overall", 4), report.Table(genreport.OVERALL_HEADERS, genreport.overall_rows(a)),
-                       report.Heading("Per slice", 4),
-                       report.Table(genreport.slice_headers(a), rows, frozenset(marked))]
+            blocks += [
+                report.Heading("Overall", 4),
+                report.Table(genreport.OVERALL_HEADERS, genreport.overall_rows(a)),
+                report.Heading("Per slice", 4),
+                report.Table(genreport.slice_headers(a), rows, frozenset(marked)),
+            ]
             chart = next(iter(genreport.figures(a).items()), None)
         else:
             overall = report._overall_blocks(a)
@@ -324,23 +388,79 @@ class CompareResult:
 
 REPORT_COLUMNS = {
     "slice_metrics": ["slice", "model", "n", "accuracy", "acc_lo", "acc_hi", "macro_f1", "small"],
-    "regression_metrics": ["slice", "n", "baseline_accuracy", "candidate_accuracy", "delta", "delta_lo",
-                           "delta_hi", "mde", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
-                           "vs_rest_p_adjusted", "worse_than_rest", "regression_rate", "regression_rate_lo",
-                           "regression_rate_hi", "improvement_rate", "improvement_rate_lo", "improvement_rate_hi",
-                           "confident_regression_rate", "confident_regression_rate_lo", "confident_regression_rate_hi",
-                           "n_conf_known", "mcnemar_p", "p_adjusted", "significant_regression", "small"],
+    "regression_metrics": [
+        "slice",
+        "n",
+        "baseline_accuracy",
+        "candidate_accuracy",
+        "delta",
+        "delta_lo",
+        "delta_hi",
+        "mde",
+        "rest_delta",
+        "vs_rest",
+        "vs_rest_lo",
+        "vs_rest_hi",
+        "vs_rest_p",
+        "vs_rest_p_adjusted",
+        "worse_than_rest",
+        "regression_rate",
+        "regression_rate_lo",
+        "regression_rate_hi",
+        "improvement_rate",
+        "improvement_rate_lo",
+        "improvement_rate_hi",
+        "confident_regression_rate",
+        "confident_regression_rate_lo",
+        "confident_regression_rate_hi",
+        "n_conf_known",
+        "mcnemar_p",
+        "p_adjusted",
+        "significant_regression",
+        "small",
+    ],
 }
 # generation: the same two tables, in the generation metrics (evalcore.gentables)
 GENERATION_REPORT_COLUMNS = {
-    "slice_metrics": ["slice", "model", "role", "n", *(f"{m}{s}" for m in ("exact_match", "f1", "relaxed_match",
-                                                                          "rouge_l", "rouge_acc")
-                                                       for s in ("", "_lo", "_hi")),
-                      "answer_tokens", "length_ratio", "verbose_share", "small"],
-    "regression_metrics": ["slice", "metric", "n", "baseline", "candidate", "delta", "delta_lo", "delta_hi", "p",
-                           "p_adjusted", "mde", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
-                           "vs_rest_p_adjusted", "worse_than_rest", "n_improved", "n_regressed",
-                           "significant_regression", "small"],
+    "slice_metrics": [
+        "slice",
+        "model",
+        "role",
+        "n",
+        *(
+            f"{m}{s}"
+            for m in ("exact_match", "f1", "relaxed_match", "rouge_l", "rouge_acc")
+            for s in ("", "_lo", "_hi")
+        ),
+        "answer_tokens",
+        "length_ratio",
+        "verbose_share",
+        "small",
+    ],
+    "regression_metrics": [
+        "slice",
+        "metric",
+        "n",
+        "baseline",
+        "candidate",
+        "delta",
+        "delta_lo",
+        "delta_hi",
+        "p",
+        "p_adjusted",
+        "mde",
+        "rest_delta",
+        "vs_rest",
+        "vs_rest_lo",
+        "vs_rest_hi",
+        "vs_rest_p",
+        "vs_rest_p_adjusted",
+        "worse_than_rest",
+        "n_improved",
+        "n_regressed",
+        "significant_regression",
+        "small",
+    ],
 }
 
 
@@ -356,8 +476,10 @@ def _render(blocks: Sequence[Block], headline: str) -> str:
 
     plotly_js = [False]
     body = "\n".join(_html_block(b, plotly_js) for b in blocks)
-    return (f'{_CSS}<div class="evalcore-result"><div class="verdict"><strong>Verdict:</strong> '
-            f"{html.escape(headline)}</div>\n{body}</div>")
+    return (
+        f'{_CSS}<div class="evalcore-result"><div class="verdict"><strong>Verdict:</strong> '
+        f"{html.escape(headline)}</div>\n{body}</div>"
+    )
 
 
 # --- score --------------------------------------------------------------------------------------------
@@ -377,8 +499,10 @@ class ScoreResult:
     def lines(self) -> list[str]:
         """One line per model, as `python -m evalcore score` prints them."""
         if self.data.task == "generation":
-            return [f"{r.model}: exact match {r.exact_match:.1%}, F1 {r.f1:.1%} on {r.n:,} rows"
-                    for r in self.table.itertuples()]
+            return [
+                f"{r.model}: exact match {r.exact_match:.1%}, F1 {r.f1:.1%} on {r.n:,} rows"
+                for r in self.table.itertuples()
+            ]
         return [f"{r.model}: accuracy {r.accuracy:.3f} on {r.n} rows; {r.summary}" for r in self.table.itertuples()]
 
     def __repr__(self) -> str:
@@ -391,11 +515,20 @@ class ScoreResult:
         return _render([report.frame_table(self.table)], head)
 
 
-def score(data: DataLike, models: str | Sequence[str], *, cache: bool | PredictionCache | None = True,
-          batch_size: int = 32, progress: ProgressFactory | None = None, **data_options: Any) -> ScoreResult:
+def score(
+    data: DataLike,
+    models: str | Sequence[str],
+    *,
+    cache: bool | PredictionCache | None = True,
+    batch_size: int = 32,
+    progress: ProgressFactory | None = None,
+    **data_options: Any,
+) -> ScoreResult:
     """Score `data` with each model spec (only texts missing from the prediction cache run); on generation
     data, score each model's answers against the gold answers. The same function `python -m evalcore score`
     runs."""
+    import pandas as pd
+
     from evalcore.metrics import wilson_interval
     from evalcore.pipeline import model_outputs
 
@@ -410,18 +543,37 @@ def score(data: DataLike, models: str | Sequence[str], *, cache: bool | Predicti
         warnings += [note] if note else []
         preds[out.model] = out
         if loaded.task == "generation":
+            from evalcore.gendata import GenerationData
             from evalcore.genmetrics import score_answers
 
-            s = score_answers(out.pred, loaded.golds)  # type: ignore[attr-defined]
-            rows.append({"model": out.model, "spec": spec, "n": len(s), "exact_match": s["exact_match"].mean(),
-                         "f1": s["f1"].mean()})
+            assert isinstance(loaded, GenerationData)  # what load gives for generation data
+            s = score_answers(list(out.pred), loaded.golds)
+            rows.append(
+                {
+                    "model": out.model,
+                    "spec": spec,
+                    "n": len(s),
+                    "exact_match": s["exact_match"].mean(),
+                    "f1": s["f1"].mean(),
+                }
+            )
             continue
         acc = out.accuracy(loaded.df["label"])
         k = int(round(acc * out.n_total))
         lo, hi = wilson_interval(k, out.n_total)
-        rows.append({"model": out.model, "spec": spec, "n": out.n_total, "accuracy": acc, "accuracy_lo": float(lo),
-                     "accuracy_hi": float(hi), "n_cached": out.n_cached, "n_computed": out.n_computed,
-                     "summary": out.summary})
+        rows.append(
+            {
+                "model": out.model,
+                "spec": spec,
+                "n": out.n_total,
+                "accuracy": acc,
+                "accuracy_lo": float(lo),
+                "accuracy_hi": float(hi),
+                "n_cached": out.n_cached,
+                "n_computed": out.n_computed,
+                "summary": out.summary,
+            }
+        )
     return ScoreResult(data=loaded, table=pd.DataFrame(rows), predictions=preds, warnings=warnings)
 
 
@@ -471,21 +623,35 @@ class DiscoverResult:
         return _render(discovery_blocks(self.discovery, figures=True), head)
 
 
-def _comparison(result: CompareResult | DataLike, baseline: str | None, candidate: str | None,
-                options: dict[str, Any]) -> CompareResult:
+def _comparison(
+    result: CompareResult | DataLike, baseline: str | None, candidate: str | None, options: dict[str, Any]
+) -> CompareResult:
     if isinstance(result, CompareResult):
         if baseline or candidate or options:
-            raise ConfigError("a comparison is given: its models and options are already set (pass the data "
-                              "instead to compare anew)")
+            raise ConfigError(
+                "a comparison is given: its models and options are already set (pass the data instead to compare anew)"
+            )
         return result
     return compare(result, baseline, candidate, **options)
 
 
-def discover(result: CompareResult | DataLike, baseline: str | None = None, candidate: str | None = None, *,
-             depth: int = 2, bins: int = 4, min_support: int = 30, max_candidates: int = 10,
-             alpha: float | None = None, screen_p: float = 0.05, seed: int = 0, beam: int = 200,
-             features: Sequence[str] | None = None, include_model_outputs: bool = False,
-             **compare_options: Any) -> DiscoverResult:
+def discover(
+    result: CompareResult | DataLike,
+    baseline: str | None = None,
+    candidate: str | None = None,
+    *,
+    depth: int = 2,
+    bins: int = 4,
+    min_support: int = 30,
+    max_candidates: int = 10,
+    alpha: float | None = None,
+    screen_p: float = 0.05,
+    seed: int = 0,
+    beam: int = 200,
+    features: Sequence[str] | None = None,
+    include_model_outputs: bool = False,
+    **compare_options: Any,
+) -> DiscoverResult:
     """Search conjunctions of metadata features for slices where the candidate is worse than on the rest
     (`evalcore.discover`), on a comparison from `compare`, or on data (then `compare` runs first with
     `compare_options`). `alpha`: the false discovery rate (default: the comparison's, 0.05)."""
@@ -494,10 +660,18 @@ def discover(result: CompareResult | DataLike, baseline: str | None = None, cand
     comparison = _comparison(result, baseline, candidate, compare_options)
     if alpha is None:
         alpha = float(comparison.regression_metrics.attrs.get("alpha", 0.05))
-    settings = DiscoverySettings(depth=depth, bins=bins, min_support=min_support, max_candidates=max_candidates,
-                                 alpha=alpha, screen_p=screen_p, seed=seed, beam=beam,
-                                 features=tuple(features) if features else None,
-                                 include_model_outputs=include_model_outputs)
+    settings = DiscoverySettings(
+        depth=depth,
+        bins=bins,
+        min_support=min_support,
+        max_candidates=max_candidates,
+        alpha=alpha,
+        screen_p=screen_p,
+        seed=seed,
+        beam=beam,
+        features=tuple(features) if features else None,
+        include_model_outputs=include_model_outputs,
+    )
     return DiscoverResult(discovery=discover_slices(comparison.df_eval, settings), comparison=comparison)
 
 
@@ -539,8 +713,15 @@ class ExplainResult:
         return _render(explanation_blocks(self.explanations, figures=True), self.message())
 
 
-def explain(result: CompareResult, slice: str, *, discovery: DiscoverResult | Discovery | None = None,
-            max_rows: int = 100, seed: int = 0, top_k: int = 3) -> ExplainResult:
+def explain(
+    result: CompareResult,
+    slice: str,
+    *,
+    discovery: DiscoverResult | Discovery | None = None,
+    max_rows: int = 100,
+    seed: int = 0,
+    top_k: int = 3,
+) -> ExplainResult:
     """Explain the regressed rows (baseline right, candidate wrong) of `slice`: a slice of the comparison, a
     slice of `discovery`, or rule text. The candidate must be a live model (`vader`, `demo`, `hf:`);
     otherwise a `ModelError` says why."""
@@ -562,14 +743,27 @@ def _explanations(e: ExplainResult | RegressionExplanations | None) -> Regressio
 # --- push ---------------------------------------------------------------------------------------------
 
 
-def push(result: CompareResult, *, project: str = "evalcore", entity: str | None = None,
-         run_name: str | None = None, mode: str | None = None,
-         discovery: DiscoverResult | Discovery | None = None,
-         explanations: ExplainResult | RegressionExplanations | None = None) -> PushResult:
+def push(
+    result: CompareResult,
+    *,
+    project: str = "evalcore",
+    entity: str | None = None,
+    run_name: str | None = None,
+    mode: str | None = None,
+    discovery: DiscoverResult | Discovery | None = None,
+    explanations: ExplainResult | RegressionExplanations | None = None,
+) -> PushResult:
     """Log the comparison (tables, slices, charts, verdict) to a W&B run: online with an API key, else
     offline with the `wandb sync` command in the result (`mode` forces one). As `python -m evalcore push`."""
     from evalcore.wandb_push import push_to_wandb
 
-    return push_to_wandb(result.analysis, project=project, entity=entity, run_name=run_name, mode=mode,
-                         gates=result.verdict, discovery=_discovery(discovery),
-                         explanations=_explanations(explanations))
+    return push_to_wandb(
+        result.analysis,
+        project=project,
+        entity=entity,
+        run_name=run_name,
+        mode=mode,
+        gates=result.verdict,
+        discovery=_discovery(discovery),
+        explanations=_explanations(explanations),
+    )

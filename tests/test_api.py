@@ -28,19 +28,23 @@ def lab(shared_data: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def lab_result(lab: Path, tmp_path_factory: pytest.TempPathFactory) -> evalcore.CompareResult:
-    return evalcore.compare(str(lab), baseline="roberta", candidate="gpt2",
-                            cache=False)  # precomputed columns: nothing to cache
+    return evalcore.compare(
+        str(lab), baseline="roberta", candidate="gpt2", cache=False
+    )  # precomputed columns: nothing to cache
 
 
 def cli(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "EVALCORE_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "evalcore", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "evalcore", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_import_is_cheap_and_the_api_loads_on_first_use() -> None:
-    code = ("import sys, evalcore; heavy = [m for m in ('pandas', 'numpy', 'torch') if m in sys.modules]; "
-            "assert not heavy, heavy; evalcore.compare; assert 'pandas' in sys.modules")
+    code = (
+        "import sys, evalcore; heavy = [m for m in ('pandas', 'numpy', 'torch') if m in sys.modules]; "
+        "assert not heavy, heavy; evalcore.compare; assert 'pandas' in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
 
 
@@ -76,10 +80,21 @@ def test_the_notebook_rendering_shows_verdict_headline_slices_and_a_chart(lab_re
     assert "<body" not in page and ".evalcore-result table" in page  # a fragment, its CSS scoped to itself
 
 
-def test_report_json_of_the_cli_is_the_api_result(lab: Path, lab_result: evalcore.CompareResult,
-                                                  evalcore_home: Path) -> None:
-    proc = cli("report", "--data", str(lab), "--baseline", "roberta", "--candidate", "gpt2", "--format", "json",
-               home=evalcore_home)
+def test_report_json_of_the_cli_is_the_api_result(
+    lab: Path, lab_result: evalcore.CompareResult, evalcore_home: Path
+) -> None:
+    proc = cli(
+        "report",
+        "--data",
+        str(lab),
+        "--baseline",
+        "roberta",
+        "--candidate",
+        "gpt2",
+        "--format",
+        "json",
+        home=evalcore_home,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == json.loads(json.dumps(lab_result.to_dict()))
 
@@ -102,8 +117,9 @@ def test_gates_guardrails_and_require_gain_change_the_verdict(lab: Path) -> None
     no_slices = evalcore.compare(lab, baseline="roberta", candidate="gpt2", gates={"slice_accuracy": "off"})
     assert no_slices.verdict.decision == "no-ship" and no_slices.gates.values["slice_accuracy"] is None
     assert "slice_accuracy" not in {g.name for g in no_slices.verdict.results}
-    none = evalcore.compare(lab, baseline="roberta", candidate="gpt2",
-                            gates={"accuracy": None, "macro_f1": None, "slice_accuracy": None})
+    none = evalcore.compare(
+        lab, baseline="roberta", candidate="gpt2", gates={"accuracy": None, "macro_f1": None, "slice_accuracy": None}
+    )
     assert none.verdict.decision == "need more data" and "No gate is turned on" in none.headline()
     gain = evalcore.compare(lab, baseline="gpt2", candidate="roberta", require_gain=True)
     assert "accuracy_gain" in {g.name for g in gain.verdict.results}
@@ -119,24 +135,38 @@ def test_bad_input_raises_the_evalcore_family_before_any_model_runs(lab: Path) -
     with pytest.raises(evalcore.ConfigError, match="got int"):
         evalcore.compare(123)  # type: ignore[arg-type]
     with pytest.raises(evalcore.RuleError):
-        evalcore.compare(lab, baseline="roberta", candidate="gpt2",
-                         slices=[{"name": "x", "rule": "no_such_column == true"}])
+        evalcore.compare(
+            lab, baseline="roberta", candidate="gpt2", slices=[{"name": "x", "rule": "no_such_column == true"}]
+        )
     with pytest.raises(evalcore.ModelError, match="default models"):
         evalcore.compare(lab, baseline="roberta")  # a plain file names no default pair (`lab` does)
     with pytest.raises(evalcore.EvalcoreError):
         evalcore.compare(lab, baseline="roberta", candidate="no_such_column")
 
 
-def test_cluster_col_makes_every_interval_cluster_robust_as_the_cli_does(lab: Path, tmp_path: Path,
-                                                                         evalcore_home: Path) -> None:
+def test_cluster_col_makes_every_interval_cluster_robust_as_the_cli_does(
+    lab: Path, tmp_path: Path, evalcore_home: Path
+) -> None:
     frame = pd.read_csv(lab)
     frame["user"] = [f"u{i // 10}" for i in range(len(frame))]
     path = tmp_path / "grouped.csv"
     frame.to_csv(path, index=False)
     r = evalcore.compare(path, baseline="roberta", candidate="gpt2", cluster_col="user")
     assert r.changes.attrs["cluster_col"] == "user" and r.verdict.cluster_col == "user"
-    proc = cli("report", "--data", str(path), "--baseline", "roberta", "--candidate", "gpt2", "--cluster-col", "user",
-               "--format", "json", home=evalcore_home)
+    proc = cli(
+        "report",
+        "--data",
+        str(path),
+        "--baseline",
+        "roberta",
+        "--candidate",
+        "gpt2",
+        "--cluster-col",
+        "user",
+        "--format",
+        "json",
+        home=evalcore_home,
+    )
     assert json.loads(proc.stdout) == json.loads(json.dumps(r.to_dict()))
 
 
@@ -144,8 +174,7 @@ def test_discover_then_compare_on_the_found_slices(lab_result: evalcore.CompareR
     found = evalcore.discover(lab_result, seed=0)
     assert isinstance(found.table, pd.DataFrame) and found.confirmed
     assert found.table.loc[found.table["confirmed"], "name"].tolist() == found.confirmed
-    again = evalcore.compare(lab_result.analysis.data, baseline="roberta", candidate="gpt2",
-                             slices=found.slice_set())
+    again = evalcore.compare(lab_result.analysis.data, baseline="roberta", candidate="gpt2", slices=found.slice_set())
     assert set(found.confirmed) <= set(again.regression_metrics["slice"])
     saved = found.save(tmp_path / "found.json")
     assert evalcore.compare("lab", slices=saved).analysis.slices.names() == found.confirmed  # `lab`: the default pair
@@ -164,8 +193,7 @@ def test_score_gives_accuracy_with_its_interval(lab: Path) -> None:
     assert "roberta: accuracy 0.698 on 500 rows" in s.lines()[0]
 
 
-def test_explain_a_live_candidate_and_refuse_a_precomputed_one(lab: Path,
-                                                                lab_result: evalcore.CompareResult) -> None:
+def test_explain_a_live_candidate_and_refuse_a_precomputed_one(lab: Path, lab_result: evalcore.CompareResult) -> None:
     r = evalcore.compare(lab, baseline="roberta", candidate="vader")
     e = evalcore.explain(r, "has_negation", max_rows=20)
     assert e.explanations.n_explained == 20 and len(e.tokens) and isinstance(e.tokens, pd.DataFrame)
@@ -189,8 +217,9 @@ def test_the_lab_notebook_runs(evalcore_home: Path, monkeypatch: pytest.MonkeyPa
 
     path = ROOT / "examples" / "lab.ipynb"
     nb = nbformat.read(path, as_version=4)
-    assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code"), \
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code"), (
         "commit the notebook with its outputs stripped"
+    )
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     html_out = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
     assert "69.8%" in html_out and "39.8%" in html_out and "no-ship" in html_out
