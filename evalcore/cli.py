@@ -94,28 +94,16 @@ def tqdm_progress(desc: str) -> Callable[[int, int], None]:
 def cmd_score(args: argparse.Namespace) -> int:
     if args.ray:
         return _score_on_ray(args)
-    from evalcore.models import load_predictor
-    from evalcore.scoring import score
+    from evalcore.api import score
 
     data = load_data_from_args(args)
     if data.task == "generation":  # answers are read, not computed: score them against the gold answers
-        from evalcore.gendata import load_answers
-        from evalcore.genmetrics import score_answers
-
         print(f"data: {data.name}: {len(data)} rows, generation (answers scored against their gold answers)")
-        for spec in args.model:
-            answers = load_answers(spec, data)
-            s = score_answers(answers.pred, data.golds)
-            print(f"{answers.model}: exact match {s['exact_match'].mean():.1%}, F1 {s['f1'].mean():.1%} on "
-                  f"{len(s):,} rows")
-        return 0
-    print(f"data: {data.name}: {len(data)} rows, labels {', '.join(data.labels)}")
-    cache = None if args.no_cache else open_cache()
-    for spec in args.model:
-        predictor = load_predictor(spec, data.labels, data=data)
-        preds = score(data, predictor, cache, batch_size=args.batch_size, progress=tqdm_progress(predictor.name))
-        acc = preds.accuracy(data.df["label"])
-        print(f"{predictor.name}: accuracy {acc:.3f} on {preds.n_total} rows; {preds.summary}")
+    else:
+        print(f"data: {data.name}: {len(data)} rows, labels {', '.join(data.labels)}")
+    result = score(data, args.model, cache=None if args.no_cache else open_cache(), batch_size=args.batch_size,
+                   progress=tqdm_progress)
+    print("\n".join(result.lines()))
     return 0
 
 
