@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import html
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, Union
 
@@ -92,7 +92,8 @@ def load(data: DataLike, **options: Any) -> EvalData:
                 f"{', '.join(unknown)} apply to a data source, not to data already loaded: pass the "
                 "source (a path or name) instead"
             )
-        return with_clusters(data, options.get("cluster_col"))
+        column = options.get("cluster_col")
+        return data if column is None else with_clusters(replace(data), column)  # the caller's data unchanged
     if not isinstance(data, (str, os.PathLike)):
         raise ConfigError(
             f"data must be a source (a path or a name such as `lab`) or data from evalcore.load, "
