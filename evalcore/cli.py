@@ -260,6 +260,7 @@ def _text_tables(analysis, verdict) -> list[str]:
 
     from evalcore import units
     from evalcore.comparisons import compared_metric
+    from evalcore.report import detectable_loss
 
     r = analysis.results
     o = r.overall
@@ -289,16 +290,18 @@ def _text_tables(analysis, verdict) -> list[str]:
         "slice": reg["slice"], "n": reg["n"].map("{:,}".format),
         "baseline": reg["baseline_accuracy"].map(units.pct), "candidate": reg["candidate_accuracy"].map(units.pct),
         "change [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
-        "MDE": reg["mde"].map(units.magnitude_pts),
+        "detectable loss": detectable_loss(verdict, "accuracy", reg["slice"]),
         "vs rest [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
         "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),
         **({"design effect": reg["design_effect"].map(lambda x: "-" if x != x else f"{x:.2f}")}
            if r.changes.attrs.get("cluster_col") else {}),
         "in the verdict": [status.get(s, "-") if s != "all" else "overall gates" for s in reg["slice"]],
-        "vs rest": ["WORSE THAN REST" if w else "-" for w in reg["worse_than_rest"]],
+        "flag": [("WORSE THAN REST" if d < 0 else "gains less than rest") if w else "-"
+                 for w, d in zip(reg["worse_than_rest"], reg["delta"])],
     })
-    out += ["", "per slice (accuracy; change = candidate - baseline; MDE at 80% power; vs rest = change minus the "
-                "other rows' change, Benjamini-Hochberg):", table.to_string(index=False)]
+    out += ["", "per slice (accuracy; change = candidate - baseline; detectable loss = what the slice's verdict test "
+                "detects with 80% power, - where no test decides it; vs rest = change minus the other rows' change, "
+                "Benjamini-Hochberg):", table.to_string(index=False)]
     pc = r.per_class
     cls = pd.DataFrame({"label": pc["label"], "n gold": pc["n_gold"].map("{:,}".format), **{
         m: [f"{units.pct(b)} -> {units.pct(c)} ({units.pts_ci(dl, lo, hi)})" for b, c, dl, lo, hi in

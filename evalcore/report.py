@@ -355,12 +355,24 @@ def verdict_label(status: dict[str, str], row: Any) -> str:
     return ", ".join(flags)
 
 
+DETECTABLE = "detectable loss (verdict test, 80% power)"  # the column every per-slice table shows
+
+
+def detectable_loss(gates: Verdict | None, metric: str | None, slices: Any) -> list[str]:
+    """Per slice, the loss its deciding verdict test detects with 80% power (`Verdict.slice_mde`), '–' where no
+    test decides the slice (the whole data: see the overall gates; too small; model-defined; gate off). Never the
+    unadjusted McNemar MDE against zero: a slice's pass is only as strong as the test that grants it."""
+    mde = gates.slice_mde(metric) if gates is not None else {}
+    return [units.magnitude_pts(mde[s]) if s in mde else "–" for s in slices]
+
+
 def _slice_blocks(analysis: Analysis, gates: Verdict) -> list[Block]:
     r = analysis.results
     reg = r.regression_metrics
     acc = r.slice_metrics.set_index(["slice", "role"])
     status = gates.slice_status("accuracy")
     rows, rate_rows, marked = [], [], set()
+    loss = detectable_loss(gates, "accuracy", reg["slice"])
     for i, row in enumerate(reg.itertuples()):
         accs = [units.pct_ci(*(acc.loc[(row.slice, role), k] for k in ("accuracy", "acc_lo", "acc_hi")))
                 for role in ROLES]
@@ -368,7 +380,7 @@ def _slice_blocks(analysis: Analysis, gates: Verdict) -> list[Block]:
         if row.worse_than_rest or "HARM" in flags[0] or "FAIL" in flags[0]:
             marked.add(i)
         rows.append([row.slice, f"{int(row.n):,}", *accs, units.pts_ci(row.delta, row.delta_lo, row.delta_hi),
-                     units.magnitude_pts(row.mde), units.pts_ci(row.vs_rest, row.vs_rest_lo, row.vs_rest_hi),
+                     loss[i], units.pts_ci(row.vs_rest, row.vs_rest_lo, row.vs_rest_hi),
                      units.p_value(row.vs_rest_p_adjusted), units.p_value(row.mcnemar_p),
                      units.p_value(row.p_adjusted), ", ".join(flags) or "–"])
         rate_rows.append([row.slice, f"{int(row.n):,}",
@@ -377,13 +389,14 @@ def _slice_blocks(analysis: Analysis, gates: Verdict) -> list[Block]:
                           units.pct_ci(row.confident_regression_rate, row.confident_regression_rate_lo,
                                        row.confident_regression_rate_hi) if row.n_conf_known else "unknown",
                           f"{int(row.n_conf_known):,}"])
-    headers = ["slice", "n", "baseline accuracy", "candidate accuracy", "change", "MDE (80% power)",
+    headers = ["slice", "n", "baseline accuracy", "candidate accuracy", "change", DETECTABLE,
                "change minus the rest's", "BH p (vs rest)", "p (vs 0)", "BH p (vs 0)", "in the verdict"]
     defs = [[s.name, s.text, s.note or "–", r.roles.get(s.name, s.role)] for s in analysis.slices]
     return [Heading("Per-slice results"),
             Para("Accuracies with 95% intervals; the change (candidate - baseline) with its paired 95% interval; "
-                 "the MDE is the smallest change the slice detects with 80% power (two-sided; the verdict's own "
-                 "detectable loss, at its adjusted level, is in its reasons); 'change minus the rest's' compares "
+                 "the detectable loss is the loss the test that decides the slice in the verdict detects with 80% "
+                 "power (a watched slice's one-sided harm test at its Benjamini-Hochberg level, a guardrail's margin "
+                 "test; '–' where no test decides the slice); 'change minus the rest's' compares "
                  "the slice with the other rows, and a slice is worse than the rest when that comparison survives "
                  "Benjamini-Hochberg. The 'all' row is one pre-planned test and is not adjusted."
                  + _cluster_note(analysis)),

@@ -355,6 +355,14 @@ class Verdict:
                 return list(r.checks)
         return []
 
+    def slice_mde(self, metric: str | None = None) -> dict[str, float]:
+        """slice -> the loss (points as a fraction) the test that decides the slice detects with 80% power: the
+        one-sided harm test at its Benjamini-Hochberg level for a watched slice, the margin test for a guardrail.
+        Slices the verdict does not judge (too small, model-defined, gate off) are absent: no test decides them,
+        so no power is claimed for them."""
+        return {c.name: c.mde for c in self.slice_checks(metric)
+                if c.status not in (TOO_SMALL, MODEL_DEFINED) and np.isfinite(c.mde)}
+
     def counts(self, metric: str | None = None) -> dict[str, int]:
         """The counts a page shows about slices, from this one result."""
         checks = self.slice_checks(metric)

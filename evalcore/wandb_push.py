@@ -264,7 +264,6 @@ def _verdict_summary(analysis: Analysis, gates: Verdict | None) -> dict[str, Any
     from evalcore.report import slice_margin
 
     margin = slice_margin(gates, analysis.task)
-    reg = analysis.results.regression_metrics
     return {"verdict": gates.decision, "recommendation": gates.decision, "verdict_reason": gates.next_step,
             "next_step": gates.next_step, "exit_code": gates.exit_code,
             "gates_passed": gates.passed, "gate_reasons": gates.reasons, "verdict_notes": list(gates.notes),
@@ -272,7 +271,7 @@ def _verdict_summary(analysis: Analysis, gates: Verdict | None) -> dict[str, Any
             "gate_status": {r.name: r.status for r in gates.results},
             "slice_margin": margin, "too_small_slices": gates.too_small(), "slice_status": gates.slice_status(),
             "verdict_counts": gates.counts(), "design_effect": gates.design_effect, "cluster_col": gates.cluster_col,
-            "slice_mde": dict(zip(reg["slice"], reg["mde"].astype(float)))}
+            "slice_mde": gates.slice_mde()}  # the deciding test's detectable loss; unjudged slices absent
 
 
 def run_config(analysis: Analysis, gates: Verdict | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from evalcore.errors import EvalcoreError
 from evalcore.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL,
                             GateConfig, margin_text)
 from evalcore.metrics import ALL_SLICE, confusion, reliability_diagram
-from evalcore.report import slice_margin, summarize_findings, verdict_label
+from evalcore.report import DETECTABLE, detectable_loss, slice_margin, summarize_findings, verdict_label
 from evalcore.tables import role_col
 from ui import engine, generation_view, state
 from ui.glossary import gloss, help_for
@@ -182,7 +182,7 @@ with tab_table:
         "slice": reg["slice"], "n": reg["n"],
         "baseline": reg["baseline_accuracy"].map(units.pct), "candidate": reg["candidate_accuracy"].map(units.pct),
         "change [95%]": [units.pts_ci(*v) for v in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
-        "MDE (80% power)": reg["mde"].map(units.magnitude_pts),
+        DETECTABLE: detectable_loss(gates, "accuracy", reg["slice"]),
         "in the verdict": [verdict_label(status, row) for row in reg.itertuples()],
         "vs rest [95%]": [units.pts_ci(*v) for v in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
         "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),

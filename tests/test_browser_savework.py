@@ -270,7 +270,9 @@ def test_other_sessions_see_new_work_and_the_loser_of_a_conflict_restores_it(ser
     _new_slice(a, "mentions_and_links", "has_mention == true and has_url == true", "A's hypothesis")
     b.get_by_text("Saved slices (11)").wait_for(timeout=30_000)  # B did nothing: the page followed by itself
     _box(b, "Slice").click()
-    assert b.get_by_role("option", name="mentions_and_links", exact=True).count() == 1
+    option = b.get_by_role("option", name="mentions_and_links", exact=True)
+    option.wait_for(timeout=30_000)  # the list opens after the click: wait for it under load, then count
+    assert option.count() == 1
     b.keyboard.press("Escape")
 
     for page in (a, b):

@@ -9,6 +9,7 @@ import numpy as np
 
 from apptest_helpers import errors, open_page
 from evalcore.data import load_data
+from evalcore.report import DETECTABLE
 
 
 def _decode(value):
@@ -78,7 +79,10 @@ def test_lab_headline_verdict_and_charts() -> None:
     assert verdict_slices.set_index("slice").loc["has_url", "status"] == "too small to judge"
     assert verdict_slices.set_index("slice").loc["has_mention", "status"] == "fail"
     row = table.set_index("slice").loc["has_url"]
-    assert row["in the verdict"] == "too small to judge" and row["MDE (80% power)"] == "53.9 pts" and row["n"] == 16
+    assert row["in the verdict"] == "too small to judge" and row[DETECTABLE] == "–" and row["n"] == 16
+    # a judged slice shows the detectable loss of the test that decides it (the harm test at its BH level)
+    neg = verdict_slices.set_index("slice").loc["has_negation"]
+    assert table.set_index("slice").loc["has_negation", DETECTABLE] == neg["detectable loss"] != "–"
     per_class = per_class.set_index("label")
     assert per_class.loc["negative", "recall change [95%]"] == "-54.0 pts [-62.3, -43.9]"
     assert cal["ECE [95%]"].iloc[1].startswith("0.566 [")

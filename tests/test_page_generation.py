@@ -19,6 +19,7 @@ from evalcore.data import load_data
 from evalcore.features import compute_generation_features
 from evalcore.genmetrics import score_answers
 from evalcore.pipeline import run_analysis
+from evalcore.report import DETECTABLE
 from evalcore.slices import Slice, SliceSet
 from evalcore.workspace import Workspace, save_workspace, workspace_path
 
@@ -135,7 +136,7 @@ def test_compare_metric_picker_shows_the_engines_numbers(squad_analysis) -> None
         assert (f"change {units.pts_ci(ch['value'], ch['lo'], ch['hi'])}" in
                 next(html.unescape(x.value) for x in at.caption  # the caption's terms carry hover help (HTML)
                      if html.unescape(x.value).startswith(compared_metric(metric).title + " · 95%")))
-        table = next(d.value for d in at.dataframe if "MDE (80% power)" in d.value.columns).set_index("slice")
+        table = next(d.value for d in at.dataframe if DETECTABLE in d.value.columns).set_index("slice")
         engine = metric_table(squad_analysis, metric).set_index("slice")
         for name in ("all", "who_questions", "short_answers"):
             row = engine.loc[name]

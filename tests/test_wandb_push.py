@@ -146,7 +146,7 @@ def test_offline_push_writes_every_table_with_its_columns_and_rows(pushed, lab, 
     assert wide["data"][2][wide["columns"].index("label")] is None
 
 
-def test_charts_summary_and_config_are_in_the_run(pushed):
+def test_charts_summary_and_config_are_in_the_run(pushed, lab):
     result, _ = pushed
     run_dir = Path(result.run_dir)
     charts = {re.sub(r"_\d+_[0-9a-f]+\.plotly\.json$", "", p.name)
@@ -166,7 +166,9 @@ def test_charts_summary_and_config_are_in_the_run(pushed):
     assert summary["next_step"] == summary["verdict_reason"] and summary["exit_code"] == 1
     assert summary["gate_margins"]["slice_accuracy"] == 0.05 and summary["gate_status"]["accuracy"] == "fail"
     assert summary["mde"] == pytest.approx(0.0898, abs=1e-4) and summary["slice_margin"] == 0.05
-    assert "has_url" in summary["too_small_slices"] and summary["slice_mde"]["has_url"] > 0.5
+    assert "has_url" in summary["too_small_slices"] and "has_url" not in summary["slice_mde"]  # no test decides it: no power claimed
+    harm = next(c for c in evaluate_gates(lab).slice_checks() if c.name == "has_negation")
+    assert summary["slice_mde"]["has_negation"] == pytest.approx(harm.mde)  # the harm test's, not McNemar's
     assert summary["slice_status"]["has_url"] == "too small to judge"
     assert summary["verdict_counts"]["too_small"] == 3
     assert summary["macro_f1/delta"] == pytest.approx(-0.3163, abs=1e-4)

@@ -108,7 +108,7 @@ def _headline(analysis: Any, metric: str) -> None:
 
 def _slice_table(analysis: Any, metric: str, margin: float, gates: Any = None) -> pd.DataFrame:
     """Per slice: both models' metric with intervals, the paired change, power and the comparison with the rest."""
-    from evalcore.report import verdict_label
+    from evalcore.report import DETECTABLE, detectable_loss, verdict_label
 
     r = analysis.results
     reg = genreport.metric_table(analysis, metric)
@@ -126,7 +126,7 @@ def _slice_table(analysis: Any, metric: str, margin: float, gates: Any = None) -
         "slice": reg["slice"], "n": reg["n"], **extra,
         "baseline [95%]": score("baseline"), "candidate [95%]": score("candidate"),
         "change [95%]": [units.pts_ci(*v) for v in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
-        "MDE (80% power)": reg["mde"].map(units.magnitude_pts),
+        DETECTABLE: detectable_loss(gates, metric, reg["slice"]),
         "in the verdict": [verdict_label(status, row) for row in reg.itertuples()],
         "vs rest [95%]": [units.pts_ci(*v) for v in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
         "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value), "worse than rest": reg["worse_than_rest"],
