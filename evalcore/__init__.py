@@ -32,6 +32,7 @@ from evalcore.errors import (
     RuleError,
 )
 
+from evalcore import api
 from evalcore.api import (
     CompareResult,
     DiscoverResult,
@@ -47,18 +48,7 @@ from evalcore.api import (
 
 __version__ = "0.1.0"
 
-_API = (
-    "CompareResult",
-    "DiscoverResult",
-    "ExplainResult",
-    "ScoreResult",
-    "compare",
-    "discover",
-    "explain",
-    "load",
-    "push",
-    "score",
-)
+_API = frozenset(api.__all__)  # the names a submodule of the same name must not replace
 
 __all__ = [
     "CacheError",
