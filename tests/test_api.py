@@ -223,3 +223,20 @@ def test_the_lab_notebook_runs(evalcore_home: Path, monkeypatch: pytest.MonkeyPa
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     html_out = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
     assert "69.8%" in html_out and "39.8%" in html_out and "no-ship" in html_out
+
+
+def test_generation_compares_answers_clustered_by_article(shared_data: Path) -> None:
+    answers = shared_data / "squad" / "predictions"
+    r = evalcore.compare(
+        "squad",
+        baseline=f"file:{answers / 'match_lstm.json'}",
+        candidate=f"file:{answers / 'bert_ensemble.json'}",
+        n_rows=1500,
+    )
+    assert r.task == "generation" and r.verdict.decision == "ship" and r.verdict.cluster_col == "title"
+    em = r.overall.set_index("metric").loc["exact_match"]
+    assert (round(em["baseline"], 3), round(em["candidate"], 3)) == (0.676, 0.884)
+    page = r._repr_html_()
+    assert "<td>exact match</td><td>67.6% [59.4%, 75.8%]</td><td>88.4% [84.6%, 92.2%]</td>" in page
+    assert "<strong>Verdict:</strong> ship" in page and 'class="plotly-graph-div"' in page
+    assert r.per_class.empty and "per_class" not in r.tables()
