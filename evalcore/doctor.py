@@ -9,7 +9,7 @@ from pathlib import Path
 from evalcore import paths
 
 PARTS = (("prediction cache", "cache"), ("models", "models"), ("uploads", "work/uploads"),
-         ("workspaces", "work"), ("W&B runs and staging", "wandb"))
+         ("workspaces", "work"), ("W&B runs and staging", "wandb"), ("decision history", "history"))
 
 
 def folder_size(path: Path) -> tuple[int, int]:
