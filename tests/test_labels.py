@@ -11,7 +11,7 @@ from sklearn.metrics import accuracy_score
 
 from evalcore.io.load import load_data
 from evalcore.core.errors import DataError, ModelError
-from evalcore.io.labels import (LabelMap, is_sentiment, label_map_from_pairs, parse_label_map, read_labels)
+from evalcore.io.labels import (LabelMap, is_sentiment, parse_label_map, read_labels)
 from evalcore.predict.load import load_predictor
 from evalcore.predict.scoring import score
 from tests.task_folders import ORDER, RENAMED, raw_ids, renamed_tweeteval

@@ -13,7 +13,6 @@ import pandas as pd
 
 from evalcore.core import units
 from evalcore.stats.comparisons import HEADLINE, compared_metric, metrics_for
-from evalcore.stats.metrics import ALL_SLICE
 from evalcore.analyze.tables import ROLES
 from evalcore.core.safetext import plotly_text
 

@@ -3,7 +3,7 @@ model gives them) compared per slice on accuracy and macro-F1, confident regress
 calibration. Everything the pipeline, the verdict and the reports do differently for this kind is here."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -159,20 +159,34 @@ class Classification:
         """Tables of this kind beside the lab's four and the metric changes: the per-class changes."""
         return {"per_class": analysis.results.per_class}
 
-    def score_lines(self, data: Any, specs: Sequence[str], open_cache: Callable[[], Any], *, batch_size: int = 32,
-                    progress: Callable[[str], Any] | None = None) -> Iterator[str]:
-        """`evalcore score`: each model's predictions through the prediction cache, and its accuracy."""
-        from evalcore.predict.load import load_predictor
-        from evalcore.predict.scoring import score
+    def score_header(self, data: Any) -> str:
+        """The first line of `evalcore score`: the data and its labels."""
+        return f"data: {data.name}: {len(data)} rows, labels {', '.join(data.labels)}"
 
-        yield f"data: {data.name}: {len(data)} rows, labels {', '.join(data.labels)}"
-        cache = open_cache()
-        for spec in specs:
-            predictor = load_predictor(spec, data.labels, data=data)
-            preds = score(data, predictor, cache, batch_size=batch_size,
-                          progress=progress(predictor.name) if progress else None)
-            acc = preds.accuracy(data.df["label"])
-            yield f"{predictor.name}: accuracy {acc:.3f} on {preds.n_total} rows; {preds.summary}"
+    def score_row(self, data: Any, spec: str, out: Any) -> dict[str, Any]:
+        """One model's row of `evalcore.api.score`: its accuracy with the 95% Wilson interval, rows cached and
+        computed."""
+        from evalcore.stats.intervals import wilson_interval
+
+        acc = out.accuracy(data.df["label"])
+        lo, hi = wilson_interval(int(round(acc * out.n_total)), out.n_total)
+        return {"model": out.model, "spec": spec, "n": out.n_total, "accuracy": acc, "accuracy_lo": float(lo),
+                "accuracy_hi": float(hi), "n_cached": out.n_cached, "n_computed": out.n_computed,
+                "summary": out.summary}
+
+    def score_line(self, row: Any) -> str:
+        return f"{row.model}: accuracy {row.accuracy:.3f} on {row.n} rows; {row.summary}"
+
+    def notebook_blocks(self, analysis: Any, verdict: Any) -> tuple[list[Any], tuple[str, Any] | None]:
+        """The compact result a notebook shows (`evalcore.api.CompareResult._repr_html_`): the overall table, the
+        per-slice table and the chart of each slice's change."""
+        from evalcore.present import report
+        from evalcore.present.blocks import Heading, Table
+
+        overall = report._overall_blocks(analysis)
+        tables = [b for b in report._slice_blocks(analysis, verdict) if isinstance(b, Table)]
+        blocks = [Heading("Overall", 4), *overall[1:], Heading("Per slice", 4), tables[0]]
+        return blocks, ("delta_per_slice", self.figures(analysis)["delta_per_slice"])
 
 
 KIND = Classification()

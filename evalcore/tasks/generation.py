@@ -5,7 +5,7 @@ this kind is here; the scores are `evalcore.stats.genmetrics`, the tables `evalc
 blocks `evalcore.present.genreport`."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -143,19 +143,30 @@ class Generation:
         text."""
         return {"metric_changes": analysis.results.changes}
 
-    def score_lines(self, data: Any, specs: Sequence[str], open_cache: Callable[[], Any], *, batch_size: int = 32,
-                    progress: Callable[[str], Any] | None = None) -> Iterator[str]:
-        """`evalcore score` on generation data: answers are read, not computed; each model's scores against the
-        gold answers."""
-        from evalcore.predict.answers import load_answers
+    def score_header(self, data: Any) -> str:
+        """The first line of `evalcore score`: answers are read, not computed; they are scored against the golds."""
+        return f"data: {data.name}: {len(data)} rows, generation (answers scored against their gold answers)"
+
+    def score_row(self, data: Any, spec: str, out: Any) -> dict[str, Any]:
+        """One model's row of `evalcore.api.score`: its answers' exact match and F1 against the gold answers."""
         from evalcore.stats.genmetrics import score_answers
 
-        yield f"data: {data.name}: {len(data)} rows, generation (answers scored against their gold answers)"
-        for spec in specs:
-            answers = load_answers(spec, data)
-            s = score_answers(answers.pred, data.golds)
-            yield (f"{answers.model}: exact match {s['exact_match'].mean():.1%}, F1 {s['f1'].mean():.1%} on "
-                   f"{len(s):,} rows")
+        s = score_answers(list(out.pred), data.golds)
+        return {"model": out.model, "spec": spec, "n": len(s), "exact_match": s["exact_match"].mean(),
+                "f1": s["f1"].mean()}
+
+    def score_line(self, row: Any) -> str:
+        return f"{row.model}: exact match {row.exact_match:.1%}, F1 {row.f1:.1%} on {row.n:,} rows"
+
+    def notebook_blocks(self, analysis: Any, verdict: Any) -> tuple[list[Any], tuple[str, Any] | None]:
+        """The compact result a notebook shows: the overall scores, the per-slice table and the first chart."""
+        from evalcore.present import genreport
+        from evalcore.present.blocks import Heading, Table
+
+        rows, marked = genreport.slice_rows(analysis, verdict)
+        blocks = [Heading("Overall", 4), Table(genreport.OVERALL_HEADERS, genreport.overall_rows(analysis)),
+                  Heading("Per slice", 4), Table(genreport.slice_headers(analysis), rows, frozenset(marked))]
+        return blocks, next(iter(genreport.figures(analysis).items()), None)
 
 
 KIND = Generation()
