@@ -76,9 +76,10 @@ __all__ = [
 
 
 class _Package(types.ModuleType):
-    """The package keeps its API names: importing a submodule of the same name (the engine's
-    `evalcore/decide/discover.py`, `evalcore/probe/explain.py`) would otherwise replace `evalcore.decide.discover` and
-    `evalcore.probe.explain` with those modules (the import system sets the attribute on the package)."""
+    """The package keeps its API names: importing a submodule of the same name at the package's top would
+    otherwise replace `evalcore.discover` or `evalcore.explain` with that module (the import system sets the
+    attribute on the package). Since the engine is in layers its modules of those names live in evalcore.decide
+    and evalcore.probe; the guard stays for any later one."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _API and isinstance(value, types.ModuleType):

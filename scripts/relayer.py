@@ -95,7 +95,8 @@ def new_module(old: str) -> str:
 def _sub_modules(text: str) -> str:
     names = "|".join(sorted(MOVES, key=len, reverse=True))
     # dotted references: evalcore.data, evalcore.rules.schema (never evalcore.io.data: the layer is in between)
-    text = re.sub(rf"\bevalcore\.({names})\b(?![\w-])", lambda m: f"evalcore.{MOVES[m[1]]}.{m[1]}", text)
+    # (not a call: `evalcore.discover(...)` and `evalcore.explain(...)` are the public API's functions)
+    text = re.sub(rf"\bevalcore\.({names})\b(?![\w(-])", lambda m: f"evalcore.{MOVES[m[1]]}.{m[1]}", text)
     # the same in a regular expression: evalcore\.errors\. (Ray passes our exceptions back as text)
     text = re.sub(rf"\bevalcore\\\.({names})\b", lambda m: f"evalcore\\.{MOVES[m[1]]}\\.{m[1]}", text)
     # paths: evalcore/data.py, evalcore/rules/

@@ -171,7 +171,7 @@ def test_cluster_col_makes_every_interval_cluster_robust_as_the_cli_does(
 
 
 def test_discover_then_compare_on_the_found_slices(lab_result: evalcore.CompareResult, tmp_path: Path) -> None:
-    found = evalcore.decide.discover(lab_result, seed=0)
+    found = evalcore.discover(lab_result, seed=0)
     assert isinstance(found.table, pd.DataFrame) and found.confirmed
     assert found.table.loc[found.table["confirmed"], "name"].tolist() == found.confirmed
     again = evalcore.compare(lab_result.analysis.data, baseline="roberta", candidate="gpt2", slices=found.slice_set())
@@ -180,7 +180,7 @@ def test_discover_then_compare_on_the_found_slices(lab_result: evalcore.CompareR
     assert evalcore.compare("lab", slices=saved).analysis.slices.names() == found.confirmed  # `lab`: the default pair
     assert "confirmed worse than the rest" in found._repr_html_()
     with pytest.raises(evalcore.ConfigError, match="already set"):
-        evalcore.decide.discover(lab_result, baseline="vader")
+        evalcore.discover(lab_result, baseline="vader")
 
 
 def test_score_gives_accuracy_with_its_interval(lab: Path) -> None:
@@ -195,11 +195,11 @@ def test_score_gives_accuracy_with_its_interval(lab: Path) -> None:
 
 def test_explain_a_live_candidate_and_refuse_a_precomputed_one(lab: Path, lab_result: evalcore.CompareResult) -> None:
     r = evalcore.compare(lab, baseline="roberta", candidate="vader")
-    e = evalcore.probe.explain(r, "has_negation", max_rows=20)
+    e = evalcore.explain(r, "has_negation", max_rows=20)
     assert e.explanations.n_explained == 20 and len(e.tokens) and isinstance(e.tokens, pd.DataFrame)
     assert "Explained 20 regressed rows" in e.message() and "<table>" in e._repr_html_()
     with pytest.raises(evalcore.ModelError, match="explain"):
-        evalcore.probe.explain(lab_result, "has_negation")
+        evalcore.explain(lab_result, "has_negation")
 
 
 def test_push_writes_an_offline_wandb_run(lab_result: evalcore.CompareResult) -> None:
