@@ -102,8 +102,10 @@ def feature_frame(data: EvalData, custom: Sequence[CustomFeature] = (),
                                "evalcore; rename the custom feature")
         feats = pd.concat([compute_generation_features(data.df),
                            compute_features(data.df["text"], names=[], custom=custom)], axis=1)
-    else:
-        feats = compute_features(data.df["text"], custom=custom)
+    else:  # read back from the on-disk store when these rows' features were computed before
+        from evalcore.featurestore import text_features
+
+        feats = text_features(data.df["text"], custom)
     base = data.df.drop(columns=[c for c in (*drop, *feats.columns) if c in data.df.columns])
     return pd.concat([base.reset_index(drop=True), feats.reset_index(drop=True)], axis=1)
 
