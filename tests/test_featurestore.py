@@ -128,3 +128,22 @@ def test_doctor_counts_the_store_apart_and_cache_clear_empties_it(counts, evalco
     assert main(["cache", "stats"]) == 0 and "feature store:" in capsys.readouterr().out
     assert main(["cache", "clear"]) == 0 and "removed 1 stored feature tables" in capsys.readouterr().out
     assert featurestore.stats()["tables"] == 0
+
+
+def test_labels_of_a_long_column_read_per_distinct_value_as_row_by_row() -> None:
+    """The per-distinct-value reader (a million rows, a handful of labels) gives the row reader's names and,
+    on a bad value, its exact error naming the first bad row."""
+    from evalcore.errors import DataError
+    from evalcore.labels import LabelMap, _read_rows, read_labels
+
+    m = LabelMap(names=("negative", "neutral", "positive"), ids=("0", "1", "2"), source="test")
+    for values in (["0", "2", "1"] * 700, [0, 2, 1.0] * 700, ["POS", "neg", "neutral"] * 700):
+        assert read_labels(values, m, where="w", lenient=True) == _read_rows(values, m, where="w", error=DataError,
+                                                                           lenient=True)
+    bad = ["0"] * 1500 + ["7"] + ["negative"] * 10
+    with pytest.raises(DataError, match="label id '7' at row 1501"):
+        read_labels(bad, m, where="w")
+    mixed = ["0"] * 1500 + ["negative"]
+    with pytest.raises(DataError, match="mixes label ids and names"):
+        read_labels(mixed, m, where="w")
+    assert read_labels([True, 1] * 600, LabelMap(names=("1", "True"), ids=None, source="t"), where="w") == ["True", "1"] * 600
