@@ -145,16 +145,18 @@ def build_eval(data: EvalData, baseline: Predictions, candidate: Predictions,
 
 def analyse(df_eval: pd.DataFrame, slices: SliceSet, labels: Sequence[str], *,
             conf_threshold: float = DEFAULT_CONF_THRESHOLD, min_n: int = DEFAULT_MIN_N,
-            alpha: float = 0.05) -> SliceResults:
-    """Validate and evaluate the slices, then every metric table of df_eval's task. No model runs here."""
+            alpha: float = 0.05, parts=None) -> SliceResults:
+    """Validate and evaluate the slices, then every metric table of df_eval's task. No model runs here.
+    `parts` (`evalcore.incremental.Parts`): keep each slice's masks, cells and calibration in a memo, so an
+    edit of one slice recomputes that slice's row-level work only; the tables are the same."""
     from evalcore.rules import Schema
     from evalcore.slices import validate_slices
 
     from evalcore.slices import slice_roles
 
-    warnings = validate_slices(slices, Schema.from_frame(df_eval))
+    warnings = validate_slices(slices, parts.schema(df_eval) if parts else Schema.from_frame(df_eval))
     roles = slice_roles(slices, df_eval)  # refuses a guardrail on a model's output, naming the fix
-    m = slice_masks(slices, df_eval)
+    m = parts.masks(slices, df_eval) if parts else slice_masks(slices, df_eval)
     if df_eval.attrs.get("task") == "generation":
         from evalcore.gentables import generation_results
 
@@ -162,15 +164,23 @@ def analyse(df_eval: pd.DataFrame, slices: SliceSet, labels: Sequence[str], *,
         out.roles = roles
         return out
     regression = regression_metrics(df_eval, m, min_n=min_n, conf_threshold=conf_threshold, alpha=alpha)
-    cells = confusion_cells(df_eval, m, labels)
+    if parts:
+        texts = {s.name: s.text for s in slices}
+        cells = parts.cells(df_eval, m, texts, labels)
+        calibration = parts.calibration(df_eval, m, texts, min_n=DEFAULT_MIN_N)
+        per_class = parts.per_class(df_eval, labels, cells)
+    else:
+        cells = confusion_cells(df_eval, m, labels)
+        calibration = calibration_metrics(df_eval, m)
+        per_class = per_class_changes(df_eval, labels, cells=cells)
     return SliceResults(
         masks=m,
         slice_metrics=slice_metrics(df_eval, m, labels=labels, min_n=min_n, cell_counts=cells.counts),
         regression_metrics=regression,
-        calibration=calibration_metrics(df_eval, m),
+        calibration=calibration,
         overall=overall_comparison(df_eval, conf_threshold=conf_threshold, regression=regression),
         changes=metric_changes(df_eval, m, labels=labels, alpha=alpha, cells=cells),
-        per_class=per_class_changes(df_eval, labels, cells=cells),
+        per_class=per_class,
         warnings=warnings, roles=roles,
     )
 

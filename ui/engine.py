@@ -6,7 +6,9 @@
   so a second visit is instant and a restart re-reads the disk cache instead of re-running models;
 - the feature table is memoised per (data, custom features), df_eval per (data, both specs, custom
   features, threshold), and slice results per
-  (df_eval, slice set), so editing a slice rule re-runs only the metrics;
+  (df_eval, slice set), so editing a slice rule re-runs only the metrics; inside them each slice's mask,
+  confusion cells and calibration row are kept per (df_eval, rule) (`evalcore.incremental`), so an edit of one
+  slice reads that slice's rows only, then the statistics across slices run on counts;
 - discovered slices per (df_eval, discovery settings); token explanations per (model, text, label) and
   a slice's explanations in aggregate per (df_eval, slice rule, sample settings).
 
@@ -71,7 +73,8 @@ class _Memo:
 @st.cache_resource(show_spinner=False)
 def _memos_for(home: str) -> dict[str, _Memo]:
     return {"predictions": _Memo(16), "features": _Memo(4), "df_eval": _Memo(6), "results": _Memo(24),
-            "defaults": _Memo(8), "discovery": _Memo(8), "explanations": _Memo(256), "aggregate": _Memo(8)}
+            "defaults": _Memo(8), "discovery": _Memo(8), "explanations": _Memo(256), "aggregate": _Memo(8),
+            "parts": _Memo(160)}  # per-slice masks (n bytes each), cells, calibration rows
 
 
 def _memos() -> dict[str, _Memo]:
@@ -243,8 +246,11 @@ def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n
     rkey = key_of([comp.key, slices.to_json(), conf_threshold, min_n, alpha, notes or []])
 
     def make() -> SliceResults:
+        from evalcore.incremental import Parts
+
+        # each slice's mask, cells and calibration kept per (df_eval, rule): an edit recomputes one slice's rows
         out = analyse(comp.df_eval, slices, comp.data.labels, conf_threshold=conf_threshold, min_n=min_n,
-                      alpha=alpha)
+                      alpha=alpha, parts=Parts(comp.key, _memos()["parts"].get))
         out.warnings = [*(notes or []), *out.warnings]
         return out
 
