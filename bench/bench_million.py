@@ -182,7 +182,7 @@ def main() -> int:
             page.get_by_role("link", name="Examples").first.click()
             _settle(page, 600)
             out["examples"] = time.perf_counter() - t
-            ok = ok and bool(page.locator("[data-testid='stDataFrame']").first.inner_text())
+            ok = ok and page.locator("[data-testid='stDataFrame']").count() > 0
             out["rss_1"], out["peak_1"] = _rss_mb(server.pid)
             # a new session on the same server: the data, predictions, features and tables are the server's
             second = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()

@@ -66,11 +66,11 @@ def label_mix(df_eval: pd.DataFrame, masks: Mapping[str, object], labels: Sequen
     if not 0 < alpha < 1:
         raise DataError(f"alpha must be in (0, 1), got {alpha}")
     index = {lab: i for i, lab in enumerate(labels)}
-    gold = df_eval["label"].astype(str).map(index)
-    if gold.isna().any():
-        bad = df_eval["label"][gold.isna()].iloc[0]
+    gold = pd.Categorical(df_eval["label"].astype(str), categories=list(index)).codes  # C speed on a million rows
+    if (gold < 0).any():
+        bad = df_eval["label"][gold < 0].iloc[0]
         raise DataError(f"gold label {bad!r} is not one of the labels {', '.join(labels)}")
-    code = gold.to_numpy(dtype=np.int64)
+    code = gold.astype(np.int64)
     names, matrix = stack_masks(masks, len(df_eval))
     onehot = np.eye(len(labels), dtype=np.int64)[code]  # (n, k)
     counts = matrix.astype(np.int64) @ onehot  # (S, k)
