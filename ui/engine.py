@@ -257,6 +257,14 @@ def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n
     return _memos()["results"].get(rkey, make)
 
 
+def slice_mask(comp: Comparison, item: Any) -> Any:
+    """One slice's boolean mask on df_eval, from the same per-(df_eval, rule) memo `get_results` fills: the
+    Slices page's table of sizes reads the masks the analysis computed (the caller validated the rule)."""
+    from evalcore.incremental import Parts
+
+    return Parts(comp.key, _memos()["parts"].get).masks([item], comp.df_eval)[item.name]
+
+
 def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> Analysis:
     """The engine's `Analysis` record (for findings, the report and the W&B push)."""
     return Analysis(data=comp.data, baseline=comp.baseline, candidate=comp.candidate, df_eval=comp.df_eval,
