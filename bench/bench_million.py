@@ -88,7 +88,7 @@ def engine_times(path: Path) -> dict[str, float]:
     return out
 
 
-TIMEOUT_S = float(os.environ.get("EVALCORE_BENCH_TIMEOUT_S", 600))
+TIMEOUT_S = float(os.environ.get("EVALCORE_BENCH_TIMEOUT_S", "600"))
 ISSUE = {"first": 22.3, "edit": 4.9, "peak_mb": 1400}  # issue 21's figures, 1M rows on a quiet machine
 
 

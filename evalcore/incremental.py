@@ -83,7 +83,8 @@ class Parts:
         whole = self._get("cells", f"{ALL}|{lab}", lambda: confusion_cells(df_eval, {}, lab))
         rows = [whole.counts[0]]
         for name, m in masks.items():
-            one = self._get("cells", f"{texts[name]}|{lab}", lambda m=m: confusion_cells(df_eval, {name: m}, lab))
+            one = self._get("cells", f"{texts[name]}|{lab}",
+                            lambda m=m, name=name: confusion_cells(df_eval, {name: m}, lab))
             rows.append(one.counts[1])
         return Cells([whole.slices[0], *masks], whole.labels, np.vstack(rows))
 

@@ -74,7 +74,7 @@ class _Memo:
 def _memos_for(home: str) -> dict[str, _Memo]:
     return {"predictions": _Memo(16), "features": _Memo(4), "df_eval": _Memo(6), "results": _Memo(24),
             "defaults": _Memo(8), "discovery": _Memo(8), "explanations": _Memo(256), "aggregate": _Memo(8),
-            "parts": _Memo(160)}  # per-slice masks (n bytes each), cells, calibration rows
+            "parts": _Memo(160), "details": _Memo(32)}  # per-slice masks (n bytes each), cells, calibration rows
 
 
 def _memos() -> dict[str, _Memo]:
@@ -263,6 +263,24 @@ def slice_mask(comp: Comparison, item: Any) -> Any:
     from evalcore.incremental import Parts
 
     return Parts(comp.key, _memos()["parts"].get).masks([item], comp.df_eval)[item.name]
+
+
+def slice_details(comp: Comparison, rule_text: str, mask: Any) -> dict[str, tuple[Any, Any]]:
+    """Per role, (confusion matrix, reliability bins) on one slice's rows (`mask` None: every row), once per
+    (df_eval, rule): Compare's detail section reads no row again on a rerun."""
+    from evalcore.metrics import confusion, reliability_diagram
+    from evalcore.tables import ROLES, role_col
+
+    def make() -> dict[str, tuple[Any, Any]]:
+        df, out = comp.df_eval, {}
+        for role in ROLES:
+            conf, correct = (df[role_col(role, f)].to_numpy() for f in ("conf", "correct"))
+            if mask is not None:  # two columns of the slice's rows, not a copy of the whole table
+                conf, correct = conf[mask], correct[mask]
+            out[role] = (confusion(df, mask, role, comp.data.labels), reliability_diagram(conf, correct))
+        return out
+
+    return _memos()["details"].get(key_of([comp.key, rule_text]), make)
 
 
 def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> Analysis:
