@@ -134,11 +134,26 @@ def text_features(texts: pd.Series, custom: Sequence[Any] = (), *, store: bool |
     if not use:
         with _lock:
             COMPUTED["features"] += 1
-        return compute_features(texts, custom=custom)
+        return distinct_features(texts, custom)
     key = key_of("features", [texts_fingerprint(texts), [c.to_dict() for c in custom]])
-    frame = stored_frame("features", key, len(texts), lambda: compute_features(texts, custom=custom))
+    frame = stored_frame("features", key, len(texts), lambda: distinct_features(texts, custom))
     frame.index = texts.index
     return frame
+
+
+def distinct_features(texts: pd.Series, custom: Sequence[Any] = ()) -> pd.DataFrame:
+    """`compute_features` run once per distinct text, then spread back to the rows: a feature is a function
+    of the text alone, so repeated texts (retweets, templated prompts, a sample drawn with replacement) cost
+    one computation. Used when at most 80% of the texts are distinct; otherwise the plain computation."""
+    from evalcore.features import compute_features
+
+    codes, uniques = pd.factorize(texts)
+    if len(uniques) > 0.8 * len(texts) or (codes < 0).any():
+        return compute_features(texts, custom=custom)
+    feats = compute_features(pd.Series(uniques, dtype=texts.dtype), custom=custom)
+    out = feats.take(codes).reset_index(drop=True)
+    out.index = texts.index
+    return out
 
 
 def prune(cap: int | None = None) -> list[Path]:
@@ -229,5 +244,5 @@ def _write(path: Path, frame: pd.DataFrame, key: str, rows: int) -> None:
         tmp.unlink(missing_ok=True)
 
 
-__all__ = ["CAP_VAR", "COMPUTED", "MIN_ROWS_VAR", "READ", "clear", "code_version", "prune", "stats",
-           "store_dir", "stored_frame", "text_features", "texts_fingerprint"]
+__all__ = ["CAP_VAR", "COMPUTED", "MIN_ROWS_VAR", "READ", "clear", "code_version", "distinct_features", "prune",
+           "stats", "store_dir", "stored_frame", "text_features", "texts_fingerprint"]

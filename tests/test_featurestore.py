@@ -147,3 +147,11 @@ def test_labels_of_a_long_column_read_per_distinct_value_as_row_by_row() -> None
     with pytest.raises(DataError, match="mixes label ids and names"):
         read_labels(mixed, m, where="w")
     assert read_labels([True, 1] * 600, LabelMap(names=("1", "True"), ids=None, source="t"), where="w") == ["True", "1"] * 600
+
+
+def test_repeated_texts_are_computed_once_and_spread_back() -> None:
+    texts = pd.Series([TEXTS[i % len(TEXTS)] for i in range(100)], dtype=object, index=range(5, 105))
+    custom = [CustomFeature.from_dict({"name": "says_great", "kind": "keywords", "pattern": ["great"]})]
+    pdt.assert_frame_equal(featurestore.distinct_features(texts, custom), compute_features(texts, custom=custom))
+    varied = _texts(50)  # all distinct: the plain computation
+    pdt.assert_frame_equal(featurestore.distinct_features(varied), compute_features(varied))
