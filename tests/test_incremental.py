@@ -62,3 +62,23 @@ def test_another_table_key_never_reads_this_ones_parts(lab) -> None:
     other = Parts("two", memo)
     analyse(df, starter_slices(), data.labels, parts=other)
     assert other.computed["mask"] == len(starter_slices())
+
+
+def test_the_dashboard_engine_recomputes_only_the_edited_slice(lab) -> None:
+    """ui.engine.get_results after a slice edit: the process-wide memo gains that slice's mask, cells and
+    calibration row only (3 entries), and the results equal a full analyse."""
+    from ui import engine
+
+    data, df = lab
+    comp = engine.Comparison(data=data, baseline=None, candidate=None, df_eval=df, key="lab-engine-test")
+    parts = engine._memos()["parts"]
+    before = len(parts.items)
+    slices = starter_slices()
+    engine.get_results(comp, slices, 0.8)
+    first = len(parts.items) - before
+    assert first == 3 * len(slices) + 4  # per slice 3, and the whole table's cells, calibration, schema, per-class
+    edited = slices.replace(Slice("has_url", "has_url == true and word_count > 12"))
+    out = engine.get_results(comp, edited, 0.8)
+    assert len(parts.items) - before == first + 3
+    _same(out, analyse(df, edited, data.labels))
+    assert engine.slice_mask(comp, edited["has_url"]) is out.masks["has_url"]  # the Slices page reads the same mask
