@@ -240,8 +240,10 @@ def infer_names(values: Sequence[object], *, where: str) -> LabelMap:
     """Label names read from gold values when nothing was declared: sentiment labels in
     negative/neutral/positive order, any other names sorted. Integers are refused: their meaning
     is never guessed."""
-    # each distinct value read once (by type too: True == 1 but they read "True" and "1")
-    texts = [label_text(v) for _, v in dict.fromkeys((type(v), v) for v in values)]
+    try:  # each distinct value read once (by type too: True == 1 but they read "True" and "1")
+        texts = [label_text(v) for _, v in dict.fromkeys((type(v), v) for v in values)]
+    except TypeError:  # an unhashable cell (a dict, a list): read every one
+        texts = [label_text(v) for v in values]
     ints = sorted({t for t in texts if is_int_text(t)}, key=lambda t: (len(t.lstrip("+-")), t))
     if ints:
         listed = ", ".join(i if len(i) <= 20 else i[:20] + "…" for i in ints[:6]) + (", ..." if len(ints) > 6 else "")

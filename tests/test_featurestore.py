@@ -155,3 +155,12 @@ def test_repeated_texts_are_computed_once_and_spread_back() -> None:
     pdt.assert_frame_equal(featurestore.distinct_features(texts, custom), compute_features(texts, custom=custom))
     varied = _texts(50)  # all distinct: the plain computation
     pdt.assert_frame_equal(featurestore.distinct_features(varied), compute_features(varied))
+
+
+def test_label_names_of_unhashable_cells_are_read_not_a_traceback() -> None:
+    """infer_names reads each distinct value once, and still reads a column of dicts or lists (a JSON upload's
+    nested field mapped as the label) instead of failing on hashing them."""
+    from evalcore.labels import infer_names
+
+    names = infer_names([{"a": 1}, ["x"], {"a": 1}], where="w").names
+    assert set(names) == {"{'a': 1}", "['x']"}
