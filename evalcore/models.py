@@ -663,9 +663,14 @@ def _label_indexes(values: Sequence[object], data: EvalData, where: str) -> np.n
     """Predicted labels -> indexes into `data.labels`, read through the data's declared label map
     (`evalcore.labels.read_labels`): names (any case, common synonyms) or declared ids; integers
     without declared ids are refused, never read as positions."""
+    import pandas as pd
+
     names = read_labels(values, data.declared_labels, where=where, error=ModelError, lenient=True)
-    index = {lab: i for i, lab in enumerate(data.labels)}
-    return np.fromiter((index[n] for n in names), dtype=np.int64, count=len(names))
+    codes = pd.Index(list(data.labels)).get_indexer(pd.Series(names, dtype=object))  # in C, not a Python loop
+    if (codes < 0).any():  # never a silent -1 (the last label): the reader's names are the data's labels
+        row = int(np.flatnonzero(codes < 0)[0])
+        raise ModelError(f"{where}: label {names[row]!r} at row {row + 1} is not one of {', '.join(data.labels)}")
+    return codes.astype(np.int64)
 
 
 def _from_columns(spec: ModelSpec, data: EvalData) -> PrecomputedPredictor:
@@ -733,10 +738,15 @@ def confidences(values: pd.Series, where: str) -> np.ndarray:
     naming the first bad row."""
     import pandas as pd
 
-    text = values.astype("string").str.strip()
-    blank = text.isna() | (text == "")
-    numbers = pd.to_numeric(text.mask(blank), errors="coerce")
-    bad = ~blank & (numbers.isna() | (numbers < 0) | (numbers > 1))
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype("float64")  # a float column: no round trip through text (a million rows)
+        blank = numbers.isna()
+        bad = ~blank & ((numbers < 0) | (numbers > 1))
+    else:
+        text = values.astype("string").str.strip()
+        blank = text.isna() | (text == "")
+        numbers = pd.to_numeric(text.mask(blank), errors="coerce")
+        bad = ~blank & (numbers.isna() | (numbers < 0) | (numbers > 1))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ModelError(f"{where} must hold probabilities in [0, 1] (blank when unknown); row {row + 1} holds "
