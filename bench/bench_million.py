@@ -190,7 +190,11 @@ def main() -> int:
             page.get_by_role("link", name="Examples").first.click()
             _settle(page, 600)
             out["examples"] = time.perf_counter() - t
-            ok = ok and page.locator("[data-testid='stDataFrame']").count() > 0
+            shown = page.locator("[data-testid='stDataFrame']").count() > 0
+            if not shown:
+                _shoot(page, "bench_million_examples")
+                print("the Examples page shows no table (screenshot bench_million_examples.png)")
+            ok = ok and shown
             out["rss_1"], out["peak_1"] = _rss_mb(server.pid)
             # a new session on the same server: the data, predictions, features and tables are the server's
             second = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
@@ -224,6 +228,7 @@ def main() -> int:
           + f"  ({out['peak_1'] / ISSUE['peak_mb']:.2f}x the issue's {ISSUE['peak_mb']:,} MB)")
     print(f"server memory · {args.sessions} sessions: RSS {out['rss_n']:,.0f} MB, peak {out['peak_n']:,.0f} MB")
     print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print("all steps confirmed" if ok else "SOME STEP WAS NOT CONFIRMED (see above)")
     return 0 if ok else 1
 
 
