@@ -130,7 +130,10 @@ def _edit(page, url: str) -> tuple[float, bool]:
     _settle(page)
     page.get_by_role("button", name="Apply text").click()
     _settle(page)
-    page.get_by_role("textbox", name="Slice name").fill("long_negations")
+    name = page.get_by_role("textbox", name="Slice name")
+    name.fill("long_negations")
+    name.press("Enter")  # committed in its own rerun: under load a later rerun must not find it unsent
+    _settle(page)
     page.get_by_role("textbox", name="Hypothesis").first.fill("Long negated tweets are hard")
     page.get_by_role("textbox", name="Hypothesis").first.press("Control+Enter")
     _settle(page)
