@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import state, workspace_view
+from ui import auth, state, workspace_view
 from ui.widgets import (guided_path_banner, guided_path_home, hover, model_hover, short_source, workspace_messages,
                         workspace_switcher)
 
@@ -22,6 +22,7 @@ PAGES = [
     st.Page("pages/examples.py", title="Examples", icon="🔎"),
     st.Page("pages/stress.py", title="Stress tests", icon="🧪"),
     st.Page("pages/share.py", title="Report & W&B", icon="📤"),
+    st.Page("pages/history.py", title="History", icon="🕘"),
 ]
 
 
@@ -31,6 +32,7 @@ if deep_link:
     st.switch_page(deep_link)
 ws = state.workspace()
 with st.sidebar:
+    auth.sidebar(auth.user())  # sign-in on: who is signed in, and Sign out
     workspace_switcher()
     st.caption("Session")
     source = str(ws.data.get("source", "?"))

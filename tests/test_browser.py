@@ -22,7 +22,7 @@ SHOTS = ROOT / "artifacts" / "screenshots"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]
 PAGES = [("Data & models", "data_models"), ("Slices", "slices"), ("Compare", "compare"),
-         ("Examples", "examples"), ("Stress tests", "stress"), ("Report & W&B", "share")]
+         ("Examples", "examples"), ("Stress tests", "stress"), ("Report & W&B", "share"), ("History", "history")]
 
 pytestmark = pytest.mark.browser
 

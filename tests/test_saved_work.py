@@ -98,7 +98,7 @@ def test_pasted_cases_and_scored_results_come_back_after_a_refresh() -> None:
 
     report = open_page("pages/share.py")  # a refresh straight onto Report & W&B includes them too
     included = " ".join(c.value for c in report.caption if c.value.startswith("Included from this session"))
-    assert "stress results: 3 case(s)" in included and "perturbation tests on 3 stress case(s)" in included
+    assert "stress results: 3 case(s)" in included and "perturbation tests on 3 stress cases" in included
 
 
 def test_discovery_and_explanations_come_back_after_a_refresh() -> None:

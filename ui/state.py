@@ -20,6 +20,11 @@ so a refreshed browser gets them back.
 
 Widget-bound keys vanish when their widget is not on the page, so whatever must survive a page
 switch is copied into the `Workspace` here.
+
+With sign-in on (`ui.auth`), `init` opens only a workspace open to the signed-in user (`evalcore.access`; the
+URL's `?ws=` name alone opens nothing else: the user's own workspace opens instead, with a message), and every
+write (`save`, drafts, dismissals) asks the access record first: a read-only share refuses the save here, on the
+server, and the session goes back to the saved copy.
 """
 from __future__ import annotations
 
@@ -30,9 +35,11 @@ from typing import Any
 
 import streamlit as st
 
+from evalcore import access
 from evalcore import workspace as store
 from evalcore.errors import EvalcoreError
 from evalcore.workspace import Workspace
+from ui import auth
 
 WORKSPACE = "ec_workspace"  # the session's Workspace (pages mutate it, then call save())
 NAME = "ec_workspace_name"
@@ -50,6 +57,7 @@ MAX_MINE = 400
 APP_RAN = "ec_app_ran"
 DEEP_LINK = "ec_deep_link"
 QUERY_KEY = "ws"
+WHO = "ec_workspace_who"  # (issuer, subject) of the signed-in user the workspace was opened for (None: sign-in off)
 # Results of the Stress tests page, kept for this browser session only (derived, never saved):
 # {"result": StressResult | PerturbResult, "data_key": str, "models": ..., ...}
 STRESS_RESULT = "ec_stress_result"
@@ -225,20 +233,87 @@ def init() -> None:
     session's changes of the open workspace: only `refresh` does, at the top of a run.
 
     Page links drop the URL's query, so a session keeps its workspace when `?ws=` is missing and
-    writes it back into the URL (a copied link still opens the same workspace)."""
+    writes it back into the URL (a copied link still opens the same workspace).
+
+    With sign-in on, a visitor who is not signed in gets the sign-in page and the run stops (`auth.gate`)."""
+    who = auth.gate()
     if QUERY_KEY not in st.query_params and st.session_state.get(NAME) not in (None, store.DEFAULT_NAME):
         st.query_params[QUERY_KEY] = st.session_state[NAME]
     name, problem = _requested_name()
+    if who is not None:
+        name, refused = _open_to(who, name)
+        problem = refused or problem
     if problem:
         st.session_state.setdefault(MESSAGES, []).append(problem)
-    if st.session_state.get(NAME) != name or WORKSPACE not in st.session_state:
+    who_key = who.key if who is not None else None
+    if st.session_state.get(NAME) != name or WORKSPACE not in st.session_state or st.session_state.get(WHO) != who_key:
         switching = NAME in st.session_state
+        if who is not None and st.session_state.get(WHO) != who_key:
+            access.remember(who)  # once per session: an owner can then share with this user by email
         st.session_state[NAME] = name
+        st.session_state[WHO] = who_key
         for key in (DRAFTS, REVISION, MINE, LOST):
             st.session_state.pop(key, None)
         _adopt(store.load(name))
         if not switching:
             st.session_state.pop(RESET, None)  # a fresh session: every widget starts from the workspace
+
+
+def _open_to(who: access.Identity, name: str) -> tuple[str, str | None]:
+    """The workspace to open for a signed-in user: the one asked for when it is open to them, else their own
+    (made at their first sign-in), with a message that never says whether the name exists."""
+    home = access.home_name(who)
+    ss = st.session_state
+    if ss.get(WHO) == who.key and ss.get(NAME) == name and WORKSPACE in ss:
+        return name, None  # open already: `refresh` checks it once a run (never inside a callback), saves at each write
+    check_home = ss.get(WHO) != who.key or (ss.get(NAME) != home and name == home)  # a new session, or home
+    if check_home and access.role(home, who) != "owner":  # the first sign-in: make it
+        access.claim(home, who)
+        store.save_workspace(Workspace(), store.workspace_path(home))
+    if not st.query_params.get(QUERY_KEY) or name == home or access.role(name, who) is not None:
+        return (name if st.query_params.get(QUERY_KEY) else home), None
+    st.query_params[QUERY_KEY] = home  # said once: the URL now names the workspace open
+    return home, (f"No workspace named {name!r} is open to you (its owner has not shared it with you, or it does "
+                  "not exist); your own workspace is open instead.")
+
+
+def _still_open() -> None:
+    """Sign-in on: when the open workspace's owner withdrew this user's share, open their own (at the top of a run,
+    after its callbacks, whose saves were refused)."""
+    who = auth.user()
+    current = st.session_state[NAME]
+    if who is None or access.role(current, who) is not None:
+        return
+    st.session_state.setdefault(MESSAGES, []).append(f"The workspace {current!r} is no longer shared with you; your "
+                                                     "own workspace is open instead.")
+    st.query_params[QUERY_KEY] = access.home_name(who)
+    init()
+
+
+def role() -> str | None:
+    """The signed-in user's role in the open workspace ("owner", "edit", "read"); None when sign-in is off."""
+    who = auth.user()
+    return access.role(name(), who) if who is not None else None
+
+
+def can_write() -> bool:
+    """Whether this session may write its workspace: always with sign-in off; else the owner or an edit share,
+    read from the access record now (a share withdrawn a second ago counts)."""
+    who = auth.user()
+    return who is None or access.can_edit(name(), who)
+
+
+READ_ONLY = ("This workspace is shared with you read-only: your change was not saved. To work on it, create your "
+             "own copy (New workspace, in the sidebar).")
+CLOSED = "This workspace is no longer shared with you: your change was not saved."
+
+
+def _refused() -> None:
+    """Tell the user (once) why a write was refused: a read share, or no share any more."""
+    text = READ_ONLY if role() == "read" else CLOSED
+    messages = st.session_state.setdefault(MESSAGES, [])
+    if text not in messages:
+        messages.append(text)
 
 
 def refresh(*, from_app: bool = False) -> None:
@@ -247,6 +322,7 @@ def refresh(*, from_app: bool = False) -> None:
     A session with an edit that was not saved merges it in now. Once per run: the page skips it when
     app.py did it (`from_app`)."""
     init()
+    _still_open()
     ss = st.session_state
     if from_app:
         ss[REFRESHED] = True
@@ -315,6 +391,11 @@ def save(resolved: list[str] | tuple = ()) -> None:
         init()
     ss = st.session_state
     ws = ss[WORKSPACE]
+    if not can_write():  # refused here, on the server: whatever the page let the user change goes back
+        ss.pop(TYPED_BASE, None)
+        _refused()
+        _adopt(store.load(ss[NAME]), ws)
+        return
     base, ours = ss.get(BASE), ws.to_dict()
     written = store.changes(base, ours)
     typed = ss.pop(TYPED_BASE, {})
@@ -347,6 +428,9 @@ def notices() -> list[dict]:
 
 
 def dismiss_notices() -> None:
+    if not can_write():
+        _refused()
+        return
     store.dismiss(name(), notices=True)
     st.session_state[NOTICES] = []  # the next rerun sees the new revision and re-reads the rest
 
@@ -393,6 +477,9 @@ def restore_conflict(conflict_id: str) -> None:
 
 def dismiss_conflicts(ids: list[str] | None = None) -> None:
     """Drop conflicts from the list for everyone (None: all of them)."""
+    if not can_write():
+        _refused()
+        return
     snap = store.dismiss(name(), notices=False, conflicts=True if ids is None else list(ids))
     st.session_state[CONFLICTS] = list(snap.conflicts)  # the next refresh sees the new stamp and re-reads
 
@@ -416,10 +503,11 @@ def keep_draft(kind: str, value: Any) -> None:
     drafts = _drafts()
     if drafts.get(kind) == value:
         return
-    try:
-        store.save_draft(st.session_state[NAME], kind, value)
-    except EvalcoreError as exc:
-        st.session_state.setdefault(MESSAGES, []).append(str(exc))
+    if can_write():  # a reader's drafts stay in their browser session: the drafts file is the workspace's
+        try:
+            store.save_draft(st.session_state[NAME], kind, value)
+        except EvalcoreError as exc:
+            st.session_state.setdefault(MESSAGES, []).append(str(exc))
     if value is None:
         drafts.pop(kind, None)
     else:
@@ -443,6 +531,9 @@ def switch(new_name: str, *, create: bool = False) -> None:
     if create:
         if new_name in store.list_workspaces():
             raise store.ConfigError(f"a workspace named {new_name!r} exists already; open it or pick another name")
+        who = auth.user()
+        if who is not None:  # sign-in on: the new workspace is its maker's (refused when the name is taken)
+            access.claim(new_name, who)
         store.save_workspace(Workspace(**{f: getattr(workspace(), f) for f in store.FIELDS}),
                              store.workspace_path(new_name))
     st.query_params[QUERY_KEY] = new_name

@@ -6,6 +6,7 @@ from typing import Callable, Iterator
 
 import streamlit as st
 
+from evalcore.access import Identity
 from evalcore.errors import EvalcoreError
 from evalcore.safetext import code, lit, st_escape, to_streamlit
 
@@ -128,10 +129,17 @@ def opens_row(ids: list, table_key: str, detail_key: str) -> Callable[[], None]:
 def workspace_switcher() -> None:
     """Sidebar: which workspace this browser works in (the URL's `?ws=`), switch or create one."""
     from evalcore import workspace as store
-    from ui import state
+    from ui import auth, state
 
     current = state.name()
+    who = auth.user()
     names = store.list_workspaces()
+    roles: dict[str, str] = {}
+    if who is not None:  # sign-in on: only the workspaces open to this user are listed
+        from evalcore import access
+
+        roles = dict(access.visible(names, who))
+        names = list(roles)
     if current not in names:  # opened by URL, not saved yet: it exists from its first change
         names.append(current)
     if st.session_state.get("ec_ws_pick") != current:
@@ -148,9 +156,14 @@ def workspace_switcher() -> None:
         else:
             st.session_state["ec_ws_new"] = ""
 
+    shown = {"read": " · shared, read-only", "edit": " · shared, can edit"}
     st.selectbox("Workspace", names, key="ec_ws_pick", on_change=pick,
+                 format_func=lambda n: n + shown.get(roles.get(n, ""), ""),
                  help="Each workspace keeps its own data choice, models, slices, stress cases, gates and notes. "
-                      "The URL names it (?ws=…), so a link opens it.")
+                      "The URL names it (?ws=…), so a link opens it" + (" for you and those you share it with."
+                                                                        if who is not None else "."))
+    if who is not None:
+        share_panel(current, who, roles.get(current))
     with st.expander("New workspace", icon=":material/add:"):
         st.text_input("Name", key="ec_ws_new", placeholder="e.g. alice or review-3",
                       help="1-40 letters, digits, '-' or '_'")
@@ -160,12 +173,70 @@ def workspace_switcher() -> None:
             error(problem)
 
 
+def share_panel(current: str, who: Identity, role: str | None) -> None:
+    """Sign-in on: who owns the open workspace; for its owner, a form to share it (read or edit) by the email of
+    someone who signed in once, and the list of shares with a button to withdraw each. Names and emails come from
+    the identity provider (untrusted text): escaped."""
+    from evalcore import access
+
+    rec = access.record(current)
+    if rec is None:
+        return
+    if role != "owner":
+        what = "read it (your changes are not saved)" if role == "read" else "edit it"
+        st.caption(f"Owned by **{esc(rec.owner.label)}** · shared with you: you can {what}.")
+        return
+
+    def add() -> None:
+        text = st.session_state.get("ec_share_email", "").strip()
+        if not text:
+            st.session_state["ec_share_error"] = "Type the email of the person to share with."
+            return
+        found = access.find_users(text)
+        if not found:
+            st.session_state["ec_share_error"] = (f"Nobody who signed in here has the email {text!r:.80}: ask them to "
+                                                  "sign in once, then share again.")
+            return
+        try:
+            for person in found:
+                access.share(current, who, person, st.session_state.get("ec_share_role", "read"))
+        except EvalcoreError as exc:
+            st.session_state["ec_share_error"] = str(exc)
+        else:
+            st.session_state["ec_share_email"] = ""
+
+    def remove(key: tuple[str, str]) -> None:
+        try:
+            access.unshare(current, who, key)
+        except EvalcoreError as exc:
+            st.session_state["ec_share_error"] = str(exc)
+
+    with st.expander("Share this workspace", icon=":material/group:"):  # a steady label: it stays open on a rerun
+        st.caption(f"Yours. Shared with {len(rec.shares)} {'person' if len(rec.shares) == 1 else 'people'}.")
+        st.text_input("Their email", key="ec_share_email", placeholder="name@example.org",
+                      help="Someone who signed in on this server at least once")
+        st.radio("They may", ["read", "edit"], key="ec_share_role", horizontal=True,
+                 format_func=lambda r: {"read": "read (saves refused)", "edit": "edit"}[r])
+        st.button("Share", key="ec_share_add", on_click=add)
+        problem = st.session_state.pop("ec_share_error", None)
+        if problem:
+            error(problem)
+        for i, s in enumerate(rec.shares):
+            person = s["who"]
+            st.caption(f"{esc(person.label)}" + (f" · {esc(person.email)}" if person.email != person.label else "")
+                         + f" · {s['role']}")
+            st.button("Remove this share", key=f"ec_share_rm_{i}", on_click=remove, args=(person.key,))
+
+
 def workspace_messages() -> None:
     """What other sessions' edits and repairs of the saved file mean for this user."""
     from ui import state
 
     for text in state.take_messages():
         st.warning(st_escape(text, breaks=True), icon="⚠️")  # may quote another session's value
+    if state.role() == "read":  # sign-in on, a read share: said before the user edits anything
+        st.info("This workspace is shared with you read-only: you can look at everything, and what you change here "
+                "is not saved.", icon=":material/visibility:")
     notices = state.notices()
     if notices:
         with st.expander(f"Notices about this workspace ({len(notices)})", expanded=True, icon="⚠️"):
