@@ -191,6 +191,7 @@ def main() -> int:
                 ok = False
             t = time.perf_counter()
             page.get_by_role("link", name="Examples").first.click()
+            page.get_by_text("Showing rows").first.wait_for(timeout=TIMEOUT_S * 1000)  # the page of rows is there
             _settle(page, 600)
             out["examples"] = time.perf_counter() - t
             shown = page.locator("[data-testid='stDataFrame']").count() > 0
