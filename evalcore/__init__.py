@@ -1,9 +1,26 @@
-"""evalcore: decide whether a candidate text classifier may replace the baseline.
+"""evalcore: decide whether a candidate model may replace the baseline.
 
-Importing this package is cheap and has no side effects: heavy libraries (torch, transformers,
-datasets, wandb) are imported only inside the functions that need them.
+The public API (`evalcore.api`), for notebooks and scripts:
+
+    import evalcore
+    r = evalcore.compare("../shared/data/lab/tweets.csv", baseline="roberta", candidate="gpt2")
+    r.verdict.decision        # 'no-ship'
+    r.regression_metrics      # per-slice paired changes, a DataFrame
+    r                         # in a notebook: verdict, headline, per-slice table, chart
+
+`compare`, `score`, `discover`, `explain`, `push` and `load` each return a typed result; errors are the
+`EvalcoreError` family below.
+
+Importing this package is cheap and has no side effects: pandas, numpy and the engine load on the first call
+(so `python -m evalcore --help` stays fast), and heavy libraries (torch, transformers, datasets, wandb) only
+inside the functions that need them.
 """
+
 from __future__ import annotations
+
+import sys
+import types
+from typing import Any
 
 from evalcore.errors import (
     CacheError,
@@ -15,15 +32,64 @@ from evalcore.errors import (
     RuleError,
 )
 
+from evalcore import api
+from evalcore.api import (
+    CompareResult,
+    DiscoverResult,
+    ExplainResult,
+    ScoreResult,
+    compare,
+    discover,
+    explain,
+    load,
+    push,
+    score,
+)
+
 __version__ = "0.1.0"
+
+_API = frozenset(api.__all__)  # the names a submodule of the same name must not replace
 
 __all__ = [
     "CacheError",
+    "CompareResult",
     "ConfigError",
     "DataError",
+    "DiscoverResult",
     "EvalcoreError",
+    "ExplainResult",
     "FeatureError",
     "ModelError",
     "RuleError",
+    "ScoreResult",
     "__version__",
+    "compare",
+    "discover",
+    "explain",
+    "load",
+    "push",
+    "score",
 ]
+
+
+class _Package(types.ModuleType):
+    """The package keeps its API names: importing a submodule of the same name (the engine's
+    `evalcore/discover.py`, `evalcore/explain.py`) would otherwise replace `evalcore.discover` and
+    `evalcore.explain` with those modules (the import system sets the attribute on the package)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _API and isinstance(value, types.ModuleType):
+            return  # the module stays reachable as sys.modules["evalcore.<name>"]
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str) -> Any:
+    """`evalcore.Verdict`, the verdict's class, imported on first use (it loads numpy and pandas)."""
+    if name == "Verdict":
+        from evalcore.verdict import Verdict
+
+        return Verdict
+    raise AttributeError(f"module 'evalcore' has no attribute {name!r}")

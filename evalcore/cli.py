@@ -94,28 +94,16 @@ def tqdm_progress(desc: str) -> Callable[[int, int], None]:
 def cmd_score(args: argparse.Namespace) -> int:
     if args.ray:
         return _score_on_ray(args)
-    from evalcore.models import load_predictor
-    from evalcore.scoring import score
+    from evalcore.api import score
 
     data = load_data_from_args(args)
     if data.task == "generation":  # answers are read, not computed: score them against the gold answers
-        from evalcore.gendata import load_answers
-        from evalcore.genmetrics import score_answers
-
         print(f"data: {data.name}: {len(data)} rows, generation (answers scored against their gold answers)")
-        for spec in args.model:
-            answers = load_answers(spec, data)
-            s = score_answers(answers.pred, data.golds)
-            print(f"{answers.model}: exact match {s['exact_match'].mean():.1%}, F1 {s['f1'].mean():.1%} on "
-                  f"{len(s):,} rows")
-        return 0
-    print(f"data: {data.name}: {len(data)} rows, labels {', '.join(data.labels)}")
-    cache = None if args.no_cache else open_cache()
-    for spec in args.model:
-        predictor = load_predictor(spec, data.labels, data=data)
-        preds = score(data, predictor, cache, batch_size=args.batch_size, progress=tqdm_progress(predictor.name))
-        acc = preds.accuracy(data.df["label"])
-        print(f"{predictor.name}: accuracy {acc:.3f} on {preds.n_total} rows; {preds.summary}")
+    else:
+        print(f"data: {data.name}: {len(data)} rows, labels {', '.join(data.labels)}")
+    result = score(data, args.model, cache=None if args.no_cache else open_cache(), batch_size=args.batch_size,
+                   progress=tqdm_progress)
+    print("\n".join(result.lines()))
     return 0
 
 
@@ -144,26 +132,6 @@ def _score_on_ray(args: argparse.Namespace) -> int:
     return 0
 
 
-REPORT_COLUMNS = {
-    "slice_metrics": ["slice", "model", "n", "accuracy", "acc_lo", "acc_hi", "macro_f1", "small"],
-    "regression_metrics": ["slice", "n", "baseline_accuracy", "candidate_accuracy", "delta", "delta_lo",
-                           "delta_hi", "mde", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
-                           "vs_rest_p_adjusted", "worse_than_rest", "regression_rate", "regression_rate_lo",
-                           "regression_rate_hi", "improvement_rate", "improvement_rate_lo", "improvement_rate_hi",
-                           "confident_regression_rate", "confident_regression_rate_lo", "confident_regression_rate_hi",
-                           "n_conf_known", "mcnemar_p", "p_adjusted", "significant_regression", "small"],
-}
-# generation: the same two tables, in the generation metrics (evalcore.gentables)
-GENERATION_REPORT_COLUMNS = {
-    "slice_metrics": ["slice", "model", "role", "n", *(f"{m}{s}" for m in ("exact_match", "f1", "relaxed_match",
-                                                                          "rouge_l", "rouge_acc")
-                                                       for s in ("", "_lo", "_hi")),
-                      "answer_tokens", "length_ratio", "verbose_share", "small"],
-    "regression_metrics": ["slice", "metric", "n", "baseline", "candidate", "delta", "delta_lo", "delta_hi", "p",
-                           "p_adjusted", "mde", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
-                           "vs_rest_p_adjusted", "worse_than_rest", "n_improved", "n_regressed",
-                           "significant_regression", "small"],
-}
 DEFAULT_SETTINGS = {"conf_threshold": 0.8, "min_n": 30, "alpha": 0.05}
 
 
@@ -244,12 +212,19 @@ def _workspace(args: argparse.Namespace):
 
 
 def analysis_from_args(args: argparse.Namespace):
-    """The analysis and the gate configuration the options (and the workspace, if any) describe."""
-    from evalcore.errors import ConfigError, ModelError
+    """The analysis and the gate configuration the options (and the workspace, if any) describe (the
+    leaderboard's per-candidate step)."""
+    result = comparison_from_args(args)
+    return result.analysis, result.gates
+
+
+def comparison_from_args(args: argparse.Namespace):
+    """The comparison (`evalcore.api.compare`: analysis, verdict, gates) the options and the workspace, if
+    any, describe."""
+    from evalcore.api import compare
+    from evalcore.errors import ConfigError
     from evalcore.features import CustomFeature
     from evalcore.gates import GateConfig, parse_gate_args
-    from evalcore.pipeline import run_analysis
-    from evalcore.slices import SliceSet, load_slices
 
     ws = _workspace(args)
     settings = {k: getattr(args, k) if getattr(args, k) is not None else
@@ -264,30 +239,23 @@ def analysis_from_args(args: argparse.Namespace):
     # the data's task picks the gates; a typo in a gate still fails before any model runs
     base_gates = GateConfig.from_dict(ws.gates or None, data.task) if ws else GateConfig(task=data.task)
     gate_config = parse_gate_args(args.gate, base_gates)
-    if getattr(args, "require_gain", False):
-        from evalcore.gates import require_gain
-
-        gate_config = require_gain(gate_config)
     baseline = args.baseline or (ws.baseline if ws and args.data is None else None)
     if isinstance(args.candidate, list) and len(args.candidate) > 1:
         raise ConfigError("this command compares one candidate: give --candidate once (`report` takes several)")
     candidate = (args.candidate[0] if isinstance(args.candidate, list) and args.candidate else args.candidate) or (
         ws.candidate if ws and args.data is None else None)
-    if not (baseline and candidate):
-        if not data.default_models:
-            raise ModelError("this data has no default models: give --baseline and --candidate")
-        baseline, candidate = baseline or data.default_models[0], candidate or data.default_models[1]
     if args.slices:
-        slices = load_slices(args.slices)
+        slices = args.slices
     else:
+        from evalcore.slices import SliceSet
+
         slices = SliceSet.from_json(ws.slices) if ws and ws.slices is not None else None
     custom = [CustomFeature.from_dict(raw) for raw in ws.custom_features] if ws else []
-    cache = open_cache()
-    analysis = run_analysis(data, baseline, candidate, slices=slices, custom=custom, cache=cache,
-                            conf_threshold=settings["conf_threshold"], min_n=int(settings["min_n"]),
-                            alpha=settings["alpha"], batch_size=args.batch_size, progress=tqdm_progress,
-                            guardrails=getattr(args, "guardrail", None) or ())
-    return analysis, gate_config
+    return compare(data, baseline, candidate, slices=slices, gates=gate_config,
+                   guardrails=getattr(args, "guardrail", None) or (),
+                   require_gain=bool(getattr(args, "require_gain", False)), custom_features=custom,
+                   conf_threshold=settings["conf_threshold"], min_n=int(settings["min_n"]), alpha=settings["alpha"],
+                   cache=open_cache(), batch_size=args.batch_size, progress=tqdm_progress)
 
 
 def _verdict_exit(args: argparse.Namespace) -> bool:
@@ -359,27 +327,19 @@ def _text_tables(analysis, verdict) -> list[str]:
 def cmd_report(args: argparse.Namespace) -> int:
     import json
 
-    from evalcore.report import export_reports
-    from evalcore.verdict import decide
+    from evalcore.api import GENERATION_REPORT_COLUMNS, REPORT_COLUMNS
 
     if args.candidate and len(args.candidate) > 1:  # k candidates: the leaderboard (evalcore/leaderboard.py)
         from evalcore.leaderboard_cli import cmd_leaderboard
 
         return cmd_leaderboard(args, analysis_from_args)
-    analysis, gate_config = analysis_from_args(args)
+    result = comparison_from_args(args)
+    analysis, gates, gate_config = result.analysis, result.verdict, result.gates
     r = analysis.results
-    gates = decide(analysis, gate_config)
     generation = analysis.task == "generation"
     columns = GENERATION_REPORT_COLUMNS if generation else REPORT_COLUMNS
     if args.format == "json":
-        payload = {"task": analysis.task, "overall": r.overall, "verdict": gates.to_dict(), "worse_than_rest": r.flagged,
-                   **{k: getattr(r, k)[c].to_dict(orient="records") for k, c in columns.items()},
-                   "metric_changes": r.changes.to_dict(orient="records")}
-        if not generation:
-            payload["per_class"] = r.per_class.to_dict(orient="records")
-        from evalcore.units import strict_json
-
-        print(json.dumps(strict_json(payload), indent=2, allow_nan=False))
+        print(json.dumps(result.to_dict(), indent=2, allow_nan=False))
     elif args.format == "csv":
         for name, cols in columns.items():
             print(f"# {name}")
@@ -393,16 +353,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     for w in r.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if args.out:
-        written = write_tables({**analysis.tables(), **({} if generation else {"per_class": r.per_class}),
-                                "metric_changes": r.changes},
-                               args.out, "json" if args.format == "json" else "csv")
+        written = write_tables(result.tables(), args.out, "json" if args.format == "json" else "csv")
         print(f"wrote {', '.join(str(p) for p in written)}", file=sys.stderr)
     verdict_exit = _verdict_exit(args)
     out = sys.stdout if args.format == "table" else sys.stderr
     print("\nverdict: " + "\n".join(gates.lines()), file=out)
     if not verdict_exit:
         print("(exit status 0: add --verdict to exit 0 ship / 1 no-ship / 3 need more data)", file=out)
-    for path in export_reports(analysis, gates, markdown=args.markdown, html_path=args.html):
+    for path in result.report(markdown=args.markdown, html=args.html):
         print(f"wrote {path}", file=sys.stderr)
     from evalcore.history_cli import record_verdict
 
@@ -411,19 +369,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from evalcore.verdict import decide
-    from evalcore.wandb_push import push_summary_lines, push_to_wandb
+    from evalcore.api import push
+    from evalcore.wandb_push import push_summary_lines
 
-    analysis, gate_config = analysis_from_args(args)
-    gates = decide(analysis, gate_config)
-    result = push_to_wandb(analysis, project=args.project, entity=args.entity, run_name=args.run_name,
-                           mode=args.mode, gates=gates)
-    print("\n".join(push_summary_lines(result)))
-    print(gates.headline())
+    result = comparison_from_args(args)
+    pushed = push(result, project=args.project, entity=args.entity, run_name=args.run_name, mode=args.mode)
+    print("\n".join(push_summary_lines(pushed)))
+    print(result.headline())
     from evalcore.history_cli import record_verdict
 
-    record_verdict(analysis, gates, gate_config, enabled=not args.no_history)
-    return gates.exit_code if _verdict_exit(args) else 0
+    record_verdict(result.analysis, result.verdict, result.gates, enabled=not args.no_history)
+    return result.verdict.exit_code if _verdict_exit(args) else 0
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
@@ -431,58 +387,49 @@ def cmd_discover(args: argparse.Namespace) -> int:
     regressions and write them into the report / a W&B run (evalcore.discover, evalcore.explain_aggregate)."""
     import json
 
-    from evalcore.discover import DiscoverySettings, discover_slices, discovery_text
-    from evalcore.slices import save_slices
-    from evalcore.verdict import decide
+    from evalcore.api import discover, push
     from evalcore.units import strict_json
 
     features = tuple(f.strip() for f in args.features.split(",") if f.strip()) if args.features else None
-    alpha = args.alpha if args.alpha is not None else 0.05
-    settings = DiscoverySettings(depth=args.depth, bins=args.bins, min_support=args.min_support,
-                                 max_candidates=args.max_candidates, alpha=alpha, screen_p=args.screen_p,
-                                 seed=args.seed, beam=args.beam, features=features,
-                                 include_model_outputs=args.include_model_outputs)
-    analysis, gate_config = analysis_from_args(args)
-    found = discover_slices(analysis.df_eval, settings)
-    explained = _explain_for_cli(args, analysis, found) if args.explain else None
+    result = comparison_from_args(args)
+    found = discover(result, depth=args.depth, bins=args.bins, min_support=args.min_support,
+                     max_candidates=args.max_candidates, alpha=args.alpha if args.alpha is not None else 0.05,
+                     screen_p=args.screen_p, seed=args.seed, beam=args.beam, features=features,
+                     include_model_outputs=args.include_model_outputs)
+    explained = _explain_for_cli(args, result, found) if args.explain else None
     if args.format == "json":
-        payload = {"discovery": found.to_dict(), "explanations": explained.to_dict() if explained else None}
+        payload = {"discovery": found.discovery.to_dict(),
+                   "explanations": explained.explanations.to_dict() if explained else None}
         print(json.dumps(strict_json(payload), indent=2, allow_nan=False))
     else:
-        print("\n".join(discovery_text(found)))
+        print("\n".join(found.lines()))
         if explained is not None:
-            print("\n".join(_explanation_text(explained)))
+            print("\n".join(_explanation_text(explained.explanations)))
     if args.out:
-        print(f"wrote {save_slices(args.out, found.slice_set())} ({len(found.confirmed)} confirmed slices; "
+        print(f"wrote {found.save(args.out)} ({len(found.confirmed)} confirmed slices; "
               f"load them with `report --slices {args.out}`)", file=sys.stderr)
     if args.markdown or args.html or args.push:
-        from evalcore.report import export_reports
-
-        gates = decide(analysis, gate_config)
-        for path in export_reports(analysis, gates, markdown=args.markdown, html_path=args.html, discovery=found,
-                                   explanations=explained):
+        for path in result.report(markdown=args.markdown, html=args.html, discovery=found, explanations=explained):
             print(f"wrote {path}", file=sys.stderr)
         if args.push:
-            from evalcore.wandb_push import push_summary_lines, push_to_wandb
+            from evalcore.wandb_push import push_summary_lines
 
-            result = push_to_wandb(analysis, project=args.project, entity=args.entity, run_name=args.run_name,
-                                   mode=args.mode, gates=gates, discovery=found, explanations=explained)
-            print("\n".join(push_summary_lines(result)), file=sys.stderr)
+            pushed = push(result, project=args.project, entity=args.entity, run_name=args.run_name,
+                          mode=args.mode, discovery=found, explanations=explained)
+            print("\n".join(push_summary_lines(pushed)), file=sys.stderr)
     return 0
 
 
-def _explain_for_cli(args: argparse.Namespace, analysis, found):
+def _explain_for_cli(args: argparse.Namespace, result, found):
     """Token explanations of `--explain`'s slice (a slice of the set, a discovered one, or rule text)."""
+    from evalcore.api import explain
     from evalcore.errors import ModelError
-    from evalcore.explain_aggregate import explain_slice
-    from evalcore.rules import mask
 
-    extra = {f.name: (f.text, mask(f.rule, analysis.df_eval)) for f in found.candidates}
-    result = explain_slice(analysis, args.explain, extra=extra, max_rows=args.explain_rows, seed=args.seed,
-                           top_k=args.top_k)
-    if "candidate" in result.unavailable:
-        raise ModelError(f"--explain: {result.unavailable['candidate']}")
-    return result
+    try:
+        return explain(result, args.explain, discovery=found, max_rows=args.explain_rows, seed=args.seed,
+                       top_k=args.top_k)
+    except ModelError as exc:  # the CLI names its option
+        raise ModelError(f"--{exc}") from exc
 
 
 def _explanation_text(result) -> list[str]:

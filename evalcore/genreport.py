@@ -13,7 +13,6 @@ import pandas as pd
 
 from evalcore import units
 from evalcore.comparisons import HEADLINE, compared_metric, metrics_for
-from evalcore.metrics import ALL_SLICE
 from evalcore.tables import ROLES
 from evalcore.safetext import plotly_text
 

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
-from evalcore.gates import (EXIT_CODES, FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP,
+from evalcore.gates import (EXIT_CODES, FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, PASS, SHIP,
                             TOO_SMALL, Check, Gate, GateConfig, GateResult, Plan, interval_text, plan_rows, pts,
                             run_gates)
 from evalcore.slices import GUARDRAIL, WATCHED

