@@ -128,7 +128,6 @@ def text_features(texts: pd.Series, custom: Sequence[Any] = (), *, store: bool |
     """`evalcore.features.compute_features(texts, custom=custom)`, read from the store when this data's
     features were computed before (by any session or process on this evalcore home). `store`: None decides
     by size (`min_rows`), False always computes, True always uses the store."""
-    from evalcore.features import compute_features
 
     use = len(texts) >= min_rows() if store is None else store
     if not use:

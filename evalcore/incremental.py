@@ -15,6 +15,7 @@ stream.
 from __future__ import annotations
 
 import threading
+from functools import partial
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -71,8 +72,7 @@ class Parts:
         """Each slice's mask, by name, computed once per (table, rule text). The caller validated the slices."""
         from evalcore.rules import mask
 
-        return {s.name: self._get("mask", s.text, lambda s=s: np.asarray(mask(s.rule, df_eval), dtype=bool))
-                for s in slices}
+        return {s.name: self._get("mask", s.text, partial(_bool_mask, mask, s.rule, df_eval)) for s in slices}
 
     def cells(self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], texts: Mapping[str, str],
               labels: Sequence[str]) -> Any:
@@ -83,8 +83,7 @@ class Parts:
         whole = self._get("cells", f"{ALL}|{lab}", lambda: confusion_cells(df_eval, {}, lab))
         rows = [whole.counts[0]]
         for name, m in masks.items():
-            one = self._get("cells", f"{texts[name]}|{lab}",
-                            lambda m=m, name=name: confusion_cells(df_eval, {name: m}, lab))
+            one = self._get("cells", f"{texts[name]}|{lab}", partial(confusion_cells, df_eval, {name: m}, lab))
             rows.append(one.counts[1])
         return Cells([whole.slices[0], *masks], whole.labels, np.vstack(rows))
 
@@ -97,8 +96,8 @@ class Parts:
         parts = [whole.assign(_order=0)]
         for order, (name, m) in enumerate(masks.items(), start=1):
             # in the one call this slice sits at `order`: seed + 1000 * role + order; alone it sits at 1
-            one = self._get("calibration", f"{texts[name]}|{order}|{min_n}", lambda m=m, order=order:
-                            calibration_metrics(df_eval, {"_": m}, min_n=min_n, seed=order - 1))
+            one = self._get("calibration", f"{texts[name]}|{order}|{min_n}",
+                            partial(calibration_metrics, df_eval, {"_": m}, min_n=min_n, seed=order - 1))
             parts.append(one[one["slice"] != whole["slice"].iloc[0]].assign(slice=name, _order=order))
         out = (pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable").drop(columns="_order")
                .reset_index(drop=True))
@@ -110,6 +109,10 @@ class Parts:
         from evalcore.comparisons import per_class_changes
 
         return self._get("per_class", str(list(labels)), lambda: per_class_changes(df_eval, labels, cells=cells))
+
+
+def _bool_mask(mask: Callable[..., Any], rule: Any, df_eval: pd.DataFrame) -> np.ndarray:
+    return np.asarray(mask(rule, df_eval), dtype=bool)
 
 
 __all__ = ["Parts", "dict_memo"]
