@@ -77,7 +77,7 @@ __all__ = [
 
 class _Package(types.ModuleType):
     """The package keeps its API names: importing a submodule of the same name at the package's top would
-    otherwise replace `evalcore.discover` or `evalcore.explain` with that module (the import system sets the
+    otherwise replace `evalcore.decide.discover` or `evalcore.probe.explain` with that module (the import system sets the
     attribute on the package). Since the engine is in layers its modules of those names live in evalcore.decide
     and evalcore.probe; the guard stays for any later one."""
 

@@ -406,6 +406,10 @@ def cmd_cache(args: argparse.Namespace) -> int:
             data = load_data_from_args(args)
             fingerprint = load_predictor(args.model, data.labels, data=data).fingerprint
         print(f"removed {cache.clear(fingerprint):,} cached predictions")
+        if fingerprint is None:  # stored feature tables are derived from data, not models: cleared with all
+            from evalcore.analyze import featurestore
+
+            print(f"removed {featurestore.clear():,} stored feature tables")
         return 0
     stats = cache.stats()
     models = stats["models"]
@@ -413,6 +417,11 @@ def cmd_cache(args: argparse.Namespace) -> int:
           f"predictions, {len(models)} model{'s' if len(models) != 1 else ''})")
     if models:
         print(cache_table(models))
+    from evalcore.analyze import featurestore
+
+    fs = featurestore.stats()
+    print(f"feature store: {fs['path']} ({fs['tables']} table(s), {fs['bytes'] / 1e6:.1f} MB, capped at "
+          f"{fs['cap_bytes'] / 1e6:,.0f} MB by ${featurestore.CAP_VAR})")
     return 0
 
 

@@ -12,10 +12,9 @@ from evalcore.stats.comparisons import HEADLINE
 from evalcore.core.errors import EvalcoreError
 from evalcore.decide.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL,
                             GateConfig, margin_text)
-from evalcore.stats.metrics import ALL_SLICE, confusion, reliability_diagram
+from evalcore.stats.metrics import ALL_SLICE
 from evalcore.present.report import DETECTABLE, detectable_loss, slice_margin, summarize_findings
 from evalcore.present.blocks import verdict_label
-from evalcore.analyze.tables import role_col
 from evalcore.tasks.kinds import kind_of
 from ui import engine, generation_view, history_view, leaderboard_view, state
 from ui.glossary import gloss, help_for
@@ -232,16 +231,14 @@ names = [ALL_SLICE] + [s.name for s in slices]
 pick = st.selectbox("Slice", names, key="cmp_detail_slice",
                     format_func=lambda s: f"{s} (n={int(res.masks[s].sum()) if s in res.masks else o['n']:,})")
 mask = None if pick == ALL_SLICE else res.masks[pick]
+details = engine.slice_details(comp, ALL_SLICE if mask is None else slices[pick].text, mask)  # once per rule
 left, right = st.columns(2)
 bins = {}
 for col, role in ((left, "baseline"), (right, "candidate")):
     model = comp.df_eval.attrs[role]
+    cm, bins[f"{role}: {model}"] = details[role]
     with col:
-        st.plotly_chart(charts.confusion_heatmap(confusion(comp.df_eval, mask, role, comp.data.labels),
-                                                 f"{role}: {model}"), width="stretch", key=f"cmp_cm_{role}")
-    rows = comp.df_eval if mask is None else comp.df_eval[mask]
-    bins[f"{role}: {model}"] = reliability_diagram(rows[role_col(role, "conf")].to_numpy(),
-                                                   rows[role_col(role, "correct")].to_numpy())
+        st.plotly_chart(charts.confusion_heatmap(cm, f"{role}: {model}"), width="stretch", key=f"cmp_cm_{role}")
 with_conf = {name: b for name, b in bins.items() if b["count"].sum() > 0}
 if with_conf:  # a model without confidences (VADER's lexicon share, a predictions file) has no line to draw
     st.plotly_chart(charts.reliability_diagram(with_conf, f"Reliability diagram · {pick}"), width="stretch",

@@ -220,7 +220,7 @@ def slice_table(slices: SliceSet) -> tuple[pd.DataFrame, pd.Series | None]:
     for s in slices:
         try:
             validate(s.rule, schema)
-            fit[s.name] = mask(s.rule, df)
+            fit[s.name] = engine.slice_mask(comp, s)  # shared with the analysis, once per (table, rule)
             n, problem = int(fit[s.name].sum()), ""
         except RuleError as exc:
             n, problem = None, str(exc)

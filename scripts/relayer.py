@@ -55,6 +55,9 @@ MOVES: dict[str, str] = {
     "history": "serve",  # the decision-history store (reads verdicts and charts; nothing below reads it)
     "access": "serve",  # sign-in: who owns and shares a workspace
     "leaderboard": "tasks",  # k candidates, each through the pipeline's run_analysis, then the verdict
+    # issue 21's modules
+    "featurestore": "analyze",  # features cached on disk by the rows' content
+    "incremental": "stats",  # per-slice parts of the metric tables kept between slice edits
 }
 # stay at the package's top: the CLI (and its command modules), the public API, the package files
 TOP = {"cli", "__main__", "__init__", "api", "history_cli", "leaderboard_cli"}

@@ -6,7 +6,9 @@
   so a second visit is instant and a restart re-reads the disk cache instead of re-running models;
 - the feature table is memoised per (data, custom features), df_eval per (data, both specs, custom
   features, threshold), and slice results per
-  (df_eval, slice set), so editing a slice rule re-runs only the metrics;
+  (df_eval, slice set), so editing a slice rule re-runs only the metrics; inside them each slice's mask,
+  confusion cells and calibration row are kept per (df_eval, rule) (`evalcore.stats.incremental`), so an edit of one
+  slice reads that slice's rows only, then the statistics across slices run on counts;
 - discovered slices per (df_eval, discovery settings); token explanations per (model, text, label) and
   a slice's explanations in aggregate per (df_eval, slice rule, sample settings).
 
@@ -75,7 +77,8 @@ class _Memo:
 @st.cache_resource(show_spinner=False)
 def _memos_for(home: str) -> dict[str, _Memo]:
     return {"predictions": _Memo(16), "features": _Memo(4), "df_eval": _Memo(6), "results": _Memo(24),
-            "defaults": _Memo(8), "discovery": _Memo(8), "explanations": _Memo(256), "aggregate": _Memo(8)}
+            "defaults": _Memo(8), "discovery": _Memo(8), "explanations": _Memo(256), "aggregate": _Memo(8),
+            "parts": _Memo(160), "details": _Memo(32)}  # per-slice masks (n bytes each), cells, calibration rows
 
 
 def _memos() -> dict[str, _Memo]:
@@ -245,12 +248,41 @@ def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n
     rkey = key_of([comp.key, slices.to_json(), conf_threshold, min_n, alpha, notes or []])
 
     def make() -> SliceResults:
+        from evalcore.stats.incremental import Parts
+
+        # each slice's mask, cells and calibration kept per (df_eval, rule): an edit recomputes one slice's rows
         out = analyse(comp.df_eval, slices, comp.data.labels, conf_threshold=conf_threshold, min_n=min_n,
-                      alpha=alpha)
+                      alpha=alpha, parts=Parts(comp.key, _memos()["parts"].get))
         out.warnings = [*(notes or []), *out.warnings]
         return out
 
     return _memos()["results"].get(rkey, make)
+
+
+def slice_mask(comp: Comparison, item: Any) -> Any:
+    """One slice's boolean mask on df_eval, from the same per-(df_eval, rule) memo `get_results` fills: the
+    Slices page's table of sizes reads the masks the analysis computed (the caller validated the rule)."""
+    from evalcore.stats.incremental import Parts
+
+    return Parts(comp.key, _memos()["parts"].get).masks([item], comp.df_eval)[item.name]
+
+
+def slice_details(comp: Comparison, rule_text: str, mask: Any) -> dict[str, tuple[Any, Any]]:
+    """Per role, (confusion matrix, reliability bins) on one slice's rows (`mask` None: every row), once per
+    (df_eval, rule): Compare's detail section reads no row again on a rerun."""
+    from evalcore.stats.metrics import confusion, reliability_diagram
+    from evalcore.analyze.tables import ROLES, role_col
+
+    def make() -> dict[str, tuple[Any, Any]]:
+        df, out = comp.df_eval, {}
+        for role in ROLES:
+            conf, correct = (df[role_col(role, f)].to_numpy() for f in ("conf", "correct"))
+            if mask is not None:  # two columns of the slice's rows, not a copy of the whole table
+                conf, correct = conf[mask], correct[mask]
+            out[role] = (confusion(df, mask, role, comp.data.labels), reliability_diagram(conf, correct))
+        return out
+
+    return _memos()["details"].get(key_of([comp.key, rule_text]), make)
 
 
 def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> Analysis:

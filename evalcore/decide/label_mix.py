@@ -55,6 +55,16 @@ class LabelMix:
     alpha: float
 
 
+def _gold_codes(gold: pd.Series, labels: list[str]) -> np.ndarray:
+    """Each row's index in `labels` (-1 where the gold label is not one), in Arrow's C++ kernels: a million
+    rows in milliseconds, where mapping Python strings takes a second."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.index_in(pa.array(gold.astype(str)), value_set=pa.array(labels, pa.string()))
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def label_mix(df_eval: pd.DataFrame, masks: Mapping[str, object], labels: Sequence[str], *,
               alpha: float = 0.05) -> LabelMix:
     """Gold-label mix of every slice beside the overall mix, with the test and the flag above.
@@ -66,14 +76,13 @@ def label_mix(df_eval: pd.DataFrame, masks: Mapping[str, object], labels: Sequen
     if not 0 < alpha < 1:
         raise DataError(f"alpha must be in (0, 1), got {alpha}")
     index = {lab: i for i, lab in enumerate(labels)}
-    gold = df_eval["label"].astype(str).map(index)
-    if gold.isna().any():
-        bad = df_eval["label"][gold.isna()].iloc[0]
+    code = _gold_codes(df_eval["label"], list(index))
+    if (code < 0).any():
+        bad = df_eval["label"][code < 0].iloc[0]
         raise DataError(f"gold label {bad!r} is not one of the labels {', '.join(labels)}")
-    code = gold.to_numpy(dtype=np.int64)
     names, matrix = stack_masks(masks, len(df_eval))
-    onehot = np.eye(len(labels), dtype=np.int64)[code]  # (n, k)
-    counts = matrix.astype(np.int64) @ onehot  # (S, k)
+    # (S, k) gold-label counts per slice: one bincount per slice, no (S, n) integer copy of the masks
+    counts = np.stack([np.bincount(code[row], minlength=len(labels)) for row in matrix]).astype(np.int64)
     n = counts.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         shares = counts / n[:, None]

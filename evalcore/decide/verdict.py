@@ -232,7 +232,8 @@ def _label_notes(analysis: Analysis, results: list[GateResult]) -> dict[str, str
 
     r = analysis.results
     try:
-        mix = label_mix(analysis.df_eval, {s: r.masks[s] for s in named if s in r.masks}, analysis.data.labels)
+        # in the slice set's order, never a set's (whose order changes with each process's hash seed)
+        mix = label_mix(analysis.df_eval, {s: m for s, m in r.masks.items() if s in named}, analysis.data.labels)
     except Exception:  # labels the mix cannot read: no clause rather than a wrong one
         return {}
     out = {}

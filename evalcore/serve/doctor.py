@@ -8,8 +8,9 @@ from pathlib import Path
 
 from evalcore.core import paths
 
-PARTS = (("prediction cache", "cache"), ("models", "models"), ("uploads", "work/uploads"),
-         ("workspaces", "work"), ("W&B runs and staging", "wandb"), ("decision history", "history"))
+PARTS = (("prediction cache", "cache"), ("feature store", "cache/features"), ("models", "models"),
+         ("uploads", "work/uploads"), ("workspaces", "work"), ("W&B runs and staging", "wandb"),
+         ("decision history", "history"))
 
 
 def folder_size(path: Path) -> tuple[int, int]:
@@ -27,11 +28,14 @@ def folder_size(path: Path) -> tuple[int, int]:
 
 
 def disk_use(home: Path | None = None) -> dict[str, tuple[int, int]]:
-    """Bytes and files per part of the evalcore home; `workspaces` excludes the uploads inside `work`."""
+    """Bytes and files per part of the evalcore home; `workspaces` excludes the uploads inside `work`, the
+    prediction cache the feature store inside `cache`."""
     home = home or paths.home()
     out = {name: folder_size(home / sub) for name, sub in PARTS}
     ws, up = out["workspaces"], out["uploads"]
     out["workspaces"] = (ws[0] - up[0], ws[1] - up[1])
+    pc, fs = out["prediction cache"], out["feature store"]
+    out["prediction cache"] = (pc[0] - fs[0], pc[1] - fs[1])
     rest = folder_size(home)
     counted = sum(b for b, _ in out.values())
     out["other"] = (max(rest[0] - counted, 0), max(rest[1] - sum(n for _, n in out.values()), 0))
@@ -55,6 +59,10 @@ def report_lines() -> list[str]:
         extra = ""
         if name == "uploads":
             extra = f"; capped at {os.environ.get(UPLOADS_CAP_VAR, DEFAULT_UPLOADS_MB)} MB (${UPLOADS_CAP_VAR})"
+        if name == "feature store":
+            from evalcore.analyze.featurestore import CAP_VAR, cap_bytes
+
+            extra = f"; capped at {cap_bytes() / 1e6:,.0f} MB (${CAP_VAR}), least recently read go first"
         if name == "workspaces":
             extra = f"; {', '.join(list_workspaces())}"
         lines.append(f"  {name:<22} {_mb(size):>12}  {files:,} file(s){extra}")

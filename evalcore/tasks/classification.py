@@ -33,9 +33,10 @@ class Classification:
 
     # --- the pipeline ---
     def features(self, data: Any, custom: Sequence[Any]) -> pd.DataFrame:
-        from evalcore.analyze.features import compute_features
+        from evalcore.analyze.featurestore import text_features
 
-        return compute_features(data.df["text"], custom=custom)
+        # read back from the on-disk store when these rows' features were computed before
+        return text_features(data.df["text"], custom)
 
     def outputs(self, data: Any, spec: str, cache: Any = None, *, batch_size: int = 32,
                 progress: Callable[[str], Any] | None = None) -> tuple[Any, str | None]:
@@ -74,21 +75,33 @@ class Classification:
         return build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold)
 
     def results(self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], labels: Sequence[str], *,
-                conf_threshold: float, min_n: int, alpha: float, warnings: list[str]) -> Any:
+                conf_threshold: float, min_n: int, alpha: float, warnings: list[str], parts: Any = None,
+                slices: Any = None) -> Any:
+        """The metric tables; `parts` (`evalcore.stats.incremental.Parts`) keeps each slice's cells and calibration
+        in a memo, so an edit of one slice recomputes that slice's row-level work only."""
         from evalcore.stats.comparisons import confusion_cells, metric_changes, per_class_changes
-        from evalcore.stats.metrics import calibration_metrics, overall_comparison, regression_metrics, slice_metrics
+        from evalcore.stats.metrics import (DEFAULT_MIN_N, calibration_metrics, overall_comparison, regression_metrics,
+                                            slice_metrics)
         from evalcore.stats.results import SliceResults
 
         regression = regression_metrics(df_eval, masks, min_n=min_n, conf_threshold=conf_threshold, alpha=alpha)
-        cells = confusion_cells(df_eval, masks, labels)
+        if parts:
+            texts = {s.name: s.text for s in slices}
+            cells = parts.cells(df_eval, masks, texts, labels)
+            calibration = parts.calibration(df_eval, masks, texts, min_n=DEFAULT_MIN_N)
+            per_class = parts.per_class(df_eval, labels, cells)
+        else:
+            cells = confusion_cells(df_eval, masks, labels)
+            calibration = calibration_metrics(df_eval, masks)
+            per_class = per_class_changes(df_eval, labels, cells=cells)
         return SliceResults(
             masks=masks,
             slice_metrics=slice_metrics(df_eval, masks, labels=labels, min_n=min_n, cell_counts=cells.counts),
             regression_metrics=regression,
-            calibration=calibration_metrics(df_eval, masks),
+            calibration=calibration,
             overall=overall_comparison(df_eval, conf_threshold=conf_threshold, regression=regression),
             changes=metric_changes(df_eval, masks, labels=labels, alpha=alpha, cells=cells),
-            per_class=per_class_changes(df_eval, labels, cells=cells),
+            per_class=per_class,
             warnings=warnings,
         )
 

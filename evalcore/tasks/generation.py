@@ -73,7 +73,8 @@ class Generation:
                                      tokenizer=getattr(data, "rouge_tokenizer", "default"))
 
     def results(self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], labels: Sequence[str], *,
-                conf_threshold: float, min_n: int, alpha: float, warnings: list[str]) -> Any:
+                conf_threshold: float, min_n: int, alpha: float, warnings: list[str], parts: Any = None,
+                slices: Any = None) -> Any:
         from evalcore.stats.gentables import generation_results
 
         return generation_results(df_eval, masks, min_n=min_n, alpha=alpha, warnings=warnings)

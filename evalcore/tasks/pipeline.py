@@ -68,18 +68,20 @@ def build_eval(data: EvalData, baseline: Predictions, candidate: Predictions,
 
 def analyse(df_eval: pd.DataFrame, slices: SliceSet, labels: Sequence[str], *,
             conf_threshold: float = DEFAULT_CONF_THRESHOLD, min_n: int = DEFAULT_MIN_N,
-            alpha: float = 0.05) -> SliceResults:
-    """Validate and evaluate the slices, then every metric table of df_eval's task. No model runs here."""
+            alpha: float = 0.05, parts=None) -> SliceResults:
+    """Validate and evaluate the slices, then every metric table of df_eval's task. No model runs here.
+    `parts` (`evalcore.stats.incremental.Parts`): keep each slice's masks, cells and calibration in a memo, so an
+    edit of one slice recomputes that slice's row-level work only; the tables are the same."""
     from evalcore.analyze.rules import Schema
     from evalcore.analyze.slices import validate_slices
 
     from evalcore.analyze.slices import slice_roles
 
-    warnings = validate_slices(slices, Schema.from_frame(df_eval))
+    warnings = validate_slices(slices, parts.schema(df_eval) if parts else Schema.from_frame(df_eval))
     roles = slice_roles(slices, df_eval)  # refuses a guardrail on a model's output, naming the fix
-    m = slice_masks(slices, df_eval)
+    m = parts.masks(slices, df_eval) if parts else slice_masks(slices, df_eval)
     out = kind_of(df_eval).results(df_eval, m, labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha,
-                                   warnings=warnings)
+                                   warnings=warnings, parts=parts, slices=slices)
     out.roles = roles
     return out
 

@@ -1,0 +1,118 @@
+"""Incremental analysis: after one slice's edit, only that slice's rows are touched again.
+
+`evalcore.tasks.pipeline.analyse` computes, for every slice, work that reads all n rows (its mask, its joint
+confusion cells, its calibration bins and bootstrap) and then statistics over the per-slice counts that are
+cheap (Benjamini-Hochberg across slices, intervals, power). The first kind depends on one slice only: its rule
+and the table. `Parts` keeps that per-slice work in a caller's memo, keyed by the table's key and the
+slice's canonical rule text, so editing one slice of twenty recomputes one mask, one row of cells and one
+calibration row; the statistics across slices then run on counts as before.
+
+Results are identical to `analyse` without a memo (tests compare the tables): calibration's bootstrap seed
+depends on the slice's position (`seed + 1000 * role + position`, see `evalcore.stats.metrics.calibration_metrics`),
+so its memo key carries the position too, and a single-slice call is made with the seed that gives the same
+stream.
+"""
+from __future__ import annotations
+
+import threading
+from functools import partial
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from evalcore.stats.metrics import ALL_SLICE as ALL  # the name of the whole-table row
+
+Memo = Callable[[str, Callable[[], Any]], Any]
+
+
+def dict_memo() -> Memo:
+    """A plain unbounded memo (tests, notebooks); the dashboard passes its own bounded LRU."""
+    store: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def get(key: str, make: Callable[[], Any]) -> Any:
+        with lock:
+            if key in store:
+                return store[key]
+        value = make()
+        with lock:
+            store[key] = value
+        return value
+
+    return get
+
+
+@dataclass
+class Parts:
+    """Per-slice work of one table (`table_key` names it: data, models, features, threshold), kept in `memo`.
+
+    `computed` counts what was actually computed in this object's life, by kind (`mask`, `cells`,
+    `calibration`, `schema`, `per_class`): what tests read to prove an edit recomputed one slice only."""
+
+    table_key: str
+    memo: Memo = field(default_factory=dict_memo)
+    computed: dict[str, int] = field(default_factory=dict)
+
+    def _get(self, kind: str, key: str, make: Callable[[], Any]) -> Any:
+        def counted() -> Any:
+            self.computed[kind] = self.computed.get(kind, 0) + 1
+            return make()
+
+        return self.memo(f"{self.table_key}|{kind}|{key}", counted)
+
+    def schema(self, df_eval: pd.DataFrame) -> Any:
+        """The rule schema of the table (column types; reading every column once), once per table."""
+        from evalcore.analyze.rules import Schema
+
+        return self._get("schema", "", lambda: Schema.from_frame(df_eval))
+
+    def masks(self, slices: Any, df_eval: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Each slice's mask, by name, computed once per (table, rule text). The caller validated the slices."""
+        from evalcore.analyze.rules import mask
+
+        return {s.name: self._get("mask", s.text, partial(_bool_mask, mask, s.rule, df_eval)) for s in slices}
+
+    def cells(self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], texts: Mapping[str, str],
+              labels: Sequence[str]) -> Any:
+        """`evalcore.stats.comparisons.confusion_cells` assembled from one row per slice (`all` once per table)."""
+        from evalcore.stats.comparisons import Cells, confusion_cells
+
+        lab = list(labels)
+        whole = self._get("cells", f"{ALL}|{lab}", lambda: confusion_cells(df_eval, {}, lab))
+        rows = [whole.counts[0]]
+        for name, m in masks.items():
+            one = self._get("cells", f"{texts[name]}|{lab}", partial(confusion_cells, df_eval, {name: m}, lab))
+            rows.append(one.counts[1])
+        return Cells([whole.slices[0], *masks], whole.labels, np.vstack(rows))
+
+    def calibration(self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray],
+                    texts: Mapping[str, str], *, min_n: int) -> pd.DataFrame:
+        """`evalcore.stats.metrics.calibration_metrics` assembled per slice, equal to the one call over all slices."""
+        from evalcore.stats.metrics import calibration_metrics
+
+        whole = self._get("calibration", f"{ALL}|{min_n}", lambda: calibration_metrics(df_eval, {}, min_n=min_n))
+        parts = [whole.assign(_order=0)]
+        for order, (name, m) in enumerate(masks.items(), start=1):
+            # in the one call this slice sits at `order`: seed + 1000 * role + order; alone it sits at 1
+            one = self._get("calibration", f"{texts[name]}|{order}|{min_n}",
+                            partial(calibration_metrics, df_eval, {"_": m}, min_n=min_n, seed=order - 1))
+            parts.append(one[one["slice"] != whole["slice"].iloc[0]].assign(slice=name, _order=order))
+        out = (pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable").drop(columns="_order")
+               .reset_index(drop=True))
+        out.attrs = whole.attrs
+        return out
+
+    def per_class(self, df_eval: pd.DataFrame, labels: Sequence[str], cells: Any) -> pd.DataFrame:
+        """`evalcore.stats.comparisons.per_class_changes` (every row, no slice): once per table and labels."""
+        from evalcore.stats.comparisons import per_class_changes
+
+        return self._get("per_class", str(list(labels)), lambda: per_class_changes(df_eval, labels, cells=cells))
+
+
+def _bool_mask(mask: Callable[..., Any], rule: Any, df_eval: pd.DataFrame) -> np.ndarray:
+    return np.asarray(mask(rule, df_eval), dtype=bool)
+
+
+__all__ = ["Parts", "dict_memo"]
