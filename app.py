@@ -3,13 +3,21 @@
 Run with `streamlit run app.py`. It routes to one file per page in `pages/` (listed explicitly:
 with `st.navigation` the folder is not auto-discovered) and draws the shared sidebar summary.
 """
+
 from __future__ import annotations
 
 import streamlit as st
 
 from ui import auth, state, workspace_view
-from ui.widgets import (guided_path_banner, guided_path_home, hover, model_hover, short_source, workspace_messages,
-                        workspace_switcher)
+from ui.widgets import (
+    guided_path_banner,
+    guided_path_home,
+    hover,
+    model_hover,
+    short_source,
+    workspace_messages,
+    workspace_switcher,
+)
 
 st.set_page_config(page_title="evalcore · baseline vs candidate", page_icon="⚖️", layout="wide")
 state.refresh(from_app=True)  # other sessions' changes of the workspace are adopted here, once per run
@@ -36,10 +44,13 @@ with st.sidebar:
     workspace_switcher()
     st.caption("Session")
     source = str(ws.data.get("source", "?"))
-    st.markdown(f"**Data** {hover(short_source(source), source)}  \n"
-                f"**Baseline** {model_hover(ws.baseline) if ws.baseline else '(none)'}  \n"
-                f"**Candidate** {model_hover(ws.candidate) if ws.candidate else '(none)'}  \n"
-                f"**Slices** {len(state.slices())}", unsafe_allow_html=True)
+    st.markdown(
+        f"**Data** {hover(short_source(source), source)}  \n"
+        f"**Baseline** {model_hover(ws.baseline) if ws.baseline else '(none)'}  \n"
+        f"**Candidate** {model_hover(ws.candidate) if ws.candidate else '(none)'}  \n"
+        f"**Slices** {len(state.slices())}",
+        unsafe_allow_html=True,
+    )
     st.caption("Your work is saved on every change, merged with other sessions' changes of this workspace.")
     workspace_view.conflicts_panel()
     workspace_view.watch()

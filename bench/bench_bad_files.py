@@ -7,6 +7,7 @@ tests/test_fuzz_inputs.py through tests/fuzz_driver.py in two subprocesses (CLI,
 
     python bench/bench_bad_files.py
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,11 @@ def main() -> None:
         tmp = Path(tmp)
         start = time.perf_counter()
         bad = bad_files.make(tmp / "root")
-        print(f"{len(bad)} bad files written in {time.perf_counter() - start:.1f} s "
-              f"(bomb.parquet {os.path.getsize(bad['bomb.parquet']) / 1e3:,.0f} KB, "
-              f"wide.csv {os.path.getsize(bad['wide.csv']) / 1e3:,.0f} KB)")
+        print(
+            f"{len(bad)} bad files written in {time.perf_counter() - start:.1f} s "
+            f"(bomb.parquet {os.path.getsize(bad['bomb.parquet']) / 1e3:,.0f} KB, "
+            f"wide.csv {os.path.getsize(bad['wide.csv']) / 1e3:,.0f} KB)"
+        )
         for mode, test in (("cli", fuzz.test_cli_fuzz), ("upload", fuzz.test_upload_fuzz)):
             seen: dict = {}
             real_run = fuzz._run
@@ -47,9 +50,19 @@ def main() -> None:
             results = seen["results"]
             counts = {s: sum(r["status"] == s for r in results) for s in ("message", "ok", "traceback")}
             slowest = max(results, key=lambda r: r["seconds"])
-            print(json.dumps({"mode": mode, "cases": len(results), **counts, "wall_s": round(wall, 1),
-                              "slowest": f"{slowest['case']} ({slowest['seconds']} s)", "peak_rss_mb": seen["peak"],
-                              "budget_mb": fuzz.BUDGET_MB}))
+            print(
+                json.dumps(
+                    {
+                        "mode": mode,
+                        "cases": len(results),
+                        **counts,
+                        "wall_s": round(wall, 1),
+                        "slowest": f"{slowest['case']} ({slowest['seconds']} s)",
+                        "peak_rss_mb": seen["peak"],
+                        "budget_mb": fuzz.BUDGET_MB,
+                    }
+                )
+            )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ Rates are printed with 95% Wilson intervals.
     python bench/bench_decisions.py              # 200 seeds per scenario
     python bench/bench_decisions.py --seeds 50   # quicker
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,12 +39,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evalcore.io.data import EvalData, PrecomputedModel  # noqa: E402
+from evalcore.analyze.slices import GUARDRAIL, Slice, SliceSet  # noqa: E402
 from evalcore.decide.gates import FAIL, NEED_MORE_DATA, NO_SHIP, PASS, SHIP  # noqa: E402
+from evalcore.decide.verdict import decide  # noqa: E402
+from evalcore.io.data import EvalData, PrecomputedModel  # noqa: E402
 from evalcore.stats.intervals import wilson_interval  # noqa: E402
 from evalcore.tasks.pipeline import run_analysis  # noqa: E402
-from evalcore.analyze.slices import GUARDRAIL, Slice, SliceSet  # noqa: E402
-from evalcore.decide.verdict import decide  # noqa: E402
 
 LABELS = ("negative", "neutral", "positive")
 N_ROWS, N_FLAGS, PLANTED = 5000, 13, "s01"
@@ -74,7 +75,7 @@ def _flags(rng: np.random.Generator, planted_n: int) -> dict[str, np.ndarray]:
     at = planted_n
     for name, size in TINY.items():
         tiny = np.zeros(N_ROWS, dtype=bool)
-        tiny[order[at:at + size]] = True
+        tiny[order[at : at + size]] = True
         out[name] = tiny
         at += size
     return out
@@ -82,12 +83,24 @@ def _flags(rng: np.random.Generator, planted_n: int) -> dict[str, np.ndarray]:
 
 def _data(name: str, gold, base, cand, flags, extra=None) -> EvalData:
     names = np.array(LABELS, dtype=object)
-    df = pd.DataFrame({"id": [str(i) for i in range(N_ROWS)], "text": [f"example {i}" for i in range(N_ROWS)],
-                       "label": names[gold], "base_model": names[base], "cand_model": names[cand], **flags,
-                       **(extra or {})})
-    return EvalData(name=name, df=df, labels=LABELS, source="simulation",
-                    precomputed={"base_model": PrecomputedModel("base_model"),
-                                 "cand_model": PrecomputedModel("cand_model")})
+    df = pd.DataFrame(
+        {
+            "id": [str(i) for i in range(N_ROWS)],
+            "text": [f"example {i}" for i in range(N_ROWS)],
+            "label": names[gold],
+            "base_model": names[base],
+            "cand_model": names[cand],
+            **flags,
+            **(extra or {}),
+        }
+    )
+    return EvalData(
+        name=name,
+        df=df,
+        labels=LABELS,
+        source="simulation",
+        precomputed={"base_model": PrecomputedModel("base_model"), "cand_model": PrecomputedModel("cand_model")},
+    )
 
 
 def simulate(scenario: str, seed: int) -> tuple[EvalData, SliceSet]:
@@ -105,8 +118,9 @@ def simulate(scenario: str, seed: int) -> tuple[EvalData, SliceSet]:
         imp = np.where(planted, imp_in, imp_out) / (1 - BASE_ACC)
         cand_ok = base_ok ^ (rng.random(N_ROWS) < np.where(base_ok, reg, imp))
         cand = np.where(cand_ok, gold, _wrong(gold, rng))
-    slices = SliceSet([Slice(n, f"{n} == true", role=GUARDRAIL if guard and n == PLANTED else "watched")
-                       for n in flags])
+    slices = SliceSet(
+        [Slice(n, f"{n} == true", role=GUARDRAIL if guard and n == PLANTED else "watched") for n in flags]
+    )
     return _data(f"{scenario}-{seed}", gold, base, cand, flags), slices
 
 
@@ -115,8 +129,9 @@ def simulate_clustered(seed: int) -> tuple[EvalData, SliceSet]:
     10% tails, so 20% of rows are discordant, the change is 0 in truth and d's ICC is about 0.2."""
     rng = np.random.default_rng(seed)
     cluster = np.arange(N_ROWS) // CLUSTER_SIZE
-    latent = (rng.normal(0, np.sqrt(LATENT_ICC), N_ROWS // CLUSTER_SIZE)[cluster]
-              + rng.normal(0, np.sqrt(1 - LATENT_ICC), N_ROWS))
+    latent = rng.normal(0, np.sqrt(LATENT_ICC), N_ROWS // CLUSTER_SIZE)[cluster] + rng.normal(
+        0, np.sqrt(1 - LATENT_ICC), N_ROWS
+    )
     cut = NormalDist().inv_cdf(0.9)
     d = np.where(latent > cut, 1, np.where(latent < -cut, -1, 0))
     gold = rng.choice(len(LABELS), size=N_ROWS, p=[0.35, 0.40, 0.25])
@@ -173,8 +188,14 @@ def run_clustered(seeds: int) -> dict:
         naive_covered += nrow.delta_lo <= 0 <= nrow.delta_hi
         d = a.df_eval["candidate_correct"].astype(int) - a.df_eval["baseline_correct"].astype(int)
         iccs.append(icc(d.to_numpy(dtype=float), np.arange(N_ROWS) // CLUSTER_SIZE))
-    return {"seeds": seeds, "covered": covered, "naive_covered": naive_covered, "icc": float(np.mean(iccs)),
-            "design_effect": float(np.mean(deffs)), "seconds": time.perf_counter() - start}
+    return {
+        "seeds": seeds,
+        "covered": covered,
+        "naive_covered": naive_covered,
+        "icc": float(np.mean(iccs)),
+        "design_effect": float(np.mean(deffs)),
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def rate(k: float, n: int) -> str:
@@ -192,10 +213,19 @@ def main() -> int:
     for scenario in names:
         if scenario == "clustered":
             r = run_clustered(args.seeds)
-            print(f"clustered: {r['seeds']} seeds in {r['seconds']:.0f} s; ICC of the per-row change "
-                  f"{r['icc']:.3f}, design effect {r['design_effect']:.2f}")
-            checks.append(("clustered (5, ICC 0.2): 95% interval covers", r["covered"], r["seeds"],
-                           r["covered"] / r["seeds"] >= 0.93, ">= 93%"))
+            print(
+                f"clustered: {r['seeds']} seeds in {r['seconds']:.0f} s; ICC of the per-row change "
+                f"{r['icc']:.3f}, design effect {r['design_effect']:.2f}"
+            )
+            checks.append(
+                (
+                    "clustered (5, ICC 0.2): 95% interval covers",
+                    r["covered"],
+                    r["seeds"],
+                    r["covered"] / r["seeds"] >= 0.93,
+                    ">= 93%",
+                )
+            )
             checks.append(("  same data as independent rows: covers", r["naive_covered"], r["seeds"], None, ""))
             continue
         seeds = args.seeds if scenario != "constant" else max(20, args.seeds // 10)
@@ -205,25 +235,54 @@ def main() -> int:
         v = r["verdicts"]
         not_ship = seeds - v[SHIP]
         if scenario == "null":
-            checks += [("null: no-ship", v[NO_SHIP], seeds, v[NO_SHIP] / seeds <= 0.05, "<= 5%"),
-                       ("null: ship", v[SHIP], seeds, v[SHIP] / seeds >= 0.80, ">= 80%"),
-                       ("null: a slice of 5-30 rows blocked the verdict", r["tiny_blocks"], seeds,
-                        r["tiny_blocks"] == 0, "never")]
+            checks += [
+                ("null: no-ship", v[NO_SHIP], seeds, v[NO_SHIP] / seeds <= 0.05, "<= 5%"),
+                ("null: ship", v[SHIP], seeds, v[SHIP] / seeds >= 0.80, ">= 80%"),
+                (
+                    "null: a slice of 5-30 rows blocked the verdict",
+                    r["tiny_blocks"],
+                    seeds,
+                    r["tiny_blocks"] == 0,
+                    "never",
+                ),
+            ]
         elif scenario == "uniform+5":
             checks.append(("uniform +5 points: ship", v[SHIP], seeds, v[SHIP] / seeds >= 0.80, ">= 80%"))
         elif scenario == "planted-15":
-            checks.append(("-15 points on s01 (300 rows): no-ship naming s01", r["no_ship_naming_planted"], seeds,
-                           r["no_ship_naming_planted"] / seeds >= 0.95, ">= 95%"))
+            checks.append(
+                (
+                    "-15 points on s01 (300 rows): no-ship naming s01",
+                    r["no_ship_naming_planted"],
+                    seeds,
+                    r["no_ship_naming_planted"] / seeds >= 0.95,
+                    ">= 95%",
+                )
+            )
         elif scenario == "planted-10":
-            checks.append(("-10 points on s01 (300 rows): not ship", not_ship, seeds, not_ship / seeds >= 0.80,
-                           ">= 80%"))
+            checks.append(
+                ("-10 points on s01 (300 rows): not ship", not_ship, seeds, not_ship / seeds >= 0.80, ">= 80%")
+            )
             checks.append(("  of which need more data", v[NEED_MORE_DATA], seeds, None, ""))
         elif scenario == "guardrail-loses-margin":
-            checks.append(("guardrail truly losing its margin: passes", r["guardrail_passes"], seeds,
-                           r["guardrail_passes"] / seeds <= 0.20, "<= 20%"))
+            checks.append(
+                (
+                    "guardrail truly losing its margin: passes",
+                    r["guardrail_passes"],
+                    seeds,
+                    r["guardrail_passes"] / seeds <= 0.20,
+                    "<= 20%",
+                )
+            )
         elif scenario == "guardrail-no-change":
-            checks.append((f"guardrail, no change (MDE {r['guardrail_mde'] / seeds * 100:.1f} points < 5): passes",
-                           r["guardrail_passes"], seeds, r["guardrail_passes"] / seeds >= 0.80, ">= 80%"))
+            checks.append(
+                (
+                    f"guardrail, no change (MDE {r['guardrail_mde'] / seeds * 100:.1f} points < 5): passes",
+                    r["guardrail_passes"],
+                    seeds,
+                    r["guardrail_passes"] / seeds >= 0.80,
+                    ">= 80%",
+                )
+            )
         elif scenario == "constant":
             checks.append(("constant predictor: no-ship", v[NO_SHIP], seeds, v[NO_SHIP] == seeds, "every seed"))
     print()

@@ -14,6 +14,7 @@
     python bench/bench_discovery.py               # 200 seeds per scenario
     python bench/bench_discovery.py --seeds 50    # quicker
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,10 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from synthetic_slices import PLANTED_RULE, planted_table  # noqa: E402
+
+from evalcore.analyze.rules import format_rule, mask, parse_rule  # noqa: E402
 from evalcore.decide.discover import discover_slices  # noqa: E402
 from evalcore.stats.intervals import wilson_interval  # noqa: E402
-from evalcore.analyze.rules import format_rule, mask, parse_rule  # noqa: E402
-from synthetic_slices import PLANTED_RULE, planted_table  # noqa: E402
 
 TWEET = "@user I don't think this update is good at all, my phone keeps crashing 😡 #fail"
 
@@ -55,22 +57,30 @@ def simulate(seeds: int, rows: int, depth: int) -> dict[str, str]:
         n_confirmed.append(len(d.confirmed))
         null = discover_slices(planted_table(rows, 100_000 + seed, planted=False), seed=seed, depth=depth)
         null_any += bool(null.confirmed)
-    return {"found": _rate(found, seeds), "elsewhere": _rate(elsewhere, seeds), "null": _rate(null_any, seeds),
-            "confirmed": f"{statistics.mean(n_confirmed):.1f}"}
+    return {
+        "found": _rate(found, seeds),
+        "elsewhere": _rate(elsewhere, seeds),
+        "null": _rate(null_any, seeds),
+        "confirmed": f"{statistics.mean(n_confirmed):.1f}",
+    }
 
 
 def time_search(rows: int, depth: int, repeats: int = 3) -> tuple[float, float, int, int]:
     df = planted_table(rows, 7)
     runs = [discover_slices(df, seed=7, depth=depth) for _ in range(repeats)]
-    return (statistics.median(r.search_seconds for r in runs), statistics.median(r.total_seconds for r in runs),
-            runs[0].n_tested, runs[0].n_items)
+    return (
+        statistics.median(r.search_seconds for r in runs),
+        statistics.median(r.total_seconds for r in runs),
+        runs[0].n_tested,
+        runs[0].n_items,
+    )
 
 
 def time_explanation() -> tuple[str, dict[int, tuple[float, float, float]], int, list[str]]:
     """(which model, {torch threads: (median, fastest of 7 explanations, one plain prediction)}, tokens, top)."""
     from evalcore.predict.demo_model import build_demo_model, demo_model_dir
-    from evalcore.probe.explain import explain
     from evalcore.predict.models import HFPredictor
+    from evalcore.probe.explain import explain
 
     labels = ("negative", "neutral", "positive")
     folder, which = demo_model_dir(), "the full demo model (3 epochs on the 2,000 validation tweets)"
@@ -119,20 +129,28 @@ def main() -> None:
     for depth in (2, 3):
         started = time.perf_counter()
         r = simulate(args.seeds, args.rows, depth)
-        print(f"  depth {depth}: planted found and confirmed {r['found']}; a confirmed slice away from the planted "
-              f"one {r['elsewhere']}; mean confirmed slices {r['confirmed']}; null data confirm any slice "
-              f"{r['null']} ({time.perf_counter() - started:.0f} s)")
+        print(
+            f"  depth {depth}: planted found and confirmed {r['found']}; a confirmed slice away from the planted "
+            f"one {r['elsewhere']}; mean confirmed slices {r['confirmed']}; null data confirm any slice "
+            f"{r['null']} ({time.perf_counter() - started:.0f} s)"
+        )
     for depth in (2, 3):
         search, total, tested, items = time_search(args.big, depth)
-        print(f"search time on {args.big:,} rows, depth {depth}: {search:.2f} s to score {tested:,} conjunctions of "
-              f"{items} items on the search half; {total:.2f} s with the confirmation (median of 3)")
+        print(
+            f"search time on {args.big:,} rows, depth {depth}: {search:.2f} s to score {tested:,} conjunctions of "
+            f"{items} items on the search half; {total:.2f} s with the confirmation (median of 3)"
+        )
     which, timings, n_tokens, top = time_explanation()
-    print(f"MiniLM explanation of one tweet ({n_tokens} tokens, so {n_tokens + 1} texts in one batch), {which}; "
-          f"predicted {top[0]}, top pushes {', '.join(top[1:])}; load average {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} cores:")
+    print(
+        f"MiniLM explanation of one tweet ({n_tokens} tokens, so {n_tokens + 1} texts in one batch), {which}; "
+        f"predicted {top[0]}, top pushes {', '.join(top[1:])}; load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores:"
+    )
     for threads, (median, fastest, single) in timings.items():
-        print(f"  {threads} torch thread(s): {median * 1000:.0f} ms median of 7 (fastest {fastest * 1000:.0f} ms); "
-              f"one plain prediction {single * 1000:.0f} ms")
+        print(
+            f"  {threads} torch thread(s): {median * 1000:.0f} ms median of 7 (fastest {fastest * 1000:.0f} ms); "
+            f"one plain prediction {single * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

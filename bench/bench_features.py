@@ -8,13 +8,13 @@ from the same pass, so the ratio is not inflated by recomputation.
 
     python bench/bench_features.py [--rows 100000] [--loop-rows 10000]
 """
+
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anyw
 
 from evalcore.analyze.features import as_texts, compute_features, list_features
 from evalcore.core.paths import shared_data_dir
-
 
 DERIVED = {"emoji_density", "emoji_dense", "length_bucket"}
 
@@ -58,8 +57,7 @@ def main() -> None:
     slowest = sorted(per_feature.items(), key=lambda kv: -kv[1])[:3]
     print(
         f"row-by-row Python re: {sum(per_feature.values()):.2f} s on {len(sample):,} rows, "
-        f"scaled to {len(texts):,}: {loop:.1f} s (slowest: "
-        + ", ".join(f"{k} {v:.2f} s" for k, v in slowest) + ")"
+        f"scaled to {len(texts):,}: {loop:.1f} s (slowest: " + ", ".join(f"{k} {v:.2f} s" for k, v in slowest) + ")"
     )
     print(f"ratio row-by-row / vectorised: {loop / ours:.0f}x")
 

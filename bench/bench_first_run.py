@@ -10,6 +10,7 @@ Prints, with the machine's load average (2 shared cores: a busy machine is slowe
    floor of any command that reads a table; each best of 5.
 Targets: build < 60 s on a quiet machine with accuracy >= 0.60; --help well under 1 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,9 +47,11 @@ def main() -> None:
     if not args.skip_demo:
         build_s, proc = timed([py, "-m", "evalcore", "build-demo"], env)
         acc = re.search(r"accuracy on the 500 lab rows \| ([0-9.]+)", proc.stdout)
-        print(f"demo build (empty EVALCORE_HOME, imports included): {build_s:.1f} s "
-              f"(target < 60 s on a quiet machine); accuracy on the 500 lab rows: "
-              f"{acc.group(1) if acc else '?'} (target >= 0.60); load after: {os.getloadavg()[0]:.2f}")
+        print(
+            f"demo build (empty EVALCORE_HOME, imports included): {build_s:.1f} s "
+            f"(target < 60 s on a quiet machine); accuracy on the 500 lab rows: "
+            f"{acc.group(1) if acc else '?'} (target >= 0.60); load after: {os.getloadavg()[0]:.2f}"
+        )
     help_s, _ = timed([py, "-m", "evalcore", "--help"], env, repeat=5)
     score_s, proc = timed([py, "-m", "evalcore", "score", "--data", "lab", "--model", "demo"], env, repeat=5)
     pandas_s, _ = timed([py, "-c", "import pandas"], env, repeat=5)
@@ -56,8 +59,10 @@ def main() -> None:
     print(f"python -m evalcore --help:              {help_s:.2f} s")
     print(f"cached `score --data lab --model demo`: {score_s:.2f} s   ({line})")
     print(f'python -c "import pandas":              {pandas_s:.2f} s')
-    print(f"ratios: --help / import pandas = {help_s / pandas_s:.2f}; cached score / import pandas = "
-          f"{score_s / pandas_s:.2f}; load average after: {os.getloadavg()[0]:.2f}")
+    print(
+        f"ratios: --help / import pandas = {help_s / pandas_s:.2f}; cached score / import pandas = "
+        f"{score_s / pandas_s:.2f}; load average after: {os.getloadavg()[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ Times are CPU seconds of this process (`time.process_time`), the best of `--repe
 cores shared with other work, wall-clock times of single runs swing by 2x; the whole comparison also
 prints its wall-clock time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,8 @@ import numpy as np  # noqa: E402
 
 import evalcore.io.gendata as gendata  # noqa: E402
 import evalcore.stats.genmetrics as genmetrics  # noqa: E402
-from evalcore.io.load import load_data  # noqa: E402
 from evalcore.decide.verdict import evaluate_gates  # noqa: E402
+from evalcore.io.load import load_data  # noqa: E402
 from evalcore.stats.paired import _bootstrap_means  # noqa: E402
 from evalcore.tasks.pipeline import run_analysis  # noqa: E402
 
@@ -74,35 +75,49 @@ def main() -> None:
     REPEAT = max(1, parser.parse_args().repeat)
     (data, analysis, gates), whole = timed(_whole, clear_caches)
     _, wall = timed(_whole, clear_caches, clock=time.perf_counter)
-    print(f"imports (evalcore, rouge-score, nltk, scipy): {IMPORTS:.2f} s wall-clock, not counted below; "
-          f"best of {REPEAT} runs")
-    print(f"whole comparison, data file to verdict ({len(data):,} questions x 2 models x "
-          f"{len(analysis.slices)} slices + all, 5 metrics): {whole:.2f} s CPU, {wall:.2f} s wall-clock  "
-          "[target < 5 s]  "
-          f"verdict {gates.decision}")
+    print(
+        f"imports (evalcore, rouge-score, nltk, scipy): {IMPORTS:.2f} s wall-clock, not counted below; "
+        f"best of {REPEAT} runs"
+    )
+    print(
+        f"whole comparison, data file to verdict ({len(data):,} questions x 2 models x "
+        f"{len(analysis.slices)} slices + all, 5 metrics): {whole:.2f} s CPU, {wall:.2f} s wall-clock  "
+        "[target < 5 s]  "
+        f"verdict {gates.decision}"
+    )
 
     golds = data.golds
     answers = [list(analysis.baseline.pred), list(analysis.candidate.pred)]
     fast, t_fast = timed(lambda: genmetrics.score_answers(answers[0] + answers[1], golds * 2), clear_caches)
     slow, t_slow = timed(lambda: genmetrics.score_answers_loop(answers[0] + answers[1], golds * 2))
-    same = all(np.array_equal(np.nan_to_num(fast[c].to_numpy(float), nan=-1), np.nan_to_num(slow[c].to_numpy(float),
-                                                                                             nan=-1))
-               for c in fast.columns)
-    print(f"per-example scores, both models ({2 * len(data):,} answers, empty stem cache): vectorised {t_fast:.2f} s, "
-          f"plain loop {t_slow:.2f} s (CPU): {t_slow / t_fast:.1f}x faster  [target >= 10x]; tables equal: {same}")
+    same = all(
+        np.array_equal(np.nan_to_num(fast[c].to_numpy(float), nan=-1), np.nan_to_num(slow[c].to_numpy(float), nan=-1))
+        for c in fast.columns
+    )
+    print(
+        f"per-example scores, both models ({2 * len(data):,} answers, empty stem cache): vectorised {t_fast:.2f} s, "
+        f"plain loop {t_slow:.2f} s (CPU): {t_slow / t_fast:.1f}x faster  [target >= 10x]; tables equal: {same}"
+    )
 
     masks = np.stack([np.ones(len(data), bool), *analysis.results.masks.values()])
     for metric in ("f1", "rouge_l"):
         d = (analysis.df_eval[f"candidate_{metric}"] - analysis.df_eval[f"baseline_{metric}"]).to_numpy()
         _, t_multi = timed(lambda: _bootstrap_means(d, masks, 1000, 0))
         _, t_index = timed(lambda: _index_bootstrap(d, masks, 1000, 0))
-        print(f"paired bootstrap of {metric} over {len(masks)} slices, 1,000 resamples: evalcore (multinomial over "
-              f"{len(np.unique(d))} distinct differences where a slice has >= 25 rows per value) {t_multi:.2f} s, "
-              f"rows by index {t_index:.2f} s (CPU): "
-              f"{t_index / t_multi:.1f}x")
+        print(
+            f"paired bootstrap of {metric} over {len(masks)} slices, 1,000 resamples: evalcore (multinomial over "
+            f"{len(np.unique(d))} distinct differences where a slice has >= 25 rows per value) {t_multi:.2f} s, "
+            f"rows by index {t_index:.2f} s (CPU): "
+            f"{t_index / t_multi:.1f}x"
+        )
     e = analysis.results.overall
-    print("figures: " + "; ".join(f"{e[r]['model']} EM {100 * e[r]['exact_match']['value']:.1f} / F1 "
-                                  f"{100 * e[r]['f1']['value']:.1f}" for r in ("baseline", "candidate")))
+    print(
+        "figures: "
+        + "; ".join(
+            f"{e[r]['model']} EM {100 * e[r]['exact_match']['value']:.1f} / F1 {100 * e[r]['f1']['value']:.1f}"
+            for r in ("baseline", "candidate")
+        )
+    )
 
 
 def _whole():
@@ -118,7 +133,7 @@ def _index_bootstrap(d: np.ndarray, masks: np.ndarray, n_boot: int, seed: int) -
         rows = d[mask]
         rng = np.random.default_rng(seed + i)
         for start in range(0, n_boot, 100):
-            out[i, start:start + 100] = rows[rng.integers(0, len(rows), size=(100, len(rows)))].mean(axis=1)
+            out[i, start : start + 100] = rows[rng.integers(0, len(rows), size=(100, len(rows)))].mean(axis=1)
     return out
 
 

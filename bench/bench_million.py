@@ -20,6 +20,7 @@ points a fresh workspace at it, starts `streamlit run app.py` and measures, in o
     python bench/bench_million.py --rows 200000   # quicker
     python bench/bench_million.py --sessions 3    # sessions open at once for the memory figure (default 3)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_multiuser import CHROMIUM, FLAGS, _rss_mb, _settle, serve  # noqa: E402
+
 from evalcore.core.paths import shared_data_dir  # noqa: E402
 
 LABELS = np.array(["negative", "neutral", "positive"], dtype=object)
@@ -57,24 +59,34 @@ def write_parquet(path: Path, n: int, seed: int = 0) -> None:
 
     base, base_conf = model(0.72)
     cand, cand_conf = model(0.70)
-    pd.DataFrame({"id": np.arange(n).astype(str), "text": texts[idx], "label": LABELS[gold],
-                  "baseline_model": base, "baseline_model_score": base_conf,
-                  "candidate_model": cand, "candidate_model_score": cand_conf}).to_parquet(path)
+    pd.DataFrame(
+        {
+            "id": np.arange(n).astype(str),
+            "text": texts[idx],
+            "label": LABELS[gold],
+            "baseline_model": base,
+            "baseline_model_score": base_conf,
+            "candidate_model": cand,
+            "candidate_model_score": cand_conf,
+        }
+    ).to_parquet(path)
 
 
 def engine_times(path: Path) -> dict[str, float]:
+    from evalcore.analyze.slices import starter_slices
     from evalcore.io.load import load_data
     from evalcore.predict.load import load_predictor
-    from evalcore.tasks.pipeline import analyse, build_eval, eval_base
     from evalcore.predict.scoring import score
-    from evalcore.analyze.slices import starter_slices
+    from evalcore.tasks.pipeline import analyse, build_eval, eval_base
 
     out = {}
     t = time.perf_counter()
     data = load_data(str(path))
     out["load"] = time.perf_counter() - t
     t = time.perf_counter()
-    preds = [score(data, load_predictor(s, data.labels, data=data), None) for s in ("baseline_model", "candidate_model")]
+    preds = [
+        score(data, load_predictor(s, data.labels, data=data), None) for s in ("baseline_model", "candidate_model")
+    ]
     out["predictions"] = time.perf_counter() - t
     t = time.perf_counter()
     base = eval_base(data)
@@ -153,9 +165,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--sessions", type=int, default=3, help="browser sessions open at once for the memory figure")
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
     from bench_multiuser import _shoot
+    from playwright.sync_api import sync_playwright
 
     print(f"load average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     home = Path(tempfile.mkdtemp(prefix="evalcore_million_"))
@@ -164,16 +175,19 @@ def main() -> int:
     path = data_dir / "million.parquet"
     t = time.perf_counter()
     write_parquet(path, args.rows)
-    print(f"wrote {args.rows:,} rows to {path.name} ({path.stat().st_size / 1e6:.0f} MB) in "
-          f"{time.perf_counter() - t:.1f} s")
+    print(
+        f"wrote {args.rows:,} rows to {path.name} ({path.stat().st_size / 1e6:.0f} MB) in "
+        f"{time.perf_counter() - t:.1f} s"
+    )
     engine_home = home / "engine_home"  # the engine's own figures must not fill the dashboard's feature store
     os.environ["EVALCORE_HOME"] = str(engine_home)
     for name, seconds in engine_times(path).items():
         print(f"  engine · {name:<30} {seconds:6.2f} s")
 
     (home / "work").mkdir(parents=True)
-    (home / "work" / "workspace.json").write_text(json.dumps(
-        {"data": {"source": str(path)}, "baseline": "baseline_model", "candidate": "candidate_model"}))
+    (home / "work" / "workspace.json").write_text(
+        json.dumps({"data": {"source": str(path)}, "baseline": "baseline_model", "candidate": "candidate_model"})
+    )
     out: dict[str, float] = {}
     ok = True
     with sync_playwright() as p:
@@ -214,22 +228,32 @@ def main() -> int:
 
     from evalcore.analyze import featurestore
 
-    print(f"  engine · feature tables computed {featurestore.COMPUTED['features']}, read back from disk "
-          f"{featurestore.READ['features']}")
+    print(
+        f"  engine · feature tables computed {featurestore.COMPUTED['features']}, read back from disk "
+        f"{featurestore.READ['features']}"
+    )
 
     def ratio(key: str, issue: str) -> str:
         return f"  ({out[key] / ISSUE[issue]:.2f}x the issue's {ISSUE[issue]:g})"
 
     scale = "" if args.rows == 1_000_000 else f" [issue figures are for 1,000,000 rows, this run {args.rows:,}]"
-    print(f"dashboard · first Compare render (load, features, metrics, charts): {out['first']:6.1f} s"
-          + ratio("first", "first") + scale)
-    print(f"dashboard · slice edit saved -> Compare with the new slice:        {out['edit']:6.1f} s"
-          + ratio("edit", "edit") + ("" if found else "  THE NEW SLICE IS MISSING"))
+    print(
+        f"dashboard · first Compare render (load, features, metrics, charts): {out['first']:6.1f} s"
+        + ratio("first", "first")
+        + scale
+    )
+    print(
+        f"dashboard · slice edit saved -> Compare with the new slice:        {out['edit']:6.1f} s"
+        + ratio("edit", "edit")
+        + ("" if found else "  THE NEW SLICE IS MISSING")
+    )
     print(f"dashboard · the same data in a new session (same server):          {out['new_session']:6.1f} s")
     print(f"dashboard · the same data after a server restart (features from disk): {out['restart']:6.1f} s")
     print(f"dashboard · Examples page (one page of 100 rows):                 {out['examples']:6.1f} s")
-    print(f"server memory · 1 session: RSS {out['rss_1']:,.0f} MB, peak {out['peak_1']:,.0f} MB"
-          + f"  ({out['peak_1'] / ISSUE['peak_mb']:.2f}x the issue's {ISSUE['peak_mb']:,} MB)")
+    print(
+        f"server memory · 1 session: RSS {out['rss_1']:,.0f} MB, peak {out['peak_1']:,.0f} MB"
+        + f"  ({out['peak_1'] / ISSUE['peak_mb']:.2f}x the issue's {ISSUE['peak_mb']:,} MB)"
+    )
     print(f"server memory · {args.sessions} sessions: RSS {out['rss_n']:,.0f} MB, peak {out['peak_n']:,.0f} MB")
     print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("all steps confirmed" if ok else "SOME STEP WAS NOT CONFIRMED (see above)")

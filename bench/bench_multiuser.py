@@ -19,6 +19,7 @@ Chromium contexts (Debian's chromium through Playwright, never a downloaded brow
     python bench/bench_multiuser.py --mode shared    # 20 sessions on one workspace only
     python bench/bench_multiuser.py --sessions 5     # quicker
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,15 @@ from typing import Iterator
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def _port() -> int:
@@ -58,12 +66,34 @@ def _rss_mb(pid: int) -> tuple[float, float]:
 def serve(home: Path, **env_vars: str) -> Iterator[tuple[str, subprocess.Popen]]:
     """`streamlit run app.py` on a free loopback port with `home` as EVALCORE_HOME; yields (url, process)."""
     port = _port()
-    env = {**os.environ, "EVALCORE_HOME": str(home), "WANDB_MODE": "offline", "HF_HUB_OFFLINE": "1",
-           "HF_DATASETS_OFFLINE": "1", **env_vars}
+    env = {
+        **os.environ,
+        "EVALCORE_HOME": str(home),
+        "WANDB_MODE": "offline",
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        **env_vars,
+    }
     with open(home / "server.log", "w") as log:
-        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                   "--server.address", "127.0.0.1", "--server.headless", "true"],
-                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             for _ in range(120):
                 try:
@@ -83,7 +113,8 @@ def _settle(page, timeout: float = 180) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.trim() === ''",
-        timeout=timeout * 1000)
+        timeout=timeout * 1000,
+    )
 
 
 def _timed(times: list[float], action) -> None:
@@ -100,8 +131,10 @@ def _shoot(page, name: str) -> None:
     """A screenshot of the whole page (Streamlit scrolls inside its main block: grow the viewport first) into
     $EVALCORE_BENCH_SHOTS (default the temp folder)."""
     folder = Path(os.environ.get("EVALCORE_BENCH_SHOTS", tempfile.gettempdir()))
-    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
-                           "[data-testid=\"stAppViewContainer\"]')].map(e => e.scrollHeight), 900)")
+    height = page.evaluate(
+        '() => Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"], '
+        '[data-testid="stAppViewContainer"]\')].map(e => e.scrollHeight), 900)'
+    )
     page.set_viewport_size({"width": 1300, "height": min(int(height) + 40, 8000)})
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
     page.set_viewport_size({"width": 1300, "height": 900})
@@ -123,8 +156,9 @@ def _all(pages: list, action, failed: dict[int, str], step: str, timeout: float 
             _settle(page, timeout)
 
 
-def _confirm(pages: list, shows, clicked: list[float], waited: list[float], failed: dict[int, str],
-             timeout: float = 120) -> list[bool]:
+def _confirm(
+    pages: list, shows, clicked: list[float], waited: list[float], failed: dict[int, str], timeout: float = 120
+) -> list[bool]:
     """Wait for each page to show that its save landed (`shows(i, page)`: a state that stays on the page, not a
     flash message a rerun may clear); record how long after its click that took. An unconfirmed page is
     photographed into $EVALCORE_BENCH_SHOTS (default /tmp)."""
@@ -184,15 +218,26 @@ def shared(n: int) -> list[str]:
                         failed[i] = f"{step}: {str(exc).splitlines()[0][:160]}"
             return sent
 
-        each("rule", lambda i, pg: (box(pg, "Rule text").fill(f"word_count >= {i + 1}"),
-                                    box(pg, "Rule text").press("Control+Enter")))
+        each(
+            "rule",
+            lambda i, pg: (
+                box(pg, "Rule text").fill(f"word_count >= {i + 1}"),
+                box(pg, "Rule text").press("Control+Enter"),
+            ),
+        )
         each("apply", lambda i, pg: pg.get_by_role("button", name="Apply text").first.click())
         each("name", lambda i, pg: (box(pg, "Slice name").fill(f"words_{i}"), box(pg, "Slice name").press("Enter")))
-        each("hypothesis", lambda i, pg: (box(pg, "Hypothesis").fill(f"hypothesis of user {i}"),
-                                          box(pg, "Hypothesis").press("Control+Enter")))
+        each(
+            "hypothesis",
+            lambda i, pg: (
+                box(pg, "Hypothesis").fill(f"hypothesis of user {i}"),
+                box(pg, "Hypothesis").press("Control+Enter"),
+            ),
+        )
         clicked = clicks("save slice", lambda pg: pg.get_by_role("button", name="Save as a new slice"))
-        slices_ok = _confirm(pages, lambda i, pg: pg.get_by_text(f"Editing 'words_{i}'").count() > 0, clicked,
-                             waits["slice"], failed)  # the heading names the slice once it is saved
+        slices_ok = _confirm(
+            pages, lambda i, pg: pg.get_by_text(f"Editing 'words_{i}'").count() > 0, clicked, waits["slice"], failed
+        )  # the heading names the slice once it is saved
 
         each("to stress", lambda i, pg: pg.get_by_role("link", name="Stress tests").first.click())
         each("tab", lambda i, pg: pg.get_by_role("tab", name="Type one").first.click())
@@ -210,8 +255,13 @@ def shared(n: int) -> list[str]:
         each("type notes", lambda i, pg: box(pg, notes).fill(f"notes of user {i}"))  # everyone types, then sends
         each("send notes", lambda i, pg: box(pg, notes).press("Control+Enter"))
         margin = lambda i: f"{0.03 + i / 1000:.3f}"  # noqa: E731 (distinct per user, never the default)
-        each("margin", lambda i, pg: (pg.locator("input[aria-label='margin']").first.fill(margin(i)),
-                                      pg.locator("input[aria-label='margin']").first.press("Enter")))
+        each(
+            "margin",
+            lambda i, pg: (
+                pg.locator("input[aria-label='margin']").first.fill(margin(i)),
+                pg.locator("input[aria-label='margin']").first.press("Enter"),
+            ),
+        )
         time.sleep(12)  # the watchers (every 5 s) bring every page up to date without a reload
         for i, page in enumerate(pages):
             if i not in failed:
@@ -228,8 +278,10 @@ def shared(n: int) -> list[str]:
     lost += [f"case {i}" for i in range(n) if cases_ok[i] and f"case written by user {i}" not in cases]
     bad += [f"confirmed but missing: {x}" for x in lost]
     told = 0
-    for field, value_of, final in (("notes", lambda i: f"notes of user {i}", saved["notes"]),
-                                   ("gates.accuracy", lambda i: float(margin(i)), saved["gates"].get("accuracy"))):
+    for field, value_of, final in (
+        ("notes", lambda i: f"notes of user {i}", saved["notes"]),
+        ("gates.accuracy", lambda i: float(margin(i)), saved["gates"].get("accuracy")),
+    ):
         kept = [c["theirs"] for c in conflicts if c["field"] == field]
         for i in range(n):
             value = value_of(i)
@@ -243,20 +295,28 @@ def shared(n: int) -> list[str]:
                 told += 1
     rows = [line.split() for line in timings.read_text().splitlines() if line.strip()]
     save_times, lock_waits = [float(r[0]) for r in rows], [float(r[1]) for r in rows]
-    bad += [f"user{i}: the browser step '{why}' failed (screenshot bench_multiuser_user{i}.png)"
-            for i, why in sorted(failed.items())]
+    bad += [
+        f"user{i}: the browser step '{why}' failed (screenshot bench_multiuser_user{i}.png)"
+        for i, why in sorted(failed.items())
+    ]
     print(f"{n} browser sessions on ONE workspace, every step sent to all at once")
-    print(f"confirmed: {sum(slices_ok)} of {n} slices, {sum(cases_ok)} of {n} cases; in the workspace: "
-          f"{len(names & {f'words_{i}' for i in range(n)})} slices, "
-          f"{len(cases & {f'case written by user {i}' for i in range(n)})} cases")
+    print(
+        f"confirmed: {sum(slices_ok)} of {n} slices, {sum(cases_ok)} of {n} cases; in the workspace: "
+        f"{len(names & {f'words_{i}' for i in range(n)})} slices, "
+        f"{len(cases & {f'case written by user {i}' for i in range(n)})} cases"
+    )
     print(f"conflicts recorded: {len(conflicts)} (notes and the accuracy margin); losers told on their page: {told}")
-    print(f"server save time (lock, merge, durable write; {len(save_times)} saves): p50 {pct(save_times, 50):.3f} s, "
-          f"p95 {pct(save_times, 95):.3f} s, max {max(save_times):.3f} s; of which waiting for the lock: p50 "
-          f"{pct(lock_waits, 50):.3f} s, p95 {pct(lock_waits, 95):.3f} s")
+    print(
+        f"server save time (lock, merge, durable write; {len(save_times)} saves): p50 {pct(save_times, 50):.3f} s, "
+        f"p95 {pct(save_times, 95):.3f} s, max {max(save_times):.3f} s; of which waiting for the lock: p50 "
+        f"{pct(lock_waits, 50):.3f} s, p95 {pct(lock_waits, 95):.3f} s"
+    )
     for what, values in waits.items():
         if values:
-            print(f"browser wait for a confirmed {what} save (rerun included): p50 {pct(values, 50):.2f} s, "
-                  f"p95 {pct(values, 95):.2f} s")
+            print(
+                f"browser wait for a confirmed {what} save (rerun included): p50 {pct(values, 50):.2f} s, "
+                f"p95 {pct(values, 95):.2f} s"
+            )
     print(f"server RSS {rss:,.0f} MB (peak {peak:,.0f} MB)")
     if pct(save_times, 95) >= 1.0:
         bad.append(f"p95 save time {pct(save_times, 95):.2f} s is not under 1 s")
@@ -276,8 +336,14 @@ def separate(n: int) -> list[str]:
             pages = []
             for i in range(n):
                 page = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
-                _timed(first, lambda: (page.goto(f"{url}/compare?ws=user{i}"), _settle(page),
-                                       page.get_by_text("Verdict:").first.wait_for(timeout=180_000)))
+                _timed(
+                    first,
+                    lambda: (
+                        page.goto(f"{url}/compare?ws=user{i}"),
+                        _settle(page),
+                        page.get_by_text("Verdict:").first.wait_for(timeout=180_000),
+                    ),
+                )
                 pages.append(page)
                 if start_rss is None:
                     start_rss = _rss_mb(server.pid)[0]
@@ -323,8 +389,7 @@ def separate(n: int) -> list[str]:
                 bad.append(f"user{i}: saved gates {saved['gates']}")
 
     print(f"{n} browser sessions, each in its own workspace, on one server")
-    print(f"server RSS: {start_rss:,.0f} MB after the first session, {rss:,.0f} MB with all {n} "
-          f"(peak {peak:,.0f} MB)")
+    print(f"server RSS: {start_rss:,.0f} MB after the first session, {rss:,.0f} MB with all {n} (peak {peak:,.0f} MB)")
     for name, values in (("first Compare render", first), ("page switch", nav), ("reload", reload_times)):
         print(f"{name:>22}: p50 {pct(values, 50):.2f} s, p95 {pct(values, 95):.2f} s ({len(values)} samples)")
     print("every session's work intact: " + ("yes" if not bad else "NO\n  " + "\n  ".join(bad)))

@@ -10,6 +10,7 @@ not the cluster's start) and checks that the outputs agree: the same predictions
 probabilities within 1e-5. On 2 cores Ray cannot be faster (one core is left to its read and
 write tasks): the point is the same numbers on a path that scales past one machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,8 @@ def main() -> None:
     import pandas as pd
     import ray
 
-    from evalcore.predict.cache import PredictionCache
     from evalcore.io.load import load_data
+    from evalcore.predict.cache import PredictionCache
     from evalcore.predict.load import load_predictor
     from evalcore.predict.ray_scoring import ray_score_source
     from evalcore.predict.scoring import score
@@ -47,8 +48,10 @@ def main() -> None:
     frame = data.df[["id", "text", "label"]]
     for i, part in enumerate(np.array_split(np.arange(len(frame)), args.shards)):
         frame.iloc[part].to_parquet(shards / f"part-{i:03d}.parquet", index=False)
-    print(f"machine: {os.cpu_count()} cores, load average before: {os.getloadavg()[0]:.2f}; "
-          f"{len(data)} TweetEval test tweets in {args.shards} Parquet shards; model {args.model}")
+    print(
+        f"machine: {os.cpu_count()} cores, load average before: {os.getloadavg()[0]:.2f}; "
+        f"{len(data)} TweetEval test tweets in {args.shards} Parquet shards; model {args.model}"
+    )
 
     predictor = load_predictor(args.model, data.labels)  # builds the demo first if needed
     with PredictionCache(scratch / "local.sqlite") as cache:
@@ -60,8 +63,7 @@ def main() -> None:
     try:
         with PredictionCache(scratch / "ray.sqlite") as cache:
             t = time.perf_counter()
-            result = ray_score_source(str(shards), args.model, labels=data.labels, cache=cache,
-                                      out_dir=scratch / "out")
+            result = ray_score_source(str(shards), args.model, labels=data.labels, cache=cache, out_dir=scratch / "out")
             ray_s = time.perf_counter() - t
     finally:
         ray.shutdown()
@@ -69,12 +71,18 @@ def main() -> None:
     probs = out[[f"prob_{lab}" for lab in data.labels]].to_numpy()
     same_pred = bool((out["pred"].to_numpy() == local.pred).all())
     max_diff = float(np.abs(probs - local.probs).max())
-    print(f"(a) local score:  {local_s:6.1f} s  {len(data) / local_s:7.1f} texts/s  accuracy "
-          f"{local.accuracy(data.df['label']):.3f}")
-    print(f"(b) score --ray:  {ray_s:6.1f} s  {len(data) / ray_s:7.1f} texts/s  accuracy "
-          f"{result.accuracy:.3f}  ({result.summary})")
-    print(f"b/a throughput: {local_s / ray_s:.2f}; outputs equal: predictions {same_pred}, "
-          f"max |prob difference| {max_diff:.1e}; load average after: {os.getloadavg()[0]:.2f}")
+    print(
+        f"(a) local score:  {local_s:6.1f} s  {len(data) / local_s:7.1f} texts/s  accuracy "
+        f"{local.accuracy(data.df['label']):.3f}"
+    )
+    print(
+        f"(b) score --ray:  {ray_s:6.1f} s  {len(data) / ray_s:7.1f} texts/s  accuracy "
+        f"{result.accuracy:.3f}  ({result.summary})"
+    )
+    print(
+        f"b/a throughput: {local_s / ray_s:.2f}; outputs equal: predictions {same_pred}, "
+        f"max |prob difference| {max_diff:.1e}; load average after: {os.getloadavg()[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ untimed pass over every batch shape; (a) runs once after 100 warm-up calls (it t
 Targets: b/a >= 2.5, b/c >= 0.9, d/b >= 100. The model is the demo model when built, else the raw
 MiniLM checkpoint with a fresh 3-way head (same architecture, so the same speed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,8 @@ def model_dir(scratch: Path) -> tuple[Path, str]:
 
     base = base_checkpoint_dir()
     AutoModelForSequenceClassification.from_pretrained(
-        base, num_labels=3, id2label=dict(enumerate(DEMO_LABELS))).save_pretrained(scratch)
+        base, num_labels=3, id2label=dict(enumerate(DEMO_LABELS))
+    ).save_pretrained(scratch)
     AutoTokenizer.from_pretrained(base).save_pretrained(scratch)
     return scratch, "raw MiniLM checkpoint + new head (demo model not built)"
 
@@ -62,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from transformers import pipeline
 
-    from evalcore.predict.cache import PredictionCache
     from evalcore.io.load import load_data
+    from evalcore.predict.cache import PredictionCache
     from evalcore.predict.models import HFPredictor
     from evalcore.predict.scoring import length_sorted_batches, score_texts
 
@@ -73,19 +75,28 @@ def main(argv: list[str] | None = None) -> int:
         folder, what = model_dir(Path(scratch) / "model")
         predictor = HFPredictor(folder, data.labels)
         pipe = pipeline("text-classification", model=str(folder), tokenizer=str(folder), device=-1)
-        print(f"{len(texts)} TweetEval test tweets; model: {what} ({folder}); "
-              f"torch threads {torch.get_num_threads()}; batch size {args.batch_size}")
+        print(
+            f"{len(texts)} TweetEval test tweets; model: {what} ({folder}); "
+            f"torch threads {torch.get_num_threads()}; batch size {args.batch_size}"
+        )
         for t in texts[:100]:  # warm-up of (a): first calls allocate
             pipe(t, truncation=True, max_length=predictor.max_length)
-        predictor.predict(texts[:args.batch_size])
+        predictor.predict(texts[: args.batch_size])
 
         def one_at_a_time() -> None:
             for t in texts:
                 pipe(t, truncation=True, max_length=predictor.max_length)
 
-        batches = [predictor.tokenizer([texts[i] for i in idx], truncation=True, padding=True,
-                                       max_length=predictor.max_length, return_tensors="pt")
-                   for idx in length_sorted_batches(texts, args.batch_size)]
+        batches = [
+            predictor.tokenizer(
+                [texts[i] for i in idx],
+                truncation=True,
+                padding=True,
+                max_length=predictor.max_length,
+                return_tensors="pt",
+            )
+            for idx in length_sorted_batches(texts, args.batch_size)
+        ]
 
         def bare_forward() -> None:
             with torch.inference_mode():
@@ -95,8 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         # Untimed warm-up: torch's CPU kernels are slow the first time they meet a tensor shape,
         # so without it whichever of (b) or (c) runs first pays for both.
         bare_forward()
-        seconds = {"a": timed(one_at_a_time), "b": float("inf"), "c": float("inf"),
-                   "d": float("inf")}
+        seconds = {"a": timed(one_at_a_time), "b": float("inf"), "c": float("inf"), "d": float("inf")}
         for rep in range(args.repeat):  # best of N, (b) and (c) alternating: robust to noisy neighbours
             seconds["c"] = min(seconds["c"], timed(bare_forward))
             with PredictionCache(Path(scratch) / f"cache-{rep}.sqlite") as cache:
@@ -108,8 +118,12 @@ def main(argv: list[str] | None = None) -> int:
                 seconds["d"] = min(seconds["d"], time.perf_counter() - start)
             assert first.n_computed == len(texts) and (again.n_cached, again.n_computed) == (len(texts), 0)
 
-    names = {"a": "pipeline, one text at a time", "b": "evalcore score_texts, empty cache",
-             "c": "bare batched forward (limit)", "d": "evalcore score_texts, all cached"}
+    names = {
+        "a": "pipeline, one text at a time",
+        "b": "evalcore score_texts, empty cache",
+        "c": "bare batched forward (limit)",
+        "d": "evalcore score_texts, all cached",
+    }
     rate = {k: len(texts) / s for k, s in seconds.items()}
     for k, name in names.items():
         print(f"({k}) {name:36s} {rate[k]:12,.1f} texts/s  ({seconds[k]:.3f} s)")

@@ -7,6 +7,7 @@ the regression rates on df_eval), computing the same numbers, and checks that bo
     python bench/bench_slices.py                 # 1,000,000 rows, prints times and the ratio
     python bench/bench_slices.py --rows 100000   # quicker
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,9 +22,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evalcore.stats.metrics import calibration_metrics, regression_metrics, slice_metrics
-from evalcore.stats.intervals import mcnemar_exact, paired_difference_interval, wilson_interval
 from evalcore.analyze.tables import build_df_eval, build_df_long  # noqa: E402
+from evalcore.stats.intervals import mcnemar_exact, paired_difference_interval, wilson_interval
+from evalcore.stats.metrics import calibration_metrics, regression_metrics, slice_metrics
 
 LABELS = ["negative", "neutral", "positive"]
 RULES = {
@@ -66,19 +67,29 @@ def synthetic(n: int, seed: int) -> tuple[pd.DataFrame, Preds, Preds]:
     text = pool[rng.integers(0, len(pool), n)]
     word_count = rng.poisson(14, n) + 1
     length_chars = word_count * 6 + rng.integers(0, 20, n)
-    df = pd.DataFrame({
-        "id": np.char.add("r", np.arange(n).astype(str)), "text": text,
-        "label": np.array(LABELS)[rng.choice(3, n, p=[0.3, 0.45, 0.25])],
-        "has_negation": rng.random(n) < 0.18, "has_hashtag": rng.random(n) < 0.25,
-        "has_mention": rng.random(n) < 0.4, "has_url": rng.random(n) < 0.15,
-        "has_question": rng.random(n) < 0.12, "has_exclamation": rng.random(n) < 0.2,
-        "has_all_caps": rng.random(n) < 0.08, "has_strong_sentiment": rng.random(n) < 0.3,
-        "has_contrast": rng.random(n) < 0.1, "emoji_count": rng.poisson(0.6, n),
-        "word_count": word_count, "length_chars": length_chars,
-    })
+    df = pd.DataFrame(
+        {
+            "id": np.char.add("r", np.arange(n).astype(str)),
+            "text": text,
+            "label": np.array(LABELS)[rng.choice(3, n, p=[0.3, 0.45, 0.25])],
+            "has_negation": rng.random(n) < 0.18,
+            "has_hashtag": rng.random(n) < 0.25,
+            "has_mention": rng.random(n) < 0.4,
+            "has_url": rng.random(n) < 0.15,
+            "has_question": rng.random(n) < 0.12,
+            "has_exclamation": rng.random(n) < 0.2,
+            "has_all_caps": rng.random(n) < 0.08,
+            "has_strong_sentiment": rng.random(n) < 0.3,
+            "has_contrast": rng.random(n) < 0.1,
+            "emoji_count": rng.poisson(0.6, n),
+            "word_count": word_count,
+            "length_chars": length_chars,
+        }
+    )
     df["emoji_dense"] = df["emoji_count"] / df["word_count"] > 0.1
-    df["length_bucket"] = pd.cut(df["length_chars"], [0, 60, 120, np.inf], labels=["short", "medium", "long"]) \
-        .astype("str")
+    df["length_bucket"] = pd.cut(df["length_chars"], [0, 60, 120, np.inf], labels=["short", "medium", "long"]).astype(
+        "str"
+    )
     gold = df["label"].map({k: i for i, k in enumerate(LABELS)}).to_numpy()
     neg, contrast = df["has_negation"].to_numpy(), df["has_contrast"].to_numpy()
     base_ok = rng.random(n) < 0.72
@@ -88,8 +99,11 @@ def synthetic(n: int, seed: int) -> tuple[pd.DataFrame, Preds, Preds]:
     def preds(ok: np.ndarray) -> np.ndarray:
         return np.array(LABELS)[np.where(ok, gold, (gold + 1 + rng.integers(0, 2, n)) % 3)]
 
-    return (df, Preds("baseline_model", preds(base_ok), rng.beta(5, 2, n)),
-            Preds("candidate_model", preds(cand_ok), rng.beta(6, 2, n)))
+    return (
+        df,
+        Preds("baseline_model", preds(base_ok), rng.beta(5, 2, n)),
+        Preds("candidate_model", preds(cand_ok), rng.beta(6, 2, n)),
+    )
 
 
 def rule_masks(df_eval: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -138,13 +152,21 @@ def pandas_loop(df_long: pd.DataFrame, df_eval: pd.DataFrame, masks: dict[str, n
         both, improved = int(ev["both_correct"].sum()), int(ev["improved"].sum())
         regressed, neither = int(ev["regressed"].sum()), int(ev["both_wrong"].sum())
         lo, hi = paired_difference_interval(both, improved, regressed, neither)
-        reg_rows.append({"slice": name, "n": len(ev), "baseline_accuracy": ev["baseline_correct"].mean(),
-                         "candidate_accuracy": ev["candidate_correct"].mean(),
-                         "delta": ev["candidate_correct"].mean() - ev["baseline_correct"].mean(),
-                         "delta_lo": float(lo), "delta_hi": float(hi), "regression_rate": ev["regressed"].mean(),
-                         "improvement_rate": ev["improved"].mean(),
-                         "confident_regression_rate": ev["confident_regression"].mean(),
-                         "mcnemar_p": float(mcnemar_exact(improved, regressed))})
+        reg_rows.append(
+            {
+                "slice": name,
+                "n": len(ev),
+                "baseline_accuracy": ev["baseline_correct"].mean(),
+                "candidate_accuracy": ev["candidate_correct"].mean(),
+                "delta": ev["candidate_correct"].mean() - ev["baseline_correct"].mean(),
+                "delta_lo": float(lo),
+                "delta_hi": float(hi),
+                "regression_rate": ev["regressed"].mean(),
+                "improvement_rate": ev["improved"].mean(),
+                "confident_regression_rate": ev["confident_regression"].mean(),
+                "mcnemar_p": float(mcnemar_exact(improved, regressed)),
+            }
+        )
     reg = pd.DataFrame(reg_rows)
     reg["p_adjusted"] = np.r_[reg["mcnemar_p"].iloc[:1], false_discovery_control(reg["mcnemar_p"].iloc[1:])]
     return pd.concat(slice_rows, ignore_index=True), reg
@@ -177,6 +199,7 @@ def main() -> None:
     start = time.perf_counter()
     import scipy.stats  # noqa: F401  one-off import, reported on its own
     import sklearn.metrics  # noqa: F401
+
     t_import = time.perf_counter() - start
 
     base, baseline, candidate = synthetic(args.rows, args.seed)
@@ -188,8 +211,10 @@ def main() -> None:
     print(f"import scipy.stats + sklearn.metrics (one-off): {t_import:6.2f} s")
     print(f"build_df_eval:                                  {t_build[0]:6.2f} s")
     print(f"rule evaluation (parse + validate + mask, 20):  {min(t_rules):6.2f} s   (best of {len(t_rules)})")
-    print(f"evalcore slice + regression metrics:            {min(t_ours):6.3f} s   "
-          f"(best of {len(t_ours)}; median {statistics.median(t_ours):.3f} s; first {t_ours[0]:.3f} s)")
+    print(
+        f"evalcore slice + regression metrics:            {min(t_ours):6.3f} s   "
+        f"(best of {len(t_ours)}; median {statistics.median(t_ours):.3f} s; first {t_ours[0]:.3f} s)"
+    )
     _, t_cal = timed(calibration_metrics, df_eval, masks)
     print(f"calibration metrics (ECE, Brier; not in target):{t_cal[0]:6.2f} s")
     if args.skip_pandas:
@@ -198,8 +223,10 @@ def main() -> None:
     print(f"build_df_long (input of the pandas loop):       {t_long[0]:6.2f} s")
     (ps, pr), t_pandas = timed(pandas_loop, df_long, df_eval, masks)
     print(f"pandas per-slice loop (same outputs):           {t_pandas[0]:6.2f} s")
-    print(f"ratio pandas / evalcore:                        {t_pandas[0] / min(t_ours):6.1f}x  "
-          f"(target >= 10x, evalcore < 2 s)")
+    print(
+        f"ratio pandas / evalcore:                        {t_pandas[0] / min(t_ours):6.1f}x  "
+        f"(target >= 10x, evalcore < 2 s)"
+    )
     d_slice = max_difference(sm, ps, ["slice", "model"])
     d_reg = max_difference(rm, pr, ["slice"])
     print(f"max |difference| slice metrics: {d_slice:.2e}   regression metrics: {d_reg:.2e}")

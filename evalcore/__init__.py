@@ -25,16 +25,6 @@ import sys
 import types
 from typing import Any
 
-from evalcore.core.errors import (
-    CacheError,
-    ConfigError,
-    DataError,
-    EvalcoreError,
-    FeatureError,
-    ModelError,
-    RuleError,
-)
-
 from evalcore import api
 from evalcore.api import (
     CompareResult,
@@ -47,6 +37,15 @@ from evalcore.api import (
     load,
     push,
     score,
+)
+from evalcore.core.errors import (
+    CacheError,
+    ConfigError,
+    DataError,
+    EvalcoreError,
+    FeatureError,
+    ModelError,
+    RuleError,
 )
 
 __version__ = "0.1.0"

@@ -1,4 +1,5 @@
 """`python -m evalcore ...`: see evalcore.cli."""
+
 import sys
 
 from evalcore.cli import main

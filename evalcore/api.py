@@ -32,18 +32,18 @@ from evalcore.core.errors import ConfigError, ModelError
 if TYPE_CHECKING:  # pandas and the engine load on first call, so `import evalcore` stays cheap
     import pandas as pd
 
-    from evalcore.predict.cache import PredictionCache
-    from evalcore.io.data import EvalData
-    from evalcore.decide.discover import Discovery
-    from evalcore.probe.explain_aggregate import RegressionExplanations
     from evalcore.analyze.features import CustomFeature
-    from evalcore.decide.gates import GateConfig
-    from evalcore.stats.results import Analysis
-    from evalcore.present.blocks import Block
-    from evalcore.predict.scoring import Predictions
     from evalcore.analyze.slices import SliceSet
+    from evalcore.decide.discover import Discovery
+    from evalcore.decide.gates import GateConfig
     from evalcore.decide.verdict import Verdict
+    from evalcore.io.data import EvalData
+    from evalcore.predict.cache import PredictionCache
+    from evalcore.predict.scoring import Predictions
+    from evalcore.present.blocks import Block
     from evalcore.present.wandb_push import PushResult
+    from evalcore.probe.explain_aggregate import RegressionExplanations
+    from evalcore.stats.results import Analysis
 
 __all__ = [
     "CompareResult",
@@ -190,8 +190,8 @@ def compare(
 
     The same function `python -m evalcore report`, `push` and `discover` run.
     """
-    from evalcore.tasks.pipeline import run_analysis
     from evalcore.decide.verdict import decide
+    from evalcore.tasks.pipeline import run_analysis
 
     loaded = load(data, cluster_col=cluster_col, **data_options)
     config = _gate_config(gates, loaded.task, require_gain)  # a typo in a gate fails before any model runs
@@ -599,8 +599,8 @@ def explain(
     """Explain the regressed rows (baseline right, candidate wrong) of `slice`: a slice of the comparison, a
     slice of `discovery`, or rule text. The candidate must be a live model (`vader`, `demo`, `hf:`);
     otherwise a `ModelError` says why."""
-    from evalcore.probe.explain_aggregate import explain_slice
     from evalcore.analyze.rules import mask
+    from evalcore.probe.explain_aggregate import explain_slice
 
     found = _discovery(discovery)
     extra = {f.name: (f.text, mask(f.rule, result.df_eval)) for f in found.candidates} if found else {}

@@ -1,5 +1,6 @@
 """`report --candidate A --candidate B ...`: k candidates against one baseline, as a leaderboard
 (`evalcore.tasks.leaderboard`); each candidate goes through the same `analysis_from_args` as a two-model report."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,9 +11,9 @@ from typing import Callable
 
 def cmd_leaderboard(args: argparse.Namespace, analysis_from_args: Callable) -> int:
     from evalcore.core.errors import ConfigError
+    from evalcore.core.units import strict_json
     from evalcore.history_cli import record_verdict
     from evalcore.tasks.leaderboard import leaderboard
-    from evalcore.core.units import strict_json
 
     if args.out or args.markdown or args.html:
         raise ConfigError("--out, --markdown and --html write one comparison: run `report` with one --candidate")

@@ -1,20 +1,31 @@
 """Compare: the verdict, overall and per-slice changes with intervals and power, per-class results,
 confusion and calibration. Generation data: the verdict, then a metric picker and that metric's tables and
 charts (`ui/generation_view.py`)."""
+
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from evalcore.present import charts
 from evalcore.core import units
-from evalcore.stats.comparisons import HEADLINE
 from evalcore.core.errors import EvalcoreError
-from evalcore.decide.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL,
-                            GateConfig, margin_text)
-from evalcore.stats.metrics import ALL_SLICE
-from evalcore.present.report import DETECTABLE, detectable_loss, slice_margin, summarize_findings
+from evalcore.decide.gates import (
+    FAIL,
+    MODEL_DEFINED,
+    NEED_MORE_DATA,
+    NO_SHIP,
+    NOT_EVALUABLE,
+    PASS,
+    SHIP,
+    TOO_SMALL,
+    GateConfig,
+    margin_text,
+)
+from evalcore.present import charts
 from evalcore.present.blocks import verdict_label
+from evalcore.present.report import DETECTABLE, detectable_loss, slice_margin, summarize_findings
+from evalcore.stats.comparisons import HEADLINE
+from evalcore.stats.metrics import ALL_SLICE
 from evalcore.tasks.kinds import kind_of
 from ui import engine, generation_view, history_view, leaderboard_view, state
 from ui.glossary import gloss, help_for
@@ -31,14 +42,34 @@ with shown_errors():
 task = kind.name
 with st.expander("Settings: confidence threshold, small-slice size, false discovery rate"):
     c1, c2, c3 = st.columns(3)
-    threshold = c1.slider("Confident regression: candidate confidence ≥", 0.5, 0.99, float(ws.conf_threshold), 0.01,
-                          key="cmp_threshold", disabled=not kind.confidences,
-                          help=None if kind.confidences else "Answers carry no confidence: not used here")
-    min_n = c2.number_input("Slices smaller than this are too small to judge", 5, 1000, int(ws.min_n), key="cmp_min_n",
-                            help="A watched slice with fewer rows is shown with its numbers, never tested, and never "
-                                 "blocks the verdict")
-    alpha = c3.number_input("False discovery rate (Benjamini–Hochberg)", 0.001, 0.5, float(ws.alpha), 0.01,
-                            format="%.3f", key="cmp_alpha", help=help_for("false discovery rate", "Benjamini–Hochberg"))
+    threshold = c1.slider(
+        "Confident regression: candidate confidence ≥",
+        0.5,
+        0.99,
+        float(ws.conf_threshold),
+        0.01,
+        key="cmp_threshold",
+        disabled=not kind.confidences,
+        help=None if kind.confidences else "Answers carry no confidence: not used here",
+    )
+    min_n = c2.number_input(
+        "Slices smaller than this are too small to judge",
+        5,
+        1000,
+        int(ws.min_n),
+        key="cmp_min_n",
+        help="A watched slice with fewer rows is shown with its numbers, never tested, and never blocks the verdict",
+    )
+    alpha = c3.number_input(
+        "False discovery rate (Benjamini–Hochberg)",
+        0.001,
+        0.5,
+        float(ws.alpha),
+        0.01,
+        format="%.3f",
+        key="cmp_alpha",
+        help=help_for("false discovery rate", "Benjamini–Hochberg"),
+    )
     if (threshold, min_n, alpha) != (ws.conf_threshold, ws.min_n, ws.alpha):
         ws.conf_threshold, ws.min_n, ws.alpha = float(threshold), int(min_n), float(alpha)
         state.save()
@@ -54,19 +85,28 @@ margin = slice_margin(gates, analysis.task)
 
 o = res.overall
 b, c, d = o["baseline"], o["candidate"], o["delta"]
-st.caption(md(f"**{lit(comp.data.name)}** · {o['n']:,} rows · baseline **{lit(b['model'])}** vs candidate "
-              f"**{lit(c['model'])}** · {kind.scores_word} in %, changes in "
-              "points (pts), 95% intervals in brackets"))
+st.caption(
+    md(
+        f"**{lit(comp.data.name)}** · {o['n']:,} rows · baseline **{lit(b['model'])}** vs candidate "
+        f"**{lit(c['model'])}** · {kind.scores_word} in %, changes in "
+        "points (pts), 95% intervals in brackets"
+    )
+)
 
 # --- the verdict: one result (evalcore.decide.verdict.decide), every count below comes from it --------------
 if gate_message:
     st.warning(gate_message, icon="⚠️")
 {SHIP: st.success, NO_SHIP: st.error}.get(gates.decision, st.warning)(
-    f"**Verdict: {gates.decision.upper()}** — {gates.next_step}", icon="⚖️")
+    f"**Verdict: {gates.decision.upper()}** — {gates.next_step}", icon="⚖️"
+)
 counts = gates.counts()
 if counts["slices"]:
-    parts = [f"{counts['judged']} slices judged", f"{counts['harm']} with evidence of harm",
-             f"{counts['too_small']} too small to judge", f"{counts['model_defined']} model-defined (never gate)"]
+    parts = [
+        f"{counts['judged']} slices judged",
+        f"{counts['harm']} with evidence of harm",
+        f"{counts['too_small']} too small to judge",
+        f"{counts['model_defined']} model-defined (never gate)",
+    ]
     if counts["guardrails"]:
         parts.append(f"guardrails verified: {counts['verified']} of {counts['guardrails']}")
     st.caption(" · ".join(parts))
@@ -74,8 +114,11 @@ for reason in gates.reasons:
     st.markdown(f"- {reason}")
 for note in gates.notes:
     st.caption(f"ℹ️ {esc(note[0].upper() + note[1:])}.")  # notes name labels of the data: shown as text
-history_view.caption(history_view.record(analysis, gates, engine.gate_config(ws, task)[0], workspace=state.name(),
-                                          data_key=engine.data_key(ws.data)))  # once per decision (ui/history_view)
+history_view.caption(
+    history_view.record(
+        analysis, gates, engine.gate_config(ws, task)[0], workspace=state.name(), data_key=engine.data_key(ws.data)
+    )
+)  # once per decision (ui/history_view)
 
 
 def _save_gain() -> None:
@@ -93,30 +136,50 @@ def _save_gain() -> None:
 gain_on = gates.results is not None and any(r.name == f"{HEADLINE[task]}_gain" for r in gates.results)
 if "cmp_require_gain" not in st.session_state:
     st.session_state["cmp_require_gain"] = gain_on
-st.toggle("Ship only for a gain (the headline metric's interval above zero)", key="cmp_require_gain",
-          on_change=_save_gain, help="For teams that replace a model only when the candidate is significantly "
-                                     "better; same as `report --require-gain`.")
+st.toggle(
+    "Ship only for a gain (the headline metric's interval above zero)",
+    key="cmp_require_gain",
+    on_change=_save_gain,
+    help="For teams that replace a model only when the candidate is significantly "
+    "better; same as `report --require-gain`.",
+)
 if "cmp_gain_error" in st.session_state:
     error(st.session_state.pop("cmp_gain_error"))
 with st.expander(f"Gates ({len(gates.results)}) and slices: what the verdict rests on", expanded=False):
     for r in gates.results:
         observed = "" if r.observed is None else f" · {units.pts_ci(r.observed, r.lo, r.hi)}"
-        st.markdown(f"{STATUS_ICONS.get(r.status, '❔')} **{r.name}** · {margin_text(r.name, r.margin)} · "
-                    f"*{r.status}*{observed}" + ("" if r.status != PASS else f" — {r.reason}"))
+        st.markdown(
+            f"{STATUS_ICONS.get(r.status, '❔')} **{r.name}** · {margin_text(r.name, r.margin)} · "
+            f"*{r.status}*{observed}" + ("" if r.status != PASS else f" — {r.reason}")
+        )
     checks = gates.slice_checks()
     if checks:
         st.markdown("**Slices in the verdict**")
-        st.dataframe(pd.DataFrame({
-            "slice": [c.name for c in checks], "role": [c.role for c in checks],
-            "status": [c.status for c in checks], "n": [c.n for c in checks],
-            "change [95%]": [units.pts_ci(c.delta, c.lo, c.hi) for c in checks],
-            "detectable loss": [units.magnitude_pts(c.mde) if c.status not in (TOO_SMALL, MODEL_DEFINED) else "–"
-                                for c in checks],
-            "why": [c.sentence for c in checks]}), hide_index=True, width="stretch", key="cmp_verdict_slices")
-    st.caption("A watched slice blocks only on evidence of harm (one-sided test, Benjamini–Hochberg over the judged "
-               "slices); its detectable loss is that test's, at its adjusted level, with 80% power. A guardrail must "
-               "be verified: a loss of its margin ruled out (Bonferroni over the guardrails); mark one on the Slices "
-               "page. Slices under the small-slice size, and slices defined by a model's own output, never block.")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "slice": [c.name for c in checks],
+                    "role": [c.role for c in checks],
+                    "status": [c.status for c in checks],
+                    "n": [c.n for c in checks],
+                    "change [95%]": [units.pts_ci(c.delta, c.lo, c.hi) for c in checks],
+                    "detectable loss": [
+                        units.magnitude_pts(c.mde) if c.status not in (TOO_SMALL, MODEL_DEFINED) else "–"
+                        for c in checks
+                    ],
+                    "why": [c.sentence for c in checks],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="cmp_verdict_slices",
+        )
+    st.caption(
+        "A watched slice blocks only on evidence of harm (one-sided test, Benjamini–Hochberg over the judged "
+        "slices); its detectable loss is that test's, at its adjusted level, with 80% power. A guardrail must "
+        "be verified: a loss of its margin ruled out (Bonferroni over the guardrails); mark one on the Slices "
+        "page. Slices under the small-slice size, and slices defined by a model's own output, never block."
+    )
     st.page_link("pages/share.py", label="Change the gates and margins on Report & W&B", icon="📤")
 
 leaderboard_view.section(ws, comp, slices)  # k candidates against this baseline (ui/leaderboard_view.py)
@@ -127,22 +190,45 @@ if analysis.task == "generation":  # a metric picker and that metric's tables an
 
 # --- headline numbers -------------------------------------------------------------------------------
 m1, m2, m3, m4, m5 = st.columns(5)
-m1.metric(esc(f"Baseline · {b['model']}"), units.pct(b["value"]), help=f"{units.pct_ci(b['value'], b['lo'], b['hi'])} "
-          f"({b['method']}), n={b['n']:,}")
-m2.metric(esc(f"Candidate · {c['model']}"), units.pct(c["value"]), delta=units.pts(d["value"]),
-          help=f"{units.pct_ci(c['value'], c['lo'], c['hi'])}, n={c['n']:,}")
-m3.metric("Change", units.pts(d["value"]),
-          help=f"Candidate − baseline, paired 95% interval {units.pts_ci(d['value'], d['lo'], d['hi'])}; {d['method']}")
+m1.metric(
+    esc(f"Baseline · {b['model']}"),
+    units.pct(b["value"]),
+    help=f"{units.pct_ci(b['value'], b['lo'], b['hi'])} ({b['method']}), n={b['n']:,}",
+)
+m2.metric(
+    esc(f"Candidate · {c['model']}"),
+    units.pct(c["value"]),
+    delta=units.pts(d["value"]),
+    help=f"{units.pct_ci(c['value'], c['lo'], c['hi'])}, n={c['n']:,}",
+)
+m3.metric(
+    "Change",
+    units.pts(d["value"]),
+    help=f"Candidate − baseline, paired 95% interval {units.pts_ci(d['value'], d['lo'], d['hi'])}; {d['method']}",
+)
 clustered = o.get("cluster_col")
-m4.metric("Paired test p", units.p_value(o["mcnemar_p"]),
-          help=(esc(f"Cluster-robust t test (clusters: {clustered}; design effect {o['design_effect']:.1f})") if clustered
-                else help_for("McNemar")))
-m5.metric("Detectable change (MDE)", units.magnitude_pts(o["mde"]),
-          help="The smallest change these rows detect with 80% power (paired design, Connor 1987)")
-st.caption(gloss(f"95% intervals — baseline {units.pct_ci(b['value'], b['lo'], b['hi'])} · candidate "
-                 f"{units.pct_ci(c['value'], c['lo'], c['hi'])} (Wilson) · change "
-                 f"{units.pts_ci(d['value'], d['lo'], d['hi'])} (paired, Newcombe) · n={o['n']:,}"),
-           unsafe_allow_html=True)
+m4.metric(
+    "Paired test p",
+    units.p_value(o["mcnemar_p"]),
+    help=(
+        esc(f"Cluster-robust t test (clusters: {clustered}; design effect {o['design_effect']:.1f})")
+        if clustered
+        else help_for("McNemar")
+    ),
+)
+m5.metric(
+    "Detectable change (MDE)",
+    units.magnitude_pts(o["mde"]),
+    help="The smallest change these rows detect with 80% power (paired design, Connor 1987)",
+)
+st.caption(
+    gloss(
+        f"95% intervals — baseline {units.pct_ci(b['value'], b['lo'], b['hi'])} · candidate "
+        f"{units.pct_ci(c['value'], c['lo'], c['hi'])} (Wilson) · change "
+        f"{units.pts_ci(d['value'], d['lo'], d['hi'])} (paired, Newcombe) · n={o['n']:,}"
+    ),
+    unsafe_allow_html=True,
+)
 
 
 def _rate(e: dict) -> tuple[str, str]:
@@ -152,11 +238,16 @@ def _rate(e: dict) -> tuple[str, str]:
 
 
 r1, r2, r3 = st.columns(3)
-for col, key, label, helptext in ((r1, "regression_rate", "Regression rate", "baseline right, candidate wrong"),
-                                  (r2, "improvement_rate", "Improvement rate", "baseline wrong, candidate right"),
-                                  (r3, "confident_regression_rate", f"Confident-regression rate (≥ {ws.conf_threshold:.2f})",
-                                   "regressions with candidate confidence ≥ the threshold, among rows with a known "
-                                   "confidence")):
+for col, key, label, helptext in (
+    (r1, "regression_rate", "Regression rate", "baseline right, candidate wrong"),
+    (r2, "improvement_rate", "Improvement rate", "baseline wrong, candidate right"),
+    (
+        r3,
+        "confident_regression_rate",
+        f"Confident-regression rate (≥ {ws.conf_threshold:.2f})",
+        "regressions with candidate confidence ≥ the threshold, among rows with a known confidence",
+    ),
+):
     value, interval = _rate(o[key])
     col.metric(label, value, help=f"{helptext}; {interval}")
     col.caption(interval)
@@ -170,14 +261,18 @@ reg = res.regression_metrics
 sm = res.slice_metrics
 flagged = res.flagged
 if flagged:
-    st.info(f"Worse than the rest of the rows after Benjamini–Hochberg (FDR {ws.alpha:g}): **{', '.join(flagged)}** "
-            "(a description: the verdict judges each slice's own harm)", icon="🔎")
+    st.info(
+        f"Worse than the rest of the rows after Benjamini–Hochberg (FDR {ws.alpha:g}): **{', '.join(flagged)}** "
+        "(a description: the verdict judges each slice's own harm)",
+        icon="🔎",
+    )
 else:
     st.caption("No slice is worse than the rest of the rows after Benjamini–Hochberg.")
 status = gates.slice_status("accuracy")
 
 tab_acc, tab_delta, tab_rates, tab_table, tab_class = st.tabs(
-    ["Accuracy per slice", "Change with intervals", "Regression rates", "Table", "Per class"])
+    ["Accuracy per slice", "Change with intervals", "Regression rates", "Table", "Per class"]
+)
 with tab_acc:
     st.plotly_chart(charts.accuracy_bars(sm, reg), width="stretch", key="cmp_chart_acc")
 with tab_delta:
@@ -185,51 +280,95 @@ with tab_delta:
 with tab_rates:
     st.plotly_chart(charts.rate_bars(reg), width="stretch", key="cmp_chart_rates")
 with tab_table:
-    view = pd.DataFrame({
-        "slice": reg["slice"], "n": reg["n"],
-        "baseline": reg["baseline_accuracy"].map(units.pct), "candidate": reg["candidate_accuracy"].map(units.pct),
-        "change [95%]": [units.pts_ci(*v) for v in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
-        DETECTABLE: detectable_loss(gates, "accuracy", reg["slice"]),
-        "in the verdict": [verdict_label(status, row) for row in reg.itertuples()],
-        "vs rest [95%]": [units.pts_ci(*v) for v in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
-        "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),
-        "worse than rest": reg["worse_than_rest"],
-        "regression rate [95%]": [units.pct_ci(*v) for v in zip(reg["regression_rate"], reg["regression_rate_lo"],
-                                                                 reg["regression_rate_hi"])],
-        "improvement rate [95%]": [units.pct_ci(*v) for v in zip(reg["improvement_rate"], reg["improvement_rate_lo"],
-                                                                  reg["improvement_rate_hi"])],
-        "confident regression [95%]": [units.pct_ci(*v) if k else "unknown" for *v, k in zip(
-            reg["confident_regression_rate"], reg["confident_regression_rate_lo"],
-            reg["confident_regression_rate_hi"], reg["n_conf_known"])],
-        "McNemar p (vs 0)": reg["mcnemar_p"].map(units.p_value), "small": reg["small"],
-    })
+    view = pd.DataFrame(
+        {
+            "slice": reg["slice"],
+            "n": reg["n"],
+            "baseline": reg["baseline_accuracy"].map(units.pct),
+            "candidate": reg["candidate_accuracy"].map(units.pct),
+            "change [95%]": [units.pts_ci(*v) for v in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
+            DETECTABLE: detectable_loss(gates, "accuracy", reg["slice"]),
+            "in the verdict": [verdict_label(status, row) for row in reg.itertuples()],
+            "vs rest [95%]": [units.pts_ci(*v) for v in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
+            "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),
+            "worse than rest": reg["worse_than_rest"],
+            "regression rate [95%]": [
+                units.pct_ci(*v)
+                for v in zip(reg["regression_rate"], reg["regression_rate_lo"], reg["regression_rate_hi"])
+            ],
+            "improvement rate [95%]": [
+                units.pct_ci(*v)
+                for v in zip(reg["improvement_rate"], reg["improvement_rate_lo"], reg["improvement_rate_hi"])
+            ],
+            "confident regression [95%]": [
+                units.pct_ci(*v) if k else "unknown"
+                for *v, k in zip(
+                    reg["confident_regression_rate"],
+                    reg["confident_regression_rate_lo"],
+                    reg["confident_regression_rate_hi"],
+                    reg["n_conf_known"],
+                )
+            ],
+            "McNemar p (vs 0)": reg["mcnemar_p"].map(units.p_value),
+            "small": reg["small"],
+        }
+    )
     if res.changes.attrs.get("cluster_col"):  # rows in clusters: how much wider than independent rows
         view.insert(6, "design effect", reg["design_effect"].map(lambda x: "–" if x != x else f"{x:.2f}"))
         view.insert(7, "clusters", reg["clusters"])
-    st.dataframe(view, hide_index=True, width="stretch", key="cmp_table", column_config={
-        "MDE (80% power)": st.column_config.TextColumn(help=help_for("MDE")),
-        "vs rest [95%]": st.column_config.TextColumn(help="The slice's change minus the change on the other rows"),
-        "BH p vs rest": st.column_config.TextColumn(help=help_for("BH")),
-        "McNemar p (vs 0)": st.column_config.TextColumn(help=help_for("McNemar"))})
-    st.caption(gloss("In the verdict: the slice's role and status (see the gates above). MDE: the smallest change the "
-                     "slice detects with 80% power, two-sided. vs rest: the slice's change minus the change on the "
-                     "other rows. Methods: " + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items())),
-               unsafe_allow_html=True)
+    st.dataframe(
+        view,
+        hide_index=True,
+        width="stretch",
+        key="cmp_table",
+        column_config={
+            "MDE (80% power)": st.column_config.TextColumn(help=help_for("MDE")),
+            "vs rest [95%]": st.column_config.TextColumn(help="The slice's change minus the change on the other rows"),
+            "BH p vs rest": st.column_config.TextColumn(help=help_for("BH")),
+            "McNemar p (vs 0)": st.column_config.TextColumn(help=help_for("McNemar")),
+        },
+    )
+    st.caption(
+        gloss(
+            "In the verdict: the slice's role and status (see the gates above). MDE: the smallest change the "
+            "slice detects with 80% power, two-sided. vs rest: the slice's change minus the change on the "
+            "other rows. Methods: " + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items())
+        ),
+        unsafe_allow_html=True,
+    )
 with tab_class:
     pc = res.per_class
-    classes = pd.DataFrame({"label": pc["label"], "n gold": pc["n_gold"], **{
-        f"{m} {who}": pc[f"{m}_{who}"].map(units.pct) for m in ("precision", "recall", "f1")
-        for who in ("baseline", "candidate")}, **{
-        f"{m} change [95%]": [units.pts_ci(*v) for v in zip(pc[f"{m}_delta"], pc[f"{m}_delta_lo"], pc[f"{m}_delta_hi"])]
-        for m in ("precision", "recall", "f1")}})
+    classes = pd.DataFrame(
+        {
+            "label": pc["label"],
+            "n gold": pc["n_gold"],
+            **{
+                f"{m} {who}": pc[f"{m}_{who}"].map(units.pct)
+                for m in ("precision", "recall", "f1")
+                for who in ("baseline", "candidate")
+            },
+            **{
+                f"{m} change [95%]": [
+                    units.pts_ci(*v) for v in zip(pc[f"{m}_delta"], pc[f"{m}_delta_lo"], pc[f"{m}_delta_hi"])
+                ]
+                for m in ("precision", "recall", "f1")
+            },
+        }
+    )
     st.dataframe(classes, hide_index=True, width="stretch", key="cmp_per_class")
-    st.caption(gloss("Per gold label on every row. " + " ".join(f"{k}: {v}." for k, v in pc.attrs.get("methods", {}).items())),
-               unsafe_allow_html=True)
+    st.caption(
+        gloss("Per gold label on every row. " + " ".join(f"{k}: {v}." for k, v in pc.attrs.get("methods", {}).items())),
+        unsafe_allow_html=True,
+    )
 
 st.subheader("Confusion and calibration")
 names = [ALL_SLICE] + [s.name for s in slices]
-pick = st.selectbox("Slice", names, key="cmp_detail_slice",
-                    format_func=lambda s: f"{s} (n={int(res.masks[s].sum()) if s in res.masks else o['n']:,})")
+pick = st.selectbox(
+    "Slice",
+    names,
+    key="cmp_detail_slice",
+    format_func=lambda s: f"{s} (n={int(res.masks[s].sum()) if s in res.masks else o['n']:,})",
+)
 mask = None if pick == ALL_SLICE else res.masks[pick]
 details = engine.slice_details(comp, ALL_SLICE if mask is None else slices[pick].text, mask)  # once per rule
 left, right = st.columns(2)
@@ -241,21 +380,38 @@ for col, role in ((left, "baseline"), (right, "candidate")):
         st.plotly_chart(charts.confusion_heatmap(cm, f"{role}: {model}"), width="stretch", key=f"cmp_cm_{role}")
 with_conf = {name: b for name, b in bins.items() if b["count"].sum() > 0}
 if with_conf:  # a model without confidences (VADER's lexicon share, a predictions file) has no line to draw
-    st.plotly_chart(charts.reliability_diagram(with_conf, f"Reliability diagram · {pick}"), width="stretch",
-                    key="cmp_reliability")
+    st.plotly_chart(
+        charts.reliability_diagram(with_conf, f"Reliability diagram · {pick}"), width="stretch", key="cmp_reliability"
+    )
     if len(with_conf) < len(bins):
         st.caption(esc(f"{', '.join(n for n in bins if n not in with_conf)}: no confidences, so no reliability line."))
 else:
-    st.info("No reliability diagram: neither model gives a confidence (VADER's score is a lexicon share, not a "
-            "probability; a predictions file without a `conf` column has none).", icon="ℹ️")
+    st.info(
+        "No reliability diagram: neither model gives a confidence (VADER's score is a lexicon share, not a "
+        "probability; a predictions file without a `conf` column has none).",
+        icon="ℹ️",
+    )
 cal = res.calibration[res.calibration["slice"] == pick]
-st.dataframe(pd.DataFrame({
-    "model": cal["model"], "role": cal["role"], "n with confidence": cal["n_with_conf"],
-    "mean confidence": cal["mean_conf"].map(units.pct),
-    "ECE [95%]": [units.dec3_ci(*v) for v in zip(cal["ece"], cal["ece_lo"], cal["ece_hi"])],
-    "Brier [95%]": [units.dec3_ci(*v) for v in zip(cal["brier"], cal["brier_lo"], cal["brier_hi"])],
-}), hide_index=True, width="stretch", key="cmp_calibration", column_config={
-    "ECE [95%]": st.column_config.TextColumn(help=help_for("ECE")),
-    "Brier [95%]": st.column_config.TextColumn(help=help_for("Brier"))})
-st.caption(gloss("Top-label confidence; bootstrap intervals. ECE is biased upward on small n: compare it on the same "
-                 "rows."), unsafe_allow_html=True)
+st.dataframe(
+    pd.DataFrame(
+        {
+            "model": cal["model"],
+            "role": cal["role"],
+            "n with confidence": cal["n_with_conf"],
+            "mean confidence": cal["mean_conf"].map(units.pct),
+            "ECE [95%]": [units.dec3_ci(*v) for v in zip(cal["ece"], cal["ece_lo"], cal["ece_hi"])],
+            "Brier [95%]": [units.dec3_ci(*v) for v in zip(cal["brier"], cal["brier_lo"], cal["brier_hi"])],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+    key="cmp_calibration",
+    column_config={
+        "ECE [95%]": st.column_config.TextColumn(help=help_for("ECE")),
+        "Brier [95%]": st.column_config.TextColumn(help=help_for("Brier")),
+    },
+)
+st.caption(
+    gloss("Top-label confidence; bootstrap intervals. ECE is biased upward on small n: compare it on the same rows."),
+    unsafe_allow_html=True,
+)

@@ -5,6 +5,7 @@ Everything the user builds is saved to the workspace at once (slice set, custom 
 builder's draft and the form fields live in this session's own keys, so a page switch keeps them.
 A slice set is only saved when every slice fits the current table: the Compare page evaluates them all.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,18 +15,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from evalcore.core import units
-
-from evalcore.core.errors import FeatureError, RuleError
-from evalcore.stats.comparisons import HEADLINE, compared_metric
 from evalcore.analyze.features import CustomFeature, list_features, list_generation_features
-from evalcore.decide.label_mix import label_mix, mix_text
 from evalcore.analyze.rules import Rule, Schema, conditions, format_rule, mask, validate, validate_text
 from evalcore.analyze.slices import SLICES_VERSION, Slice, SliceSet, check_name, load_slices, validate_slices
 from evalcore.analyze.tables import role_col
+from evalcore.core import units
+from evalcore.core.errors import FeatureError, RuleError
+from evalcore.decide.label_mix import label_mix, mix_text
 from evalcore.serve.workspace import LIMITS
-from ui import engine, state
-from ui import discover_view
+from evalcore.stats.comparisons import HEADLINE, compared_metric
+from ui import discover_view, engine, state
 from ui import rule_builder as rb
 from ui.glossary import gloss
 from ui.widgets import code, error, esc, lit, md, scoring_progress, shown_errors
@@ -39,8 +38,10 @@ rb.apply_pending()
 state.require_app(__file__)
 ws = state.workspace()
 st.title("Slices")
-st.caption("A slice is a rule over the table's columns plus the hypothesis it tests: where might the "
-           "candidate behave differently from the baseline? Changes are saved at once.")
+st.caption(
+    "A slice is a rule over the table's columns plus the hypothesis it tests: where might the "
+    "candidate behave differently from the baseline? Changes are saved at once."
+)
 
 bars = st.empty()  # scoring bars, cleared once df_eval is there (also when it came from memory)
 with shown_errors(), bars.container():
@@ -104,6 +105,7 @@ if flash:
 
 
 # --- actions on the saved set (button callbacks: they run before the widgets are drawn) -----------
+
 
 def set_form(name: str, note: str, role: str = "watched") -> None:
     ss[NAME] = ss[f"{NAME}_w"] = name
@@ -201,10 +203,12 @@ def saved_into(current: SliceSet, editing: str | None, item: Slice) -> SliceSet:
         if item.name != editing and item.name in current:
             raise RuleError(f"a slice named '{item.name}' exists already; choose another name")
         at = current.names().index(editing)
-        return SliceSet(current.slices[:at] + (item,) + current.slices[at + 1:])
+        return SliceSet(current.slices[:at] + (item,) + current.slices[at + 1 :])
     if item.name in current:
-        raise RuleError(f"a slice named '{item.name}' exists already; choose another name, or pick it "
-                        "in the list and press Edit to change it")
+        raise RuleError(
+            f"a slice named '{item.name}' exists already; choose another name, or pick it "
+            "in the list and press Edit to change it"
+        )
     return current.add(item)
 
 
@@ -224,8 +228,16 @@ def slice_table(slices: SliceSet) -> tuple[pd.DataFrame, pd.Series | None]:
             n, problem = int(fit[s.name].sum()), ""
         except RuleError as exc:
             n, problem = None, str(exc)
-        rows.append({"name": s.name, "rows": n, "share": None if n is None else 100 * n / max(len(df), 1),
-                     "rule": s.text, "hypothesis": s.note, "problem": problem})
+        rows.append(
+            {
+                "name": s.name,
+                "rows": n,
+                "share": None if n is None else 100 * n / max(len(df), 1),
+                "rule": s.text,
+                "hypothesis": s.note,
+                "problem": problem,
+            }
+        )
     if GENERATION:
         return pd.DataFrame(rows, columns=[c for c in TABLE_COLUMNS if c not in MIX_COLUMNS]), None
     mix = label_mix(df, fit, comp.data.labels, alpha=float(ws.alpha))
@@ -248,11 +260,17 @@ tab_build, tab_features, tab_io, tab_discover = st.tabs(TABS, key="sl_tabs")
 with tab_build:
     st.subheader(f"Saved slices ({len(slices)})")
     if ws.slices is None and GENERATION:
-        st.caption("These are the default slices for generation data (gold length, question word, answer type, "
-                   "passage length, verbose answers); edit, add or delete any of them to make the set yours.")
+        st.caption(
+            "These are the default slices for generation data (gold length, question word, answer type, "
+            "passage length, verbose answers); edit, add or delete any of them to make the set yours."
+        )
     elif ws.slices is None:
-        st.caption(esc("These are the default slices for this task's labels (" + ", ".join(comp.data.labels) + "); "
-                       "edit, add or delete any of them to make the set yours."))
+        st.caption(
+            esc(
+                "These are the default slices for this task's labels (" + ", ".join(comp.data.labels) + "); "
+                "edit, add or delete any of them to make the set yours."
+            )
+        )
     for note in engine.default_slice_set(ws)[1] if ws.slices is None else []:
         st.caption(esc(f"Note: {note}."))
     table, overall_mix = slice_table(slices)
@@ -260,46 +278,92 @@ with tab_build:
         st.info("No slices yet: build one below and save it.")
     else:
         if overall_mix is not None:
-            st.caption(gloss(f"Gold labels overall: **{esc(mix_text(overall_mix))}**. Beside each slice, its own mix "
-                             "and its total variation distance (TV) from the overall mix (0: same mix, 1: no label in "
-                             "common). *differs*: beyond chance (chi-square, Benjamini-Hochberg). *⚠ labels*: the mix "
-                             "alone, at each label's overall change, gives at least half of the slice's departure from "
-                             "the overall change: read that slice's change as partly a label effect, not the text "
-                             "property."), unsafe_allow_html=True)
+            st.caption(
+                gloss(
+                    f"Gold labels overall: **{esc(mix_text(overall_mix))}**. Beside each slice, its own mix "
+                    "and its total variation distance (TV) from the overall mix (0: same mix, 1: no label in "
+                    "common). *differs*: beyond chance (chi-square, Benjamini-Hochberg). *⚠ labels*: the mix "
+                    "alone, at each label's overall change, gives at least half of the slice's departure from "
+                    "the overall change: read that slice's change as partly a label effect, not the text "
+                    "property."
+                ),
+                unsafe_allow_html=True,
+            )
         shown = table if table["problem"].astype(bool).any() else table.drop(columns="problem")
-        st.dataframe(shown, hide_index=True, width="stretch", key="sl_table", column_config={
-            "name": st.column_config.TextColumn("Slice", width="medium"),
-            "rows": st.column_config.NumberColumn("Rows", format="%d", width="small"),
-            "share": st.column_config.ProgressColumn("Share", format="%.1f%%", min_value=0, max_value=100,
-                                                     width="small"),
-            "labels": st.column_config.TextColumn("Gold labels in the slice", width="large"),
-            "tv": st.column_config.NumberColumn("TV", format="%.2f", width="small",
-                                                help="Total variation distance of the slice's label mix from the "
-                                                     "overall mix: 0 same mix, 1 no label in common"),
-            "label_effect": st.column_config.TextColumn("Mix", width="small",
-                                                        help="differs: beyond chance (chi-square, Benjamini-Hochberg); "
-                                                             "⚠ labels: the change may come from the label mix"),
-            "rule": st.column_config.TextColumn("Rule", width="medium"),
-            "hypothesis": st.column_config.TextColumn("Hypothesis", width="large"),
-            "problem": st.column_config.TextColumn("Does not fit this table", width="medium"),
-        })
+        st.dataframe(
+            shown,
+            hide_index=True,
+            width="stretch",
+            key="sl_table",
+            column_config={
+                "name": st.column_config.TextColumn("Slice", width="medium"),
+                "rows": st.column_config.NumberColumn("Rows", format="%d", width="small"),
+                "share": st.column_config.ProgressColumn(
+                    "Share", format="%.1f%%", min_value=0, max_value=100, width="small"
+                ),
+                "labels": st.column_config.TextColumn("Gold labels in the slice", width="large"),
+                "tv": st.column_config.NumberColumn(
+                    "TV",
+                    format="%.2f",
+                    width="small",
+                    help="Total variation distance of the slice's label mix from the "
+                    "overall mix: 0 same mix, 1 no label in common",
+                ),
+                "label_effect": st.column_config.TextColumn(
+                    "Mix",
+                    width="small",
+                    help="differs: beyond chance (chi-square, Benjamini-Hochberg); "
+                    "⚠ labels: the change may come from the label mix",
+                ),
+                "rule": st.column_config.TextColumn("Rule", width="medium"),
+                "hypothesis": st.column_config.TextColumn("Hypothesis", width="large"),
+                "problem": st.column_config.TextColumn("Does not fit this table", width="medium"),
+            },
+        )
         if table["problem"].astype(bool).any():
-            st.warning("Some slices do not fit the current table (see the last column): edit or delete them "
-                       "before opening Compare.", icon="⚠️")
+            st.warning(
+                "Some slices do not fit the current table (see the last column): edit or delete them "
+                "before opening Compare.",
+                icon="⚠️",
+            )
         names = slices.names()
         if ss.get(PICK) not in names:  # deleted elsewhere, or a fresh session: show one that exists, explicitly
             ss[PICK] = ss.get(EDITING) if ss.get(EDITING) in names else names[0]
         pick_col, *buttons = st.columns([3, 1, 1, 1, 1], vertical_alignment="bottom")
         pick = pick_col.selectbox("Slice", names, key=PICK)
         # the actions read the selector when clicked (`shown_slice`), so they act on the slice the user sees
-        buttons[0].button("Edit", icon=":material/edit:", key="sl_edit", on_click=edit, width="stretch",
-                          help="Open the slice shown in the builder")
-        buttons[1].button("Duplicate", icon=":material/content_copy:", key="sl_duplicate", on_click=duplicate,
-                          width="stretch", help="Copy the slice shown under a new name")
-        buttons[2].button("Delete", icon=":material/delete:", key="sl_delete", on_click=delete, width="stretch",
-                          help="Delete the slice shown (Undo puts it back)")
-        buttons[3].button("New slice", icon=":material/add:", key="sl_new", on_click=new_slice, width="stretch",
-                          help="Start an empty draft")
+        buttons[0].button(
+            "Edit",
+            icon=":material/edit:",
+            key="sl_edit",
+            on_click=edit,
+            width="stretch",
+            help="Open the slice shown in the builder",
+        )
+        buttons[1].button(
+            "Duplicate",
+            icon=":material/content_copy:",
+            key="sl_duplicate",
+            on_click=duplicate,
+            width="stretch",
+            help="Copy the slice shown under a new name",
+        )
+        buttons[2].button(
+            "Delete",
+            icon=":material/delete:",
+            key="sl_delete",
+            on_click=delete,
+            width="stretch",
+            help="Delete the slice shown (Undo puts it back)",
+        )
+        buttons[3].button(
+            "New slice",
+            icon=":material/add:",
+            key="sl_new",
+            on_click=new_slice,
+            width="stretch",
+            help="Start an empty draft",
+        )
     undo = ss.get(UNDO)
     if isinstance(undo, dict) and isinstance(undo.get("slice"), dict) and undo["slice"].get("name") not in slices:
         u1, u2 = st.columns([4, 1], vertical_alignment="center")
@@ -312,8 +376,10 @@ with tab_build:
 
     editing = ss.get(EDITING) if ss.get(EDITING) in slices else None  # it may have been deleted or replaced
     st.subheader(f"Editing '{editing}'" if editing else "New slice")
-    st.caption("Conditions in a group are joined by its AND / OR; NOT turns a group into its opposite. "
-               "Nest groups for rules like `a and (b or c)`.")
+    st.caption(
+        "Conditions in a group are joined by its AND / OR; NOT turns a group into its opposite. "
+        "Nest groups for rules like `a and (b or c)`."
+    )
     rb.render(columns)
 
     draft = rb.draft()
@@ -345,29 +411,43 @@ with tab_build:
             value = df.loc[hits, role_col(role, field)].mean() if n else float("nan")
             box.metric(f"{role.capitalize()} {title} here · {df.attrs.get(role, role)}", units.pct(value))
         st.code(text, language=None, wrap_lines=True)
-        shown_fields = (("pred", score) if GENERATION else ("pred", "conf"))
+        shown_fields = ("pred", score) if GENERATION else ("pred", "conf")
         base = ["id", "text", "label"] + [role_col(r, f) for r in ("baseline", "candidate") for f in shown_fields]
         used = [c for c in dict.fromkeys(c.col for c in conditions(rule)) if c not in base and c in df.columns]
         preview = df.loc[hits, [c for c in base if c in df.columns] + used].head(PREVIEW_ROWS)
         st.caption(f"Preview: the first {min(n, PREVIEW_ROWS):,} of {n:,} matching rows")
-        st.dataframe(preview, hide_index=True, width="stretch", height=260, key="sl_preview", column_config={
-            "text": st.column_config.TextColumn("text", width="large"),
-            "baseline_conf": st.column_config.NumberColumn("baseline_conf", format="%.2f"),
-            "candidate_conf": st.column_config.NumberColumn("candidate_conf", format="%.2f"),
-            "label": st.column_config.TextColumn("first gold answer" if GENERATION else "label"),
-        })
+        st.dataframe(
+            preview,
+            hide_index=True,
+            width="stretch",
+            height=260,
+            key="sl_preview",
+            column_config={
+                "text": st.column_config.TextColumn("text", width="large"),
+                "baseline_conf": st.column_config.NumberColumn("baseline_conf", format="%.2f"),
+                "candidate_conf": st.column_config.NumberColumn("candidate_conf", format="%.2f"),
+                "label": st.column_config.TextColumn("first gold answer" if GENERATION else "label"),
+            },
+        )
         if ss.get(SYNCED) != text:  # the builder changed: show its rule in the text form
             ss["sl_text_w"] = ss[SYNCED] = text
 
     left, right = st.columns(2, gap="large")
     with left, st.container(border=True):
         st.markdown("**The rule as text**")
-        typed = st.text_area("Rule text", key=rb.bound("sl_text_w", ss.get(SYNCED) or ""), height=110,
-                             label_visibility="collapsed",
-                             placeholder='has_negation == true and (emoji_count >= 2 or text contains "lol")',
-                             help='Operators: == != < <= > >= in [..] not in [..] contains, not contains, matches '
-                                  '(regex), is null, is not null; join with and / or / not and parentheses; '
-                                  'strings in double quotes.') or ""
+        typed = (
+            st.text_area(
+                "Rule text",
+                key=rb.bound("sl_text_w", ss.get(SYNCED) or ""),
+                height=110,
+                label_visibility="collapsed",
+                placeholder='has_negation == true and (emoji_count >= 2 or text contains "lol")',
+                help="Operators: == != < <= > >= in [..] not in [..] contains, not contains, matches "
+                "(regex), is null, is not null; join with and / or / not and parentheses; "
+                "strings in double quotes.",
+            )
+            or ""
+        )
         if st.button("Apply text", key="sl_apply_text", help="Load this rule into the builder"):
             try:
                 parsed = validate_text(typed, schema)
@@ -381,18 +461,36 @@ with tab_build:
                 st.rerun()
     with right, st.container(border=True):
         st.markdown("**Save**")
-        name = st.text_input("Slice name", key=rb.bound(f"{NAME}_w", ss.get(NAME, "")), max_chars=64,
-                             placeholder="e.g. negated_questions", help="Letters, digits, _ and -")
-        note = st.text_area("Hypothesis", key=rb.bound(f"{NOTE}_w", ss.get(NOTE, "")), height=68,
-                            max_chars=LIMITS["text"],
-                            placeholder="Why might the candidate differ here? e.g. 'negated questions are "
-                                        "sarcastic more often, and the candidate reads words, not tone'")
+        name = st.text_input(
+            "Slice name",
+            key=rb.bound(f"{NAME}_w", ss.get(NAME, "")),
+            max_chars=64,
+            placeholder="e.g. negated_questions",
+            help="Letters, digits, _ and -",
+        )
+        note = st.text_area(
+            "Hypothesis",
+            key=rb.bound(f"{NOTE}_w", ss.get(NOTE, "")),
+            height=68,
+            max_chars=LIMITS["text"],
+            placeholder="Why might the candidate differ here? e.g. 'negated questions are "
+            "sarcastic more often, and the candidate reads words, not tone'",
+        )
         ss[NAME], ss[NOTE] = name, note
         role, refused = rb.guardrail_box(rule, df)
         # the half-built slice survives a refresh (the workspace's drafts file; written when it changed)
-        state.keep_draft("slice", {"tree": rb.draft(), "name": name, "note": note, "editing": editing,
-                                   "text": ss.get("sl_text_w"), "synced": ss.get(SYNCED),
-                                   "guardrail": bool(ss.get(rb.GUARDRAIL_BOX))})
+        state.keep_draft(
+            "slice",
+            {
+                "tree": rb.draft(),
+                "name": name,
+                "note": note,
+                "editing": editing,
+                "text": ss.get("sl_text_w"),
+                "synced": ss.get(SYNCED),
+                "guardrail": bool(ss.get(rb.GUARDRAIL_BOX)),
+            },
+        )
         label = f"Save changes to '{editing}'" if editing else "Save as a new slice"
         if st.button(label, key="sl_save", type="primary", width="stretch"):
             try:
@@ -416,24 +514,34 @@ with tab_build:
 
 # --- custom features -------------------------------------------------------------------------------
 
+
 def used_by(column: str, slice_set: SliceSet) -> list[str]:
     return [s.name for s in slice_set if any(c.col == column for c in conditions(s.rule))]
 
 
 with tab_features:
     st.subheader("Custom features")
-    st.caption("A keyword list or a regular expression becomes a yes/no column of the table, ready for rules "
-               "(under metadata in the column picker).")
+    st.caption(
+        "A keyword list or a regular expression becomes a yes/no column of the table, ready for rules "
+        "(under metadata in the column picker)."
+    )
     with st.container(border=True):
         c1, c2, c3 = st.columns([2, 1.4, 1], vertical_alignment="bottom")
         f_name = c1.text_input("Feature name", key="cf_name", placeholder="e.g. has_slang")
-        f_kind = c2.radio("Kind", ["keywords", "regex"], key="cf_kind", horizontal=True,
-                          format_func={"keywords": "keyword list", "regex": "regular expression"}.get)
+        f_kind = c2.radio(
+            "Kind",
+            ["keywords", "regex"],
+            key="cf_kind",
+            horizontal=True,
+            format_func={"keywords": "keyword list", "regex": "regular expression"}.get,
+        )
         f_case = c3.checkbox("Case-sensitive", key="cf_case")
         f_pattern = st.text_area(
             "Keywords (comma or new line separated)" if f_kind == "keywords" else "Regular expression",
-            key="cf_pattern", height=68,
-            placeholder="lol, lmao, smh" if f_kind == "keywords" else r"\b(?:lol|lmao)+\b")
+            key="cf_pattern",
+            height=68,
+            placeholder="lol, lmao, smh" if f_kind == "keywords" else r"\b(?:lol|lmao)+\b",
+        )
         d1, d2 = st.columns(2)
         f_desc = d1.text_input("Description", key="cf_description", placeholder="What it detects")
         f_hyp = d2.text_input("Hypothesis", key="cf_hypothesis", placeholder="Why it might matter")
@@ -441,18 +549,19 @@ with tab_features:
             try:
                 feature = CustomFeature(f_name.strip(), f_kind, f_pattern, f_desc.strip(), f_hyp.strip(), f_case)
                 if any(raw.get("name") == feature.name for raw in ws.custom_features):
-                    raise FeatureError(f"custom feature name {feature.name!r} exists already; delete it first "
-                                       "or choose another name")
+                    raise FeatureError(
+                        f"custom feature name {feature.name!r} exists already; delete it first or choose another name"
+                    )
                 if feature.name in df.columns:
-                    raise FeatureError(f"custom feature name {feature.name!r} is already a column of the table; "
-                                       "choose another name")
+                    raise FeatureError(
+                        f"custom feature name {feature.name!r} is already a column of the table; choose another name"
+                    )
             except FeatureError as exc:
                 error(exc)
             else:
                 ws.custom_features.append(feature.to_dict())
                 state.save()
-                for key, value in (("cf_name", ""), ("cf_pattern", ""), ("cf_description", ""),
-                                   ("cf_hypothesis", "")):
+                for key, value in (("cf_name", ""), ("cf_pattern", ""), ("cf_description", ""), ("cf_hypothesis", "")):
                     rb.set_later(key, value)
                 ss[FLASH] = f"Added feature '{feature.name}': it is now a column you can use in rules."
                 st.rerun()
@@ -466,13 +575,16 @@ with tab_features:
             shown = ", ".join(feature.pattern) if isinstance(feature.pattern, tuple) else feature.pattern
             count = int(df[feature.name].sum()) if feature.name in df.columns else 0
             notes = " · ".join(t for t in (feature.description, feature.hypothesis) if t)
-            row[0].markdown(md(f"**{feature.name}** · {feature.kind}: {code(shown)} · {units.count(count, 'row')} "
-                               f"({units.pct(count / max(len(df), 1))})" + (f"  \n{lit(notes)}" if notes else "")))
+            row[0].markdown(
+                md(
+                    f"**{feature.name}** · {feature.kind}: {code(shown)} · {units.count(count, 'row')} "
+                    f"({units.pct(count / max(len(df), 1))})" + (f"  \n{lit(notes)}" if notes else "")
+                )
+            )
             if row[1].button("Delete", icon=":material/delete:", key=f"cf_del_{feature.name}", width="stretch"):
                 users = used_by(feature.name, slices)
                 if users:
-                    error(f"feature '{feature.name}' is used by slice(s) {', '.join(users)}; edit or delete them "
-                          "first")
+                    error(f"feature '{feature.name}' is used by slice(s) {', '.join(users)}; edit or delete them first")
                 else:
                     ws.custom_features = [f for f in ws.custom_features if f.get("name") != feature.name]
                     state.save()
@@ -481,16 +593,27 @@ with tab_features:
 
     builtins = list_generation_features() if GENERATION else list_features()
     with st.expander(f"Built-in features ({len(builtins)})", expanded=GENERATION):
-        st.dataframe(pd.DataFrame([{"name": f.name, "kind": f.kind, "description": f.description,
-                                    "hypothesis": f.hypothesis} for f in builtins]),
-                     hide_index=True, width="stretch", key="cf_builtins")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {"name": f.name, "kind": f.kind, "description": f.description, "hypothesis": f.hypothesis}
+                    for f in builtins
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            key="cf_builtins",
+        )
         if GENERATION:
-            st.caption("Generation features read the question, the passage or the gold answers; `verbose` is per model "
-                       "(`baseline_verbose`, `candidate_verbose`) and each score's per-row change is `f1_delta` / "
-                       "`rouge_l_delta` (under model in the column picker). A custom feature reads the prompt.")
+            st.caption(
+                "Generation features read the question, the passage or the gold answers; `verbose` is per model "
+                "(`baseline_verbose`, `candidate_verbose`) and each score's per-row change is `f1_delta` / "
+                "`rouge_l_delta` (under model in the column picker). A custom feature reads the prompt."
+            )
 
 
 # --- import / export -------------------------------------------------------------------------------
+
 
 def read_upload(upload) -> SliceSet:
     """The slice set in an uploaded file, read by `load_slices`; messages name the upload, not a temp path."""
@@ -512,11 +635,22 @@ def merged(current: SliceSet, incoming: SliceSet) -> SliceSet:
 with tab_io:
     st.subheader("Import / export")
     payload = json.dumps({"version": SLICES_VERSION, "slices": slices.to_json()}, indent=2, ensure_ascii=False)
-    st.download_button(f"Download the slice set ({len(slices)} slices, JSON)", payload, file_name="slices.json",
-                       mime="application/json", key="io_export", icon=":material/download:")
+    st.download_button(
+        f"Download the slice set ({len(slices)} slices, JSON)",
+        payload,
+        file_name="slices.json",
+        mime="application/json",
+        key="io_export",
+        icon=":material/download:",
+    )
     upload = st.file_uploader("Import a slice set (JSON, as downloaded here)", type=["json"], key="io_file")
-    mode = st.radio("On import", ["merge", "replace"], key="io_mode", horizontal=True,
-                    format_func={"merge": "merge (same name: imported wins)", "replace": "replace all slices"}.get)
+    mode = st.radio(
+        "On import",
+        ["merge", "replace"],
+        key="io_mode",
+        horizontal=True,
+        format_func={"merge": "merge (same name: imported wins)", "replace": "replace all slices"}.get,
+    )
     if st.button("Import", key="io_import", disabled=upload is None):
         try:
             incoming = read_upload(upload)
@@ -533,7 +667,10 @@ with tab_io:
 
 with tab_discover:
     if GENERATION:
-        st.info("On generation data, discovery searches where **exact match** is lost more often than on the rest of "
-                "the rows (it needs a right / wrong outcome per row); F1 and ROUGE-L are compared on Compare for the "
-                "slices you save.", icon="ℹ️")
+        st.info(
+            "On generation data, discovery searches where **exact match** is lost more often than on the rest of "
+            "the rows (it needs a right / wrong outcome per row); F1 and ROUGE-L are compared on Compare for the "
+            "slices you save.",
+            icon="ℹ️",
+        )
     discover_view.render(comp, float(ws.alpha), FLASH)

@@ -11,6 +11,7 @@ its new home. A flat module the map does not know is reported: place it in MOVES
 The layers, bottom to top (`.importlinter` checks the direction):
 core -> io -> predict -> analyze -> stats -> probe -> decide -> present -> tasks -> api -> serve -> cli.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,12 +26,12 @@ LAYERS: dict[str, str] = {  # package -> its docstring (the layer's one line)
     "core": "Bottom layer: errors, paths, units, safe text, the task-kind protocol. Imports nothing of evalcore above.",
     "io": "Data in: sources read into `EvalData` (classification and generation), label maps, limits, allowed folders.",
     "predict": "Models and their outputs: model specs, predictors, the prediction cache, scoring (local and Ray), "
-               "the demo model, answers files of generation models.",
+    "the demo model, answers files of generation models.",
     "analyze": "Per-example tables: metadata features, lexicons, slice rules and slice sets, df_eval / df_long.",
     "stats": "Statistics over df_eval: intervals and tests, paired changes (clusters too), slice metric tables, "
-             "the compared-metrics registry, generation scores, the result records of an analysis.",
+    "the compared-metrics registry, generation scores, the result records of an analysis.",
     "probe": "Probing the models: stress cases, perturbations, negation edits, token explanations, "
-             "LLM-written cases and live answerers.",
+    "LLM-written cases and live answerers.",
     "decide": "The decision: gates, the one verdict, findings sentences, label mix, slice discovery.",
     "present": "Showing it: charts, the Markdown / HTML report, the generation report blocks, the W&B push.",
     "tasks": "Task kinds as objects (one module per kind, one protocol) and the pipeline that asks them.",
@@ -39,18 +40,50 @@ LAYERS: dict[str, str] = {  # package -> its docstring (the layer's one line)
 
 # old module (under evalcore/) -> layer package
 MOVES: dict[str, str] = {
-    "errors": "core", "paths": "core", "units": "core", "safetext": "core",
-    "data": "io", "gendata": "io", "labels": "io", "limits": "io",
-    "models": "predict", "cache": "predict", "scoring": "predict", "demo_model": "predict", "ray_scoring": "predict",
-    "features": "analyze", "lexicons": "analyze", "textsearch": "analyze", "rules": "analyze", "slices": "analyze",
+    "errors": "core",
+    "paths": "core",
+    "units": "core",
+    "safetext": "core",
+    "data": "io",
+    "gendata": "io",
+    "labels": "io",
+    "limits": "io",
+    "models": "predict",
+    "cache": "predict",
+    "scoring": "predict",
+    "demo_model": "predict",
+    "ray_scoring": "predict",
+    "features": "analyze",
+    "lexicons": "analyze",
+    "textsearch": "analyze",
+    "rules": "analyze",
+    "slices": "analyze",
     "tables": "analyze",
-    "metrics": "stats", "paired": "stats", "genmetrics": "stats", "comparisons": "stats", "gentables": "stats",
-    "stress": "probe", "perturb": "probe", "negate": "probe", "explain": "probe", "explain_aggregate": "probe",
-    "llm": "probe", "answerers": "probe",
-    "gates": "decide", "verdict": "decide", "findings": "decide", "label_mix": "decide", "discover": "decide",
-    "charts": "present", "report": "present", "genreport": "present", "wandb_push": "present",
+    "metrics": "stats",
+    "paired": "stats",
+    "genmetrics": "stats",
+    "comparisons": "stats",
+    "gentables": "stats",
+    "stress": "probe",
+    "perturb": "probe",
+    "negate": "probe",
+    "explain": "probe",
+    "explain_aggregate": "probe",
+    "llm": "probe",
+    "answerers": "probe",
+    "gates": "decide",
+    "verdict": "decide",
+    "findings": "decide",
+    "label_mix": "decide",
+    "discover": "decide",
+    "charts": "present",
+    "report": "present",
+    "genreport": "present",
+    "wandb_push": "present",
     "pipeline": "tasks",
-    "workspace": "serve", "doctor": "serve", "roots": "serve",
+    "workspace": "serve",
+    "doctor": "serve",
+    "roots": "serve",
     # modules other branches add (issue 22): placed by their imports
     "history": "serve",  # the decision-history store (reads verdicts and charts; nothing below reads it)
     "access": "serve",  # sign-in: who owns and shares a workspace
@@ -67,8 +100,10 @@ NAMES: dict[tuple[str, str], str] = {
     # the result records sit below the decision and the reports that read them
     **{("evalcore.tasks.pipeline", n): "evalcore.stats.results" for n in ("Analysis", "SliceResults")},
     # the allowed folders and the loaders' gate belong to the data layer; uploads stay with the server
-    **{("evalcore.serve.roots", n): "evalcore.io.allowed"
-       for n in ("ENV_VAR", "uploads_dir", "allowed_roots", "check_allowed", "gated", "guard", "_local")},
+    **{
+        ("evalcore.serve.roots", n): "evalcore.io.allowed"
+        for n in ("ENV_VAR", "uploads_dir", "allowed_roots", "check_allowed", "gated", "guard", "_local")
+    },
     # a generation model's answers are model outputs (they need model specs and Predictions)
     ("evalcore.io.gendata", "load_answers"): "evalcore.predict.answers",
     # the one data entry point sits above both readers (classification and generation)
@@ -76,16 +111,22 @@ NAMES: dict[tuple[str, str], str] = {
     # a model spec resolved to a predictor sits above the predictors and the demo model's builder
     ("evalcore.predict.models", "load_predictor"): "evalcore.predict.load",
     # stats, bottom to top: intervals -> paired (clusters too) -> metrics -> comparisons
-    **{("evalcore.stats.metrics", n): "evalcore.stats.intervals"
-       for n in ("wilson_interval", "paired_difference_interval", "mcnemar_exact", "group_counts")},
+    **{
+        ("evalcore.stats.metrics", n): "evalcore.stats.intervals"
+        for n in ("wilson_interval", "paired_difference_interval", "mcnemar_exact", "group_counts")
+    },
     **{("evalcore.stats.comparisons", n): "evalcore.stats.paired" for n in ("cluster_of", "CLUSTER_METHODS")},
     # the slice gate by role is a gate (gates and verdict imported each other); the verdict wraps the gates
-    **{("evalcore.decide.verdict", n): "evalcore.decide.gates"
-       for n in ("slice_gate", "harm_mde", "guardrail_interval", "guardrail_mde", "MIN_JUDGED_CLUSTERS")},
+    **{
+        ("evalcore.decide.verdict", n): "evalcore.decide.gates"
+        for n in ("slice_gate", "harm_mde", "guardrail_interval", "guardrail_mde", "MIN_JUDGED_CLUSTERS")
+    },
     ("evalcore.decide.gates", "evaluate_gates"): "evalcore.decide.verdict",
     # report blocks sit below the report and the generation report blocks (they imported each other)
-    **{("evalcore.present.report", n): "evalcore.present.blocks"
-       for n in ("Heading", "Para", "Bullets", "Table", "Figure", "Raw", "Block", "verdict_label", "_cluster_note")},
+    **{
+        ("evalcore.present.report", n): "evalcore.present.blocks"
+        for n in ("Heading", "Para", "Bullets", "Table", "Figure", "Raw", "Block", "verdict_label", "_cluster_note")
+    },
 }
 
 
@@ -168,8 +209,14 @@ def files() -> list[Path]:
     for folder in ("evalcore", "ui", "pages", "tests", "bench", "scripts", "examples"):
         base = ROOT / folder
         if base.is_dir():
-            out += [p for p in base.rglob("*") if p.suffix in (".py", ".sh", ".md", ".ipynb", ".toml", ".cfg")
-                    and p.is_file() and "__pycache__" not in p.parts and p.name != "relayer.py"]
+            out += [
+                p
+                for p in base.rglob("*")
+                if p.suffix in (".py", ".sh", ".md", ".ipynb", ".toml", ".cfg")
+                and p.is_file()
+                and "__pycache__" not in p.parts
+                and p.name != "relayer.py"
+            ]
     for extra in ("pyproject.toml", ".importlinter", ".ci/run"):
         if (ROOT / extra).is_file():
             out.append(ROOT / extra)
@@ -187,8 +234,11 @@ def move() -> None:
     for name, pkg in MOVES.items():
         old = src / name if (src / name).is_dir() else src / f"{name}.py"
         if old.exists():
-            subprocess.run(["git", "mv", str(old.relative_to(ROOT)), str((src / pkg / old.name).relative_to(ROOT))],
-                           cwd=ROOT, check=True)
+            subprocess.run(
+                ["git", "mv", str(old.relative_to(ROOT)), str((src / pkg / old.name).relative_to(ROOT))],
+                cwd=ROOT,
+                check=True,
+            )
 
 
 def unplaced() -> list[str]:

@@ -1,4 +1,5 @@
 """Helpers for AppTest-based page tests: run the real app.py and reach a page."""
+
 from __future__ import annotations
 
 import html

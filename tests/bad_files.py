@@ -4,6 +4,7 @@ Each file is small on disk (the largest, 100,000 columns, is under 1 MB); what m
 would cost once read: nesting that makes a parser recurse, integers of 5,001 digits, text that is bytes
 or a dict, JSON of the wrong shape, 30M compressible Parquet rows, links to devices that never end.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,10 +31,12 @@ def bomb(path: Path, rows: int = 30_000_000) -> Path:
     """A Parquet file of `rows` rows of one repeated tweet and label (~250 KB for 30M rows): 2 GB+ once in
     pandas. Written 1M rows at a time, so writing it costs little memory."""
     chunk = 1_000_000
-    text = pa.DictionaryArray.from_arrays(pa.array(np.zeros(chunk, dtype=np.int32)),
-                                          pa.array(["the same tweet again and again"])).cast(pa.string())
-    label = pa.DictionaryArray.from_arrays(pa.array(np.zeros(chunk, dtype=np.int32)),
-                                           pa.array(["positive"])).cast(pa.string())
+    text = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(chunk, dtype=np.int32)), pa.array(["the same tweet again and again"])
+    ).cast(pa.string())
+    label = pa.DictionaryArray.from_arrays(pa.array(np.zeros(chunk, dtype=np.int32)), pa.array(["positive"])).cast(
+        pa.string()
+    )
     table = pa.table({"text": text, "label": label})
     with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
         for _ in range(rows // chunk):
@@ -84,22 +87,33 @@ def make(folder: Path) -> dict[str, Path]:
     text("gold_dict.jsonl", '{"question": "q?", "answer": {"a": 1}}\n')
     # bytes text in Parquet: not UTF-8, and UTF-8 (which reads)
     out["bytes_text.parquet"] = folder / "bytes_text.parquet"
-    _parquet(out["bytes_text.parquet"], {"text": pa.array([b"\xff\xfe bad", b"ok"], pa.binary()),
-                                         "label": pa.array(["positive", "negative"])})
+    _parquet(
+        out["bytes_text.parquet"],
+        {"text": pa.array([b"\xff\xfe bad", b"ok"], pa.binary()), "label": pa.array(["positive", "negative"])},
+    )
     out["bytes_utf8.parquet"] = folder / "bytes_utf8.parquet"
-    _parquet(out["bytes_utf8.parquet"], {"text": pa.array(["café".encode(), b"fine"], pa.binary()),
-                                         "label": pa.array(["positive", "negative"])})
+    _parquet(
+        out["bytes_utf8.parquet"],
+        {"text": pa.array(["café".encode(), b"fine"], pa.binary()), "label": pa.array(["positive", "negative"])},
+    )
     out["list_text.parquet"] = folder / "list_text.parquet"
-    _parquet(out["list_text.parquet"], {"text": pa.array([["a", "b"], ["c"]]), "label": pa.array(["positive", "negative"])})
+    _parquet(
+        out["list_text.parquet"], {"text": pa.array([["a", "b"], ["c"]]), "label": pa.array(["positive", "negative"])}
+    )
     # the decompression bomb and the wide CSV of issue 19
     out["bomb.parquet"] = bomb(folder / "bomb.parquet")
     out["wide.csv"] = wide_csv(folder / "wide.csv")
     # device links: a data file, a JSON file, a predictions file, a slices file, the files of a TweetEval
     # folder and of a Hugging Face folder
     if Path("/dev/zero").exists() and hasattr(os, "symlink"):
-        for name, target in (("zero.csv", "/dev/zero"), ("urandom.jsonl", "/dev/urandom"),
-                             ("zero.parquet", "/dev/zero"), ("preds_zero.txt", "/dev/zero"),
-                             ("slices_zero.json", "/dev/zero"), ("answers_urandom.json", "/dev/urandom")):
+        for name, target in (
+            ("zero.csv", "/dev/zero"),
+            ("urandom.jsonl", "/dev/urandom"),
+            ("zero.parquet", "/dev/zero"),
+            ("preds_zero.txt", "/dev/zero"),
+            ("slices_zero.json", "/dev/zero"),
+            ("answers_urandom.json", "/dev/urandom"),
+        ):
             out[name] = folder / name
             out[name].symlink_to(target)
         dev = folder / "devfolder"

@@ -1,4 +1,5 @@
 """A reply in the OpenAI chat-completions shape, for the tests' real local HTTP endpoints."""
+
 from __future__ import annotations
 
 import json

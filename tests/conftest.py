@@ -1,4 +1,5 @@
 """Shared fixtures: isolated state folder, paths to the shared data."""
+
 from __future__ import annotations
 
 import os

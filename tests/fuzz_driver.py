@@ -9,6 +9,7 @@ resident memory of this process, which plays the server. A case's status:
 - `ok`: accepted (CLI exit 0/1/3; page: no error);
 - `traceback`: any other exception (the bug this hunts).
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -1,6 +1,7 @@
 """Test data for "any task": a TweetEval-format folder built from the shared sentiment data with its
 labels renamed and their ids reordered, so `mapping.txt` order, alphabetical order and the
 original ids all differ. Reading it right end to end is what these folders test."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,15 +1,16 @@
 """Owned and shared workspaces (issue 22, item 1), the engine side: who owns a workspace, who it is shared with,
 and that the record survives concurrent saves of the workspace and concurrent shares (its own file and lock)."""
+
 from __future__ import annotations
 
 import threading
 
 import pytest
 
+from evalcore.core.errors import ConfigError
 from evalcore.serve import access
 from evalcore.serve import workspace as store
 from evalcore.serve.access import Identity
-from evalcore.core.errors import ConfigError
 
 ISS = "http://127.0.0.1:9400"
 ALICE = Identity(ISS, "alice-sub", "alice@example.org", "Alice")
@@ -124,7 +125,8 @@ def test_identity_from_claims_needs_issuer_and_subject() -> None:
     assert Identity.from_claims({"sub": "x"}) is None
     assert Identity.from_claims({"iss": ISS, "sub": ""}) is None
     assert access.home_name(ALICE).startswith("alice-") and access.home_name(ALICE) != access.home_name(
-        Identity("https://other.example", "alice-sub", "alice@example.org"))
+        Identity("https://other.example", "alice-sub", "alice@example.org")
+    )
     store.check_name(access.home_name(Identity(ISS, "s" * 300, "", "名前 <b>")))
 
 

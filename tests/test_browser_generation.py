@@ -1,6 +1,7 @@
 """The generation flow in the browser, as a user walks it: load the SQuAD demo on Data & models, open the
 "short_answers" slice on Slices, pick a metric on Compare, read highlighted answers on Examples.
 Screenshots land in `artifacts/screenshots/gen_*.png` for a human to look at."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,9 @@ def _pick(page, box_label: str, option: str | re.Pattern) -> None:
     page.locator("[data-testid='stSelectbox']").filter(has_text=box_label).first.click()
     if isinstance(option, str):
         page.keyboard.type(option)
-    page.get_by_role("option", name=option if isinstance(option, re.Pattern) else re.compile(re.escape(option)))\
-        .first.click()
+    page.get_by_role(
+        "option", name=option if isinstance(option, re.Pattern) else re.compile(re.escape(option))
+    ).first.click()
     _settle(page)
     _no_exception(page)
 

@@ -6,6 +6,7 @@ custom feature's description and hypothesis, a stress case, the stress hypothesi
 page is opened (a row's detail too, and the stress case scored); no request may leave for the hostile host and
 no `<img>` may point at it. The string is also read on the page, as the text it is.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,10 @@ from tests.test_browser import SHOTS, _full_shot, _no_exception, _settle, browse
 pytestmark = pytest.mark.browser
 
 HOST = "evil.example"
-HOSTILE = (f"![x](http://{HOST}/a.png) <img src=\"http://{HOST}/b.png\"> [link](http://{HOST}/c) "
-           ":material/warning: :red[red] $x^2$ **bold** `tick")
+HOSTILE = (
+    f'![x](http://{HOST}/a.png) <img src="http://{HOST}/b.png"> [link](http://{HOST}/c) '
+    ":material/warning: :red[red] $x^2$ **bold** `tick"
+)
 PAGES = ["", "slices", "compare", "examples", "stress", "share"]
 
 
@@ -34,22 +37,40 @@ def _hostile_workspace(home) -> None:
         out = csv.DictWriter(f, fieldnames=["id", "text", "label", "m1", "m2"])
         out.writeheader()
         for i in range(60):
-            out.writerow({"id": f"![id{i}](http://{HOST}/id{i}.png)",
-                          "text": f"{HOSTILE} row {i} " + ("I love it" if i % 3 else "I hate it, it is awful"),
-                          "label": labels[i % 2], "m1": labels[i % 2] if i % 5 else labels[1 - i % 2],
-                          "m2": labels[(i // 2) % 2]})
+            out.writerow(
+                {
+                    "id": f"![id{i}](http://{HOST}/id{i}.png)",
+                    "text": f"{HOSTILE} row {i} " + ("I love it" if i % 3 else "I hate it, it is awful"),
+                    "label": labels[i % 2],
+                    "m1": labels[i % 2] if i % 5 else labels[1 - i % 2],
+                    "m2": labels[(i // 2) % 2],
+                }
+            )
     rule_value = f"`![r](http://{HOST}/rule.png)`"
     ws = Workspace(
         data={"source": str(uploads / "hostile.csv"), "text_col": "text", "label_col": "label", "id_col": "id"},
-        baseline="m1", candidate="m2",
-        slices=[{"name": "hostile_rule", "rule": {"col": "text", "op": "contains", "value": rule_value},
-                 "note": HOSTILE},
-                {"name": "hate_rows", "rule": {"col": "text", "op": "contains", "value": "hate"}, "note": HOSTILE}],
-        custom_features=[{"name": "hostile_feature", "kind": "keywords", "pattern": ["love"], "description": HOSTILE,
-                          "hypothesis": HOSTILE}],
-        stress={"hypothesis": HOSTILE, "cases": [{"text": HOSTILE, "label": "positive", "source": "typed"}],
-                "models": {"baseline": "vader", "candidate": "vader:0.3"}},
-        notes=HOSTILE)
+        baseline="m1",
+        candidate="m2",
+        slices=[
+            {"name": "hostile_rule", "rule": {"col": "text", "op": "contains", "value": rule_value}, "note": HOSTILE},
+            {"name": "hate_rows", "rule": {"col": "text", "op": "contains", "value": "hate"}, "note": HOSTILE},
+        ],
+        custom_features=[
+            {
+                "name": "hostile_feature",
+                "kind": "keywords",
+                "pattern": ["love"],
+                "description": HOSTILE,
+                "hypothesis": HOSTILE,
+            }
+        ],
+        stress={
+            "hypothesis": HOSTILE,
+            "cases": [{"text": HOSTILE, "label": "positive", "source": "typed"}],
+            "models": {"baseline": "vader", "candidate": "vader:0.3"},
+        },
+        notes=HOSTILE,
+    )
     path = home / "work" / "workspaces" / "hostile.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(ws.to_dict()))

@@ -3,6 +3,7 @@ delete can be undone; the TA's walkthrough with a refresh in the middle ends wit
 there; another session's work shows without a reload, the session that lost a conflict is told and
 restores its value; a server killed again and again during saves loses no confirmed item.
 Screenshots land in `artifacts/screenshots/` (looked at by a person)."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,18 @@ from pathlib import Path
 import pytest
 
 from evalcore.serve.workspace import Workspace
-from tests.test_browser import (CHROMIUM, ROOT, SHOTS, TEN_CASES, _free_port, _full_shot, _no_exception,  # noqa: F401
-                                _settle, browser, server)
+from tests.test_browser import (  # noqa: F401
+    CHROMIUM,
+    ROOT,
+    SHOTS,
+    TEN_CASES,
+    _free_port,
+    _full_shot,
+    _no_exception,
+    _settle,
+    browser,
+    server,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -103,8 +114,12 @@ def test_delete_the_slice_shown_after_an_edit_then_undo(server, browser) -> None
     assert "short_tweets" not in names and len(names) == 9
     assert _shown(page, "Slice") in names  # the selector shows a slice that exists
     _click(page, "New slice")
-    _new_slice(page, "shouted_questions", "has_all_caps == true or has_question == true",
-               "shouting or a question is often rhetorical")
+    _new_slice(
+        page,
+        "shouted_questions",
+        "has_all_caps == true or has_question == true",
+        "shouting or a question is often rhetorical",
+    )
     page.get_by_text("Editing 'shouted_questions'").wait_for(timeout=30_000)
     assert _shown(page, "Slice") == "shouted_questions"  # the selector agrees with the heading
     _full_shot(page, SHOTS / "savework_slices_before_delete.png")
@@ -152,8 +167,9 @@ def _wait_value(box, expected: str, timeout: float = 20) -> None:
 
 
 def _included(page) -> str:
-    return next((line for line in page.inner_text("body").splitlines() if line.startswith("Included from this session")),
-                "")
+    return next(
+        (line for line in page.inner_text("body").splitlines() if line.startswith("Included from this session")), ""
+    )
 
 
 def test_ta_walkthrough_with_a_refresh_keeps_every_piece_of_work(server, browser) -> None:  # noqa: F811
@@ -165,8 +181,13 @@ def test_ta_walkthrough_with_a_refresh_keeps_every_piece_of_work(server, browser
     wording."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     home = server["home"]
-    _seed(home, "ta", Workspace(baseline="vader", candidate="vader:0.3",
-                                stress={"models": {"baseline": "vader", "candidate": "vader:0.3"}}))
+    _seed(
+        home,
+        "ta",
+        Workspace(
+            baseline="vader", candidate="vader:0.3", stress={"models": {"baseline": "vader", "candidate": "vader:0.3"}}
+        ),
+    )
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(server["url"] + "/?ws=ta")
     _settle(page)
@@ -174,8 +195,12 @@ def test_ta_walkthrough_with_a_refresh_keeps_every_piece_of_work(server, browser
 
     # a new slice with its hypothesis, and a second one half built (a draft)
     _goto(page, "Slices")
-    _new_slice(page, "negation_or_caps", "has_negation == true or has_all_caps == true",
-               "negation and shouting flip VADER's lexicon reading")
+    _new_slice(
+        page,
+        "negation_or_caps",
+        "has_negation == true or has_all_caps == true",
+        "negation and shouting flip VADER's lexicon reading",
+    )
     _wait_text(page, "Saved slice 'negation_or_caps'")
     _click(page, "New slice")
     _new_slice(page, "draft_idea", "has_url == true", "links carry no sentiment words", save=False)
@@ -216,7 +241,9 @@ def test_ta_walkthrough_with_a_refresh_keeps_every_piece_of_work(server, browser
     _wait_text(page, "Your last scoring, restored from the prediction cache")
     _wait_text(page, "Restored from the prediction cache after the page was reloaded")
     page.get_by_role("tab", name="Paste many").click()
-    _wait_value(page.get_by_role("textbox", name=re.compile("^One case per line")), "not added yet, still here\tneutral")
+    _wait_value(
+        page.get_by_role("textbox", name=re.compile("^One case per line")), "not added yet, still here\tneutral"
+    )
     _full_shot(page, SHOTS / "walkthrough_4_stress_after_refresh.png")
     _goto(page, "Slices")
     _wait_value(page.get_by_role("textbox", name="Slice name"), "draft_idea")
@@ -230,8 +257,12 @@ def test_ta_walkthrough_with_a_refresh_keeps_every_piece_of_work(server, browser
     _goto(page, "Report & W&B")
     _type(page, re.compile("^Notes for the report"), "TA demo: VADER's threshold, negation and caps", area=True)
     included = _included(page)
-    for part in ("stress results: 10 case(s)", "perturbation tests on", "discovered slices (",
-                 "token explanations of slice negation_or_caps"):
+    for part in (
+        "stress results: 10 case(s)",
+        "perturbation tests on",
+        "discovered slices (",
+        "token explanations of slice negation_or_caps",
+    ):
         assert part in included, included
     page.get_by_role("radio", name="offline", exact=True).check(force=True)
     _click(page, "Push to W&B")
@@ -245,8 +276,10 @@ def test_ta_walkthrough_with_a_refresh_keeps_every_piece_of_work(server, browser
     assert _included(page) == included, (_included(page), included)
     _wait_text(page, "The last push from this workspace")  # where the W&B run went, with its sync command
     _wait_text(page, "was written offline to")
-    _wait_value(page.get_by_role("textbox", name=re.compile("^Notes for the report")),
-                "TA demo: VADER's threshold, negation and caps")
+    _wait_value(
+        page.get_by_role("textbox", name=re.compile("^Notes for the report")),
+        "TA demo: VADER's threshold, negation and caps",
+    )
     _full_shot(page, SHOTS / "walkthrough_7_report_after_refresh.png")
     saved = _saved(home, "ta")
     assert "negation_or_caps" in [s["name"] for s in saved["slices"]]
@@ -303,11 +336,33 @@ def test_other_sessions_see_new_work_and_the_loser_of_a_conflict_restores_it(ser
 
 
 def _start(home: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "EVALCORE_HOME": str(home), "WANDB_MODE": "offline", "HF_HUB_OFFLINE": "1",
-           "HF_DATASETS_OFFLINE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {
+        **os.environ,
+        "EVALCORE_HOME": str(home),
+        "WANDB_MODE": "offline",
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:

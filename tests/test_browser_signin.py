@@ -6,6 +6,7 @@ shares it; a read share refuses B's saves on the server; a signed-out visitor se
 The single-user mode (no `[auth]`) is every other browser and page test, unchanged: e.g.
 tests/test_browser.py::test_click_through_every_page and tests/test_browser_savework.py, whose servers have no
 secrets file. Screenshots land in `artifacts/screenshots/signin_*.png`."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import (CHROMIUM, ROOT, SHOTS, _free_port, _full_shot, _no_exception,  # noqa: F401
-                                _settle, browser)
+from tests.test_browser import CHROMIUM, ROOT, SHOTS, _free_port, _full_shot, _no_exception, _settle, browser  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -59,27 +59,62 @@ def signin_server(tmp_path_factory: pytest.TempPathFactory):
     idp_port, app_port = _free_port(), _free_port()
     idp_log = home / "oidc.log"
     idp_out = open(idp_log, "w")  # noqa: SIM115 (closed at teardown)
-    idp = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port),
-                            "--user-claims", json.dumps(ALICE), "--user-claims", json.dumps(BOB)],
-                           stdout=idp_out, stderr=subprocess.STDOUT)
+    idp = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "oidc_provider_mock",
+            "--port",
+            str(idp_port),
+            "--user-claims",
+            json.dumps(ALICE),
+            "--user-claims",
+            json.dumps(BOB),
+        ],
+        stdout=idp_out,
+        stderr=subprocess.STDOUT,
+    )
     _wait_port(idp_port, idp, idp_log)
     secrets = home / "secrets" / "secrets.toml"
     secrets.parent.mkdir()
-    secrets.write_text(f'''[auth]
+    secrets.write_text(f"""[auth]
 redirect_uri = "http://127.0.0.1:{app_port}/oauth2callback"
 cookie_secret = "test-cookie-secret-0123456789abcdef"
 client_id = "evalcore-test"
 client_secret = "evalcore-test-secret"
 server_metadata_url = "http://127.0.0.1:{idp_port}/.well-known/openid-configuration"
-''')
-    env = {**os.environ, "EVALCORE_HOME": str(home), "WANDB_MODE": "offline", "WANDB_DIR": str(home),
-           "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+""")
+    env = {
+        **os.environ,
+        "EVALCORE_HOME": str(home),
+        "WANDB_MODE": "offline",
+        "WANDB_DIR": str(home),
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+    }
     app_log = home / "server.log"
     app_out = open(app_log, "w")  # noqa: SIM115 (closed at teardown)
-    app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(app_port),
-                            "--server.address", "127.0.0.1", "--server.headless", "true",
-                            "--secrets.files", str(secrets)],
-                           cwd=ROOT, env=env, stdout=app_out, stderr=subprocess.STDOUT)
+    app = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(app_port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--secrets.files",
+            str(secrets),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=app_out,
+        stderr=subprocess.STDOUT,
+    )
     _wait_port(app_port, app, app_log)
     yield {"url": f"http://127.0.0.1:{app_port}", "home": home}
     _stop(app)

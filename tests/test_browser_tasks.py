@@ -1,6 +1,7 @@
 """Any task in the browser: a non-sentiment TweetEval-format folder (the shared sentiment data with
 its labels renamed and their ids reordered) opened from the allowed data folders, read through its
 mapping.txt, and followed to Compare. Screenshots land in `artifacts/screenshots/`."""
+
 from __future__ import annotations
 
 import pytest

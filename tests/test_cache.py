@@ -2,6 +2,7 @@
 
 Real SQLite files in tmp dirs and real child processes; no mocks.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -18,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalcore.predict.cache import APPLICATION_ID, SCHEMA_VERSION, PredictionCache
 from evalcore.core.errors import CacheError
+from evalcore.predict.cache import APPLICATION_ID, SCHEMA_VERSION, PredictionCache
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -61,8 +62,7 @@ def rows_for(n: int, k: int = 3, seed: int = 0) -> list[tuple[str, int, np.ndarr
     return [(PredictionCache.text_hash(f"text {i}"), int(p.argmax()), p) for i, p in enumerate(probs)]
 
 
-def spawn_writer(path: Path, first: int, last: int, size: int, big: int = 0,
-                 writers: int = 1) -> subprocess.Popen:
+def spawn_writer(path: Path, first: int, last: int, size: int, big: int = 0, writers: int = 1) -> subprocess.Popen:
     script, go = path.parent / "writer.py", path.parent / "go"
     if not script.exists():  # never rewritten while another writer may be reading it
         script.write_text(WRITER)
@@ -83,8 +83,10 @@ def batch_hashes(b: int, size: int) -> list[str]:
 
 
 def test_round_trip_is_bit_exact(tmp_path):
-    rows = rows_for(50) + [(PredictionCache.text_hash("no probs"), 1, np.full(3, np.nan, np.float32)),
-                           (PredictionCache.text_hash("two labels"), 0, np.array([0.25, 0.75]))]
+    rows = rows_for(50) + [
+        (PredictionCache.text_hash("no probs"), 1, np.full(3, np.nan, np.float32)),
+        (PredictionCache.text_hash("two labels"), 0, np.array([0.25, 0.75])),
+    ]
     with PredictionCache(tmp_path / "c.sqlite") as cache:
         cache.put_many("fp-a", rows)
         missing = PredictionCache.text_hash("never scored")
@@ -152,8 +154,7 @@ def test_survives_restart_and_marks_the_file(tmp_path, monkeypatch):
         assert again.warning is None and again.count("fp") == 20
         assert set(again.get_many("fp", [h for h, _, _ in rows])) == {h for h, _, _ in rows}
     con = sqlite3.connect(tmp_path / "home" / "cache" / "predictions.sqlite")
-    pragmas = [con.execute(f"PRAGMA {p}").fetchone()[0]
-               for p in ("application_id", "user_version", "journal_mode")]
+    pragmas = [con.execute(f"PRAGMA {p}").fetchone()[0] for p in ("application_id", "user_version", "journal_mode")]
     assert pragmas == [APPLICATION_ID, SCHEMA_VERSION, "wal"]
     con.close()
 
@@ -169,6 +170,7 @@ def test_closed_cache_says_so(tmp_path):
 def test_threads_share_one_cache(tmp_path):
     errors: list[BaseException] = []
     with PredictionCache(tmp_path / "c.sqlite") as cache:
+
         def work(t: int) -> None:
             try:
                 for b in range(10):
@@ -220,8 +222,7 @@ def test_two_processes_writing_overlapping_rows(tmp_path):
         for b in (0, 45, 89):
             got = cache.get_many("fp", batch_hashes(b, size))
             assert len(got) == size and all(p == b for p, _ in got.values())
-            assert all(probs.tobytes() == np.full(3, b / 7, np.float32).tobytes()
-                       for _, probs in got.values())
+            assert all(probs.tobytes() == np.full(3, b / 7, np.float32).tobytes() for _, probs in got.values())
 
 
 def test_killed_writer_leaves_only_complete_batches(tmp_path):
@@ -287,14 +288,17 @@ def _old_schema(path: Path) -> None:
     con.close()
 
 
-@pytest.mark.parametrize("damage, reason", [
-    (_garbage, "not an SQLite file"),
-    (_truncated, "malformed"),
-    (_cut_header, "truncated to 60 bytes"),
-    (_foreign, "foreign SQLite database: application_id 0, tables users"),
-    (_other_application, "application_id 1234"),
-    (_old_schema, f"schema version {SCHEMA_VERSION + 41}"),
-])
+@pytest.mark.parametrize(
+    "damage, reason",
+    [
+        (_garbage, "not an SQLite file"),
+        (_truncated, "malformed"),
+        (_cut_header, "truncated to 60 bytes"),
+        (_foreign, "foreign SQLite database: application_id 0, tables users"),
+        (_other_application, "application_id 1234"),
+        (_old_schema, f"schema version {SCHEMA_VERSION + 41}"),
+    ],
+)
 def test_bad_file_is_moved_aside_and_rebuilt(tmp_path, damage, reason):
     path = tmp_path / "c.sqlite"
     damage(path)
@@ -376,8 +380,10 @@ def test_schema_1_file_is_migrated_in_place_keeping_its_predictions(tmp_path):
         con.execute(stmt)
     con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     con.execute("INSERT INTO models (id, fingerprint) VALUES (1, 'old-fp')")
-    con.executemany("INSERT INTO predictions VALUES (1, ?, ?, 3, ?)",
-                    [(bytes.fromhex(h), p, pr.astype("<f4").tobytes()) for h, p, pr in rows])
+    con.executemany(
+        "INSERT INTO predictions VALUES (1, ?, ?, 3, ?)",
+        [(bytes.fromhex(h), p, pr.astype("<f4").tobytes()) for h, p, pr in rows],
+    )
     con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     con.execute("PRAGMA user_version = 1")
     con.commit()

@@ -1,4 +1,5 @@
 """Which models the app picks for a dataset: never one that cannot apply to its labels."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The command line run for real, as a user would, in a subprocess."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(*args: str, home: Path, check: bool = False) -> subprocess.CompletedProcess:
     env = {**os.environ, "EVALCORE_HOME": str(home), "WANDB_MODE": "offline", "WANDB_DIR": str(home)}
-    proc = subprocess.run([sys.executable, "-m", "evalcore", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "evalcore", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -28,8 +30,20 @@ def test_help_documents_every_command_and_option(evalcore_home: Path) -> None:
         text = run(command, "--help", home=evalcore_home, check=True).stdout
         assert "usage:" in text and "--help" in text
     score_help = run("score", "--help", home=evalcore_home, check=True).stdout
-    for option in ("--data", "--split", "--config", "--n-rows", "--text-col", "--label-col", "--id-col",
-                   "--labels", "--label-map", "--model", "--batch-size", "--no-cache"):
+    for option in (
+        "--data",
+        "--split",
+        "--config",
+        "--n-rows",
+        "--text-col",
+        "--label-col",
+        "--id-col",
+        "--labels",
+        "--label-map",
+        "--model",
+        "--batch-size",
+        "--no-cache",
+    ):
         assert option in score_help
 
 
@@ -43,8 +57,21 @@ def test_score_twice_second_run_is_all_from_cache(evalcore_home: Path) -> None:
 
 def test_report_reproduces_the_lab_and_writes_the_four_tables(evalcore_home: Path, tmp_path: Path) -> None:
     out = tmp_path / "tables"
-    proc = run("report", "--data", "lab", "--baseline", "roberta", "--candidate", "gpt2", "--format", "json",
-               "--out", str(out), home=evalcore_home, check=True)
+    proc = run(
+        "report",
+        "--data",
+        "lab",
+        "--baseline",
+        "roberta",
+        "--candidate",
+        "gpt2",
+        "--format",
+        "json",
+        "--out",
+        str(out),
+        home=evalcore_home,
+        check=True,
+    )
     doc = json.loads(proc.stdout, parse_constant=lambda name: pytest.fail(f"non-strict JSON constant {name}"))
     assert doc["overall"]["baseline"]["value"] == 0.698 and doc["overall"]["candidate"]["value"] == 0.398
     assert doc["worse_than_rest"] == ["has_mention"]
@@ -53,8 +80,14 @@ def test_report_reproduces_the_lab_and_writes_the_four_tables(evalcore_home: Pat
     assert {r["label"] for r in doc["per_class"]} == {"negative", "neutral", "positive"}
     assert {r["metric"] for r in doc["metric_changes"]} == {"accuracy", "macro_f1"}
     assert proc.returncode == 0  # without --verdict the exit status is not the verdict
-    for name, rows in (("df_long", 1000), ("df_eval", 500), ("slice_metrics", 22), ("regression_metrics", 11),
-                       ("per_class", 3), ("metric_changes", 22)):
+    for name, rows in (
+        ("df_long", 1000),
+        ("df_eval", 500),
+        ("slice_metrics", 22),
+        ("regression_metrics", 11),
+        ("per_class", 3),
+        ("metric_changes", 22),
+    ):
         lines = (out / f"{name}.jsonl").read_text().splitlines()
         assert len(lines) == rows, name
 
@@ -73,18 +106,22 @@ def test_report_verdict_exit_status_and_reports(evalcore_home: Path, tmp_path: P
     # the old rule made it inconclusive, exit 3)
     mirror = run("report", "--baseline", "gpt2", "--candidate", "roberta", "--verdict", home=evalcore_home)
     assert mirror.returncode == 0, mirror.stdout[-2000:]
-    assert ("verdict: ship: Every gate passes; 3 slices too small to judge (long_tweets, has_url, emoji_dense)"
-            in mirror.stdout)
+    assert (
+        "verdict: ship: Every gate passes; 3 slices too small to judge (long_tweets, has_url, emoji_dense)"
+        in mirror.stdout
+    )
     assert "too small to judge" in mirror.stdout.split("per class")[0]  # the slice table says it too
     # a guardrail must be verified: has_url (16 rows) cannot be, so the verdict needs more data (exit 3)
-    guarded = run("report", "--baseline", "gpt2", "--candidate", "roberta", "--guardrail", "has_url",
-                  home=evalcore_home)
+    guarded = run(
+        "report", "--baseline", "gpt2", "--candidate", "roberta", "--guardrail", "has_url", home=evalcore_home
+    )
     assert guarded.returncode == 3 and "verdict: need more data: Merge tiny guardrail has_url" in guarded.stdout
     unknown = run("report", "--guardrail", "nope", home=evalcore_home)
     assert unknown.returncode == 2 and "no slice named 'nope'" in unknown.stderr
     # --gate implies --verdict
-    ships = run("report", "--baseline", "gpt2", "--candidate", "roberta", "--gate", "slice_accuracy=off",
-                home=evalcore_home)
+    ships = run(
+        "report", "--baseline", "gpt2", "--candidate", "roberta", "--gate", "slice_accuracy=off", home=evalcore_home
+    )
     assert ships.returncode == 0 and "verdict: ship: Every gate passes." in ships.stdout
     gain = run("report", "--baseline", "gpt2", "--candidate", "roberta", "--require-gain", home=evalcore_home)
     assert gain.returncode == 0 and "PASS            accuracy_gain (any gain)" in gain.stdout
@@ -93,10 +130,13 @@ def test_report_verdict_exit_status_and_reports(evalcore_home: Path, tmp_path: P
 def test_a_model_defined_slice_cannot_be_a_guardrail(evalcore_home: Path, tmp_path: Path) -> None:
     from evalcore.analyze.slices import Slice, SliceSet, save_slices
 
-    path = save_slices(tmp_path / "s.json", SliceSet((Slice("broken", "regressed == true", "its own regressions"),
-                                                      Slice("neg", "has_negation == true"))))
-    shown = run("report", "--slices", str(path), "--baseline", "gpt2", "--candidate", "roberta", "--verdict",
-                home=evalcore_home)
+    path = save_slices(
+        tmp_path / "s.json",
+        SliceSet((Slice("broken", "regressed == true", "its own regressions"), Slice("neg", "has_negation == true"))),
+    )
+    shown = run(
+        "report", "--slices", str(path), "--baseline", "gpt2", "--candidate", "roberta", "--verdict", home=evalcore_home
+    )
     assert shown.returncode == 0 and "model-defined slices (their rule reads a model's output)" in shown.stdout
     refused = run("report", "--slices", str(path), "--guardrail", "broken", home=evalcore_home)
     assert refused.returncode == 2 and "reads model output (regressed) and cannot be a guardrail" in refused.stderr
@@ -106,9 +146,13 @@ def test_report_uses_the_workspace_saved_by_the_dashboard(evalcore_home: Path) -
     from evalcore.analyze.slices import Slice, SliceSet
     from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
 
-    ws = Workspace(baseline="gpt2", candidate="roberta", alpha=0.1,
-                   slices=SliceSet((Slice("questions", "has_question == true"),)).to_json(),
-                   gates={"slice_accuracy": None, "macro_f1": 0.5})
+    ws = Workspace(
+        baseline="gpt2",
+        candidate="roberta",
+        alpha=0.1,
+        slices=SliceSet((Slice("questions", "has_question == true"),)).to_json(),
+        gates={"slice_accuracy": None, "macro_f1": 0.5},
+    )
     save_workspace(ws)
     proc = run("report", "--workspace", "--format", "json", home=evalcore_home)
     doc = json.loads(proc.stdout)
@@ -116,25 +160,43 @@ def test_report_uses_the_workspace_saved_by_the_dashboard(evalcore_home: Path) -
     assert [g["name"] for g in doc["verdict"]["gates"]] == ["accuracy", "macro_f1"]
     assert doc["verdict"]["gates"][1]["margin"] == 0.5 and doc["overall"]["candidate"]["model"] == "roberta"
     # an explicit option wins over the workspace
-    proc = run("report", "--workspace", str(workspace_path()), "--candidate", "vader", "--format", "json",
-               home=evalcore_home)
+    proc = run(
+        "report", "--workspace", str(workspace_path()), "--candidate", "vader", "--format", "json", home=evalcore_home
+    )
     assert json.loads(proc.stdout)["overall"]["candidate"]["model"] == "vader"
 
 
-@pytest.mark.parametrize("args, message", [
-    (("report", "--data", "missing.csv"), "data file not found"),
-    (("report", "--gate", "bogus=1"), "gate 'bogus' is unknown"),
-    (("report", "--gate", "accuracy="), "gate accuracy: the value is empty"),
-    (("report", "--gate", "min_overall_change=0"), "was retired"),
-    (("report", "--workspace", "/nonexistent/ws.json"), "no saved workspace at /nonexistent/ws.json"),
-    (("score", "--model", "nosuchcolumn"), "nosuchcolumn"),
-    (("report", "--data", "tweeteval", "--n-rows", "50"), "give --baseline and --candidate"),
-    (("score", "--data", "../shared/data/sst2/dev.tsv", "--text-col", "sentence", "--model", "vader"),
-     "are integers (0, 1) and no label map says which label each one is"),
-    (("score", "--data", "tweeteval", "--n-rows", "5", "--label-map", "0=negative,1=positive,2=negative",
-      "--model", "vader"), "ambiguous: label 'negative' is given to ids '0' and '2'"),
-    (("report", "--out", "/proc/evalcore-cannot-write-here"), "cannot write"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("report", "--data", "missing.csv"), "data file not found"),
+        (("report", "--gate", "bogus=1"), "gate 'bogus' is unknown"),
+        (("report", "--gate", "accuracy="), "gate accuracy: the value is empty"),
+        (("report", "--gate", "min_overall_change=0"), "was retired"),
+        (("report", "--workspace", "/nonexistent/ws.json"), "no saved workspace at /nonexistent/ws.json"),
+        (("score", "--model", "nosuchcolumn"), "nosuchcolumn"),
+        (("report", "--data", "tweeteval", "--n-rows", "50"), "give --baseline and --candidate"),
+        (
+            ("score", "--data", "../shared/data/sst2/dev.tsv", "--text-col", "sentence", "--model", "vader"),
+            "are integers (0, 1) and no label map says which label each one is",
+        ),
+        (
+            (
+                "score",
+                "--data",
+                "tweeteval",
+                "--n-rows",
+                "5",
+                "--label-map",
+                "0=negative,1=positive,2=negative",
+                "--model",
+                "vader",
+            ),
+            "ambiguous: label 'negative' is given to ids '0' and '2'",
+        ),
+        (("report", "--out", "/proc/evalcore-cannot-write-here"), "cannot write"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(evalcore_home: Path, args: tuple, message: str) -> None:
     proc = run(*args, home=evalcore_home)
     assert proc.returncode == 2
@@ -150,6 +212,7 @@ def test_push_offline_prints_sync_command(evalcore_home: Path) -> None:
 
 
 # --- binary SST-2 from the command line, checked against scikit-learn --------------------------------
+
 
 def _refuse_nan(constant: str):
     raise AssertionError(f"non-strict JSON constant {constant}")
@@ -176,8 +239,9 @@ def _demo_folder(home: Path) -> Path:
         return demo_model_dir()
 
 
-def test_sst2_binary_vader_vs_demo_equals_sklearn_on_the_same_predictions(small_demo_home: Path, tmp_path: Path,
-                                                                          shared_data: Path) -> None:
+def test_sst2_binary_vader_vs_demo_equals_sklearn_on_the_same_predictions(
+    small_demo_home: Path, tmp_path: Path, shared_data: Path
+) -> None:
     import numpy as np
     import pandas as pd
     import torch
@@ -188,13 +252,37 @@ def test_sst2_binary_vader_vs_demo_equals_sklearn_on_the_same_predictions(small_
     from evalcore.analyze.slices import Slice, SliceSet, save_slices
 
     sst2 = shared_data / "sst2" / "dev.tsv"
-    slices = save_slices(tmp_path / "s.json", SliceSet((
-        Slice("has_negation", "has_negation == true", "negation"),
-        Slice("has_hashtag", "has_hashtag == true", "no hashtags in movie reviews: an empty slice"))))
+    slices = save_slices(
+        tmp_path / "s.json",
+        SliceSet(
+            (
+                Slice("has_negation", "has_negation == true", "negation"),
+                Slice("has_hashtag", "has_hashtag == true", "no hashtags in movie reviews: an empty slice"),
+            )
+        ),
+    )
     out = tmp_path / "tables"
-    proc = run("report", "--data", str(sst2), "--text-col", "sentence", "--label-map", "0=negative,1=positive",
-               "--baseline", "vader", "--candidate", "demo", "--slices", str(slices), "--format", "json",
-               "--out", str(out), home=small_demo_home, check=True)
+    proc = run(
+        "report",
+        "--data",
+        str(sst2),
+        "--text-col",
+        "sentence",
+        "--label-map",
+        "0=negative,1=positive",
+        "--baseline",
+        "vader",
+        "--candidate",
+        "demo",
+        "--slices",
+        str(slices),
+        "--format",
+        "json",
+        "--out",
+        str(out),
+        home=small_demo_home,
+        check=True,
+    )
     doc = json.loads(proc.stdout, parse_constant=_refuse_nan)  # strict JSON: null, never NaN
     raw = pd.read_csv(sst2, sep="\t")
     gold = np.where(raw["label"] == 1, "positive", "negative")
@@ -210,9 +298,20 @@ def test_sst2_binary_vader_vs_demo_equals_sklearn_on_the_same_predictions(small_
     model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
     ids = {v: int(k) for k, v in model.config.id2label.items()}
     with torch.inference_mode():
-        logits = torch.cat([model(**tok(list(raw["sentence"][i:i + 64]), truncation=True, max_length=128,
-                                        padding=True, return_tensors="pt")).logits
-                            for i in range(0, len(raw), 64)]).numpy()
+        logits = torch.cat(
+            [
+                model(
+                    **tok(
+                        list(raw["sentence"][i : i + 64]),
+                        truncation=True,
+                        max_length=128,
+                        padding=True,
+                        return_tensors="pt",
+                    )
+                ).logits
+                for i in range(0, len(raw), 64)
+            ]
+        ).numpy()
     pair = logits[:, [ids["negative"], ids["positive"]]]
     demo = np.where(pair[:, 1] > pair[:, 0], "positive", "negative")
     np.testing.assert_array_equal(df_eval["pred_vader"].to_numpy(), vader)
@@ -232,8 +331,14 @@ def test_sst2_binary_vader_vs_demo_equals_sklearn_on_the_same_predictions(small_
     assert "NaN" not in proc.stdout
 
 
-SQUAD = ("--data", "../shared/data/squad/dev-v1.1.json", "--baseline", "file:../shared/data/squad/predictions/match_lstm.json",
-         "--candidate", "file:../shared/data/squad/predictions/bert_ensemble.json")
+SQUAD = (
+    "--data",
+    "../shared/data/squad/dev-v1.1.json",
+    "--baseline",
+    "file:../shared/data/squad/predictions/match_lstm.json",
+    "--candidate",
+    "file:../shared/data/squad/predictions/bert_ensemble.json",
+)
 
 
 def test_report_on_squad_prints_the_published_figures_and_ships(evalcore_home: Path, tmp_path: Path) -> None:
@@ -254,23 +359,49 @@ def test_report_on_squad_prints_the_published_figures_and_ships(evalcore_home: P
     assert "candidate_verbose" in out and "model-defined" in out
     assert "non-Latin letters" in proc.stderr
     assert "F1 per slice" in html.read_text(encoding="utf-8")
-    doc = json.loads(run("report", *SQUAD, "--n-rows", "2000", "--format", "json", home=evalcore_home,
-                         check=True).stdout, parse_constant=lambda name: pytest.fail(f"non-strict JSON constant {name}"))
+    doc = json.loads(
+        run("report", *SQUAD, "--n-rows", "2000", "--format", "json", home=evalcore_home, check=True).stdout,
+        parse_constant=lambda name: pytest.fail(f"non-strict JSON constant {name}"),
+    )
     assert doc["task"] == "generation" and doc["overall"]["n"] == 2000
-    assert {r["metric"] for r in doc["metric_changes"]} == {"exact_match", "f1", "relaxed_match", "rouge_l", "rouge_acc"}
+    assert {r["metric"] for r in doc["metric_changes"]} == {
+        "exact_match",
+        "f1",
+        "relaxed_match",
+        "rouge_l",
+        "rouge_acc",
+    }
     assert [g["name"] for g in doc["verdict"]["gates"]] == ["f1", "slice_f1"]
     refused = run("report", *SQUAD, "--gate", "accuracy=0.02", home=evalcore_home)
-    assert refused.returncode == 2 and "reads classification metrics and does not apply to generation data" in \
-        refused.stderr
+    assert (
+        refused.returncode == 2
+        and "reads classification metrics and does not apply to generation data" in refused.stderr
+    )
     score = run("score", "--data", "squad", "--model", SQUAD[3], home=evalcore_home, check=True)
     assert "match_lstm: exact match 67.6%, F1 76.8% on 10,570 rows" in score.stdout
 
 
 def test_report_states_how_a_model_was_put_onto_binary_labels(evalcore_home: Path, shared_data: Path) -> None:
     """Issue 18: the dashboard shows the projection beside each model's mapping table; the CLI says it too."""
-    proc = run("report", "--data", str(shared_data / "sst2" / "dev.tsv"), "--text-col", "sentence",
-               "--label-map", "0=negative,1=positive", "--baseline", "vader", "--candidate", "vader:0.3",
-               "--markdown", str(evalcore_home / "r.md"), home=evalcore_home, check=True)
-    assert ("   labels: vader, binary rule: compound >= 0 is positive, < 0 negative (VADER's neutral band is not "
-            "used on data without a neutral label)") in proc.stdout
+    proc = run(
+        "report",
+        "--data",
+        str(shared_data / "sst2" / "dev.tsv"),
+        "--text-col",
+        "sentence",
+        "--label-map",
+        "0=negative,1=positive",
+        "--baseline",
+        "vader",
+        "--candidate",
+        "vader:0.3",
+        "--markdown",
+        str(evalcore_home / "r.md"),
+        home=evalcore_home,
+        check=True,
+    )
+    assert (
+        "   labels: vader, binary rule: compound >= 0 is positive, < 0 negative (VADER's neutral band is not "
+        "used on data without a neutral label)"
+    ) in proc.stdout
     assert "Labels: binary rule: compound >= 0 is positive" in (evalcore_home / "r.md").read_text()

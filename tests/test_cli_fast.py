@@ -1,5 +1,6 @@
 """The CLI imports only what a command needs: `--help` loads no pandas, numpy or torch, and a
 fully cached `score` of a transformer never imports torch or transformers (no weights load)."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,9 @@ print(json.dumps({"code": code, "imported": [m for m in heavy if m in sys.module
 
 def probe(*args: str, home: Path) -> dict:
     env = {**os.environ, "EVALCORE_HOME": str(home)}
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     out = json.loads(proc.stderr.strip().splitlines()[-1])
     assert out["code"] in (0, None), proc.stderr[-2000:]
     return {**out, "stdout": proc.stdout}
@@ -55,5 +57,6 @@ def test_the_gates_written_out_for_help_are_the_registry() -> None:
     from evalcore.decide.gates import DEFAULTS, GATES
 
     assert GATE_NAMES == tuple(GATES)
-    assert GATE_DEFAULTS == "; ".join(f"{t}: " + ", ".join(f"{k}={v:g}" for k, v in d.items())
-                                      for t, d in DEFAULTS.items())
+    assert GATE_DEFAULTS == "; ".join(
+        f"{t}: " + ", ".join(f"{k}={v:g}" for k, v in d.items()) for t, d in DEFAULTS.items()
+    )

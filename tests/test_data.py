@@ -1,4 +1,5 @@
 """Loaders on the real shared data, and one test per bad input checking its message."""
+
 from __future__ import annotations
 
 import json
@@ -7,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from evalcore.core.errors import DataError
 from evalcore.io.data import DataSource
 from evalcore.io.load import load_data
-from evalcore.core.errors import DataError
 
 
 def test_lab_file_gives_two_precomputed_models(shared_data: Path) -> None:
@@ -47,8 +48,14 @@ def test_tweeteval_any_folder_and_task(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
 def test_table_files_with_column_mapping(tmp_path: Path, suffix: str) -> None:
-    df = pd.DataFrame({"uid": ["a", "b", "c"], "tweet": ["good day", "bad day", "a day"],
-                       "gold": ["positive", "negative", "neutral"], "n": [1, 2, 3]})
+    df = pd.DataFrame(
+        {
+            "uid": ["a", "b", "c"],
+            "tweet": ["good day", "bad day", "a day"],
+            "gold": ["positive", "negative", "neutral"],
+            "n": [1, 2, 3],
+        }
+    )
     path = tmp_path / f"d{suffix}"
     if suffix == ".csv":
         df.to_csv(path, index=False)
@@ -72,8 +79,9 @@ def test_hf_loader_reads_local_data_files_through_datasets(shared_data: Path) ->
 def test_hf_loader_maps_classlabel_integers(tmp_path: Path) -> None:
     import datasets
 
-    features = datasets.Features({"text": datasets.Value("string"),
-                                  "label": datasets.ClassLabel(names=["negative", "neutral", "positive"])})
+    features = datasets.Features(
+        {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["negative", "neutral", "positive"])}
+    )
     ds = datasets.Dataset.from_dict({"text": ["meh", "yay", "ugh"], "label": [1, 2, 0]}, features=features)
     folder = tmp_path / "mini"
     folder.mkdir()
@@ -90,18 +98,22 @@ def test_source_round_trip() -> None:
 
 # --- every bad input has a message ----------------------------------------------------------------
 
+
 def _csv(tmp_path: Path, body: str | bytes, name: str = "bad.csv") -> str:
     path = tmp_path / name
     path.write_bytes(body if isinstance(body, bytes) else body.encode())
     return str(path)
 
 
-@pytest.mark.parametrize("source, options, message", [
-    ("missing.csv", {}, "data file not found"),
-    ("notes.docx", {}, "is not a known source"),
-    ("", {}, "data source is empty"),
-    ("hf:no/such-dataset-offline", {}, "could not load Hugging Face dataset 'no/such-dataset-offline'"),
-])
+@pytest.mark.parametrize(
+    "source, options, message",
+    [
+        ("missing.csv", {}, "data file not found"),
+        ("notes.docx", {}, "is not a known source"),
+        ("", {}, "data source is empty"),
+        ("hf:no/such-dataset-offline", {}, "could not load Hugging Face dataset 'no/such-dataset-offline'"),
+    ],
+)
 def test_bad_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, options: dict, message: str) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(DataError, match=message):
@@ -122,7 +134,9 @@ def test_empty_text(tmp_path: Path) -> None:
 
 def test_unknown_label(tmp_path: Path) -> None:
     path = _csv(tmp_path, "text,label\nhi,positive\nyo,postive\n")
-    with pytest.raises(DataError, match=r"unknown label 'postive' at row 2 .* allowed labels: negative, neutral, positive"):
+    with pytest.raises(
+        DataError, match=r"unknown label 'postive' at row 2 .* allowed labels: negative, neutral, positive"
+    ):
         load_data(path, labels=["negative", "neutral", "positive"])
 
 
@@ -158,7 +172,9 @@ def test_tweeteval_unknown_label_and_missing_split(tmp_path: Path) -> None:
     (tmp_path / "mapping.txt").write_text("0\tnegative\n1\tpositive\n")
     (tmp_path / "test_text.txt").write_text("one\ntwo\n")
     (tmp_path / "test_labels.txt").write_text("0\n7\n")
-    with pytest.raises(DataError, match=r"label id '7' at row 2 of test_labels.txt is not in the label map .*\(ids 0, 1\)"):
+    with pytest.raises(
+        DataError, match=r"label id '7' at row 2 of test_labels.txt is not in the label map .*\(ids 0, 1\)"
+    ):
         load_data(str(tmp_path))
     with pytest.raises(DataError, match=r"has no file val_text.txt \(splits present: test\)"):
         load_data(str(tmp_path), split="val")

@@ -1,5 +1,6 @@
 """The demo model builder, on the real MiniLM checkpoint and the real TweetEval rows, shrunk to a
 few training rows so it runs fast; the full build's time and accuracy live in bench/bench_demo.py."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalcore.predict.cache import PredictionCache
 from evalcore.io.load import load_data
+from evalcore.predict.cache import PredictionCache
 from evalcore.predict.demo_model import build_demo_model, demo_built, demo_model_dir, format_seconds
-from evalcore.predict.models import HFPredictor
 from evalcore.predict.load import load_predictor
+from evalcore.predict.models import HFPredictor
 from evalcore.predict.scoring import score
 
 SENTIMENT = ("negative", "neutral", "positive")
@@ -39,15 +40,27 @@ def test_build_reports_progress_with_time_left_and_writes_a_standard_model(built
     assert done == sorted(done) and len({t for _, t, _ in steps}) == 1  # monotonic, one total
     assert done[-1] == steps[-1][1] and all(d < steps[-1][1] for d in done[:-1])  # only the end is 100%
     phases = " ".join(m for _, _, m in steps)
-    for phase in ("loading MiniLM", "encoding the training tweets once", "training epoch 2/2",
-                  "checking on the 500 lab rows", "demo transformer ready"):
+    for phase in (
+        "loading MiniLM",
+        "encoding the training tweets once",
+        "training epoch 2/2",
+        "checking on the 500 lab rows",
+        "demo transformer ready",
+    ):
         assert phase in phases
     assert all("left" in m for _, _, m in steps[1:-1]) and "s left" in steps[-2][2]
     assert {"config.json", "model.safetensors", "tokenizer.json", "README.md"} <= {p.name for p in path.iterdir()}
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no temp folder left
     card = (path / "README.md").read_text(encoding="utf-8")
-    for fact in ("validation** split only (64 tweets)", "| epochs | 2 |", "accuracy on the 500 lab rows",
-                 "never saw any test", "all-MiniLM-L6-v2", "encoder layer 6 of 6", "layers 1–5 frozen"):
+    for fact in (
+        "validation** split only (64 tweets)",
+        "| epochs | 2 |",
+        "accuracy on the 500 lab rows",
+        "never saw any test",
+        "all-MiniLM-L6-v2",
+        "encoder layer 6 of 6",
+        "layers 1–5 frozen",
+    ):
         assert fact in card
 
 

@@ -1,5 +1,6 @@
 """Regression-slice discovery: planted conjunctions are found and confirmed, null data confirm nothing,
 and every finding is a rule of the project's language that selects exactly the rows it was tested on."""
+
 from __future__ import annotations
 
 import json
@@ -7,16 +8,22 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic_slices import PLANTED_RULE, planted_table
 
-from evalcore.io.load import load_data
-from evalcore.decide.discover import (DiscoverySettings, column_items, discover_slices, discovery_text, item_space,
-                               split_halves)
-from evalcore.core.errors import ConfigError, DataError
-from evalcore.stats.paired import binary_changes
-from evalcore.tasks.pipeline import run_analysis
 from evalcore.analyze.rules import evaluate, format_rule, mask, parse_rule
 from evalcore.analyze.slices import SliceSet, load_slices, save_slices
-from synthetic_slices import PLANTED_RULE, planted_table
+from evalcore.core.errors import ConfigError, DataError
+from evalcore.decide.discover import (
+    DiscoverySettings,
+    column_items,
+    discover_slices,
+    discovery_text,
+    item_space,
+    split_halves,
+)
+from evalcore.io.load import load_data
+from evalcore.stats.paired import binary_changes
+from evalcore.tasks.pipeline import run_analysis
 
 PLANTED = format_rule(parse_rule(PLANTED_RULE))
 
@@ -85,10 +92,14 @@ def test_the_same_seed_repeats_the_run_and_another_seed_splits_differently(plant
 def test_simulation_planted_found_in_nine_of_ten_null_rarely_confirms(depth):
     """40 fixed seeds each (the benchmark runs 200): a -15 point regression on a 10% two-feature slice of
     4,000 rows is found and confirmed in >= 90%; null data confirm any slice in at most 2 of 40."""
-    found = sum(PLANTED in [f.text for f in discover_slices(planted_table(4000, s), seed=s, depth=depth).confirmed]
-                for s in range(40))
-    false = sum(bool(discover_slices(planted_table(4000, 1000 + s, planted=False), seed=s, depth=depth).confirmed)
-                for s in range(40))
+    found = sum(
+        PLANTED in [f.text for f in discover_slices(planted_table(4000, s), seed=s, depth=depth).confirmed]
+        for s in range(40)
+    )
+    false = sum(
+        bool(discover_slices(planted_table(4000, 1000 + s, planted=False), seed=s, depth=depth).confirmed)
+        for s in range(40)
+    )
     assert found >= 36 and false <= 2
 
 
@@ -137,8 +148,19 @@ def test_the_search_space_skips_text_and_constant_columns_and_refuses_the_outcom
         discover_slices(df.head(100))
 
 
-@pytest.mark.parametrize("option, value", [("depth", 4), ("bins", 1), ("min_support", 2), ("alpha", 1.5),
-                                           ("max_candidates", 0), ("seed", -1), ("screen_p", 0), ("beam", True)])
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("depth", 4),
+        ("bins", 1),
+        ("min_support", 2),
+        ("alpha", 1.5),
+        ("max_candidates", 0),
+        ("seed", -1),
+        ("screen_p", 0),
+        ("beam", True),
+    ],
+)
 def test_bad_settings_are_refused_with_what_is_allowed(option, value):
     with pytest.raises(ConfigError, match=f"{option}=.*use"):
         DiscoverySettings(**{option: value})

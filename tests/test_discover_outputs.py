@@ -1,6 +1,7 @@
 """Explanations in aggregate and where the findings go: the report, the W&B run and `python -m evalcore
 discover`. Live models here are VADER at two thresholds (real, fast); the lab's precomputed roberta and
 gpt2 show what happens when a model cannot be explained."""
+
 from __future__ import annotations
 
 import json
@@ -8,17 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from evalcore.io.load import load_data
-from evalcore.decide.discover import discover_slices
-from evalcore.probe.explain_aggregate import explain_regressions, explain_slice, live_predictors, token_table
-from evalcore.probe.explain import explain_many
-from evalcore.decide.verdict import evaluate_gates
-from evalcore.tasks.pipeline import run_analysis
-from evalcore.present.report import render_html, render_markdown
-from evalcore.present.wandb_push import push_to_wandb
 from test_cli import run
 from test_wandb_push import _summary_and_config, _tables
+
+from evalcore.decide.discover import discover_slices
+from evalcore.decide.verdict import evaluate_gates
+from evalcore.io.load import load_data
+from evalcore.present.report import render_html, render_markdown
+from evalcore.present.wandb_push import push_to_wandb
+from evalcore.probe.explain import explain_many
+from evalcore.probe.explain_aggregate import explain_regressions, explain_slice, live_predictors, token_table
+from evalcore.tasks.pipeline import run_analysis
 
 LABELS = ("negative", "neutral", "positive")
 
@@ -52,8 +53,11 @@ def test_token_pushes_over_the_negation_slices_regressions(live, negation):
         assert np.allclose(share, t[f"{side}_rows"] / r.n_explained)
         assert ((t[f"{side}_share_lo"] <= share + 1e-12) & (share <= t[f"{side}_share_hi"] + 1e-12)).all()
     assert ((t["gap_lo"] <= t["gap"] + 1e-12) & (t["gap"] <= t["gap_hi"] + 1e-12)).all()
-    assert list(r.rows.columns) == ["id", "text", "label", "baseline_pred", "candidate_pred", "candidate_top",
-                                    "baseline_top"] and len(r.rows) == r.n_explained
+    assert (
+        list(r.rows.columns)
+        == ["id", "text", "label", "baseline_pred", "candidate_pred", "candidate_top", "baseline_top"]
+        and len(r.rows) == r.n_explained
+    )
     assert "Explained" in r.message() and f"top {r.top_k}" in r.message()
     negators = r.groups.set_index("token").loc["[negation word]"]  # the slice's hypothesis as one row
     assert negators["n_rows"] >= 0.9 * r.n_explained and negators["candidate_rows"] <= negators["n_rows"]
@@ -75,9 +79,13 @@ def test_counts_are_recomputed_from_the_row_explanations(live, negation):
 def test_precomputed_models_are_refused_in_words_never_an_empty_table(precomputed, live):
     r = explain_slice(precomputed, "has_negation")
     assert not r.available and r.n_explained == 0 and "gpt2 gives precomputed predictions" in r.message()
-    half = explain_regressions(live.df_eval, live.results.masks["has_negation"],
-                               {"baseline": None, "candidate": live_predictors(live)["candidate"]},
-                               slice_name="has_negation", max_rows=10)
+    half = explain_regressions(
+        live.df_eval,
+        live.results.masks["has_negation"],
+        {"baseline": None, "candidate": live_predictors(live)["candidate"]},
+        slice_name="has_negation",
+        max_rows=10,
+    )
     assert half.available and half.tokens["baseline_share"].isna().all()
     assert "the baseline could not be explained: no live model was given for vader" in half.message()
     none = explain_slice(live, 'text contains "zzqqzz"')
@@ -101,11 +109,24 @@ def test_report_and_wandb_carry_the_discovery_and_the_explanations(live, negatio
     with pytest.MonkeyPatch.context() as mp:
         for var, folder in (("WANDB_DATA_DIR", "data"), ("WANDB_CACHE_DIR", "cache"), ("WANDB_CONFIG_DIR", "config")):
             mp.setenv(var, str(tmp_path / "wandb_state" / folder))
-        result = push_to_wandb(live, project="evalcore-test", mode="offline", gates=gates, wandb_dir=tmp_path / "runs",
-                               discovery=found, explanations=negation)
+        result = push_to_wandb(
+            live,
+            project="evalcore-test",
+            mode="offline",
+            gates=gates,
+            wandb_dir=tmp_path / "runs",
+            discovery=found,
+            explanations=negation,
+        )
     tables = _tables(Path(result.run_dir))
-    assert {"discovered_slices", "discovery_settings", "explanation_status", "explanation_tokens",
-            "explanation_word_classes", "explanation_rows"} <= set(tables)
+    assert {
+        "discovered_slices",
+        "discovery_settings",
+        "explanation_status",
+        "explanation_tokens",
+        "explanation_word_classes",
+        "explanation_rows",
+    } <= set(tables)
     assert tables["explanation_tokens"]["columns"][:3] == ["token", "n_rows", "candidate_rows"]
     assert len(tables["discovered_slices"]["data"]) == len(found.candidates)
     charts = {p.name for p in (Path(result.run_dir) / "files" / "media" / "plotly" / "charts").glob("*.plotly.json")}
@@ -117,8 +138,19 @@ def test_report_and_wandb_carry_the_discovery_and_the_explanations(live, negatio
 
 def test_cli_discover_json_out_and_the_slice_file_feeds_report(evalcore_home: Path, tmp_path: Path) -> None:
     out = tmp_path / "found.json"
-    proc = run("discover", "--data", "lab", "--format", "json", "--out", str(out), "--seed", "2", home=evalcore_home,
-               check=True)
+    proc = run(
+        "discover",
+        "--data",
+        "lab",
+        "--format",
+        "json",
+        "--out",
+        str(out),
+        "--seed",
+        "2",
+        home=evalcore_home,
+        check=True,
+    )
     doc = json.loads(proc.stdout)
     d = doc["discovery"]
     assert d["settings"]["seed"] == 2 and d["n_rows"] == 500 and d["baseline"] == "roberta"
@@ -132,9 +164,25 @@ def test_cli_discover_json_out_and_the_slice_file_feeds_report(evalcore_home: Pa
 
 def test_cli_discover_explains_live_models_into_the_reports(evalcore_home: Path, tmp_path: Path) -> None:
     md, page = tmp_path / "r.md", tmp_path / "r.html"
-    proc = run("discover", "--data", "lab", "--baseline", "vader", "--candidate", "vader:0.5", "--explain",
-               "has_negation", "--explain-rows", "30", "--markdown", str(md), "--html", str(page), home=evalcore_home,
-               check=True)
+    proc = run(
+        "discover",
+        "--data",
+        "lab",
+        "--baseline",
+        "vader",
+        "--candidate",
+        "vader:0.5",
+        "--explain",
+        "has_negation",
+        "--explain-rows",
+        "30",
+        "--markdown",
+        str(md),
+        "--html",
+        str(page),
+        home=evalcore_home,
+        check=True,
+    )
     assert "why the candidate flips on has_negation (has_negation == true):" in proc.stdout
     assert "pushed candidate" in proc.stdout and "CONFIRMED" in proc.stdout
     assert "## Why the candidate flips on has_negation" in md.read_text() and "fig-token_pushes" in page.read_text()

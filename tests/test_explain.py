@@ -1,20 +1,28 @@
 """Token explanations: VADER's exact lexicon contributions (hand-checked, and summing to its compound on
 every lab tweet), occlusion on real models (VADER and a real transformer) in one batched call, and the
 highlighters."""
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
-
-from evalcore.io.load import load_data
-from evalcore.core.errors import ModelError
-from evalcore.probe.explain import (explain, explain_many, highlight_html, highlight_markdown, occluded, tokenize,
-                              vader_lexicon)
-from evalcore.predict.models import Predictor
-from evalcore.predict.load import load_predictor
 from test_models import make_tiny_model
+
+from evalcore.core.errors import ModelError
+from evalcore.io.load import load_data
+from evalcore.predict.load import load_predictor
+from evalcore.predict.models import Predictor
+from evalcore.probe.explain import (
+    explain,
+    explain_many,
+    highlight_html,
+    highlight_markdown,
+    occluded,
+    tokenize,
+    vader_lexicon,
+)
 
 LABELS = ("negative", "neutral", "positive")
 
@@ -26,16 +34,19 @@ def scores(expl) -> dict[str, float]:
 # --- VADER, exact -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, label, expected", [
-    # lexicon: good 1.9, bad -2.5, love 3.2; negation x -0.74; booster "very" +0.293; ALL CAPS +0.733;
-    # "but": words before x 0.5, after x 1.5 (Hutto & Gilbert 2014, vaderSentiment's constants)
-    ("The food is good", "positive", {"good": 1.9, "The": 0, "food": 0, "is": 0}),
-    ("The food is not good", "negative", {"good": 1.406, "not": 0}),  # 1.9 x -0.74, toward negative
-    ("The food is very good", "positive", {"good": 2.193, "very": 0}),
-    ("I LOVE it", "positive", {"LOVE": 3.933}),
-    ("The food is good but the service is bad", "negative", {"good": -0.95, "bad": 3.75, "but": 0}),
-    ("not bad at all 😂", "positive", {"bad": 1.85, "😂": 1.9}),  # the emoji's words: tears -0.9 + joy 2.8
-])
+@pytest.mark.parametrize(
+    "text, label, expected",
+    [
+        # lexicon: good 1.9, bad -2.5, love 3.2; negation x -0.74; booster "very" +0.293; ALL CAPS +0.733;
+        # "but": words before x 0.5, after x 1.5 (Hutto & Gilbert 2014, vaderSentiment's constants)
+        ("The food is good", "positive", {"good": 1.9, "The": 0, "food": 0, "is": 0}),
+        ("The food is not good", "negative", {"good": 1.406, "not": 0}),  # 1.9 x -0.74, toward negative
+        ("The food is very good", "positive", {"good": 2.193, "very": 0}),
+        ("I LOVE it", "positive", {"LOVE": 3.933}),
+        ("The food is good but the service is bad", "negative", {"good": -0.95, "bad": 3.75, "but": 0}),
+        ("not bad at all 😂", "positive", {"bad": 1.85, "😂": 1.9}),  # the emoji's words: tears -0.9 + joy 2.8
+    ],
+)
 def test_vader_attributions_equal_its_hand_checked_lexicon_contributions(text, label, expected):
     expl = explain(load_predictor("vader", LABELS), text, label)
     got = scores(expl)
@@ -58,7 +69,7 @@ def test_vader_lexicon_adds_up_to_its_compound_on_every_lab_tweet():
         compound = round(total / math.sqrt(total * total + 15), 4) if expl.tokens else 0.0
         assert compound == analyzer.polarity_scores(text)["compound"], text
         assert expl.predicted == LABELS[pred], text
-        assert all(text[t.start:t.end] == t.token for t in expl.tokens)
+        assert all(text[t.start : t.end] == t.token for t in expl.tokens)
 
 
 def test_vader_directions_toward_each_label():
@@ -108,8 +119,18 @@ def test_occlusion_scores_are_the_probability_drops_in_one_batched_call(tiny):
     expl = explain(tiny, text, "negative")
     spans = tokenize(text)
     assert tiny.calls == [1 + len(spans)]  # the original and every occluded variant: one call
-    assert [t.token for t in expl.tokens] == ["@user", "not", "happy", "with", "this", "at", "all", "!!", "😡",
-                                              "http://t.co/x"]
+    assert [t.token for t in expl.tokens] == [
+        "@user",
+        "not",
+        "happy",
+        "with",
+        "this",
+        "at",
+        "all",
+        "!!",
+        "😡",
+        "http://t.co/x",
+    ]
     full = tiny.inner.predict_proba([text])[0, 0]
     one_by_one = [full - tiny.inner.predict_proba([v])[0, 0] for v in occluded(text, spans)]
     np.testing.assert_allclose([t.score for t in expl.tokens], one_by_one, atol=2e-5)
@@ -125,8 +146,9 @@ def test_explain_many_batches_several_texts_and_matches_explain(tiny):
     assert sum(tiny.calls) == sum(1 + len(tokenize(t)) for t in texts) and max(tiny.calls) <= 5
     for text, label, got in zip(texts, ["positive", None, "neutral"], many):
         one = explain(tiny, text, label)
-        assert got.label == one.label and np.allclose([t.score for t in got.tokens], [t.score for t in one.tokens],
-                                                      atol=2e-5)
+        assert got.label == one.label and np.allclose(
+            [t.score for t in got.tokens], [t.score for t in one.tokens], atol=2e-5
+        )
 
 
 def test_what_cannot_be_explained_says_why():

@@ -1,5 +1,6 @@
 """Metadata features: fixed cases per feature, an independent per-row reference on the lab rows,
 Python `re` and pyarrow (RE2) agreeing, user features, every error message, registry properties."""
+
 from __future__ import annotations
 
 import itertools
@@ -14,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evalcore.analyze import lexicons
-from evalcore.core.errors import EvalcoreError, FeatureError
 from evalcore.analyze.features import (
     KINDS,
     LENGTH_BUCKETS,
@@ -27,11 +27,25 @@ from evalcore.analyze.features import (
     plain_text,
     trie_pattern,
 )
+from evalcore.core.errors import EvalcoreError, FeatureError
 
 REQUIRED = {
-    "has_negation", "has_hashtag", "has_mention", "has_url", "emoji_count", "emoji_density",
-    "emoji_dense", "has_all_caps", "has_question", "has_exclamation", "has_strong_sentiment",
-    "has_sarcasm_indicators", "has_contrast", "has_elongation", "word_count", "length_chars",
+    "has_negation",
+    "has_hashtag",
+    "has_mention",
+    "has_url",
+    "emoji_count",
+    "emoji_density",
+    "emoji_dense",
+    "has_all_caps",
+    "has_question",
+    "has_exclamation",
+    "has_strong_sentiment",
+    "has_sarcasm_indicators",
+    "has_contrast",
+    "has_elongation",
+    "word_count",
+    "length_chars",
     "length_bucket",
 }
 FAMILY = "👨\u200d👩\u200d👧"  # one ZWJ sequence: three people, one emoji
@@ -75,7 +89,7 @@ CASES = [
     ("has_sarcasm_indicators", "love waiting in line /s", True),
     ("has_sarcasm_indicators", "what a day #sarcasm", True),
     ("has_sarcasm_indicators", "thanks #not", True),
-    ("has_sarcasm_indicators", 'such a “great” idea', True),
+    ("has_sarcasm_indicators", "such a “great” idea", True),
     ("has_sarcasm_indicators", "sure... whatever", True),
     ("has_sarcasm_indicators", "meeting again 🙄", True),
     ("has_sarcasm_indicators", "that was a great idea, right", False),
@@ -203,9 +217,7 @@ def ref_has_terms(text: str, terms) -> bool:
     tokens = ref_tokens(text)
     padded = f" {' '.join(tokens)} "
     spaced = ref_plain(text).lower().split()
-    return any(
-        (f" {t} " in padded) if re.fullmatch(f"[{WORD_CHARS}' ]+", t) else (t in spaced) for t in terms
-    )
+    return any((f" {t} " in padded) if re.fullmatch(f"[{WORD_CHARS}' ]+", t) else (t in spaced) for t in terms)
 
 
 def ref_negation(text: str) -> bool:
@@ -265,9 +277,7 @@ def ref_marker_count(text: str, marker: str, exclude_before: str, first_ok) -> i
 
 
 def ref_hashtags(text: str) -> int:
-    return ref_marker_count(
-        ref_plain(text), "#", "&", lambda rest: re.match("[0-9]*[A-Za-z_\u00c0-\u024f]", rest)
-    )
+    return ref_marker_count(ref_plain(text), "#", "&", lambda rest: re.match("[0-9]*[A-Za-z_\u00c0-\u024f]", rest))
 
 
 def ref_mentions(text: str) -> int:
@@ -277,7 +287,9 @@ def ref_mentions(text: str) -> int:
 def ref_url(text: str) -> bool:
     low = text.lower()
     return (
-        "http:" in low or "https:" in low or "pic.twitter.com/" in low
+        "http:" in low
+        or "https:" in low
+        or "pic.twitter.com/" in low
         or re.search(r"www\.[a-z0-9-]+\.", low) is not None
         or any(t in ("http", "https") for t in re.split(f"[^{WORD_CHARS}']+", low))
         or re.search(f"(?<![{WORD_CHARS}])t\\.co/", low) is not None
@@ -371,8 +383,29 @@ def test_registry_has_the_required_features_with_docs() -> None:
         features[0].name = "renamed"  # frozen
 
 
-SNIPPETS = ["@user", "#tag", "!!", "?", "’", " ", ":)", "<3", "soooo", "SO", "😂", FAMILY, "🇺🇸", "👍🏽",
-            "http://t.co/x", " not ", " BUT ", "don't", '"great"', "\u00a0", "\n"]
+SNIPPETS = [
+    "@user",
+    "#tag",
+    "!!",
+    "?",
+    "’",
+    " ",
+    ":)",
+    "<3",
+    "soooo",
+    "SO",
+    "😂",
+    FAMILY,
+    "🇺🇸",
+    "👍🏽",
+    "http://t.co/x",
+    " not ",
+    " BUT ",
+    "don't",
+    '"great"',
+    "\u00a0",
+    "\n",
+]
 TEXTS = st.lists(st.one_of(st.text(max_size=8), st.sampled_from(SNIPPETS)), max_size=10).map("".join)
 
 
@@ -424,7 +457,7 @@ def test_trie_pattern_matches_longest_term_first() -> None:
 
 def test_plain_text_blanks_urls_and_mentions() -> None:
     got = plain_text(as_texts(["@user see https://t.co/x it’s  “fine”"])).iloc[0]
-    assert got == " see it's \"fine\""
+    assert got == ' see it\'s "fine"'
 
 
 def test_import_of_features_does_not_load_emoji_or_vader() -> None:
@@ -455,7 +488,9 @@ def test_keyword_feature_matches_whole_words_case_insensitively() -> None:
 def test_regex_feature_and_case_flag() -> None:
     feat = CustomFeature("has_year", "regex", r"\b(19|20)\d\d\b", description="A year")
     assert feat.compute(pd.Series(["in 1999", "in 3000", "2024!"], index=[5, 6, 7])).to_dict() == {
-        5: True, 6: False, 7: True,
+        5: True,
+        6: False,
+        7: True,
     }
     assert CustomFeature("cats", "regex", "cat").compute(["CAT"]).tolist() == [True]
     assert CustomFeature("cats", "regex", "cat", case_sensitive=True).compute(["CAT"]).tolist() == [False]
@@ -495,14 +530,20 @@ def test_custom_features_join_the_table_and_round_trip_json() -> None:
         ({"name": "f", "kind": "keywords", "pattern": ["y" * 201]}, "longer than 200 characters"),
         ({"name": "f", "kind": "regex", "pattern": ""}, "regex must be a non-empty string"),
         ({"name": "f", "kind": "regex", "pattern": "a" * 201}, "regex is 201 characters; at most 200"),
-        ({"name": "f", "kind": "regex", "pattern": "ab(c"}, "is invalid at position 2: missing ), unterminated subpattern"),
+        (
+            {"name": "f", "kind": "regex", "pattern": "ab(c"},
+            "is invalid at position 2: missing ), unterminated subpattern",
+        ),
         ({"name": "f", "kind": "regex", "pattern": "x[a-"}, "is invalid at position 1: unterminated character set"),
         ({"name": "f", "kind": "regex", "pattern": "(a+)+$"}, "repeats a group that itself repeats"),
         ({"name": "f", "kind": "regex", "pattern": "(.*)*x"}, "exponential time"),
         ({"name": "f", "kind": "regex", "pattern": "(?:x|(y?))+z"}, "repeats a group that itself repeats"),
         ({"name": "f", "kind": "regex", "pattern": r"(\w+\s?){2,}!"}, "Remove the inner or the outer quantifier"),
         ({"name": "f", "kind": "regex", "pattern": "a*"}, "matches the empty string, so it is true on every row"),
-        ({"name": "f", "kind": "regex", "pattern": "x", "case_sensitive": "yes"}, "case_sensitive must be true or false"),
+        (
+            {"name": "f", "kind": "regex", "pattern": "x", "case_sensitive": "yes"},
+            "case_sensitive must be true or false",
+        ),
         ({"name": "f", "kind": "regex", "pattern": "x", "hypothesis": 3}, "hypothesis must be a string"),
     ],
 )

@@ -1,6 +1,7 @@
 """The feature store: features computed once per data and read back from disk (issue 21, item 1).
 
 Reads are proven by counting computations (`featurestore.COMPUTED` / `READ`), never by timing."""
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,16 @@ import pytest
 from evalcore.analyze import featurestore
 from evalcore.analyze.features import CustomFeature, compute_features
 
-TEXTS = ["NOT sure about this... 😂😂", "@user great #win http://t.co/x", "soooo good!!", "I can't even",
-         "WHY would you", "meh", "", "short"]
+TEXTS = [
+    "NOT sure about this... 😂😂",
+    "@user great #win http://t.co/x",
+    "soooo good!!",
+    "I can't even",
+    "WHY would you",
+    "meh",
+    "",
+    "short",
+]
 
 
 def _texts(n: int = 400) -> pd.Series:
@@ -77,8 +86,9 @@ def test_a_corrupt_file_is_recomputed_never_trusted(counts, damage: str) -> None
 def test_concurrent_writers_leave_one_sound_table(counts) -> None:
     texts = _texts()
     outs: list[pd.DataFrame] = []
-    threads = [threading.Thread(target=lambda: outs.append(featurestore.text_features(texts, store=True)))
-               for _ in range(3)]
+    threads = [
+        threading.Thread(target=lambda: outs.append(featurestore.text_features(texts, store=True))) for _ in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -138,15 +148,19 @@ def test_labels_of_a_long_column_read_per_distinct_value_as_row_by_row() -> None
 
     m = LabelMap(names=("negative", "neutral", "positive"), ids=("0", "1", "2"), source="test")
     for values in (["0", "2", "1"] * 700, [0, 2, 1.0] * 700, ["POS", "neg", "neutral"] * 700):
-        assert read_labels(values, m, where="w", lenient=True) == _read_rows(values, m, where="w", error=DataError,
-                                                                           lenient=True)
+        assert read_labels(values, m, where="w", lenient=True) == _read_rows(
+            values, m, where="w", error=DataError, lenient=True
+        )
     bad = ["0"] * 1500 + ["7"] + ["negative"] * 10
     with pytest.raises(DataError, match="label id '7' at row 1501"):
         read_labels(bad, m, where="w")
     mixed = ["0"] * 1500 + ["negative"]
     with pytest.raises(DataError, match="mixes label ids and names"):
         read_labels(mixed, m, where="w")
-    assert read_labels([True, 1] * 600, LabelMap(names=("1", "True"), ids=None, source="t"), where="w") == ["True", "1"] * 600
+    assert (
+        read_labels([True, 1] * 600, LabelMap(names=("1", "True"), ids=None, source="t"), where="w")
+        == ["True", "1"] * 600
+    )
 
 
 def test_repeated_texts_are_computed_once_and_spread_back() -> None:

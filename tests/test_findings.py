@@ -1,5 +1,6 @@
 """Findings and gate reasons never contradict the numbers printed beside them: a property test over
 many random comparison tables, plus the lab's findings read as a person would."""
+
 from __future__ import annotations
 
 import re
@@ -9,15 +10,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.io.load import load_data
-from evalcore.decide.findings import (analysis_findings, direction, findings_from_tables, fmt_ece, fmt_p, fmt_pct,
-                               fmt_pts)
-from evalcore.decide.gates import FAIL, NEED_MORE_DATA, PASS, Plan, interval_status, non_inferiority_sentence
-from evalcore.stats.metrics import calibration_metrics, overall_comparison, regression_metrics
-from evalcore.tasks.pipeline import analyse, run_analysis
-from evalcore.present.report import summarize_findings
 from evalcore.analyze.slices import Slice, SliceSet
 from evalcore.analyze.tables import build_df_eval
+from evalcore.decide.findings import (
+    analysis_findings,
+    direction,
+    findings_from_tables,
+    fmt_ece,
+    fmt_p,
+    fmt_pct,
+    fmt_pts,
+)
+from evalcore.decide.gates import FAIL, NEED_MORE_DATA, PASS, Plan, interval_status, non_inferiority_sentence
+from evalcore.io.load import load_data
+from evalcore.present.report import summarize_findings
+from evalcore.stats.metrics import calibration_metrics, overall_comparison, regression_metrics
+from evalcore.tasks.pipeline import analyse, run_analysis
 
 LABELS = np.array(["negative", "neutral", "positive"])
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?%?")
@@ -47,8 +55,9 @@ def random_tables(seed: int):
     if conf_mode == 1:
         cand_conf[rng.random(n) < 0.3] = np.nan
     frame = pd.DataFrame({"id": [str(i) for i in range(n)], "text": ["t"] * n, "label": LABELS[gold]})
-    df = build_df_eval(frame, Preds("base-1", LABELS[base], rng.uniform(0.34, 1.0, n)),
-                       Preds("cand-2", LABELS[cand], cand_conf))
+    df = build_df_eval(
+        frame, Preds("base-1", LABELS[base], rng.uniform(0.34, 1.0, n)), Preds("cand-2", LABELS[cand], cand_conf)
+    )
     masks = {}
     for i in range(int(rng.integers(0, 12))):
         p = rng.choice([0.0, 0.01, 0.05, 0.2, 0.5, 0.9])
@@ -141,7 +150,9 @@ def _check_semantics(finding, reg: pd.DataFrame, alpha: float, margin: float) ->
     elif finding.kind == "calibration":
         for m in f["models"]:
             assert m["ece_lo"] <= m["ece"] <= m["ece_hi"]
-            assert ("overconfident" in text.split(m["model"])[1].split(";")[0]) == (m["mean_conf"] - m["accuracy"] >= 0.1)
+            assert ("overconfident" in text.split(m["model"])[1].split(";")[0]) == (
+                m["mean_conf"] - m["accuracy"] >= 0.1
+            )
 
 
 @pytest.mark.parametrize("block", range(4))
@@ -167,8 +178,9 @@ def test_gate_sentences_follow_the_interval(seed):
     lo, hi = delta - rng.uniform(0, 0.1), delta + rng.uniform(0, 0.1)
     margin = float(rng.choice([0.01, 0.02, 0.05]))
     status = interval_status(lo, hi, margin)
-    text = non_inferiority_sentence("accuracy", 500, delta, lo, hi, margin, status,
-                                    Plan(100, 140, "rows", "if the change stays at +0.5 points"))
+    text = non_inferiority_sentence(
+        "accuracy", 500, delta, lo, hi, margin, status, Plan(100, 140, "rows", "if the change stays at +0.5 points")
+    )
     assert f"{delta * 100:+.1f} points (95% interval {lo * 100:+.1f} to {hi * 100:+.1f}" in text
     assert ("lies above" in text) == (status == PASS) == (lo > -margin)
     assert ("lies below" in text) == (status == FAIL) == (hi < -margin)
@@ -177,6 +189,7 @@ def test_gate_sentences_follow_the_interval(seed):
 
 
 # --- the lab, read as a person would --------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def lab():
@@ -188,10 +201,13 @@ def test_lab_findings(lab):
     assert found[0] == (
         "Overall, the candidate gpt2 is right on 39.8% of the 500 rows against 69.8% for the baseline roberta: a "
         "change of -30.0 points (95% interval -35.6 to -24.1); the interval lies below zero, so the candidate is "
-        "worse (exact McNemar p = 1.1e-21). gpt2 breaks 204 rows roberta got right and fixes 54.")
+        "worse (exact McNemar p = 1.1e-21). gpt2 breaks 204 rows roberta got right and fixes 54."
+    )
     # a uniform 30-point loss is one overall finding; only has_mention is worse than the rest
-    assert found[1].startswith("1 of 10 slices is worse than the rest of the rows after Benjamini-Hochberg (false "
-                               "discovery rate 0.05): has_mention (-42.5 points there against -21.2 elsewhere")
+    assert found[1].startswith(
+        "1 of 10 slices is worse than the rest of the rows after Benjamini-Hochberg (false "
+        "discovery rate 0.05): has_mention (-42.5 points there against -21.2 elsewhere"
+    )
     text = "\n".join(found)
     # the verdict's rule: under min_n rows a slice is too small to judge (shown, never tested, never blocks)
     assert "3 of 10 slices are too small to judge (fewer than 30 rows): emoji_dense (n=8)" in text
@@ -203,8 +219,9 @@ def test_lab_findings(lab):
 
 def test_mirror_hides_a_slice_loss(lab):
     mirror = run_analysis(lab.data, "gpt2", "roberta")
-    slices = SliceSet((Slice("broken", "regressed == true", "rows the candidate breaks"),
-                       Slice("questions", "has_question == true")))
+    slices = SliceSet(
+        (Slice("broken", "regressed == true", "rows the candidate breaks"), Slice("questions", "has_question == true"))
+    )
     found = summarize_findings(replace(mirror, slices=slices, results=analyse(mirror.df_eval, slices, lab.data.labels)))
     text = "\n".join(found)
     assert "The overall number hides the opposite change on broken (-100.0 points, 95% interval" in text
@@ -217,8 +234,9 @@ def test_without_confidences_confident_regressions_are_unknown():
 
     analysis = analysis_of(["a"] * 40, ["a"] * 40, ["a"] * 30 + ["b"] * 10, ["a", "b"])
     found = {f.kind: f.text for f in analysis_findings(analysis)}
-    assert found["confidence"] == ("The candidate cand_model gives no confidences, so how many of its regressions "
-                                   "are confident is unknown.")
+    assert found["confidence"] == (
+        "The candidate cand_model gives no confidences, so how many of its regressions are confident is unknown."
+    )
     assert "calibration" not in found
 
 

@@ -5,6 +5,7 @@ Each family runs in one subprocess (`tests/fuzz_driver.py`) with a wall-clock li
 test and names the case it was in, and the process's peak resident memory is that of the "server" alone.
 The files are small on disk (tests/bad_files.py); what they would cost once read is the attack.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import bad_files
 import pytest
 
-import bad_files
 from evalcore.core.paths import shared_data_dir
 
 DRIVER = Path(__file__).resolve().parent / "fuzz_driver.py"
@@ -34,20 +35,33 @@ def _run(mode: str, cases: list[dict], bad: dict[str, Path], home: Path, timeout
     home.mkdir(parents=True, exist_ok=True)
     spec = home / f"{mode}_cases.json"
     spec.write_text(json.dumps(cases))
-    env = {**os.environ, "EVALCORE_HOME": str(home), "MPLBACKEND": "Agg",
-           "EVALCORE_DATA_ROOTS": os.pathsep.join([str(root), str(home / "work" / "uploads"), str(shared_data_dir())])}
+    env = {
+        **os.environ,
+        "EVALCORE_HOME": str(home),
+        "MPLBACKEND": "Agg",
+        "EVALCORE_DATA_ROOTS": os.pathsep.join([str(root), str(home / "work" / "uploads"), str(shared_data_dir())]),
+    }
     for var in [v for v in env if v.startswith("EVALCORE_MAX_") or v == "EVALCORE_MEMORY_MB"]:
         env.pop(var)  # the defaults are what is tested
     try:
-        proc = subprocess.run([sys.executable, str(DRIVER), mode, str(spec)], capture_output=True, text=True,
-                              timeout=timeout, env=env, cwd=str(DRIVER.parent.parent))
+        proc = subprocess.run(
+            [sys.executable, str(DRIVER), mode, str(spec)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=str(DRIVER.parent.parent),
+        )
     except subprocess.TimeoutExpired as exc:
         raw = exc.stdout or b""
-        lines = [json.loads(x) for x in (raw.decode() if isinstance(raw, bytes) else raw).splitlines() if x.startswith("{")]
+        lines = [
+            json.loads(x) for x in (raw.decode() if isinstance(raw, bytes) else raw).splitlines() if x.startswith("{")
+        ]
         pytest.fail(f"hang: the {mode} fuzz passed {timeout} s in case {lines[-1].get('case') if lines else '?'}")
     lines = [json.loads(x) for x in proc.stdout.splitlines() if x.startswith("{")]
     assert proc.returncode == 0 and lines and lines[-1].get("done"), (
-        f"the {mode} driver died (exit {proc.returncode}: a memory kill is -9): {proc.stderr[-3000:]}")
+        f"the {mode} driver died (exit {proc.returncode}: a memory kill is -9): {proc.stderr[-3000:]}"
+    )
     return [x for x in lines if "status" in x], lines[-1]["peak_mb"]
 
 
@@ -60,15 +74,48 @@ def _check(results: list[dict], peak: int, expected: set[str]) -> None:
     assert peak < BUDGET_MB, f"peak resident memory {peak} MB, budget {BUDGET_MB} MB"
 
 
-DATA_FILES = ["nested.jsonl", "nested.json", "nested_squad.json", "huge_int.jsonl", "huge_int.csv", "huge_id.jsonl",
-              "numbers.json", "object.json", "string.json", "null.json", "dict_text.jsonl", "list_text.jsonl",
-              "bad_squad.json", "squad_qas.json", "gold_dict.jsonl", "bytes_text.parquet", "list_text.parquet",
-              "bomb.parquet", "wide.csv", "zero.csv", "urandom.jsonl", "zero.parquet", "devfolder"]
-REFUSED = {"nested.jsonl": "levels of nesting", "nested.json": "levels of nesting", "nested_squad.json": "nesting",
-           "huge_int.jsonl": "5,001 digits", "huge_id.jsonl": "5,001 digits", "dict_text.jsonl": "holds a dict",
-           "list_text.jsonl": "holds a list", "bytes_text.parquet": "not UTF-8", "bomb.parquet": "$EVALCORE_MAX_ROWS",
-           "wide.csv": "$EVALCORE_MAX_COLUMNS", "zero.csv": "not a regular file", "urandom.jsonl": "not a regular file",
-           "devfolder": "not a regular file", "bad_squad.json": "not found", "squad_qas.json": "qas"}
+DATA_FILES = [
+    "nested.jsonl",
+    "nested.json",
+    "nested_squad.json",
+    "huge_int.jsonl",
+    "huge_int.csv",
+    "huge_id.jsonl",
+    "numbers.json",
+    "object.json",
+    "string.json",
+    "null.json",
+    "dict_text.jsonl",
+    "list_text.jsonl",
+    "bad_squad.json",
+    "squad_qas.json",
+    "gold_dict.jsonl",
+    "bytes_text.parquet",
+    "list_text.parquet",
+    "bomb.parquet",
+    "wide.csv",
+    "zero.csv",
+    "urandom.jsonl",
+    "zero.parquet",
+    "devfolder",
+]
+REFUSED = {
+    "nested.jsonl": "levels of nesting",
+    "nested.json": "levels of nesting",
+    "nested_squad.json": "nesting",
+    "huge_int.jsonl": "5,001 digits",
+    "huge_id.jsonl": "5,001 digits",
+    "dict_text.jsonl": "holds a dict",
+    "list_text.jsonl": "holds a list",
+    "bytes_text.parquet": "not UTF-8",
+    "bomb.parquet": "$EVALCORE_MAX_ROWS",
+    "wide.csv": "$EVALCORE_MAX_COLUMNS",
+    "zero.csv": "not a regular file",
+    "urandom.jsonl": "not a regular file",
+    "devfolder": "not a regular file",
+    "bad_squad.json": "not found",
+    "squad_qas.json": "qas",
+}
 
 
 def test_cli_fuzz(bad: dict[str, Path], tmp_path: Path) -> None:
@@ -83,7 +130,9 @@ def test_cli_fuzz(bad: dict[str, Path], tmp_path: Path) -> None:
             cases.append({"name": f"file:{n}", "args": ["report", "--candidate", f"file:{bad[n]}"]})
     for n in ("nested_answers.json", "answers_numbers.json", "answers_urandom.json"):
         if n in bad:
-            cases.append({"name": f"answers {n}", "args": ["report", "--data", "squad", "--candidate", f"file:{bad[n]}"]})
+            cases.append(
+                {"name": f"answers {n}", "args": ["report", "--data", "squad", "--candidate", f"file:{bad[n]}"]}
+            )
     for n in ("nested_slices.json", "slices_zero.json"):
         if n in bad:
             cases.append({"name": f"slices {n}", "args": ["report", "--slices", str(bad[n])]})
@@ -105,14 +154,20 @@ def test_cli_fuzz(bad: dict[str, Path], tmp_path: Path) -> None:
 def test_upload_fuzz(bad: dict[str, Path], tmp_path: Path) -> None:
     """Every bad data file uploaded on Data & models (and loaded with the guessed mapping), device links
     typed as a folder, a predictions file and an HF folder, builder names as HF ids."""
-    cases = [{"name": f"upload {n}", "kind": "upload", "file": n, "path": str(bad[n])}
-             for n in DATA_FILES if n in bad and bad[n].is_file() and not bad[n].is_symlink()]
+    cases = [
+        {"name": f"upload {n}", "kind": "upload", "file": n, "path": str(bad[n])}
+        for n in DATA_FILES
+        if n in bad and bad[n].is_file() and not bad[n].is_symlink()
+    ]
     if "devfolder" in bad:
         cases.append({"name": "folder of device links", "kind": "folder", "path": str(bad["devfolder"])})
-        cases.append({"name": "predictions link to /dev/zero", "kind": "predictions", "path": str(bad["preds_zero.txt"])})
+        cases.append(
+            {"name": "predictions link to /dev/zero", "kind": "predictions", "path": str(bad["preds_zero.txt"])}
+        )
         cases.append({"name": "hf folder with a link", "kind": "hf", "id": str(bad["hf_folder"])})
-    cases.append({"name": "predictions [1, 2, 3]", "kind": "predictions", "path": str(bad["numbers_preds.json"]),
-                  "upload": True})
+    cases.append(
+        {"name": "predictions [1, 2, 3]", "kind": "predictions", "path": str(bad["numbers_preds.json"]), "upload": True}
+    )
     for builder in ("csv", "json", "text"):
         cases.append({"name": f"hf:{builder}", "kind": "hf", "id": builder})
     results, peak = _run("upload", cases, bad, tmp_path / "home", timeout=420)

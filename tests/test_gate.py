@@ -6,6 +6,7 @@ the dashboard's engine (`ui.engine`, what every page and every saved workspace g
 request; "not quoted" by looking for the secret's text in the message. The typed forms also go through the
 Data & models page itself (AppTest).
 """
+
 from __future__ import annotations
 
 import os
@@ -13,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from apptest_helpers import errors, open_page
+
 from evalcore.core.errors import EvalcoreError
 from evalcore.core.paths import shared_data_dir
 
@@ -47,8 +48,9 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     (secret / "preds.txt").write_text(f"{SECRET}\n" * 500)
     (secret / "answers.json").write_text('{"%s": "x"}' % SECRET)
     home = tmp_path / "evalcore_home"
-    monkeypatch.setenv("EVALCORE_DATA_ROOTS", os.pathsep.join([str(root), str(home / "work" / "uploads"),
-                                                               str(shared_data_dir())]))
+    monkeypatch.setenv(
+        "EVALCORE_DATA_ROOTS", os.pathsep.join([str(root), str(home / "work" / "uploads"), str(shared_data_dir())])
+    )
     _OPENED.clear()
     _WATCH[:] = [str(secret.resolve())]
     yield {"root": root, "secret": secret}
@@ -93,8 +95,13 @@ def test_hf_ids_that_are_datasets_builders(world, builder, monkeypatch) -> None:
 def test_a_local_path_and_a_local_hf_path_outside(world) -> None:
     from ui.engine import get_data
 
-    for source in (str(world["secret"] / "secret.csv"), f"hf:{world['secret'] / 'secret.csv'}",
-                   f"hf:{world['secret']}", str(world["secret"]), f"{world['root']}/../secret/secret.csv"):
+    for source in (
+        str(world["secret"] / "secret.csv"),
+        f"hf:{world['secret'] / 'secret.csv'}",
+        f"hf:{world['secret']}",
+        str(world["secret"]),
+        f"{world['root']}/../secret/secret.csv",
+    ):
         assert "outside the data folders" in _refused(lambda: get_data({"source": source}))
 
 
@@ -139,12 +146,13 @@ def test_file_models_and_answers_files(world) -> None:
     answers.symlink_to(world["secret"] / "answers.json")
     for spec in (f"file:{world['secret'] / 'answers.json'}", f"file:{answers}"):
         assert "outside the data folders" in _refused(
-            lambda: get_predictions(squad, data_key({"source": "squad"}), spec))
+            lambda: get_predictions(squad, data_key({"source": "squad"}), spec)
+        )
 
 
 def test_uploads_stay_in_the_uploads_folder(world) -> None:
-    from evalcore.serve.roots import store_file, store_folder
     from evalcore.io.allowed import uploads_dir
+    from evalcore.serve.roots import store_file, store_folder
 
     path = store_file("../../secret/secret.csv", b"text,label\nhi,positive\n")
     assert path.parent == uploads_dir() and (world["secret"] / "secret.csv").read_text().startswith("text,label\nroot")
@@ -162,8 +170,11 @@ def test_the_typed_forms_on_the_page(world) -> None:
     shown += errors(at)
     assert any("outside the data folders" in e for e in errors(at)), errors(at)
     at.radio(key="dm_source").set_value("hf").run()
-    for target, expected in (("csv", "names a `datasets` builder"), ("text", "names a `datasets` builder"),
-                             (str(world["secret"] / "secret.csv"), "outside the data folders")):
+    for target, expected in (
+        ("csv", "names a `datasets` builder"),
+        ("text", "names a `datasets` builder"),
+        (str(world["secret"] / "secret.csv"), "outside the data folders"),
+    ):
         at.text_input(key="dm_hf_id").set_value(target).run()
         at.button(key="dm_hf_load").click().run()
         shown += errors(at)

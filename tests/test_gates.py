@@ -1,6 +1,7 @@
 """The gates: rules on paired intervals (ship / no-ship / need more data), slices by role, the CLI's
 gate syntax, on the lab analysis, real VADER stress results and synthetic tables built to sit on
 each side of every rule (the verdict itself: tests/test_verdict.py)."""
+
 from __future__ import annotations
 
 import doctest
@@ -8,19 +9,31 @@ import json
 
 import numpy as np
 import pytest
+from synthetic import analysis_of
 
 import evalcore.decide.gates
-from evalcore.io.load import load_data
+from evalcore.analyze.slices import GUARDRAIL, SliceSet
 from evalcore.core.errors import ConfigError
-from evalcore.decide.gates import (FAIL, GATES, NEED_MORE_DATA, NO_SHIP, NOT_EVALUABLE, PASS, SHIP, TOO_SMALL, GateConfig, interval_status, parse_gate_args, rate_status)
+from evalcore.decide.gates import (
+    FAIL,
+    GATES,
+    NEED_MORE_DATA,
+    NO_SHIP,
+    NOT_EVALUABLE,
+    PASS,
+    SHIP,
+    TOO_SMALL,
+    GateConfig,
+    interval_status,
+    parse_gate_args,
+    rate_status,
+)
 from evalcore.decide.verdict import evaluate_gates
-from evalcore.analyze.slices import GUARDRAIL
+from evalcore.io.load import load_data
 from evalcore.predict.load import load_predictor
+from evalcore.probe.stress import StressCase, score_stress
 from evalcore.stats.paired import rows_to_settle
 from evalcore.tasks.pipeline import run_analysis
-from evalcore.analyze.slices import SliceSet
-from evalcore.probe.stress import StressCase, score_stress
-from synthetic import analysis_of
 
 LABELS = ["negative", "neutral", "positive"]
 ALL_OFF = {name: None for name in GATES}
@@ -41,8 +54,12 @@ def mirror():
 @pytest.fixture(scope="module")
 def stress():
     """Real VADER (threshold 0.05) against a stricter VADER (0.5): the candidate is right on 1 of 3."""
-    cases = [StressCase("I love it", "positive"), StressCase("this is not good", "negative"),
-             StressCase("meh"), StressCase("kind of ok I guess", "positive")]
+    cases = [
+        StressCase("I love it", "positive"),
+        StressCase("this is not good", "negative"),
+        StressCase("meh"),
+        StressCase("kind of ok I guess", "positive"),
+    ]
     return score_stress(cases, load_predictor("vader", LABELS), _renamed(load_predictor("vader:0.5", LABELS)))
 
 
@@ -57,18 +74,33 @@ def only(**values) -> GateConfig:
 
 # --- the rules -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("lo, hi, status", [
-    (-0.019, 0.03, PASS), (-0.02, 0.03, NEED_MORE_DATA), (-0.05, -0.021, FAIL), (-0.05, -0.02, NEED_MORE_DATA),
-    (-0.5, 0.5, NEED_MORE_DATA), (float("nan"), 0.1, NOT_EVALUABLE),
-])
+
+@pytest.mark.parametrize(
+    "lo, hi, status",
+    [
+        (-0.019, 0.03, PASS),
+        (-0.02, 0.03, NEED_MORE_DATA),
+        (-0.05, -0.021, FAIL),
+        (-0.05, -0.02, NEED_MORE_DATA),
+        (-0.5, 0.5, NEED_MORE_DATA),
+        (float("nan"), 0.1, NOT_EVALUABLE),
+    ],
+)
 def test_non_inferiority_rule_reads_the_interval_bounds(lo, hi, status):
     assert interval_status(lo, hi, 0.02) == status
 
 
-@pytest.mark.parametrize("lo, hi, kind, status", [
-    (0.01, 0.049, "max", PASS), (0.01, 0.06, "max", NEED_MORE_DATA), (0.051, 0.1, "max", FAIL),
-    (0.7, 0.9, "min", PASS), (0.6, 0.75, "min", NEED_MORE_DATA), (0.3, 0.69, "min", FAIL),
-])
+@pytest.mark.parametrize(
+    "lo, hi, kind, status",
+    [
+        (0.01, 0.049, "max", PASS),
+        (0.01, 0.06, "max", NEED_MORE_DATA),
+        (0.051, 0.1, "max", FAIL),
+        (0.7, 0.9, "min", PASS),
+        (0.6, 0.75, "min", NEED_MORE_DATA),
+        (0.3, 0.69, "min", FAIL),
+    ],
+)
 def test_rate_rule(lo, hi, kind, status):
     assert rate_status(lo, hi, 0.05 if kind == "max" else 0.7, kind) == status
 
@@ -81,6 +113,7 @@ def test_rows_to_settle_follow_the_interval_width():
 
 
 # --- on real analyses ----------------------------------------------------------------------------
+
 
 def test_lab_is_no_ship_with_reasons(lab):
     report = evaluate_gates(lab)
@@ -97,8 +130,10 @@ def test_lab_is_no_ship_with_reasons(lab):
     failing = [c.name for c in slices.checks if c.status == FAIL]
     assert "has_mention" in failing and len(failing) == 7
     assert {c.name for c in slices.checks if c.status == TOO_SMALL} == {"long_tweets", "has_url", "emoji_dense"}
-    assert slices.reason.startswith("7 watched slices lose beyond the 5.0-point margin with significant harm: "
-                                    "has_mention -42.5 points [-50.2, -33.8] (n=207)")
+    assert slices.reason.startswith(
+        "7 watched slices lose beyond the 5.0-point margin with significant harm: "
+        "has_mention -42.5 points [-50.2, -33.8] (n=207)"
+    )
     assert report.headline().startswith("no-ship: Look at slice has_mention: it loses 42.5 points")
     assert report.to_dict()["gates"][0]["lo"] == pytest.approx(acc.lo)
     json.dumps(report.to_dict(), allow_nan=False)  # strict JSON
@@ -190,9 +225,15 @@ def test_stress_gate_counts_only_the_compared_candidate(lab, stress):
     assert result.status == NOT_EVALUABLE and "not by the candidate gpt2" in result.reason
     # a comparison whose candidate is vader_strict: 1 of 3 labelled cases right
     own = run_analysis(load_data("lab", n_rows=40), "vader", "vader:0.5")
-    stress_own = score_stress([StressCase("I love it", "positive"), StressCase("this is not good", "negative"),
-                               StressCase("kind of ok I guess", "positive")],
-                              load_predictor("vader", LABELS), load_predictor("vader:0.5", LABELS))
+    stress_own = score_stress(
+        [
+            StressCase("I love it", "positive"),
+            StressCase("this is not good", "negative"),
+            StressCase("kind of ok I guess", "positive"),
+        ],
+        load_predictor("vader", LABELS),
+        load_predictor("vader:0.5", LABELS),
+    )
     result = evaluate_gates(own, only(stress_accuracy=0.9), stress=stress_own).results[0]
     assert result.n == 3 and result.status in (FAIL, NEED_MORE_DATA)
     assert "95% interval" in result.reason
@@ -211,6 +252,7 @@ def test_no_gate_needs_more_data(lab):
 
 # --- configuration -------------------------------------------------------------------------------
 
+
 def test_config_round_trips_and_maps_legacy_names():
     config = parse_gate_args(["max_significant_slice_regression=0.1", "accuracy=0.01", "min_stress_accuracy=0.6"])
     assert config.values["slice_accuracy"] == 0.1 and config.values["stress_accuracy"] == 0.6
@@ -220,29 +262,35 @@ def test_config_round_trips_and_maps_legacy_names():
     assert parse_gate_args(["macro_f1=off"], base=config).values["slice_accuracy"] == 0.1
 
 
-@pytest.mark.parametrize("items, message", [
-    (["speed=1"], "gate 'speed' is unknown; allowed gates: accuracy, macro_f1, slice_accuracy, accuracy_gain"),
-    (["accuracy"], "must look like NAME=VALUE"),
-    (["accuracy="], "the value is empty; give a number (e.g. 0.02) or 'off'"),
-    (["accuracy= "], "the value is empty"),
-    (["slice_accuracy=five"], "value 'five' is not a number"),
-    (["slice_accuracy=5"], "outside [0, 1]; values are shares (0.02 = 2 points)"),
-    (["accuracy=nan"], "must be a finite number"),
-    (["accuracy=-0.1"], "outside [0, 1]"),
-    (["min_overall_change=0"], "was retired; use accuracy=MARGIN"),
-])
+@pytest.mark.parametrize(
+    "items, message",
+    [
+        (["speed=1"], "gate 'speed' is unknown; allowed gates: accuracy, macro_f1, slice_accuracy, accuracy_gain"),
+        (["accuracy"], "must look like NAME=VALUE"),
+        (["accuracy="], "the value is empty; give a number (e.g. 0.02) or 'off'"),
+        (["accuracy= "], "the value is empty"),
+        (["slice_accuracy=five"], "value 'five' is not a number"),
+        (["slice_accuracy=5"], "outside [0, 1]; values are shares (0.02 = 2 points)"),
+        (["accuracy=nan"], "must be a finite number"),
+        (["accuracy=-0.1"], "outside [0, 1]"),
+        (["min_overall_change=0"], "was retired; use accuracy=MARGIN"),
+    ],
+)
 def test_parse_errors_name_the_gate_and_what_is_allowed(items, message):
     with pytest.raises(ConfigError, match="gate") as info:
         parse_gate_args(items)
     assert message in str(info.value)
 
 
-@pytest.mark.parametrize("raw, message", [
-    ({"slice_accuracy": True}, "must be a finite number"),
-    ({"nope": 0.1}, "gate 'nope' is unknown"),
-    ([0.1], "must be a JSON object"),
-    ({"accuracy": ""}, "the value is empty"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ({"slice_accuracy": True}, "must be a finite number"),
+        ({"nope": 0.1}, "gate 'nope' is unknown"),
+        ([0.1], "must be a JSON object"),
+        ({"accuracy": ""}, "the value is empty"),
+    ],
+)
 def test_from_dict_refuses_bad_workspace_entries(raw, message):
     with pytest.raises(ConfigError) as info:
         GateConfig.from_dict(raw)

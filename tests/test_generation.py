@@ -1,5 +1,6 @@
 """Generation evaluation: normalisers on tricky strings, ROUGE-L equal to rouge-score, the published SQuAD
 figures, data formats and alignment errors, slices, gates and the verdict."""
+
 from __future__ import annotations
 
 import json
@@ -9,58 +10,75 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.io.load import load_data
 from evalcore.core.errors import ConfigError, DataError, ModelError
 from evalcore.decide.gates import DEFAULTS, GATES, NO_SHIP, SHIP, GateConfig, gates_for, parse_gate_args
 from evalcore.decide.verdict import evaluate_gates
 from evalcore.io.gendata import GenerationData
+from evalcore.io.load import load_data
 from evalcore.predict.answers import load_answers
-from evalcore.stats.genmetrics import (exact_match, non_latin_share, normalize_answer, relaxed_match, rouge_l,
-                                 score_answers, score_answers_loop, token_f1)
+from evalcore.stats.genmetrics import (
+    exact_match,
+    non_latin_share,
+    normalize_answer,
+    relaxed_match,
+    rouge_l,
+    score_answers,
+    score_answers_loop,
+    token_f1,
+)
 from evalcore.tasks.pipeline import run_analysis
-
 
 # --- normalisers and per-pair scores, against values computed by hand --------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("The Cat's  hat!", "cats hat"),  # punctuation dropped inside words, the article and double space gone
-    ("An apple, a day.", "apple day"),
-    ("Theater of the absurd", "theater of absurd"),  # 'the' only as a whole word
-    ("the THE The", ""),
-    ("A.B.C.", "abc"),  # 'a' glued to '.B' is no longer a word once the dots go
-    ("  Hello\tworld\n", "hello world"),
-    ("rock-and-roll", "rockandroll"),
-    ("“quoted”", "“quoted”"),  # the official script drops ASCII punctuation only
-    ("Año 2000", "año 2000"),
-    ("$1,000.50", "100050"),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The Cat's  hat!", "cats hat"),  # punctuation dropped inside words, the article and double space gone
+        ("An apple, a day.", "apple day"),
+        ("Theater of the absurd", "theater of absurd"),  # 'the' only as a whole word
+        ("the THE The", ""),
+        ("A.B.C.", "abc"),  # 'a' glued to '.B' is no longer a word once the dots go
+        ("  Hello\tworld\n", "hello world"),
+        ("rock-and-roll", "rockandroll"),
+        ("“quoted”", "“quoted”"),  # the official script drops ASCII punctuation only
+        ("Año 2000", "año 2000"),
+        ("$1,000.50", "100050"),
+    ],
+)
 def test_official_squad_normalisation(text, expected):
     assert normalize_answer(text) == expected
 
 
-@pytest.mark.parametrize("pred, golds, em, f1", [
-    ("Denver Broncos", ["Denver Broncos"], True, 1.0),
-    ("the Denver Broncos!", ["Broncos", "Denver Broncos"], True, 1.0),  # max over the golds
-    ("cat sat", ["the cat sat on mat"], False, 2 / 3),  # p = 2/2, r = 2/4
-    ("x x y", ["x y y"], False, 2 / 3),  # bag of tokens: common = {x: 1, y: 1}
-    ("Denver", ["Denver Broncos", "Broncos of Denver"], False, 2 / 3),  # p 1, r 1/2 on the first gold
-    ("", ["anything"], False, 0.0),
-    ("The", ["a"], True, 0.0),  # both normalise to "": equal, but F1 has no token to share
-    ("1990s", ["1990"], False, 0.0),
-])
+@pytest.mark.parametrize(
+    "pred, golds, em, f1",
+    [
+        ("Denver Broncos", ["Denver Broncos"], True, 1.0),
+        ("the Denver Broncos!", ["Broncos", "Denver Broncos"], True, 1.0),  # max over the golds
+        ("cat sat", ["the cat sat on mat"], False, 2 / 3),  # p = 2/2, r = 2/4
+        ("x x y", ["x y y"], False, 2 / 3),  # bag of tokens: common = {x: 1, y: 1}
+        ("Denver", ["Denver Broncos", "Broncos of Denver"], False, 2 / 3),  # p 1, r 1/2 on the first gold
+        ("", ["anything"], False, 0.0),
+        ("The", ["a"], True, 0.0),  # both normalise to "": equal, but F1 has no token to share
+        ("1990s", ["1990"], False, 0.0),
+    ],
+)
 def test_exact_match_and_token_f1(pred, golds, em, f1):
     assert exact_match(pred, golds) is em
     assert token_f1(pred, golds) == pytest.approx(f1)
 
 
-@pytest.mark.parametrize("pred, golds, expected", [
-    ("in 1990", ["1990"], True),  # gold inside the answer
-    ("1990", ["in the year 1990"], True),  # answer inside a 3-token gold
-    ("199", ["1990"], False),  # whole tokens only
-    ("war", ["the war of the spanish succession in europe"], False),  # gold of 6 normalised tokens > 5
-    ("", ["x"], False),  # an empty answer never matches
-    ("Paris, France", ["Paris"], True),
-])
+@pytest.mark.parametrize(
+    "pred, golds, expected",
+    [
+        ("in 1990", ["1990"], True),  # gold inside the answer
+        ("1990", ["in the year 1990"], True),  # answer inside a 3-token gold
+        ("199", ["1990"], False),  # whole tokens only
+        ("war", ["the war of the spanish succession in europe"], False),  # gold of 6 normalised tokens > 5
+        ("", ["x"], False),  # an empty answer never matches
+        ("Paris, France", ["Paris"], True),
+    ],
+)
 def test_relaxed_match(pred, golds, expected):
     assert relaxed_match(pred, golds) is expected
 
@@ -69,9 +87,15 @@ def test_rouge_l_equals_rouge_score_on_tricky_strings():
     from rouge_score import rouge_scorer
 
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-    cases = [("running quickly ran", ["he runs quick"]), ("The  cats' toys", ["cat toy", "the toys"]),
-             ("a b c d", ["d c b a"]), ("北京", ["北京"]), ("", ["x"]), ("New York-based", ["new york based firm"]),
-             ("1,000 people", ["1000 people", "a thousand"])]
+    cases = [
+        ("running quickly ran", ["he runs quick"]),
+        ("The  cats' toys", ["cat toy", "the toys"]),
+        ("a b c d", ["d c b a"]),
+        ("北京", ["北京"]),
+        ("", ["x"]),
+        ("New York-based", ["new york based firm"]),
+        ("1,000 people", ["1000 people", "a thousand"]),
+    ]
     for pred, golds in cases:
         assert rouge_l(pred, golds) == scorer.score_multi(golds, pred)["rougeL"].fmeasure
     # hand value: LCS("a b c d", "d c b a") = 1 token, p = r = 1/4
@@ -113,9 +137,25 @@ def test_published_squad_dev_figures(squad, squad_answers):
 
 # --- data formats and alignment ----------------------------------------------------------------------
 
+
 def _squad_file(tmp_path: Path, qas: list[tuple[str, str, list[str]]]) -> Path:
-    doc = {"version": "1.1", "data": [{"title": "T", "paragraphs": [{"context": "Some passage here.", "qas": [
-        {"id": i, "question": q, "answers": [{"text": g, "answer_start": 0} for g in golds]} for i, q, golds in qas]}]}]}
+    doc = {
+        "version": "1.1",
+        "data": [
+            {
+                "title": "T",
+                "paragraphs": [
+                    {
+                        "context": "Some passage here.",
+                        "qas": [
+                            {"id": i, "question": q, "answers": [{"text": g, "answer_start": 0} for g in golds]}
+                            for i, q, golds in qas
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
     path = tmp_path / "mini.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
@@ -133,12 +173,17 @@ def test_squad_file_and_answers_aligned_by_id(tmp_path):
     assert list(answers.pred) == ["the Broncos", "2016", "3"]  # in the data's row order
 
 
-@pytest.mark.parametrize("answers, message", [
-    ({"q1": "a", "q2": "b"}, "has no answer for 1 of the 3 rows of SQuAD mini (ids e.g. 'q3')"),
-    ({"q1": "a", "q2": "b", "q3": "c", "zz": "d", "yy": "e"},
-     "has answers for 2 id(s) that SQuAD mini does not have (e.g. 'zz', 'yy')"),
-    ({"q1": "a", "q2": None, "q3": "c"}, "null answer for 1 row(s) (ids e.g. 'q2')"),
-])
+@pytest.mark.parametrize(
+    "answers, message",
+    [
+        ({"q1": "a", "q2": "b"}, "has no answer for 1 of the 3 rows of SQuAD mini (ids e.g. 'q3')"),
+        (
+            {"q1": "a", "q2": "b", "q3": "c", "zz": "d", "yy": "e"},
+            "has answers for 2 id(s) that SQuAD mini does not have (e.g. 'zz', 'yy')",
+        ),
+        ({"q1": "a", "q2": None, "q3": "c"}, "null answer for 1 row(s) (ids e.g. 'q2')"),
+    ],
+)
 def test_alignment_errors_count_and_show_examples(tmp_path, answers, message):
     data = load_data(str(_squad_file(tmp_path, QAS)))
     preds = tmp_path / "preds.json"
@@ -161,12 +206,26 @@ def test_repeated_ids_and_subsets(tmp_path):
 
 def test_eval_script_lines_align_by_prompt(tmp_path):
     """Two files of `{"instruction", "context", "gold", "prediction"}` lines (no id), one per model."""
-    rows = [("Capital of France?", "", "Paris"), ("Add 2 and 2.", "", "4"), ("Colour of the sky?", "On a clear day.", "blue")]
+    rows = [
+        ("Capital of France?", "", "Paris"),
+        ("Add 2 and 2.", "", "4"),
+        ("Colour of the sky?", "On a clear day.", "blue"),
+    ]
     base, tuned = tmp_path / "base.jsonl", tmp_path / "tuned.jsonl"
-    base.write_text("\n".join(json.dumps({"instruction": q, "context": c, "gold": g, "prediction": p}) for (q, c, g), p
-                              in zip(rows, ["Lyon", "4", "The sky is blue."])), "utf-8")
-    tuned.write_text("\n".join(json.dumps({"instruction": q, "context": c, "gold": g, "prediction": p}) for (q, c, g), p
-                               in reversed(list(zip(rows, ["Paris", "four", "blue"])))), "utf-8")
+    base.write_text(
+        "\n".join(
+            json.dumps({"instruction": q, "context": c, "gold": g, "prediction": p})
+            for (q, c, g), p in zip(rows, ["Lyon", "4", "The sky is blue."])
+        ),
+        "utf-8",
+    )
+    tuned.write_text(
+        "\n".join(
+            json.dumps({"instruction": q, "context": c, "gold": g, "prediction": p})
+            for (q, c, g), p in reversed(list(zip(rows, ["Paris", "four", "blue"])))
+        ),
+        "utf-8",
+    )
     data = load_data(str(base))
     assert data.task == "generation" and data.default_models is None and "base" in data.precomputed
     analysis = run_analysis(data, f"file:{base}", f"file:{tuned}", slices=None)
@@ -179,9 +238,15 @@ def test_eval_script_lines_align_by_prompt(tmp_path):
 
 
 def test_csv_with_one_answer_column_per_model(tmp_path):
-    frame = pd.DataFrame({"id": ["a", "b", "c"], "question": ["Who?", "When?", "Where?"],
-                          "answers": ['["Ann", "Anne"]', "1999", "Rome"],
-                          "pred_small": ["Anne", "in 1999", "Paris"], "pred_tuned": ["Ann", "1999", "Rome"]})
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "question": ["Who?", "When?", "Where?"],
+            "answers": ['["Ann", "Anne"]', "1999", "Rome"],
+            "pred_small": ["Anne", "in 1999", "Paris"],
+            "pred_tuned": ["Ann", "1999", "Rome"],
+        }
+    )
     path = tmp_path / "qa.csv"
     frame.to_csv(path, index=False)
     data = load_data(str(path))
@@ -204,11 +269,14 @@ def test_classification_files_stay_classification_and_task_can_be_forced(tmp_pat
         load_data(str(path), task="translation")
 
 
-@pytest.mark.parametrize("frame, message", [
-    (pd.DataFrame({"question": ["a", "b"], "gold": ["x", None]}), "1 row(s) of qa.csv have no gold answer"),
-    (pd.DataFrame({"question": ["a", ""], "gold": ["x", "y"]}), "empty question or instruction in 1 row(s)"),
-    (pd.DataFrame({"id": ["1", "1"], "question": ["a", "b"], "gold": ["x", "y"]}), "duplicate id '1'"),
-])
+@pytest.mark.parametrize(
+    "frame, message",
+    [
+        (pd.DataFrame({"question": ["a", "b"], "gold": ["x", None]}), "1 row(s) of qa.csv have no gold answer"),
+        (pd.DataFrame({"question": ["a", ""], "gold": ["x", "y"]}), "empty question or instruction in 1 row(s)"),
+        (pd.DataFrame({"id": ["1", "1"], "question": ["a", "b"], "gold": ["x", "y"]}), "duplicate id '1'"),
+    ],
+)
 def test_bad_generation_tables_are_refused(tmp_path, frame, message):
     path = tmp_path / "qa.csv"
     frame.to_csv(path, index=False)
@@ -223,6 +291,7 @@ def test_a_classifier_spec_on_generation_data_is_refused(squad):
 
 
 # --- the comparison: slices, gates and the verdict ---------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def squad_analysis(squad):
@@ -241,8 +310,9 @@ def test_squad_comparison_slices_and_ship(squad_analysis):
     assert f1["clusters"] == 48 and 5 < f1["design_effect"] < 6.5
     short = r.regression_metrics.set_index("slice").loc["short_answers"]
     assert short["n"] == int(a.df_eval["short_answer"].sum()) == 10_554
-    assert {"question_word", "answer_type", "gold_tokens", "context_tokens", "has_context",
-            "candidate_verbose"} <= set(a.df_eval.columns)
+    assert {"question_word", "answer_type", "gold_tokens", "context_tokens", "has_context", "candidate_verbose"} <= set(
+        a.df_eval.columns
+    )
     gates = evaluate_gates(a)
     assert [g.name for g in gates.results] == ["f1", "slice_f1"] and gates.decision == SHIP
     assert gates.results[0].reason.startswith("F1 changes by +15.4 points (95% interval")
@@ -269,8 +339,15 @@ def test_a_worse_candidate_is_no_ship_and_gates_must_match_the_task(tmp_path, sq
     gold = [f"answer {i}" for i in range(n)]
     base = [g if rng.random() < 0.8 else "wrong" for g in gold]
     cand = [g if rng.random() < 0.6 else "wrong" for g in gold]
-    frame = pd.DataFrame({"id": [str(i) for i in range(n)], "question": [f"who {i}?" for i in range(n)],
-                          "gold": gold, "pred_base": base, "pred_cand": cand})
+    frame = pd.DataFrame(
+        {
+            "id": [str(i) for i in range(n)],
+            "question": [f"who {i}?" for i in range(n)],
+            "gold": gold,
+            "pred_base": base,
+            "pred_cand": cand,
+        }
+    )
     path = tmp_path / "worse.jsonl"
     frame.to_json(path, orient="records", lines=True)
     analysis = run_analysis(load_data(str(path)), "base", "cand")
@@ -285,8 +362,10 @@ def test_generation_findings_speak_of_f1(squad_analysis):
     from evalcore.present.report import render_markdown, summarize_findings
 
     found = summarize_findings(squad_analysis)
-    assert found[0].startswith("Overall, the candidate bert_ensemble has F1 92.2% on the 10,570 rows against 76.8% "
-                               "for the baseline match_lstm: a change of +15.4 points")
+    assert found[0].startswith(
+        "Overall, the candidate bert_ensemble has F1 92.2% on the 10,570 rows against 76.8% "
+        "for the baseline match_lstm: a change of +15.4 points"
+    )
     assert "Beside it: exact match 67.6% -> 86.2% (+18.6 points" in found[0]
     assert any("worse than the rest of the rows on F1 after Benjamini-Hochberg" in f for f in found)
     text = render_markdown(squad_analysis)
@@ -296,27 +375,50 @@ def test_generation_findings_speak_of_f1(squad_analysis):
 
 # --- findings never contradict their numbers (generation tables) -------------------------------------
 
+
 def _random_generation(seed: int):
-    from evalcore.stats.gentables import build_generation_eval, generation_results
     from evalcore.predict.scoring import Predictions
+    from evalcore.stats.gentables import build_generation_eval, generation_results
 
     rng = np.random.default_rng(seed)
     n = int(rng.integers(40, 1500))
     vocab = np.array(["red", "blue", "green", "one", "two", "paris", "rome", "cat", "dog", "tree"])
-    golds = [tuple(" ".join(rng.choice(vocab, int(rng.integers(1, 4)))) for _ in range(int(rng.integers(1, 3))))
-             for _ in range(n)]
+    golds = [
+        tuple(" ".join(rng.choice(vocab, int(rng.integers(1, 4)))) for _ in range(int(rng.integers(1, 3))))
+        for _ in range(n)
+    ]
 
     def answers(p_right: float, name: str) -> Predictions:
-        pred = np.array([g[0] if rng.random() < p_right else " ".join(rng.choice(vocab, int(rng.integers(1, 5))))
-                         for g in golds], dtype=object)
-        return Predictions(model=name, spec=name, labels=(), pred=pred, conf=np.full(n, np.nan), probs=np.zeros((n, 0)),
-                           n_total=n, precomputed=True)
+        pred = np.array(
+            [g[0] if rng.random() < p_right else " ".join(rng.choice(vocab, int(rng.integers(1, 5)))) for g in golds],
+            dtype=object,
+        )
+        return Predictions(
+            model=name,
+            spec=name,
+            labels=(),
+            pred=pred,
+            conf=np.full(n, np.nan),
+            probs=np.zeros((n, 0)),
+            n_total=n,
+            precomputed=True,
+        )
 
-    base = pd.DataFrame({"id": [str(i) for i in range(n)], "text": ["q"] * n, "label": [g[0] for g in golds],
-                         "context": [""] * n, "gold_answers": [json.dumps(list(g)) for g in golds]})
-    df = build_generation_eval(base, answers(rng.uniform(0.3, 0.9), "base-1"), answers(rng.uniform(0.3, 0.9), "cand-2"),
-                               golds)
-    masks = {f"slice_{i}": rng.random(n) < rng.choice([0.0, 0.02, 0.1, 0.4, 0.9]) for i in range(int(rng.integers(0, 8)))}
+    base = pd.DataFrame(
+        {
+            "id": [str(i) for i in range(n)],
+            "text": ["q"] * n,
+            "label": [g[0] for g in golds],
+            "context": [""] * n,
+            "gold_answers": [json.dumps(list(g)) for g in golds],
+        }
+    )
+    df = build_generation_eval(
+        base, answers(rng.uniform(0.3, 0.9), "base-1"), answers(rng.uniform(0.3, 0.9), "cand-2"), golds
+    )
+    masks = {
+        f"slice_{i}": rng.random(n) < rng.choice([0.0, 0.02, 0.1, 0.4, 0.9]) for i in range(int(rng.integers(0, 8)))
+    }
     alpha = float(rng.choice([0.01, 0.05, 0.1]))
     results = generation_results(df, masks, alpha=alpha)
     return results, alpha, float(rng.choice([0.02, 0.05, 0.1]))
@@ -363,15 +465,18 @@ def test_docstring_examples_run_and_custom_features_cannot_shadow_generation_fea
     import doctest
 
     import evalcore.stats.genmetrics
-    from evalcore.core.errors import FeatureError
     from evalcore.analyze.features import CustomFeature
+    from evalcore.core.errors import FeatureError
 
     assert doctest.testmod(evalcore.stats.genmetrics).failed == 0
     data = load_data(str(_squad_file(tmp_path, QAS)))
     with pytest.raises(FeatureError, match="question_word are generation features"):
-        run_analysis(data, "file:" + str(_write(tmp_path, {"q1": "a", "q2": "b", "q3": "c"})),
-                     "file:" + str(_write(tmp_path, {"q1": "a", "q2": "b", "q3": "d"}, "c.json")),
-                     custom=[CustomFeature("question_word", "keywords", "who")])
+        run_analysis(
+            data,
+            "file:" + str(_write(tmp_path, {"q1": "a", "q2": "b", "q3": "c"})),
+            "file:" + str(_write(tmp_path, {"q1": "a", "q2": "b", "q3": "d"}, "c.json")),
+            custom=[CustomFeature("question_word", "keywords", "who")],
+        )
 
 
 def _write(tmp_path: Path, answers: dict, name: str = "b.json") -> Path:

@@ -1,4 +1,5 @@
 """Inputs an unfriendly or careless user sends: every one gets a message, never a traceback."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from apptest_helpers import errors, open_page
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apptest_helpers import errors, open_page
 from evalcore.cli import main
 from evalcore.core.paths import shared_data_dir
 
@@ -90,7 +91,9 @@ def test_bad_files_named_on_the_command_line(tmp_path: Path) -> None:
         assert code == 2 and err.startswith("error: ") and "Traceback" not in err, err
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(spec=st.text(max_size=30), data=st.text(max_size=30))
 def test_any_spec_or_data_string_gets_a_message(spec: str, data: str) -> None:
     if spec.startswith("-") or data.startswith("-") or "\x00" in spec + data:

@@ -1,5 +1,6 @@
 """The decision history: `report` records every verdict it prints, `evalcore history` lists, shows, compares and
 exports them, a rerun records nothing twice, many writers at once lose nothing, a damaged file costs no work."""
+
 from __future__ import annotations
 
 import csv
@@ -22,8 +23,9 @@ LAB = "../shared/data/lab/tweets.csv"
 
 def run(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "EVALCORE_HOME": str(home), "WANDB_MODE": "offline"}
-    return subprocess.run([sys.executable, "-m", "evalcore", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "evalcore", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def near_copy(tmp_path: Path, flips: int = 4) -> Path:
@@ -48,8 +50,9 @@ def three_reports(evalcore_home: Path, tmp_path: Path) -> dict[str, str]:
     (read from the exit status each run gave)."""
     out = {}
     for cand in ("gpt2", "vader", f"file:{near_copy(tmp_path)}"):
-        proc = run("report", "--data", LAB, "--baseline", "roberta", "--candidate", cand, "--verdict",
-                   home=evalcore_home)
+        proc = run(
+            "report", "--data", LAB, "--baseline", "roberta", "--candidate", cand, "--verdict", home=evalcore_home
+        )
         assert proc.returncode in EXIT, proc.stderr
         assert "recorded in the history as decision #" in proc.stderr
         out[cand] = EXIT[proc.returncode]
@@ -68,14 +71,24 @@ def test_three_reports_three_decisions_with_their_verdicts(three_reports, evalco
     # JSON: the verdict of each, its figures per slice with n and interval
     doc = json.loads(run("history", "--format", "json", home=evalcore_home).stdout)
     assert [d["decision"] for d in doc] == ["ship", "no-ship", "no-ship"]  # newest first
-    by_cand = {d["candidate_spec"].split("/")[-1] if d["candidate_spec"].startswith("file:") else d["candidate_spec"]: d
-               for d in doc}
-    assert by_cand["gpt2"]["decision"] == three_reports["gpt2"] and by_cand["vader"]["decision"] == three_reports["vader"]
+    by_cand = {
+        d["candidate_spec"].split("/")[-1] if d["candidate_spec"].startswith("file:") else d["candidate_spec"]: d
+        for d in doc
+    }
+    assert (
+        by_cand["gpt2"]["decision"] == three_reports["gpt2"] and by_cand["vader"]["decision"] == three_reports["vader"]
+    )
     assert len({d["data_fingerprint"] for d in doc}) == 1 and {d["user"] for d in doc} != {""}
     gpt2 = by_cand["gpt2"]
-    assert gpt2["gates"] == {"accuracy": 0.02, "accuracy_gain": None, "class_recall": None,
-                             "confident_regression_rate": None, "macro_f1": 0.02, "slice_accuracy": 0.05,
-                             "stress_accuracy": None}
+    assert gpt2["gates"] == {
+        "accuracy": 0.02,
+        "accuracy_gain": None,
+        "class_recall": None,
+        "confident_regression_rate": None,
+        "macro_f1": 0.02,
+        "slice_accuracy": 0.05,
+        "stress_accuracy": None,
+    }
     overall = next(f for f in gpt2["figures"] if f["slice"] == "all" and f["metric"] == "accuracy")
     assert (overall["n"], overall["baseline"], overall["candidate"]) == (500, 0.698, 0.398)
     assert overall["delta_lo"] < overall["delta"] < overall["delta_hi"] and overall["candidate_lo"] < 0.398
@@ -134,11 +147,11 @@ def _record_many(args: tuple[str, str, int]) -> list[int]:
 
 
 def _lab_record() -> dict:
-    from evalcore.io.load import load_data
     from evalcore.decide.gates import GateConfig
+    from evalcore.decide.verdict import decide
+    from evalcore.io.load import load_data
     from evalcore.serve.history import decision_record
     from evalcore.tasks.pipeline import run_analysis
-    from evalcore.decide.verdict import decide
 
     analysis = run_analysis(load_data("lab"), "roberta", "gpt2")
     config = GateConfig()
@@ -173,8 +186,9 @@ def test_a_damaged_history_loses_no_work(evalcore_home: Path) -> None:
     assert listing.returncode == 2 and "Traceback" not in listing.stderr
     assert "is not a readable history database" in listing.stderr and "move it aside" in listing.stderr
     assert path.read_bytes() == junk  # reading never moves or rewrites it
-    report = run("report", "--data", "lab", "--baseline", "roberta", "--candidate", "gpt2", "--verdict",
-                 home=evalcore_home)
+    report = run(
+        "report", "--data", "lab", "--baseline", "roberta", "--candidate", "gpt2", "--verdict", home=evalcore_home
+    )
     assert report.returncode == 1 and "verdict: no-ship" in report.stdout and "Traceback" not in report.stderr
     assert "was damaged" in report.stderr and "a new history was started" in report.stderr
     kept = [p for p in path.parent.iterdir() if ".corrupt-" in p.name]
@@ -186,8 +200,9 @@ def test_compare_refuses_two_datasets(evalcore_home: Path) -> None:
     from evalcore.core.errors import EvalcoreError
 
     run("report", "--data", "lab", "--baseline", "roberta", "--candidate", "gpt2", home=evalcore_home)
-    run("report", "--data", "lab", "--n-rows", "400", "--baseline", "roberta", "--candidate", "gpt2",
-        home=evalcore_home)
+    run(
+        "report", "--data", "lab", "--n-rows", "400", "--baseline", "roberta", "--candidate", "gpt2", home=evalcore_home
+    )
     with pytest.raises(EvalcoreError, match="different data"):
         compare_runs(HistoryStore(), 1, 2)
     proc = run("history", "--compare", "1", "2", home=evalcore_home)

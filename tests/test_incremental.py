@@ -1,14 +1,15 @@
 """Incremental analysis (issue 21, item 2): an edit of one slice recomputes that slice's row-level work only,
 and the tables equal a full `analyse`."""
+
 from __future__ import annotations
 
 import pandas.testing as pdt
 import pytest
 
+from evalcore.analyze.slices import Slice, starter_slices
 from evalcore.io.load import load_data
 from evalcore.stats.incremental import Parts
 from evalcore.tasks.pipeline import analyse, build_eval, model_outputs
-from evalcore.analyze.slices import Slice, starter_slices
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """Gold-label mix per slice: the shares, the test, the mix effect and the flag, checked against
 direct computations and on simulations with fixed seeds."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,7 +13,9 @@ from evalcore.decide.label_mix import findings_from_mix, label_mix, mix_text
 LABELS = ["irony", "non_irony"]
 
 
-def simulated(seed: int, n: int = 2000, *, slice_irony: float = 0.7, text_effect: float = 0.0) -> tuple[pd.DataFrame, dict]:
+def simulated(
+    seed: int, n: int = 2000, *, slice_irony: float = 0.7, text_effect: float = 0.0
+) -> tuple[pd.DataFrame, dict]:
     """Irony 40% overall; a `has_hashtag` slice (30% of rows) with `slice_irony` irony. The candidate
     is 20 points better than the baseline on irony and equal on non-irony; `text_effect` adds a
     change on the slice's rows whatever their label."""
@@ -23,8 +26,9 @@ def simulated(seed: int, n: int = 2000, *, slice_irony: float = 0.7, text_effect
     base = rng.random(n) < 0.6
     cand_p = np.where(irony, 0.8, 0.6) + np.where(in_slice, text_effect, 0.0)
     cand = rng.random(n) < cand_p
-    df = pd.DataFrame({"label": np.where(irony, "irony", "non_irony"),
-                       "baseline_correct": base, "candidate_correct": cand})
+    df = pd.DataFrame(
+        {"label": np.where(irony, "irony", "non_irony"), "baseline_correct": base, "candidate_correct": cand}
+    )
     return df, {"has_hashtag": in_slice, "random": rng.random(n) < 0.3}
 
 
@@ -63,8 +67,11 @@ def test_a_slice_whose_change_comes_from_its_labels_is_flagged_and_a_text_effect
 
 def test_the_mix_test_holds_its_level_when_slices_ignore_the_labels() -> None:
     """Slices drawn independently of the labels: the raw test rejects in about alpha of the runs."""
-    rejections = [label_mix(*simulated(seed, n=500, slice_irony=0.4), LABELS).tests.set_index("slice")
-                  .loc["random", "p_value"] < 0.05 for seed in range(300)]
+    rejections = [
+        label_mix(*simulated(seed, n=500, slice_irony=0.4), LABELS).tests.set_index("slice").loc["random", "p_value"]
+        < 0.05
+        for seed in range(300)
+    ]
     assert 0.02 <= np.mean(rejections) <= 0.08
 
 
@@ -73,11 +80,17 @@ def test_findings_print_the_numbers_they_rest_on() -> None:
     mix = label_mix(df, masks, LABELS)
     [sentence] = findings_from_mix(mix)
     row = mix.tests.set_index("slice").loc["has_hashtag"]
-    assert sentence.startswith("has_hashtag has a different gold-label mix from the data: irony is "
-                               f"{mix.shares.loc['has_hashtag', 'irony']:.0%} of its {row['n']:,} rows against "
-                               f"{mix.shares.loc['all', 'irony']:.0%} overall")
-    for number in (f"{row['tv_distance']:.2f}", f"{row['mix_effect'] * 100:+.1f} points",
-                   f"{row['delta'] * 100:+.1f} points", f"{row['overall_delta'] * 100:+.1f} points"):
+    assert sentence.startswith(
+        "has_hashtag has a different gold-label mix from the data: irony is "
+        f"{mix.shares.loc['has_hashtag', 'irony']:.0%} of its {row['n']:,} rows against "
+        f"{mix.shares.loc['all', 'irony']:.0%} overall"
+    )
+    for number in (
+        f"{row['tv_distance']:.2f}",
+        f"{row['mix_effect'] * 100:+.1f} points",
+        f"{row['delta'] * 100:+.1f} points",
+        f"{row['overall_delta'] * 100:+.1f} points",
+    ):
         assert number in sentence
     quiet, masks = simulated(4, slice_irony=0.4)
     assert findings_from_mix(label_mix(quiet, masks, LABELS)) == []

@@ -1,5 +1,6 @@
 """Declared label maps: integers are read only through a declared map, on gold labels and
 predictions alike; every ambiguity and every undeclared integer is refused with the fix."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,15 +10,15 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score
 
-from evalcore.io.load import load_data
 from evalcore.core.errors import DataError, ModelError
-from evalcore.io.labels import (LabelMap, is_sentiment, parse_label_map, read_labels)
+from evalcore.io.labels import LabelMap, is_sentiment, parse_label_map, read_labels
+from evalcore.io.load import load_data
 from evalcore.predict.load import load_predictor
 from evalcore.predict.scoring import score
 from tests.task_folders import ORDER, RENAMED, raw_ids, renamed_tweeteval
 
-
 # --- the map itself ---------------------------------------------------------------------------------
+
 
 def test_parse_orders_by_id_and_prints_canonically() -> None:
     m = parse_label_map(" 1=positive , 0=negative ")
@@ -26,14 +27,17 @@ def test_parse_orders_by_id_and_prints_canonically() -> None:
     assert parse_label_map("a=yes\nb=no").names == ("yes", "no")  # non-integer ids: as declared
 
 
-@pytest.mark.parametrize("text, message", [
-    ("0=negative,0=positive", "ambiguous: id '0' is given twice"),
-    ("0=positive,1=positive", "ambiguous: label 'positive' is given to ids '0' and '1'"),
-    ("0=1,1=0", "ambiguous: label name '1' .* is also the id of '0'"),
-    ("0=negative", "names one label"),
-    ("0negative", "must be <id>=<label name>"),
-    ("", "is empty"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("0=negative,0=positive", "ambiguous: id '0' is given twice"),
+        ("0=positive,1=positive", "ambiguous: label 'positive' is given to ids '0' and '1'"),
+        ("0=1,1=0", "ambiguous: label name '1' .* is also the id of '0'"),
+        ("0=negative", "names one label"),
+        ("0negative", "must be <id>=<label name>"),
+        ("", "is empty"),
+    ],
+)
 def test_ambiguous_or_malformed_maps_are_refused(text: str, message: str) -> None:
     with pytest.raises(DataError, match=message):
         parse_label_map(text)
@@ -41,7 +45,9 @@ def test_ambiguous_or_malformed_maps_are_refused(text: str, message: str) -> Non
 
 def test_reading_refuses_undeclared_integers_and_mixed_columns() -> None:
     names = LabelMap(("negative", "positive"), None, "the data's label names")
-    with pytest.raises(DataError, match=r"integer label '1' .* no ids.*--label-map <id>=<label>,\.\.\. covering negative, positive"):
+    with pytest.raises(
+        DataError, match=r"integer label '1' .* no ids.*--label-map <id>=<label>,\.\.\. covering negative, positive"
+    ):
         read_labels(["positive", "1"], names, where="preds.txt")
     ids = parse_label_map("0=negative,1=positive")
     assert read_labels([0, 1.0, "1"], ids, where="x") == ["negative", "positive", "positive"]
@@ -59,6 +65,7 @@ def test_sentiment_tasks_are_recognised_by_their_labels() -> None:
 
 # --- gold labels --------------------------------------------------------------------------------------
 
+
 def _csv(tmp_path: Path, frame: pd.DataFrame, name: str = "d.csv") -> str:
     path = tmp_path / name
     frame.to_csv(path, index=False, sep="\t" if name.endswith(".tsv") else ",")
@@ -67,8 +74,11 @@ def _csv(tmp_path: Path, frame: pd.DataFrame, name: str = "d.csv") -> str:
 
 def test_integer_gold_labels_without_a_map_are_refused_naming_the_fix(shared_data: Path) -> None:
     sst2 = str(shared_data / "sst2" / "dev.tsv")
-    with pytest.raises(DataError, match=r"gold labels of column 'label' of dev.tsv are integers \(0, 1\).*"
-                                        r"--label-map 0=<name>,1=<name>"):
+    with pytest.raises(
+        DataError,
+        match=r"gold labels of column 'label' of dev.tsv are integers \(0, 1\).*"
+        r"--label-map 0=<name>,1=<name>",
+    ):
         load_data(sst2, text_col="sentence")
     with pytest.raises(DataError, match=r"integer label '1' \(row 1\).*--label-map <id>=<label>"):
         load_data(sst2, text_col="sentence", labels=["negative", "positive"])
@@ -103,6 +113,7 @@ def test_hf_integer_column_needs_a_map_and_classlabel_declares_one(tmp_path: Pat
 
 # --- a folder whose mapping.txt order is neither alphabetical nor the original, end to end ------------
 
+
 def test_renamed_reordered_tweeteval_folder_reads_right_end_to_end(tmp_path: Path, shared_data: Path) -> None:
     folder = renamed_tweeteval(tmp_path / "stance")
     data = load_data(str(folder))
@@ -127,7 +138,9 @@ def test_renamed_reordered_tweeteval_folder_reads_right_end_to_end(tmp_path: Pat
     as_csv = load_data(csv)
     assert as_csv.labels == ("against", "favor", "none")  # names only: sorted, and no ids
     preds_file = f"file:{folder / 'predictions_roberta.txt'}"
-    with pytest.raises(ModelError, match=r"predictions_roberta.txt holds integer label '1' .* come with no ids.*--label-map"):
+    with pytest.raises(
+        ModelError, match=r"predictions_roberta.txt holds integer label '1' .* come with no ids.*--label-map"
+    ):
         load_predictor(preds_file, as_csv.labels, data=as_csv)
     mapped = load_data(csv, label_map="0=none,1=against,2=favor")
     preds = score(mapped, load_predictor(preds_file, mapped.labels, data=mapped))

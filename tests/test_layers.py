@@ -2,6 +2,7 @@
 exhaustive, and a no-cycle contract over every package) and fails when a module imports a layer above its
 own, when two modules import each other (even through others, function-level imports included), or when a
 new module is left at evalcore's top instead of in a layer."""
+
 from __future__ import annotations
 
 import os
@@ -20,13 +21,22 @@ def _lint_imports() -> list[str]:
     found = shutil.which("lint-imports")
     if found:
         return [found]
-    return [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; "
-                                  "sys.exit(lint_imports_command())"]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())",
+    ]
 
 
 def test_import_contracts_are_kept():
-    proc = subprocess.run([*_lint_imports(), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run(
+        [*_lint_imports(), "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     assert "0 broken" in proc.stdout
     assert "evalcore in layers: imports run down only KEPT" in proc.stdout
@@ -40,8 +50,19 @@ def test_task_kind_is_an_object_not_a_string():
     import re
 
     pattern = re.compile(r"task ==|task !=|== GENERATION|task in ")
-    files = [ROOT / "app.py", *(p for d in ("evalcore", "pages", "ui") for p in (ROOT / d).rglob("*.py")
-                                if "tasks" not in p.relative_to(ROOT).parts[1:2])]
-    hits = [f"{p.relative_to(ROOT)}:{i}: {line.strip()}" for p in files
-            for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    files = [
+        ROOT / "app.py",
+        *(
+            p
+            for d in ("evalcore", "pages", "ui")
+            for p in (ROOT / d).rglob("*.py")
+            if "tasks" not in p.relative_to(ROOT).parts[1:2]
+        ),
+    ]
+    hits = [
+        f"{p.relative_to(ROOT)}:{i}: {line.strip()}"
+        for p in files
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
     assert len(hits) < 10, "\n".join(hits)

@@ -1,5 +1,6 @@
 """k candidates against one baseline: the multiplicity corrections hold their level by simulation under the null
 (fixed seeds), and 5+ candidates on SQuAD run through the CLI as a leaderboard."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,8 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from evalcore.tasks.leaderboard import adjust, ship_holds
 from evalcore.stats.paired import binary_changes
+from evalcore.tasks.leaderboard import adjust, ship_holds
 
 ROOT = Path(__file__).resolve().parent.parent
 K, N, M, SEEDS = 5, 1000, 8, 300
@@ -90,8 +91,9 @@ def test_ship_among_k_candidates_at_the_margin_is_rare() -> None:
 
 def _run(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "EVALCORE_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "evalcore", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "evalcore", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def squad_answer_files(tmp_path: Path, shared_data: Path) -> list[str]:
@@ -102,9 +104,11 @@ def squad_answer_files(tmp_path: Path, shared_data: Path) -> list[str]:
     lstm = json.loads((pred / "match_lstm.json").read_text())
     rng = np.random.default_rng(0)
     out = []
-    for name, make in (("mix30", lambda q, r: lstm[q] if r < 0.3 else bert[q]),
-                       ("mix60", lambda q, r: lstm[q] if r < 0.6 else bert[q]),
-                       ("clipped", lambda q, r: " ".join(bert[q].split()[:-1]) or bert[q] if r < 0.2 else bert[q])):
+    for name, make in (
+        ("mix30", lambda q, r: lstm[q] if r < 0.3 else bert[q]),
+        ("mix60", lambda q, r: lstm[q] if r < 0.6 else bert[q]),
+        ("clipped", lambda q, r: " ".join(bert[q].split()[:-1]) or bert[q] if r < 0.2 else bert[q]),
+    ):
         draws = rng.random(len(bert))
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps({q: make(q, r) for q, r in zip(bert, draws)}))
@@ -119,8 +123,14 @@ def test_five_candidates_on_squad_as_a_leaderboard(evalcore_home: Path, tmp_path
     same = tmp_path / "lstm_again.json"
     same.write_text((pred / "match_lstm.json").read_text())
     cands.append(f"file:{same}")
-    args = ["report", "--data", str(shared_data / "squad" / "dev-v1.1.json"), "--baseline",
-            f"file:{pred / 'match_lstm.json'}", *[x for c in cands for x in ("--candidate", c)]]
+    args = [
+        "report",
+        "--data",
+        str(shared_data / "squad" / "dev-v1.1.json"),
+        "--baseline",
+        f"file:{pred / 'match_lstm.json'}",
+        *[x for c in cands for x in ("--candidate", c)],
+    ]
     proc = _run(*args, "--format", "json", "--verdict", home=evalcore_home)
     assert proc.returncode == 0, proc.stderr  # some candidate ships
     doc = json.loads(proc.stdout)
@@ -154,8 +164,9 @@ def test_compare_page_leaderboard(evalcore_home: Path) -> None:
     """Compare's leaderboard expander: two candidates on the lab demo, the summary with both verdicts, the two
     charts (one row / column per candidate), and each two-model decision recorded once."""
     from apptest_helpers import open_page
-    from evalcore.serve.history import HistoryStore
     from test_page_compare import _decode
+
+    from evalcore.serve.history import HistoryStore
 
     at = open_page("pages/compare.py")
     assert "🏁 Pick two or more candidates to rank them against the baseline." in [c.value for c in at.caption]
@@ -174,14 +185,16 @@ def test_compare_page_leaderboard(evalcore_home: Path) -> None:
     assert sorted(rows["candidate"]) == ["gpt2", "vader"] and rows["times_seen"].max() == 1
 
 
-def test_five_candidates_on_squad_on_compare(evalcore_home: Path, tmp_path: Path, shared_data: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_five_candidates_on_squad_on_compare(
+    evalcore_home: Path, tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The same five SQuAD candidates on Compare: answer files typed as specs (from a folder the operator allowed),
     one leaderboard with five rows and a heatmap with five columns."""
     from apptest_helpers import open_page
+    from test_page_compare import _decode
+
     from evalcore.io.load import load_data
     from evalcore.serve.workspace import Workspace, save_workspace
-    from test_page_compare import _decode
 
     monkeypatch.setenv("EVALCORE_DATA_ROOTS", os.pathsep.join([str(shared_data), str(tmp_path)]))
     baseline, bert = load_data("squad").default_models

@@ -1,4 +1,5 @@
 """LLM-written cases against a real local HTTP server speaking the OpenAI chat-completions shape."""
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,12 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "slow":
             time.sleep(1.5)
         content = REPLY if mode != "badlabel" else "fine\tmixed\n"
-        body = {"id": "x", "object": "chat.completion", "model": request["model"],
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}
+        body = {
+            "id": "x",
+            "object": "chat.completion",
+            "model": request["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}}],
+        }
         return self._send(200, json.dumps(body).encode())
 
 
@@ -93,12 +98,13 @@ def test_generate_cases_sends_key_and_parses_reply(server, monkeypatch):
     config = _config(server, "ok", temperature=0.2)
     cases = generate_cases(config, "write cases", LABELS)
     assert [(c.text, c.label, c.source) for c in cases] == [
-        ("I don't love this at all", "negative", "llm"), ("not bad, not bad at all", "positive", "llm")]
+        ("I don't love this at all", "negative", "llm"),
+        ("not bad, not bad at all", "positive", "llm"),
+    ]
     path, headers, body = server.requests[-1]
     assert path == "/ok/v1/chat/completions"
     assert headers["Authorization"] == f"Bearer {KEY}"
-    assert body == {"model": "tiny-test", "temperature": 0.2,
-                    "messages": [{"role": "user", "content": "write cases"}]}
+    assert body == {"model": "tiny-test", "temperature": 0.2, "messages": [{"role": "user", "content": "write cases"}]}
 
 
 def test_key_never_in_config_dict_or_repr(monkeypatch):
@@ -109,11 +115,17 @@ def test_key_never_in_config_dict_or_repr(monkeypatch):
     assert config.key_is_set()
 
 
-@pytest.mark.parametrize("mode, fragment", [
-    ("e500", "HTTP 500"), ("garbage", "did not reply with JSON"), ("nochoices", "without choices"),
-    ("close", "closed the connection"), ("badlabel", "label 'mixed' is not one of"),
-    ("nov1", r"HTTP 404 \(no such path: base_url usually ends in /v1\)"),
-])
+@pytest.mark.parametrize(
+    "mode, fragment",
+    [
+        ("e500", "HTTP 500"),
+        ("garbage", "did not reply with JSON"),
+        ("nochoices", "without choices"),
+        ("close", "closed the connection"),
+        ("badlabel", "label 'mixed' is not one of"),
+        ("nov1", r"HTTP 404 \(no such path: base_url usually ends in /v1\)"),
+    ],
+)
 def test_endpoint_errors_are_config_errors_without_key(server, monkeypatch, mode, fragment):
     monkeypatch.setenv(ENV, KEY)
     with pytest.raises(ConfigError, match=fragment) as info:
@@ -166,16 +178,19 @@ def test_missing_key(monkeypatch):
         generate_cases(config, "p", LABELS)
 
 
-@pytest.mark.parametrize("kwargs, fragment", [
-    ({"base_url": "ftp://x"}, "base_url='ftp://x' must be an http"),
-    ({"model": " "}, "model=' ' must name a model"),
-    ({"api_key_env": "sk-abc"}, "api_key_env='sk-abc' must name an API-key variable"),
-    ({"api_key_env": "HOME"}, "api_key_env='HOME' must name an API-key variable"),
-    ({"api_key_env": "WANDB_API_KEY"}, "keys of other services"),
-    ({"base_url": "http://llm.example.com/v1"}, "only sent over https"),
-    ({"temperature": 3}, "temperature=3 must lie in"),
-    ({"timeout": 0}, "timeout=0 must be a positive"),
-])
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"base_url": "ftp://x"}, "base_url='ftp://x' must be an http"),
+        ({"model": " "}, "model=' ' must name a model"),
+        ({"api_key_env": "sk-abc"}, "api_key_env='sk-abc' must name an API-key variable"),
+        ({"api_key_env": "HOME"}, "api_key_env='HOME' must name an API-key variable"),
+        ({"api_key_env": "WANDB_API_KEY"}, "keys of other services"),
+        ({"base_url": "http://llm.example.com/v1"}, "only sent over https"),
+        ({"temperature": 3}, "temperature=3 must lie in"),
+        ({"timeout": 0}, "timeout=0 must be a positive"),
+    ],
+)
 def test_config_validation(kwargs, fragment):
     base = {"base_url": "http://localhost:8000/v1", "model": "m"}
     with pytest.raises(ConfigError, match=fragment):
@@ -201,24 +216,36 @@ def test_clean_reply_drops_fences_and_numbering():
 
 
 def test_reply_pasted_from_a_chat_window_without_tabs():
-    reply = ("so not happy with this | Negative\nmeh, it is a day - neutral\nwhat a game, positive\n"
-             "spaces instead of a tab    positive\nI feel positive about it\n")
+    reply = (
+        "so not happy with this | Negative\nmeh, it is a day - neutral\nwhat a game, positive\n"
+        "spaces instead of a tab    positive\nI feel positive about it\n"
+    )
     assert [(c.text, c.label, c.source) for c in parse_reply(reply, LABELS)] == [
-        ("so not happy with this", "negative", "llm"), ("meh, it is a day", "neutral", "llm"),
-        ("what a game", "positive", "llm"), ("spaces instead of a tab", "positive", "llm"),
-        ("I feel positive about it", None, "llm")]
+        ("so not happy with this", "negative", "llm"),
+        ("meh, it is a day", "neutral", "llm"),
+        ("what a game", "positive", "llm"),
+        ("spaces instead of a tab", "positive", "llm"),
+        ("I feel positive about it", None, "llm"),
+    ]
 
 
 # --- endpoints are the operator's choice ----------------------------------------------------------
 
+
 def test_endpoints_come_from_the_environment_then_the_secrets(monkeypatch):
     from evalcore.probe.llm import configured_endpoints
 
-    monkeypatch.setenv("EVALCORE_LLM_ENDPOINTS", json.dumps({"team": {"base_url": "https://llm.example/v1",
-                                                                      "model": "m1"}}))
-    secrets = {"llm": {"endpoints": {"team": {"base_url": "https://other.example/v1", "model": "x"},
-                                     "local": {"base_url": "http://localhost:8000/v1", "model": "tiny",
-                                               "api_key_env": ""}}}}
+    monkeypatch.setenv(
+        "EVALCORE_LLM_ENDPOINTS", json.dumps({"team": {"base_url": "https://llm.example/v1", "model": "m1"}})
+    )
+    secrets = {
+        "llm": {
+            "endpoints": {
+                "team": {"base_url": "https://other.example/v1", "model": "x"},
+                "local": {"base_url": "http://localhost:8000/v1", "model": "tiny", "api_key_env": ""},
+            }
+        }
+    }
     found, problems = configured_endpoints(secrets)
     assert problems == [] and set(found) == {"team", "local"}
     assert found["team"].base_url == "https://llm.example/v1"  # the environment wins

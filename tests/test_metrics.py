@@ -1,5 +1,6 @@
 """Metrics: hand-computed cases, agreement with scikit-learn / scipy, registry-wide properties,
 the lab's figures and a planted regression that must be the only flagged slice."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,14 +14,27 @@ from scipy.stats import binomtest, false_discovery_control
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from evalcore.core.errors import ConfigError, DataError
-from evalcore.stats.metrics import (METRICS, calibration_metrics, confusion, expected_calibration_error, label_metric_col, overall_comparison, regression_metrics, reliability_diagram, slice_metrics)
-from evalcore.stats.intervals import group_counts, mcnemar_exact, paired_difference_interval, wilson_interval
 from evalcore.analyze.tables import build_df_eval
+from evalcore.core.errors import ConfigError, DataError
+from evalcore.stats.intervals import group_counts, mcnemar_exact, paired_difference_interval, wilson_interval
+from evalcore.stats.metrics import (
+    METRICS,
+    calibration_metrics,
+    confusion,
+    expected_calibration_error,
+    label_metric_col,
+    overall_comparison,
+    regression_metrics,
+    reliability_diagram,
+    slice_metrics,
+)
 
 LABELS = ["negative", "neutral", "positive"]
-TABLES = {"slice_metrics": lambda df, m: slice_metrics(df, m, labels=LABELS),
-          "regression_metrics": regression_metrics, "calibration_metrics": calibration_metrics}
+TABLES = {
+    "slice_metrics": lambda df, m: slice_metrics(df, m, labels=LABELS),
+    "regression_metrics": regression_metrics,
+    "calibration_metrics": calibration_metrics,
+}
 
 
 @dataclass
@@ -55,18 +69,23 @@ def random_frame(seed: int, n: int = 400) -> tuple[pd.DataFrame, dict[str, np.nd
 # baseline  neg  neu  neu  neu  pos  neg    right: 0 2 3 4      -> 4/6
 # candidate neg  neg  pos  neu  neu  pos    right: 0 1 3 5      -> 4/6
 # regressed (baseline right, candidate wrong): rows 2, 4; improved: rows 1, 5; both right: 0, 3.
-HAND = dict(gold=["neg", "neg", "neu", "neu", "pos", "pos"],
-            base_pred=["neg", "neu", "neu", "neu", "pos", "neg"],
-            cand_pred=["neg", "neg", "pos", "neu", "neu", "pos"],
-            base_conf=[0.9, 0.8, 0.7, 0.6, 0.99, 0.55],
-            cand_conf=[0.9, 0.6, 0.95, 0.7, 0.8, np.nan])
+HAND = dict(
+    gold=["neg", "neg", "neu", "neu", "pos", "pos"],
+    base_pred=["neg", "neu", "neu", "neu", "pos", "neg"],
+    cand_pred=["neg", "neg", "pos", "neu", "neu", "pos"],
+    base_conf=[0.9, 0.8, 0.7, 0.6, 0.99, 0.55],
+    cand_conf=[0.9, 0.6, 0.95, 0.7, 0.8, np.nan],
+)
 
 
 @pytest.fixture
 def hand():
     df = frame(**HAND)
-    masks = {"first4": np.array([1, 1, 1, 1, 0, 0], bool), "gold_neg": np.array([1, 1, 0, 0, 0, 0], bool),
-             "none": np.zeros(6, bool)}
+    masks = {
+        "first4": np.array([1, 1, 1, 1, 0, 0], bool),
+        "gold_neg": np.array([1, 1, 0, 0, 0, 0], bool),
+        "none": np.zeros(6, bool),
+    }
     return df, masks
 
 
@@ -93,8 +112,16 @@ def test_slice_metrics_by_hand(hand):
     assert t.loc[("gold_neg", "baseline"), "macro_f1"] == pytest.approx(1 / 3)
     empty = t.loc[("none", "baseline")]
     assert empty["n"] == 0 and empty["small"] and np.isnan(empty["accuracy"]) and np.isnan(empty["macro_f1"])
-    assert list(t.index.get_level_values("slice")) == ["all", "all", "first4", "first4", "gold_neg", "gold_neg",
-                                                      "none", "none"]
+    assert list(t.index.get_level_values("slice")) == [
+        "all",
+        "all",
+        "first4",
+        "first4",
+        "gold_neg",
+        "gold_neg",
+        "none",
+        "none",
+    ]
 
 
 def test_regression_metrics_by_hand(hand):
@@ -107,7 +134,8 @@ def test_regression_metrics_by_hand(hand):
     # confidence, so the rate is over the 5 rows whose candidate confidence is known.
     assert a["n_conf_known"] == 5 and a["confident_regression_rate"] == pytest.approx(2 / 5)
     assert (a["confident_regression_rate_lo"], a["confident_regression_rate_hi"]) == pytest.approx(
-        binomtest(2, 5).proportion_ci(method="wilson"))
+        binomtest(2, 5).proportion_ci(method="wilson")
+    )
     assert a["mcnemar_p"] == 1.0  # 2 vs 2 discordant pairs
     g = r.loc["gold_neg"]  # baseline right on row 0, candidate on rows 0 and 1
     assert (g["baseline_accuracy"], g["candidate_accuracy"], g["delta"]) == (0.5, 1.0, 0.5)
@@ -130,8 +158,7 @@ def test_calibration_by_hand(hand):
     # with 10 bins each confidence is alone: ECE = (0.1 + 0.4 + 0.95 + 0.3 + 0.8) / 5.
     c10 = calibration_metrics(df, {}, n_bins=10).set_index("role").loc["candidate"]
     assert c10["ece"] == pytest.approx(2.55 / 5)
-    assert expected_calibration_error(df["conf_cand"], df["correct_cand"], 10) == \
-        pytest.approx(2.55 / 5)
+    assert expected_calibration_error(df["conf_cand"], df["correct_cand"], 10) == pytest.approx(2.55 / 5)
 
 
 def test_newcombe_paired_interval_by_hand():
@@ -211,7 +238,8 @@ def test_regression_metrics_agree_with_scipy(seed):
         known = sub["candidate_conf"].notna()
         assert row.n_conf_known == known.sum()
         assert row.confident_regression_rate == pytest.approx(
-            sub["confident_regression"].sum() / known.sum() if known.any() else np.nan, nan_ok=True)
+            sub["confident_regression"].sum() / known.sum() if known.any() else np.nan, nan_ok=True
+        )
     family = r.iloc[1:][r["n"].iloc[1:] > 0]  # empty slices have no test and are not counted
     np.testing.assert_allclose(family["p_adjusted"], false_discovery_control(family["mcnemar_p"]))
     assert np.isnan(r["p_adjusted"].iloc[0])  # "all" is one pre-planned test: not adjusted, and not shown as such
@@ -257,8 +285,9 @@ def lab():
 
     raw = pd.read_csv(shared_data_dir() / "lab" / "tweets.csv")
     base = raw[["text", "label", "input_length"]].assign(id=[str(i) for i in range(len(raw))])
-    return build_df_eval(base, Preds("roberta", raw["roberta"], raw["roberta_score"]),
-                         Preds("gpt2", raw["gpt2"], raw["gpt2_score"]))
+    return build_df_eval(
+        base, Preds("roberta", raw["roberta"], raw["roberta_score"]), Preds("gpt2", raw["gpt2"], raw["gpt2_score"])
+    )
 
 
 def test_lab_figures(lab):
@@ -266,15 +295,19 @@ def test_lab_figures(lab):
     assert t.loc["roberta", "accuracy"] == pytest.approx(0.698, abs=1e-12)
     assert t.loc["gpt2", "accuracy"] == pytest.approx(0.398, abs=1e-12)
     overall = overall_comparison(lab)
-    assert overall["baseline"]["value"] == pytest.approx(0.698) and overall["candidate"]["value"] == pytest.approx(0.398)
+    assert overall["baseline"]["value"] == pytest.approx(0.698) and overall["candidate"]["value"] == pytest.approx(
+        0.398
+    )
     assert overall["delta"]["value"] == pytest.approx(-0.3)
     assert overall["delta"]["lo"] < -0.3 < overall["delta"]["hi"] < 0
     assert overall["n_regressed"] - overall["n_improved"] == 150
 
 
 def test_lab_agrees_with_sklearn(lab):
-    masks = {"short": (lab["input_length"] < 60).to_numpy(), "question": lab["text"].str.contains("?", regex=False)
-             .to_numpy()}
+    masks = {
+        "short": (lab["input_length"] < 60).to_numpy(),
+        "question": lab["text"].str.contains("?", regex=False).to_numpy(),
+    }
     t = slice_metrics(lab, masks, labels=LABELS)
     for row in t.itertuples():
         m = np.ones(len(lab), bool) if row.slice == "all" else masks[row.slice]
@@ -304,10 +337,12 @@ def _check_tables(df: pd.DataFrame, masks: dict[str, np.ndarray]) -> None:
         for s, m in masks.items():
             alone = make(df[m], {}).assign(slice=s).set_index(keys)
             cols = [c for spec in METRICS.values() if spec.table == name for c in spec.columns(LABELS)]
-            cols += ["n"] + [c for spec in METRICS.values() if spec.table == name and spec.interval
-                             for c in spec.interval]
-            pd.testing.assert_frame_equal(indexed.loc[alone.index, cols], alone[cols], check_exact=False,
-                                          rtol=1e-9, atol=1e-12)
+            cols += ["n"] + [
+                c for spec in METRICS.values() if spec.table == name and spec.interval for c in spec.interval
+            ]
+            pd.testing.assert_frame_equal(
+                indexed.loc[alone.index, cols], alone[cols], check_exact=False, rtol=1e-9, atol=1e-12
+            )
 
 
 def test_registry_properties_on_random_data():
@@ -317,10 +352,17 @@ def test_registry_properties_on_random_data():
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(1, 40).flatmap(lambda n: st.tuples(
-    st.lists(st.integers(0, 2), min_size=n, max_size=n), st.lists(st.integers(0, 2), min_size=n, max_size=n),
-    st.lists(st.integers(0, 2), min_size=n, max_size=n), st.lists(st.booleans(), min_size=n, max_size=n),
-    st.lists(st.one_of(st.none(), st.floats(0, 1)), min_size=n, max_size=n))))
+@given(
+    st.integers(1, 40).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.integers(0, 2), min_size=n, max_size=n),
+            st.lists(st.integers(0, 2), min_size=n, max_size=n),
+            st.lists(st.integers(0, 2), min_size=n, max_size=n),
+            st.lists(st.booleans(), min_size=n, max_size=n),
+            st.lists(st.one_of(st.none(), st.floats(0, 1)), min_size=n, max_size=n),
+        )
+    )
+)
 def test_registry_properties_hypothesis(data):
     gold, b, c, m, conf = data
     labels = np.array(LABELS)
@@ -341,8 +383,11 @@ def test_every_metric_has_a_direction_and_a_home():
 
 def test_swapping_models_flips_delta_and_swaps_rates():
     df, masks = random_frame(8)
-    swapped = build_df_eval(df[["id", "text", "label"]], Preds("cand", df["pred_cand"], df["conf_cand"]),
-                            Preds("base", df["pred_base"], df["conf_base"]))
+    swapped = build_df_eval(
+        df[["id", "text", "label"]],
+        Preds("cand", df["pred_cand"], df["conf_cand"]),
+        Preds("base", df["pred_base"], df["conf_base"]),
+    )
     r, s = regression_metrics(df, masks), regression_metrics(swapped, masks)
     np.testing.assert_allclose(s["delta"], -r["delta"])
     np.testing.assert_allclose(s["delta_lo"], -r["delta_hi"])
@@ -465,7 +510,8 @@ def test_slice_metrics_from_joint_confusion_counts_equal_the_direct_count():
 
     df, masks = random_frame(7)
     cells = confusion_cells(df, masks, LABELS)
-    pd.testing.assert_frame_equal(slice_metrics(df, masks, labels=LABELS, cell_counts=cells.counts),
-                                  slice_metrics(df, masks, labels=LABELS))
+    pd.testing.assert_frame_equal(
+        slice_metrics(df, masks, labels=LABELS, cell_counts=cells.counts), slice_metrics(df, masks, labels=LABELS)
+    )
     with pytest.raises(DataError, match="cell_counts has shape"):
         slice_metrics(df, masks, labels=LABELS, cell_counts=cells.counts[:, :5])

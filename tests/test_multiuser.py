@@ -1,11 +1,13 @@
 """Several sessions on one server: two AppTest sessions editing the same workspace at once lose nothing
 and are told about a conflict; separate workspaces stay separate; the URL names the workspace."""
+
 from __future__ import annotations
 
 import json
 import re
 
 from apptest_helpers import errors, open_page
+
 from evalcore.serve import workspace as store
 from evalcore.serve.workspace import workspace_path
 
@@ -55,9 +57,8 @@ def test_two_sessions_edit_slices_cases_and_notes_at_once() -> None:
 
 def _open(ws_name: str | None = None, page: str | None = None):
     """A fresh browser session, with `?ws=<name>` in its URL when given."""
-    from streamlit.testing.v1 import AppTest
-
     from apptest_helpers import APP
+    from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(APP, default_timeout=120)
     if ws_name:
@@ -90,9 +91,8 @@ def test_separate_workspaces_stay_separate_and_the_url_names_them() -> None:
 
 
 def test_a_bad_name_in_the_url_opens_the_default_with_a_message() -> None:
-    from streamlit.testing.v1 import AppTest
-
     from apptest_helpers import APP
+    from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["ws"] = "../../etc/passwd"
@@ -116,6 +116,7 @@ def test_a_repaired_file_is_announced_to_every_session(evalcore_home) -> None:
 
 
 # --- issue 19: a save merges against what the session last read -----------------------------------------
+
 
 def _form(at, name: str, text: str, note: str) -> None:
     at.text_area(key="sl_text_w").set_value(text).run()
@@ -141,8 +142,10 @@ def test_two_session_slice_race_keeps_both_slices(monkeypatch) -> None:
         if not raced:
             raced.append(item.name)
             snap = store.load()
-            snap.workspace.slices = [*snap.workspace.slices, {"name": "emoji_a", "note": "A again",
-                                                              "rule": {"col": "emoji_count", "op": ">=", "value": 1}}]
+            snap.workspace.slices = [
+                *snap.workspace.slices,
+                {"name": "emoji_a", "note": "A again", "rule": {"col": "emoji_count", "op": ">=", "value": 1}},
+            ]
             store.save(store.DEFAULT_NAME, snap.base, snap.workspace)
         return original(self, item)
 
@@ -194,19 +197,26 @@ def test_the_losing_session_is_told_with_its_value_and_restores_it_from_the_conf
 
 
 BAD_WORKSPACES = {
-    "data entry with an unknown key": (json.dumps({"data": {"source": "lab", "colour": "blue"}}),
-                                       "unknown option(s) 'colour'"),
+    "data entry with an unknown key": (
+        json.dumps({"data": {"source": "lab", "colour": "blue"}}),
+        "unknown option(s) 'colour'",
+    ),
     "nested 100,000 deep": ('{"notes": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
     "not a workspace": (json.dumps({"predictions": ["positive", "negative"]}), "is not a workspace"),
 }
-PAGES = ["pages/data_models.py", "pages/slices.py", "pages/compare.py", "pages/examples.py", "pages/stress.py",
-         "pages/share.py"]
+PAGES = [
+    "pages/data_models.py",
+    "pages/slices.py",
+    "pages/compare.py",
+    "pages/examples.py",
+    "pages/stress.py",
+    "pages/share.py",
+]
 
 
 def test_bad_workspace_files_give_a_notice_on_every_page() -> None:
-    from streamlit.testing.v1 import AppTest
-
     from apptest_helpers import APP
+    from streamlit.testing.v1 import AppTest
 
     for what, (content, says) in BAD_WORKSPACES.items():
         for page in PAGES:
@@ -228,13 +238,20 @@ def test_report_refuses_a_json_file_that_is_not_a_workspace(evalcore_home, tmp_p
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    cases = {"slices.json": (json.dumps({"version": 1, "slices": []}), "not an evalcore workspace"),
-             "list.json": ("[1, 2]", "not an evalcore workspace"),
-             "deep.json": ("[" * 100_000 + "]" * 100_000, "nested too deeply")}
+    cases = {
+        "slices.json": (json.dumps({"version": 1, "slices": []}), "not an evalcore workspace"),
+        "list.json": ("[1, 2]", "not an evalcore workspace"),
+        "deep.json": ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    }
     for name, (content, says) in cases.items():
         path = tmp_path / name
         path.write_text(content)
-        proc = subprocess.run([sys.executable, "-m", "evalcore", "report", "--workspace", str(path)], cwd=root,
-                              env={**os.environ, "EVALCORE_HOME": str(evalcore_home)}, capture_output=True,
-                              text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-m", "evalcore", "report", "--workspace", str(path)],
+            cwd=root,
+            env={**os.environ, "EVALCORE_HOME": str(evalcore_home)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 2 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-800:]

@@ -1,4 +1,5 @@
 """Compare page under AppTest: headline numbers, chart data, flagged slices and the settings."""
+
 from __future__ import annotations
 
 import base64
@@ -6,8 +7,8 @@ import json
 from types import SimpleNamespace
 
 import numpy as np
-
 from apptest_helpers import errors, open_page
+
 from evalcore.io.load import load_data
 from evalcore.present.report import DETECTABLE
 
@@ -50,8 +51,9 @@ def test_lab_headline_verdict_and_charts() -> None:
     verdict = errors(at)[0]
     assert verdict.startswith("**Verdict: NO-SHIP** — Look at slice has_mention: it loses 42.5 points")
     # every count comes from the one verdict
-    assert ("7 slices judged · 7 with evidence of harm · 3 too small to judge · 0 model-defined (never gate)"
-            in [c.value for c in at.caption])
+    assert "7 slices judged · 7 with evidence of harm · 3 too small to judge · 0 model-defined (never gate)" in [
+        c.value for c in at.caption
+    ]
     gates = [m.value for m in at.markdown if "margin" in m.value and "**" in m.value]
     assert any(g.startswith("❌ **accuracy** · margin 2.0 points · *fail*") for g in gates)
     assert any(g.startswith("❌ **slice_accuracy** · margin 5.0 points · *fail*") for g in gates)
@@ -98,7 +100,8 @@ def test_verdict_follows_the_gates_saved_on_the_report_page() -> None:
     at = open_page("pages/compare.py")
     # the issue's case: +30 points, two tiny slices; they are too small to judge and never block (it was inconclusive)
     assert [s.value for s in at.success][0].startswith(
-        "**Verdict: SHIP** — Every gate passes; 3 slices too small to judge (long_tweets, has_url, emoji_dense)")
+        "**Verdict: SHIP** — Every gate passes; 3 slices too small to judge (long_tweets, has_url, emoji_dense)"
+    )
     # ship only for a gain: the switch saves the headline metric's gain gate, and the verdict reads it
     at.toggle(key="cmp_require_gain").set_value(True).run()
     from evalcore.serve.workspace import load

@@ -1,12 +1,13 @@
 """Data & models page, run for real under AppTest: demo data, model choice, cached scoring, errors."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 import pandas as pd
-
 from apptest_helpers import errors, open_page, restart_server
+
 from evalcore.core.units import pct
 from evalcore.serve.workspace import workspace_path
 
@@ -70,6 +71,7 @@ def test_tweeteval_source_switch_persists(evalcore_home: Path) -> None:
 
 # --- any task: folders, label maps, predictions files -------------------------------------------------
 
+
 def _captions(at) -> str:
     return "\n".join(c.value for c in at.caption)
 
@@ -88,7 +90,10 @@ def test_open_a_non_sentiment_folder_from_the_allowed_data_folders(tmp_path: Pat
     assert [m.value for m in at.metric][:2] == ["300 rows", "3"]
     assert "labels from stance/mapping.txt: `0=none,1=against,2=favor`" in _captions(at)
     # the lab's roberta/gpt2 do not exist here and VADER / demo cannot apply: the folder's own columns
-    assert _status(at) == {"roberta": "300/300 rows precomputed (roberta)", "majority": "300/300 rows precomputed (majority)"}
+    assert _status(at) == {
+        "roberta": "300/300 rows precomputed (roberta)",
+        "majority": "300/300 rows precomputed (majority)",
+    }
     assert [o for o in at.selectbox(key="dm_candidate_choice").options if "VADER" in o or "Demo" in o] == []
     # a path outside the allowed folders is refused, with the roots named
     at.selectbox(key="dm_folder_pick").set_value("(type a path)").run()
@@ -103,8 +108,10 @@ def test_upload_a_folder_then_pick_a_predictions_file_plainly(tmp_path: Path) ->
     at = open_page()
     at.radio(key="dm_source").set_value("folder").run()
     at.radio(key="dm_folder_how").set_value("upload").run()
-    files = [(name, (folder / name).read_bytes(), "text/plain")
-             for name in ("mapping.txt", "test_text.txt", "test_labels.txt")]
+    files = [
+        (name, (folder / name).read_bytes(), "text/plain")
+        for name in ("mapping.txt", "test_text.txt", "test_labels.txt")
+    ]
     at.file_uploader(key="dm_folder_files").set_value(files).run()
     at.button(key="dm_folder_load").click().run()
     assert not errors(at) and [m.value for m in at.metric][0] == "200 rows"
@@ -118,7 +125,10 @@ def test_upload_a_folder_then_pick_a_predictions_file_plainly(tmp_path: Path) ->
     status = _status(at)
     assert len(status) == 2 and all("200/200 rows precomputed" in v for v in status.values())
     accuracy = dict(zip(at.dataframe[-1].value["model"], at.dataframe[-1].value["accuracy"]))
-    gold, roberta = (folder / "test_labels.txt").read_text().split(), (folder / "predictions_roberta.txt").read_text().split()
+    gold, roberta = (
+        (folder / "test_labels.txt").read_text().split(),
+        (folder / "predictions_roberta.txt").read_text().split(),
+    )
     expected = sum(g == p for g, p in zip(gold, roberta)) / len(gold)
     assert [v for k, v in accuracy.items() if "roberta" in k] == [pct(expected)]
 
@@ -142,7 +152,8 @@ def test_integer_labels_need_the_label_map_of_the_mapping_step(shared_data: Path
     assert mapping.to_dict("records") == [
         {"model label": "negative", "dataset label": "negative", "how": "mapped"},
         {"model label": "positive", "dataset label": "positive", "how": "mapped"},
-        {"model label": "neutral", "dataset label": "—", "how": "dropped: negative, positive renormalised"}]
+        {"model label": "neutral", "dataset label": "—", "how": "dropped: negative, positive renormalised"},
+    ]
     # VADER's binary accuracy here equals scikit-learn's on the sign of VADER's compound score
     from sklearn.metrics import accuracy_score
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer

@@ -1,6 +1,7 @@
 """First run from an empty EVALCORE_HOME on the Data & models page, for real under AppTest: the
 demo transformer is built from the page (the full build, about a minute), then no stale "not built
 yet" / "Building…" message remains and its lab predictions are already in the cache."""
+
 from __future__ import annotations
 
 from pathlib import Path

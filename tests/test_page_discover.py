@@ -2,6 +2,7 @@
 `discover_slices` called directly, confirmation-half figures come first, one click saves a slice into the
 workspace (renamed on a name clash, not twice for a rule already saved), Compare shows it, and bad
 settings get a message."""
+
 from __future__ import annotations
 
 import json
@@ -9,12 +10,12 @@ import json
 import pytest
 from apptest_helpers import errors, open_page
 
-from evalcore.core import units
-from evalcore.io.load import load_data
-from evalcore.decide.discover import DiscoverySettings, discover_slices
-from evalcore.tasks.pipeline import run_analysis
 from evalcore.analyze.slices import Slice, SliceSet
+from evalcore.core import units
+from evalcore.decide.discover import DiscoverySettings, discover_slices
+from evalcore.io.load import load_data
 from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
+from evalcore.tasks.pipeline import run_analysis
 from ui import state
 
 PAGE = "pages/slices.py"
@@ -44,25 +45,39 @@ def test_discover_save_one_and_all_then_compare_shows_them(lab_eval) -> None:
     # The user's set: a slice named like the first finding but with another rule (a name clash), and the
     # third finding's rule under another name (already saved).
     third = expected.confirmed[2]
-    save_workspace(Workspace(slices=SliceSet((
-        Slice("has_mention__label_negative", "has_url == true", "mine"),
-        Slice("negatives", third.text, "mine too"))).to_json()))
+    save_workspace(
+        Workspace(
+            slices=SliceSet(
+                (
+                    Slice("has_mention__label_negative", "has_url == true", "mine"),
+                    Slice("negatives", third.text, "mine too"),
+                )
+            ).to_json()
+        )
+    )
 
     at = open_page(PAGE)
     assert "No discovery run" in " ".join(c.value for c in at.caption)
     at.button(key="sl_disc_run").click().run()
     assert not at.exception and not errors(at), errors(at)
     table = _table(at)
-    assert list(table.columns[:5]) == ["slice", "result", "n (confirmation half)", "change [95%]",
-                                       "change minus the rest's [95%]"]  # the fair figures first
+    assert list(table.columns[:5]) == [
+        "slice",
+        "result",
+        "n (confirmation half)",
+        "change [95%]",
+        "change minus the rest's [95%]",
+    ]  # the fair figures first
     assert table["slice"].tolist() == [f.name for f in expected.candidates]
     first = expected.candidates[0]
     row = table.iloc[0]
-    assert row["change [95%]"] == units.pts_ci(first.confirm["delta"], first.confirm["delta_lo"],
-                                               first.confirm["delta_hi"])
+    assert row["change [95%]"] == units.pts_ci(
+        first.confirm["delta"], first.confirm["delta_lo"], first.confirm["delta_hi"]
+    )
     assert row["MDE (80% power)"] == units.magnitude_pts(first.confirm["mde"])
     assert row["change on all rows [95%] (optimistic)"] == units.pts_ci(
-        first.overall["delta"], first.overall["delta_lo"], first.overall["delta_hi"])
+        first.overall["delta"], first.overall["delta_lo"], first.overall["delta_hi"]
+    )
     assert row["rule"] == first.text
     text = " ".join(m.value for m in at.markdown)
     assert f"**{len(confirmed)} confirmed** worse than the rest" in text and "(seed 0, depth 2)" in text
@@ -74,7 +89,8 @@ def test_discover_save_one_and_all_then_compare_shows_them(lab_eval) -> None:
     renamed = s["has_mention__label_negative_2"]
     assert renamed.text == first.text and s["has_mention__label_negative"].text == "has_url == true"
     assert renamed.note == first.note(expected.settings) and renamed.note.startswith(
-        "Found by evalcore discover (seed 0, depth 2); on the confirmation half (n=41)")
+        "Found by evalcore discover (seed 0, depth 2); on the confirmation half (n=41)"
+    )
     assert "renamed" in _flash(at) and at.button(key="sl_disc_save_0").disabled
 
     todo = len(confirmed) - 2
@@ -126,8 +142,11 @@ def test_settings_seed_features_cache_and_messages(lab_eval) -> None:
 def test_other_data_keeps_the_features_it_has(shared_data) -> None:
     at = open_page(PAGE)
     at.multiselect(key="sl_disc_features").set_value(["input_length", "has_question"]).run()  # input_length: lab only
-    sst2 = {"source": str(shared_data / "sst2" / "dev.tsv"), "text_col": "sentence",
-            "label_map": "0=negative,1=positive"}
+    sst2 = {
+        "source": str(shared_data / "sst2" / "dev.tsv"),
+        "text_col": "sentence",
+        "label_map": "0=negative,1=positive",
+    }
     save_workspace(Workspace(data=sst2, baseline="vader", candidate="vader:0.3"))  # another session switches data
     at.run()
     assert not at.exception and not errors(at), errors(at)

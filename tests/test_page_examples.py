@@ -1,7 +1,9 @@
 """Examples page: slice and outcome filters match df_eval computed directly; row detail shows metadata."""
+
 from __future__ import annotations
 
 from apptest_helpers import errors, open_page
+
 from evalcore.io.load import load_data
 
 

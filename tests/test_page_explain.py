@@ -2,6 +2,7 @@
 toward the gold label) checked against `evalcore.probe.explain` called directly, the message for precomputed
 models, occlusion for a real (tiny) transformer, the aggregate view of a slice's regressions, and a
 scored stress case explained on the Stress tests page."""
+
 from __future__ import annotations
 
 import json
@@ -10,13 +11,13 @@ import pytest
 from apptest_helpers import errors, open_page
 from test_models import make_tiny_model
 
+from evalcore.core.paths import models_dir
 from evalcore.io.load import load_data
+from evalcore.predict.load import load_predictor
 from evalcore.probe.explain import explain, highlight_html, vader_lexicon
 from evalcore.probe.explain_aggregate import explain_slice
-from evalcore.predict.load import load_predictor
-from evalcore.core.paths import models_dir
-from evalcore.tasks.pipeline import run_analysis
 from evalcore.serve.workspace import Workspace, save_workspace
+from evalcore.tasks.pipeline import run_analysis
 
 PAGE = "pages/examples.py"
 LABELS = ("negative", "neutral", "positive")
@@ -55,8 +56,11 @@ def test_row_detail_explains_both_vader_models_toward_prediction_and_gold(lab) -
     assert len(shown) == 3
     for html, expl in zip(shown, (base, cand, cand_gold)):
         assert highlight_html(expl) in html
-    assert _headings(at) == ["Toward its prediction, **positive**", "Toward its prediction, **neutral**",
-                             "Toward the gold label, **positive**"]
+    assert _headings(at) == [
+        "Toward its prediction, **positive**",
+        "Toward its prediction, **neutral**",
+        "Toward the gold label, **positive**",
+    ]
     captions = [c.value for c in at.caption]
     assert "Its prediction is the gold label (positive)." in captions
     top = ", ".join(f"{t.token} ({t.score:+.2f})" for t in cand.top(3, toward=False))
@@ -137,8 +141,9 @@ def test_occlusion_for_a_transformer_and_a_slice_in_aggregate(lab, tiny_spec) ->
 
 def test_a_scored_stress_case_is_explained() -> None:
     at = open_page("pages/stress.py")
-    at.text_area(key="stress_paste").set_value("I do not love this phone at all\tnegative\nwhat a lovely day\tpositive"
-                                               "\njust landed in Boston").run()
+    at.text_area(key="stress_paste").set_value(
+        "I do not love this phone at all\tnegative\nwhat a lovely day\tpositive\njust landed in Boston"
+    ).run()
     at.button(key="stress_add_pasted").click().run()
     at.selectbox(key="stress_model_candidate").set_value("other…").run()
     at.text_input(key="stress_spec_candidate").set_value("vader:0.3").run()
@@ -172,8 +177,11 @@ def test_one_thread_is_nested_and_restores_the_count() -> None:
 
 
 def test_labels_a_model_cannot_explain_and_a_slice_without_regressions_get_messages(shared_data) -> None:
-    sst2 = {"source": str(shared_data / "sst2" / "dev.tsv"), "text_col": "sentence",
-            "label_map": "0=negative,1=positive"}
+    sst2 = {
+        "source": str(shared_data / "sst2" / "dev.tsv"),
+        "text_col": "sentence",
+        "label_map": "0=negative,1=positive",
+    }
     save_workspace(Workspace(data=sst2, baseline="vader", candidate="vader:0.3"))
     at = open_page(PAGE)
     at.multiselect(key="ex_outcomes").set_value([]).run()  # on binary labels the two VADERs agree: no regression

@@ -2,6 +2,7 @@
 the Compare metric picker against the engine's numbers, Examples' filters and highlighted answers, the
 Slices page's generation features, gates per task, and the report. Classification pages are covered by
 their own test files; the switch between the two task kinds is tested here."""
+
 from __future__ import annotations
 
 import html
@@ -10,18 +11,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from apptest_helpers import errors, open_page
 from test_page_compare import _decode
-from evalcore.core import units
-from evalcore.stats.comparisons import GENERATION, compared_metric, metrics_for
-from evalcore.io.load import load_data
+
 from evalcore.analyze.features import compute_generation_features
+from evalcore.analyze.slices import Slice, SliceSet
+from evalcore.core import units
+from evalcore.io.load import load_data
+from evalcore.present.report import DETECTABLE
+from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
+from evalcore.stats.comparisons import GENERATION, compared_metric, metrics_for
 from evalcore.stats.genmetrics import score_answers
 from evalcore.tasks.pipeline import run_analysis
-from evalcore.present.report import DETECTABLE
-from evalcore.analyze.slices import Slice, SliceSet
-from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
 
 SQUAD = load_data("squad")
 MODELS = SQUAD.default_models  # file: the Match-LSTM and BERT answers shipped beside the dev set
@@ -69,15 +70,20 @@ def test_uploaded_jsonl_with_two_prediction_columns(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     base = [g[0] if rng.random() < 0.5 else "no idea" for g in golds]
     tuned = [g[-1] if rng.random() < 0.8 else f"it is {g[0]} I think" for g in golds]
-    lines = [{"id": i, "question": q, "context": c, "answers": list(g), "pred_base": b, "pred_tuned": t}
-             for i, q, c, g, b, t in zip(rows["id"], rows["text"], rows["context"], golds, base, tuned)]
+    lines = [
+        {"id": i, "question": q, "context": c, "answers": list(g), "pred_base": b, "pred_tuned": t}
+        for i, q, c, g, b, t in zip(rows["id"], rows["text"], rows["context"], golds, base, tuned)
+    ]
     raw = "\n".join(json.dumps(x) for x in lines).encode()
     at = open_page()
     at.radio(key="dm_source").set_value("upload").run()
     at.file_uploader(key="dm_upload").set_value(("qa.jsonl", raw, "application/jsonl")).run()
     assert at.radio(key="dm_up_task").value == "generation"  # a prompt, gold answers and no label column
-    assert (at.selectbox(key="dm_up_prompt").value, at.selectbox(key="dm_up_gold").value,
-            at.selectbox(key="dm_up_gid").value) == ("question", "answers", "id")
+    assert (
+        at.selectbox(key="dm_up_prompt").value,
+        at.selectbox(key="dm_up_gold").value,
+        at.selectbox(key="dm_up_gid").value,
+    ) == ("question", "answers", "id")
     assert any("`pred_base` (base)" in c.value and "`pred_tuned` (tuned)" in c.value for c in at.caption)
     at.button(key="dm_up_load").click().run()
     assert not errors(at), errors(at)
@@ -131,11 +137,18 @@ def test_compare_metric_picker_shows_the_engines_numbers(squad_analysis) -> None
         assert not at.exception
         b, c, ch = o["baseline"][metric], o["candidate"][metric], o["changes"][metric]
         values = [m.value for m in at.metric]
-        assert values[:5] == [units.pct(b["value"]), units.pct(c["value"]), units.pts(ch["value"]),
-                              units.p_value(ch["p"]), units.magnitude_pts(ch["mde"])]
-        assert (f"change {units.pts_ci(ch['value'], ch['lo'], ch['hi'])}" in
-                next(html.unescape(x.value) for x in at.caption  # the caption's terms carry hover help (HTML)
-                     if html.unescape(x.value).startswith(compared_metric(metric).title + " · 95%")))
+        assert values[:5] == [
+            units.pct(b["value"]),
+            units.pct(c["value"]),
+            units.pts(ch["value"]),
+            units.p_value(ch["p"]),
+            units.magnitude_pts(ch["mde"]),
+        ]
+        assert f"change {units.pts_ci(ch['value'], ch['lo'], ch['hi'])}" in next(
+            html.unescape(x.value)
+            for x in at.caption  # the caption's terms carry hover help (HTML)
+            if html.unescape(x.value).startswith(compared_metric(metric).title + " · 95%")
+        )
         table = next(d.value for d in at.dataframe if DETECTABLE in d.value.columns).set_index("slice")
         engine = metric_table(squad_analysis, metric).set_index("slice")
         for name in ("all", "who_questions", "short_answers"):
@@ -143,8 +156,9 @@ def test_compare_metric_picker_shows_the_engines_numbers(squad_analysis) -> None
             assert table.loc[name, "change [95%]"] == units.pts_ci(row["delta"], row["delta_lo"], row["delta_hi"])
             assert table.loc[name, "n"] == row["n"]
         charts = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-        bars = next(f for f in charts if f["layout"]["title"]["text"].startswith(compared_metric(metric).title
-                                                                                 + " per slice"))
+        bars = next(
+            f for f in charts if f["layout"]["title"]["text"].startswith(compared_metric(metric).title + " per slice")
+        )
         assert [t["name"] for t in bars["data"]] == ["baseline: match_lstm", "candidate: bert_ensemble"]
         for trace, e in zip(_decode(bars["data"]), (b, c)):  # the 'all' bar of each model is the engine's mean
             assert trace.y[0] == "all (n=10,570)" and trace.x[0] == pytest.approx(e["value"])
@@ -216,8 +230,14 @@ def test_slices_page_offers_the_generation_features() -> None:
     at = open_page("pages/slices.py")
     assert not at.exception and not errors(at)
     first = next(s for s in at.selectbox if (s.key or "").endswith("_col") and s.key.startswith("rb_"))
-    assert {"metadata · question_word", "metadata · answer_type", "metadata · short_answer",
-            "metadata · context_tokens", "model · candidate_verbose", "model · f1_delta"} <= set(first.options)
+    assert {
+        "metadata · question_word",
+        "metadata · answer_type",
+        "metadata · short_answer",
+        "metadata · context_tokens",
+        "model · candidate_verbose",
+        "model · f1_delta",
+    } <= set(first.options)
     builtins = next(d.value for d in at.dataframe if "hypothesis" in d.value.columns and "kind" in d.value.columns)
     assert {"short_answer", "question_word", "answer_type", "verbose"} <= set(builtins["name"])
     at.text_area(key="sl_text_w").set_value('question_word == "what" and answer_type == "number"').run()

@@ -1,14 +1,14 @@
 """A demo that explains itself (issue 18, item 6), under AppTest: the home page's guided path for a first visit,
 its banner on each page, and the live pair one click away where the workspace's models cannot be explained."""
+
 from __future__ import annotations
 
 from apptest_helpers import open_page
 
 
 def test_home_offers_a_guided_path_that_follows_the_pages() -> None:
-    from streamlit.testing.v1 import AppTest
-
     from apptest_helpers import APP
+    from streamlit.testing.v1 import AppTest
 
     at = open_page()
     expander = next(e for e in at.expander if e.label.startswith("First visit? Open the guided path"))

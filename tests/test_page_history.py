@@ -1,16 +1,18 @@
 """History page under AppTest: three `report` runs on the lab file, then Compare (the same decision as one of
 them: recorded once), then History: three decisions with their verdicts, a trend chart with intervals, two runs
 compared; a damaged history file is a message, not a traceback."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
 from apptest_helpers import errors, open_page
-from evalcore.cli import main
-from evalcore.serve.history import HistoryStore, history_path
 from test_history import LAB, near_copy
 from test_page_compare import _decode
+
+from evalcore.cli import main
+from evalcore.serve.history import HistoryStore, history_path
 
 
 def _reports(tmp_path: Path) -> list[int]:
@@ -34,8 +36,11 @@ def test_history_page_shows_three_decisions_a_trend_and_a_diff(evalcore_home: Pa
     assert not at.exception and not errors(at)
     table = at.dataframe[0].value
     assert len(table) == 3
-    assert dict(zip(table["candidate"], table["verdict"])) == {"gpt2": "no-ship", "vader": "no-ship",
-                                                               "roberta_v2": "ship"}
+    assert dict(zip(table["candidate"], table["verdict"])) == {
+        "gpt2": "no-ship",
+        "vader": "no-ship",
+        "roberta_v2": "ship",
+    }
     assert "accuracy -30.0 pts [-35.6, -24.1]" in table["change [95%]"].tolist()
     assert set(table["who"]) != {""}
     # the trend: one point per decision, oldest first, with its interval, coloured by verdict
@@ -43,8 +48,11 @@ def test_history_page_shows_three_decisions_a_trend_and_a_diff(evalcore_home: Pa
     fig = _decode(json.loads(at.get("plotly_chart")[0].proto.spec))
     assert fig.layout.title.text.startswith("accuracy change vs baseline on slice has_mention")
     points = {x: (y, t.name) for t in fig.data for x, y in zip(t.x, t.y)}
-    assert list(fig.layout.xaxis.categoryarray) == ["#1 gpt2 (vs roberta)", "#2 vader (vs roberta)",
-                                                    "#3 roberta_v2 (vs roberta)"]
+    assert list(fig.layout.xaxis.categoryarray) == [
+        "#1 gpt2 (vs roberta)",
+        "#2 vader (vs roberta)",
+        "#3 roberta_v2 (vs roberta)",
+    ]
     assert round(points["#1 gpt2 (vs roberta)"][0], 1) == -42.5  # report's figure for has_mention
     assert [points[x][1] for x in fig.layout.xaxis.categoryarray] == ["no-ship", "no-ship", "ship"]
     assert all(len(t.error_y.array) == len(t.x) and min(t.error_y.array) > 0 for t in fig.data)

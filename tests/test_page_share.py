@@ -1,12 +1,13 @@
 """Report & W&B page through the real app: gates saved and applied, the report downloads, an offline
 push with the stress results of the session, and the no-key message."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
 from apptest_helpers import errors, open_page
+
 from evalcore.decide.gates import GATES, gates_for
 
 PAGE = "pages/share.py"
@@ -34,8 +35,15 @@ def test_gates_saved_and_applied() -> None:
     at = open_page(PAGE)
     assert errors(at) == [_verdict(at)]  # the no-ship verdict is the only error shown
     on = {name: at.toggle(key=f"share_gate_on_{name}").value for name in gates_for("classification")}
-    assert on == {"accuracy": True, "macro_f1": True, "slice_accuracy": True, "accuracy_gain": False,
-                  "class_recall": False, "confident_regression_rate": False, "stress_accuracy": False}
+    assert on == {
+        "accuracy": True,
+        "macro_f1": True,
+        "slice_accuracy": True,
+        "accuracy_gain": False,
+        "class_recall": False,
+        "confident_regression_rate": False,
+        "stress_accuracy": False,
+    }
     assert at.number_input(key="share_gate_accuracy").value == pytest.approx(2.0)  # margins typed in points
     shown = {t.key for t in at.toggle}  # a classification analysis lists no generation gate
     assert not {f"share_gate_on_{name}" for name in GATES if GATES[name].task == "generation"} & shown
@@ -121,8 +129,10 @@ def test_report_and_push_include_discovery_and_explanations(offline_wandb: Path)
     at.switch_page("pages/examples.py").run()
     # a discovered slice can be explained before it is saved
     discovered = found.confirmed[0].name
-    assert any(o.startswith(f"{discovered} (") and o.endswith("· discovered, not saved")
-               for o in at.selectbox(key="ex_agg_slice").options)
+    assert any(
+        o.startswith(f"{discovered} (") and o.endswith("· discovered, not saved")
+        for o in at.selectbox(key="ex_agg_slice").options
+    )
     at.selectbox(key="ex_agg_slice").set_value(discovered).run()
     at.button(key="ex_agg_run").click().run()
     assert not errors(at), errors(at)
@@ -131,12 +141,14 @@ def test_report_and_push_include_discovery_and_explanations(offline_wandb: Path)
 
     at.switch_page(PAGE).run()
     included = next(c.value for c in at.caption if c.value.startswith("Included from this session"))
-    assert (f"discovered slices ({len(found.confirmed)} confirmed of {len(found.candidates)} tested, seed 0, depth 2)"
-            in included)
+    assert (
+        f"discovered slices ({len(found.confirmed)} confirmed of {len(found.candidates)} tested, seed 0, depth 2)"
+        in included
+    )
     assert f"token explanations of slice {discovered}'s regressed rows ({explained.n_explained:,} of" in included
     at.toggle(key="share_preview").set_value(True).run()
     preview = next(m.value for m in at.markdown if m.value.startswith("# evalcore report"))
-    assert "## Discovered slices" in preview and found.confirmed[0].text.replace('"', '') in preview.replace('"', '')
+    assert "## Discovered slices" in preview and found.confirmed[0].text.replace('"', "") in preview.replace('"', "")
     assert f"Why the candidate flips on {discovered}" in preview
     at.button(key="FormSubmitter:share_wandb_form-Push to W&B").click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -3,6 +3,7 @@ page side of what tests/test_browser_signin.py shows against a real provider, fa
 read share refuses the save in `ui.state` (the server), whatever the widget sent; a link to a workspace that is
 not yours opens your own; a signed-out visitor gets the sign-in page and no workspace is touched.
 (Sign-in off is every other page test: e.g. tests/test_multiuser.py, unchanged.)"""
+
 from __future__ import annotations
 
 from apptest_helpers import APP
@@ -13,9 +14,15 @@ from evalcore.serve import workspace as store
 from evalcore.serve.access import Identity
 
 ISS = "http://127.0.0.1:9400"
-SECRETS = {"auth": {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 32,
-                    "client_id": "evalcore", "client_secret": "s",
-                    "server_metadata_url": f"{ISS}/.well-known/openid-configuration"}}
+SECRETS = {
+    "auth": {
+        "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "evalcore",
+        "client_secret": "s",
+        "server_metadata_url": f"{ISS}/.well-known/openid-configuration",
+    }
+}
 ALICE = Identity(ISS, "alice-sub", "alice@example.org", "Alice")
 BOB = Identity(ISS, "bob-sub", "bob@example.org", "Bob")
 

@@ -1,19 +1,20 @@
 """Slices page, run for real under AppTest on the demo data: build a slice through the widgets, check
 its live count against pandas, save it and find it again after a refresh; the text form, custom
 features and import errors."""
+
 from __future__ import annotations
 
 import json
 import re
 
 import pytest
-
 from apptest_helpers import errors, open_page
-from evalcore.io.load import load_data
-from evalcore.tasks.pipeline import feature_frame
+
 from evalcore.analyze.rules import Op, format_rule, parse_rule
 from evalcore.analyze.slices import Slice, SliceSet, save_slices
+from evalcore.io.load import load_data
 from evalcore.serve.workspace import workspace_path
+from evalcore.tasks.pipeline import feature_frame
 from ui.rule_builder import draft_to_rule, rule_to_draft
 
 PAGE = "pages/slices.py"
@@ -61,14 +62,17 @@ def saved() -> SliceSet:
     return SliceSet.from_json(json.loads(workspace_path().read_text())["slices"])
 
 
-@pytest.mark.parametrize("text", [
-    "a == 1",
-    "not a == 1",
-    "not not a == 1",
-    "not (a == 1 and b != \"x\")",
-    "not (a == 1 or b in [1, 2]) or c is null",
-    "a >= 1 and (b contains \"x\" or not (c == true and d matches \"^x\")) and e not in [\"p\", \"q\"]",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a == 1",
+        "not a == 1",
+        "not not a == 1",
+        'not (a == 1 and b != "x")',
+        "not (a == 1 or b in [1, 2]) or c is null",
+        'a >= 1 and (b contains "x" or not (c == true and d matches "^x")) and e not in ["p", "q"]',
+    ],
+)
 def test_draft_round_trip(text: str) -> None:
     ids = (f"n{i}" for i in range(1000))
     draft = rule_to_draft(parse_rule(text), ids)
@@ -96,15 +100,16 @@ def test_build_count_save_and_find_after_refresh(lab) -> None:
     at.radio(key=f"rb_{root}_join").set_value("or").run()
     at.button(key=f"rb_{root}_addg").click().run()  # a nested AND group inside the OR
     sub = group_ids(at)[1]
-    third, = [n for n in node_ids(at) if n not in (first, second)]
+    (third,) = [n for n in node_ids(at) if n not in (first, second)]
     set_condition(at, third, "label", "!=", "neutral", "selectbox")
     at.button(key=f"rb_{sub}_addc").click().run()
     fourth = node_ids(at)[3]
     set_condition(at, fourth, "has_question", "==", True, "checkbox")
     at.checkbox(key=f"rb_{root}_not").check().run()
 
-    expected = ~((lab.emoji_count >= 1) | (lab.length_bucket == "short")
-                 | ((lab.label != "neutral") & lab.has_question))
+    expected = ~(
+        (lab.emoji_count >= 1) | (lab.length_bucket == "short") | ((lab.label != "neutral") & lab.has_question)
+    )
     text = 'not (emoji_count >= 1 or length_bucket in ["short"] or label != "neutral" and has_question == true)'
     assert live(at) == (int(expected.sum()), text)
     assert at.text_area(key="sl_text_w").value == text  # the text form follows the builder
@@ -240,10 +245,10 @@ def test_import_errors_and_replace(lab, tmp_path) -> None:
 
 
 def test_a_non_sentiment_task_gets_generic_slices_with_their_label_mix(tmp_path, monkeypatch) -> None:
-    from evalcore.decide.label_mix import label_mix, mix_text
-    from evalcore.tasks.pipeline import eval_base
     from evalcore.analyze.slices import generic_slices, masks
+    from evalcore.decide.label_mix import label_mix, mix_text
     from evalcore.serve.workspace import Workspace, save_workspace
+    from evalcore.tasks.pipeline import eval_base
     from tests.task_folders import renamed_tweeteval
 
     folder = renamed_tweeteval(tmp_path / "stance", n_rows=400)

@@ -1,5 +1,6 @@
 """Stress tests page through the real app: cases in (pasted, typed, uploaded, LLM), live scoring
 checked against VADER called directly, persistence across a fresh session, perturbation tests."""
+
 from __future__ import annotations
 
 import json
@@ -7,13 +8,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
-from scipy.stats import binomtest
 import pytest
-
 from apptest_helpers import errors, open_page
 from chat_server import send_chat_reply
-from evalcore.io.load import load_data
+from scipy.stats import binomtest
+
 from evalcore.analyze.features import compute_features
+from evalcore.io.load import load_data
 from evalcore.predict.load import load_predictor
 from evalcore.probe.perturb import Expectation, get_generators, run_perturbation_tests
 
@@ -67,9 +68,11 @@ def _expected_summary(threshold: float, target_rows) -> dict[str, dict[str, floa
         wrong = labelled & (pred != gold)
         slice_batch = p.predict(target_rows["text"].tolist())
         slice_pred = np.array([LABELS[i] for i in slice_batch.pred], dtype=object)
-        out[spec] = {"accuracy": float((pred == gold)[labelled].mean()),
-                     "high_conf_wrong": int((wrong & (batch.conf >= threshold)).sum()),
-                     "slice_accuracy": float((slice_pred == target_rows["label"].to_numpy(dtype=object)).mean())}
+        out[spec] = {
+            "accuracy": float((pred == gold)[labelled].mean()),
+            "high_conf_wrong": int((wrong & (batch.conf >= threshold)).sum()),
+            "slice_accuracy": float((slice_pred == target_rows["label"].to_numpy(dtype=object)).mean()),
+        }
     disagreement = float((preds["vader"] != preds["vader:0.3"]).mean())
     for spec in out:
         out[spec]["disagreement_rate"] = disagreement
@@ -174,13 +177,18 @@ def test_perturbation_tests_on_the_cases() -> None:
     assert len(at.get("plotly_chart")) == 1
     vader, vader03 = load_predictor("vader", LABELS), load_predictor("vader:0.3", LABELS)
     vader03.name = "vader:0.3"
-    direct = run_perturbation_tests([t for t, _ in CASES], [vader, vader03],
-                                    get_generators(names, Expectation("DIR", clear_conf=0.6, high_conf=0.8)),
-                                    max_cases_per_generator=50).summary
-    assert shown[["test", "model", "applicable"]].values.tolist() == \
-        [[g, m, str(n)] for g, m, n in direct[["generator", "model", "n_applicable"]].values]
-    for text, (rate, fail, n) in zip(shown["failure rate [95% interval]"],
-                                     direct[["failure_rate", "n_fail", "n_applicable"]].values):
+    direct = run_perturbation_tests(
+        [t for t, _ in CASES],
+        [vader, vader03],
+        get_generators(names, Expectation("DIR", clear_conf=0.6, high_conf=0.8)),
+        max_cases_per_generator=50,
+    ).summary
+    assert shown[["test", "model", "applicable"]].values.tolist() == [
+        [g, m, str(n)] for g, m, n in direct[["generator", "model", "n_applicable"]].values
+    ]
+    for text, (rate, fail, n) in zip(
+        shown["failure rate [95% interval]"], direct[["failure_rate", "n_fail", "n_applicable"]].values
+    ):
         if n:
             lo, hi = binomtest(int(fail), int(n)).proportion_ci(method="wilson")
             assert text == f"{rate:.1%} [{lo:.1%}, {hi:.1%}] ({int(fail)} of {int(n)})"
@@ -188,7 +196,8 @@ def test_perturbation_tests_on_the_cases() -> None:
             assert text == "not applicable (no case applies)"  # never a 0% rate
     # texts the negation rules could not edit are counted as skipped, with the reason
     assert shown["texts tried"].tolist()[0] == "10" and shown["skipped: no edit made (why)"].tolist()[0] == (
-        "6 (already holds a negation (4); no auxiliary, copula, modal or known verb after a subject (2))")
+        "6 (already holds a negation (4); no auxiliary, copula, modal or known verb after a subject (2))"
+    )
     # each test's examples with the edit marked: add_negation first, then another test picked
     edits = [m.value for m in at.markdown if 'class="edits"' in m.value]
     assert len(edits) == 1 and '<ins style="' in edits[0] and ">not</ins> great" in edits[0], edits
@@ -224,8 +233,18 @@ def test_llm_prompt_reply_and_a_configured_endpoint(monkeypatch) -> None:
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     # the operator configures the endpoint and its key variable; a visitor only picks it by name
     monkeypatch.setenv("EVALCORE_TEST_API_KEY", "sk-test-1234567890")
-    monkeypatch.setenv("EVALCORE_LLM_ENDPOINTS", json.dumps({"local tiny": {
-        "base_url": f"http://127.0.0.1:{srv.server_port}/v1", "model": "tiny", "api_key_env": "EVALCORE_TEST_API_KEY"}}))
+    monkeypatch.setenv(
+        "EVALCORE_LLM_ENDPOINTS",
+        json.dumps(
+            {
+                "local tiny": {
+                    "base_url": f"http://127.0.0.1:{srv.server_port}/v1",
+                    "model": "tiny",
+                    "api_key_env": "EVALCORE_TEST_API_KEY",
+                }
+            }
+        ),
+    )
     try:
         at = open_page(PAGE)
         assert not [t for t in at.text_input if (t.key or "").startswith("stress_llm_")]  # no URL or key field

@@ -1,6 +1,7 @@
 """Plain words on the pages (issue 18, item 5), under AppTest: hover help on the statistical terms, no empty
 reliability diagram and no confidence sort without confidences, the Examples text first, percent axes, short
 model names, and a generation Stress page that does not speak of tweets."""
+
 from __future__ import annotations
 
 import json

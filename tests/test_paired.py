@@ -1,5 +1,6 @@
 """The paired statistics layer: power, the comparison with the rest, the bootstrap intervals, checked by
 simulation with fixed seeds (the claims a verdict rests on) and against direct computations."""
+
 from __future__ import annotations
 
 import doctest
@@ -10,11 +11,16 @@ from scipy.stats import binomtest
 from sklearn.metrics import f1_score
 
 import evalcore.stats.paired
+from evalcore.analyze.tables import build_df_eval
 from evalcore.stats.comparisons import confusion_cells, macro_f1_of, metric_changes, per_class_changes
 from evalcore.stats.intervals import mcnemar_exact
-from evalcore.stats.paired import (binary_changes, continuous_changes, minimum_detectable_effect, rows_for_effect,
-                             vs_rest)
-from evalcore.analyze.tables import build_df_eval
+from evalcore.stats.paired import (
+    binary_changes,
+    continuous_changes,
+    minimum_detectable_effect,
+    rows_for_effect,
+    vs_rest,
+)
 
 
 def _paired(rng, n, reg, imp, base_acc=0.75):
@@ -158,8 +164,11 @@ def test_per_class_changes_match_sklearn():
             assert pc[f"{metric}_{who}"].to_numpy() == pytest.approx(ref)
     on_a = gold == 0
     assert pc.loc["a", "recall_p"] == pytest.approx(
-        binomtest(min(((base != 0) & (cand == 0) & on_a).sum(), ((base == 0) & (cand != 0) & on_a).sum()),
-                  (((base != 0) & (cand == 0)) | ((base == 0) & (cand != 0)))[on_a].sum()).pvalue)
+        binomtest(
+            min(((base != 0) & (cand == 0) & on_a).sum(), ((base == 0) & (cand != 0) & on_a).sum()),
+            (((base != 0) & (cand == 0)) | ((base == 0) & (cand != 0)))[on_a].sum(),
+        ).pvalue
+    )
     for m in ("precision", "recall", "f1"):
         assert (pc[f"{m}_delta_lo"] <= pc[f"{m}_delta"]).all() and (pc[f"{m}_delta"] <= pc[f"{m}_delta_hi"]).all()
 
@@ -186,8 +195,9 @@ def test_continuous_changes_cover_and_keep_their_level():
         cand = np.clip(base + rng.normal(0.02, 0.1, n), 0, 1)
         t = continuous_changes(["all"], np.ones((1, n), bool), base, cand, n_boot=300, seed=i).iloc[0]
         covered += t["delta_lo"] <= 0.02 <= t["delta_hi"]  # clipping at 0 and 1 is rare for beta(2, 2) +- 0.1
-        null = continuous_changes(["all"], np.ones((1, n), bool), base, np.clip(base + rng.normal(0, 0.1, n), 0, 1),
-                                  n_boot=50, seed=i).iloc[0]
+        null = continuous_changes(
+            ["all"], np.ones((1, n), bool), base, np.clip(base + rng.normal(0, 0.1, n), 0, 1), n_boot=50, seed=i
+        ).iloc[0]
         rejected += null["p"] < 0.05
     assert 0.90 <= covered / 200 <= 0.99
     assert rejected / 200 <= 0.09

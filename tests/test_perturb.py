@@ -1,4 +1,5 @@
 """Perturbation generators on fixed inputs, expectations, and a real run with VADER."""
+
 from __future__ import annotations
 
 import re
@@ -7,17 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalcore.predict.cache import PredictionCache
-from evalcore.io.load import load_data
 from evalcore.core.errors import ConfigError, ModelError
+from evalcore.io.load import load_data
+from evalcore.predict.cache import PredictionCache
 from evalcore.predict.load import load_predictor
 from evalcore.probe.perturb import (
     CASE_COLUMNS,
-    edit_segments,
-    highlight_edit_html,
-    highlight_edit_markdown,
-    add_negation_edits,
-    remove_negation_edits,
     DIR,
     GENERATOR_NAMES,
     INV,
@@ -28,71 +24,82 @@ from evalcore.probe.perturb import (
     add_hashtag,
     add_mention,
     add_negation,
+    add_negation_edits,
     add_typos,
     change_casing,
+    edit_segments,
     get_generators,
+    highlight_edit_html,
+    highlight_edit_markdown,
     lower_case,
     make_pairs,
     remove_emoji,
     remove_negation,
+    remove_negation_edits,
     run_perturbation_tests,
     strip_punctuation,
     upper_case,
 )
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("This movie is great", ["This movie is not great"]),
-    ("I'm happy today", ["I'm not happy today"]),
-    ("It\u2019s fine", ["It\u2019s not fine"]),
-    ("IT WAS AMAZING", ["IT WAS NOT AMAZING"]),
-    ("I love this song", ["I don't love this song"]),
-    ("She loves it", ["She doesn't love it"]),
-    ("We LOVED it", ["We DIDN'T LOVE it"]),
-    ("I had a great time", ["I didn't have a great time"]),  # main-verb "have": do-support, not "had not a"
-    ("It will be fine", ["It will not be fine"]),
-    ("You can do it", ["You cannot do it"]),
-    ("#Hatchimals are shite", ["#Hatchimals are not shite"]),  # a hashtag may be the subject
-    ("I'm still watching", ["I'm still not watching"]),  # "still" goes before "not"
-    ("I really love this", ["I don't really love this"]),
-    ("Top Reasons Why You Should Visit Israel", ["Top Reasons Why You Should Not Visit Israel"]),
-    # the generator's errors of issue 18, now not made:
-    ("lots of love for you", None),  # "love" is a noun here: no subject before it
-    ("I have nothing to do", None),  # already negative ("have not nothing")
-    ("are you celebrating", None),  # an inverted question ("are not you")
-    ("Can I politely suggest that", None),
-    ("That looks like a plan", None),  # "like" is a preposition
-    ("Liked the ending", None),  # no subject
-    ("Sunny morning at the beach", None),  # nothing to negate
-    ("This is not great", None),  # already negated: no double negation
-    ("I can't wait", None),
-    ("Do you like it?", None),  # a question
-    ("Is it good? It is.", None),  # a question, then an elliptical "It is." with no place for "not"
-    ("he loves it too", None),  # "doesn't love it too" needs "either"
-    ("This is by far the best", None),
-    ("the world as we know it is changing", None),  # an idiom
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("This movie is great", ["This movie is not great"]),
+        ("I'm happy today", ["I'm not happy today"]),
+        ("It\u2019s fine", ["It\u2019s not fine"]),
+        ("IT WAS AMAZING", ["IT WAS NOT AMAZING"]),
+        ("I love this song", ["I don't love this song"]),
+        ("She loves it", ["She doesn't love it"]),
+        ("We LOVED it", ["We DIDN'T LOVE it"]),
+        ("I had a great time", ["I didn't have a great time"]),  # main-verb "have": do-support, not "had not a"
+        ("It will be fine", ["It will not be fine"]),
+        ("You can do it", ["You cannot do it"]),
+        ("#Hatchimals are shite", ["#Hatchimals are not shite"]),  # a hashtag may be the subject
+        ("I'm still watching", ["I'm still not watching"]),  # "still" goes before "not"
+        ("I really love this", ["I don't really love this"]),
+        ("Top Reasons Why You Should Visit Israel", ["Top Reasons Why You Should Not Visit Israel"]),
+        # the generator's errors of issue 18, now not made:
+        ("lots of love for you", None),  # "love" is a noun here: no subject before it
+        ("I have nothing to do", None),  # already negative ("have not nothing")
+        ("are you celebrating", None),  # an inverted question ("are not you")
+        ("Can I politely suggest that", None),
+        ("That looks like a plan", None),  # "like" is a preposition
+        ("Liked the ending", None),  # no subject
+        ("Sunny morning at the beach", None),  # nothing to negate
+        ("This is not great", None),  # already negated: no double negation
+        ("I can't wait", None),
+        ("Do you like it?", None),  # a question
+        ("Is it good? It is.", None),  # a question, then an elliptical "It is." with no place for "not"
+        ("he loves it too", None),  # "doesn't love it too" needs "either"
+        ("This is by far the best", None),
+        ("the world as we know it is changing", None),  # an idiom
+    ],
+)
 def test_add_negation(text, expected):
     assert add_negation(text) == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("This is not great", ["This is great"]),
-    ("this won\u2019t work", ["this will work"]),
-    ("he doesnt care", ["he does care"]),
-    ("They aren't happy", ["They are happy"]),
-    ("Don't forget to vote", ["Forget to vote"]),  # a command loses its "don't"
-    ("I don't like it, it isn't good", None),  # two negations: removing one leaves the text negative
-    ("Didn't take long", None),  # no subject: "Did take long" / "Take long" are not English
-    ("There isn't even a proper correlation", None),  # "even" needs the negation
-    ("I haven't touched that in months", None),
-    ("I can't wait", None),  # an idiom of eagerness
-    ("I won't lie, it is great", None),
-    ("Why isn't it working?", None),  # a question
-    ("Not bad at all", None),  # "not" does not follow an auxiliary
-    ("what a knot, nothing", None),  # "nothing" is a negation the rules cannot remove
-    ("Love it", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("This is not great", ["This is great"]),
+        ("this won\u2019t work", ["this will work"]),
+        ("he doesnt care", ["he does care"]),
+        ("They aren't happy", ["They are happy"]),
+        ("Don't forget to vote", ["Forget to vote"]),  # a command loses its "don't"
+        ("I don't like it, it isn't good", None),  # two negations: removing one leaves the text negative
+        ("Didn't take long", None),  # no subject: "Did take long" / "Take long" are not English
+        ("There isn't even a proper correlation", None),  # "even" needs the negation
+        ("I haven't touched that in months", None),
+        ("I can't wait", None),  # an idiom of eagerness
+        ("I won't lie, it is great", None),
+        ("Why isn't it working?", None),  # a question
+        ("Not bad at all", None),  # "not" does not follow an auxiliary
+        ("what a knot, nothing", None),  # "nothing" is a negation the rules cannot remove
+        ("Love it", None),
+    ],
+)
 def test_remove_negation(text, expected):
     assert remove_negation(text) == expected
 
@@ -110,7 +117,9 @@ def test_a_directional_check_only_where_the_edit_changes_the_meaning():
     assert remove_negation_edits("I don't like it, it isn't good").startswith("more than one negation")
     # not directional: DIR says "not applicable" whatever the model did
     assert DIR.judge("positive", 0.99, "positive", 0.99, directional=False) == (
-        Status.NA, "the edit does not change the text's sentiment")
+        Status.NA,
+        "the edit does not change the text's sentiment",
+    )
 
 
 # --- the hand-judged set ------------------------------------------------------------------------------
@@ -129,9 +138,12 @@ def test_judged_set_every_edit_on_the_lab_tweets_is_judged_and_grammatical(share
     assert set(judged["judgement"]) <= {"good", "odd", "bad"}
     verdict = {(r.generator, r.original, r.perturbed): r.judgement for r in judged.itertuples()}
     texts = pd.read_csv(shared_data / "lab" / "tweets.csv")["text"]
-    made = [(name, t, out[0]) for t in texts for name, fn in (("add_negation", add_negation),
-                                                              ("remove_negation", remove_negation))
-            if (out := fn(t))]
+    made = [
+        (name, t, out[0])
+        for t in texts
+        for name, fn in (("add_negation", add_negation), ("remove_negation", remove_negation))
+        if (out := fn(t))
+    ]
     unjudged = [m for m in made if m not in verdict]
     assert not unjudged, f"{len(unjudged)} edit(s) not judged yet, e.g. {unjudged[:3]}"
     marks = [verdict[m] for m in made]
@@ -180,11 +192,11 @@ def test_punctuation():
 
 
 def test_emoji_hashtag_mention():
-    assert add_emoji("nice", seed=0) == ["nice \U0001F697"]
-    assert add_emoji("nice", seed=1) == ["nice \U0001F30D"]
-    assert remove_emoji("so good \U0001F602\U0001F602 right \U0001F44D") == ["so good right"]
+    assert add_emoji("nice", seed=0) == ["nice \U0001f697"]
+    assert add_emoji("nice", seed=1) == ["nice \U0001f30d"]
+    assert remove_emoji("so good \U0001f602\U0001f602 right \U0001f44d") == ["so good right"]
     assert remove_emoji("no emoji here") is None
-    assert remove_emoji("\U0001F602 \U0001F602") is None
+    assert remove_emoji("\U0001f602 \U0001f602") is None
     assert add_hashtag("nice ", seed=0) == ["nice #update"]
     assert add_hashtag("nice", seed=2) == ["nice #news"]
     assert add_mention("  nice") == ["@user nice"]
@@ -197,18 +209,20 @@ def test_seeded_generator_mixes_text_into_seed():
     assert typos.apply("I love this movie", 1) == ["I love thsi movie"]
 
 
-@pytest.mark.parametrize("expectation, orig, pert, status", [
-    (INV, ("positive", 0.9), ("positive", 0.4), Status.PASS),
-    (INV, ("positive", 0.9), ("neutral", 0.9), Status.FAIL),
-    (DIR, ("positive", 0.95), ("positive", 0.85), Status.FAIL),  # stayed positive, confidently
-    (DIR, ("positive", 0.95), ("positive", 0.6), Status.PASS),  # stayed, but hesitant
-    (DIR, ("positive", 0.95), ("negative", 0.99), Status.PASS),
-    (DIR, ("negative", 0.81), ("negative", 0.81), Status.FAIL),
-    (DIR, ("positive", 0.7), ("positive", 0.99), Status.NA),  # original not clearly positive
-    (DIR, ("neutral", 0.99), ("neutral", 0.99), Status.NA),  # neutral is not polar
-    (Expectation("DIR", clear_conf=0.5, high_conf=0.99), ("positive", 0.7), ("positive", 0.98),
-     Status.PASS),
-])
+@pytest.mark.parametrize(
+    "expectation, orig, pert, status",
+    [
+        (INV, ("positive", 0.9), ("positive", 0.4), Status.PASS),
+        (INV, ("positive", 0.9), ("neutral", 0.9), Status.FAIL),
+        (DIR, ("positive", 0.95), ("positive", 0.85), Status.FAIL),  # stayed positive, confidently
+        (DIR, ("positive", 0.95), ("positive", 0.6), Status.PASS),  # stayed, but hesitant
+        (DIR, ("positive", 0.95), ("negative", 0.99), Status.PASS),
+        (DIR, ("negative", 0.81), ("negative", 0.81), Status.FAIL),
+        (DIR, ("positive", 0.7), ("positive", 0.99), Status.NA),  # original not clearly positive
+        (DIR, ("neutral", 0.99), ("neutral", 0.99), Status.NA),  # neutral is not polar
+        (Expectation("DIR", clear_conf=0.5, high_conf=0.99), ("positive", 0.7), ("positive", 0.98), Status.PASS),
+    ],
+)
 def test_expectations(expectation, orig, pert, status):
     assert expectation.check(*orig, *pert) is status
 
@@ -247,14 +261,20 @@ def vader():
 
 
 def test_run_with_vader_scores_each_text_once_and_checks_expectations(vader):
-    texts = ["I love this movie", "Great food, the place is awesome", "the meeting is at noon",
-             "I love this movie", "lots of love"]
+    texts = [
+        "I love this movie",
+        "Great food, the place is awesome",
+        "the meeting is at noon",
+        "I love this movie",
+        "lots of love",
+    ]
     lenient = Expectation("DIR", clear_conf=0.5, high_conf=0.5)
     gens = get_generators(["add_negation", "add_typos", "add_mention"], expectation_dir=lenient)
     totals = []
     cache = PredictionCache()
-    result = run_perturbation_tests(texts, [vader, vader], gens, seed=0, cache=cache,
-                                    progress=lambda done, total: totals.append(total))
+    result = run_perturbation_tests(
+        texts, [vader, vader], gens, seed=0, cache=cache, progress=lambda done, total: totals.append(total)
+    )
     cases = result.cases
     assert list(cases.columns) == list(CASE_COLUMNS)
     # 4 distinct originals: 3 negated ("lots of love" has no verb group), 4 with a typo, 4 with a mention;
@@ -269,7 +289,11 @@ def test_run_with_vader_scores_each_text_once_and_checks_expectations(vader):
     assert by.loc[("add_negation", "I love this movie"), "pert_pred"] == "negative"
     row = by.loc[("add_negation", "Great food, the place is awesome")]
     assert (row["perturbed"], row["orig_pred"], row["pert_pred"], row["status"]) == (
-        "Great food, the place is not awesome", "positive", "positive", "n/a")
+        "Great food, the place is not awesome",
+        "positive",
+        "positive",
+        "n/a",
+    )
     assert np.isnan(row["orig_conf"]) and row["why"] == "other sentiment in the text outside the edited clause"
     assert by.loc[("add_negation", "I love this movie"), "why"] == "the model gives no confidence"
     row = by.loc[("add_negation", "the meeting is at noon")]
@@ -280,7 +304,12 @@ def test_run_with_vader_scores_each_text_once_and_checks_expectations(vader):
 
     summary = result.summary.set_index("generator")
     assert summary.loc["add_negation", ["n_texts", "n_skipped", "n_cases", "n_applicable", "n_fail"]].tolist() == [
-        4, 1, 3, 0, 0]  # "lots of love" was skipped, and counted
+        4,
+        1,
+        3,
+        0,
+        0,
+    ]  # "lots of love" was skipped, and counted
     assert summary.loc["add_negation", "skipped_why"] == "no auxiliary, copula, modal or known verb after a subject (1)"
     assert np.isnan(summary.loc["add_negation", "failure_rate"])
     assert summary.loc["add_mention", "n_fail"] == 0
@@ -337,8 +366,18 @@ def test_chart_labels_sit_beside_their_whiskers_and_counts_read_in_the_singular(
     from evalcore.core import units
     from evalcore.present.charts import perturbation_bars
 
-    summary = pd.DataFrame([{"generator": "add_negation", "model": "m", "n_applicable": 9, "failure_rate": 6 / 9,
-                             "failure_rate_lo": 0.354, "failure_rate_hi": 0.879}])
+    summary = pd.DataFrame(
+        [
+            {
+                "generator": "add_negation",
+                "model": "m",
+                "n_applicable": 9,
+                "failure_rate": 6 / 9,
+                "failure_rate_lo": 0.354,
+                "failure_rate_hi": 0.879,
+            }
+        ]
+    )
     fig = perturbation_bars(summary)
     bar, text = fig.data[0], fig.data[1]
     assert bar.orientation == "h" and text.mode == "text" and list(text.text) == ["67% of 9"]

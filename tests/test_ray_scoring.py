@@ -1,6 +1,7 @@
 """`score --ray` for real: a local Ray cluster (2 CPUs) started here, the CLI run as a user would
 (a subprocess connecting with --address), VADER and a small real transformer, Parquet and CSV
 shards; outputs compared with local scoring, resume from an interrupted run's Parquet files."""
+
 from __future__ import annotations
 
 import os
@@ -12,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_models import make_tiny_model
 
 from evalcore.io.load import load_data
 from evalcore.predict.load import load_predictor
 from evalcore.predict.scoring import score_texts
-from test_models import make_tiny_model
 
 ray = pytest.importorskip("ray")
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,20 +42,32 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for kind in ("parquet", "csv"):
         (root / kind).mkdir()
         for i in range(SHARDS):
-            part = df.iloc[i * N // SHARDS:(i + 1) * N // SHARDS]
+            part = df.iloc[i * N // SHARDS : (i + 1) * N // SHARDS]
             path = root / kind / f"part-{i}.{kind}"
             part.to_parquet(path, index=False) if kind == "parquet" else part.to_csv(path, index=False)
     df.to_parquet(root / "all.parquet", index=False)
     tiny = make_tiny_model(root / "tiny", {0: "negative", 1: "neutral", 2: "positive"})
-    return {"root": root, "parquet": root / "parquet", "csv": root / "csv", "all": root / "all.parquet",
-            "tiny": tiny, "df": df}
+    return {
+        "root": root,
+        "parquet": root / "parquet",
+        "csv": root / "csv",
+        "all": root / "all.parquet",
+        "tiny": tiny,
+        "df": df,
+    }
 
 
 def cli(*args: str, home: Path, address: str | None = None) -> subprocess.CompletedProcess:
     extra = ["--address", address] if address else []
     env = {**os.environ, "EVALCORE_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "evalcore", "score", *args, *extra], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "evalcore", "score", *args, *extra],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def lines(proc: subprocess.CompletedProcess) -> dict[str, str]:
@@ -73,7 +86,9 @@ def test_ray_scoring_reports_the_numbers_of_local_scoring_and_fills_the_cache(cl
     args = [a for m in models for a in ("--model", m)]
     first = cli("--ray", "--data", str(data["parquet"]), *args, home=evalcore_home, address=cluster)
     ray_lines = lines(first)
-    assert ray_lines["vader"].endswith(f"0/{N} rows from cache") and ray_lines["tiny"].endswith(f"0/{N} rows from cache")
+    assert ray_lines["vader"].endswith(f"0/{N} rows from cache") and ray_lines["tiny"].endswith(
+        f"0/{N} rows from cache"
+    )
     local = lines(cli("--data", str(data["all"]), *args, home=evalcore_home))  # local run, same cache
     for name in ("vader", "tiny"):  # same accuracy, and every row already cached by the Ray run
         assert local[name] == ray_lines[name].replace(f"0/{N} rows from cache", f"{N}/{N} rows from cache")
@@ -98,11 +113,30 @@ def test_rerun_resumes_from_an_interrupted_runs_parquet(cluster, data, evalcore_
     for p in sorted(data["parquet"].iterdir())[:2]:
         (partial / p.name).write_bytes(p.read_bytes())
     done = N * 2 // SHARDS
-    cut = cli("--ray", "--no-cache", "--data", str(partial), "--model", "vader", "--out", str(out),
-              home=evalcore_home, address=cluster)
+    cut = cli(
+        "--ray",
+        "--no-cache",
+        "--data",
+        str(partial),
+        "--model",
+        "vader",
+        "--out",
+        str(out),
+        home=evalcore_home,
+        address=cluster,
+    )
     assert lines(cut)["vader"].endswith(f"0/{done} rows from cache")
-    resumed = cli("--ray", "--data", str(data["parquet"]), "--model", "vader", "--out", str(out),
-                  home=evalcore_home, address=cluster)
+    resumed = cli(
+        "--ray",
+        "--data",
+        str(data["parquet"]),
+        "--model",
+        "vader",
+        "--out",
+        str(out),
+        home=evalcore_home,
+        address=cluster,
+    )
     assert f"resumed: {done} predictions" in resumed.stdout
     assert lines(resumed)["vader"].endswith(f"{done}/{N} rows from cache")
     written = pd.read_parquet(out)
@@ -119,8 +153,17 @@ def test_a_bad_shard_fails_with_one_line_and_the_fixed_rerun_completes(cluster, 
     frame = pd.read_csv(bad)
     frame.loc[3, "label"] = "meh"
     frame.to_csv(bad, index=False)
-    failed = cli("--ray", "--data", str(shards), "--model", "vader", "--labels", "negative,neutral,positive",
-                 home=evalcore_home, address=cluster)
+    failed = cli(
+        "--ray",
+        "--data",
+        str(shards),
+        "--model",
+        "vader",
+        "--labels",
+        "negative,neutral,positive",
+        home=evalcore_home,
+        address=cluster,
+    )
     assert failed.returncode == 2 and "Traceback" not in failed.stderr
     error = [ln for ln in failed.stderr.splitlines() if ln.startswith("error:")]
     assert len(error) == 1 and "unknown label 'meh'" in error[0] and "resumes" in error[0]

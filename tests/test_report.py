@@ -1,4 +1,5 @@
 """The readable report: findings sentences, Markdown content and a self-contained HTML page."""
+
 from __future__ import annotations
 
 import re
@@ -7,15 +8,15 @@ from datetime import datetime, timezone
 
 import pytest
 
-from evalcore.io.load import load_data
+from evalcore.analyze.slices import Slice, SliceSet
 from evalcore.decide.gates import GateConfig
 from evalcore.decide.verdict import evaluate_gates
+from evalcore.io.load import load_data
 from evalcore.predict.load import load_predictor
-from evalcore.probe.perturb import get_generators, run_perturbation_tests
-from evalcore.tasks.pipeline import analyse, run_analysis
 from evalcore.present.report import export_reports, render_html, render_markdown, write_report
-from evalcore.analyze.slices import Slice, SliceSet
+from evalcore.probe.perturb import get_generators, run_perturbation_tests
 from evalcore.probe.stress import StressCase, StressSet, score_stress
+from evalcore.tasks.pipeline import analyse, run_analysis
 
 LABELS = ["negative", "neutral", "positive"]
 WHEN = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
@@ -35,9 +36,16 @@ def models():
 
 @pytest.fixture(scope="module")
 def stress_set():
-    return StressSet("negation flips polarity", "has_negation",
-                     [StressCase("I love it", "positive"), StressCase("this is not good", "negative"),
-                      StressCase("good | bad <b>day</b>"), StressCase("kind of ok I guess", "positive")])
+    return StressSet(
+        "negation flips polarity",
+        "has_negation",
+        [
+            StressCase("I love it", "positive"),
+            StressCase("this is not good", "negative"),
+            StressCase("good | bad <b>day</b>"),
+            StressCase("kind of ok I guess", "positive"),
+        ],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +55,9 @@ def stress(models, stress_set):
 
 @pytest.fixture(scope="module")
 def perturb(models, lab):
-    return run_perturbation_tests(lab.data.texts[:40], list(models), get_generators(["add_negation", "upper_case"]),
-                                  max_cases_per_generator=5)
+    return run_perturbation_tests(
+        lab.data.texts[:40], list(models), get_generators(["add_negation", "upper_case"]), max_cases_per_generator=5
+    )
 
 
 def _with_slices(analysis, *slices):
@@ -65,8 +74,9 @@ def test_empty_slice_row_reads_as_missing_not_zero(lab):
 
 def test_markdown_has_the_key_numbers_gates_slices_stress_and_perturbation(lab, stress, stress_set, perturb):
     gates = evaluate_gates(lab, GateConfig({"stress_accuracy": 0.5}), stress=stress)
-    md = render_markdown(lab, gates, stress=stress, perturb=perturb, notes="Checked by the TA.",
-                         stress_set=stress_set, generated_at=WHEN)
+    md = render_markdown(
+        lab, gates, stress=stress, perturb=perturb, notes="Checked by the TA.", stress_set=stress_set, generated_at=WHEN
+    )
     assert md.startswith("# evalcore report: gpt2 (candidate) vs roberta (baseline)\n\nGenerated 2026-01-02 03:04 UTC")
     assert "**Verdict: NO-SHIP.** Look at slice has_mention: it loses 42.5 points (95% interval -50.2 to -33.8" in md
     # the stress cases were scored by vader / vader_strict, not by gpt2: that gate is not evaluable
@@ -76,8 +86,10 @@ def test_markdown_has_the_key_numbers_gates_slices_stress_and_perturbation(lab, 
     assert "| candidate | gpt2 | 39.8% [35.6%, 44.2%] | 500 |" in md
     assert "-30.0 pts [-35.6, -24.1], n=500; exact McNemar p = 1.1e-21" in md
     assert "- Confident-regression rate (candidate confidence >= 0.8): 38.2% [34.0%, 42.5%] (n=500)." in md
-    assert ("| has_mention | 207 | 70.0% [63.5%, 75.9%] | 27.5% [21.9%, 34.0%] | -42.5 pts [-50.2, -33.8] | 16.7 pts | "
-            "-21.4 pts [-32.6, -10.1] | 0.0019 | 1.9e-18 | 1.9e-17 | watched: HARM (fail), worse than the rest |") in md
+    assert (
+        "| has_mention | 207 | 70.0% [63.5%, 75.9%] | 27.5% [21.9%, 34.0%] | -42.5 pts [-50.2, -33.8] | 16.7 pts | "
+        "-21.4 pts [-32.6, -10.1] | 0.0019 | 1.9e-18 | 1.9e-17 | watched: HARM (fail), worse than the rest |"
+    ) in md
     assert "| all | 500 | 69.8% [65.6%, 73.7%] | 39.8% [35.6%, 44.2%] | -30.0 pts [-35.6, -24.1] | – | – | – |" in md
     assert "| has_negation | 97 | 44.3% [34.8%, 54.2%] | 6.2% [2.9%, 12.8%] | 42.3% [32.9%, 52.2%] | 97 |" in md
     assert "| has_negation | has_negation == true | Negation (not, never, n't) flips sentiment" in md
@@ -104,8 +116,7 @@ def test_markdown_defaults_to_the_default_gates(lab):
 
 
 def test_html_is_self_contained_with_plotly_inlined_once(lab, stress, stress_set, tmp_path):
-    page = render_html(lab, stress=stress, stress_set=stress_set, notes="<script>alert(1)</script>",
-                       generated_at=WHEN)
+    page = render_html(lab, stress=stress, stress_set=stress_set, notes="<script>alert(1)</script>", generated_at=WHEN)
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert not re.search(r"<script[^>]+src=[\"']?(https?:)?//", page)
     assert not re.search(r"<link[^>]+href=[\"']?(https?:)?//", page)

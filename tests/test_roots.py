@@ -1,4 +1,5 @@
 """The folders a dashboard visitor may read: the server decides, and nothing steps outside."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,8 +33,13 @@ def test_uploads_are_kept_under_the_uploads_folder_with_safe_names() -> None:
     path = store_file("preds.txt", b"0\n1\n")
     assert path.parent == uploads_dir() and path.name.endswith("_preds.txt") and path.read_bytes() == b"0\n1\n"
     folder = store_folder({"mapping.txt": b"0\tno\n1\tyes\n", "test_text.txt": b"a\n"})
-    assert folder.parent == uploads_dir() and sorted(p.name for p in folder.iterdir()) == ["mapping.txt", "test_text.txt"]
-    assert store_folder({"test_text.txt": b"a\n", "mapping.txt": b"0\tno\n1\tyes\n"}) == folder  # same files, same folder
+    assert folder.parent == uploads_dir() and sorted(p.name for p in folder.iterdir()) == [
+        "mapping.txt",
+        "test_text.txt",
+    ]
+    assert (
+        store_folder({"test_text.txt": b"a\n", "mapping.txt": b"0\tno\n1\tyes\n"}) == folder
+    )  # same files, same folder
     assert store_file("../../evil.txt", b"x").parent == uploads_dir()  # only the base name is kept
     with pytest.raises(DataError, match="not allowed for an upload"):
         store_file(".hidden", b"x")
@@ -42,8 +48,12 @@ def test_uploads_are_kept_under_the_uploads_folder_with_safe_names() -> None:
 def test_whole_data_choices_and_model_specs_are_checked(tmp_path: Path) -> None:
     secret = tmp_path / "secret.csv"
     secret.write_text("user,password_hash\nroot,abc123\n")
-    for settings in ({"source": str(secret)}, {"source": f"hf:{secret}"}, {"source": str(tmp_path)},
-                     {"source": f"{shared_data_dir()}/../../../{secret}"}):
+    for settings in (
+        {"source": str(secret)},
+        {"source": f"hf:{secret}"},
+        {"source": str(tmp_path)},
+        {"source": f"{shared_data_dir()}/../../../{secret}"},
+    ):
         with pytest.raises(DataError) as info:
             check_source(settings)
         assert "abc123" not in str(info.value) and "password_hash" not in str(info.value)  # never its contents

@@ -1,13 +1,15 @@
 """Issue 18, "no lost work", under AppTest: the slice actions act on the slice shown and a delete can be
 undone; drafts (a half-built slice, pasted cases) and scored results (stress, perturbations, discovery,
 explanations) come back in a fresh session, which is what a browser refresh is."""
+
 from __future__ import annotations
 
 import json
 
 from apptest_helpers import errors, open_page, restart_server
-from evalcore.serve import workspace as store
+
 from evalcore.analyze.slices import SliceSet
+from evalcore.serve import workspace as store
 from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
 
 SLICES = "pages/slices.py"
@@ -68,8 +70,11 @@ def test_a_half_built_slice_survives_a_refresh() -> None:
 
 
 def _live_workspace() -> None:
-    save_workspace(Workspace(baseline="vader", candidate="vader:0.3",
-                             stress={"models": {"baseline": "vader", "candidate": "vader:0.3"}}))
+    save_workspace(
+        Workspace(
+            baseline="vader", candidate="vader:0.3", stress={"models": {"baseline": "vader", "candidate": "vader:0.3"}}
+        )
+    )
 
 
 def test_pasted_cases_and_scored_results_come_back_after_a_refresh() -> None:
@@ -94,7 +99,8 @@ def test_pasted_cases_and_scored_results_come_back_after_a_refresh() -> None:
     back = again.session_state["ec_stress_result"]["result"].stress_wide
     assert back.equals(first)
     assert again.session_state["ec_perturb_result"]["result"].summary.equals(
-        at.session_state["ec_perturb_result"]["result"].summary)
+        at.session_state["ec_perturb_result"]["result"].summary
+    )
 
     report = open_page("pages/share.py")  # a refresh straight onto Report & W&B includes them too
     included = " ".join(c.value for c in report.caption if c.value.startswith("Included from this session"))

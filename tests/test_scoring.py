@@ -1,4 +1,5 @@
 """Batched, cached scoring on real models and a real SQLite cache; resume after a SIGKILL."""
+
 from __future__ import annotations
 
 import os
@@ -11,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_models import make_tiny_model
 
-from evalcore.predict.cache import PredictionCache
-from evalcore.io.load import load_data
 from evalcore.core.errors import ModelError
+from evalcore.io.load import load_data
+from evalcore.predict.cache import PredictionCache
 from evalcore.predict.load import load_predictor
 from evalcore.predict.scoring import length_sorted_batches, score, score_texts
-from test_models import make_tiny_model
 
 SENTIMENT = ("negative", "neutral", "positive")
 REPO = Path(__file__).resolve().parent.parent
@@ -25,8 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tiny_model(tmp_path_factory.mktemp("tiny") / "model",
-                           {0: "negative", 1: "neutral", 2: "positive"})
+    return make_tiny_model(tmp_path_factory.mktemp("tiny") / "model", {0: "negative", 1: "neutral", 2: "positive"})
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """Secrets (issue 19, item 4): an LLM key echoed by its endpoint is redacted before the reply is cut, in any case
 and spacing; credentials embedded in an endpoint URL are never printed (doctor, the Stress page, errors)."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from apptest_helpers import open_page
+
 from evalcore.core.errors import ConfigError
 from evalcore.probe.llm import LLMConfig, chat, display_url
 
@@ -28,8 +29,13 @@ class _Echo(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         key = self.headers.get("Authorization", "").removeprefix("Bearer ")
         mode = self.path.split("/")[1]
-        echo = {"atcut": key, "upper": key.upper(), "spaced": " ".join(key), "wrapped": key[:10] + "\n  " + key[10:],
-                "lower": key.lower()}[mode]
+        echo = {
+            "atcut": key,
+            "upper": key.upper(),
+            "spaced": " ".join(key),
+            "wrapped": key[:10] + "\n  " + key[10:],
+            "lower": key.lower(),
+        }[mode]
         # "atcut": the echo straddles the 300th character, where the shown part of an error body ends
         pad = "x" * (300 - len("Incorrect API key: ") - len(key) + 1) if mode == "atcut" else ""
         body = json.dumps({"error": f"{pad}Incorrect API key: {echo} (check it)"}).encode()
@@ -68,7 +74,8 @@ def test_an_echoed_key_is_redacted_before_the_reply_is_cut(echo_server, monkeypa
 
 def test_urls_are_shown_without_credentials() -> None:
     assert display_url(f"https://bob:{PASSWORD}@llm.example:8443/v1?api_key=abc&v=2") == (
-        "https://***@llm.example:8443/v1?api_key=***&v=2")
+        "https://***@llm.example:8443/v1?api_key=***&v=2"
+    )
     assert display_url("https://llm.example/v1") == "https://llm.example/v1"
     config = LLMConfig(f"https://bob:{PASSWORD}@llm.example/v1", "m", api_key_env=ENV)
     assert PASSWORD not in repr(config) and PASSWORD not in config.display_url
@@ -87,8 +94,18 @@ def test_connection_errors_show_no_credentials(monkeypatch) -> None:
 
 def _endpoint_with_credentials(monkeypatch) -> None:
     monkeypatch.setenv(ENV, KEY)
-    monkeypatch.setenv("EVALCORE_LLM_ENDPOINTS", json.dumps({"team": {
-        "base_url": f"https://bob:{PASSWORD}@llm.example/v1?token=tok-secret", "model": "m", "api_key_env": ENV}}))
+    monkeypatch.setenv(
+        "EVALCORE_LLM_ENDPOINTS",
+        json.dumps(
+            {
+                "team": {
+                    "base_url": f"https://bob:{PASSWORD}@llm.example/v1?token=tok-secret",
+                    "model": "m",
+                    "api_key_env": ENV,
+                }
+            }
+        ),
+    )
 
 
 def test_doctor_prints_no_credentials(monkeypatch) -> None:
@@ -104,7 +121,10 @@ def test_the_stress_page_prints_no_credentials(monkeypatch) -> None:
     _endpoint_with_credentials(monkeypatch)
     at = open_page("pages/stress.py")
     pick = at.selectbox(key="stress_llm_endpoint")
-    shown = " ".join(map(str, pick.options)) + " ".join(c.value for c in at.caption) + " ".join(
-        m.value for m in at.markdown)
+    shown = (
+        " ".join(map(str, pick.options))
+        + " ".join(c.value for c in at.caption)
+        + " ".join(m.value for m in at.markdown)
+    )
     assert "https://***@llm.example/v1" in shown
     assert PASSWORD not in shown and "tok-secret" not in shown and KEY not in shown

@@ -1,4 +1,5 @@
 """Stress cases: parsing the three pasted forms and uploads, JSON round trip, live scoring."""
+
 from __future__ import annotations
 
 import json
@@ -8,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcore.predict.cache import PredictionCache
-from evalcore.io.load import load_data
+from evalcore.analyze.tables import build_df_eval
 from evalcore.core.errors import DataError, ModelError
-from evalcore.predict.models import PredictionBatch, Predictor
+from evalcore.io.load import load_data
+from evalcore.predict.cache import PredictionCache
 from evalcore.predict.load import load_predictor
+from evalcore.predict.models import PredictionBatch, Predictor
 from evalcore.probe.stress import (
     StressCase,
     StressSet,
@@ -23,7 +25,6 @@ from evalcore.probe.stress import (
     slice_accuracy_of,
     stress_dir,
 )
-from evalcore.analyze.tables import build_df_eval
 
 LABELS = ["negative", "neutral", "positive"]
 
@@ -42,27 +43,37 @@ def test_one_case_per_line_skips_blank_lines():
 def test_tab_separated_labels_match_case_insensitively():
     raw = "text\tlabel\nI love it\tPOSITIVE\nmeh, fine\t neutral \nno label here\nit is a\ttab\t negative\n"
     assert _pairs(parse_cases(raw, LABELS, source="typed")) == [
-        ("I love it", "positive"), ("meh, fine", "neutral"), ("no label here", None),
-        ("it is a\ttab", "negative")]  # the label is after the last tab
+        ("I love it", "positive"),
+        ("meh, fine", "neutral"),
+        ("no label here", None),
+        ("it is a\ttab", "negative"),
+    ]  # the label is after the last tab
     assert _pairs(parse_cases("empty label\t\n", LABELS)) == [("empty label", None)]
 
 
 def test_csv_with_header_quotes_commas_and_line_breaks():
     raw = '\ntext,label\n"hi, there",Positive\n\n"two\nlines",neutral\nno label,\n'
     assert _pairs(parse_cases(raw, LABELS)) == [
-        ("hi, there", "positive"), ("two\nlines", "neutral"), ("no label", None)]
+        ("hi, there", "positive"),
+        ("two\nlines", "neutral"),
+        ("no label", None),
+    ]
     assert _pairs(parse_cases("label,text,extra\nnegative,awful,x\n", LABELS)) == [("awful", "negative")]
-    assert _pairs(parse_cases('text\n"only text, no label column"\n', LABELS)) == [
-        ("only text, no label column", None)]
+    assert _pairs(parse_cases('text\n"only text, no label column"\n', LABELS)) == [("only text, no label column", None)]
 
 
-@pytest.mark.parametrize("raw, message", [
-    ("good\tpositive\n\nbad\tmixed\n", "line 3: label 'mixed' is not one of the dataset labels: "
-                                       "negative, neutral, positive"),
-    ("text,label\nfine,neutral\nodd,sarcastic\n", "line 3: label 'sarcastic' is not one of"),
-    ("ok\tpositive\n\tnegative\n", "line 2: the text is empty"),
-    ("text,label\nfine, really,neutral\n", "line 2: 3 cells but the header has 2 column"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (
+            "good\tpositive\n\nbad\tmixed\n",
+            "line 3: label 'mixed' is not one of the dataset labels: negative, neutral, positive",
+        ),
+        ("text,label\nfine,neutral\nodd,sarcastic\n", "line 3: label 'sarcastic' is not one of"),
+        ("ok\tpositive\n\tnegative\n", "line 2: the text is empty"),
+        ("text,label\nfine, really,neutral\n", "line 2: 3 cells but the header has 2 column"),
+    ],
+)
 def test_parse_errors_name_the_line_and_label(raw, message):
     with pytest.raises(DataError, match=message):
         parse_cases(raw, LABELS)
@@ -71,25 +82,33 @@ def test_parse_errors_name_the_line_and_label(raw, message):
 def test_case_files_of_each_kind(tmp_path):
     (tmp_path / "a.txt").write_text("one\ntwo\tpositive\n", encoding="utf-8")
     (tmp_path / "a.tsv").write_text("text\tlabel\nthree\tNegative\n", encoding="utf-8")
-    (tmp_path / "a.csv").write_bytes("\ufefftext,label\n\"four, 4\",neutral\n".encode("utf-8"))
-    (tmp_path / "a.jsonl").write_text('{"text": "five"}\n\n{"text": "six", "label": "POSITIVE"}\n',
-                                      encoding="utf-8")
-    got = {suffix: _pairs(parse_case_file(tmp_path / f"a{suffix}", LABELS))
-           for suffix in (".txt", ".tsv", ".csv", ".jsonl")}
-    assert got == {".txt": [("one", None), ("two", "positive")], ".tsv": [("three", "negative")],
-                   ".csv": [("four, 4", "neutral")], ".jsonl": [("five", None), ("six", "positive")]}
+    (tmp_path / "a.csv").write_bytes('\ufefftext,label\n"four, 4",neutral\n'.encode("utf-8"))
+    (tmp_path / "a.jsonl").write_text('{"text": "five"}\n\n{"text": "six", "label": "POSITIVE"}\n', encoding="utf-8")
+    got = {
+        suffix: _pairs(parse_case_file(tmp_path / f"a{suffix}", LABELS))
+        for suffix in (".txt", ".tsv", ".csv", ".jsonl")
+    }
+    assert got == {
+        ".txt": [("one", None), ("two", "positive")],
+        ".tsv": [("three", "negative")],
+        ".csv": [("four, 4", "neutral")],
+        ".jsonl": [("five", None), ("six", "positive")],
+    }
     assert {c.source for c in parse_case_file(tmp_path / "a.txt", LABELS)} == {"file"}
 
 
-@pytest.mark.parametrize("name, data, message", [
-    ("cases.xlsx", b"x", r"suffix '.xlsx' is not supported; use one of .txt, .csv, .tsv, .jsonl"),
-    ("cases.txt", b"caf\xe9\n", r"'cases.txt' is not UTF-8 text \(byte 3\)"),
-    ("cases.csv", b"just a tweet, with a comma\n", "first line must be a CSV header with a 'text' column"),
-    ("cases.jsonl", b'{"text": "a"}\n{"text": "b",\n', r"'cases.jsonl', line 2: not valid JSON"),
-    ("cases.jsonl", b'["a"]\n', "line 1: expected an object with a string 'text'"),
-    ("cases.jsonl", b'{"text": "a", "label": "meh"}\n', "line 1: label 'meh' is not one of"),
-    ("cases.tsv", b"a\tpositive\nb\tmeh\n", r"case file 'cases.tsv', line 2: label 'meh'"),
-])
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("cases.xlsx", b"x", r"suffix '.xlsx' is not supported; use one of .txt, .csv, .tsv, .jsonl"),
+        ("cases.txt", b"caf\xe9\n", r"'cases.txt' is not UTF-8 text \(byte 3\)"),
+        ("cases.csv", b"just a tweet, with a comma\n", "first line must be a CSV header with a 'text' column"),
+        ("cases.jsonl", b'{"text": "a"}\n{"text": "b",\n', r"'cases.jsonl', line 2: not valid JSON"),
+        ("cases.jsonl", b'["a"]\n', "line 1: expected an object with a string 'text'"),
+        ("cases.jsonl", b'{"text": "a", "label": "meh"}\n', "line 1: label 'meh' is not one of"),
+        ("cases.tsv", b"a\tpositive\nb\tmeh\n", r"case file 'cases.tsv', line 2: label 'meh'"),
+    ],
+)
 def test_case_file_errors(name, data, message):
     with pytest.raises(DataError, match=message):
         parse_case_bytes(data, name, LABELS)
@@ -101,8 +120,9 @@ def test_missing_case_file(tmp_path):
 
 
 def test_stress_set_json_round_trip(tmp_path):
-    stress = StressSet("negation flips polarity", "has_negation",
-                       [StressCase("not good", "negative"), StressCase("meh", None, "llm")])
+    stress = StressSet(
+        "negation flips polarity", "has_negation", [StressCase("not good", "negative"), StressCase("meh", None, "llm")]
+    )
     raw = json.loads(json.dumps(stress.to_dict()))
     assert StressSet.from_dict(raw) == stress
     path = stress.save(stress_dir() / "negation.json")
@@ -112,18 +132,21 @@ def test_stress_set_json_round_trip(tmp_path):
     assert StressSet.from_dict({"cases": [{"text": "x", "label": " "}]}, LABELS).cases[0].label is None
 
 
-@pytest.mark.parametrize("raw, message", [
-    ([], "must be a JSON object"),
-    ({"version": 9}, "version=9 is not supported"),
-    ({"hypothesis": 3}, "hypothesis=3 must be a string"),
-    ({"target_slice": ["a"]}, "target_slice=\\['a'\\] must be a slice name or null"),
-    ({"cases": "a"}, "'cases' must be a list"),
-    ({"cases": [{"text": "ok"}, {"label": "positive"}]}, "case 2: stress case must be an object with a 'text'"),
-    ({"cases": [{"text": " "}]}, "case 1: stress case: text=' ' must be a non-empty string"),
-    ({"cases": [{"text": "a", "source": "web"}]}, "source='web' is not one of typed, pasted"),
-    ({"cases": [{"text": "a", "lable": "x"}]}, r"unknown keys \['lable'\]"),
-    ({"cases": [{"text": "a", "label": "meh"}]}, "case 1: label 'meh' is not one of"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ([], "must be a JSON object"),
+        ({"version": 9}, "version=9 is not supported"),
+        ({"hypothesis": 3}, "hypothesis=3 must be a string"),
+        ({"target_slice": ["a"]}, "target_slice=\\['a'\\] must be a slice name or null"),
+        ({"cases": "a"}, "'cases' must be a list"),
+        ({"cases": [{"text": "ok"}, {"label": "positive"}]}, "case 2: stress case must be an object with a 'text'"),
+        ({"cases": [{"text": " "}]}, "case 1: stress case: text=' ' must be a non-empty string"),
+        ({"cases": [{"text": "a", "source": "web"}]}, "source='web' is not one of typed, pasted"),
+        ({"cases": [{"text": "a", "lable": "x"}]}, r"unknown keys \['lable'\]"),
+        ({"cases": [{"text": "a", "label": "meh"}]}, "case 1: label 'meh' is not one of"),
+    ],
+)
 def test_stress_set_validation(raw, message):
     with pytest.raises(DataError, match=message):
         StressSet.from_dict(raw, labels=LABELS)
@@ -156,9 +179,14 @@ class KeywordPredictor(Predictor):
         return PredictionBatch(pred=pred, probs=probs, conf=conf)
 
 
-CASES = [StressCase("good movie", "positive"), StressCase("bad movie", "negative"),
-         StressCase("not good at all", "negative"), StressCase("not bad", "positive"),
-         StressCase("the meeting is at noon", "neutral"), StressCase("what a good bad day", None, "llm")]
+CASES = [
+    StressCase("good movie", "positive"),
+    StressCase("bad movie", "negative"),
+    StressCase("not good at all", "negative"),
+    StressCase("not bad", "positive"),
+    StressCase("the meeting is at noon", "neutral"),
+    StressCase("what a good bad day", None, "llm"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -168,8 +196,9 @@ def vader():
 
 def test_score_stress_tables_hand_checked(vader):
     cache = PredictionCache()
-    result = score_stress(CASES, KeywordPredictor(LABELS), vader, cache=cache,
-                          slice_accuracy={"kw": 0.8, "candidate": 0.7})
+    result = score_stress(
+        CASES, KeywordPredictor(LABELS), vader, cache=cache, slice_accuracy={"kw": 0.8, "candidate": 0.7}
+    )
     # kw: right on 1, 2, 5; wrong on 3 (positive at 0.9: high confidence) and 4 (negative at 0.7).
     # VADER: right on all five labelled cases ("not good at all" negative, "not bad" positive).
     # Predictions differ on cases 3, 4 and 6 ("good bad day": kw positive, VADER negative).
@@ -187,9 +216,20 @@ def test_score_stress_tables_hand_checked(vader):
     assert summary.loc["kw", "role"] == "baseline" and summary.loc["vader", "role"] == "candidate"
 
     wide = result.stress_wide
-    assert list(wide.columns) == ["case_id", "text", "label", "source", "pred_kw", "conf_kw",
-                                  "pred_vader", "conf_vader", "score_vader", "agree", "baseline_correct",
-                                  "candidate_correct"]
+    assert list(wide.columns) == [
+        "case_id",
+        "text",
+        "label",
+        "source",
+        "pred_kw",
+        "conf_kw",
+        "pred_vader",
+        "conf_vader",
+        "score_vader",
+        "agree",
+        "baseline_correct",
+        "candidate_correct",
+    ]
     assert wide["conf_vader"].isna().all() and wide["score_vader"].between(0, 1).all()  # a share, labelled
     assert wide["pred_kw"].tolist() == ["positive", "negative", "positive", "negative", "neutral", "positive"]
     assert wide["pred_vader"].tolist() == ["positive", "negative", "negative", "positive", "neutral", "negative"]
@@ -220,16 +260,22 @@ def test_unlabelled_cases_give_nan_accuracy(vader):
 def test_precomputed_model_is_refused_with_the_fix(shared_data, vader):
     data = load_data(str(shared_data / "lab" / "tweets.csv"))
     roberta = load_predictor("roberta", data.labels, data=data)
-    with pytest.raises(ModelError, match=r"roberta is a precomputed model: it cannot score new text; "
-                                         r"choose a live model \(vader, demo, hf:\.\.\.\)"):
+    with pytest.raises(
+        ModelError,
+        match=r"roberta is a precomputed model: it cannot score new text; "
+        r"choose a live model \(vader, demo, hf:\.\.\.\)",
+    ):
         score_stress(CASES, roberta, vader)
 
 
-@pytest.mark.parametrize("cases, kwargs, message", [
-    ([], {}, "no stress cases to score"),
-    (CASES, {"conf_threshold": 1.5}, "conf_threshold=1.5 must lie in"),
-    ([StressCase("x", "Positive")], {}, "label 'Positive' is not one of the model labels"),
-])
+@pytest.mark.parametrize(
+    "cases, kwargs, message",
+    [
+        ([], {}, "no stress cases to score"),
+        (CASES, {"conf_threshold": 1.5}, "conf_threshold=1.5 must lie in"),
+        ([StressCase("x", "Positive")], {}, "label 'Positive' is not one of the model labels"),
+    ],
+)
 def test_score_stress_input_errors(vader, cases, kwargs, message):
     with pytest.raises(DataError, match=message):
         score_stress(cases, KeywordPredictor(LABELS), vader, **kwargs)
@@ -241,8 +287,13 @@ def test_same_model_twice_is_refused(vader):
 
 
 def test_slice_accuracy_of_feeds_the_summary(vader):
-    base = pd.DataFrame({"id": ["a", "b", "c", "d"], "text": ["w", "x", "y", "z"],
-                         "label": ["positive", "negative", "neutral", "neutral"]})
+    base = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "text": ["w", "x", "y", "z"],
+            "label": ["positive", "negative", "neutral", "neutral"],
+        }
+    )
     kw = SimpleNamespace(model="kw", pred=["positive", "positive", "neutral", "negative"], conf=[0.9] * 4)
     vd = SimpleNamespace(model="vader", pred=["positive", "negative", "neutral", "neutral"], conf=[0.5] * 4)
     df_eval = build_df_eval(base, kw, vd)

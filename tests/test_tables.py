@@ -1,4 +1,5 @@
 """df_eval / df_long: columns, flags written out by hand, validation messages, the lab's figures."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,9 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evalcore.analyze.tables import (
+    FLAG_COLUMNS,
+    build_df_eval,
+    build_df_long,
+    conf_col,
+    correct_col,
+    metadata_columns,
+    model_output_columns,
+    pred_col,
+    role_col,
+    role_names,
+)
 from evalcore.core.errors import ConfigError, DataError
-from evalcore.analyze.tables import (FLAG_COLUMNS, build_df_eval, build_df_long, conf_col, correct_col,
-                             metadata_columns, model_output_columns, pred_col, role_col, role_names)
 
 
 @dataclass
@@ -24,8 +35,14 @@ class Preds:
 
 @pytest.fixture
 def tiny():
-    base = pd.DataFrame({"id": ["a", "b", "c", "d", "e"], "text": ["t1", "t2", "t3", "t4", "t5"],
-                         "label": ["neg", "neg", "pos", "pos", "neu"], "has_x": [True, False, True, False, True]})
+    base = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d", "e"],
+            "text": ["t1", "t2", "t3", "t4", "t5"],
+            "label": ["neg", "neg", "pos", "pos", "neu"],
+            "has_x": [True, False, True, False, True],
+        }
+    )
     # baseline right on a, b, c; candidate right on a, d.
     b = Preds("old", ["neg", "neg", "pos", "neg", "pos"], [0.9, 0.6, 0.7, 0.5, 0.8])
     c = Preds("new", ["neg", "pos", "neg", "pos", "pos"], [0.7, 0.8, float("nan"), 0.99, 0.3])
@@ -43,12 +60,30 @@ def test_df_eval_columns_flags_and_attrs(tiny):
     base, b, c = tiny
     df = build_df_eval(base, b, c, conf_threshold=0.8)
     assert list(df.columns) == [
-        "id", "text", "label", "has_x",
-        "pred_old", "conf_old", "correct_old", "pred_new", "conf_new", "correct_new",
-        "baseline_pred", "baseline_conf", "baseline_correct", "candidate_pred", "candidate_conf",
-        "candidate_correct", *FLAG_COLUMNS]
-    assert df.attrs == {"baseline": "old", "candidate": "new", "conf_threshold": 0.8,
-                        "score_kind": {"baseline": "probability", "candidate": "probability"}}
+        "id",
+        "text",
+        "label",
+        "has_x",
+        "pred_old",
+        "conf_old",
+        "correct_old",
+        "pred_new",
+        "conf_new",
+        "correct_new",
+        "baseline_pred",
+        "baseline_conf",
+        "baseline_correct",
+        "candidate_pred",
+        "candidate_conf",
+        "candidate_correct",
+        *FLAG_COLUMNS,
+    ]
+    assert df.attrs == {
+        "baseline": "old",
+        "candidate": "new",
+        "conf_threshold": 0.8,
+        "score_kind": {"baseline": "probability", "candidate": "probability"},
+    }
     assert df["baseline_correct"].tolist() == [True, True, True, False, False]
     assert df["candidate_correct"].tolist() == [True, False, False, True, False]
     assert df["regressed"].tolist() == [False, True, True, False, False]
@@ -103,17 +138,22 @@ def test_attrs_survive_filtering(tiny):
         role_names(pd.DataFrame(df.to_dict("list")))
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda b, c: (b, Preds("old", c.pred, c.conf)), "same model 'old'"),
-    (lambda b, c: (b, Preds("new", c.pred[:4], c.conf)), "4 predictions for 5 rows"),
-    (lambda b, c: (b, Preds("new", c.pred, [0.5] * 4)), "4 confidences for 5 rows"),
-    (lambda b, c: (b, Preds("new", c.pred, [0.5, 0.5, 1.2, 0.5, 0.5])), "confidence 1.2 at row 3"),
-    (lambda b, c: (b, Preds("new", c.pred, ["x"] * 5)), "non-numeric confidences"),
-    (lambda b, c: (b, Preds("new", ["neg", None, "pos", "pos", "neu"], c.conf)), "no prediction for 1 row"),
-    (lambda b, c: (b, Preds("", c.pred, c.conf)), "non-empty model name"),
-    (lambda b, c: (b, Preds("new", c.pred, c.conf, ids=["a", "b", "x", "d", "e"])),
-     "row 3 has id 'x' but the data has 'c'"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda b, c: (b, Preds("old", c.pred, c.conf)), "same model 'old'"),
+        (lambda b, c: (b, Preds("new", c.pred[:4], c.conf)), "4 predictions for 5 rows"),
+        (lambda b, c: (b, Preds("new", c.pred, [0.5] * 4)), "4 confidences for 5 rows"),
+        (lambda b, c: (b, Preds("new", c.pred, [0.5, 0.5, 1.2, 0.5, 0.5])), "confidence 1.2 at row 3"),
+        (lambda b, c: (b, Preds("new", c.pred, ["x"] * 5)), "non-numeric confidences"),
+        (lambda b, c: (b, Preds("new", ["neg", None, "pos", "pos", "neu"], c.conf)), "no prediction for 1 row"),
+        (lambda b, c: (b, Preds("", c.pred, c.conf)), "non-empty model name"),
+        (
+            lambda b, c: (b, Preds("new", c.pred, c.conf, ids=["a", "b", "x", "d", "e"])),
+            "row 3 has id 'x' but the data has 'c'",
+        ),
+    ],
+)
 def test_bad_predictions_raise_data_error(tiny, make, message):
     base, b, c = tiny
     with pytest.raises(DataError, match=message):

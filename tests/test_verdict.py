@@ -1,6 +1,7 @@
 """The verdict in roles (`evalcore.decide.verdict.decide`): the statistics it rests on, checked against a reference
 (statsmodels) and by simulation with fixed seeds (power at the stated MDE, coverage on clustered rows, the
 planning figure), and its behaviour on the lab pair, SQuAD and synthetic tables built on each side of a rule."""
+
 from __future__ import annotations
 
 import doctest
@@ -10,18 +11,29 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+from synthetic import analysis_of
 
 import evalcore.decide.verdict
-from evalcore.io.load import load_data
+from evalcore.analyze.slices import GUARDRAIL, Slice, SliceSet, load_slices, save_slices
 from evalcore.core.errors import RuleError
-from evalcore.decide.gates import (FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, PASS, SHIP, TOO_SMALL, GateConfig, plan_rows,
-                            require_gain)
+from evalcore.decide.gates import (
+    FAIL,
+    MODEL_DEFINED,
+    NEED_MORE_DATA,
+    NO_SHIP,
+    PASS,
+    SHIP,
+    TOO_SMALL,
+    GateConfig,
+    guardrail_interval,
+    harm_mde,
+    plan_rows,
+    require_gain,
+)
+from evalcore.decide.verdict import decide
+from evalcore.io.load import load_data
 from evalcore.stats.paired import binary_changes, clustered_changes, clustered_means, harm_p_exact
 from evalcore.tasks.pipeline import analyse, run_analysis
-from evalcore.analyze.slices import GUARDRAIL, Slice, SliceSet, load_slices, save_slices
-from evalcore.decide.verdict import decide
-from evalcore.decide.gates import guardrail_interval, harm_mde
-from synthetic import analysis_of
 
 
 def test_docstring_examples_run():
@@ -29,6 +41,7 @@ def test_docstring_examples_run():
 
 
 # --- cluster-robust statistics against statsmodels -----------------------------------------------------
+
 
 def _clustered_rows(rng, n_clusters=60, icc=0.3):
     sizes = rng.integers(1, 12, size=n_clusters)
@@ -53,8 +66,9 @@ def test_cluster_robust_variance_matches_statsmodels():
     assert m["mean"][0] == pytest.approx(whole.params[0])
     part = sm.OLS(d[s], np.ones(int(s.sum()))).fit(cov_type="cluster", cov_kwds={"groups": codes[s]})
     assert m["se"][1] == pytest.approx(part.bse[0], rel=1e-10)
-    both = sm.OLS(d, np.column_stack([s, ~s]).astype(float)).fit(cov_type="cluster", cov_kwds={"groups": codes},
-                                                                 use_t=True)
+    both = sm.OLS(d, np.column_stack([s, ~s]).astype(float)).fit(
+        cov_type="cluster", cov_kwds={"groups": codes}, use_t=True
+    )
     cov = both.cov_params()
     assert m["gap_se"][1] == pytest.approx(np.sqrt(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]), rel=1e-10)
     assert m["gap_df"][1] == whole.df_resid_inference == int(codes.max())  # G - 1
@@ -80,8 +94,9 @@ def test_clustered_intervals_cover_and_independent_ones_do_not():
     reps, n = 400, 2000
     for _ in range(reps):
         codes, d = _icc_rows(rng, n, 5)
-        row = clustered_changes(["all"], np.ones((1, n), dtype=bool), np.zeros(n), d, codes, n // 5,
-                                binary=True).iloc[0]
+        row = clustered_changes(["all"], np.ones((1, n), dtype=bool), np.zeros(n), d, codes, n // 5, binary=True).iloc[
+            0
+        ]
         covered += row.delta_lo <= 0 <= row.delta_hi
         b, c = int((d > 0).sum()), int((d < 0).sum())
         iid = binary_changes(["all"], [n - b - c], [b], [c], [0]).iloc[0]
@@ -91,6 +106,7 @@ def test_clustered_intervals_cover_and_independent_ones_do_not():
 
 
 # --- honest power: a true loss equal to the stated MDE is caught ----------------------------------------
+
 
 @pytest.mark.parametrize("n, psi, m", [(120, 0.25, 8), (400, 0.2, 15), (1500, 0.1, 20)])
 def test_a_loss_equal_to_the_stated_mde_is_caught(n, psi, m):
@@ -113,8 +129,7 @@ def test_a_clustered_loss_equal_to_the_stated_mde_is_caught():
     n, m = 1500, 10
     level = 0.05 / m
     codes, d = _icc_rows(rng, n, 5)
-    row = clustered_changes(["all"], np.ones((1, n), dtype=bool), np.zeros(n), d, codes, n // 5,
-                            binary=True).iloc[0]
+    row = clustered_changes(["all"], np.ones((1, n), dtype=bool), np.zeros(n), d, codes, n // 5, binary=True).iloc[0]
     mde = harm_mde(row, "binary", level)
     caught = []
     for _ in range(400):
@@ -122,19 +137,21 @@ def test_a_clustered_loss_equal_to_the_stated_mde_is_caught():
         # the planted loss: a share `mde` of rows lose one point more (a -1 replaces a 0 or a +1)
         can = d > -1
         worse = d - (rng.random(n) < mde / can.mean()) * can
-        out = clustered_changes(["all"], np.ones((1, n), dtype=bool), np.zeros(n), worse, codes, n // 5,
-                                binary=True).iloc[0]
+        out = clustered_changes(
+            ["all"], np.ones((1, n), dtype=bool), np.zeros(n), worse, codes, n // 5, binary=True
+        ).iloc[0]
         caught.append(out.harm_p < level)
     assert np.mean(caught) >= 0.75
 
 
 # --- the planning figure ----------------------------------------------------------------------------------
 
+
 def test_rows_needed_settle_the_gate_80_to_90_percent_of_the_time():
     """`plan_rows` sizes the extra rows so the non-inferiority gate settles with 80% (low end) to 90% (high end)
     probability if the change stays where it is: checked by drawing the enlarged data 2,000 times."""
     n, psi, delta, margin = 1500, 0.2, 0.004, 0.02
-    se = np.sqrt((psi - delta ** 2) / n)
+    se = np.sqrt((psi - delta**2) / n)
     plan = plan_rows(n, delta, se, margin, 1.96)
     assert plan.low < plan.high and "if the change stays at +0.4 points" in plan.text()
     rng = np.random.default_rng(1)
@@ -143,7 +160,7 @@ def test_rows_needed_settle_the_gate_80_to_90_percent_of_the_time():
         reg, imp = (psi - delta) / 2, (psi + delta) / 2
         cells = rng.multinomial(total, [imp, reg, 1 - psi], size=2000)
         est = (cells[:, 0] - cells[:, 1]) / total
-        sd = np.sqrt(((cells[:, 0] + cells[:, 1]) / total - est ** 2) / total)
+        sd = np.sqrt(((cells[:, 0] + cells[:, 1]) / total - est**2) / total)
         settled = (est - 1.96 * sd > -margin).mean()
         assert settled == pytest.approx(target, abs=0.04)
     assert plan_rows(n, -margin, se, margin, 1.96) is None  # on the margin: no number of rows settles it
@@ -151,6 +168,7 @@ def test_rows_needed_settle_the_gate_80_to_90_percent_of_the_time():
 
 
 # --- the verdict on real data --------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def mirror():
@@ -163,8 +181,15 @@ def test_the_lab_pair_reversed_ships_and_lists_the_tiny_slices(mirror):
     assert v.too_small() == ["long_tweets", "has_url", "emoji_dense"]
     assert v.next_step.startswith("Every gate passes; 3 slices too small to judge (long_tweets, has_url, emoji_dense)")
     counts = v.counts()
-    assert counts == {"slices": 10, "judged": 7, "harm": 0, "too_small": 3, "model_defined": 0, "guardrails": 0,
-                      "verified": 0}
+    assert counts == {
+        "slices": 10,
+        "judged": 7,
+        "harm": 0,
+        "too_small": 3,
+        "model_defined": 0,
+        "guardrails": 0,
+        "verified": 0,
+    }
     judged = [c for c in v.slice_checks() if c.status == PASS]
     assert all("no evidence of harm" in c.sentence and "could detect a loss of" in c.sentence for c in judged)
     json.dumps(v.to_dict(), allow_nan=False)
@@ -204,8 +229,9 @@ def test_guardrail_intervals_are_bonferroni_over_the_guardrails(mirror):
 
 
 def test_a_model_defined_slice_never_gates_and_cannot_be_a_guardrail(mirror, tmp_path):
-    own = SliceSet((Slice("broken", "regressed == true", "the candidate's own regressions"),
-                    Slice("neg", "has_negation == true")))
+    own = SliceSet(
+        (Slice("broken", "regressed == true", "the candidate's own regressions"), Slice("neg", "has_negation == true"))
+    )
     v = decide(replace(mirror, slices=own, results=analyse(mirror.df_eval, own, mirror.data.labels)))
     broken = next(c for c in v.slice_checks() if c.name == "broken")
     assert broken.status == MODEL_DEFINED and broken.role == MODEL_DEFINED and v.decision == SHIP

@@ -4,6 +4,7 @@ Markdown report and the W&B run (offline). Decision, next step and slice counts 
 
 The generation tables have no SQuAD-style questions, so most default slices (who / when / why questions...)
 select no rows: the case where Compare once said SHIP and `report --workspace` said inconclusive."""
+
 from __future__ import annotations
 
 import json
@@ -16,16 +17,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from apptest_helpers import open_page, restart_server
-from evalcore.io.load import load_data
-from evalcore.tasks.pipeline import run_analysis
-from evalcore.present.report import render_markdown
-from evalcore.io.allowed import uploads_dir
+from test_wandb_push import _summary_and_config
+
 from evalcore.analyze.slices import GUARDRAIL, Slice, SliceSet
+from evalcore.io.allowed import uploads_dir
+from evalcore.io.load import load_data
+from evalcore.present.report import render_markdown
 from evalcore.present.wandb_push import push_to_wandb
 from evalcore.serve.workspace import Workspace, save_workspace, workspace_path
-from test_wandb_push import _summary_and_config
+from evalcore.tasks.pipeline import run_analysis
 
 ROOT = Path(__file__).resolve().parent.parent
 WORDS = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "theta"]
@@ -37,25 +38,36 @@ def _classification(seed: int, folder: Path) -> tuple[Path, Workspace]:
     change = float(rng.choice([-0.08, -0.01, 0.0, 0.06]))
     gold = rng.choice(["neg", "pos"], size=n)
     base_ok = rng.random(n) < 0.75
-    flags = {"f_big": rng.random(n) < 0.4, "f_mid": rng.random(n) < 0.15,
-             "f_tiny": np.arange(n) < int(rng.choice([8, 20]))}
+    flags = {
+        "f_big": rng.random(n) < 0.4,
+        "f_mid": rng.random(n) < 0.15,
+        "f_tiny": np.arange(n) < int(rng.choice([8, 20])),
+    }
     reg, imp = 0.1 - change / 2, 0.1 + change / 2
     if seed % 3 == 0:  # a planted loss on one slice
         reg = np.where(flags["f_mid"], 0.25, reg)
     flip = rng.random(n) < np.where(base_ok, reg / 0.75, imp / 0.25)
     cand_ok = base_ok ^ flip
     other = np.where(gold == "neg", "pos", "neg")
-    df = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "text": [f"row {i} of set {seed}" for i in range(n)],
-                       "label": gold, "base": np.where(base_ok, gold, other), "cand": np.where(cand_ok, gold, other),
-                       **flags})
+    df = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(n)],
+            "text": [f"row {i} of set {seed}" for i in range(n)],
+            "label": gold,
+            "base": np.where(base_ok, gold, other),
+            "cand": np.where(cand_ok, gold, other),
+            **flags,
+        }
+    )
     path = folder / f"cls_{seed}.csv"
     df.to_csv(path, index=False)
     slices = [Slice(name, f"{name} == true", f"hypothesis {name}") for name in flags]
     slices.append(Slice("broken", "regressed == true", "the candidate's own regressions (model-defined)"))
     if seed % 2:
         slices[0] = Slice("f_big", "f_big == true", "a guardrail", GUARDRAIL)
-    ws = Workspace(data={"source": str(path)}, baseline="base", candidate="cand",
-                   slices=SliceSet(tuple(slices)).to_json())
+    ws = Workspace(
+        data={"source": str(path)}, baseline="base", candidate="cand", slices=SliceSet(tuple(slices)).to_json()
+    )
     return path, ws
 
 
@@ -74,9 +86,15 @@ def _generation(seed: int, folder: Path) -> tuple[Path, Workspace]:
         return out
 
     quality = float(rng.choice([0.45, 0.55, 0.6]))
-    df = pd.DataFrame({"id": [f"q{i}" for i in range(n)],
-                       "instruction": [f"Repeat item {i} of list {seed} back" for i in range(n)],
-                       "gold": gold, "pred_base": answers(0.55), "pred_cand": answers(quality)})
+    df = pd.DataFrame(
+        {
+            "id": [f"q{i}" for i in range(n)],
+            "instruction": [f"Repeat item {i} of list {seed} back" for i in range(n)],
+            "gold": gold,
+            "pred_base": answers(0.55),
+            "pred_cand": answers(quality),
+        }
+    )
     path = folder / f"gen_{seed}.csv"
     df.to_csv(path, index=False)
     return path, Workspace(data={"source": str(path), "task": "generation"}, baseline="base", candidate="cand")
@@ -84,8 +102,14 @@ def _generation(seed: int, folder: Path) -> tuple[Path, Workspace]:
 
 def _cli(home: Path) -> dict:
     env = {**os.environ, "EVALCORE_HOME": str(home), "WANDB_MODE": "offline"}
-    proc = subprocess.run([sys.executable, "-m", "evalcore", "report", "--workspace", "--format", "json"], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "evalcore", "report", "--workspace", "--format", "json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout)["verdict"]
 
@@ -100,8 +124,12 @@ def _compare() -> tuple[str, str, str]:
 
 
 def _counts_line(c: dict) -> str:
-    parts = [f"{c['judged']} slices judged", f"{c['harm']} with evidence of harm", f"{c['too_small']} too small to judge",
-             f"{c['model_defined']} model-defined (never gate)"]
+    parts = [
+        f"{c['judged']} slices judged",
+        f"{c['harm']} with evidence of harm",
+        f"{c['too_small']} too small to judge",
+        f"{c['model_defined']} model-defined (never gate)",
+    ]
     if c["guardrails"]:
         parts.append(f"guardrails verified: {c['verified']} of {c['guardrails']}")
     return " · ".join(parts) if c["slices"] else ""

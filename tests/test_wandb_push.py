@@ -4,6 +4,7 @@ An offline run writes each wandb.Table as `files/media/table/<name>_<step>_<hash
 ({"columns": [...], "data": [[...], ...]}) and every record (config, summary...) into
 `run-<id>.wandb`, a LevelDB-style log of `wandb.proto` Record messages, read with `_records`.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,19 +15,25 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evalcore.io.load import load_data
 from evalcore.core.errors import ConfigError
 from evalcore.decide.verdict import evaluate_gates
+from evalcore.io.load import load_data
 from evalcore.predict.load import load_predictor
-from evalcore.probe.perturb import PerturbResult, get_generators, run_perturbation_tests
-from evalcore.tasks.pipeline import run_analysis
-from evalcore.probe.stress import StressCase, StressSet, score_stress
 from evalcore.present.wandb_push import predictions_table, push_summary_lines, push_to_wandb, resolve_mode
+from evalcore.probe.perturb import PerturbResult, get_generators, run_perturbation_tests
+from evalcore.probe.stress import StressCase, StressSet, score_stress
+from evalcore.tasks.pipeline import run_analysis
 
 LABELS = ["negative", "neutral", "positive"]
 FAKE_KEY = "evalcorefakekey" + "0123456789abcdef" * 2  # 47 characters, never a real key
-CHARTS = ("accuracy_per_slice", "delta_per_slice", "rates_per_slice", "reliability", "confusion_baseline",
-          "confusion_candidate")
+CHARTS = (
+    "accuracy_per_slice",
+    "delta_per_slice",
+    "rates_per_slice",
+    "reliability",
+    "confusion_baseline",
+    "confusion_candidate",
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +47,20 @@ def extras(lab):
     strict = load_predictor("vader:0.5", LABELS)
     strict.name = "vader_strict"
     vader = load_predictor("vader", LABELS)
-    stress_set = StressSet("negation flips polarity", "has_negation",
-                           [StressCase("I love it", "positive"), StressCase("this is not good", "negative"),
-                            StressCase("meh"), StressCase("kind of ok I guess", "positive")])
+    stress_set = StressSet(
+        "negation flips polarity",
+        "has_negation",
+        [
+            StressCase("I love it", "positive"),
+            StressCase("this is not good", "negative"),
+            StressCase("meh"),
+            StressCase("kind of ok I guess", "positive"),
+        ],
+    )
     stress = score_stress(stress_set.cases, vader, strict)
-    perturb = run_perturbation_tests(lab.data.texts[:30], [vader, strict], get_generators(["upper_case"]),
-                                     max_cases_per_generator=4)
+    perturb = run_perturbation_tests(
+        lab.data.texts[:30], [vader, strict], get_generators(["upper_case"]), max_cases_per_generator=4
+    )
     return stress_set, stress, perturb
 
 
@@ -60,9 +75,16 @@ def pushed(lab, extras, tmp_path_factory):
         mp.setenv("EVALCORE_HOME", str(root / "home"))
         for var, folder in (("WANDB_DATA_DIR", "data"), ("WANDB_CACHE_DIR", "cache"), ("WANDB_CONFIG_DIR", "config")):
             mp.setenv(var, str(root / "wandb_state" / folder))  # wandb stages table files in its data dir
-        result = push_to_wandb(lab, project="evalcore-test", run_name="lab push", stress=stress, perturb=perturb,
-                               gates=evaluate_gates(lab, stress=stress), wandb_dir=root / "runs",
-                               stress_set=stress_set)
+        result = push_to_wandb(
+            lab,
+            project="evalcore-test",
+            run_name="lab push",
+            stress=stress,
+            perturb=perturb,
+            gates=evaluate_gates(lab, stress=stress),
+            wandb_dir=root / "runs",
+            stress_set=stress_set,
+        )
     return result, root
 
 
@@ -86,8 +108,8 @@ def _records(run_dir: Path) -> list:
         if 32768 - pos % 32768 < 7:  # block trailer
             pos += 32768 - pos % 32768
             continue
-        length, kind = int.from_bytes(data[pos + 4:pos + 6], "little"), data[pos + 6]
-        chunk, pos = data[pos + 7:pos + 7 + length], pos + 7 + length
+        length, kind = int.from_bytes(data[pos + 4 : pos + 6], "little"), data[pos + 6]
+        chunk, pos = data[pos + 7 : pos + 7 + length], pos + 7 + length
         if kind in (1, 2):
             buf = chunk
         elif kind in (3, 4):
@@ -122,10 +144,25 @@ def test_offline_push_writes_every_table_with_its_columns_and_rows(pushed, lab, 
     assert result.sync_command == f"wandb sync {run_dir}"
     expected = {**lab.tables(), "predictions_table": predictions_table(lab), **stress.tables(), **perturb.tables()}
     found = _tables(run_dir)
-    assert set(found) == set(result.tables) == set(expected) | {
-        "calibration_metrics", "slices", "gates", "gate_checks", "stress_hypothesis", "metric_changes", "per_class"}
-    assert found["gates"]["columns"] == ["name", "metric", "margin", "status", "observed", "lo", "hi", "n",
-                                         "rows_needed", "reason", "next_step"]
+    assert (
+        set(found)
+        == set(result.tables)
+        == set(expected)
+        | {"calibration_metrics", "slices", "gates", "gate_checks", "stress_hypothesis", "metric_changes", "per_class"}
+    )
+    assert found["gates"]["columns"] == [
+        "name",
+        "metric",
+        "margin",
+        "status",
+        "observed",
+        "lo",
+        "hi",
+        "n",
+        "rows_needed",
+        "reason",
+        "next_step",
+    ]
     checks = found["gate_checks"]
     assert {"gate", "name", "status", "mde", "vs_rest"} <= set(checks["columns"])
     for name, frame in expected.items():
@@ -134,8 +171,19 @@ def test_offline_push_writes_every_table_with_its_columns_and_rows(pushed, lab, 
         assert result.tables[name] == frame.shape
     assert result.tables["df_long"] == (1000, 31) and result.tables["df_eval"] == (500, 43)
     assert found["predictions_table"]["columns"] == [
-        "id", "text", "label", "pred_roberta", "conf_roberta", "baseline_correct", "pred_gpt2", "conf_gpt2",
-        "candidate_correct", "regressed", "improved", "confident_regression"]
+        "id",
+        "text",
+        "label",
+        "pred_roberta",
+        "conf_roberta",
+        "baseline_correct",
+        "pred_gpt2",
+        "conf_gpt2",
+        "candidate_correct",
+        "regressed",
+        "improved",
+        "confident_regression",
+    ]
     assert (len(found["stress_long"]["data"]), len(found["stress_wide"]["data"])) == (8, 4)
     slices = found["slices"]
     assert slices["columns"] == ["name", "rule", "note", "n", "role"] and len(slices["data"]) == 10
@@ -149,8 +197,10 @@ def test_offline_push_writes_every_table_with_its_columns_and_rows(pushed, lab, 
 def test_charts_summary_and_config_are_in_the_run(pushed, lab):
     result, _ = pushed
     run_dir = Path(result.run_dir)
-    charts = {re.sub(r"_\d+_[0-9a-f]+\.plotly\.json$", "", p.name)
-              for p in (run_dir / "files" / "media" / "plotly" / "charts").glob("*.plotly.json")}
+    charts = {
+        re.sub(r"_\d+_[0-9a-f]+\.plotly\.json$", "", p.name)
+        for p in (run_dir / "files" / "media" / "plotly" / "charts").glob("*.plotly.json")
+    }
     assert charts == set(CHARTS)
     summary, config = _summary_and_config(run_dir)
     assert summary["baseline_accuracy"] == pytest.approx(0.698)
@@ -166,7 +216,9 @@ def test_charts_summary_and_config_are_in_the_run(pushed, lab):
     assert summary["next_step"] == summary["verdict_reason"] and summary["exit_code"] == 1
     assert summary["gate_margins"]["slice_accuracy"] == 0.05 and summary["gate_status"]["accuracy"] == "fail"
     assert summary["mde"] == pytest.approx(0.0898, abs=1e-4) and summary["slice_margin"] == 0.05
-    assert "has_url" in summary["too_small_slices"] and "has_url" not in summary["slice_mde"]  # no test decides it: no power claimed
+    assert (
+        "has_url" in summary["too_small_slices"] and "has_url" not in summary["slice_mde"]
+    )  # no test decides it: no power claimed
     harm = next(c for c in evaluate_gates(lab).slice_checks() if c.name == "has_negation")
     assert summary["slice_mde"]["has_negation"] == pytest.approx(harm.mde)  # the harm test's, not McNemar's
     assert summary["slice_status"]["has_url"] == "too small to judge"
@@ -202,13 +254,16 @@ def test_no_run_is_left_open(pushed):
     assert wandb.run is None
 
 
-@pytest.mark.parametrize("env, explicit, expected", [
-    ({"WANDB_MODE": "online"}, "offline", "offline"),  # the argument wins
-    ({"WANDB_MODE": "offline", "WANDB_API_KEY": FAKE_KEY}, None, "offline"),
-    ({"WANDB_MODE": "dryrun"}, None, "offline"),
-    ({"WANDB_API_KEY": FAKE_KEY}, None, "online"),
-    ({}, None, "offline"),
-])
+@pytest.mark.parametrize(
+    "env, explicit, expected",
+    [
+        ({"WANDB_MODE": "online"}, "offline", "offline"),  # the argument wins
+        ({"WANDB_MODE": "offline", "WANDB_API_KEY": FAKE_KEY}, None, "offline"),
+        ({"WANDB_MODE": "dryrun"}, None, "offline"),
+        ({"WANDB_API_KEY": FAKE_KEY}, None, "online"),
+        ({}, None, "offline"),
+    ],
+)
 def test_mode_resolution(monkeypatch, tmp_path, env, explicit, expected):
     monkeypatch.delenv("WANDB_MODE", raising=False)
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
@@ -228,10 +283,13 @@ def test_a_netrc_login_means_online(monkeypatch, tmp_path):
     assert resolve_mode() == "online"
 
 
-@pytest.mark.parametrize("env, explicit, message", [
-    ({}, "cloud", "mode 'cloud' is not allowed; use one of online, offline"),
-    ({"WANDB_MODE": "disabled"}, None, "WANDB_MODE='disabled' cannot push a run"),
-])
+@pytest.mark.parametrize(
+    "env, explicit, message",
+    [
+        ({}, "cloud", "mode 'cloud' is not allowed; use one of online, offline"),
+        ({"WANDB_MODE": "disabled"}, None, "WANDB_MODE='disabled' cannot push a run"),
+    ],
+)
 def test_bad_modes(monkeypatch, env, explicit, message):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -243,8 +301,9 @@ def test_bad_modes(monkeypatch, env, explicit, message):
 def test_online_without_a_key_says_what_to_do(lab, monkeypatch, tmp_path):
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
-    with pytest.raises(ConfigError, match="needs an API key: set WANDB_API_KEY or run `wandb login`; or push "
-                                          "with mode offline"):
+    with pytest.raises(
+        ConfigError, match="needs an API key: set WANDB_API_KEY or run `wandb login`; or push with mode offline"
+    ):
         push_to_wandb(lab, mode="online", wandb_dir=tmp_path)
 
 
@@ -277,10 +336,12 @@ def test_big_tables_go_to_an_artifact_and_huge_ones_are_sampled(lab, monkeypatch
     assert result.tables["df_long"] == (900, 31) and result.tables["df_eval"] == (500, 43)
     assert result.warnings == [
         "table df_long has 1000 rows, more than W&B takes; a random sample of 900 rows (seed 0) was logged",
-        f"table(s) df_long exceed 600 rows and were logged in the run's artifact evalcore-tables-{result.run_id}"]
+        f"table(s) df_long exceed 600 rows and were logged in the run's artifact evalcore-tables-{result.run_id}",
+    ]
     assert "df_long" not in _tables(Path(result.run_dir)) and "df_eval" in _tables(Path(result.run_dir))
-    artifacts = {r.artifact.name: r.artifact for r in _records(Path(result.run_dir))
-                 if r.WhichOneof("record_type") == "artifact"}
+    artifacts = {
+        r.artifact.name: r.artifact for r in _records(Path(result.run_dir)) if r.WhichOneof("record_type") == "artifact"
+    }
     big = artifacts[f"evalcore-tables-{result.run_id}"]
     assert [e.path for e in big.manifest.contents] == ["df_long.table.json"]
     staged = json.loads(Path(big.manifest.contents[0].local_path).read_text(encoding="utf-8"))

@@ -1,5 +1,6 @@
 """Saved work: named workspaces, every field validated on load (a bad value falls back with a notice
 every reader sees), and concurrent sessions merged field by field, never silently overwritten."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from evalcore.serve import workspace as store
 from evalcore.core.errors import ConfigError
+from evalcore.serve import workspace as store
 from evalcore.serve.workspace import Workspace, load_workspace, save_workspace, workspace_path
 
 NEG = {"name": "neg", "rule": {"col": "has_negation", "op": "==", "value": True}, "note": "n"}
@@ -17,8 +18,13 @@ QUESTION = {"name": "q", "rule": {"col": "has_question", "op": "==", "value": Tr
 
 
 def test_round_trip_under_evalcore_home(evalcore_home: Path) -> None:
-    ws = Workspace(baseline="vader", candidate="demo", slices=[NEG], notes="checked by the TA",
-                   slices_aside={"generation": [QUESTION]})
+    ws = Workspace(
+        baseline="vader",
+        candidate="demo",
+        slices=[NEG],
+        notes="checked by the TA",
+        slices_aside={"generation": [QUESTION]},
+    )
     path = save_workspace(ws)
     assert path == workspace_path() and evalcore_home in path.parents
     loaded, warning = load_workspace()
@@ -45,13 +51,31 @@ def test_unreadable_file_is_moved_aside_and_every_reader_is_told(evalcore_home: 
 
 
 BAD_FIELDS = [
-    ("conf_threshold", "high"), ("conf_threshold", 1.5), ("alpha", 0), ("alpha", "x"), ("min_n", "x"),
-    ("min_n", 2.5), ("data", {"source": 5}), ("data", {"source": "lab", "n_rows": "abc"}), ("data", "lab"),
-    ("baseline", 7), ("candidate", "hf:"), ("slices", [{"name": "bad", "rule": "bogus ==", "note": ""}]),
-    ("slices", "all"), ("slices_aside", {"regression": None}), ("slices_aside", {"classification": "all"}),
-    ("slices_aside", []), ("custom_features", {"x": 1}), ("stress", []),
-    ("stress", {"cases": [{"text": ""}]}), ("gates", {"nope": 1}), ("gates", {"accuracy": "soon"}),
-    ("wandb", {"project": 3}), ("llm", {"endpoint": ["x"]}), ("notes", 12), ("version", "two"),
+    ("conf_threshold", "high"),
+    ("conf_threshold", 1.5),
+    ("alpha", 0),
+    ("alpha", "x"),
+    ("min_n", "x"),
+    ("min_n", 2.5),
+    ("data", {"source": 5}),
+    ("data", {"source": "lab", "n_rows": "abc"}),
+    ("data", "lab"),
+    ("baseline", 7),
+    ("candidate", "hf:"),
+    ("slices", [{"name": "bad", "rule": "bogus ==", "note": ""}]),
+    ("slices", "all"),
+    ("slices_aside", {"regression": None}),
+    ("slices_aside", {"classification": "all"}),
+    ("slices_aside", []),
+    ("custom_features", {"x": 1}),
+    ("stress", []),
+    ("stress", {"cases": [{"text": ""}]}),
+    ("gates", {"nope": 1}),
+    ("gates", {"accuracy": "soon"}),
+    ("wandb", {"project": 3}),
+    ("llm", {"endpoint": ["x"]}),
+    ("notes", 12),
+    ("version", "two"),
 ]
 
 
@@ -59,8 +83,13 @@ BAD_FIELDS = [
 def test_every_field_with_a_wrong_value_falls_back_with_a_notice(field: str, value, evalcore_home: Path) -> None:
     path = workspace_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({field: value, "baseline": "vader", "notes": "kept"} if field not in ("baseline", "notes")
-                               else {field: value, "alpha": 0.1}))
+    path.write_text(
+        json.dumps(
+            {field: value, "baseline": "vader", "notes": "kept"}
+            if field not in ("baseline", "notes")
+            else {field: value, "alpha": 0.1}
+        )
+    )
     snap = store.load()
     assert getattr(snap.workspace, field) == getattr(Workspace(), field)
     assert any(f"{field}=" in n["text"] for n in snap.notices), snap.notices
@@ -71,8 +100,14 @@ def test_every_field_with_a_wrong_value_falls_back_with_a_notice(field: str, val
 
 
 def test_bad_stress_settings_are_dropped_one_by_one_and_the_cases_survive(evalcore_home: Path) -> None:
-    save = {"stress": {"cases": [{"text": "ok then", "label": None, "source": "typed"}], "conf_threshold": "high",
-                       "llm_n": 0, "perturb": {"max_cases": "many", "source": "slice"}}}
+    save = {
+        "stress": {
+            "cases": [{"text": "ok then", "label": None, "source": "typed"}],
+            "conf_threshold": "high",
+            "llm_n": 0,
+            "perturb": {"max_cases": "many", "source": "slice"},
+        }
+    }
     path = workspace_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(save))
@@ -132,8 +167,10 @@ def test_a_conflict_keeps_both_and_is_reported(evalcore_home: Path) -> None:
 def test_concurrent_saves_from_threads_never_collide(evalcore_home: Path) -> None:
     def edit(i: int) -> None:
         snap = store.load()
-        snap.workspace.custom_features = [*snap.workspace.custom_features,
-                                          {"name": f"f{i}", "kind": "keywords", "pattern": f"w{i}"}]
+        snap.workspace.custom_features = [
+            *snap.workspace.custom_features,
+            {"name": f"f{i}", "kind": "keywords", "pattern": f"w{i}"},
+        ]
         store.save("default", snap.base, snap.workspace)
 
     with ThreadPoolExecutor(8) as pool:
@@ -240,15 +277,18 @@ def test_a_data_entry_with_an_unknown_key_falls_back_with_a_notice(evalcore_home
     assert {"split", "text_col", "label_col", "id_col", "label_map", "n_rows", "task"} <= store.data_options()
 
 
-@pytest.mark.parametrize("content, says", [
-    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-    (json.dumps({"notes": "kept", "slices": "x"}).replace('"x"', "[" * 60 + "]" * 60), "nested more than 48"),
-    (json.dumps({"slices": [{"name": "neg"}], "note": "a typo"}), "slices=[{'name': 'neg'}]"),
-    (json.dumps({"version": 1, "slices": [NEG]}), "it is a slice file"),
-    (json.dumps({"text": "a tweet", "label": "positive"}), "not a workspace"),
-    (json.dumps([1, 2, 3]), "not a workspace"),
-    (json.dumps("lab"), "not a workspace"),
-])
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (json.dumps({"notes": "kept", "slices": "x"}).replace('"x"', "[" * 60 + "]" * 60), "nested more than 48"),
+        (json.dumps({"slices": [{"name": "neg"}], "note": "a typo"}), "slices=[{'name': 'neg'}]"),
+        (json.dumps({"version": 1, "slices": [NEG]}), "it is a slice file"),
+        (json.dumps({"text": "a tweet", "label": "positive"}), "not a workspace"),
+        (json.dumps([1, 2, 3]), "not a workspace"),
+        (json.dumps("lab"), "not a workspace"),
+    ],
+)
 def test_bad_workspace_files_give_a_notice_never_a_traceback(content: str, says: str, evalcore_home: Path) -> None:
     path = workspace_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -280,12 +320,16 @@ def _saver(me: str, fd: int) -> None:
         ws = snap.workspace
         item = f"{me}_{i}"
         if i % 4 == 0:
-            ws.slices = [*(ws.slices or []), {"name": item, "rule": {"col": "has_url", "op": "==", "value": True},
-                                              "note": item}]
+            ws.slices = [
+                *(ws.slices or []),
+                {"name": item, "rule": {"col": "has_url", "op": "==", "value": True}, "note": item},
+            ]
         if i == 0:
             ws.custom_features = [*ws.custom_features, {"name": f"f_{item}", "kind": "keywords", "pattern": "x"}]
-        ws.stress = {**ws.stress, "cases": [*ws.stress.get("cases", []), {"text": item, "label": None,
-                                                                             "source": "typed"}]}
+        ws.stress = {
+            **ws.stress,
+            "cases": [*ws.stress.get("cases", []), {"text": item, "label": None, "source": "typed"}],
+        }
         ws.gates = {**ws.gates, "accuracy": 0.01 + i / 100_000}
         ws.notes = item
         store.save("default", snap.base, ws)
@@ -326,8 +370,13 @@ def test_savers_killed_ten_times_mid_save_lose_no_confirmed_item(evalcore_home: 
     names = {s["name"] for s in final.slices}
     features = {f["name"] for f in final.custom_features}
     cases = {c["text"] for c in final.stress["cases"]}
-    lost = [i for i in confirmed if i not in cases or (i.endswith("_0") and f"f_{i}" not in features)
-            or (int(i.rsplit("_", 1)[1]) % 4 == 0 and i not in names)]
+    lost = [
+        i
+        for i in confirmed
+        if i not in cases
+        or (i.endswith("_0") and f"f_{i}" not in features)
+        or (int(i.rsplit("_", 1)[1]) % 4 == 0 and i not in names)
+    ]
     assert not lost, lost[:10]
     # the notes and gate are the last save's (confirmed, or landed just before its process died)
     last_round = [i for i in confirmed if i.startswith("r11s")]

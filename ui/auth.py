@@ -5,6 +5,7 @@ one, nothing changes: one local user needs no account and every workspace is ope
 who is not signed in sees the sign-in page only (`gate`, called before any workspace is opened), and
 `evalcore.serve.access` decides which workspaces a signed-in user may list, open and save (`ui.state` asks it).
 """
+
 from __future__ import annotations
 
 import time
@@ -59,19 +60,24 @@ def gate() -> Identity | None:
     if who is not None:
         return who
     # the only page: no navigation to the others, no workspace (a legacy page run alone lands here too)
-    st.navigation([st.Page(_sign_in_page, title="Sign in", icon=":material/login:", default=True)],
-                  position="hidden").run()
+    st.navigation(
+        [st.Page(_sign_in_page, title="Sign in", icon=":material/login:", default=True)], position="hidden"
+    ).run()
     st.stop()
     return None
 
 
 def _sign_in_page() -> None:
     st.title("evalcore · sign in")
-    st.write("This server asks you to sign in. Your workspaces are yours: they are listed and opened only for you "
-             "and for the people you share them with.")
+    st.write(
+        "This server asks you to sign in. Your workspaces are yours: they are listed and opened only for you "
+        "and for the people you share them with."
+    )
     if st.user.get("is_logged_in"):  # signed in, but the provider's token named no issuer and subject
-        st.error("Your sign-in did not say who you are (no issuer and subject in the identity token); ask the "
-                 "operator to check the provider's settings.")
+        st.error(
+            "Your sign-in did not say who you are (no issuer and subject in the identity token); ask the "
+            "operator to check the provider's settings."
+        )
     for provider in _providers():
         label = "Sign in" if provider is None else f"Sign in with {provider}"
         if st.button(label, key=f"ec_login_{provider or ''}", type="primary"):
@@ -87,7 +93,8 @@ def sidebar(who: Identity | None) -> None:
         return
     from ui.widgets import esc
 
-    st.caption(f"Signed in as **{esc(who.label)}**" + (f" · {esc(who.email)}" if who.email and who.email != who.label
-                                                        else ""))
+    st.caption(
+        f"Signed in as **{esc(who.label)}**" + (f" · {esc(who.email)}" if who.email and who.email != who.label else "")
+    )
     if st.button("Sign out", key="ec_logout"):
         st.logout()

@@ -14,6 +14,7 @@
 
 Everything here raises `EvalcoreError` for user problems; pages show them with `ui.widgets.show_error`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -29,20 +30,20 @@ from typing import Any, Callable, Iterator
 
 import streamlit as st
 
+from evalcore.analyze.features import CustomFeature
+from evalcore.analyze.slices import SliceSet
 from evalcore.core import paths
-from evalcore.predict.cache import PredictionCache
+from evalcore.core.errors import EvalcoreError
 from evalcore.io.data import EvalData
 from evalcore.io.load import load_data
-from evalcore.core.errors import EvalcoreError
-from evalcore.analyze.features import CustomFeature
-from evalcore.predict.models import ModelSpec, Predictor
+from evalcore.predict.cache import PredictionCache
 from evalcore.predict.load import load_predictor
+from evalcore.predict.models import ModelSpec, Predictor
+from evalcore.predict.scoring import Predictions, score
+from evalcore.serve.workspace import Workspace
 from evalcore.stats.results import Analysis, SliceResults
 from evalcore.tasks.kinds import kind_of
 from evalcore.tasks.pipeline import analyse, build_eval, eval_base
-from evalcore.predict.scoring import Predictions, score
-from evalcore.analyze.slices import SliceSet
-from evalcore.serve.workspace import Workspace
 
 Progress = Callable[[int, int], None]
 
@@ -76,9 +77,18 @@ class _Memo:
 
 @st.cache_resource(show_spinner=False)
 def _memos_for(home: str) -> dict[str, _Memo]:
-    return {"predictions": _Memo(16), "features": _Memo(4), "df_eval": _Memo(6), "results": _Memo(24),
-            "defaults": _Memo(8), "discovery": _Memo(8), "explanations": _Memo(256), "aggregate": _Memo(8),
-            "parts": _Memo(160), "details": _Memo(32)}  # per-slice masks (n bytes each), cells, calibration rows
+    return {
+        "predictions": _Memo(16),
+        "features": _Memo(4),
+        "df_eval": _Memo(6),
+        "results": _Memo(24),
+        "defaults": _Memo(8),
+        "discovery": _Memo(8),
+        "explanations": _Memo(256),
+        "aggregate": _Memo(8),
+        "parts": _Memo(160),
+        "details": _Memo(32),
+    }  # per-slice masks (n bytes each), cells, calibration rows
 
 
 def _memos() -> dict[str, _Memo]:
@@ -156,9 +166,11 @@ def get_predictor(spec: str, data: EvalData, dkey: str) -> Predictor:
         from ui.widgets import step_bar
 
         banner = st.empty()
-        banner.info("Building the demo transformer (first use, under a minute): the top layer of MiniLM "
-                    "trained offline on the TweetEval validation split. This happens once; the model is "
-                    "saved under the evalcore folder.")
+        banner.info(
+            "Building the demo transformer (first use, under a minute): the top layer of MiniLM "
+            "trained offline on the TweetEval validation split. This happens once; the model is "
+            "saved under the evalcore folder."
+        )
         try:
             build_demo_model(progress=step_bar("Building the demo transformer"), cache=prediction_cache())
         finally:
@@ -178,11 +190,12 @@ def get_predictions(data: EvalData, dkey: str, spec: str, progress: Progress | N
     """Predictions of one model on the data: memory, then the SQLite cache, then the model. On generation
     data, a model's answers (an answer column, or a `file:` answers file from the allowed folders),
     aligned with the rows by `evalcore.tasks.pipeline.model_outputs`."""
+
     def make() -> Predictions:
         if not kind_of(data).scored:  # answers are read, not computed
-            from evalcore.tasks.pipeline import model_outputs
-            from evalcore.serve.roots import check_spec
             from evalcore.io.allowed import gated
+            from evalcore.serve.roots import check_spec
+            from evalcore.tasks.pipeline import model_outputs
 
             check_spec(spec)
             with gated():  # an answers file only from the allowed folders
@@ -213,21 +226,27 @@ def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | N
     from evalcore.core.errors import ModelError
 
     if not ws.baseline or not ws.candidate:
-        raise ModelError("no model applies to this data yet: on Data & models, choose a baseline and a candidate "
-                         "(for a task without shipped predictions, a predictions file `file:` or an `hf:` model)")
+        raise ModelError(
+            "no model applies to this data yet: on Data & models, choose a baseline and a candidate "
+            "(for a task without shipped predictions, a predictions file `file:` or an `hf:` model)"
+        )
     if ws.baseline == ws.candidate:
         raise ModelError(f"baseline and candidate are both {ws.baseline!r}: choose two different models")
     data = get_data(ws.data)
     dkey = data_key(ws.data)
     scored = kind_of(data).scored  # answers are read, not scored: no bar that would never move
-    preds = [get_predictions(data, dkey, spec,
-                             progress(spec) if progress and scored and not predictions_ready(dkey, spec) else None)
-             for spec in (ws.baseline, ws.candidate)]
+    preds = [
+        get_predictions(
+            data, dkey, spec, progress(spec) if progress and scored and not predictions_ready(dkey, spec) else None
+        )
+        for spec in (ws.baseline, ws.candidate)
+    ]
     ckey = key_of([dkey, ws.baseline, ws.candidate, ws.custom_features, ws.conf_threshold])
     custom = custom_features(ws)
     base = _memos()["features"].get(key_of([dkey, ws.custom_features]), lambda: eval_base(data, custom))
-    df_eval = _memos()["df_eval"].get(ckey, lambda: build_eval(
-        data, preds[0], preds[1], custom, conf_threshold=ws.conf_threshold, base=base))
+    df_eval = _memos()["df_eval"].get(
+        ckey, lambda: build_eval(data, preds[0], preds[1], custom, conf_threshold=ws.conf_threshold, base=base)
+    )
     return Comparison(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, key=ckey)
 
 
@@ -241,8 +260,14 @@ def default_slice_set(ws: Workspace) -> tuple[SliceSet, list[str]]:
     return _memos()["defaults"].get(dkey, lambda: kind_of(data).default_slices(base, data.labels))
 
 
-def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n: int = 30,
-                alpha: float = 0.05, notes: list[str] | None = None) -> SliceResults:
+def get_results(
+    comp: Comparison,
+    slices: SliceSet,
+    conf_threshold: float,
+    min_n: int = 30,
+    alpha: float = 0.05,
+    notes: list[str] | None = None,
+) -> SliceResults:
     """Slice masks and metric tables; re-run only when the slice set or settings change. `notes`: what the
     default slice set left out (the same warning `run_analysis` gives the CLI, so the verdict's notes agree)."""
     rkey = key_of([comp.key, slices.to_json(), conf_threshold, min_n, alpha, notes or []])
@@ -251,8 +276,15 @@ def get_results(comp: Comparison, slices: SliceSet, conf_threshold: float, min_n
         from evalcore.stats.incremental import Parts
 
         # each slice's mask, cells and calibration kept per (df_eval, rule): an edit recomputes one slice's rows
-        out = analyse(comp.df_eval, slices, comp.data.labels, conf_threshold=conf_threshold, min_n=min_n,
-                      alpha=alpha, parts=Parts(comp.key, _memos()["parts"].get))
+        out = analyse(
+            comp.df_eval,
+            slices,
+            comp.data.labels,
+            conf_threshold=conf_threshold,
+            min_n=min_n,
+            alpha=alpha,
+            parts=Parts(comp.key, _memos()["parts"].get),
+        )
         out.warnings = [*(notes or []), *out.warnings]
         return out
 
@@ -270,8 +302,8 @@ def slice_mask(comp: Comparison, item: Any) -> Any:
 def slice_details(comp: Comparison, rule_text: str, mask: Any) -> dict[str, tuple[Any, Any]]:
     """Per role, (confusion matrix, reliability bins) on one slice's rows (`mask` None: every row), once per
     (df_eval, rule): Compare's detail section reads no row again on a rerun."""
-    from evalcore.stats.metrics import confusion, reliability_diagram
     from evalcore.analyze.tables import ROLES, role_col
+    from evalcore.stats.metrics import confusion, reliability_diagram
 
     def make() -> dict[str, tuple[Any, Any]]:
         df, out = comp.df_eval, {}
@@ -287,8 +319,15 @@ def slice_details(comp: Comparison, rule_text: str, mask: Any) -> dict[str, tupl
 
 def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> Analysis:
     """The engine's `Analysis` record (for findings, the report and the W&B push)."""
-    return Analysis(data=comp.data, baseline=comp.baseline, candidate=comp.candidate, df_eval=comp.df_eval,
-                    slices=slices, results=results, kind=kind_of(comp.data))
+    return Analysis(
+        data=comp.data,
+        baseline=comp.baseline,
+        candidate=comp.candidate,
+        df_eval=comp.df_eval,
+        slices=slices,
+        results=results,
+        kind=kind_of(comp.data),
+    )
 
 
 def llm_endpoints() -> tuple[dict[str, Any], list[str]]:
@@ -312,8 +351,9 @@ def gate_config(ws: Workspace, task: str) -> tuple[Any, str | None]:
     try:
         return GateConfig.from_dict(ws.gates or None, task), None
     except EvalcoreError as exc:
-        return GateConfig(task=task), (f"The saved gates could not be read ({exc}); the default gates apply until "
-                                       "you change one.")
+        return GateConfig(task=task), (
+            f"The saved gates could not be read ({exc}); the default gates apply until you change one."
+        )
 
 
 def current_verdict(ws: Workspace, analysis: Analysis) -> tuple[Any, Any, str | None]:
@@ -344,6 +384,7 @@ def current_analysis(ws: Workspace) -> tuple[Comparison, SliceSet, SliceResults]
 
 
 # --- discovery and explanations (issue 14) ---------------------------------------------------------
+
 
 def get_discovery(comp: Comparison, settings: Any) -> Any:
     """`evalcore.decide.discover.discover_slices` on the comparison's df_eval, once per (df_eval, settings):
@@ -414,9 +455,18 @@ def get_explanation(spec: str, data: EvalData, dkey: str, text: str, label: str 
     return _memos()["explanations"].get(key, make)
 
 
-def get_regression_explanations(ws: Workspace, comp: Comparison, slices: SliceSet, results: SliceResults,
-                                slice_name: str, extra: dict[str, tuple[str, Any]] | None = None, *,
-                                max_rows: int, seed: int = 0, top_k: int = 3) -> Any:
+def get_regression_explanations(
+    ws: Workspace,
+    comp: Comparison,
+    slices: SliceSet,
+    results: SliceResults,
+    slice_name: str,
+    extra: dict[str, tuple[str, Any]] | None = None,
+    *,
+    max_rows: int,
+    seed: int = 0,
+    top_k: int = 3,
+) -> Any:
     """`evalcore.probe.explain_aggregate.explain_slice` over one slice's regressed rows with the workspace's
     models, once per (df_eval, slice rule, max_rows, seed, top_k). `extra`: slices outside the saved set
     (name -> (rule text, mask)), e.g. this session's discovered slices."""
@@ -432,14 +482,28 @@ def get_regression_explanations(ws: Workspace, comp: Comparison, slices: SliceSe
             twin.name = comp.df_eval.attrs.get(role, twin.name)  # a copy: the cached predictor keeps its name
             predictors[role] = twin
         with one_thread():
-            return explain_slice(as_analysis(comp, slices, results), slice_name, predictors=predictors, extra=extra,
-                                 max_rows=max_rows, seed=seed, top_k=top_k)
+            return explain_slice(
+                as_analysis(comp, slices, results),
+                slice_name,
+                predictors=predictors,
+                extra=extra,
+                max_rows=max_rows,
+                seed=seed,
+                top_k=top_k,
+            )
 
     return _memos()["aggregate"].get(key, make)
 
 
-def _aggregate_key(comp: Comparison, slices: SliceSet, slice_name: str, extra: dict | None, max_rows: int,
-                   seed: int = 0, top_k: int = 3) -> str:
+def _aggregate_key(
+    comp: Comparison,
+    slices: SliceSet,
+    slice_name: str,
+    extra: dict | None,
+    max_rows: int,
+    seed: int = 0,
+    top_k: int = 3,
+) -> str:
     if slice_name in slices:
         rule = slices[slice_name].text
     elif extra and slice_name in extra:
@@ -449,13 +513,15 @@ def _aggregate_key(comp: Comparison, slices: SliceSet, slice_name: str, extra: d
     return key_of([comp.key, slice_name, rule, max_rows, seed, top_k])
 
 
-def has_regression_explanations(comp: Comparison, slices: SliceSet, slice_name: str, extra: dict | None = None, *,
-                                max_rows: int) -> bool:
+def has_regression_explanations(
+    comp: Comparison, slices: SliceSet, slice_name: str, extra: dict | None = None, *, max_rows: int
+) -> bool:
     """True when `get_regression_explanations` with these arguments would answer from memory (no model runs)."""
     return _memos()["aggregate"].has(_aggregate_key(comp, slices, slice_name, extra, max_rows))
 
 
 # --- live answers on generation data (issue 11, item 6) ------------------------------------------------
+
 
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _smollm2_loaded() -> Any:
@@ -489,11 +555,14 @@ def get_answers(specs: dict[str, str], question: str, context: str, golds: list[
         return live_answers(_answerers(specs), question, context, golds)
 
 
-def explain_answers(specs: dict[str, str], question: str, context: str, golds: list[str],
-                    metric: str = "f1") -> dict[str, Any]:
+def explain_answers(
+    specs: dict[str, str], question: str, context: str, golds: list[str], metric: str = "f1"
+) -> dict[str, Any]:
     """Per role, which question words the answer's score depends on (`evalcore.probe.explain.explain_answer`)."""
     from evalcore.probe.explain import explain_answer
 
     with one_thread():
-        return {role: explain_answer(answerer, question, golds, context, metric=metric)
-                for role, answerer in _answerers(specs).items()}
+        return {
+            role: explain_answer(answerer, question, golds, context, metric=metric)
+            for role, answerer in _answerers(specs).items()
+        }

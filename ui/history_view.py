@@ -4,6 +4,7 @@ session; the store keeps one row per decision key across sessions), and the Hist
 Who decided: the signed-in user when the operator turned sign-in on (`st.user`), else `local`; the
 workspace name is recorded beside it. The store is `evalcore.serve.history`.
 """
+
 from __future__ import annotations
 
 import threading
@@ -53,13 +54,21 @@ def fingerprint_of(data: Any, data_key: str) -> str:
     return fp
 
 
-def record(analysis: Any, verdict: Any, gate_config: Any, *, workspace: str, data_key: str,
-           user: str | None = None) -> Recorded | None:
+def record(
+    analysis: Any, verdict: Any, gate_config: Any, *, workspace: str, data_key: str, user: str | None = None
+) -> Recorded | None:
     """Record the verdict Compare shows, unless this session recorded the same decision already (a rerun).
     Never raises: a history problem is a warning beside the verdict, the page goes on."""
     try:
-        rec = decision_record(analysis, verdict, gate_config, user=user or current_user(), origin="dashboard",
-                              workspace=workspace, data_fp=fingerprint_of(analysis.data, data_key))
+        rec = decision_record(
+            analysis,
+            verdict,
+            gate_config,
+            user=user or current_user(),
+            origin="dashboard",
+            workspace=workspace,
+            data_fp=fingerprint_of(analysis.data, data_key),
+        )
     except Exception as exc:  # the verdict on screen matters more than its record
         return Recorded(None, warning=f"{type(exc).__name__}: {exc}")
     seen = st.session_state.setdefault(RECORDED, {})
@@ -78,4 +87,6 @@ def caption(done: Recorded | None) -> None:
     if done.id is None or done.warning:
         st.warning(f"History: {done.message()}", icon="🕘")
     else:
-        st.caption(f"🕘 {'Recorded in' if done.new else 'In'} the history as decision #{done.id} (see the History page).")
+        st.caption(
+            f"🕘 {'Recorded in' if done.new else 'In'} the history as decision #{done.id} (see the History page)."
+        )

@@ -4,6 +4,7 @@ The extra candidates are this session's choice (widget keys `lb_*`); each is sco
 same cached engine calls as the main comparison, so a candidate already scored costs nothing, and each one's
 two-model decision goes into the history like the main verdict.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,9 +36,13 @@ def section(ws, comp, slices) -> None:
         options = _options(ws, comp.data)
         if "lb_candidates" not in st.session_state:
             st.session_state["lb_candidates"] = [ws.candidate] if ws.candidate in options else []
-        picked = st.multiselect("Candidates", options, key="lb_candidates",
-                                help="Each is compared with the baseline exactly as on this page; the leaderboard "
-                                     "then corrects for reading k candidates at once")
+        picked = st.multiselect(
+            "Candidates",
+            options,
+            key="lb_candidates",
+            help="Each is compared with the baseline exactly as on this page; the leaderboard "
+            "then corrects for reading k candidates at once",
+        )
         typed = st.text_input("Other model specs, comma-separated (`file:...`, `hf:...`)", key="lb_specs")
         specs = list(dict.fromkeys([*picked, *[t.strip() for t in typed.split(",") if t.strip()]]))
         specs = [s for s in specs if s != ws.baseline]
@@ -58,14 +63,25 @@ def section(ws, comp, slices) -> None:
             return
         st.caption(esc(board.method()))
         s = board.summary
-        st.dataframe(pd.DataFrame({
-            "candidate": s["candidate"],
-            "overall change [95%]": [units.pts_ci(d, lo, hi) for d, lo, hi in zip(s["delta"], s["delta_lo"],
-                                                                                  s["delta_hi"])],
-            "Holm p": s["p_holm"].map(units.p_value), "slices significant (BH)": s["slices_significant"],
-            "slices harmed (BH)": s["slices_harmed"], "own verdict": s["own verdict"],
-            "leaderboard verdict": s["leaderboard verdict"], "why": s["why"]}),
-            hide_index=True, width="stretch", key="lb_summary")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "candidate": s["candidate"],
+                    "overall change [95%]": [
+                        units.pts_ci(d, lo, hi) for d, lo, hi in zip(s["delta"], s["delta_lo"], s["delta_hi"])
+                    ],
+                    "Holm p": s["p_holm"].map(units.p_value),
+                    "slices significant (BH)": s["slices_significant"],
+                    "slices harmed (BH)": s["slices_harmed"],
+                    "own verdict": s["own verdict"],
+                    "leaderboard verdict": s["leaderboard verdict"],
+                    "why": s["why"],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="lb_summary",
+        )
         st.plotly_chart(overall_chart(board), width="stretch", key="lb_overall")
         st.plotly_chart(slice_heatmap(board), width="stretch", key="lb_heatmap")
         st.dataframe(board.matrix(), width="stretch", key="lb_matrix")

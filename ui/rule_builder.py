@@ -13,6 +13,7 @@ A group with one child stands for that child (a negated one for `not child`), so
 `draft_to_rule(rule_to_draft(r))` prints as `r` does: the builder's tree and the text form are two
 views of the same `Rule`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -22,11 +23,22 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from evalcore.core.errors import EvalcoreError, RuleError
-from evalcore.analyze.rules import (ALLOWED_OPS, ColumnInfo, ColumnType, Condition, Not, Op, Rule, Schema, all_of,
-                            any_of, check)
+from evalcore.analyze.rules import (
+    ALLOWED_OPS,
+    ColumnInfo,
+    ColumnType,
+    Condition,
+    Not,
+    Op,
+    Rule,
+    Schema,
+    all_of,
+    any_of,
+    check,
+)
 from evalcore.analyze.rules.tree import LIST_OPS, NULL_OPS, ORDER_OPS, TEXT_OPS
 from evalcore.analyze.tables import CORE_COLUMNS, metadata_columns, model_output_columns
+from evalcore.core.errors import EvalcoreError, RuleError
 from ui.widgets import error, esc
 
 DRAFT = "rb_draft"
@@ -38,8 +50,8 @@ Node = dict[str, Any]
 
 # --- draft <-> Rule (no Streamlit) ----------------------------------------------------------------
 
-def new_group(ids: Iterator[str], join: str = "and", children: list[Node] | None = None,
-              negate: bool = False) -> Node:
+
+def new_group(ids: Iterator[str], join: str = "and", children: list[Node] | None = None, negate: bool = False) -> Node:
     return {"id": next(ids), "kind": "group", "join": join, "negate": negate, "children": children or []}
 
 
@@ -107,6 +119,7 @@ def find(node: Node, node_id: str) -> tuple[Node | None, Node | None]:
 
 
 # --- columns, operators and fitting values ---------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Columns:
@@ -194,6 +207,7 @@ def _blank(value: Any) -> bool:
 
 # --- the widget -----------------------------------------------------------------------------------
 
+
 def _ids() -> Iterator[str]:
     """Fresh node ids for this browser session (never reused, so stale widget keys never match)."""
     while True:
@@ -246,17 +260,22 @@ def guardrail_box(rule: Rule | None, table: pd.DataFrame) -> tuple[str, str | No
     reads a model's output cannot be a guardrail (`evalcore.analyze.slices.slice_roles`): refused, with the fix."""
     from evalcore.analyze.slices import GUARDRAIL, WATCHED, Slice, model_output_reads
 
-    on = st.checkbox("Guardrail: must be verified", key=bound(GUARDRAIL_BOX, False),
-                     help="A guardrail passes only when the data rule out a loss of its margin (Bonferroni over the "
-                          "guardrails); otherwise the verdict needs more data. Unmarked slices are watched: they "
-                          "block only on evidence of harm.")
+    on = st.checkbox(
+        "Guardrail: must be verified",
+        key=bound(GUARDRAIL_BOX, False),
+        help="A guardrail passes only when the data rule out a loss of its margin (Bonferroni over the "
+        "guardrails); otherwise the verdict needs more data. Unmarked slices are watched: they "
+        "block only on evidence of harm.",
+    )
     if not on:
         return WATCHED, None
     reads = model_output_reads(Slice("draft", rule), table) if rule is not None else []
     if reads:
-        return WATCHED, (f"this rule reads model output ({', '.join(reads)}), so it cannot be a guardrail: a slice "
-                         "chosen by a model's own output is biased by construction; untick Guardrail, or build the "
-                         "rule on data columns")
+        return WATCHED, (
+            f"this rule reads model output ({', '.join(reads)}), so it cannot be a guardrail: a slice "
+            "chosen by a model's own output is biased by construction; untick Guardrail, or build the "
+            "rule on data columns"
+        )
     return GUARDRAIL, None
 
 
@@ -295,18 +314,39 @@ def _group(node: Node, columns: Columns, root: bool) -> None:
     nid = node["id"]
     with st.container(border=True):
         head = st.columns([2.6, 0.9, 1.3, 1.2] + ([] if root else [0.5]), vertical_alignment="center")
-        node["join"] = head[0].radio("Join", list(_JOINS), format_func=_JOINS.get, horizontal=True,
-                                     key=bound(f"rb_{nid}_join", node["join"]), label_visibility="collapsed",
-                                     help="AND: a row must meet every condition below; OR: at least one")
-        node["negate"] = head[1].checkbox("NOT", key=bound(f"rb_{nid}_not", node["negate"]),
-                                          help="Match the rows where this group does not hold")
-        head[2].button("Condition", icon=":material/add:", key=f"rb_{nid}_addc", on_click=add,
-                       args=(nid, "cond", columns), width="stretch")
-        head[3].button("Group", icon=":material/add:", key=f"rb_{nid}_addg", on_click=add, args=(nid, "group", columns),
-                       width="stretch", help="A nested group with its own AND / OR")
+        node["join"] = head[0].radio(
+            "Join",
+            list(_JOINS),
+            format_func=_JOINS.get,
+            horizontal=True,
+            key=bound(f"rb_{nid}_join", node["join"]),
+            label_visibility="collapsed",
+            help="AND: a row must meet every condition below; OR: at least one",
+        )
+        node["negate"] = head[1].checkbox(
+            "NOT", key=bound(f"rb_{nid}_not", node["negate"]), help="Match the rows where this group does not hold"
+        )
+        head[2].button(
+            "Condition",
+            icon=":material/add:",
+            key=f"rb_{nid}_addc",
+            on_click=add,
+            args=(nid, "cond", columns),
+            width="stretch",
+        )
+        head[3].button(
+            "Group",
+            icon=":material/add:",
+            key=f"rb_{nid}_addg",
+            on_click=add,
+            args=(nid, "group", columns),
+            width="stretch",
+            help="A nested group with its own AND / OR",
+        )
         if not root:
-            head[4].button("", icon=":material/close:", key=f"rb_{nid}_del", on_click=remove, args=(nid,),
-                           help="Remove this group")
+            head[4].button(
+                "", icon=":material/close:", key=f"rb_{nid}_del", on_click=remove, args=(nid,), help="Remove this group"
+            )
         if not node["children"] and root:
             st.caption("No conditions yet: add one.")
         elif not node["children"]:
@@ -322,10 +362,17 @@ def _condition(node: Node, columns: Columns) -> None:
     nid = node["id"]
     row = st.columns([3, 1.4, 3, 0.5], vertical_alignment="center")
     options = list(columns.labels) + ([] if node["col"] in columns.labels or node["col"] is None else [node["col"]])
-    col = row[0].selectbox("Column", options, format_func=columns.label, key=bound(f"rb_{nid}_col", node["col"]),
-                           label_visibility="collapsed", placeholder="Choose a column")
-    row[3].button("", icon=":material/close:", key=f"rb_{nid}_del", on_click=remove, args=(nid,),
-                  help="Remove this condition")
+    col = row[0].selectbox(
+        "Column",
+        options,
+        format_func=columns.label,
+        key=bound(f"rb_{nid}_col", node["col"]),
+        label_visibility="collapsed",
+        placeholder="Choose a column",
+    )
+    row[3].button(
+        "", icon=":material/close:", key=f"rb_{nid}_del", on_click=remove, args=(nid,), help="Remove this condition"
+    )
     if col is None:  # a blank condition: nothing else to choose until the column is
         row[1].caption("then an operator")
         return
@@ -340,8 +387,9 @@ def _condition(node: Node, columns: Columns) -> None:
         node["value"] = default_value(info, op) if fresh else fit_value(info, op, node["value"])
     if node["op"] not in ops:
         ops.append(node["op"])  # loaded from a rule that does not fit this table: the check says so
-    op_text = row[1].selectbox("Operator", ops, key=bound(f"rb_{nid}_op_{col}", node["op"]),
-                               label_visibility="collapsed")
+    op_text = row[1].selectbox(
+        "Operator", ops, key=bound(f"rb_{nid}_op_{col}", node["op"]), label_visibility="collapsed"
+    )
     if op_text != node["op"]:
         node["op"] = op_text
         node["value"] = fit_value(info, Op.parse(op_text), node["value"])
@@ -362,30 +410,49 @@ def _value_widget(node: Node, info: ColumnInfo | None, columns: Columns) -> Any:
     if kind is ColumnType.BOOL and isinstance(value, bool):
         return st.checkbox("true", key=bound(key, value), help="Checked: true; unchecked: false")
     if kind is ColumnType.BOOL and op in LIST_OPS:
-        return st.multiselect("Values", [True, False], format_func=lambda v: str(v).lower(),
-                              key=bound(key, [v for v in value if isinstance(v, bool)]), label_visibility="collapsed")
+        return st.multiselect(
+            "Values",
+            [True, False],
+            format_func=lambda v: str(v).lower(),
+            key=bound(key, [v for v in value if isinstance(v, bool)]),
+            label_visibility="collapsed",
+        )
     if kind is ColumnType.NUMBER and op not in LIST_OPS and _fits(info, op, value):
         if node["col"] in columns.integers and float(value).is_integer():
             return int(st.number_input("Value", step=1, key=bound(key, int(value)), label_visibility="collapsed"))
-        return st.number_input("Value", step=0.05, format="%.4g", key=bound(key, float(value)),
-                               label_visibility="collapsed")
+        return st.number_input(
+            "Value", step=0.05, format="%.4g", key=bound(key, float(value)), label_visibility="collapsed"
+        )
     if kind is ColumnType.CATEGORY and op not in TEXT_OPS:
         seen = list(info.values)
         if op in LIST_OPS:
             extra = [v for v in value if v not in seen]  # unseen values stay (the check warns)
-            return st.multiselect("Values", seen + extra, key=bound(key, list(value)), label_visibility="collapsed",
-                                  placeholder="Choose values")
+            return st.multiselect(
+                "Values",
+                seen + extra,
+                key=bound(key, list(value)),
+                label_visibility="collapsed",
+                placeholder="Choose values",
+            )
         options = seen + ([value] if value not in seen else [])
         return st.selectbox("Value", options, key=bound(key, value), label_visibility="collapsed")
     if op in LIST_OPS:
-        text = st.text_input("Values", key=bound(key, ", ".join(str(v) for v in value)), label_visibility="collapsed",
-                             placeholder="comma-separated values", help="Values separated by commas; for a "
-                             "value containing a comma, use the text form")
+        text = st.text_input(
+            "Values",
+            key=bound(key, ", ".join(str(v) for v in value)),
+            label_visibility="collapsed",
+            placeholder="comma-separated values",
+            help="Values separated by commas; for a value containing a comma, use the text form",
+        )
         items = [part.strip() for part in text.split(",") if part.strip()]
         return [_number(v) for v in items] if kind is ColumnType.NUMBER else items
     placeholder = "regular expression (case-insensitive)" if op is Op.MATCHES else "text"
-    return st.text_input("Value", key=bound(key, value if isinstance(value, str) else str(value)),
-                         label_visibility="collapsed", placeholder=placeholder)
+    return st.text_input(
+        "Value",
+        key=bound(key, value if isinstance(value, str) else str(value)),
+        label_visibility="collapsed",
+        placeholder=placeholder,
+    )
 
 
 def _number(text: str) -> int | float | str:

@@ -11,6 +11,7 @@ in aggregate comes back by itself while the server still holds it in memory, els
 The pages that draw these results (Stress tests, Slices, Examples) and the Report & W&B page, which
 includes them, call the same functions, so a result comes back on whichever page the user opens first.
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,9 +22,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from evalcore.analyze.tables import ROLES
 from evalcore.core import units
 from evalcore.core.errors import DataError, EvalcoreError
-from evalcore.analyze.tables import ROLES
 from ui import engine, state
 from ui.widgets import progress_bar, shown_errors
 
@@ -31,6 +32,7 @@ RESTORED = "ec_restored"  # {kind: True} for the results this session got back f
 
 
 # --- models and slices -------------------------------------------------------------------------------
+
 
 def distinct(predictors: list) -> list:
     """The stress tables key models by name, and `vader` and `vader:0.3` are both named 'vader': the
@@ -58,51 +60,79 @@ def slice_accuracy(rows: pd.DataFrame | None, preds: list) -> dict[str, float] |
     gold = rows["label"].astype(str).to_numpy()
     out = {}
     for p in preds:
-        scored = score_texts(rows["text"].tolist(), p, cache=engine.prediction_cache(),
-                             progress=progress_bar(f"Scoring the slice with {p.name}"))
+        scored = score_texts(
+            rows["text"].tolist(),
+            p,
+            cache=engine.prediction_cache(),
+            progress=progress_bar(f"Scoring the slice with {p.name}"),
+        )
         out[p.name] = float((np.asarray(scored.pred, dtype=object).astype(str) == gold).mean())
     return out
 
 
 # --- stress cases and perturbations ------------------------------------------------------------------
 
+
 def score_key(cases: list, models: dict[str, str], threshold: float, target: str | None, dkey: str) -> str:
     """What a stress scoring depends on: a change re-scores."""
     return engine.key_of([[c.to_dict() for c in cases], models, threshold, target, dkey])
 
 
-def score_cases(data: Any, dkey: str, stress_set: Any, models: dict[str, str], threshold: float,
-                target: str | None, target_rows: pd.DataFrame | None) -> dict:
+def score_cases(
+    data: Any,
+    dkey: str,
+    stress_set: Any,
+    models: dict[str, str],
+    threshold: float,
+    target: str | None,
+    target_rows: pd.DataFrame | None,
+) -> dict:
     """Score the stress cases with two live models (through the prediction cache), keep the result in the
     session and record the run."""
     from evalcore.probe.stress import score_stress
 
     preds = predictors(models, data, dkey)
-    result = score_stress(stress_set.cases, *preds, cache=engine.prediction_cache(), conf_threshold=threshold,
-                          slice_accuracy=slice_accuracy(target_rows, preds), progress=progress_bar("Scoring the cases"))
-    entry = {"key": score_key(stress_set.cases, models, threshold, target, dkey), "models": dict(models),
-             "result": result, "set": stress_set, "data_key": dkey}
+    result = score_stress(
+        stress_set.cases,
+        *preds,
+        cache=engine.prediction_cache(),
+        conf_threshold=threshold,
+        slice_accuracy=slice_accuracy(target_rows, preds),
+        progress=progress_bar("Scoring the cases"),
+    )
+    entry = {
+        "key": score_key(stress_set.cases, models, threshold, target, dkey),
+        "models": dict(models),
+        "result": result,
+        "set": stress_set,
+        "data_key": dkey,
+    }
     st.session_state[state.STRESS_RESULT] = entry
     state.keep_run("stress", {"data_key": dkey, "models": dict(models), "threshold": threshold, "target": target})
     return entry
 
 
-def perturb_texts(source: str, cases: list, target: str | None, target_rows: pd.DataFrame | None,
-                  data: Any) -> tuple[list[str], str]:
+def perturb_texts(
+    source: str, cases: list, target: str | None, target_rows: pd.DataFrame | None, data: Any
+) -> tuple[list[str], str]:
     """The texts a perturbation run edits, and where they come from (for the caption and the report)."""
     if source == "cases":
         texts, origin = [c.text for c in cases], units.count(len(cases), "stress case")
     else:
         texts = (target_rows if target_rows is not None else data.df)["text"].tolist()
-        origin = (f"slice {target} ({units.count(len(texts), 'row')})" if target_rows is not None
-                  else f"all {units.count(len(texts), 'dataset row')}")
+        origin = (
+            f"slice {target} ({units.count(len(texts), 'row')})"
+            if target_rows is not None
+            else f"all {units.count(len(texts), 'dataset row')}"
+        )
     if not texts:
         raise DataError("no texts to perturb: add cases, or choose the slice's rows")
     return texts, origin
 
 
-def run_perturbations(data: Any, dkey: str, models: dict[str, str], settings: dict[str, Any], texts: list[str],
-                      origin: str) -> dict:
+def run_perturbations(
+    data: Any, dkey: str, models: dict[str, str], settings: dict[str, Any], texts: list[str], origin: str
+) -> dict:
     """CheckList-style perturbation tests (`settings`: generators, clear_conf, high_conf, max_cases, source,
     target), kept in the session and recorded."""
     from evalcore.probe.perturb import Expectation, get_generators, run_perturbation_tests
@@ -110,8 +140,14 @@ def run_perturbations(data: Any, dkey: str, models: dict[str, str], settings: di
     expectation = Expectation("DIR", clear_conf=float(settings["clear_conf"]), high_conf=float(settings["high_conf"]))
     generators = get_generators(list(settings["generators"]), expectation)
     preds = predictors(models, data, dkey)
-    result = run_perturbation_tests(texts, preds, generators, max_cases_per_generator=int(settings["max_cases"]),
-                                    cache=engine.prediction_cache(), progress=progress_bar("Scoring"))
+    result = run_perturbation_tests(
+        texts,
+        preds,
+        generators,
+        max_cases_per_generator=int(settings["max_cases"]),
+        cache=engine.prediction_cache(),
+        progress=progress_bar("Scoring"),
+    )
     entry = {"result": result, "source": origin, "models": [p.name for p in preds], "data_key": dkey}
     st.session_state[state.PERTURB_RESULT] = entry
     state.keep_run("perturb", {"data_key": dkey, "models": dict(models), **settings})
@@ -143,6 +179,7 @@ def restored(kind: str) -> bool:
 
 
 # --- discovery and explanations -------------------------------------------------------------------------
+
 
 def record_discovery(comparison_key: str, settings: Any) -> None:
     state.keep_run("discovery", {"comparison_key": comparison_key, "settings": asdict(settings)})
@@ -202,8 +239,9 @@ def restore_explanation(ws: Any, comp: Any, slices: Any, results: Any, *, cached
     known = set(results.masks) | set(extra)
     if record["slice"] not in known:
         return None
-    if cached_only and not engine.has_regression_explanations(comp, slices, record["slice"], extra,
-                                                              max_rows=record["max_rows"]):
+    if cached_only and not engine.has_regression_explanations(
+        comp, slices, record["slice"], extra, max_rows=record["max_rows"]
+    ):
         return None
     entry = explain(ws, comp, slices, results, record["slice"], extra, record["max_rows"])
     mark_restored("explain")
@@ -211,6 +249,7 @@ def restore_explanation(ws: Any, comp: Any, slices: Any, results: Any, *, cached
 
 
 # --- everything at once (the Report & W&B page) --------------------------------------------------------------
+
 
 def restore_all(ws: Any, comp: Any, slices: Any, results: Any) -> list[str]:
     """Every result the workspace's run records describe and this session lacks, rerun (an explanation only
@@ -226,8 +265,15 @@ def restore_all(ws: Any, comp: Any, slices: Any, results: Any) -> list[str]:
         if record and stress_set.cases:
             with st.spinner("Restoring your last stress scoring from the prediction cache…"):
                 target = record.get("target")
-                score_cases(data, dkey, stress_set, record["models"], float(record.get("threshold", 0.8)), target,
-                            _rows(comp, results, target))
+                score_cases(
+                    data,
+                    dkey,
+                    stress_set,
+                    record["models"],
+                    float(record.get("threshold", 0.8)),
+                    target,
+                    _rows(comp, results, target),
+                )
             mark_restored("stress")
     with shown_errors(stop=False):
         record = perturb_record(dkey)
@@ -246,8 +292,9 @@ def restore_all(ws: Any, comp: Any, slices: Any, results: Any) -> list[str]:
 
 
 def _perturb_settings(record: dict) -> dict:
-    return {k: record[k] for k in ("generators", "clear_conf", "high_conf", "max_cases", "source", "target")
-            if k in record}
+    return {
+        k: record[k] for k in ("generators", "clear_conf", "high_conf", "max_cases", "source", "target") if k in record
+    }
 
 
 def _rows(comp: Any, results: Any, target: str | None) -> pd.DataFrame | None:

@@ -26,6 +26,7 @@ URL's `?ws=` name alone opens nothing else: the user's own workspace opens inste
 write (`save`, drafts, dismissals) asks the access record first: a read-only share refuses the save here, on the
 server, and the session goes back to the saved copy.
 """
+
 from __future__ import annotations
 
 import copy
@@ -35,9 +36,9 @@ from typing import Any
 
 import streamlit as st
 
+from evalcore.core.errors import EvalcoreError
 from evalcore.serve import access
 from evalcore.serve import workspace as store
-from evalcore.core.errors import EvalcoreError
 from evalcore.serve.workspace import Workspace
 from ui import auth
 
@@ -72,12 +73,22 @@ GEN_METRIC = "ec_gen_metric"
 # Widgets that mirror a saved value (key prefix -> the value's path in the workspace): reset when another session
 # changes that value, so they show it (and never write an old one back).
 MIRRORS: dict[str, tuple[str, ...]] = {
-    "cmp_threshold": ("conf_threshold",), "cmp_min_n": ("min_n",), "cmp_alpha": ("alpha",),
-    "share_gate_": ("gates",), "cmp_require_gain": ("gates",), "share_wb_": ("wandb",), "share_notes": ("notes",),
-    "stress_hypothesis": ("stress", "hypothesis"), "stress_target": ("stress", "target_slice"),
-    "stress_conf": ("stress", "conf_threshold"), "stress_pt_": ("stress", "perturb"),
-    "stress_model_": ("stress", "models"), "stress_spec_": ("stress", "models"), "stress_editor": ("stress", "cases"),
-    "stress_llm_n": ("stress", "llm_n"), "stress_gen_": ("stress", "generation"),
+    "cmp_threshold": ("conf_threshold",),
+    "cmp_min_n": ("min_n",),
+    "cmp_alpha": ("alpha",),
+    "share_gate_": ("gates",),
+    "cmp_require_gain": ("gates",),
+    "share_wb_": ("wandb",),
+    "share_notes": ("notes",),
+    "stress_hypothesis": ("stress", "hypothesis"),
+    "stress_target": ("stress", "target_slice"),
+    "stress_conf": ("stress", "conf_threshold"),
+    "stress_pt_": ("stress", "perturb"),
+    "stress_model_": ("stress", "models"),
+    "stress_spec_": ("stress", "models"),
+    "stress_editor": ("stress", "cases"),
+    "stress_llm_n": ("stress", "llm_n"),
+    "stress_gen_": ("stress", "generation"),
     "stress_llm_endpoint": ("llm", "endpoint"),
 }
 # Boxes a user types free text into. When the watcher brings another session's value of one while it is on screen,
@@ -175,12 +186,18 @@ def _adopt(snap: store.Snapshot, ws: Workspace | None = None, *, typing: bool = 
     if previous is not None:
         mine, lost = ss.get(MINE, {}), ss.setdefault(LOST, [])
         for c in snap.conflicts:
-            if (c.get("rev", 0) > previous and c.get("id") not in lost and isinstance(c.get("path"), list)
-                    and mine.get(store.path_key(c["path"]), _NOTHING) == c.get("theirs")):
+            if (
+                c.get("rev", 0) > previous
+                and c.get("id") not in lost
+                and isinstance(c.get("path"), list)
+                and mine.get(store.path_key(c["path"]), _NOTHING) == c.get("theirs")
+            ):
                 lost.append(c["id"])
-                messages.append(f"Another session saved a different value of {c.get('field')} at the same time, and "
-                                f"theirs was kept. Your value was: {store.preview(c.get('theirs'), 200)} · restore "
-                                "it from Conflicts in the sidebar.")
+                messages.append(
+                    f"Another session saved a different value of {c.get('field')} at the same time, and "
+                    f"theirs was kept. Your value was: {store.preview(c.get('theirs'), 200)} · restore "
+                    "it from Conflicts in the sidebar."
+                )
     _reset_mirrors(changed)
     return changed
 
@@ -273,8 +290,10 @@ def _open_to(who: access.Identity, name: str) -> tuple[str, str | None]:
     if not st.query_params.get(QUERY_KEY) or name == home or access.role(name, who) is not None:
         return (name if st.query_params.get(QUERY_KEY) else home), None
     st.query_params[QUERY_KEY] = home  # said once: the URL now names the workspace open
-    return home, (f"No workspace named {name!r} is open to you (its owner has not shared it with you, or it does "
-                  "not exist); your own workspace is open instead.")
+    return home, (
+        f"No workspace named {name!r} is open to you (its owner has not shared it with you, or it does "
+        "not exist); your own workspace is open instead."
+    )
 
 
 def _still_open() -> None:
@@ -284,8 +303,9 @@ def _still_open() -> None:
     current = st.session_state[NAME]
     if who is None or access.role(current, who) is not None:
         return
-    st.session_state.setdefault(MESSAGES, []).append(f"The workspace {current!r} is no longer shared with you; your "
-                                                     "own workspace is open instead.")
+    st.session_state.setdefault(MESSAGES, []).append(
+        f"The workspace {current!r} is no longer shared with you; your own workspace is open instead."
+    )
     st.query_params[QUERY_KEY] = access.home_name(who)
     init()
 
@@ -303,8 +323,10 @@ def can_write() -> bool:
     return who is None or access.can_edit(name(), who)
 
 
-READ_ONLY = ("This workspace is shared with you read-only: your change was not saved. To work on it, create your "
-             "own copy (New workspace, in the sidebar).")
+READ_ONLY = (
+    "This workspace is shared with you read-only: your change was not saved. To work on it, create your "
+    "own copy (New workspace, in the sidebar)."
+)
 CLOSED = "This workspace is no longer shared with you: your change was not saved."
 
 
@@ -399,7 +421,9 @@ def save(resolved: list[str] | tuple = ()) -> None:
     base, ours = ss.get(BASE), ws.to_dict()
     written = store.changes(base, ours)
     typed = ss.pop(TYPED_BASE, {})
-    if typed and base is not None:  # a box sent text typed over a value the watcher brought: merge against what it showed
+    if (
+        typed and base is not None
+    ):  # a box sent text typed over a value the watcher brought: merge against what it showed
         base = copy.deepcopy(base)
         for key, shown in typed.items():  # only the box's own save: it sent what is being saved
             value = _at(ours, MIRRORS[key])
@@ -437,6 +461,7 @@ def dismiss_notices() -> None:
 
 # --- conflicts -------------------------------------------------------------------------------------
 
+
 def conflicts() -> list[dict]:
     """The workspace's conflict list (oldest first), as of the session's last read or write."""
     init()
@@ -453,8 +478,9 @@ def restore_conflict(conflict_id: str) -> None:
     ss = st.session_state
     found = next((c for c in conflicts() if c.get("id") == conflict_id), None)
     if found is None:
-        ss.setdefault(MESSAGES, []).append("That conflict is no longer in the list (restored or dismissed by another "
-                                           "session).")
+        ss.setdefault(MESSAGES, []).append(
+            "That conflict is no longer in the list (restored or dismissed by another session)."
+        )
         return
     ws = ss[WORKSPACE]
     try:
@@ -471,8 +497,9 @@ def restore_conflict(conflict_id: str) -> None:
             setattr(ws, f, _assign(getattr(ws, f), getattr(new, f)))
     _reset_mirrors([p for p, path in MIRRORS.items() if _at(before, path) != _at(after, path)])
     save(resolved=[conflict_id])
-    ss.setdefault(MESSAGES, []).append(f"Restored the other value of {found.get('field')}: "
-                                       f"{store.preview(found.get('theirs'), 120)}")
+    ss.setdefault(MESSAGES, []).append(
+        f"Restored the other value of {found.get('field')}: {store.preview(found.get('theirs'), 120)}"
+    )
 
 
 def dismiss_conflicts(ids: list[str] | None = None) -> None:
@@ -485,6 +512,7 @@ def dismiss_conflicts(ids: list[str] | None = None) -> None:
 
 
 # --- drafts and last runs (the workspace's drafts file) -----------------------------------------------
+
 
 def _drafts() -> dict:
     init()
@@ -534,8 +562,9 @@ def switch(new_name: str, *, create: bool = False) -> None:
         who = auth.user()
         if who is not None:  # sign-in on: the new workspace is its maker's (refused when the name is taken)
             access.claim(new_name, who)
-        store.save_workspace(Workspace(**{f: getattr(workspace(), f) for f in store.FIELDS}),
-                             store.workspace_path(new_name))
+        store.save_workspace(
+            Workspace(**{f: getattr(workspace(), f) for f in store.FIELDS}), store.workspace_path(new_name)
+        )
     st.query_params[QUERY_KEY] = new_name
     init()
 
@@ -586,8 +615,9 @@ def use_data(settings: dict, old_task: str | None, new_task: str) -> str | None:
     ws.slices_aside, ws.slices = {k: v for k, v in aside.items() if v is not None}, restored
     if mine is None and restored is None:
         return None
-    return (f"Your {old_task} slices are kept aside and come back when you load {old_task} data again; "
-            + (f"your {new_task} slices are back." if restored is not None else f"the {new_task} defaults apply."))
+    return f"Your {old_task} slices are kept aside and come back when you load {old_task} data again; " + (
+        f"your {new_task} slices are back." if restored is not None else f"the {new_task} defaults apply."
+    )
 
 
 def set_slices(slice_set) -> None:

@@ -1,4 +1,5 @@
 """Small shared widgets: error display, progress bars, the session summary in the sidebar."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -6,9 +7,9 @@ from typing import Callable, Iterator
 
 import streamlit as st
 
-from evalcore.serve.access import Identity
 from evalcore.core.errors import EvalcoreError
 from evalcore.core.safetext import code, lit, st_escape, to_streamlit  # noqa: F401  (code, lit: re-exported for the pages)
+from evalcore.serve.access import Identity
 
 # Text a visitor or a data file wrote goes into Streamlit's Markdown (captions, labels, messages) only
 # through these: `esc(text)` for a plain value, `md(markup)` for our markup with `lit(...)` / `code(...)`
@@ -25,8 +26,10 @@ def hover(short: str, full: str, bold: bool = False) -> str:
     shown = f"<b>{html.escape(short)}</b>" if bold else html.escape(short)
     if short == full:
         return shown
-    return (f'<span title="{html.escape(full, quote=True)}" style="text-decoration:underline dotted;'
-            f'cursor:help">{shown}</span>')
+    return (
+        f'<span title="{html.escape(full, quote=True)}" style="text-decoration:underline dotted;'
+        f'cursor:help">{shown}</span>'
+    )
 
 
 def short_source(source: str) -> str:
@@ -95,8 +98,6 @@ def scoring_progress(spec: str) -> Callable[[int, int], None]:
     return progress_bar(f"Scoring with {spec}")
 
 
-
-
 def one_page(rows, key: str, size: int):
     """The rows of the page the user picked (a number input keyed `key`), with a caption counting them:
     one page of a selection goes to the browser, never all of it (a million rows would be hundreds of MB)."""
@@ -106,7 +107,7 @@ def one_page(rows, key: str, size: int):
         st.session_state[key] = pages
     page_no = st.number_input(f"Page (of {pages:,}; {size} rows each)", 1, pages, key=key)
     first = (int(page_no) - 1) * size
-    rows = rows.iloc[first:first + size]
+    rows = rows.iloc[first : first + size]
     st.caption(f"Showing rows {first + 1:,}–{first + len(rows):,} of {total:,}" if total else "No row matches.")
     return rows
 
@@ -157,16 +158,22 @@ def workspace_switcher() -> None:
             st.session_state["ec_ws_new"] = ""
 
     shown = {"read": " · shared, read-only", "edit": " · shared, can edit"}
-    st.selectbox("Workspace", names, key="ec_ws_pick", on_change=pick,
-                 format_func=lambda n: n + shown.get(roles.get(n, ""), ""),
-                 help="Each workspace keeps its own data choice, models, slices, stress cases, gates and notes. "
-                      "The URL names it (?ws=…), so a link opens it" + (" for you and those you share it with."
-                                                                        if who is not None else "."))
+    st.selectbox(
+        "Workspace",
+        names,
+        key="ec_ws_pick",
+        on_change=pick,
+        format_func=lambda n: n + shown.get(roles.get(n, ""), ""),
+        help="Each workspace keeps its own data choice, models, slices, stress cases, gates and notes. "
+        "The URL names it (?ws=…), so a link opens it"
+        + (" for you and those you share it with." if who is not None else "."),
+    )
     if who is not None:
         share_panel(current, who, roles.get(current))
     with st.expander("New workspace", icon=":material/add:"):
-        st.text_input("Name", key="ec_ws_new", placeholder="e.g. alice or review-3",
-                      help="1-40 letters, digits, '-' or '_'")
+        st.text_input(
+            "Name", key="ec_ws_new", placeholder="e.g. alice or review-3", help="1-40 letters, digits, '-' or '_'"
+        )
         st.button("Create (a copy of this one)", key="ec_ws_create", on_click=create)
         problem = st.session_state.pop("ec_ws_error", None)
         if problem:
@@ -194,8 +201,9 @@ def share_panel(current: str, who: Identity, role: str | None) -> None:
             return
         found = access.find_users(text)
         if not found:
-            st.session_state["ec_share_error"] = (f"Nobody who signed in here has the email {text!r:.80}: ask them to "
-                                                  "sign in once, then share again.")
+            st.session_state["ec_share_error"] = (
+                f"Nobody who signed in here has the email {text!r:.80}: ask them to sign in once, then share again."
+            )
             return
         try:
             for person in found:
@@ -213,18 +221,30 @@ def share_panel(current: str, who: Identity, role: str | None) -> None:
 
     with st.expander("Share this workspace", icon=":material/group:"):  # a steady label: it stays open on a rerun
         st.caption(f"Yours. Shared with {len(rec.shares)} {'person' if len(rec.shares) == 1 else 'people'}.")
-        st.text_input("Their email", key="ec_share_email", placeholder="name@example.org",
-                      help="Someone who signed in on this server at least once")
-        st.radio("They may", ["read", "edit"], key="ec_share_role", horizontal=True,
-                 format_func=lambda r: {"read": "read (saves refused)", "edit": "edit"}[r])
+        st.text_input(
+            "Their email",
+            key="ec_share_email",
+            placeholder="name@example.org",
+            help="Someone who signed in on this server at least once",
+        )
+        st.radio(
+            "They may",
+            ["read", "edit"],
+            key="ec_share_role",
+            horizontal=True,
+            format_func=lambda r: {"read": "read (saves refused)", "edit": "edit"}[r],
+        )
         st.button("Share", key="ec_share_add", on_click=add)
         problem = st.session_state.pop("ec_share_error", None)
         if problem:
             error(problem)
         for i, s in enumerate(rec.shares):
             person = s["who"]
-            st.caption(f"{esc(person.label)}" + (f" · {esc(person.email)}" if person.email != person.label else "")
-                         + f" · {s['role']}")
+            st.caption(
+                f"{esc(person.label)}"
+                + (f" · {esc(person.email)}" if person.email != person.label else "")
+                + f" · {s['role']}"
+            )
             st.button("Remove this share", key=f"ec_share_rm_{i}", on_click=remove, args=(person.key,))
 
 
@@ -235,8 +255,11 @@ def workspace_messages() -> None:
     for text in state.take_messages():
         st.warning(st_escape(text, breaks=True), icon="⚠️")  # may quote another session's value
     if state.role() == "read":  # sign-in on, a read share: said before the user edits anything
-        st.info("This workspace is shared with you read-only: you can look at everything, and what you change here "
-                "is not saved.", icon=":material/visibility:")
+        st.info(
+            "This workspace is shared with you read-only: you can look at everything, and what you change here "
+            "is not saved.",
+            icon=":material/visibility:",
+        )
     notices = state.notices()
     if notices:
         with st.expander(f"Notices about this workspace ({len(notices)})", expanded=True, icon="⚠️"):
@@ -248,23 +271,41 @@ def workspace_messages() -> None:
 # --- a guided path through the pages for a first visit (home page, app.py) ----------------------------
 
 TOUR = (  # (page file, title, what to do and look at there)
-    ("pages/data_models.py", "Data & models",
-     "The data and the two models: on the demo, the lab's 500 tweets with roberta (baseline) and gpt2 "
-     "(candidate), whose predictions ship with the file."),
-    ("pages/compare.py", "Compare",
-     "The verdict first (ship / no-ship / inconclusive) and the gates it rests on; then accuracy per slice with "
-     "95% intervals, and what slicing revealed, in sentences."),
-    ("pages/slices.py", "Slices",
-     "Build a slice with a hypothesis (e.g. negated questions), or let *Discover regression slices* find where "
-     "the candidate loses most, tested on held-out rows."),
-    ("pages/examples.py", "Examples",
-     "Read the regressed rows of a slice; pick a row to see why each model predicts what it does (one click "
-     "switches to VADER vs the demo transformer, which run here and can be explained)."),
-    ("pages/stress.py", "Stress tests",
-     "Paste a few hard cases and score them with two live models; run perturbation tests (negation, typos, "
-     "casing) and read each test's edited examples."),
-    ("pages/share.py", "Report & W&B",
-     "Download the Markdown or HTML report, or push the session to Weights & Biases (offline without an account)."),
+    (
+        "pages/data_models.py",
+        "Data & models",
+        "The data and the two models: on the demo, the lab's 500 tweets with roberta (baseline) and gpt2 "
+        "(candidate), whose predictions ship with the file.",
+    ),
+    (
+        "pages/compare.py",
+        "Compare",
+        "The verdict first (ship / no-ship / inconclusive) and the gates it rests on; then accuracy per slice with "
+        "95% intervals, and what slicing revealed, in sentences.",
+    ),
+    (
+        "pages/slices.py",
+        "Slices",
+        "Build a slice with a hypothesis (e.g. negated questions), or let *Discover regression slices* find where "
+        "the candidate loses most, tested on held-out rows.",
+    ),
+    (
+        "pages/examples.py",
+        "Examples",
+        "Read the regressed rows of a slice; pick a row to see why each model predicts what it does (one click "
+        "switches to VADER vs the demo transformer, which run here and can be explained).",
+    ),
+    (
+        "pages/stress.py",
+        "Stress tests",
+        "Paste a few hard cases and score them with two live models; run perturbation tests (negation, typos, "
+        "casing) and read each test's edited examples.",
+    ),
+    (
+        "pages/share.py",
+        "Report & W&B",
+        "Download the Markdown or HTML report, or push the session to Weights & Biases (offline without an account).",
+    ),
 )
 TOUR_KEY = "ec_tour"  # True while this browser session follows the guided path
 TOUR_HIDDEN = "ec_tour_hidden"
@@ -276,8 +317,11 @@ def guided_path_home(first_visit: bool = True) -> None:
     nobody has built anything in yet) its label says so."""
     if st.session_state.get(TOUR_HIDDEN):
         return
-    label = ("First visit? Open the guided path through the six pages (about 15 minutes)" if first_visit
-             else "Guided path through the six pages")
+    label = (
+        "First visit? Open the guided path through the six pages (about 15 minutes)"
+        if first_visit
+        else "Guided path through the six pages"
+    )
     with st.expander(label, expanded=False, icon=":material/route:"):
         for i, (page, title, what) in enumerate(TOUR, 1):
             c1, c2 = st.columns([1, 4], vertical_alignment="center")
@@ -314,4 +358,9 @@ def guided_path_banner(current: str) -> None:
             cols[1].page_link(TOUR[i + 1][0], label=f"Next: {TOUR[i + 1][1]} →")
         else:
             cols[1].caption("The last step: that is the whole path.")
-        cols[2].button("End the path", key="ec_tour_end", on_click=_end_tour, help="Hide these steps; the home page's guide starts them again")
+        cols[2].button(
+            "End the path",
+            key="ec_tour_end",
+            on_click=_end_tour,
+            help="Hide these steps; the home page's guide starts them again",
+        )

@@ -4,6 +4,7 @@ and a watcher that reruns the page when another session saved, so new work shows
 Values in the conflict list were typed by any visitor of the workspace: they are shown as text
 (`st.text`, `st.code`), never as Markdown.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -50,11 +51,15 @@ def conflicts_panel() -> None:
     label = f"Conflicts ({len(items)})" + (f" · {'one is' if yours == 1 else f'{yours} are'} yours" if yours else "")
     with st.expander(label, expanded=bool(mine & ids), icon=":material/call_split:"):
         if not items:
-            st.caption("None. When two sessions change the same value at once, the later save is kept and the other "
-                       "value is listed here, with a button to put it back.")
+            st.caption(
+                "None. When two sessions change the same value at once, the later save is kept and the other "
+                "value is listed here, with a button to put it back."
+            )
             return
-        st.caption("The later save of a value is kept; the other value is kept here. Restore puts it back (for "
-                   "everyone); Dismiss drops it from the list.")
+        st.caption(
+            "The later save of a value is kept; the other value is kept here. Restore puts it back (for "
+            "everyone); Dismiss drops it from the list."
+        )
         for c in reversed(items[-SHOWN:]):
             cid = str(c.get("id", ""))
             with st.container(border=True):
@@ -62,11 +67,23 @@ def conflicts_panel() -> None:
                 st.text(f"kept: {preview(c.get('kept', ''), 160)}")
                 st.code(preview(c.get("theirs"), 600), language=None, wrap_lines=True)
                 left, right = st.columns(2)
-                left.button("Restore", key=f"ec_conf_restore_{cid}", on_click=state.restore_conflict, args=(cid,),
-                            disabled=not cid, width="stretch", help="Put this value back in place of the kept one")
-                right.button("Dismiss", key=f"ec_conf_dismiss_{cid}", on_click=state.dismiss_conflicts, args=([cid],),
-                             disabled=not cid, width="stretch")
+                left.button(
+                    "Restore",
+                    key=f"ec_conf_restore_{cid}",
+                    on_click=state.restore_conflict,
+                    args=(cid,),
+                    disabled=not cid,
+                    width="stretch",
+                    help="Put this value back in place of the kept one",
+                )
+                right.button(
+                    "Dismiss",
+                    key=f"ec_conf_dismiss_{cid}",
+                    on_click=state.dismiss_conflicts,
+                    args=([cid],),
+                    disabled=not cid,
+                    width="stretch",
+                )
         if len(items) > SHOWN:
             st.caption(f"{len(items) - SHOWN} older conflict(s) are not listed.")
         st.button("Clear the list for everyone", key="ec_conf_clear", on_click=state.dismiss_conflicts)
-

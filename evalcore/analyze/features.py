@@ -16,6 +16,7 @@ which keeps the 5,000 emoji of `emoji.EMOJI_DATA` a small automaton.
     0          True            2
     1         False            0
 """
+
 from __future__ import annotations
 
 import difflib
@@ -31,9 +32,9 @@ import numpy as np
 import pandas as pd
 
 from evalcore.analyze import lexicons
-from evalcore.core.errors import FeatureError
 from evalcore.analyze.tables import CORE_COLUMNS, FLAG_COLUMNS, LONG_COLUMNS, ROLE_FIELDS, ROLES, role_col
 from evalcore.analyze.textsearch import re2_problem, regex_mask
+from evalcore.core.errors import FeatureError
 
 Kind = Literal["bool", "int", "float", "category"]
 KINDS: tuple[str, ...] = ("bool", "int", "float", "category")
@@ -50,11 +51,25 @@ MAX_NAME_CHARS = 64
 
 # Columns of the evaluation tables (and words of the rule language) a feature must not shadow.
 # The table columns come from evalcore.analyze.tables, the one place that names them.
-RESERVED_NAMES = frozenset({
-    *CORE_COLUMNS, *LONG_COLUMNS, *FLAG_COLUMNS, "probs",
-    *(role_col(role, field) for role in ROLES for field in ROLE_FIELDS),
-    "and", "or", "not", "in", "contains", "matches", "is", "null", "true", "false",
-})
+RESERVED_NAMES = frozenset(
+    {
+        *CORE_COLUMNS,
+        *LONG_COLUMNS,
+        *FLAG_COLUMNS,
+        "probs",
+        *(role_col(role, field) for role in ROLES for field in ROLE_FIELDS),
+        "and",
+        "or",
+        "not",
+        "in",
+        "contains",
+        "matches",
+        "is",
+        "null",
+        "true",
+        "false",
+    }
+)
 RESERVED_PREFIXES: tuple[str, ...] = ("pred_", "conf_", "correct_", "probs_", "prob_")
 
 # --- regex building blocks (RE2-compatible, see the module docstring) -----------------------------
@@ -128,13 +143,11 @@ def _words(terms: Iterable[str]) -> str:
 # (TweetNLP); upper case only, so the word "url" in a sentence is not a link.
 _URL_PLACEHOLDER = f"{_BEFORE}(?:HTTPURL|URL){_AFTER}|\\{{\\{{URL\\}}\\}}"
 _URL_FIND = (
-    "(?i:https?:|www\\.[a-z0-9-]+\\.|pic\\.twitter\\.com/"
-    f"|{_BEFORE}https?{_AFTER}|{_BEFORE}t\\.co/)|{_URL_PLACEHOLDER}"
+    f"(?i:https?:|www\\.[a-z0-9-]+\\.|pic\\.twitter\\.com/|{_BEFORE}https?{_AFTER}|{_BEFORE}t\\.co/)|{_URL_PLACEHOLDER}"
 )
 # URLs and @handles: blanked in `plain_text`. A URL stops at #, @ and non-ASCII: TweetEval glues
 # hashtags to links ("https://t.co/E2aJFRljJx#Libya").
-_URL_STRIP = ("(?i:(?:https?:|www\\.|pic\\.twitter\\.com/)[A-Za-z0-9._~:/?=&%+-]*)|@[A-Za-z0-9_]+"
-              f"|{_URL_PLACEHOLDER}")
+_URL_STRIP = f"(?i:(?:https?:|www\\.|pic\\.twitter\\.com/)[A-Za-z0-9._~:/?=&%+-]*)|@[A-Za-z0-9_]+|{_URL_PLACEHOLDER}"
 _MENTION = f"(?:^|[^{_WORD_CHARS}@])@[A-Za-z0-9_]"
 _HASHTAG = f"(?:^|[^{_WORD_CHARS}&])#[0-9]*[A-Za-z_\u00c0-\u024f]"
 _ALL_CAPS = f"(?:^|[^{_WORD_CHARS}#'])[A-Z]{{2,}}(?:'[A-Z]+)?{_AFTER}"
@@ -145,10 +158,7 @@ _ELONGATION = "(?i)" + "|".join(
     for other in [_char_class("".join(x for x in "abcdefghijklmnopqrstuvwxyz" if x != c))]
 )
 _REPEATED_PUNCT = "[!?¡¿]{2,}"
-_EMOTICON = (
-    "(?:^| )(?:[:;=][-'o^]?[)(\\]\\[DPpO/|*3]|[xX]-?[D)(]|<3+|</3|\\^_*\\^|-_+-)"
-    "(?:[^A-Za-z0-9/]|$)"
-)
+_EMOTICON = "(?:^| )(?:[:;=][-'o^]?[)(\\]\\[DPpO/|*3]|[xX]-?[D)(]|<3+|</3|\\^_*\\^|-_+-)(?:[^A-Za-z0-9/]|$)"
 
 
 @lru_cache(maxsize=1)
@@ -280,96 +290,114 @@ def _count(pattern: str | Callable[[], str], plain: bool = False) -> Callable[[p
 
 
 _register(
-    "has_negation", "bool",
+    "has_negation",
+    "bool",
     "A negator: not, no, never, nothing, without, any n't contraction, also split off (\"does n't\") (VADER's "
     "list + extras).",
     "Negation flips polarity; models that lean on positive or negative words miss the flip.",
 )(_has(_negation_pattern))
 _register(
-    "has_contrast", "bool",
+    "has_contrast",
+    "bool",
     "A contrast marker: but, however, though/tho, although, yet, despite, whereas...",
     "Contrast puts two sentiments in one tweet; the clause after the marker usually wins.",
 )(_has(lambda: words_pattern(lexicons.CONTRAST_MARKERS)))
 _register(
-    "has_strong_sentiment", "bool",
+    "has_strong_sentiment",
+    "bool",
     f"A VADER lexicon word or emoticon with |valence| >= {lexicons.STRONG_VALENCE} (love, hate, awful...).",
     "Strong words make easy cases; a candidate that regresses here has a basic failure.",
 )(_has(_strong_pattern))
 _register(
-    "has_sarcasm_indicators", "bool",
+    "has_sarcasm_indicators",
+    "bool",
     'A sarcasm cue: "yeah right", "oh great", /s, #sarcasm, #not, scare-quoted "great", "sure...", 🙄.',
     "Sarcasm says the opposite of its words; lexical models read it literally.",
 )(_has(_sarcasm_pattern))
 _register(
-    "has_question", "bool",
+    "has_question",
+    "bool",
     "A question mark outside URLs.",
     "Questions often carry no stance of their own; models may over-assign sentiment.",
 )(_has("[?¿]"))
 _register(
-    "has_exclamation", "bool",
+    "has_exclamation",
+    "bool",
     "An exclamation mark.",
     "Exclamations intensify the surrounding sentiment, or mark neutral news as emotional.",
 )(_has("[!¡]"))
 _register(
-    "has_repeated_punct", "bool",
+    "has_repeated_punct",
+    "bool",
     'Two or more ! or ? in a row ("!!", "?!", "???").',
     "Repeated punctuation signals emphasis or disbelief that tokenizers may split oddly.",
 )(_has(_REPEATED_PUNCT))
 _register(
-    "has_elongation", "bool",
+    "has_elongation",
+    "bool",
     'A letter repeated three or more times ("soooo", "nooo", "hmmm"), URLs and mentions aside.',
     "Elongated words are out of vocabulary for many tokenizers but carry strong emphasis.",
 )(_has(_ELONGATION))
 _register(
-    "has_all_caps", "bool",
+    "has_all_caps",
+    "bool",
     'A word of two or more letters written fully in capitals ("NEVER", "OMG"), not @user or URLs.',
     "All caps shouts: it intensifies sentiment, but uncased or lower-casing models lose it.",
 )(_has(_ALL_CAPS))
 _register(
-    "has_emoticon", "bool",
-    'An ASCII emoticon such as :) :( :D ;) :P <3 xD :/',
+    "has_emoticon",
+    "bool",
+    "An ASCII emoticon such as :) :( :D ;) :P <3 xD :/",
     "Emoticons carry sentiment in punctuation that word-level models may drop.",
 )(_has(_EMOTICON))
 _register(
-    "has_number", "bool",
+    "has_number",
+    "bool",
     "A digit outside URLs and @handles (3, 2019, 4.5, 10k).",
     "Numbers (dates, counts, scores) must be read exactly, and tokenizers cut them unpredictably.",
 )(_has("[0-9]"))
 _register(
-    "has_hashtag", "bool",
+    "has_hashtag",
+    "bool",
     "A hashtag (#word; not #1 or HTML entities like &#39;).",
     "Hashtags pack topics and sentiment into joined words the tokenizer may split badly.",
 )(_has(_HASHTAG))
 _register(
-    "hashtag_count", "int",
+    "hashtag_count",
+    "int",
     "Number of hashtags.",
     "Hashtag-heavy tweets are topical and low on sentence structure.",
 )(_count(_HASHTAG, plain=True))
 _register(
-    "has_mention", "bool",
+    "has_mention",
+    "bool",
     "An @mention (TweetEval writes every mention as @user; e-mail addresses do not count).",
     "Replies and mentions are conversational: sentiment may be about someone out of view.",
 )(_has(_MENTION, plain=False))
 _register(
-    "mention_count", "int",
+    "mention_count",
+    "int",
     "Number of @mentions.",
     "Long chains of @user make a tweet mostly noise to the model.",
 )(_count(_MENTION))
 _register(
-    "has_url", "bool",
+    "has_url",
+    "bool",
     "A link (http:, https:, www., pic.twitter.com/, t.co/) or a placeholder for one: a bare 'http', URL "
     "(OffensEval), HTTPURL, {{URL}}.",
     "Tweets with links are often headlines: neutral text about emotional topics.",
 )(_has(_URL_FIND, plain=False))
 _register(
-    "emoji_count", "int",
+    "emoji_count",
+    "int",
     "Number of emoji (emoji package's list); a ZWJ sequence, flag or skin-toned emoji counts once.",
     "Emoji carry sentiment that text-only pre-training may not have seen.",
 )(_shared(_count(emoji_pattern)))
 
 
 @_register(
-    "emoji_density", "float",
+    "emoji_density",
+    "float",
     "Emoji per whitespace-separated word (emoji_count / max(word_count, 1)); above 1 when emoji are glued.",
     "When emoji outweigh words, the sentiment lives in the emoji.",
 )
@@ -379,7 +407,8 @@ def _emoji_density(texts: pd.Series) -> pd.Series:
 
 
 @_register(
-    "emoji_dense", "bool",
+    "emoji_dense",
+    "bool",
     f"At least {EMOJI_DENSE_MIN} emoji.",
     "Emoji-dense tweets express sentiment mostly through emoji.",
 )
@@ -388,14 +417,16 @@ def _emoji_dense(texts: pd.Series) -> pd.Series:
 
 
 _register(
-    "word_count", "int",
+    "word_count",
+    "int",
     "Whitespace-separated tokens (len(text.split())).",
     "Accuracy changes with length: short tweets lack context, long ones mix sentiments.",
 )(_shared(_count(f"{_NON_SPACE}+")))
 
 
 @_register(
-    "length_chars", "int",
+    "length_chars",
+    "int",
     "Length in characters (Unicode code points), as the lab's input_length.",
     "Very short or truncated inputs give the model little to go on.",
 )
@@ -404,7 +435,8 @@ def _length_chars(texts: pd.Series) -> pd.Series:
 
 
 @_register(
-    "length_bucket", "category",
+    "length_bucket",
+    "category",
     f'"short" (<= {SHORT_MAX_WORDS} words), "medium", or "long" (>= {LONG_MIN_WORDS} words).',
     "Groups tweets by length so a slice can ask whether short or long ones regress.",
 )
@@ -501,8 +533,12 @@ class CustomFeature:
     def to_dict(self) -> dict[str, Any]:
         pattern = list(self.pattern) if isinstance(self.pattern, tuple) else self.pattern
         return {
-            "name": self.name, "kind": self.kind, "pattern": pattern, "description": self.description,
-            "hypothesis": self.hypothesis, "case_sensitive": self.case_sensitive,
+            "name": self.name,
+            "kind": self.kind,
+            "pattern": pattern,
+            "description": self.description,
+            "hypothesis": self.hypothesis,
+            "case_sensitive": self.case_sensitive,
         }
 
     @classmethod
@@ -540,9 +576,7 @@ def _clean_keywords(name: str, pattern: Any) -> tuple[str, ...]:
     if not isinstance(raw, (list, tuple)) or not all(isinstance(w, str) for w in raw):
         raise FeatureError(f"custom feature {name!r}: keywords must be a list of strings, got {pattern!r}")
     # Normalised as `plain_text` normalises the texts: one space inside, straight quotes.
-    words = tuple(dict.fromkeys(
-        " ".join(w.split()).translate(_STRAIGHT_QUOTES) for w in raw if w.strip()
-    ))
+    words = tuple(dict.fromkeys(" ".join(w.split()).translate(_STRAIGHT_QUOTES) for w in raw if w.strip()))
     if not words:
         raise FeatureError(f"custom feature {name!r}: keywords {pattern!r} has no non-empty keyword")
     if len(words) > MAX_KEYWORDS:
@@ -570,8 +604,10 @@ def _check_regex(name: str, pattern: Any) -> str:
         ) from err
     problem = re2_problem(pattern)
     if problem:
-        raise FeatureError(f"custom feature {name!r}: regex {pattern!r} cannot run on RE2 ({problem}); "
-                           "patterns run on RE2 so matching takes linear time: no lookarounds or backreferences")
+        raise FeatureError(
+            f"custom feature {name!r}: regex {pattern!r} cannot run on RE2 ({problem}); "
+            "patterns run on RE2 so matching takes linear time: no lookarounds or backreferences"
+        )
     nested = _nested_quantifier(pattern)
     if nested:
         raise FeatureError(
@@ -657,20 +693,78 @@ SHORT_ANSWER_MAX_TOKENS = 15  # short_answer: the shortest gold answer has at mo
 LONG_CONTEXT_MIN_TOKENS = 150  # the starter slice long_context (SQuAD dev: upper quartile ~146 words)
 VERBOSE_RATIO = 2.0  # verbose: answer >= 2x the shortest gold's tokens ...
 VERBOSE_MIN_EXTRA = 3  # ... and at least 3 tokens longer
-QUESTION_WORDS: tuple[str, ...] = ("who", "what", "when", "where", "why", "which", "how many", "how much", "how",
-                                   "other")
+QUESTION_WORDS: tuple[str, ...] = (
+    "who",
+    "what",
+    "when",
+    "where",
+    "why",
+    "which",
+    "how many",
+    "how much",
+    "how",
+    "other",
+)
 ANSWER_TYPES: tuple[str, ...] = ("date", "number", "name", "other")
 _QUESTION_WORD = r"(?i)\b(how many|how much|who|whom|whose|what|when|where|why|which|how)\b"
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
-_DATE = (rf"(?i)\b(?:{'|'.join(_MONTHS)})\b|\b(?:1[0-9]{{3}}|20[0-9]{{2}})(?:s|'s)?\b(?![.,]?[0-9])"
-         r"|\b[0-9]{1,2}(?:st|nd|rd|th) century\b|\b[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}\b")
-_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-                 "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
-                 "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million",
-                 "billion", "trillion", "dozen", "half")
-_NUMBER = (r"(?i)^(?:about |around |approximately |over |nearly |more than |less than )?[$€£¥]?"
-           rf"(?:[0-9][0-9,.]*|(?:{'|'.join(_NUMBER_WORDS)})\b)")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_DATE = (
+    rf"(?i)\b(?:{'|'.join(_MONTHS)})\b|\b(?:1[0-9]{{3}}|20[0-9]{{2}})(?:s|'s)?\b(?![.,]?[0-9])"
+    r"|\b[0-9]{1,2}(?:st|nd|rd|th) century\b|\b[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}\b"
+)
+_NUMBER_WORDS = (
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+    "trillion",
+    "dozen",
+    "half",
+)
+_NUMBER = (
+    r"(?i)^(?:about |around |approximately |over |nearly |more than |less than )?[$€£¥]?"
+    rf"(?:[0-9][0-9,.]*|(?:{'|'.join(_NUMBER_WORDS)})\b)"
+)
 _NAME_CONNECTORS = ("of", "the", "and", "de", "du", "la", "le", "von", "van", "der", "for", "in", "on", "&")
 
 
@@ -712,48 +806,75 @@ def _whitespace_tokens(texts: pd.Series) -> pd.Series:
     return as_texts(texts).str.count(f"{_NON_SPACE}+").astype("int64")
 
 
-@_generation("gold_tokens", "int", "gold", "Whitespace tokens of the shortest gold answer.",
-             "Long answers are harder to reproduce exactly: EM falls faster than F1 as the gold grows.")
+@_generation(
+    "gold_tokens",
+    "int",
+    "gold",
+    "Whitespace tokens of the shortest gold answer.",
+    "Long answers are harder to reproduce exactly: EM falls faster than F1 as the gold grows.",
+)
 @_shared
 def _gold_tokens(frame: pd.DataFrame) -> pd.Series:
     return pd.Series([min(len(g.split()) for g in gs) for gs in gold_lists(frame)], index=frame.index, dtype="int64")
 
 
-@_generation("short_answer", "bool", "gold",
-             f"The shortest gold answer has at most {SHORT_ANSWER_MAX_TOKENS} whitespace tokens.",
-             "Short-answer questions are the factoid core; fine-tuning for them should help most there.")
+@_generation(
+    "short_answer",
+    "bool",
+    "gold",
+    f"The shortest gold answer has at most {SHORT_ANSWER_MAX_TOKENS} whitespace tokens.",
+    "Short-answer questions are the factoid core; fine-tuning for them should help most there.",
+)
 def _short_answer(frame: pd.DataFrame) -> pd.Series:
     return _gold_tokens(frame) <= SHORT_ANSWER_MAX_TOKENS
 
 
-@_generation("question_word", "category", "question",
-             "First question word of the question: " + ", ".join(QUESTION_WORDS[:-1]) + " (whom/whose count as who), "
-             "else other.",
-             "Why and how questions need explanations; who / when / how many need one entity or number.")
+@_generation(
+    "question_word",
+    "category",
+    "question",
+    "First question word of the question: " + ", ".join(QUESTION_WORDS[:-1]) + " (whom/whose count as who), "
+    "else other.",
+    "Why and how questions need explanations; who / when / how many need one entity or number.",
+)
 def _question_word(frame: pd.DataFrame) -> pd.Series:
     found = frame["text"].astype(str).astype(object).str.extract(_QUESTION_WORD, expand=False).str.lower()
     found = found.replace({"whom": "who", "whose": "who"}).fillna("other")
     return pd.Series(pd.Categorical(found, categories=list(QUESTION_WORDS)), index=frame.index)
 
 
-@_generation("answer_type", "category", "gold",
-             "Type of the first gold answer: date (a month, a year 1000-2099, a decade, a century, d/m/y), number "
-             "(starts with a digit, a currency sign or a number word), name (1-6 capitalised words, connectors such "
-             "as 'of' allowed), else other; first match in that order.",
-             "Numbers and dates are matched exactly or not at all; names vary in form (titles, initials).")
+@_generation(
+    "answer_type",
+    "category",
+    "gold",
+    "Type of the first gold answer: date (a month, a year 1000-2099, a decade, a century, d/m/y), number "
+    "(starts with a digit, a currency sign or a number word), name (1-6 capitalised words, connectors such "
+    "as 'of' allowed), else other; first match in that order.",
+    "Numbers and dates are matched exactly or not at all; names vary in form (titles, initials).",
+)
 def _answer_type(frame: pd.DataFrame) -> pd.Series:
     gold = pd.Series([gs[0].strip() for gs in gold_lists(frame)], index=frame.index, dtype=object)
     date = gold.str.contains(_DATE, regex=True)
     number = gold.str.contains(_NUMBER, regex=True)
     words = gold.str.split()
-    name = words.map(lambda ws: 1 <= len(ws) <= 6 and ws[0][:1].isupper()
-                     and all(w[:1].isupper() or w.lower() in _NAME_CONNECTORS for w in ws))
+    name = words.map(
+        lambda ws: (
+            1 <= len(ws) <= 6
+            and ws[0][:1].isupper()
+            and all(w[:1].isupper() or w.lower() in _NAME_CONNECTORS for w in ws)
+        )
+    )
     codes = np.select([date, number, name.astype(bool)], [0, 1, 2], default=3)
     return pd.Series(pd.Categorical.from_codes(codes, categories=list(ANSWER_TYPES)), index=frame.index)
 
 
-@_generation("context_tokens", "int", "context", "Whitespace tokens of the context passage (0 without one).",
-             "Long passages hold more distractors: extractive answers drift to the wrong span.")
+@_generation(
+    "context_tokens",
+    "int",
+    "context",
+    "Whitespace tokens of the context passage (0 without one).",
+    "Long passages hold more distractors: extractive answers drift to the wrong span.",
+)
 def _context_tokens(frame: pd.DataFrame) -> pd.Series:
     if "context" not in frame:
         return pd.Series(0, index=frame.index, dtype="int64")
@@ -762,8 +883,13 @@ def _context_tokens(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(counts[codes], index=frame.index, dtype="int64")
 
 
-@_generation("has_context", "bool", "context", "The prompt comes with a context passage.",
-             "Closed-book prompts test memory, prompts with a passage test reading.")
+@_generation(
+    "has_context",
+    "bool",
+    "context",
+    "The prompt comes with a context passage.",
+    "Closed-book prompts test memory, prompts with a passage test reading.",
+)
 def _has_context(frame: pd.DataFrame) -> pd.Series:
     if "context" not in frame:
         return pd.Series(False, index=frame.index)
@@ -771,9 +897,14 @@ def _has_context(frame: pd.DataFrame) -> pd.Series:
 
 
 _GENERATION_REGISTRY["verbose"] = GenerationFeature(
-    "verbose", f"Per model (`baseline_verbose`, `candidate_verbose`): the answer has at least {VERBOSE_RATIO:g}x the "
-    f"tokens of the shortest gold answer and at least {VERBOSE_MIN_EXTRA} tokens more.", "Verbose answers lose EM and "
-    "F1 precision although they may contain the answer: relaxed match and ROUGE-L tell them apart.", "bool", "answer")
+    "verbose",
+    f"Per model (`baseline_verbose`, `candidate_verbose`): the answer has at least {VERBOSE_RATIO:g}x the "
+    f"tokens of the shortest gold answer and at least {VERBOSE_MIN_EXTRA} tokens more.",
+    "Verbose answers lose EM and "
+    "F1 precision although they may contain the answer: relaxed match and ROUGE-L tell them apart.",
+    "bool",
+    "answer",
+)
 
 
 def verbose_answers(answer_tokens: np.ndarray, gold_tokens: np.ndarray) -> np.ndarray:
@@ -794,7 +925,8 @@ def compute_generation_features(frame: pd.DataFrame) -> pd.DataFrame:
         raise FeatureError(f"generation features need column(s) {', '.join(missing)} of a generation table")
     token = _MEMO.set({})  # the gold lists and gold lengths are read once for every feature
     try:
-        return pd.DataFrame({f.name: f.fn(frame) for f in _GENERATION_REGISTRY.values() if f.fn is not None},
-                            index=frame.index)
+        return pd.DataFrame(
+            {f.name: f.fn(frame) for f in _GENERATION_REGISTRY.values() if f.fn is not None}, index=frame.index
+        )
     finally:
         _MEMO.reset(token)

@@ -23,6 +23,7 @@ not recompute them. This store keeps each feature table as one Parquet file unde
 `COMPUTED` and `READ` count computations and disk reads per kind; tests prove a second load read the disk
 by counting, not by timing.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -202,8 +203,12 @@ def stats() -> dict[str, Any]:
     """Tables, bytes and cap of the store (for `doctor` and `cache stats`)."""
     folder = store_dir()
     files = list(folder.glob("*.parquet")) if folder.is_dir() else []
-    return {"path": str(folder), "tables": len(files), "bytes": sum(f.stat().st_size for f in files),
-            "cap_bytes": cap_bytes()}
+    return {
+        "path": str(folder),
+        "tables": len(files),
+        "bytes": sum(f.stat().st_size for f in files),
+        "cap_bytes": cap_bytes(),
+    }
 
 
 def _read(path: Path, key: str, rows: int) -> pd.DataFrame | None:
@@ -214,8 +219,11 @@ def _read(path: Path, key: str, rows: int) -> pd.DataFrame | None:
         return None
     try:
         meta = pq.read_schema(path).metadata or {}
-        if (meta.get(_META_KEY) != key.encode() or meta.get(_META_ROWS) != str(rows).encode()
-                or meta.get(_META_FORMAT) != FORMAT.encode()):
+        if (
+            meta.get(_META_KEY) != key.encode()
+            or meta.get(_META_ROWS) != str(rows).encode()
+            or meta.get(_META_FORMAT) != FORMAT.encode()
+        ):
             return None
         table = pq.read_table(path)
         if table.num_rows != rows:
@@ -243,5 +251,18 @@ def _write(path: Path, frame: pd.DataFrame, key: str, rows: int) -> None:
         tmp.unlink(missing_ok=True)
 
 
-__all__ = ["CAP_VAR", "COMPUTED", "MIN_ROWS_VAR", "READ", "clear", "code_version", "distinct_features", "prune",
-           "stats", "store_dir", "stored_frame", "text_features", "texts_fingerprint"]
+__all__ = [
+    "CAP_VAR",
+    "COMPUTED",
+    "MIN_ROWS_VAR",
+    "READ",
+    "clear",
+    "code_version",
+    "distinct_features",
+    "prune",
+    "stats",
+    "store_dir",
+    "stored_frame",
+    "text_features",
+    "texts_fingerprint",
+]

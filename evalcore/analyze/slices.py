@@ -5,6 +5,7 @@ travels with the rule into the UI and reports. Slice sets are plain JSON (never 
 version field; loading goes through the validating constructors, so a hand-edited file either
 loads whole or fails with a message that says which slice and what.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalcore.analyze.rules import (
+    Rule,
+    Schema,
+    check,
+    conditions,
+    format_rule,
+    mask,
+    parse_rule,
+    rule_from_json,
+    rule_to_json,
+)
 from evalcore.core.errors import RuleError
-from evalcore.analyze.rules import Rule, Schema, check, conditions, format_rule, mask, parse_rule, rule_from_json, rule_to_json
 
 SLICES_VERSION = 1
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
@@ -28,8 +39,10 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 def check_name(name: Any) -> str:
     """A slice name: letters, digits, _ and -, starting with a letter or _, at most 64 chars."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise RuleError(f"slice name {name!r} is not allowed; use 1-64 letters, digits, _ or -, "
-                        "starting with a letter or _ (e.g. short_tweets)")
+        raise RuleError(
+            f"slice name {name!r} is not allowed; use 1-64 letters, digits, _ or -, "
+            "starting with a letter or _ (e.g. short_tweets)"
+        )
     return name
 
 
@@ -78,8 +91,9 @@ class Slice:
         extra = set(raw) - {"name", "rule", "note", "role"}
         missing = {"name", "rule"} - set(raw)
         if extra or missing:
-            what = (f"unexpected key {', '.join(sorted(extra))}" if extra
-                    else f"missing key {', '.join(sorted(missing))}")
+            what = (
+                f"unexpected key {', '.join(sorted(extra))}" if extra else f"missing key {', '.join(sorted(missing))}"
+            )
             raise RuleError(f"{where}: {what}; allowed: name, rule, note, role")
         name = check_name(raw["name"])
         rule_raw = raw["rule"]
@@ -180,9 +194,11 @@ def slice_roles(slices: SliceSet | Iterable[Slice], table: pd.DataFrame) -> dict
     for item in _as_set(slices):
         reads = model_output_reads(item, table)
         if reads and item.role == GUARDRAIL:
-            raise RuleError(f"slice '{item.name}' reads model output ({', '.join(reads)}) and cannot be a guardrail: "
-                            "a slice chosen by a model's own output is biased by construction; unmark it (role "
-                            "watched) or rewrite the rule on data columns")
+            raise RuleError(
+                f"slice '{item.name}' reads model output ({', '.join(reads)}) and cannot be a guardrail: "
+                "a slice chosen by a model's own output is biased by construction; unmark it (role "
+                "watched) or rewrite the rule on data columns"
+            )
         out[item.name] = MODEL_DEFINED if reads else item.role
     return out
 
@@ -222,13 +238,13 @@ def load_slices(path: str | Path) -> SliceSet:
         limits.check_json_text(text, f"slices file {path}", RuleError)  # nesting depth: no RecursionError
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RuleError(f"slices file {path} is not valid JSON: line {exc.lineno}, column {exc.colno}: "
-                        f"{exc.msg}") from exc
+        raise RuleError(
+            f"slices file {path} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from exc
     except (RecursionError, ValueError) as exc:
         raise RuleError(f"slices file {path} cannot be read: {str(exc)[:200]}") from exc
     if not isinstance(doc, dict) or "slices" not in doc:
-        raise RuleError(f'slices file {path} must hold an object {{"version": {SLICES_VERSION}, '
-                        '"slices": [...]}')
+        raise RuleError(f'slices file {path} must hold an object {{"version": {SLICES_VERSION}, "slices": [...]}}')
     if doc.get("version") != SLICES_VERSION:
         raise RuleError(f"slices file {path} has version {doc.get('version')!r}; allowed: {SLICES_VERSION}")
     try:
@@ -256,54 +272,112 @@ def masks(slices: SliceSet | Iterable[Slice], df: pd.DataFrame) -> dict[str, np.
 
 
 _STARTER = [
-    ("has_negation", "has_negation == true",
-     "Negation (not, never, n't) flips sentiment; a weaker model reads the words, not the flip."),
-    ("has_all_caps", "has_all_caps == true",
-     "ALL-CAPS words signal intensity or shouting that a model trained on cased text may misread."),
-    ("has_question", "has_question == true",
-     "Questions are often neutral or rhetorical, which pushes models off their usual cues."),
-    ("has_strong_sentiment", "has_strong_sentiment == true",
-     "Strongly worded tweets should be easy; a model failing here has a basic problem."),
-    ("short_tweets", 'length_bucket == "short"',
-     "Short tweets carry little context, so the label hangs on one or two words."),
-    ("long_tweets", 'length_bucket == "long"',
-     "Long tweets mix sentiments and may be cut by the model's maximum length."),
-    ("has_hashtag", "has_hashtag == true",
-     "Hashtags (#fail, #blessed) carry sentiment in tokens that tokenizers split oddly."),
-    ("has_mention", "has_mention == true",
-     "@mentions are noise or address a target; models may key on them instead of the content."),
-    ("has_url", "has_url == true",
-     "Tweets with links often share news and read neutral; the sentiment is in the link."),
-    ("emoji_dense", "emoji_dense == true",
-     "Emoji-heavy tweets put the sentiment in emoji a text model may never have seen."),
+    (
+        "has_negation",
+        "has_negation == true",
+        "Negation (not, never, n't) flips sentiment; a weaker model reads the words, not the flip.",
+    ),
+    (
+        "has_all_caps",
+        "has_all_caps == true",
+        "ALL-CAPS words signal intensity or shouting that a model trained on cased text may misread.",
+    ),
+    (
+        "has_question",
+        "has_question == true",
+        "Questions are often neutral or rhetorical, which pushes models off their usual cues.",
+    ),
+    (
+        "has_strong_sentiment",
+        "has_strong_sentiment == true",
+        "Strongly worded tweets should be easy; a model failing here has a basic problem.",
+    ),
+    (
+        "short_tweets",
+        'length_bucket == "short"',
+        "Short tweets carry little context, so the label hangs on one or two words.",
+    ),
+    (
+        "long_tweets",
+        'length_bucket == "long"',
+        "Long tweets mix sentiments and may be cut by the model's maximum length.",
+    ),
+    (
+        "has_hashtag",
+        "has_hashtag == true",
+        "Hashtags (#fail, #blessed) carry sentiment in tokens that tokenizers split oddly.",
+    ),
+    (
+        "has_mention",
+        "has_mention == true",
+        "@mentions are noise or address a target; models may key on them instead of the content.",
+    ),
+    (
+        "has_url",
+        "has_url == true",
+        "Tweets with links often share news and read neutral; the sentiment is in the link.",
+    ),
+    (
+        "emoji_dense",
+        "emoji_dense == true",
+        "Emoji-heavy tweets put the sentiment in emoji a text model may never have seen.",
+    ),
 ]
 
 # For any labelled text task: text properties only, with hypotheses that name no label.
 _GENERIC = [
-    ("short_texts", 'length_bucket == "short"',
-     "Short texts carry little context, so the label hangs on one or two words."),
-    ("long_texts", 'length_bucket == "long"',
-     "Long texts mix several signals and may be cut by the model's maximum length."),
-    ("has_question", "has_question == true",
-     "Questions phrase content differently from statements; a model fitted on statements may misread them."),
-    ("has_negation", "has_negation == true",
-     "Negation reverses what a sentence asserts; a model reading words rather than structure misses it."),
-    ("has_all_caps", "has_all_caps == true",
-     "ALL-CAPS words (shouting) mark emphasis that uncased or lower-casing models lose."),
-    ("has_elongation", "has_elongation == true",
-     "Elongated words (soooo, nooo) are out of vocabulary for many tokenizers yet carry emphasis."),
-    ("has_exclamation", "has_exclamation == true",
-     "Exclamation marks signal emphasis or emotion the words alone may not carry."),
-    ("has_number", "has_number == true",
-     "Numbers (dates, counts, scores) must be read exactly, and tokenizers cut them unpredictably."),
-    ("has_hashtag", "has_hashtag == true",
-     "Hashtags pack meaning into joined words that tokenizers split oddly."),
-    ("has_mention", "has_mention == true",
-     "@mentions address someone out of view; a model may key on them instead of the content."),
-    ("has_url", "has_url == true",
-     "Texts with links leave part of their meaning in the link, out of the model's view."),
-    ("has_emoji", "emoji_count >= 1",
-     "Emoji carry meaning that text-only pre-training may not have seen."),
+    (
+        "short_texts",
+        'length_bucket == "short"',
+        "Short texts carry little context, so the label hangs on one or two words.",
+    ),
+    (
+        "long_texts",
+        'length_bucket == "long"',
+        "Long texts mix several signals and may be cut by the model's maximum length.",
+    ),
+    (
+        "has_question",
+        "has_question == true",
+        "Questions phrase content differently from statements; a model fitted on statements may misread them.",
+    ),
+    (
+        "has_negation",
+        "has_negation == true",
+        "Negation reverses what a sentence asserts; a model reading words rather than structure misses it.",
+    ),
+    (
+        "has_all_caps",
+        "has_all_caps == true",
+        "ALL-CAPS words (shouting) mark emphasis that uncased or lower-casing models lose.",
+    ),
+    (
+        "has_elongation",
+        "has_elongation == true",
+        "Elongated words (soooo, nooo) are out of vocabulary for many tokenizers yet carry emphasis.",
+    ),
+    (
+        "has_exclamation",
+        "has_exclamation == true",
+        "Exclamation marks signal emphasis or emotion the words alone may not carry.",
+    ),
+    (
+        "has_number",
+        "has_number == true",
+        "Numbers (dates, counts, scores) must be read exactly, and tokenizers cut them unpredictably.",
+    ),
+    ("has_hashtag", "has_hashtag == true", "Hashtags pack meaning into joined words that tokenizers split oddly."),
+    (
+        "has_mention",
+        "has_mention == true",
+        "@mentions address someone out of view; a model may key on them instead of the content.",
+    ),
+    (
+        "has_url",
+        "has_url == true",
+        "Texts with links leave part of their meaning in the link, out of the model's view.",
+    ),
+    ("has_emoji", "emoji_count >= 1", "Emoji carry meaning that text-only pre-training may not have seen."),
 ]
 
 
@@ -331,8 +405,9 @@ def task_slices(labels: Iterable[str] | None) -> SliceSet:
     return starter_slices() if labels is not None and is_sentiment(tuple(labels)) else generic_slices()
 
 
-def default_slices(table: pd.DataFrame, labels: Iterable[str],
-                   candidates: SliceSet | None = None) -> tuple[SliceSet, list[str]]:
+def default_slices(
+    table: pd.DataFrame, labels: Iterable[str], candidates: SliceSet | None = None
+) -> tuple[SliceSet, list[str]]:
     """The task's starter set without the slices no row of `table` matches (a slice of SST-2's movie
     reviews on hashtags says nothing), and a note naming what was left out and why. `candidates`: the
     starter set to filter (default: `task_slices(labels)`; generation passes its own). A slice on a
@@ -343,11 +418,28 @@ def default_slices(table: pd.DataFrame, labels: Iterable[str],
     sizes = {name: int(m.sum()) for name, m in masks(known, table).items()}
     empty = [name for name, n in sizes.items() if n == 0]
     kept = SliceSet(tuple(s for s in candidates if sizes.get(s.name, 1) > 0))
-    notes = ([f"default slices left out because no row of this data matches them: {', '.join(empty)}"]
-             if empty else [])
+    notes = [f"default slices left out because no row of this data matches them: {', '.join(empty)}"] if empty else []
     return kept, notes
 
 
-__all__ = ["GUARDRAIL", "MODEL_DEFINED", "ROLES", "SLICES_VERSION", "WATCHED", "Slice", "SliceSet", "check_name",
-           "default_slices", "generic_slices", "load_slices", "mark_guardrails", "masks", "model_output_reads",
-           "slice_roles", "save_slices", "starter_slices", "task_slices", "validate_slices"]
+__all__ = [
+    "GUARDRAIL",
+    "MODEL_DEFINED",
+    "ROLES",
+    "SLICES_VERSION",
+    "WATCHED",
+    "Slice",
+    "SliceSet",
+    "check_name",
+    "default_slices",
+    "generic_slices",
+    "load_slices",
+    "mark_guardrails",
+    "masks",
+    "model_output_reads",
+    "slice_roles",
+    "save_slices",
+    "starter_slices",
+    "task_slices",
+    "validate_slices",
+]

@@ -10,6 +10,7 @@ Predictions come in as any object with `.model` (name), `.pred` (labels as strin
 (float, NaN where unknown), such as `evalcore.predict.scoring.Predictions`; an optional `.ids` is checked
 against the data's ids. Duck typing keeps this module free of the scoring stack's imports.
 """
+
 from __future__ import annotations
 
 from typing import Any, Protocol
@@ -23,8 +24,16 @@ CORE_COLUMNS = ("id", "text", "label")
 ROLES = ("baseline", "candidate")
 ROLE_FIELDS = ("pred", "conf", "correct")
 # Per-example scores of a generated answer (evalcore.stats.genmetrics), present in generation df_evals only.
-GENERATION_FIELDS = ("exact_match", "relaxed_match", "f1", "rouge_l", "rouge_acc", "answer_tokens", "length_ratio",
-                     "verbose")
+GENERATION_FIELDS = (
+    "exact_match",
+    "relaxed_match",
+    "f1",
+    "rouge_l",
+    "rouge_acc",
+    "answer_tokens",
+    "length_ratio",
+    "verbose",
+)
 # Scores whose per-row change (candidate - baseline) df_eval carries as `<score>_delta` (generation only).
 DELTA_FIELDS = ("f1", "rouge_l")
 # Per-example comparison of the two models, in df_eval's column order.
@@ -59,8 +68,10 @@ def correct_col(model: str) -> str:
 def role_col(role: str, field: str) -> str:
     """Column of a role's output (`baseline_pred`, `candidate_correct`...), the lab's names."""
     if role not in ROLES or field not in ROLE_FIELDS + GENERATION_FIELDS:
-        raise DataError(f"no column for role={role!r}, field={field!r}; roles: {', '.join(ROLES)}; "
-                        f"fields: {', '.join(ROLE_FIELDS + GENERATION_FIELDS)}")
+        raise DataError(
+            f"no column for role={role!r}, field={field!r}; roles: {', '.join(ROLES)}; "
+            f"fields: {', '.join(ROLE_FIELDS + GENERATION_FIELDS)}"
+        )
     return f"{role}_{field}"
 
 
@@ -85,8 +96,10 @@ def role_names(df_eval: pd.DataFrame) -> dict[str, str]:
     """`{"baseline": name, "candidate": name}` as recorded by `build_df_eval` in `df_eval.attrs`."""
     names = {role: df_eval.attrs.get(role) for role in ROLES}
     if not all(isinstance(v, str) for v in names.values()):
-        raise DataError("this table carries no baseline/candidate names in .attrs; build it with "
-                        "evalcore.analyze.tables.build_df_eval (pandas drops attrs on some operations, e.g. merge)")
+        raise DataError(
+            "this table carries no baseline/candidate names in .attrs; build it with "
+            "evalcore.analyze.tables.build_df_eval (pandas drops attrs on some operations, e.g. merge)"
+        )
     return names  # type: ignore[return-value]
 
 
@@ -106,9 +119,14 @@ def metadata_columns(df_eval: pd.DataFrame) -> list[str]:
     return [c for c in df_eval.columns if c not in outputs]
 
 
-def build_df_eval(base: pd.DataFrame, baseline: PredictionsLike, candidate: PredictionsLike, *,
-                  conf_threshold: float = DEFAULT_CONF_THRESHOLD,
-                  correct: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+def build_df_eval(
+    base: pd.DataFrame,
+    baseline: PredictionsLike,
+    candidate: PredictionsLike,
+    *,
+    conf_threshold: float = DEFAULT_CONF_THRESHOLD,
+    correct: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
     """One row per example: the data's columns, both models' outputs and the comparison flags.
 
     `regressed` = baseline right and candidate wrong; `improved` the reverse;
@@ -127,16 +145,19 @@ def build_df_eval(base: pd.DataFrame, baseline: PredictionsLike, candidate: Pred
         outputs = {role: (f"{o[0]} ({role})", *o[1:]) for role, o in outputs.items()}
         b_name, c_name = outputs["baseline"][0], outputs["candidate"][0]
     if b_name == c_name:
-        raise DataError(f"baseline and candidate are the same model {b_name!r}; compare two different "
-                        "models (give one a different name to compare a model with a re-run of itself)")
+        raise DataError(
+            f"baseline and candidate are the same model {b_name!r}; compare two different "
+            "models (give one a different name to compare a model with a re-run of itself)"
+        )
     label = base["label"].reset_index(drop=True)
     if not pd.api.types.is_string_dtype(label.dtype) or label.dtype == object:
         label = label.astype("str")
     new: dict[str, Any] = {}
     given, correct = correct, {}
     for role, (name, pred, conf) in outputs.items():
-        correct[role] = ((pred == label).to_numpy(dtype=bool) if given is None
-                         else _as_bool(given[role], len(label), role))
+        correct[role] = (
+            (pred == label).to_numpy(dtype=bool) if given is None else _as_bool(given[role], len(label), role)
+        )
         new.update({pred_col(name): pred, conf_col(name): conf, correct_col(name): correct[role]})
     kinds = {}
     for role, p in zip(ROLES, (baseline, candidate)):
@@ -145,22 +166,31 @@ def build_df_eval(base: pd.DataFrame, baseline: PredictionsLike, candidate: Pred
         if kinds[role] != "probability" and score is not None:  # shown, labelled, never used as a confidence
             new[score_col(outputs[role][0])] = np.asarray(score, dtype=float)
     for role, (name, pred, conf) in outputs.items():
-        new.update({role_col(role, "pred"): pred, role_col(role, "conf"): conf,
-                    role_col(role, "correct"): correct[role]})
+        new.update(
+            {role_col(role, "pred"): pred, role_col(role, "conf"): conf, role_col(role, "correct"): correct[role]}
+        )
     b_ok, c_ok = correct["baseline"], correct["candidate"]
     regressed = b_ok & ~c_ok
     with np.errstate(invalid="ignore"):
         confident = outputs["candidate"][2] >= conf_threshold  # NaN -> False
-    new.update({"regressed": regressed, "improved": ~b_ok & c_ok, "both_wrong": ~b_ok & ~c_ok,
-                "both_correct": b_ok & c_ok, "confident_regression": regressed & confident})
+    new.update(
+        {
+            "regressed": regressed,
+            "improved": ~b_ok & c_ok,
+            "both_wrong": ~b_ok & ~c_ok,
+            "both_correct": b_ok & c_ok,
+            "confident_regression": regressed & confident,
+        }
+    )
     clash = [c for c in new if c in base.columns]
     if clash:
-        raise DataError(f"the data already has column(s) {', '.join(clash)}, which df_eval uses for model "
-                        "outputs; rename them in the data (or pass the data without a previous df_eval's columns)")
+        raise DataError(
+            f"the data already has column(s) {', '.join(clash)}, which df_eval uses for model "
+            "outputs; rename them in the data (or pass the data without a previous df_eval's columns)"
+        )
     extra = pd.DataFrame(new)  # pred Series share the RangeIndex of the reset base
     df = pd.concat([base.reset_index(drop=True), extra], axis=1)
-    df.attrs = {"baseline": b_name, "candidate": c_name, "conf_threshold": float(conf_threshold),
-                "score_kind": kinds}
+    df.attrs = {"baseline": b_name, "candidate": c_name, "conf_threshold": float(conf_threshold), "score_kind": kinds}
     return df
 
 
@@ -195,13 +225,17 @@ def _check_base(base: pd.DataFrame) -> None:
         raise DataError(f"base must be a pandas DataFrame with columns id, text, label; got {type(base).__name__}")
     missing = [c for c in CORE_COLUMNS if c not in base.columns]
     if missing:
-        raise DataError(f"base table lacks column(s) {', '.join(missing)}; it needs id, text, label "
-                        f"(has: {', '.join(map(str, base.columns[:20]))})")
+        raise DataError(
+            f"base table lacks column(s) {', '.join(missing)}; it needs id, text, label "
+            f"(has: {', '.join(map(str, base.columns[:20]))})"
+        )
     missing_label = base["label"].isna().to_numpy()
     if missing_label.any():
         row = int(np.flatnonzero(missing_label)[0])
-        raise DataError(f"base table has no label in {int(missing_label.sum())} row(s) (first: row {row + 1}); "
-                        "every row needs a gold label")
+        raise DataError(
+            f"base table has no label in {int(missing_label.sum())} row(s) (first: row {row + 1}); "
+            "every row needs a gold label"
+        )
 
 
 def _outputs(p: PredictionsLike, base: pd.DataFrame, role: str) -> tuple[str, pd.Series, np.ndarray]:
@@ -213,13 +247,17 @@ def _outputs(p: PredictionsLike, base: pd.DataFrame, role: str) -> tuple[str, pd
     raw = getattr(p, "pred", None)
     pred = np.asarray(raw, dtype=object) if raw is not None else np.empty(0, dtype=object)
     if pred.ndim != 1 or len(pred) != n:
-        raise DataError(f"{role} model {name!r} has {pred.size} predictions for {n} rows of data; "
-                        "predictions must align one to one with the data's rows")
+        raise DataError(
+            f"{role} model {name!r} has {pred.size} predictions for {n} rows of data; "
+            "predictions must align one to one with the data's rows"
+        )
     missing = pd.isna(pred)
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
-        raise DataError(f"{role} model {name!r} has no prediction for {int(missing.sum())} row(s) "
-                        f"(first: row {row + 1}, id {base['id'].iloc[row]!r})")
+        raise DataError(
+            f"{role} model {name!r} has no prediction for {int(missing.sum())} row(s) "
+            f"(first: row {row + 1}, id {base['id'].iloc[row]!r})"
+        )
     pred = pd.Series(pred, dtype="str")
     raw_conf = getattr(p, "conf", None)
     conf = np.full(n, np.nan) if raw_conf is None else _as_float(raw_conf, name, role)
@@ -228,8 +266,10 @@ def _outputs(p: PredictionsLike, base: pd.DataFrame, role: str) -> tuple[str, pd
     bad = ~np.isnan(conf) & ((conf < 0) | (conf > 1))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{role} model {name!r} has confidence {float(conf[row])!r} at row {row + 1}; "
-                        "confidences are probabilities in [0, 1] (NaN when unknown)")
+        raise DataError(
+            f"{role} model {name!r} has confidence {float(conf[row])!r} at row {row + 1}; "
+            "confidences are probabilities in [0, 1] (NaN when unknown)"
+        )
     ids = getattr(p, "ids", None)
     if ids is not None:
         _check_ids(np.asarray(ids, dtype=object).astype(str), base, name, role)
@@ -247,8 +287,9 @@ def _as_float(values: Any, name: str, role: str) -> np.ndarray:
     try:
         return np.asarray(values, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError) as exc:
-        raise DataError(f"{role} model {name!r} has non-numeric confidences ({exc}); "
-                        "give floats in [0, 1] or NaN") from exc
+        raise DataError(
+            f"{role} model {name!r} has non-numeric confidences ({exc}); give floats in [0, 1] or NaN"
+        ) from exc
 
 
 def _check_ids(ids: np.ndarray, base: pd.DataFrame, name: str, role: str) -> None:
@@ -259,12 +300,31 @@ def _check_ids(ids: np.ndarray, base: pd.DataFrame, name: str, role: str) -> Non
         else:
             row = int(np.flatnonzero(ids != want)[0])
             detail = f"row {row + 1} has id {str(ids[row])!r} but the data has {str(want[row])!r}"
-        raise DataError(f"{role} model {name!r} predictions are not aligned with the data: {detail}; "
-                        "score the same rows in the same order")
+        raise DataError(
+            f"{role} model {name!r} predictions are not aligned with the data: {detail}; "
+            "score the same rows in the same order"
+        )
 
 
 __all__ = [
-    "CORE_COLUMNS", "DEFAULT_CONF_THRESHOLD", "DELTA_FIELDS", "FLAG_COLUMNS", "GENERATION_FIELDS", "LONG_COLUMNS",
-    "PredictionsLike", "ROLES", "ROLE_FIELDS", "build_df_eval", "build_df_long", "conf_col", "correct_col", "delta_col",
-    "metadata_columns", "model_columns", "model_output_columns", "pred_col", "role_col", "role_names",
+    "CORE_COLUMNS",
+    "DEFAULT_CONF_THRESHOLD",
+    "DELTA_FIELDS",
+    "FLAG_COLUMNS",
+    "GENERATION_FIELDS",
+    "LONG_COLUMNS",
+    "PredictionsLike",
+    "ROLES",
+    "ROLE_FIELDS",
+    "build_df_eval",
+    "build_df_long",
+    "conf_col",
+    "correct_col",
+    "delta_col",
+    "metadata_columns",
+    "model_columns",
+    "model_output_columns",
+    "pred_col",
+    "role_col",
+    "role_names",
 ]

@@ -4,6 +4,7 @@ RE2 matches in time linear in the text, so no pattern a user types (`(a|aa)+b` o
 stall the app; the price is that lookarounds and backreferences are refused, with RE2's message.
 Rules (`matches`) and custom regex features share these two functions.
 """
+
 from __future__ import annotations
 
 import numpy as np

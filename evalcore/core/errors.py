@@ -3,6 +3,7 @@
 The CLI and the app catch `EvalcoreError` and show its message; any other exception is a bug.
 Messages name the parameter, the value and what is allowed; causes are chained with `from`.
 """
+
 from __future__ import annotations
 
 

@@ -6,6 +6,7 @@ features, the per-example outcomes, the metric tables and the default slices; th
 (`Analysis.kind`) so the decision, the reports and the W&B push ask it too, instead of testing a string.
 Lower layers only see this protocol; they never import the kinds.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
@@ -30,14 +31,32 @@ class TaskKind(Protocol):
 
     # --- the pipeline (evalcore.tasks.pipeline) ---
     def features(self, data: Any, custom: Sequence[Any]) -> pd.DataFrame: ...
-    def outputs(self, data: Any, spec: str, cache: Any = None, *, batch_size: int = 32,
-                progress: Callable[[str], Any] | None = None) -> tuple[Any, str | None]: ...
+    def outputs(
+        self,
+        data: Any,
+        spec: str,
+        cache: Any = None,
+        *,
+        batch_size: int = 32,
+        progress: Callable[[str], Any] | None = None,
+    ) -> tuple[Any, str | None]: ...
     def model_applies(self, parsed: Any, spec: str, data: Any) -> bool: ...
-    def build_eval(self, base: pd.DataFrame, baseline: Any, candidate: Any, data: Any, *,
-                   conf_threshold: float) -> pd.DataFrame: ...
-    def results(self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], labels: Sequence[str], *,
-                conf_threshold: float, min_n: int, alpha: float, warnings: list[str], parts: Any = None,
-                slices: Any = None) -> Any: ...
+    def build_eval(
+        self, base: pd.DataFrame, baseline: Any, candidate: Any, data: Any, *, conf_threshold: float
+    ) -> pd.DataFrame: ...
+    def results(
+        self,
+        df_eval: pd.DataFrame,
+        masks: Mapping[str, np.ndarray],
+        labels: Sequence[str],
+        *,
+        conf_threshold: float,
+        min_n: int,
+        alpha: float,
+        warnings: list[str],
+        parts: Any = None,
+        slices: Any = None,
+    ) -> Any: ...
     def default_slices(self, df_eval: pd.DataFrame, labels: Sequence[str]) -> tuple[Any, list[str]]: ...
     def starter_slices(self) -> Any: ...
 

@@ -3,6 +3,7 @@
 `$EVALCORE_HOME` when set, else `.evalcore/` in the working directory (git-ignored), so a user can
 wipe all state with one `rm -r` and tests can isolate themselves with one environment variable.
 """
+
 from __future__ import annotations
 
 import os

@@ -26,6 +26,7 @@ Markdown report) or HTML (the HTML report) goes through this module.
     >>> to_html(f"**Rule** {code('<b>')}")
     '<strong>Rule</strong> <code>&lt;b&gt;</code>'
 """
+
 from __future__ import annotations
 
 import html
@@ -101,6 +102,7 @@ def code(text: object) -> str:
 
 def to_markdown(markup: str, escape=md_escape) -> str:
     """Our markup as is; marked parts escaped (`escape`: `md_escape`, or `st_escape` for Streamlit)."""
+
     def one(m: re.Match[str]) -> str:
         return escape(m.group(1)) if m.group(1) is not None else code_span(m.group(2))
 
@@ -117,7 +119,7 @@ def to_html(markup: str) -> str:
     become markup."""
     out, at = [], 0
     for m in _MARKED.finditer(markup):
-        out.append(_own_html(markup[at:m.start()]))
+        out.append(_own_html(markup[at : m.start()]))
         out.append(html.escape(m.group(1)) if m.group(1) is not None else f"<code>{html.escape(m.group(2))}</code>")
         at = m.end()
     out.append(_own_html(markup[at:]))
@@ -141,5 +143,16 @@ def plotly_text(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
-__all__ = ["code", "code_span", "lit", "md_escape", "md_escape_line", "plain", "plotly_text", "st_escape", "to_html", "to_markdown",
-           "to_streamlit"]
+__all__ = [
+    "code",
+    "code_span",
+    "lit",
+    "md_escape",
+    "md_escape_line",
+    "plain",
+    "plotly_text",
+    "st_escape",
+    "to_html",
+    "to_markdown",
+    "to_streamlit",
+]

@@ -11,6 +11,7 @@ Machine outputs (JSON, CSV, `--out` tables, W&B tables) keep plain shares (0.698
     >>> pct(0.698), pts(-0.3), pct_ci(0.698, 0.656, 0.737), pts_ci(-0.3, -0.356, -0.241)
     ('69.8%', '-30.0 pts', '69.8% [65.6%, 73.7%]', '-30.0 pts [-35.6, -24.1]')
 """
+
 from __future__ import annotations
 
 import math
@@ -109,4 +110,19 @@ def strict_json(value: Any) -> Any:
     return value
 
 
-__all__ = ["MISSING", "count", "dec3", "dec3_ci", "magnitude_pts", "missing", "p_text", "p_value", "pct", "pct_ci", "pts", "pts_ci", "rate", "strict_json"]
+__all__ = [
+    "MISSING",
+    "count",
+    "dec3",
+    "dec3_ci",
+    "magnitude_pts",
+    "missing",
+    "p_text",
+    "p_value",
+    "pct",
+    "pct_ci",
+    "pts",
+    "pts_ci",
+    "rate",
+    "strict_json",
+]

@@ -28,6 +28,7 @@ Why this shape:
   flattens the ratio its score depends on (the planted slice scored below zero); and without numba it took
   2.5-4.7 s at depth 2 on 50,000 rows and ran out of memory at depth 3.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,20 +40,23 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from evalcore.analyze.rules import ColumnType, Condition, Op, Rule, all_of, format_rule
+from evalcore.analyze.rules import mask as rule_mask
+from evalcore.analyze.rules.schema import column_type
+from evalcore.analyze.slices import Slice, SliceSet
+from evalcore.analyze.tables import CORE_COLUMNS, ROLES, metadata_columns, role_col, role_names
 from evalcore.core import units
 from evalcore.core.errors import ConfigError, DataError
 from evalcore.stats.paired import CHANGE_COLUMNS, binary_changes, vs_rest
-from evalcore.analyze.rules import (ColumnType, Condition, Op, Rule, all_of, format_rule, mask as rule_mask)
-from evalcore.analyze.rules.schema import column_type
-from evalcore.analyze.slices import Slice, SliceSet
-from evalcore.analyze.tables import (CORE_COLUMNS, ROLES, metadata_columns, role_col, role_names)
 
-METHOD = ("rows split at random into a search half and a confirmation half (seed {seed}); conjunctions of up to "
-          "{depth} items (a value of a boolean or categorical column, a quantile bin of a numeric one) scored on "
-          "the search half by the slice-vs-rest Wald z; at most {max_candidates} candidates with search p < "
-          "{screen_p:g} and a negative change tested once on the confirmation half (paired change, Newcombe "
-          "interval, slice minus the rest's change with Agresti-Min variances), Benjamini-Hochberg at {alpha:g} "
-          "over the candidates; confirmed = worse than the rest on the confirmation half")
+METHOD = (
+    "rows split at random into a search half and a confirmation half (seed {seed}); conjunctions of up to "
+    "{depth} items (a value of a boolean or categorical column, a quantile bin of a numeric one) scored on "
+    "the search half by the slice-vs-rest Wald z; at most {max_candidates} candidates with search p < "
+    "{screen_p:g} and a negative change tested once on the confirmation half (paired change, Newcombe "
+    "interval, slice minus the rest's change with Agresti-Min variances), Benjamini-Hochberg at {alpha:g} "
+    "over the candidates; confirmed = worse than the rest on the confirmation half"
+)
 NEAR_DUPLICATE = 0.8  # Jaccard overlap above which two candidate slices count as one finding
 SCAN_FACTOR = 50  # ranked conjunctions scanned per candidate slot when choosing
 SMALL_HALF = 1000  # a confirmation half below this confirms only large regressions: say so
@@ -80,13 +84,25 @@ class DiscoverySettings:
         checks = [
             ("depth", self.depth, isinstance(self.depth, int) and 1 <= self.depth <= 3, "1, 2 or 3"),
             ("bins", self.bins, isinstance(self.bins, int) and 2 <= self.bins <= 10, "an integer from 2 to 10"),
-            ("min_support", self.min_support, isinstance(self.min_support, int) and self.min_support >= 5,
-             "an integer >= 5 (rows of the search half)"),
-            ("max_candidates", self.max_candidates,
-             isinstance(self.max_candidates, int) and 1 <= self.max_candidates <= 100, "an integer from 1 to 100"),
+            (
+                "min_support",
+                self.min_support,
+                isinstance(self.min_support, int) and self.min_support >= 5,
+                "an integer >= 5 (rows of the search half)",
+            ),
+            (
+                "max_candidates",
+                self.max_candidates,
+                isinstance(self.max_candidates, int) and 1 <= self.max_candidates <= 100,
+                "an integer from 1 to 100",
+            ),
             ("alpha", self.alpha, isinstance(self.alpha, (int, float)) and 0 < self.alpha < 1, "a share in (0, 1)"),
-            ("screen_p", self.screen_p, isinstance(self.screen_p, (int, float)) and 0 < self.screen_p <= 1,
-             "a p-value in (0, 1]"),
+            (
+                "screen_p",
+                self.screen_p,
+                isinstance(self.screen_p, (int, float)) and 0 < self.screen_p <= 1,
+                "a p-value in (0, 1]",
+            ),
             ("seed", self.seed, isinstance(self.seed, int) and self.seed >= 0, "an integer >= 0"),
             ("beam", self.beam, isinstance(self.beam, int) and self.beam >= 1, "an integer >= 1"),
         ]
@@ -158,8 +174,10 @@ def numeric_items(col: str, values: np.ndarray, bins: int) -> list[Item]:
     integer = bool(np.all(distinct == np.round(distinct)))
     share = not integer and 0 <= distinct[0] and distinct[-1] <= 1  # a confidence or a rate: named in percent
     if len(distinct) <= bins:
-        return [Item(col, Condition(col, Op.EQ, _number(v, integer)), f"{col}_{_num_tag(_number(v, integer), share)}")
-                for v in distinct]
+        return [
+            Item(col, Condition(col, Op.EQ, _number(v, integer)), f"{col}_{_num_tag(_number(v, integer), share)}")
+            for v in distinct
+        ]
     qs = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])
     cuts = sorted({_number(q, integer) for q in qs})
     cuts = [c for c in cuts if distinct[0] < c <= distinct[-1]]
@@ -167,8 +185,13 @@ def numeric_items(col: str, values: np.ndarray, bins: int) -> list[Item]:
         return []
     items = [Item(col, Condition(col, Op.LT, cuts[0]), f"{col}_lt_{_num_tag(cuts[0], share)}")]
     for lo, hi in zip(cuts, cuts[1:]):
-        items.append(Item(col, all_of(Condition(col, Op.GE, lo), Condition(col, Op.LT, hi)),
-                          f"{col}_{_num_tag(lo, share)}_to_{_num_tag(hi, share)}"))
+        items.append(
+            Item(
+                col,
+                all_of(Condition(col, Op.GE, lo), Condition(col, Op.LT, hi)),
+                f"{col}_{_num_tag(lo, share)}_to_{_num_tag(hi, share)}",
+            )
+        )
     items.append(Item(col, Condition(col, Op.GE, cuts[-1]), f"{col}_ge_{_num_tag(cuts[-1], share)}"))
     return items
 
@@ -199,8 +222,10 @@ def item_space(df: pd.DataFrame, columns: Sequence[str], bins: int) -> ItemSpace
     rows, skipped = [], {}
     for col in columns:
         if col not in df.columns:
-            raise ConfigError(f"discovery feature {col!r} is not a column of the table; "
-                              f"columns: {', '.join(map(str, df.columns[:30]))}")
+            raise ConfigError(
+                f"discovery feature {col!r} is not a column of the table; "
+                f"columns: {', '.join(map(str, df.columns[:30]))}"
+            )
         found, kind, reason = column_items(df[col], bins)
         if reason:
             skipped[col] = reason
@@ -220,8 +245,13 @@ def item_space(df: pd.DataFrame, columns: Sequence[str], bins: int) -> ItemSpace
             feature_of.append(f)
             masks.append(m)
     matrix = np.column_stack(masks) if masks else np.zeros((n, 0), dtype=bool)
-    return ItemSpace(tuple(items), matrix, np.asarray(feature_of, dtype=np.int64),
-                     pd.DataFrame(rows, columns=["feature", "kind", "items"]), skipped)
+    return ItemSpace(
+        tuple(items),
+        matrix,
+        np.asarray(feature_of, dtype=np.int64),
+        pd.DataFrame(rows, columns=["feature", "kind", "items"]),
+        skipped,
+    )
 
 
 # --- search -----------------------------------------------------------------------------------------
@@ -243,15 +273,16 @@ def _counts(xt: np.ndarray, b: np.ndarray, c: np.ndarray, vt: np.ndarray) -> tup
     return vt @ xt.T, (vt * b) @ xt.T, (vt * c) @ xt.T
 
 
-def search(space: ItemSpace, rows: np.ndarray, improved: np.ndarray, regressed: np.ndarray,
-           settings: DiscoverySettings) -> Scored:
+def search(
+    space: ItemSpace, rows: np.ndarray, improved: np.ndarray, regressed: np.ndarray, settings: DiscoverySettings
+) -> Scored:
     """Counts of every conjunction of up to `depth` items of different features on `rows`.
 
     Depth 1 and 2 are exhaustive; depth 3 extends the `beam` pairs with the smallest search p. BLAS
     runs on one thread: these products are small, and on a busy machine more threads only contend."""
     from threadpoolctl import threadpool_limits
 
-    dtype = np.float32 if len(rows) < 2 ** 24 else np.float64  # float32 counts are exact below 2**24
+    dtype = np.float32 if len(rows) < 2**24 else np.float64  # float32 counts are exact below 2**24
     xt = np.ascontiguousarray(space.matrix[rows].T, dtype=dtype)
     b, c = improved[rows].astype(dtype), regressed[rows].astype(dtype)
     m = xt.shape[0]
@@ -268,7 +299,7 @@ def search(space: ItemSpace, rows: np.ndarray, improved: np.ndarray, regressed: 
                 part.append(counts[i, j])
             if settings.depth >= 3 and len(i):
                 p = _search_p(n2[i, j], b2[i, j], c2[i, j], b.sum(), c.sum(), len(rows), settings.min_support)
-                top = np.argsort(p, kind="stable")[:settings.beam]
+                top = np.argsort(p, kind="stable")[: settings.beam]
                 top = top[np.isfinite(p[top])]
                 if len(top):
                     triples = _extend(space, i[top], j[top], combos)
@@ -299,7 +330,7 @@ def _search_p(n, b, c, b_all, c_all, n_all, min_support: int) -> np.ndarray:
     outside, a change not below zero, or not below the rest's change."""
     stats = vs_rest(b, c, n, float(b_all), float(c_all), float(n_all))
     with np.errstate(invalid="ignore", divide="ignore"):
-        ok = ((n >= min_support) & (n_all - n >= min_support) & ((b - c) / n < 0) & (stats["vs_rest"] < 0))
+        ok = (n >= min_support) & (n_all - n >= min_support) & ((b - c) / n < 0) & (stats["vs_rest"] < 0)
     return np.where(ok, stats["vs_rest_p"], np.nan)
 
 
@@ -327,18 +358,28 @@ class FoundSlice:
     def note(self, settings: DiscoverySettings) -> str:
         """The slice's hypothesis note when saved: how it was found and its confirmation figures."""
         c = self.confirm
-        return (f"Found by evalcore discover (seed {settings.seed}, depth {settings.depth}); on the confirmation "
-                f"half (n={int(c['n']):,}) the change is {units.pts_ci(c['delta'], c['delta_lo'], c['delta_hi'])} "
-                f"and {units.pts_ci(c['vs_rest'], c['vs_rest_lo'], c['vs_rest_hi'])} against the rest "
-                f"(BH p {units.p_value(c['vs_rest_p_adjusted'])}).")
+        return (
+            f"Found by evalcore discover (seed {settings.seed}, depth {settings.depth}); on the confirmation "
+            f"half (n={int(c['n']):,}) the change is {units.pts_ci(c['delta'], c['delta_lo'], c['delta_hi'])} "
+            f"and {units.pts_ci(c['vs_rest'], c['vs_rest_lo'], c['vs_rest_hi'])} against the rest "
+            f"(BH p {units.p_value(c['vs_rest_p_adjusted'])})."
+        )
 
     def to_slice(self, settings: DiscoverySettings) -> Slice:
         return Slice(self.name, self.rule, self.note(settings))
 
     def to_dict(self) -> dict[str, Any]:
-        return units.strict_json({"name": self.name, "rule": self.text, "confirmed": self.confirmed,
-                                  "search": self.search, "confirmation": self.confirm, "all_rows": self.overall,
-                                  "related": self.related})
+        return units.strict_json(
+            {
+                "name": self.name,
+                "rule": self.text,
+                "confirmed": self.confirmed,
+                "search": self.search,
+                "confirmation": self.confirm,
+                "all_rows": self.overall,
+                "related": self.related,
+            }
+        )
 
 
 @dataclass
@@ -376,13 +417,24 @@ class Discovery:
         """One row per candidate with the figures of both halves (plain shares: machine-readable)."""
         rows = []
         for rank, c in enumerate(self.confirmed if only_confirmed else self.candidates, start=1):
-            row = {"rank": rank, "name": c.name, "rule": c.text, "confirmed": c.confirmed,
-                   "search_n": c.search["n"], "search_delta": c.search["delta"],
-                   "search_vs_rest": c.search["vs_rest"], "search_p": c.search["p"]}
+            row = {
+                "rank": rank,
+                "name": c.name,
+                "rule": c.text,
+                "confirmed": c.confirmed,
+                "search_n": c.search["n"],
+                "search_delta": c.search["delta"],
+                "search_vs_rest": c.search["vs_rest"],
+                "search_p": c.search["p"],
+            }
             row.update({f"confirm_{k}": c.confirm[k] for k in CHANGE_COLUMNS if k != "slice"})
-            row.update({f"all_{k}": c.overall[k] for k in CHANGE_COLUMNS if k not in ("slice", "p_adjusted",
-                                                                                     "vs_rest_p_adjusted",
-                                                                                     "worse_than_rest")})
+            row.update(
+                {
+                    f"all_{k}": c.overall[k]
+                    for k in CHANGE_COLUMNS
+                    if k not in ("slice", "p_adjusted", "vs_rest_p_adjusted", "worse_than_rest")
+                }
+            )
             row["related"] = c.related
             rows.append(row)
         return pd.DataFrame(rows)
@@ -391,11 +443,13 @@ class Discovery:
         """What was searched, in words: the lines the CLI prints above the table."""
         s = self.settings
         feats = ", ".join(self.features["feature"]) or "none"
-        lines = [f"searched {self.n_tested:,} conjunctions of up to {s.depth} of {self.n_items} items from "
-                 f"{len(self.features)} features ({feats}) on a random half of {self.n_search:,} rows (seed {s.seed}) "
-                 f"in {self.search_seconds:.2f} s",
-                 f"tested {len(self.candidates)} candidates on the other {self.n_confirm:,} rows (Benjamini-Hochberg "
-                 f"at {s.alpha:g}): {len(self.confirmed)} confirmed worse than the rest"]
+        lines = [
+            f"searched {self.n_tested:,} conjunctions of up to {s.depth} of {self.n_items} items from "
+            f"{len(self.features)} features ({feats}) on a random half of {self.n_search:,} rows (seed {s.seed}) "
+            f"in {self.search_seconds:.2f} s",
+            f"tested {len(self.candidates)} candidates on the other {self.n_confirm:,} rows (Benjamini-Hochberg "
+            f"at {s.alpha:g}): {len(self.confirmed)} confirmed worse than the rest",
+        ]
         if self.skipped:
             lines.append("not searched: " + "; ".join(f"{k} ({v})" for k, v in self.skipped.items()))
         return lines
@@ -403,15 +457,27 @@ class Discovery:
     def to_dict(self) -> dict[str, Any]:
         """Strict-JSON form: settings, sizes, every candidate, and the confirmed slices in the slice file
         format under `slices` (what `--out` writes on its own)."""
-        return units.strict_json({
-            "settings": asdict(self.settings), "method": self.method(), "baseline": self.baseline,
-            "candidate": self.candidate, "n_rows": self.n_rows, "n_search": self.n_search,
-            "n_confirm": self.n_confirm, "n_items": self.n_items, "n_tested": self.n_tested,
-            "features": self.features.to_dict(orient="records"), "skipped": self.skipped,
-            "search_seconds": self.search_seconds, "total_seconds": self.total_seconds,
-            "candidates": [c.to_dict() for c in self.candidates],
-            "confirmed": [c.name for c in self.confirmed],
-            "slices": self.slice_set().to_json(), "warnings": self.warnings})
+        return units.strict_json(
+            {
+                "settings": asdict(self.settings),
+                "method": self.method(),
+                "baseline": self.baseline,
+                "candidate": self.candidate,
+                "n_rows": self.n_rows,
+                "n_search": self.n_search,
+                "n_confirm": self.n_confirm,
+                "n_items": self.n_items,
+                "n_tested": self.n_tested,
+                "features": self.features.to_dict(orient="records"),
+                "skipped": self.skipped,
+                "search_seconds": self.search_seconds,
+                "total_seconds": self.total_seconds,
+                "candidates": [c.to_dict() for c in self.candidates],
+                "confirmed": [c.name for c in self.confirmed],
+                "slices": self.slice_set().to_json(),
+                "warnings": self.warnings,
+            }
+        )
 
 
 # --- the run ----------------------------------------------------------------------------------------
@@ -420,7 +486,7 @@ class Discovery:
 def split_halves(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Row indexes of the search half and the confirmation half (sorted), from a seeded permutation."""
     perm = np.random.default_rng(seed).permutation(n)
-    return np.sort(perm[: n // 2]), np.sort(perm[n // 2:])
+    return np.sort(perm[: n // 2]), np.sort(perm[n // 2 :])
 
 
 def _changes(names: list[str], masks: np.ndarray, b_ok: np.ndarray, c_ok: np.ndarray, alpha: float) -> pd.DataFrame:
@@ -458,8 +524,11 @@ def _related(found: list[FoundSlice], masks: dict[str, np.ndarray]) -> list[Foun
                 both = int((mine & theirs).sum())
                 in_them, of_them = both / max(int(mine.sum()), 1), both / max(int(theirs.sum()), 1)
                 if max(in_them, of_them) >= 0.5:
-                    note = (f"{in_them:.0%} of its rows are in {other}" if in_them >= of_them
-                            else f"holds {of_them:.0%} of {other}'s rows")
+                    note = (
+                        f"{in_them:.0%} of its rows are in {other}"
+                        if in_them >= of_them
+                        else f"holds {of_them:.0%} of {other}'s rows"
+                    )
                     break
             earlier.append(f.name)
         out.append(FoundSlice(f.name, f.rule, f.search, f.confirm, f.overall, f.confirmed, note))
@@ -479,26 +548,47 @@ def discover_slices(df_eval: pd.DataFrame, settings: DiscoverySettings | None = 
     names = role_names(df_eval)
     n = len(df_eval)
     if n < 4 * settings.min_support:
-        raise DataError(f"discovery needs at least {4 * settings.min_support} rows (4 x min_support "
-                        f"{settings.min_support}: a slice and its rest in each half); this table has {n}")
+        raise DataError(
+            f"discovery needs at least {4 * settings.min_support} rows (4 x min_support "
+            f"{settings.min_support}: a slice and its rest in each half); this table has {n}"
+        )
     b_ok = df_eval[role_col("baseline", "correct")].to_numpy(dtype=bool)
     c_ok = df_eval[role_col("candidate", "correct")].to_numpy(dtype=bool)
     improved, regressed = ~b_ok & c_ok, b_ok & ~c_ok
-    columns = (list(settings.features) if settings.features is not None
-               else default_columns(df_eval, settings.include_model_outputs))
-    bad = [c for c in columns if c in (*CORE_COLUMNS[:2], "regressed", "improved", "both_wrong", "both_correct",
-                                       "confident_regression") or c.endswith("_correct") or c.startswith("correct_")]
+    columns = (
+        list(settings.features)
+        if settings.features is not None
+        else default_columns(df_eval, settings.include_model_outputs)
+    )
+    bad = [
+        c
+        for c in columns
+        if c in (*CORE_COLUMNS[:2], "regressed", "improved", "both_wrong", "both_correct", "confident_regression")
+        or c.endswith("_correct")
+        or c.startswith("correct_")
+    ]
     if bad:
-        raise ConfigError(f"discovery feature(s) {', '.join(bad)} are ids, text or the outcome itself; "
-                          "slices are searched on metadata, the label and confidences")
+        raise ConfigError(
+            f"discovery feature(s) {', '.join(bad)} are ids, text or the outcome itself; "
+            "slices are searched on metadata, the label and confidences"
+        )
     space = item_space(df_eval, columns, settings.bins)
     if not space.items:
-        raise DataError("no column can be searched: every feature is free text or constant "
-                        f"({'; '.join(f'{k}: {v}' for k, v in space.skipped.items()) or 'no features'})")
+        raise DataError(
+            "no column can be searched: every feature is free text or constant "
+            f"({'; '.join(f'{k}: {v}' for k, v in space.skipped.items()) or 'no features'})"
+        )
     search_rows, confirm_rows = split_halves(n, settings.seed)
     scored = search(space, search_rows, improved, regressed, settings)
-    p = _search_p(scored.n, scored.improved, scored.regressed, improved[search_rows].sum(),
-                  regressed[search_rows].sum(), len(search_rows), settings.min_support)
+    p = _search_p(
+        scored.n,
+        scored.improved,
+        scored.regressed,
+        improved[search_rows].sum(),
+        regressed[search_rows].sum(),
+        len(search_rows),
+        settings.min_support,
+    )
     search_seconds = time.perf_counter() - started
     chosen = _choose(scored, p, space, settings)
     taken: set[str] = set()
@@ -509,31 +599,57 @@ def discover_slices(df_eval: pd.DataFrame, settings: DiscoverySettings | None = 
     conf_rows = conf[CHANGE_COLUMNS].to_dict(orient="records")
     all_rows = every[CHANGE_COLUMNS].to_dict(orient="records")
     found = []
-    stats = vs_rest(scored.improved, scored.regressed, scored.n, improved[search_rows].sum(),
-                    regressed[search_rows].sum(), len(search_rows))
+    stats = vs_rest(
+        scored.improved,
+        scored.regressed,
+        scored.n,
+        improved[search_rows].sum(),
+        regressed[search_rows].sum(),
+        len(search_rows),
+    )
     for k, ((at, _), name) in enumerate(zip(chosen, found_names)):
         rule = all_of(*(space.items[i].rule for i in scored.combos[at]))
         delta = (scored.improved[at] - scored.regressed[at]) / scored.n[at]
-        search_stats = {"n": int(scored.n[at]), "delta": float(delta), "vs_rest": float(stats["vs_rest"][at]),
-                        "p": float(p[at])}
+        search_stats = {
+            "n": int(scored.n[at]),
+            "delta": float(delta),
+            "vs_rest": float(stats["vs_rest"][at]),
+            "p": float(p[at]),
+        }
         c_row, a_row = conf_rows[k + 1], all_rows[k + 1]
         found.append(FoundSlice(name, rule, search_stats, c_row, a_row, bool(c_row["worse_than_rest"])))
-    order = sorted(range(len(found)), key=lambda k: (not found[k].confirmed,
-                                                     np.nan_to_num(found[k].confirm["vs_rest_p"], nan=2.0), k))
+    order = sorted(
+        range(len(found)),
+        key=lambda k: (not found[k].confirmed, np.nan_to_num(found[k].confirm["vs_rest_p"], nan=2.0), k),
+    )
     found = _related([found[k] for k in order], dict(zip(found_names, masks)))
     warnings = []
     if len(confirm_rows) < SMALL_HALF:
-        warnings.append(f"the confirmation half has only {len(confirm_rows):,} rows: only large regressions on "
-                        "large slices can be confirmed; an unconfirmed candidate is not shown to be fine")
-    return Discovery(settings=settings, baseline=names["baseline"], candidate=names["candidate"], n_rows=n,
-                     n_search=len(search_rows), n_confirm=len(confirm_rows), n_items=len(space.items),
-                     n_tested=len(scored.combos), features=space.features, skipped=space.skipped,
-                     candidates=found, search_seconds=search_seconds,
-                     total_seconds=time.perf_counter() - started, warnings=warnings)
+        warnings.append(
+            f"the confirmation half has only {len(confirm_rows):,} rows: only large regressions on "
+            "large slices can be confirmed; an unconfirmed candidate is not shown to be fine"
+        )
+    return Discovery(
+        settings=settings,
+        baseline=names["baseline"],
+        candidate=names["candidate"],
+        n_rows=n,
+        n_search=len(search_rows),
+        n_confirm=len(confirm_rows),
+        n_items=len(space.items),
+        n_tested=len(scored.combos),
+        features=space.features,
+        skipped=space.skipped,
+        candidates=found,
+        search_seconds=search_seconds,
+        total_seconds=time.perf_counter() - started,
+        warnings=warnings,
+    )
 
 
-def _choose(scored: Scored, p: np.ndarray, space: ItemSpace,
-            settings: DiscoverySettings) -> list[tuple[int, np.ndarray]]:
+def _choose(
+    scored: Scored, p: np.ndarray, space: ItemSpace, settings: DiscoverySettings
+) -> list[tuple[int, np.ndarray]]:
     """The best `max_candidates` conjunctions by search p (below `screen_p`): (index into `scored`, mask
     on all rows). Near-duplicates (Jaccard >= NEAR_DUPLICATE on all rows) are tested once, in their
     simplest form: ten spellings of `label == "negative"` would spend the confirmation's tests on one
@@ -567,24 +683,37 @@ def _choose(scored: Scored, p: np.ndarray, space: ItemSpace,
 def discovery_text(discovery: Discovery) -> list[str]:
     """The CLI's readable output: what was searched, then one row per tested candidate, in the units of
     every page (the confirmation half's figures; all rows' change last, optimistic)."""
-    out = [f"discovery: {discovery.candidate} (candidate) vs {discovery.baseline} (baseline), "
-           f"{discovery.n_rows:,} rows", *discovery.summary_lines()]
+    out = [
+        f"discovery: {discovery.candidate} (candidate) vs {discovery.baseline} (baseline), {discovery.n_rows:,} rows",
+        *discovery.summary_lines(),
+    ]
     if discovery.candidates:
-        table = pd.DataFrame({
-            "slice": [f.name for f in discovery.candidates],
-            "result": ["CONFIRMED" if f.confirmed else "-" for f in discovery.candidates],
-            "n": [f"{int(f.confirm['n']):,}" for f in discovery.candidates],
-            "change [95%]": [units.pts_ci(f.confirm["delta"], f.confirm["delta_lo"], f.confirm["delta_hi"])
-                             for f in discovery.candidates],
-            "vs rest [95%]": [units.pts_ci(f.confirm["vs_rest"], f.confirm["vs_rest_lo"], f.confirm["vs_rest_hi"])
-                              for f in discovery.candidates],
-            "BH p": [units.p_value(f.confirm["vs_rest_p_adjusted"]) for f in discovery.candidates],
-            "MDE": [units.magnitude_pts(f.confirm["mde"]) for f in discovery.candidates],
-            "all rows": [units.pts(f.overall["delta"]) for f in discovery.candidates],
-        })
-        out += ["", "candidates on the confirmation half (change = candidate - baseline accuracy; vs rest = change "
-                    "minus the other rows' change; 'all rows' includes the search half, so it is optimistic):",
-                table.to_string(index=False), "", "rules:"]
+        table = pd.DataFrame(
+            {
+                "slice": [f.name for f in discovery.candidates],
+                "result": ["CONFIRMED" if f.confirmed else "-" for f in discovery.candidates],
+                "n": [f"{int(f.confirm['n']):,}" for f in discovery.candidates],
+                "change [95%]": [
+                    units.pts_ci(f.confirm["delta"], f.confirm["delta_lo"], f.confirm["delta_hi"])
+                    for f in discovery.candidates
+                ],
+                "vs rest [95%]": [
+                    units.pts_ci(f.confirm["vs_rest"], f.confirm["vs_rest_lo"], f.confirm["vs_rest_hi"])
+                    for f in discovery.candidates
+                ],
+                "BH p": [units.p_value(f.confirm["vs_rest_p_adjusted"]) for f in discovery.candidates],
+                "MDE": [units.magnitude_pts(f.confirm["mde"]) for f in discovery.candidates],
+                "all rows": [units.pts(f.overall["delta"]) for f in discovery.candidates],
+            }
+        )
+        out += [
+            "",
+            "candidates on the confirmation half (change = candidate - baseline accuracy; vs rest = change "
+            "minus the other rows' change; 'all rows' includes the search half, so it is optimistic):",
+            table.to_string(index=False),
+            "",
+            "rules:",
+        ]
         out += [f"  {f.name}: {f.text}" + (f"  ({f.related})" if f.related else "") for f in discovery.candidates]
     else:
         out.append("no conjunction was worse than the rest on the search half: nothing to confirm")
@@ -592,5 +721,17 @@ def discovery_text(discovery: Discovery) -> list[str]:
     return out
 
 
-__all__ = ["DiscoverySettings", "Discovery", "FoundSlice", "Item", "ItemSpace", "default_columns",
-           "discover_slices", "discovery_text", "item_space", "search", "slice_name", "split_halves"]
+__all__ = [
+    "DiscoverySettings",
+    "Discovery",
+    "FoundSlice",
+    "Item",
+    "ItemSpace",
+    "default_columns",
+    "discover_slices",
+    "discovery_text",
+    "item_space",
+    "search",
+    "slice_name",
+    "split_halves",
+]

@@ -19,6 +19,7 @@ whose mix effect is at least half of its departure from the overall change (and 
 its change may come from the labels rather than the text property. `label_mix_findings` turns
 those flags into sentences that carry every number they rest on.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,17 +28,19 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from evalcore.analyze.tables import role_col
 from evalcore.core.errors import DataError
 from evalcore.stats.metrics import ALL_SLICE, stack_masks
-from evalcore.analyze.tables import role_col
 
 if TYPE_CHECKING:
     from evalcore.stats.results import Analysis
 
 MIX_SHARE = 0.5  # the mix effect must explain at least this share of the slice's departure ...
 MIN_MIX_EFFECT = 0.01  # ... and be at least one accuracy point, to be worth a warning
-TEST_METHOD = ("chi-square test of homogeneity of the gold-label counts, slice rows vs the other rows "
-               "(scipy.stats.chi2_contingency), Benjamini-Hochberg over the slices")
+TEST_METHOD = (
+    "chi-square test of homogeneity of the gold-label counts, slice rows vs the other rows "
+    "(scipy.stats.chi2_contingency), Benjamini-Hochberg over the slices"
+)
 
 
 @dataclass
@@ -65,8 +68,9 @@ def _gold_codes(gold: pd.Series, labels: list[str]) -> np.ndarray:
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def label_mix(df_eval: pd.DataFrame, masks: Mapping[str, object], labels: Sequence[str], *,
-              alpha: float = 0.05) -> LabelMix:
+def label_mix(
+    df_eval: pd.DataFrame, masks: Mapping[str, object], labels: Sequence[str], *, alpha: float = 0.05
+) -> LabelMix:
     """Gold-label mix of every slice beside the overall mix, with the test and the flag above.
     `df_eval` needs `label`; the mix effect also needs `baseline_correct` / `candidate_correct`
     (without them it is NaN and nothing is flagged)."""
@@ -92,8 +96,9 @@ def label_mix(df_eval: pd.DataFrame, masks: Mapping[str, object], labels: Sequen
     delta_c = np.full(len(labels), np.nan)
     change = None
     if {role_col("baseline", "correct"), role_col("candidate", "correct")} <= set(df_eval.columns):
-        change = (df_eval[role_col("candidate", "correct")].to_numpy(dtype=float)
-                  - df_eval[role_col("baseline", "correct")].to_numpy(dtype=float))
+        change = df_eval[role_col("candidate", "correct")].to_numpy(dtype=float) - df_eval[
+            role_col("baseline", "correct")
+        ].to_numpy(dtype=float)
         sums = np.bincount(code, weights=change, minlength=len(labels))
         with np.errstate(invalid="ignore", divide="ignore"):
             delta_c = np.where(total > 0, sums / np.maximum(total, 1), np.nan)
@@ -117,10 +122,22 @@ def label_mix(df_eval: pd.DataFrame, masks: Mapping[str, object], labels: Sequen
             mix_effect = float(((shares[s] - p_all)[present] * delta_c[present]).sum())
         else:
             slice_delta = overall = mix_effect = np.nan
-        rows.append({"slice": names[s], "n": int(n[s]), "tv_distance": tv, "chi2": chi2, "dof": dof,
-                     "p_value": p, "delta": slice_delta, "overall_delta": overall, "mix_effect": mix_effect})
-    tests = pd.DataFrame(rows, columns=["slice", "n", "tv_distance", "chi2", "dof", "p_value", "delta",
-                                        "overall_delta", "mix_effect"])
+        rows.append(
+            {
+                "slice": names[s],
+                "n": int(n[s]),
+                "tv_distance": tv,
+                "chi2": chi2,
+                "dof": dof,
+                "p_value": p,
+                "delta": slice_delta,
+                "overall_delta": overall,
+                "mix_effect": mix_effect,
+            }
+        )
+    tests = pd.DataFrame(
+        rows, columns=["slice", "n", "tv_distance", "chi2", "dof", "p_value", "delta", "overall_delta", "mix_effect"]
+    )
     p_adj = np.full(len(tests), np.nan)
     ok = tests["p_value"].notna().to_numpy()
     if ok.any():
@@ -133,9 +150,13 @@ def label_mix(df_eval: pd.DataFrame, masks: Mapping[str, object], labels: Sequen
         explains = (np.sign(effect) == np.sign(departure)) & (np.abs(effect) >= MIX_SHARE * np.abs(departure))
         tests["label_driven"] = tests["mix_differs"].to_numpy() & explains & (np.abs(effect) >= MIN_MIX_EFFECT)
     tests.attrs = {"alpha": alpha, "method": TEST_METHOD}
-    return LabelMix(counts=pd.DataFrame(counts, index=names, columns=labels),
-                    shares=pd.DataFrame(shares, index=names, columns=labels), tests=tests,
-                    label_delta=pd.Series(delta_c, index=labels), alpha=alpha)
+    return LabelMix(
+        counts=pd.DataFrame(counts, index=names, columns=labels),
+        shares=pd.DataFrame(shares, index=names, columns=labels),
+        tests=tests,
+        label_delta=pd.Series(delta_c, index=labels),
+        alpha=alpha,
+    )
 
 
 def mix_text(shares: pd.Series) -> str:

@@ -30,6 +30,7 @@ Slices that select no row are left out of the verdict with one note, the same on
     >>> plan_text.startswith("about 8,400-11,000 more rows (if the change stays at +0.4 points")
     True
 """
+
 from __future__ import annotations
 
 import math
@@ -38,20 +39,33 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from evalcore.decide.gates import (EXIT_CODES, FAIL, MODEL_DEFINED, NEED_MORE_DATA, NO_SHIP, PASS, SHIP,
-                            TOO_SMALL, ALPHA, MAX_NAMED, Check, GateConfig, GateResult, Plan,
-                            pts, run_gates)
 from evalcore.analyze.slices import GUARDRAIL, WATCHED
 from evalcore.core.units import strict_json
+from evalcore.decide.gates import (
+    ALPHA,
+    EXIT_CODES,
+    FAIL,
+    MAX_NAMED,
+    MODEL_DEFINED,
+    NEED_MORE_DATA,
+    NO_SHIP,
+    PASS,
+    SHIP,
+    TOO_SMALL,
+    Check,
+    GateConfig,
+    GateResult,
+    Plan,
+    pts,
+    run_gates,
+)
 
 if TYPE_CHECKING:
-    from evalcore.stats.results import Analysis
     from evalcore.probe.stress import StressResult
+    from evalcore.stats.results import Analysis
 
 
 __all__ = ["Plan", "Verdict", "decide", "evaluate_gates"]
-
-
 
 
 # --- the verdict ------------------------------------------------------------------------------------
@@ -103,18 +117,25 @@ class Verdict:
         one-sided harm test at its Benjamini-Hochberg level for a watched slice, the margin test for a guardrail.
         Slices the verdict does not judge (too small, model-defined, gate off) are absent: no test decides them,
         so no power is claimed for them."""
-        return {c.name: c.mde for c in self.slice_checks(metric)
-                if c.status not in (TOO_SMALL, MODEL_DEFINED) and np.isfinite(c.mde)}
+        return {
+            c.name: c.mde
+            for c in self.slice_checks(metric)
+            if c.status not in (TOO_SMALL, MODEL_DEFINED) and np.isfinite(c.mde)
+        }
 
     def counts(self, metric: str | None = None) -> dict[str, int]:
         """The counts a page shows about slices, from this one result."""
         checks = self.slice_checks(metric)
         guards = [c for c in checks if c.role == GUARDRAIL]
-        return {"slices": len(checks), "judged": sum(c.role == WATCHED and c.status != TOO_SMALL for c in checks),
-                "harm": sum(c.role == WATCHED and c.status in (FAIL, NEED_MORE_DATA) for c in checks),
-                "too_small": sum(c.status == TOO_SMALL for c in checks),
-                "model_defined": sum(c.status == MODEL_DEFINED for c in checks),
-                "guardrails": len(guards), "verified": sum(c.status == PASS for c in guards)}
+        return {
+            "slices": len(checks),
+            "judged": sum(c.role == WATCHED and c.status != TOO_SMALL for c in checks),
+            "harm": sum(c.role == WATCHED and c.status in (FAIL, NEED_MORE_DATA) for c in checks),
+            "too_small": sum(c.status == TOO_SMALL for c in checks),
+            "model_defined": sum(c.status == MODEL_DEFINED for c in checks),
+            "guardrails": len(guards),
+            "verified": sum(c.status == PASS for c in guards),
+        }
 
     def too_small(self, metric: str | None = None) -> list[str]:
         return [c.name for c in self.slice_checks(metric) if c.status == TOO_SMALL]
@@ -130,12 +151,16 @@ class Verdict:
             elif c.status == TOO_SMALL:
                 out[c.name] = "too small to judge"
             elif c.role == GUARDRAIL:
-                out[c.name] = {PASS: "guardrail: verified", FAIL: "guardrail: FAIL"}.get(c.status,
-                                                                                          "guardrail: need more data")
+                out[c.name] = {PASS: "guardrail: verified", FAIL: "guardrail: FAIL"}.get(
+                    c.status, "guardrail: need more data"
+                )
             else:
                 out[c.name] = {FAIL: "watched: HARM (fail)", NEED_MORE_DATA: "watched: harm, need more data"}.get(
-                    c.status, "watched: no evidence of harm" if not c.harm_q < ALPHA or c.delta >= 0
-                    else "watched: loss within margin")
+                    c.status,
+                    "watched: no evidence of harm"
+                    if not c.harm_q < ALPHA or c.delta >= 0
+                    else "watched: loss within margin",
+                )
         return out
 
     @property
@@ -148,15 +173,21 @@ class Verdict:
             small = self.too_small()
             guards = self.counts()["guardrails"]
             many = len(small) != 1
-            tail = (f"; {len(small)} slice{'s' if many else ''} too small to judge ({_names(small)}): merge or drop "
-                    f"{'them' if many else 'it'}, or mark {'one' if many else 'it'} a guardrail and collect rows, if "
-                    f"{'they matter' if many else 'it matters'}" if small else "")
+            tail = (
+                f"; {len(small)} slice{'s' if many else ''} too small to judge ({_names(small)}): merge or drop "
+                f"{'them' if many else 'it'}, or mark {'one' if many else 'it'} a guardrail and collect rows, if "
+                f"{'they matter' if many else 'it matters'}"
+                if small
+                else ""
+            )
             verified = f" and {guards} guardrail{'s are' if guards != 1 else ' is'} verified" if guards else ""
             return _sentence(f"Every gate passes{verified}{tail}")
         wanted = FAIL if decision == NO_SHIP else None
         blocking = [r for r in self.results if (r.status == wanted if wanted else r.status != PASS)]
-        slice_first = sorted(blocking, key=lambda r: (not r.name.startswith("slice_") or not _harm_first(r),
-                                                      not r.name.startswith("slice_")))
+        slice_first = sorted(
+            blocking,
+            key=lambda r: (not r.name.startswith("slice_") or not _harm_first(r), not r.name.startswith("slice_")),
+        )
         first = slice_first[0] if decision == NO_SHIP else _need_first(blocking)
         step = first.next_step or f"{first.name}: {first.reason}"
         note = self.label_notes.get(first.subject)
@@ -189,11 +220,22 @@ class Verdict:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return strict_json({"decision": self.decision, "recommendation": self.decision, "reason": self.next_step,
-                            "next_step": self.next_step, "exit_code": self.exit_code, "reasons": self.reasons,
-                            "notes": list(self.notes), "counts": self.counts(), "cluster_col": self.cluster_col,
-                            "n_clusters": self.n_clusters, "design_effect": self.design_effect,
-                            "gates": [r.to_dict() for r in self.results]})
+        return strict_json(
+            {
+                "decision": self.decision,
+                "recommendation": self.decision,
+                "reason": self.next_step,
+                "next_step": self.next_step,
+                "exit_code": self.exit_code,
+                "reasons": self.reasons,
+                "notes": list(self.notes),
+                "counts": self.counts(),
+                "cluster_col": self.cluster_col,
+                "n_clusters": self.n_clusters,
+                "design_effect": self.design_effect,
+                "gates": [r.to_dict() for r in self.results],
+            }
+        )
 
 
 def _names(items: Sequence[str]) -> str:
@@ -211,6 +253,7 @@ def _harm_first(r: GateResult) -> bool:
 def _need_first(blocking: list[GateResult]) -> GateResult:
     """Which gate's next step leads a need-more-data verdict: evidence of harm on a watched slice first, then
     an overall gate's planning figure, then guardrails, then the rest."""
+
     def rank(r: GateResult) -> int:
         if r.name.startswith("slice_") and any(c.role == WATCHED and c.status == NEED_MORE_DATA for c in r.checks):
             return 0
@@ -219,6 +262,7 @@ def _need_first(blocking: list[GateResult]) -> GateResult:
         if r.name.startswith("slice_"):
             return 2
         return 3
+
     return sorted(blocking, key=rank)[0]
 
 
@@ -241,9 +285,11 @@ def _label_notes(analysis: Analysis, results: list[GateResult]) -> dict[str, str
         departure = row.delta - row.overall_delta
         share = row.mix_effect / departure
         how = "all" if share >= 1 else f"{share:.0%}"
-        out[row.slice] = (f"its gold-label mix alone, at each label's overall change, moves it by {pts(row.mix_effect)} "
-                          f"points: {how} of its {pts(departure)}-point departure from the overall change, so read it "
-                          "as partly a label effect")
+        out[row.slice] = (
+            f"its gold-label mix alone, at each label's overall change, moves it by {pts(row.mix_effect)} "
+            f"points: {how} of its {pts(departure)}-point departure from the overall change, so read it "
+            "as partly a label effect"
+        )
     return out
 
 
@@ -252,17 +298,24 @@ def decide(analysis: Analysis, config: GateConfig | None = None, stress: StressR
     defaults when None), slices by role, empty slices left out with a note."""
     config, results = run_gates(analysis, config, stress)
     # default slices no row matches were left out before the analysis: the same note on every page
-    notes = [w for w in analysis.results.warnings
-             if w.startswith(("default slices left out", "question-answering slices left out"))]
+    notes = [
+        w
+        for w in analysis.results.warnings
+        if w.startswith(("default slices left out", "question-answering slices left out"))
+    ]
     ch = analysis.results.changes
-    empty = [s for s in dict.fromkeys(ch.loc[(ch["n"] == 0) & (ch["slice"] != "all"), "slice"])
-             if (analysis.results.roles or {}).get(s) != GUARDRAIL]
+    empty = [
+        s
+        for s in dict.fromkeys(ch.loc[(ch["n"] == 0) & (ch["slice"] != "all"), "slice"])
+        if (analysis.results.roles or {}).get(s) != GUARDRAIL
+    ]
     if empty:
         notes.append(f"left out of the verdict because they select no rows of this data: {', '.join(empty)}")
     model = [s for s, role in (analysis.results.roles or {}).items() if role == MODEL_DEFINED]
     if model:
-        notes.append(f"model-defined slices (their rule reads a model's output), shown but never gating: "
-                     f"{', '.join(model)}")
+        notes.append(
+            f"model-defined slices (their rule reads a model's output), shown but never gating: {', '.join(model)}"
+        )
     label_notes = _label_notes(analysis, results)
     results = [_with_label_note(r, label_notes) for r in results]
     all_rows = ch[ch["slice"] == "all"]
@@ -272,17 +325,20 @@ def decide(analysis: Analysis, config: GateConfig | None = None, stress: StressR
         head = all_rows[all_rows["metric"] == analysis.kind.headline]
         row = head.iloc[0] if len(head) else all_rows.iloc[0]
         deff, g = float(row["design_effect"]), int(row["clusters"])
-        notes.append(f"rows come in {g:,} clusters of {col}: every interval, test and MDE is cluster-robust; the "
-                     f"design effect of the overall change is {deff:.1f} (its variance is {deff:.1f}x what independent "
-                     "rows would give)")
+        notes.append(
+            f"rows come in {g:,} clusters of {col}: every interval, test and MDE is cluster-robust; the "
+            f"design effect of the overall change is {deff:.1f} (its variance is {deff:.1f}x what independent "
+            "rows would give)"
+        )
     return Verdict(results, notes, label_notes, col, deff, g, tuple(empty))
 
 
 def _with_label_note(r: GateResult, notes: dict[str, str]) -> GateResult:
     if not notes or not r.checks:
         return r
-    checks = tuple(replace(c, sentence=f"{c.sentence.rstrip('.')}; {notes[c.name]}.") if c.name in notes else c
-                   for c in r.checks)
+    checks = tuple(
+        replace(c, sentence=f"{c.sentence.rstrip('.')}; {notes[c.name]}.") if c.name in notes else c for c in r.checks
+    )
     reason = r.reason
     for name, text in notes.items():
         for c in r.checks:

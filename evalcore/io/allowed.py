@@ -7,6 +7,7 @@ wraps every load in it) every file a loader opens goes through `guard` first (`e
 its symlinks resolved on its own. It sits in the data layer because the loaders call it; the serving side
 (uploads, whole data choices and model specs) is `evalcore.serve.roots`.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,6 @@ from typing import Iterator
 
 from evalcore.core.errors import DataError
 from evalcore.core.paths import models_dir, shared_data_dir, work_dir
-
 
 ENV_VAR = "EVALCORE_DATA_ROOTS"
 
@@ -30,8 +30,11 @@ def uploads_dir() -> Path:
 def allowed_roots() -> list[Path]:
     """The folders visitors may read from, resolved (symlinks followed)."""
     raw = os.environ.get(ENV_VAR, "")
-    roots = ([Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()]
-             or [shared_data_dir(), uploads_dir(), models_dir()])
+    roots = [Path(p).expanduser() for p in raw.split(os.pathsep) if p.strip()] or [
+        shared_data_dir(),
+        uploads_dir(),
+        models_dir(),
+    ]
     return [r.resolve() for r in roots]
 
 
@@ -42,9 +45,11 @@ def check_allowed(path: str | Path) -> Path:
     roots = allowed_roots()
     if any(resolved == root or resolved.is_relative_to(root) for root in roots):
         return resolved
-    raise DataError(f"{path} is outside the data folders this server allows ({', '.join(map(str, roots))}); "
-                    "upload the files instead, or ask the server's operator to add the folder to "
-                    f"${ENV_VAR}")
+    raise DataError(
+        f"{path} is outside the data folders this server allows ({', '.join(map(str, roots))}); "
+        "upload the files instead, or ask the server's operator to add the folder to "
+        f"${ENV_VAR}"
+    )
 
 
 _GATE: ContextVar[bool] = ContextVar("evalcore_roots_gate", default=False)

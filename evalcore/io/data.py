@@ -15,6 +15,7 @@ Labels are read through `evalcore.io.labels`: integer gold labels only through a
 as positions in a guessed order. Every loader validates before returning: nothing half-loaded ever
 reaches a caller; problems raise `DataError` naming the file, the column or row, and what is allowed.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -27,11 +28,21 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from evalcore.io import limits
 from evalcore.core.errors import DataError, EvalcoreError
-from evalcore.io.labels import (SENTIMENT_LABELS, LabelMap, combine, infer_names, label_map_from_pairs, label_text,
-                             names_only, parse_label_map, read_labels, shown)
 from evalcore.core.paths import home, shared_data_dir
+from evalcore.io import limits
+from evalcore.io.labels import (
+    SENTIMENT_LABELS,
+    LabelMap,
+    combine,
+    infer_names,
+    label_map_from_pairs,
+    label_text,
+    names_only,
+    parse_label_map,
+    read_labels,
+    shown,
+)
 
 CORE_COLUMNS = ("id", "text", "label")
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
@@ -41,20 +52,52 @@ SENTIMENT_ORDER = SENTIMENT_LABELS
 SPLIT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+\-]{0,63}")
 # `datasets` builders that read files named elsewhere (default: the working folder), never a dataset id:
 # `hf:csv` would read the server's own files. tests/test_inputs.py checks the list covers datasets' own.
-HF_BUILDERS = frozenset({
-    "arrow", "audiofolder", "cache", "conll", "csv", "eval", "fasta", "fastq", "folder_based_builder", "genbank",
-    "generator", "harbor", "hdf5", "iceberg", "imagefolder", "json", "lance", "meshfolder", "mmcif", "niftifolder",
-    "pandas", "parquet", "pdb", "pdffolder", "spark", "sql", "text", "tsfile", "videofolder", "vortex",
-    "webdataset", "xml",
-})
+HF_BUILDERS = frozenset(
+    {
+        "arrow",
+        "audiofolder",
+        "cache",
+        "conll",
+        "csv",
+        "eval",
+        "fasta",
+        "fastq",
+        "folder_based_builder",
+        "genbank",
+        "generator",
+        "harbor",
+        "hdf5",
+        "iceberg",
+        "imagefolder",
+        "json",
+        "lance",
+        "meshfolder",
+        "mmcif",
+        "niftifolder",
+        "pandas",
+        "parquet",
+        "pdb",
+        "pdffolder",
+        "spark",
+        "sql",
+        "text",
+        "tsfile",
+        "videofolder",
+        "vortex",
+        "webdataset",
+        "xml",
+    }
+)
 MAX_HF_FILES = 10_000  # files of a local Hugging Face folder checked one by one before datasets reads them
 
 
 def check_split(split: str) -> str:
     """A split is a name (`test`, `val`, `validation`), never a path: `../` would read outside the folder."""
     if not isinstance(split, str) or not SPLIT_RE.fullmatch(split) or ".." in split:
-        raise DataError(f"split {str(split)[:80]!r} is not a split name: letters, digits, _ . + - (up to 64, "
-                        "no '..'), e.g. test or val")
+        raise DataError(
+            f"split {str(split)[:80]!r} is not a split name: letters, digits, _ . + - (up to 64, "
+            "no '..'), e.g. test or val"
+        )
     return split
 
 
@@ -63,9 +106,11 @@ def check_hf_id(target: str) -> str:
     files from the server's working folder, not a dataset. A local file or folder of that name is fine."""
     name = target.strip().rstrip("/").lower()
     if name in HF_BUILDERS and not Path(target).expanduser().exists():
-        raise DataError(f"hf:{target.strip()} names a `datasets` builder, not a dataset: it would read files from "
-                        "the server's working folder. Give a dataset id (`org/name`), or the path of a data "
-                        "file or folder (`hf:path/to/data.csv`, or the file itself as the data source)")
+        raise DataError(
+            f"hf:{target.strip()} names a `datasets` builder, not a dataset: it would read files from "
+            "the server's working folder. Give a dataset id (`org/name`), or the path of a data "
+            "file or folder (`hf:path/to/data.csv`, or the file itself as the data source)"
+        )
     return target
 
 
@@ -181,7 +226,6 @@ def tweeteval_dir() -> Path:
     return shared_data_dir() / "tweet_eval" / "sentiment"
 
 
-
 NO_CLUSTERS = ("", "none", "off")
 
 
@@ -195,18 +239,24 @@ def with_clusters(data: EvalData, column: str | None) -> EvalData:
         return data
     column = str(column).strip()
     if column in ("id", "text"):
-        raise DataError(f"cluster column {column!r} holds one value per row: name a column whose rows come in "
-                        "groups (article, user, conversation...)")
+        raise DataError(
+            f"cluster column {column!r} holds one value per row: name a column whose rows come in "
+            "groups (article, user, conversation...)"
+        )
     if column not in data.df.columns:
         near = difflib.get_close_matches(column, [str(c) for c in data.df.columns], n=1)
-        raise DataError(f"cluster column {column!r} is not in {data.name}" + (f" — did you mean {near[0]!r}?"
-                                                                               if near else "")
-                        + f" (columns: {', '.join(map(str, data.df.columns[:20]))})")
+        raise DataError(
+            f"cluster column {column!r} is not in {data.name}"
+            + (f" — did you mean {near[0]!r}?" if near else "")
+            + f" (columns: {', '.join(map(str, data.df.columns[:20]))})"
+        )
     values = data.df[column]
     empty = values.isna() | (values.astype(str).str.strip() == "")
     if empty.any():
-        raise DataError(f"cluster column {column!r} is empty in {int(empty.sum())} row(s) (first: row "
-                        f"{int(np.flatnonzero(empty.to_numpy())[0]) + 1}); every row needs its group")
+        raise DataError(
+            f"cluster column {column!r} is empty in {int(empty.sum())} row(s) (first: row "
+            f"{int(np.flatnonzero(empty.to_numpy())[0]) + 1}); every row needs its group"
+        )
     data.cluster_col = column
     return data
 
@@ -251,8 +301,9 @@ def _load_tweeteval(src: DataSource) -> EvalData:
             hint = f" (splits present: {', '.join(splits)})" if splits else ""
             raise DataError(f"TweetEval folder {folder} has no file {f.name}{hint}")
     texts = [line.rstrip("\r\n").strip() for line in _read_lines(text_file)]
-    limits.check_shape(text_file.name, len(texts), 1, memory_bytes=text_file.stat().st_size
-                       + len(texts) * limits.STR_OVERHEAD * 3)
+    limits.check_shape(
+        text_file.name, len(texts), 1, memory_bytes=text_file.stat().st_size + len(texts) * limits.STR_OVERHEAD * 3
+    )
     raw_labels = [line.strip() for line in _read_lines(label_file)]
     if len(texts) != len(raw_labels):
         raise DataError(
@@ -282,7 +333,7 @@ def _tweeteval_predictions(folder: Path, split: str, n: int, mapping: LabelMap) 
         try:  # (a link outside the allowed folders, or to a device, is refused before it is read)
             values = [line.strip() for line in _read_lines(path)]
             if len(values) == n:
-                found[path.stem[len("predictions_"):]] = read_labels(values, mapping, where=path.name)
+                found[path.stem[len("predictions_") :]] = read_labels(values, mapping, where=path.name)
         except DataError:
             continue
     return found
@@ -293,8 +344,11 @@ def tweeteval_splits(folder: str | Path) -> list[str]:
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    return sorted(p.name[: -len("_text.txt")] for p in folder.glob("*_text.txt")
-                  if (folder / p.name.replace("_text.txt", "_labels.txt")).is_file())
+    return sorted(
+        p.name[: -len("_text.txt")]
+        for p in folder.glob("*_text.txt")
+        if (folder / p.name.replace("_text.txt", "_labels.txt")).is_file()
+    )
 
 
 def find_tweeteval_folders(roots: Sequence[Path], max_depth: int = 4) -> list[Path]:
@@ -340,15 +394,18 @@ def read_table_file(path: Path, *, na_empty: bool, text: bool = False) -> pd.Dat
         if fmt == "csv":
             sep = "\t" if suffix == ".tsv" else ","
             limits.check_csv(path, sep, path.name)
-            options = ({"keep_default_na": False, "na_values": [""]} if na_empty else {"na_filter": False})
-            return pd.read_csv(path, sep=sep, encoding="utf-8", encoding_errors="strict",
-                               **({"dtype": str} if text else {}), **options)
+            options = {"keep_default_na": False, "na_values": [""]} if na_empty else {"na_filter": False}
+            return pd.read_csv(
+                path, sep=sep, encoding="utf-8", encoding_errors="strict", **({"dtype": str} if text else {}), **options
+            )
         if fmt == "json":
             return _read_json(path)
         limits.check_parquet(path, path.name)
         return pd.read_parquet(path)
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path.name} is not valid UTF-8 (byte {exc.start}: {exc.reason}); re-save it as UTF-8") from exc
+        raise DataError(
+            f"{path.name} is not valid UTF-8 (byte {exc.start}: {exc.reason}); re-save it as UTF-8"
+        ) from exc
     except EvalcoreError:
         raise
     except (MemoryError, RecursionError) as exc:  # the limits above should have said why; never a traceback
@@ -384,15 +441,19 @@ def _load_hf(src: DataSource) -> EvalData:
     except DataError:
         raise
     except Exception as exc:  # offline hub, unknown split or config: one readable message (never file contents)
-        raise DataError(f"could not load Hugging Face dataset {src.path!r} (config={src.config}, "
-                        f"split={split!r}): {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
-                        ) from exc
-    limits.check_shape(f"hf:{src.path}", ds.num_rows, len(ds.column_names),
-                       memory_bytes=ds.data.nbytes + ds.num_rows * len(ds.column_names) * limits.STR_OVERHEAD)
+        raise DataError(
+            f"could not load Hugging Face dataset {src.path!r} (config={src.config}, "
+            f"split={split!r}): {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        ) from exc
+    limits.check_shape(
+        f"hf:{src.path}",
+        ds.num_rows,
+        len(ds.column_names),
+        memory_bytes=ds.data.nbytes + ds.num_rows * len(ds.column_names) * limits.STR_OVERHEAD,
+    )
     df = ds.to_pandas()
     names = getattr(ds.features.get(src.label_col), "names", None)
-    declared = (label_map_from_pairs(enumerate(names), f"the ClassLabel of column {src.label_col!r}")
-                if names else None)
+    declared = label_map_from_pairs(enumerate(names), f"the ClassLabel of column {src.label_col!r}") if names else None
     return _from_frame(df, src, name=f"hf:{src.path} {src.split}", declared=declared)
 
 
@@ -446,11 +507,13 @@ def _from_frame(df: pd.DataFrame, src: DataSource, *, name: str, declared: Label
         raise DataError(_missing_column(id_col, "id", columns, src.path))
     extras = [c for c in columns if c not in {src.text_col, src.label_col, id_col} and c not in CORE_COLUMNS]
     df = df.reset_index(drop=True)  # columns are taken as they are (Arrow strings stay Arrow: no copy to objects)
-    out = pd.DataFrame({
-        "id": df[id_col].astype(str) if id_col else [str(i) for i in range(len(df))],
-        "text": df[src.text_col],
-        "label": df[src.label_col],
-    })
+    out = pd.DataFrame(
+        {
+            "id": df[id_col].astype(str) if id_col else [str(i) for i in range(len(df))],
+            "text": df[src.text_col],
+            "label": df[src.label_col],
+        }
+    )
     for c in extras:
         out[c] = df[c]
     if out["label"].isna().any():
@@ -473,15 +536,19 @@ def _finish(df: pd.DataFrame, labels: Sequence[str], *, name: str, source: str, 
     bad = text.isna() | (text.astype(str).str.strip() == "")
     if bad.any():
         rows = [str(i + 1) for i in df.index[bad][:5]]
-        raise DataError(f"empty text in {int(bad.sum())} row(s) of {name} (rows {', '.join(rows)}); "
-                        "every row needs a non-empty text")
+        raise DataError(
+            f"empty text in {int(bad.sum())} row(s) of {name} (rows {', '.join(rows)}); "
+            "every row needs a non-empty text"
+        )
     df["text"] = text.astype(str)
     labels = tuple(str(x) for x in labels)
     unknown = ~df["label"].isin(labels)
     if unknown.any():
         first = int(df.index[unknown][0])
-        raise DataError(f"unknown label {shown(df['label'].iloc[first])} at row {first + 1} of {name} "
-                        f"({int(unknown.sum())} such rows); allowed labels: {', '.join(labels)}")
+        raise DataError(
+            f"unknown label {shown(df['label'].iloc[first])} at row {first + 1} of {name} "
+            f"({int(unknown.sum())} such rows); allowed labels: {', '.join(labels)}"
+        )
     dup = df["id"].duplicated()
     if dup.any():
         raise DataError(f"duplicate id {shown(df['id'][dup].iloc[0])} in {name}; ids must be unique")
@@ -505,8 +572,10 @@ def _detect_precomputed(df: pd.DataFrame, extras: Sequence[str], mapping: LabelM
             read_labels([_label_str(v) for v in distinct], mapping, where=f"column {col!r}")
         except DataError:
             continue
-        conf = next((col + s for s in CONF_SUFFIXES if col + s in df.columns
-                     and pd.api.types.is_numeric_dtype(df[col + s])), None)
+        conf = next(
+            (col + s for s in CONF_SUFFIXES if col + s in df.columns and pd.api.types.is_numeric_dtype(df[col + s])),
+            None,
+        )
         found[col] = PrecomputedModel(pred_col=col, conf_col=conf)
     return found
 
@@ -543,12 +612,16 @@ def text_values(values: Sequence[Any] | pd.Series, where: str, error: type[Evalc
             try:
                 out.iat[row - 1] = bytes(value).decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise error(f"{where}: row {row:,} holds bytes that are not UTF-8 text (byte {exc.start}: "
-                            f"{exc.reason}); store the texts as UTF-8 strings") from exc
+                raise error(
+                    f"{where}: row {row:,} holds bytes that are not UTF-8 text (byte {exc.start}: "
+                    f"{exc.reason}); store the texts as UTF-8 strings"
+                ) from exc
         elif isinstance(value, _CONTAINERS) or getattr(value, "ndim", 0):
             kind = "list" if getattr(value, "ndim", 0) else type(value).__name__
-            raise error(f"{where}: row {row:,} holds a {kind}, not a text (e.g. {str(value)[:40]!r}); "
-                        "each cell must be one string (flatten nested fields before loading)")
+            raise error(
+                f"{where}: row {row:,} holds a {kind}, not a text (e.g. {str(value)[:40]!r}); "
+                "each cell must be one string (flatten nested fields before loading)"
+            )
         else:
             out.iat[row - 1] = str(value)
     limits.check_texts(out, where, error)
@@ -558,8 +631,10 @@ def text_values(values: Sequence[Any] | pd.Series, where: str, error: type[Evalc
 def _missing_column(col: str, role: str, columns: Sequence[str], where: str) -> str:
     near = difflib.get_close_matches(col, columns, n=1)
     hint = f" — did you mean {near[0]!r}?" if near else ""
-    return (f"{role} column {col!r} not found in {Path(where).name or where}{hint} "
-            f"(columns: {', '.join(columns)}); map it with the {role} column option")
+    return (
+        f"{role} column {col!r} not found in {Path(where).name or where}{hint} "
+        f"(columns: {', '.join(columns)}); map it with the {role} column option"
+    )
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -611,7 +686,8 @@ def _parse_json(path: Path, text: str, line_offset: int) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(f"{path.name} is not valid JSON: {exc.msg} (line {exc.lineno + line_offset}, "
-                        f"column {exc.colno})") from exc
+        raise DataError(
+            f"{path.name} is not valid JSON: {exc.msg} (line {exc.lineno + line_offset}, column {exc.colno})"
+        ) from exc
     except (RecursionError, ValueError) as exc:  # checked before: a safety net, never a traceback
         raise DataError(f"{path.name} cannot be read as JSON: {str(exc)[:200]}") from exc

@@ -22,6 +22,7 @@ id, the `instruction` / `question` / `prompt` (+ `context`) of each row, as eval
 an id of the data with no answer, an answer for an id the data does not have, a repeated id or a null
 answer is refused with counts and examples. Rows cut by `n_rows` are not "extra".
 """
+
 from __future__ import annotations
 
 import json
@@ -33,10 +34,10 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from evalcore.io import limits
-from evalcore.io.data import TABLE_SUFFIXES, DataSource, EvalData, PrecomputedModel, read_table_file, text_values
 from evalcore.core.errors import DataError, EvalcoreError
 from evalcore.core.paths import shared_data_dir
+from evalcore.io import limits
+from evalcore.io.data import TABLE_SUFFIXES, DataSource, EvalData, PrecomputedModel, read_table_file, text_values
 
 GENERATION = "generation"
 TASKS = ("classification", GENERATION)
@@ -48,15 +49,25 @@ ANSWER_COLUMNS = ("prediction", "pred", "output", "generation")
 GOLD_COL = "gold_answers"  # df column: the gold answers as a JSON array text (lossless, and searchable)
 CONTEXT_COL = "context"
 MAX_EXAMPLES = 3
-LOAD_OPTIONS = ("n_rows", "text_col", "label_col", "id_col", "context_col", "rouge_tokenizer", "split", "config",
-                "labels", "label_map")
+LOAD_OPTIONS = (
+    "n_rows",
+    "text_col",
+    "label_col",
+    "id_col",
+    "context_col",
+    "rouge_tokenizer",
+    "split",
+    "config",
+    "labels",
+    "label_map",
+)
 NO_CONTEXT = "-"  # context_col="-": the data has no context passage, whatever its columns are called
 # ROUGE-L's tokenizer is declared with the data (its language), like its labels; evalcore.stats.genmetrics uses it
 ROUGE_TOKENIZERS = {
     "default": "rouge-score's default tokenizer: lowercase, every character outside a-z0-9 a separator (accented "
-               "and non-Latin letters are dropped), Porter stemmer on tokens longer than 3 characters",
+    "and non-Latin letters are dropped), Porter stemmer on tokens longer than 3 characters",
     "unicode": "Unicode tokenizer: lowercase, a token is a run of Unicode letters and digits (accents kept: "
-               "'planéte' is one token), Porter stemmer on ASCII tokens longer than 3 characters",
+    "'planéte' is one token), Porter stemmer on ASCII tokens longer than 3 characters",
 }
 DEFAULT_ROUGE_TOKENIZER = "default"
 
@@ -64,8 +75,10 @@ DEFAULT_ROUGE_TOKENIZER = "default"
 def check_tokenizer(name: str) -> str:
     """A ROUGE-L tokenizer name (`ROUGE_TOKENIZERS`), or a `DataError` naming the choices."""
     if name not in ROUGE_TOKENIZERS:
-        raise DataError(f"ROUGE-L tokenizer {str(name)[:40]!r} is unknown; allowed: {', '.join(ROUGE_TOKENIZERS)} "
-                        f"({'; '.join(f'{k}: {v}' for k, v in ROUGE_TOKENIZERS.items())})")
+        raise DataError(
+            f"ROUGE-L tokenizer {str(name)[:40]!r} is unknown; allowed: {', '.join(ROUGE_TOKENIZERS)} "
+            f"({'; '.join(f'{k}: {v}' for k, v in ROUGE_TOKENIZERS.items())})"
+        )
     return name
 
 
@@ -78,7 +91,9 @@ class GenerationData(EvalData):
 
     task: str = GENERATION
     source_ids: frozenset[str] = field(default_factory=frozenset)
-    rouge_tokenizer: str = "default"  # ROUGE-L's tokenizer (evalcore.stats.genmetrics.ROUGE_TOKENIZERS): the data's language
+    rouge_tokenizer: str = (
+        "default"  # ROUGE-L's tokenizer (evalcore.stats.genmetrics.ROUGE_TOKENIZERS): the data's language
+    )
     context_col: str | None = None  # the source column read as the context passage (None: no context)
 
     @property
@@ -127,8 +142,12 @@ def claims(source: str | DataSource, task: str | None, options: Mapping[str, Any
     columns = _peek_columns(path)
     if columns == "squad":
         return True
-    return (columns is not None and label_col not in columns and _guess(columns, GOLD_COLUMNS) is not None
-            and _guess(columns, PROMPT_COLUMNS) is not None)
+    return (
+        columns is not None
+        and label_col not in columns
+        and _guess(columns, GOLD_COLUMNS) is not None
+        and _guess(columns, PROMPT_COLUMNS) is not None
+    )
 
 
 def _peek_columns(path: Path, strict: bool = False) -> list[str] | str | None:
@@ -183,8 +202,12 @@ def _json_doc(path: Path) -> Any:
 
 def _is_squad(doc: Any) -> bool:
     data = doc.get("data") if isinstance(doc, dict) else None
-    return (isinstance(data, list) and bool(data) and isinstance(data[0], dict)
-            and isinstance(data[0].get("paragraphs"), list))
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and isinstance(data[0], dict)
+        and isinstance(data[0].get("paragraphs"), list)
+    )
 
 
 # --- loading --------------------------------------------------------------------------------------
@@ -193,19 +216,27 @@ def _is_squad(doc: Any) -> bool:
 def load_generation(source: str | DataSource, **options: Any) -> GenerationData:
     """A validated `GenerationData` from a SQuAD JSON file, `squad`, or a prompt / gold table."""
     if isinstance(source, DataSource):
-        options = {"n_rows": source.n_rows, "id_col": source.id_col,
-                   **({"text_col": source.text_col} if source.text_col != "text" else {}),
-                   **({"label_col": source.label_col} if source.label_col != "label" else {}), **options}
+        options = {
+            "n_rows": source.n_rows,
+            "id_col": source.id_col,
+            **({"text_col": source.text_col} if source.text_col != "text" else {}),
+            **({"label_col": source.label_col} if source.label_col != "label" else {}),
+            **options,
+        }
         source = source.path
     options = {k: v for k, v in options.items() if v not in (None, (), [])}
     unknown = [k for k in options if k not in LOAD_OPTIONS]
     if unknown:
-        raise DataError(f"option(s) {', '.join(unknown)} do not apply to generation data; allowed: n_rows, "
-                        "text_col (the prompt column), label_col (the gold column), id_col, context_col, rouge_tokenizer")
+        raise DataError(
+            f"option(s) {', '.join(unknown)} do not apply to generation data; allowed: n_rows, "
+            "text_col (the prompt column), label_col (the gold column), id_col, context_col, rouge_tokenizer"
+        )
     for key in ("split", "config", "labels", "label_map"):
         if key in options:
-            raise DataError(f"option {key!r} does not apply to generation data (gold answers are free text, "
-                            "a file is one split); drop it")
+            raise DataError(
+                f"option {key!r} does not apply to generation data (gold answers are free text, "
+                "a file is one split); drop it"
+            )
     n_rows = options.get("n_rows")
     if n_rows is not None and (not isinstance(n_rows, int) or n_rows < 1):
         raise DataError(f"n_rows must be a positive number of rows, got {n_rows!r}")
@@ -216,8 +247,9 @@ def load_generation(source: str | DataSource, **options: Any) -> GenerationData:
     squad = path.suffix.lower() == ".json" and _peek_columns(path) == "squad"
     if squad:  # (measured: evalcore.io.limits)
         if options.get("context_col") not in (None, NO_CONTEXT, CONTEXT_COL):
-            raise DataError(f"context_col does not apply to SQuAD JSON ({path.name}): its passages are read from "
-                            "its paragraphs")
+            raise DataError(
+                f"context_col does not apply to SQuAD JSON ({path.name}): its passages are read from its paragraphs"
+            )
         frame, name = _squad_frame(path), f"SQuAD {path.stem}"
         frame.attrs["context_col"] = "paragraphs[].context"
     else:
@@ -226,10 +258,16 @@ def load_generation(source: str | DataSource, **options: Any) -> GenerationData:
     source_ids = frozenset(frame["id"])
     if n_rows:
         frame = frame.head(n_rows).reset_index(drop=True)
-    data = GenerationData(name=name, df=frame, labels=(), source=str(path), source_ids=source_ids,
-                          rouge_tokenizer=check_tokenizer(options.get("rouge_tokenizer") or DEFAULT_ROUGE_TOKENIZER),
-                          context_col=context_col,
-                          cluster_col="title" if squad else None)  # SQuAD questions come in articles
+    data = GenerationData(
+        name=name,
+        df=frame,
+        labels=(),
+        source=str(path),
+        source_ids=source_ids,
+        rouge_tokenizer=check_tokenizer(options.get("rouge_tokenizer") or DEFAULT_ROUGE_TOKENIZER),
+        context_col=context_col,
+        cluster_col="title" if squad else None,
+    )  # SQuAD questions come in articles
     data.precomputed = _answer_columns(frame, path)
     if path.resolve() == squad_dev_path().resolve() and (squad_dir() / "predictions").is_dir():
         pred = squad_dir() / "predictions"
@@ -246,11 +284,15 @@ def _squad_frame(path: Path) -> pd.DataFrame:
         raise DataError(f"{path.name} is not valid UTF-8 (byte {exc.start}: {exc.reason})") from exc
     except json.JSONDecodeError as exc:
         raise DataError(f"{path.name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
-    n_questions = sum(len(p.get("qas", [])) if isinstance(p, dict) and isinstance(p.get("qas"), list) else 0
-                      for a in doc["data"] if isinstance(a, dict) and isinstance(a.get("paragraphs"), list)
-                      for p in a["paragraphs"])
-    limits.check_shape(path.name, n_questions, 5, memory_bytes=path.stat().st_size * 2
-                       + n_questions * 5 * limits.STR_OVERHEAD)
+    n_questions = sum(
+        len(p.get("qas", [])) if isinstance(p, dict) and isinstance(p.get("qas"), list) else 0
+        for a in doc["data"]
+        if isinstance(a, dict) and isinstance(a.get("paragraphs"), list)
+        for p in a["paragraphs"]
+    )
+    limits.check_shape(
+        path.name, n_questions, 5, memory_bytes=path.stat().st_size * 2 + n_questions * 5 * limits.STR_OVERHEAD
+    )
     rows = []
     for a, article in enumerate(doc["data"]):
         paragraphs = article.get("paragraphs", []) if isinstance(article, dict) else None
@@ -268,8 +310,15 @@ def _squad_frame(path: Path) -> pd.DataFrame:
                 if not isinstance(answers, list):
                     raise DataError(f"the `answers` of question {str(q['id'])[:60]!r} in {where} is not a list")
                 golds = [x.get("text", "") if isinstance(x, dict) else x for x in answers]
-                rows.append({"id": str(q["id"]), "text": q["question"], CONTEXT_COL: para.get("context", ""),
-                             "golds": golds, "title": str(article.get("title", ""))})
+                rows.append(
+                    {
+                        "id": str(q["id"]),
+                        "text": q["question"],
+                        CONTEXT_COL: para.get("context", ""),
+                        "golds": golds,
+                        "title": str(article.get("title", "")),
+                    }
+                )
     return _finish(pd.DataFrame(rows), path.name)
 
 
@@ -292,8 +341,14 @@ def _guess(columns: Sequence[str], candidates: Sequence[str], contains: str | No
     return found
 
 
-def _pick(columns: Sequence[str], wanted: str | None, candidates: Sequence[str], role: str, where: str,
-          contains: str | None = None) -> str | None:
+def _pick(
+    columns: Sequence[str],
+    wanted: str | None,
+    candidates: Sequence[str],
+    role: str,
+    where: str,
+    contains: str | None = None,
+) -> str | None:
     if wanted:
         if wanted not in columns:
             raise DataError(f"{role} column {wanted!r} not found in {where} (columns: {', '.join(columns)})")
@@ -309,16 +364,28 @@ def _table_frame(path: Path, options: Mapping[str, Any]) -> pd.DataFrame:
     gold = _pick(columns, options.get("label_col"), GOLD_COLUMNS, "gold", path.name)
     id_col = _pick(columns, options.get("id_col"), ("id",), "id", path.name)
     if prompt is None or gold is None:
-        missing = "a prompt column (" + ", ".join(PROMPT_COLUMNS) + ")" if prompt is None else \
-            "a gold column (" + ", ".join(GOLD_COLUMNS) + ")"
-        raise DataError(f"{path.name} has no {missing}; columns: {', '.join(columns)}; name it with the "
-                        f"{'text' if prompt is None else 'label'} column option")
+        missing = (
+            "a prompt column (" + ", ".join(PROMPT_COLUMNS) + ")"
+            if prompt is None
+            else "a gold column (" + ", ".join(GOLD_COLUMNS) + ")"
+        )
+        raise DataError(
+            f"{path.name} has no {missing}; columns: {', '.join(columns)}; name it with the "
+            f"{'text' if prompt is None else 'label'} column option"
+        )
     context = _context_column(columns, options.get("context_col"), prompt, path.name)
-    out = pd.DataFrame({"id": df[id_col].astype(str).to_numpy() if id_col else [str(i) for i in range(len(df))],
-                        "text": text_values(df[prompt], f"prompt column {prompt!r} of {path.name}").to_numpy(),
-                        CONTEXT_COL: (text_values(df[context], f"context column {context!r} of {path.name}")
-                                      .fillna("").astype(str).to_numpy() if context else ""),
-                        "golds": [_gold_list(v, i, path.name) for i, v in enumerate(df[gold])]})
+    out = pd.DataFrame(
+        {
+            "id": df[id_col].astype(str).to_numpy() if id_col else [str(i) for i in range(len(df))],
+            "text": text_values(df[prompt], f"prompt column {prompt!r} of {path.name}").to_numpy(),
+            CONTEXT_COL: (
+                text_values(df[context], f"context column {context!r} of {path.name}").fillna("").astype(str).to_numpy()
+                if context
+                else ""
+            ),
+            "golds": [_gold_list(v, i, path.name) for i, v in enumerate(df[gold])],
+        }
+    )
     for c in columns:
         if c not in {prompt, gold, id_col, context, "id", "text", "label", CONTEXT_COL, GOLD_COL}:
             out[c] = df[c].to_numpy()
@@ -356,21 +423,26 @@ def _gold_list(value: Any, row: int, where: str) -> list[str]:
             value = limits.loads(value, f"row {row + 1} of {where}")
         except DataError as exc:
             if _JSON_ARRAY.match(value):
-                raise DataError(f"row {row + 1} of {where}: the gold cell starts like a JSON array of answers but "
-                                f"does not read as one ({exc}); write one answer, or a JSON array of answers") from exc
+                raise DataError(
+                    f"row {row + 1} of {where}: the gold cell starts like a JSON array of answers but "
+                    f"does not read as one ({exc}); write one answer, or a JSON array of answers"
+                ) from exc
             # a single answer that starts with a bracket (`[Applause]`, `[1] Smith`) is that answer
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if isinstance(value, (list, tuple)):
         if not all(v is None or isinstance(v, (str, int, float)) for v in value):
-            raise DataError(f"row {row + 1} of {where}: a gold answer in the list is not a text; write a list of "
-                            "strings")
+            raise DataError(
+                f"row {row + 1} of {where}: a gold answer in the list is not a text; write a list of strings"
+            )
         return [str(v) for v in value if v is not None]
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return []
     if isinstance(value, (dict, set)):
-        raise DataError(f"row {row + 1} of {where}: the gold cell holds a {type(value).__name__}, not an answer "
-                        '(a dict needs a "text" field); write one answer or a list of answers')
+        raise DataError(
+            f"row {row + 1} of {where}: the gold cell holds a {type(value).__name__}, not an answer "
+            '(a dict needs a "text" field); write one answer or a list of answers'
+        )
     if isinstance(value, (bytes, bytearray)):
         return list(text_values([value], f"the gold column of {where}"))
     return [str(value)]
@@ -388,18 +460,23 @@ def _finish(df: pd.DataFrame, name: str) -> pd.DataFrame:
         raise DataError(f"{name} has no rows")
     dup = df["id"].duplicated()
     if dup.any():
-        raise DataError(f"duplicate id {df['id'][dup].iloc[0]!r} in {name} ({int(dup.sum())} repeats); ids must be "
-                        "unique")
+        raise DataError(
+            f"duplicate id {df['id'][dup].iloc[0]!r} in {name} ({int(dup.sum())} repeats); ids must be unique"
+        )
     text = df["text"]
     bad = text.isna() | (text.astype(str).str.strip() == "")
     if bad.any():
-        raise DataError(f"empty question or instruction in {int(bad.sum())} row(s) of {name} (ids "
-                        f"{_examples(df['id'][bad])}); every row needs a prompt")
+        raise DataError(
+            f"empty question or instruction in {int(bad.sum())} row(s) of {name} (ids "
+            f"{_examples(df['id'][bad])}); every row needs a prompt"
+        )
     golds = [list(dict.fromkeys(g for g in gs if str(g).strip())) for gs in df["golds"]]
     none = np.array([not g for g in golds])
     if none.any():
-        raise DataError(f"{int(none.sum())} row(s) of {name} have no gold answer (ids {_examples(df['id'][none])}); "
-                        "every row needs at least one non-empty gold answer")
+        raise DataError(
+            f"{int(none.sum())} row(s) of {name} have no gold answer (ids {_examples(df['id'][none])}); "
+            "every row needs at least one non-empty gold answer"
+        )
     out = df.drop(columns="golds")
     out["text"] = text_values(text, f"the prompts of {name}").astype(str)
     out.insert(2, "label", [g[0] for g in golds])
@@ -417,7 +494,7 @@ def answer_models(columns: Sequence[str], stem: str) -> dict[str, str]:
             name = stem
         for prefix in ("pred_", "prediction_"):
             if col.startswith(prefix) and len(col) > len(prefix):
-                name = col[len(prefix):]
+                name = col[len(prefix) :]
         for suffix in ("_pred", "_prediction"):
             if col.endswith(suffix) and len(col) > len(suffix):
                 name = col[: -len(suffix)]
@@ -459,20 +536,41 @@ def file_layout(path: str | Path) -> FileLayout:
         return FileLayout(path, True, (), True)
     cols = tuple(str(c) for c in columns)
     prompt = _guess(cols, PROMPT_COLUMNS)
-    return FileLayout(path, False, cols, claims(str(path), None, {}), prompt, _guess(cols, GOLD_COLUMNS),
-                      _context_column(cols, None, prompt, path.name),
-                      "id" if "id" in cols else None, answer_models(cols, path.stem))
+    return FileLayout(
+        path,
+        False,
+        cols,
+        claims(str(path), None, {}),
+        prompt,
+        _guess(cols, GOLD_COLUMNS),
+        _context_column(cols, None, prompt, path.name),
+        "id" if "id" in cols else None,
+        answer_models(cols, path.stem),
+    )
 
 
 # --- a model's answers ----------------------------------------------------------------------------
 
 
 def _examples(values: Iterable[Any], k: int = MAX_EXAMPLES) -> str:
-    items = [repr(str(v)[:60]) for v in list(values)[:k + 1]]
+    items = [repr(str(v)[:60]) for v in list(values)[: k + 1]]
     return ", ".join(items[:k]) + (", ..." if len(items) > k else "")
 
 
-
-__all__ = ["ANSWER_COLUMNS", "CONTEXT_COLUMNS", "FileLayout", "GENERATION", "GOLD_COL", "GOLD_COLUMNS",
-           "GenerationData", "PROMPT_COLUMNS", "SQUAD_ALIASES", "TASKS", "answer_models", "claims", "file_layout",
-           "load_generation", "squad_dev_path"]
+__all__ = [
+    "ANSWER_COLUMNS",
+    "CONTEXT_COLUMNS",
+    "FileLayout",
+    "GENERATION",
+    "GOLD_COL",
+    "GOLD_COLUMNS",
+    "GenerationData",
+    "PROMPT_COLUMNS",
+    "SQUAD_ALIASES",
+    "TASKS",
+    "answer_models",
+    "claims",
+    "file_layout",
+    "load_generation",
+    "squad_dev_path",
+]

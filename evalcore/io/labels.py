@@ -21,6 +21,7 @@ refused with a message that names the fix.
     >>> read_labels(["0", "1"], m, where="demo")
     ['negative', 'positive']
 """
+
 from __future__ import annotations
 
 import re
@@ -33,9 +34,12 @@ INT_RE = re.compile(r"[+-]?\d+")
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 # Common spellings of the sentiment labels (model configs, datasets), mapped to one canonical name.
 SYNONYMS = {
-    "neg": "negative", "negative": "negative",
-    "neu": "neutral", "neutral": "neutral",
-    "pos": "positive", "positive": "positive",
+    "neg": "negative",
+    "negative": "negative",
+    "neu": "neutral",
+    "neutral": "neutral",
+    "pos": "positive",
+    "positive": "positive",
 }
 
 
@@ -85,34 +89,43 @@ def is_int_text(text: str) -> bool:
     return bool(INT_RE.fullmatch(text))
 
 
-def label_map_from_pairs(pairs: Iterable[tuple[object, object]], source: str,
-                         error: type[EvalcoreError] = DataError) -> LabelMap:
+def label_map_from_pairs(
+    pairs: Iterable[tuple[object, object]], source: str, error: type[EvalcoreError] = DataError
+) -> LabelMap:
     """A map from (id, name) pairs, refusing every ambiguity; ordered by id when all ids are integers
     (id i is then the i-th probability column, as in a ClassLabel), else as declared."""
     items = [(label_text(i), label_text(n)) for i, n in pairs]
     if not items:
-        raise error(f"the label map from {source} is empty: it must name at least two labels, e.g. "
-                    "0=negative,1=positive")
+        raise error(
+            f"the label map from {source} is empty: it must name at least two labels, e.g. 0=negative,1=positive"
+        )
     ids: dict[str, str] = {}
     names: dict[str, str] = {}
     for i, n in items:
         if not i or not n:
             raise error(f"the label map from {source} has an empty id or name in {i}={n}")
         if i in ids:
-            raise error(f"the label map from {source} is ambiguous: id {i!r} is given twice "
-                        f"({ids[i]!r} and {n!r}); each id needs exactly one name")
+            raise error(
+                f"the label map from {source} is ambiguous: id {i!r} is given twice "
+                f"({ids[i]!r} and {n!r}); each id needs exactly one name"
+            )
         if n in names:
-            raise error(f"the label map from {source} is ambiguous: label {n!r} is given to ids "
-                        f"{names[n]!r} and {i!r}; each label needs exactly one id")
+            raise error(
+                f"the label map from {source} is ambiguous: label {n!r} is given to ids "
+                f"{names[n]!r} and {i!r}; each label needs exactly one id"
+            )
         ids[i], names[n] = n, i
     clash = next(((n, names[n], i) for i, n in items if n in ids and n != i), None)
     if clash:
         name, own, other = clash
-        raise error(f"the label map from {source} is ambiguous: label name {name!r} (id {own!r}) is also "
-                    f"the id of {ids[name]!r}, so a value {name!r} could mean either; rename the label")
+        raise error(
+            f"the label map from {source} is ambiguous: label name {name!r} (id {own!r}) is also "
+            f"the id of {ids[name]!r}, so a value {name!r} could mean either; rename the label"
+        )
     if len(items) < 2:
-        raise error(f"the label map from {source} names one label ({items[0][1]!r}); a classification "
-                    "task needs at least two")
+        raise error(
+            f"the label map from {source} names one label ({items[0][1]!r}); a classification task needs at least two"
+        )
     if all(is_int_text(i) for i, _ in items):
         items.sort(key=lambda p: int(p[0]))
     return LabelMap(names=tuple(n for _, n in items), ids=tuple(i for i, _ in items), source=source)
@@ -127,8 +140,7 @@ def parse_label_map(text: str, source: str = "--label-map") -> LabelMap:
         if not sep:
             key, sep, value = entry.partition(":")
         if not sep or not key.strip() or not value.strip():
-            raise DataError(f"{source} entry {entry!r} must be <id>=<label name>, e.g. "
-                            "`0=negative,1=positive`")
+            raise DataError(f"{source} entry {entry!r} must be <id>=<label name>, e.g. `0=negative,1=positive`")
         pairs.append((key.strip(), value.strip()))
     return label_map_from_pairs(pairs, source)
 
@@ -156,21 +168,31 @@ def combine(declared: Sequence[LabelMap], names: Sequence[str] = ()) -> LabelMap
     maps = [m for m in declared if m is not None]
     for m in maps[1:]:
         if not same_map(maps[0], m):
-            raise DataError(f"two label maps disagree: {maps[0].source} says {maps[0].text} but {m.source} "
-                            f"says {m.text}; give one of them")
+            raise DataError(
+                f"two label maps disagree: {maps[0].source} says {maps[0].text} but {m.source} "
+                f"says {m.text}; give one of them"
+            )
     base = maps[0] if maps else None
     if names:
         given = names_only(names, "--labels")
         if base is None:
             return given
         if given.names != base.names:
-            raise DataError(f"--labels {given.text} disagrees with the label map of {base.source} "
-                            f"({base.text}), whose ids fix the order; drop --labels")
+            raise DataError(
+                f"--labels {given.text} disagrees with the label map of {base.source} "
+                f"({base.text}), whose ids fix the order; drop --labels"
+            )
     return base
 
 
-def read_labels(values: Sequence[object], labels: LabelMap, *, where: str,
-                error: type[EvalcoreError] = DataError, lenient: bool = False) -> list[str]:
+def read_labels(
+    values: Sequence[object],
+    labels: LabelMap,
+    *,
+    where: str,
+    error: type[EvalcoreError] = DataError,
+    lenient: bool = False,
+) -> list[str]:
     """Raw values (label names, or ids declared in `labels`) -> label names. The one reader.
 
     Integers are read only through declared ids; without them they are refused with the fix.
@@ -181,8 +203,9 @@ def read_labels(values: Sequence[object], labels: LabelMap, *, where: str,
     return fast if fast is not None else _read_rows(values, labels, where=where, error=error, lenient=lenient)
 
 
-def _read_distinct(values: Sequence[object], labels: LabelMap, *, where: str, error: type[EvalcoreError],
-                   lenient: bool) -> list[str] | None:
+def _read_distinct(
+    values: Sequence[object], labels: LabelMap, *, where: str, error: type[EvalcoreError], lenient: bool
+) -> list[str] | None:
     """`read_labels` reading each distinct value once (a million rows hold a handful of labels: 0.3 s instead of
     ~10 s). None, for the row-by-row reader, on short columns, on columns not all strings or all numbers
     (`True == 1` would merge two values that read differently), and whenever a value does not read, so the
@@ -205,8 +228,9 @@ def _read_distinct(values: Sequence[object], labels: LabelMap, *, where: str, er
     return np.asarray(names, dtype=object)[codes].tolist()
 
 
-def _read_rows(values: Sequence[object], labels: LabelMap, *, where: str, error: type[EvalcoreError],
-               lenient: bool) -> list[str]:
+def _read_rows(
+    values: Sequence[object], labels: LabelMap, *, where: str, error: type[EvalcoreError], lenient: bool
+) -> list[str]:
     id_map = labels.id_to_name()
     name_set = set(labels.names)
     out: list[str] = []
@@ -217,8 +241,7 @@ def _read_rows(values: Sequence[object], labels: LabelMap, *, where: str, error:
             out.append(id_map[text])
             first_id = first_id or (row, text)
             continue
-        name = text if text in name_set else (
-            _lenient_name(text, labels.names) if lenient else None)
+        name = text if text in name_set else (_lenient_name(text, labels.names) if lenient else None)
         if name is not None:
             out.append(name)
             first_name = first_name or (row, text)
@@ -226,13 +249,17 @@ def _read_rows(values: Sequence[object], labels: LabelMap, *, where: str, error:
         if is_int_text(text):
             if labels.ids is None:
                 raise error(_integers_without_map(text, row, where, labels))
-            raise error(f"label id {shown(text)} at row {row} of {where} is not in the label map of "
-                        f"{labels.source} (ids {', '.join(labels.ids)})")
+            raise error(
+                f"label id {shown(text)} at row {row} of {where} is not in the label map of "
+                f"{labels.source} (ids {', '.join(labels.ids)})"
+            )
         allowed = ", ".join(labels.names) + (f" (or their ids {', '.join(labels.ids)})" if labels.ids else "")
         raise error(f"unknown label {shown(text)} at row {row} of {where}; allowed labels: {allowed}")
     if first_id and first_name:
-        raise error(f"{where} mixes label ids and names (id {shown(first_id[1])} in row {first_id[0]}, name "
-                    f"{shown(first_name[1])} in row {first_name[0]}); write one kind throughout")
+        raise error(
+            f"{where} mixes label ids and names (id {shown(first_id[1])} in row {first_id[0]}, name "
+            f"{shown(first_name[1])} in row {first_name[0]}); write one kind throughout"
+        )
     return out
 
 
@@ -248,22 +275,29 @@ def infer_names(values: Sequence[object], *, where: str) -> LabelMap:
     if ints:
         listed = ", ".join(i if len(i) <= 20 else i[:20] + "…" for i in ints[:6]) + (", ..." if len(ints) > 6 else "")
         example = ",".join(f"{i}=<name>" for i in ints[:3] if len(i) <= 20) or "0=<name>,1=<name>"
-        raise DataError(f"gold labels of {where} are integers ({listed}) and no label map says which label "
-                        f"each one is; evalcore never guesses. Declare it: --label-map {example} "
-                        "(in the dashboard: the label map of the column-mapping step)")
+        raise DataError(
+            f"gold labels of {where} are integers ({listed}) and no label map says which label "
+            f"each one is; evalcore never guesses. Declare it: --label-map {example} "
+            "(in the dashboard: the label map of the column-mapping step)"
+        )
     seen = set(texts)
     if seen <= set(SENTIMENT_LABELS):
-        return LabelMap(tuple(x for x in SENTIMENT_LABELS if x in seen) if len(seen) < 3 else SENTIMENT_LABELS,
-                        None, "the data's label names")
+        return LabelMap(
+            tuple(x for x in SENTIMENT_LABELS if x in seen) if len(seen) < 3 else SENTIMENT_LABELS,
+            None,
+            "the data's label names",
+        )
     return LabelMap(tuple(sorted(seen)), None, "the data's label names (sorted)")
 
 
 def _integers_without_map(text: str, row: int, where: str, labels: LabelMap) -> str:
-    return (f"{where} holds integer label {shown(text)} (row {row}) but the data's labels ({', '.join(labels.names)}, "
-            f"from {labels.source}) come with no ids, so the integer cannot be read without guessing. "
-            f"Declare which id is which label with --label-map <id>=<label>,... covering "
-            f"{', '.join(labels.names)} (in the dashboard: the label map of the column-mapping step), "
-            "or write label names instead of integers")
+    return (
+        f"{where} holds integer label {shown(text)} (row {row}) but the data's labels ({', '.join(labels.names)}, "
+        f"from {labels.source}) come with no ids, so the integer cannot be read without guessing. "
+        f"Declare which id is which label with --label-map <id>=<label>,... covering "
+        f"{', '.join(labels.names)} (in the dashboard: the label map of the column-mapping step), "
+        "or write label names instead of integers"
+    )
 
 
 # --- name matching (model labels and predictions) --------------------------------------------------

@@ -23,6 +23,7 @@ The memory estimate counts what pandas will hold, 8 bytes a numeric cell and for
 a Python string's overhead (`STR_OVERHEAD`), times what the analysis adds (`ANALYSIS_FACTOR`). The command
 line applies the same limits: a user who owns the machine raises them with the variables.
 """
+
 from __future__ import annotations
 
 import csv
@@ -79,14 +80,15 @@ def current() -> Limits:
     return Limits(**values)
 
 
-_FIX = {"max_depth": "flatten it", "max_columns": "keep the columns you need",
-        "max_cells": "use fewer rows or columns"}
+_FIX = {"max_depth": "flatten it", "max_columns": "keep the columns you need", "max_cells": "use fewer rows or columns"}
 
 
 def _over(what: str, value: float, limit: float, name: str, where: str, unit: str = "") -> DataError:
     fix = _FIX.get(name, "use a smaller file (e.g. fewer rows)")
-    return DataError(f"{where} has {value:,.0f}{unit} {what}, over this server's limit of {limit:,.0f}{unit} "
-                     f"(${ENV_VARS[name]}); {fix}, or ask the operator to raise the limit")
+    return DataError(
+        f"{where} has {value:,.0f}{unit} {what}, over this server's limit of {limit:,.0f}{unit} "
+        f"(${ENV_VARS[name]}); {fix}, or ask the operator to raise the limit"
+    )
 
 
 # --- files ----------------------------------------------------------------------------------------
@@ -133,8 +135,10 @@ def read_text(path: str | Path, what: str = "file", error: type[EvalcoreError] =
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise error(f"{Path(path).name} is not valid UTF-8 (line {line}, byte {exc.start}: {exc.reason}), so the "
-                    f"{what} cannot be read; re-save it as UTF-8") from exc
+        raise error(
+            f"{Path(path).name} is not valid UTF-8 (line {line}, byte {exc.start}: {exc.reason}), so the "
+            f"{what} cannot be read; re-save it as UTF-8"
+        ) from exc
 
 
 # --- JSON -----------------------------------------------------------------------------------------
@@ -161,8 +165,10 @@ def check_json_text(text: str, where: str, error: type[EvalcoreError] = DataErro
         raise error(_over("levels of nesting", best, lim.max_depth, "max_depth", where).args[0])
     longest = max((len(m) for m in _DIGITS.findall(bare)), default=0)
     if longest > lim.max_int_digits:
-        raise error(f"{where} holds a number of {longest:,} digits, over this server's limit of "
-                    f"{lim.max_int_digits:,} (${ENV_VARS['max_int_digits']}); write long ids as strings")
+        raise error(
+            f"{where} holds a number of {longest:,} digits, over this server's limit of "
+            f"{lim.max_int_digits:,} (${ENV_VARS['max_int_digits']}); write long ids as strings"
+        )
 
 
 def loads(text: str, where: str, error: type[EvalcoreError] = DataError) -> Any:
@@ -184,8 +190,15 @@ def read_json(path: str | Path, what: str = "file", error: type[EvalcoreError] =
 # --- tables ---------------------------------------------------------------------------------------
 
 
-def check_shape(where: str, rows: int, columns: int, *, memory_bytes: float | None = None,
-                data_bytes: float | None = None, error: type[EvalcoreError] = DataError) -> None:
+def check_shape(
+    where: str,
+    rows: int,
+    columns: int,
+    *,
+    memory_bytes: float | None = None,
+    data_bytes: float | None = None,
+    error: type[EvalcoreError] = DataError,
+) -> None:
     """Rows, columns, cells, decompressed bytes and the memory estimate against the limits."""
     lim = current()
     if columns > lim.max_columns:
@@ -195,13 +208,14 @@ def check_shape(where: str, rows: int, columns: int, *, memory_bytes: float | No
     if rows * columns > lim.max_cells:
         raise error(_over("cells (rows x columns)", rows * columns, lim.max_cells, "max_cells", where).args[0])
     if data_bytes is not None and data_bytes > lim.max_data_mb * MB:
-        raise error(_over("decompressed bytes", data_bytes / MB, lim.max_data_mb, "max_data_mb", where,
-                          " MB").args[0])
+        raise error(_over("decompressed bytes", data_bytes / MB, lim.max_data_mb, "max_data_mb", where, " MB").args[0])
     if memory_bytes is not None and memory_bytes * ANALYSIS_FACTOR > lim.memory_mb * MB:
-        raise error(f"{where} would take about {memory_bytes * ANALYSIS_FACTOR / MB:,.0f} MB of memory once loaded "
-                    f"and analysed (the table itself about {memory_bytes / MB:,.0f} MB), over this server's budget of "
-                    f"{lim.memory_mb:,.0f} MB for one dataset (${ENV_VARS['memory_mb']}); use a smaller file, or ask "
-                    "the operator to raise it")
+        raise error(
+            f"{where} would take about {memory_bytes * ANALYSIS_FACTOR / MB:,.0f} MB of memory once loaded "
+            f"and analysed (the table itself about {memory_bytes / MB:,.0f} MB), over this server's budget of "
+            f"{lim.memory_mb:,.0f} MB for one dataset (${ENV_VARS['memory_mb']}); use a smaller file, or ask "
+            "the operator to raise it"
+        )
 
 
 def check_parquet(path: str | Path, where: str, error: type[EvalcoreError] = DataError) -> None:
@@ -236,16 +250,19 @@ def check_parquet(path: str | Path, where: str, error: type[EvalcoreError] = Dat
         memory += sizes[j] + values[j] * STR_OVERHEAD
         if sizes[j] < 16 * max(values[j], 1) and any(g.column(j).has_dictionary_page for g in groups):
             if col.max_repetition_level or "." in col.path:
-                raise error(f"{where}: column {col.path!r} is a nested, dictionary-encoded list of texts whose size "
-                            "once decoded cannot be told before reading it; flatten it")
+                raise error(
+                    f"{where}: column {col.path!r} is a nested, dictionary-encoded list of texts whose size "
+                    "once decoded cannot be told before reading it; flatten it"
+                )
             packed[col.path] = values[j]
     if packed:
         memory += _packed_text_bytes(path, packed, lim.memory_mb * MB / 10, where, error)
     check_shape(where, rows, columns, memory_bytes=memory, error=error)
 
 
-def _packed_text_bytes(path: str | Path, packed: dict[str, int], exact_above: float, where: str,
-                       error: type[EvalcoreError]) -> float:
+def _packed_text_bytes(
+    path: str | Path, packed: dict[str, int], exact_above: float, where: str, error: type[EvalcoreError]
+) -> float:
     """Decoded bytes of dictionary-encoded text columns: values x longest dictionary entry (one row of each row
     group is read, which loads its dictionary page), or, when that bound passes `exact_above`, the exact sum
     from the dictionaries and the index counts (4 bytes a row, never the decoded strings)."""
@@ -263,7 +280,9 @@ def _packed_text_bytes(path: str | Path, packed: dict[str, int], exact_above: fl
             for name in names if batch is not None else []:
                 col = batch.column(name)
                 words = col.dictionary if isinstance(col, pa.DictionaryArray) else col
-                longest[name] = max(longest[name], int(pc.max(pc.binary_length(words)).as_py() or 0) if len(words) else 0)
+                longest[name] = max(
+                    longest[name], int(pc.max(pc.binary_length(words)).as_py() or 0) if len(words) else 0
+                )
         total = 0.0
         for name in names:
             bound = float(packed[name]) * longest[name]
@@ -318,8 +337,9 @@ def check_csv(path: str | Path, sep: str, where: str, error: type[EvalcoreError]
     check_shape(where, rows, columns, memory_bytes=size + rows * columns * STR_OVERHEAD, error=error)
 
 
-def check_json_rows(records: Sequence[Any] | int, columns: int, text_bytes: int, where: str,
-                    error: type[EvalcoreError] = DataError) -> None:
+def check_json_rows(
+    records: Sequence[Any] | int, columns: int, text_bytes: int, where: str, error: type[EvalcoreError] = DataError
+) -> None:
     """Rows and columns of a JSON table once parsed (its text was checked before parsing)."""
     rows = records if isinstance(records, int) else len(records)
     check_shape(where, rows, columns, memory_bytes=text_bytes + rows * columns * STR_OVERHEAD, error=error)
@@ -337,9 +357,26 @@ def check_texts(values: Iterable[Any], where: str, error: type[EvalcoreError] = 
             return  # (over the limit: the loop below names the first row)
     for row, value in enumerate(values, start=1):
         if isinstance(value, str) and len(value) > limit:
-            raise error(f"{where}: the text in row {row:,} has {len(value):,} characters, over this server's limit "
-                        f"of {limit:,} (${ENV_VARS['max_text_chars']}); shorten it or ask the operator to raise it")
+            raise error(
+                f"{where}: the text in row {row:,} has {len(value):,} characters, over this server's limit "
+                f"of {limit:,} (${ENV_VARS['max_text_chars']}); shorten it or ask the operator to raise it"
+            )
 
 
-__all__ = ["ENV_VARS", "Limits", "check_csv", "check_file", "check_json_rows", "check_json_text", "check_parquet",
-           "check_shape", "check_texts", "count_lines", "current", "loads", "read_bytes", "read_json", "read_text"]
+__all__ = [
+    "ENV_VARS",
+    "Limits",
+    "check_csv",
+    "check_file",
+    "check_json_rows",
+    "check_json_text",
+    "check_parquet",
+    "check_shape",
+    "check_texts",
+    "count_lines",
+    "current",
+    "loads",
+    "read_bytes",
+    "read_json",
+    "read_text",
+]

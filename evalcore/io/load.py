@@ -3,6 +3,7 @@
 It sits above both readers so they never import each other: classification sources are read by
 `evalcore.io.data`, sources that hold gold answers (or `task="generation"`) by `evalcore.io.gendata`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,8 +24,10 @@ def load_data(source: str | DataSource, **options: Any) -> EvalData:
         return with_clusters(gendata.load_generation(source, **options), cluster)
     for key, what in (("context_col", "a context column"), ("rouge_tokenizer", "a ROUGE-L tokenizer")):
         if options.pop(key, None) not in (None, "", "default"):
-            raise DataError(f"{what} applies to generation data (a prompt, a context passage and gold answers); "
-                            "this data reads as classification: drop it, or pass task=generation (--task generation)")
+            raise DataError(
+                f"{what} applies to generation data (a prompt, a context passage and gold answers); "
+                "this data reads as classification: drop it, or pass task=generation (--task generation)"
+            )
     return with_clusters(_load_classification(source, options), cluster)
 
 

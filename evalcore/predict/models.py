@@ -17,6 +17,7 @@ sentiment model on binary data chooses between negative and positive (its probab
 renormalised over them), VADER uses its binary rule; `projection_rows` lists what went where and
 `unreachable_warning` names any gold label no model output can reach.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,8 +48,10 @@ DROP = "-"  # in an explicit label map, `MODEL_LABEL=-` drops that model label (
 PREFIXED_KINDS = ("vader", "hf", "file")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _GENERIC_RE = re.compile(r"^label_?(\d+)$", re.IGNORECASE)
-SPEC_HELP = ("`vader[:threshold]`, `demo`, `hf:<hub id or local dir>[@revision][#LABEL_0=neg,...]`, "
-             "`file:<predictions file>`, or the name of a precomputed prediction column of the data")
+SPEC_HELP = (
+    "`vader[:threshold]`, `demo`, `hf:<hub id or local dir>[@revision][#LABEL_0=neg,...]`, "
+    "`file:<predictions file>`, or the name of a precomputed prediction column of the data"
+)
 ProgressFn = Callable[[int, int, str], None]
 
 
@@ -199,8 +202,10 @@ def _parse_threshold(raw: str) -> float:
     except ValueError:
         value = float("nan")
     if not 0.0 <= value < 1.0:
-        raise ModelError(f"VADER threshold {raw!r} in spec `vader:{raw}` must be a number in [0, 1) "
-                         f"(compound >= t is positive, <= -t negative); default {VADER_THRESHOLD}")
+        raise ModelError(
+            f"VADER threshold {raw!r} in spec `vader:{raw}` must be a number in [0, 1) "
+            f"(compound >= t is positive, <= -t negative); default {VADER_THRESHOLD}"
+        )
     return value
 
 
@@ -216,8 +221,10 @@ def _parse_hf(rest: str, raw: str) -> ModelSpec:
     for item in filter(None, (p.strip() for p in mapping.split(","))):
         key, eq, value = item.partition("=")
         if not eq or not key.strip() or not value.strip():
-            raise ModelError(f"label map entry {item!r} in spec {raw!r} must be MODEL_LABEL=dataset_label, "
-                             f"e.g. `hf:<id>#LABEL_0=negative,LABEL_1=neutral,LABEL_2=positive`")
+            raise ModelError(
+                f"label map entry {item!r} in spec {raw!r} must be MODEL_LABEL=dataset_label, "
+                f"e.g. `hf:<id>#LABEL_0=negative,LABEL_1=neutral,LABEL_2=positive`"
+            )
         pairs.append((key.strip(), value.strip()))
     return ModelSpec("hf", target=target, revision=revision, label_map=tuple(pairs))
 
@@ -225,8 +232,9 @@ def _parse_hf(rest: str, raw: str) -> ModelSpec:
 # ----- label mapping ----------------------------------------------------------------------------
 
 
-def map_model_labels(model_labels: Sequence[str], labels: Sequence[str],
-                     explicit: Mapping[str, str] | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
+def map_model_labels(
+    model_labels: Sequence[str], labels: Sequence[str], explicit: Mapping[str, str] | None = None
+) -> tuple[np.ndarray, tuple[str, ...]]:
     """Map a model's labels (in output order) onto the dataset's: (index per model label, notes).
 
     Names match case-insensitively with common synonyms (pos/neg/neu). Generic names `LABEL_i` are
@@ -240,8 +248,11 @@ def map_model_labels(model_labels: Sequence[str], labels: Sequence[str],
     An explicit map drops a label with `MODEL_LABEL=-`. Anything else unmapped raises `ModelError`.
     """
     labels = tuple(labels)
-    hint = ("pass an explicit map: `hf:<id>#" + ",".join(f"{m}=<dataset label>" for m in model_labels)
-            + "` (`=-` drops a label)")
+    hint = (
+        "pass an explicit map: `hf:<id>#"
+        + ",".join(f"{m}=<dataset label>" for m in model_labels)
+        + "` (`=-` drops a label)"
+    )
     if explicit:
         index = _explicit_map(model_labels, labels, explicit, hint)
         return index, ("explicit label map",) + _drop_note(model_labels, index, labels)
@@ -255,29 +266,37 @@ def map_model_labels(model_labels: Sequence[str], labels: Sequence[str],
     if all(generic):
         positions = [int(g.group(1)) for g in generic]
         if len(model_labels) == len(labels) and sorted(positions) == list(range(len(labels))):
-            note = (f"generic model labels {', '.join(model_labels)} mapped by position onto "
-                    f"{', '.join(labels[p] for p in positions)}; {hint} if that is wrong")
+            note = (
+                f"generic model labels {', '.join(model_labels)} mapped by position onto "
+                f"{', '.join(labels[p] for p in positions)}; {hint} if that is wrong"
+            )
             return np.array(positions, dtype=np.int64), (note,)
         raise ModelError(
             f"model labels {', '.join(model_labels)} are generic and their number "
             f"({len(model_labels)}) differs from the dataset's ({len(labels)}: {', '.join(labels)}), "
-            f"so they cannot be mapped by position; {hint}")
+            f"so they cannot be mapped by position; {hint}"
+        )
     bad = [m for m, i in zip(model_labels, index) if i is None]
     raise ModelError(
         f"model labels {', '.join(map(repr, bad))} cannot be mapped onto the dataset labels "
-        f"({', '.join(labels)}); model labels are {', '.join(map(str, model_labels))}; {hint}")
+        f"({', '.join(labels)}); model labels are {', '.join(map(str, model_labels))}; {hint}"
+    )
 
 
-def _explicit_map(model_labels: Sequence[str], labels: tuple[str, ...],
-                  explicit: Mapping[str, str], hint: str) -> np.ndarray:
+def _explicit_map(
+    model_labels: Sequence[str], labels: tuple[str, ...], explicit: Mapping[str, str], hint: str
+) -> np.ndarray:
     unknown_keys = [k for k in explicit if k not in model_labels]
     if unknown_keys:
-        raise ModelError(f"label map names {', '.join(map(repr, unknown_keys))}, which the model does "
-                         f"not have; model labels are {', '.join(model_labels)}")
+        raise ModelError(
+            f"label map names {', '.join(map(repr, unknown_keys))}, which the model does "
+            f"not have; model labels are {', '.join(model_labels)}"
+        )
     missing = [m for m in model_labels if m not in explicit]
     if missing:
-        raise ModelError(f"label map leaves model labels {', '.join(map(repr, missing))} unmapped; "
-                         f"map every model label ({hint})")
+        raise ModelError(
+            f"label map leaves model labels {', '.join(map(repr, missing))} unmapped; map every model label ({hint})"
+        )
     index = []
     for m in model_labels:
         if explicit[m].strip() == DROP:
@@ -285,12 +304,16 @@ def _explicit_map(model_labels: Sequence[str], labels: tuple[str, ...],
             continue
         i = resolve_label(explicit[m], labels)
         if i is None:
-            raise ModelError(f"label map sends {m!r} to {explicit[m]!r}, which is not a dataset label; "
-                             f"dataset labels are {', '.join(labels)}")
+            raise ModelError(
+                f"label map sends {m!r} to {explicit[m]!r}, which is not a dataset label; "
+                f"dataset labels are {', '.join(labels)}"
+            )
         index.append(i)
     if len({i for i in index if i >= 0}) < 2:
-        raise ModelError(f"label map reaches fewer than two dataset labels ({', '.join(labels)}); a model "
-                         f"must be able to choose between at least two")
+        raise ModelError(
+            f"label map reaches fewer than two dataset labels ({', '.join(labels)}); a model "
+            f"must be able to choose between at least two"
+        )
     return np.array(index, dtype=np.int64)
 
 
@@ -299,8 +322,10 @@ def _drop_note(model_labels: Sequence[str], index: np.ndarray, labels: Sequence[
     if not dropped:
         return ()
     kept = sorted({labels[i] for i in index if i >= 0}, key=list(labels).index)
-    return (f"projected onto the task's labels: model label{'s' if len(dropped) > 1 else ''} "
-            f"{', '.join(dropped)} dropped, the probabilities of {', '.join(kept)} renormalised to sum to 1",)
+    return (
+        f"projected onto the task's labels: model label{'s' if len(dropped) > 1 else ''} "
+        f"{', '.join(dropped)} dropped, the probabilities of {', '.join(kept)} renormalised to sum to 1",
+    )
 
 
 def projection_matrix(index: np.ndarray, k: int) -> np.ndarray:
@@ -327,10 +352,13 @@ def projection_rows(predictor: Predictor) -> list[dict[str, str]]:
     label no output reaches (`model label` empty)."""
     rows = [{"model label": m, "dataset label": d, "how": "mapped"} for m, d in predictor.label_mapping.items()]
     kept = ", ".join(lab for lab in predictor.labels if lab not in predictor.unreachable)
-    rows += [{"model label": m, "dataset label": "—", "how": f"dropped: {kept} renormalised"}
-             for m in predictor.dropped]
-    rows += [{"model label": "—", "dataset label": d, "how": "never predicted (no model label maps here)"}
-             for d in predictor.unreachable]
+    rows += [
+        {"model label": m, "dataset label": "—", "how": f"dropped: {kept} renormalised"} for m in predictor.dropped
+    ]
+    rows += [
+        {"model label": "—", "dataset label": d, "how": "never predicted (no model label maps here)"}
+        for d in predictor.unreachable
+    ]
     return rows
 
 
@@ -341,11 +369,14 @@ def unreachable_warning(predictor: Predictor, gold: Sequence[str] | None = None)
     if not missing:
         return None
     counts = Counter(map(str, gold)) if gold is not None else None
-    named = ", ".join(f"{lab!r}" + (f" ({counts.get(lab, 0):,} gold rows)" if counts is not None else "")
-                      for lab in missing)
-    return (f"model {predictor.name} can never predict {named}: no model label maps to "
-            f"{'it' if len(missing) == 1 else 'them'}, so every such row counts as its error; "
-            "check the label map if that is not intended")
+    named = ", ".join(
+        f"{lab!r}" + (f" ({counts.get(lab, 0):,} gold rows)" if counts is not None else "") for lab in missing
+    )
+    return (
+        f"model {predictor.name} can never predict {named}: no model label maps to "
+        f"{'it' if len(missing) == 1 else 'them'}, so every such row counts as its error; "
+        "check the label map if that is not intended"
+    )
 
 
 def _batch(probs: np.ndarray, pred: np.ndarray | None = None) -> PredictionBatch:
@@ -409,8 +440,7 @@ def read_hf_config(source: str, revision: str | None = None, *, local: bool) -> 
         else:
             from huggingface_hub import hf_hub_download
 
-            path = Path(hf_hub_download(source, "config.json", revision=revision,
-                                        local_files_only=_offline()))
+            path = Path(hf_hub_download(source, "config.json", revision=revision, local_files_only=_offline()))
             commit = path.parent.name if path.parent.parent.name == "snapshots" else revision
         raw = json.loads(path.read_text(encoding="utf-8"))
         id2label = {int(k): str(v) for k, v in (raw.get("id2label") or {}).items()}
@@ -421,11 +451,12 @@ def read_hf_config(source: str, revision: str | None = None, *, local: bool) -> 
 
 
 def _load_error(source: str, local: bool, exc: BaseException) -> ModelError:
-    where = ("the local directory" if local else
-             "the hub (offline: HF_HUB_OFFLINE is set)" if _offline() else "the hub")
-    return ModelError(f"cannot load Hugging Face model {source!r} from {where}: "
-                      f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
-                      f"Give a local model directory or a reachable hub id")
+    where = "the local directory" if local else "the hub (offline: HF_HUB_OFFLINE is set)" if _offline() else "the hub"
+    return ModelError(
+        f"cannot load Hugging Face model {source!r} from {where}: "
+        f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
+        f"Give a local model directory or a reachable hub id"
+    )
 
 
 class HFPredictor(Predictor):
@@ -436,9 +467,17 @@ class HFPredictor(Predictor):
     text only, so length-sorted batches (see `evalcore.predict.scoring`) waste no compute on padding.
     """
 
-    def __init__(self, source: str | Path, labels: Sequence[str], *, revision: str | None = None,
-                 label_map: Mapping[str, str] | None = None, max_length: int = DEFAULT_MAX_LENGTH,
-                 name: str | None = None, spec: str | None = None):
+    def __init__(
+        self,
+        source: str | Path,
+        labels: Sequence[str],
+        *,
+        revision: str | None = None,
+        label_map: Mapping[str, str] | None = None,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        name: str | None = None,
+        spec: str | None = None,
+    ):
         if not isinstance(max_length, int) or max_length < 1:
             raise ModelError(f"max_length must be a positive number of tokens, got {max_length!r}")
         self.labels = tuple(labels)
@@ -448,8 +487,10 @@ class HFPredictor(Predictor):
         self.local = local.is_dir()
         raw = str(source)
         if not self.local and (raw.startswith((".", "/", "~")) or raw.count("/") > 1 or "\\" in raw):
-            raise ModelError(f"model directory {str(source)!r} not found; give an existing local "
-                             f"directory or a hub id such as `cardiffnlp/twitter-roberta-base-sentiment`")
+            raise ModelError(
+                f"model directory {str(source)!r} not found; give an existing local "
+                f"directory or a hub id such as `cardiffnlp/twitter-roberta-base-sentiment`"
+            )
         self.source = str(local.resolve()) if self.local else str(source)
         self.config = read_hf_config(self.source, revision, local=self.local)  # no weights: see predict
         self._loaded: tuple | None = None
@@ -461,14 +502,21 @@ class HFPredictor(Predictor):
         self.dropped = tuple(m for m, i in zip(model_labels, self._index) if i < 0)
         self._projection = projection_matrix(self._index, len(self.labels))
         self.name = name or Path(self.source).name
-        self.spec = spec or str(ModelSpec("hf", target=str(source), revision=revision,
-                                          label_map=tuple((label_map or {}).items())))
+        self.spec = spec or str(
+            ModelSpec("hf", target=str(source), revision=revision, label_map=tuple((label_map or {}).items()))
+        )
         # Content, not place: a local directory is keyed by its files' hash alone (a copy of the
         # same model shares its cache); a hub model by its id and the resolved commit.
         weights = dir_hash(local) if self.local else self.config.commit_hash
-        self.fingerprint = _fingerprint(kind="hf", source=None if self.local else self.source, revision=revision,
-                                        weights=weights, mapping=sorted(self.label_mapping.items()),
-                                        max_length=max_length, labels=self.labels)  # order: columns of probs
+        self.fingerprint = _fingerprint(
+            kind="hf",
+            source=None if self.local else self.source,
+            revision=revision,
+            weights=weights,
+            mapping=sorted(self.label_mapping.items()),
+            max_length=max_length,
+            labels=self.labels,
+        )  # order: columns of probs
 
     @property
     def loaded(self) -> bool:
@@ -495,8 +543,7 @@ class HFPredictor(Predictor):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         # the commit the fingerprint was computed from, so the weights match the cache key
-        kwargs = {"revision": self.config.commit_hash or self.revision,
-                  "local_files_only": self.local or _offline()}
+        kwargs = {"revision": self.config.commit_hash or self.revision, "local_files_only": self.local or _offline()}
         try:
             tokenizer = AutoTokenizer.from_pretrained(self.source, **kwargs)
             model = AutoModelForSequenceClassification.from_pretrained(self.source, **kwargs)
@@ -505,8 +552,10 @@ class HFPredictor(Predictor):
         id2label = model.config.id2label or {}
         loaded = tuple(str(id2label.get(i, f"LABEL_{i}")) for i in range(model.config.num_labels))
         if loaded != self.model_labels:  # config.json read by hand must agree with transformers
-            raise ModelError(f"model {self.source!r} loaded with labels {', '.join(loaded)} but its "
-                             f"config.json names {', '.join(self.model_labels)}; check its config")
+            raise ModelError(
+                f"model {self.source!r} loaded with labels {', '.join(loaded)} but its "
+                f"config.json names {', '.join(self.model_labels)}; check its config"
+            )
         model.train(False)  # inference mode for dropout / norm layers (same as Module.eval)
         return tokenizer, model
 
@@ -515,8 +564,9 @@ class HFPredictor(Predictor):
             return _batch(np.zeros((0, len(self.labels)), dtype=np.float32))
         import torch
 
-        enc = self.tokenizer(list(texts), truncation=True, max_length=self.max_length,
-                             padding=True, return_tensors="pt")
+        enc = self.tokenizer(
+            list(texts), truncation=True, max_length=self.max_length, padding=True, return_tensors="pt"
+        )
         with torch.inference_mode():
             logits = self.model(**enc).logits
             probs = torch.softmax(logits.float(), dim=-1).numpy()
@@ -551,9 +601,11 @@ class VaderPredictor(Predictor):
         self.labels = tuple(labels)
         cols = [resolve_label(s, self.labels) for s in SENTIMENT_LABELS]
         if cols[0] is None or cols[2] is None:
-            raise ModelError(f"VADER predicts negative/neutral/positive but the dataset labels are "
-                             f"{', '.join(self.labels)}; use VADER only on sentiment data (it needs at least "
-                             "negative and positive)")
+            raise ModelError(
+                f"VADER predicts negative/neutral/positive but the dataset labels are "
+                f"{', '.join(self.labels)}; use VADER only on sentiment data (it needs at least "
+                "negative and positive)"
+            )
         self.binary = cols[1] is None
         used = [(s, c) for s, c in zip(SENTIMENT_LABELS, cols) if c is not None]
         self._cols = np.array([c for _, c in used], dtype=np.int64)
@@ -564,12 +616,18 @@ class VaderPredictor(Predictor):
         self.label_mapping = {s: self.labels[c] for s, c in used}
         if self.binary:
             self.dropped = ("neutral",)
-            self.notes = ("binary rule: compound >= 0 is positive, < 0 negative (VADER's neutral band is "
-                          "not used on data without a neutral label)",)
+            self.notes = (
+                "binary rule: compound >= 0 is positive, < 0 negative (VADER's neutral band is "
+                "not used on data without a neutral label)",
+            )
         self._analyzer = SentimentIntensityAnalyzer()
-        self.fingerprint = _fingerprint(kind="vader", version=_version("vaderSentiment"),
-                                        threshold=self.threshold, columns=self._cols.tolist(),
-                                        **({"rule": "binary-sign", "k": len(self.labels)} if self.binary else {}))
+        self.fingerprint = _fingerprint(
+            kind="vader",
+            version=_version("vaderSentiment"),
+            threshold=self.threshold,
+            columns=self._cols.tolist(),
+            **({"rule": "binary-sign", "k": len(self.labels)} if self.binary else {}),
+        )
 
     def predict(self, texts: Sequence[str]) -> PredictionBatch:
         n, k = len(texts), len(self.labels)
@@ -615,8 +673,16 @@ class PrecomputedPredictor(Predictor):
 
     live = False
 
-    def __init__(self, name: str, spec: str, labels: Sequence[str], ids: Sequence[str],
-                 pred: np.ndarray, conf: np.ndarray, source: str):
+    def __init__(
+        self,
+        name: str,
+        spec: str,
+        labels: Sequence[str],
+        ids: Sequence[str],
+        pred: np.ndarray,
+        conf: np.ndarray,
+        source: str,
+    ):
         self.name, self.spec, self.labels = name, spec, tuple(labels)
         self.source = source
         self.label_mapping = {lab: lab for lab in self.labels}
@@ -633,8 +699,10 @@ class PrecomputedPredictor(Predictor):
         self.fingerprint = _fingerprint(kind="precomputed", source=source, values=digest)
 
     def predict(self, texts: Sequence[str]) -> PredictionBatch:
-        raise ModelError(f"precomputed model {self.name} cannot score new text; its predictions "
-                         f"exist only for the rows of {self.source}")
+        raise ModelError(
+            f"precomputed model {self.name} cannot score new text; its predictions "
+            f"exist only for the rows of {self.source}"
+        )
 
     def predict_rows(self, data: EvalData) -> PredictionBatch:
         """Predictions for the rows of `data`, matched by id."""
@@ -642,9 +710,11 @@ class PrecomputedPredictor(Predictor):
         rows = self._ids.get_indexer(ids)
         missing = np.flatnonzero(rows < 0)
         if len(missing):
-            raise ModelError(f"precomputed model {self.name} has no prediction for row id "
-                             f"{ids.iloc[missing[0]]!r} ({len(missing)} rows missing); it covers the rows of "
-                             f"{self.source}")
+            raise ModelError(
+                f"precomputed model {self.name} has no prediction for row id "
+                f"{ids.iloc[missing[0]]!r} ({len(missing)} rows missing); it covers the rows of "
+                f"{self.source}"
+            )
         rows = rows if self._pos is None else self._pos[rows]
         pred, conf = self._pred[rows], self._conf[rows]
         return PredictionBatch(pred=pred, probs=probs_from_conf(pred, conf, len(self.labels)), conf=conf)
@@ -679,14 +749,20 @@ def _from_columns(spec: ModelSpec, data: EvalData) -> PrecomputedPredictor:
         info = _named_column(spec.target, data)  # named on purpose: read it, or say why it does not read
     if info is None:
         have = ", ".join(data.precomputed) or "none"
-        raise ModelError(f"model {spec.target!r} is not a known spec nor a precomputed prediction "
-                         f"column of {data.name} (its precomputed columns: {have}); allowed: {SPEC_HELP}")
+        raise ModelError(
+            f"model {spec.target!r} is not a known spec nor a precomputed prediction "
+            f"column of {data.name} (its precomputed columns: {have}); allowed: {SPEC_HELP}"
+        )
     df = data.df
     pred = _label_indexes(df[info.pred_col], data, f"column {info.pred_col!r}")
-    conf = (confidences(df[info.conf_col], f"column {info.conf_col!r} of {data.name}") if info.conf_col
-            else np.full(len(df), np.nan, dtype=np.float32))
-    return PrecomputedPredictor(spec.target, str(spec), data.labels, df["id"],
-                                pred, conf, source=f"{data.source} column {info.pred_col}")
+    conf = (
+        confidences(df[info.conf_col], f"column {info.conf_col!r} of {data.name}")
+        if info.conf_col
+        else np.full(len(df), np.nan, dtype=np.float32)
+    )
+    return PrecomputedPredictor(
+        spec.target, str(spec), data.labels, df["id"], pred, conf, source=f"{data.source} column {info.pred_col}"
+    )
 
 
 def _named_column(col: str, data: EvalData):
@@ -700,9 +776,9 @@ def _named_column(col: str, data: EvalData):
 
 
 def _read_predictions_file(path: Path) -> pd.DataFrame:
-    import pandas as pd
-
     import io
+
+    import pandas as pd
 
     from evalcore.io import limits
 
@@ -721,16 +797,21 @@ def _read_predictions_file(path: Path) -> pd.DataFrame:
             text = limits.read_text(path, "predictions file", ModelError)
             limits.check_json_text(text, path.name, ModelError)
             frame = pd.read_json(io.StringIO(text), lines=suffix == ".jsonl", dtype={"pred": str, "id": str})
-            if not isinstance(frame, pd.DataFrame) or (len(frame.columns) and not all(isinstance(c, str)
-                                                                                     for c in frame.columns)):
-                raise ModelError(f"predictions file {path.name} must hold JSON objects with a `pred` field (and "
-                                 "optional `conf`, `id`), one per line in .jsonl or as an array in .json")
+            if not isinstance(frame, pd.DataFrame) or (
+                len(frame.columns) and not all(isinstance(c, str) for c in frame.columns)
+            ):
+                raise ModelError(
+                    f"predictions file {path.name} must hold JSON objects with a `pred` field (and "
+                    "optional `conf`, `id`), one per line in .jsonl or as an array in .json"
+                )
             limits.check_shape(path.name, len(frame), len(frame.columns), error=ModelError)
             return frame
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ModelError(f"cannot read predictions file {path.name}: {str(exc)[:200]}") from exc
-    raise ModelError(f"predictions file {path.name} has type {suffix!r}; allowed: .txt (one label per "
-                     f"line), .csv or .jsonl (columns pred[,conf][,id])")
+    raise ModelError(
+        f"predictions file {path.name} has type {suffix!r}; allowed: .txt (one label per "
+        f"line), .csv or .jsonl (columns pred[,conf][,id])"
+    )
 
 
 def confidences(values: pd.Series, where: str) -> np.ndarray:
@@ -749,8 +830,10 @@ def confidences(values: pd.Series, where: str) -> np.ndarray:
         bad = ~blank & (numbers.isna() | (numbers < 0) | (numbers > 1))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ModelError(f"{where} must hold probabilities in [0, 1] (blank when unknown); row {row + 1} holds "
-                         f"{str(values.iloc[row])[:30]!r}")
+        raise ModelError(
+            f"{where} must hold probabilities in [0, 1] (blank when unknown); row {row + 1} holds "
+            f"{str(values.iloc[row])[:30]!r}"
+        )
     return numbers.to_numpy(dtype=np.float32, na_value=np.nan)
 
 
@@ -765,27 +848,36 @@ def _from_file(spec: ModelSpec, data: EvalData | None) -> PrecomputedPredictor:
         raise ModelError(f"predictions file {path.name} needs the data it was made for: pass data=")
     df = _read_predictions_file(path)
     if "pred" not in df.columns:
-        raise ModelError(f"predictions file {path.name} has columns {', '.join(map(str, df.columns))}; "
-                         f"it needs a `pred` column (and optional `conf`, `id`)")
+        raise ModelError(
+            f"predictions file {path.name} has columns {', '.join(map(str, df.columns))}; "
+            f"it needs a `pred` column (and optional `conf`, `id`)"
+        )
     ids = data.df["id"].astype(str).tolist()
     if "id" in df.columns:
         ids = df["id"].astype(str).tolist()
         dup = next((i for i, n in Counter(ids).items() if n > 1), None)
         missing = set(data.df["id"].astype(str)) - set(ids)
         if dup is not None or missing:
-            problem = (f"repeats id {dup!r}" if dup is not None else
-                       f"has no row for id {sorted(missing)[0]!r} ({len(missing)} ids of {data.name} missing)")
-            raise ModelError(f"predictions file {path.name} {problem}; its `id` column must name "
-                             f"every row of the data once")
+            problem = (
+                f"repeats id {dup!r}"
+                if dup is not None
+                else f"has no row for id {sorted(missing)[0]!r} ({len(missing)} ids of {data.name} missing)"
+            )
+            raise ModelError(
+                f"predictions file {path.name} {problem}; its `id` column must name every row of the data once"
+            )
     elif len(df) != len(data):
-        raise ModelError(f"predictions file {path.name} has {len(df)} rows but {data.name} has "
-                         f"{len(data)}; without an `id` column they must align row by row")
+        raise ModelError(
+            f"predictions file {path.name} has {len(df)} rows but {data.name} has "
+            f"{len(data)}; without an `id` column they must align row by row"
+        )
     pred = _label_indexes(df["pred"].tolist(), data, f"predictions file {path.name}")
-    conf = (confidences(df["conf"], f"column `conf` of {path.name}") if "conf" in df.columns
-            else np.full(len(df), np.nan, dtype=np.float32))
+    conf = (
+        confidences(df["conf"], f"column `conf` of {path.name}")
+        if "conf" in df.columns
+        else np.full(len(df), np.nan, dtype=np.float32)
+    )
     return PrecomputedPredictor(spec.name, str(spec), data.labels, ids, pred, conf, source=str(path))
 
 
 # ----- entry point ------------------------------------------------------------------------------
-
-

@@ -19,6 +19,7 @@
 The numbers are those of local scoring: the same predictor (`load_predictor`), the same label
 set, the same cache keys, so `score --ray` and `score` print the same line.
 """
+
 from __future__ import annotations
 
 import re
@@ -76,15 +77,18 @@ def shard_paths(source: str) -> tuple[str, list[str]]:
     if path.is_file() and path.suffix.lower() in SHARD_SUFFIXES:
         return path.suffix.lower()[1:], [str(path)]
     if path.is_dir():
-        found = {s: sorted(str(p) for p in path.iterdir() if p.is_file() and p.suffix.lower() == s)
-                 for s in SHARD_SUFFIXES}
+        found = {
+            s: sorted(str(p) for p in path.iterdir() if p.is_file() and p.suffix.lower() == s) for s in SHARD_SUFFIXES
+        }
         kinds = [s for s, files in found.items() if files]
         if len(kinds) == 1:
             return kinds[0][1:], found[kinds[0]]
         if len(kinds) > 1:
             raise DataError(f"folder {path} holds both .parquet and .csv files; --ray reads one kind of shard")
-    raise DataError(f"--ray reads Parquet or CSV shards: give `lab`, a .parquet / .csv file or a folder of "
-                    f"them, not {source!r} (convert other sources with pandas, e.g. df.to_parquet)")
+    raise DataError(
+        f"--ray reads Parquet or CSV shards: give `lab`, a .parquet / .csv file or a folder of "
+        f"them, not {source!r} (convert other sources with pandas, e.g. df.to_parquet)"
+    )
 
 
 def default_out_dir(source: str, name: str, fingerprint: str) -> Path:
@@ -125,24 +129,38 @@ class ScoringActor:
     the row came from the cache).
     """
 
-    def __init__(self, spec: str, labels: Sequence[str], known: list, *, fingerprint: str,
-                 text_col: str = "text", label_col: str = "label", id_col: str | None = None,
-                 batch_size: int = 32):
+    def __init__(
+        self,
+        spec: str,
+        labels: Sequence[str],
+        known: list,
+        *,
+        fingerprint: str,
+        text_col: str = "text",
+        label_col: str = "label",
+        id_col: str | None = None,
+        batch_size: int = 32,
+    ):
         import ray
 
         from evalcore.predict.load import load_predictor
 
         self.predictor = load_predictor(spec, labels)
         if self.predictor.fingerprint != fingerprint:  # another version of the model or library here
-            raise ModelError(f"model {spec!r} on this worker differs from the driver's (fingerprint "
-                             f"{self.predictor.fingerprint[:12]} vs {fingerprint[:12]}): install the same "
-                             f"versions and model files on every node")
+            raise ModelError(
+                f"model {spec!r} on this worker differs from the driver's (fingerprint "
+                f"{self.predictor.fingerprint[:12]} vs {fingerprint[:12]}): install the same "
+                f"versions and model files on every node"
+            )
         self.labels = tuple(labels)
         self.names = np.array(self.labels, dtype=object)
         self.index = {lab: i for i, lab in enumerate(self.labels)}
         self.text_col, self.label_col, self.id_col, self.batch_size = text_col, label_col, id_col, batch_size
-        self.known_hashes, self.known_pred, self.known_probs = ray.get(known[0]) if known else (
-            np.zeros(0, dtype="S64"), np.zeros(0, dtype=np.int64), np.zeros((0, len(labels)), np.float32))
+        self.known_hashes, self.known_pred, self.known_probs = (
+            ray.get(known[0])
+            if known
+            else (np.zeros(0, dtype="S64"), np.zeros(0, dtype=np.int64), np.zeros((0, len(labels)), np.float32))
+        )
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from evalcore.predict.cache import PredictionCache
@@ -152,15 +170,20 @@ class ScoringActor:
         gold = [label_str(v) for v in batch[self.label_col]]
         bad = next((g for g in gold if g not in self.index), None)
         if bad is not None:
-            raise DataError(f"unknown label {bad!r} in column {self.label_col!r}; the labels of this run "
-                            f"are {', '.join(self.labels)} (set them with --labels)")
+            raise DataError(
+                f"unknown label {bad!r} in column {self.label_col!r}; the labels of this run "
+                f"are {', '.join(self.labels)} (set them with --labels)"
+            )
         hashes = np.array(PredictionCache.text_hashes(texts), dtype="S64")
         n, k = len(texts), len(self.labels)
         pred, probs = np.zeros(n, dtype=np.int64), np.zeros((n, k), dtype=np.float32)
         pos = np.searchsorted(self.known_hashes, hashes)
         pos_ok = np.minimum(pos, max(len(self.known_hashes) - 1, 0))
-        hit = (pos < len(self.known_hashes)) & (self.known_hashes[pos_ok] == hashes) if len(self.known_hashes) \
+        hit = (
+            (pos < len(self.known_hashes)) & (self.known_hashes[pos_ok] == hashes)
+            if len(self.known_hashes)
             else np.zeros(n, dtype=bool)
+        )
         pred[hit], probs[hit] = self.known_pred[pos_ok[hit]], self.known_probs[pos_ok[hit]]
         missing = np.flatnonzero(~hit)
         for idx in length_sorted_batches([texts[i] for i in missing], self.batch_size):
@@ -170,8 +193,14 @@ class ScoringActor:
         result: dict[str, np.ndarray] = {}
         if self.id_col:
             result["id"] = np.array([str(v) for v in batch[self.id_col]], dtype=object)
-        result.update({"text_hash": hashes.astype(str).astype(object), "label": np.array(gold, dtype=object),
-                       "pred": self.names[pred], "conf": probs[np.arange(n), pred].astype(np.float32)})
+        result.update(
+            {
+                "text_hash": hashes.astype(str).astype(object),
+                "label": np.array(gold, dtype=object),
+                "pred": self.names[pred],
+                "conf": probs[np.arange(n), pred].astype(np.float32),
+            }
+        )
         for j, lab in enumerate(self.labels):
             result[f"prob_{lab}"] = probs[:, j]
         result["computed"] = ~hit
@@ -184,11 +213,21 @@ def _text(value: Any, col: str) -> str:
     return str(value)
 
 
-def ray_score_source(source: str, spec: str, *, labels: Sequence[str] | None = None,
-                     text_col: str = "text", label_col: str = "label", id_col: str | None = None,
-                     n_rows: int | None = None, cache: PredictionCache | None = None,
-                     out_dir: Path | None = None, batch_size: int = 32, actors: int | None = None,
-                     address: str | None = None) -> RayScoreResult:
+def ray_score_source(
+    source: str,
+    spec: str,
+    *,
+    labels: Sequence[str] | None = None,
+    text_col: str = "text",
+    label_col: str = "label",
+    id_col: str | None = None,
+    n_rows: int | None = None,
+    cache: PredictionCache | None = None,
+    out_dir: Path | None = None,
+    batch_size: int = 32,
+    actors: int | None = None,
+    address: str | None = None,
+) -> RayScoreResult:
     """Score a Parquet / CSV source with Ray Data, resuming from an earlier run's Parquet files.
 
     `address`: a running Ray cluster (`ray://host:10001`, `host:6379` or `auto`); default: the
@@ -196,14 +235,16 @@ def ray_score_source(source: str, spec: str, *, labels: Sequence[str] | None = N
     actors of one CPU each (default: the cluster's CPUs less one, at least 1). Without `cache`, nothing is read
     from or written to the prediction cache (the Parquet files are still written).
     """
-    from evalcore.predict.models import ModelSpec
     from evalcore.predict.load import load_predictor
+    from evalcore.predict.models import ModelSpec
 
     started = time.perf_counter()
     parsed = ModelSpec.parse(spec)
     if not parsed.live:
-        raise ModelError(f"model {spec!r} is a precomputed prediction set: --ray scores live models "
-                         f"(vader, demo, hf:...), precomputed ones need no scoring")
+        raise ModelError(
+            f"model {spec!r} is a precomputed prediction set: --ray scores live models "
+            f"(vader, demo, hf:...), precomputed ones need no scoring"
+        )
     fmt, files = shard_paths(source)
     ray = connect(address)
     ds, id_col = _read(ray, fmt, files, text_col, label_col, id_col)
@@ -217,19 +258,29 @@ def ray_score_source(source: str, spec: str, *, labels: Sequence[str] | None = N
     labels = tuple(labels)
     predictor = load_predictor(parsed, labels)  # on the driver: fingerprint and label map, no weights
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(source, predictor.name, predictor.fingerprint)
-    result = RayScoreResult(model=predictor.name, spec=predictor.spec, fingerprint=predictor.fingerprint,
-                            labels=labels, out_dir=out_dir)
+    result = RayScoreResult(
+        model=predictor.name, spec=predictor.spec, fingerprint=predictor.fingerprint, labels=labels, out_dir=out_dir
+    )
     if cache is not None and out_dir.is_dir():
         result.n_resumed = _ingest(out_dir, cache, predictor, labels, only_computed=True)[2]
     known = [ray.put(cache.export(predictor.fingerprint, len(labels)))] if cache is not None else []
     if actors is None:  # one CPU is left to the read and write tasks, or a small cluster stalls
         actors = max(1, int(ray.cluster_resources().get("CPU", 1)) - 1)
     scored = ds.map_batches(
-        ScoringActor, batch_size=None, compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=1,
+        ScoringActor,
+        batch_size=None,
+        compute=ray.data.ActorPoolStrategy(size=actors),
+        num_cpus=1,
         batch_format="numpy",
         fn_constructor_args=(_worker_spec(parsed), list(labels), known),
-        fn_constructor_kwargs={"fingerprint": predictor.fingerprint, "text_col": text_col, "label_col": label_col, "id_col": id_col,
-                               "batch_size": batch_size})
+        fn_constructor_kwargs={
+            "fingerprint": predictor.fingerprint,
+            "text_col": text_col,
+            "label_col": label_col,
+            "id_col": id_col,
+            "batch_size": batch_size,
+        },
+    )
     try:
         scored.write_parquet(str(out_dir), mode=ray.data.SaveMode.OVERWRITE)
     except Exception as exc:  # a task's error arrives wrapped in Ray's exceptions: unwrap ours
@@ -259,12 +310,13 @@ def connect(address: str | None = None):
         raise ModelError("--ray needs Ray Data: pip install 'ray[data]'") from exc
     if not ray.is_initialized():
         try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ModelError(f"cannot connect to the Ray cluster at {address or 'a new local cluster'}: "
-                             f"{str(exc).splitlines()[0]}. Start one with `ray start --head` and pass "
-                             f"--address, or leave --address out to start a local one") from exc
+            raise ModelError(
+                f"cannot connect to the Ray cluster at {address or 'a new local cluster'}: "
+                f"{str(exc).splitlines()[0]}. Start one with `ray start --head` and pass "
+                f"--address, or leave --address out to start a local one"
+            ) from exc
     import logging
 
     from ray.data import DataContext
@@ -293,17 +345,27 @@ def _read(ray, fmt: str, files: list[str], text_col: str, label_col: str, id_col
     except EvalcoreError:
         raise
     except Exception as exc:
-        raise DataError(f"cannot read {files[0]}{' and the other shards' if len(files) > 1 else ''} "
-                        f"as {fmt}: {str(exc).splitlines()[0]}") from exc
+        raise DataError(
+            f"cannot read {files[0]}{' and the other shards' if len(files) > 1 else ''} "
+            f"as {fmt}: {str(exc).splitlines()[0]}"
+        ) from exc
     for role, col in (("text", text_col), ("label", label_col), ("id", id_col)):
         if col and col not in names:
-            raise DataError(f"{role} column {col!r} not found in the shards (columns: {', '.join(names)}); "
-                            f"map it with --{role}-col")
+            raise DataError(
+                f"{role} column {col!r} not found in the shards (columns: {', '.join(names)}); map it with --{role}-col"
+            )
     return ds, id_col or ("id" if "id" in names else None)
 
 
-def _ingest(out_dir: Path, cache: PredictionCache | None, predictor, labels: tuple[str, ...], *,
-            only_computed: bool, count: bool = False) -> tuple[int, int, int, int]:
+def _ingest(
+    out_dir: Path,
+    cache: PredictionCache | None,
+    predictor,
+    labels: tuple[str, ...],
+    *,
+    only_computed: bool,
+    count: bool = False,
+) -> tuple[int, int, int, int]:
     """Stream the Parquet files of `out_dir` into the cache (the rows a model computed), file by
     file, batch by batch; with `count`, also (rows, from cache, computed, correct). A file cut
     short by a crash is skipped: its rows are simply scored again."""
@@ -320,8 +382,11 @@ def _ingest(out_dir: Path, cache: PredictionCache | None, predictor, labels: tup
                 probs = np.column_stack([np.asarray(frame[f"prob_{lab}"], dtype=np.float32) for lab in labels])
                 flags = np.asarray(frame["computed"], dtype=bool)
                 if cache is not None:
-                    rows = [(h, index[p], pr) for h, p, pr, f in zip(frame["text_hash"], frame["pred"], probs, flags)
-                            if f or not only_computed]
+                    rows = [
+                        (h, index[p], pr)
+                        for h, p, pr, f in zip(frame["text_hash"], frame["pred"], probs, flags)
+                        if f or not only_computed
+                    ]
                     cache.put_many(predictor.fingerprint, rows, name=predictor.name, spec=predictor.spec)
                 n += len(flags)
                 computed += int(flags.sum())
@@ -330,8 +395,7 @@ def _ingest(out_dir: Path, cache: PredictionCache | None, predictor, labels: tup
         except (OSError, ValueError) as exc:  # pyarrow's errors for a truncated file
             if count:
                 raise DataError(f"Parquet output {path} cannot be read back: {exc}") from exc
-            print(f"warning: skipped {path.name} from an interrupted run ({str(exc).splitlines()[0]})",
-                  file=sys.stderr)
+            print(f"warning: skipped {path.name} from an interrupted run ({str(exc).splitlines()[0]})", file=sys.stderr)
     return n, cached, computed, correct
 
 
@@ -353,11 +417,14 @@ def _unwrap(exc: BaseException, out_dir: Path) -> EvalcoreError:
     if found and isinstance(getattr(errors, found[-1][0], None), type):
         cls = getattr(errors, found[-1][0])
         if issubclass(cls, EvalcoreError):
-            return cls(f"{found[-1][1].strip()} (predictions written so far are in {out_dir}; "
-                       f"the next run resumes from them)")
+            return cls(
+                f"{found[-1][1].strip()} (predictions written so far are in {out_dir}; the next run resumes from them)"
+            )
     first = (_plain(str(exc)).strip().splitlines() or [type(exc).__name__])[0]
-    return ModelError(f"scoring on Ray failed: {first}. Predictions written so far are in {out_dir}; "
-                      f"run the same command again to resume from them")
+    return ModelError(
+        f"scoring on Ray failed: {first}. Predictions written so far are in {out_dir}; "
+        f"run the same command again to resume from them"
+    )
 
 
 def _plain(text: str) -> str:

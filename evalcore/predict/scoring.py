@@ -10,6 +10,7 @@ Why this shape:
 - `predict_batch` and `length_sorted_batches` are pure functions, which is what the actors of
   `evalcore.predict.ray_scoring` run on each block when scoring past one machine.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -24,8 +25,8 @@ from evalcore.predict.models import PrecomputedPredictor, PredictionBatch, Predi
 if TYPE_CHECKING:
     import pandas as pd
 
-    from evalcore.predict.cache import PredictionCache
     from evalcore.io.data import EvalData
+    from evalcore.predict.cache import PredictionCache
 
 ProgressFn = Callable[[int, int], None]
 
@@ -87,8 +88,10 @@ def predict_batch(predictor: Predictor, texts: Sequence[str]) -> PredictionBatch
     """Score texts with no cache and no side effects (checks the shape the predictor returns)."""
     batch = predictor.predict(list(texts))
     if batch.probs.shape != (len(texts), len(predictor.labels)):
-        raise ModelError(f"model {predictor.name} returned probabilities of shape {batch.probs.shape} "
-                         f"for {len(texts)} texts and {len(predictor.labels)} labels")
+        raise ModelError(
+            f"model {predictor.name} returned probabilities of shape {batch.probs.shape} "
+            f"for {len(texts)} texts and {len(predictor.labels)} labels"
+        )
     return batch
 
 
@@ -96,13 +99,18 @@ def length_sorted_batches(texts: Sequence[str], batch_size: int) -> list[np.ndar
     """Index batches over `texts`, shortest first (stable), so each batch pads little."""
     if batch_size < 1:
         raise ModelError(f"batch_size must be a positive number of texts, got {batch_size}")
-    order = np.argsort(np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)),
-                       kind="stable")
-    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    order = np.argsort(np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)), kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
-def score_texts(texts: Sequence[str], predictor: Predictor, cache: PredictionCache | None = None, *,
-                batch_size: int = 32, progress: ProgressFn | None = None) -> Predictions:
+def score_texts(
+    texts: Sequence[str],
+    predictor: Predictor,
+    cache: PredictionCache | None = None,
+    *,
+    batch_size: int = 32,
+    progress: ProgressFn | None = None,
+) -> Predictions:
     """Score texts through the cache: only texts it lacks reach the model, in length-sorted batches.
 
     `progress(done, total)` counts distinct texts (cache hits count as done at once).
@@ -110,8 +118,10 @@ def score_texts(texts: Sequence[str], predictor: Predictor, cache: PredictionCac
     from evalcore.predict.cache import PredictionCache
 
     if not predictor.live:
-        raise ModelError(f"precomputed model {predictor.name} cannot score new text; "
-                         f"use score(data, ...) on the data its predictions belong to")
+        raise ModelError(
+            f"precomputed model {predictor.name} cannot score new text; "
+            f"use score(data, ...) on the data its predictions belong to"
+        )
     texts = list(texts)
     k = len(predictor.labels)
     hashes = PredictionCache.text_hashes(texts)
@@ -137,19 +147,25 @@ def score_texts(texts: Sequence[str], predictor: Predictor, cache: PredictionCac
             progress(len(results), len(unique))
     computed = set(missing)
     n_computed = sum(h in computed for h in hashes)
-    return _assemble(predictor, hashes, results, n_cached=len(texts) - n_computed,
-                     n_computed=n_computed, n_model_texts=len(missing))
+    return _assemble(
+        predictor, hashes, results, n_cached=len(texts) - n_computed, n_computed=n_computed, n_model_texts=len(missing)
+    )
 
 
-def _assemble(predictor: Predictor, hashes: Sequence[str], results: dict[str, tuple[int, np.ndarray]],
-              **counts: int) -> Predictions:
+def _assemble(
+    predictor: Predictor, hashes: Sequence[str], results: dict[str, tuple[int, np.ndarray]], **counts: int
+) -> Predictions:
     k = len(predictor.labels)
     pred = np.fromiter((results[h][0] for h in hashes), dtype=np.int64, count=len(hashes))
-    probs = np.stack([results[h][1] for h in hashes]).astype(np.float32) if hashes \
-        else np.zeros((0, k), dtype=np.float32)
-    return _predictions(predictor, PredictionBatch(pred=pred, probs=probs,
-                                                   conf=probs[np.arange(len(pred)), pred]),
-                        n_total=len(hashes), **counts)
+    probs = (
+        np.stack([results[h][1] for h in hashes]).astype(np.float32) if hashes else np.zeros((0, k), dtype=np.float32)
+    )
+    return _predictions(
+        predictor,
+        PredictionBatch(pred=pred, probs=probs, conf=probs[np.arange(len(pred)), pred]),
+        n_total=len(hashes),
+        **counts,
+    )
 
 
 def _predictions(predictor: Predictor, batch: PredictionBatch, **fields: Any) -> Predictions:
@@ -158,10 +174,19 @@ def _predictions(predictor: Predictor, batch: PredictionBatch, **fields: Any) ->
     score = None
     if kind != "probability":
         score, conf = conf, np.full(len(conf), np.nan, dtype=np.float32)
-    return Predictions(model=predictor.name, spec=predictor.spec, labels=predictor.labels,
-                       pred=np.array(predictor.labels, dtype=object)[batch.pred], conf=conf, probs=batch.probs,
-                       fingerprint=predictor.fingerprint, score=score, score_kind=kind,
-                       projection=tuple(getattr(predictor, "notes", ()) or ()), **fields)
+    return Predictions(
+        model=predictor.name,
+        spec=predictor.spec,
+        labels=predictor.labels,
+        pred=np.array(predictor.labels, dtype=object)[batch.pred],
+        conf=conf,
+        probs=batch.probs,
+        fingerprint=predictor.fingerprint,
+        score=score,
+        score_kind=kind,
+        projection=tuple(getattr(predictor, "notes", ()) or ()),
+        **fields,
+    )
 
 
 _IDS: dict[int, tuple[weakref.ref, np.ndarray]] = {}  # id(frame) -> (weak reference to it, its ids)
@@ -179,17 +204,17 @@ def _row_ids(df: pd.DataFrame) -> np.ndarray:
     return ids
 
 
-def score(data: EvalData, predictor: Predictor, cache: PredictionCache | None = None,
-          **kw: Any) -> Predictions:
+def score(data: EvalData, predictor: Predictor, cache: PredictionCache | None = None, **kw: Any) -> Predictions:
     """Predictions for the rows of `data` (precomputed models read theirs; live ones go through
     `score_texts`). The result carries the row ids."""
     if tuple(predictor.labels) != tuple(data.labels):
-        raise ModelError(f"model {predictor.name} was mapped onto labels {', '.join(predictor.labels)} "
-                         f"but {data.name} has labels {', '.join(data.labels)}; load it with data.labels")
+        raise ModelError(
+            f"model {predictor.name} was mapped onto labels {', '.join(predictor.labels)} "
+            f"but {data.name} has labels {', '.join(data.labels)}; load it with data.labels"
+        )
     ids = _row_ids(data.df)
     if isinstance(predictor, PrecomputedPredictor):
-        out = _predictions(predictor, predictor.predict_rows(data), n_total=len(data),
-                           precomputed=True)
+        out = _predictions(predictor, predictor.predict_rows(data), n_total=len(data), precomputed=True)
         progress = kw.get("progress")
         if progress:
             progress(len(data), len(data))

@@ -1,6 +1,7 @@
 """The blocks a report is made of (heading, paragraph, bullets, table, figure, raw), rendered to Markdown and
 HTML by `evalcore.present.report`, and the small texts both report modules share. Both the report and the
 generation report blocks (`evalcore.present.genreport`) build them, so they sit below both."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ def verdict_label(status: dict[str, str], row: Any) -> str:
 
 def _cluster_note(analysis: Analysis) -> str:
     col = analysis.results.changes.attrs.get("cluster_col")
-    return (f" Rows come in clusters of `{col}`: intervals, tests and MDEs are cluster-robust." if col else "")
+    return f" Rows come in clusters of `{col}`: intervals, tests and MDEs are cluster-robust." if col else ""
 
 
 __all__ = ["Block", "Bullets", "Figure", "Heading", "Para", "Raw", "Table", "verdict_label"]

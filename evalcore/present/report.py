@@ -6,6 +6,7 @@ same numbers. The HTML inlines its CSS and plotly.js once, so the file opens off
 mailed or attached to a CI run. `summarize_findings` writes the "what slicing revealed" sentences
 that the app's Compare page shows as well.
 """
+
 from __future__ import annotations
 
 import html
@@ -16,19 +17,19 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pandas as pd
 
+from evalcore.analyze.tables import ROLES, role_col, role_names
 from evalcore.core import units
+from evalcore.core.safetext import code, lit, md_escape, md_escape_line, plain, to_html, to_markdown
 from evalcore.present.blocks import Block, Bullets, Figure, Heading, Para, Raw, Table, _cluster_note, verdict_label
 from evalcore.stats.metrics import ALL_SLICE, METHODS
-from evalcore.core.safetext import code, lit, md_escape, md_escape_line, plain, to_html, to_markdown
-from evalcore.analyze.tables import ROLES, role_col, role_names
 
 if TYPE_CHECKING:
     from evalcore.decide.discover import Discovery
-    from evalcore.probe.explain_aggregate import RegressionExplanations
     from evalcore.decide.verdict import Verdict
+    from evalcore.probe.explain_aggregate import RegressionExplanations
     from evalcore.probe.perturb import PerturbResult
-    from evalcore.stats.results import Analysis
     from evalcore.probe.stress import StressResult, StressSet
+    from evalcore.stats.results import Analysis
 
 BIG_DROP = 0.05  # a drop of 5 points or more is worth a sentence even when not significant
 MAX_LISTED = 3  # slices named per finding sentence
@@ -59,32 +60,73 @@ def stress_summary_table(summary: pd.DataFrame) -> Table:
     with_slice = "slice_accuracy" in summary.columns
     rows = []
     for r in summary.itertuples():
-        acc = (f"{units.pct_ci(r.accuracy, r.accuracy_lo, r.accuracy_hi)} ({r.n_correct:,} of {r.n_labelled:,})"
-               if r.n_labelled else "unknown (no labelled case)")
-        high = (f"{int(r.high_conf_wrong):,} of {r.n_wrong:,} wrong" if r.high_conf_wrong == r.high_conf_wrong
-                else f"n/a ({getattr(r, 'score_kind', 'score')}, not a probability)")
-        row = [str(r.model), r.role, f"{r.n:,}", acc, high,
-               f"{units.pct_ci(r.disagreement_rate, r.disagreement_lo, r.disagreement_hi)} ({r.n_disagree:,} of {r.n:,})"]
+        acc = (
+            f"{units.pct_ci(r.accuracy, r.accuracy_lo, r.accuracy_hi)} ({r.n_correct:,} of {r.n_labelled:,})"
+            if r.n_labelled
+            else "unknown (no labelled case)"
+        )
+        high = (
+            f"{int(r.high_conf_wrong):,} of {r.n_wrong:,} wrong"
+            if r.high_conf_wrong == r.high_conf_wrong
+            else f"n/a ({getattr(r, 'score_kind', 'score')}, not a probability)"
+        )
+        row = [
+            str(r.model),
+            r.role,
+            f"{r.n:,}",
+            acc,
+            high,
+            f"{units.pct_ci(r.disagreement_rate, r.disagreement_lo, r.disagreement_hi)} ({r.n_disagree:,} of {r.n:,})",
+        ]
         if with_slice:
             row += [units.pct(r.slice_accuracy), units.pts(r.accuracy_vs_slice)]
         rows.append(row)
-    headers = ["model", "role", "cases", "accuracy [95% interval]", "high-confidence wrong",
-               "disagreement between the models"]
+    headers = [
+        "model",
+        "role",
+        "cases",
+        "accuracy [95% interval]",
+        "high-confidence wrong",
+        "disagreement between the models",
+    ]
     return Table(headers + (["accuracy on the targeted slice", "cases - slice"] if with_slice else []), rows)
 
 
 def perturb_summary_table(summary: pd.DataFrame) -> Table:
     """Failure rate per generator and model with its interval; 'not applicable' never reads as 0%."""
+
     def skipped(r: Any) -> str:
         n = getattr(r, "n_skipped", 0)
         return f"{n:,} ({r.skipped_why})" if n and getattr(r, "skipped_why", "") else f"{n:,}"
 
-    rows = [[r.generator, r.expectation, str(r.model), f"{getattr(r, 'n_texts', r.n_cases):,}", skipped(r),
-             f"{r.n_cases:,}", f"{r.n_applicable:,}",
-             f"{units.pct_ci(r.failure_rate, r.failure_rate_lo, r.failure_rate_hi)} ({r.n_fail:,} of {r.n_applicable:,})"
-             if r.n_applicable else "not applicable (no case applies)"] for r in summary.itertuples()]
-    return Table(["test", "expectation", "model", "texts tried", "skipped: no edit made (why)", "edits",
-                  "applicable", "failure rate [95% interval]"], rows)
+    rows = [
+        [
+            r.generator,
+            r.expectation,
+            str(r.model),
+            f"{getattr(r, 'n_texts', r.n_cases):,}",
+            skipped(r),
+            f"{r.n_cases:,}",
+            f"{r.n_applicable:,}",
+            f"{units.pct_ci(r.failure_rate, r.failure_rate_lo, r.failure_rate_hi)} ({r.n_fail:,} of {r.n_applicable:,})"
+            if r.n_applicable
+            else "not applicable (no case applies)",
+        ]
+        for r in summary.itertuples()
+    ]
+    return Table(
+        [
+            "test",
+            "expectation",
+            "model",
+            "texts tried",
+            "skipped: no edit made (why)",
+            "edits",
+            "applicable",
+            "failure rate [95% interval]",
+        ],
+        rows,
+    )
 
 
 def method_lines(analysis: Analysis) -> list[str]:
@@ -95,11 +137,13 @@ def method_lines(analysis: Analysis) -> list[str]:
 def classification_method_lines(analysis: Analysis) -> list[str]:
     """The methods behind a classification comparison's numbers, once."""
     r = analysis.results
-    methods = {**{k: METHODS[k] for k in ("accuracy_interval", "delta_interval", "mcnemar_p", "rate_interval")},
-               **r.regression_metrics.attrs.get("methods", {}),
-               **{f"{k} change": v for k, v in r.changes.attrs.get("methods", {}).items()},
-               **{f"per-class {k}": v for k, v in r.per_class.attrs.get("methods", {}).items()},
-               **r.calibration.attrs.get("methods", {})}
+    methods = {
+        **{k: METHODS[k] for k in ("accuracy_interval", "delta_interval", "mcnemar_p", "rate_interval")},
+        **r.regression_metrics.attrs.get("methods", {}),
+        **{f"{k} change": v for k, v in r.changes.attrs.get("methods", {}).items()},
+        **{f"per-class {k}": v for k, v in r.per_class.attrs.get("methods", {}).items()},
+        **r.calibration.attrs.get("methods", {}),
+    }
     return [f"{k}: {v}" for k, v in methods.items()]
 
 
@@ -115,15 +159,18 @@ def frame_table(frame: pd.DataFrame, columns: Sequence[str] | None = None, max_r
 
 def _settings(analysis: Analysis) -> dict[str, Any]:
     attrs = analysis.results.regression_metrics.attrs
-    return {"alpha": attrs.get("alpha", 0.05), "min_n": attrs.get("min_n", 30),
-            "conf_threshold": attrs.get("conf_threshold", analysis.df_eval.attrs.get("conf_threshold", 0.8))}
+    return {
+        "alpha": attrs.get("alpha", 0.05),
+        "min_n": attrs.get("min_n", 30),
+        "conf_threshold": attrs.get("conf_threshold", analysis.df_eval.attrs.get("conf_threshold", 0.8)),
+    }
 
 
 def slice_margin(gates: Verdict | None, task: str = "classification") -> float:
     """The slice gate's margin when it is on: the headline metric's slice gate
     first (slice_accuracy, slice_f1), else any slice gate, else the task's default (5 points)."""
-    from evalcore.stats.comparisons import HEADLINE
     from evalcore.decide.gates import DEFAULTS
+    from evalcore.stats.comparisons import HEADLINE
 
     own = f"slice_{HEADLINE[task]}"
     results = list(gates.results) if gates is not None else []
@@ -139,8 +186,9 @@ def summarize_findings(analysis: Analysis, gates: Verdict | None = None) -> list
     from evalcore.decide.findings import analysis_findings
     from evalcore.decide.label_mix import label_mix_findings
 
-    return ([f.text for f in analysis_findings(analysis, slice_margin(gates, analysis.task))]
-            + (label_mix_findings(analysis) if analysis.kind.label_mix else []))
+    return [f.text for f in analysis_findings(analysis, slice_margin(gates, analysis.task))] + (
+        label_mix_findings(analysis) if analysis.kind.label_mix else []
+    )
 
 
 # --- figures --------------------------------------------------------------------------------------
@@ -159,26 +207,39 @@ def classification_figures(analysis: Analysis) -> dict[str, Any]:
     r = analysis.results
     df = analysis.df_eval
     names = role_names(df)
-    figs = {"accuracy_per_slice": charts.accuracy_bars(r.slice_metrics, r.regression_metrics),
-            "delta_per_slice": charts.delta_dots(r.regression_metrics),
-            "rates_per_slice": charts.rate_bars(r.regression_metrics)}
-    bins = {names[role]: reliability_diagram(df[role_col(role, "conf")], df[role_col(role, "correct")])
-            for role in ROLES}
+    figs = {
+        "accuracy_per_slice": charts.accuracy_bars(r.slice_metrics, r.regression_metrics),
+        "delta_per_slice": charts.delta_dots(r.regression_metrics),
+        "rates_per_slice": charts.rate_bars(r.regression_metrics),
+    }
+    bins = {
+        names[role]: reliability_diagram(df[role_col(role, "conf")], df[role_col(role, "correct")]) for role in ROLES
+    }
     if any(b["count"].sum() for b in bins.values()):
         figs["reliability"] = charts.reliability_diagram(bins)
     for role in ROLES:
         figs[f"confusion_{role}"] = charts.confusion_heatmap(
-            confusion(df, None, role, analysis.data.labels), f"Confusion matrix: {names[role]} ({role})")
+            confusion(df, None, role, analysis.data.labels), f"Confusion matrix: {names[role]} ({role})"
+        )
     return figs
 
 
 # --- the document ---------------------------------------------------------------------------------
 
 
-def report_blocks(analysis: Analysis, gates: Verdict | None = None, stress: StressResult | None = None,
-                  perturb: PerturbResult | None = None, notes: str = "", *, stress_set: StressSet | None = None,
-                  figures: bool = False, generated_at: datetime | None = None, discovery: Discovery | None = None,
-                  explanations: RegressionExplanations | None = None) -> list[Block]:
+def report_blocks(
+    analysis: Analysis,
+    gates: Verdict | None = None,
+    stress: StressResult | None = None,
+    perturb: PerturbResult | None = None,
+    notes: str = "",
+    *,
+    stress_set: StressSet | None = None,
+    figures: bool = False,
+    generated_at: datetime | None = None,
+    discovery: Discovery | None = None,
+    explanations: RegressionExplanations | None = None,
+) -> list[Block]:
     """The whole report as blocks (figures only when `figures`: Markdown has no place for them).
     `discovery` and `explanations` (evalcore.decide.discover, evalcore.probe.explain_aggregate) add their sections."""
     from evalcore.decide.verdict import decide
@@ -190,7 +251,8 @@ def report_blocks(analysis: Analysis, gates: Verdict | None = None, stress: Stre
         Heading(f"evalcore report: {names['candidate']} (candidate) vs {names['baseline']} (baseline)", 1),
         Para(f"Generated {when} by evalcore."),
         *_recommendation_blocks(gates),
-        Heading("What slicing revealed"), Bullets([lit(f) for f in summarize_findings(analysis, gates)]),
+        Heading("What slicing revealed"),
+        Bullets([lit(f) for f in summarize_findings(analysis, gates)]),
     ]
     if notes and notes.strip():
         blocks += [Heading("Notes"), Para(notes.strip(), markup=False)]
@@ -217,25 +279,43 @@ def report_blocks(analysis: Analysis, gates: Verdict | None = None, stress: Stre
 def _recommendation_blocks(gates: Verdict) -> list[Block]:
     from evalcore.decide.gates import PASS, margin_text
 
-    rows = [[g.status if g.status == PASS else g.status.upper(), g.name, margin_text(g.name, g.margin),
-             _gate_value(g), "–" if g.n is None else f"{g.n:,}", g.reason] for g in gates.results]
-    blocks: list[Block] = [Heading("Recommendation"),
-                           Para(f"**Verdict: {gates.decision.upper()}.** {lit(gates.next_step)}")]
+    rows = [
+        [
+            g.status if g.status == PASS else g.status.upper(),
+            g.name,
+            margin_text(g.name, g.margin),
+            _gate_value(g),
+            "–" if g.n is None else f"{g.n:,}",
+            g.reason,
+        ]
+        for g in gates.results
+    ]
+    blocks: list[Block] = [
+        Heading("Recommendation"),
+        Para(f"**Verdict: {gates.decision.upper()}.** {lit(gates.next_step)}"),
+    ]
     if rows:
-        blocks.append(Table(["result", "gate", "margin", "observed [95% interval]", "n", "why"], rows,
-                            frozenset(i for i, g in enumerate(gates.results) if not g.passed)))
+        blocks.append(
+            Table(
+                ["result", "gate", "margin", "observed [95% interval]", "n", "why"],
+                rows,
+                frozenset(i for i, g in enumerate(gates.results) if not g.passed),
+            )
+        )
     if gates.notes:
         blocks.append(Bullets([lit(n[0].upper() + n[1:] + ".") for n in gates.notes]))
     blocks.append(Para(RULES_TEXT))
     return blocks
 
 
-RULES_TEXT = ("An overall gate passes when its 95% interval rules out a loss beyond the margin, fails when the whole "
-              "interval lies beyond it, and needs more data otherwise. A watched slice blocks only on evidence of harm "
-              "(one-sided test, Benjamini-Hochberg over the judged slices): no-ship when the loss is beyond the margin, "
-              "need more data when its interval spans it; slices under the small-slice size are too small to judge, "
-              "and slices defined by a model's own output are shown but never gate. A guardrail passes only when a "
-              "loss of its margin is ruled out (Bonferroni over the guardrails).")
+RULES_TEXT = (
+    "An overall gate passes when its 95% interval rules out a loss beyond the margin, fails when the whole "
+    "interval lies beyond it, and needs more data otherwise. A watched slice blocks only on evidence of harm "
+    "(one-sided test, Benjamini-Hochberg over the judged slices): no-ship when the loss is beyond the margin, "
+    "need more data when its interval spans it; slices under the small-slice size are too small to judge, "
+    "and slices defined by a model's own output are shown but never gate. A guardrail passes only when a "
+    "loss of its margin is ruled out (Bonferroni over the guardrails)."
+)
 
 
 def _gate_value(g: Any) -> str:
@@ -254,43 +334,58 @@ def _data_blocks(analysis: Analysis) -> list[Block]:
     what = analysis.kind.data_description(data)
     items = [f"Data: {lit(data.name)} (source {code(data.source)}), {len(data)} rows, {lit(what)}."]
     for role, p in zip(ROLES, (analysis.baseline, analysis.candidate)):
-        origin = analysis.kind.read_origin if p.precomputed else (
-            f"{p.n_cached} from the prediction cache, {p.n_computed} computed in this run")
+        origin = (
+            analysis.kind.read_origin
+            if p.precomputed
+            else (f"{p.n_cached} from the prediction cache, {p.n_computed} computed in this run")
+        )
         projection = "".join(f" Labels: {lit(n)}." for n in getattr(p, "projection", ()))
-        items.append(f"{role.capitalize()}: {lit(p.model)} (spec {code(p.spec)}): {p.n_total} rows, {origin}."
-                     + projection)
-    confident = (f"a regression is confident when the candidate's confidence is >= {s['conf_threshold']:g}; "
-                 if analysis.kind.confidences else "")
-    items.append(f"Settings: {confident}slices are compared with the rest at false discovery rate {s['alpha']:g} "
-                 f"(Benjamini-Hochberg); slices under {s['min_n']} rows are marked small.")
+        items.append(
+            f"{role.capitalize()}: {lit(p.model)} (spec {code(p.spec)}): {p.n_total} rows, {origin}." + projection
+        )
+    confident = (
+        f"a regression is confident when the candidate's confidence is >= {s['conf_threshold']:g}; "
+        if analysis.kind.confidences
+        else ""
+    )
+    items.append(
+        f"Settings: {confident}slices are compared with the rest at false discovery rate {s['alpha']:g} "
+        f"(Benjamini-Hochberg); slices under {s['min_n']} rows are marked small."
+    )
     return [Heading("Data and models"), Bullets(items)]
 
 
 def _overall_blocks(analysis: Analysis) -> list[Block]:
     o = analysis.results.overall
-    rows = [[role, o[role]["model"], units.pct_ci(o[role]["value"], o[role]["lo"], o[role]["hi"]), f"{o['n']:,}"]
-            for role in ROLES]
+    rows = [
+        [role, o[role]["model"], units.pct_ci(o[role]["value"], o[role]["lo"], o[role]["hi"]), f"{o['n']:,}"]
+        for role in ROLES
+    ]
     d = o["delta"]
     ch = analysis.results.changes
-    items = [f"Accuracy change (candidate - baseline, paired): {units.pts_ci(d['value'], d['lo'], d['hi'])}, "
-             f"n={o['n']:,}; exact McNemar {units.p_text(o['mcnemar_p'])}; the smallest change these rows "
-             f"detect with 80% power is {units.magnitude_pts(o['mde'])}."]
+    items = [
+        f"Accuracy change (candidate - baseline, paired): {units.pts_ci(d['value'], d['lo'], d['hi'])}, "
+        f"n={o['n']:,}; exact McNemar {units.p_text(o['mcnemar_p'])}; the smallest change these rows "
+        f"detect with 80% power is {units.magnitude_pts(o['mde'])}."
+    ]
     for row in ch[(ch["slice"] == ALL_SLICE) & (ch["metric"] != "accuracy")].itertuples():
         from evalcore.stats.comparisons import compared_metric
 
         title = compared_metric(row.metric).title
-        items.append(f"{title}: {units.pct(row.baseline)} -> {units.pct(row.candidate)}, change "
-                     f"{units.pts_ci(row.delta, row.delta_lo, row.delta_hi)} (n={int(row.n):,}, "
-                     f"{units.p_text(row.p)}).")
-    items += [f"Regression rate (baseline right, candidate wrong): {units.rate(o['regression_rate'])}, "
-              f"{o['n_regressed']:,} rows.",
-              f"Improvement rate (baseline wrong, candidate right): {units.rate(o['improvement_rate'])}, "
-              f"{o['n_improved']:,} rows.",
-              f"Confident-regression rate (candidate confidence >= {o['conf_threshold']:g}): "
-              f"{units.rate(o['confident_regression_rate'])}."]
-    return [Heading("Overall results"), Table(["role", "model", "accuracy [95% interval]", "n"], rows),
-            Bullets(items)]
-
+        items.append(
+            f"{title}: {units.pct(row.baseline)} -> {units.pct(row.candidate)}, change "
+            f"{units.pts_ci(row.delta, row.delta_lo, row.delta_hi)} (n={int(row.n):,}, "
+            f"{units.p_text(row.p)})."
+        )
+    items += [
+        f"Regression rate (baseline right, candidate wrong): {units.rate(o['regression_rate'])}, "
+        f"{o['n_regressed']:,} rows.",
+        f"Improvement rate (baseline wrong, candidate right): {units.rate(o['improvement_rate'])}, "
+        f"{o['n_improved']:,} rows.",
+        f"Confident-regression rate (candidate confidence >= {o['conf_threshold']:g}): "
+        f"{units.rate(o['confident_regression_rate'])}.",
+    ]
+    return [Heading("Overall results"), Table(["role", "model", "accuracy [95% interval]", "n"], rows), Bullets(items)]
 
 
 DETECTABLE = "detectable loss (verdict test, 80% power)"  # the column every per-slice table shows
@@ -312,41 +407,77 @@ def _slice_blocks(analysis: Analysis, gates: Verdict) -> list[Block]:
     rows, rate_rows, marked = [], [], set()
     loss = detectable_loss(gates, "accuracy", reg["slice"])
     for i, row in enumerate(reg.itertuples()):
-        accs = [units.pct_ci(*(acc.loc[(row.slice, role), k] for k in ("accuracy", "acc_lo", "acc_hi")))
-                for role in ROLES]
+        accs = [
+            units.pct_ci(*(acc.loc[(row.slice, role), k] for k in ("accuracy", "acc_lo", "acc_hi"))) for role in ROLES
+        ]
         flags = [verdict_label(status, row)]
         if row.worse_than_rest or "HARM" in flags[0] or "FAIL" in flags[0]:
             marked.add(i)
-        rows.append([row.slice, f"{int(row.n):,}", *accs, units.pts_ci(row.delta, row.delta_lo, row.delta_hi),
-                     loss[i], units.pts_ci(row.vs_rest, row.vs_rest_lo, row.vs_rest_hi),
-                     units.p_value(row.vs_rest_p_adjusted), units.p_value(row.mcnemar_p),
-                     units.p_value(row.p_adjusted), ", ".join(flags) or "–"])
-        rate_rows.append([row.slice, f"{int(row.n):,}",
-                          units.pct_ci(row.regression_rate, row.regression_rate_lo, row.regression_rate_hi),
-                          units.pct_ci(row.improvement_rate, row.improvement_rate_lo, row.improvement_rate_hi),
-                          units.pct_ci(row.confident_regression_rate, row.confident_regression_rate_lo,
-                                       row.confident_regression_rate_hi) if row.n_conf_known else "unknown",
-                          f"{int(row.n_conf_known):,}"])
-    headers = ["slice", "n", "baseline accuracy", "candidate accuracy", "change", DETECTABLE,
-               "change minus the rest's", "BH p (vs rest)", "p (vs 0)", "BH p (vs 0)", "in the verdict"]
+        rows.append(
+            [
+                row.slice,
+                f"{int(row.n):,}",
+                *accs,
+                units.pts_ci(row.delta, row.delta_lo, row.delta_hi),
+                loss[i],
+                units.pts_ci(row.vs_rest, row.vs_rest_lo, row.vs_rest_hi),
+                units.p_value(row.vs_rest_p_adjusted),
+                units.p_value(row.mcnemar_p),
+                units.p_value(row.p_adjusted),
+                ", ".join(flags) or "–",
+            ]
+        )
+        rate_rows.append(
+            [
+                row.slice,
+                f"{int(row.n):,}",
+                units.pct_ci(row.regression_rate, row.regression_rate_lo, row.regression_rate_hi),
+                units.pct_ci(row.improvement_rate, row.improvement_rate_lo, row.improvement_rate_hi),
+                units.pct_ci(
+                    row.confident_regression_rate, row.confident_regression_rate_lo, row.confident_regression_rate_hi
+                )
+                if row.n_conf_known
+                else "unknown",
+                f"{int(row.n_conf_known):,}",
+            ]
+        )
+    headers = [
+        "slice",
+        "n",
+        "baseline accuracy",
+        "candidate accuracy",
+        "change",
+        DETECTABLE,
+        "change minus the rest's",
+        "BH p (vs rest)",
+        "p (vs 0)",
+        "BH p (vs 0)",
+        "in the verdict",
+    ]
     defs = [[s.name, s.text, s.note or "–", r.roles.get(s.name, s.role)] for s in analysis.slices]
-    return [Heading("Per-slice results"),
-            Para("Accuracies with 95% intervals; the change (candidate - baseline) with its paired 95% interval; "
-                 "the detectable loss is the loss the test that decides the slice in the verdict detects with 80% "
-                 "power (a watched slice's one-sided harm test at its Benjamini-Hochberg level, a guardrail's margin "
-                 "test; '–' where no test decides the slice); 'change minus the rest's' compares "
-                 "the slice with the other rows, and a slice is worse than the rest when that comparison survives "
-                 "Benjamini-Hochberg. The 'all' row is one pre-planned test and is not adjusted."
-                 + _cluster_note(analysis)),
-            Table(headers, rows, frozenset(marked)),
-            Heading("Regression rates per slice", 3),
-            Para("Shares of the slice's rows with 95% Wilson intervals; the confident-regression rate is over the rows "
-                 "whose candidate confidence is known (last column)."),
-            Table(["slice", "n", "regression rate", "improvement rate", "confident-regression rate",
-                   "n with confidence"], rate_rows),
-            Heading("Slice definitions", 3),
-            Table(["slice", "rule", "hypothesis", "role"], defs) if defs else Para("No slices are defined.")]
-
+    return [
+        Heading("Per-slice results"),
+        Para(
+            "Accuracies with 95% intervals; the change (candidate - baseline) with its paired 95% interval; "
+            "the detectable loss is the loss the test that decides the slice in the verdict detects with 80% "
+            "power (a watched slice's one-sided harm test at its Benjamini-Hochberg level, a guardrail's margin "
+            "test; '–' where no test decides the slice); 'change minus the rest's' compares "
+            "the slice with the other rows, and a slice is worse than the rest when that comparison survives "
+            "Benjamini-Hochberg. The 'all' row is one pre-planned test and is not adjusted." + _cluster_note(analysis)
+        ),
+        Table(headers, rows, frozenset(marked)),
+        Heading("Regression rates per slice", 3),
+        Para(
+            "Shares of the slice's rows with 95% Wilson intervals; the confident-regression rate is over the rows "
+            "whose candidate confidence is known (last column)."
+        ),
+        Table(
+            ["slice", "n", "regression rate", "improvement rate", "confident-regression rate", "n with confidence"],
+            rate_rows,
+        ),
+        Heading("Slice definitions", 3),
+        Table(["slice", "rule", "hypothesis", "role"], defs) if defs else Para("No slices are defined."),
+    ]
 
 
 def _per_class_blocks(analysis: Analysis) -> list[Block]:
@@ -355,36 +486,61 @@ def _per_class_blocks(analysis: Analysis) -> list[Block]:
     for r in pc.itertuples():
         row = [str(r.label), f"{int(r.n_gold):,}"]
         for m in ("precision", "recall", "f1"):
-            row += [f"{units.pct(getattr(r, f'{m}_baseline'))} -> {units.pct(getattr(r, f'{m}_candidate'))}",
-                    units.pts_ci(getattr(r, f"{m}_delta"), getattr(r, f"{m}_delta_lo"), getattr(r, f"{m}_delta_hi"))]
+            row += [
+                f"{units.pct(getattr(r, f'{m}_baseline'))} -> {units.pct(getattr(r, f'{m}_candidate'))}",
+                units.pts_ci(getattr(r, f"{m}_delta"), getattr(r, f"{m}_delta_lo"), getattr(r, f"{m}_delta_hi")),
+            ]
         rows.append(row)
     methods = pc.attrs.get("methods", {})
-    return [Heading("Per-class results"),
-            Para("Per gold label, baseline -> candidate and the paired change with its 95% interval. "
-                 + " ".join(f"{k}: {v}." for k, v in methods.items())),
-            Table(["label", "n gold", "precision", "change", "recall", "change", "F1", "change"], rows)]
+    return [
+        Heading("Per-class results"),
+        Para(
+            "Per gold label, baseline -> candidate and the paired change with its 95% interval. "
+            + " ".join(f"{k}: {v}." for k, v in methods.items())
+        ),
+        Table(["label", "n gold", "precision", "change", "recall", "change", "F1", "change"], rows),
+    ]
 
 
 def _calibration_blocks(analysis: Analysis) -> list[Block]:
     cal = analysis.results.calibration
     cal = cal[cal["slice"] == ALL_SLICE]
-    rows = [[r.model, r.role, f"{int(r.n_with_conf):,}", units.pct(r.mean_conf), units.dec3_ci(r.ece, r.ece_lo, r.ece_hi),
-             units.dec3_ci(r.brier, r.brier_lo, r.brier_hi)] for r in cal.itertuples()]
-    return [Heading("Calibration"),
-            Para("Top-label confidence on the rows where it is known, with 95% bootstrap intervals: lower ECE and "
-                 "Brier are better. ECE is biased upward on small n; compare it on the same rows."),
-            Table(["model", "role", "n with confidence", "mean confidence", "ECE", "Brier"], rows)]
+    rows = [
+        [
+            r.model,
+            r.role,
+            f"{int(r.n_with_conf):,}",
+            units.pct(r.mean_conf),
+            units.dec3_ci(r.ece, r.ece_lo, r.ece_hi),
+            units.dec3_ci(r.brier, r.brier_lo, r.brier_hi),
+        ]
+        for r in cal.itertuples()
+    ]
+    return [
+        Heading("Calibration"),
+        Para(
+            "Top-label confidence on the rows where it is known, with 95% bootstrap intervals: lower ECE and "
+            "Brier are better. ECE is biased upward on small n; compare it on the same rows."
+        ),
+        Table(["model", "role", "n with confidence", "mean confidence", "ECE", "Brier"], rows),
+    ]
 
 
 def _stress_blocks(stress: StressResult, stress_set: StressSet | None) -> list[Block]:
     blocks: list[Block] = [Heading("Stress tests")]
     if stress_set is not None and (stress_set.hypothesis or stress_set.target_slice):
-        items = [f"Hypothesis: {lit(stress_set.hypothesis or '(none written)')}",
-                 f"Targeted slice: {lit(stress_set.target_slice or '(none)')}"]
+        items = [
+            f"Hypothesis: {lit(stress_set.hypothesis or '(none written)')}",
+            f"Targeted slice: {lit(stress_set.target_slice or '(none)')}",
+        ]
         blocks.append(Bullets(items))
-    blocks += [Para(f"Summary (accuracy over the labelled cases with its 95% Wilson interval; a wrong answer counts "
-                    f"as high-confidence at confidence >= {stress.conf_threshold:g}):"),
-               stress_summary_table(stress.stress_summary)]
+    blocks += [
+        Para(
+            f"Summary (accuracy over the labelled cases with its 95% Wilson interval; a wrong answer counts "
+            f"as high-confidence at confidence >= {stress.conf_threshold:g}):"
+        ),
+        stress_summary_table(stress.stress_summary),
+    ]
     wide = stress.stress_wide
     shown = f"first {MAX_CASE_ROWS} of {len(wide)}" if len(wide) > MAX_CASE_ROWS else f"all {len(wide)}"
     blocks += [Para(f"Cases ({shown}):"), frame_table(wide, max_rows=MAX_CASE_ROWS)]
@@ -394,20 +550,23 @@ def _stress_blocks(stress: StressResult, stress_set: StressSet | None) -> list[B
 def _perturb_blocks(perturb: PerturbResult) -> list[Block]:
     from evalcore.probe.perturb import examples_html, examples_markdown
 
-    blocks: list[Block] = [Heading("Perturbation tests"),
-                           Para("INV (invariance): the prediction must not change; DIR (direction): adding or removing "
-                                "a negation must not leave a clearly polar prediction at the same polarity with high "
-                                "confidence. Negations are edited only where the grammar is known, other texts are "
-                                "skipped and counted; a DIR check applies only where the edited clause carries the "
-                                "text's sentiment. Failure rate over the applicable cases, with its 95% Wilson "
-                                "interval; 'not applicable' where no case applies."),
-                           perturb_summary_table(perturb.summary)]
+    blocks: list[Block] = [
+        Heading("Perturbation tests"),
+        Para(
+            "INV (invariance): the prediction must not change; DIR (direction): adding or removing "
+            "a negation must not leave a clearly polar prediction at the same polarity with high "
+            "confidence. Negations are edited only where the grammar is known, other texts are "
+            "skipped and counted; a DIR check applies only where the edited clause carries the "
+            "text's sentiment. Failure rate over the applicable cases, with its 95% Wilson "
+            "interval; 'not applicable' where no case applies."
+        ),
+        perturb_summary_table(perturb.summary),
+    ]
     for gen in dict.fromkeys(perturb.summary["generator"]):
         shown = perturb.shown_examples(gen, n=PERTURB_EXAMPLES_PER_TEST)
         if shown.empty:
             continue
-        blocks += [Heading(f"Examples: {gen}", 3),
-                   Raw(examples_markdown(shown), examples_html(shown))]
+        blocks += [Heading(f"Examples: {gen}", 3), Raw(examples_markdown(shown), examples_html(shown))]
     return blocks
 
 
@@ -419,30 +578,64 @@ def discovery_blocks(discovery: Discovery, figures: bool = False) -> list[Block]
     (the honest figures) and its figures on all rows (optimistic: they include the rows that chose it)."""
     from evalcore.present import charts
 
-    blocks: list[Block] = [Heading("Discovered slices"),
-                           Para(f"Searched automatically (`python -m evalcore discover`): {lit(discovery.method())}."),
-                           Bullets([lit(line) for line in discovery.summary_lines()])]
+    blocks: list[Block] = [
+        Heading("Discovered slices"),
+        Para(f"Searched automatically (`python -m evalcore discover`): {lit(discovery.method())}."),
+        Bullets([lit(line) for line in discovery.summary_lines()]),
+    ]
     if not discovery.candidates:
-        blocks.append(Para("No conjunction was worse than the rest on the search half (search p below "
-                           f"{discovery.settings.screen_p:g}), so nothing was tested: no slice found."))
+        blocks.append(
+            Para(
+                "No conjunction was worse than the rest on the search half (search p below "
+                f"{discovery.settings.screen_p:g}), so nothing was tested: no slice found."
+            )
+        )
         return blocks + ([Bullets([lit(w) for w in discovery.warnings])] if discovery.warnings else [])
     rows, marked = [], set()
     for i, f in enumerate(discovery.candidates):
         c, a = f.confirm, f.overall
         if f.confirmed:
             marked.add(i)
-        rows.append([f.name, f.text, "confirmed" if f.confirmed else "not confirmed", f"{int(c['n']):,}",
-                     units.pts_ci(c["delta"], c["delta_lo"], c["delta_hi"]),
-                     units.pts_ci(c["vs_rest"], c["vs_rest_lo"], c["vs_rest_hi"]),
-                     units.p_value(c["vs_rest_p_adjusted"]), units.magnitude_pts(c["mde"]), f"{int(a['n']):,}",
-                     units.pts_ci(a["delta"], a["delta_lo"], a["delta_hi"]), f.related or "–"])
-    blocks += [Table(["slice", "rule", "result", "n (confirmation half)", "change", "change minus the rest's",
-                      "BH p (vs rest)", "MDE (80% power)", "n (all rows)", "change on all rows", "overlap"],
-                     rows, frozenset(marked)),
-               Para("Changes are candidate − baseline accuracy, paired, with 95% intervals. Only the confirmation "
-                    "half's figures are a fair test: the figures on all rows include the search half that chose the "
-                    "slice and overstate its effect. Save a confirmed slice with `discover --out slices.json`, then "
-                    "`report --slices slices.json`.")]
+        rows.append(
+            [
+                f.name,
+                f.text,
+                "confirmed" if f.confirmed else "not confirmed",
+                f"{int(c['n']):,}",
+                units.pts_ci(c["delta"], c["delta_lo"], c["delta_hi"]),
+                units.pts_ci(c["vs_rest"], c["vs_rest_lo"], c["vs_rest_hi"]),
+                units.p_value(c["vs_rest_p_adjusted"]),
+                units.magnitude_pts(c["mde"]),
+                f"{int(a['n']):,}",
+                units.pts_ci(a["delta"], a["delta_lo"], a["delta_hi"]),
+                f.related or "–",
+            ]
+        )
+    blocks += [
+        Table(
+            [
+                "slice",
+                "rule",
+                "result",
+                "n (confirmation half)",
+                "change",
+                "change minus the rest's",
+                "BH p (vs rest)",
+                "MDE (80% power)",
+                "n (all rows)",
+                "change on all rows",
+                "overlap",
+            ],
+            rows,
+            frozenset(marked),
+        ),
+        Para(
+            "Changes are candidate − baseline accuracy, paired, with 95% intervals. Only the confirmation "
+            "half's figures are a fair test: the figures on all rows include the search half that chose the "
+            "slice and overstate its effect. Save a confirmed slice with `discover --out slices.json`, then "
+            "`report --slices slices.json`."
+        ),
+    ]
     if figures:
         blocks.append(Figure("discovered_slices", charts.discovered_slices_chart(discovery)))
     if discovery.warnings:
@@ -450,12 +643,20 @@ def discovery_blocks(discovery: Discovery, figures: bool = False) -> list[Block]
     return blocks
 
 
-PUSH_HEADERS = ["token", "rows with it", "pushed the candidate to its wrong label", "pushed the baseline to that label",
-                "candidate − baseline", "mean candidate score", "mean baseline score"]
+PUSH_HEADERS = [
+    "token",
+    "rows with it",
+    "pushed the candidate to its wrong label",
+    "pushed the baseline to that label",
+    "candidate − baseline",
+    "mean candidate score",
+    "mean baseline score",
+]
 
 
 def push_rows(frame: pd.DataFrame, n: int) -> list[list[str]]:
     """Rows of a token (or word-class) push table: shares with intervals and counts, the paired gap in points."""
+
     def share(r: Any, role: str) -> str:
         value = getattr(r, f"{role}_share")
         if units.missing(value):
@@ -463,9 +664,18 @@ def push_rows(frame: pd.DataFrame, n: int) -> list[list[str]]:
         ci = units.pct_ci(value, getattr(r, f"{role}_share_lo"), getattr(r, f"{role}_share_hi"))
         return f"{ci} ({int(getattr(r, f'{role}_rows'))} of {n})"
 
-    return [[str(r.token), f"{int(r.n_rows):,}", share(r, "candidate"), share(r, "baseline"),
-             units.pts_ci(r.gap, r.gap_lo, r.gap_hi), f"{r.candidate_mean:+.3f}",
-             "–" if units.missing(r.baseline_mean) else f"{r.baseline_mean:+.3f}"] for r in frame.itertuples()]
+    return [
+        [
+            str(r.token),
+            f"{int(r.n_rows):,}",
+            share(r, "candidate"),
+            share(r, "baseline"),
+            units.pts_ci(r.gap, r.gap_lo, r.gap_hi),
+            f"{r.candidate_mean:+.3f}",
+            "–" if units.missing(r.baseline_mean) else f"{r.baseline_mean:+.3f}",
+        ]
+        for r in frame.itertuples()
+    ]
 
 
 def explanation_blocks(result: RegressionExplanations, figures: bool = False, max_tokens: int = 15) -> list[Block]:
@@ -475,41 +685,60 @@ def explanation_blocks(result: RegressionExplanations, figures: bool = False, ma
     from evalcore.probe.explain import highlight_html, highlight_markdown
     from evalcore.probe.explain_aggregate import unit_text
 
-    blocks: list[Block] = [Heading(f"Why the candidate flips on {result.slice}"),
-                           Para(lit(result.message()))]
+    blocks: list[Block] = [Heading(f"Why the candidate flips on {result.slice}"), Para(lit(result.message()))]
     if not result.available:
         return blocks
-    blocks.append(Para(f"Slice rule: {code(result.rule)}. Method: {lit(result.method())}. Mean scores are in each "
-                       f"model's own unit (candidate: {lit(unit_text(result, 'candidate'))}; baseline: "
-                       f"{lit(unit_text(result, 'baseline'))})."))
+    blocks.append(
+        Para(
+            f"Slice rule: {code(result.rule)}. Method: {lit(result.method())}. Mean scores are in each "
+            f"model's own unit (candidate: {lit(unit_text(result, 'candidate'))}; baseline: "
+            f"{lit(unit_text(result, 'baseline'))})."
+        )
+    )
     headers = PUSH_HEADERS
     rows = push_rows(result.tokens.head(max_tokens), result.n_explained)
     groups = push_rows(result.groups, result.n_explained)
     if groups:
-        blocks += [Para("Word classes (any of the class's words among a row's top pushes), then single tokens:"),
-                   Table(["class", *headers[1:]], groups)]
-    blocks.append(Table(headers, rows) if rows else
-                  Para("No token had a positive score toward the candidate's wrong label on these rows."))
+        blocks += [
+            Para("Word classes (any of the class's words among a row's top pushes), then single tokens:"),
+            Table(["class", *headers[1:]], groups),
+        ]
+    blocks.append(
+        Table(headers, rows)
+        if rows
+        else Para("No token had a positive score toward the candidate's wrong label on these rows.")
+    )
     if figures and rows:
         blocks.append(Figure("token_pushes", charts.token_push_bars(result)))
     if result.examples:
         md, cells = [], []
         for (base, cand), gold in zip(result.examples, result.rows["label"]):
-            line = (f"- gold {md_escape(gold)}, candidate {md_escape(cand.model)} says {md_escape(cand.label)}: "
-                    f"{highlight_markdown(cand)}")
+            line = (
+                f"- gold {md_escape(gold)}, candidate {md_escape(cand.model)} says {md_escape(cand.label)}: "
+                f"{highlight_markdown(cand)}"
+            )
             if base is not None:
-                line += (f"  \n  baseline {md_escape(base.model)} toward {md_escape(base.label)}: "
-                         f"{highlight_markdown(base)}")
+                line += (
+                    f"  \n  baseline {md_escape(base.model)} toward {md_escape(base.label)}: {highlight_markdown(base)}"
+                )
             md.append(line)
-            cells.append(f"<tr><td>{html.escape(gold)} → {html.escape(cand.label)}</td>"
-                         f"<td>{highlight_html(cand)}</td>"
-                         f"<td>{highlight_html(base) if base else 'not explained'}</td></tr>")
-        blocks += [Heading("Examples", 3),
-                   Para("Each regressed row explained toward the candidate's wrong label: green pushes toward it, red "
-                        "away (hover for the score)."),
-                   Raw("\n".join(md), "<table><thead><tr><th>gold → candidate</th><th>candidate</th><th>baseline</th>"
-                       "</tr></thead><tbody>"
-                       + "".join(cells) + "</tbody></table>")]
+            cells.append(
+                f"<tr><td>{html.escape(gold)} → {html.escape(cand.label)}</td>"
+                f"<td>{highlight_html(cand)}</td>"
+                f"<td>{highlight_html(base) if base else 'not explained'}</td></tr>"
+            )
+        blocks += [
+            Heading("Examples", 3),
+            Para(
+                "Each regressed row explained toward the candidate's wrong label: green pushes toward it, red "
+                "away (hover for the score)."
+            ),
+            Raw(
+                "\n".join(md),
+                "<table><thead><tr><th>gold → candidate</th><th>candidate</th><th>baseline</th>"
+                "</tr></thead><tbody>" + "".join(cells) + "</tbody></table>",
+            ),
+        ]
     if result.warnings:
         blocks.append(Bullets([lit(w) for w in result.warnings]))
     return blocks
@@ -533,8 +762,10 @@ def _md_block(block: Block) -> str:
     if isinstance(block, Bullets):
         return "\n".join(f"- {to_markdown(item)}" for item in block.items)
     if isinstance(block, Table):
-        lines = ["| " + " | ".join(_md_cell(h) for h in block.headers) + " |",
-                 "|" + "|".join("---" for _ in block.headers) + "|"]
+        lines = [
+            "| " + " | ".join(_md_cell(h) for h in block.headers) + " |",
+            "|" + "|".join("---" for _ in block.headers) + "|",
+        ]
         lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
         return "\n".join(lines)
     if isinstance(block, Raw):
@@ -542,13 +773,30 @@ def _md_block(block: Block) -> str:
     return ""  # figures live in the HTML report
 
 
-def render_markdown(analysis: Analysis, gates: Verdict | None = None, stress: StressResult | None = None,
-                    perturb: PerturbResult | None = None, notes: str = "", *, stress_set: StressSet | None = None,
-                    generated_at: datetime | None = None, discovery: Discovery | None = None,
-                    explanations: RegressionExplanations | None = None) -> str:
+def render_markdown(
+    analysis: Analysis,
+    gates: Verdict | None = None,
+    stress: StressResult | None = None,
+    perturb: PerturbResult | None = None,
+    notes: str = "",
+    *,
+    stress_set: StressSet | None = None,
+    generated_at: datetime | None = None,
+    discovery: Discovery | None = None,
+    explanations: RegressionExplanations | None = None,
+) -> str:
     """The report as Markdown (tables, no charts). `gates=None` evaluates the default gates."""
-    blocks = report_blocks(analysis, gates, stress, perturb, notes, stress_set=stress_set,
-                           generated_at=generated_at, discovery=discovery, explanations=explanations)
+    blocks = report_blocks(
+        analysis,
+        gates,
+        stress,
+        perturb,
+        notes,
+        stress_set=stress_set,
+        generated_at=generated_at,
+        discovery=discovery,
+        explanations=explanations,
+    )
     return "\n\n".join(t for t in (_md_block(b) for b in blocks) if t) + "\n"
 
 
@@ -586,7 +834,10 @@ def _html_block(block: Block, plotly_js: list[bool]) -> str:
         head = "".join(f"<th>{html.escape(plain(h))}</th>" for h in block.headers)
         body = "".join(
             ('<tr class="marked">' if i in block.marked else "<tr>")
-            + "".join(f"<td>{html.escape(plain(c))}</td>" for c in row) + "</tr>" for i, row in enumerate(block.rows))
+            + "".join(f"<td>{html.escape(plain(c))}</td>" for c in row)
+            + "</tr>"
+            for i, row in enumerate(block.rows)
+        )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     if isinstance(block, Raw):
         return block.html
@@ -596,30 +847,65 @@ def _html_block(block: Block, plotly_js: list[bool]) -> str:
     return f'<div class="figure" id="fig-{html.escape(block.name)}">{div}</div>'
 
 
-def render_html(analysis: Analysis, gates: Verdict | None = None, stress: StressResult | None = None,
-                perturb: PerturbResult | None = None, notes: str = "", *, stress_set: StressSet | None = None,
-                generated_at: datetime | None = None, charts: bool = True, discovery: Discovery | None = None,
-                explanations: RegressionExplanations | None = None) -> str:
+def render_html(
+    analysis: Analysis,
+    gates: Verdict | None = None,
+    stress: StressResult | None = None,
+    perturb: PerturbResult | None = None,
+    notes: str = "",
+    *,
+    stress_set: StressSet | None = None,
+    generated_at: datetime | None = None,
+    charts: bool = True,
+    discovery: Discovery | None = None,
+    explanations: RegressionExplanations | None = None,
+) -> str:
     """The report as one self-contained HTML page: inline CSS, plotly.js inlined once (works offline)."""
-    blocks = report_blocks(analysis, gates, stress, perturb, notes, stress_set=stress_set, figures=charts,
-                           generated_at=generated_at, discovery=discovery, explanations=explanations)
+    blocks = report_blocks(
+        analysis,
+        gates,
+        stress,
+        perturb,
+        notes,
+        stress_set=stress_set,
+        figures=charts,
+        generated_at=generated_at,
+        discovery=discovery,
+        explanations=explanations,
+    )
     title = blocks[0].text if isinstance(blocks[0], Heading) else "evalcore report"
     plotly_js = [False]
     body = "\n".join(_html_block(b, plotly_js) for b in blocks)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(title)}</title><style>{CSS}</style></head>\n<body>\n{body}\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head>\n<body>\n{body}\n</body></html>\n"
+    )
 
 
-def export_reports(analysis: Analysis, gates: Verdict | None = None, *, markdown: str | None = None,
-                   html_path: str | None = None, stress: StressResult | None = None,
-                   perturb: PerturbResult | None = None, notes: str = "",
-                   stress_set: StressSet | None = None, discovery: Discovery | None = None,
-                   explanations: RegressionExplanations | None = None) -> list[str]:
+def export_reports(
+    analysis: Analysis,
+    gates: Verdict | None = None,
+    *,
+    markdown: str | None = None,
+    html_path: str | None = None,
+    stress: StressResult | None = None,
+    perturb: PerturbResult | None = None,
+    notes: str = "",
+    stress_set: StressSet | None = None,
+    discovery: Discovery | None = None,
+    explanations: RegressionExplanations | None = None,
+) -> list[str]:
     """Write the Markdown and/or HTML report (what `report --markdown FILE --html FILE` does);
     returns the paths written."""
-    kwargs = dict(stress=stress, perturb=perturb, notes=notes, stress_set=stress_set, discovery=discovery,
-                  explanations=explanations)
+    kwargs = dict(
+        stress=stress,
+        perturb=perturb,
+        notes=notes,
+        stress_set=stress_set,
+        discovery=discovery,
+        explanations=explanations,
+    )
     written = []
     if markdown:
         written.append(write_report(markdown, render_markdown(analysis, gates, **kwargs)))
@@ -654,44 +940,92 @@ def classification_text_lines(analysis: Analysis, verdict: Verdict) -> list[str]
         for note in getattr(p, "projection", ()):  # as the Data & models page shows beside its mapping table
             out.append(f"{'labels':>9}: {p.model}, {note}")
     d = o["delta"]
-    out.append(f"   change: {units.pts_ci(d['value'], d['lo'], d['hi'])} (paired, n={o['n']:,}), McNemar p "
-               f"{units.p_value(o['mcnemar_p'])}, detects {units.magnitude_pts(o['mde'])} with 80% power")
+    out.append(
+        f"   change: {units.pts_ci(d['value'], d['lo'], d['hi'])} (paired, n={o['n']:,}), McNemar p "
+        f"{units.p_value(o['mcnemar_p'])}, detects {units.magnitude_pts(o['mde'])} with 80% power"
+    )
     ch = r.changes
     for row in ch[(ch["slice"] == "all") & (ch["metric"] != "accuracy")].itertuples():
-        out.append(f"{compared_metric(row.metric).title:>9}: {units.pct(row.baseline)} -> {units.pct(row.candidate)}, "
-                   f"change {units.pts_ci(row.delta, row.delta_lo, row.delta_hi)}")
+        out.append(
+            f"{compared_metric(row.metric).title:>9}: {units.pct(row.baseline)} -> {units.pct(row.candidate)}, "
+            f"change {units.pts_ci(row.delta, row.delta_lo, row.delta_hi)}"
+        )
     rates = []
-    for key, name in (("regression_rate", "regression"), ("improvement_rate", "improvement"),
-                      ("confident_regression_rate", "confident regression")):
+    for key, name in (
+        ("regression_rate", "regression"),
+        ("improvement_rate", "improvement"),
+        ("confident_regression_rate", "confident regression"),
+    ):
         e = o[key]
         rates.append(f"{name} {units.rate(e, 'unknown (no confidences)')}")
     out.append("    rates: " + "; ".join(rates))
     reg = r.regression_metrics
-    table = pd.DataFrame({
-        "slice": reg["slice"], "n": reg["n"].map("{:,}".format),
-        "baseline": reg["baseline_accuracy"].map(units.pct), "candidate": reg["candidate_accuracy"].map(units.pct),
-        "change [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
-        "detectable loss": detectable_loss(verdict, "accuracy", reg["slice"]),
-        "vs rest [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])],
-        "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),
-        **({"design effect": reg["design_effect"].map(lambda x: "-" if x != x else f"{x:.2f}")}
-           if r.changes.attrs.get("cluster_col") else {}),
-        "in the verdict": [status.get(s, "-") if s != "all" else "overall gates" for s in reg["slice"]],
-        "flag": [("WORSE THAN REST" if d < 0 else "gains less than rest") if w else "-"
-                 for w, d in zip(reg["worse_than_rest"], reg["delta"])],
-    })
-    out += ["", "per slice (accuracy; change = candidate - baseline; detectable loss = what the slice's verdict test "
-                "detects with 80% power, - where no test decides it; vs rest = change minus the other rows' change, "
-                "Benjamini-Hochberg):", table.to_string(index=False)]
+    table = pd.DataFrame(
+        {
+            "slice": reg["slice"],
+            "n": reg["n"].map("{:,}".format),
+            "baseline": reg["baseline_accuracy"].map(units.pct),
+            "candidate": reg["candidate_accuracy"].map(units.pct),
+            "change [95%]": [units.pts_ci(a, b, c) for a, b, c in zip(reg["delta"], reg["delta_lo"], reg["delta_hi"])],
+            "detectable loss": detectable_loss(verdict, "accuracy", reg["slice"]),
+            "vs rest [95%]": [
+                units.pts_ci(a, b, c) for a, b, c in zip(reg["vs_rest"], reg["vs_rest_lo"], reg["vs_rest_hi"])
+            ],
+            "BH p vs rest": reg["vs_rest_p_adjusted"].map(units.p_value),
+            **(
+                {"design effect": reg["design_effect"].map(lambda x: "-" if x != x else f"{x:.2f}")}
+                if r.changes.attrs.get("cluster_col")
+                else {}
+            ),
+            "in the verdict": [status.get(s, "-") if s != "all" else "overall gates" for s in reg["slice"]],
+            "flag": [
+                ("WORSE THAN REST" if d < 0 else "gains less than rest") if w else "-"
+                for w, d in zip(reg["worse_than_rest"], reg["delta"])
+            ],
+        }
+    )
+    out += [
+        "",
+        "per slice (accuracy; change = candidate - baseline; detectable loss = what the slice's verdict test "
+        "detects with 80% power, - where no test decides it; vs rest = change minus the other rows' change, "
+        "Benjamini-Hochberg):",
+        table.to_string(index=False),
+    ]
     pc = r.per_class
-    cls = pd.DataFrame({"label": pc["label"], "n gold": pc["n_gold"].map("{:,}".format), **{
-        m: [f"{units.pct(b)} -> {units.pct(c)} ({units.pts_ci(dl, lo, hi)})" for b, c, dl, lo, hi in
-            zip(pc[f"{m}_baseline"], pc[f"{m}_candidate"], pc[f"{m}_delta"], pc[f"{m}_delta_lo"], pc[f"{m}_delta_hi"])]
-        for m in ("precision", "recall", "f1")}})
+    cls = pd.DataFrame(
+        {
+            "label": pc["label"],
+            "n gold": pc["n_gold"].map("{:,}".format),
+            **{
+                m: [
+                    f"{units.pct(b)} -> {units.pct(c)} ({units.pts_ci(dl, lo, hi)})"
+                    for b, c, dl, lo, hi in zip(
+                        pc[f"{m}_baseline"],
+                        pc[f"{m}_candidate"],
+                        pc[f"{m}_delta"],
+                        pc[f"{m}_delta_lo"],
+                        pc[f"{m}_delta_hi"],
+                    )
+                ]
+                for m in ("precision", "recall", "f1")
+            },
+        }
+    )
     out += ["", "per class (baseline -> candidate, paired change [95%]):", cls.to_string(index=False)]
     return out
 
 
-__all__ = ["PUSH_HEADERS", "analysis_figures", "discovery_blocks", "explanation_blocks", "export_reports",
-           "frame_table", "push_rows", "render_html", "render_markdown", "report_blocks", "summarize_findings",
-           "write_report"]
+__all__ = [
+    "PUSH_HEADERS",
+    "analysis_figures",
+    "discovery_blocks",
+    "explanation_blocks",
+    "export_reports",
+    "frame_table",
+    "push_rows",
+    "render_html",
+    "render_markdown",
+    "report_blocks",
+    "summarize_findings",
+    "write_report",
+]

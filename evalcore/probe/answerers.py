@@ -20,6 +20,7 @@ after `MAX_NEW_TOKENS` tokens; the reply, stripped of surrounding whitespace, is
     Context: The Broncos won.
     Question: Who won?
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -35,8 +36,10 @@ SMOLLM2 = "smollm2"
 ENDPOINT_PREFIX = "endpoint:"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MAX_NEW_TOKENS = 48
-INSTRUCTION = ("Answer the question with a short phrase (a few words), taken from the context when one is given. "
-               "Reply with the answer only.")
+INSTRUCTION = (
+    "Answer the question with a short phrase (a few words), taken from the context when one is given. "
+    "Reply with the answer only."
+)
 
 
 def answer_prompt(question: str, context: str = "") -> str:
@@ -94,13 +97,14 @@ class LocalAnswerer:
 
         out = []
         for prompt in prompts:
-            inputs = self.tokenizer.apply_chat_template([{"role": "user", "content": prompt}],
-                                                        add_generation_prompt=True, return_tensors="pt",
-                                                        return_dict=True)
+            inputs = self.tokenizer.apply_chat_template(
+                [{"role": "user", "content": prompt}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+            )
             with torch.no_grad():
-                ids = self.model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False,
-                                          pad_token_id=self.tokenizer.eos_token_id)
-            new = ids[0][inputs["input_ids"].shape[1]:]
+                ids = self.model.generate(
+                    **inputs, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, pad_token_id=self.tokenizer.eos_token_id
+                )
+            new = ids[0][inputs["input_ids"].shape[1] :]
             out.append(self.tokenizer.decode(new, skip_special_tokens=True).strip())
         return out
 
@@ -126,8 +130,11 @@ def smollm2_load_estimate() -> str:
         busy = os.getloadavg()[0] / cores
     except OSError:
         busy = 0.0
-    said = (f"the last load on this server took {last:.0f} s" if last is not None
-            else "about 15 s on a quiet 2-core machine")
+    said = (
+        f"the last load on this server took {last:.0f} s"
+        if last is not None
+        else "about 15 s on a quiet 2-core machine"
+    )
     if busy > 0.8:
         said += f"; the machine is busy now (load {busy * cores:.1f} on {cores} cores), so expect longer"
     return said
@@ -180,16 +187,17 @@ def load_answerer(spec: str, endpoints: Mapping[str, Any]) -> Answerer:
     if spec == SMOLLM2:
         return load_smollm2()
     if spec.startswith(ENDPOINT_PREFIX):
-        name = spec[len(ENDPOINT_PREFIX):]
+        name = spec[len(ENDPOINT_PREFIX) :]
         if name not in endpoints:
-            raise ConfigError(f"no LLM endpoint named {name!r} is configured on this server; configured: "
-                              f"{', '.join(endpoints) or 'none'}")
+            raise ConfigError(
+                f"no LLM endpoint named {name!r} is configured on this server; configured: "
+                f"{', '.join(endpoints) or 'none'}"
+            )
         return EndpointAnswerer(name, endpoints[name])
     raise ConfigError(f"answerer {spec!r} is unknown; allowed: {SMOLLM2}, {ENDPOINT_PREFIX}<configured endpoint>")
 
 
-def live_answers(answerers: Mapping[str, Answerer], question: str, context: str,
-                 golds: Sequence[str]) -> pd.DataFrame:
+def live_answers(answerers: Mapping[str, Answerer], question: str, context: str, golds: Sequence[str]) -> pd.DataFrame:
     """Ask each answerer (by role) the same prompt; one row per role: the model, its answer and every score
     of `evalcore.stats.genmetrics.score_answers` against `golds`."""
     from evalcore.stats.genmetrics import score_answers
@@ -203,10 +211,23 @@ def live_answers(answerers: Mapping[str, Answerer], question: str, context: str,
     roles = list(answerers)
     answers = [answerers[role].answer([prompt])[0] for role in roles]
     scores = score_answers(answers, [golds] * len(answers))
-    return pd.concat([pd.DataFrame({"role": roles, "model": [answerers[r].name for r in roles], "answer": answers}),
-                      scores], axis=1)
+    return pd.concat(
+        [pd.DataFrame({"role": roles, "model": [answerers[r].name for r in roles], "answer": answers}), scores], axis=1
+    )
 
 
-__all__ = ["ENDPOINT_PREFIX", "EndpointAnswerer", "LocalAnswerer", "MAX_NEW_TOKENS", "SMOLLM2", "answer_prompt",
-           "available_answerers", "live_answers", "load_answerer", "load_smollm2", "local_available",
-           "smollm2_load_estimate", "smollm2_path"]
+__all__ = [
+    "ENDPOINT_PREFIX",
+    "EndpointAnswerer",
+    "LocalAnswerer",
+    "MAX_NEW_TOKENS",
+    "SMOLLM2",
+    "answer_prompt",
+    "available_answerers",
+    "live_answers",
+    "load_answerer",
+    "load_smollm2",
+    "local_available",
+    "smollm2_load_estimate",
+    "smollm2_path",
+]

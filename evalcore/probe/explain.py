@@ -26,6 +26,7 @@ output, and explanations built on it disagree with occlusion and gradients (Jain
 Precomputed models (columns of the data, prediction files) cannot score the occluded texts, so they
 cannot be explained: `ModelError` says so.
 """
+
 from __future__ import annotations
 
 import html
@@ -46,16 +47,18 @@ if TYPE_CHECKING:
 OCCLUSION, LEXICON, ANSWER = "occlusion", "lexicon", "answer occlusion"
 METHODS = {
     OCCLUSION: "occlusion (leave one out): a token's score is the drop in the model's evidence for the label when "
-               "the token is deleted from the text; all variants of a text scored in one batched call",
+    "the token is deleted from the text; all variants of a text scored in one batched call",
     ANSWER: "occlusion of the question for a live generation model: each question word is deleted in turn, the model "
-            "answers again (greedily), and the word's score is the drop in that answer's score against the gold answers",
+    "answers again (greedily), and the word's score is the drop in that answer's score against the gold answers",
     LEXICON: "VADER lexicon contributions: each word's valence after VADER's negation, booster, ALL-CAPS and 'but' "
-             "rules, computed by VADER's own code; the scores plus punctuation emphasis add up to its total",
+    "rules, computed by VADER's own code; the scores plus punctuation emphasis add up to its total",
 }
-UNITS = {"probability": "probability of the label",
-         "vader_margin": "VADER compound minus its threshold, toward the label",
-         "vader_valence": "VADER valence toward the label",
-         "answer_score": "score of the answer against the gold answers"}
+UNITS = {
+    "probability": "probability of the label",
+    "vader_margin": "VADER compound minus its threshold, toward the label",
+    "vader_valence": "VADER valence toward the label",
+    "answer_score": "score of the answer against the gold answers",
+}
 # A token: a URL, a word (with inner apostrophes: don't, it's), or a run of other non-space characters
 # (punctuation, emoji). @mentions and #hashtags keep their sign.
 TOKEN = re.compile(r"(?:https?://|www\.)\S+|[@#]?\w+(?:['’]\w+)*|[^\w\s]+")
@@ -123,9 +126,11 @@ def not_explainable(predictor: Predictor) -> str:
     """Why a model cannot be explained, or '' when it can."""
     if getattr(predictor, "live", True):
         return ""
-    return (f"{predictor.name} gives precomputed predictions (columns of the data or a predictions file): it cannot "
-            "score the altered texts an explanation needs, so it cannot be explained; compare live models "
-            "(vader, demo, hf:<model>) to see why predictions flip")
+    return (
+        f"{predictor.name} gives precomputed predictions (columns of the data or a predictions file): it cannot "
+        "score the altered texts an explanation needs, so it cannot be explained; compare live models "
+        "(vader, demo, hf:<model>) to see why predictions flip"
+    )
 
 
 def evidence(predictor: Predictor) -> Evidence:
@@ -146,14 +151,15 @@ def evidence(predictor: Predictor) -> Evidence:
     return Evidence(labels, "probability", probs)
 
 
-def explain_answer(answerer, question: str, golds: Sequence[str], context: str = "", *,
-                   metric: str = "f1") -> Explanation:
+def explain_answer(
+    answerer, question: str, golds: Sequence[str], context: str = "", *, metric: str = "f1"
+) -> Explanation:
     """Which words of the question the answer's score depends on, for a live generation model (an
     `evalcore.probe.answerers` answerer): occlusion by the score of the answer. One answer per question word
     (plus the original), so it costs as many generations as the question has words; the context is kept
     whole (occluding a passage word by word would cost hundreds of generations and mostly measure noise)."""
-    from evalcore.probe.answerers import answer_prompt
     from evalcore.core.errors import ConfigError
+    from evalcore.probe.answerers import answer_prompt
     from evalcore.stats.genmetrics import score_answers
 
     golds = [g.strip() for g in golds if str(g).strip()]
@@ -167,8 +173,16 @@ def explain_answer(answerer, question: str, golds: Sequence[str], context: str =
         raise ConfigError(f"metric {metric!r} is not an answer score; scores: {', '.join(map(str, scores.columns))}")
     values = scores[metric].to_numpy(dtype=float)
     tokens = tuple(TokenScore(question[a:b], a, b, float(values[0] - v)) for (a, b), v in zip(spans, values[1:]))
-    return Explanation(text=question, model=answerer.name, label=f"the gold answer ({metric})", predicted=answers[0],
-                       value=float(values[0]), tokens=tokens, method=ANSWER, unit="answer_score")
+    return Explanation(
+        text=question,
+        model=answerer.name,
+        label=f"the gold answer ({metric})",
+        predicted=answers[0],
+        value=float(values[0]),
+        tokens=tokens,
+        method=ANSWER,
+        unit="answer_score",
+    )
 
 
 @lru_cache(maxsize=1)
@@ -215,8 +229,13 @@ def _label_index(labels: Sequence[str], label: str | None, model: str) -> int | 
     return list(labels).index(label)
 
 
-def explain_many(predictor: Predictor, texts: Sequence[str], labels: Sequence[str | None] | None = None, *,
-                 batch_size: int | None = 256) -> list[Explanation]:
+def explain_many(
+    predictor: Predictor,
+    texts: Sequence[str],
+    labels: Sequence[str | None] | None = None,
+    *,
+    batch_size: int | None = 256,
+) -> list[Explanation]:
     """Occlusion explanations of several texts (each of its `labels[i]`, else of its predicted label).
 
     The original texts and all their occluded variants are scored together in batches of `batch_size`
@@ -232,7 +251,7 @@ def explain_many(predictor: Predictor, texts: Sequence[str], labels: Sequence[st
     step = len(batch) if not batch_size else max(1, int(batch_size))
     preds, scores = [], []
     for start in range(0, len(batch), step):
-        p, s = ev.score(batch[start:start + step])
+        p, s = ev.score(batch[start : start + step])
         preds.append(p)
         scores.append(s)
     pred, score = (np.concatenate(preds), np.concatenate(scores)) if batch else (np.zeros(0, int), np.zeros((0, 0)))
@@ -240,10 +259,13 @@ def explain_many(predictor: Predictor, texts: Sequence[str], labels: Sequence[st
     for text, sp, j in zip(texts, spans, idx):
         full_pred, full = int(pred[at]), score[at]
         j = full_pred if j is None else j
-        drops = full[j] - score[at + 1: at + 1 + len(sp), j]
+        drops = full[j] - score[at + 1 : at + 1 + len(sp), j]
         tokens = tuple(TokenScore(text[s:e], s, e, float(d)) for (s, e), d in zip(sp, drops))
-        out.append(Explanation(text, predictor.name, ev.labels[j], ev.labels[full_pred], float(full[j]), tokens,
-                               OCCLUSION, ev.unit))
+        out.append(
+            Explanation(
+                text, predictor.name, ev.labels[j], ev.labels[full_pred], float(full[j]), tokens, OCCLUSION, ev.unit
+            )
+        )
         at += 1 + len(sp)
     return out
 
@@ -261,8 +283,7 @@ def explain(predictor: Predictor, text: str, label: str | None = None, *, method
     if method == LEXICON and not is_vader:
         raise ModelError(f"the lexicon method explains VADER only; {predictor.name} is explained by occlusion")
     if method == LEXICON or (method == "auto" and is_vader):
-        return vader_lexicon(text, label, labels=predictor.labels, threshold=predictor.threshold,
-                             model=predictor.name)
+        return vader_lexicon(text, label, labels=predictor.labels, threshold=predictor.threshold, model=predictor.name)
     return explain_many(predictor, [text], [label], batch_size=None)[0]
 
 
@@ -315,8 +336,9 @@ def vader_valences(text: str) -> tuple[list[str], list[tuple[int, int]], list[fl
     senti = SentiText(scored)
     sentiments: list[float] = []
     for i, item in enumerate(words):  # polarity_scores' loop, verbatim in effect
-        if item.lower() in BOOSTER_DICT or (i < len(words) - 1 and item.lower() == "kind"
-                                            and words[i + 1].lower() == "of"):
+        if item.lower() in BOOSTER_DICT or (
+            i < len(words) - 1 and item.lower() == "kind" and words[i + 1].lower() == "of"
+        ):
             sentiments.append(0)
             continue
         sentiments = an.sentiment_valence(0, senti, item, i, sentiments)
@@ -324,8 +346,14 @@ def vader_valences(text: str) -> tuple[list[str], list[tuple[int, int]], list[fl
     return words, spans, [float(v) for v in sentiments], float(an._punctuation_emphasis(scored))
 
 
-def vader_lexicon(text: str, label: str | None = None, *, labels: Sequence[str] = ("negative", "neutral", "positive"),
-                  threshold: float = 0.05, model: str = "vader") -> Explanation:
+def vader_lexicon(
+    text: str,
+    label: str | None = None,
+    *,
+    labels: Sequence[str] = ("negative", "neutral", "positive"),
+    threshold: float = 0.05,
+    model: str = "vader",
+) -> Explanation:
     """VADER's exact explanation: token scores are its word valences signed toward `label`.
 
     Toward positive a valence counts as is, toward negative negated, toward neutral against the
@@ -345,8 +373,17 @@ def vader_lexicon(text: str, label: str | None = None, *, labels: Sequence[str] 
     for span, v in zip(spans, valences):  # the words of one emoji's description add up on the emoji
         merged[span] = merged.get(span, 0.0) + v
     tokens = tuple(TokenScore(text[s:e], s, e, direction * v + 0.0) for (s, e), v in merged.items())  # no -0.0
-    return Explanation(text, model, labels[j], labels[pred], direction * total + 0.0, tokens, LEXICON, "vader_valence",
-                       unattributed=direction * (total - raw) + 0.0)
+    return Explanation(
+        text,
+        model,
+        labels[j],
+        labels[pred],
+        direction * total + 0.0,
+        tokens,
+        LEXICON,
+        "vader_valence",
+        unattributed=direction * (total - raw) + 0.0,
+    )
 
 
 # --- highlighting ---------------------------------------------------------------------------------
@@ -367,16 +404,18 @@ def highlight_html(expl: Explanation, scale: float | None = None) -> str:
     s = _scale(expl, scale)
     out, at = [], 0
     for t in expl.tokens:
-        out.append(html.escape(expl.text[at:t.start]))
-        word = html.escape(expl.text[t.start:t.end])
+        out.append(html.escape(expl.text[at : t.start]))
+        word = html.escape(expl.text[t.start : t.end])
         share = min(abs(t.score) / s, 1.0)
         if share < 0.02:
             out.append(word)
         else:
             r, g, b = TOWARD if t.score > 0 else AWAY
-            out.append(f'<span style="background:rgba({r},{g},{b},{0.15 + 0.6 * share:.2f});border-radius:3px;'
-                       f'padding:0 1px" title="{t.score:+.3f} ({html.escape(UNITS[expl.unit])}: '
-                       f'{html.escape(expl.label)})">{word}</span>')
+            out.append(
+                f'<span style="background:rgba({r},{g},{b},{0.15 + 0.6 * share:.2f});border-radius:3px;'
+                f'padding:0 1px" title="{t.score:+.3f} ({html.escape(UNITS[expl.unit])}: '
+                f'{html.escape(expl.label)})">{word}</span>'
+            )
         at = t.end
     out.append(html.escape(expl.text[at:]))
     return "".join(out)
@@ -390,8 +429,8 @@ def highlight_markdown(expl: Explanation, k: int = 3) -> str:
     for t in expl.tokens:
         if id(t) not in marked:
             continue
-        out.append(_md_escape(expl.text[at:t.start]))
-        word = _md_escape(expl.text[t.start:t.end])
+        out.append(_md_escape(expl.text[at : t.start]))
+        word = _md_escape(expl.text[t.start : t.end])
         out.append(f"**{word}** ({t.score:+.2f})" if t.score > 0 else f"~~{word}~~ ({t.score:+.2f})")
         at = t.end
     out.append(_md_escape(expl.text[at:]))
@@ -404,6 +443,23 @@ def _md_escape(text: str) -> str:
     return md_escape(text)
 
 
-__all__ = ["explain_answer", "Evidence", "Explanation", "LEXICON", "METHODS", "OCCLUSION", "TokenScore", "UNITS", "evidence",
-           "explain", "explain_many", "highlight_html", "highlight_markdown", "not_explainable", "occluded",
-           "tokenize", "vader_lexicon", "vader_valences"]
+__all__ = [
+    "explain_answer",
+    "Evidence",
+    "Explanation",
+    "LEXICON",
+    "METHODS",
+    "OCCLUSION",
+    "TokenScore",
+    "UNITS",
+    "evidence",
+    "explain",
+    "explain_many",
+    "highlight_html",
+    "highlight_markdown",
+    "not_explainable",
+    "occluded",
+    "tokenize",
+    "vader_lexicon",
+    "vader_valences",
+]

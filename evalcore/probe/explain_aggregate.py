@@ -14,6 +14,7 @@ exact lexicon view gives a negator no score of its own). Counts are scale-free; 
 each model's own unit (`units`). A model whose predictions are precomputed cannot be explained: the
 result then says why (`unavailable`, `message()`), never an empty table without a reason.
 """
+
 from __future__ import annotations
 
 import time
@@ -24,10 +25,10 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from evalcore.analyze.tables import ROLES, role_col, role_names
 from evalcore.core import units
 from evalcore.core.errors import ModelError
 from evalcore.probe.explain import METHODS, OCCLUSION, UNITS, Explanation, explain_many, not_explainable
-from evalcore.analyze.tables import ROLES, role_col, role_names
 
 if TYPE_CHECKING:
     from evalcore.predict.models import Predictor
@@ -36,9 +37,23 @@ if TYPE_CHECKING:
 DEFAULT_MAX_ROWS = 100
 DEFAULT_TOP_K = 3
 MAX_EXAMPLES = 5
-TOKEN_COLUMNS = ["token", "n_rows", "candidate_rows", "candidate_share", "candidate_share_lo", "candidate_share_hi",
-                 "baseline_rows", "baseline_share", "baseline_share_lo", "baseline_share_hi", "gap", "gap_lo", "gap_hi",
-                 "candidate_mean", "baseline_mean"]
+TOKEN_COLUMNS = [
+    "token",
+    "n_rows",
+    "candidate_rows",
+    "candidate_share",
+    "candidate_share_lo",
+    "candidate_share_hi",
+    "baseline_rows",
+    "baseline_share",
+    "baseline_share_lo",
+    "baseline_share_hi",
+    "gap",
+    "gap_lo",
+    "gap_hi",
+    "candidate_mean",
+    "baseline_mean",
+]
 
 
 def token_key(token: str) -> str:
@@ -98,28 +113,48 @@ class RegressionExplanations:
         if "candidate" in self.unavailable:
             return f"No explanation: {self.unavailable['candidate']}."
         if self.n_regressed == 0:
-            return (f"No explanation needed: slice {self.slice} has no regressed row (baseline right, candidate "
-                    f"wrong) among its {self.n_slice:,} rows.")
-        sample = (f" (a random sample, seed {self.seed}, of the {self.n_regressed:,})" if self.sampled
-                  else "")
-        base = (f"; the baseline could not be explained: {self.unavailable['baseline']}"
-                if "baseline" in self.unavailable else "")
-        return (f"Explained {self.n_explained:,} regressed rows of slice {self.slice}{sample} by occlusion toward "
-                f"the candidate's wrong label; a token pushed a model when it is among the row's top {self.top_k} "
-                f"positive scores{base}.")
+            return (
+                f"No explanation needed: slice {self.slice} has no regressed row (baseline right, candidate "
+                f"wrong) among its {self.n_slice:,} rows."
+            )
+        sample = f" (a random sample, seed {self.seed}, of the {self.n_regressed:,})" if self.sampled else ""
+        base = (
+            f"; the baseline could not be explained: {self.unavailable['baseline']}"
+            if "baseline" in self.unavailable
+            else ""
+        )
+        return (
+            f"Explained {self.n_explained:,} regressed rows of slice {self.slice}{sample} by occlusion toward "
+            f"the candidate's wrong label; a token pushed a model when it is among the row's top {self.top_k} "
+            f"positive scores{base}."
+        )
 
     def method(self) -> str:
         return METHODS[OCCLUSION]
 
     def to_dict(self) -> dict[str, Any]:
-        return units.strict_json({
-            "slice": self.slice, "rule": self.rule, "baseline": self.baseline, "candidate": self.candidate,
-            "n_slice": self.n_slice, "n_regressed": self.n_regressed, "n_explained": self.n_explained,
-            "sampled": self.sampled, "seed": self.seed, "top_k": self.top_k, "units": self.units,
-            "unavailable": self.unavailable, "message": self.message(), "method": self.method(),
-            "tokens": self.tokens.to_dict(orient="records"), "groups": self.groups.to_dict(orient="records"),
-            "rows": self.rows.to_dict(orient="records"),
-            "warnings": self.warnings})
+        return units.strict_json(
+            {
+                "slice": self.slice,
+                "rule": self.rule,
+                "baseline": self.baseline,
+                "candidate": self.candidate,
+                "n_slice": self.n_slice,
+                "n_regressed": self.n_regressed,
+                "n_explained": self.n_explained,
+                "sampled": self.sampled,
+                "seed": self.seed,
+                "top_k": self.top_k,
+                "units": self.units,
+                "unavailable": self.unavailable,
+                "message": self.message(),
+                "method": self.method(),
+                "tokens": self.tokens.to_dict(orient="records"),
+                "groups": self.groups.to_dict(orient="records"),
+                "rows": self.rows.to_dict(orient="records"),
+                "warnings": self.warnings,
+            }
+        )
 
 
 KeyFn = Callable[[str], "str | None"]
@@ -142,8 +177,9 @@ def _row_scores(expl: Explanation | None, key: KeyFn, tokens=None) -> dict[str, 
     return out
 
 
-def token_table(pairs: Sequence[tuple[Explanation | None, Explanation]], top_k: int,
-                key: KeyFn = token_key, keep_all: bool = False) -> pd.DataFrame:
+def token_table(
+    pairs: Sequence[tuple[Explanation | None, Explanation]], top_k: int, key: KeyFn = token_key, keep_all: bool = False
+) -> pd.DataFrame:
     """TOKEN_COLUMNS over explained rows given as (baseline, candidate) explanations toward the same label;
     `key` groups tokens (`token_key`: the word itself; `class_key`: its word class, others left out). Only
     keys that pushed the candidate at least once are kept, unless `keep_all`."""
@@ -175,18 +211,40 @@ def token_table(pairs: Sequence[tuple[Explanation | None, Explanation]], top_k: 
     g_lo, g_hi = paired_difference_interval(both, c - both, b - both, n - c - b + both)
     with np.errstate(invalid="ignore", divide="ignore"):
         b_mean = np.where(df["b_n"] > 0, df["b_sum"] / df["b_n"].replace(0, 1), np.nan)
-    out = pd.DataFrame({
-        "token": df["token"], "n_rows": df["n_rows"].astype(int), "candidate_rows": c.astype(int),
-        "candidate_share": c / n, "candidate_share_lo": c_lo, "candidate_share_hi": c_hi,
-        "baseline_rows": b.astype(int), "baseline_share": b / n, "baseline_share_lo": b_lo, "baseline_share_hi": b_hi,
-        "gap": (c - b) / n, "gap_lo": g_lo, "gap_hi": g_hi,
-        "candidate_mean": df["c_sum"] / df["n_rows"], "baseline_mean": b_mean})
+    out = pd.DataFrame(
+        {
+            "token": df["token"],
+            "n_rows": df["n_rows"].astype(int),
+            "candidate_rows": c.astype(int),
+            "candidate_share": c / n,
+            "candidate_share_lo": c_lo,
+            "candidate_share_hi": c_hi,
+            "baseline_rows": b.astype(int),
+            "baseline_share": b / n,
+            "baseline_share_lo": b_lo,
+            "baseline_share_hi": b_hi,
+            "gap": (c - b) / n,
+            "gap_lo": g_lo,
+            "gap_hi": g_hi,
+            "candidate_mean": df["c_sum"] / df["n_rows"],
+            "baseline_mean": b_mean,
+        }
+    )
     if all(base is None for base, _ in pairs):  # baseline not explained: its columns are unknown, not zero
-        for col in ("baseline_rows", "baseline_share", "baseline_share_lo", "baseline_share_hi", "gap", "gap_lo",
-                    "gap_hi", "baseline_mean"):
+        for col in (
+            "baseline_rows",
+            "baseline_share",
+            "baseline_share_lo",
+            "baseline_share_hi",
+            "gap",
+            "gap_lo",
+            "gap_hi",
+            "baseline_mean",
+        ):
             out[col] = np.nan
-    return out.sort_values(["candidate_rows", "gap", "token"], ascending=[False, False, True],
-                           na_position="last").reset_index(drop=True)
+    return out.sort_values(
+        ["candidate_rows", "gap", "token"], ascending=[False, False, True], na_position="last"
+    ).reset_index(drop=True)
 
 
 def _fmt_top(expl: Explanation | None, k: int) -> str:
@@ -195,9 +253,18 @@ def _fmt_top(expl: Explanation | None, k: int) -> str:
     return ", ".join(f"{t.token} ({t.score:+.2f})" for t in expl.top(k)) or "none"
 
 
-def explain_regressions(df_eval: pd.DataFrame, mask: np.ndarray, predictors: Mapping[str, Predictor | None], *,
-                        slice_name: str, rule: str = "", max_rows: int = DEFAULT_MAX_ROWS, seed: int = 0,
-                        top_k: int = DEFAULT_TOP_K, batch_size: int = 256) -> RegressionExplanations:
+def explain_regressions(
+    df_eval: pd.DataFrame,
+    mask: np.ndarray,
+    predictors: Mapping[str, Predictor | None],
+    *,
+    slice_name: str,
+    rule: str = "",
+    max_rows: int = DEFAULT_MAX_ROWS,
+    seed: int = 0,
+    top_k: int = DEFAULT_TOP_K,
+    batch_size: int = 256,
+) -> RegressionExplanations:
     """Explain the regressed rows of one slice (`mask` over df_eval's rows) with both roles' predictors.
 
     `predictors[role]` may be None or a precomputed model: that role is then reported as unavailable,
@@ -220,9 +287,20 @@ def explain_regressions(df_eval: pd.DataFrame, mask: np.ndarray, predictors: Map
         if reason:
             unavailable[role] = reason
     result = RegressionExplanations(
-        slice=slice_name, rule=rule, baseline=names["baseline"], candidate=names["candidate"], n_slice=int(mask.sum()),
-        n_regressed=int(regressed.sum()), n_explained=0, seed=seed, top_k=top_k, units={r: "" for r in ROLES},
-        unavailable=unavailable, tokens=pd.DataFrame(columns=TOKEN_COLUMNS), rows=pd.DataFrame())
+        slice=slice_name,
+        rule=rule,
+        baseline=names["baseline"],
+        candidate=names["candidate"],
+        n_slice=int(mask.sum()),
+        n_regressed=int(regressed.sum()),
+        n_explained=0,
+        seed=seed,
+        top_k=top_k,
+        units={r: "" for r in ROLES},
+        unavailable=unavailable,
+        tokens=pd.DataFrame(columns=TOKEN_COLUMNS),
+        rows=pd.DataFrame(),
+    )
     if "candidate" in unavailable or not len(idx):
         result.seconds = time.perf_counter() - started
         return result
@@ -238,17 +316,25 @@ def explain_regressions(df_eval: pd.DataFrame, mask: np.ndarray, predictors: Map
         result.units[role] = expl[role][0].unit
     drift = sum(e.predicted != w for e, w in zip(expl["candidate"], wrong))  # type: ignore[union-attr]
     if drift:
-        result.warnings.append(f"on {drift} of {len(texts)} rows the live candidate now predicts another label than "
-                               "df_eval records (a changed model or stale cache?); those rows still explain the "
-                               "recorded label")
+        result.warnings.append(
+            f"on {drift} of {len(texts)} rows the live candidate now predicts another label than "
+            "df_eval records (a changed model or stale cache?); those rows still explain the "
+            "recorded label"
+        )
     pairs = list(zip(expl["baseline"], expl["candidate"]))
     result.tokens = token_table(pairs, top_k)  # type: ignore[arg-type]
     result.groups = token_table(pairs, top_k, class_key, keep_all=True)  # type: ignore[arg-type]
-    result.rows = pd.DataFrame({
-        "id": rows["id"].astype(str).to_numpy(), "text": texts, "label": rows["label"].astype(str).to_numpy(),
-        "baseline_pred": rows[role_col("baseline", "pred")].astype(str).to_numpy(), "candidate_pred": wrong,
-        "candidate_top": [_fmt_top(e, top_k) for e in expl["candidate"]],
-        "baseline_top": [_fmt_top(e, top_k) for e in expl["baseline"]]})
+    result.rows = pd.DataFrame(
+        {
+            "id": rows["id"].astype(str).to_numpy(),
+            "text": texts,
+            "label": rows["label"].astype(str).to_numpy(),
+            "baseline_pred": rows[role_col("baseline", "pred")].astype(str).to_numpy(),
+            "candidate_pred": wrong,
+            "candidate_top": [_fmt_top(e, top_k) for e in expl["candidate"]],
+            "baseline_top": [_fmt_top(e, top_k) for e in expl["baseline"]],
+        }
+    )
     result.n_explained = len(texts)
     result.examples = pairs[:MAX_EXAMPLES]
     result.seconds = time.perf_counter() - started
@@ -267,12 +353,18 @@ def live_predictors(analysis: Analysis) -> dict[str, Predictor]:
     return out
 
 
-def explain_slice(analysis: Analysis, slice_ref: str, *, predictors: Mapping[str, Predictor | None] | None = None,
-                  extra: Mapping[str, tuple[str, np.ndarray]] | None = None, **options) -> RegressionExplanations:
+def explain_slice(
+    analysis: Analysis,
+    slice_ref: str,
+    *,
+    predictors: Mapping[str, Predictor | None] | None = None,
+    extra: Mapping[str, tuple[str, np.ndarray]] | None = None,
+    **options,
+) -> RegressionExplanations:
     """`explain_regressions` for a slice of the analysis named `slice_ref` (or in `extra`, name -> (rule
     text, mask), e.g. discovered slices), or for rule text evaluated on df_eval."""
-    from evalcore.core.errors import RuleError
     from evalcore.analyze.rules import evaluate, format_rule, parse_rule
+    from evalcore.core.errors import RuleError
 
     masks = analysis.results.masks
     if slice_ref in masks:
@@ -296,6 +388,17 @@ def unit_text(result: RegressionExplanations, role: str) -> str:
     return UNITS.get(unit, "not explained")
 
 
-__all__ = ["DEFAULT_MAX_ROWS", "DEFAULT_TOP_K", "RegressionExplanations", "TOKEN_COLUMNS", "class_key",
-           "explain_regressions", "explain_slice", "live_predictors", "token_key", "token_table", "unit_text",
-           "word_classes"]
+__all__ = [
+    "DEFAULT_MAX_ROWS",
+    "DEFAULT_TOP_K",
+    "RegressionExplanations",
+    "TOKEN_COLUMNS",
+    "class_key",
+    "explain_regressions",
+    "explain_slice",
+    "live_predictors",
+    "token_key",
+    "token_table",
+    "unit_text",
+    "word_classes",
+]

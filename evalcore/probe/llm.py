@@ -11,6 +11,7 @@ messages (server replies that echo it are redacted). Without an endpoint, `build
 prompt the user can paste into any chat tool and paste the reply back into the case list.
 Transport is `urllib` from the standard library: one POST, no extra dependency.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -39,8 +40,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A redirect would carry the Authorization header to another URL: refuse it."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 - urllib's hook
-        raise urllib.error.HTTPError(display_url(req.full_url), code, f"redirect to {display_url(newurl)} refused",
-                                     headers, fp)
+        raise urllib.error.HTTPError(
+            display_url(req.full_url), code, f"redirect to {display_url(newurl)} refused", headers, fp
+        )
 
 
 _ERROR_BODY_CHARS = 300  # shown of an error body, after the key is redacted from all of what was read
@@ -58,10 +60,11 @@ def display_url(url: str) -> str:
         port = f":{parts.port}" if parts.port else ""
     except ValueError:  # a malformed port or bracket: show no part of it that could hold a secret
         return "<unreadable URL>"
-    netloc = (f"***@{host}{port}" if parts.username is not None or parts.password is not None
-              else parts.netloc)
-    query = "&".join(f"{k}=***" if _SECRET_QUERY.search(k) else f"{k}={v}" if sep else k
-                     for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item))
+    netloc = f"***@{host}{port}" if parts.username is not None or parts.password is not None else parts.netloc
+    query = "&".join(
+        f"{k}=***" if _SECRET_QUERY.search(k) else f"{k}={v}" if sep else k
+        for k, sep, v in (item.partition("=") for item in parts.query.split("&") if item)
+    )
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, "" if not parts.fragment else "***"))
 
 
@@ -83,15 +86,21 @@ class LLMConfig:
         if not isinstance(self.model, str) or not self.model.strip():
             raise ConfigError(f"LLM model={self.model!r} must name a model, e.g. gpt-4o-mini")
         if not isinstance(self.api_key_env, str) or (self.api_key_env and not _KEY_ENV.fullmatch(self.api_key_env)):
-            raise ConfigError(f"LLM api_key_env={self.api_key_env!r} must name an API-key variable "
-                              "(letters, digits, _, ending in _API_KEY, _KEY or _TOKEN) or be empty for no key")
+            raise ConfigError(
+                f"LLM api_key_env={self.api_key_env!r} must name an API-key variable "
+                "(letters, digits, _, ending in _API_KEY, _KEY or _TOKEN) or be empty for no key"
+            )
         if self.api_key_env.upper().startswith(_FORBIDDEN_KEY_PREFIXES):
-            raise ConfigError(f"LLM api_key_env={self.api_key_env!r}: keys of other services (W&B, Hugging "
-                              "Face, cloud providers) are never sent to an LLM endpoint")
+            raise ConfigError(
+                f"LLM api_key_env={self.api_key_env!r}: keys of other services (W&B, Hugging "
+                "Face, cloud providers) are never sent to an LLM endpoint"
+            )
         host = urllib.parse.urlsplit(self.base_url).hostname or ""
         if self.api_key_env and self.base_url.startswith("http://") and host not in _LOCAL_HOSTS:
-            raise ConfigError(f"LLM base_url={display_url(self.base_url)!r}: an API key is only sent over https "
-                              "(plain http is allowed for a local server on localhost)")
+            raise ConfigError(
+                f"LLM base_url={display_url(self.base_url)!r}: an API key is only sent over https "
+                "(plain http is allowed for a local server on localhost)"
+            )
         if not isinstance(self.temperature, (int, float)) or not 0.0 <= self.temperature <= 2.0:
             raise ConfigError(f"LLM temperature={self.temperature!r} must lie in [0, 2]")
         if not isinstance(self.timeout, (int, float)) or not self.timeout > 0:
@@ -101,8 +110,10 @@ class LLMConfig:
         return asdict(self)
 
     def __repr__(self) -> str:
-        return (f"LLMConfig(base_url={self.display_url!r}, model={self.model!r}, api_key_env={self.api_key_env!r}, "
-                f"temperature={self.temperature!r}, timeout={self.timeout!r})")
+        return (
+            f"LLMConfig(base_url={self.display_url!r}, model={self.model!r}, api_key_env={self.api_key_env!r}, "
+            f"temperature={self.temperature!r}, timeout={self.timeout!r})"
+        )
 
     @property
     def display_url(self) -> str:
@@ -170,8 +181,7 @@ def configured_endpoints(secrets: Mapping | None = None) -> tuple[dict[str, LLMC
     return found, problems
 
 
-def build_prompt(slice_name: str, hypothesis: str, examples: Sequence[str], n: int,
-                 labels: Sequence[str]) -> str:
+def build_prompt(slice_name: str, hypothesis: str, examples: Sequence[str], n: int, labels: Sequence[str]) -> str:
     """A self-contained prompt: the hypothesis, real examples from the slice, and the exact reply
     format `text<TAB>label` that `parse_cases` reads, so a reply pasted back in needs no editing."""
     if not isinstance(n, int) or not 1 <= n <= 200:
@@ -217,8 +227,9 @@ def _post(config: LLMConfig, body: dict[str, Any], key: str | None) -> dict[str,
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if key:
         headers["Authorization"] = f"Bearer {key}"
-    request = urllib.request.Request(config.endpoint, data=json.dumps(body).encode("utf-8"),
-                                     headers=headers, method="POST")
+    request = urllib.request.Request(
+        config.endpoint, data=json.dumps(body).encode("utf-8"), headers=headers, method="POST"
+    )
     where = f"LLM endpoint {display_url(config.endpoint)}"
     try:
         with urllib.request.build_opener(_NoRedirect).open(request, timeout=config.timeout) as response:
@@ -230,32 +241,41 @@ def _post(config: LLMConfig, body: dict[str, Any], key: str | None) -> dict[str,
         except (OSError, http.client.HTTPException):
             detail = ""
         key_hint = f"the key in ${config.api_key_env}" if config.api_key_env else "no key (api_key_env is empty)"
-        hint = {401: f"{key_hint} was rejected",
-                403: f"{key_hint} may not use model {config.model!r}",
-                404: "no such path: base_url usually ends in /v1",
-                429: "rate limit or quota reached; wait and retry"}.get(
-                    exc.code, "the server failed; retry later" if exc.code >= 500 else
-                    "it redirects elsewhere; redirects are refused so the key never follows one: configure the "
-                    "final URL" if 300 <= exc.code < 400 else "request refused")
-        raise ConfigError(f"{where} answered HTTP {exc.code} ({hint})"
-                          + (f": {detail}" if detail else "")) from exc
+        hint = {
+            401: f"{key_hint} was rejected",
+            403: f"{key_hint} may not use model {config.model!r}",
+            404: "no such path: base_url usually ends in /v1",
+            429: "rate limit or quota reached; wait and retry",
+        }.get(
+            exc.code,
+            "the server failed; retry later"
+            if exc.code >= 500
+            else "it redirects elsewhere; redirects are refused so the key never follows one: configure the final URL"
+            if 300 <= exc.code < 400
+            else "request refused",
+        )
+        raise ConfigError(f"{where} answered HTTP {exc.code} ({hint})" + (f": {detail}" if detail else "")) from exc
     except (TimeoutError, socket.timeout) as exc:
         raise ConfigError(f"{where} did not answer within timeout={config.timeout} s") from exc
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, (TimeoutError, socket.timeout)):
             raise ConfigError(f"{where} did not answer within timeout={config.timeout} s") from exc
-        raise ConfigError(f"could not reach {where}: {_redact(str(reason), key)[:_ERROR_BODY_CHARS]}; check base_url "
-                          "and that the server is running") from exc
+        raise ConfigError(
+            f"could not reach {where}: {_redact(str(reason), key)[:_ERROR_BODY_CHARS]}; check base_url "
+            "and that the server is running"
+        ) from exc
     except (http.client.HTTPException, ConnectionError, OSError) as exc:
-        raise ConfigError(f"{where} closed the connection without a complete reply "
-                          f"({type(exc).__name__}); retry or check the server") from exc
+        raise ConfigError(
+            f"{where} closed the connection without a complete reply ({type(exc).__name__}); retry or check the server"
+        ) from exc
     try:
         return json.loads(payload.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         snippet = _redact(_redact(payload[:_ERROR_READ_BYTES].decode("utf-8", "replace"), key)[:120], key)
-        raise ConfigError(f"{where} did not reply with JSON (got {snippet!r}); is base_url an "
-                          "OpenAI-compatible API?") from exc
+        raise ConfigError(
+            f"{where} did not reply with JSON (got {snippet!r}); is base_url an OpenAI-compatible API?"
+        ) from exc
 
 
 _FENCE_RE = re.compile(r"^\s*```")
@@ -291,22 +311,28 @@ def _api_key(config: LLMConfig) -> str | None:
         return None
     key = (os.environ.get(config.api_key_env) or "").strip()
     if not key:
-        raise ConfigError(f"environment variable {config.api_key_env} is not set: export the API "
-                          "key there (it is read at call time and never stored), or copy the "
-                          "prompt into a chat tool instead")
+        raise ConfigError(
+            f"environment variable {config.api_key_env} is not set: export the API "
+            "key there (it is read at call time and never stored), or copy the "
+            "prompt into a chat tool instead"
+        )
     if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
         # checked here because http.client's own error would quote the header, key included
-        raise ConfigError(f"the key in {config.api_key_env} holds spaces, line breaks or "
-                          "non-ASCII characters; set it to the key alone")
+        raise ConfigError(
+            f"the key in {config.api_key_env} holds spaces, line breaks or "
+            "non-ASCII characters; set it to the key alone"
+        )
     return key
 
 
 def chat(config: LLMConfig, prompt: str, temperature: float | None = None, max_tokens: int | None = None) -> str:
     """One user message to the endpoint, its reply's text (the key redacted). Errors are ConfigErrors."""
     key = _api_key(config)
-    body: dict[str, Any] = {"model": config.model,
-                            "temperature": config.temperature if temperature is None else temperature,
-                            "messages": [{"role": "user", "content": prompt}]}
+    body: dict[str, Any] = {
+        "model": config.model,
+        "temperature": config.temperature if temperature is None else temperature,
+        "messages": [{"role": "user", "content": prompt}],
+    }
     if max_tokens is not None:
         body["max_tokens"] = max_tokens
     reply = _post(config, body, key)
@@ -315,9 +341,10 @@ def chat(config: LLMConfig, prompt: str, temperature: float | None = None, max_t
         if not isinstance(content, str):
             raise TypeError(type(content).__name__)
     except (KeyError, IndexError, TypeError) as exc:
-        raise ConfigError(f"LLM endpoint {display_url(config.endpoint)} replied without choices[0].message.content "
-                          f"(got keys {sorted(reply) if isinstance(reply, dict) else type(reply).__name__})"
-                          ) from exc
+        raise ConfigError(
+            f"LLM endpoint {display_url(config.endpoint)} replied without choices[0].message.content "
+            f"(got keys {sorted(reply) if isinstance(reply, dict) else type(reply).__name__})"
+        ) from exc
     return _redact(content, key)
 
 
@@ -327,5 +354,6 @@ def generate_cases(config: LLMConfig, prompt: str, labels: Sequence[str]) -> lis
     try:
         return parse_reply(content, labels)
     except DataError as exc:
-        raise ConfigError(f"the LLM's reply could not be read as cases ({exc}); edit the prompt or "
-                          "paste the reply in by hand") from exc
+        raise ConfigError(
+            f"the LLM's reply could not be read as cases ({exc}); edit the prompt or paste the reply in by hand"
+        ) from exc

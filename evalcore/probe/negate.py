@@ -39,6 +39,7 @@ models these tests may compare: it decides only where the test applies, never a 
     >>> edit.text, edit.directional, edit.why
     ('It will help, the whole plan is awful', False, 'other sentiment in the text outside the edited clause')
 """
+
 from __future__ import annotations
 
 import re
@@ -47,56 +48,276 @@ from functools import lru_cache
 
 # --- words ------------------------------------------------------------------------------------------
 _COPULA = {"is", "are", "was", "were"}
-_MODALS = {"can": "cannot", "could": "could not", "will": "will not", "would": "would not",
-           "should": "should not", "must": "must not", "might": "might not"}
+_MODALS = {
+    "can": "cannot",
+    "could": "could not",
+    "will": "will not",
+    "would": "would not",
+    "should": "should not",
+    "must": "must not",
+    "might": "might not",
+}
 _HAVE = {"have", "has", "had"}
 _HAVE_DO = {"have": ("don't", "have"), "has": ("doesn't", "have"), "had": ("didn't", "have")}
 # "'s" is "is" only after these; after a noun it may be a possessive ("Trump's base").
-_PRONOUN_BE = {"i'm": "am", "it's": "is", "that's": "is", "he's": "is", "she's": "is", "there's": "is",
-               "you're": "are", "we're": "are", "they're": "are",
-               "im": "am", "thats": "is", "youre": "are", "theyre": "are"}  # tweets drop the apostrophe
+_PRONOUN_BE = {
+    "i'm": "am",
+    "it's": "is",
+    "that's": "is",
+    "he's": "is",
+    "she's": "is",
+    "there's": "is",
+    "you're": "are",
+    "we're": "are",
+    "they're": "are",
+    "im": "am",
+    "thats": "is",
+    "youre": "are",
+    "theyre": "are",
+}  # tweets drop the apostrophe
 _PRONOUN_HAVE = {"i've", "you've", "we've", "they've"}
 _SUBJECTS_PLURAL = {"i", "you", "we", "they", "u"}
 _SUBJECTS_SINGULAR = {"he", "she", "it"}
 _DEMONSTRATIVES = {"this", "that", "these", "those"}  # determiners that are also subjects ("this is…")
-_DETERMINERS = {"a", "an", "the", "this", "that", "these", "those", "my", "your", "his", "her", "its", "our",
-                "their", "some", "any", "every", "each", "no", "of", "to", "in", "on", "at", "for", "with", "by",
-                "from", "and", "or", "but", "as", "than"}
+_DETERMINERS = {
+    "a",
+    "an",
+    "the",
+    "this",
+    "that",
+    "these",
+    "those",
+    "my",
+    "your",
+    "his",
+    "her",
+    "its",
+    "our",
+    "their",
+    "some",
+    "any",
+    "every",
+    "each",
+    "no",
+    "of",
+    "to",
+    "in",
+    "on",
+    "at",
+    "for",
+    "with",
+    "by",
+    "from",
+    "and",
+    "or",
+    "but",
+    "as",
+    "than",
+}
 # Words after which a verb group is inverted (a question or a conditional), never a statement.
-_INVERTING = {"i", "you", "he", "she", "it", "we", "they", "there", "this", "that", "these", "those", "the", "a",
-              "an", "my", "your", "his", "her", "our", "their", "u", "ya", "y'all"}
+_INVERTING = {
+    "i",
+    "you",
+    "he",
+    "she",
+    "it",
+    "we",
+    "they",
+    "there",
+    "this",
+    "that",
+    "these",
+    "those",
+    "the",
+    "a",
+    "an",
+    "my",
+    "your",
+    "his",
+    "her",
+    "our",
+    "their",
+    "u",
+    "ya",
+    "y'all",
+}
 _WH = {"what", "who", "whom", "whose", "where", "when", "why", "how", "which"}
 # Adverbs that go before "not" ("is also not", "I'm still not"); others make the edit unclear.
-_ADVERB_BEFORE_NOT = {"also", "still", "probably", "definitely", "certainly", "clearly", "obviously", "actually",
-                      "surely", "apparently"}
-_ADVERB_UNCLEAR = {"always", "ever", "just", "only", "even", "often", "usually", "sometimes", "never", "already",
-                   "all", "both", "either", "neither", "too", "once", "literally", "simply", "merely", "now", "then"}
+_ADVERB_BEFORE_NOT = {
+    "also",
+    "still",
+    "probably",
+    "definitely",
+    "certainly",
+    "clearly",
+    "obviously",
+    "actually",
+    "surely",
+    "apparently",
+}
+_ADVERB_UNCLEAR = {
+    "always",
+    "ever",
+    "just",
+    "only",
+    "even",
+    "often",
+    "usually",
+    "sometimes",
+    "never",
+    "already",
+    "all",
+    "both",
+    "either",
+    "neither",
+    "too",
+    "once",
+    "literally",
+    "simply",
+    "merely",
+    "now",
+    "then",
+}
 # "-ly" adverbs after which "not" still reads well ("is not really good"); other ones ("would absolutely
 # take", "is slowly turning") leave no clear place for it.
-_LY_OK = {"really", "likely", "totally", "completely", "fully", "entirely", "exactly", "necessarily",
-          "particularly", "nearly", "fairly"}
+_LY_OK = {
+    "really",
+    "likely",
+    "totally",
+    "completely",
+    "fully",
+    "entirely",
+    "exactly",
+    "necessarily",
+    "particularly",
+    "nearly",
+    "fairly",
+}
 _IRREGULAR_PARTICIPLES = {
-    "been", "done", "gone", "seen", "had", "made", "said", "got", "gotten", "taken", "given", "known", "shown",
-    "come", "become", "begun", "broken", "chosen", "driven", "eaten", "fallen", "felt", "found", "forgotten",
-    "heard", "held", "kept", "left", "lost", "meant", "met", "paid", "put", "read", "run", "sent", "set", "spent",
-    "spoken", "stood", "told", "thought", "understood", "won", "written", "brought", "bought", "caught", "taught",
-    "fought", "sold", "built", "led", "let", "hit", "hurt", "cut", "quit", "grown", "thrown", "worn", "woken",
-    "beaten", "bitten", "blown", "drawn", "drunk", "flown", "forgiven", "frozen", "hidden", "ridden", "risen",
-    "shaken", "slept", "stolen", "sung", "swum", "torn", "sworn", "struck", "stuck", "won", "wound", "seen"}
+    "been",
+    "done",
+    "gone",
+    "seen",
+    "had",
+    "made",
+    "said",
+    "got",
+    "gotten",
+    "taken",
+    "given",
+    "known",
+    "shown",
+    "come",
+    "become",
+    "begun",
+    "broken",
+    "chosen",
+    "driven",
+    "eaten",
+    "fallen",
+    "felt",
+    "found",
+    "forgotten",
+    "heard",
+    "held",
+    "kept",
+    "left",
+    "lost",
+    "meant",
+    "met",
+    "paid",
+    "put",
+    "read",
+    "run",
+    "sent",
+    "set",
+    "spent",
+    "spoken",
+    "stood",
+    "told",
+    "thought",
+    "understood",
+    "won",
+    "written",
+    "brought",
+    "bought",
+    "caught",
+    "taught",
+    "fought",
+    "sold",
+    "built",
+    "led",
+    "let",
+    "hit",
+    "hurt",
+    "cut",
+    "quit",
+    "grown",
+    "thrown",
+    "worn",
+    "woken",
+    "beaten",
+    "bitten",
+    "blown",
+    "drawn",
+    "drunk",
+    "flown",
+    "forgiven",
+    "frozen",
+    "hidden",
+    "ridden",
+    "risen",
+    "shaken",
+    "slept",
+    "stolen",
+    "sung",
+    "swum",
+    "torn",
+    "sworn",
+    "struck",
+    "stuck",
+    "won",
+    "wound",
+    "seen",
+}
 # Main verbs negated with do-support after a subject pronoun: base -> (3rd person -s, past).
 _VERBS: dict[str, tuple[str, str]] = {
-    "love": ("loves", "loved"), "like": ("likes", "liked"), "hate": ("hates", "hated"),
-    "enjoy": ("enjoys", "enjoyed"), "want": ("wants", "wanted"), "need": ("needs", "needed"),
-    "recommend": ("recommends", "recommended"), "trust": ("trusts", "trusted"), "care": ("cares", "cared"),
-    "miss": ("misses", "missed"), "believe": ("believes", "believed"), "agree": ("agrees", "agreed"),
-    "support": ("supports", "supported"), "feel": ("feels", "felt"), "think": ("thinks", "thought"),
-    "know": ("knows", "knew"), "understand": ("understands", "understood"), "mind": ("minds", "minded"),
-    "appreciate": ("appreciates", "appreciated"), "expect": ("expects", "expected"),
-    "deserve": ("deserves", "deserved"), "remember": ("remembers", "remembered"), "see": ("sees", "saw"),
-    "mean": ("means", "meant"), "adore": ("adores", "adored"), "respect": ("respects", "respected"),
-    "blame": ("blames", "blamed"), "regret": ("regrets", "regretted"), "get": ("gets", "got"),
-    "buy": ("buys", "bought"), "watch": ("watches", "watched"), "play": ("plays", "played"),
-    "work": ("works", "worked"), "look": ("looks", "looked"), "sound": ("sounds", "sounded")}
+    "love": ("loves", "loved"),
+    "like": ("likes", "liked"),
+    "hate": ("hates", "hated"),
+    "enjoy": ("enjoys", "enjoyed"),
+    "want": ("wants", "wanted"),
+    "need": ("needs", "needed"),
+    "recommend": ("recommends", "recommended"),
+    "trust": ("trusts", "trusted"),
+    "care": ("cares", "cared"),
+    "miss": ("misses", "missed"),
+    "believe": ("believes", "believed"),
+    "agree": ("agrees", "agreed"),
+    "support": ("supports", "supported"),
+    "feel": ("feels", "felt"),
+    "think": ("thinks", "thought"),
+    "know": ("knows", "knew"),
+    "understand": ("understands", "understood"),
+    "mind": ("minds", "minded"),
+    "appreciate": ("appreciates", "appreciated"),
+    "expect": ("expects", "expected"),
+    "deserve": ("deserves", "deserved"),
+    "remember": ("remembers", "remembered"),
+    "see": ("sees", "saw"),
+    "mean": ("means", "meant"),
+    "adore": ("adores", "adored"),
+    "respect": ("respects", "respected"),
+    "blame": ("blames", "blamed"),
+    "regret": ("regrets", "regretted"),
+    "get": ("gets", "got"),
+    "buy": ("buys", "bought"),
+    "watch": ("watches", "watched"),
+    "play": ("plays", "played"),
+    "work": ("works", "worked"),
+    "look": ("looks", "looked"),
+    "sound": ("sounds", "sounded"),
+}
 _VERB_FORM: dict[str, tuple[str, str]] = {}  # surface form -> (tense: base / third / past, base)
 for _base, (_third, _past) in _VERBS.items():
     _VERB_FORM[_base] = ("base", _base)
@@ -105,16 +326,60 @@ for _base, (_third, _past) in _VERBS.items():
 # Auxiliary "do" is negated only before a verb of this list ("I do like" -> "I do not like").
 _DO = {"do", "does", "did"}
 # Fixed phrases that say something else without their negation ("can't wait" is eagerness).
-_IDIOMS_KEEP = ("can't wait", "cant wait", "cannot wait", "can't even", "cant even", "can't help", "cant help",
-                "can't believe", "cant believe", "won't lie", "wont lie", "not gonna lie", "can't stand",
-                "cant stand")
+_IDIOMS_KEEP = (
+    "can't wait",
+    "cant wait",
+    "cannot wait",
+    "can't even",
+    "cant even",
+    "can't help",
+    "cant help",
+    "can't believe",
+    "cant believe",
+    "won't lie",
+    "wont lie",
+    "not gonna lie",
+    "can't stand",
+    "cant stand",
+)
 
-_IDIOMS_ADD = ("as we know it", "as you know", "as i said", "like i said", "as i say", "if you will",
-               "thank you", "i mean", "you know", "i guess", "i think so", "i'm sure", "that's it", "here we go",
-               "there you go")
+_IDIOMS_ADD = (
+    "as we know it",
+    "as you know",
+    "as i said",
+    "like i said",
+    "as i say",
+    "if you will",
+    "thank you",
+    "i mean",
+    "you know",
+    "i guess",
+    "i think so",
+    "i'm sure",
+    "that's it",
+    "here we go",
+    "there you go",
+)
 _TOKEN_RE = re.compile(r"https?://\S+|www\.\S+|[@#]\w+|[A-Za-z]+(?:['\u2019][A-Za-z]+)*|\d+(?:[.,:]\d+)*|\S")
-_CLAUSE_WORDS = {"but", "and", "because", "so", "although", "though", "tho", "while", "whereas", "yet", "or",
-                 "cause", "'cause", "bc", "if", "when", "unless"}
+_CLAUSE_WORDS = {
+    "but",
+    "and",
+    "because",
+    "so",
+    "although",
+    "though",
+    "tho",
+    "while",
+    "whereas",
+    "yet",
+    "or",
+    "cause",
+    "'cause",
+    "bc",
+    "if",
+    "when",
+    "unless",
+}
 
 
 @dataclass(frozen=True)
@@ -197,8 +462,7 @@ def _negation_words() -> frozenset[str]:
 def negation_tokens(toks: list[Token]) -> list[int]:
     """Indices of every negation in the text: the lexicon's words and any "n't" form."""
     words = _negation_words()
-    return [i for i, t in enumerate(toks)
-            if t.word and (t.low in words or t.low.endswith("n't"))]
+    return [i for i, t in enumerate(toks) if t.word and (t.low in words or t.low.endswith("n't"))]
 
 
 @lru_cache(maxsize=1)
@@ -293,7 +557,7 @@ def _participle(low: str) -> bool:
 
 
 def _not_word(tok: Token, nxt: Token | None) -> str:
-    """"not" in the case of the verb group: NOT after a shouted word, Not in a Title-Case headline."""
+    """ "not" in the case of the verb group: NOT after a shouted word, Not in a Title-Case headline."""
     if tok.text.isupper() and len(tok.text) > 1:
         return "NOT"
     if tok.text.istitle() and nxt is not None and nxt.text[:1].isupper() and len(tok.text) > 1:
@@ -304,7 +568,7 @@ def _not_word(tok: Token, nxt: Token | None) -> str:
 def _edit(text: str, sent: list[Token], k: int, new: str, start: int, end: int, scope: int) -> NegationEdit | None:
     """Replace text[start:end] by `new`; the negation governs the clause from token `scope` on. None when
     that clause ends in "too" (= also), which a negation turns into "either"."""
-    clause = sent[scope:_scope_end(sent, scope)]
+    clause = sent[scope : _scope_end(sent, scope)]
     if clause and clause[-1].low == "too":
         return None
     out = text[:start] + new + text[end:]
@@ -319,7 +583,7 @@ def add_negation_edit(text: str) -> NegationEdit | str:
         return "already holds a negation"
     lowered = text.lower().replace("\u2019", "'")
     if any(idiom in lowered for idiom in _IDIOMS_ADD):
-        return "an idiom (\"as we know it\", \"like I said\"): negated, it says nothing"
+        return 'an idiom ("as we know it", "like I said"): negated, it says nothing'
     groups = sentences(toks)
     statements = [s for s in groups if not is_question(s)]
     for sentence in statements:
@@ -358,10 +622,17 @@ def _negate_at(text: str, sent: list[Token], k: int) -> NegationEdit | None:
     word = _not_word(tok, nxt)
     if low in _PRONOUN_BE or low in _COPULA or (low == "am" and prev is not None and prev.low == "i"):
         subject = sent[k - 1] if k > 0 else None  # a hashtag or mention may be the subject ("#Hatchimals are")
-        if low not in _PRONOUN_BE and (subject is None or subject.low in _DETERMINERS - _DEMONSTRATIVES
-                                       or not (subject.word or subject.tag or subject.text[:1].isdigit())):
+        if low not in _PRONOUN_BE and (
+            subject is None
+            or subject.low in _DETERMINERS - _DEMONSTRATIVES
+            or not (subject.word or subject.tag or subject.text[:1].isdigit())
+        ):
             return None  # "the is…", "… is": no subject
-        if nlow in _INVERTING - _NOT_PLACE or " ".join(t.low for t in sent[k + 1:k + 3]) in ("so many", "so much", "by far"):
+        if nlow in _INVERTING - _NOT_PLACE or " ".join(t.low for t in sent[k + 1 : k + 3]) in (
+            "so many",
+            "so much",
+            "by far",
+        ):
             return None  # "are you…" (a question); "the thing is so many people…", "is by far": no place for "not"
         return _edit(text, sent, k, f" {word}", anchor.end, anchor.end, scope)
     if low in _MODALS:
@@ -374,7 +645,7 @@ def _negate_at(text: str, sent: list[Token], k: int) -> NegationEdit | None:
         if prev is None or prev.low in _DETERMINERS | {"to"} or prev.low in _MODALS:
             return None  # "to have", "will have" (the modal is negated instead)
         target = sent[k + 2] if before_not and k + 2 < len(sent) else nxt
-        if _participle(target.low) and not (target.low == "got" and "to" in (t.low for t in sent[k + 2:k + 4])):
+        if _participle(target.low) and not (target.low == "got" and "to" in (t.low for t in sent[k + 2 : k + 4])):
             if low in _PRONOUN_HAVE:  # "I've been" -> "I have not been"
                 shout = tok.text.isupper()
                 new = f"{tok.text[:-3]} {'HAVE' if shout else 'have'} {word}"
@@ -401,8 +672,9 @@ def _negate_at(text: str, sent: list[Token], k: int) -> NegationEdit | None:
         before = next((t for t in reversed(sent[:i]) if not t.tag), None)
         if before is not None and (before.low in _MODALS or before.low in _COPULA or before.low in _DO):
             return None  # "do you love…": inverted
-        if (tense == "base" and subject.low not in _SUBJECTS_PLURAL) or \
-                (tense == "third" and subject.low not in _SUBJECTS_SINGULAR):
+        if (tense == "base" and subject.low not in _SUBJECTS_PLURAL) or (
+            tense == "third" and subject.low not in _SUBJECTS_SINGULAR
+        ):
             return None  # agreement the rules cannot vouch for
         aux = {"base": "don't", "third": "doesn't", "past": "didn't"}[tense]
         return _do_support(text, sent, k, aux, base, adverb)
@@ -410,13 +682,34 @@ def _negate_at(text: str, sent: list[Token], k: int) -> NegationEdit | None:
 
 
 # Objects after which "have" is the main verb ("I had a…", "she has the arms"), negated with do-support.
-_HAVE_OBJECTS = {"a", "an", "the", "to", "some", "many", "much", "more", "enough", "it", "them", "this", "that",
-                 "my", "your", "his", "her", "our", "their", "fun", "time", "money"}
+_HAVE_OBJECTS = {
+    "a",
+    "an",
+    "the",
+    "to",
+    "some",
+    "many",
+    "much",
+    "more",
+    "enough",
+    "it",
+    "them",
+    "this",
+    "that",
+    "my",
+    "your",
+    "his",
+    "her",
+    "our",
+    "their",
+    "fun",
+    "time",
+    "money",
+}
 
 
-def _do_support(text: str, sent: list[Token], k: int, aux: str, base: str,
-                adverb: Token | None = None) -> NegationEdit:
-    """"I had a…" -> "I didn't have a…"; "she loves" -> "she doesn't love"; `adverb` sits between
+def _do_support(text: str, sent: list[Token], k: int, aux: str, base: str, adverb: Token | None = None) -> NegationEdit:
+    """ "I had a…" -> "I didn't have a…"; "she loves" -> "she doesn't love"; `adverb` sits between
     ("I really love" -> "I don't really love")."""
     tok = sent[k]
     aux = aux.replace("'", _apostrophe(text))
@@ -430,9 +723,26 @@ def _do_support(text: str, sent: list[Token], k: int, aux: str, base: str,
 
 
 # The positive of a "n't" form, by what precedes "n't" ("ca" of "can't", "wo" of "won't").
-_NT_POSITIVE = {"is": "is", "are": "are", "was": "was", "were": "were", "do": "do", "does": "does", "did": "did",
-                "ca": "can", "can": "can", "could": "could", "wo": "will", "would": "would", "should": "should",
-                "must": "must", "has": "has", "have": "have", "had": "had", "might": "might"}
+_NT_POSITIVE = {
+    "is": "is",
+    "are": "are",
+    "was": "was",
+    "were": "were",
+    "do": "do",
+    "does": "does",
+    "did": "did",
+    "ca": "can",
+    "can": "can",
+    "could": "could",
+    "wo": "will",
+    "would": "would",
+    "should": "should",
+    "must": "must",
+    "has": "has",
+    "have": "have",
+    "had": "had",
+    "might": "might",
+}
 _NPI_CLAUSE = {"any", "anything", "anyone", "anybody", "anywhere", "anymore", "ever", "yet", "either", "much"}
 _COMMAND_OPENERS = {"just", "please", "pls", "plz", "so", "and", "but", "now", "seriously", "oh", "ok", "okay"}
 _NPI_NEXT = {"even", "only", "just", "that", "necessarily", "exactly", "quite", "until", "till", "to"}
@@ -452,7 +762,7 @@ def remove_negation_edit(text: str) -> NegationEdit | str:
         return "a question"
     lowered = text.lower().replace("\u2019", "'")
     if any(idiom in lowered for idiom in _IDIOMS_KEEP):
-        return "an idiom (\"can't wait\", \"won't lie\"): without its negation it says something else"
+        return 'an idiom ("can\'t wait", "won\'t lie"): without its negation it says something else'
     k = sent.index(tok)
     nxt = sent[k + 1] if k + 1 < len(sent) else None
     if nxt is None or not nxt.word:
@@ -460,16 +770,19 @@ def remove_negation_edit(text: str) -> NegationEdit | str:
     low = tok.low
     if low != "cannot" and low != "not" and not (low.endswith("n't") or low.endswith("nt")):
         return "a negation the rules do not know how to remove (no, never, nothing, without…)"
-    clause = [t.low for t in sent[k + 1:_scope_end(sent, k + 1)]]
-    if nxt.low in _NPI_NEXT or any(w in _NPI_CLAUSE for w in clause) or \
-            re.search(r"\bin (months|years|weeks|days|ages|forever|a while|a long time)\b", " ".join(clause)):
+    clause = [t.low for t in sent[k + 1 : _scope_end(sent, k + 1)]]
+    if (
+        nxt.low in _NPI_NEXT
+        or any(w in _NPI_CLAUSE for w in clause)
+        or re.search(r"\bin (months|years|weeks|days|ages|forever|a while|a long time)\b", " ".join(clause))
+    ):
         return "a word that needs the negation depends on it (even, any, ever, yet, much…)"
     if low == "cannot":
         return _kept(_edit(text, sent, k, _case_like("can", tok.text), tok.start, tok.end, k + 1))
     if low != "not" and (low.endswith("n't") or low.endswith("nt")):
         stem = low[:-3] if low.endswith("n't") else low[:-2]
         if stem in ("ai", "ain"):
-            return "\"ain't\": its positive form depends on the subject"
+            return '"ain\'t": its positive form depends on the subject'
         if stem not in _NT_POSITIVE:
             return "a negation the rules do not know how to remove"
         positive = _NT_POSITIVE[stem]
@@ -483,17 +796,27 @@ def remove_negation_edit(text: str) -> NegationEdit | str:
         return _kept(_edit(text, sent, k, _case_like(positive, tok.text), tok.start, tok.end, k + 1))
     if low == "not":
         prev = next((t for t in reversed(sent[:k]) if not t.tag), None)
-        aux = prev is not None and (prev.low in _COPULA | set(_MODALS) | _HAVE | _DO | {"am"}
-                                    or prev.low in _PRONOUN_BE or prev.low in _PRONOUN_HAVE)
+        aux = prev is not None and (
+            prev.low in _COPULA | set(_MODALS) | _HAVE | _DO | {"am"}
+            or prev.low in _PRONOUN_BE
+            or prev.low in _PRONOUN_HAVE
+        )
         if not aux or (_opens(sent, prev) and prev.low not in _PRONOUN_BE and prev.low not in _PRONOUN_HAVE):
-            return "\"not\" does not follow an auxiliary, copula or modal"
+            return '"not" does not follow an auxiliary, copula or modal'
         return _kept(_edit(text, sent, k, "", prev.end, tok.end, k + 1))  # "is not good" -> "is good"
     return "a negation the rules do not know how to remove"
 
 
 def _kept(edit: NegationEdit | None) -> NegationEdit | str:
-    return edit if edit is not None else "\"too\" (also) ends the clause: without the negation it reads \"either\""
+    return edit if edit is not None else '"too" (also) ends the clause: without the negation it reads "either"'
 
 
-__all__ = ["NegationEdit", "add_negation_edit", "has_sentiment", "is_question", "remove_negation_edit", "sentences",
-           "tokens"]
+__all__ = [
+    "NegationEdit",
+    "add_negation_edit",
+    "has_sentiment",
+    "is_question",
+    "remove_negation_edit",
+    "sentences",
+    "tokens",
+]

@@ -25,6 +25,7 @@ True
 >>> add_mention("nice day")
 ['@user nice day']
 """
+
 from __future__ import annotations
 
 import difflib
@@ -41,12 +42,12 @@ import emoji
 import numpy as np
 import pandas as pd
 
-from evalcore.probe import negate
 from evalcore.core.errors import ConfigError
+from evalcore.probe import negate
 
 if TYPE_CHECKING:
-    from evalcore.predict.models import Predictor
     from evalcore.predict.cache import PredictionCache
+    from evalcore.predict.models import Predictor
 
 Perturbation = Callable[..., "list[str] | None"]
 
@@ -61,6 +62,7 @@ class Edit:
 
 
 # --- negation (rules in evalcore.probe.negate) ----------------------------------------------------------
+
 
 def has_negation(text: str) -> bool:
     """True when the text holds a negation (VADER's list, "n't" forms, no, never, nothing...)."""
@@ -102,9 +104,15 @@ NEUTRAL_HASHTAGS = ("#news", "#tbt", "#monday", "#update", "#thread")
 def add_typos(text: str, n_typos: int = 1, seed: int | str = 0) -> list[str] | None:
     """Swap `n_typos` pairs of adjacent, different letters (never inside a mention, hashtag or URL)."""
     protected = {i for m in _PROTECTED_RE.finditer(text) for i in range(m.start(), m.end())}
-    spots = [i for i in range(len(text) - 1)
-             if text[i].isalpha() and text[i + 1].isalpha() and text[i] != text[i + 1]
-             and i not in protected and i + 1 not in protected]
+    spots = [
+        i
+        for i in range(len(text) - 1)
+        if text[i].isalpha()
+        and text[i + 1].isalpha()
+        and text[i] != text[i + 1]
+        and i not in protected
+        and i + 1 not in protected
+    ]
     if not spots:
         return None
     random.Random(seed).shuffle(spots)
@@ -204,12 +212,14 @@ class Expectation:
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"Expectation: {name}={value!r} must lie in [0, 1]")
 
-    def check(self, orig_pred: str, orig_conf: float, pert_pred: str, pert_conf: float,
-              directional: bool = True) -> Status:
+    def check(
+        self, orig_pred: str, orig_conf: float, pert_pred: str, pert_conf: float, directional: bool = True
+    ) -> Status:
         return self.judge(orig_pred, orig_conf, pert_pred, pert_conf, directional)[0]
 
-    def judge(self, orig_pred: str, orig_conf: float, pert_pred: str, pert_conf: float,
-              directional: bool = True) -> tuple[Status, str]:
+    def judge(
+        self, orig_pred: str, orig_conf: float, pert_pred: str, pert_conf: float, directional: bool = True
+    ) -> tuple[Status, str]:
         """The status and, when not applicable, why."""
         if self.kind == "INV":
             return (Status.PASS if orig_pred == pert_pred else Status.FAIL), ""
@@ -219,8 +229,11 @@ class Expectation:
         if str(orig_pred).lower() not in polar:
             return Status.NA, "original predicted neither positive nor negative"
         if not orig_conf >= self.clear_conf:
-            return Status.NA, (f"original confidence below {self.clear_conf:g}" if orig_conf == orig_conf
-                               else "the model gives no confidence")
+            return Status.NA, (
+                f"original confidence below {self.clear_conf:g}"
+                if orig_conf == orig_conf
+                else "the model gives no confidence"
+            )
         stays = pert_pred == orig_pred and pert_conf >= self.high_conf
         return (Status.FAIL if stays else Status.PASS), ""
 
@@ -260,21 +273,40 @@ class Generator:
 def default_generators(expectation_dir: Expectation = DIR) -> list[Generator]:
     """The built-in generators; `expectation_dir` sets the DIR thresholds of the negation tests."""
     return [
-        Generator("add_negation", add_negation, expectation_dir,
-                  "add \"not\" where the grammar is known (after an auxiliary, copula or modal; \"don't\" before a "
-                  "known verb after its subject), else skip the text; a clearly polar text must then not keep its "
-                  "polarity with high confidence, checked only where the edited clause carries the sentiment",
-                  edits=add_negation_edits),
-        Generator("remove_negation", remove_negation, expectation_dir,
-                  "remove a text's only negation where it follows an auxiliary, copula or modal, else skip the "
-                  "text; checked like add negation",
-                  edits=remove_negation_edits),
-        Generator("add_typos", add_typos, INV, "swap one pair of adjacent letters", seeded=True,
-                  skip_reason="no two adjacent letters outside mentions, hashtags and links"),
+        Generator(
+            "add_negation",
+            add_negation,
+            expectation_dir,
+            'add "not" where the grammar is known (after an auxiliary, copula or modal; "don\'t" before a '
+            "known verb after its subject), else skip the text; a clearly polar text must then not keep its "
+            "polarity with high confidence, checked only where the edited clause carries the sentiment",
+            edits=add_negation_edits,
+        ),
+        Generator(
+            "remove_negation",
+            remove_negation,
+            expectation_dir,
+            "remove a text's only negation where it follows an auxiliary, copula or modal, else skip the "
+            "text; checked like add negation",
+            edits=remove_negation_edits,
+        ),
+        Generator(
+            "add_typos",
+            add_typos,
+            INV,
+            "swap one pair of adjacent letters",
+            seeded=True,
+            skip_reason="no two adjacent letters outside mentions, hashtags and links",
+        ),
         Generator("upper_case", upper_case, INV, "write the text in ALL CAPS", skip_reason="already in capitals"),
         Generator("lower_case", lower_case, INV, "write the text in lower case", skip_reason="already in lower case"),
-        Generator("strip_punctuation", strip_punctuation, INV, "drop the final punctuation",
-                  skip_reason="no final punctuation"),
+        Generator(
+            "strip_punctuation",
+            strip_punctuation,
+            INV,
+            "drop the final punctuation",
+            skip_reason="no final punctuation",
+        ),
         Generator("add_exclamation", add_exclamation, INV, 'append "!!!"', skip_reason='already ends with "!!!"'),
         Generator("add_emoji", add_emoji, INV, "append a neutral emoji", seeded=True),
         Generator("remove_emoji", remove_emoji, INV, "remove every emoji", skip_reason="no emoji, or only emoji"),
@@ -286,8 +318,7 @@ def default_generators(expectation_dir: Expectation = DIR) -> list[Generator]:
 GENERATOR_NAMES = tuple(g.name for g in default_generators())
 
 
-def get_generators(names: Sequence[str] | None = None,
-                   expectation_dir: Expectation = DIR) -> list[Generator]:
+def get_generators(names: Sequence[str] | None = None, expectation_dir: Expectation = DIR) -> list[Generator]:
     """Built-in generators by name (all when `names` is None), in the order given."""
     by_name = {g.name: g for g in default_generators(expectation_dir)}
     if names is None:
@@ -328,7 +359,7 @@ def _merge(runs: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
     for text, changed in runs:
         core = text.strip()
         if changed and core and core != text:
-            lead, trail = text[:len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+            lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
             split += [(lead, False), (core, True), (trail, False)]
         else:
             split.append((text, changed and bool(core)))
@@ -353,14 +384,15 @@ def highlight_edit_html(original: str, perturbed: str) -> tuple[str, str]:
     left, right = edit_segments(original, perturbed)
 
     def render(runs: list[tuple[str, bool]], style: str, tag: str) -> str:
-        return "".join(f'<{tag} style="{style}">{html.escape(t)}</{tag}>' if changed else html.escape(t)
-                       for t, changed in runs)
+        return "".join(
+            f'<{tag} style="{style}">{html.escape(t)}</{tag}>' if changed else html.escape(t) for t, changed in runs
+        )
 
     return render(left, REMOVED_STYLE, "del"), render(right, ADDED_STYLE, "ins")
 
 
 def highlight_edit_markdown(original: str, perturbed: str) -> str:
-    """"original → perturbed" in Markdown: removed words ~~struck~~, written words **bold**; every
+    """ "original → perturbed" in Markdown: removed words ~~struck~~, written words **bold**; every
     character of the texts escaped, so a tweet cannot add markup (links, images) of its own."""
     from evalcore.core.safetext import md_escape
 
@@ -392,11 +424,14 @@ def examples_html(shown: pd.DataFrame) -> str:
     for (orig, new), part in shown.groupby(["original", "perturbed"], sort=False):
         left, right = highlight_edit_html(orig, new)
         by_model = {r.model: r for r in part.itertuples()}
-        cells = "".join(f"<td>{html.escape(_outcome(by_model[m]))}</td>" if m in by_model else "<td>–</td>"
-                        for m in models)
+        cells = "".join(
+            f"<td>{html.escape(_outcome(by_model[m]))}</td>" if m in by_model else "<td>–</td>" for m in models
+        )
         body.append(f"<tr><td>{left}</td><td>{right}</td>{cells}</tr>")
-    return (f'<table class="edits" style="width:100%;font-size:0.9em"><thead><tr><th>original</th><th>edited</th>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (
+        f'<table class="edits" style="width:100%;font-size:0.9em"><thead><tr><th>original</th><th>edited</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def examples_markdown(shown: pd.DataFrame) -> str:
@@ -423,8 +458,7 @@ class PerturbResult:
     examples: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"perturb_cases": self.cases, "perturb_summary": self.summary,
-                "perturb_examples": self.examples}
+        return {"perturb_cases": self.cases, "perturb_summary": self.summary, "perturb_examples": self.examples}
 
     def shown_examples(self, generator: str, n: int = 5) -> pd.DataFrame:
         """Up to `n` edits of one test, one row per edit with every model's outcome; failures first,
@@ -438,12 +472,28 @@ class PerturbResult:
         index = pd.MultiIndex.from_frame(part[["original", "perturbed"]])
         chosen = part[index.isin(keep)]
         order = {pair: i for i, pair in enumerate(keep)}
-        return chosen.assign(_o=[order[p] for p in zip(chosen["original"], chosen["perturbed"])]) \
-            .sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+        return (
+            chosen.assign(_o=[order[p] for p in zip(chosen["original"], chosen["perturbed"])])
+            .sort_values("_o", kind="stable")
+            .drop(columns="_o")
+            .reset_index(drop=True)
+        )
 
 
-CASE_COLUMNS = ("generator", "expectation", "original", "perturbed", "model", "orig_pred",
-                "pert_pred", "orig_conf", "pert_conf", "status", "directional", "why")
+CASE_COLUMNS = (
+    "generator",
+    "expectation",
+    "original",
+    "perturbed",
+    "model",
+    "orig_pred",
+    "pert_pred",
+    "orig_conf",
+    "pert_conf",
+    "status",
+    "directional",
+    "why",
+)
 
 
 @dataclass(frozen=True)
@@ -456,8 +506,9 @@ class Plan:
     skipped: dict[str, Counter]
 
 
-def plan_cases(texts: Sequence[str], generators: Sequence[Generator], seed: int = 0,
-               max_cases_per_generator: int = 100) -> Plan:
+def plan_cases(
+    texts: Sequence[str], generators: Sequence[Generator], seed: int = 0, max_cases_per_generator: int = 100
+) -> Plan:
     """Edits of the texts, visited in a seeded shuffle (so a cap samples across the data instead of
     taking its first rows); duplicates are dropped; a text a generator cannot edit is counted, with
     the reason, as skipped."""
@@ -488,18 +539,24 @@ def plan_cases(texts: Sequence[str], generators: Sequence[Generator], seed: int 
     return Plan(pairs, tried, skipped)
 
 
-def make_pairs(texts: Sequence[str], generators: Sequence[Generator], seed: int = 0,
-               max_cases_per_generator: int = 100) -> list[tuple[Generator, str, str]]:
+def make_pairs(
+    texts: Sequence[str], generators: Sequence[Generator], seed: int = 0, max_cases_per_generator: int = 100
+) -> list[tuple[Generator, str, str]]:
     """(generator, original, perturbed) triples of `plan_cases`."""
     plan = plan_cases(texts, generators, seed, max_cases_per_generator)
     return [(g, orig, e.text) for g, orig, e in plan.pairs]
 
 
-def run_perturbation_tests(texts: Sequence[str], predictors: Sequence[Predictor],
-                           generators: Sequence[Generator] | None = None, seed: int = 0,
-                           max_cases_per_generator: int = 100,
-                           cache: PredictionCache | None = None, n_examples: int = 3,
-                           progress: Any = None) -> PerturbResult:
+def run_perturbation_tests(
+    texts: Sequence[str],
+    predictors: Sequence[Predictor],
+    generators: Sequence[Generator] | None = None,
+    seed: int = 0,
+    max_cases_per_generator: int = 100,
+    cache: PredictionCache | None = None,
+    n_examples: int = 3,
+    progress: Any = None,
+) -> PerturbResult:
     """Perturb `texts`, score originals and perturbed texts once per model (through the cache),
     and check each generator's expectation. Only live models can take part."""
     from evalcore.predict.scoring import score_texts
@@ -523,18 +580,29 @@ def run_perturbation_tests(texts: Sequence[str], predictors: Sequence[Predictor]
             status, why = gen.expectation.judge(pred[orig], conf[orig], pred[new], conf[new], e.directional)
             if status is Status.NA and not e.directional and e.why:
                 why = e.why
-            rows.append({"generator": gen.name, "expectation": gen.expectation.kind,
-                         "original": orig, "perturbed": new, "model": predictor.name,
-                         "orig_pred": pred[orig], "pert_pred": pred[new], "orig_conf": conf[orig],
-                         "pert_conf": conf[new], "status": status.value, "directional": e.directional,
-                         "why": why})
+            rows.append(
+                {
+                    "generator": gen.name,
+                    "expectation": gen.expectation.kind,
+                    "original": orig,
+                    "perturbed": new,
+                    "model": predictor.name,
+                    "orig_pred": pred[orig],
+                    "pert_pred": pred[new],
+                    "orig_conf": conf[orig],
+                    "pert_conf": conf[new],
+                    "status": status.value,
+                    "directional": e.directional,
+                    "why": why,
+                }
+            )
     cases = pd.DataFrame(rows, columns=list(CASE_COLUMNS))
-    return PerturbResult(cases, _summarise(cases, generators, predictors, plan),
-                         _examples(cases, n_examples))
+    return PerturbResult(cases, _summarise(cases, generators, predictors, plan), _examples(cases, n_examples))
 
 
-def _summarise(cases: pd.DataFrame, generators: Sequence[Generator],
-               predictors: Sequence[Predictor], plan: Plan) -> pd.DataFrame:
+def _summarise(
+    cases: pd.DataFrame, generators: Sequence[Generator], predictors: Sequence[Predictor], plan: Plan
+) -> pd.DataFrame:
     """Every (generator, model) gets a row, even with no applicable case (rate NaN, not hidden), with
     the failure rate's 95% Wilson interval, and the texts the generator skipped with the main reasons."""
     from evalcore.stats.intervals import wilson_interval
@@ -548,12 +616,22 @@ def _summarise(cases: pd.DataFrame, generators: Sequence[Generator],
             applicable = int((part["status"] != Status.NA.value).sum())
             fail = int((part["status"] == Status.FAIL.value).sum())
             lo, hi = wilson_interval(fail, applicable)
-            rows.append({"generator": gen.name, "expectation": gen.expectation.kind,
-                         "model": predictor.name, "n_texts": plan.tried.get(gen.name, 0),
-                         "n_skipped": sum(skipped.values()), "skipped_why": reasons,
-                         "n_cases": len(part), "n_applicable": applicable,
-                         "n_fail": fail, "failure_rate": fail / applicable if applicable else np.nan,
-                         "failure_rate_lo": float(lo), "failure_rate_hi": float(hi)})
+            rows.append(
+                {
+                    "generator": gen.name,
+                    "expectation": gen.expectation.kind,
+                    "model": predictor.name,
+                    "n_texts": plan.tried.get(gen.name, 0),
+                    "n_skipped": sum(skipped.values()),
+                    "skipped_why": reasons,
+                    "n_cases": len(part),
+                    "n_applicable": applicable,
+                    "n_fail": fail,
+                    "failure_rate": fail / applicable if applicable else np.nan,
+                    "failure_rate_lo": float(lo),
+                    "failure_rate_hi": float(hi),
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -9,6 +9,7 @@ a valid case is. Scoring returns the lab's three tables: `stress_long`, `stress_
 >>> [c.label for c in parse_cases("great day\\tPositive\\nmeh", ["negative", "neutral", "positive"])]
 ['positive', None]
 """
+
 from __future__ import annotations
 
 import csv
@@ -23,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from evalcore.analyze.tables import ROLES, conf_col, pred_col, role_col, score_col
 from evalcore.core.errors import DataError, ModelError
 from evalcore.core.paths import work_dir
-from evalcore.analyze.tables import ROLES, conf_col, pred_col, role_col, score_col
 
 if TYPE_CHECKING:
     from evalcore.predict.cache import PredictionCache
@@ -77,8 +78,12 @@ class StressSet:
     cases: list[StressCase] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": STRESS_VERSION, "hypothesis": self.hypothesis,
-                "target_slice": self.target_slice, "cases": [c.to_dict() for c in self.cases]}
+        return {
+            "version": STRESS_VERSION,
+            "hypothesis": self.hypothesis,
+            "target_slice": self.target_slice,
+            "cases": [c.to_dict() for c in self.cases],
+        }
 
     @classmethod
     def from_dict(cls, raw: Any, labels: Sequence[str] | None = None) -> StressSet:
@@ -86,8 +91,10 @@ class StressSet:
         if not isinstance(raw, Mapping):
             raise DataError(f"stress set must be a JSON object, got {type(raw).__name__}")
         if raw.get("version", STRESS_VERSION) != STRESS_VERSION:
-            raise DataError(f"stress set: version={raw.get('version')!r} is not supported; "
-                            f"this evalcore reads version {STRESS_VERSION}")
+            raise DataError(
+                f"stress set: version={raw.get('version')!r} is not supported; "
+                f"this evalcore reads version {STRESS_VERSION}"
+            )
         hypothesis, target = raw.get("hypothesis", ""), raw.get("target_slice")
         if not isinstance(hypothesis, str):
             raise DataError(f"stress set: hypothesis={hypothesis!r} must be a string")
@@ -139,8 +146,7 @@ def _match_label(label: str, labels: Sequence[str]) -> str:
     by_lower = {str(lab).lower(): str(lab) for lab in labels}
     found = by_lower.get(label.strip().lower())
     if found is None:
-        raise DataError(f"label {label!r} is not one of the dataset labels: "
-                        f"{', '.join(map(str, labels))}")
+        raise DataError(f"label {label!r} is not one of the dataset labels: {', '.join(map(str, labels))}")
     return found
 
 
@@ -203,24 +209,27 @@ def _parse_csv(raw: str, labels: Sequence[str], source: str) -> list[StressCase]
     i_label = columns.index("label") if "label" in columns else None
     cases = []
     for number, row in rows:
-        if any(cell.strip() for cell in row[len(header):]):
-            raise DataError(f"line {number}: {len(row)} cells but the header has {len(header)} "
-                            "column(s); put texts that hold commas in double quotes")
+        if any(cell.strip() for cell in row[len(header) :]):
+            raise DataError(
+                f"line {number}: {len(row)} cells but the header has {len(header)} "
+                "column(s); put texts that hold commas in double quotes"
+            )
         text = row[i_text] if i_text < len(row) else ""
         label = row[i_label] if i_label is not None and i_label < len(row) else None
         cases.append(_case(text, label, labels, source, f"line {number}"))
     return cases
 
 
-def parse_case_bytes(data: bytes, filename: str, labels: Sequence[str],
-                     source: str = "file") -> list[StressCase]:
+def parse_case_bytes(data: bytes, filename: str, labels: Sequence[str], source: str = "file") -> list[StressCase]:
     """Cases from an uploaded file's bytes; the suffix of `filename` picks the format:
     .txt / .tsv (one per line or `text<TAB>label`), .csv (header with `text`[, `label`]),
     .jsonl (one `{"text": ..., "label": ...}` object per line)."""
     suffix = Path(filename).suffix.lower()
     if suffix not in CASE_FILE_SUFFIXES:
-        raise DataError(f"case file {filename!r}: suffix {suffix or '(none)'!r} is not supported; "
-                        f"use one of {', '.join(CASE_FILE_SUFFIXES)}")
+        raise DataError(
+            f"case file {filename!r}: suffix {suffix or '(none)'!r} is not supported; "
+            f"use one of {', '.join(CASE_FILE_SUFFIXES)}"
+        )
     try:
         raw = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -228,8 +237,9 @@ def parse_case_bytes(data: bytes, filename: str, labels: Sequence[str],
     if suffix == ".jsonl":
         return _parse_jsonl(raw, labels, source, filename)
     if suffix == ".csv" and raw.strip() and not _is_csv_header(raw.lstrip().splitlines()[0]):
-        raise DataError(f"case file {filename!r}: the first line must be a CSV header with a "
-                        "'text' column (and optionally 'label')")
+        raise DataError(
+            f"case file {filename!r}: the first line must be a CSV header with a 'text' column (and optionally 'label')"
+        )
     try:
         return parse_cases(raw, labels, source)
     except DataError as exc:
@@ -267,11 +277,14 @@ def _parse_jsonl(raw: str, labels: Sequence[str], source: str, filename: str) ->
 
 # --- scoring --------------------------------------------------------------------------------------
 
+
 def require_live(predictor: Predictor) -> None:
     """Refuse a model that cannot score new text, with the fix in the message."""
     if not getattr(predictor, "live", True):
-        raise ModelError(f"{predictor.name} is a precomputed model: it cannot score new text; "
-                         "choose a live model (vader, demo, hf:...)")
+        raise ModelError(
+            f"{predictor.name} is a precomputed model: it cannot score new text; "
+            "choose a live model (vader, demo, hf:...)"
+        )
 
 
 @dataclass(frozen=True)
@@ -284,14 +297,19 @@ class StressResult:
     conf_threshold: float
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"stress_long": self.stress_long, "stress_wide": self.stress_wide,
-                "stress_summary": self.stress_summary}
+        return {"stress_long": self.stress_long, "stress_wide": self.stress_wide, "stress_summary": self.stress_summary}
 
 
-def score_stress(cases: Sequence[StressCase], baseline: Predictor, candidate: Predictor, *,
-                 cache: PredictionCache | None = None, conf_threshold: float = 0.8,
-                 slice_accuracy: Mapping[str, float] | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> StressResult:
+def score_stress(
+    cases: Sequence[StressCase],
+    baseline: Predictor,
+    candidate: Predictor,
+    *,
+    cache: PredictionCache | None = None,
+    conf_threshold: float = 0.8,
+    slice_accuracy: Mapping[str, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> StressResult:
     """Score every case with both models (through the prediction cache) and build the tables.
 
     `case_id` is the case's position in `cases` (0-based), so a table row points back into the
@@ -306,8 +324,14 @@ def score_stress(cases: Sequence[StressCase], baseline: Predictor, candidate: Pr
     names = {"baseline": baseline.name, "candidate": candidate.name}
     texts = pd.array([c.text for c in cases], dtype="string")
     labels = pd.array([c.label for c in cases], dtype="string")
-    wide = pd.DataFrame({"case_id": np.arange(len(cases)), "text": texts, "label": labels,
-                         "source": pd.array([c.source for c in cases], dtype="string")})
+    wide = pd.DataFrame(
+        {
+            "case_id": np.arange(len(cases)),
+            "text": texts,
+            "label": labels,
+            "source": pd.array([c.source for c in cases], dtype="string"),
+        }
+    )
     frames, correct, kinds = [], {}, {}
     for role, predictor in zip(ROLES, (baseline, candidate)):
         out = score_texts(list(texts), predictor, cache=cache, progress=progress)
@@ -315,9 +339,20 @@ def score_stress(cases: Sequence[StressCase], baseline: Predictor, candidate: Pr
         conf = np.asarray(out.conf, dtype=float)
         kinds[names[role]] = out.score_kind
         correct[role] = pd.array(pred == labels, dtype="boolean")  # NA where no label
-        frames.append(pd.DataFrame({"case_id": wide["case_id"], "text": texts, "label": labels,
-                                    "model": names[role], "role": role, "pred": pred,
-                                    "conf": conf, "correct": correct[role]}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "case_id": wide["case_id"],
+                    "text": texts,
+                    "label": labels,
+                    "model": names[role],
+                    "role": role,
+                    "pred": pred,
+                    "conf": conf,
+                    "correct": correct[role],
+                }
+            )
+        )
         wide[pred_col(names[role])] = pred
         wide[conf_col(names[role])] = conf
         if out.score is not None:  # VADER's lexicon share: shown under its own name, never as a confidence
@@ -331,8 +366,9 @@ def score_stress(cases: Sequence[StressCase], baseline: Predictor, candidate: Pr
     return StressResult(stress_long, wide, summary, conf_threshold)
 
 
-def _check_inputs(cases: Sequence[StressCase], baseline: Predictor, candidate: Predictor,
-                  conf_threshold: float) -> None:
+def _check_inputs(
+    cases: Sequence[StressCase], baseline: Predictor, candidate: Predictor, conf_threshold: float
+) -> None:
     if not 0.0 <= conf_threshold <= 1.0:
         raise DataError(f"conf_threshold={conf_threshold!r} must lie in [0, 1]")
     if not cases:
@@ -340,13 +376,15 @@ def _check_inputs(cases: Sequence[StressCase], baseline: Predictor, candidate: P
     for predictor in (baseline, candidate):
         require_live(predictor)
     if baseline.name == candidate.name:
-        raise DataError(f"baseline and candidate are the same model {baseline.name!r}; "
-                        "choose two different live models")
+        raise DataError(
+            f"baseline and candidate are the same model {baseline.name!r}; choose two different live models"
+        )
     allowed = list(baseline.labels)
     for i, case in enumerate(cases, start=1):
         if case.label is not None and case.label not in allowed:
-            raise DataError(f"stress case {i}: label {case.label!r} is not one of the model "
-                            f"labels: {', '.join(allowed)}")
+            raise DataError(
+                f"stress case {i}: label {case.label!r} is not one of the model labels: {', '.join(allowed)}"
+            )
 
 
 def slice_accuracy_of(df_eval: pd.DataFrame, mask: Any) -> dict[str, float]:
@@ -356,12 +394,16 @@ def slice_accuracy_of(df_eval: pd.DataFrame, mask: Any) -> dict[str, float]:
 
     rows = df_eval[np.asarray(mask, dtype=bool)]
     names = role_names(df_eval)
-    return {names[role]: float(rows[role_col(role, "correct")].mean()) if len(rows) else float("nan")
-            for role in ROLES}
+    return {names[role]: float(rows[role_col(role, "correct")].mean()) if len(rows) else float("nan") for role in ROLES}
 
 
-def _summary(stress_long: pd.DataFrame, wide: pd.DataFrame, names: dict[str, str],
-             conf_threshold: float, slice_accuracy: Mapping[str, float] | None) -> pd.DataFrame:
+def _summary(
+    stress_long: pd.DataFrame,
+    wide: pd.DataFrame,
+    names: dict[str, str],
+    conf_threshold: float,
+    slice_accuracy: Mapping[str, float] | None,
+) -> pd.DataFrame:
     """Per model: accuracy over the labelled cases and the disagreement rate, each with its 95% Wilson
     interval and n; high-confidence wrong answers out of the labelled wrong ones."""
     from evalcore.stats.intervals import wilson_interval
@@ -375,15 +417,26 @@ def _summary(stress_long: pd.DataFrame, wide: pd.DataFrame, names: dict[str, str
         wrong = known & ~part["correct"].fillna(True)
         k = int(part.loc[known, "correct"].astype(bool).sum())
         lo, hi = wilson_interval(k, int(known.sum()))
-        row = {"model": names[role], "role": role, "n": len(part), "n_labelled": int(known.sum()),
-               "n_correct": k, "accuracy": k / int(known.sum()) if known.any() else np.nan,
-               "accuracy_lo": float(lo), "accuracy_hi": float(hi), "n_wrong": int(wrong.sum()),
-               # unknown (NaN), never 0, for a model whose score is not a probability
-               "high_conf_wrong": int((wrong & (part["conf"] >= conf_threshold)).sum()) if part["conf"].notna().any()
-               else np.nan,
-               "n_disagree": n_disagree, "disagreement_rate": n_disagree / len(wide) if len(wide) else np.nan,
-               "disagreement_lo": float(d_lo), "disagreement_hi": float(d_hi),
-               "mean_conf": float(part["conf"].mean())}
+        row = {
+            "model": names[role],
+            "role": role,
+            "n": len(part),
+            "n_labelled": int(known.sum()),
+            "n_correct": k,
+            "accuracy": k / int(known.sum()) if known.any() else np.nan,
+            "accuracy_lo": float(lo),
+            "accuracy_hi": float(hi),
+            "n_wrong": int(wrong.sum()),
+            # unknown (NaN), never 0, for a model whose score is not a probability
+            "high_conf_wrong": int((wrong & (part["conf"] >= conf_threshold)).sum())
+            if part["conf"].notna().any()
+            else np.nan,
+            "n_disagree": n_disagree,
+            "disagreement_rate": n_disagree / len(wide) if len(wide) else np.nan,
+            "disagreement_lo": float(d_lo),
+            "disagreement_hi": float(d_hi),
+            "mean_conf": float(part["conf"].mean()),
+        }
         if slice_accuracy is not None:
             acc = slice_accuracy.get(names[role], slice_accuracy.get(role))
             row["slice_accuracy"] = float(acc) if acc is not None else np.nan

@@ -19,6 +19,7 @@ once, and the grant is bound to that person's issuer and subject, not to the ema
     >>> alice.label
     'Alice'
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -67,8 +68,9 @@ class Identity:
 
     @classmethod
     def from_dict(cls, raw: Any) -> Identity | None:
-        if not isinstance(raw, dict) or not all(isinstance(raw.get(k), str) and raw.get(k)
-                                                for k in ("issuer", "subject")):
+        if not isinstance(raw, dict) or not all(
+            isinstance(raw.get(k), str) and raw.get(k) for k in ("issuer", "subject")
+        ):
             return None
         return cls(*(str(raw.get(k) or "")[:MAX_TEXT] for k in ("issuer", "subject", "email", "name")))
 
@@ -79,7 +81,7 @@ class Identity:
         iss, sub = get("iss"), get("sub")
         if not isinstance(iss, str) or not isinstance(sub, str) or not iss or not sub:
             return None
-        text = (lambda v: v[:MAX_TEXT] if isinstance(v, str) else "")
+        text = lambda v: v[:MAX_TEXT] if isinstance(v, str) else ""
         return cls(iss[:MAX_TEXT], sub[:MAX_TEXT], text(get("email")), text(get("name")))
 
 
@@ -102,8 +104,11 @@ class Access:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"owner": self.owner.to_dict(), "created": self.created,
-                "shares": [{"who": s["who"].to_dict(), "role": s["role"], "at": s.get("at", "")} for s in self.shares]}
+        return {
+            "owner": self.owner.to_dict(),
+            "created": self.created,
+            "shares": [{"who": s["who"].to_dict(), "role": s["role"], "at": s.get("at", "")} for s in self.shares],
+        }
 
 
 def access_dir() -> Path:
@@ -163,7 +168,7 @@ def record(name: str) -> Access | None:
 
 
 def role(name: str, who: Identity | None) -> str | None:
-    """"owner", "edit", "read", or None (not open to `who`)."""
+    """ "owner", "edit", "read", or None (not open to `who`)."""
     rec = record(name)
     return rec.role(who) if rec is not None else None
 
@@ -209,12 +214,14 @@ def share(name: str, owner: Identity, whom: Identity, role_name: str) -> Access:
         if len(rec.shares) >= MAX_SHARES:
             raise ConfigError(f"a workspace is shared with at most {MAX_SHARES} people")
         rec.shares.append({"who": whom, "role": role_name, "at": time.strftime("%Y-%m-%d %H:%M:%S")})
+
     return _change(name, owner, edit)
 
 
 def unshare(name: str, owner: Identity, whom_key: tuple[str, str]) -> Access:
     def edit(rec: Access) -> None:
         rec.shares = [s for s in rec.shares if s["who"].key != tuple(whom_key)]
+
     return _change(name, owner, edit)
 
 
@@ -279,8 +286,11 @@ def remember(who: Identity) -> None:
         return
     with _locked(path):
         raw = _read_json(path)
-        users = [u for u in (raw if isinstance(raw, list) else []) if Identity.from_dict(u) is not None
-                 and Identity.from_dict(u).key != who.key]
+        users = [
+            u
+            for u in (raw if isinstance(raw, list) else [])
+            if Identity.from_dict(u) is not None and Identity.from_dict(u).key != who.key
+        ]
         _write(path, [*users, who.to_dict()][-10_000:])
 
 

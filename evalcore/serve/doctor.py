@@ -1,5 +1,6 @@
 """`python -m evalcore doctor`: where evalcore keeps its state, how much disk each part uses, and
 whether the server's configuration (data roots, LLM endpoints) is sound. It never prints a secret."""
+
 from __future__ import annotations
 
 import os
@@ -8,9 +9,15 @@ from pathlib import Path
 
 from evalcore.core import paths
 
-PARTS = (("prediction cache", "cache"), ("feature store", "cache/features"), ("models", "models"),
-         ("uploads", "work/uploads"), ("workspaces", "work"), ("W&B runs and staging", "wandb"),
-         ("decision history", "history"))
+PARTS = (
+    ("prediction cache", "cache"),
+    ("feature store", "cache/features"),
+    ("models", "models"),
+    ("uploads", "work/uploads"),
+    ("workspaces", "work"),
+    ("W&B runs and staging", "wandb"),
+    ("decision history", "history"),
+)
 
 
 def folder_size(path: Path) -> tuple[int, int]:
@@ -47,14 +54,16 @@ def _mb(n: int) -> str:
 
 
 def report_lines() -> list[str]:
+    from evalcore.io.allowed import allowed_roots
     from evalcore.probe.llm import configured_endpoints
     from evalcore.serve.roots import DEFAULT_UPLOADS_MB, UPLOADS_CAP_VAR
-    from evalcore.io.allowed import allowed_roots
     from evalcore.serve.workspace import list_workspaces
 
     home = paths.home()
     use = disk_use(home)
-    lines = [f"evalcore home: {home}" + ("" if os.environ.get(paths.ENV_VAR) else f" (set ${paths.ENV_VAR} to move it)")]
+    lines = [
+        f"evalcore home: {home}" + ("" if os.environ.get(paths.ENV_VAR) else f" (set ${paths.ENV_VAR} to move it)")
+    ]
     for name, (size, files) in use.items():
         extra = ""
         if name == "uploads":
@@ -75,9 +84,11 @@ def report_lines() -> list[str]:
     endpoints, problems = configured_endpoints(None)
     if endpoints:
         lines.append("LLM endpoints ($EVALCORE_LLM_ENDPOINTS; secrets.toml is read by the app):")
-        lines += [f"  {name}: {c.model} at {c.display_url}; key variable "
-                  f"{('$' + c.api_key_env + (' (set)' if c.key_is_set() else ' (NOT set)')) if c.api_key_env else 'none'}"
-                  for name, c in endpoints.items()]
+        lines += [
+            f"  {name}: {c.model} at {c.display_url}; key variable "
+            f"{('$' + c.api_key_env + (' (set)' if c.key_is_set() else ' (NOT set)')) if c.api_key_env else 'none'}"
+            for name, c in endpoints.items()
+        ]
     else:
         lines.append("LLM endpoints: none in $EVALCORE_LLM_ENDPOINTS")
     lines += [f"  problem: {p}" for p in problems]
@@ -95,8 +106,10 @@ def _limit_lines() -> list[str]:
         values = asdict(current())
     except DataError as exc:  # a variable that does not read: the loads refuse until it is fixed
         return [f"limits per dataset: {exc}"]
-    shown = [f"{name.removeprefix('max_').replace('_', ' ').replace(' mb', ' MB')} {value:,.0f} (${ENV_VARS[name]})"
-             for name, value in values.items()]
+    shown = [
+        f"{name.removeprefix('max_').replace('_', ' ').replace(' mb', ' MB')} {value:,.0f} (${ENV_VARS[name]})"
+        for name, value in values.items()
+    ]
     return ["limits per dataset (every load is measured first):", "  " + "; ".join(shown)]
 
 

@@ -20,6 +20,7 @@ them down; no analysis module imports it. The file is `$EVALCORE_HOME/history/de
   and starts a new one, with a warning that says both paths. A busy or unwritable file is never moved: the
   decision is not recorded and the warning says why; the report or the page carries on either way.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -40,16 +41,27 @@ from evalcore.core import paths
 from evalcore.core.errors import EvalcoreError
 
 if TYPE_CHECKING:
+    from evalcore.decide.verdict import Verdict
     from evalcore.io.data import EvalData
     from evalcore.stats.results import Analysis
-    from evalcore.decide.verdict import Verdict
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 10.0
 DATA_COLUMNS = ("id", "text", "label", "context", "gold_answers")  # what makes two datasets the same data
 
-__all__ = ["HistoryError", "HistoryStore", "Recorded", "RunDiff", "cli_user", "compare_runs", "data_fingerprint",
-           "decision_key", "decision_record", "history_path", "trend_chart"]
+__all__ = [
+    "HistoryError",
+    "HistoryStore",
+    "Recorded",
+    "RunDiff",
+    "cli_user",
+    "compare_runs",
+    "data_fingerprint",
+    "decision_key",
+    "decision_record",
+    "history_path",
+    "trend_chart",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -98,14 +110,58 @@ CREATE TABLE IF NOT EXISTS figures (
     PRIMARY KEY (decision_id, metric, slice)
 );
 """
-DECISION_COLUMNS = ("id", "created_at", "user", "origin", "workspace", "task", "data_name", "data_fingerprint",
-                    "n_rows", "baseline", "candidate", "decision", "headline_metric", "delta", "delta_lo", "delta_hi",
-                    "times_seen", "last_seen_at", "next_step", "baseline_fingerprint", "candidate_fingerprint",
-                    "baseline_spec", "candidate_spec", "data_source", "gates", "slices", "settings", "key")
+DECISION_COLUMNS = (
+    "id",
+    "created_at",
+    "user",
+    "origin",
+    "workspace",
+    "task",
+    "data_name",
+    "data_fingerprint",
+    "n_rows",
+    "baseline",
+    "candidate",
+    "decision",
+    "headline_metric",
+    "delta",
+    "delta_lo",
+    "delta_hi",
+    "times_seen",
+    "last_seen_at",
+    "next_step",
+    "baseline_fingerprint",
+    "candidate_fingerprint",
+    "baseline_spec",
+    "candidate_spec",
+    "data_source",
+    "gates",
+    "slices",
+    "settings",
+    "key",
+)
 _JOINED = ("decision_id", "created_at", "data_fingerprint", "baseline_model", "candidate_model", "verdict")
-FIGURE_COLUMNS = ("slice", "metric", "n", "baseline", "baseline_lo", "baseline_hi", "candidate", "candidate_lo",
-                  "candidate_hi", "delta", "delta_lo", "delta_hi", "mde", "p_adjusted", "vs_rest",
-                  "vs_rest_p_adjusted", "clusters", "design_effect", "status")
+FIGURE_COLUMNS = (
+    "slice",
+    "metric",
+    "n",
+    "baseline",
+    "baseline_lo",
+    "baseline_hi",
+    "candidate",
+    "candidate_lo",
+    "candidate_hi",
+    "delta",
+    "delta_lo",
+    "delta_hi",
+    "mde",
+    "p_adjusted",
+    "vs_rest",
+    "vs_rest_p_adjusted",
+    "clusters",
+    "design_effect",
+    "status",
+)
 
 
 class HistoryError(EvalcoreError):
@@ -138,8 +194,16 @@ def data_fingerprint(data: EvalData) -> str:
     from `lab` or from `tweets.csv` are the same data."""
     df = data.df
     cols = [c for c in DATA_COLUMNS if c in df.columns]
-    h = hashlib.sha256(json.dumps({"task": getattr(data, "task", "classification"), "labels": list(data.labels),
-                                   "columns": cols, "rows": len(df)}).encode())
+    h = hashlib.sha256(
+        json.dumps(
+            {
+                "task": getattr(data, "task", "classification"),
+                "labels": list(data.labels),
+                "columns": cols,
+                "rows": len(df),
+            }
+        ).encode()
+    )
     if cols and len(df):
         h.update(pd.util.hash_pandas_object(df[cols].astype(str), index=False).to_numpy().tobytes())
     return h.hexdigest()
@@ -149,9 +213,12 @@ def _settings(analysis: Analysis) -> dict[str, Any]:
     """The analysis settings that change a verdict, read from the tables' own attributes."""
     r = analysis.results
     attrs = {**r.changes.attrs, **r.slice_metrics.attrs, **r.regression_metrics.attrs}
-    return {"min_n": _num(attrs.get("min_n")), "alpha": _num(r.changes.attrs.get("alpha", attrs.get("alpha"))),
-            "conf_threshold": _num(attrs.get("conf_threshold", r.overall.get("conf_threshold"))),
-            "cluster_col": r.changes.attrs.get("cluster_col")}
+    return {
+        "min_n": _num(attrs.get("min_n")),
+        "alpha": _num(r.changes.attrs.get("alpha", attrs.get("alpha"))),
+        "conf_threshold": _num(attrs.get("conf_threshold", r.overall.get("conf_threshold"))),
+        "cluster_col": r.changes.attrs.get("cluster_col"),
+    }
 
 
 def _slices(analysis: Analysis) -> list[dict[str, str]]:
@@ -177,13 +244,20 @@ def outputs_digest(preds: Any) -> str:
     return h.hexdigest()
 
 
-def decision_key(data_fp: str, analysis: Analysis, gates: dict[str, Any], verdict: Verdict,
-                 settings: dict[str, Any] | None = None) -> str:
+def decision_key(
+    data_fp: str, analysis: Analysis, gates: dict[str, Any], verdict: Verdict, settings: dict[str, Any] | None = None
+) -> str:
     """What makes two recordings the same decision: data, both models, gates, slices, settings, stress."""
-    parts = {"v": SCHEMA_VERSION, "data": data_fp, "baseline": outputs_digest(analysis.baseline),
-             "candidate": outputs_digest(analysis.candidate), "gates": gates,
-             "slices": _slices(analysis), "settings": settings if settings is not None else _settings(analysis),
-             "stress": _stress(verdict)}
+    parts = {
+        "v": SCHEMA_VERSION,
+        "data": data_fp,
+        "baseline": outputs_digest(analysis.baseline),
+        "candidate": outputs_digest(analysis.candidate),
+        "gates": gates,
+        "slices": _slices(analysis),
+        "settings": settings if settings is not None else _settings(analysis),
+        "stress": _stress(verdict),
+    }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -219,19 +293,42 @@ def _figures(analysis: Analysis, verdict: Verdict) -> list[dict[str, Any]]:
         s, m = str(r["slice"]), str(r["metric"])
         b_lo, b_hi = intervals.get((s, "baseline", m), (None, None))
         c_lo, c_hi = intervals.get((s, "candidate", m), (None, None))
-        rows.append({"slice": s, "metric": m, "n": int(r["n"]), "baseline": _num(r.get("baseline")),
-                     "baseline_lo": b_lo, "baseline_hi": b_hi, "candidate": _num(r.get("candidate")),
-                     "candidate_lo": c_lo, "candidate_hi": c_hi, "delta": _num(r.get("delta")),
-                     "delta_lo": _num(r.get("delta_lo")), "delta_hi": _num(r.get("delta_hi")),
-                     "mde": _num(r.get("mde")), "p_adjusted": _num(r.get("p_adjusted")),
-                     "vs_rest": _num(r.get("vs_rest")), "vs_rest_p_adjusted": _num(r.get("vs_rest_p_adjusted")),
-                     "clusters": _num(r.get("clusters")), "design_effect": _num(r.get("design_effect")),
-                     "status": "overall gates" if s == "all" else status[m].get(s, "-")})
+        rows.append(
+            {
+                "slice": s,
+                "metric": m,
+                "n": int(r["n"]),
+                "baseline": _num(r.get("baseline")),
+                "baseline_lo": b_lo,
+                "baseline_hi": b_hi,
+                "candidate": _num(r.get("candidate")),
+                "candidate_lo": c_lo,
+                "candidate_hi": c_hi,
+                "delta": _num(r.get("delta")),
+                "delta_lo": _num(r.get("delta_lo")),
+                "delta_hi": _num(r.get("delta_hi")),
+                "mde": _num(r.get("mde")),
+                "p_adjusted": _num(r.get("p_adjusted")),
+                "vs_rest": _num(r.get("vs_rest")),
+                "vs_rest_p_adjusted": _num(r.get("vs_rest_p_adjusted")),
+                "clusters": _num(r.get("clusters")),
+                "design_effect": _num(r.get("design_effect")),
+                "status": "overall gates" if s == "all" else status[m].get(s, "-"),
+            }
+        )
     return rows
 
 
-def decision_record(analysis: Analysis, verdict: Verdict, gates: Any, *, user: str, origin: str,
-                    workspace: str | None = None, data_fp: str | None = None) -> dict[str, Any]:
+def decision_record(
+    analysis: Analysis,
+    verdict: Verdict,
+    gates: Any,
+    *,
+    user: str,
+    origin: str,
+    workspace: str | None = None,
+    data_fp: str | None = None,
+) -> dict[str, Any]:
     """One decision as the row `HistoryStore.record` writes (`figures` holds the per-slice rows).
     `gates`: the GateConfig the verdict used (or its dict); `user`: who decided (the signed-in user's id on a
     server with sign-in, `local` without, the OS user on the CLI); `origin`: `cli` or `dashboard`."""
@@ -245,18 +342,35 @@ def decision_record(analysis: Analysis, verdict: Verdict, gates: Any, *, user: s
     head = ch[(ch["slice"] == "all") & (ch["metric"] == headline)]
     h = head.iloc[0] if len(head) else None
     b, c = analysis.baseline, analysis.candidate
-    return {"key": decision_key(data_fp, analysis, gate_values, verdict, settings), "user": str(user or "unknown"),
-            "origin": origin, "workspace": workspace, "task": analysis.task, "data_name": str(analysis.data.name),
-            "data_source": str(analysis.data.source), "data_fingerprint": data_fp, "n_rows": len(analysis.data),
-            "baseline": b.model, "baseline_spec": b.spec, "baseline_fingerprint": b.fingerprint or "",
-            "candidate": c.model, "candidate_spec": c.spec, "candidate_fingerprint": c.fingerprint or "",
-            "gates": json.dumps(gate_values, sort_keys=True), "slices": json.dumps(_slices(analysis)),
-            "settings": json.dumps(settings, sort_keys=True), "decision": verdict.decision,
-            "exit_code": int(verdict.exit_code), "next_step": verdict.next_step, "headline_metric": headline,
-            "delta": _num(h["delta"]) if h is not None else None,
-            "delta_lo": _num(h["delta_lo"]) if h is not None else None,
-            "delta_hi": _num(h["delta_hi"]) if h is not None else None,
-            "verdict": json.dumps(verdict.to_dict(), allow_nan=False), "figures": _figures(analysis, verdict)}
+    return {
+        "key": decision_key(data_fp, analysis, gate_values, verdict, settings),
+        "user": str(user or "unknown"),
+        "origin": origin,
+        "workspace": workspace,
+        "task": analysis.task,
+        "data_name": str(analysis.data.name),
+        "data_source": str(analysis.data.source),
+        "data_fingerprint": data_fp,
+        "n_rows": len(analysis.data),
+        "baseline": b.model,
+        "baseline_spec": b.spec,
+        "baseline_fingerprint": b.fingerprint or "",
+        "candidate": c.model,
+        "candidate_spec": c.spec,
+        "candidate_fingerprint": c.fingerprint or "",
+        "gates": json.dumps(gate_values, sort_keys=True),
+        "slices": json.dumps(_slices(analysis)),
+        "settings": json.dumps(settings, sort_keys=True),
+        "decision": verdict.decision,
+        "exit_code": int(verdict.exit_code),
+        "next_step": verdict.next_step,
+        "headline_metric": headline,
+        "delta": _num(h["delta"]) if h is not None else None,
+        "delta_lo": _num(h["delta_lo"]) if h is not None else None,
+        "delta_hi": _num(h["delta_hi"]) if h is not None else None,
+        "verdict": json.dumps(verdict.to_dict(), allow_nan=False),
+        "figures": _figures(analysis, verdict),
+    }
 
 
 # --- the store -------------------------------------------------------------------------------------
@@ -312,13 +426,18 @@ class HistoryStore:
         return con
 
     def _read_error(self, exc: Exception) -> HistoryError:
-        if isinstance(exc, sqlite3.DatabaseError) and (_is_corruption(exc) or "schema" in str(exc)
-                                                       or "no such table" in str(exc)):
-            return HistoryError(f"the decision history {self.path} is not a readable history database ({exc}); "
-                                f"move it aside (`mv {self.path} {self.path}.bad`) and the next decision starts a "
-                                "new one, or set EVALCORE_HOME to another folder")
-        return HistoryError(f"the decision history {self.path} cannot be read ({exc}); check that the file and its "
-                            "folder are readable, or set EVALCORE_HOME to another folder")
+        if isinstance(exc, sqlite3.DatabaseError) and (
+            _is_corruption(exc) or "schema" in str(exc) or "no such table" in str(exc)
+        ):
+            return HistoryError(
+                f"the decision history {self.path} is not a readable history database ({exc}); "
+                f"move it aside (`mv {self.path} {self.path}.bad`) and the next decision starts a "
+                "new one, or set EVALCORE_HOME to another folder"
+            )
+        return HistoryError(
+            f"the decision history {self.path} cannot be read ({exc}); check that the file and its "
+            "folder are readable, or set EVALCORE_HOME to another folder"
+        )
 
     def _move_aside(self) -> Path:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
@@ -344,10 +463,15 @@ class HistoryStore:
                     try:
                         target = self._move_aside()
                     except OSError as move_exc:
-                        return Recorded(None, warning=f"{self.path} is damaged ({exc}) and could not be moved "
-                                                      f"aside ({move_exc}); move or delete it by hand")
-                    warning = (f"the decision history {self.path} was damaged ({exc}); it was kept as {target} and "
-                               "a new history was started")
+                        return Recorded(
+                            None,
+                            warning=f"{self.path} is damaged ({exc}) and could not be moved "
+                            f"aside ({move_exc}); move or delete it by hand",
+                        )
+                    warning = (
+                        f"the decision history {self.path} was damaged ({exc}); it was kept as {target} and "
+                        "a new history was started"
+                    )
                     continue
                 why = "the database is busy (another writer held it for 10 s)" if "locked" in str(exc) else str(exc)
                 return Recorded(None, warning=f"{self.path}: {why}")
@@ -362,17 +486,23 @@ class HistoryStore:
         try:
             row = con.execute("SELECT id FROM decisions WHERE key = ?", (record["key"],)).fetchone()
             if row is not None:
-                con.execute("UPDATE decisions SET times_seen = times_seen + 1, last_seen_at = ? WHERE id = ?",
-                            (now, row[0]))
+                con.execute(
+                    "UPDATE decisions SET times_seen = times_seen + 1, last_seen_at = ? WHERE id = ?", (now, row[0])
+                )
                 con.execute("COMMIT")
                 return int(row[0]), False
             cols = [c for c in record if c != "figures"]
-            cur = con.execute(f"INSERT INTO decisions ({', '.join(cols)}, created_at, last_seen_at) VALUES "
-                              f"({', '.join('?' for _ in cols)}, ?, ?)", [record[c] for c in cols] + [now, now])
+            cur = con.execute(
+                f"INSERT INTO decisions ({', '.join(cols)}, created_at, last_seen_at) VALUES "
+                f"({', '.join('?' for _ in cols)}, ?, ?)",
+                [record[c] for c in cols] + [now, now],
+            )
             new_id = int(cur.lastrowid)
-            con.executemany(f"INSERT INTO figures (decision_id, {', '.join(FIGURE_COLUMNS)}) VALUES "
-                            f"(?, {', '.join('?' for _ in FIGURE_COLUMNS)})",
-                            [[new_id] + [f.get(c) for c in FIGURE_COLUMNS] for f in record["figures"]])
+            con.executemany(
+                f"INSERT INTO figures (decision_id, {', '.join(FIGURE_COLUMNS)}) VALUES "
+                f"(?, {', '.join('?' for _ in FIGURE_COLUMNS)})",
+                [[new_id] + [f.get(c) for c in FIGURE_COLUMNS] for f in record["figures"]],
+            )
             con.execute("COMMIT")
             return new_id, True
         except BaseException:
@@ -390,8 +520,14 @@ class HistoryStore:
             cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) and exc.__cause__ else exc
             raise self._read_error(cause) from exc
 
-    def decisions(self, *, data: str | None = None, model: str | None = None, user: str | None = None,
-                  ids: Iterable[int] | None = None) -> pd.DataFrame:
+    def decisions(
+        self,
+        *,
+        data: str | None = None,
+        model: str | None = None,
+        user: str | None = None,
+        ids: Iterable[int] | None = None,
+    ) -> pd.DataFrame:
         """Decisions, newest first. `data`: a data fingerprint (or its prefix) or a data name; `model`: a model
         name or spec, as baseline or candidate; `user`: who recorded it."""
         where, params = [], []
@@ -408,13 +544,17 @@ class HistoryStore:
             ids = [int(i) for i in ids]
             where.append(f"id IN ({', '.join('?' for _ in ids) or 'NULL'})")
             params += ids
-        sql = (f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions"
-               + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id DESC")
+        sql = (
+            f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions"
+            + (f" WHERE {' AND '.join(where)}" if where else "")
+            + " ORDER BY id DESC"
+        )
         out = self._query(sql, params)
         return out if len(out.columns) else pd.DataFrame(columns=list(DECISION_COLUMNS))
 
-    def figures(self, ids: Iterable[int] | None = None, *, slice_name: str | None = None,
-                metric: str | None = None) -> pd.DataFrame:
+    def figures(
+        self, ids: Iterable[int] | None = None, *, slice_name: str | None = None, metric: str | None = None
+    ) -> pd.DataFrame:
         """Per-slice figures of the given decisions (all when None), with each decision's candidate, verdict and
         time alongside for charts."""
         where, params = [], []
@@ -428,10 +568,14 @@ class HistoryStore:
         if metric:
             where.append("f.metric = ?")
             params.append(metric)
-        sql = ("SELECT f.decision_id, d.created_at, d.data_fingerprint, d.baseline AS baseline_model, "
-               "d.candidate AS candidate_model, d.decision AS verdict, "
-               + ", ".join(f"f.{c}" for c in FIGURE_COLUMNS) + " FROM figures f JOIN decisions d ON d.id = f.decision_id"
-               + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY f.decision_id, f.metric, f.rowid")
+        sql = (
+            "SELECT f.decision_id, d.created_at, d.data_fingerprint, d.baseline AS baseline_model, "
+            "d.candidate AS candidate_model, d.decision AS verdict, "
+            + ", ".join(f"f.{c}" for c in FIGURE_COLUMNS)
+            + " FROM figures f JOIN decisions d ON d.id = f.decision_id"
+            + (f" WHERE {' AND '.join(where)}" if where else "")
+            + " ORDER BY f.decision_id, f.metric, f.rowid"
+        )
         out = self._query(sql, params)
         cols = [*_JOINED, *FIGURE_COLUMNS]
         return out if len(out.columns) else pd.DataFrame(columns=cols)
@@ -441,9 +585,10 @@ class HistoryStore:
         rows = self.decisions(ids=[decision_id])
         if rows.empty:
             known = self.decisions()["id"].tolist()
-            raise HistoryError(f"no decision #{decision_id} in the history"
-                               + (f"; decisions: {', '.join(f'#{i}' for i in sorted(known)[-20:])}" if known
-                                  else " (it is empty)"))
+            raise HistoryError(
+                f"no decision #{decision_id} in the history"
+                + (f"; decisions: {', '.join(f'#{i}' for i in sorted(known)[-20:])}" if known else " (it is empty)")
+            )
         out = rows.iloc[0].to_dict()
         out["figures"] = self.figures([decision_id]).drop(columns=list(_JOINED))
         return out
@@ -458,7 +603,8 @@ class HistoryStore:
                 figs = self.figures(frame["id"].tolist()).drop(columns=list(_JOINED[1:]))
                 figs.columns = [c if c in ("decision_id", "slice", "metric") else f"slice_{c}" for c in figs.columns]
                 frame = frame.merge(figs, left_on="id", right_on="decision_id", how="left").drop(
-                    columns=["decision_id"])
+                    columns=["decision_id"]
+                )
             return frame.to_csv(index=False)
         figs = self.figures(frame["id"].tolist()) if with_figures and len(frame) else pd.DataFrame()
         items = []
@@ -497,23 +643,36 @@ class RunDiff:
     def lines(self) -> list[str]:
         from evalcore.core import units
 
-        out = [f"#{self.a['id']} ({self.a['created_at']}, {self.a['baseline']} -> {self.a['candidate']}: "
-               f"{self.a['decision']}) vs #{self.b['id']} ({self.b['created_at']}, {self.b['baseline']} -> "
-               f"{self.b['candidate']}: {self.b['decision']})"]
+        out = [
+            f"#{self.a['id']} ({self.a['created_at']}, {self.a['baseline']} -> {self.a['candidate']}: "
+            f"{self.a['decision']}) vs #{self.b['id']} ({self.b['created_at']}, {self.b['baseline']} -> "
+            f"{self.b['candidate']}: {self.b['decision']})"
+        ]
         out += [f"  changed: {c}" for c in self.changes] or ["  changed: nothing but the time"]
         if len(self.slices):
             t = self.slices
-            table = pd.DataFrame({
-                "slice": t["slice"], "n": t["n"].map(lambda x: f"{int(x):,}" if pd.notna(x) else "-"),
-                f"#{self.a['id']} change [95%]": [units.pts_ci(a, b, c) for a, b, c in
-                                                  zip(t["delta_a"], t["delta_lo_a"], t["delta_hi_a"])],
-                f"#{self.b['id']} change [95%]": [units.pts_ci(a, b, c) for a, b, c in
-                                                  zip(t["delta_b"], t["delta_lo_b"], t["delta_hi_b"])],
-                "shift": t["shift"].map(units.pts),
-                f"#{self.a['id']} status": t["status_a"], f"#{self.b['id']} status": t["status_b"],
-                "moved": t["why"]})
-            out += ["", f"per slice ({self.slices.attrs.get('metric', '')}; moved = status changed, or the 95% "
-                        "intervals do not overlap):", table.to_string(index=False)]
+            table = pd.DataFrame(
+                {
+                    "slice": t["slice"],
+                    "n": t["n"].map(lambda x: f"{int(x):,}" if pd.notna(x) else "-"),
+                    f"#{self.a['id']} change [95%]": [
+                        units.pts_ci(a, b, c) for a, b, c in zip(t["delta_a"], t["delta_lo_a"], t["delta_hi_a"])
+                    ],
+                    f"#{self.b['id']} change [95%]": [
+                        units.pts_ci(a, b, c) for a, b, c in zip(t["delta_b"], t["delta_lo_b"], t["delta_hi_b"])
+                    ],
+                    "shift": t["shift"].map(units.pts),
+                    f"#{self.a['id']} status": t["status_a"],
+                    f"#{self.b['id']} status": t["status_b"],
+                    "moved": t["why"],
+                }
+            )
+            out += [
+                "",
+                f"per slice ({self.slices.attrs.get('metric', '')}; moved = status changed, or the 95% "
+                "intervals do not overlap):",
+                table.to_string(index=False),
+            ]
         return out
 
 
@@ -522,9 +681,11 @@ def compare_runs(store: HistoryStore, a_id: int, b_id: int, metric: str | None =
     the headline metric (or `metric`), both changes with intervals, the shift and whether it moved."""
     a, b = store.get(a_id), store.get(b_id)
     if a["data_fingerprint"] != b["data_fingerprint"]:
-        raise HistoryError(f"decisions #{a_id} and #{b_id} were made on different data ({a['data_name']} "
-                           f"{a['data_fingerprint'][:12]} vs {b['data_name']} {b['data_fingerprint'][:12]}): their "
-                           "slice figures cannot be compared row for row; pick two decisions on the same data")
+        raise HistoryError(
+            f"decisions #{a_id} and #{b_id} were made on different data ({a['data_name']} "
+            f"{a['data_fingerprint'][:12]} vs {b['data_name']} {b['data_fingerprint'][:12]}): their "
+            "slice figures cannot be compared row for row; pick two decisions on the same data"
+        )
     changes = []
     for role in ("baseline", "candidate"):
         if a[f"{role}_fingerprint"] != b[f"{role}_fingerprint"]:
@@ -564,9 +725,23 @@ def compare_runs(store: HistoryStore, a_id: int, b_id: int, metric: str | None =
             why.append("status")
         if apart:
             why.append("intervals apart")
-        rows.append({"slice": s, "n": get(rb if rb is not None else ra, "n"), "delta_a": da, "delta_lo_a": la,
-                     "delta_hi_a": ha, "delta_b": db, "delta_lo_b": lb, "delta_hi_b": hb, "shift": db - da,
-                     "status_a": st_a, "status_b": st_b, "moved": bool(why), "why": ", ".join(why) or "-"})
+        rows.append(
+            {
+                "slice": s,
+                "n": get(rb if rb is not None else ra, "n"),
+                "delta_a": da,
+                "delta_lo_a": la,
+                "delta_hi_a": ha,
+                "delta_b": db,
+                "delta_lo_b": lb,
+                "delta_hi_b": hb,
+                "shift": db - da,
+                "status_a": st_a,
+                "status_b": st_b,
+                "moved": bool(why),
+                "why": ", ".join(why) or "-",
+            }
+        )
     table = pd.DataFrame(rows)
     table.attrs["metric"] = metric
     return RunDiff(a, b, changes, table)
@@ -584,16 +759,18 @@ def trend_chart(figures: pd.DataFrame, slice_name: str, metric: str, kind: str =
     baseline is in the label) or `candidate` (the candidate's own score)."""
     import plotly.graph_objects as go
 
+    from evalcore.core.safetext import plotly_text
     from evalcore.present.charts import _layout
     from evalcore.tasks.leaderboard import VERDICT_COLORS
-    from evalcore.core.safetext import plotly_text
 
     f = figures[(figures["slice"] == slice_name) & (figures["metric"] == metric)].sort_values("decision_id")
     col, lo, hi = (kind, f"{kind}_lo", f"{kind}_hi")
     scale = 100.0
     fig = go.Figure()
-    labels = [plotly_text(f"#{i} {c} (vs {b})") for i, c, b in
-              zip(f["decision_id"], f["candidate_model"], f["baseline_model"])]
+    labels = [
+        plotly_text(f"#{i} {c} (vs {b})")
+        for i, c, b in zip(f["decision_id"], f["candidate_model"], f["baseline_model"])
+    ]
     for verdict, color in VERDICT_COLORS.items():
         part = [k for k, v in enumerate(f["verdict"]) if v == verdict]
         if not part:
@@ -602,13 +779,21 @@ def trend_chart(figures: pd.DataFrame, slice_name: str, metric: str, kind: str =
         y = sub[col].astype(float) * scale
         up = (sub[hi].astype(float) * scale - y).fillna(0).clip(lower=0)
         down = (y - sub[lo].astype(float) * scale).fillna(0).clip(lower=0)
-        fig.add_trace(go.Scatter(
-            x=[labels[k] for k in part], y=y, mode="markers", name=verdict, marker=dict(size=11, color=color),
-            error_y=dict(type="data", array=up, arrayminus=down, visible=True),
-            customdata=list(zip(sub["n"], sub[lo].astype(float) * scale, sub[hi].astype(float) * scale,
-                                sub["created_at"])),
-            hovertemplate="%{x}<br>%{y:.1f} [%{customdata[1]:.1f}, %{customdata[2]:.1f}], n=%{customdata[0]:,}"
-                          "<br>%{customdata[3]}<extra>" + verdict + "</extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=[labels[k] for k in part],
+                y=y,
+                mode="markers",
+                name=verdict,
+                marker=dict(size=11, color=color),
+                error_y=dict(type="data", array=up, arrayminus=down, visible=True),
+                customdata=list(
+                    zip(sub["n"], sub[lo].astype(float) * scale, sub[hi].astype(float) * scale, sub["created_at"])
+                ),
+                hovertemplate="%{x}<br>%{y:.1f} [%{customdata[1]:.1f}, %{customdata[2]:.1f}], n=%{customdata[0]:,}"
+                "<br>%{customdata[3]}<extra>" + verdict + "</extra>",
+            )
+        )
     if kind == "delta":
         fig.add_hline(y=0, line=dict(color="#adb5bd", dash="dot"))
     unit = "points" if kind == "delta" else "%"

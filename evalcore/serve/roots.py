@@ -20,6 +20,7 @@ calls it whenever it loads data from an upload), those no saved workspace refers
 uploads a workspace refers to are left, they go too, and each workspace that referred to one gets a
 notice saying which file went and why (never a bare "file not found" after a restart).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -76,7 +77,7 @@ def uploads_cap() -> int:
     try:
         return int(float(os.environ.get(UPLOADS_CAP_VAR, DEFAULT_UPLOADS_MB)) * 1e6)
     except ValueError:
-        return DEFAULT_UPLOADS_MB * 10 ** 6
+        return DEFAULT_UPLOADS_MB * 10**6
 
 
 def touch_upload(path: str | Path | None) -> None:
@@ -154,9 +155,12 @@ def prune_uploads(cap_bytes: int | None = None, keep: Path | None = None) -> lis
         total -= size
         removed.append(item)
         if referenced:
-            _tell(refs[item.name], f"the uploaded {'folder' if item.is_dir() else 'file'} {item.name} was removed to "
-                                   f"keep the server's uploads under their cap of {cap_bytes / 1e6:,.0f} MB "
-                                   f"(${UPLOADS_CAP_VAR}); upload it again to use it")
+            _tell(
+                refs[item.name],
+                f"the uploaded {'folder' if item.is_dir() else 'file'} {item.name} was removed to "
+                f"keep the server's uploads under their cap of {cap_bytes / 1e6:,.0f} MB "
+                f"(${UPLOADS_CAP_VAR}); upload it again to use it",
+            )
     return removed
 
 
@@ -169,9 +173,11 @@ def _size(path: Path) -> int:
 def _check_size(nbytes: int, what: str) -> None:
     cap = uploads_cap()
     if nbytes > cap:
-        raise DataError(f"{what} is {nbytes / 1e6:,.1f} MB, larger than the {cap / 1e6:,.1f} MB this server keeps "
-                        f"for all uploads (${UPLOADS_CAP_VAR}); it was not stored. Use a smaller file, or ask the "
-                        "operator to raise the cap")
+        raise DataError(
+            f"{what} is {nbytes / 1e6:,.1f} MB, larger than the {cap / 1e6:,.1f} MB this server keeps "
+            f"for all uploads (${UPLOADS_CAP_VAR}); it was not stored. Use a smaller file, or ask the "
+            "operator to raise the cap"
+        )
 
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,120}")

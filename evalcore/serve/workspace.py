@@ -28,6 +28,7 @@ and is written as JSON (never pickle) on every change.
     >>> merged, conflicts
     ({'a': 2, 'b': [1, 3]}, [])
 """
+
 from __future__ import annotations
 
 import copy
@@ -133,11 +134,21 @@ def _number(lo: float, hi: float, *, integer: bool = False, open_lo: bool = Fals
         if value < lo or value > hi or (open_lo and value == lo):
             raise ConfigError(f"must lie in {'(' if open_lo else '['}{lo:g}, {hi:g}], got {value!r}")
         return int(value) if integer else float(value)
+
     return check
 
 
-DATA_TEXT_OPTIONS = ("split", "config", "text_col", "label_col", "id_col", "label_map", "context_col", "rouge_tokenizer",
-                     "cluster_col")
+DATA_TEXT_OPTIONS = (
+    "split",
+    "config",
+    "text_col",
+    "label_col",
+    "id_col",
+    "label_map",
+    "context_col",
+    "rouge_tokenizer",
+    "cluster_col",
+)
 
 
 def data_options() -> frozenset[str]:
@@ -148,8 +159,10 @@ def data_options() -> frozenset[str]:
     from evalcore.io.data import DataSource
     from evalcore.io.gendata import LOAD_OPTIONS
 
-    return frozenset({"source", "task", "cluster_col", *LOAD_OPTIONS, *DATA_TEXT_OPTIONS}
-                     | {f.name for f in fields(DataSource)} - {"kind", "path"})
+    return frozenset(
+        {"source", "task", "cluster_col", *LOAD_OPTIONS, *DATA_TEXT_OPTIONS}
+        | {f.name for f in fields(DataSource)} - {"kind", "path"}
+    )
 
 
 def _data(value: Any) -> dict[str, Any]:
@@ -157,13 +170,15 @@ def _data(value: Any) -> dict[str, Any]:
         raise ConfigError("must be an object with a non-empty text 'source'")
     unknown = sorted(str(k) for k in value if k not in data_options())
     if unknown:  # a loader would raise on it on every page: name it here, once
-        raise ConfigError(f"has unknown option(s) {', '.join(repr(k)[:40] for k in unknown[:5])}; allowed: "
-                          f"{', '.join(sorted(data_options()))}")
+        raise ConfigError(
+            f"has unknown option(s) {', '.join(repr(k)[:40] for k in unknown[:5])}; allowed: "
+            f"{', '.join(sorted(data_options()))}"
+        )
     for key in DATA_TEXT_OPTIONS:
         if value.get(key) is not None and not isinstance(value[key], str):
             raise ConfigError(f"option {key!r} must be text, got {value[key]!r}")
     if value.get("n_rows") is not None:
-        _number(1, 10 ** 9, integer=True)(value["n_rows"])
+        _number(1, 10**9, integer=True)(value["n_rows"])
     labels = value.get("labels")
     if labels is not None and (not isinstance(labels, list) or not all(isinstance(x, str) for x in labels)):
         raise ConfigError("option 'labels' must be a list of label names")
@@ -215,6 +230,7 @@ def _text_dict(*keys: str) -> Check:
         if bad:
             raise ConfigError(f"{', '.join(bad)} must be text")
         return value
+
     return check
 
 
@@ -230,13 +246,18 @@ def _stress(value: Any) -> dict:
 
 
 STRESS_SETTINGS: dict[str, Check] = {
-    "conf_threshold": _number(0, 1), "llm_n": _number(1, 200, integer=True),
+    "conf_threshold": _number(0, 1),
+    "llm_n": _number(1, 200, integer=True),
     "models": _text_dict("baseline", "candidate"),
 }
 PERTURB_SETTINGS: dict[str, Check] = {
-    "clear_conf": _number(0, 1), "high_conf": _number(0, 1), "max_cases": _number(1, 1000, integer=True),
+    "clear_conf": _number(0, 1),
+    "high_conf": _number(0, 1),
+    "max_cases": _number(1, 1000, integer=True),
     "source": _str,
-    "generators": lambda v: v if isinstance(v, list) and all(isinstance(x, str) for x in v) else _raise("a list of names"),
+    "generators": lambda v: (
+        v if isinstance(v, list) and all(isinstance(x, str) for x in v) else _raise("a list of names")
+    ),
 }
 
 
@@ -245,11 +266,20 @@ def _raise(what: str) -> Any:
 
 
 FIELDS: dict[str, Check] = {
-    "data": _data, "baseline": _spec, "candidate": _spec, "slices": _slices, "slices_aside": _slices_aside,
+    "data": _data,
+    "baseline": _spec,
+    "candidate": _spec,
+    "slices": _slices,
+    "slices_aside": _slices_aside,
     "custom_features": _features,
-    "stress": _stress, "conf_threshold": _number(0, 1), "alpha": _number(0, 0.5, open_lo=True),
-    "min_n": _number(1, 100_000, integer=True), "gates": _gates,
-    "wandb": _text_dict("project", "entity", "run_name", "mode"), "llm": _text_dict("endpoint"), "notes": _str,
+    "stress": _stress,
+    "conf_threshold": _number(0, 1),
+    "alpha": _number(0, 0.5, open_lo=True),
+    "min_n": _number(1, 100_000, integer=True),
+    "gates": _gates,
+    "wandb": _text_dict("project", "entity", "run_name", "mode"),
+    "llm": _text_dict("endpoint"),
+    "notes": _str,
     "version": _number(1, WORKSPACE_VERSION, integer=True),
 }
 
@@ -287,8 +317,10 @@ def not_a_workspace(raw: Any) -> str | None:
         return "it is a slice file (version and slices only): give it with --slices, or import it on the Slices page"
     if raw and not any(k in FIELDS or k in META for k in raw):
         keys = ", ".join(repr(k)[:30] for k in list(raw)[:5])
-        return (f"it is a JSON object with none of a workspace's keys (it has {keys}); a workspace has "
-                f"{', '.join(list(FIELDS)[:6])}, ...")
+        return (
+            f"it is a JSON object with none of a workspace's keys (it has {keys}); a workspace has "
+            f"{', '.join(list(FIELDS)[:6])}, ..."
+        )
     return None
 
 
@@ -318,17 +350,16 @@ def clamp(values: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     for name in FIELDS:
         if name in values and values[name] is not None:
-            values[name] = _cut(values[name], LIMITS["notes"] if name == "notes" else LIMITS["text"], name,
-                                problems)
+            values[name] = _cut(values[name], LIMITS["notes"] if name == "notes" else LIMITS["text"], name, problems)
     for name in ("slices", "custom_features"):
         items = values.get(name)
         if isinstance(items, list) and len(items) > LIMITS[name]:
             problems.append(f"{name} holds {len(items):,} items; the first {LIMITS[name]:,} were kept")
-            values[name] = items[:LIMITS[name]]
+            values[name] = items[: LIMITS[name]]
     cases = (values.get("stress") or {}).get("cases") if isinstance(values.get("stress"), dict) else None
     if isinstance(cases, list) and len(cases) > LIMITS["cases"]:
         problems.append(f"stress.cases holds {len(cases):,} cases; the first {LIMITS['cases']:,} were kept")
-        values["stress"]["cases"] = cases[:LIMITS["cases"]]
+        values["stress"]["cases"] = cases[: LIMITS["cases"]]
     return problems
 
 
@@ -347,8 +378,10 @@ def validate(raw: Any, trusted: frozenset[str] | set[str] = frozenset()) -> tupl
         if name not in raw or name in trusted:
             continue
         if depth(raw[name]) > MAX_DEPTH:
-            problems.append(f"{name} is nested more than {MAX_DEPTH} levels deep; the default "
-                            f"({getattr(defaults, name)!r:.40}) applies")
+            problems.append(
+                f"{name} is nested more than {MAX_DEPTH} levels deep; the default "
+                f"({getattr(defaults, name)!r:.40}) applies"
+            )
             continue
         value = copy.deepcopy(raw[name])
         try:
@@ -372,8 +405,9 @@ def validate(raw: Any, trusted: frozenset[str] | set[str] = frozenset()) -> tupl
 
 def check_name(name: Any) -> str:
     if not isinstance(name, str) or not NAME_RE.fullmatch(name):
-        raise ConfigError(f"workspace name {name!r:.60} must be 1-40 letters, digits, '-' or '_', starting with a "
-                          "letter or digit")
+        raise ConfigError(
+            f"workspace name {name!r:.60} must be 1-40 letters, digits, '-' or '_', starting with a letter or digit"
+        )
     return name
 
 
@@ -677,8 +711,13 @@ def _remember(path: Path, snap: Snapshot, content: bytes | None = None) -> None:
         digest = hashlib.sha256(content if content is not None else path.read_bytes()).digest()
     except OSError:
         return
-    _READS[str(path)] = (digest, snap.workspace.to_dict(), snap.revision, json.loads(json.dumps(snap.notices)),
-                         json.loads(json.dumps(snap.conflicts, default=str)))
+    _READS[str(path)] = (
+        digest,
+        snap.workspace.to_dict(),
+        snap.revision,
+        json.loads(json.dumps(snap.notices)),
+        json.loads(json.dumps(snap.conflicts, default=str)),
+    )
 
 
 def _list(value: Any) -> list:
@@ -698,8 +737,13 @@ def _capped(conflicts: list[dict]) -> list[dict]:
 
 
 def _file_dict(snap: Snapshot) -> dict[str, Any]:
-    return {**snap.workspace.to_dict(), "_revision": snap.revision, "_updated": _now(),
-            "_notices": snap.notices[-MAX_NOTICES:], "_conflicts": _capped(snap.conflicts)}
+    return {
+        **snap.workspace.to_dict(),
+        "_revision": snap.revision,
+        "_updated": _now(),
+        "_notices": snap.notices[-MAX_NOTICES:],
+        "_conflicts": _capped(snap.conflicts),
+    }
 
 
 def _commit(path: Path, snap: Snapshot, remember: bool = True) -> bytes:
@@ -761,7 +805,7 @@ def _known(path: Path) -> Snapshot | None:
 def preview(value: Any, limit: int = 160) -> str:
     """A value in a line of text, for messages and the conflicts view."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def save(name: str, base: dict[str, Any] | None, ours: Workspace, *, resolved: list[str] | tuple = ()) -> Snapshot:
@@ -783,16 +827,30 @@ def save(name: str, base: dict[str, Any] | None, ours: Workspace, *, resolved: l
         theirs = disk.base  # the file's validated fields, a fresh copy
         merged, conflicts = merge3(base if base is not None else theirs, mine, theirs)
         ws, problems = validate(merged, trusted={f for f in FIELDS if f in merged and merged[f] == theirs.get(f)})
-        snap = Snapshot(ws, disk.revision + 1, disk.notices, [c for c in disk.conflicts if c.get("id") not in resolved],
-                        list(disk.messages))
+        snap = Snapshot(
+            ws,
+            disk.revision + 1,
+            disk.notices,
+            [c for c in disk.conflicts if c.get("id") not in resolved],
+            list(disk.messages),
+        )
         for i, c in enumerate(conflicts):
-            record = {"id": f"r{snap.revision}-{i}", "at": _now(), "rev": snap.revision, "field": c["field"],
-                      "path": c["path"], "kept": preview(c["ours"]), "theirs": c["theirs"]}
+            record = {
+                "id": f"r{snap.revision}-{i}",
+                "at": _now(),
+                "rev": snap.revision,
+                "field": c["field"],
+                "path": c["path"],
+                "kept": preview(c["ours"]),
+                "theirs": c["theirs"],
+            }
             snap.conflicts.append(record)
             snap.new_conflicts.append(record)
-            snap.messages.append(f"another session changed {c['field']} at the same time: your value was saved, "
-                                 f"theirs was kept in the workspace's conflict list (Conflicts, in the sidebar): "
-                                 f"{preview(c['theirs'], 120)}")
+            snap.messages.append(
+                f"another session changed {c['field']} at the same time: your value was saved, "
+                f"theirs was kept in the workspace's conflict list (Conflicts, in the sidebar): "
+                f"{preview(c['theirs'], 120)}"
+            )
         snap.messages += [f"not saved in full: {p}" for p in cut]
         if problems:  # a merge of two valid copies is valid; belt and braces
             snap.messages.append("merged settings were invalid and fell back to defaults: " + "; ".join(problems))
@@ -844,8 +902,10 @@ def restore(doc: dict[str, Any], conflict: dict) -> dict[str, Any]:
     out = copy.deepcopy(doc)
     path = conflict.get("path")
     if not isinstance(path, list) or not path:
-        raise ConfigError(f"the conflict on {conflict.get('field')!r:.60} was recorded without a path and cannot "
-                          "be restored; copy its value by hand")
+        raise ConfigError(
+            f"the conflict on {conflict.get('field')!r:.60} was recorded without a path and cannot "
+            "be restored; copy its value by hand"
+        )
     set_at(out, path, conflict.get("theirs"))
     return out
 
@@ -915,7 +975,32 @@ def load_workspace(path: Path | None = None) -> tuple[Workspace, str | None]:
     return snap.workspace, ("; ".join(snap.messages) or None)
 
 
-__all__ = ["DEFAULT_NAME", "FIELDS", "LIMITS", "Snapshot", "Workspace", "add_notice", "changes", "check_name", "clamp", "dismiss",
-           "get_at", "list_workspaces", "load", "load_drafts", "load_workspace", "merge3", "not_a_workspace", "path_key",
-           "restore", "revision_of", "save", "save_draft", "save_workspace", "stamp", "validate", "workspace_path",
-           "workspaces_dir"]
+__all__ = [
+    "DEFAULT_NAME",
+    "FIELDS",
+    "LIMITS",
+    "Snapshot",
+    "Workspace",
+    "add_notice",
+    "changes",
+    "check_name",
+    "clamp",
+    "dismiss",
+    "get_at",
+    "list_workspaces",
+    "load",
+    "load_drafts",
+    "load_workspace",
+    "merge3",
+    "not_a_workspace",
+    "path_key",
+    "restore",
+    "revision_of",
+    "save",
+    "save_draft",
+    "save_workspace",
+    "stamp",
+    "validate",
+    "workspace_path",
+    "workspaces_dir",
+]

@@ -32,6 +32,7 @@ official functions and `RougeScorer.score_multi` per example (bench/bench_genera
     >>> round(token_f1("Denver Broncos", ["the Broncos"]), 3), exact_match("broncos.", ["The Broncos"])
     (0.667, True)
 """
+
 from __future__ import annotations
 
 import gc
@@ -52,15 +53,15 @@ ROUGE_ACC_THRESHOLD = 0.5
 SCORE_COLUMNS = ("exact_match", "relaxed_match", "f1", "rouge_l", "rouge_acc", "answer_tokens", "length_ratio")
 NORMALISERS = {
     "exact_match": "official SQuAD v1.1 normalisation (lowercase, drop ASCII punctuation, drop a/an/the, collapse "
-                   "whitespace), then equality; max over the gold answers",
+    "whitespace), then equality; max over the gold answers",
     "f1": "token F1 on the whitespace tokens of the SQuAD-normalised texts (official evaluate-v1.1); max over the "
-          "gold answers",
+    "gold answers",
     "relaxed_match": f"exact match, or one SQuAD-normalised text contains the other as whole tokens when the gold "
-                     f"has at most {RELAXED_MAX_GOLD_TOKENS} normalised tokens (an empty answer never matches); max "
-                     "over the gold answers",
+    f"has at most {RELAXED_MAX_GOLD_TOKENS} normalised tokens (an empty answer never matches); max "
+    "over the gold answers",
     "rouge_l": "ROUGE-L F of rouge-score (rougeL, use_stemmer=True: lowercase, non a-z0-9 characters are "
-               "separators, Porter stemmer on tokens longer than 3 characters); max over the gold answers. "
-               "Non-Latin text has no tokens under this tokenizer and scores 0",
+    "separators, Porter stemmer on tokens longer than 3 characters); max over the gold answers. "
+    "Non-Latin text has no tokens under this tokenizer and scores 0",
     "rouge_acc": "ROUGE-L F >= {t:g} (the ROUGE-L above)",
     "answer_tokens": "whitespace tokens of the answer, len(answer.split())",
     "length_ratio": "answer tokens / whitespace tokens of the shortest gold answer",
@@ -73,8 +74,10 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # A Latin letter outside a-z (é, č, ß, ø, ...), which the default tokenizer treats as a separator.
 _ACCENTED = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff]")
 _UNICODE_TOKEN = re.compile(r"[^\W_]+")
-_NON_LATIN = re.compile("[\u0370-\u03ff\u0400-\u052f\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u1100-\u11ff"
-                        "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_NON_LATIN = re.compile(
+    "[\u0370-\u03ff\u0400-\u052f\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u1100-\u11ff"
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
+)
 
 
 # --- the normaliser and the per-pair scores (the reference, one pair at a time) ---------------------
@@ -100,8 +103,9 @@ def _contains(a: str, b: str) -> bool:
     return bool(a) and bool(b) and f" {b} " in f" {a} "
 
 
-def _relaxed(pred_norm: str, gold_norm: str, max_gold_tokens: int = RELAXED_MAX_GOLD_TOKENS,
-             gold_tokens: int | None = None) -> bool:
+def _relaxed(
+    pred_norm: str, gold_norm: str, max_gold_tokens: int = RELAXED_MAX_GOLD_TOKENS, gold_tokens: int | None = None
+) -> bool:
     if pred_norm == gold_norm:
         return True
     if (len(gold_norm.split()) if gold_tokens is None else gold_tokens) > max_gold_tokens:
@@ -148,7 +152,6 @@ class _CachedStemmer:
 @lru_cache(maxsize=1)
 def _stemmer() -> _CachedStemmer:
     return _CachedStemmer()
-
 
 
 def _unicode_words(text: str) -> list[str]:
@@ -208,6 +211,7 @@ def _rouge_tokens_all(texts: Sequence[str], tokenizer: str = DEFAULT_ROUGE_TOKEN
 
     stem = _stemmer().stem
     if check_tokenizer(tokenizer) == "unicode":
+
         @lru_cache(maxsize=None)
         def uword(x: str) -> str:
             return stem(x) if len(x) > 3 and x.isascii() else x
@@ -297,10 +301,14 @@ def _check_inputs(preds: Sequence[str], golds: Sequence[Sequence[str]]) -> None:
         raise DataError(f"row {empty + 1} has no gold answer; every row needs at least one")
 
 
-def score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], *,
-                  rouge_threshold: float = ROUGE_ACC_THRESHOLD,
-                  relaxed_max_gold_tokens: int = RELAXED_MAX_GOLD_TOKENS,
-                  tokenizer: str = DEFAULT_ROUGE_TOKENIZER) -> pd.DataFrame:
+def score_answers(
+    preds: Sequence[str],
+    golds: Sequence[Sequence[str]],
+    *,
+    rouge_threshold: float = ROUGE_ACC_THRESHOLD,
+    relaxed_max_gold_tokens: int = RELAXED_MAX_GOLD_TOKENS,
+    tokenizer: str = DEFAULT_ROUGE_TOKENIZER,
+) -> pd.DataFrame:
     """One row per answer: every score of the module docstring (`SCORE_COLUMNS`), max over its golds.
 
     An answer equal to one of its golds takes the maximum at once; for the others, distinct strings are
@@ -319,8 +327,13 @@ def score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], *,
             gc.enable()
 
 
-def _score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], rouge_threshold: float,
-                   relaxed_max_gold_tokens: int, tokenizer: str = DEFAULT_ROUGE_TOKENIZER) -> pd.DataFrame:
+def _score_answers(
+    preds: Sequence[str],
+    golds: Sequence[Sequence[str]],
+    rouge_threshold: float,
+    relaxed_max_gold_tokens: int,
+    tokenizer: str = DEFAULT_ROUGE_TOKENIZER,
+) -> pd.DataFrame:
     preds = ["" if p is None or (isinstance(p, float) and np.isnan(p)) else str(p) for p in preds]
     golds = [tuple(str(g) for g in gs) for gs in golds]
     _check_inputs(preds, golds)
@@ -328,16 +341,19 @@ def _score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], rouge_t
     strings: dict[str, int] = {}
     pred_idx = np.fromiter((strings.setdefault(p, len(strings)) for p in preds), dtype=np.int64, count=n)
     counts = np.fromiter((len(g) for g in golds), dtype=np.int64, count=n)
-    gold_idx = np.fromiter((strings.setdefault(g, len(strings)) for gs in golds for g in gs), dtype=np.int64,
-                           count=int(counts.sum()))
+    gold_idx = np.fromiter(
+        (strings.setdefault(g, len(strings)) for gs in golds for g in gs), dtype=np.int64, count=int(counts.sum())
+    )
     texts = list(strings)
     best = np.empty((n, 4))
     # an answer equal to one of its golds scores the maximum on every metric: 1, or 0 for F1 / ROUGE-L
     # when it has no token (then every gold gives 0 too); its other golds need no work
     done = np.fromiter((p in gs for p, gs in zip(preds, golds)), dtype=bool, count=n)
     done_idx = np.unique(pred_idx[done]).tolist()
-    has_tokens = {i: (1.0, 1.0, float(bool(normalize_answer(texts[i]))), float(_has_rouge_token(texts[i], tokenizer)))
-                  for i in done_idx}
+    has_tokens = {
+        i: (1.0, 1.0, float(bool(normalize_answer(texts[i]))), float(_has_rouge_token(texts[i], tokenizer)))
+        for i in done_idx
+    }
     best[done] = np.array([has_tokens[i] for i in pred_idx[done].tolist()]).reshape(-1, 4)
     # the other rows: every (answer, gold) pair, each distinct pair scored once, each string analysed once
     row_of_pair = np.repeat(np.arange(n), counts)
@@ -353,9 +369,12 @@ def _score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], rouge_t
     rouge_sets = {i: frozenset(t) for i, t in rouge.items()}
     scores = np.empty((len(unique), 4))
     for k, (p, g) in enumerate(zip(p_of.tolist(), g_of.tolist())):
-        scores[k] = (norm[p] == norm[g], _relaxed(norm[p], norm[g], relaxed_max_gold_tokens, len(norm_tokens[g])),
-                     0.0 if norm_sets[p].isdisjoint(norm_sets[g]) else _f1_tokens(norm_tokens[p], norm_tokens[g]),
-                     0.0 if rouge_sets[p].isdisjoint(rouge_sets[g]) else _rouge_f(rouge[p], rouge[g]))
+        scores[k] = (
+            norm[p] == norm[g],
+            _relaxed(norm[p], norm[g], relaxed_max_gold_tokens, len(norm_tokens[g])),
+            0.0 if norm_sets[p].isdisjoint(norm_sets[g]) else _f1_tokens(norm_tokens[p], norm_tokens[g]),
+            0.0 if rouge_sets[p].isdisjoint(rouge_sets[g]) else _rouge_f(rouge[p], rouge[g]),
+        )
     open_counts = counts[~done]
     if len(open_counts):
         starts = np.concatenate(([0], np.cumsum(open_counts)[:-1]))
@@ -366,33 +385,70 @@ def _score_answers(preds: Sequence[str], golds: Sequence[Sequence[str]], rouge_t
     a_tokens = answer_tokens[pred_idx]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(gold_min > 0, a_tokens / np.maximum(gold_min, 1), np.nan)
-    return pd.DataFrame({"exact_match": best[:, 0].astype(bool), "relaxed_match": best[:, 1].astype(bool),
-                         "f1": best[:, 2], "rouge_l": best[:, 3], "rouge_acc": best[:, 3] >= rouge_threshold,
-                         "answer_tokens": a_tokens, "length_ratio": ratio})
+    return pd.DataFrame(
+        {
+            "exact_match": best[:, 0].astype(bool),
+            "relaxed_match": best[:, 1].astype(bool),
+            "f1": best[:, 2],
+            "rouge_l": best[:, 3],
+            "rouge_acc": best[:, 3] >= rouge_threshold,
+            "answer_tokens": a_tokens,
+            "length_ratio": ratio,
+        }
+    )
 
 
-def score_answers_loop(preds: Sequence[str], golds: Sequence[Sequence[str]], *,
-                       rouge_threshold: float = ROUGE_ACC_THRESHOLD,
-                       tokenizer: str = DEFAULT_ROUGE_TOKENIZER) -> pd.DataFrame:
+def score_answers_loop(
+    preds: Sequence[str],
+    golds: Sequence[Sequence[str]],
+    *,
+    rouge_threshold: float = ROUGE_ACC_THRESHOLD,
+    tokenizer: str = DEFAULT_ROUGE_TOKENIZER,
+) -> pd.DataFrame:
     """The same table the plain way: the official functions and `RougeScorer.score_multi` per example (the
     tokenizer through rouge-score's own hook). Kept as the reference the tests and the benchmark compare
     `score_answers` with."""
     from rouge_score import rouge_scorer
 
-    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True,
-                                      tokenizer=None if tokenizer == "default" else rouge_tokenizer(tokenizer))
+    scorer = rouge_scorer.RougeScorer(
+        ["rougeL"], use_stemmer=True, tokenizer=None if tokenizer == "default" else rouge_tokenizer(tokenizer)
+    )
     rows = []
     for pred, gs in zip(preds, golds):
         rl = scorer.score_multi(list(gs), pred)["rougeL"].fmeasure
         shortest = min(len(g.split()) for g in gs)
-        rows.append({"exact_match": exact_match(pred, gs), "relaxed_match": relaxed_match(pred, gs),
-                     "f1": token_f1(pred, gs), "rouge_l": rl, "rouge_acc": rl >= rouge_threshold,
-                     "answer_tokens": len(pred.split()),
-                     "length_ratio": len(pred.split()) / shortest if shortest else np.nan})
+        rows.append(
+            {
+                "exact_match": exact_match(pred, gs),
+                "relaxed_match": relaxed_match(pred, gs),
+                "f1": token_f1(pred, gs),
+                "rouge_l": rl,
+                "rouge_acc": rl >= rouge_threshold,
+                "answer_tokens": len(pred.split()),
+                "length_ratio": len(pred.split()) / shortest if shortest else np.nan,
+            }
+        )
     return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))
 
 
-__all__ = ["DEFAULT_ROUGE_TOKENIZER", "NORMALISERS", "RELAXED_MAX_GOLD_TOKENS", "ROUGE_ACC_THRESHOLD",
-           "ROUGE_TOKENIZERS", "SCORE_COLUMNS", "accented_share", "check_tokenizer", "exact_match", "non_latin_share",
-           "normalize_answer", "relaxed_match", "rouge_l", "rouge_tokenizer", "rouge_tokens", "score_answers",
-           "score_answers_loop", "shared_words", "token_f1"]
+__all__ = [
+    "DEFAULT_ROUGE_TOKENIZER",
+    "NORMALISERS",
+    "RELAXED_MAX_GOLD_TOKENS",
+    "ROUGE_ACC_THRESHOLD",
+    "ROUGE_TOKENIZERS",
+    "SCORE_COLUMNS",
+    "accented_share",
+    "check_tokenizer",
+    "exact_match",
+    "non_latin_share",
+    "normalize_answer",
+    "relaxed_match",
+    "rouge_l",
+    "rouge_tokenizer",
+    "rouge_tokens",
+    "score_answers",
+    "score_answers_loop",
+    "shared_words",
+    "token_f1",
+]

@@ -12,11 +12,12 @@ depends on the slice's position (`seed + 1000 * role + position`, see `evalcore.
 so its memo key carries the position too, and a single-slice call is made with the seed that gives the same
 stream.
 """
+
 from __future__ import annotations
 
 import threading
-from functools import partial
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -74,8 +75,9 @@ class Parts:
 
         return {s.name: self._get("mask", s.text, partial(_bool_mask, mask, s.rule, df_eval)) for s in slices}
 
-    def cells(self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], texts: Mapping[str, str],
-              labels: Sequence[str]) -> Any:
+    def cells(
+        self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], texts: Mapping[str, str], labels: Sequence[str]
+    ) -> Any:
         """`evalcore.stats.comparisons.confusion_cells` assembled from one row per slice (`all` once per table)."""
         from evalcore.stats.comparisons import Cells, confusion_cells
 
@@ -87,8 +89,9 @@ class Parts:
             rows.append(one.counts[1])
         return Cells([whole.slices[0], *masks], whole.labels, np.vstack(rows))
 
-    def calibration(self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray],
-                    texts: Mapping[str, str], *, min_n: int) -> pd.DataFrame:
+    def calibration(
+        self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], texts: Mapping[str, str], *, min_n: int
+    ) -> pd.DataFrame:
         """`evalcore.stats.metrics.calibration_metrics` assembled per slice, equal to the one call over all slices."""
         from evalcore.stats.metrics import calibration_metrics
 
@@ -96,11 +99,18 @@ class Parts:
         parts = [whole.assign(_order=0)]
         for order, (name, m) in enumerate(masks.items(), start=1):
             # in the one call this slice sits at `order`: seed + 1000 * role + order; alone it sits at 1
-            one = self._get("calibration", f"{texts[name]}|{order}|{min_n}",
-                            partial(calibration_metrics, df_eval, {"_": m}, min_n=min_n, seed=order - 1))
+            one = self._get(
+                "calibration",
+                f"{texts[name]}|{order}|{min_n}",
+                partial(calibration_metrics, df_eval, {"_": m}, min_n=min_n, seed=order - 1),
+            )
             parts.append(one[one["slice"] != whole["slice"].iloc[0]].assign(slice=name, _order=order))
-        out = (pd.concat(parts, ignore_index=True).sort_values("_order", kind="stable").drop(columns="_order")
-               .reset_index(drop=True))
+        out = (
+            pd.concat(parts, ignore_index=True)
+            .sort_values("_order", kind="stable")
+            .drop(columns="_order")
+            .reset_index(drop=True)
+        )
         out.attrs = whole.attrs
         return out
 

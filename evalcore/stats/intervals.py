@@ -8,6 +8,7 @@ paired difference, the exact McNemar test, and per-slice counts of row codes. Ev
     >>> [round(float(x), 3) for x in paired_difference_interval(10, 5, 15, 20)], round(float(mcnemar_exact(5, 15)), 4)
     ([-0.357, -0.026], 0.0414)
 """
+
 from __future__ import annotations
 
 from statistics import NormalDist
@@ -39,8 +40,9 @@ def wilson_interval(k, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndar
     return np.where(n > 0, lo, np.nan), np.where(n > 0, hi, np.nan)
 
 
-def paired_difference_interval(both, first_only, second_only, neither,
-                               confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def paired_difference_interval(
+    both, first_only, second_only, neither, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Newcombe's hybrid score interval for p1 - p2 from paired binary outcomes (arrays of counts).
 
     p1 = (both + first_only) / n, p2 = (both + second_only) / n. Wilson intervals of p1 and p2 are
@@ -83,7 +85,7 @@ def group_counts(matrix: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.n
     s, n = matrix.shape
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros((s, 0), dtype=np.int64)
-    small = code.astype(np.uint16) if code.max() < 2 ** 16 else code  # radix sort for small codes
+    small = code.astype(np.uint16) if code.max() < 2**16 else code  # radix sort for small codes
     order = np.argsort(small, kind="stable")
     ordered = code[order]
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))

@@ -20,6 +20,7 @@ Statistics (all 95% by default):
 
 The intervals and the exact test themselves are `evalcore.stats.intervals` (with their examples).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -28,11 +29,11 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from evalcore.analyze.tables import ROLES, role_col, role_names
 from evalcore.core.errors import ConfigError, DataError
 from evalcore.stats.intervals import _z, group_counts, wilson_interval
-from evalcore.stats.paired import (CLUSTER_METHODS, METHODS as PAIRED_METHODS, binary_changes, cluster_of,
-                                    clustered_changes, clustered_means)
-from evalcore.analyze.tables import ROLES, role_col, role_names
+from evalcore.stats.paired import CLUSTER_METHODS, binary_changes, cluster_of, clustered_changes, clustered_means
+from evalcore.stats.paired import METHODS as PAIRED_METHODS
 
 ALL_SLICE = "all"
 DEFAULT_MIN_N = 30
@@ -43,14 +44,14 @@ METHODS = {
     "delta_interval": "Newcombe (1998) hybrid score interval for paired proportions (method 10)",
     "mcnemar_p": "exact McNemar: two-sided binomial test (p=1/2) on the discordant pairs",
     "p_adjusted": "Benjamini-Hochberg over the slices other than 'all' (scipy.stats.false_discovery_control); "
-                  "'all' is one pre-planned test and is not adjusted",
+    "'all' is one pre-planned test and is not adjusted",
     "rate_interval": "Wilson score interval; the confident-regression rate is over the rows whose candidate "
-                     "confidence is known",
+    "confidence is known",
     "ece": "expected calibration error, equal-width bins on the top-label confidence",
     "brier": "top-label Brier score: mean (confidence - correct)^2",
     "calibration_interval": "bootstrap percentile interval ({b} resamples, seed {seed}) over rows grouped by "
-                            "(bin, correct), within-group sums drawn from a normal, widened to include the "
-                            "estimate; ECE is biased upward on small n, and so is its interval",
+    "(bin, correct), within-group sums drawn from a normal, widened to include the "
+    "estimate; ECE is biased upward on small n, and so is its interval",
 }
 
 
@@ -78,24 +79,41 @@ class MetricSpec:
         return asdict(self)
 
 
-METRICS: dict[str, MetricSpec] = {m.name: m for m in (
-    MetricSpec("accuracy", "slice_metrics", True, 0, 1, "share of rows predicted right", ("acc_lo", "acc_hi")),
-    MetricSpec("macro_f1", "slice_metrics", True, 0, 1, "unweighted mean F1 over the labels present in the slice"),
-    MetricSpec("precision", "slice_metrics", True, 0, 1, "of rows predicted <label>, share right", per_label=True),
-    MetricSpec("recall", "slice_metrics", True, 0, 1, "of rows whose gold label is <label>, share found",
-               per_label=True),
-    MetricSpec("baseline_accuracy", "regression_metrics", True, 0, 1, "baseline's accuracy on the slice"),
-    MetricSpec("candidate_accuracy", "regression_metrics", True, 0, 1, "candidate's accuracy on the slice"),
-    MetricSpec("delta", "regression_metrics", True, -1, 1, "candidate - baseline accuracy (paired)",
-               ("delta_lo", "delta_hi")),
-    MetricSpec("net_change", "regression_metrics", True, -1, 1, "improvement rate - regression rate (= delta)"),
-    MetricSpec("regression_rate", "regression_metrics", False, 0, 1, "share where baseline right, candidate wrong"),
-    MetricSpec("improvement_rate", "regression_metrics", True, 0, 1, "share where baseline wrong, candidate right"),
-    MetricSpec("confident_regression_rate", "regression_metrics", False, 0, 1,
-               "share regressed with candidate confidence >= threshold"),
-    MetricSpec("ece", "calibration_metrics", False, 0, 1, "expected calibration error (top label)"),
-    MetricSpec("brier", "calibration_metrics", False, 0, 1, "top-label Brier score"),
-)}
+METRICS: dict[str, MetricSpec] = {
+    m.name: m
+    for m in (
+        MetricSpec("accuracy", "slice_metrics", True, 0, 1, "share of rows predicted right", ("acc_lo", "acc_hi")),
+        MetricSpec("macro_f1", "slice_metrics", True, 0, 1, "unweighted mean F1 over the labels present in the slice"),
+        MetricSpec("precision", "slice_metrics", True, 0, 1, "of rows predicted <label>, share right", per_label=True),
+        MetricSpec(
+            "recall", "slice_metrics", True, 0, 1, "of rows whose gold label is <label>, share found", per_label=True
+        ),
+        MetricSpec("baseline_accuracy", "regression_metrics", True, 0, 1, "baseline's accuracy on the slice"),
+        MetricSpec("candidate_accuracy", "regression_metrics", True, 0, 1, "candidate's accuracy on the slice"),
+        MetricSpec(
+            "delta",
+            "regression_metrics",
+            True,
+            -1,
+            1,
+            "candidate - baseline accuracy (paired)",
+            ("delta_lo", "delta_hi"),
+        ),
+        MetricSpec("net_change", "regression_metrics", True, -1, 1, "improvement rate - regression rate (= delta)"),
+        MetricSpec("regression_rate", "regression_metrics", False, 0, 1, "share where baseline right, candidate wrong"),
+        MetricSpec("improvement_rate", "regression_metrics", True, 0, 1, "share where baseline wrong, candidate right"),
+        MetricSpec(
+            "confident_regression_rate",
+            "regression_metrics",
+            False,
+            0,
+            1,
+            "share regressed with candidate confidence >= threshold",
+        ),
+        MetricSpec("ece", "calibration_metrics", False, 0, 1, "expected calibration error (top label)"),
+        MetricSpec("brier", "calibration_metrics", False, 0, 1, "top-label Brier score"),
+    )
+}
 
 
 def label_metric_col(metric: str, label: str) -> str:
@@ -120,7 +138,6 @@ class Estimate:
 # --- statistics, vectorised ----------------------------------------------------------------------
 
 
-
 # --- slices as a matrix --------------------------------------------------------------------------
 
 
@@ -132,8 +149,10 @@ def stack_masks(masks: Mapping[str, object], n: int) -> tuple[list[str], np.ndar
         arr = _as_mask(raw, name, n)
         if name == ALL_SLICE:
             if not arr.all():
-                raise DataError(f"slice name {ALL_SLICE!r} is reserved for the whole table; "
-                                "rename the slice (its mask does not select every row)")
+                raise DataError(
+                    f"slice name {ALL_SLICE!r} is reserved for the whole table; "
+                    "rename the slice (its mask does not select every row)"
+                )
             continue
         names.append(str(name))
         rows.append(arr)
@@ -151,14 +170,15 @@ def _as_mask(raw: object, name: str, n: int) -> np.ndarray:
     return arr
 
 
-
 def _label_codes(values: pd.Series, labels: Sequence[str], what: str) -> np.ndarray:
     """Index of each value in `labels` (one factorize, then a lookup of the few distinct values)."""
     out = _codes_or_minus_one(values, labels)
     if (out < 0).any():
         bad = values[out < 0]
-        raise DataError(f"{what} has value {bad.iloc[0]!r} in {len(bad)} row(s), not one of labels "
-                        f"{', '.join(labels)}; pass labels= with every label the data and models use")
+        raise DataError(
+            f"{what} has value {bad.iloc[0]!r} in {len(bad)} row(s), not one of labels "
+            f"{', '.join(labels)}; pass labels= with every label the data and models use"
+        )
     return out
 
 
@@ -192,9 +212,15 @@ def _ratio(num, den) -> np.ndarray:
 # --- tables --------------------------------------------------------------------------------------
 
 
-def slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, labels: Sequence[str] | None = None,
-                  min_n: int = DEFAULT_MIN_N, confidence: float = 0.95,
-                  cell_counts: np.ndarray | None = None) -> pd.DataFrame:
+def slice_metrics(
+    df_eval: pd.DataFrame,
+    masks: Mapping[str, object],
+    *,
+    labels: Sequence[str] | None = None,
+    min_n: int = DEFAULT_MIN_N,
+    confidence: float = 0.95,
+    cell_counts: np.ndarray | None = None,
+) -> pd.DataFrame:
     """One row per (slice, model): n, accuracy with its Wilson interval, macro-F1, per-label P/R.
 
     Undefined values are NaN, never 0: precision of a label nobody predicted, recall of a label
@@ -215,10 +241,9 @@ def slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, labels:
         groups, counts = group_counts(matrix, (y * k + preds[0]) * k + preds[1])
     else:
         counts = np.asarray(cell_counts, dtype=np.int64)
-        if counts.shape != (len(slices), k ** 3):
-            raise DataError(f"cell_counts has shape {counts.shape}; these slices and labels need "
-                            f"{(len(slices), k ** 3)}")
-        groups = np.arange(k ** 3)
+        if counts.shape != (len(slices), k**3):
+            raise DataError(f"cell_counts has shape {counts.shape}; these slices and labels need {(len(slices), k**3)}")
+        groups = np.arange(k**3)
     g_y, g_b, g_c = groups // (k * k), (groups // k) % k, groups % k
     n = counts.sum(axis=1)
     frames = []
@@ -232,12 +257,21 @@ def slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, labels:
         lo, hi = wilson_interval(correct, n, confidence)
         clusters = _clusters(df_eval)
         if clusters is not None:
-            lo, hi = cluster_interval(matrix, df_eval[role_col(role, "correct")].to_numpy(dtype=float), clusters,
-                                      confidence)
+            lo, hi = cluster_interval(
+                matrix, df_eval[role_col(role, "correct")].to_numpy(dtype=float), clusters, confidence
+            )
         f1 = _ratio(2 * tp, gold + predicted)  # NaN for labels absent from the slice
         macro = _ratio(np.nansum(f1, axis=1), (~np.isnan(f1)).sum(axis=1))
-        table = {"slice": slices, "model": names[role], "role": role, "n": n,
-                 "accuracy": _ratio(correct, n), "acc_lo": lo, "acc_hi": hi, "macro_f1": macro}
+        table = {
+            "slice": slices,
+            "model": names[role],
+            "role": role,
+            "n": n,
+            "accuracy": _ratio(correct, n),
+            "acc_lo": lo,
+            "acc_hi": hi,
+            "macro_f1": macro,
+        }
         precision, recall = _ratio(tp, predicted), _ratio(tp, gold)
         for i, lab in enumerate(labels):
             table[label_metric_col("precision", lab)] = precision[:, i]
@@ -253,9 +287,15 @@ def slice_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, labels:
     return out
 
 
-def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, min_n: int = DEFAULT_MIN_N,
-                       conf_threshold: float | None = None, alpha: float = 0.05,
-                       confidence: float = 0.95) -> pd.DataFrame:
+def regression_metrics(
+    df_eval: pd.DataFrame,
+    masks: Mapping[str, object],
+    *,
+    min_n: int = DEFAULT_MIN_N,
+    conf_threshold: float | None = None,
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """One row per slice: both accuracies, the paired change with its interval, the exact McNemar test
     (raw and BH-adjusted), the slice's minimum detectable effect, the comparison with the rest of the
     rows, and the regression / improvement / confident-regression rates with Wilson intervals.
@@ -295,14 +335,33 @@ def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, mi
     if clusters is None:
         ch = binary_changes(slices, both, improved, regressed, neither, alpha=alpha, confidence=confidence)
     else:
-        ch = clustered_changes(slices, matrix, base.astype(float), cand.astype(float), *clusters, binary=True,
-                               alpha=alpha, confidence=confidence)
+        ch = clustered_changes(
+            slices,
+            matrix,
+            base.astype(float),
+            cand.astype(float),
+            *clusters,
+            binary=True,
+            alpha=alpha,
+            confidence=confidence,
+        )
     n = ch["n"].to_numpy()
-    out = pd.DataFrame({"slice": slices, "n": n, "baseline_accuracy": ch["baseline"],
-                        "candidate_accuracy": ch["candidate"], "delta": ch["delta"], "delta_lo": ch["delta_lo"],
-                        "delta_hi": ch["delta_hi"]})
-    for name, k, m in (("regression_rate", regressed, n), ("improvement_rate", improved, n),
-                       ("confident_regression_rate", confident_regressed, n_known)):
+    out = pd.DataFrame(
+        {
+            "slice": slices,
+            "n": n,
+            "baseline_accuracy": ch["baseline"],
+            "candidate_accuracy": ch["candidate"],
+            "delta": ch["delta"],
+            "delta_lo": ch["delta_lo"],
+            "delta_hi": ch["delta_hi"],
+        }
+    )
+    for name, k, m in (
+        ("regression_rate", regressed, n),
+        ("improvement_rate", improved, n),
+        ("confident_regression_rate", confident_regressed, n_known),
+    ):
         lo, hi = wilson_interval(k, m, confidence)
         if clusters is not None and name != "confident_regression_rate":
             flag = (base & ~cand) if name == "regression_rate" else (~base & cand)
@@ -314,21 +373,48 @@ def regression_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, mi
     out["n_known_regressed"], out["n_confident_regressed"] = n_known_regressed, confident_regressed
     out["mcnemar_p"], out["p_adjusted"] = ch["p"], ch["p_adjusted"]
     out["significant_regression"] = (out["p_adjusted"] < alpha) & (np.nan_to_num(out["delta"]) < 0)
-    for col in ("discordance", "mde", "rest_n", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
-                "vs_rest_p_adjusted", "worse_than_rest", "se", "df", "harm_p", "clusters", "design_effect"):
+    for col in (
+        "discordance",
+        "mde",
+        "rest_n",
+        "rest_delta",
+        "vs_rest",
+        "vs_rest_lo",
+        "vs_rest_hi",
+        "vs_rest_p",
+        "vs_rest_p_adjusted",
+        "worse_than_rest",
+        "se",
+        "df",
+        "harm_p",
+        "clusters",
+        "design_effect",
+    ):
         out[col] = ch[col]
     out["small"] = n < min_n
-    methods = {**{k: METHODS[k] for k in ("delta_interval", "mcnemar_p", "p_adjusted", "rate_interval")},
-               "mde": PAIRED_METHODS["mde"], "vs_rest": PAIRED_METHODS["vs_rest"]}
+    methods = {
+        **{k: METHODS[k] for k in ("delta_interval", "mcnemar_p", "p_adjusted", "rate_interval")},
+        "mde": PAIRED_METHODS["mde"],
+        "vs_rest": PAIRED_METHODS["vs_rest"],
+    }
     if clusters is not None:
         col = df_eval.attrs["cluster_col"]
-        methods.update({"delta_interval": CLUSTER_METHODS["mean"].format(col=col),
-                        "mcnemar_p": f"cluster-robust t test on {col} (clusters - 1 degrees of freedom)",
-                        "rate_interval": f"cluster-robust t interval of the share, clusters = {col} (the confident-"
-                                         "regression rate: Wilson)"})
-    out.attrs = {"alpha": alpha, "conf_threshold": conf_threshold, "min_n": min_n, "confidence": confidence,
-                 "cluster_col": df_eval.attrs.get("cluster_col") if clusters is not None else None,
-                 "methods": methods}
+        methods.update(
+            {
+                "delta_interval": CLUSTER_METHODS["mean"].format(col=col),
+                "mcnemar_p": f"cluster-robust t test on {col} (clusters - 1 degrees of freedom)",
+                "rate_interval": f"cluster-robust t interval of the share, clusters = {col} (the confident-"
+                "regression rate: Wilson)",
+            }
+        )
+    out.attrs = {
+        "alpha": alpha,
+        "conf_threshold": conf_threshold,
+        "min_n": min_n,
+        "confidence": confidence,
+        "cluster_col": df_eval.attrs.get("cluster_col") if clusters is not None else None,
+        "methods": methods,
+    }
     return out
 
 
@@ -336,8 +422,9 @@ def _clusters(df_eval: pd.DataFrame) -> tuple[np.ndarray, int] | None:
     return cluster_of(df_eval)
 
 
-def cluster_interval(matrix: np.ndarray, values: np.ndarray, clusters: tuple[np.ndarray, int],
-                     confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def cluster_interval(
+    matrix: np.ndarray, values: np.ndarray, clusters: tuple[np.ndarray, int], confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Per slice, the cluster-robust t interval of the mean of `values` (a share or a score), clipped to [0, 1]."""
     from scipy.stats import t as student_t
 
@@ -346,8 +433,13 @@ def cluster_interval(matrix: np.ndarray, values: np.ndarray, clusters: tuple[np.
     return np.clip(m["mean"] - half, 0, 1), np.clip(m["mean"] + half, 0, 1)
 
 
-def overall_comparison(df_eval: pd.DataFrame, *, conf_threshold: float | None = None,
-                       confidence: float = 0.95, regression: pd.DataFrame | None = None) -> dict:
+def overall_comparison(
+    df_eval: pd.DataFrame,
+    *,
+    conf_threshold: float | None = None,
+    confidence: float = 0.95,
+    regression: pd.DataFrame | None = None,
+) -> dict:
     """Headline numbers on every row, as plain dicts: both accuracies and the paired change, and the
     regression / improvement / confident-regression rates, each an `Estimate` (value, interval, n).
 
@@ -368,17 +460,30 @@ def overall_comparison(df_eval: pd.DataFrame, *, conf_threshold: float | None = 
         acc = float(row[f"{role}_accuracy"])
         lo, hi = wilson_interval(round(acc * n) if n else 0, n, confidence)
         if clusters is not None:
-            lo, hi = (float(x[0]) for x in cluster_interval(np.ones((1, n), dtype=bool),
-                                                            df_eval[role_col(role, "correct")].to_numpy(dtype=float),
-                                                            clusters, confidence))
-        out[role] = {"model": names[role],
-                     **Estimate(acc, float(lo), float(hi), n, METHODS["accuracy_interval"]).to_dict()}
-    out["delta"] = Estimate(float(row["delta"]), float(row["delta_lo"]), float(row["delta_hi"]), n,
-                            METHODS["delta_interval"]).to_dict()
-    for col, m in (("regression_rate", n), ("improvement_rate", n),
-                   ("confident_regression_rate", int(row["n_conf_known"]))):
-        out[col] = Estimate(float(row[col]), float(row[f"{col}_lo"]), float(row[f"{col}_hi"]), m,
-                            METHODS["rate_interval"]).to_dict()
+            lo, hi = (
+                float(x[0])
+                for x in cluster_interval(
+                    np.ones((1, n), dtype=bool),
+                    df_eval[role_col(role, "correct")].to_numpy(dtype=float),
+                    clusters,
+                    confidence,
+                )
+            )
+        out[role] = {
+            "model": names[role],
+            **Estimate(acc, float(lo), float(hi), n, METHODS["accuracy_interval"]).to_dict(),
+        }
+    out["delta"] = Estimate(
+        float(row["delta"]), float(row["delta_lo"]), float(row["delta_hi"]), n, METHODS["delta_interval"]
+    ).to_dict()
+    for col, m in (
+        ("regression_rate", n),
+        ("improvement_rate", n),
+        ("confident_regression_rate", int(row["n_conf_known"])),
+    ):
+        out[col] = Estimate(
+            float(row[col]), float(row[f"{col}_lo"]), float(row[f"{col}_hi"]), m, METHODS["rate_interval"]
+        ).to_dict()
     for col in ("n_regressed", "n_improved", "n_conf_known", "n_known_regressed", "n_confident_regressed"):
         out[col] = int(row[col])
     out["mcnemar_p"] = float(row["mcnemar_p"])
@@ -399,8 +504,10 @@ def confusion(df_eval: pd.DataFrame, mask: object | None, model_role: str, label
     names = role_names(df_eval)
     role = {**{r: r for r in ROLES}, **{v: k for k, v in names.items()}}.get(model_role)
     if role is None:
-        raise DataError(f"model_role {model_role!r} is neither a role ({', '.join(ROLES)}) "
-                        f"nor a model of this table ({', '.join(names.values())})")
+        raise DataError(
+            f"model_role {model_role!r} is neither a role ({', '.join(ROLES)}) "
+            f"nor a model of this table ({', '.join(names.values())})"
+        )
     rows = np.ones(len(df_eval), dtype=bool) if mask is None else _as_mask(mask, "mask", len(df_eval))
     labels = _labels(df_eval, labels)
     k = len(labels)
@@ -431,8 +538,16 @@ def reliability_diagram(conf, correct, n_bins: int = DEFAULT_N_BINS) -> pd.DataF
     conf, correct = _calibration_inputs(conf, correct)
     edges = _edges(n_bins)
     count, sum_conf, sum_correct = _bin_sums(_bin_index(conf, edges), conf, correct, n_bins)
-    return pd.DataFrame({"bin": np.arange(n_bins), "lo": edges[:-1], "hi": edges[1:], "count": count,
-                         "mean_conf": _ratio(sum_conf, count), "accuracy": _ratio(sum_correct, count)})
+    return pd.DataFrame(
+        {
+            "bin": np.arange(n_bins),
+            "lo": edges[:-1],
+            "hi": edges[1:],
+            "count": count,
+            "mean_conf": _ratio(sum_conf, count),
+            "accuracy": _ratio(sum_correct, count),
+        }
+    )
 
 
 def expected_calibration_error(conf, correct, n_bins: int = DEFAULT_N_BINS) -> float:
@@ -444,9 +559,16 @@ def expected_calibration_error(conf, correct, n_bins: int = DEFAULT_N_BINS) -> f
     return float(np.abs(sum_correct - sum_conf).sum() / total) if total else float("nan")
 
 
-def calibration_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, n_bins: int = DEFAULT_N_BINS,
-                        min_n: int = DEFAULT_MIN_N, n_boot: int = 1000, seed: int = 0,
-                        confidence: float = 0.95) -> pd.DataFrame:
+def calibration_metrics(
+    df_eval: pd.DataFrame,
+    masks: Mapping[str, object],
+    *,
+    n_bins: int = DEFAULT_N_BINS,
+    min_n: int = DEFAULT_MIN_N,
+    n_boot: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """Per (slice, model): n, n_with_conf, ECE and Brier score over the rows with a confidence, each
     with a seeded bootstrap percentile interval (`_calibration_bootstrap`).
 
@@ -476,27 +598,52 @@ def calibration_metrics(df_eval: pd.DataFrame, masks: Mapping[str, object], *, n
             count, sum_conf, sum_correct = _bin_sums(bins[use], conf[use], correct[use], n_bins)
             ece = float(np.abs(sum_correct - sum_conf).sum() / m) if m else np.nan
             brier = float(sq_err[use].sum() / m) if m else np.nan
-            boot = _calibration_bootstrap(group[use], conf[use], sq_err[use], n_bins, n_boot,
-                                          seed + 1000 * r + order) if m else None
+            boot = (
+                _calibration_bootstrap(group[use], conf[use], sq_err[use], n_bins, n_boot, seed + 1000 * r + order)
+                if m
+                else None
+            )
             # ECE's small-sample bias can push every resample above the estimate: the interval is
             # widened to include the estimate, so it never reads as excluding its own value
             point = {"ece": ece, "brier": brier}
-            ci = {k: (min(float(np.quantile(v, q)), point[k]), max(float(np.quantile(v, 1 - q)), point[k]))
-                  if boot else (np.nan, np.nan) for k, v in (boot or {"ece": None, "brier": None}).items()}
-            rows.append({"slice": name, "model": names[role], "role": role, "n": int(mask.sum()), "n_with_conf": m,
-                         "ece": ece, "ece_lo": ci["ece"][0], "ece_hi": ci["ece"][1],
-                         "brier": brier, "brier_lo": ci["brier"][0], "brier_hi": ci["brier"][1],
-                         "mean_conf": float(sum_conf.sum() / m) if m else np.nan,
-                         "small": m < min_n, "_order": order})
+            ci = {
+                k: (min(float(np.quantile(v, q)), point[k]), max(float(np.quantile(v, 1 - q)), point[k]))
+                if boot
+                else (np.nan, np.nan)
+                for k, v in (boot or {"ece": None, "brier": None}).items()
+            }
+            rows.append(
+                {
+                    "slice": name,
+                    "model": names[role],
+                    "role": role,
+                    "n": int(mask.sum()),
+                    "n_with_conf": m,
+                    "ece": ece,
+                    "ece_lo": ci["ece"][0],
+                    "ece_hi": ci["ece"][1],
+                    "brier": brier,
+                    "brier_lo": ci["brier"][0],
+                    "brier_hi": ci["brier"][1],
+                    "mean_conf": float(sum_conf.sum() / m) if m else np.nan,
+                    "small": m < min_n,
+                    "_order": order,
+                }
+            )
     out = pd.DataFrame(rows).sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
-    out.attrs = {"n_bins": n_bins, "methods": {**{k: METHODS[k] for k in ("ece", "brier")},
-                                               "calibration_interval": METHODS["calibration_interval"].format(
-                                                   b=n_boot, seed=seed)}}
+    out.attrs = {
+        "n_bins": n_bins,
+        "methods": {
+            **{k: METHODS[k] for k in ("ece", "brier")},
+            "calibration_interval": METHODS["calibration_interval"].format(b=n_boot, seed=seed),
+        },
+    }
     return out
 
 
-def _calibration_bootstrap(group: np.ndarray, conf: np.ndarray, sq_err: np.ndarray, n_bins: int, n_boot: int,
-                           seed: int) -> dict[str, np.ndarray]:
+def _calibration_bootstrap(
+    group: np.ndarray, conf: np.ndarray, sq_err: np.ndarray, n_bins: int, n_boot: int, seed: int
+) -> dict[str, np.ndarray]:
     """Bootstrap replicates of ECE and Brier without touching every row B times.
 
     Rows are grouped by (bin, correct); a row bootstrap then draws each group's count from a
@@ -511,16 +658,15 @@ def _calibration_bootstrap(group: np.ndarray, conf: np.ndarray, sq_err: np.ndarr
 
     def resampled_sums(values: np.ndarray) -> np.ndarray:
         s1 = np.bincount(group, weights=values, minlength=g)
-        s2 = np.bincount(group, weights=values ** 2, minlength=g)
+        s2 = np.bincount(group, weights=values**2, minlength=g)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(count > 0, s1 / np.maximum(count, 1), 0.0)
-            var = np.maximum(np.where(count > 0, s2 / np.maximum(count, 1), 0.0) - mean ** 2, 0.0)
+            var = np.maximum(np.where(count > 0, s2 / np.maximum(count, 1), 0.0) - mean**2, 0.0)
         return draws * mean + np.sqrt(draws * var) * rng.standard_normal(draws.shape)
 
     sum_conf = resampled_sums(conf).reshape(n_boot, n_bins, 2).sum(axis=2)
     right = draws.reshape(n_boot, n_bins, 2)[:, :, 1]
-    return {"ece": np.abs(right - sum_conf).sum(axis=1) / total,
-            "brier": resampled_sums(sq_err).sum(axis=1) / total}
+    return {"ece": np.abs(right - sum_conf).sum(axis=1) / total, "brier": resampled_sums(sq_err).sum(axis=1) / total}
 
 
 def _edges(n_bins: int) -> np.ndarray:
@@ -547,12 +693,26 @@ def _bin_index(conf: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 def _bin_sums(bins: np.ndarray, conf: np.ndarray, correct: np.ndarray, n_bins: int):
     """Per bin: count, sum of confidences, number right."""
-    return (np.bincount(bins, minlength=n_bins), np.bincount(bins, weights=conf, minlength=n_bins),
-            np.bincount(bins, weights=correct.astype(float), minlength=n_bins))
+    return (
+        np.bincount(bins, minlength=n_bins),
+        np.bincount(bins, weights=conf, minlength=n_bins),
+        np.bincount(bins, weights=correct.astype(float), minlength=n_bins),
+    )
 
 
 __all__ = [
-    "ALL_SLICE", "Estimate", "METHODS", "METRICS", "MetricSpec", "calibration_metrics", "confusion",
-    "expected_calibration_error", "label_metric_col", "overall_comparison",
-    "regression_metrics", "reliability_diagram", "slice_metrics", "stack_masks",
+    "ALL_SLICE",
+    "Estimate",
+    "METHODS",
+    "METRICS",
+    "MetricSpec",
+    "calibration_metrics",
+    "confusion",
+    "expected_calibration_error",
+    "label_metric_col",
+    "overall_comparison",
+    "regression_metrics",
+    "reliability_diagram",
+    "slice_metrics",
+    "stack_masks",
 ]

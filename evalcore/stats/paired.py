@@ -23,6 +23,7 @@ known exactly. Benjamini-Hochberg runs over the user's slices (never over `all`)
     >>> int(rows_for_effect(0.05, discordance=0.2))
     626
 """
+
 from __future__ import annotations
 
 from statistics import NormalDist
@@ -40,15 +41,15 @@ DEFAULT_BOOTSTRAP = 1000
 DEFAULT_SEED = 0
 METHODS = {
     "mde": "minimum detectable effect at 80% power, two-sided alpha 0.05, for the paired design from the slice's "
-           "own size and discordance (Connor 1987; discordance taken as at least the effect)",
+    "own size and discordance (Connor 1987; discordance taken as at least the effect)",
     "vs_rest": "slice change minus the change on the other rows (paired within, independent between): Wald test "
-               "and 95% interval with Agresti-Min adjusted variances (+0.5 per discordant cell); "
-               "Benjamini-Hochberg over the slices",
+    "and 95% interval with Agresti-Min adjusted variances (+0.5 per discordant cell); "
+    "Benjamini-Hochberg over the slices",
     "bootstrap": "paired bootstrap over rows ({b} resamples, seed {seed}), drawn as a multinomial over the joint "
-                 "confusion cells; percentile interval; two-sided p = twice the smaller tail share at 0 (add-one)",
+    "confusion cells; percentile interval; two-sided p = twice the smaller tail share at 0 (add-one)",
     "continuous": "mean paired difference; paired bootstrap percentile interval over rows ({b} resamples, seed "
-                  "{seed}, drawn as a multinomial over the distinct differences); paired t test; MDE (z_a + z_b) x SE "
-                  "with one pseudo-row of +-1 in the SD, at most 100 points; vs rest: Welch t",
+    "{seed}, drawn as a multinomial over the distinct differences); paired t test; MDE (z_a + z_b) x SE "
+    "with one pseudo-row of +-1 in the SD, at most 100 points; vs rest: Welch t",
 }
 
 
@@ -68,7 +69,7 @@ def _check_confidence(confidence: float) -> float:
 def _connor_gap(delta: np.ndarray, n: np.ndarray, psi: np.ndarray, za: float, zb: float) -> np.ndarray:
     """Connor's sample-size equation rearranged: >0 while `delta` is too small to detect with n rows."""
     psi_d = np.maximum(psi, delta)
-    return za * np.sqrt(psi_d) + zb * np.sqrt(np.maximum(psi_d - delta ** 2, 0)) - delta * np.sqrt(n)
+    return za * np.sqrt(psi_d) + zb * np.sqrt(np.maximum(psi_d - delta**2, 0)) - delta * np.sqrt(n)
 
 
 def minimum_detectable_effect(n, discordance, *, alpha: float = ALPHA, power: float = POWER) -> np.ndarray:
@@ -97,7 +98,7 @@ def rows_for_effect(effect, discordance, *, alpha: float = ALPHA, power: float =
     d = np.abs(np.asarray(effect, dtype=float))
     psi = np.maximum(np.clip(np.nan_to_num(np.asarray(discordance, dtype=float)), 0, 1), d)
     with np.errstate(divide="ignore", invalid="ignore"):
-        n = (za * np.sqrt(psi) + zb * np.sqrt(np.maximum(psi - d ** 2, 0))) ** 2 / d ** 2
+        n = (za * np.sqrt(psi) + zb * np.sqrt(np.maximum(psi - d**2, 0))) ** 2 / d**2
     return np.ceil(np.where(d > 0, n, np.inf))
 
 
@@ -140,7 +141,7 @@ def _bh(p: np.ndarray, slices: Sequence[str]) -> np.ndarray:
 def _paired_var(b: np.ndarray, c: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Variance of (b - c) / n with the Agresti-Min +0.5 per discordant cell (n + 2 rows)."""
     b2, c2, n2 = b + 0.5, c + 0.5, n + 2
-    return ((b2 + c2) - (b2 - c2) ** 2 / n2) / n2 ** 2
+    return ((b2 + c2) - (b2 - c2) ** 2 / n2) / n2**2
 
 
 def vs_rest(b, c, n, b_all, c_all, n_all, confidence: float = 0.95) -> dict[str, np.ndarray]:
@@ -160,13 +161,19 @@ def vs_rest(b, c, n, b_all, c_all, n_all, confidence: float = 0.95) -> dict[str,
         p = 2 * norm.sf(np.abs(gap / se))
     ok = (n > 0) & (rn > 0)
     nan = np.full(b.shape, np.nan)
-    return {"rest_n": rn, "rest_delta": np.where(rn > 0, d_out, nan), "vs_rest": np.where(ok, gap, nan),
-            "vs_rest_lo": np.where(ok, gap - z * se, nan), "vs_rest_hi": np.where(ok, gap + z * se, nan),
-            "vs_rest_p": np.where(ok, p, nan)}
+    return {
+        "rest_n": rn,
+        "rest_delta": np.where(rn > 0, d_out, nan),
+        "vs_rest": np.where(ok, gap, nan),
+        "vs_rest_lo": np.where(ok, gap - z * se, nan),
+        "vs_rest_hi": np.where(ok, gap + z * se, nan),
+        "vs_rest_p": np.where(ok, p, nan),
+    }
 
 
-def binary_changes(slices: Sequence[str], both, improved, regressed, neither, *, alpha: float = ALPHA,
-                   confidence: float = 0.95) -> pd.DataFrame:
+def binary_changes(
+    slices: Sequence[str], both, improved, regressed, neither, *, alpha: float = ALPHA, confidence: float = 0.95
+) -> pd.DataFrame:
     """One row per slice of a paired 0/1 outcome: both rates, the change with Newcombe's interval,
     exact McNemar p (raw and BH), MDE, and the comparison with the rest of the rows.
 
@@ -182,19 +189,27 @@ def binary_changes(slices: Sequence[str], both, improved, regressed, neither, *,
     lo, hi = paired_difference_interval(a, b, c, d, confidence)
     p = np.where(n > 0, mcnemar_exact(b, c), np.nan)
     rest = vs_rest(b, c, n, b[0], c[0], n[0], confidence)
-    out = pd.DataFrame({
-        "slice": list(slices), "n": n.astype(np.int64), "baseline": base, "candidate": cand, "delta": delta,
-        "delta_lo": np.where(n > 0, lo, np.nan), "delta_hi": np.where(n > 0, hi, np.nan),
-        "p": p, "p_adjusted": _bh(p, slices),
-        "discordance": np.where(n > 0, (b + c) / np.where(n > 0, n, 1), np.nan),
-        "mde": minimum_detectable_effect(n, (b + c) / np.where(n > 0, n, 1)),
-        **rest,
-    })
+    out = pd.DataFrame(
+        {
+            "slice": list(slices),
+            "n": n.astype(np.int64),
+            "baseline": base,
+            "candidate": cand,
+            "delta": delta,
+            "delta_lo": np.where(n > 0, lo, np.nan),
+            "delta_hi": np.where(n > 0, hi, np.nan),
+            "p": p,
+            "p_adjusted": _bh(p, slices),
+            "discordance": np.where(n > 0, (b + c) / np.where(n > 0, n, 1), np.nan),
+            "mde": minimum_detectable_effect(n, (b + c) / np.where(n > 0, n, 1)),
+            **rest,
+        }
+    )
     out["vs_rest_p_adjusted"] = _bh(out["vs_rest_p"].to_numpy(), slices)
     out["worse_than_rest"] = (out["vs_rest_p_adjusted"] < alpha) & (out["vs_rest"] < 0)
     out["n_improved"], out["n_regressed"] = b.astype(np.int64), c.astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        var = np.maximum(((b + c) - n * delta ** 2) / (n - 1), 0)
+        var = np.maximum(((b + c) - n * delta**2) / (n - 1), 0)
         out["se"] = np.where(n > 1, np.sqrt(var / n), np.nan)
     out["df"] = np.inf
     out["harm_p"] = np.where(n > 0, harm_p_exact(b, c), np.nan)  # one-sided exact McNemar: regressions exceed gains
@@ -245,13 +260,25 @@ def bootstrap_summary(estimate: np.ndarray, draws: np.ndarray, confidence: float
     p = np.minimum(1.0, 2 * (1 + np.minimum(below, above)) / (m + 1))
     ok = (m > 1) & np.isfinite(estimate)
     nan = np.full(len(estimate), np.nan)
-    return {"delta_lo": np.where(ok, lo, nan), "delta_hi": np.where(ok, hi, nan), "p": np.where(ok, p, nan),
-            "se": np.where(ok, se, nan)}
+    return {
+        "delta_lo": np.where(ok, lo, nan),
+        "delta_hi": np.where(ok, hi, nan),
+        "p": np.where(ok, p, nan),
+        "se": np.where(ok, se, nan),
+    }
 
 
-def bootstrap_changes(slices: Sequence[str], counts: np.ndarray, statistic, *, n_boot: int = DEFAULT_BOOTSTRAP,
-                      seed: int = DEFAULT_SEED, alpha: float = ALPHA, confidence: float = 0.95,
-                      cluster_cells: np.ndarray | None = None) -> pd.DataFrame:
+def bootstrap_changes(
+    slices: Sequence[str],
+    counts: np.ndarray,
+    statistic,
+    *,
+    n_boot: int = DEFAULT_BOOTSTRAP,
+    seed: int = DEFAULT_SEED,
+    alpha: float = ALPHA,
+    confidence: float = 0.95,
+    cluster_cells: np.ndarray | None = None,
+) -> pd.DataFrame:
     """One row per slice of a metric computed from cell counts, e.g. macro-F1 from the joint
     confusion cells. `counts` is (S, G) with `all` first; `statistic(cell_counts (..., G))` returns
     (baseline, candidate) arrays of shape (...). Slice and rest are resampled independently; with
@@ -285,15 +312,27 @@ def bootstrap_changes(slices: Sequence[str], counts: np.ndarray, statistic, *, n
     gap_summary = bootstrap_summary(gap, draws - rest_draws, confidence)
     rest_n = n[0] - n
     ok = (n > 0) & (rest_n > 0)
-    out = pd.DataFrame({
-        "slice": list(slices), "n": n, "baseline": base, "candidate": cand, "delta": delta,
-        "delta_lo": summary["delta_lo"], "delta_hi": summary["delta_hi"], "p": summary["p"],
-        "p_adjusted": _bh(summary["p"], slices), "discordance": np.nan, "mde": mde_from_se(summary["se"]),
-        "rest_n": rest_n, "rest_delta": np.where(rest_n > 0, rest_cand - rest_base, np.nan),
-        "vs_rest": np.where(ok, gap, np.nan), "vs_rest_lo": np.where(ok, gap_summary["delta_lo"], np.nan),
-        "vs_rest_hi": np.where(ok, gap_summary["delta_hi"], np.nan),
-        "vs_rest_p": np.where(ok, gap_summary["p"], np.nan),
-    })
+    out = pd.DataFrame(
+        {
+            "slice": list(slices),
+            "n": n,
+            "baseline": base,
+            "candidate": cand,
+            "delta": delta,
+            "delta_lo": summary["delta_lo"],
+            "delta_hi": summary["delta_hi"],
+            "p": summary["p"],
+            "p_adjusted": _bh(summary["p"], slices),
+            "discordance": np.nan,
+            "mde": mde_from_se(summary["se"]),
+            "rest_n": rest_n,
+            "rest_delta": np.where(rest_n > 0, rest_cand - rest_base, np.nan),
+            "vs_rest": np.where(ok, gap, np.nan),
+            "vs_rest_lo": np.where(ok, gap_summary["delta_lo"], np.nan),
+            "vs_rest_hi": np.where(ok, gap_summary["delta_hi"], np.nan),
+            "vs_rest_p": np.where(ok, gap_summary["p"], np.nan),
+        }
+    )
     out["vs_rest_p_adjusted"] = _bh(out["vs_rest_p"].to_numpy(), slices)
     out["worse_than_rest"] = (out["vs_rest_p_adjusted"] < alpha) & (out["vs_rest"] < 0)
     finite = np.isfinite(draws)
@@ -341,9 +380,17 @@ def _bootstrap_means(d: np.ndarray, mask_rows: np.ndarray, n_boot: int, seed: in
     return out
 
 
-def continuous_changes(slices: Sequence[str], matrix: np.ndarray, base: np.ndarray, cand: np.ndarray, *,
-                       n_boot: int = DEFAULT_BOOTSTRAP, seed: int = DEFAULT_SEED, alpha: float = ALPHA,
-                       confidence: float = 0.95) -> pd.DataFrame:
+def continuous_changes(
+    slices: Sequence[str],
+    matrix: np.ndarray,
+    base: np.ndarray,
+    cand: np.ndarray,
+    *,
+    n_boot: int = DEFAULT_BOOTSTRAP,
+    seed: int = DEFAULT_SEED,
+    alpha: float = ALPHA,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """One row per slice of a per-example score (token F1, ROUGE-L): mean paired difference, seeded
     paired bootstrap percentile interval (`_bootstrap_means`), paired t test, MDE from the differences'
     SD (with one pseudo-row of +-1, so two rows that changed alike do not claim an MDE of 0), and the
@@ -357,24 +404,26 @@ def continuous_changes(slices: Sequence[str], matrix: np.ndarray, base: np.ndarr
     base, cand = np.asarray(base, dtype=float), np.asarray(cand, dtype=float)
     diff = cand - base
     if not np.isfinite(diff).all():
-        raise ConfigError(f"continuous_changes needs finite scores of both models; {int((~np.isfinite(diff)).sum())} "
-                          "row(s) have a missing or infinite score")
+        raise ConfigError(
+            f"continuous_changes needs finite scores of both models; {int((~np.isfinite(diff)).sum())} "
+            "row(s) have a missing or infinite score"
+        )
     rows = np.asarray(matrix, dtype=bool)
     x = rows.astype(float)
     n = rows.sum(axis=1)
     rn = len(diff) - n
-    s1, s2 = x @ diff, x @ diff ** 2
-    r1, r2 = diff.sum() - s1, (diff ** 2).sum() - s2
+    s1, s2 = x @ diff, x @ diff**2
+    r1, r2 = diff.sum() - s1, (diff**2).sum() - s2
     with np.errstate(invalid="ignore", divide="ignore"):
         delta, rest_delta = s1 / n, r1 / rn
-        var = np.maximum((s2 - n * delta ** 2) / (n - 1), 0)
-        rest_var = np.maximum((r2 - rn * rest_delta ** 2) / (rn - 1), 0)
+        var = np.maximum((s2 - n * delta**2) / (n - 1), 0)
+        rest_var = np.maximum((r2 - rn * rest_delta**2) / (rn - 1), 0)
         se = np.sqrt(var / n)
         tstat = np.where(se > 0, delta / se, np.where(delta == 0, 0.0, np.inf))
         p = np.where(np.isfinite(tstat), 2 * student_t.sf(np.abs(tstat), np.maximum(n - 1, 1)), 0.0)
         v_in, v_out = var / n, rest_var / rn
         welch_var = v_in + v_out
-        dof = np.where(welch_var > 0, welch_var ** 2 / (v_in ** 2 / (n - 1) + v_out ** 2 / (rn - 1)), 1.0)
+        dof = np.where(welch_var > 0, welch_var**2 / (v_in**2 / (n - 1) + v_out**2 / (rn - 1)), 1.0)
         gap = delta - rest_delta
         welch_se = np.sqrt(welch_var)
         tq = student_t.ppf(1 - q, dof)
@@ -391,16 +440,25 @@ def continuous_changes(slices: Sequence[str], matrix: np.ndarray, base: np.ndarr
         lo, hi = np.nanquantile(means, [q, 1 - q], axis=1)
     two, rest_two = n > 1, (n > 1) & (rn > 1)
     nan = np.full(len(n), np.nan)
-    out = pd.DataFrame({
-        "slice": list(slices), "n": n.astype(np.int64), "baseline": np.where(n > 0, base_mean, nan),
-        "candidate": np.where(n > 0, cand_mean, nan), "delta": np.where(n > 0, delta, nan),
-        "delta_lo": np.where(two, lo, nan), "delta_hi": np.where(two, hi, nan), "p": np.where(two, p, nan),
-        "mde": np.where(n > 0, mde, nan), "rest_n": rn.astype(np.int64),
-        "rest_delta": np.where(rn > 0, rest_delta, nan), "vs_rest": np.where(rest_two, gap, nan),
-        "vs_rest_lo": np.where(rest_two, gap - tq * welch_se, nan),
-        "vs_rest_hi": np.where(rest_two, gap + tq * welch_se, nan),
-        "vs_rest_p": np.where(rest_two, gap_p, nan),
-    })
+    out = pd.DataFrame(
+        {
+            "slice": list(slices),
+            "n": n.astype(np.int64),
+            "baseline": np.where(n > 0, base_mean, nan),
+            "candidate": np.where(n > 0, cand_mean, nan),
+            "delta": np.where(n > 0, delta, nan),
+            "delta_lo": np.where(two, lo, nan),
+            "delta_hi": np.where(two, hi, nan),
+            "p": np.where(two, p, nan),
+            "mde": np.where(n > 0, mde, nan),
+            "rest_n": rn.astype(np.int64),
+            "rest_delta": np.where(rn > 0, rest_delta, nan),
+            "vs_rest": np.where(rest_two, gap, nan),
+            "vs_rest_lo": np.where(rest_two, gap - tq * welch_se, nan),
+            "vs_rest_hi": np.where(rest_two, gap + tq * welch_se, nan),
+            "vs_rest_p": np.where(rest_two, gap_p, nan),
+        }
+    )
     out["p_adjusted"] = _bh(out["p"].to_numpy(dtype=float), slices)
     out["discordance"] = np.nan
     out["vs_rest_p_adjusted"] = _bh(out["vs_rest_p"].to_numpy(dtype=float), slices)
@@ -408,8 +466,9 @@ def continuous_changes(slices: Sequence[str], matrix: np.ndarray, base: np.ndarr
     out["se"] = np.where(two, se, nan)
     out["df"] = np.maximum(n - 1, 1).astype(float)
     with np.errstate(invalid="ignore"):
-        out["harm_p"] = np.where(two, student_t.cdf(np.where(np.isfinite(tstat), tstat, np.sign(tstat) * 1e300),
-                                                    np.maximum(n - 1, 1)), nan)
+        out["harm_p"] = np.where(
+            two, student_t.cdf(np.where(np.isfinite(tstat), tstat, np.sign(tstat) * 1e300), np.maximum(n - 1, 1)), nan
+        )
     out["clusters"], out["design_effect"] = np.nan, np.nan
     out["n_improved"], out["n_regressed"] = (x @ (diff > 0)).astype(np.int64), (x @ (diff < 0)).astype(np.int64)
     return out
@@ -429,10 +488,10 @@ def cluster_codes(values) -> tuple[np.ndarray, int]:
 
 CLUSTER_METHODS = {
     "mean": "cluster-robust (CR1) variance of the mean paired difference, clusters = {col}; t interval and test on "
-            "clusters - 1 degrees of freedom; MDE from the cluster-robust SE; vs rest with the covariance of the "
-            "clusters slice and rest share",
+    "clusters - 1 degrees of freedom; MDE from the cluster-robust SE; vs rest with the covariance of the "
+    "clusters slice and rest share",
     "bootstrap": "cluster bootstrap ({b} resamples, seed {seed}): whole clusters of {col} drawn with replacement, "
-                 "percentile interval",
+    "percentile interval",
 }
 
 
@@ -458,8 +517,9 @@ def _by_cluster(matrix: np.ndarray, values: np.ndarray, codes: np.ndarray, n_clu
     return sums, counts
 
 
-def clustered_means(matrix: np.ndarray, values: np.ndarray, codes: np.ndarray, n_clusters: int
-                    ) -> dict[str, np.ndarray]:
+def clustered_means(
+    matrix: np.ndarray, values: np.ndarray, codes: np.ndarray, n_clusters: int
+) -> dict[str, np.ndarray]:
     """Per slice (rows of `matrix`): mean of `values`, its cluster-robust standard error, the t degrees of
     freedom (clusters - 1), the number of clusters and the design effect; and the same for the rest of the
     rows with the covariance of slice and rest through their shared clusters.
@@ -476,13 +536,13 @@ def clustered_means(matrix: np.ndarray, values: np.ndarray, codes: np.ndarray, n
     n = counts.sum(axis=1)
     g = (counts > 0).sum(axis=1)
     x = rows.astype(float)
-    s1, s2 = x @ values, x @ values ** 2
+    s1, s2 = x @ values, x @ values**2
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = s1 / n
         resid = sums - counts * mean[:, None]  # per cluster: summed residuals of the slice's rows
-        meat = (resid ** 2).sum(axis=1)
-        var = np.where(g >= MIN_CLUSTERS, g / (g - 1) * meat / n ** 2, np.nan)
-        iid = np.maximum((s2 - n * mean ** 2) / (n - 1), 0) / n
+        meat = (resid**2).sum(axis=1)
+        var = np.where(g >= MIN_CLUSTERS, g / (g - 1) * meat / n**2, np.nan)
+        iid = np.maximum((s2 - n * mean**2) / (n - 1), 0) / n
         deff = np.where(iid > 0, var / iid, np.nan)
         r_sums, r_counts = total_sums - sums, total_counts - counts
         rn = r_counts.sum(axis=1)
@@ -491,16 +551,37 @@ def clustered_means(matrix: np.ndarray, values: np.ndarray, codes: np.ndarray, n
         big_g = int((total_counts > 0).sum())
         big_n = float(total_counts.sum())
         c = big_g / max(big_g - 1, 1) * (big_n - 1) / max(big_n - 2, 1)
-        gap_var = c * ((resid ** 2).sum(axis=1) / n ** 2 + (r_resid ** 2).sum(axis=1) / rn ** 2
-                       - 2 * (resid * r_resid).sum(axis=1) / (n * rn))
-    return {"n": n, "mean": mean, "se": np.sqrt(var), "df": np.maximum(g - 1, 1).astype(float), "clusters": g,
-            "design_effect": deff, "rest_n": rn, "rest_mean": r_mean, "gap_se": np.sqrt(np.maximum(gap_var, 0)),
-            "gap_df": np.full(len(n), float(max(big_g - 1, 1)))}
+        gap_var = c * (
+            (resid**2).sum(axis=1) / n**2
+            + (r_resid**2).sum(axis=1) / rn**2
+            - 2 * (resid * r_resid).sum(axis=1) / (n * rn)
+        )
+    return {
+        "n": n,
+        "mean": mean,
+        "se": np.sqrt(var),
+        "df": np.maximum(g - 1, 1).astype(float),
+        "clusters": g,
+        "design_effect": deff,
+        "rest_n": rn,
+        "rest_mean": r_mean,
+        "gap_se": np.sqrt(np.maximum(gap_var, 0)),
+        "gap_df": np.full(len(n), float(max(big_g - 1, 1))),
+    }
 
 
-def clustered_changes(slices: Sequence[str], matrix: np.ndarray, base: np.ndarray, cand: np.ndarray,
-                      codes: np.ndarray, n_clusters: int, *, binary: bool, alpha: float = ALPHA,
-                      confidence: float = 0.95) -> pd.DataFrame:
+def clustered_changes(
+    slices: Sequence[str],
+    matrix: np.ndarray,
+    base: np.ndarray,
+    cand: np.ndarray,
+    codes: np.ndarray,
+    n_clusters: int,
+    *,
+    binary: bool,
+    alpha: float = ALPHA,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
     """`binary_changes` / `continuous_changes` when rows come in clusters: the mean paired difference with a
     cluster-robust t interval and test (t on clusters - 1), the one-sided harm p, the MDE from the
     cluster-robust SE, and the slice minus the rest with the covariance of their shared clusters."""
@@ -529,20 +610,33 @@ def clustered_changes(slices: Sequence[str], matrix: np.ndarray, base: np.ndarra
         base_mean, cand_mean = (x @ base) / n, (x @ cand) / n
     rest_ok = ok & (m["rest_n"] > 0) & np.isfinite(m["gap_se"])
     nan = np.full(len(n), np.nan)
-    out = pd.DataFrame({
-        "slice": list(slices), "n": n.astype(np.int64), "baseline": np.where(n > 0, base_mean, nan),
-        "candidate": np.where(n > 0, cand_mean, nan), "delta": np.where(n > 0, delta, nan),
-        "delta_lo": np.where(ok, np.maximum(delta - tq * se, -1.0), nan),
-        "delta_hi": np.where(ok, np.minimum(delta + tq * se, 1.0), nan), "p": np.where(ok, p, nan),
-        "discordance": np.where(n > 0, (x @ (diff != 0)) / np.where(n > 0, n, 1), nan) if binary else nan,
-        "mde": np.where(ok, mde, np.where(n > 0, 1.0, nan)), "rest_n": m["rest_n"].astype(np.int64),
-        "rest_delta": np.where(m["rest_n"] > 0, m["rest_mean"], nan), "vs_rest": np.where(rest_ok, gap, nan),
-        "vs_rest_lo": np.where(rest_ok, gap - gq * m["gap_se"], nan),
-        "vs_rest_hi": np.where(rest_ok, gap + gq * m["gap_se"], nan), "vs_rest_p": np.where(rest_ok, gap_p, nan),
-        "se": np.where(ok, se, nan), "df": df, "harm_p": np.where(ok, harm, nan), "clusters": m["clusters"],
-        "design_effect": m["design_effect"],
-        "n_improved": (x @ (diff > 0)).astype(np.int64), "n_regressed": (x @ (diff < 0)).astype(np.int64),
-    })
+    out = pd.DataFrame(
+        {
+            "slice": list(slices),
+            "n": n.astype(np.int64),
+            "baseline": np.where(n > 0, base_mean, nan),
+            "candidate": np.where(n > 0, cand_mean, nan),
+            "delta": np.where(n > 0, delta, nan),
+            "delta_lo": np.where(ok, np.maximum(delta - tq * se, -1.0), nan),
+            "delta_hi": np.where(ok, np.minimum(delta + tq * se, 1.0), nan),
+            "p": np.where(ok, p, nan),
+            "discordance": np.where(n > 0, (x @ (diff != 0)) / np.where(n > 0, n, 1), nan) if binary else nan,
+            "mde": np.where(ok, mde, np.where(n > 0, 1.0, nan)),
+            "rest_n": m["rest_n"].astype(np.int64),
+            "rest_delta": np.where(m["rest_n"] > 0, m["rest_mean"], nan),
+            "vs_rest": np.where(rest_ok, gap, nan),
+            "vs_rest_lo": np.where(rest_ok, gap - gq * m["gap_se"], nan),
+            "vs_rest_hi": np.where(rest_ok, gap + gq * m["gap_se"], nan),
+            "vs_rest_p": np.where(rest_ok, gap_p, nan),
+            "se": np.where(ok, se, nan),
+            "df": df,
+            "harm_p": np.where(ok, harm, nan),
+            "clusters": m["clusters"],
+            "design_effect": m["design_effect"],
+            "n_improved": (x @ (diff > 0)).astype(np.int64),
+            "n_regressed": (x @ (diff < 0)).astype(np.int64),
+        }
+    )
     out["p_adjusted"] = _bh(out["p"].to_numpy(dtype=float), slices)
     out["vs_rest_p_adjusted"] = _bh(out["vs_rest_p"].to_numpy(dtype=float), slices)
     out["worse_than_rest"] = (out["vs_rest_p_adjusted"] < alpha) & (out["vs_rest"] < 0)
@@ -560,12 +654,53 @@ def cluster_cell_draws(cells: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     return np.einsum("bg,sgc->sbc", weights, cells)
 
 
-CHANGE_COLUMNS = ["slice", "n", "baseline", "candidate", "delta", "delta_lo", "delta_hi", "p", "p_adjusted",
-                  "discordance", "mde", "rest_n", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
-                  "vs_rest_p_adjusted", "worse_than_rest", "se", "df", "harm_p", "clusters", "design_effect",
-                  "n_improved", "n_regressed"]
+CHANGE_COLUMNS = [
+    "slice",
+    "n",
+    "baseline",
+    "candidate",
+    "delta",
+    "delta_lo",
+    "delta_hi",
+    "p",
+    "p_adjusted",
+    "discordance",
+    "mde",
+    "rest_n",
+    "rest_delta",
+    "vs_rest",
+    "vs_rest_lo",
+    "vs_rest_hi",
+    "vs_rest_p",
+    "vs_rest_p_adjusted",
+    "worse_than_rest",
+    "se",
+    "df",
+    "harm_p",
+    "clusters",
+    "design_effect",
+    "n_improved",
+    "n_regressed",
+]
 
-__all__ = ["CHANGE_COLUMNS", "CLUSTER_METHODS", "METHODS", "binary_changes", "bootstrap_changes", "bootstrap_summary",
-           "cluster_cell_draws", "cluster_codes", "cluster_of", "clustered_changes", "clustered_means", "continuous_changes",
-           "harm_p_exact", "mde_from_se", "minimum_detectable_effect", "multinomial_draws", "rows_for_effect",
-           "rows_to_settle", "vs_rest"]
+__all__ = [
+    "CHANGE_COLUMNS",
+    "CLUSTER_METHODS",
+    "METHODS",
+    "binary_changes",
+    "bootstrap_changes",
+    "bootstrap_summary",
+    "cluster_cell_draws",
+    "cluster_codes",
+    "cluster_of",
+    "clustered_changes",
+    "clustered_means",
+    "continuous_changes",
+    "harm_p_exact",
+    "mde_from_se",
+    "minimum_detectable_effect",
+    "multinomial_draws",
+    "rows_for_effect",
+    "rows_to_settle",
+    "vs_rest",
+]

@@ -1,6 +1,7 @@
 """The result records of one comparison: `SliceResults` (the metric tables of one df_eval and slice set) and
 `Analysis` (everything a baseline-vs-candidate comparison produced). The pipeline (`evalcore.tasks.pipeline`)
 builds them; the decision, probes and reports read them, so they sit below all of those."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -71,8 +72,12 @@ class Analysis:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The lab's four tables, by their W&B names."""
         r = self.results
-        return {"df_long": self.df_long, "df_eval": self.df_eval,
-                "slice_metrics": r.slice_metrics, "regression_metrics": r.regression_metrics}
+        return {
+            "df_long": self.df_long,
+            "df_eval": self.df_eval,
+            "slice_metrics": r.slice_metrics,
+            "regression_metrics": r.regression_metrics,
+        }
 
 
 __all__ = ["Analysis", "SliceResults"]

@@ -1,6 +1,7 @@
 """The classification task kind: a text and its label; two classifiers' predictions (with confidences when the
 model gives them) compared per slice on accuracy and macro-F1, confident regressions, per-class changes and
 calibration. Everything the pipeline, the verdict and the reports do differently for this kind is here."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
@@ -22,13 +23,37 @@ class Classification:
     scores_word = "accuracies"
     report_columns: Mapping[str, Sequence[str]] = {
         "slice_metrics": ["slice", "model", "n", "accuracy", "acc_lo", "acc_hi", "macro_f1", "small"],
-        "regression_metrics": ["slice", "n", "baseline_accuracy", "candidate_accuracy", "delta", "delta_lo",
-                               "delta_hi", "mde", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
-                               "vs_rest_p_adjusted", "worse_than_rest", "regression_rate", "regression_rate_lo",
-                               "regression_rate_hi", "improvement_rate", "improvement_rate_lo", "improvement_rate_hi",
-                               "confident_regression_rate", "confident_regression_rate_lo",
-                               "confident_regression_rate_hi", "n_conf_known", "mcnemar_p", "p_adjusted",
-                               "significant_regression", "small"],
+        "regression_metrics": [
+            "slice",
+            "n",
+            "baseline_accuracy",
+            "candidate_accuracy",
+            "delta",
+            "delta_lo",
+            "delta_hi",
+            "mde",
+            "rest_delta",
+            "vs_rest",
+            "vs_rest_lo",
+            "vs_rest_hi",
+            "vs_rest_p",
+            "vs_rest_p_adjusted",
+            "worse_than_rest",
+            "regression_rate",
+            "regression_rate_lo",
+            "regression_rate_hi",
+            "improvement_rate",
+            "improvement_rate_lo",
+            "improvement_rate_hi",
+            "confident_regression_rate",
+            "confident_regression_rate_lo",
+            "confident_regression_rate_hi",
+            "n_conf_known",
+            "mcnemar_p",
+            "p_adjusted",
+            "significant_regression",
+            "small",
+        ],
     }
 
     # --- the pipeline ---
@@ -38,16 +63,28 @@ class Classification:
         # read back from the on-disk store when these rows' features were computed before
         return text_features(data.df["text"], custom)
 
-    def outputs(self, data: Any, spec: str, cache: Any = None, *, batch_size: int = 32,
-                progress: Callable[[str], Any] | None = None) -> tuple[Any, str | None]:
+    def outputs(
+        self,
+        data: Any,
+        spec: str,
+        cache: Any = None,
+        *,
+        batch_size: int = 32,
+        progress: Callable[[str], Any] | None = None,
+    ) -> tuple[Any, str | None]:
         """A classifier's predictions through the cache, and a warning naming any gold label it can never predict."""
         from evalcore.predict.load import load_predictor
         from evalcore.predict.models import unreachable_warning
         from evalcore.predict.scoring import score
 
         predictor = load_predictor(spec, data.labels, data=data)
-        preds = score(data, predictor, cache, batch_size=batch_size,
-                      progress=progress(predictor.name) if progress and predictor.live else None)
+        preds = score(
+            data,
+            predictor,
+            cache,
+            batch_size=batch_size,
+            progress=progress(predictor.name) if progress and predictor.live else None,
+        )
         return preds, unreachable_warning(predictor, data.df["label"].tolist())
 
     def model_applies(self, parsed: Any, spec: str, data: Any) -> bool:
@@ -68,20 +105,36 @@ class Classification:
                 return False
         return True
 
-    def build_eval(self, base: pd.DataFrame, baseline: Any, candidate: Any, data: Any, *,
-                   conf_threshold: float) -> pd.DataFrame:
+    def build_eval(
+        self, base: pd.DataFrame, baseline: Any, candidate: Any, data: Any, *, conf_threshold: float
+    ) -> pd.DataFrame:
         from evalcore.analyze.tables import build_df_eval
 
         return build_df_eval(base, baseline, candidate, conf_threshold=conf_threshold)
 
-    def results(self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], labels: Sequence[str], *,
-                conf_threshold: float, min_n: int, alpha: float, warnings: list[str], parts: Any = None,
-                slices: Any = None) -> Any:
+    def results(
+        self,
+        df_eval: pd.DataFrame,
+        masks: Mapping[str, np.ndarray],
+        labels: Sequence[str],
+        *,
+        conf_threshold: float,
+        min_n: int,
+        alpha: float,
+        warnings: list[str],
+        parts: Any = None,
+        slices: Any = None,
+    ) -> Any:
         """The metric tables; `parts` (`evalcore.stats.incremental.Parts`) keeps each slice's cells and calibration
         in a memo, so an edit of one slice recomputes that slice's row-level work only."""
         from evalcore.stats.comparisons import confusion_cells, metric_changes, per_class_changes
-        from evalcore.stats.metrics import (DEFAULT_MIN_N, calibration_metrics, overall_comparison, regression_metrics,
-                                            slice_metrics)
+        from evalcore.stats.metrics import (
+            DEFAULT_MIN_N,
+            calibration_metrics,
+            overall_comparison,
+            regression_metrics,
+            slice_metrics,
+        )
         from evalcore.stats.results import SliceResults
 
         regression = regression_metrics(df_eval, masks, min_n=min_n, conf_threshold=conf_threshold, alpha=alpha)
@@ -121,9 +174,15 @@ class Classification:
 
         attrs = analysis.results.regression_metrics.attrs
         model = frozenset(s for s, role in (analysis.results.roles or {}).items() if role == "model-defined")
-        return findings_from_tables(analysis.results.overall, analysis.results.regression_metrics,
-                                    analysis.results.calibration, alpha=float(attrs.get("alpha", 0.05)), margin=margin,
-                                    conf_threshold=float(attrs.get("conf_threshold", 0.8)), model_defined=model)
+        return findings_from_tables(
+            analysis.results.overall,
+            analysis.results.regression_metrics,
+            analysis.results.calibration,
+            alpha=float(attrs.get("alpha", 0.05)),
+            margin=margin,
+            conf_threshold=float(attrs.get("conf_threshold", 0.8)),
+            model_defined=model,
+        )
 
     def data_description(self, data: Any) -> str:
         return f"labels {', '.join(data.labels)}"
@@ -183,9 +242,17 @@ class Classification:
 
         acc = out.accuracy(data.df["label"])
         lo, hi = wilson_interval(int(round(acc * out.n_total)), out.n_total)
-        return {"model": out.model, "spec": spec, "n": out.n_total, "accuracy": acc, "accuracy_lo": float(lo),
-                "accuracy_hi": float(hi), "n_cached": out.n_cached, "n_computed": out.n_computed,
-                "summary": out.summary}
+        return {
+            "model": out.model,
+            "spec": spec,
+            "n": out.n_total,
+            "accuracy": acc,
+            "accuracy_lo": float(lo),
+            "accuracy_hi": float(hi),
+            "n_cached": out.n_cached,
+            "n_computed": out.n_computed,
+            "summary": out.summary,
+        }
 
     def score_line(self, row: Any) -> str:
         return f"{row.model}: accuracy {row.accuracy:.3f} on {row.n} rows; {row.summary}"

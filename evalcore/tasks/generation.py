@@ -3,6 +3,7 @@ read from their file or column, scored per example (exact match, F1, relaxed mat
 slice with the generation features. Everything the pipeline, the verdict and the reports do differently for
 this kind is here; the scores are `evalcore.stats.genmetrics`, the tables `evalcore.stats.gentables`, the report
 blocks `evalcore.present.genreport`."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
@@ -23,14 +24,45 @@ class Generation:
     read_origin = "answers read from their file or column"
     scores_word = "scores"
     report_columns: Mapping[str, Sequence[str]] = {
-        "slice_metrics": ["slice", "model", "role", "n", *(f"{m}{s}" for m in ("exact_match", "f1", "relaxed_match",
-                                                                              "rouge_l", "rouge_acc")
-                                                           for s in ("", "_lo", "_hi")),
-                          "answer_tokens", "length_ratio", "verbose_share", "small"],
-        "regression_metrics": ["slice", "metric", "n", "baseline", "candidate", "delta", "delta_lo", "delta_hi", "p",
-                               "p_adjusted", "mde", "rest_delta", "vs_rest", "vs_rest_lo", "vs_rest_hi", "vs_rest_p",
-                               "vs_rest_p_adjusted", "worse_than_rest", "n_improved", "n_regressed",
-                               "significant_regression", "small"],
+        "slice_metrics": [
+            "slice",
+            "model",
+            "role",
+            "n",
+            *(
+                f"{m}{s}"
+                for m in ("exact_match", "f1", "relaxed_match", "rouge_l", "rouge_acc")
+                for s in ("", "_lo", "_hi")
+            ),
+            "answer_tokens",
+            "length_ratio",
+            "verbose_share",
+            "small",
+        ],
+        "regression_metrics": [
+            "slice",
+            "metric",
+            "n",
+            "baseline",
+            "candidate",
+            "delta",
+            "delta_lo",
+            "delta_hi",
+            "p",
+            "p_adjusted",
+            "mde",
+            "rest_delta",
+            "vs_rest",
+            "vs_rest_lo",
+            "vs_rest_hi",
+            "vs_rest_p",
+            "vs_rest_p_adjusted",
+            "worse_than_rest",
+            "n_improved",
+            "n_regressed",
+            "significant_regression",
+            "small",
+        ],
     }
 
     # --- the pipeline ---
@@ -41,13 +73,23 @@ class Generation:
 
         taken = {f.name for f in list_generation_features()} & {c.name for c in custom}
         if taken:
-            raise FeatureError(f"custom feature name(s) {', '.join(sorted(taken))} are generation features of "
-                               "evalcore; rename the custom feature")
-        return pd.concat([compute_generation_features(data.df),
-                          compute_features(data.df["text"], names=[], custom=custom)], axis=1)
+            raise FeatureError(
+                f"custom feature name(s) {', '.join(sorted(taken))} are generation features of "
+                "evalcore; rename the custom feature"
+            )
+        return pd.concat(
+            [compute_generation_features(data.df), compute_features(data.df["text"], names=[], custom=custom)], axis=1
+        )
 
-    def outputs(self, data: Any, spec: str, cache: Any = None, *, batch_size: int = 32,
-                progress: Callable[[str], Any] | None = None) -> tuple[Any, str | None]:
+    def outputs(
+        self,
+        data: Any,
+        spec: str,
+        cache: Any = None,
+        *,
+        batch_size: int = 32,
+        progress: Callable[[str], Any] | None = None,
+    ) -> tuple[Any, str | None]:
         """A generation model's answers (`evalcore.predict.answers.load_answers`): read, not computed."""
         from evalcore.predict.answers import load_answers
 
@@ -65,16 +107,33 @@ class Generation:
             return False
         return True
 
-    def build_eval(self, base: pd.DataFrame, baseline: Any, candidate: Any, data: Any, *,
-                   conf_threshold: float) -> pd.DataFrame:
+    def build_eval(
+        self, base: pd.DataFrame, baseline: Any, candidate: Any, data: Any, *, conf_threshold: float
+    ) -> pd.DataFrame:
         from evalcore.stats.gentables import build_generation_eval
 
-        return build_generation_eval(base, baseline, candidate, data.golds, conf_threshold=conf_threshold,
-                                     tokenizer=getattr(data, "rouge_tokenizer", "default"))
+        return build_generation_eval(
+            base,
+            baseline,
+            candidate,
+            data.golds,
+            conf_threshold=conf_threshold,
+            tokenizer=getattr(data, "rouge_tokenizer", "default"),
+        )
 
-    def results(self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], labels: Sequence[str], *,
-                conf_threshold: float, min_n: int, alpha: float, warnings: list[str], parts: Any = None,
-                slices: Any = None) -> Any:
+    def results(
+        self,
+        df_eval: pd.DataFrame,
+        masks: Mapping[str, np.ndarray],
+        labels: Sequence[str],
+        *,
+        conf_threshold: float,
+        min_n: int,
+        alpha: float,
+        warnings: list[str],
+        parts: Any = None,
+        slices: Any = None,
+    ) -> Any:
         from evalcore.stats.gentables import generation_results
 
         return generation_results(df_eval, masks, min_n=min_n, alpha=alpha, warnings=warnings)
@@ -96,8 +155,9 @@ class Generation:
 
         reg = analysis.results.regression_metrics
         model = frozenset(s for s, role in (analysis.results.roles or {}).items() if role == "model-defined")
-        return generation_findings(analysis.results.overall, reg, alpha=float(reg.attrs.get("alpha", 0.05)),
-                                   margin=margin, model_defined=model)
+        return generation_findings(
+            analysis.results.overall, reg, alpha=float(reg.attrs.get("alpha", 0.05)), margin=margin, model_defined=model
+        )
 
     def data_description(self, data: Any) -> str:
         return "generation: answers scored against 1+ gold answers"
@@ -153,8 +213,13 @@ class Generation:
         from evalcore.stats.genmetrics import score_answers
 
         s = score_answers(list(out.pred), data.golds)
-        return {"model": out.model, "spec": spec, "n": len(s), "exact_match": s["exact_match"].mean(),
-                "f1": s["f1"].mean()}
+        return {
+            "model": out.model,
+            "spec": spec,
+            "n": len(s),
+            "exact_match": s["exact_match"].mean(),
+            "f1": s["f1"].mean(),
+        }
 
     def score_line(self, row: Any) -> str:
         return f"{row.model}: exact match {row.exact_match:.1%}, F1 {row.f1:.1%} on {row.n:,} rows"
@@ -165,8 +230,12 @@ class Generation:
         from evalcore.present.blocks import Heading, Table
 
         rows, marked = genreport.slice_rows(analysis, verdict)
-        blocks = [Heading("Overall", 4), Table(genreport.OVERALL_HEADERS, genreport.overall_rows(analysis)),
-                  Heading("Per slice", 4), Table(genreport.slice_headers(analysis), rows, frozenset(marked))]
+        blocks = [
+            Heading("Overall", 4),
+            Table(genreport.OVERALL_HEADERS, genreport.overall_rows(analysis)),
+            Heading("Per slice", 4),
+            Table(genreport.slice_headers(analysis), rows, frozenset(marked)),
+        ]
         return blocks, next(iter(genreport.figures(analysis).items()), None)
 
 

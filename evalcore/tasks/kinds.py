@@ -1,6 +1,7 @@
 """The registry of task kinds: a task name (what the data declares, `EvalData.task`) resolved to its kind
 object (`evalcore.core.kind.TaskKind`). Adding a kind is adding its module under `evalcore/tasks/` and
 naming it in `KINDS` here."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -12,24 +12,25 @@ per kind), which gives the features, the outputs (a classifier's predictions, or
 the metric tables; df_eval's `attrs["task"]` names it again for `analyse`. The analysis carries the kind
 (`Analysis.kind`), so the verdict, the reports and the W&B push ask it too.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Sequence
 
 import pandas as pd
 
-from evalcore.io.data import EvalData
 from evalcore.analyze.features import CustomFeature
-from evalcore.stats.metrics import DEFAULT_MIN_N
-from evalcore.predict.scoring import Predictions
-from evalcore.analyze.slices import SliceSet, masks as slice_masks
+from evalcore.analyze.slices import SliceSet
+from evalcore.analyze.slices import masks as slice_masks
 from evalcore.analyze.tables import DEFAULT_CONF_THRESHOLD
+from evalcore.io.data import EvalData
+from evalcore.predict.scoring import Predictions
+from evalcore.stats.metrics import DEFAULT_MIN_N
 from evalcore.stats.results import Analysis, SliceResults
 from evalcore.tasks.kinds import kind_of, task_kind
 
 
-def feature_frame(data: EvalData, custom: Sequence[CustomFeature] = (),
-                  drop: Sequence[str] = ()) -> pd.DataFrame:
+def feature_frame(data: EvalData, custom: Sequence[CustomFeature] = (), drop: Sequence[str] = ()) -> pd.DataFrame:
     """The data's rows with every metadata feature added (a feature replaces a data column of the
     same name: its definition is the documented one). `drop` removes columns such as the
     precomputed prediction columns, which df_eval carries under their own names. Generation data gets
@@ -53,9 +54,15 @@ def eval_base(data: EvalData, custom: Sequence[CustomFeature] = ()) -> pd.DataFr
     return feature_frame(data, custom, drop=precomputed_columns(data))
 
 
-def build_eval(data: EvalData, baseline: Predictions, candidate: Predictions,
-               custom: Sequence[CustomFeature] = (), *,
-               conf_threshold: float = DEFAULT_CONF_THRESHOLD, base: pd.DataFrame | None = None) -> pd.DataFrame:
+def build_eval(
+    data: EvalData,
+    baseline: Predictions,
+    candidate: Predictions,
+    custom: Sequence[CustomFeature] = (),
+    *,
+    conf_threshold: float = DEFAULT_CONF_THRESHOLD,
+    base: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """df_eval: data + features + both models' outputs and the comparison flags (generation: both
     models' answers and their per-example scores, `evalcore.stats.gentables.build_generation_eval`)."""
     base = eval_base(data, custom) if base is None else base
@@ -66,32 +73,55 @@ def build_eval(data: EvalData, baseline: Predictions, candidate: Predictions,
     return df
 
 
-def analyse(df_eval: pd.DataFrame, slices: SliceSet, labels: Sequence[str], *,
-            conf_threshold: float = DEFAULT_CONF_THRESHOLD, min_n: int = DEFAULT_MIN_N,
-            alpha: float = 0.05, parts=None) -> SliceResults:
+def analyse(
+    df_eval: pd.DataFrame,
+    slices: SliceSet,
+    labels: Sequence[str],
+    *,
+    conf_threshold: float = DEFAULT_CONF_THRESHOLD,
+    min_n: int = DEFAULT_MIN_N,
+    alpha: float = 0.05,
+    parts=None,
+) -> SliceResults:
     """Validate and evaluate the slices, then every metric table of df_eval's task. No model runs here.
     `parts` (`evalcore.stats.incremental.Parts`): keep each slice's masks, cells and calibration in a memo, so an
     edit of one slice recomputes that slice's row-level work only; the tables are the same."""
     from evalcore.analyze.rules import Schema
-    from evalcore.analyze.slices import validate_slices
-
-    from evalcore.analyze.slices import slice_roles
+    from evalcore.analyze.slices import slice_roles, validate_slices
 
     warnings = validate_slices(slices, parts.schema(df_eval) if parts else Schema.from_frame(df_eval))
     roles = slice_roles(slices, df_eval)  # refuses a guardrail on a model's output, naming the fix
     m = parts.masks(slices, df_eval) if parts else slice_masks(slices, df_eval)
-    out = kind_of(df_eval).results(df_eval, m, labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha,
-                                   warnings=warnings, parts=parts, slices=slices)
+    out = kind_of(df_eval).results(
+        df_eval,
+        m,
+        labels,
+        conf_threshold=conf_threshold,
+        min_n=min_n,
+        alpha=alpha,
+        warnings=warnings,
+        parts=parts,
+        slices=slices,
+    )
     out.roles = roles
     return out
 
 
-def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
-                 slices: SliceSet | None = None, custom: Sequence[CustomFeature] = (),
-                 cache=None, conf_threshold: float = DEFAULT_CONF_THRESHOLD, min_n: int = DEFAULT_MIN_N,
-                 alpha: float = 0.05, batch_size: int = 32,
-                 progress: Callable[[str], Callable[[int, int], None] | None] | None = None,
-                 guardrails: Sequence[str] = ()) -> Analysis:
+def run_analysis(
+    data: EvalData,
+    baseline_spec: str,
+    candidate_spec: str,
+    *,
+    slices: SliceSet | None = None,
+    custom: Sequence[CustomFeature] = (),
+    cache=None,
+    conf_threshold: float = DEFAULT_CONF_THRESHOLD,
+    min_n: int = DEFAULT_MIN_N,
+    alpha: float = 0.05,
+    batch_size: int = 32,
+    progress: Callable[[str], Callable[[int, int], None] | None] | None = None,
+    guardrails: Sequence[str] = (),
+) -> Analysis:
     """Score both models (through the cache), build df_eval and every metric table.
 
     Without `slices`, the task's default slices (`evalcore.analyze.slices.default_slices`), those no row matches left
@@ -115,8 +145,9 @@ def run_analysis(data: EvalData, baseline_spec: str, candidate_spec: str, *,
         slices = mark_guardrails(slices, guardrails)
     results = analyse(df_eval, slices, data.labels, conf_threshold=conf_threshold, min_n=min_n, alpha=alpha)
     results.warnings = notes + results.warnings
-    return Analysis(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, slices=slices,
-                    results=results, kind=kind)
+    return Analysis(
+        data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, slices=slices, results=results, kind=kind
+    )
 
 
 def model_applies(spec: str, data: EvalData) -> bool:
@@ -135,9 +166,14 @@ def model_applies(spec: str, data: EvalData) -> bool:
     return kind_of(data).model_applies(parsed, spec, data)
 
 
-def model_outputs(data: EvalData, spec: str, cache=None, *, batch_size: int = 32,
-                  progress: Callable[[str], Callable[[int, int], None] | None] | None = None
-                  ) -> tuple[Predictions, str | None]:
+def model_outputs(
+    data: EvalData,
+    spec: str,
+    cache=None,
+    *,
+    batch_size: int = 32,
+    progress: Callable[[str], Callable[[int, int], None] | None] | None = None,
+) -> tuple[Predictions, str | None]:
     """One model's outputs on the data's rows: a classifier's predictions (through the cache), or a
     generation model's answers (`evalcore.predict.answers.load_answers`); and a warning naming any gold
     label the classifier can never predict (None when there is none)."""

@@ -12,16 +12,64 @@
 Modules: `tree` (data + JSON), `text` (parser + printer), `schema` (validation against a
 table), `evaluation` (masks). Import from here; the split is an implementation detail.
 """
+
 from evalcore.analyze.rules.evaluation import Mask, condition_mask, evaluate, mask
-from evalcore.analyze.rules.schema import (ALLOWED_OPS, ColumnInfo, ColumnType, Problem, Schema, check, raise_errors,
-                                   validate, validate_text)
+from evalcore.analyze.rules.schema import (
+    ALLOWED_OPS,
+    ColumnInfo,
+    ColumnType,
+    Problem,
+    Schema,
+    check,
+    raise_errors,
+    validate,
+    validate_text,
+)
 from evalcore.analyze.rules.text import format_column, format_condition, format_rule, parse_rule, parse_with_positions
-from evalcore.analyze.rules.tree import (MAX_PATTERN_CHARS, Condition, Group, Not, Op, Rule, all_of, any_of,
-                                 check_pattern, conditions, rule_from_json, rule_to_json)
+from evalcore.analyze.rules.tree import (
+    MAX_PATTERN_CHARS,
+    Condition,
+    Group,
+    Not,
+    Op,
+    Rule,
+    all_of,
+    any_of,
+    check_pattern,
+    conditions,
+    rule_from_json,
+    rule_to_json,
+)
 
 __all__ = [
-    "ALLOWED_OPS", "MAX_PATTERN_CHARS", "ColumnInfo", "ColumnType", "Condition", "Group", "Mask", "Not", "Op",
-    "Problem", "Rule", "Schema", "all_of", "any_of", "check", "check_pattern", "condition_mask", "conditions",
-    "evaluate", "format_column", "format_condition", "format_rule", "mask", "parse_rule",
-    "parse_with_positions", "raise_errors", "rule_from_json", "rule_to_json", "validate", "validate_text",
+    "ALLOWED_OPS",
+    "MAX_PATTERN_CHARS",
+    "ColumnInfo",
+    "ColumnType",
+    "Condition",
+    "Group",
+    "Mask",
+    "Not",
+    "Op",
+    "Problem",
+    "Rule",
+    "Schema",
+    "all_of",
+    "any_of",
+    "check",
+    "check_pattern",
+    "condition_mask",
+    "conditions",
+    "evaluate",
+    "format_column",
+    "format_condition",
+    "format_rule",
+    "mask",
+    "parse_rule",
+    "parse_with_positions",
+    "raise_errors",
+    "rule_from_json",
+    "rule_to_json",
+    "validate",
+    "validate_text",
 ]

@@ -11,6 +11,7 @@ case-insensitive literal substring test (no regex); `matches` is `re.search` wit
 Numbers compare as stored for numpy dtypes; nullable, object and categorical numbers as float64
 (integers beyond 2**53 lose precision there).
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,10 +20,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from evalcore.core.errors import RuleError
 from evalcore.analyze.rules.schema import Schema, validate
 from evalcore.analyze.rules.tree import Condition, Not, Op, Rule
 from evalcore.analyze.textsearch import regex_mask
+from evalcore.core.errors import RuleError
 
 Mask = np.ndarray
 
@@ -48,6 +49,7 @@ def _order(compare: Callable[[np.ndarray, float], np.ndarray]) -> Callable[[pd.S
     def op(s: pd.Series, value: object) -> Mask:
         with np.errstate(invalid="ignore"):
             return compare(_numbers(s), value)  # NaN compares False
+
     return op
 
 

@@ -4,6 +4,7 @@ A `Schema` gives every column one of four types; `validate` walks the rule once 
 problem together (unknown column with the nearest names, operator not valid for the type, value of
 the wrong kind), so a user fixes a rule in one pass instead of one error at a time.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -13,10 +14,20 @@ from enum import Enum
 
 import pandas as pd
 
-from evalcore.core.errors import RuleError
 from evalcore.analyze.rules.text import format_condition, parse_with_positions
-from evalcore.analyze.rules.tree import (LIST_OPS, NULL_OPS, ORDER_OPS, TEXT_OPS, Condition, Op, Rule, conditions,
-                                 describe, value_kind)
+from evalcore.analyze.rules.tree import (
+    LIST_OPS,
+    NULL_OPS,
+    ORDER_OPS,
+    TEXT_OPS,
+    Condition,
+    Op,
+    Rule,
+    conditions,
+    describe,
+    value_kind,
+)
+from evalcore.core.errors import RuleError
 
 MAX_CATEGORIES = 50
 _HEAD_ROWS = 10_000
@@ -36,8 +47,12 @@ ALLOWED_OPS: dict[ColumnType, frozenset[Op]] = {
     ColumnType.STRING: _EQUALITY | TEXT_OPS,
     ColumnType.CATEGORY: _EQUALITY | TEXT_OPS,
 }
-_VALUE_KIND = {ColumnType.BOOL: "bool", ColumnType.NUMBER: "number",
-               ColumnType.STRING: "string", ColumnType.CATEGORY: "string"}
+_VALUE_KIND = {
+    ColumnType.BOOL: "bool",
+    ColumnType.NUMBER: "number",
+    ColumnType.STRING: "string",
+    ColumnType.CATEGORY: "string",
+}
 _ONE = {"bool": "true/false", "number": "a number", "string": "a string"}
 _MANY = {"bool": "true/false values", "number": "numbers", "string": "strings"}
 
@@ -131,22 +146,32 @@ def _check_condition(cond: Condition, schema: Schema) -> list[Problem]:
     allowed = ALLOWED_OPS[info.type]
     if cond.op not in allowed:
         ops = ", ".join(op.value for op in Op if op in allowed)
-        return [Problem(where, f"operator '{cond.op.value}' does not apply to {info.type.value} column "
-                               f"'{cond.col}'; allowed: {ops}")]
+        return [
+            Problem(
+                where,
+                f"operator '{cond.op.value}' does not apply to {info.type.value} column '{cond.col}'; allowed: {ops}",
+            )
+        ]
     if cond.op in NULL_OPS:
         return []
     values = cond.value if isinstance(cond.value, tuple) else (cond.value,)
     want = _VALUE_KIND[info.type]
     got = value_kind(values[0])  # list values are of one kind (checked when built)
     if got != want:
-        return [Problem(where, f"value {describe(cond.value)} is {_ONE[got]} but column "
-                               f"'{cond.col}' holds {_MANY[want]}")]
+        return [
+            Problem(where, f"value {describe(cond.value)} is {_ONE[got]} but column '{cond.col}' holds {_MANY[want]}")
+        ]
     if info.type is ColumnType.CATEGORY and cond.op in (_EQUALITY - NULL_OPS):
         unseen = [v for v in values if v not in info.values]
         if unseen:
-            return [Problem(where, f"value {', '.join(describe(v) for v in unseen)} never occurs in column "
-                                   f"'{cond.col}' (seen: {', '.join(describe(v) for v in info.values)})",
-                            "warning")]
+            return [
+                Problem(
+                    where,
+                    f"value {', '.join(describe(v) for v in unseen)} never occurs in column "
+                    f"'{cond.col}' (seen: {', '.join(describe(v) for v in info.values)})",
+                    "warning",
+                )
+            ]
     return []
 
 

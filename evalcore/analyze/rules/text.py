@@ -19,13 +19,14 @@ No eval/exec/query: text only ever becomes the typed tree of `evalcore.analyze.r
 writes the one canonical spelling (minimal parentheses), so `format_rule` doubles as a cache key,
 and `parse_rule(format_rule(r)) == r` for every rule (property-tested).
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from evalcore.core.errors import RuleError
 from evalcore.analyze.rules.tree import Condition, Group, Not, Op, Rule, Scalar, Value, all_of, any_of, describe
+from evalcore.core.errors import RuleError
 
 KEYWORDS = frozenset({"and", "or", "not", "in", "contains", "matches", "is", "null", "true", "false"})
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -89,7 +90,7 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(ch, ch, ch, i))
             i += 1
             continue
-        if ch in "\"`":
+        if ch in '"`':
             content, end = _quoted(text, i, ch, strict=ch == "`")
             tokens.append(Token("string" if ch == '"' else "column", text[i:end], content, i))
             i = end
@@ -114,9 +115,17 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(kind, word, lowered if kind == "word" else word, i))
             i = match.end()
             continue
-        hint = (" (did you mean '=='?)" if ch == "=" else " (did you mean '!='?)" if ch == "!"
-                else " (back-quote column names with other characters, like `café`)" if ch.isalpha()
-                else " (strings take double quotes)" if ch == "'" else "")
+        hint = (
+            " (did you mean '=='?)"
+            if ch == "="
+            else " (did you mean '!='?)"
+            if ch == "!"
+            else " (back-quote column names with other characters, like `café`)"
+            if ch.isalpha()
+            else " (strings take double quotes)"
+            if ch == "'"
+            else ""
+        )
         raise _fail(i, f"unexpected character '{ch}'{hint}")
     tokens.append(Token("end", "", None, len(text)))
     return tokens
@@ -215,8 +224,10 @@ class _Parser:
                 raise self.expect("'null'", after=self.tokens[self.i - 1])
             self.take()
             return Op.IS_NOT_NULL if negated else Op.IS_NULL
-        raise self.expect("an operator (==, !=, <, <=, >, >=, in, not in, contains, not contains, "
-                          "matches, is null, is not null)", after=col)
+        raise self.expect(
+            "an operator (==, !=, <, <=, >, >=, in, not in, contains, not contains, matches, is null, is not null)",
+            after=col,
+        )
 
     def value(self, after: Token, allow_list: bool) -> Value:
         tok = self.tok
@@ -267,6 +278,7 @@ def parse_with_positions(text: str) -> tuple[Rule, list[int]]:
 
 
 # ---- the canonical printer
+
 
 def format_column(name: str) -> str:
     """A column as written in rule text: bare when it is a plain identifier, else back-quoted."""

@@ -7,6 +7,7 @@ the second phase (`evalcore.analyze.rules.schema`). Trees are kept in one normal
 least two children and never a direct child with its own join -- so the text and JSON forms map
 one to one onto trees and round trips are exact (`all_of` / `any_of` build that form for you).
 """
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal, Union
 
-from evalcore.core.errors import RuleError
 from evalcore.analyze.textsearch import re2_problem
+from evalcore.core.errors import RuleError
 
 MAX_PATTERN_CHARS = 200
 
@@ -87,8 +88,7 @@ def _check_scalar(op: Op, value: Any) -> Scalar:
         raise RuleError(f"operator '{op.value}' got {value!r}; allowed: finite numbers only")
     if isinstance(value, (bool, int, float, str)):
         return value
-    raise RuleError(f"operator '{op.value}' got {describe_type(value)}; allowed: true/false, a number "
-                    "or a string")
+    raise RuleError(f"operator '{op.value}' got {describe_type(value)}; allowed: true/false, a number or a string")
 
 
 def describe_type(value: Any) -> str:
@@ -138,21 +138,24 @@ def _nested_quantifier(pattern: str) -> bool:
 def check_pattern(pattern: str) -> re.Pattern[str]:
     """Compile a user regex (case-insensitive) after bounding its length and shape."""
     if len(pattern) > MAX_PATTERN_CHARS:
-        raise RuleError(f"regular expression is {len(pattern)} characters long; allowed: at most "
-                        f"{MAX_PATTERN_CHARS}")
+        raise RuleError(f"regular expression is {len(pattern)} characters long; allowed: at most {MAX_PATTERN_CHARS}")
     try:
         compiled = re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
         raise RuleError(f"regular expression {describe(pattern)} does not compile: {exc}") from exc
     if _nested_quantifier(pattern):
-        raise RuleError(f"regular expression {describe(pattern)} repeats a group that itself repeats "
-                        "(like (a+)+), which can take exponential time; allowed: no nested quantifiers, "
-                        "rewrite it e.g. (a+)+ as a+")
+        raise RuleError(
+            f"regular expression {describe(pattern)} repeats a group that itself repeats "
+            "(like (a+)+), which can take exponential time; allowed: no nested quantifiers, "
+            "rewrite it e.g. (a+)+ as a+"
+        )
     problem = re2_problem(pattern)
     if problem:
-        raise RuleError(f"regular expression {describe(pattern)} cannot run on RE2 ({problem}); patterns run "
-                        "on RE2 so that matching takes linear time: lookarounds and backreferences are not "
-                        "allowed")
+        raise RuleError(
+            f"regular expression {describe(pattern)} cannot run on RE2 ({problem}); patterns run "
+            "on RE2 so that matching takes linear time: lookarounds and backreferences are not "
+            "allowed"
+        )
     return compiled
 
 
@@ -163,21 +166,24 @@ def _check_value(op: Op, value: Any) -> Value:
             raise RuleError(f"operator '{op.value}' takes no value, got {describe(value)}")
         return None
     if value is None:
-        raise RuleError(f"operator '{op.value}' needs a value; to test for missing values use "
-                        "'is null' or 'is not null'")
+        raise RuleError(
+            f"operator '{op.value}' needs a value; to test for missing values use 'is null' or 'is not null'"
+        )
     if op in LIST_OPS:
         if not isinstance(value, (list, tuple)) or not value:
-            raise RuleError(f"operator '{op.value}' needs a non-empty list like [\"a\", \"b\"], "
-                            f"got {describe_type(value)}")
+            raise RuleError(
+                f'operator \'{op.value}\' needs a non-empty list like ["a", "b"], got {describe_type(value)}'
+            )
         items = tuple(_check_scalar(op, v) for v in value)
         kinds = {value_kind(v) for v in items}
         if len(kinds) > 1:
-            raise RuleError(f"operator '{op.value}' needs values of one kind, got {describe(items)} "
-                            f"mixing {' and '.join(sorted(kinds))}")
+            raise RuleError(
+                f"operator '{op.value}' needs values of one kind, got {describe(items)} "
+                f"mixing {' and '.join(sorted(kinds))}"
+            )
         return items
     if isinstance(value, (list, tuple)):
-        raise RuleError(f"operator '{op.value}' takes one value, got {describe(value)}; "
-                        "use 'in' for a list")
+        raise RuleError(f"operator '{op.value}' takes one value, got {describe(value)}; use 'in' for a list")
     value = _check_scalar(op, value)
     if op in ORDER_OPS and value_kind(value) != "number":
         raise RuleError(f"operator '{op.value}' needs a number, got {describe(value)}")
@@ -218,14 +224,17 @@ class Group:
         children = tuple(self.children)
         object.__setattr__(self, "children", children)
         if len(children) < 2:
-            raise RuleError(f"an '{self.join}' group needs at least two rules, got {len(children)}; "
-                            "all_of()/any_of() accept one")
+            raise RuleError(
+                f"an '{self.join}' group needs at least two rules, got {len(children)}; all_of()/any_of() accept one"
+            )
         for child in children:
             if not isinstance(child, (Condition, Group, Not)):
                 raise RuleError(f"group members must be rules, got {type(child).__name__}")
             if isinstance(child, Group) and child.join == self.join:
-                raise RuleError(f"an '{self.join}' group directly inside another '{self.join}' group is "
-                                "not in normal form; all_of()/any_of() flatten it")
+                raise RuleError(
+                    f"an '{self.join}' group directly inside another '{self.join}' group is "
+                    "not in normal form; all_of()/any_of() flatten it"
+                )
 
 
 @dataclass(frozen=True)
@@ -271,6 +280,7 @@ def conditions(rule: Rule) -> list[Condition]:
 
 
 # ---- JSON form: {"and": [...]}, {"or": [...]}, {"not": rule}, {"col": ..., "op": ..., "value": ...}
+
 
 def rule_to_json(rule: Rule) -> dict[str, Any]:
     """The JSON form of DESIGN.md (plain dicts and lists; `value` left out for is (not) null)."""
@@ -318,16 +328,20 @@ def _from_json(raw: Any, where: str) -> Rule:
             extra = keys - {"col", "op", "value"}
             if extra:
                 raise _extra_keys(where, extra, "a condition takes the keys col, op and value")
-            raise RuleError(f"{where}: a condition needs the keys col and op (and value), "
-                            f"missing {', '.join(sorted({'col', 'op'} - keys))}")
+            raise RuleError(
+                f"{where}: a condition needs the keys col and op (and value), "
+                f"missing {', '.join(sorted({'col', 'op'} - keys))}"
+            )
         value = raw.get("value")
         try:
             return Condition(raw["col"], Op.parse(raw["op"]), value)
         except RuleError as exc:
             raise RuleError(f"{where}: {exc}") from exc
-    raise RuleError(f"{where}: cannot tell what rule this is (keys: {', '.join(sorted(keys)) or 'none'}); "
-                    "allowed: {\"and\": [...]}, {\"or\": [...]}, {\"not\": rule} or "
-                    "{\"col\": ..., \"op\": ..., \"value\": ...}")
+    raise RuleError(
+        f"{where}: cannot tell what rule this is (keys: {', '.join(sorted(keys)) or 'none'}); "
+        'allowed: {"and": [...]}, {"or": [...]}, {"not": rule} or '
+        '{"col": ..., "op": ..., "value": ...}'
+    )
 
 
 def _extra_keys(where: str, extra: set[str], allowed: str) -> RuleError:
