@@ -21,11 +21,8 @@ core, io, predict, analyze, stats, probe, decide, present, tasks; serve and the 
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any
 
-from evalcore import api
 from evalcore.api import (
     CompareResult,
     DiscoverResult,
@@ -50,8 +47,6 @@ from evalcore.core.errors import (
 
 __version__ = "0.1.0"
 
-_API = frozenset(api.__all__)  # the names a submodule of the same name must not replace
-
 __all__ = [
     "CacheError",
     "CompareResult",
@@ -72,21 +67,6 @@ __all__ = [
     "push",
     "score",
 ]
-
-
-class _Package(types.ModuleType):
-    """The package keeps its API names: importing a submodule of the same name at the package's top would
-    otherwise replace `evalcore.decide.discover` or `evalcore.probe.explain` with that module (the import system sets the
-    attribute on the package). Since the engine is in layers its modules of those names live in evalcore.decide
-    and evalcore.probe; the guard stays for any later one."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _API and isinstance(value, types.ModuleType):
-            return  # the module stays reachable as sys.modules["evalcore.<name>"]
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:
