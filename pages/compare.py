@@ -330,8 +330,10 @@ with tab_table:
     )
     st.caption(
         gloss(
-            "In the verdict: the slice's role and status (see the gates above). MDE: the smallest change the "
-            "slice detects with 80% power, two-sided. vs rest: the slice's change minus the change on the "
+            "In the verdict: the slice's role and status (see the gates above). Detectable loss: the loss the test "
+            "that decides the slice in the verdict (one-sided harm test at its Benjamini-Hochberg level, or a "
+            "guardrail's margin test) detects with 80% power; – where no test decides the slice. vs rest: the "
+            "slice's change minus the change on the "
             "other rows. Methods: " + "; ".join(f"{k}: {v}" for k, v in reg.attrs.get("methods", {}).items())
         ),
         unsafe_allow_html=True,

@@ -148,8 +148,7 @@ def _headline(analysis: Any, metric: str) -> None:
 
 def _slice_table(analysis: Any, metric: str, margin: float, gates: Any = None) -> pd.DataFrame:
     """Per slice: both models' metric with intervals, the paired change, power and the comparison with the rest."""
-    from evalcore.present.blocks import verdict_label
-    from evalcore.present.report import DETECTABLE, detectable_loss
+    from evalcore.present.blocks import DETECTABLE, detectable_loss, verdict_label
 
     r = analysis.results
     reg = genreport.metric_table(analysis, metric)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
+from evalcore.core import units
 from evalcore.stats.metrics import ALL_SLICE
 
 if TYPE_CHECKING:
@@ -70,4 +71,26 @@ def _cluster_note(analysis: Analysis) -> str:
     return f" Rows come in clusters of `{col}`: intervals, tests and MDEs are cluster-robust." if col else ""
 
 
-__all__ = ["Block", "Bullets", "Figure", "Heading", "Para", "Raw", "Table", "verdict_label"]
+DETECTABLE = "detectable loss (verdict test, 80% power)"  # the column every per-slice table shows
+
+
+def detectable_loss(gates: Any, metric: str | None, slices: Any) -> list[str]:
+    """Per slice, the loss its deciding verdict test detects with 80% power (`Verdict.slice_mde`), '–' where no
+    test decides the slice (the whole data: see the overall gates; too small; model-defined; gate off). Never the
+    unadjusted McNemar MDE against zero: a slice's pass is only as strong as the test that grants it."""
+    mde = gates.slice_mde(metric) if gates is not None else {}
+    return [units.magnitude_pts(mde[s]) if s in mde else "–" for s in slices]
+
+
+__all__ = [
+    "DETECTABLE",
+    "Block",
+    "Bullets",
+    "Figure",
+    "Heading",
+    "Para",
+    "Raw",
+    "Table",
+    "detectable_loss",
+    "verdict_label",
+]

@@ -15,6 +15,7 @@ import pandas as pd
 from evalcore.analyze.tables import ROLES
 from evalcore.core import units
 from evalcore.core.safetext import plotly_text
+from evalcore.present.blocks import DETECTABLE, detectable_loss
 from evalcore.stats.comparisons import HEADLINE, compared_metric, metrics_for
 
 if TYPE_CHECKING:
@@ -85,7 +86,9 @@ def slice_rows(analysis: Analysis, verdict: Any, metric: str | None = None) -> t
     status = verdict.slice_status(name) if verdict is not None else {}
     sm = r.slice_metrics.set_index(["slice", "role"])
     rows, marked = [], set()
-    for i, row in enumerate(metric_table(analysis, name).itertuples()):
+    table = metric_table(analysis, name)
+    loss = detectable_loss(verdict, name, table["slice"])
+    for i, row in enumerate(table.itertuples()):
         vals = [
             units.pct_ci(*(sm.loc[(row.slice, role), k] for k in (name, f"{name}_lo", f"{name}_hi"))) for role in ROLES
         ]
@@ -97,7 +100,7 @@ def slice_rows(analysis: Analysis, verdict: Any, metric: str | None = None) -> t
                 f"{int(row.n):,}",
                 *vals,
                 units.pts_ci(row.delta, row.delta_lo, row.delta_hi),
-                units.magnitude_pts(row.mde)
+                loss[i]
                 + (f" (design effect {row.design_effect:.1f})" if row.design_effect == row.design_effect else ""),
                 units.pts_ci(row.vs_rest, row.vs_rest_lo, row.vs_rest_hi),
                 units.p_value(row.vs_rest_p_adjusted),
@@ -117,7 +120,7 @@ def slice_headers(analysis: Analysis, metric: str | None = None) -> list[str]:
         f"baseline {title}",
         f"candidate {title}",
         "change",
-        "MDE (80% power)",
+        DETECTABLE,
         "change minus the rest's",
         "BH p (vs rest)",
         "p (vs 0)",
@@ -193,8 +196,9 @@ def report_blocks(analysis: Analysis, verdict: Any) -> list[Block]:
         Bullets(normaliser_lines(analysis)),
         Heading(f"Per-slice results ({title})"),
         Para(
-            f"{title} of both models with 95% intervals; the change with its paired 95% interval; the MDE is the "
-            "smallest change the slice detects with 80% power (two-sided); 'change minus the rest's' compares the "
+            f"{title} of both models with 95% intervals; the change with its paired 95% interval; the detectable "
+            "loss is what the test that decides the slice in the verdict detects with 80% power ('–' where no test "
+            "decides it); 'change minus the rest's' compares the "
             "slice with the other rows, and a slice is worse than the rest when that comparison survives "
             "Benjamini-Hochberg; 'in the verdict' is the slice's role and status. The 'all' row is one pre-planned "
             "test and is not adjusted."
@@ -313,7 +317,8 @@ def text_lines(analysis: Analysis, verdict: Any) -> list[str]:
     title = compared_metric(_headline(analysis)).title
     out += [
         "",
-        f"per slice ({title}; change = candidate - baseline; MDE at 80% power; vs rest = change minus the other "
+        f"per slice ({title}; change = candidate - baseline; detectable loss = what the slice's verdict test detects "
+        "with 80% power; vs rest = change minus the other "
         "rows' change, Benjamini-Hochberg):",
         pd.DataFrame(rows, columns=slice_headers(analysis)).drop(columns=["p (vs 0)"]).to_string(index=False),
     ]

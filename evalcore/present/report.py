@@ -20,7 +20,19 @@ import pandas as pd
 from evalcore.analyze.tables import ROLES, role_col, role_names
 from evalcore.core import units
 from evalcore.core.safetext import code, lit, md_escape, md_escape_line, plain, to_html, to_markdown
-from evalcore.present.blocks import Block, Bullets, Figure, Heading, Para, Raw, Table, _cluster_note, verdict_label
+from evalcore.present.blocks import (
+    DETECTABLE,
+    Block,
+    Bullets,
+    Figure,
+    Heading,
+    Para,
+    Raw,
+    Table,
+    _cluster_note,
+    detectable_loss,
+    verdict_label,
+)
 from evalcore.stats.metrics import ALL_SLICE, METHODS
 
 if TYPE_CHECKING:
@@ -386,17 +398,6 @@ def _overall_blocks(analysis: Analysis) -> list[Block]:
         f"{units.rate(o['confident_regression_rate'])}.",
     ]
     return [Heading("Overall results"), Table(["role", "model", "accuracy [95% interval]", "n"], rows), Bullets(items)]
-
-
-DETECTABLE = "detectable loss (verdict test, 80% power)"  # the column every per-slice table shows
-
-
-def detectable_loss(gates: Verdict | None, metric: str | None, slices: Any) -> list[str]:
-    """Per slice, the loss its deciding verdict test detects with 80% power (`Verdict.slice_mde`), '–' where no
-    test decides the slice (the whole data: see the overall gates; too small; model-defined; gate off). Never the
-    unadjusted McNemar MDE against zero: a slice's pass is only as strong as the test that grants it."""
-    mde = gates.slice_mde(metric) if gates is not None else {}
-    return [units.magnitude_pts(mde[s]) if s in mde else "–" for s in slices]
 
 
 def _slice_blocks(analysis: Analysis, gates: Verdict) -> list[Block]:
