@@ -151,9 +151,14 @@ def _all(pages: list, action, failed: dict[int, str], step: str, timeout: float 
         except Exception as exc:  # noqa: BLE001 (reported: that session's later items are not confirmed)
             failed[i] = f"{step}: {str(exc).splitlines()[0][:160]}"
             _shoot(page, f"bench_multiuser_user{i}")
+    deadline = time.perf_counter() + timeout  # one bound for the whole step, not one per browser
     for i, page in enumerate(pages):
         if i not in failed:
-            _settle(page, timeout)
+            try:
+                _settle(page, max(deadline - time.perf_counter(), 1.0))
+            except Exception as exc:  # noqa: BLE001 (reported like a failed step)
+                failed[i] = f"{step} (page never settled): {str(exc).splitlines()[0][:160]}"
+                _shoot(page, f"bench_multiuser_user{i}")
 
 
 def _confirm(
@@ -163,11 +168,11 @@ def _confirm(
     flash message a rerun may clear); record how long after its click that took. An unconfirmed page is
     photographed into $EVALCORE_BENCH_SHOTS (default /tmp)."""
     ok = []
+    deadline = time.perf_counter() + timeout  # one bound for every browser together
     for i, page in enumerate(pages):
         if i in failed:
             ok.append(False)
             continue
-        deadline = time.perf_counter() + timeout
         while not shows(i, page) and time.perf_counter() < deadline:
             page.wait_for_timeout(100)
         ok.append(shows(i, page))
@@ -192,7 +197,7 @@ def shared(n: int) -> list[str]:
         pages = []
         for i in range(n):  # opened one after the other; the edits below are sent to all at once
             page = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
-            page.set_default_timeout(300_000)  # 20 pages rerunning at once on 2 cores: steps can take a while
+            page.set_default_timeout(60_000)  # a missing box fails its browser in a minute, not five
             page.goto(f"{url}/slices{url_ws}", wait_until="commit", timeout=300_000)
             _settle(page, 300)
             page.get_by_text("Saved slices (").first.wait_for(timeout=300_000)
