@@ -32,7 +32,14 @@ import pandas as pd
 from evalcore.analyze.tables import ROLES, role_col, role_names
 from evalcore.core.errors import ConfigError, DataError
 from evalcore.stats.intervals import _z, group_counts, wilson_interval
-from evalcore.stats.paired import CLUSTER_METHODS, binary_changes, cluster_of, clustered_changes, clustered_means
+from evalcore.stats.paired import (
+    CLUSTER_METHODS,
+    TEST_COLUMNS,
+    binary_changes,
+    cluster_of,
+    clustered_changes,
+    clustered_means,
+)
 from evalcore.stats.paired import METHODS as PAIRED_METHODS
 
 ALL_SLICE = "all"
@@ -373,23 +380,7 @@ def regression_metrics(
     out["n_known_regressed"], out["n_confident_regressed"] = n_known_regressed, confident_regressed
     out["mcnemar_p"], out["p_adjusted"] = ch["p"], ch["p_adjusted"]
     out["significant_regression"] = (out["p_adjusted"] < alpha) & (np.nan_to_num(out["delta"]) < 0)
-    for col in (
-        "discordance",
-        "mde",
-        "rest_n",
-        "rest_delta",
-        "vs_rest",
-        "vs_rest_lo",
-        "vs_rest_hi",
-        "vs_rest_p",
-        "vs_rest_p_adjusted",
-        "worse_than_rest",
-        "se",
-        "df",
-        "harm_p",
-        "clusters",
-        "design_effect",
-    ):
+    for col in TEST_COLUMNS:
         out[col] = ch[col]
     out["small"] = n < min_n
     methods = {

@@ -654,16 +654,7 @@ def cluster_cell_draws(cells: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     return np.einsum("bg,sgc->sbc", weights, cells)
 
 
-CHANGE_COLUMNS = [
-    "slice",
-    "n",
-    "baseline",
-    "candidate",
-    "delta",
-    "delta_lo",
-    "delta_hi",
-    "p",
-    "p_adjusted",
+TEST_COLUMNS = [  # the per-slice test, power and comparison-with-the-rest figures of a change table
     "discordance",
     "mde",
     "rest_n",
@@ -679,12 +670,25 @@ CHANGE_COLUMNS = [
     "harm_p",
     "clusters",
     "design_effect",
+]
+CHANGE_COLUMNS = [
+    "slice",
+    "n",
+    "baseline",
+    "candidate",
+    "delta",
+    "delta_lo",
+    "delta_hi",
+    "p",
+    "p_adjusted",
+    *TEST_COLUMNS,
     "n_improved",
     "n_regressed",
 ]
 
 __all__ = [
     "CHANGE_COLUMNS",
+    "TEST_COLUMNS",
     "CLUSTER_METHODS",
     "METHODS",
     "binary_changes",
