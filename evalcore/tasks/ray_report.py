@@ -298,14 +298,19 @@ def ray_analysis(
     mapping = combine([_user_map(src)], src.labels) or infer_names(pd.Series(values, dtype=object), where=where)
     template = _from_frame(first.copy(), src, name=_name(source), declared=mapping)
     template.label_map = mapping
-    baseline, candidate = baseline or "", candidate or ""
-    if not (baseline and candidate) and template.default_models:
+    if source in ("lab", "demo"):  # the lab file's own pair, as local loading names it
+        from evalcore.io.load import load_data
+
+        template.default_models = load_data(source, n_rows=1).default_models
+    cols = ", ".join(template.precomputed) or "none"
+    if not (baseline and candidate):
+        if not template.default_models:
+            raise ModelError(f"give --baseline and --candidate: prediction columns of the shards (found: {cols})")
         baseline, candidate = baseline or template.default_models[0], candidate or template.default_models[1]
     missing = [s for s in (baseline, candidate) if s not in template.precomputed]
     if missing:
-        cols = ", ".join(template.precomputed) or "none"
         raise ModelError(
-            f"--ray compares prediction columns of the shards; {', '.join(repr(m) for m in missing) or 'no model'} "
+            f"--ray compares prediction columns of the shards; {', '.join(repr(m) for m in missing)} "
             f"is not one (prediction columns found: {cols}). Score live models first (`score --ray`) and add "
             "their predictions to the shards as columns, then give --baseline and --candidate"
         )
