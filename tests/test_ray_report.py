@@ -142,7 +142,7 @@ def test_lab_file_and_default_models(capsys, monkeypatch, tmp_path):
     [
         (["--cluster-col", "label"], "--cluster-col does not apply with --ray"),
         (["--out", "tables"], "--out does not apply with --ray"),
-        (["--baseline", "vader", "--candidate", "cand_model", "--no-history"], "score live models first"),
+        (["--baseline", "vader", "--candidate", "cand_model", "--no-history"], "Score live models first"),
     ],
 )
 def test_refused_with_the_fix(data, capsys, monkeypatch, tmp_path, extra, says):

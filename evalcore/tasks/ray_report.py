@@ -42,7 +42,7 @@ from evalcore.stats.metrics import DEFAULT_N_BINS
 from evalcore.stats.results import Analysis
 
 TEXT_PLACEHOLDER = "(text stays in the shards under --ray)"
-BATCH_ROWS = 16_384  # below the feature store's threshold: a block's features are computed, never stored
+SAMPLE_ROWS = 2048  # first rows of the first shard: the rule schema and the models' metadata
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def count_batch(batch: pd.DataFrame, plan: CountPlan) -> dict[str, np.ndarray]:
 def _ray_counts(ds: Any, plan: CountPlan, sample: pd.DataFrame) -> RayCounts:
     """Run `count_batch` over the dataset and add the blocks' counts up on the driver."""
     t = time.perf_counter()
-    out = ds.map_batches(count_batch, fn_kwargs={"plan": plan}, batch_format="pandas", batch_size=BATCH_ROWS)
+    out = ds.map_batches(count_batch, fn_kwargs={"plan": plan}, batch_format="pandas", batch_size=None)
     parts, calib, n, blocks = [], None, 0, 0
     for batch in out.iter_batches(batch_format="numpy", batch_size=None):
         for raw in batch["record"]:
@@ -277,8 +277,10 @@ def ray_analysis(
     text_col, label_col = text_col or "text", label_col or "label"
     ray = connect(address)
     ds, id_col = _read(ray, fmt, files, text_col, label_col, id_col)
-    # the labels, read once over the label column as local loading reads them from the whole file
-    first = ds.limit(2048).to_pandas()
+    first = _head(fmt, files[0], SAMPLE_ROWS)
+    for col in (text_col, id_col):
+        if fmt == "csv" and col and col in first.columns:
+            first[col] = first[col].astype(str)
     src = DataSource(
         kind="table",
         path=files[0],
@@ -288,14 +290,12 @@ def ray_analysis(
         labels=tuple(labels or ()),
         label_map=label_map,
     )
-    try:
-        values = ds.unique(label_col)
-    except Exception as exc:  # Ray wraps a shard's read error
-        raise DataError(f"cannot read the label column {label_col!r} of the shards: {exc}") from exc
-    where = f"column {label_col!r} of {source}"
     from evalcore.io.data import _user_map
 
-    mapping = combine([_user_map(src)], src.labels) or infer_names(pd.Series(values, dtype=object), where=where)
+    mapping = combine([_user_map(src)], src.labels)
+    if mapping is None:  # the label names, read over the whole label column as local loading reads them
+        where = f"column {label_col!r} of {source}"
+        mapping = infer_names(pd.Series(_distinct(ds, label_col), dtype=object), where=where)
     template = _from_frame(first.copy(), src, name=_name(source), declared=mapping)
     template.label_map = mapping
     if source in ("lab", "demo"):  # the lab file's own pair, as local loading names it
@@ -357,6 +357,36 @@ def ray_analysis(
         notes=notes,
     )
     return analysis, counts
+
+
+def _head(fmt: str, path: str, rows: int) -> pd.DataFrame:
+    """The first rows of a shard, read here: the rule schema and the models' metadata come from them."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        batch = next(pq.ParquetFile(path).iter_batches(batch_size=rows), None)
+        if batch is None:
+            raise DataError(f"{path} holds no rows")
+        return batch.to_pandas()
+    return pd.read_csv(path, nrows=rows)  # as Ray's read_csv types the columns (text and ids: strings, below)
+
+
+def _distinct_batch(batch: pd.DataFrame, col: str) -> pd.DataFrame:
+    return pd.DataFrame({col: pd.unique(batch[col].to_numpy(dtype=object))})
+
+
+def _distinct(ds: Any, col: str) -> list[Any]:
+    """The distinct values of one column: each block's, then the union here (a few labels: no shuffle)."""
+    try:
+        per_block = ds.select_columns([col]).map_batches(
+            _distinct_batch, fn_kwargs={"col": col}, batch_format="pandas", batch_size=None
+        )
+        seen: dict[Any, None] = {}
+        for batch in per_block.iter_batches(batch_format="pandas", batch_size=None):
+            seen.update(dict.fromkeys(batch[col].tolist()))
+    except Exception as exc:  # Ray wraps a shard's read error
+        raise DataError(f"cannot read the label column {col!r} of the shards: {exc}") from exc
+    return list(seen)
 
 
 def _sample_models(data: EvalData, plan: CountPlan) -> list[Any]:
