@@ -132,9 +132,11 @@ def test_discovered_slices_on_ray(data, capsys, monkeypatch, tmp_path):
 def test_lab_file_and_default_models(capsys, monkeypatch, tmp_path):
     """The lab's tweets (its own default models, roberta and gpt2) on Ray: the local report's numbers."""
     monkeypatch.setenv("EVALCORE_HOME", str(tmp_path))
-    _, local, _ = run(capsys, "report", "--format", "json", "--data", "lab", "--no-history")
+    _, local, err = run(capsys, "report", "--format", "json", "--data", "lab", "--no-history")
+    assert local, err
     _, remote, err = run(capsys, "report", "--format", "json", "--ray", "--data", "lab", "--no-history")
-    assert json.loads(remote) == json.loads(local), err
+    assert remote, err
+    assert json.loads(remote) == json.loads(local)
 
 
 @pytest.mark.parametrize(
