@@ -83,9 +83,9 @@ class RayCounts:
         return int(self.cells.memory_usage(index=False).sum()) + int(self.calibration.nbytes)
 
 
-def block_eval(batch: pd.DataFrame, plan: CountPlan) -> tuple[EvalData, pd.DataFrame, list[str]]:
-    """One block's EvalData and df_eval, read and built as the local report reads and builds them; and the
-    models' notes (a gold label a model never predicts)."""
+def block_eval(batch: pd.DataFrame, plan: CountPlan) -> tuple[pd.DataFrame, list[Any]]:
+    """One block's df_eval, read and built as the local report reads and builds it, and both models' outputs.
+    Features come from `distinct_features` directly: a block is computed once, never kept in a worker's store."""
     from evalcore.analyze.featurestore import distinct_features
     from evalcore.tasks.pipeline import build_eval, model_outputs, precomputed_columns
 
@@ -97,7 +97,7 @@ def block_eval(batch: pd.DataFrame, plan: CountPlan) -> tuple[EvalData, pd.DataF
     drop = [c for c in (*precomputed_columns(data), *feats.columns) if c in data.df.columns]
     base = pd.concat([data.df.drop(columns=drop).reset_index(drop=True), feats.reset_index(drop=True)], axis=1)
     df = build_eval(data, outs[0][0], outs[1][0], plan.custom, conf_threshold=plan.conf_threshold, base=base)
-    return data, df, [note for _, note in outs if note]
+    return df, [out for out, _ in outs]
 
 
 def _conf_state(conf: np.ndarray, threshold: float) -> np.ndarray:
@@ -113,7 +113,7 @@ def count_batch(batch: pd.DataFrame, plan: CountPlan) -> dict[str, np.ndarray]:
     from evalcore.analyze.tables import ROLES, role_col
     from evalcore.stats.metrics import calibration_sums
 
-    _, df, notes = block_eval(batch, plan)
+    df, _ = block_eval(batch, plan)
     n = len(df)
     m = masks(plan.slices, df)
     matrix = np.stack([m[s.name] for s in plan.slices]) if len(plan.slices) else np.zeros((0, n), dtype=bool)
@@ -130,7 +130,7 @@ def count_batch(batch: pd.DataFrame, plan: CountPlan) -> dict[str, np.ndarray]:
     cells = keys.groupby(list(keys.columns), sort=False).size().rename("count").reset_index()
     whole = np.vstack([np.ones((1, n), dtype=bool), matrix])
     calib = np.stack([calibration_sums(df, role, whole, plan.n_bins) for role in ROLES], axis=1)
-    record = {"cells": cells, "calibration": calib, "n": n, "notes": notes}
+    record = {"cells": cells, "calibration": calib, "n": n}
     return {"record": np.array([pickle.dumps(record)], dtype=object)}
 
 
@@ -155,7 +155,7 @@ def _ray_counts(ds: Any, plan: CountPlan, sample: pd.DataFrame) -> RayCounts:
     return RayCounts(cells, calib, n, blocks, time.perf_counter() - t, sample)
 
 
-def expand(counts: RayCounts, plan: CountPlan, names: Sequence[str]) -> tuple[np.ndarray, dict[str, Any]]:
+def expand(counts: RayCounts, plan: CountPlan) -> tuple[np.ndarray, dict[str, Any]]:
     """The counted cells back as rows: (slices, rows) masks and the discrete columns of each row."""
     cells = counts.cells
     rep = np.repeat(np.arange(len(cells)), cells["count"].to_numpy())
@@ -181,17 +181,18 @@ def analysis_from_counts(
     guardrails: Sequence[str] = (),
     min_n: int = 30,
     alpha: float = 0.05,
-    notes: Sequence[str] = (),
 ) -> Analysis:
     """The local report's Analysis from the gathered counts: df_eval's discrete columns rebuilt by `build_df_eval`,
     the slices' masks from the counted cells, then the same `analyse`; calibration from the summed sums."""
     from evalcore.analyze.slices import default_slices, mark_guardrails
-    from evalcore.analyze.tables import ROLES, role_names
+    from evalcore.analyze.tables import role_names
+    from evalcore.predict.load import load_predictor
+    from evalcore.predict.models import unreachable_warning
     from evalcore.stats.metrics import calibration_from_sums
     from evalcore.tasks.kinds import kind_of
     from evalcore.tasks.pipeline import analyse, build_eval
 
-    matrix, cols = expand(counts, plan, [s.name for s in plan.slices])
+    matrix, cols = expand(counts, plan)
     n = matrix.shape[1]
     labels = np.array(plan.labels, dtype=object)
     base = pd.DataFrame(
@@ -236,8 +237,12 @@ def analysis_from_counts(
         counts.calibration[keep],
         n_bins=plan.n_bins,
     )
-    results.warnings = [*notes, *left_out, *results.warnings]
-    assert len(ROLES) == 2
+    notes = []  # a gold label a model can never predict, with its rows (run_analysis' notes)
+    for spec in (plan.baseline, plan.candidate):
+        predictor = load_predictor(spec, plan.labels, data=template)
+        if predictor.unreachable:
+            notes.append(unreachable_warning(predictor, base["label"].tolist()))
+    results.warnings = [*(n for n in notes if n), *left_out, *results.warnings]
     return Analysis(
         data=data,
         baseline=preds[0],
@@ -330,14 +335,14 @@ def ray_analysis(
         custom=tuple(custom),
         conf_threshold=conf_threshold,
     )
-    data, sample, notes = block_eval(first, plan)
+    sample, outputs = block_eval(first, plan)
     default = slices is None
     if slices is None:
         from evalcore.analyze.slices import task_slices
 
         slices = task_slices(mapping.names)
     plan = replace(plan, slices=slices)
-    models = tuple(replace(p, pred=p.pred[:0]) for p in _sample_models(data, plan))
+    models = tuple(replace(p, pred=p.pred[:0]) for p in outputs)  # the models' metadata (names, specs, kinds)
     try:
         counts = _ray_counts(ds, plan, sample)
     except EvalcoreError:
@@ -354,7 +359,6 @@ def ray_analysis(
         guardrails=guardrails,
         min_n=min_n,
         alpha=alpha,
-        notes=notes,
     )
     return analysis, counts
 
@@ -387,12 +391,6 @@ def _distinct(ds: Any, col: str) -> list[Any]:
     except Exception as exc:  # Ray wraps a shard's read error
         raise DataError(f"cannot read the label column {col!r} of the shards: {exc}") from exc
     return list(seen)
-
-
-def _sample_models(data: EvalData, plan: CountPlan) -> list[Any]:
-    from evalcore.tasks.pipeline import model_outputs
-
-    return [model_outputs(data, spec)[0] for spec in (plan.baseline, plan.candidate)]
 
 
 def _name(source: str) -> str:
