@@ -139,6 +139,24 @@ def test_lab_file_and_default_models(capsys, monkeypatch, tmp_path):
     assert json.loads(remote) == json.loads(local)
 
 
+def test_default_slices_no_row_matches(data, capsys, monkeypatch, tmp_path):
+    """Default slices no row matches are left out from the counted sizes, with the local note."""
+    monkeypatch.setenv("EVALCORE_HOME", str(tmp_path))
+    df = pd.read_parquet(data["all"])
+    df = df[~df["text"].str.contains("#|http", regex=True)].reset_index(drop=True)
+    df.to_parquet(tmp_path / "plain.parquet", index=False)
+    (tmp_path / "plain").mkdir()
+    for i, part in enumerate(np.array_split(np.arange(len(df)), 2)):
+        df.iloc[part].to_parquet(tmp_path / "plain" / f"part-{i}.parquet", index=False)
+    args = [*MODELS, "--format", "json"]
+    _, local, local_err = run(capsys, "report", "--data", str(tmp_path / "plain.parquet"), *args)
+    _, remote, err = run(capsys, "report", "--ray", "--data", str(tmp_path / "plain"), *args)
+    assert remote, err
+    assert json.loads(remote) == json.loads(local)
+    note = "warning: default slices left out because no row of this data matches them: has_hashtag, has_url"
+    assert note in local_err and note in err
+
+
 @pytest.mark.parametrize(
     "extra, says",
     [
