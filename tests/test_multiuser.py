@@ -213,7 +213,20 @@ def test_a_box_sending_its_superseded_value_again_does_not_replace_the_newer_one
     assert snap.workspace.notes == "B's notes" and snap.revision == revision  # not replaced, not rewritten
     assert a.text_area(key="share_notes").value == "B's notes"
     a.switch_page("app.py").run()  # the app's run shows the session's messages
-    assert "Not saved again: your earlier value of notes (A's notes)" in " ".join(w.value for w in a.warning)
+    assert "Not saved again: an earlier value of notes (A's notes)" in " ".join(w.value for w in a.warning)
+
+
+def test_a_box_sending_a_value_it_adopted_from_another_session_does_not_undo_a_newer_one() -> None:
+    """C's margin box showed B's value, then A saved a newer one: C sending B's value again is not C's edit."""
+    a, b, c = (open_page("pages/share.py") for _ in range(3))
+    b.number_input(key="share_gate_accuracy").set_value(3.5).run()
+    c.run()  # C adopts B's 3.5
+    assert c.number_input(key="share_gate_accuracy").value == 3.5
+    a.run()
+    a.number_input(key="share_gate_accuracy").set_value(4.0).run()  # A, having seen 3.5, writes 4.0
+    c.run()
+    c.number_input(key="share_gate_accuracy").set_value(3.5).run()  # C's box sends the adopted 3.5 again
+    assert store.load().workspace.gates["accuracy"] == 0.04
 
 
 def test_a_save_that_changes_nothing_leaves_the_file_alone() -> None:

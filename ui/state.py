@@ -56,6 +56,8 @@ LOST = "ec_workspace_lost"  # ids of the conflicts this session lost
 RESET = "ec_workspace_reset"  # widget-key prefixes to reset at the next refresh()
 DRAFTS = "ec_drafts"  # {kind: value}: the drafts file as this session last read or wrote it
 MAX_MINE = 400
+SEEN = "ec_workspace_seen"  # {path key: [values]} other sessions wrote and this session adopted (latest last)
+MAX_SEEN = 20  # values kept per path
 APP_RAN = "ec_app_ran"
 DEEP_LINK = "ec_deep_link"
 QUERY_KEY = "ws"
@@ -171,6 +173,13 @@ def _adopt(snap: store.Snapshot, ws: Workspace | None = None, *, typing: bool = 
         old = current.to_dict()
         new = snap.workspace
         changed = [p for p, path in MIRRORS.items() if _at(old, path) != _at(snap.base, path)]
+        if ss.get(BASE) is not None:  # what other sessions wrote since this session's last read
+            seen = ss.setdefault(SEEN, {})
+            for key, value in store.changes(ss[BASE], snap.base).items():
+                values = seen.setdefault(key, [])
+                values[:] = [*(v for v in values if v != value), value][-MAX_SEEN:]
+            while len(seen) > MAX_MINE:
+                seen.pop(next(iter(seen)))
         for prefix in [p for p in changed if typing and p in TYPED and _on_screen(p)]:
             ss.setdefault(TYPED_BASE, {}).setdefault(prefix, _at(old, MIRRORS[prefix]))
         for name in store.FIELDS:
@@ -444,26 +453,29 @@ def save(resolved: list[str] | tuple = ()) -> None:
 
 
 def _drop_resent(base: dict[str, Any] | None, ws: Workspace) -> None:
-    """A value this session saved earlier and another session has since replaced, sent again by a box that
-    kept it (the browser never overwrites a focused box; a blur sends it again): not a new edit, so it is not
-    saved over the newer value, which would otherwise be replaced, unseen, each time the box is sent (issue 19:
-    one session's old notes saved 16 times). The user is told, and restores theirs from Conflicts."""
-    mine = st.session_state.get(MINE, {})
-    if base is None or not mine:
+    """A value this session saved earlier, or adopted from another session, that has since been replaced, sent
+    again by a box that kept it (the browser never overwrites a focused box; a blur sends it again): not a new
+    edit, so it is not saved over the newer value, which would otherwise be replaced, unseen, each time the box
+    is sent (issue 19: one session's old notes saved 16 times; old margins written over newer ones with 20
+    browsers). The user is told, and restores theirs from Conflicts."""
+    mine, seen = st.session_state.get(MINE, {}), st.session_state.get(SEEN, {})
+    if base is None or not (mine or seen):
         return
     for key, value in store.changes(base, ws.to_dict()).items():
         steps = tuple(json.loads(key))
-        if mine.get(key, _NOTHING) != value or any(not isinstance(step, str) for step in steps):
-            continue  # a new value, or a list item (its own identity decides)
+        if any(not isinstance(step, str) for step in steps):
+            continue  # a list item: its own identity decides
+        if mine.get(key, _NOTHING) != value and value not in seen.get(key, ()):
+            continue  # a new value
         newer = _at(base, steps)
         if newer is _NOTHING:
             continue
         _put(ws, steps, newer)
         _reset_mirrors([prefix for prefix, path in MIRRORS.items() if path == steps[: len(path)]])
         st.session_state.setdefault(MESSAGES, []).append(
-            f"Not saved again: your earlier value of {'.'.join(steps)} ({store.preview(value, 120)}); another "
+            f"Not saved again: an earlier value of {'.'.join(steps)} ({store.preview(value, 120)}); another "
             f"session has since saved {store.preview(newer, 120)}. To put yours back, use Restore in Conflicts "
-            "(sidebar)."
+            "(sidebar), or type a new value."
         )
 
 
