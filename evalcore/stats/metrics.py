@@ -559,6 +559,7 @@ def calibration_metrics(
     n_boot: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
+    inputs: Mapping[str, tuple] | None = None,
 ) -> pd.DataFrame:
     """Per (slice, model): n, n_with_conf, ECE and Brier score over the rows with a confidence, each
     with a seeded bootstrap percentile interval (`_calibration_bootstrap`).
@@ -568,29 +569,29 @@ def calibration_metrics(
     confidence is NaN (unknown) are left out and `n_with_conf` says how many remain. ECE is biased
     upward on small n (every bin's |accuracy - confidence| is positive even for a calibrated model),
     and so is its interval: compare ECEs on the same rows, never across slice sizes.
+
+    `inputs`: `calibration_inputs(df_eval, n_bins)` computed once for the table, when a caller asks slice by
+    slice (`evalcore.stats.incremental.Parts`): the same arrays, so the same numbers.
     """
     _check_settings(min_n)
     q = (1 - confidence) / 2
     _z(confidence)
     names = role_names(df_eval)
     slices, matrix = stack_masks(masks, len(df_eval))
-    edges = _edges(n_bins)
+    inputs = inputs if inputs is not None else calibration_inputs(df_eval, n_bins)
     rows = []
     for r, role in enumerate(ROLES):
-        conf = df_eval[role_col(role, "conf")].to_numpy(dtype=float)
-        known = ~np.isnan(conf)
-        conf = conf[known]
-        correct = df_eval[role_col(role, "correct")].to_numpy(dtype=bool)[known]
-        bins, sq_err = _bin_index(conf, edges), (conf - correct) ** 2
-        group = bins * 2 + correct
+        known, conf, correct, bins, sq_err, group = inputs[role]
         for order, (name, mask) in enumerate(zip(slices, matrix)):
-            use = mask[known]
-            m = int(use.sum())
-            count, sum_conf, sum_correct = _bin_sums(bins[use], conf[use], correct[use], n_bins)
+            take = np.flatnonzero(mask if known is None else mask[known])  # the slice's rows with a confidence
+            m = len(take)
+            conf_s = conf.take(take)
+            count, sum_conf, sum_correct = _bin_sums(bins.take(take), conf_s, correct.take(take), n_bins)
             ece = float(np.abs(sum_correct - sum_conf).sum() / m) if m else np.nan
-            brier = float(sq_err[use].sum() / m) if m else np.nan
+            sq_s = sq_err.take(take)
+            brier = float(sq_s.sum() / m) if m else np.nan
             boot = (
-                _calibration_bootstrap(group[use], conf[use], sq_err[use], n_bins, n_boot, seed + 1000 * r + order)
+                _calibration_bootstrap(group.take(take), conf_s, sq_s, n_bins, n_boot, seed + 1000 * r + order)
                 if m
                 else None
             )
@@ -629,6 +630,25 @@ def calibration_metrics(
             "calibration_interval": METHODS["calibration_interval"].format(b=n_boot, seed=seed),
         },
     }
+    return out
+
+
+def calibration_inputs(df_eval: pd.DataFrame, n_bins: int = DEFAULT_N_BINS) -> dict[str, tuple]:
+    """Per role, the row-level arrays `calibration_metrics` reads: (which rows have a confidence, None when all
+    do; then over those rows: confidence, correct, bin, squared error, bin * 2 + correct). Reading them is a
+    pass over every row; a slice then only picks its rows."""
+    edges = _edges(n_bins)
+    out = {}
+    for role in ROLES:
+        conf = df_eval[role_col(role, "conf")].to_numpy(dtype=float)
+        known = ~np.isnan(conf)
+        correct = df_eval[role_col(role, "correct")].to_numpy(dtype=bool)
+        if known.all():
+            known = None
+        else:
+            conf, correct = conf[known], correct[known]
+        bins, sq_err = _bin_index(conf, edges), (conf - correct) ** 2
+        out[role] = (known, conf, correct, bins, sq_err, bins * 2 + correct)
     return out
 
 
