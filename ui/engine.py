@@ -88,6 +88,7 @@ def _memos_for(home: str) -> dict[str, _Memo]:
         "aggregate": _Memo(8),
         "parts": _Memo(160),
         "details": _Memo(32),
+        "label_mix": _Memo(16),
     }  # per-slice masks (n bytes each), cells, calibration rows
 
 
@@ -314,6 +315,24 @@ def slice_mask(comp: Comparison, item: Any) -> Any:
     from evalcore.stats.incremental import Parts
 
     return Parts(comp.key, _memos()["parts"].get).masks([item], comp.df_eval)[item.name]
+
+
+def rule_mask(comp: Comparison, rule: Any, text: str) -> Any:
+    """The mask of a rule being built (its canonical text `text`), through the same memo: the Slices page's
+    preview reruns on every keystroke without reading the table again, and saving the rule as a slice finds
+    its mask already there. Callers never write into it (it is shared by every session)."""
+    from types import SimpleNamespace
+
+    return slice_mask(comp, SimpleNamespace(name="", rule=rule, text=text))
+
+
+def get_label_mix(comp: Comparison, slices: Any, masks: dict[str, Any], alpha: float) -> Any:
+    """`evalcore.decide.label_mix.label_mix` of the slices on the Slices page, once per (df_eval, slice rules,
+    alpha): a rerun of that page (each widget change) reads no row again."""
+    from evalcore.decide.label_mix import label_mix
+
+    key = key_of([comp.key, [(name, slices[name].text) for name in masks], list(comp.data.labels), alpha])
+    return _memos()["label_mix"].get(key, lambda: label_mix(comp.df_eval, masks, comp.data.labels, alpha=alpha))
 
 
 def slice_details(comp: Comparison, rule_text: str, mask: Any) -> dict[str, tuple[Any, Any]]:
