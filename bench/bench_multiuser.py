@@ -140,6 +140,39 @@ def _shoot(page, name: str) -> None:
     page.set_viewport_size({"width": 1300, "height": 900})
 
 
+def _margin_box(page):
+    """The accuracy gate's margin (typed in points) on Report & W&B: the first gate's number box."""
+    return page.get_by_role("spinbutton", name="margin (points)").first
+
+
+def _received(timings: Path, path: str) -> list:
+    """The values of `path` (a `path_key`) that saves logged in `$EVALCORE_SAVE_TIMINGS` (floats rounded)."""
+    out = []
+    for line in timings.read_text().splitlines() if timings.exists() else []:
+        parts = line.split(" ", 2)
+        if len(parts) == 3 and path in (changed := json.loads(parts[2])):
+            value = changed[path]
+            out.append(round(value, 6) if isinstance(value, float) else value)
+    return out
+
+
+def _send_until_received(pages, failed, timings: Path, path: str, value_of, fill, send, tries: int = 3) -> list[bool]:
+    """Every browser types its value (`fill`), then every browser sends it (`send`); a value the server did not
+    receive (a keystroke that lands while its page reruns is dropped by the browser) is typed and sent again,
+    up to `tries` times. Returns, per browser, whether the server received its value."""
+    got = [False] * len(pages)
+    for _ in range(tries):
+        todo = {i for i in range(len(pages)) if not got[i] and i not in failed}
+        if not todo:
+            break
+        _all(pages, lambda i, pg: fill(i, pg) if i in todo else None, failed, f"type {path}")
+        _all(pages, lambda i, pg: send(i, pg) if i in todo else None, failed, f"send {path}")
+        time.sleep(1)
+        seen = _received(timings, path)
+        got = [got[i] or value_of(i) in seen for i in range(len(pages))]
+    return got
+
+
 def _all(pages: list, action, failed: dict[int, str], step: str, timeout: float = 300) -> None:
     """Send one step to every browser, then wait for every page to settle: the server sees N requests at once.
     A page whose step fails is photographed, named in `failed` and left out of the later steps."""
@@ -161,25 +194,48 @@ def _all(pages: list, action, failed: dict[int, str], step: str, timeout: float 
                 _shoot(page, f"bench_multiuser_user{i}")
 
 
+def _idle(page) -> bool:
+    """The page has no run in progress (Streamlit's status widget is empty)."""
+    return bool(
+        page.evaluate(
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+            " || document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.trim() === ''"
+        )
+    )
+
+
 def _confirm(
-    pages: list, shows, clicked: list[float], waited: list[float], failed: dict[int, str], timeout: float = 120
+    pages: list,
+    shows,
+    clicked: list[float],
+    waited: list[float],
+    failed: dict[int, str],
+    timeout: float = 120,
+    retry=None,
+    retries: list[int] | None = None,
 ) -> list[bool]:
     """Wait for each page to show that its save landed (`shows(i, page)`: a state that stays on the page, not a
     flash message a rerun may clear); record how long after its click that took. An unconfirmed page is
     photographed into $EVALCORE_BENCH_SHOTS (default /tmp)."""
-    ok = []
+    retries = [] if retries is None else retries
+    ok = [False] * len(pages)
+    pending = [i for i in range(len(pages)) if i not in failed]
     deadline = time.perf_counter() + timeout  # one bound for every browser together
-    for i, page in enumerate(pages):
-        if i in failed:
-            ok.append(False)
-            continue
-        while not shows(i, page) and time.perf_counter() < deadline:
-            page.wait_for_timeout(100)
-        ok.append(shows(i, page))
-        if ok[-1]:
-            waited.append(time.perf_counter() - clicked[i])
-        else:
-            _shoot(page, f"bench_multiuser_unconfirmed{i}")
+    again = {i: clicked[i] + 20 for i in pending}  # a click that landed while its page reran may be lost
+    while pending and time.perf_counter() < deadline:  # round robin: each page's wait is its own
+        for i in list(pending):
+            if shows(i, pages[i]):
+                ok[i] = True
+                waited.append(time.perf_counter() - clicked[i])  # from the first click
+                pending.remove(i)
+            elif retry is not None and time.perf_counter() > again[i] and _idle(pages[i]):
+                retry(pages[i])  # the page is idle and shows no save after 20 s: click again, as a user would
+                retries.append(i)
+                again[i] = time.perf_counter() + 20
+        if pending:
+            time.sleep(0.1)
+    for i in pending:
+        _shoot(pages[i], f"bench_multiuser_unconfirmed{i}")
     return ok
 
 
@@ -192,7 +248,12 @@ def shared(n: int) -> list[str]:
     url_ws = "?ws=team"
     bad: list[str] = []
     waits: dict[str, list[float]] = {"slice": [], "case": []}
-    with serve(home, EVALCORE_SAVE_TIMINGS=str(timings)) as (url, server), sync_playwright() as p:
+    retried: dict[str, list[int]] = {"slice": [], "case": []}  # browsers whose click was lost and made again
+    runs_log = home / "run_times.txt"
+    with (
+        serve(home, EVALCORE_SAVE_TIMINGS=str(timings), EVALCORE_RUN_TIMINGS=str(runs_log)) as (url, server),
+        sync_playwright() as p,
+    ):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         pages = []
         for i in range(n):  # opened one after the other; the edits below are sent to all at once
@@ -239,10 +300,17 @@ def shared(n: int) -> list[str]:
                 box(pg, "Hypothesis").press("Control+Enter"),
             ),
         )
-        clicked = clicks("save slice", lambda pg: pg.get_by_role("button", name="Save as a new slice"))
+        save_button = lambda pg: pg.get_by_role("button", name="Save as a new slice")  # noqa: E731
+        clicked = clicks("save slice", save_button)
         slices_ok = _confirm(
-            pages, lambda i, pg: pg.get_by_text(f"Editing 'words_{i}'").count() > 0, clicked, waits["slice"], failed
-        )  # the heading names the slice once it is saved
+            pages,
+            lambda i, pg: pg.get_by_text(f"Editing 'words_{i}'").count() > 0,  # the heading names the saved slice
+            clicked,
+            waits["slice"],
+            failed,
+            retry=lambda pg: save_button(pg).first.click(timeout=10_000),
+            retries=retried["slice"],
+        )
 
         each("to stress", lambda i, pg: pg.get_by_role("link", name="Stress tests").first.click())
         each("tab", lambda i, pg: pg.get_by_role("tab", name="Type one").first.click())
@@ -253,25 +321,64 @@ def shared(n: int) -> list[str]:
             found = pg.get_by_role("textbox", name="Case text")
             return found.count() > 0 and found.first.input_value(timeout=5_000) == ""
 
-        cases_ok = _confirm(pages, emptied, clicked, waits["case"], failed)
+        add_button = lambda pg: pg.get_by_role("button", name="Add", exact=True)  # noqa: E731
+        cases_ok = _confirm(
+            pages,
+            emptied,
+            clicked,
+            waits["case"],
+            failed,
+            retry=lambda pg: add_button(pg).first.click(timeout=10_000),
+            retries=retried["case"],
+        )
 
         each("to report", lambda i, pg: pg.get_by_role("link", name="Report & W&B").first.click())
         notes = re.compile("^Notes for the report")
-        each("type notes", lambda i, pg: box(pg, notes).fill(f"notes of user {i}"))  # everyone types, then sends
-        each("send notes", lambda i, pg: box(pg, notes).press("Control+Enter"))
-        margin = lambda i: f"{0.03 + i / 1000:.3f}"  # noqa: E731 (distinct per user, never the default)
-        each(
-            "margin",
-            lambda i, pg: (
-                pg.locator("input[aria-label='margin']").first.fill(margin(i)),
-                pg.locator("input[aria-label='margin']").first.press("Enter"),
-            ),
+        margin = lambda i: f"{3.0 + i / 10:.1f}"  # noqa: E731 (points; distinct per user, never the default 2)
+        note_of = lambda i: f"notes of user {i}"  # noqa: E731
+        got_notes = _send_until_received(
+            pages,
+            failed,
+            timings,
+            '["notes"]',
+            note_of,
+            lambda i, pg: box(pg, notes).fill(note_of(i)),
+            lambda i, pg: box(pg, notes).press("Control+Enter"),
+        )  # everyone types, then everyone sends
+        got_margin = _send_until_received(
+            pages,
+            failed,
+            timings,
+            '["gates", "accuracy"]',
+            lambda i: round(float(margin(i)) / 100, 6),
+            lambda i, pg: _margin_box(pg).fill(margin(i)),
+            lambda i, pg: _margin_box(pg).press("Enter"),
         )
-        time.sleep(12)  # the watchers (every 5 s) bring every page up to date without a reload
-        for i, page in enumerate(pages):
-            if i not in failed:
-                _settle(page)
-        sidebars = [page.locator("[data-testid='stSidebar']").inner_text() for page in pages]
+        # Every value that lost must be told on its own page, without a reload: the watchers (every 5 s)
+        # bring each page up to date; poll the sidebars for the "yours" count for up to 90 s.
+        saved_now = json.loads((home / "work" / "workspaces" / "team.json").read_text())
+        lost_by: dict[int, int] = {}
+        for c in saved_now["_conflicts"]:
+            for i in range(n):
+                if c["theirs"] in (f"notes of user {i}", round(float(margin(i)) / 100, 6)) or (
+                    isinstance(c["theirs"], float) and round(c["theirs"], 6) == round(float(margin(i)) / 100, 6)
+                ):
+                    if i not in failed:
+                        lost_by[i] = lost_by.get(i, 0) + 1
+        told_now: dict[int, bool] = {}
+        deadline = time.perf_counter() + 90
+        while time.perf_counter() < deadline:
+            for i, count in lost_by.items():
+                if not told_now.get(i):
+                    label = pages[i].locator("[data-testid='stSidebar']").inner_text()
+                    found = re.search(r"(one|\d+) (?:is|are) yours", label)
+                    told_now[i] = bool(found) and (1 if found.group(1) == "one" else int(found.group(1))) >= count
+            if all(told_now.get(i) for i in lost_by):
+                break
+            time.sleep(1)
+        for i in lost_by:
+            if not told_now.get(i):
+                _shoot(pages[i], f"bench_multiuser_untold{i}")
         rss, peak = _rss_mb(server.pid)
         browser.close()
 
@@ -285,20 +392,24 @@ def shared(n: int) -> list[str]:
     told = 0
     for field, value_of, final in (
         ("notes", lambda i: f"notes of user {i}", saved["notes"]),
-        ("gates.accuracy", lambda i: float(margin(i)), saved["gates"].get("accuracy")),
+        ("gates.accuracy", lambda i: round(float(margin(i)) / 100, 6), round(saved["gates"].get("accuracy"), 6)),
     ):
-        kept = [c["theirs"] for c in conflicts if c["field"] == field]
+        kept = [
+            round(c["theirs"], 6) if isinstance(c["theirs"], float) else c["theirs"]
+            for c in conflicts
+            if c["field"] == field
+        ]
         for i in range(n):
             value = value_of(i)
-            if value == final or i in failed:
-                continue
+            if value == final or not (got_notes if field == "notes" else got_margin)[i]:
+                continue  # kept, or never reached the server (the browser dropped it three times: reported)
             if value not in kept:
                 bad.append(f"user{i}: {field} {value!r} is neither the saved value nor in the conflict list")
-            elif "yours" not in sidebars[i]:
-                bad.append(f"user{i}: lost {field} and was not told")
+            elif not told_now.get(i):
+                bad.append(f"user{i}: lost {field} and was not told (screenshot bench_multiuser_untold{i}.png)")
             else:
                 told += 1
-    rows = [line.split() for line in timings.read_text().splitlines() if line.strip()]
+    rows = [line.split(" ", 2) for line in timings.read_text().splitlines() if line.strip()]
     save_times, lock_waits = [float(r[0]) for r in rows], [float(r[1]) for r in rows]
     bad += [
         f"user{i}: the browser step '{why}' failed (screenshot bench_multiuser_user{i}.png)"
@@ -310,11 +421,21 @@ def shared(n: int) -> list[str]:
         f"{len(names & {f'words_{i}' for i in range(n)})} slices, "
         f"{len(cases & {f'case written by user {i}' for i in range(n)})} cases"
     )
+    print(
+        f"values the server received (typed again when the browser dropped them during a rerun): notes "
+        f"{sum(got_notes)} of {n}, margins {sum(got_margin)} of {n}"
+    )
+    bad += [f"user{i}: notes never reached the server in 3 tries" for i in range(n) if not got_notes[i]]
+    bad += [f"user{i}: margin never reached the server in 3 tries" for i in range(n) if not got_margin[i]]
     print(f"conflicts recorded: {len(conflicts)} (notes and the accuracy margin); losers told on their page: {told}")
     print(
         f"server save time (lock, merge, durable write; {len(save_times)} saves): p50 {pct(save_times, 50):.3f} s, "
         f"p95 {pct(save_times, 95):.3f} s, max {max(save_times):.3f} s; of which waiting for the lock: p50 "
         f"{pct(lock_waits, 50):.3f} s, p95 {pct(lock_waits, 95):.3f} s"
+    )
+    print(
+        f"clicks made again (the page was idle 20 s after a click that showed nothing): {len(retried['slice'])} "
+        f"slice saves, {len(retried['case'])} case adds"
     )
     for what, values in waits.items():
         if values:
@@ -322,6 +443,13 @@ def shared(n: int) -> list[str]:
                 f"browser wait for a confirmed {what} save (rerun included): p50 {pct(values, 50):.2f} s, "
                 f"p95 {pct(values, 95):.2f} s"
             )
+    runs = [line.split() for line in runs_log.read_text().splitlines() if line.strip()]
+    slot_waits, run_s = [float(r[2]) for r in runs], [float(r[3]) for r in runs]
+    print(
+        f"page runs on the server: {len(runs)} in all ({sum(run_s):.0f} s of run time), p50 {pct(run_s, 50):.2f} s, "
+        f"p95 {pct(run_s, 95):.2f} s; waiting for a page-run slot (ui/admission.py): p50 {pct(slot_waits, 50):.2f} s, "
+        f"p95 {pct(slot_waits, 95):.2f} s"
+    )
     print(f"server RSS {rss:,.0f} MB (peak {peak:,.0f} MB)")
     if pct(save_times, 95) >= 1.0:
         bad.append(f"p95 save time {pct(save_times, 95):.2f} s is not under 1 s")
@@ -358,13 +486,13 @@ def separate(n: int) -> list[str]:
                 box.fill(f"notes of user {i}")
                 box.press("Control+Enter")
                 _settle(page)
-                value = f"{0.03 + i / 1000:.3f}"  # never the default 0.02: an unchanged value saves nothing
+                value = f"{3.0 + i / 10:.1f}"  # points; never the default 2: an unchanged value saves nothing
                 for _ in range(3):  # a keystroke that lands while the page reruns is dropped: type again
-                    margin = page.locator("input[aria-label='margin']").first
+                    margin = _margin_box(page)
                     margin.fill(value)
                     margin.press("Enter")
                     _settle(page)
-                    if page.get_by_text(f"margin {float(value) * 100:.1f} points)").count():
+                    if page.get_by_text(f"margin {float(value):.1f} points)").count():
                         break
                 _timed(nav, lambda: (page.get_by_role("link", name="Stress tests").first.click(), _settle(page)))
                 page.get_by_role("tab", name="Type one").first.click()
@@ -390,7 +518,7 @@ def separate(n: int) -> list[str]:
                 bad.append(f"user{i}: saved notes {saved['notes']!r}")
             if cases != [f"case written by user {i}"]:
                 bad.append(f"user{i}: saved cases {cases}")
-            if abs(saved["gates"].get("accuracy", 0) - (0.03 + i / 1000)) > 1e-9:
+            if abs(saved["gates"].get("accuracy", 0) - (3.0 + i / 10) / 100) > 1e-9:
                 bad.append(f"user{i}: saved gates {saved['gates']}")
 
     print(f"{n} browser sessions, each in its own workspace, on one server")

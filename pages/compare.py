@@ -124,6 +124,8 @@ history_view.caption(
 def _save_gain() -> None:
     """The 'ship only for a gain' switch: the headline metric's gain gate (0 = any gain) in the saved gates."""
     name = f"{HEADLINE[task]}_gain"
+    if "cmp_require_gain" not in st.session_state:  # reset by another session's change of the gates
+        return
     try:
         ws.gates = {**(ws.gates or {}), name: 0.0 if st.session_state["cmp_require_gain"] else None}
         GateConfig.from_dict(ws.gates, task)

@@ -100,11 +100,14 @@ def _init(key: str, value: Any) -> None:
 
 def _save_gates() -> None:
     """on_change: the toggles and values (typed in points, or % for a rate) -> a validated GateConfig (shares)
-    -> the workspace."""
-    values = {
-        name: float(st.session_state[f"share_gate_{name}"]) / 100 if st.session_state[f"share_gate_on_{name}"] else None
-        for name in config.gates()
-    }
+    -> the workspace. A gate whose widgets were reset in this run (another session changed the gates: the
+    keys are gone until the page draws them again) keeps its saved value; the one the user changed is read."""
+    ss, values = st.session_state, {}
+    for name, gate in config.gates().items():
+        saved = config.values[name]
+        on = ss.get(f"share_gate_on_{name}", saved is not None)
+        value = ss.get(f"share_gate_{name}", 100 * float(saved if saved is not None else gate.suggested))
+        values[name] = float(value) / 100 if on else None
     try:
         ws.gates = {**(ws.gates or {}), **GateConfig(values, config.task).to_dict()}  # keeps the other task's gates
     except EvalcoreError as exc:

@@ -124,13 +124,18 @@ def _add(new: list[StressCase], what: str) -> bool:
 
 
 def _keep(field: str, key: str, target: dict | None = None) -> None:
-    """on_change: copy a widget's value into the workspace and save it."""
+    """on_change: copy a widget's value into the workspace and save it. A key missing here was reset by
+    this run's adoption of another session's change of the field: there is no edit of this session to keep."""
+    if key not in st.session_state:
+        return
     (ws.stress if target is None else target)[field] = st.session_state[key]
     state.save()
 
 
 def _set_target() -> None:
-    pick = st.session_state["stress_target"]
+    pick = st.session_state.get("stress_target")
+    if pick is None:  # reset by another session's change of the field: nothing of this session to keep
+        return
     ws.stress["target_slice"] = None if pick == NO_SLICE else pick
     state.save()
 
@@ -264,7 +269,9 @@ def _models() -> dict[str, str]:
 
 
 def _pick_model(role: str) -> None:
-    choice = st.session_state[f"stress_model_{role}"]
+    choice = st.session_state.get(f"stress_model_{role}")  # None: reset by another session's change
+    if choice is None:
+        return
     spec = (st.session_state.get(f"stress_spec_{role}") or "").strip() if choice == OTHER else choice
     if not spec or spec == "hf:":
         return

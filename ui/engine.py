@@ -54,21 +54,35 @@ def key_of(value: Any) -> str:
 
 
 class _Memo:
-    """A small thread-safe LRU for derived objects too large to copy on every rerun."""
+    """A small thread-safe LRU for derived objects too large to copy on every rerun. Single flight: when
+    several sessions ask for the same missing key at once (twenty browsers opening Report on one workspace),
+    one computes it and the others wait for that result instead of each computing it again."""
 
     def __init__(self, size: int):
         self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+        self.flights: dict[str, Any] = {}  # key -> an RLock (reentrant: a make() that asks again)
 
     def get(self, key: str, make: Callable[[], Any]) -> Any:
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]
-        value = make()
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            flight = self.flights.setdefault(key, threading.RLock())
+        with flight:  # the first caller computes; the others wait here, then find the value
+            with self.lock:
+                if key in self.items:
+                    return self.items[key]
+            try:
+                value = make()
+            except BaseException:
+                with self.lock:
+                    self.flights.pop(key, None)  # the waiters then try themselves
+                raise
+            with self.lock:
+                self.items[key] = value
+                self.flights.pop(key, None)
+                while len(self.items) > self.size:
+                    self.items.popitem(last=False)
         return value
 
     def has(self, key: str) -> bool:

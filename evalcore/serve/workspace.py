@@ -855,18 +855,21 @@ def save(name: str, base: dict[str, Any] | None, ours: Workspace, *, resolved: l
         if problems:  # a merge of two valid copies is valid; belt and braces
             snap.messages.append("merged settings were invalid and fell back to defaults: " + "; ".join(problems))
         content = _commit(path, snap, remember=False)
-    _time_save(time.perf_counter() - start, locked - start)
+    _time_save(time.perf_counter() - start, locked - start, base, mine)
     _remember(path, snap, content)  # after the lock: a stale entry only costs a parse, never a wrong read
     return snap
 
 
-def _time_save(seconds: float, waited: float) -> None:
-    """`$EVALCORE_SAVE_TIMINGS` names a file that gets one line per save: its time (lock wait included) and the
-    lock wait, what bench/bench_multiuser.py reports as save time."""
+def _time_save(seconds: float, waited: float, base: dict[str, Any] | None, mine: dict[str, Any]) -> None:
+    """`$EVALCORE_SAVE_TIMINGS` names a file that gets one line per save: its time (lock wait included), the
+    lock wait and the values the save changed (JSON, by path), what bench/bench_multiuser.py reports as save
+    time and reads to tell a value the server received (then kept or listed as a conflict) from a keystroke
+    the browser dropped."""
     target = os.environ.get("EVALCORE_SAVE_TIMINGS")
     if target:
+        changed = json.dumps(changes(base, mine) if base is not None else {}, ensure_ascii=False, default=str)
         with open(target, "a", encoding="utf-8") as f:
-            f.write(f"{seconds:.6f} {waited:.6f}\n")
+            f.write(f"{seconds:.6f} {waited:.6f} {changed}\n")
 
 
 def dismiss(name: str, *, notices: bool = True, conflicts: bool | list[str] = False) -> Snapshot:
