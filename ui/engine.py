@@ -317,10 +317,12 @@ def _settled(value: Any) -> Any:
     (`gc.freeze`, after one collection so no garbage is kept). Streamlit runs a full collection after every
     script run; over the ~200,000 objects a loaded dashboard holds it took 0.1 s of each rerun, now it walks
     only what the run made. Frozen objects are still freed by reference counting (tables dropped from a memo
-    hold no reference cycle)."""
+    hold no reference cycle); cycles among them that became garbage since (a closed session's objects) are
+    collected here at the next cold build, which unfreezes first."""
     import gc
 
     release_memory()
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
     return value
