@@ -51,6 +51,7 @@ __all__ = [
     "ExplainResult",
     "ScoreResult",
     "compare",
+    "compare_on_ray",
     "discover",
     "explain",
     "load",
@@ -219,6 +220,46 @@ def compare(
         guardrails=[guardrails] if isinstance(guardrails, str) else guardrails,
     )
     analysis.results.warnings = notes + analysis.results.warnings
+    return CompareResult(analysis=analysis, verdict=decide(analysis, config), gates=config)
+
+
+def compare_on_ray(
+    source: str | os.PathLike[str],
+    baseline: str | None = None,
+    candidate: str | None = None,
+    *,
+    slices: SliceSet | str | os.PathLike[str] | Sequence[Any] | None = None,
+    gates: GateConfig | Mapping[str, float | str | None] | None = None,
+    guardrails: str | Sequence[str] = (),
+    require_gain: bool = False,
+    custom_features: Sequence[CustomFeature] = (),
+    conf_threshold: float = 0.8,
+    min_n: int = 30,
+    alpha: float = 0.05,
+    address: str | None = None,
+    **data_options: Any,
+) -> CompareResult:
+    """`compare` over Parquet / CSV shards with Ray Data (`evalcore.tasks.ray_report`): features, slice masks
+    and per-slice counts are computed on the cluster, the statistics and the verdict here, equal to `compare`
+    on the same rows. `baseline` / `candidate`: prediction columns of the shards. `address`: a Ray cluster
+    (`auto`, `host:6379`); default a local one. `data_options`: labels, label_map, text_col, label_col, id_col."""
+    from evalcore.decide.verdict import decide
+    from evalcore.tasks.ray_report import ray_analysis
+
+    config = _gate_config(gates, "classification", require_gain)
+    analysis, _ = ray_analysis(
+        os.fspath(source),
+        baseline,
+        candidate,
+        slices=_slice_set(slices),
+        guardrails=[guardrails] if isinstance(guardrails, str) else guardrails,
+        custom=custom_features,
+        conf_threshold=conf_threshold,
+        min_n=int(min_n),
+        alpha=alpha,
+        address=address,
+        **data_options,
+    )
     return CompareResult(analysis=analysis, verdict=decide(analysis, config), gates=config)
 
 

@@ -293,6 +293,24 @@ def add_gate_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_ray_args(parser: argparse.ArgumentParser) -> None:
+    """`report --ray` / `discover --ray`: the comparison over shards on a Ray cluster."""
+    g = parser.add_argument_group("Ray Data (past one machine)")
+    g.add_argument(
+        "--ray",
+        action="store_true",
+        help="compute features, slice masks and per-slice counts with Ray Data over --data (a .parquet/.csv "
+        "file or a folder of shards holding text, label and both models' prediction columns), then the same "
+        "statistics and verdict here (evalcore/tasks/ray_report.py)",
+    )
+    g.add_argument(
+        "--address",
+        default=None,
+        metavar="ADDR",
+        help="Ray cluster to use (`auto`, `host:6379`, `ray://host:10001`; default: start a local one)",
+    )
+
+
 def _workspace(args: argparse.Namespace):
     """The saved workspace named by --workspace (never moved aside or rewritten: the CLI only reads it)."""
     import json
@@ -339,6 +357,8 @@ def comparison_from_args(args: argparse.Namespace):
         k: getattr(args, k) if getattr(args, k) is not None else (getattr(ws, k) if ws else DEFAULT_SETTINGS[k])
         for k in DEFAULT_SETTINGS
     }
+    if getattr(args, "ray", False):
+        return _ray_comparison(args, ws, settings)
     if ws and args.data is None:
         from evalcore.io.load import load_data
 
@@ -377,6 +397,55 @@ def comparison_from_args(args: argparse.Namespace):
         cache=open_cache(),
         batch_size=args.batch_size,
         progress=tqdm_progress,
+    )
+
+
+def _ray_comparison(args: argparse.Namespace, ws, settings: dict):
+    """`report --ray`: the comparison over shards (`evalcore.api.compare_on_ray`); what needs rows is refused."""
+    from evalcore.analyze.features import CustomFeature
+    from evalcore.api import compare_on_ray
+    from evalcore.core.errors import ConfigError
+    from evalcore.decide.gates import GateConfig, parse_gate_args
+
+    refused = [
+        (args.split or args.config, "--split/--config", "they name parts of one dataset; --ray reads shards"),
+        (args.cluster_col, "--cluster-col", "per-cluster sums are not gathered yet: run `report` locally"),
+        (getattr(args, "out", None), "--out", "it writes df_eval's rows, which stay in the shards"),
+        (getattr(args, "html", None), "--html", "its charts read rows; use --markdown or drop --ray"),
+        (args.n_rows, "--n-rows", "--ray reads every row: pass a folder holding fewer shards"),
+    ]
+    for given, option, why in refused:
+        if given:
+            raise ConfigError(f"{option} does not apply with --ray: {why}")
+    if not args.data:
+        raise ConfigError("--ray needs --data: a .parquet/.csv file or a folder of shards")
+    gate_config = parse_gate_args(args.gate, GateConfig.from_dict(ws.gates or None, "classification") if ws else None)
+    slices = args.slices
+    if not slices and ws and ws.slices is not None:
+        from evalcore.analyze.slices import SliceSet
+
+        slices = SliceSet.from_json(ws.slices)
+    if isinstance(args.candidate, list) and len(args.candidate) > 1:
+        raise ConfigError("--ray compares one candidate: give --candidate once")
+    labels = tuple(x.strip() for x in args.labels.split(",")) if args.labels else None
+    return compare_on_ray(
+        args.data,
+        args.baseline,
+        args.candidate[0] if args.candidate else None,
+        slices=slices,
+        gates=gate_config,
+        guardrails=getattr(args, "guardrail", None) or (),
+        require_gain=bool(getattr(args, "require_gain", False)),
+        custom_features=[CustomFeature.from_dict(raw) for raw in ws.custom_features] if ws else [],
+        conf_threshold=settings["conf_threshold"],
+        min_n=int(settings["min_n"]),
+        alpha=settings["alpha"],
+        address=args.address,
+        labels=labels,
+        label_map=args.label_map,
+        text_col=args.text_col,
+        label_col=args.label_col,
+        id_col=args.id_col,
     )
 
 
@@ -452,6 +521,14 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from evalcore.api import discover, push
     from evalcore.core.units import strict_json
 
+    if args.ray:  # discovery's item matrix and random halves need the rows (evalcore/tasks/ray_report.py)
+        from evalcore.core.errors import ConfigError
+
+        raise ConfigError(
+            "discover searches every row's features on random halves, which needs the rows on one machine: "
+            "run `discover` locally (on a sample: --n-rows N) with --out FILE, then confirm the found slices on "
+            "all the rows with `report --ray --slices FILE`"
+        )
     features = tuple(f.strip() for f in args.features.split(",") if f.strip()) if args.features else None
     result = comparison_from_args(args)
     found = discover(
@@ -792,6 +869,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the readable report as self-contained HTML (charts included, works offline)",
     )
     p.add_argument("--no-history", action="store_true", help="do not record this verdict in the decision history")
+    add_ray_args(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
@@ -878,6 +956,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--entity", default=None, help="W&B entity")
     g.add_argument("--run-name", default=None, help="W&B run name")
     g.add_argument("--mode", choices=("online", "offline"), default=None, help="W&B mode (default: see push)")
+    add_ray_args(p)
     p.set_defaults(func=cmd_discover)
 
     p = sub.add_parser(

@@ -77,8 +77,7 @@ def test_the_dashboard_engine_recomputes_only_the_edited_slice(lab) -> None:
     slices = starter_slices()
     engine.get_results(comp, slices, 0.8)
     first = len(parts.items) - before
-    # per slice 3, and the whole table's cells, calibration, calibration inputs, schema, per-class
-    assert first == 3 * len(slices) + 5
+    assert first == 3 * len(slices) + 4  # per slice 3, and the whole table's cells, calibration, schema, per-class
     edited = slices.replace(Slice("has_url", "has_url == true and word_count > 12"))
     out = engine.get_results(comp, edited, 0.8)
     assert len(parts.items) - before == first + 3

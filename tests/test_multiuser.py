@@ -196,6 +196,33 @@ def test_the_losing_session_is_told_with_its_value_and_restores_it_from_the_conf
     assert b.text_area(key="share_notes").value == mine
 
 
+def test_a_box_sending_its_superseded_value_again_does_not_replace_the_newer_one() -> None:
+    """A focused box keeps the text its session saved; when another session has saved since, sending it again
+    is not a new edit (20 browsers: one session's old notes were saved 16 times over the others')."""
+    a = open_page("pages/share.py")
+    b = open_page("pages/share.py")
+    a.text_area(key="share_notes").set_value("A's notes").run()
+    b.switch_page("app.py").run()  # B adopts A's notes, then writes its own
+    b.switch_page("pages/share.py").run()
+    b.text_area(key="share_notes").set_value("B's notes").run()
+    revision = store.load().revision
+    a.run()  # A's page adopts B's notes (in a browser, a focused box would still show A's text)
+    assert a.text_area(key="share_notes").value == "B's notes"
+    a.text_area(key="share_notes").set_value("A's notes").run()  # A's box sends its old text again
+    snap = store.load()
+    assert snap.workspace.notes == "B's notes" and snap.revision == revision  # not replaced, not rewritten
+    assert a.text_area(key="share_notes").value == "B's notes"
+    a.switch_page("app.py").run()  # the app's run shows the session's messages
+    assert "Not saved again: your earlier value of notes (A's notes)" in " ".join(w.value for w in a.warning)
+
+
+def test_a_save_that_changes_nothing_leaves_the_file_alone() -> None:
+    """No rewrite, so the other pages' watchers see no change and do not rerun."""
+    snap = store.save("default", None, store.Workspace(notes="n"))
+    again = store.save("default", snap.base, snap.workspace)
+    assert again.revision == snap.revision and again.stamp == store.stamp("default")
+
+
 BAD_WORKSPACES = {
     "data entry with an unknown key": (
         json.dumps({"data": {"source": "lab", "colour": "blue"}}),

@@ -30,6 +30,7 @@ server, and the session goes back to the saved copy.
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import time
 from typing import Any
@@ -418,7 +419,10 @@ def save(resolved: list[str] | tuple = ()) -> None:
         _refused()
         _adopt(store.load(ss[NAME]), ws)
         return
-    base, ours = ss.get(BASE), ws.to_dict()
+    base = ss.get(BASE)
+    if not resolved:  # a Restore puts this session's earlier value back on purpose
+        _drop_resent(base, ws)
+    ours = ws.to_dict()
     written = store.changes(base, ours)
     typed = ss.pop(TYPED_BASE, {})
     if (
@@ -437,6 +441,30 @@ def save(resolved: list[str] | tuple = ()) -> None:
         mine[key] = value
     while len(mine) > MAX_MINE:
         mine.pop(next(iter(mine)))
+
+
+def _drop_resent(base: dict[str, Any] | None, ws: Workspace) -> None:
+    """A value this session saved earlier and another session has since replaced, sent again by a box that
+    kept it (the browser never overwrites a focused box; a blur sends it again): not a new edit, so it is not
+    saved over the newer value, which would otherwise be replaced, unseen, each time the box is sent (issue 19:
+    one session's old notes saved 16 times). The user is told, and restores theirs from Conflicts."""
+    mine = st.session_state.get(MINE, {})
+    if base is None or not mine:
+        return
+    for key, value in store.changes(base, ws.to_dict()).items():
+        steps = tuple(json.loads(key))
+        if mine.get(key, _NOTHING) != value or any(not isinstance(step, str) for step in steps):
+            continue  # a new value, or a list item (its own identity decides)
+        newer = _at(base, steps)
+        if newer is _NOTHING:
+            continue
+        _put(ws, steps, newer)
+        _reset_mirrors([prefix for prefix, path in MIRRORS.items() if path == steps[: len(path)]])
+        st.session_state.setdefault(MESSAGES, []).append(
+            f"Not saved again: your earlier value of {'.'.join(steps)} ({store.preview(value, 120)}); another "
+            f"session has since saved {store.preview(newer, 120)}. To put yours back, use Restore in Conflicts "
+            "(sidebar)."
+        )
 
 
 def take_messages() -> list[str]:

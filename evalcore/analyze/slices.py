@@ -406,16 +406,22 @@ def task_slices(labels: Iterable[str] | None) -> SliceSet:
 
 
 def default_slices(
-    table: pd.DataFrame, labels: Iterable[str], candidates: SliceSet | None = None
+    table: pd.DataFrame,
+    labels: Iterable[str],
+    candidates: SliceSet | None = None,
+    *,
+    sizes: dict[str, int] | None = None,
 ) -> tuple[SliceSet, list[str]]:
     """The task's starter set without the slices no row of `table` matches (a slice of SST-2's movie
     reviews on hashtags says nothing), and a note naming what was left out and why. `candidates`: the
     starter set to filter (default: `task_slices(labels)`; generation passes its own). A slice on a
     column `table` lacks (a per-model column such as `candidate_verbose`, which exists only once both
-    models answered) is kept: its size is known in df_eval only."""
+    models answered) is kept: its size is known in df_eval only. `sizes`: each candidate's rows, counted
+    elsewhere (over shards, `evalcore.tasks.ray_report`), instead of masks over `table`."""
     candidates = task_slices(labels) if candidates is None else candidates
-    known = SliceSet(tuple(s for s in candidates if all(c.col in table.columns for c in conditions(s.rule))))
-    sizes = {name: int(m.sum()) for name, m in masks(known, table).items()}
+    if sizes is None:
+        known = SliceSet(tuple(s for s in candidates if all(c.col in table.columns for c in conditions(s.rule))))
+        sizes = {name: int(m.sum()) for name, m in masks(known, table).items()}
     empty = [name for name, n in sizes.items() if n == 0]
     kept = SliceSet(tuple(s for s in candidates if sizes.get(s.name, 1) > 0))
     notes = [f"default slices left out because no row of this data matches them: {', '.join(empty)}"] if empty else []

@@ -826,6 +826,11 @@ def save(name: str, base: dict[str, Any] | None, ours: Workspace, *, resolved: l
         _, disk = _read(path)
         theirs = disk.base  # the file's validated fields, a fresh copy
         merged, conflicts = merge3(base if base is not None else theirs, mine, theirs)
+        if merged == theirs and not conflicts and not resolved and not cut and path.is_file():
+            # Nothing to write: a rewrite would only move the file's stamp and rerun every open page for nothing.
+            disk.stamp = stamp_of(path)
+            _time_save(time.perf_counter() - start, locked - start, base, mine)
+            return disk
         ws, problems = validate(merged, trusted={f for f in FIELDS if f in merged and merged[f] == theirs.get(f)})
         snap = Snapshot(
             ws,

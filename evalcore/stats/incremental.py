@@ -93,11 +93,8 @@ class Parts:
         self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], texts: Mapping[str, str], *, min_n: int
     ) -> pd.DataFrame:
         """`evalcore.stats.metrics.calibration_metrics` assembled per slice, equal to the one call over all slices."""
-        from evalcore.stats.metrics import calibration_inputs, calibration_metrics
+        from evalcore.stats.metrics import calibration_metrics
 
-        # every row's confidence, bin and error once per table (not counted: no slice's work); a slice picks its rows
-        inputs = self.memo(f"{self.table_key}|calibration-inputs|", lambda: calibration_inputs(df_eval))
-        calibration_metrics = partial(calibration_metrics, inputs=inputs)
         whole = self._get("calibration", f"{ALL}|{min_n}", lambda: calibration_metrics(df_eval, {}, min_n=min_n))
         parts = [whole.assign(_order=0)]
         for order, (name, m) in enumerate(masks.items(), start=1):

@@ -559,7 +559,6 @@ def calibration_metrics(
     n_boot: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
-    inputs: Mapping[str, tuple] | None = None,
 ) -> pd.DataFrame:
     """Per (slice, model): n, n_with_conf, ECE and Brier score over the rows with a confidence, each
     with a seeded bootstrap percentile interval (`_calibration_bootstrap`).
@@ -569,32 +568,75 @@ def calibration_metrics(
     confidence is NaN (unknown) are left out and `n_with_conf` says how many remain. ECE is biased
     upward on small n (every bin's |accuracy - confidence| is positive even for a calibrated model),
     and so is its interval: compare ECEs on the same rows, never across slice sizes.
-
-    `inputs`: `calibration_inputs(df_eval, n_bins)` computed once for the table, when a caller asks slice by
-    slice (`evalcore.stats.incremental.Parts`): the same arrays, so the same numbers.
     """
+    _check_settings(min_n)
+    slices, matrix = stack_masks(masks, len(df_eval))
+    sums = np.stack([calibration_sums(df_eval, role, matrix, n_bins) for role in ROLES], axis=1)
+    return calibration_from_sums(
+        role_names(df_eval),
+        slices,
+        matrix.sum(axis=1),
+        sums,
+        n_bins=n_bins,
+        min_n=min_n,
+        n_boot=n_boot,
+        seed=seed,
+        confidence=confidence,
+    )
+
+
+CALIBRATION_SUMS = ("count", "conf", "conf2", "sq_err", "sq_err2")  # per (bin, correct) group of rows
+
+
+def calibration_sums(df_eval: pd.DataFrame, role: str, matrix: np.ndarray, n_bins: int = DEFAULT_N_BINS) -> np.ndarray:
+    """What calibration needs of one model's rows, per slice (rows of `matrix`): for each (confidence bin,
+    correct) group, the count and the sums of confidence, confidence squared, squared error and its square;
+    (S, 2 * n_bins, 5). Sums of disjoint row sets add up, so shards computed apart are summed (`evalcore.tasks.
+    ray_report`) and `calibration_from_sums` gives the table of all rows."""
+    conf = df_eval[role_col(role, "conf")].to_numpy(dtype=float)
+    known = ~np.isnan(conf)
+    conf = conf[known]
+    correct = df_eval[role_col(role, "correct")].to_numpy(dtype=bool)[known]
+    group = _bin_index(conf, _edges(n_bins)) * 2 + correct
+    sq_err = (conf - correct) ** 2
+    g = 2 * n_bins
+    out = np.zeros((len(matrix), g, len(CALIBRATION_SUMS)))
+    for i, mask in enumerate(matrix):
+        use = mask[known]
+        grp = group[use]
+        for j, values in enumerate((None, conf[use], conf[use] ** 2, sq_err[use], sq_err[use] ** 2)):
+            out[i, :, j] = np.bincount(grp, weights=values, minlength=g)
+    return out
+
+
+def calibration_from_sums(
+    names: Mapping[str, str],
+    slices: Sequence[str],
+    n: np.ndarray,
+    sums: np.ndarray,
+    *,
+    n_bins: int = DEFAULT_N_BINS,
+    min_n: int = DEFAULT_MIN_N,
+    n_boot: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """`calibration_metrics`' table from `calibration_sums` stacked per model: `sums` (S, 2 roles, 2 * n_bins, 5),
+    `n` the rows of each slice (with or without a confidence)."""
     _check_settings(min_n)
     q = (1 - confidence) / 2
     _z(confidence)
-    names = role_names(df_eval)
-    slices, matrix = stack_masks(masks, len(df_eval))
-    inputs = inputs if inputs is not None else calibration_inputs(df_eval, n_bins)
+    _edges(n_bins)
     rows = []
     for r, role in enumerate(ROLES):
-        known, conf, correct, bins, sq_err, group = inputs[role]
-        for order, (name, mask) in enumerate(zip(slices, matrix)):
-            take = np.flatnonzero(mask if known is None else mask[known])  # the slice's rows with a confidence
-            m = len(take)
-            conf_s = conf.take(take)
-            count, sum_conf, sum_correct = _bin_sums(bins.take(take), conf_s, correct.take(take), n_bins)
+        for order, name in enumerate(slices):
+            s = sums[order, r]
+            m = int(round(s[:, 0].sum()))
+            by_bin = s.reshape(n_bins, 2, len(CALIBRATION_SUMS))
+            sum_conf, sum_correct = by_bin[:, :, 1].sum(axis=1), by_bin[:, 1, 0]
             ece = float(np.abs(sum_correct - sum_conf).sum() / m) if m else np.nan
-            sq_s = sq_err.take(take)
-            brier = float(sq_s.sum() / m) if m else np.nan
-            boot = (
-                _calibration_bootstrap(group.take(take), conf_s, sq_s, n_bins, n_boot, seed + 1000 * r + order)
-                if m
-                else None
-            )
+            brier = float(s[:, 3].sum() / m) if m else np.nan
+            boot = _calibration_bootstrap(s, n_bins, n_boot, seed + 1000 * r + order) if m else None
             # ECE's small-sample bias can push every resample above the estimate: the interval is
             # widened to include the estimate, so it never reads as excluding its own value
             point = {"ece": ece, "brier": brier}
@@ -609,7 +651,7 @@ def calibration_metrics(
                     "slice": name,
                     "model": names[role],
                     "role": role,
-                    "n": int(mask.sum()),
+                    "n": int(n[order]),
                     "n_with_conf": m,
                     "ece": ece,
                     "ece_lo": ci["ece"][0],
@@ -633,51 +675,30 @@ def calibration_metrics(
     return out
 
 
-def calibration_inputs(df_eval: pd.DataFrame, n_bins: int = DEFAULT_N_BINS) -> dict[str, tuple]:
-    """Per role, the row-level arrays `calibration_metrics` reads: (which rows have a confidence, None when all
-    do; then over those rows: confidence, correct, bin, squared error, bin * 2 + correct). Reading them is a
-    pass over every row; a slice then only picks its rows."""
-    edges = _edges(n_bins)
-    out = {}
-    for role in ROLES:
-        conf = df_eval[role_col(role, "conf")].to_numpy(dtype=float)
-        known = ~np.isnan(conf)
-        correct = df_eval[role_col(role, "correct")].to_numpy(dtype=bool)
-        if known.all():
-            known = None
-        else:
-            conf, correct = conf[known], correct[known]
-        bins, sq_err = _bin_index(conf, edges), (conf - correct) ** 2
-        out[role] = (known, conf, correct, bins, sq_err, bins * 2 + correct)
-    return out
-
-
-def _calibration_bootstrap(
-    group: np.ndarray, conf: np.ndarray, sq_err: np.ndarray, n_bins: int, n_boot: int, seed: int
-) -> dict[str, np.ndarray]:
+def _calibration_bootstrap(sums: np.ndarray, n_bins: int, n_boot: int, seed: int) -> dict[str, np.ndarray]:
     """Bootstrap replicates of ECE and Brier without touching every row B times.
 
-    Rows are grouped by (bin, correct); a row bootstrap then draws each group's count from a
+    Rows are grouped by (bin, correct) (`calibration_sums`); a row bootstrap then draws each group's count from a
     multinomial, and each group's sum of confidences (and of squared errors) is its resampled count
     times the group mean plus a normal term with the group's variance. Cost O(B x bins), any n.
     """
-    g = 2 * n_bins
-    count = np.bincount(group, minlength=g).astype(float)
-    total = int(count.sum())
+    count = sums[:, 0]
+    total = int(round(count.sum()))
     rng = np.random.default_rng(seed)
-    draws = rng.multinomial(total, count / total, size=n_boot).astype(float)  # (B, G)
+    draws = rng.multinomial(total, count / count.sum(), size=n_boot).astype(float)  # (B, G)
 
-    def resampled_sums(values: np.ndarray) -> np.ndarray:
-        s1 = np.bincount(group, weights=values, minlength=g)
-        s2 = np.bincount(group, weights=values**2, minlength=g)
+    def resampled_sums(s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(count > 0, s1 / np.maximum(count, 1), 0.0)
             var = np.maximum(np.where(count > 0, s2 / np.maximum(count, 1), 0.0) - mean**2, 0.0)
         return draws * mean + np.sqrt(draws * var) * rng.standard_normal(draws.shape)
 
-    sum_conf = resampled_sums(conf).reshape(n_boot, n_bins, 2).sum(axis=2)
+    sum_conf = resampled_sums(sums[:, 1], sums[:, 2]).reshape(n_boot, n_bins, 2).sum(axis=2)
     right = draws.reshape(n_boot, n_bins, 2)[:, :, 1]
-    return {"ece": np.abs(right - sum_conf).sum(axis=1) / total, "brier": resampled_sums(sq_err).sum(axis=1) / total}
+    return {
+        "ece": np.abs(right - sum_conf).sum(axis=1) / total,
+        "brier": resampled_sums(sums[:, 3], sums[:, 4]).sum(axis=1) / total,
+    }
 
 
 def _edges(n_bins: int) -> np.ndarray:
@@ -717,7 +738,10 @@ __all__ = [
     "METHODS",
     "METRICS",
     "MetricSpec",
+    "CALIBRATION_SUMS",
+    "calibration_from_sums",
     "calibration_metrics",
+    "calibration_sums",
     "confusion",
     "expected_calibration_error",
     "label_metric_col",

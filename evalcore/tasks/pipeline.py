@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from evalcore.analyze.features import CustomFeature
@@ -82,16 +83,24 @@ def analyse(
     min_n: int = DEFAULT_MIN_N,
     alpha: float = 0.05,
     parts=None,
+    masks: dict[str, np.ndarray] | None = None,
+    rules_table: pd.DataFrame | None = None,
 ) -> SliceResults:
     """Validate and evaluate the slices, then every metric table of df_eval's task. No model runs here.
     `parts` (`evalcore.stats.incremental.Parts`): keep each slice's masks, cells and calibration in a memo, so an
-    edit of one slice recomputes that slice's row-level work only; the tables are the same."""
+    edit of one slice recomputes that slice's row-level work only; the tables are the same. `masks`: the slices'
+    masks computed elsewhere (over shards, `evalcore.tasks.ray_report`), with `rules_table` a table of the same
+    columns as df_eval (a sample) the rules are validated against."""
     from evalcore.analyze.rules import Schema
     from evalcore.analyze.slices import slice_roles, validate_slices
 
-    warnings = validate_slices(slices, parts.schema(df_eval) if parts else Schema.from_frame(df_eval))
-    roles = slice_roles(slices, df_eval)  # refuses a guardrail on a model's output, naming the fix
-    m = parts.masks(slices, df_eval) if parts else slice_masks(slices, df_eval)
+    table = df_eval if rules_table is None else rules_table
+    warnings = validate_slices(slices, parts.schema(table) if parts else Schema.from_frame(table))
+    roles = slice_roles(slices, table)  # refuses a guardrail on a model's output, naming the fix
+    if masks is not None:
+        m = masks
+    else:
+        m = parts.masks(slices, df_eval) if parts else slice_masks(slices, df_eval)
     out = kind_of(df_eval).results(
         df_eval,
         m,
