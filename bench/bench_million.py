@@ -13,6 +13,8 @@ points a fresh workspace at it, starts `streamlit run app.py` and measures, in o
   server, not per session), and after a server restart on the same evalcore home (the features are read back
   from the on-disk feature store, `evalcore.analyze.featurestore`);
 - the server's resident and peak memory with one session and with three;
+- the server's CPU seconds for the first Compare, the whole slice edit and the new session (steadier than
+  wall-clock figures on a busy machine);
 - each dashboard figure as a ratio of issue 21's (22.3 s, 4.9 s, 1.4 GB: 1M rows on a quiet machine), and the
   machine's load average at the start and the end (figures under load are not those of a quiet machine).
 
@@ -107,6 +109,13 @@ TIMEOUT_S = float(os.environ.get("EVALCORE_BENCH_TIMEOUT_S", "600"))
 ISSUE = {"first": 22.3, "edit": 4.9, "peak_mb": 1400}  # issue 21's figures, 1M rows on a quiet machine
 
 
+def _cpu_s(pid: int) -> float:
+    """The server's CPU seconds so far (user + system, /proc): under load a wall-clock figure grows with the
+    other processes' work, this one much less, so before/after comparisons on a busy machine read it."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _compare(page, url: str) -> float:
     """Seconds from opening Compare to its settled verdict."""
     from bench_multiuser import _shoot
@@ -194,12 +203,15 @@ def main() -> int:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         with serve(home, EVALCORE_DATA_ROOTS=str(data_dir)) as (url, server):
             page = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+            cpu = _cpu_s(server.pid)
             out["first"] = _compare(page, url)
+            out["cpu_first"], cpu = _cpu_s(server.pid) - cpu, _cpu_s(server.pid)
             try:
                 out["edit"], found = _edit(page, url)
             except Exception as exc:  # noqa: BLE001 (reported: the edit figure is missing, the rest goes on)
                 print(f"the slice edit failed: {str(exc).splitlines()[0][:200]}")
                 out["edit"], found = float("nan"), False
+            out["cpu_edit"] = _cpu_s(server.pid) - cpu  # the whole edit: Slices page, typing, save, Compare
             if not found:
                 _shoot(page, "bench_million_edit")
                 ok = False
@@ -216,7 +228,9 @@ def main() -> int:
             out["rss_1"], out["peak_1"] = _rss_mb(server.pid)
             # a new session on the same server: the data, predictions, features and tables are the server's
             second = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+            cpu = _cpu_s(server.pid)
             out["new_session"] = _compare(second, url)
+            out["cpu_new"] = _cpu_s(server.pid) - cpu
             for _ in range(args.sessions - 2):
                 _compare(browser.new_context(viewport={"width": 1300, "height": 900}).new_page(), url)
             out["rss_n"], out["peak_n"] = _rss_mb(server.pid)
@@ -250,6 +264,10 @@ def main() -> int:
     print(f"dashboard · the same data in a new session (same server):          {out['new_session']:6.1f} s")
     print(f"dashboard · the same data after a server restart (features from disk): {out['restart']:6.1f} s")
     print(f"dashboard · Examples page (one page of 100 rows):                 {out['examples']:6.1f} s")
+    print(
+        f"server CPU · first Compare {out['cpu_first']:.1f} s, the whole slice edit (Slices page, typing, save, "
+        f"Compare) {out['cpu_edit']:.1f} s, new session {out['cpu_new']:.1f} s"
+    )
     print(
         f"server memory · 1 session: RSS {out['rss_1']:,.0f} MB, peak {out['peak_1']:,.0f} MB"
         + f"  ({out['peak_1'] / ISSUE['peak_mb']:.2f}x the issue's {ISSUE['peak_mb']:,} MB)"

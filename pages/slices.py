@@ -12,16 +12,17 @@ import json
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from evalcore.analyze.features import CustomFeature, list_features, list_generation_features
-from evalcore.analyze.rules import Rule, Schema, conditions, format_rule, mask, validate, validate_text
+from evalcore.analyze.rules import Rule, Schema, conditions, format_rule, validate, validate_text
 from evalcore.analyze.slices import SLICES_VERSION, Slice, SliceSet, check_name, load_slices, validate_slices
 from evalcore.analyze.tables import role_col
 from evalcore.core import units
 from evalcore.core.errors import FeatureError, RuleError
-from evalcore.decide.label_mix import label_mix, mix_text
+from evalcore.decide.label_mix import mix_text
 from evalcore.serve.workspace import LIMITS
 from evalcore.stats.comparisons import HEADLINE, compared_metric
 from ui import discover_view, engine, state
@@ -240,7 +241,7 @@ def slice_table(slices: SliceSet) -> tuple[pd.DataFrame, pd.Series | None]:
         )
     if GENERATION:
         return pd.DataFrame(rows, columns=[c for c in TABLE_COLUMNS if c not in MIX_COLUMNS]), None
-    mix = label_mix(df, fit, comp.data.labels, alpha=float(ws.alpha))
+    mix = engine.get_label_mix(comp, slices, fit, float(ws.alpha))  # once per (table, rules, alpha)
     tests = mix.tests.set_index("slice")
     for row in rows:
         if row["name"] in fit:
@@ -400,7 +401,7 @@ with tab_build:
 
     if rule is not None:
         text = format_rule(rule)
-        hits = mask(rule, df)
+        hits = engine.rule_mask(comp, rule, text)  # once per (table, rule): saving it reuses this mask
         n = int(hits.sum())
         m1, m2, m3, m4 = st.columns(4)
         m1.metric("Matching rows", f"{n:,}")
@@ -414,7 +415,8 @@ with tab_build:
         shown_fields = ("pred", score) if GENERATION else ("pred", "conf")
         base = ["id", "text", "label"] + [role_col(r, f) for r in ("baseline", "candidate") for f in shown_fields]
         used = [c for c in dict.fromkeys(c.col for c in conditions(rule)) if c not in base and c in df.columns]
-        preview = df.loc[hits, [c for c in base if c in df.columns] + used].head(PREVIEW_ROWS)
+        # the first rows only: no copy of every matching row (half a million on a million-row table)
+        preview = df.iloc[np.flatnonzero(hits)[:PREVIEW_ROWS]][[c for c in base if c in df.columns] + used]
         st.caption(f"Preview: the first {min(n, PREVIEW_ROWS):,} of {n:,} matching rows")
         st.dataframe(
             preview,

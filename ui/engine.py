@@ -102,6 +102,7 @@ def _memos_for(home: str) -> dict[str, _Memo]:
         "aggregate": _Memo(8),
         "parts": _Memo(160),
         "details": _Memo(32),
+        "label_mix": _Memo(16),
     }  # per-slice masks (n bytes each), cells, calibration rows
 
 
@@ -126,8 +127,48 @@ def _load_data(settings_json: str) -> EvalData:
 
     settings = json.loads(settings_json)
     source = settings.pop("source")
+    warming = _warm_imports()
     with gated():  # every file the loader opens must lie in the allowed folders (symlinks resolved per file)
-        return load_data(source, **settings)
+        data = load_data(source, **settings)
+    if warming is not None:  # the imports overlap the load only: no two threads importing in the page's code
+        warming.join()
+    release_memory()
+    return data
+
+
+WARM_MODULES = ("scipy.stats", "plotly.graph_objects", "plotly.io")
+
+
+def _warm_imports() -> threading.Thread | None:
+    """Import what the analysis and the charts need on a side thread while the data loads: on a cold server
+    the first Compare imported ~2 s of modules after the load; reading Parquet and Arrow's kernels release
+    the GIL, so part of that now overlaps. The caller joins the thread when the load is done. None when they
+    are imported already."""
+    missing = [m for m in WARM_MODULES if m not in sys.modules]
+    if not missing:
+        return None
+
+    def run() -> None:
+        import importlib
+
+        for name in missing:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 (the page's own import reports it)
+                return
+
+    thread = threading.Thread(target=run, name="evalcore-warm-imports", daemon=True)
+    thread.start()
+    return thread
+
+
+def release_memory() -> None:
+    """Hand the pages Arrow's allocator keeps after a large build (reading a file, a million-row table) back to
+    the system: its pool keeps freed pages for reuse, ~150 MB after loading a million tweets, and the server's
+    resident memory is what a host counts."""
+    pa = sys.modules.get("pyarrow")
+    if pa is not None:
+        pa.default_memory_pool().release_unused()
 
 
 def get_data(settings: dict[str, Any]) -> EvalData:
@@ -257,11 +298,34 @@ def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | N
     ]
     ckey = key_of([dkey, ws.baseline, ws.candidate, ws.custom_features, ws.conf_threshold])
     custom = custom_features(ws)
-    base = _memos()["features"].get(key_of([dkey, ws.custom_features]), lambda: eval_base(data, custom))
+    base = _memos()["features"].get(key_of([dkey, ws.custom_features]), lambda: _released(eval_base(data, custom)))
     df_eval = _memos()["df_eval"].get(
-        ckey, lambda: build_eval(data, preds[0], preds[1], custom, conf_threshold=ws.conf_threshold, base=base)
+        ckey,
+        lambda: _settled(build_eval(data, preds[0], preds[1], custom, conf_threshold=ws.conf_threshold, base=base)),
     )
     return Comparison(data=data, baseline=preds[0], candidate=preds[1], df_eval=df_eval, key=ckey)
+
+
+def _released(value: Any) -> Any:
+    release_memory()
+    return value
+
+
+def _settled(value: Any) -> Any:
+    """After the last cold build of a comparison (its df_eval): Arrow's freed pages back to the system, then the
+    objects alive now (modules, the server's data and tables) moved out of the cyclic collector's sight
+    (`gc.freeze`, after one collection so no garbage is kept). Streamlit runs a full collection after every
+    script run; over the ~200,000 objects a loaded dashboard holds it took 0.1 s of each rerun, now it walks
+    only what the run made. Frozen objects are still freed by reference counting (tables dropped from a memo
+    hold no reference cycle); cycles among them that became garbage since (a closed session's objects) are
+    collected here at the next cold build, which unfreezes first."""
+    import gc
+
+    release_memory()
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    return value
 
 
 def default_slice_set(ws: Workspace) -> tuple[SliceSet, list[str]]:
@@ -311,6 +375,24 @@ def slice_mask(comp: Comparison, item: Any) -> Any:
     from evalcore.stats.incremental import Parts
 
     return Parts(comp.key, _memos()["parts"].get).masks([item], comp.df_eval)[item.name]
+
+
+def rule_mask(comp: Comparison, rule: Any, text: str) -> Any:
+    """The mask of a rule being built (its canonical text `text`), through the same memo: the Slices page's
+    preview reruns on every keystroke without reading the table again, and saving the rule as a slice finds
+    its mask already there. Callers never write into it (it is shared by every session)."""
+    from types import SimpleNamespace
+
+    return slice_mask(comp, SimpleNamespace(name="", rule=rule, text=text))
+
+
+def get_label_mix(comp: Comparison, slices: Any, masks: dict[str, Any], alpha: float) -> Any:
+    """`evalcore.decide.label_mix.label_mix` of the slices on the Slices page, once per (df_eval, slice rules,
+    alpha): a rerun of that page (each widget change) reads no row again."""
+    from evalcore.decide.label_mix import label_mix
+
+    key = key_of([comp.key, [(name, slices[name].text) for name in masks], list(comp.data.labels), alpha])
+    return _memos()["label_mix"].get(key, lambda: label_mix(comp.df_eval, masks, comp.data.labels, alpha=alpha))
 
 
 def slice_details(comp: Comparison, rule_text: str, mask: Any) -> dict[str, tuple[Any, Any]]:

@@ -178,7 +178,10 @@ def label_mix_findings(analysis: Analysis, alpha: float | None = None) -> list[s
     r = analysis.results
     if alpha is None:
         alpha = float(r.regression_metrics.attrs.get("alpha", 0.05))
-    mix = label_mix(analysis.df_eval, r.masks, analysis.data.labels, alpha=alpha)
+    key = ("label_mix", id(analysis.df_eval), tuple(analysis.data.labels), alpha)  # once per results (a rerun)
+    mix = r.derived.get(key)
+    if mix is None:
+        mix = r.derived[key] = label_mix(analysis.df_eval, r.masks, analysis.data.labels, alpha=alpha)
     return findings_from_mix(mix)
 
 

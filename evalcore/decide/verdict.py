@@ -277,7 +277,11 @@ def _label_notes(analysis: Analysis, results: list[GateResult]) -> dict[str, str
     r = analysis.results
     try:
         # in the slice set's order, never a set's (whose order changes with each process's hash seed)
-        mix = label_mix(analysis.df_eval, {s: m for s, m in r.masks.items() if s in named}, analysis.data.labels)
+        masks = {s: m for s, m in r.masks.items() if s in named}
+        key = ("label_mix", id(analysis.df_eval), tuple(analysis.data.labels), 0.05, tuple(masks))  # once per results
+        mix = r.derived.get(key)
+        if mix is None:
+            mix = r.derived[key] = label_mix(analysis.df_eval, masks, analysis.data.labels)
     except Exception:  # labels the mix cannot read: no clause rather than a wrong one
         return {}
     out = {}

@@ -401,7 +401,7 @@ def read_table_file(path: Path, *, na_empty: bool, text: bool = False) -> pd.Dat
         if fmt == "json":
             return _read_json(path)
         limits.check_parquet(path, path.name)
-        return pd.read_parquet(path)
+        return _read_parquet(path)
     except UnicodeDecodeError as exc:
         raise DataError(
             f"{path.name} is not valid UTF-8 (byte {exc.start}: {exc.reason}); re-save it as UTF-8"
@@ -412,6 +412,36 @@ def read_table_file(path: Path, *, na_empty: bool, text: bool = False) -> pd.Dat
         raise DataError(f"{path.name} is too large or too deeply nested to read ({type(exc).__name__})") from exc
     except Exception as exc:  # parser errors of pandas / pyarrow: show their message, not a traceback
         raise DataError(f"could not read {path.name} as {fmt}: {str(exc)[:300]}") from exc
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """`pd.read_parquet`, one column at a time: decoding the whole file at once holds every column's decode
+    buffers together (a 1M-row file of tweets: 510 MB peak for a 180 MB frame, 450 MB this way). The frame is
+    the one pandas builds (same Arrow table, schema and pandas metadata, same conversion); any surprise in
+    this path falls back to `pd.read_parquet`. Arrow's allocator keeps freed pages: they go back afterwards."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        from pandas.io._util import arrow_table_to_pandas  # what pd.read_parquet calls on the table it read
+
+        file = pq.ParquetFile(str(path))
+        schema = file.schema_arrow
+        if len(set(schema.names)) != len(schema.names):
+            raise ValueError("duplicate column names")
+        columns = []
+        for name in schema.names:
+            columns.append(file.read(columns=[name], use_pandas_metadata=False).column(0))
+            pa.default_memory_pool().release_unused()
+        table = pa.Table.from_arrays(columns, schema=schema)
+        del columns
+        out = arrow_table_to_pandas(table)
+        if schema.metadata and b"PANDAS_ATTRS" in schema.metadata:
+            out.attrs = json.loads(schema.metadata[b"PANDAS_ATTRS"])
+    except Exception:  # noqa: BLE001 (an unusual file: pandas' own reader, and its message if it fails too)
+        out = pd.read_parquet(path)
+    pa.default_memory_pool().release_unused()
+    return out
 
 
 def _load_hf(src: DataSource) -> EvalData:

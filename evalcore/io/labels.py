@@ -268,7 +268,14 @@ def infer_names(values: Sequence[object], *, where: str) -> LabelMap:
     negative/neutral/positive order, any other names sorted. Integers are refused: their meaning
     is never guessed."""
     try:  # each distinct value read once (by type too: True == 1 but they read "True" and "1")
-        texts = [label_text(v) for _, v in dict.fromkeys((type(v), v) for v in values)]
+        import pandas as pd
+
+        if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
+            # a string column (a Parquet or Arrow read): one type, so the distinct values in order of
+            # appearance are the same without walking a million Python objects
+            texts = [label_text(v) for v in pd.unique(values)]
+        else:
+            texts = [label_text(v) for _, v in dict.fromkeys((type(v), v) for v in values)]
     except TypeError:  # an unhashable cell (a dict, a list): read every one
         texts = [label_text(v) for v in values]
     ints = sorted({t for t in texts if is_int_text(t)}, key=lambda t: (len(t.lstrip("+-")), t))

@@ -231,10 +231,34 @@ def _stress(verdict: Verdict) -> Any:
     return next((r.to_dict() for r in verdict.results if r.name == "stress_accuracy"), None)
 
 
+_DIGESTS: dict[int, tuple[Any, int, int, str]] = {}  # id(preds) -> (weakref, id(pred), id(conf), digest)
+
+
 def outputs_digest(preds: Any) -> str:
     """sha256 of a model's outputs on the data (labels, predictions, confidences; answers for generation): the
     decision key uses it rather than the model fingerprint, which for a prediction column also names the file
-    it was read from, so the same predictions read from `lab` or from `tweets.csv` make the same decision."""
+    it was read from, so the same predictions read from `lab` or from `tweets.csv` make the same decision.
+
+    Once per predictions object: the dashboard keeps one per (data, model) and records on every Compare render,
+    where hashing a million predictions as text took about 0.3 s per model (the memo holds a weak reference,
+    so a dropped object is never mistaken for a new one at the same address)."""
+    import weakref
+
+    known = _DIGESTS.get(id(preds))
+    if known and known[0]() is preds and known[1:3] == (id(preds.pred), id(preds.conf)):
+        return known[3]
+    digest = _outputs_digest(preds)
+    try:
+        ref = weakref.ref(preds)
+    except TypeError:  # an object without weak references: not kept
+        return digest
+    if len(_DIGESTS) > 64:
+        _DIGESTS.clear()
+    _DIGESTS[id(preds)] = (ref, id(preds.pred), id(preds.conf), digest)
+    return digest
+
+
+def _outputs_digest(preds: Any) -> str:
     import numpy as np
 
     h = hashlib.sha256(json.dumps([preds.model, list(preds.labels)]).encode())

@@ -31,6 +31,9 @@ class SliceResults:
     warnings: list[str] = field(default_factory=list)
     # slice -> "watched", "guardrail" or "model-defined" (a rule on a model's output: shown, never gates)
     roles: dict[str, str] = field(default_factory=dict)
+    # tables derived from these on demand (the gold-label mix per alpha), kept with them: the dashboard keeps one
+    # SliceResults per (df_eval, slice set, settings), so a rerun of the page computes none of them again
+    derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def flagged(self) -> list[str]:
