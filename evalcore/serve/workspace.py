@@ -867,14 +867,17 @@ def save(name: str, base: dict[str, Any] | None, ours: Workspace, *, resolved: l
 
 def _time_save(seconds: float, waited: float, base: dict[str, Any] | None, mine: dict[str, Any]) -> None:
     """`$EVALCORE_SAVE_TIMINGS` names a file that gets one line per save: its time (lock wait included), the
-    lock wait and the values the save changed (JSON, by path), what bench/bench_multiuser.py reports as save
-    time and reads to tell a value the server received (then kept or listed as a conflict) from a keystroke
-    the browser dropped."""
+    lock wait and the values the save changed with the ones they replaced in the saving session's copy (JSON,
+    by path), what bench/bench_multiuser.py reports as save time and reads to tell a value the server received
+    (then kept, listed as a conflict, or replaced by a session that had it on screen) from a keystroke the
+    browser dropped."""
     target = os.environ.get("EVALCORE_SAVE_TIMINGS")
     if target:
-        changed = json.dumps(changes(base, mine) if base is not None else {}, ensure_ascii=False, default=str)
+        changed = changes(base, mine) if base is not None else {}
+        before = {key: get_at(base, json.loads(key)) for key in changed}  # what the saving session had on screen
+        line = json.dumps({"changed": changed, "before": before}, ensure_ascii=False, default=str)
         with open(target, "a", encoding="utf-8") as f:
-            f.write(f"{seconds:.6f} {waited:.6f} {changed}\n")
+            f.write(f"{seconds:.6f} {waited:.6f} {line}\n")
 
 
 def dismiss(name: str, *, notices: bool = True, conflicts: bool | list[str] = False) -> Snapshot:
