@@ -407,13 +407,14 @@ def shared(n: int) -> list[str]:
     lost += [f"case {i}" for i in range(n) if cases_ok[i] and f"case written by user {i}" not in cases]
     bad += [f"confirmed but missing: {x}" for x in lost]
     told = replaced_knowingly = 0
+    logged = _saves(timings)  # the server is stopped: the log is complete
     for field, value_of, final in (
         ("notes", lambda i: f"notes of user {i}", saved["notes"]),
         ("gates.accuracy", lambda i: round(float(margin(i)) / 100, 6), round(saved["gates"].get("accuracy"), 6)),
     ):
         kept = [_rounded(c["theirs"]) for c in conflicts if c["field"] == field]
         key = json.dumps(field.split("."))  # the path key the save log uses
-        seen_by_saver = [_rounded(save["before"][key]) for save in _saves(timings) if key in save.get("before", {})]
+        seen_by_saver = [_rounded(save["before"][key]) for save in logged if key in save.get("before", {})]
         for i in range(n):
             value = value_of(i)
             if value == final or not (got_notes if field == "notes" else got_margin)[i]:
@@ -426,7 +427,7 @@ def shared(n: int) -> list[str]:
                 bad.append(f"user{i}: lost {field} and was not told (screenshot bench_multiuser_untold{i}.png)")
             else:
                 told += 1
-    save_times, lock_waits = [x["seconds"] for x in _saves(timings)], [x["waited"] for x in _saves(timings)]
+    save_times, lock_waits = [x["seconds"] for x in logged], [x["waited"] for x in logged]
     bad += [
         f"user{i}: the browser step '{why}' failed (screenshot bench_multiuser_user{i}.png)"
         for i, why in sorted(failed.items())
