@@ -34,11 +34,12 @@ def test_an_edit_of_one_slice_recomputes_only_that_slice(lab) -> None:
     slices = starter_slices()
     _same(analyse(df, slices, data.labels, parts=parts), analyse(df, slices, data.labels))
     n = len(slices)
-    assert parts.computed == {"schema": 1, "mask": n, "cells": n + 1, "calibration": n + 1, "per_class": 1}
+    once = {"schema": 1, "codes": 1, "groups": 1, "per_class": 1}  # per table
+    assert parts.computed == {**once, "mask": n, "cells": n + 1, "calibration": n + 1}
 
     edited = slices.replace(Slice("has_question", "has_question == true and word_count > 12", "edited"))
     _same(analyse(df, edited, data.labels, parts=parts), analyse(df, edited, data.labels))
-    assert parts.computed == {"schema": 1, "mask": n + 1, "cells": n + 2, "calibration": n + 2, "per_class": 1}
+    assert parts.computed == {**once, "mask": n + 1, "cells": n + 2, "calibration": n + 2}
 
     added = edited.add(Slice("long_negations", "has_negation == true and word_count > 12"))
     _same(analyse(df, added, data.labels, parts=parts), analyse(df, added, data.labels))
@@ -77,7 +78,8 @@ def test_the_dashboard_engine_recomputes_only_the_edited_slice(lab) -> None:
     slices = starter_slices()
     engine.get_results(comp, slices, 0.8)
     first = len(parts.items) - before
-    assert first == 3 * len(slices) + 4  # per slice 3, and the whole table's cells, calibration, schema, per-class
+    # per slice 3; per table the cells, calibration, schema, per-class, codes and calibration groups
+    assert first == 3 * len(slices) + 6
     edited = slices.replace(Slice("has_url", "has_url == true and word_count > 12"))
     out = engine.get_results(comp, edited, 0.8)
     assert len(parts.items) - before == first + 3

@@ -157,14 +157,35 @@ class Cells:
         return cube.sum(axis=-1), cube.sum(axis=-2)
 
 
-def confusion_cells(df_eval: pd.DataFrame, masks: Mapping[str, object], labels: Sequence[str] | None = None) -> Cells:
-    """Joint confusion counts of both models per slice (`all` first)."""
+def joint_codes(df_eval: pd.DataFrame, labels: Sequence[str] | None = None) -> np.ndarray:
+    """Each row's (gold, baseline pred, candidate pred) cell, `(gold * k + baseline) * k + candidate`: the
+    table-wide work of `confusion_cells` (three factorizes of n strings), which a caller keeping it per table
+    (`evalcore.stats.incremental.Parts`) does once instead of once per slice."""
+    labels = _labels(df_eval, labels)
+    k = len(labels)
+    y = _label_codes(df_eval["label"], labels, "label")
+    pb, pc = (_label_codes(df_eval[role_col(r, "pred")], labels, f"{r} prediction") for r in ROLES)
+    code = (y * k + pb) * k + pc
+    return code.astype(np.int32) if k**3 < 2**31 else code
+
+
+def confusion_cells(
+    df_eval: pd.DataFrame,
+    masks: Mapping[str, object],
+    labels: Sequence[str] | None = None,
+    *,
+    codes: np.ndarray | None = None,
+) -> Cells:
+    """Joint confusion counts of both models per slice (`all` first). `codes`: `joint_codes(df_eval, labels)`
+    when the caller has it."""
     labels = _labels(df_eval, labels)
     k = len(labels)
     slices, matrix = stack_masks(masks, len(df_eval))
-    y = _label_codes(df_eval["label"], labels, "label")
-    pb, pc = (_label_codes(df_eval[role_col(r, "pred")], labels, f"{r} prediction") for r in ROLES)
-    groups, counts = group_counts(matrix, (y * k + pb) * k + pc)
+    code = joint_codes(df_eval, labels) if codes is None else codes
+    if len(slices) <= 2:  # one slice and `all`: a count over each row set beats sorting every code
+        full = np.stack([np.bincount(code[m], minlength=k**3) for m in matrix]).astype(np.int64)
+        return Cells(slices, labels, full)
+    groups, counts = group_counts(matrix, code)
     full = np.zeros((len(slices), k**3), dtype=np.int64)
     full[:, groups] = counts
     return Cells(slices, labels, full)
@@ -406,6 +427,7 @@ __all__ = [
     "cluster_cells",
     "compared_metric",
     "confusion_cells",
+    "joint_codes",
     "headline_metric",
     "macro_f1_of",
     "method_of",

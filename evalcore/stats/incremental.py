@@ -50,7 +50,8 @@ class Parts:
     """Per-slice work of one table (`table_key` names it: data, models, features, threshold), kept in `memo`.
 
     `computed` counts what was actually computed in this object's life, by kind (`mask`, `cells`,
-    `calibration`, `schema`, `per_class`): what tests read to prove an edit recomputed one slice only."""
+    `calibration`, `schema`, `per_class`, and once per table `codes` and `groups`: each row's confusion cell
+    and calibration group, so a slice's cells and calibration are counts over its rows): what tests read to prove an edit recomputed one slice only."""
 
     table_key: str
     memo: Memo = field(default_factory=dict_memo)
@@ -81,11 +82,16 @@ class Parts:
         """`evalcore.stats.comparisons.confusion_cells` assembled from one row per slice (`all` once per table)."""
         from evalcore.stats.comparisons import Cells, confusion_cells
 
+        from evalcore.stats.comparisons import joint_codes
+
         lab = list(labels)
-        whole = self._get("cells", f"{ALL}|{lab}", lambda: confusion_cells(df_eval, {}, lab))
+        codes = self._get("codes", str(lab), lambda: joint_codes(df_eval, lab))
+        whole = self._get("cells", f"{ALL}|{lab}", lambda: confusion_cells(df_eval, {}, lab, codes=codes))
         rows = [whole.counts[0]]
         for name, m in masks.items():
-            one = self._get("cells", f"{texts[name]}|{lab}", partial(confusion_cells, df_eval, {name: m}, lab))
+            one = self._get(
+                "cells", f"{texts[name]}|{lab}", partial(confusion_cells, df_eval, {name: m}, lab, codes=codes)
+            )
             rows.append(one.counts[1])
         return Cells([whole.slices[0], *masks], whole.labels, np.vstack(rows))
 
@@ -93,16 +99,18 @@ class Parts:
         self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], texts: Mapping[str, str], *, min_n: int
     ) -> pd.DataFrame:
         """`evalcore.stats.metrics.calibration_metrics` assembled per slice, equal to the one call over all slices."""
-        from evalcore.stats.metrics import calibration_metrics
+        from evalcore.stats.metrics import ROLES, calibration_groups, calibration_metrics
 
-        whole = self._get("calibration", f"{ALL}|{min_n}", lambda: calibration_metrics(df_eval, {}, min_n=min_n))
+        groups = self._get("groups", "", lambda: {role: calibration_groups(df_eval, role) for role in ROLES})
+        calibrate = partial(calibration_metrics, min_n=min_n, groups=groups)
+        whole = self._get("calibration", f"{ALL}|{min_n}", lambda: calibrate(df_eval, {}))
         parts = [whole.assign(_order=0)]
         for order, (name, m) in enumerate(masks.items(), start=1):
             # in the one call this slice sits at `order`: seed + 1000 * role + order; alone it sits at 1
             one = self._get(
                 "calibration",
                 f"{texts[name]}|{order}|{min_n}",
-                partial(calibration_metrics, df_eval, {"_": m}, min_n=min_n, seed=order - 1),
+                partial(calibrate, df_eval, {"_": m}, seed=order - 1),
             )
             parts.append(one[one["slice"] != whole["slice"].iloc[0]].assign(slice=name, _order=order))
         out = (

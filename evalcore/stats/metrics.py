@@ -559,6 +559,7 @@ def calibration_metrics(
     n_boot: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
+    groups: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Per (slice, model): n, n_with_conf, ECE and Brier score over the rows with a confidence, each
     with a seeded bootstrap percentile interval (`_calibration_bootstrap`).
@@ -568,10 +569,13 @@ def calibration_metrics(
     confidence is NaN (unknown) are left out and `n_with_conf` says how many remain. ECE is biased
     upward on small n (every bin's |accuracy - confidence| is positive even for a calibrated model),
     and so is its interval: compare ECEs on the same rows, never across slice sizes.
+    `groups`: per role, `calibration_groups(df_eval, role, n_bins)` when the caller keeps it per table.
     """
     _check_settings(min_n)
     slices, matrix = stack_masks(masks, len(df_eval))
-    sums = np.stack([calibration_sums(df_eval, role, matrix, n_bins) for role in ROLES], axis=1)
+    sums = np.stack(
+        [calibration_sums(df_eval, role, matrix, n_bins, group=(groups or {}).get(role)) for role in ROLES], axis=1
+    )
     return calibration_from_sums(
         role_names(df_eval),
         slices,
@@ -588,23 +592,42 @@ def calibration_metrics(
 CALIBRATION_SUMS = ("count", "conf", "conf2", "sq_err", "sq_err2")  # per (bin, correct) group of rows
 
 
-def calibration_sums(df_eval: pd.DataFrame, role: str, matrix: np.ndarray, n_bins: int = DEFAULT_N_BINS) -> np.ndarray:
+def calibration_groups(df_eval: pd.DataFrame, role: str, n_bins: int = DEFAULT_N_BINS) -> np.ndarray:
+    """Each row's (confidence bin, correct) group of one model, `bin * 2 + correct`, -1 where the confidence is
+    unknown: the table-wide work of `calibration_sums` (a search over n confidences), done once per table by a
+    caller that keeps it (`evalcore.stats.incremental.Parts`)."""
+    conf = df_eval[role_col(role, "conf")].to_numpy(dtype=float)
+    known = ~np.isnan(conf)
+    correct = df_eval[role_col(role, "correct")].to_numpy(dtype=bool)
+    group = np.full(len(conf), -1, dtype=np.int16)
+    group[known] = _bin_index(conf[known], _edges(n_bins)) * 2 + correct[known]
+    return group
+
+
+def calibration_sums(
+    df_eval: pd.DataFrame,
+    role: str,
+    matrix: np.ndarray,
+    n_bins: int = DEFAULT_N_BINS,
+    *,
+    group: np.ndarray | None = None,
+) -> np.ndarray:
     """What calibration needs of one model's rows, per slice (rows of `matrix`): for each (confidence bin,
     correct) group, the count and the sums of confidence, confidence squared, squared error and its square;
     (S, 2 * n_bins, 5). Sums of disjoint row sets add up, so shards computed apart are summed (`evalcore.tasks.
-    ray_report`) and `calibration_from_sums` gives the table of all rows."""
+    ray_report`) and `calibration_from_sums` gives the table of all rows. `group`: `calibration_groups(df_eval,
+    role, n_bins)` when the caller has it."""
+    if group is None:
+        group = calibration_groups(df_eval, role, n_bins)
     conf = df_eval[role_col(role, "conf")].to_numpy(dtype=float)
-    known = ~np.isnan(conf)
-    conf = conf[known]
-    correct = df_eval[role_col(role, "correct")].to_numpy(dtype=bool)[known]
-    group = _bin_index(conf, _edges(n_bins)) * 2 + correct
-    sq_err = (conf - correct) ** 2
     g = 2 * n_bins
     out = np.zeros((len(matrix), g, len(CALIBRATION_SUMS)))
     for i, mask in enumerate(matrix):
-        use = mask[known]
-        grp = group[use]
-        for j, values in enumerate((None, conf[use], conf[use] ** 2, sq_err[use], sq_err[use] ** 2)):
+        use = mask & (group >= 0)
+        grp = group[use].astype(np.intp)
+        c = conf[use]
+        sq_err = (c - (grp % 2)) ** 2  # the group's low bit is `correct`
+        for j, values in enumerate((None, c, c**2, sq_err, sq_err**2)):
             out[i, :, j] = np.bincount(grp, weights=values, minlength=g)
     return out
 
@@ -741,6 +764,7 @@ __all__ = [
     "CALIBRATION_SUMS",
     "calibration_from_sums",
     "calibration_metrics",
+    "calibration_groups",
     "calibration_sums",
     "confusion",
     "expected_calibration_error",
