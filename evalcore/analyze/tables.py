@@ -272,7 +272,7 @@ def _outputs(p: PredictionsLike, base: pd.DataFrame, role: str) -> tuple[str, pd
         )
     ids = getattr(p, "ids", None)
     if ids is not None:
-        _check_ids(np.asarray(ids, dtype=object).astype(str), base, name, role)
+        _check_ids(ids, base, name, role)
     return name, pred, conf
 
 
@@ -292,9 +292,13 @@ def _as_float(values: Any, name: str, role: str) -> np.ndarray:
         ) from exc
 
 
-def _check_ids(ids: np.ndarray, base: pd.DataFrame, name: str, role: str) -> None:
-    want = base["id"].astype(str).to_numpy(dtype=object)
-    if len(ids) != len(want) or not np.array_equal(ids, want):
+def _check_ids(raw: Any, base: pd.DataFrame, name: str, role: str) -> None:
+    """The predictions' ids are the data's, row for row (compared as Arrow strings: no Python string per id)."""
+    want = base["id"].astype("str").reset_index(drop=True)
+    ids = pd.Series(raw if isinstance(raw, pd.Series) else np.asarray(raw, dtype=object)).astype("str")
+    ids = ids.reset_index(drop=True)
+    if not ids.equals(want):
+        ids, want = ids.to_numpy(dtype=object), want.to_numpy(dtype=object)
         if len(ids) != len(want):
             detail = f"{len(ids)} ids for {len(want)} rows"
         else:

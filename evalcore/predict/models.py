@@ -29,7 +29,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -686,13 +686,11 @@ class PrecomputedPredictor(Predictor):
         self.name, self.spec, self.labels = name, spec, tuple(labels)
         self.source = source
         self.label_mapping = {lab: lab for lab in self.labels}
-        # ids in a pandas Index (a hash table over Arrow strings), not a dict of a million Python strings;
-        # a repeated id reads its last row, as a dict would
         import pandas as pd
 
-        index = pd.Index((ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype=object)).astype("str"))
-        last = ~index.duplicated(keep="last")
-        self._ids, self._pos = (index, None) if last.all() else (index[last], np.flatnonzero(last))
+        series = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype=object)
+        self._id_values = series.astype("str").reset_index(drop=True)  # Arrow strings: the data's column, shared
+        self._lookup: tuple[pd.Index, np.ndarray | None] | None = None  # built on the first read by id
         self._pred = np.asarray(pred, dtype=np.int64)
         self._conf = np.asarray(conf, dtype=np.float32)
         digest = hashlib.sha256(self._pred.tobytes() + self._conf.tobytes()).hexdigest()
@@ -704,18 +702,37 @@ class PrecomputedPredictor(Predictor):
             f"exist only for the rows of {self.source}"
         )
 
+    def _by_id(self) -> tuple[Any, np.ndarray | None]:
+        """The ids in a pandas Index (a hash table over Arrow strings, not a dict of a million Python strings)
+        and, where an id repeats, the position of its last row (a repeated id reads its last row, as a dict
+        would). Built only when rows are read by id: for the data the predictions came from (a prediction
+        column), the rows are the same rows in the same order, and a million ids' hash table (~140 MB) is
+        never made."""
+        if self._lookup is None:
+            import pandas as pd
+
+            index = pd.Index(self._id_values)
+            last = ~index.duplicated(keep="last")
+            self._lookup = (index, None) if last.all() else (index[last], np.flatnonzero(last))
+        return self._lookup
+
     def predict_rows(self, data: EvalData) -> PredictionBatch:
-        """Predictions for the rows of `data`, matched by id."""
-        ids = data.df["id"].astype(str)
-        rows = self._ids.get_indexer(ids)
-        missing = np.flatnonzero(rows < 0)
-        if len(missing):
-            raise ModelError(
-                f"precomputed model {self.name} has no prediction for row id "
-                f"{ids.iloc[missing[0]]!r} ({len(missing)} rows missing); it covers the rows of "
-                f"{self.source}"
-            )
-        rows = rows if self._pos is None else self._pos[rows]
+        """Predictions for the rows of `data`, matched by id; when `data` has these very ids in this order (the
+        data the prediction columns came from), row i reads row i without hashing a single id."""
+        ids = data.df["id"].astype(str).reset_index(drop=True)
+        if ids.equals(self._id_values):
+            rows = np.arange(len(ids))
+        else:
+            index, pos = self._by_id()
+            rows = index.get_indexer(ids)
+            missing = np.flatnonzero(rows < 0)
+            if len(missing):
+                raise ModelError(
+                    f"precomputed model {self.name} has no prediction for row id "
+                    f"{ids.iloc[missing[0]]!r} ({len(missing)} rows missing); it covers the rows of "
+                    f"{self.source}"
+                )
+            rows = rows if pos is None else pos[rows]
         pred, conf = self._pred[rows], self._conf[rows]
         return PredictionBatch(pred=pred, probs=probs_from_conf(pred, conf, len(self.labels)), conf=conf)
 

@@ -13,7 +13,6 @@ Why this shape:
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -52,7 +51,7 @@ class Predictions:
     n_model_texts: int = 0
     fingerprint: str = ""
     precomputed: bool = False
-    ids: np.ndarray | None = None
+    ids: np.ndarray | pd.Series | None = None  # the data's row ids (a string Series when scored on data)
     # A top-label score that is not a probability (VADER's lexicon share) stays here, labelled by
     # `score_kind`, and `conf` is NaN (unknown), so no confidence-based number is computed from it.
     score: np.ndarray | None = None
@@ -189,19 +188,10 @@ def _predictions(predictor: Predictor, batch: PredictionBatch, **fields: Any) ->
     )
 
 
-_IDS: dict[int, tuple[weakref.ref, np.ndarray]] = {}  # id(frame) -> (weak reference to it, its ids)
-
-
-def _row_ids(df: pd.DataFrame) -> np.ndarray:
-    """The data's row ids as strings, made once per data frame and shared by every model scored on it (a
-    million ids are ~60 MB of Python strings: one copy, not one per model). Read-only, as it is shared."""
-    ref, ids = _IDS.get(id(df), (None, None))
-    if ref is None or ref() is not df or len(ids) != len(df):
-        ids = df["id"].astype(str).to_numpy()
-        ids.setflags(write=False)
-        _IDS[id(df)] = (weakref.ref(df), ids)
-        weakref.finalize(df, _IDS.pop, id(df), None)  # gone with its frame
-    return ids
+def _row_ids(df: pd.DataFrame) -> pd.Series:
+    """The data's row ids as a pandas string Series over the data's own Arrow buffers: every model scored on
+    the data shares them, and a million ids cost no Python strings (~60 MB as objects)."""
+    return df["id"].astype("str").reset_index(drop=True)
 
 
 def score(data: EvalData, predictor: Predictor, cache: PredictionCache | None = None, **kw: Any) -> Predictions:

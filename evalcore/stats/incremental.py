@@ -80,9 +80,7 @@ class Parts:
         self, df_eval: pd.DataFrame, masks: Mapping[str, np.ndarray], texts: Mapping[str, str], labels: Sequence[str]
     ) -> Any:
         """`evalcore.stats.comparisons.confusion_cells` assembled from one row per slice (`all` once per table)."""
-        from evalcore.stats.comparisons import Cells, confusion_cells
-
-        from evalcore.stats.comparisons import joint_codes
+        from evalcore.stats.comparisons import Cells, confusion_cells, joint_codes
 
         lab = list(labels)
         codes = self._get("codes", str(lab), lambda: joint_codes(df_eval, lab))
