@@ -44,11 +44,15 @@ FLAG_NOTE = "⚠ = worse than the rest of the rows (Benjamini-Hochberg)"
 
 
 def _layout(fig, title: str, height: int):
+    import plotly.io as pio
+
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left", font=dict(size=16)),
         height=height,
         margin=dict(l=10, r=10, t=60, b=10),
-        template="plotly_white",
+        # the template object, not its name: a name is looked up and validated anew per figure (~25 ms each,
+        # six figures per Compare render); the same template either way
+        template=pio.templates["plotly_white"],
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
     )
     return fig
