@@ -619,16 +619,22 @@ def calibration_sums(
     role, n_bins)` when the caller has it."""
     if group is None:
         group = calibration_groups(df_eval, role, n_bins)
-    conf = df_eval[role_col(role, "conf")].to_numpy(dtype=float)
     g = 2 * n_bins
     out = np.zeros((len(matrix), g, len(CALIBRATION_SUMS)))
-    for i, mask in enumerate(matrix):
-        use = mask & (group >= 0)
-        grp = group[use].astype(np.intp)
-        c = conf[use]
-        sq_err = (c - (grp % 2)) ** 2  # the group's low bit is `correct`
-        for j, values in enumerate((None, c, c**2, sq_err, sq_err**2)):
-            out[i, :, j] = np.bincount(grp, weights=values, minlength=g)
+    # rows with a confidence in group order, once for every slice: each group's rows are then one block, and
+    # every slice's five sums over it are one product of its mask block with the rows' five values
+    known = np.flatnonzero(group >= 0)
+    order = known[np.argsort(group[known], kind="stable")]
+    bounds = np.searchsorted(group[order], np.arange(g + 1))
+    conf = df_eval[role_col(role, "conf")].to_numpy(dtype=float)[order]
+    sq_err = (conf - (group[order] % 2)) ** 2  # the group's low bit is `correct`
+    values = np.stack([np.ones_like(conf), conf, conf**2, sq_err, sq_err**2], axis=1)
+    del conf, sq_err
+    selected = np.take(np.asarray(matrix, dtype=bool), order, axis=1)
+    for j in range(g):
+        a, b = bounds[j], bounds[j + 1]
+        if b > a:
+            out[:, j, :] = selected[:, a:b].astype(np.float64) @ values[a:b]
     return out
 
 
