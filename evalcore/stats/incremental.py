@@ -114,18 +114,18 @@ class Parts:
                 batch.append(np.stack([calibration_sums(df_eval, r, matrix, group=groups[r]) for r in ROLES], 1))
             return batch[0][row]
 
-        def table(row: int, name: str, seed: int) -> pd.DataFrame:
-            rows = [0] if row == 0 else [0, row]
+        def table(row: int) -> pd.DataFrame:
+            # in the one call over all slices this row sits at position `row`, its bootstrap seeded with
+            # seed + 1000 * role + row; alone it sits at 0, so seed=row gives the same stream
             return calibration_from_sums(
-                names, [ALL, name][: len(rows)], matrix[rows].sum(axis=1), _pair(sums, row), min_n=min_n, seed=seed
+                names, ["_"], matrix[row : row + 1].sum(axis=1), sums(row)[None], min_n=min_n, seed=row
             )
 
-        whole = self._get("calibration", f"{ALL}|{min_n}", lambda: table(0, ALL, 0))
+        whole = self._get("calibration", f"{ALL}|{min_n}", lambda: table(0).assign(slice=ALL))
         parts = [whole.assign(_order=0)]
         for order, name in enumerate(masks, start=1):
-            # in the one call this slice sits at `order`: seed + 1000 * role + order; alone it sits at 1
-            one = self._get("calibration", f"{texts[name]}|{order}|{min_n}", partial(table, order, "_", order - 1))
-            parts.append(one[one["slice"] != ALL].assign(slice=name, _order=order))
+            one = self._get("calibration", f"{texts[name]}|{order}|{min_n}", partial(table, order))
+            parts.append(one.assign(slice=name, _order=order))
         out = (
             pd.concat(parts, ignore_index=True)
             .sort_values("_order", kind="stable")
@@ -140,11 +140,6 @@ class Parts:
         from evalcore.stats.comparisons import per_class_changes
 
         return self._get("per_class", str(list(labels)), lambda: per_class_changes(df_eval, labels, cells=cells))
-
-
-def _pair(sums: Callable[[int], np.ndarray], row: int) -> np.ndarray:
-    """The sums of `all` and of matrix row `row` (only `all` for row 0), as `calibration_from_sums` takes them."""
-    return np.stack([sums(0)] if row == 0 else [sums(0), sums(row)])
 
 
 def _bool_mask(mask: Callable[..., Any], rule: Any, df_eval: pd.DataFrame) -> np.ndarray:
