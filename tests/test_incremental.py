@@ -35,11 +35,18 @@ def test_an_edit_of_one_slice_recomputes_only_that_slice(lab) -> None:
     _same(analyse(df, slices, data.labels, parts=parts), analyse(df, slices, data.labels))
     n = len(slices)
     once = {"schema": 1, "codes": 1, "groups": 1, "per_class": 1}  # per table
-    assert parts.computed == {**once, "mask": n, "cells": n + 1, "calibration": n + 1}
+    # calibration's row-level sums: every row once, in one pass
+    assert parts.computed == {**once, "mask": n, "cells": n + 1, "calibration": n + 1, "calibration_rows": n + 1}
 
     edited = slices.replace(Slice("has_question", "has_question == true and word_count > 12", "edited"))
     _same(analyse(df, edited, data.labels, parts=parts), analyse(df, edited, data.labels))
-    assert parts.computed == {**once, "mask": n + 1, "cells": n + 2, "calibration": n + 2}
+    assert parts.computed == {
+        **once,
+        "mask": n + 1,
+        "cells": n + 2,
+        "calibration": n + 2,
+        "calibration_rows": n + 2,
+    }  # the edited slice's sums only
 
     added = edited.add(Slice("long_negations", "has_negation == true and word_count > 12"))
     _same(analyse(df, added, data.labels, parts=parts), analyse(df, added, data.labels))

@@ -42,6 +42,7 @@ def dict_memo() -> Memo:
             store[key] = value
         return value
 
+    get.has = store.__contains__  # type: ignore[attr-defined]
     return get
 
 
@@ -56,13 +57,17 @@ class Parts:
     table_key: str
     memo: Memo = field(default_factory=dict_memo)
     computed: dict[str, int] = field(default_factory=dict)
+    has: Callable[[str], bool] | None = None  # whether `memo` holds a key (lets a pass skip the kept slices)
+
+    def _key(self, kind: str, key: str) -> str:
+        return f"{self.table_key}|{kind}|{key}"
 
     def _get(self, kind: str, key: str, make: Callable[[], Any]) -> Any:
         def counted() -> Any:
             self.computed[kind] = self.computed.get(kind, 0) + 1
             return make()
 
-        return self.memo(f"{self.table_key}|{kind}|{key}", counted)
+        return self.memo(self._key(kind, key), counted)
 
     def schema(self, df_eval: pd.DataFrame) -> Any:
         """The rule schema of the table (column types; reading every column once), once per table."""
@@ -107,12 +112,18 @@ class Parts:
         groups = self._get("groups", "", lambda: {role: calibration_groups(df_eval, role) for role in ROLES})
         names = role_names(df_eval)
         matrix = np.stack([np.ones(len(df_eval), dtype=bool), *masks.values()])
-        batch: list[np.ndarray] = []
+        keys = [f"{ALL}|{min_n}"] + [f"{texts[name]}|{order}|{min_n}" for order, name in enumerate(masks, start=1)]
+        has = self.has or getattr(self.memo, "has", None)
+        todo = [row for row, key in enumerate(keys) if has is None or not has(self._key("calibration", key))]
+        batch: dict[int, np.ndarray] = {}
 
-        def sums(row: int) -> np.ndarray:  # (2 roles, groups, 5) of `matrix` row `row`; all rows at the first call
-            if not batch:
-                batch.append(np.stack([calibration_sums(df_eval, r, matrix, group=groups[r]) for r in ROLES], 1))
-            return batch[0][row]
+        def sums(row: int) -> np.ndarray:  # (2 roles, groups, 5) of `matrix` row `row`
+            if row not in batch:  # every row still to do, in one pass (`row` is one of them)
+                rows = [r for r in todo if r not in batch] or [row]
+                self.computed["calibration_rows"] = self.computed.get("calibration_rows", 0) + len(rows)
+                both = np.stack([calibration_sums(df_eval, r, matrix[rows], group=groups[r]) for r in ROLES], 1)
+                batch.update(zip(rows, both))
+            return batch[row]
 
         def table(row: int) -> pd.DataFrame:
             # in the one call over all slices this row sits at position `row`, its bootstrap seeded with
@@ -121,10 +132,10 @@ class Parts:
                 names, ["_"], matrix[row : row + 1].sum(axis=1), sums(row)[None], min_n=min_n, seed=row
             )
 
-        whole = self._get("calibration", f"{ALL}|{min_n}", lambda: table(0).assign(slice=ALL))
+        whole = self._get("calibration", keys[0], lambda: table(0).assign(slice=ALL))
         parts = [whole.assign(_order=0)]
         for order, name in enumerate(masks, start=1):
-            one = self._get("calibration", f"{texts[name]}|{order}|{min_n}", partial(table, order))
+            one = self._get("calibration", keys[order], partial(table, order))
             parts.append(one.assign(slice=name, _order=order))
         out = (
             pd.concat(parts, ignore_index=True)
