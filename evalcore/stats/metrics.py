@@ -621,12 +621,21 @@ def calibration_sums(
         group = calibration_groups(df_eval, role, n_bins)
     g = 2 * n_bins
     out = np.zeros((len(matrix), g, len(CALIBRATION_SUMS)))
-    # rows with a confidence in group order, once for every slice: each group's rows are then one block, and
-    # every slice's five sums over it are one product of its mask block with the rows' five values
+    conf_all = df_eval[role_col(role, "conf")].to_numpy(dtype=float)
+    if len(matrix) <= 3:  # a slice or two (an edit): a count per group over its own rows, no sort of every row
+        for i, mask in enumerate(matrix):
+            use = mask & (group >= 0)
+            grp, c = group[use].astype(np.intp), conf_all[use]
+            sq_err = (c - grp % 2) ** 2  # the group's low bit is `correct`
+            for j, values in enumerate((None, c, c**2, sq_err, sq_err**2)):
+                out[i, :, j] = np.bincount(grp, weights=values, minlength=g)
+        return out
+    # many slices: rows with a confidence in group order, once for every slice: each group's rows are then one
+    # block, and every slice's five sums over it are one product of its mask block with the rows' five values
     known = np.flatnonzero(group >= 0)
     order = known[np.argsort(group[known], kind="stable")]
     bounds = np.searchsorted(group[order], np.arange(g + 1))
-    conf = df_eval[role_col(role, "conf")].to_numpy(dtype=float)[order]
+    conf = conf_all[order]
     sq_err = (conf - (group[order] % 2)) ** 2  # the group's low bit is `correct`
     values = np.stack([np.ones_like(conf), conf, conf**2, sq_err, sq_err**2], axis=1)
     del conf, sq_err
