@@ -143,3 +143,21 @@ def test_export_reports_writes_both_formats(lab, tmp_path):
 def test_html_without_charts_is_small(lab):
     page = render_html(lab, charts=False)
     assert "plotly" not in page.lower() and len(page) < 100_000
+
+
+def test_figures_draw_only_the_trace_types_their_template_styles(lab):
+    """The charts carry `plotly_white` cut to the trace types they draw (`charts.TRACE_TYPES`): the same look for
+    every trace here, as long as no chart draws another type (then its defaults would be plotly's own)."""
+    import plotly.io as pio
+
+    from evalcore.present import charts
+    from evalcore.present.report import analysis_figures
+
+    white = pio.templates["plotly_white"]
+    figures = analysis_figures(lab)
+    assert len(figures) >= 5
+    for name, fig in figures.items():
+        assert {trace.type for trace in fig.data} <= set(charts.TRACE_TYPES), name
+        assert fig.layout.template.layout == white.layout, name
+        for kind in charts.TRACE_TYPES:
+            assert fig.layout.template.data[kind] == white.data[kind], (name, kind)
