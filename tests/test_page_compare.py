@@ -77,7 +77,15 @@ def test_lab_headline_verdict_and_charts() -> None:
     assert "Worse than the rest of the rows after Benjamini–Hochberg (FDR 0.05): **has_mention**" in at.info[0].value
     findings = [m.value for m in at.markdown if m.value.startswith("- ")]
     assert any("3 of 10 slices are too small to judge (fewer than 30 rows)" in f for f in findings)
-    verdict_slices, table, per_class, cal = (d.value for d in at.dataframe)  # verdict, slices, per class, calibration
+    verdict_slices, cal = (d.value for d in at.dataframe)  # the verdict's slices, calibration: the other tabs are shut
+    assert not any(t.startswith("Accuracy change per slice") for t in figs)  # a hidden tab is not built (issue 21)
+    at.session_state["cmp_view"] = "Table"
+    at.run()
+    table = at.dataframe[1].value
+    assert not any(t.startswith("Accuracy per slice") for t in _figures(at))
+    at.session_state["cmp_view"] = "Per class"
+    at.run()
+    per_class = at.dataframe[1].value
     assert verdict_slices.set_index("slice").loc["has_url", "status"] == "too small to judge"
     assert verdict_slices.set_index("slice").loc["has_mention", "status"] == "fail"
     row = table.set_index("slice").loc["has_url"]
