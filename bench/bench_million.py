@@ -116,7 +116,7 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-LAST = "Top-label confidence"  # the Compare page's last element (the calibration table's caption)
+LAST = "Calibration"  # the Compare page's last section: its tabs (confusion matrices drawn, calibration shut)
 IDLE = (
     "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
     " || document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.trim() === ''"
@@ -127,7 +127,7 @@ def _shown(page, timeout: float = TIMEOUT_S) -> None:
     """Compare is drawn to its end and its run is over: the verdict, the page's last element, then no run in
     progress (polled: no fixed pause; earlier figures added a 0.3 s pause before the last check)."""
     page.get_by_text("Verdict:").first.wait_for(timeout=timeout * 1000)
-    page.get_by_text(LAST).first.wait_for(timeout=timeout * 1000)
+    page.get_by_role("tab", name=LAST).first.wait_for(timeout=timeout * 1000)
     page.wait_for_function(IDLE, timeout=timeout * 1000, polling=50)
 
 

@@ -149,42 +149,44 @@ st.toggle(
 )
 if "cmp_gain_error" in st.session_state:
     error(st.session_state.pop("cmp_gain_error"))
-with st.expander(f"Gates ({len(gates.results)}) and slices: what the verdict rests on", expanded=False):
-    for r in gates.results:
-        observed = "" if r.observed is None else f" · {units.pts_ci(r.observed, r.lo, r.hi)}"
-        st.markdown(
-            f"{STATUS_ICONS.get(r.status, '❔')} **{r.name}** · {margin_text(r.name, r.margin)} · "
-            f"*{r.status}*{observed}" + ("" if r.status != PASS else f" — {r.reason}")
+gates_box = st.expander("Gates and slices: what the verdict rests on", key="cmp_gates_open", on_change="rerun")
+with gates_box:
+    if gates_box.open is not False:  # built when opened: shut, its table is neither built nor sent (issue 21)
+        for r in gates.results:
+            observed = "" if r.observed is None else f" · {units.pts_ci(r.observed, r.lo, r.hi)}"
+            st.markdown(
+                f"{STATUS_ICONS.get(r.status, '❔')} **{r.name}** · {margin_text(r.name, r.margin)} · "
+                f"*{r.status}*{observed}" + ("" if r.status != PASS else f" — {r.reason}")
+            )
+        checks = gates.slice_checks()
+        if checks:
+            st.markdown("**Slices in the verdict**")
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "slice": [c.name for c in checks],
+                        "role": [c.role for c in checks],
+                        "status": [c.status for c in checks],
+                        "n": [c.n for c in checks],
+                        "change [95%]": [units.pts_ci(c.delta, c.lo, c.hi) for c in checks],
+                        "detectable loss": [
+                            units.magnitude_pts(c.mde) if c.status not in (TOO_SMALL, MODEL_DEFINED) else "–"
+                            for c in checks
+                        ],
+                        "why": [c.sentence for c in checks],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+                key="cmp_verdict_slices",
+            )
+        st.caption(
+            "A watched slice blocks only on evidence of harm (one-sided test, Benjamini–Hochberg over the judged "
+            "slices); its detectable loss is that test's, at its adjusted level, with 80% power. A guardrail must "
+            "be verified: a loss of its margin ruled out (Bonferroni over the guardrails); mark one on the Slices "
+            "page. Slices under the small-slice size, and slices defined by a model's own output, never block."
         )
-    checks = gates.slice_checks()
-    if checks:
-        st.markdown("**Slices in the verdict**")
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "slice": [c.name for c in checks],
-                    "role": [c.role for c in checks],
-                    "status": [c.status for c in checks],
-                    "n": [c.n for c in checks],
-                    "change [95%]": [units.pts_ci(c.delta, c.lo, c.hi) for c in checks],
-                    "detectable loss": [
-                        units.magnitude_pts(c.mde) if c.status not in (TOO_SMALL, MODEL_DEFINED) else "–"
-                        for c in checks
-                    ],
-                    "why": [c.sentence for c in checks],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-            key="cmp_verdict_slices",
-        )
-    st.caption(
-        "A watched slice blocks only on evidence of harm (one-sided test, Benjamini–Hochberg over the judged "
-        "slices); its detectable loss is that test's, at its adjusted level, with 80% power. A guardrail must "
-        "be verified: a loss of its margin ruled out (Bonferroni over the guardrails); mark one on the Slices "
-        "page. Slices under the small-slice size, and slices defined by a model's own output, never block."
-    )
-    st.page_link("pages/share.py", label="Change the gates and margins on Report & W&B", icon="📤")
+        st.page_link("pages/share.py", label="Change the gates and margins on Report & W&B", icon="📤")
 
 leaderboard_view.section(ws, comp, slices)  # k candidates against this baseline (ui/leaderboard_view.py)
 
@@ -406,57 +408,86 @@ def _views(res: Any, gates: Any, status: Any) -> None:
 
 _views(res, gates, status)
 
-st.subheader("Confusion and calibration")
-names = [ALL_SLICE] + [s.name for s in slices]
-pick = st.selectbox(
-    "Slice",
-    names,
-    key="cmp_detail_slice",
-    format_func=lambda s: f"{s} (n={int(res.masks[s].sum()) if s in res.masks else o['n']:,})",
-)
-mask = None if pick == ALL_SLICE else res.masks[pick]
-details = engine.slice_details(comp, ALL_SLICE if mask is None else slices[pick].text, mask)  # once per rule
-left, right = st.columns(2)
-bins = {}
-for col, role in ((left, "baseline"), (right, "candidate")):
-    model = comp.df_eval.attrs[role]
-    cm, bins[f"{role}: {model}"] = details[role]
-    with col:
-        st.plotly_chart(charts.confusion_heatmap(cm, f"{role}: {model}"), width="stretch", key=f"cmp_cm_{role}")
-with_conf = {name: b for name, b in bins.items() if b["count"].sum() > 0}
-if with_conf:  # a model without confidences (VADER's lexicon share, a predictions file) has no line to draw
-    st.plotly_chart(
-        charts.reliability_diagram(with_conf, f"Reliability diagram · {pick}"), width="stretch", key="cmp_reliability"
+DETAIL_VIEWS = ["Confusion matrices", "Calibration"]
+
+
+@st.fragment
+def _details(comp: Any, slices: Any, res: Any, n_all: int) -> None:
+    """Confusion matrices and calibration of one slice, as tabs that build only the open one; picking a slice or
+    a tab reruns this section alone (issue 21: a million rows' Compare draws what it shows)."""
+    st.subheader("Confusion and calibration")
+    names = [ALL_SLICE] + [s.name for s in slices]
+    pick = st.selectbox(
+        "Slice",
+        names,
+        key="cmp_detail_slice",
+        format_func=lambda s: f"{s} (n={int(res.masks[s].sum()) if s in res.masks else n_all:,})",
     )
-    if len(with_conf) < len(bins):
-        st.caption(esc(f"{', '.join(n for n in bins if n not in with_conf)}: no confidences, so no reliability line."))
-else:
-    st.info(
-        "No reliability diagram: neither model gives a confidence (VADER's score is a lexicon share, not a "
-        "probability; a predictions file without a `conf` column has none).",
-        icon="ℹ️",
+    mask = None if pick == ALL_SLICE else res.masks[pick]
+    details = engine.slice_details(comp, ALL_SLICE if mask is None else slices[pick].text, mask)  # once per rule
+    bins = {f"{role}: {comp.df_eval.attrs[role]}": details[role][1] for role in ("baseline", "candidate")}
+    tab_cm, tab_cal = st.tabs(DETAIL_VIEWS, key="cmp_detail_view", on_change="rerun")
+    if tab_cm.open is not False:
+        with tab_cm:
+            left, right = st.columns(2)
+            for col, role in ((left, "baseline"), (right, "candidate")):
+                model = comp.df_eval.attrs[role]
+                with col:
+                    st.plotly_chart(
+                        charts.confusion_heatmap(details[role][0], f"{role}: {model}"),
+                        width="stretch",
+                        key=f"cmp_cm_{role}",
+                    )
+    if tab_cal.open is not False:
+        with tab_cal:
+            _calibration_view(res, pick, bins)
+
+
+def _calibration_view(res: Any, pick: str, bins: dict) -> None:
+    """The reliability diagram of both models on the picked slice, and its ECE and Brier with intervals."""
+    with_conf = {name: b for name, b in bins.items() if b["count"].sum() > 0}
+    if with_conf:  # a model without confidences (VADER's lexicon share, a predictions file) has no line to draw
+        st.plotly_chart(
+            charts.reliability_diagram(with_conf, f"Reliability diagram · {pick}"),
+            width="stretch",
+            key="cmp_reliability",
+        )
+        if len(with_conf) < len(bins):
+            st.caption(
+                esc(f"{', '.join(n for n in bins if n not in with_conf)}: no confidences, so no reliability line.")
+            )
+    else:
+        st.info(
+            "No reliability diagram: neither model gives a confidence (VADER's score is a lexicon share, not a "
+            "probability; a predictions file without a `conf` column has none).",
+            icon="ℹ️",
+        )
+    cal = res.calibration[res.calibration["slice"] == pick]
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "model": cal["model"],
+                "role": cal["role"],
+                "n with confidence": cal["n_with_conf"],
+                "mean confidence": cal["mean_conf"].map(units.pct),
+                "ECE [95%]": [units.dec3_ci(*v) for v in zip(cal["ece"], cal["ece_lo"], cal["ece_hi"])],
+                "Brier [95%]": [units.dec3_ci(*v) for v in zip(cal["brier"], cal["brier_lo"], cal["brier_hi"])],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key="cmp_calibration",
+        column_config={
+            "ECE [95%]": st.column_config.TextColumn(help=help_for("ECE")),
+            "Brier [95%]": st.column_config.TextColumn(help=help_for("Brier")),
+        },
     )
-cal = res.calibration[res.calibration["slice"] == pick]
-st.dataframe(
-    pd.DataFrame(
-        {
-            "model": cal["model"],
-            "role": cal["role"],
-            "n with confidence": cal["n_with_conf"],
-            "mean confidence": cal["mean_conf"].map(units.pct),
-            "ECE [95%]": [units.dec3_ci(*v) for v in zip(cal["ece"], cal["ece_lo"], cal["ece_hi"])],
-            "Brier [95%]": [units.dec3_ci(*v) for v in zip(cal["brier"], cal["brier_lo"], cal["brier_hi"])],
-        }
-    ),
-    hide_index=True,
-    width="stretch",
-    key="cmp_calibration",
-    column_config={
-        "ECE [95%]": st.column_config.TextColumn(help=help_for("ECE")),
-        "Brier [95%]": st.column_config.TextColumn(help=help_for("Brier")),
-    },
-)
-st.caption(
-    gloss("Top-label confidence; bootstrap intervals. ECE is biased upward on small n: compare it on the same rows."),
-    unsafe_allow_html=True,
-)
+    st.caption(
+        gloss(
+            "Top-label confidence; bootstrap intervals. ECE is biased upward on small n: compare it on the same rows."
+        ),
+        unsafe_allow_html=True,
+    )
+
+
+_details(comp, slices, res, int(o["n"]))

@@ -23,6 +23,16 @@ def open_page(page: str | None = None, timeout: float = 180) -> AppTest:
     return at
 
 
+def show(at: AppTest, **opened: object) -> AppTest:
+    """Open tabs and expanders that build their content only when open (Compare's `cmp_view="Table"`,
+    `cmp_detail_view="Calibration"`, `cmp_gates_open=True`), as a click would, and run again."""
+    for key, value in opened.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def restart_server() -> None:
     """What an app restart does to in-process state: every Streamlit cache is gone."""
     st.cache_resource.clear()

@@ -7,7 +7,7 @@ import json
 from types import SimpleNamespace
 
 import numpy as np
-from apptest_helpers import errors, open_page
+from apptest_helpers import errors, open_page, show
 
 from evalcore.io.load import load_data
 from evalcore.present.report import DETECTABLE
@@ -54,6 +54,8 @@ def test_lab_headline_verdict_and_charts() -> None:
     assert "7 slices judged · 7 with evidence of harm · 3 too small to judge · 0 model-defined (never gate)" in [
         c.value for c in at.caption
     ]
+    assert not at.dataframe  # every table sits in a shut expander or tab: none is built or sent (issue 21)
+    show(at, cmp_gates_open=True)
     gates = [m.value for m in at.markdown if "margin" in m.value and "**" in m.value]
     assert any(g.startswith("❌ **accuracy** · margin 2.0 points · *fail*") for g in gates)
     assert any(g.startswith("❌ **slice_accuracy** · margin 5.0 points · *fail*") for g in gates)
@@ -77,15 +79,14 @@ def test_lab_headline_verdict_and_charts() -> None:
     assert "Worse than the rest of the rows after Benjamini–Hochberg (FDR 0.05): **has_mention**" in at.info[0].value
     findings = [m.value for m in at.markdown if m.value.startswith("- ")]
     assert any("3 of 10 slices are too small to judge (fewer than 30 rows)" in f for f in findings)
-    verdict_slices, cal = (d.value for d in at.dataframe)  # the verdict's slices, calibration: the other tabs are shut
+    (verdict_slices,) = (d.value for d in at.dataframe)  # the verdict's slices; the other tables' tabs are shut
     assert not any(t.startswith("Accuracy change per slice") for t in figs)  # a hidden tab is not built (issue 21)
-    at.session_state["cmp_view"] = "Table"
-    at.run()
-    table = at.dataframe[1].value
+    assert not any(t.startswith("Reliability diagram") for t in figs)
+    table = show(at, cmp_view="Table").dataframe[1].value
     assert not any(t.startswith("Accuracy per slice") for t in _figures(at))
-    at.session_state["cmp_view"] = "Per class"
-    at.run()
-    per_class = at.dataframe[1].value
+    per_class = show(at, cmp_view="Per class").dataframe[1].value
+    cal = show(at, cmp_detail_view="Calibration").dataframe[-1].value
+    assert any(t.startswith("Reliability diagram · all") for t in _figures(at))
     assert verdict_slices.set_index("slice").loc["has_url", "status"] == "too small to judge"
     assert verdict_slices.set_index("slice").loc["has_mention", "status"] == "fail"
     row = table.set_index("slice").loc["has_url"]
@@ -111,7 +112,7 @@ def test_verdict_follows_the_gates_saved_on_the_report_page() -> None:
         "**Verdict: SHIP** — Every gate passes; 3 slices too small to judge (long_tweets, has_url, emoji_dense)"
     )
     # ship only for a gain: the switch saves the headline metric's gain gate, and the verdict reads it
-    at.toggle(key="cmp_require_gain").set_value(True).run()
+    show(at, cmp_gates_open=True).toggle(key="cmp_require_gain").set_value(True).run()
     from evalcore.serve.workspace import load
 
     assert load("default").workspace.gates["accuracy_gain"] == 0.0

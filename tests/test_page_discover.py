@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from apptest_helpers import errors, open_page
+from apptest_helpers import errors, open_page, show
 
 from evalcore.analyze.slices import Slice, SliceSet
 from evalcore.core import units
@@ -104,7 +104,7 @@ def test_discover_save_one_and_all_then_compare_shows_them(lab_eval) -> None:
 
     at.switch_page("pages/compare.py").run()
     assert not at.exception
-    shown = " ".join(d.value.to_string() for d in at.dataframe)
+    shown = " ".join(d.value.to_string() for d in show(at, cmp_view="Table").dataframe)  # the slice table's tab
     assert "has_mention__label_negative_2" in shown and confirmed[1] in shown
 
 

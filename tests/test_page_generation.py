@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from apptest_helpers import errors, open_page
+from apptest_helpers import errors, open_page, show
 from test_page_compare import _decode
 
 from evalcore.analyze.features import compute_generation_features
@@ -264,7 +264,7 @@ def test_gates_are_per_task_and_the_report_speaks_of_answers() -> None:
     at.toggle(key="share_preview").set_value(True).run()
     report = next(m.value for m in at.markdown if "Overall results" in m.value)
     assert "| exact match | 67.6% [" in report and "Every metric per slice" in report
-    compare = open_page("pages/compare.py")
+    compare = show(open_page("pages/compare.py"), cmp_gates_open=True)  # the gates sit in an expander
     assert compare.success[0].value.startswith("**Verdict: SHIP** — Every gate passes.")
     assert any(m.value.startswith("✅ **exact_match**") for m in compare.markdown)
     save_workspace(Workspace(gates=_saved()["gates"]))  # the lab: its own gates, the generation ones aside

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from apptest_helpers import open_page
+from apptest_helpers import open_page, show
 
 
 def _save(**fields) -> None:
@@ -32,7 +32,7 @@ def test_terms_carry_hover_help_and_charts_read_in_percent() -> None:
 def test_without_confidences_no_reliability_diagram_and_no_confidence_sort() -> None:
     """VADER's score is a lexicon share, not a probability: neither model has a confidence."""
     _save(baseline="vader", candidate="vader:0.3")
-    at = open_page("pages/compare.py")
+    at = show(open_page("pages/compare.py"), cmp_detail_view="Calibration")
     assert not at.exception
     charts = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
     assert not any(f["layout"]["title"]["text"].startswith("Reliability diagram") for f in charts)
