@@ -92,3 +92,13 @@ def test_the_dashboard_engine_recomputes_only_the_edited_slice(lab) -> None:
     assert len(parts.items) - before == first + 3
     _same(out, analyse(df, edited, data.labels))
     assert engine.slice_mask(comp, edited["has_url"]) is out.masks["has_url"]  # the Slices page reads the same mask
+
+
+def test_a_row_the_memo_dropped_after_it_was_listed_as_kept_is_computed(lab) -> None:
+    """Between listing the kept calibration rows and reading them, a bounded memo may drop one (another session
+    filled it): that row is then summed on its own, and the tables are still those of a full `analyse`."""
+    data, df = lab
+    parts = Parts("lab-table", has=lambda key: True)  # claims every row is kept; the memo holds none
+    slices = starter_slices()
+    _same(analyse(df, slices, data.labels, parts=parts), analyse(df, slices, data.labels))
+    assert parts.computed["calibration_rows"] == len(slices) + 1  # each row once, alone

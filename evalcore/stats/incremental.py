@@ -118,10 +118,12 @@ class Parts:
         batch: dict[int, np.ndarray] = {}
 
         def sums(row: int) -> np.ndarray:  # (2 roles, groups, 5) of `matrix` row `row`
-            if row not in batch:  # every row still to do, in one pass (`row` is one of them)
-                rows = [r for r in todo if r not in batch] or [row]
+            if row not in batch:  # every row still to do, in one pass, and `row` (kept then dropped since: a race)
+                rows = [r for r in todo if r not in batch and r != row] + [row]
                 self.computed["calibration_rows"] = self.computed.get("calibration_rows", 0) + len(rows)
-                both = np.stack([calibration_sums(df_eval, r, matrix[rows], group=groups[r]) for r in ROLES], 1)
+                both = np.stack(
+                    [calibration_sums(df_eval, role, matrix[rows], group=groups[role]) for role in ROLES], 1
+                )
                 batch.update(zip(rows, both))
             return batch[row]
 
