@@ -51,8 +51,9 @@ class Parts:
     """Per-slice work of one table (`table_key` names it: data, models, features, threshold), kept in `memo`.
 
     `computed` counts what was actually computed in this object's life, by kind (`mask`, `cells`,
-    `calibration`, `schema`, `per_class`, and once per table `codes` and `groups`: each row's confusion cell
-    and calibration group, so a slice's cells and calibration are counts over its rows): what tests read to prove an edit recomputed one slice only."""
+    `calibration`, `calibration_rows`, `schema`, `per_class`, and once per table `codes` and `groups`: each
+    row's confusion cell and calibration group, so a slice's cells and calibration are counts over its rows):
+    what tests read to prove an edit recomputed one slice only."""
 
     table_key: str
     memo: Memo = field(default_factory=dict_memo)
