@@ -559,7 +559,6 @@ def calibration_metrics(
     n_boot: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
-    groups: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Per (slice, model): n, n_with_conf, ECE and Brier score over the rows with a confidence, each
     with a seeded bootstrap percentile interval (`_calibration_bootstrap`).
@@ -569,13 +568,10 @@ def calibration_metrics(
     confidence is NaN (unknown) are left out and `n_with_conf` says how many remain. ECE is biased
     upward on small n (every bin's |accuracy - confidence| is positive even for a calibrated model),
     and so is its interval: compare ECEs on the same rows, never across slice sizes.
-    `groups`: per role, `calibration_groups(df_eval, role, n_bins)` when the caller keeps it per table.
     """
     _check_settings(min_n)
     slices, matrix = stack_masks(masks, len(df_eval))
-    sums = np.stack(
-        [calibration_sums(df_eval, role, matrix, n_bins, group=(groups or {}).get(role)) for role in ROLES], axis=1
-    )
+    sums = np.stack([calibration_sums(df_eval, role, matrix, n_bins) for role in ROLES], axis=1)
     return calibration_from_sums(
         role_names(df_eval),
         slices,
@@ -599,7 +595,7 @@ def calibration_groups(df_eval: pd.DataFrame, role: str, n_bins: int = DEFAULT_N
     conf = df_eval[role_col(role, "conf")].to_numpy(dtype=float)
     known = ~np.isnan(conf)
     correct = df_eval[role_col(role, "correct")].to_numpy(dtype=bool)
-    group = np.full(len(conf), -1, dtype=np.int16)
+    group = np.full(len(conf), -1, dtype=np.int16 if 2 * n_bins < 2**15 else np.int32)
     group[known] = _bin_index(conf[known], _edges(n_bins)) * 2 + correct[known]
     return group
 
@@ -617,9 +613,11 @@ def calibration_sums(
     (S, 2 * n_bins, 5). Sums of disjoint row sets add up, so shards computed apart are summed (`evalcore.tasks.
     ray_report`) and `calibration_from_sums` gives the table of all rows. `group`: `calibration_groups(df_eval,
     role, n_bins)` when the caller has it."""
+    g = 2 * n_bins
     if group is None:
         group = calibration_groups(df_eval, role, n_bins)
-    g = 2 * n_bins
+    elif len(group) != len(df_eval) or (len(group) and group.max() >= g):
+        raise ConfigError(f"calibration groups of another table or another number of bins than {n_bins}")
     out = np.zeros((len(matrix), g, len(CALIBRATION_SUMS)))
     conf_all = df_eval[role_col(role, "conf")].to_numpy(dtype=float)
     if len(matrix) <= 3:  # a slice or two (an edit): a count per group over its own rows, no sort of every row
