@@ -31,7 +31,7 @@ from evalcore.stats.metrics import ALL_SLICE
 from evalcore.tasks.kinds import kind_of
 from ui import engine, generation_view, history_view, leaderboard_view, state
 from ui.glossary import gloss, help_for
-from ui.widgets import error, esc, lit, md, shown_errors
+from ui.widgets import error, esc, lit, md, shown_errors, slice_picker
 
 STATUS_ICONS = {PASS: "✅", FAIL: "❌", NEED_MORE_DATA: "❔", NOT_EVALUABLE: "⛔", TOO_SMALL: "▫️", MODEL_DEFINED: "🤖"}
 
@@ -416,13 +416,7 @@ def _details(comp: Any, slices: Any, res: Any, n_all: int) -> None:
     """Confusion matrices and calibration of one slice, as tabs that build only the open one; picking a slice or
     a tab reruns this section alone (issue 21: a million rows' Compare draws what it shows)."""
     st.subheader("Confusion and calibration")
-    names = [ALL_SLICE] + [s.name for s in slices]
-    pick = st.selectbox(
-        "Slice",
-        names,
-        key="cmp_detail_slice",
-        format_func=lambda s: f"{s} (n={int(res.masks[s].sum()) if s in res.masks else n_all:,})",
-    )
+    pick = slice_picker(st, slices, res, n_all, "cmp_detail_slice")
     mask = None if pick == ALL_SLICE else res.masks[pick]
     details = engine.slice_details(comp, ALL_SLICE if mask is None else slices[pick].text, mask)  # once per rule
     bins = {f"{role}: {comp.df_eval.attrs[role]}": details[role][1] for role in ("baseline", "candidate")}

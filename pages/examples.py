@@ -9,7 +9,7 @@ import streamlit as st
 from evalcore.analyze.tables import metadata_columns, role_col
 from evalcore.stats.metrics import ALL_SLICE
 from ui import engine, explain_view, generation_view, state
-from ui.widgets import code, esc, lit, md, one_page, opens_row, shown_errors
+from ui.widgets import code, esc, lit, md, one_page, opens_row, shown_errors, slice_picker
 
 OUTCOMES = {
     "regressed": "Regressed (baseline right, candidate wrong)",
@@ -39,13 +39,7 @@ if comp.data.task == "generation":  # answers, gold answers and scores; no token
     st.stop()
 
 c1, c2, c3 = st.columns([2, 3, 2])
-names = [ALL_SLICE] + [s.name for s in slices]
-pick = c1.selectbox(
-    "Slice",
-    names,
-    key="ex_slice",
-    format_func=lambda s: f"{s} (n={int(res.masks[s].sum()) if s in res.masks else len(df):,})",
-)
+pick = slice_picker(c1, slices, res, len(df), "ex_slice")
 outcomes = c2.multiselect(
     "Outcome",
     list(OUTCOMES),

@@ -30,7 +30,7 @@ from evalcore.stats.intervals import wilson_interval
 from evalcore.stats.metrics import ALL_SLICE
 from ui import state
 from ui.glossary import gloss
-from ui.widgets import code, esc, lit, md, one_page, opens_row
+from ui.widgets import code, esc, lit, md, one_page, opens_row, slice_picker
 
 PAGE_SIZE = 100
 SCORE_FIELDS = ("exact_match", "relaxed_match", "f1", "rouge_l", "rouge_acc")
@@ -316,13 +316,7 @@ def examples_section(comp: Any, slices: Any, res: Any) -> None:
     df = comp.df_eval
     b, c = df.attrs["baseline"], df.attrs["candidate"]
     c1, c2, c3, c4 = st.columns([2, 2, 3, 2])
-    names = [ALL_SLICE] + [s.name for s in slices]
-    pick = c1.selectbox(
-        "Slice",
-        names,
-        key="exg_slice",
-        format_func=lambda s: f"{s} (n={int(res.masks[s].sum()) if s in res.masks else len(df):,})",
-    )
+    pick = slice_picker(c1, slices, res, len(df), "exg_slice")
     metric = metric_picker("ex_gen_metric", c2, horizontal=False)
     m = compared_metric(metric)
     up, down = _moves(metric)

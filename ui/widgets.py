@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import streamlit as st
 
@@ -125,6 +125,18 @@ def opens_row(ids: list, table_key: str, detail_key: str) -> Callable[[], None]:
             st.session_state[detail_key] = ids[picked[0]]
 
     return open_selected
+
+
+def slice_picker(where: Any, slices: Any, res: Any, n_all: int, key: str) -> str:
+    """A slice to look at: `all` then the saved slices, each with its size (n of the whole table for `all`)."""
+    from evalcore.stats.metrics import ALL_SLICE
+
+    return where.selectbox(
+        "Slice",
+        [ALL_SLICE] + [s.name for s in slices],
+        key=key,
+        format_func=lambda s: f"{s} (n={int(res.masks[s].sum()) if s in res.masks else n_all:,})",
+    )
 
 
 def workspace_switcher() -> None:
