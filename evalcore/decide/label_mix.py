@@ -192,11 +192,18 @@ def label_mix_findings(analysis: Analysis, alpha: float | None = None) -> list[s
     r = analysis.results
     if alpha is None:
         alpha = float(r.regression_metrics.attrs.get("alpha", 0.05))
-    key = ("label_mix", id(analysis.df_eval), tuple(analysis.data.labels), alpha)  # once per results (a rerun)
+    return findings_from_mix(analysis_label_mix(analysis, r.masks, alpha))
+
+
+def analysis_label_mix(analysis: Analysis, masks: Mapping[str, object], alpha: float = 0.05) -> LabelMix:
+    """`label_mix` of an analysis' table on `masks`, kept with its results (`SliceResults.derived`): a rerun of a
+    page that shows the same results (the findings, the verdict's notes) computes it once."""
+    r = analysis.results
+    key = ("label_mix", id(analysis.df_eval), tuple(analysis.data.labels), alpha, tuple(masks))
     mix = r.derived.get(key)
     if mix is None:
-        mix = r.derived[key] = label_mix(analysis.df_eval, r.masks, analysis.data.labels, alpha=alpha)
-    return findings_from_mix(mix)
+        mix = r.derived[key] = label_mix(analysis.df_eval, masks, analysis.data.labels, alpha=alpha)
+    return mix
 
 
 def findings_from_mix(mix: LabelMix) -> list[str]:

@@ -272,16 +272,11 @@ def _label_notes(analysis: Analysis, results: list[GateResult]) -> dict[str, str
     named = {c.name for r in results for c in r.checks if c.role and c.status in (FAIL, NEED_MORE_DATA)}
     if not named or not analysis.kind.label_mix:
         return {}
-    from evalcore.decide.label_mix import label_mix
+    from evalcore.decide.label_mix import analysis_label_mix
 
-    r = analysis.results
     try:
         # in the slice set's order, never a set's (whose order changes with each process's hash seed)
-        masks = {s: m for s, m in r.masks.items() if s in named}
-        key = ("label_mix", id(analysis.df_eval), tuple(analysis.data.labels), 0.05, tuple(masks))  # once per results
-        mix = r.derived.get(key)
-        if mix is None:
-            mix = r.derived[key] = label_mix(analysis.df_eval, masks, analysis.data.labels)
+        mix = analysis_label_mix(analysis, {s: m for s, m in analysis.results.masks.items() if s in named})
     except Exception:  # labels the mix cannot read: no clause rather than a wrong one
         return {}
     out = {}
