@@ -8,7 +8,7 @@ import pytest
 
 from evalcore.analyze.slices import Slice, starter_slices
 from evalcore.io.load import load_data
-from evalcore.stats.incremental import Parts
+from evalcore.stats.incremental import Parts, dict_memo
 from evalcore.tasks.pipeline import analyse, build_eval, model_outputs
 
 
@@ -98,7 +98,9 @@ def test_a_row_the_memo_dropped_after_it_was_listed_as_kept_is_computed(lab) -> 
     """Between listing the kept calibration rows and reading them, a bounded memo may drop one (another session
     filled it): that row is then summed on its own, and the tables are still those of a full `analyse`."""
     data, df = lab
-    parts = Parts("lab-table", has=lambda key: "|calibration|all|" in key)  # the whole table's row: kept, it says
+    memo = dict_memo()
+    memo.has = lambda key: "|calibration|all|" in key  # the whole table's row: kept, it says; it is not there
+    parts = Parts("lab-table", memo)
     slices = starter_slices()
     _same(analyse(df, slices, data.labels, parts=parts), analyse(df, slices, data.labels))
     assert parts.computed["calibration_rows"] == len(slices) + 1  # the slices' rows in one pass, then `all` alone

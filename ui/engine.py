@@ -85,6 +85,8 @@ class _Memo:
                     self.items.popitem(last=False)
         return value
 
+    __call__ = get  # a memo as `evalcore.stats.incremental.Parts` takes it (a callable, with `has`)
+
     def has(self, key: str) -> bool:
         return key in self.items
 
@@ -361,7 +363,7 @@ def get_results(
             conf_threshold=conf_threshold,
             min_n=min_n,
             alpha=alpha,
-            parts=Parts(comp.key, _memos()["parts"].get, has=_memos()["parts"].has),
+            parts=Parts(comp.key, _memos()["parts"]),
         )
         out.warnings = [*(notes or []), *out.warnings]
         return out
@@ -374,7 +376,7 @@ def slice_mask(comp: Comparison, item: Any) -> Any:
     Slices page's table of sizes reads the masks the analysis computed (the caller validated the rule)."""
     from evalcore.stats.incremental import Parts
 
-    return Parts(comp.key, _memos()["parts"].get, has=_memos()["parts"].has).masks([item], comp.df_eval)[item.name]
+    return Parts(comp.key, _memos()["parts"]).masks([item], comp.df_eval)[item.name]
 
 
 def rule_mask(comp: Comparison, rule: Any, text: str) -> Any:

@@ -42,7 +42,7 @@ def dict_memo() -> Memo:
             store[key] = value
         return value
 
-    get.has = store.__contains__  # type: ignore[attr-defined]
+    get.has = store.__contains__  # type: ignore[attr-defined]  # what `Parts.calibration` asks (as the dashboard's)
     return get
 
 
@@ -58,7 +58,6 @@ class Parts:
     table_key: str
     memo: Memo = field(default_factory=dict_memo)
     computed: dict[str, int] = field(default_factory=dict)
-    has: Callable[[str], bool] | None = None  # whether `memo` holds a key (lets a pass skip the kept slices)
 
     def _key(self, kind: str, key: str) -> str:
         return f"{self.table_key}|{kind}|{key}"
@@ -112,28 +111,30 @@ class Parts:
 
         groups = self._get("groups", "", lambda: {role: calibration_groups(df_eval, role) for role in ROLES})
         names = role_names(df_eval)
-        matrix = np.stack([np.ones(len(df_eval), dtype=bool), *masks.values()])
+        rows_of = [None, *masks.values()]  # row 0: every row of the table
         keys = [f"{ALL}|{min_n}"] + [f"{texts[name]}|{order}|{min_n}" for order, name in enumerate(masks, start=1)]
-        has = self.has or getattr(self.memo, "has", None)
+        has = getattr(self.memo, "has", None)  # a memo that tells what it holds lets the pass skip the kept rows
         todo = [row for row, key in enumerate(keys) if has is None or not has(self._key("calibration", key))]
+
+        def mask_of(row: int) -> np.ndarray:
+            return np.ones(len(df_eval), dtype=bool) if row == 0 else rows_of[row]
+
         batch: dict[int, np.ndarray] = {}
 
-        def sums(row: int) -> np.ndarray:  # (2 roles, groups, 5) of `matrix` row `row`
+        def sums(row: int) -> np.ndarray:  # (2 roles, groups, 5) of row `row`
             if row not in batch:  # every row still to do, in one pass, and `row` (kept then dropped since: a race)
                 rows = [r for r in todo if r not in batch and r != row] + [row]
                 self.computed["calibration_rows"] = self.computed.get("calibration_rows", 0) + len(rows)
-                both = np.stack(
-                    [calibration_sums(df_eval, role, matrix[rows], group=groups[role]) for role in ROLES], 1
-                )
+                matrix = np.stack([mask_of(r) for r in rows])
+                both = np.stack([calibration_sums(df_eval, role, matrix, group=groups[role]) for role in ROLES], 1)
                 batch.update(zip(rows, both))
             return batch[row]
 
         def table(row: int) -> pd.DataFrame:
             # in the one call over all slices this row sits at position `row`, its bootstrap seeded with
             # seed + 1000 * role + row; alone it sits at 0, so seed=row gives the same stream
-            return calibration_from_sums(
-                names, ["_"], matrix[row : row + 1].sum(axis=1), sums(row)[None], min_n=min_n, seed=row
-            )
+            n = np.array([int(mask_of(row).sum())])
+            return calibration_from_sums(names, ["_"], n, sums(row)[None], min_n=min_n, seed=row)
 
         whole = self._get("calibration", keys[0], lambda: table(0).assign(slice=ALL))
         parts = [whole.assign(_order=0)]
