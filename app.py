@@ -11,6 +11,7 @@ import time
 
 import streamlit as st
 
+from evalcore.core import memory
 from ui import admission, auth, state, workspace_view
 from ui.widgets import (
     guided_path_banner,
@@ -22,6 +23,7 @@ from ui.widgets import (
     workspace_switcher,
 )
 
+memory.use_system_allocator()  # before the first large read (evalcore.core.memory says why)
 st.set_page_config(page_title="evalcore · baseline vs candidate", page_icon="⚖️", layout="wide")
 
 PAGES = [

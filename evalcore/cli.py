@@ -10,6 +10,7 @@ import argparse
 import sys
 from typing import Callable, Sequence
 
+from evalcore.core import memory
 from evalcore.core.errors import EvalcoreError
 
 MODEL_SPEC_HELP = (
@@ -1014,6 +1015,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    memory.use_system_allocator()
     try:
         return args.func(args)
     except EvalcoreError as exc:

@@ -418,23 +418,24 @@ def _details(comp: Any, slices: Any, res: Any, n_all: int) -> None:
     st.subheader("Confusion and calibration")
     pick = slice_picker(st, slices, res, n_all, "cmp_detail_slice")
     mask = None if pick == ALL_SLICE else res.masks[pick]
-    details = engine.slice_details(comp, ALL_SLICE if mask is None else slices[pick].text, mask)  # once per rule
-    bins = {f"{role}: {comp.df_eval.attrs[role]}": details[role][1] for role in ("baseline", "candidate")}
+    rule = ALL_SLICE if mask is None else slices[pick].text
     tab_cm, tab_cal = st.tabs(DETAIL_VIEWS, key="cmp_detail_view", on_change="rerun")
     if tab_cm.open is not False:
+        matrices = engine.slice_details(comp, rule, mask, "confusion")  # once per rule
         with tab_cm:
             left, right = st.columns(2)
             for col, role in ((left, "baseline"), (right, "candidate")):
                 model = comp.df_eval.attrs[role]
                 with col:
                     st.plotly_chart(
-                        charts.confusion_heatmap(details[role][0], f"{role}: {model}"),
+                        charts.confusion_heatmap(matrices[role], f"{role}: {model}"),
                         width="stretch",
                         key=f"cmp_cm_{role}",
                     )
     if tab_cal.open is not False:
+        bins = engine.slice_details(comp, rule, mask, "reliability")
         with tab_cal:
-            _calibration_view(res, pick, bins)
+            _calibration_view(res, pick, {f"{role}: {comp.df_eval.attrs[role]}": bins[role] for role in bins})
 
 
 def _calibration_view(res: Any, pick: str, bins: dict) -> None:

@@ -74,8 +74,8 @@ def test_another_table_key_never_reads_this_ones_parts(lab) -> None:
 
 
 def test_the_dashboard_engine_recomputes_only_the_edited_slice(lab) -> None:
-    """ui.engine.get_results after a slice edit: the process-wide memo gains that slice's mask, cells and
-    calibration row only (3 entries), and the results equal a full analyse."""
+    """ui.engine.get_results after a slice edit: the process-wide memo gains that slice's mask and cells (2
+    entries), and its calibration row (1) when the calibration table is read; the results equal a full analyse."""
     from ui import engine
 
     data, df = lab
@@ -83,12 +83,20 @@ def test_the_dashboard_engine_recomputes_only_the_edited_slice(lab) -> None:
     parts = engine._memos()["parts"]
     before = len(parts.items)
     slices = starter_slices()
-    engine.get_results(comp, slices, 0.8)
+    first_results = engine.get_results(comp, slices, 0.8)
     first = len(parts.items) - before
-    # per slice 3; per table the cells, calibration, schema, per-class, codes and calibration groups
-    assert first == 3 * len(slices) + 6
+    # per slice its mask and cells; per table the cells, schema, per-class and codes: no calibration yet
+    assert first == 2 * len(slices) + 4
+    overall = first_results.overall_calibration()  # what the findings read: the whole data's rows (+ groups)
+    assert len(parts.items) - before == first + 2
+    full = first_results.calibration  # every slice's row, in one pass (the whole data's is kept)
+    assert len(parts.items) - before == first + 2 + len(slices)
+    pdt.assert_frame_equal(overall.reset_index(drop=True), full[full["slice"] == "all"].reset_index(drop=True))
+    first += 2 + len(slices)
     edited = slices.replace(Slice("has_url", "has_url == true and word_count > 12"))
     out = engine.get_results(comp, edited, 0.8)
+    assert len(parts.items) - before == first + 2
+    out.calibration
     assert len(parts.items) - before == first + 3
     _same(out, analyse(df, edited, data.labels))
     assert engine.slice_mask(comp, edited["has_url"]) is out.masks["has_url"]  # the Slices page reads the same mask

@@ -32,7 +32,7 @@ import streamlit as st
 
 from evalcore.analyze.features import CustomFeature
 from evalcore.analyze.slices import SliceSet
-from evalcore.core import paths
+from evalcore.core import memory, paths
 from evalcore.core.errors import EvalcoreError
 from evalcore.io.data import EvalData
 from evalcore.io.load import load_data
@@ -134,7 +134,7 @@ def _load_data(settings_json: str) -> EvalData:
         data = load_data(source, **settings)
     if warming is not None:  # the imports overlap the load only: no two threads importing in the page's code
         warming.join()
-    release_memory()
+    memory.release_unused()
     return data
 
 
@@ -162,15 +162,6 @@ def _warm_imports() -> threading.Thread | None:
     thread = threading.Thread(target=run, name="evalcore-warm-imports", daemon=True)
     thread.start()
     return thread
-
-
-def release_memory() -> None:
-    """Hand the pages Arrow's allocator keeps after a large build (reading a file, a million-row table) back to
-    the system: its pool keeps freed pages for reuse, ~150 MB after loading a million tweets, and the server's
-    resident memory is what a host counts."""
-    pa = sys.modules.get("pyarrow")
-    if pa is not None:
-        pa.default_memory_pool().release_unused()
 
 
 def get_data(settings: dict[str, Any]) -> EvalData:
@@ -309,7 +300,7 @@ def get_comparison(ws: Workspace, progress: Callable[[str], Progress | None] | N
 
 
 def _released(value: Any) -> Any:
-    release_memory()
+    memory.release_unused()
     return value
 
 
@@ -323,7 +314,7 @@ def _settled(value: Any) -> Any:
     collected here at the next cold build, which unfreezes first."""
     import gc
 
-    release_memory()
+    memory.release_unused()
     gc.unfreeze()
     gc.collect()
     gc.freeze()
@@ -397,22 +388,23 @@ def get_label_mix(comp: Comparison, slices: Any, masks: dict[str, Any], alpha: f
     return _memos()["label_mix"].get(key, lambda: label_mix(comp.df_eval, masks, comp.data.labels, alpha=alpha))
 
 
-def slice_details(comp: Comparison, rule_text: str, mask: Any) -> dict[str, tuple[Any, Any]]:
-    """Per role, (confusion matrix, reliability bins) on one slice's rows (`mask` None: every row), once per
-    (df_eval, rule): Compare's detail section reads no row again on a rerun."""
+def slice_details(comp: Comparison, rule_text: str, mask: Any, view: str) -> dict[str, Any]:
+    """Per role, the confusion matrix (`view` "confusion") or the reliability bins ("reliability") on one slice's
+    rows (`mask` None: every row), once per (df_eval, rule, view): a rerun of Compare's detail section reads no
+    row again, and a shut tab's view is never computed."""
     from evalcore.analyze.tables import ROLES, role_col
     from evalcore.stats.metrics import confusion, reliability_diagram
 
-    def make() -> dict[str, tuple[Any, Any]]:
-        df, out = comp.df_eval, {}
-        for role in ROLES:
-            conf, correct = (df[role_col(role, f)].to_numpy() for f in ("conf", "correct"))
-            if mask is not None:  # two columns of the slice's rows, not a copy of the whole table
-                conf, correct = conf[mask], correct[mask]
-            out[role] = (confusion(df, mask, role, comp.data.labels), reliability_diagram(conf, correct))
-        return out
+    def one(role: str) -> Any:
+        df = comp.df_eval
+        if view == "confusion":
+            return confusion(df, mask, role, comp.data.labels)
+        conf, correct = (df[role_col(role, f)].to_numpy() for f in ("conf", "correct"))
+        if mask is not None:  # two columns of the slice's rows, not a copy of the whole table
+            conf, correct = conf[mask], correct[mask]
+        return reliability_diagram(conf, correct)
 
-    return _memos()["details"].get(key_of([comp.key, rule_text]), make)
+    return _memos()["details"].get(key_of([comp.key, rule_text, view]), lambda: {role: one(role) for role in ROLES})
 
 
 def as_analysis(comp: Comparison, slices: SliceSet, results: SliceResults) -> Analysis:

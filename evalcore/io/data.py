@@ -28,6 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from evalcore.core import memory
 from evalcore.core.errors import DataError, EvalcoreError
 from evalcore.core.paths import home, shared_data_dir
 from evalcore.io import limits
@@ -432,7 +433,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         columns = []
         for name in schema.names:
             columns.append(file.read(columns=[name], use_pandas_metadata=False).column(0))
-            pa.default_memory_pool().release_unused()
+            memory.release_unused()
         table = pa.Table.from_arrays(columns, schema=schema)
         del columns
         out = arrow_table_to_pandas(table)
@@ -440,7 +441,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
             out.attrs = json.loads(schema.metadata[b"PANDAS_ATTRS"])
     except Exception:  # noqa: BLE001 (an unusual file: pandas' own reader, and its message if it fails too)
         out = pd.read_parquet(path)
-    pa.default_memory_pool().release_unused()
+    memory.release_unused()
     return out
 
 
@@ -595,7 +596,7 @@ def _detect_precomputed(df: pd.DataFrame, extras: Sequence[str], mapping: LabelM
         values = df[col]
         if values.dtype == bool or values.isna().any():
             continue
-        distinct = pd.unique(values.to_numpy())
+        distinct = values.unique()  # in Arrow for Arrow strings: no million Python objects to find a handful
         if len(distinct) > len(allowed) or not all(_hashable_label(v) in allowed for v in distinct):
             continue
         try:  # one kind throughout (ids or names), as `read_labels` demands of every reader

@@ -34,7 +34,13 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 import numpy as np
 
 from evalcore.core.errors import ModelError
-from evalcore.io.labels import SENTIMENT_LABELS, SYNONYMS, read_labels, resolve_label  # noqa: F401 (re-exported)
+from evalcore.io.labels import (  # noqa: F401 (re-exported)
+    SENTIMENT_LABELS,
+    SYNONYMS,
+    read_label_codes,
+    read_labels,
+    resolve_label,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -748,16 +754,9 @@ def probs_from_conf(pred: np.ndarray, conf: np.ndarray, k: int) -> np.ndarray:
 
 def _label_indexes(values: Sequence[object], data: EvalData, where: str) -> np.ndarray:
     """Predicted labels -> indexes into `data.labels`, read through the data's declared label map
-    (`evalcore.io.labels.read_labels`): names (any case, common synonyms) or declared ids; integers
+    (`evalcore.io.labels.read_label_codes`): names (any case, common synonyms) or declared ids; integers
     without declared ids are refused, never read as positions."""
-    import pandas as pd
-
-    names = read_labels(values, data.declared_labels, where=where, error=ModelError, lenient=True)
-    codes = pd.Index(list(data.labels)).get_indexer(pd.Series(names, dtype=object))  # in C, not a Python loop
-    if (codes < 0).any():  # never a silent -1 (the last label): the reader's names are the data's labels
-        row = int(np.flatnonzero(codes < 0)[0])
-        raise ModelError(f"{where}: label {names[row]!r} at row {row + 1} is not one of {', '.join(data.labels)}")
-    return codes.astype(np.int64)
+    return read_label_codes(values, data.declared_labels, data.labels, where=where, error=ModelError, lenient=True)
 
 
 def _from_columns(spec: ModelSpec, data: EvalData) -> PrecomputedPredictor:

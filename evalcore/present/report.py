@@ -154,7 +154,7 @@ def classification_method_lines(analysis: Analysis) -> list[str]:
         **r.regression_metrics.attrs.get("methods", {}),
         **{f"{k} change": v for k, v in r.changes.attrs.get("methods", {}).items()},
         **{f"per-class {k}": v for k, v in r.per_class.attrs.get("methods", {}).items()},
-        **r.calibration.attrs.get("methods", {}),
+        **r.overall_calibration().attrs.get("methods", {}),
     }
     return [f"{k}: {v}" for k, v in methods.items()]
 

@@ -251,7 +251,7 @@ def generation_results(
         masks=dict(masks),
         slice_metrics=table,
         regression_metrics=generation_regression(changes, df_eval, masks, min_n=min_n, alpha=alpha),
-        calibration=pd.DataFrame(),
+        calibration_source=pd.DataFrame(),
         overall=generation_overall(df_eval, table, changes),
         changes=changes,
         per_class=pd.DataFrame(),

@@ -5,6 +5,7 @@ builds them; the decision, probes and reports read them, so they sit below all o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,10 @@ class SliceResults:
     masks: dict[str, np.ndarray]
     slice_metrics: pd.DataFrame
     regression_metrics: pd.DataFrame
-    calibration: pd.DataFrame
+    # calibration per slice and model (`evalcore.stats.metrics.calibration_metrics`), or the function that computes
+    # it on first read of `calibration`: the dashboard's Compare shows every slice's only when its Calibration tab
+    # opens, so its first render computes the whole-data rows alone (`overall_calibration`, what the findings read)
+    calibration_source: pd.DataFrame | Callable[[], pd.DataFrame]
     overall: dict
     changes: pd.DataFrame  # one row per (compared metric, slice): evalcore.stats.comparisons.metric_changes
     per_class: pd.DataFrame  # per gold label: precision / recall / F1 of both models and their change
@@ -34,6 +38,28 @@ class SliceResults:
     # tables derived from these on demand (the gold-label mix per alpha), kept with them: the dashboard keeps one
     # SliceResults per (df_eval, slice set, settings), so a rerun of the page computes none of them again
     derived: dict = field(default_factory=dict, repr=False, compare=False)
+    # the rows of `calibration` for every row of the data (slice `ALL_SLICE`) without the slices' rows; None: read
+    # them from `calibration`
+    overall_calibration_source: Callable[[], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def calibration(self) -> pd.DataFrame:
+        """Calibration per slice and model; computed here, once, when it was given as a function."""
+        if callable(self.calibration_source):
+            self.calibration_source = self.calibration_source()
+        return self.calibration_source
+
+    @calibration.setter
+    def calibration(self, table: pd.DataFrame) -> None:
+        self.calibration_source = table
+
+    def overall_calibration(self) -> pd.DataFrame:
+        """The calibration rows of the whole data (one per model), the same numbers as those rows of
+        `calibration`, without computing every slice's when that table is not computed yet."""
+        if self.overall_calibration_source is not None and callable(self.calibration_source):
+            return self.overall_calibration_source()
+        table = self.calibration
+        return table[table["slice"] == ALL_SLICE] if len(table) else table
 
     @property
     def flagged(self) -> list[str]:

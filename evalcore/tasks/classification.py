@@ -4,6 +4,7 @@ calibration. Everything the pipeline, the verdict and the reports do differently
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -138,10 +139,13 @@ class Classification:
         from evalcore.stats.results import SliceResults
 
         regression = regression_metrics(df_eval, masks, min_n=min_n, conf_threshold=conf_threshold, alpha=alpha)
+        overall_calibration = None
         if parts:
             texts = {s.name: s.text for s in slices}
             cells = parts.cells(df_eval, masks, texts, labels)
-            calibration = parts.calibration(df_eval, masks, texts, min_n=DEFAULT_MIN_N)
+            # every slice's calibration on first read; the whole data's rows alone before that (the findings')
+            calibration: Any = partial(parts.calibration, df_eval, masks, texts, min_n=DEFAULT_MIN_N)
+            overall_calibration = partial(parts.calibration, df_eval, {}, {}, min_n=DEFAULT_MIN_N)
             per_class = parts.per_class(df_eval, labels, cells)
         else:
             cells = confusion_cells(df_eval, masks, labels)
@@ -151,11 +155,12 @@ class Classification:
             masks=masks,
             slice_metrics=slice_metrics(df_eval, masks, labels=labels, min_n=min_n, cell_counts=cells.counts),
             regression_metrics=regression,
-            calibration=calibration,
+            calibration_source=calibration,
             overall=overall_comparison(df_eval, conf_threshold=conf_threshold, regression=regression),
             changes=metric_changes(df_eval, masks, labels=labels, alpha=alpha, cells=cells),
             per_class=per_class,
             warnings=warnings,
+            overall_calibration_source=overall_calibration,
         )
 
     def default_slices(self, df_eval: pd.DataFrame, labels: Sequence[str]) -> tuple[Any, list[str]]:
@@ -177,7 +182,7 @@ class Classification:
         return findings_from_tables(
             analysis.results.overall,
             analysis.results.regression_metrics,
-            analysis.results.calibration,
+            analysis.results.overall_calibration(),  # its whole-data rows are all the findings read
             alpha=float(attrs.get("alpha", 0.05)),
             margin=margin,
             conf_threshold=float(attrs.get("conf_threshold", 0.8)),
