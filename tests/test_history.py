@@ -133,6 +133,27 @@ def test_data_fingerprint_is_content_not_path(shared_data: Path) -> None:
     assert data_fingerprint(load_data("lab")) != data_fingerprint(load_data("lab", n_rows=499))
 
 
+def test_data_fingerprint_keeps_its_formula() -> None:
+    """The column-by-column hashing gives the fingerprint recorded decisions already carry: sha256 of the header
+    and of pandas' row hashes of id, text and label as text (recorded fingerprints stay comparable)."""
+    import hashlib
+    import json
+
+    import pandas as pd
+
+    from evalcore.io.load import load_data
+
+    data = load_data("lab")
+    cols = ["id", "text", "label"]
+    h = hashlib.sha256(
+        json.dumps(
+            {"task": "classification", "labels": list(data.labels), "columns": cols, "rows": len(data.df)}
+        ).encode()
+    )
+    h.update(pd.util.hash_pandas_object(data.df[cols].astype(str), index=False).to_numpy().tobytes())
+    assert data_fingerprint(data) == h.hexdigest()
+
+
 def _record_many(args: tuple[str, str, int]) -> list[int]:
     home, worker, n = args
     os.environ["EVALCORE_HOME"] = home
@@ -208,3 +229,20 @@ def test_compare_refuses_two_datasets(evalcore_home: Path) -> None:
     proc = run("history", "--compare", "1", "2", home=evalcore_home)
     assert proc.returncode == 2 and "pick two decisions on the same data" in proc.stderr
     assert run("history", "--show", "9", home=evalcore_home).stderr.startswith("error: no decision #9")
+
+
+def test_outputs_digest_bytes_are_those_of_the_text_array() -> None:
+    """Predicted labels are hashed as `astype(str)` bytes; converting each distinct label once gives the same."""
+    import numpy as np
+
+    from evalcore.serve.history import _text_bytes
+
+    for a in (
+        np.array(["negative", "positive", "neutral"] * 400, dtype=object),
+        np.array(["", ""], dtype=object),
+        np.array([], dtype=object),
+        np.array(["x", None], dtype=object),
+        np.array([1, "a"], dtype=object),
+        np.array(["négatif", "pos"], dtype=object),
+    ):
+        assert _text_bytes(a) == a.astype(str).tobytes()

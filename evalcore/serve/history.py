@@ -205,8 +205,23 @@ def data_fingerprint(data: EvalData) -> str:
         ).encode()
     )
     if cols and len(df):
-        h.update(pd.util.hash_pandas_object(df[cols].astype(str), index=False).to_numpy().tobytes())
+        h.update(_row_hashes(df, cols).tobytes())
     return h.hexdigest()
+
+
+def _row_hashes(df: pd.DataFrame, cols: Sequence[str]) -> Any:
+    """`pd.util.hash_pandas_object(df[cols].astype(str), index=False)`, the same numbers, column by column: the id
+    column (unique: every loader checks) is hashed without pandas' categorize step, which finds the distinct
+    values first and for a million distinct ids doubled the cost (0.31 s against 0.15 s)."""
+    from pandas.core.util.hashing import combine_hash_arrays, hash_array
+
+    def one(col: str) -> Any:
+        values = df[col].astype(str)
+        if col == "id":
+            return hash_array(values.to_numpy(dtype=object), categorize=False)
+        return pd.util.hash_pandas_object(values, index=False).to_numpy()
+
+    return combine_hash_arrays((one(c) for c in cols), len(cols))
 
 
 def _settings(analysis: Analysis) -> dict[str, Any]:
@@ -264,8 +279,20 @@ def _outputs_digest(preds: Any) -> str:
     h = hashlib.sha256(json.dumps([preds.model, list(preds.labels)]).encode())
     for arr in (preds.pred, preds.conf):
         a = np.asarray(arr)
-        h.update(a.astype(str).tobytes() if a.dtype == object else a.tobytes())
+        h.update(_text_bytes(a) if a.dtype == object else a.tobytes())
     return h.hexdigest()
+
+
+def _text_bytes(a: Any) -> bytes:
+    """`a.astype(str).tobytes()` of an object array, the same bytes, converting each distinct value once (a
+    million predicted labels are a handful of strings: half the time)."""
+    import numpy as np
+
+    codes, uniques = pd.factorize(a)
+    if len(a) == 0 or (codes < 0).any() or not all(isinstance(u, str) for u in uniques):
+        return a.astype(str).tobytes()
+    width = max(1, *(len(u) for u in uniques))
+    return np.asarray(list(uniques), dtype=f"<U{width}")[codes].tobytes()
 
 
 def decision_key(
