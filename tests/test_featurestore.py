@@ -26,6 +26,12 @@ TEXTS = [
 ]
 
 
+def _stored(pattern: str):
+    """The store's files, after this process's pending writes (tables are written on a side thread)."""
+    featurestore.flush()
+    return featurestore.store_dir().glob(pattern)
+
+
 def _texts(n: int = 400) -> pd.Series:
     return pd.Series([f"{TEXTS[i % len(TEXTS)]} {i}" for i in range(n)], dtype=object)
 
@@ -41,14 +47,14 @@ def test_second_load_reads_the_disk_and_equals_a_fresh_computation(counts) -> No
     texts = _texts()
     first = featurestore.text_features(texts, store=True)
     assert counts.COMPUTED["features"] == 1 and counts.READ["features"] == 0
-    files = list(featurestore.store_dir().glob("*.parquet"))
+    files = list(_stored("*.parquet"))
     assert len(files) == 1 and files[0].parent == featurestore.store_dir()
     again = featurestore.text_features(texts.copy(), store=True)  # a new session: another object, same rows
     assert counts.COMPUTED["features"] == 1 and counts.READ["features"] == 1
     expected = compute_features(texts)
     pdt.assert_frame_equal(again, expected)
     pdt.assert_frame_equal(first, expected)
-    assert not list(featurestore.store_dir().glob(".*tmp*"))  # no temp file left behind
+    assert not list(_stored(".*tmp*"))  # no temp file left behind
 
 
 def test_other_rows_or_custom_features_are_other_tables(counts) -> None:
@@ -69,7 +75,7 @@ def test_other_rows_or_custom_features_are_other_tables(counts) -> None:
 def test_a_corrupt_file_is_recomputed_never_trusted(counts, damage: str) -> None:
     texts = _texts()
     featurestore.text_features(texts, store=True)
-    (path,) = featurestore.store_dir().glob("*.parquet")
+    (path,) = _stored("*.parquet")
     if damage == "garbage":
         path.write_bytes(b"not parquet at all" * 50)
     elif damage == "truncated":
@@ -94,8 +100,8 @@ def test_concurrent_writers_leave_one_sound_table(counts) -> None:
     for t in threads:
         t.join()
     assert len(outs) == 3
-    assert len(list(featurestore.store_dir().glob("*.parquet"))) == 1
-    assert not list(featurestore.store_dir().glob(".*tmp*"))
+    assert len(list(_stored("*.parquet"))) == 1
+    assert not list(_stored(".*tmp*"))
     pdt.assert_frame_equal(featurestore.text_features(texts, store=True), compute_features(texts))
 
 
@@ -105,10 +111,10 @@ def test_small_data_skips_the_store_and_the_cap_prunes_least_recent(counts, monk
     monkeypatch.setenv(featurestore.MIN_ROWS_VAR, "10")
     old, new = _texts(300), _texts(301)
     featurestore.text_features(old)
-    (old_path,) = featurestore.store_dir().glob("*.parquet")
+    (old_path,) = _stored("*.parquet")
     os.utime(old_path, (1, 1))
     featurestore.text_features(new)
-    size = max(f.stat().st_size for f in featurestore.store_dir().glob("*.parquet"))
+    size = max(f.stat().st_size for f in _stored("*.parquet"))
     removed = featurestore.prune(cap=size + 1)
     assert removed == [old_path]
     assert featurestore.stats()["tables"] == 1
@@ -178,3 +184,13 @@ def test_label_names_of_unhashable_cells_are_read_not_a_traceback() -> None:
 
     names = infer_names([{"a": 1}, ["x"], {"a": 1}], where="w").names
     assert set(names) == {"{'a': 1}", "['x']"}
+
+
+def test_the_fingerprint_from_the_factorized_texts_is_the_same() -> None:
+    """text_features hashes each distinct text once (from the factorization it needs anyway): the same key."""
+    import pandas as pd
+
+    texts = pd.Series(["a b", "c", "a b", "é 😀", "c"] * 50, dtype="str")
+    assert featurestore.texts_fingerprint(texts, pd.factorize(texts)) == featurestore.texts_fingerprint(texts)
+    objects = pd.Series(list(texts), dtype=object)
+    assert featurestore.texts_fingerprint(objects, pd.factorize(objects)) == featurestore.texts_fingerprint(texts)
