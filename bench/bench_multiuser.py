@@ -64,7 +64,9 @@ def _rss_mb(pid: int) -> tuple[float, float]:
 
 @contextmanager
 def serve(home: Path, **env_vars: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` on a free loopback port with `home` as EVALCORE_HOME; yields (url, process)."""
+    """The dashboard as `scripts/demo.sh` starts it (`python -m ui.launch`: the engine imported, then `streamlit
+    run app.py`) on a free loopback port with `home` as EVALCORE_HOME; yields (url, process) once the port is
+    open. `EVALCORE_BENCH_PLAIN=1`: plain `streamlit run app.py` (the first page then imports the engine)."""
     port = _port()
     env = {
         **os.environ,
@@ -79,9 +81,7 @@ def serve(home: Path, **env_vars: str) -> Iterator[tuple[str, subprocess.Popen]]
             [
                 sys.executable,
                 "-m",
-                "streamlit",
-                "run",
-                "app.py",
+                *(["streamlit", "run", "app.py"] if os.environ.get("EVALCORE_BENCH_PLAIN") else ["ui.launch"]),
                 "--server.port",
                 str(port),
                 "--server.address",

@@ -138,7 +138,7 @@ def _load_data(settings_json: str) -> EvalData:
     return data
 
 
-WARM_MODULES = ("scipy.stats", "plotly.graph_objects", "plotly.io")
+WARM_MODULES = ("scipy.stats", "plotly.graph_objects", "plotly.io", "pyarrow.parquet", "pyarrow.compute")
 
 
 def _warm_imports() -> threading.Thread | None:
@@ -249,7 +249,8 @@ def get_predictions(data: EvalData, dkey: str, spec: str, progress: Progress | N
             with gated():  # an answers file only from the allowed folders
                 return model_outputs(data, spec)[0]
         predictor = get_predictor(spec, data, dkey)
-        return score(data, predictor, prediction_cache(), progress=progress)
+        # a prediction column is read, never cached: its first read opens no SQLite cache (an integrity check)
+        return score(data, predictor, prediction_cache() if predictor.live else None, progress=progress)
 
     return _memos()["predictions"].get(f"{dkey}|{spec}", make)
 

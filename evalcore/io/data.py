@@ -564,8 +564,8 @@ def _finish(df: pd.DataFrame, labels: Sequence[str], *, name: str, source: str, 
     if df.empty:
         raise DataError(f"{name} has no rows")
     text = text_values(df["text"], f"the text column of {name}")
-    bad = text.isna() | (text.astype(str).str.strip() == "")
-    if bad.any():
+    bad = _blank(text)
+    if bad is not None:
         rows = [str(i + 1) for i in df.index[bad][:5]]
         raise DataError(
             f"empty text in {int(bad.sum())} row(s) of {name} (rows {', '.join(rows)}); "
@@ -585,6 +585,21 @@ def _finish(df: pd.DataFrame, labels: Sequence[str], *, name: str, source: str, 
         raise DataError(f"duplicate id {shown(df['id'][dup].iloc[0])} in {name}; ids must be unique")
     df = df.reset_index(drop=True)
     return EvalData(name=name, df=df, labels=labels, source=source)
+
+
+def _blank(text: pd.Series) -> pd.Series | None:
+    """Rows whose text is missing, empty or only whitespace (`str.strip()` leaves nothing); None when there is
+    none. Arrow strings are tested in Arrow (`utf8_is_space`: the same whitespace as `str.strip` on them, without
+    a stripped copy of every text); anything else as Python strings."""
+    if hasattr(text.array, "__arrow_array__"):
+        import pyarrow.compute as pc
+
+        arr = text.array.__arrow_array__()
+        blank = pc.or_kleene(pc.is_null(arr), pc.or_(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr)))
+        if not pc.any(blank).as_py():
+            return None
+    bad = text.isna() | (text.astype(str).str.strip() == "")
+    return bad if bad.any() else None
 
 
 def _detect_precomputed(df: pd.DataFrame, extras: Sequence[str], mapping: LabelMap) -> dict[str, PrecomputedModel]:
