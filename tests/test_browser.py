@@ -50,7 +50,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    """`streamlit run app.py` on a free loopback port with its own state folder."""
+    """The dashboard as `scripts/demo.sh` starts it (`python -m ui.launch`: the engine and pages imported, then
+    `streamlit run app.py`) on a free loopback port with its own state folder."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run the README's test command (scripts/test.sh installs it)")
     home = tmp_path_factory.mktemp("browser_home")
@@ -68,9 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
-            "app.py",
+            "ui.launch",
             "--server.port",
             str(port),
             "--server.address",
@@ -138,6 +137,13 @@ def _full_shot(page, path: Path) -> None:
 
 def _no_exception(page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0, page.inner_text("body")[:2000]
+
+
+def test_the_launcher_imported_every_module_before_serving(server) -> None:
+    """`python -m ui.launch` imported the engine and the pages (all of them: an import that fails is named) before
+    the port opened."""
+    log = (server["home"] / "server.log").read_text()
+    assert "evalcore: engine and pages imported in" in log and "not imported" not in log, log[-2000:]
 
 
 def test_deep_link_as_first_request_goes_through_app(server, browser) -> None:

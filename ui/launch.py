@@ -20,7 +20,8 @@ APP = Path(__file__).resolve().parents[1] / "app.py"
 
 def preload() -> tuple[float, list[str]]:
     """Import every module of `evalcore` and `ui` (their heavy libraries are imported inside functions, so this
-    costs what a first Compare would) and the libraries the pages import lazily (`ui.engine.WARM_MODULES`).
+    costs what a first Compare would) and the libraries the pages import lazily (`ui.engine.WARM_MODULES`), and
+    build plotly's first figure.
     Returns (seconds, the modules that failed to import: the page that needs one will say why)."""
     from evalcore.core import memory
 
@@ -42,6 +43,12 @@ def preload() -> tuple[float, list[str]]:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 (an optional dependency missing: never a reason not to start)
             failed.append(name)
+    try:
+        from evalcore.present import charts
+
+        charts.warm()  # plotly's first figure builds its validators
+    except Exception:  # noqa: BLE001
+        failed.append("evalcore.present.charts.warm")
     return time.perf_counter() - start, failed
 
 
