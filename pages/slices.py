@@ -508,6 +508,7 @@ with tab_build:
                 error(exc)
             else:
                 state.set_slices(updated)
+                engine.prefetch_analysis(ws, comp, state.slices())  # Compare's tables, while this page reruns
                 ss[EDITING] = item.name
                 rb.set_later(PICK, item.name)  # the selector shows the slice just saved (set at the next run's top)
                 ss[FLASH] = f"Saved slice '{item.name}' ({n:,} rows, {units.pct(n / max(len(df), 1))} of the data)."

@@ -112,3 +112,21 @@ def test_a_row_the_memo_dropped_after_it_was_listed_as_kept_is_computed(lab) -> 
     slices = starter_slices()
     _same(analyse(df, slices, data.labels, parts=parts), analyse(df, slices, data.labels))
     assert parts.computed["calibration_rows"] == len(slices) + 1  # the slices' rows in one pass, then `all` alone
+
+
+def test_a_saved_slice_set_is_analysed_ahead_for_compare(lab) -> None:
+    """ui.engine.prefetch_analysis (the Slices page, on save) leaves in the memo the very tables Compare then
+    reads for that slice set and the workspace's settings, with the findings' gold-label mix."""
+    from types import SimpleNamespace
+
+    from ui import engine
+
+    data, df = lab
+    comp = engine.Comparison(data=data, baseline=None, candidate=None, df_eval=df, key="lab-prefetch-test")
+    slices = starter_slices().add(Slice("long_urls", "has_url == true and word_count > 12"))
+    ws = SimpleNamespace(slices=slices.to_json(), conf_threshold=0.8, min_n=30, alpha=0.05)
+    engine.prefetch_analysis(ws, comp, slices).join()
+    results = engine.get_results(comp, slices, 0.8, 30, 0.05, [])
+    assert any(key[0] == "label_mix" for key in results.derived)  # computed by the thread, with the results
+    _same(results, analyse(df, slices, data.labels))
+    assert engine.prefetch_analysis(SimpleNamespace(**{**vars(ws), "slices": None}), comp, slices) is None

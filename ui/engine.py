@@ -339,9 +339,12 @@ def get_results(
     min_n: int = 30,
     alpha: float = 0.05,
     notes: list[str] | None = None,
+    memos: dict[str, _Memo] | None = None,
 ) -> SliceResults:
     """Slice masks and metric tables; re-run only when the slice set or settings change. `notes`: what the
-    default slice set left out (the same warning `run_analysis` gives the CLI, so the verdict's notes agree)."""
+    default slice set left out (the same warning `run_analysis` gives the CLI, so the verdict's notes agree).
+    `memos`: this state folder's memos, when the caller is not a page's run (`prefetch_analysis`)."""
+    memos = _memos() if memos is None else memos
     rkey = key_of([comp.key, slices.to_json(), conf_threshold, min_n, alpha, notes or []])
 
     def make() -> SliceResults:
@@ -355,12 +358,12 @@ def get_results(
             conf_threshold=conf_threshold,
             min_n=min_n,
             alpha=alpha,
-            parts=Parts(comp.key, _memos()["parts"]),
+            parts=Parts(comp.key, memos["parts"]),
         )
         out.warnings = [*(notes or []), *out.warnings]
         return out
 
-    return _memos()["results"].get(rkey, make)
+    return memos["results"].get(rkey, make)
 
 
 def slice_mask(comp: Comparison, item: Any) -> Any:
@@ -458,6 +461,32 @@ def current_verdict(ws: Workspace, analysis: Analysis) -> tuple[Any, Any, str | 
     entry = state.session_result(state.STRESS_RESULT, data_key(ws.data))
     stress = entry["result"] if entry else None
     return decide(analysis, config, stress=stress), stress, message
+
+
+def prefetch_analysis(ws: Workspace, comp: Comparison | None, slices: SliceSet) -> threading.Thread | None:
+    """Compute, on a side thread, what Compare will read for this slice set (`current_analysis`'s metric tables,
+    then the findings' gold-label mix) right after a slice is saved: a user who saved a slice goes to Compare
+    next, and its run then finds them in the memos (single flight: a run asking while the thread computes waits
+    for that result instead of computing it again). Errors are left for the page to show. None: nothing to do."""
+    if comp is None or ws.slices is None:  # the default slices carry notes only `current_analysis` knows
+        return None
+    memos = _memos()
+    settings = (ws.conf_threshold, int(ws.min_n), float(ws.alpha))
+
+    def run() -> None:
+        try:
+            results = get_results(comp, slices, *settings, [], memos=memos)
+            analysis = as_analysis(comp, slices, results)
+            if analysis.kind.label_mix:
+                from evalcore.decide.label_mix import label_mix_findings
+
+                label_mix_findings(analysis)
+        except Exception:  # noqa: BLE001 (Compare computes it again and shows the error)
+            return
+
+    thread = threading.Thread(target=run, name="evalcore-prefetch-analysis", daemon=True)
+    thread.start()
+    return thread
 
 
 def current_analysis(ws: Workspace) -> tuple[Comparison, SliceSet, SliceResults]:
