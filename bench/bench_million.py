@@ -2,7 +2,8 @@
 
 Writes a 1,000,000-row Parquet file (TweetEval test tweets drawn with replacement, gold labels, and two
 prediction columns with confidences: `baseline_model` about 72% right, `candidate_model` about 70%),
-points a fresh workspace at it, starts `streamlit run app.py` and measures, in one run:
+points a fresh workspace at it, starts the dashboard as `scripts/demo.sh` does (`python -m ui.launch`;
+`EVALCORE_BENCH_PLAIN=1`: plain `streamlit run app.py`) and measures, in one run:
 
 - the engine alone: load, predictions, features, df_eval, all metric tables;
 - the first Compare render in the browser (load + features + metrics + charts);
