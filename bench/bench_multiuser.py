@@ -1,7 +1,8 @@
 """Load: 20 browser sessions on one server, editing and reloading; then 20 sessions on ONE workspace at once.
 
 Starts the dashboard (`python -m ui.launch`, as `scripts/demo.sh` does) on a free loopback port with a fresh
-EVALCORE_HOME and opens N headless Chromium contexts (Debian's chromium through Playwright, never a downloaded browser) that stay connected.
+EVALCORE_HOME and opens N headless Chromium contexts (Debian's chromium through Playwright, never a downloaded
+browser) that stay connected.
 
 - `separate`: each session in its own workspace (`?ws=user<i>`) opens Compare, writes report notes and a
   gate margin on Report & W&B, adds a stress case, then reloads and checks its own work came back. Prints
