@@ -23,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS: dict[str, str] = {  # package -> its docstring (the layer's one line)
-    "core": "Bottom layer: errors, paths, units, safe text, the task-kind protocol. Imports nothing of evalcore above.",
+    "core": "Bottom layer: errors, paths, units, safe text, the task-kind protocol, Arrow's memory. "
+    "Imports nothing of evalcore above.",
     "io": "Data in: sources read into `EvalData` (classification and generation), label maps, limits, allowed folders.",
     "predict": "Models and their outputs: model specs, predictors, the prediction cache, scoring (local and Ray), "
     "the demo model, answers files of generation models.",

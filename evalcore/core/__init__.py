@@ -1,1 +1,1 @@
-"""Bottom layer: errors, paths, units, safe text, the task-kind protocol. Imports nothing of evalcore above."""
+"""Bottom layer: errors, paths, units, safe text, the task-kind protocol, Arrow's memory. Imports nothing of evalcore above."""
