@@ -223,8 +223,8 @@ def read_label_codes(
     import pandas as pd
 
     fast = _read_distinct(values, labels, where=where, error=error, lenient=lenient)
-    if fast is None:
-        names = read_labels(values, labels, where=where, error=error, lenient=lenient)
+    if fast is None:  # the row-by-row reader (the distinct one was tried just above)
+        names = _read_rows(values, labels, where=where, error=error, lenient=lenient)
         codes = pd.Index(list(order)).get_indexer(pd.Series(names, dtype=object))
     else:
         rows, distinct = fast
