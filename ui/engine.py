@@ -470,8 +470,7 @@ def prefetch_analysis(ws: Workspace, comp: Comparison | None, slices: SliceSet) 
     for that result instead of computing it again). Errors are left for the page to show. None: nothing to do."""
     if comp is None or ws.slices is None:  # the default slices carry notes only `current_analysis` knows
         return None
-    memos = _memos()
-    settings = (ws.conf_threshold, int(ws.min_n), float(ws.alpha))
+    memos, settings = _memos(), _result_settings(ws)
 
     def run() -> None:
         try:
@@ -500,7 +499,13 @@ def current_analysis(ws: Workspace) -> tuple[Comparison, SliceSet, SliceResults]
     comp = get_comparison(ws, progress=scoring_progress)
     slices = state.slices()
     notes = default_slice_set(ws)[1] if ws.slices is None else []
-    return comp, slices, get_results(comp, slices, ws.conf_threshold, int(ws.min_n), float(ws.alpha), notes)
+    return comp, slices, get_results(comp, slices, *_result_settings(ws), notes)
+
+
+def _result_settings(ws: Workspace) -> tuple[float, int, float]:
+    """The workspace's (confidence threshold, small-slice size, false discovery rate) as `get_results` keys them:
+    `current_analysis` and `prefetch_analysis` must ask for the very same results."""
+    return ws.conf_threshold, int(ws.min_n), float(ws.alpha)
 
 
 # --- discovery and explanations (issue 14) ---------------------------------------------------------
