@@ -35,7 +35,7 @@ def preload() -> tuple[float, list[str]]:
         m.name
         for pkg in (evalcore, ui)
         for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + ".")
-        if not m.name.endswith("__main__") and m.name != __name__ and m.name != "ui.launch"
+        if not m.name.endswith("__main__") and m.name != "ui.launch"
     ]
     failed = []
     for name in [*names, *WARM_MODULES]:
